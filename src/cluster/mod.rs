@@ -1,0 +1,1 @@
+//! The cluster: nodes on threads, the simulated network, the clock, clients.

@@ -1,0 +1,10 @@
+//! raftlab: a Raft cluster playground and REPL.
+//!
+//! Dependencies point one way: [`repl`] drives [`cluster`], which drives [`raft`].
+//! [`raft`] is the pure Raft state machine; [`cluster`] runs nodes on threads behind a
+//! simulated network and a controllable clock, and returns data and events; [`repl`]
+//! parses the command language and renders what the cluster returns.
+
+pub mod cluster;
+pub mod raft;
+pub mod repl;

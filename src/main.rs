@@ -1,0 +1,3 @@
+fn main() {
+    println!("raftlab {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,121 @@
+//! A node's copy of the replicated log, in memory.
+
+use super::{Entry, Index, Term};
+
+/// The entries of one node's log, indexed from 1.
+///
+/// Invariant: `entries[i].index == i + 1`, and terms never decrease along the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaftLog {
+    entries: Vec<Entry>,
+}
+
+impl RaftLog {
+    /// A log holding `entries`, which must be numbered from 1 with non-decreasing terms.
+    pub fn from_entries(entries: Vec<Entry>) -> RaftLog {
+        let log = RaftLog { entries };
+        log.assert_well_formed();
+        log
+    }
+
+    fn assert_well_formed(&self) {
+        for (position, entry) in self.entries.iter().enumerate() {
+            assert_eq!(
+                entry.index,
+                position as Index + 1,
+                "log entries must be numbered from 1"
+            );
+        }
+        for pair in self.entries.windows(2) {
+            assert!(pair[0].term <= pair[1].term, "log terms must not decrease");
+        }
+    }
+
+    /// The index of the last entry, 0 when the log is empty.
+    pub fn last_index(&self) -> Index {
+        self.entries.len() as Index
+    }
+
+    /// The term of the last entry, 0 when the log is empty.
+    pub fn last_term(&self) -> Term {
+        self.entries.last().map_or(0, |entry| entry.term)
+    }
+
+    /// The term of the entry at `index`: `Some(0)` for index 0, `None` past the end.
+    pub fn term_at(&self, index: Index) -> Option<Term> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.get(index).map(|entry| entry.term)
+    }
+
+    /// The entry at `index`, if there is one.
+    pub fn get(&self, index: Index) -> Option<&Entry> {
+        let position = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.entries.get(position)
+    }
+
+    /// All entries, in order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Up to `max` entries from `first` on (fewer at the end of the log).
+    pub fn slice(&self, first: Index, max: usize) -> &[Entry] {
+        assert!(first >= 1, "log indexes start at 1");
+        let start = (first - 1).min(self.last_index()) as usize;
+        let end = start.saturating_add(max).min(self.entries.len());
+        &self.entries[start..end]
+    }
+
+    /// Whether a log ending at `last_index`@`last_term` is at least as up to date as this
+    /// one (section 5.4.1): a later last term wins, and for equal terms the longer log.
+    pub fn is_up_to_date(&self, last_index: Index, last_term: Term) -> bool {
+        (last_term, last_index) >= (self.last_term(), self.last_index())
+    }
+
+    /// The first index holding `term`, searching back from `from` over entries of that
+    /// term. `from` must hold an entry of `term`.
+    pub fn first_index_of_term_before(&self, from: Index, term: Term) -> Index {
+        assert_eq!(self.term_at(from), Some(term));
+        let mut index = from;
+        while index > 1 && self.term_at(index - 1) == Some(term) {
+            index -= 1;
+        }
+        index
+    }
+
+    /// The last index holding `term`, if the log has any entry of that term.
+    pub fn last_index_of_term(&self, term: Term) -> Option<Index> {
+        // Terms never decrease, so the entries of one term are contiguous: binary search
+        // for the first entry past `term`.
+        let after = self.entries.partition_point(|entry| entry.term <= term);
+        let candidate = self.entries.get(after.checked_sub(1)?)?;
+        (candidate.term == term).then_some(candidate.index)
+    }
+
+    /// Appends `entry`, which must come right after the last entry.
+    pub fn push(&mut self, entry: Entry) {
+        assert_eq!(entry.index, self.last_index() + 1, "appended out of order");
+        assert!(
+            entry.term >= self.last_term(),
+            "appended an entry of an older term"
+        );
+        self.entries.push(entry);
+    }
+
+    /// Removes the entry at `from` and every entry after it.
+    pub fn truncate_from(&mut self, from: Index) {
+        assert!(from >= 1, "log indexes start at 1");
+        self.entries.truncate((from - 1) as usize);
+    }
+
+    /// The first of `entries` (which follow on from a matching entry) that is not in
+    /// this log with the same term: where a follower must start appending. `None` when
+    /// every one of them is already here, as when an AppendEntries is delivered twice.
+    pub fn first_new(&self, entries: &[Entry]) -> Option<usize> {
+        entries
+            .iter()
+            .position(|entry| self.term_at(entry.index) != Some(entry.term))
+    }
+}

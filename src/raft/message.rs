@@ -1,0 +1,81 @@
+//! The messages nodes send each other, after Figure 2 of the Raft paper.
+
+use super::{Entry, Index, NodeId, Term};
+
+/// A message on its way from one node to another. Every message carries the sender's
+/// term: the receiver applies the term rules to it before looking at the message itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// The sender.
+    pub from: NodeId,
+    /// The receiver.
+    pub to: NodeId,
+    /// The sender's current term when it sent the message.
+    pub term: Term,
+    /// The message.
+    pub message: Message,
+}
+
+/// The Raft RPCs and their responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A candidate asks for a vote (section 5.2).
+    RequestVote {
+        /// The index of the candidate's last log entry.
+        last_log_index: Index,
+        /// The term of the candidate's last log entry.
+        last_log_term: Term,
+    },
+    /// The answer to a RequestVote.
+    VoteResponse {
+        /// Whether the vote was granted.
+        granted: bool,
+    },
+    /// A leader replicates entries, or only asserts its leadership (section 5.3).
+    AppendEntries {
+        /// The index of the entry just before the new ones.
+        prev_log_index: Index,
+        /// The term of the entry at `prev_log_index` (0 when that index is 0).
+        prev_log_term: Term,
+        /// The entries to append, from `prev_log_index + 1`; empty for a heartbeat.
+        entries: Vec<Entry>,
+        /// The leader's commit index.
+        leader_commit: Index,
+    },
+    /// The answer to an AppendEntries.
+    AppendResponse {
+        /// Whether the follower's log matched at `prev_log_index`.
+        success: bool,
+        /// On success, the last index the follower now knows matches the leader's log
+        /// (`prev_log_index + entries.len()`); on rejection, the `prev_log_index` that
+        /// did not match.
+        index: Index,
+        /// On rejection, the term of the follower's entry at the rejected index, if it has
+        /// one: the leader skips back past all its entries of that term.
+        conflict_term: Option<Term>,
+        /// On rejection, the first index of `conflict_term` in the follower's log, or the
+        /// follower's last index + 1 when its log is too short.
+        conflict_index: Index,
+    },
+}
+
+impl Message {
+    /// The message's name, as shown in traces.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::RequestVote { .. } => "RequestVote",
+            Message::VoteResponse { .. } => "VoteResponse",
+            Message::AppendEntries { .. } => "AppendEntries",
+            Message::AppendResponse { .. } => "AppendResponse",
+        }
+    }
+
+    /// Whether the message is a response, which a stale sender may not use to move a
+    /// receiver into its term.
+    pub fn is_response(&self) -> bool {
+        matches!(
+            self,
+            Message::VoteResponse { .. } | Message::AppendResponse { .. }
+        )
+    }
+}

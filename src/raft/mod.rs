@@ -1,0 +1,68 @@
+//! The Raft core: one node's Raft as a pure, deterministic state machine.
+//!
+//! A [`RaftProcessor`] is driven from outside, one input at a time:
+//! `processor.step(now_us, input)` returns the [`Outputs`] that input caused. Like a
+//! sans-IO protocol library, the core has no threads, no channels, no clock and no I/O.
+//! Time is an argument (`now_us`, microseconds of cluster time), timers are data
+//! ([`Outputs::next_deadline_us`]: call `step(.., Input::Tick)` once that time has come),
+//! and randomness comes from a ChaCha RNG seeded at construction. The same seed and the
+//! same inputs therefore give the same outputs, on any machine.
+//!
+//! The caller owns everything else: it persists [`DurableWrite`]s into a [`Storage`]
+//! *before* it sends the messages of the same `Outputs` (a vote or an appended entry must
+//! be durable before anyone hears of it), delivers messages, fires timers and applies
+//! committed entries to its state machine. A node that crashes keeps only its `Storage`;
+//! [`RaftProcessor::new`] rebuilds a node from it.
+//!
+//! What is here is Figure 2 of the Raft paper (Ongaro and Ousterhout, 2014): the three
+//! roles, randomized election timeouts, RequestVote with the up-to-date check, one vote per
+//! term, AppendEntries with the consistency check and truncation of conflicting entries
+//! only, the commit rule of section 5.4.2 (Figure 8: only entries of the leader's own term
+//! are committed by counting replicas), and a no-op entry on election. On top of the paper:
+//! a fast back-up of `next_index` after a rejection (the follower names the conflicting
+//! term and its first index, section 5.3's optimisation) and bounded, pipelined
+//! AppendEntries.
+//!
+//! Deliberately left out here: PreVote, CheckQuorum, leadership transfer, ReadIndex,
+//! snapshots and membership changes. The cluster sizes are fixed at construction.
+
+mod config;
+mod log;
+mod message;
+mod processor;
+mod storage;
+
+pub use config::{ConfigError, RaftConfig};
+pub use log::RaftLog;
+pub use message::{Envelope, Message};
+pub use processor::{
+    DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor, Role,
+};
+pub use storage::Storage;
+
+/// A node's identity: nodes are numbered from 1.
+pub type NodeId = u64;
+/// A Raft term. Term 0 is the term before any election.
+pub type Term = u64;
+/// A position in the log. Entries are numbered from 1; index 0 is "before the first entry".
+pub type Index = u64;
+
+/// One entry of the replicated log.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entry {
+    /// The entry's position in the log, from 1.
+    pub index: Index,
+    /// The term of the leader that created the entry.
+    pub term: Term,
+    /// What the entry carries.
+    pub payload: Payload,
+}
+
+/// What a log entry carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Payload {
+    /// The empty entry a new leader appends to commit entries of earlier terms (section 8).
+    Noop,
+    /// A client command, opaque to Raft.
+    Command(Vec<u8>),
+}

@@ -1,0 +1,786 @@
+//! The RaftProcessor: one node's Raft, driven by inputs, producing outputs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use thiserror::Error;
+
+use super::{Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term};
+
+/// What can happen to a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A message from a peer arrived.
+    Message(Envelope),
+    /// The node's timer fired: the caller saw `now_us >= next_deadline_us`.
+    Tick,
+    /// A batch of client commands to append to the log, as one proposal.
+    Propose(Vec<Vec<u8>>),
+    /// Start an election now, as if the election timer had fired.
+    Campaign,
+}
+
+/// A change to durable state, to be applied to the node's [`Storage`] before the
+/// messages of the same [`Outputs`] are sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DurableWrite {
+    /// The term changed, or a vote was cast.
+    HardState { term: Term, vote: Option<NodeId> },
+    /// The entries from `from` on conflicted with the leader's and are removed.
+    Truncate { from: Index },
+    /// Entries appended at the end of the log.
+    Append { entries: Vec<Entry> },
+}
+
+/// The three roles of Section 5.1, as seen from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+impl Role {
+    /// The role's name in lower case, as typed in commands.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+        }
+    }
+}
+
+/// Something notable that happened inside the node, for observers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RaftEvent {
+    /// The node moved to a new term.
+    TermChanged { from: Term, to: Term },
+    /// The node became a follower (of `leader`, when it knows it).
+    BecameFollower { term: Term, leader: Option<NodeId> },
+    /// The node started an election.
+    BecameCandidate { term: Term },
+    /// The node won an election.
+    BecameLeader { term: Term },
+    /// The node learned who leads its term.
+    LeaderKnown { term: Term, leader: NodeId },
+    /// The node cast its vote.
+    Voted { term: Term, candidate: NodeId },
+    /// The node's commit index advanced.
+    CommitAdvanced { from: Index, to: Index },
+    /// Conflicting entries from `from` on were removed from the node's log.
+    LogTruncated { from: Index, removed: u64 },
+}
+
+/// Why a proposal was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ProposeError {
+    #[error("not the leader (leader is {})", leader.map_or("unknown".to_string(), |n| format!("n{n}")))]
+    NotLeader { leader: Option<NodeId> },
+}
+
+/// Where a proposal's commands went in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proposed {
+    pub first_index: Index,
+    pub last_index: Index,
+    pub term: Term,
+}
+
+/// Everything one step produced. The caller applies `writes` to durable storage first,
+/// then sends `messages`, applies `committed` to its state machine in order, and calls
+/// `step(.., Input::Tick)` when its clock reaches `next_deadline_us`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outputs {
+    /// Durable writes, in the order they must be applied.
+    pub writes: Vec<DurableWrite>,
+    /// Messages to send.
+    pub messages: Vec<Envelope>,
+    /// Newly committed entries, in log order, to apply to the state machine.
+    pub committed: Vec<Entry>,
+    /// Notable events, in the order they happened.
+    pub events: Vec<RaftEvent>,
+    /// The result of an `Input::Propose`.
+    pub proposal: Option<Result<Proposed, ProposeError>>,
+    /// When the node's timer must fire next.
+    pub next_deadline_us: u64,
+}
+
+/// The state of one node at a glance, for views and checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeView {
+    pub id: NodeId,
+    pub role: Role,
+    pub term: Term,
+    pub vote: Option<NodeId>,
+    pub leader: Option<NodeId>,
+    pub last_index: Index,
+    pub last_term: Term,
+    pub commit: Index,
+    pub applied: Index,
+}
+
+/// What a leader knows of one follower's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Progress {
+    /// The next index to send. Invariant: `match_index < next_index`.
+    next_index: Index,
+    /// The highest index known to match the leader's log. Never decreases in a term.
+    match_index: Index,
+    /// AppendEntries with entries sent and not yet answered.
+    inflight: u32,
+}
+
+/// Each role with the state only that role has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RoleState {
+    Follower {
+        leader: Option<NodeId>,
+    },
+    /// `votes` holds the nodes that granted their vote, the candidate included.
+    Candidate {
+        votes: BTreeSet<NodeId>,
+    },
+    Leader {
+        progress: BTreeMap<NodeId, Progress>,
+    },
+}
+
+/// One node's Raft. See the module documentation of [`crate::raft`].
+#[derive(Clone, Debug)]
+pub struct RaftProcessor {
+    id: NodeId,
+    /// The other voters, sorted, so that every loop over them is in a fixed order.
+    peers: Vec<NodeId>,
+    config: RaftConfig,
+    /// Invariant: never decreases.
+    term: Term,
+    /// The vote cast in `term`; cast at most once per term.
+    vote: Option<NodeId>,
+    log: RaftLog,
+    /// Invariant: never decreases, `applied <= commit <= log.last_index()`.
+    commit: Index,
+    /// The last entry handed to the caller to apply.
+    applied: Index,
+    role: RoleState,
+    rng: ChaCha8Rng,
+    now_us: u64,
+    /// When a follower or candidate starts an election.
+    election_deadline_us: u64,
+    /// When a leader next sends heartbeats.
+    heartbeat_deadline_us: u64,
+    out: Outputs,
+    /// The term or vote changed in this step and must be written.
+    hard_state_dirty: bool,
+}
+
+impl RaftProcessor {
+    /// A node `id` of the cluster `voters` (which includes `id`), started from `storage`
+    /// at time `now_us`, as a follower with an election timer drawn from `seed`.
+    pub fn new(
+        id: NodeId,
+        voters: &[NodeId],
+        config: RaftConfig,
+        storage: &Storage,
+        seed: u64,
+        now_us: u64,
+    ) -> RaftProcessor {
+        assert!(voters.contains(&id), "a node must be one of the voters");
+        let peers: BTreeSet<NodeId> = voters.iter().copied().filter(|&n| n != id).collect();
+        let mut node = RaftProcessor {
+            id,
+            peers: peers.into_iter().collect(),
+            config,
+            term: storage.term,
+            vote: storage.vote,
+            log: storage.log.clone(),
+            commit: 0,
+            applied: 0,
+            role: RoleState::Follower { leader: None },
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            now_us,
+            election_deadline_us: 0,
+            heartbeat_deadline_us: 0,
+            out: Outputs::default(),
+            hard_state_dirty: false,
+        };
+        node.reset_election_timer();
+        node
+    }
+
+    /// Handles one input at time `now_us` and returns what it caused.
+    pub fn step(&mut self, now_us: u64, input: Input) -> Outputs {
+        assert!(
+            now_us >= self.now_us,
+            "time went backwards: {now_us} < {}",
+            self.now_us
+        );
+        self.now_us = now_us;
+        let (term_before, commit_before) = (self.term, self.commit);
+        match input {
+            Input::Message(envelope) => self.handle_message(envelope),
+            Input::Tick => self.handle_tick(),
+            Input::Propose(commands) => {
+                let result = self.propose(commands);
+                self.out.proposal = Some(result);
+            }
+            Input::Campaign => self.campaign(),
+        }
+        assert!(self.term >= term_before, "term decreased");
+        assert!(self.commit >= commit_before, "commit decreased");
+        assert!(self.applied <= self.commit && self.commit <= self.log.last_index());
+        if self.hard_state_dirty {
+            self.hard_state_dirty = false;
+            let write = DurableWrite::HardState {
+                term: self.term,
+                vote: self.vote,
+            };
+            self.out.writes.insert(0, write);
+        }
+        self.out.next_deadline_us = self.next_deadline_us();
+        std::mem::take(&mut self.out)
+    }
+
+    /// When the node's timer must fire next.
+    pub fn next_deadline_us(&self) -> u64 {
+        match self.role {
+            RoleState::Leader { .. } => self.heartbeat_deadline_us,
+            _ => self.election_deadline_us,
+        }
+    }
+
+    /// The node's state at a glance.
+    pub fn view(&self) -> NodeView {
+        NodeView {
+            id: self.id,
+            role: self.role(),
+            term: self.term,
+            vote: self.vote,
+            leader: self.leader(),
+            last_index: self.log.last_index(),
+            last_term: self.log.last_term(),
+            commit: self.commit,
+            applied: self.applied,
+        }
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    pub fn commit(&self) -> Index {
+        self.commit
+    }
+
+    pub fn log(&self) -> &RaftLog {
+        &self.log
+    }
+
+    pub fn role(&self) -> Role {
+        match self.role {
+            RoleState::Follower { .. } => Role::Follower,
+            RoleState::Candidate { .. } => Role::Candidate,
+            RoleState::Leader { .. } => Role::Leader,
+        }
+    }
+
+    /// The leader of the node's term, as far as the node knows.
+    pub fn leader(&self) -> Option<NodeId> {
+        match self.role {
+            RoleState::Follower { leader } => leader,
+            RoleState::Candidate { .. } => None,
+            RoleState::Leader { .. } => Some(self.id),
+        }
+    }
+
+    fn quorum(&self) -> usize {
+        (self.peers.len() + 1) / 2 + 1
+    }
+
+    // ---- timers -------------------------------------------------------------------
+
+    fn reset_election_timer(&mut self) {
+        let (min_us, max_us) = (
+            self.config.election_timeout_min_us,
+            self.config.election_timeout_max_us,
+        );
+        let timeout_us = self.rng.random_range(min_us..=max_us);
+        self.election_deadline_us = self.now_us + timeout_us;
+    }
+
+    fn handle_tick(&mut self) {
+        match self.role {
+            RoleState::Leader { .. } => {
+                if self.now_us >= self.heartbeat_deadline_us {
+                    self.send_heartbeats();
+                }
+            }
+            RoleState::Follower { .. } | RoleState::Candidate { .. } => {
+                if self.now_us >= self.election_deadline_us {
+                    self.campaign();
+                }
+            }
+        }
+    }
+
+    // ---- role changes -------------------------------------------------------------
+
+    fn set_term(&mut self, term: Term) {
+        assert!(term > self.term, "a term change must move forward");
+        self.out.events.push(RaftEvent::TermChanged {
+            from: self.term,
+            to: term,
+        });
+        self.term = term;
+        self.vote = None;
+        self.hard_state_dirty = true;
+    }
+
+    fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
+        let new_term = term > self.term;
+        if new_term {
+            self.set_term(term);
+        }
+        let was_follower = matches!(self.role, RoleState::Follower { .. });
+        self.role = RoleState::Follower { leader };
+        if !was_follower || new_term {
+            self.out
+                .events
+                .push(RaftEvent::BecameFollower { term, leader });
+        }
+        if let Some(leader) = leader {
+            self.out
+                .events
+                .push(RaftEvent::LeaderKnown { term, leader });
+        }
+        self.reset_election_timer();
+    }
+
+    /// Starts an election (section 5.2): the timer's and `campaign`'s shared path.
+    fn campaign(&mut self) {
+        if matches!(self.role, RoleState::Leader { .. }) {
+            return;
+        }
+        self.set_term(self.term + 1);
+        self.vote = Some(self.id);
+        self.role = RoleState::Candidate {
+            votes: BTreeSet::from([self.id]),
+        };
+        self.out
+            .events
+            .push(RaftEvent::BecameCandidate { term: self.term });
+        self.out.events.push(RaftEvent::Voted {
+            term: self.term,
+            candidate: self.id,
+        });
+        self.reset_election_timer();
+        if self.quorum() == 1 {
+            self.become_leader();
+            return;
+        }
+        let message = Message::RequestVote {
+            last_log_index: self.log.last_index(),
+            last_log_term: self.log.last_term(),
+        };
+        for peer in self.peers.clone() {
+            self.send(peer, message.clone());
+        }
+    }
+
+    fn become_leader(&mut self) {
+        let next_index = self.log.last_index() + 1;
+        let progress = self
+            .peers
+            .iter()
+            .map(|&peer| {
+                (
+                    peer,
+                    Progress {
+                        next_index,
+                        match_index: 0,
+                        inflight: 0,
+                    },
+                )
+            })
+            .collect();
+        self.role = RoleState::Leader { progress };
+        self.out
+            .events
+            .push(RaftEvent::BecameLeader { term: self.term });
+        // A no-op of the new term lets the leader commit what earlier terms left (section 8).
+        self.append_to_own_log(vec![Payload::Noop]);
+        self.send_heartbeats();
+        self.maybe_commit();
+    }
+
+    // ---- messages -------------------------------------------------------------------
+
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.out.messages.push(Envelope {
+            from: self.id,
+            to,
+            term: self.term,
+            message,
+        });
+    }
+
+    /// The term rules of Figure 2, in one place for every message, then dispatch by type.
+    fn handle_message(&mut self, envelope: Envelope) {
+        assert_eq!(envelope.to, self.id, "message delivered to the wrong node");
+        let Envelope {
+            from,
+            term,
+            message,
+            ..
+        } = envelope;
+        if term > self.term {
+            let leader = matches!(message, Message::AppendEntries { .. }).then_some(from);
+            self.become_follower(term, leader);
+        } else if term < self.term {
+            self.reject_stale(from, &message);
+            return;
+        }
+        match message {
+            Message::RequestVote {
+                last_log_index,
+                last_log_term,
+            } => self.handle_vote_request(from, last_log_index, last_log_term),
+            Message::VoteResponse { granted } => self.handle_vote_response(from, granted),
+            Message::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => self.handle_append_entries(
+                from,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            ),
+            Message::AppendResponse {
+                success,
+                index,
+                conflict_term,
+                conflict_index,
+            } => self.handle_append_response(from, success, index, conflict_term, conflict_index),
+        }
+    }
+
+    /// A request from an older term is refused, so that its sender learns our term and
+    /// steps down; a response from an older term is ignored.
+    fn reject_stale(&mut self, from: NodeId, message: &Message) {
+        match message {
+            Message::RequestVote { .. } => {
+                self.send(from, Message::VoteResponse { granted: false })
+            }
+            Message::AppendEntries { prev_log_index, .. } => self.send(
+                from,
+                Message::AppendResponse {
+                    success: false,
+                    index: *prev_log_index,
+                    conflict_term: None,
+                    conflict_index: 0,
+                },
+            ),
+            Message::VoteResponse { .. } | Message::AppendResponse { .. } => {}
+        }
+    }
+
+    /// RequestVote in the node's term: one vote per term, to a candidate whose log is at
+    /// least as up to date (section 5.4.1).
+    fn handle_vote_request(&mut self, from: NodeId, last_log_index: Index, last_log_term: Term) {
+        let free_to_vote = self.vote.is_none() || self.vote == Some(from);
+        let granted = free_to_vote && self.log.is_up_to_date(last_log_index, last_log_term);
+        if granted && self.vote.is_none() {
+            self.vote = Some(from);
+            self.hard_state_dirty = true;
+            self.out.events.push(RaftEvent::Voted {
+                term: self.term,
+                candidate: from,
+            });
+        }
+        if granted {
+            // Granting a vote restarts the timer, so that the candidate has time to win.
+            self.reset_election_timer();
+        }
+        self.send(from, Message::VoteResponse { granted });
+    }
+
+    fn handle_vote_response(&mut self, from: NodeId, granted: bool) {
+        let quorum = self.quorum();
+        // Responses that reach a follower or a leader are late: the election is over.
+        let RoleState::Candidate { votes } = &mut self.role else {
+            return;
+        };
+        if granted {
+            votes.insert(from);
+        }
+        if votes.len() >= quorum {
+            self.become_leader();
+        }
+    }
+
+    fn handle_append_entries(
+        &mut self,
+        from: NodeId,
+        prev_log_index: Index,
+        prev_log_term: Term,
+        entries: Vec<Entry>,
+        leader_commit: Index,
+    ) {
+        match self.role {
+            RoleState::Leader { .. } => {
+                // Two leaders in one term: only possible once Election Safety is already
+                // broken (the checker reports it). Refuse rather than touch our own log.
+                self.send(
+                    from,
+                    Message::AppendResponse {
+                        success: false,
+                        index: prev_log_index,
+                        conflict_term: None,
+                        conflict_index: 0,
+                    },
+                );
+                return;
+            }
+            RoleState::Candidate { .. } | RoleState::Follower { leader: None } => {
+                self.become_follower(self.term, Some(from))
+            }
+            RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
+        }
+        let response = match self.log.term_at(prev_log_index) {
+            Some(term) if term == prev_log_term => {
+                let last_new = prev_log_index + entries.len() as Index;
+                self.append_from_leader(entries);
+                self.advance_commit(leader_commit.min(last_new));
+                Message::AppendResponse {
+                    success: true,
+                    index: last_new,
+                    conflict_term: None,
+                    conflict_index: 0,
+                }
+            }
+            found => self.conflict_response(prev_log_index, found),
+        };
+        self.send(from, response);
+    }
+
+    /// The rejection of an AppendEntries whose `prev_log_index` did not match: it names
+    /// the conflicting term and where it starts, so the leader can skip it whole.
+    fn conflict_response(&self, prev_log_index: Index, found: Option<Term>) -> Message {
+        let (conflict_term, conflict_index) = match found {
+            Some(term) => (
+                Some(term),
+                self.log.first_index_of_term_before(prev_log_index, term),
+            ),
+            None => (None, self.log.last_index() + 1),
+        };
+        Message::AppendResponse {
+            success: false,
+            index: prev_log_index,
+            conflict_term,
+            conflict_index,
+        }
+    }
+
+    /// Appends the leader's entries that are new here, removing conflicting entries first
+    /// (Figure 2, receiver rule 3). Entries already present are left alone, so a stale or
+    /// repeated AppendEntries never removes anything that matches.
+    fn append_from_leader(&mut self, mut entries: Vec<Entry>) {
+        let Some(first_new) = self.log.first_new(&entries) else {
+            return;
+        };
+        let entries = entries.split_off(first_new);
+        let from = entries[0].index;
+        if from <= self.log.last_index() {
+            assert!(
+                from > self.commit,
+                "a committed entry conflicts with the leader's log"
+            );
+            let removed = self.log.last_index() - from + 1;
+            self.log.truncate_from(from);
+            self.out.writes.push(DurableWrite::Truncate { from });
+            self.out
+                .events
+                .push(RaftEvent::LogTruncated { from, removed });
+        }
+        for entry in &entries {
+            self.log.push(entry.clone());
+        }
+        self.out.writes.push(DurableWrite::Append { entries });
+    }
+
+    fn handle_append_response(
+        &mut self,
+        from: NodeId,
+        success: bool,
+        index: Index,
+        conflict_term: Option<Term>,
+        conflict_index: Index,
+    ) {
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        let Some(peer) = progress.get_mut(&from) else {
+            return;
+        };
+        if success {
+            peer.match_index = peer.match_index.max(index);
+            peer.next_index = peer.next_index.max(index + 1);
+            peer.inflight = peer.inflight.saturating_sub(1);
+            self.maybe_commit();
+            self.replicate(from);
+            return;
+        }
+        // A rejection below what already matched, or of an index no longer being probed,
+        // is stale (delayed or duplicated) and must not move the follower back.
+        if index < peer.match_index || index >= peer.next_index {
+            return;
+        }
+        let hint = conflict_term
+            .and_then(|term| self.log.last_index_of_term(term))
+            .map_or(conflict_index, |last| last + 1);
+        peer.next_index = hint.clamp(peer.match_index + 1, index.max(peer.match_index + 1));
+        peer.inflight = 0;
+        self.send_append(from);
+    }
+
+    // ---- the leader's log -----------------------------------------------------------
+
+    fn propose(&mut self, commands: Vec<Vec<u8>>) -> Result<Proposed, ProposeError> {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return Err(ProposeError::NotLeader {
+                leader: self.leader(),
+            });
+        }
+        let first_index = self.log.last_index() + 1;
+        let payloads: Vec<Payload> = commands.into_iter().map(Payload::Command).collect();
+        self.append_to_own_log(payloads);
+        for peer in self.peers.clone() {
+            self.replicate(peer);
+        }
+        self.maybe_commit();
+        Ok(Proposed {
+            first_index,
+            last_index: self.log.last_index(),
+            term: self.term,
+        })
+    }
+
+    fn append_to_own_log(&mut self, payloads: Vec<Payload>) {
+        let mut entries = Vec::with_capacity(payloads.len());
+        for payload in payloads {
+            let entry = Entry {
+                index: self.log.last_index() + 1,
+                term: self.term,
+                payload,
+            };
+            self.log.push(entry.clone());
+            entries.push(entry);
+        }
+        if !entries.is_empty() {
+            self.out.writes.push(DurableWrite::Append { entries });
+        }
+    }
+
+    fn send_heartbeats(&mut self) {
+        self.heartbeat_deadline_us = self.now_us + self.config.heartbeat_us;
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        // Each heartbeat probes again from what is known to match, so entries lost on
+        // the way are sent again.
+        for peer in progress.values_mut() {
+            peer.next_index = peer.match_index + 1;
+            peer.inflight = 0;
+        }
+        for peer in self.peers.clone() {
+            self.send_append(peer);
+            self.replicate(peer);
+        }
+    }
+
+    /// Sends entries to `peer` while it is behind and the pipeline has room.
+    fn replicate(&mut self, peer: NodeId) {
+        loop {
+            let RoleState::Leader { progress } = &self.role else {
+                return;
+            };
+            let state = &progress[&peer];
+            let behind = state.next_index <= self.log.last_index();
+            if !behind || state.inflight >= self.config.max_inflight_appends {
+                return;
+            }
+            self.send_append(peer);
+        }
+    }
+
+    /// Sends one AppendEntries from `peer`'s next index: entries if it is behind, else a
+    /// heartbeat.
+    fn send_append(&mut self, peer: NodeId) {
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        let Some(state) = progress.get_mut(&peer) else {
+            return;
+        };
+        let prev_log_index = state.next_index - 1;
+        let prev_log_term = self.log.term_at(prev_log_index);
+        let prev_log_term = prev_log_term.expect("a follower's next index is within the log");
+        let entries = self
+            .log
+            .slice(state.next_index, self.config.max_append_entries)
+            .to_vec();
+        if let Some(last) = entries.last() {
+            state.next_index = last.index + 1;
+            state.inflight += 1;
+        }
+        let message = Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit: self.commit,
+        };
+        self.send(peer, message);
+    }
+
+    /// The commit rule (sections 5.3 and 5.4.2): the highest index held by a majority,
+    /// and only if that entry is of the leader's own term.
+    fn maybe_commit(&mut self) {
+        let RoleState::Leader { progress } = &self.role else {
+            return;
+        };
+        let mut matched: Vec<Index> = progress.values().map(|p| p.match_index).collect();
+        matched.push(self.log.last_index());
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let majority_index = matched[self.quorum() - 1];
+        if majority_index > self.commit && self.log.term_at(majority_index) == Some(self.term) {
+            self.advance_commit(majority_index);
+        }
+    }
+
+    fn advance_commit(&mut self, to: Index) {
+        if to <= self.commit {
+            return;
+        }
+        assert!(
+            to <= self.log.last_index(),
+            "commit beyond the end of the log"
+        );
+        self.out.events.push(RaftEvent::CommitAdvanced {
+            from: self.commit,
+            to,
+        });
+        self.commit = to;
+        let count = (to - self.applied) as usize;
+        let newly = self.log.slice(self.applied + 1, count).to_vec();
+        self.out.committed.extend(newly);
+        self.applied = to;
+    }
+}

@@ -1,0 +1,50 @@
+//! Durable storage: what a node keeps across a crash.
+
+use super::{DurableWrite, Entry, NodeId, RaftLog, Term};
+
+/// The durable state of one node (Figure 2's "persistent state on all servers"): the
+/// current term, the vote cast in it, and the log. It outlives the node: after a crash,
+/// [`super::RaftProcessor::new`] rebuilds the node from it.
+///
+/// It is kept in memory; the caller applies the [`DurableWrite`]s of each step to it
+/// before sending that step's messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Storage {
+    /// The latest term the node has seen.
+    pub term: Term,
+    /// The candidate the node voted for in `term`, if any.
+    pub vote: Option<NodeId>,
+    /// The log.
+    pub log: RaftLog,
+}
+
+impl Storage {
+    /// Storage holding `entries` (numbered from 1, terms non-decreasing) with the term set
+    /// to at least the last entry's term and no vote: how the paper's figures are built.
+    pub fn with_log(entries: Vec<Entry>, term: Term) -> Storage {
+        let log = RaftLog::from_entries(entries);
+        let term = term.max(log.last_term());
+        Storage {
+            term,
+            vote: None,
+            log,
+        }
+    }
+
+    /// Applies one write.
+    pub fn apply(&mut self, write: &DurableWrite) {
+        match write {
+            DurableWrite::HardState { term, vote } => {
+                assert!(*term >= self.term, "the durable term must never decrease");
+                self.term = *term;
+                self.vote = *vote;
+            }
+            DurableWrite::Truncate { from } => self.log.truncate_from(*from),
+            DurableWrite::Append { entries } => {
+                for entry in entries {
+                    self.log.push(entry.clone());
+                }
+            }
+        }
+    }
+}

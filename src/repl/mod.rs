@@ -1,0 +1,1 @@
+//! The command language, the REPL and scenario files.
