@@ -1,1 +1,2 @@
 //! The cluster: nodes on threads, the simulated network, the clock, clients.
+pub mod kv;

@@ -299,7 +299,8 @@ impl RaftProcessor {
     }
 
     fn quorum(&self) -> usize {
-        (self.peers.len() + 1) / 2 + 1
+        let voters = self.peers.len() + 1;
+        voters / 2 + 1
     }
 
     // ---- timers -------------------------------------------------------------------

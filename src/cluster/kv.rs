@@ -1,0 +1,336 @@
+//! The key-value state machine each node applies committed entries to, and the client
+//! requests that travel through the log.
+//!
+//! A request carries its client id and sequence number: a node that applies a request it
+//! has already applied (a client retried after a timeout, and both copies reached the log)
+//! answers with the first result and changes nothing, so a retried write happens once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use thiserror::Error;
+
+/// A client's identity.
+pub type ClientId = u64;
+
+/// One key-value operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KvOp {
+    /// Sets `key` to `value`.
+    Put { key: String, value: String },
+    /// Appends `value` to `key`'s value (an absent key counts as empty).
+    Append { key: String, value: String },
+    /// Reads `key`.
+    Get { key: String },
+    /// Removes `key`.
+    Del { key: String },
+    /// Sets `key` to `new` if its value is `old`.
+    Cas {
+        key: String,
+        old: String,
+        new: String,
+    },
+}
+
+impl KvOp {
+    /// The key the operation touches.
+    pub fn key(&self) -> &str {
+        match self {
+            KvOp::Put { key, .. }
+            | KvOp::Append { key, .. }
+            | KvOp::Get { key }
+            | KvOp::Del { key }
+            | KvOp::Cas { key, .. } => key,
+        }
+    }
+
+    /// Whether the operation only reads.
+    pub fn is_read(&self) -> bool {
+        matches!(self, KvOp::Get { .. })
+    }
+}
+
+impl fmt::Display for KvOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KvOp::Put { key, value } => write!(f, "put {key} {value}"),
+            KvOp::Append { key, value } => write!(f, "append {key} {value}"),
+            KvOp::Get { key } => write!(f, "get {key}"),
+            KvOp::Del { key } => write!(f, "del {key}"),
+            KvOp::Cas { key, old, new } => write!(f, "cas {key} {old} {new}"),
+        }
+    }
+}
+
+/// The result of applying a [`KvOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KvOutput {
+    /// A write took effect.
+    Ok,
+    /// The value read (`None`: no such key).
+    Value(Option<String>),
+    /// A `cas` found another value (`None`: no such key) and changed nothing.
+    CasFailed { current: Option<String> },
+}
+
+impl fmt::Display for KvOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KvOutput::Ok => write!(f, "ok"),
+            KvOutput::Value(Some(value)) => write!(f, "{value}"),
+            KvOutput::Value(None) => write!(f, "(none)"),
+            KvOutput::CasFailed {
+                current: Some(value),
+            } => write!(f, "cas failed: is {value}"),
+            KvOutput::CasFailed { current: None } => write!(f, "cas failed: no such key"),
+        }
+    }
+}
+
+/// A map of keys to values, with the rules of each operation. The linearizability checker
+/// uses the same rules as the nodes' state machines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct KvMap {
+    values: BTreeMap<String, String>,
+}
+
+impl KvMap {
+    /// Applies `op` and returns its result.
+    pub fn apply(&mut self, op: &KvOp) -> KvOutput {
+        match op {
+            KvOp::Put { key, value } => {
+                self.values.insert(key.clone(), value.clone());
+                KvOutput::Ok
+            }
+            KvOp::Append { key, value } => {
+                self.values.entry(key.clone()).or_default().push_str(value);
+                KvOutput::Ok
+            }
+            KvOp::Get { key } => KvOutput::Value(self.values.get(key).cloned()),
+            KvOp::Del { key } => {
+                self.values.remove(key);
+                KvOutput::Ok
+            }
+            KvOp::Cas { key, old, new } => match self.values.get(key) {
+                Some(current) if current == old => {
+                    self.values.insert(key.clone(), new.clone());
+                    KvOutput::Ok
+                }
+                current => KvOutput::CasFailed {
+                    current: current.cloned(),
+                },
+            },
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// Every key and value, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// A client's request as it travels through the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvRequest {
+    pub client: ClientId,
+    /// The client's sequence number; a retry of a request keeps it.
+    pub seq: u64,
+    pub op: KvOp,
+}
+
+/// Bytes in the log that are not a request.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("log entry is not a key-value request")]
+pub struct DecodeError;
+
+impl KvRequest {
+    /// The request as the bytes of a log entry.
+    pub fn encode(&self) -> Vec<u8> {
+        let (tag, fields): (u8, Vec<&str>) = match &self.op {
+            KvOp::Put { key, value } => (b'p', vec![key, value]),
+            KvOp::Append { key, value } => (b'a', vec![key, value]),
+            KvOp::Get { key } => (b'g', vec![key]),
+            KvOp::Del { key } => (b'd', vec![key]),
+            KvOp::Cas { key, old, new } => (b'c', vec![key, old, new]),
+        };
+        let mut bytes = Vec::with_capacity(17 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
+        bytes.extend_from_slice(&self.client.to_le_bytes());
+        bytes.extend_from_slice(&self.seq.to_le_bytes());
+        bytes.push(tag);
+        for field in fields {
+            bytes.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(field.as_bytes());
+        }
+        bytes
+    }
+
+    /// The request held in the bytes of a log entry.
+    pub fn decode(bytes: &[u8]) -> Result<KvRequest, DecodeError> {
+        let mut reader = Reader { bytes };
+        let client = reader.u64()?;
+        let seq = reader.u64()?;
+        let tag = reader.take(1)?[0];
+        let op = match tag {
+            b'p' => KvOp::Put {
+                key: reader.string()?,
+                value: reader.string()?,
+            },
+            b'a' => KvOp::Append {
+                key: reader.string()?,
+                value: reader.string()?,
+            },
+            b'g' => KvOp::Get {
+                key: reader.string()?,
+            },
+            b'd' => KvOp::Del {
+                key: reader.string()?,
+            },
+            b'c' => KvOp::Cas {
+                key: reader.string()?,
+                old: reader.string()?,
+                new: reader.string()?,
+            },
+            _ => return Err(DecodeError),
+        };
+        if !reader.bytes.is_empty() {
+            return Err(DecodeError);
+        }
+        Ok(KvRequest { client, seq, op })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
+        if self.bytes.len() < count {
+            return Err(DecodeError);
+        }
+        let (head, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        let bytes = self.take(8)?;
+        Ok(u64::from_le_bytes(
+            bytes.try_into().map_err(|_| DecodeError)?,
+        ))
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        let len_bytes = self.take(4)?;
+        let len = u32::from_le_bytes(len_bytes.try_into().map_err(|_| DecodeError)?) as usize;
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError)
+    }
+}
+
+/// A node's state machine: the map, and each client's last applied request with its
+/// result, so that a request applied twice takes effect once.
+#[derive(Clone, Debug, Default)]
+pub struct KvStateMachine {
+    map: KvMap,
+    last_by_client: BTreeMap<ClientId, (u64, KvOutput)>,
+}
+
+impl KvStateMachine {
+    /// Applies a request, or returns the remembered result of a request already applied.
+    pub fn apply(&mut self, request: &KvRequest) -> KvOutput {
+        if let Some((seq, output)) = self.last_by_client.get(&request.client)
+            && *seq >= request.seq
+        {
+            return output.clone();
+        }
+        let output = self.map.apply(&request.op);
+        self.last_by_client
+            .insert(request.client, (request.seq, output.clone()));
+        output
+    }
+
+    pub fn map(&self) -> &KvMap {
+        &self.map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_survive_encoding() {
+        let ops = [
+            KvOp::Put {
+                key: "x".into(),
+                value: "1".into(),
+            },
+            KvOp::Append {
+                key: "".into(),
+                value: "é".into(),
+            },
+            KvOp::Get { key: "k".into() },
+            KvOp::Del { key: "k".into() },
+            KvOp::Cas {
+                key: "k".into(),
+                old: "a".into(),
+                new: "b".into(),
+            },
+        ];
+        for (seq, op) in ops.into_iter().enumerate() {
+            let request = KvRequest {
+                client: 7,
+                seq: seq as u64,
+                op,
+            };
+            assert_eq!(KvRequest::decode(&request.encode()), Ok(request));
+        }
+        assert_eq!(KvRequest::decode(b"short"), Err(DecodeError));
+    }
+
+    #[test]
+    fn a_retried_request_is_applied_once() {
+        let mut sm = KvStateMachine::default();
+        let append = KvRequest {
+            client: 1,
+            seq: 1,
+            op: KvOp::Append {
+                key: "k".into(),
+                value: "a".into(),
+            },
+        };
+        assert_eq!(sm.apply(&append), KvOutput::Ok);
+        assert_eq!(sm.apply(&append), KvOutput::Ok);
+        assert_eq!(sm.map().get("k"), Some("a"));
+    }
+
+    #[test]
+    fn cas_changes_only_a_matching_value() {
+        let mut map = KvMap::default();
+        let cas = KvOp::Cas {
+            key: "k".into(),
+            old: "a".into(),
+            new: "b".into(),
+        };
+        assert_eq!(map.apply(&cas), KvOutput::CasFailed { current: None });
+        map.apply(&KvOp::Put {
+            key: "k".into(),
+            value: "a".into(),
+        });
+        assert_eq!(map.apply(&cas), KvOutput::Ok);
+        assert_eq!(map.get("k"), Some("b"));
+    }
+}
