@@ -1,2 +1,80 @@
-//! The cluster: nodes on threads, the simulated network, the clock, clients.
+//! The cluster: N Raft nodes, each on its own thread, behind a simulated network, with a
+//! clock that runs in real time, slowly, paused, or in virtual time.
+//!
+//! The parts, as in the design: every node runs an `EventDispatcher` (it takes in the
+//! node's inputs from its crossbeam inbox, hands them to the [`crate::raft::RaftProcessor`]
+//! and publishes what comes out) and a `LogSynchronizer` (it drains the node's
+//! `LogBuffer` of client commands into one proposal per batch, and applies committed
+//! entries in order to the node's key-value state machine). Around them, the [`Network`]
+//! holds the links, the faults and the messages in flight, and the scheduler ([`Sim`]) is
+//! the one authority on time: it hands each node its due inputs one batch at a time and
+//! waits for the node's report, so that a paused or virtual run is deterministic.
+//!
+//! [`Cluster`] is the handle the REPL, scenario files and checks use. The cluster never
+//! prints: it returns data and [`ClusterEvent`]s, and the REPL renders them.
+
+mod clients;
+mod config;
+pub mod event;
+mod handle;
 pub mod kv;
+mod network;
+mod node;
+mod seed;
+mod sim;
+
+use thiserror::Error;
+
+use crate::raft::{ConfigError, NodeId};
+
+pub use clients::{ClientRecord, ClientResult};
+pub use config::{ClockMode, ClusterConfig, MAX_NODES, NetworkConfig};
+pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
+pub use handle::{Cluster, ClusterStatus, NetworkView};
+pub use network::{InFlight, Network};
+pub use sim::{NodeState, NodeStatus, Sim, StepReport};
+
+/// What can go wrong when driving a cluster. Each leaves the cluster as it was.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ClusterError {
+    #[error("node {node} does not exist (the cluster has nodes 1..{nodes})")]
+    NoSuchNode { node: NodeId, nodes: u64 },
+    #[error("n{0} is up")]
+    NodeIsUp(NodeId),
+    #[error("n{0} is down")]
+    NodeIsDown(NodeId),
+    #[error("n{0} is named twice")]
+    NamedTwice(NodeId),
+    #[error("a link needs two different nodes (n{0} twice)")]
+    SelfLink(NodeId),
+    #[error("there is no message #{0} in flight")]
+    NoSuchMessage(MsgId),
+    #[error("{name} must be a probability between 0 and 1, not {value}")]
+    Probability { name: &'static str, value: f64 },
+    #[error("the delay range {min_us}us..{max_us}us is empty (lo > hi)")]
+    DelayRange { min_us: u64, max_us: u64 },
+    #[error("speed must be a positive number, not {0}")]
+    Speed(f64),
+    #[error("a cluster has 1 to {max} nodes, not {nodes}")]
+    NodeCount { nodes: u64, max: u64 },
+    #[error("client retry and deadline must be above 0")]
+    ClientTimeouts,
+    #[error("log terms must not decrease")]
+    TermsDecrease,
+    #[error("{0}")]
+    Raft(#[from] ConfigError),
+    #[error("`{0}` needs a stopped clock: type `pause` first")]
+    ClockRunning(&'static str),
+    #[error("the clock is paused: the command completes when time advances (`run`, `step`)")]
+    ClockPaused,
+    #[error("the client's answer did not arrive")]
+    ClientLost,
+    #[error("more than a million hand-offs at {time_us}us of cluster time: a livelock")]
+    Livelock { time_us: u64 },
+    #[error("could not start a thread: {0}")]
+    Spawn(String),
+    #[error("internal error in the cluster driver: {0}")]
+    Internal(String),
+    #[error("the cluster has stopped")]
+    Stopped,
+}

@@ -1,0 +1,151 @@
+//! The clients' side: operations in progress, their retries, and the history of every
+//! operation (invoke time, response time, result or unknown) that the checker reads.
+
+use std::collections::BTreeMap;
+
+use crossbeam_channel::Sender;
+
+use crate::raft::NodeId;
+
+use super::event::{ClientOutcome, OpId};
+use super::kv::{ClientId, KvOp, KvRequest};
+
+/// One client operation as the history records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientRecord {
+    pub op: OpId,
+    pub client: ClientId,
+    pub request: KvOp,
+    pub invoke_us: u64,
+    /// `None` while the operation is in progress.
+    pub outcome: Option<ClientOutcome>,
+    pub response_us: Option<u64>,
+}
+
+/// The end of an operation, as a caller waiting for it receives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientResult {
+    pub op: OpId,
+    pub request: KvOp,
+    pub outcome: ClientOutcome,
+    /// Cluster time from invoke to response.
+    pub latency_us: u64,
+}
+
+/// Where an operation in progress stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// To be sent to `target` at `at_us`.
+    ToSend { target: NodeId, at_us: u64 },
+    /// Sent; tried again if no answer comes by `until_us`.
+    Waiting { target: NodeId, until_us: u64 },
+}
+
+pub(crate) struct PendingOp {
+    pub request: KvRequest,
+    /// The node the operation must go to, refused if that node is not the leader.
+    pub via: Option<NodeId>,
+    pub invoke_us: u64,
+    pub deadline_us: u64,
+    pub stage: Stage,
+    /// Whoever waits for the result outside the driver.
+    pub waiter: Option<Sender<ClientResult>>,
+}
+
+impl PendingOp {
+    /// When the operation next needs attention.
+    pub fn wake_us(&self) -> u64 {
+        let stage_us = match self.stage {
+            Stage::ToSend { at_us, .. } => at_us,
+            Stage::Waiting { until_us, .. } => until_us,
+        };
+        stage_us.min(self.deadline_us)
+    }
+}
+
+/// Every client operation: those in progress and the history of all.
+#[derive(Default)]
+pub(crate) struct ClientTable {
+    pub pending: BTreeMap<OpId, PendingOp>,
+    pub history: Vec<ClientRecord>,
+    next_op: OpId,
+    next_client: ClientId,
+}
+
+impl ClientTable {
+    pub fn new_client(&mut self) -> ClientId {
+        self.next_client += 1;
+        self.next_client
+    }
+
+    /// Starts an operation and records its invocation.
+    pub fn start(&mut self, client: ClientId, seq: u64, request: KvOp, op: PendingStart) -> OpId {
+        self.next_op += 1;
+        let id = self.next_op;
+        self.history.push(ClientRecord {
+            op: id,
+            client,
+            request: request.clone(),
+            invoke_us: op.now_us,
+            outcome: None,
+            response_us: None,
+        });
+        let pending = PendingOp {
+            request: KvRequest {
+                client,
+                seq,
+                op: request,
+            },
+            via: op.via,
+            invoke_us: op.now_us,
+            deadline_us: op.now_us + op.deadline_us,
+            stage: Stage::ToSend {
+                target: op.target,
+                at_us: op.now_us,
+            },
+            waiter: op.waiter,
+        };
+        self.pending.insert(id, pending);
+        id
+    }
+
+    /// When the next operation needs attention.
+    pub fn next_wake_us(&self) -> Option<u64> {
+        self.pending.values().map(PendingOp::wake_us).min()
+    }
+
+    /// Ends an operation: records the outcome and tells whoever waits.
+    pub fn finish(&mut self, op: OpId, outcome: ClientOutcome, now_us: u64) -> Option<u64> {
+        let pending = self.pending.remove(&op)?;
+        let latency_us = now_us - pending.invoke_us;
+        // Operation ids are handed out in order, so the history is sorted by id.
+        if let Ok(position) = self.history.binary_search_by_key(&op, |r| r.op) {
+            self.history[position].outcome = Some(outcome.clone());
+            self.history[position].response_us = Some(now_us);
+        }
+        if let Some(waiter) = pending.waiter {
+            let result = ClientResult {
+                op,
+                request: pending.request.op,
+                outcome,
+                latency_us,
+            };
+            // The waiter may have given up; nothing to do then.
+            let _ = waiter.send(result);
+        }
+        Some(latency_us)
+    }
+
+    pub fn is_pending(&self, op: OpId) -> bool {
+        self.pending.contains_key(&op)
+    }
+}
+
+/// What starting an operation needs besides the request.
+pub(crate) struct PendingStart {
+    pub now_us: u64,
+    pub via: Option<NodeId>,
+    pub target: NodeId,
+    pub deadline_us: u64,
+    pub waiter: Option<Sender<ClientResult>>,
+}

@@ -1,0 +1,326 @@
+//! What the cluster reports: one event for every send, delivery, drop, timer, role or
+//! term change, commit, client reply and fault, each stamped with cluster time.
+
+use std::fmt;
+
+use crate::raft::{Envelope, Index, Message, NodeId, RaftEvent, Term};
+
+use super::kv::{ClientId, KvOp, KvOutput};
+
+/// A message's id in the network: unique and increasing over a cluster's life.
+pub type MsgId = u64;
+/// A client operation's id: unique and increasing over a cluster's life.
+pub type OpId = u64;
+
+/// One thing that happened, at `time_us` of cluster time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterEvent {
+    pub time_us: u64,
+    pub kind: EventKind,
+}
+
+/// A message in brief: who, to whom, what, and its key fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MsgInfo {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub term: Term,
+    pub detail: MsgDetail,
+}
+
+/// The key fields of each message type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MsgDetail {
+    RequestVote {
+        last_index: Index,
+        last_term: Term,
+    },
+    VoteResponse {
+        granted: bool,
+    },
+    AppendEntries {
+        prev_index: Index,
+        prev_term: Term,
+        entries: u64,
+        commit: Index,
+    },
+    AppendResponse {
+        success: bool,
+        index: Index,
+    },
+}
+
+impl MsgInfo {
+    pub fn of(envelope: &Envelope) -> MsgInfo {
+        let detail = match &envelope.message {
+            Message::RequestVote {
+                last_log_index,
+                last_log_term,
+            } => MsgDetail::RequestVote {
+                last_index: *last_log_index,
+                last_term: *last_log_term,
+            },
+            Message::VoteResponse { granted } => MsgDetail::VoteResponse { granted: *granted },
+            Message::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => MsgDetail::AppendEntries {
+                prev_index: *prev_log_index,
+                prev_term: *prev_log_term,
+                entries: entries.len() as u64,
+                commit: *leader_commit,
+            },
+            Message::AppendResponse { success, index, .. } => MsgDetail::AppendResponse {
+                success: *success,
+                index: *index,
+            },
+        };
+        MsgInfo {
+            from: envelope.from,
+            to: envelope.to,
+            term: envelope.term,
+            detail,
+        }
+    }
+
+    /// The message type's name.
+    pub fn kind(&self) -> &'static str {
+        match self.detail {
+            MsgDetail::RequestVote { .. } => "RequestVote",
+            MsgDetail::VoteResponse { .. } => "VoteResponse",
+            MsgDetail::AppendEntries { .. } => "AppendEntries",
+            MsgDetail::AppendResponse { .. } => "AppendResponse",
+        }
+    }
+}
+
+/// `RequestVote term=2 last=5@1`: the message type and its key fields.
+impl fmt::Display for MsgInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} term={}", self.kind(), self.term)?;
+        match self.detail {
+            MsgDetail::RequestVote {
+                last_index,
+                last_term,
+            } => {
+                write!(f, " last={last_index}@{last_term}")
+            }
+            MsgDetail::VoteResponse { granted } => write!(f, " granted={granted}"),
+            MsgDetail::AppendEntries {
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            } => {
+                write!(
+                    f,
+                    " prev={prev_index}@{prev_term} entries={entries} commit={commit}"
+                )
+            }
+            MsgDetail::AppendResponse { success, index } => {
+                write!(f, " success={success} index={index}")
+            }
+        }
+    }
+}
+
+/// Why a message did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// The network's loss probability.
+    Loss,
+    /// The link was cut.
+    Cut,
+    /// The receiver was down.
+    NodeDown,
+    /// Dropped by hand (`drop MSG`).
+    User,
+}
+
+impl DropReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Loss => "lost",
+            DropReason::Cut => "link cut",
+            DropReason::NodeDown => "node down",
+            DropReason::User => "dropped by hand",
+        }
+    }
+}
+
+/// How a client operation ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientOutcome {
+    /// Applied at `index` in `term`, with this result.
+    Done {
+        output: KvOutput,
+        index: Index,
+        term: Term,
+    },
+    /// Refused, and not retried: sent `via` a node that is not the leader.
+    Refused { reason: String },
+    /// No answer before the client deadline: it may or may not have taken effect.
+    TimedOut,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// A node sent a message; it is in flight until `deliver_us`.
+    Sent {
+        id: MsgId,
+        info: MsgInfo,
+        deliver_us: u64,
+    },
+    /// The network will deliver a copy of a message twice.
+    Duplicated { id: MsgId, copy: MsgId },
+    /// A message reached its receiver.
+    Delivered { id: MsgId, info: MsgInfo },
+    /// A message was lost.
+    Dropped {
+        id: MsgId,
+        info: MsgInfo,
+        reason: DropReason,
+    },
+    /// A node's timer fired.
+    Timer { node: NodeId },
+    /// Something inside a node's Raft.
+    Raft { node: NodeId, event: RaftEvent },
+    /// A client operation began.
+    ClientInvoked {
+        op: OpId,
+        client: ClientId,
+        request: KvOp,
+        target: NodeId,
+    },
+    /// A client operation was sent again, to `target`.
+    ClientRetried { op: OpId, target: NodeId },
+    /// A client operation ended.
+    ClientFinished {
+        op: OpId,
+        outcome: ClientOutcome,
+        latency_us: u64,
+    },
+    /// A node was killed: its volatile state is gone.
+    NodeKilled { node: NodeId },
+    /// A node was rebuilt from its durable storage.
+    NodeRestarted { node: NodeId },
+    /// A node's thread panicked.
+    NodeCrashed { node: NodeId, message: String },
+    /// The links or the network's fault settings changed.
+    NetworkChanged { change: String },
+}
+
+impl EventKind {
+    /// Whether the event is a change of a node or of the cluster (rather than a message
+    /// or a timer): what `trace changes` shows.
+    pub fn is_change(&self) -> bool {
+        !matches!(
+            self,
+            EventKind::Sent { .. }
+                | EventKind::Duplicated { .. }
+                | EventKind::Delivered { .. }
+                | EventKind::Dropped { .. }
+                | EventKind::Timer { .. }
+        )
+    }
+}
+
+/// A time in milliseconds with one decimal, as every view shows it: `152.3ms`.
+pub fn fmt_ms(time_us: u64) -> String {
+    format!("{}.{}ms", time_us / 1000, (time_us % 1000) / 100)
+}
+
+impl fmt::Display for ClusterEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:>10}  ", fmt_ms(self.time_us))?;
+        match &self.kind {
+            EventKind::Sent {
+                id,
+                info,
+                deliver_us,
+            } => write!(
+                f,
+                "n{} -> n{}  {info}  #{id} due {}",
+                info.from,
+                info.to,
+                fmt_ms(*deliver_us)
+            ),
+            EventKind::Duplicated { id, copy } => write!(f, "#{id} duplicated as #{copy}"),
+            EventKind::Delivered { id, info } => {
+                write!(f, "n{} => n{}  {info}  #{id} delivered", info.from, info.to)
+            }
+            EventKind::Dropped { id, info, reason } => write!(
+                f,
+                "n{} -x n{}  {info}  #{id} {}",
+                info.from,
+                info.to,
+                reason.name()
+            ),
+            EventKind::Timer { node } => write!(f, "n{node}  timer fired"),
+            EventKind::Raft { node, event } => write!(f, "n{node}  {}", describe_raft(event)),
+            EventKind::ClientInvoked {
+                op,
+                client,
+                request,
+                target,
+            } => {
+                write!(f, "client {client}  op {op}: {request} -> n{target}")
+            }
+            EventKind::ClientRetried { op, target } => write!(f, "op {op} retried -> n{target}"),
+            EventKind::ClientFinished {
+                op,
+                outcome,
+                latency_us,
+            } => {
+                write!(
+                    f,
+                    "op {op} {} in {}",
+                    describe_outcome(outcome),
+                    fmt_ms(*latency_us)
+                )
+            }
+            EventKind::NodeKilled { node } => write!(f, "n{node}  killed"),
+            EventKind::NodeRestarted { node } => write!(f, "n{node}  restarted"),
+            EventKind::NodeCrashed { node, message } => write!(f, "n{node}  crashed: {message}"),
+            EventKind::NetworkChanged { change } => write!(f, "net  {change}"),
+        }
+    }
+}
+
+/// A Raft event in words.
+pub fn describe_raft(event: &RaftEvent) -> String {
+    match event {
+        RaftEvent::TermChanged { from, to } => format!("term {from} -> {to}"),
+        RaftEvent::BecameFollower {
+            term,
+            leader: Some(leader),
+        } => {
+            format!("follower in term {term} (leader n{leader})")
+        }
+        RaftEvent::BecameFollower { term, leader: None } => format!("follower in term {term}"),
+        RaftEvent::BecameCandidate { term } => format!("candidate in term {term}"),
+        RaftEvent::BecameLeader { term } => format!("LEADER in term {term}"),
+        RaftEvent::LeaderKnown { term, leader } => format!("knows leader n{leader} of term {term}"),
+        RaftEvent::Voted { term, candidate } => format!("votes for n{candidate} in term {term}"),
+        RaftEvent::CommitAdvanced { from, to } => format!("commit {from} -> {to}"),
+        RaftEvent::LogTruncated { from, removed } => {
+            format!("log truncated: {removed} entries from index {from} removed")
+        }
+    }
+}
+
+/// A client outcome in words.
+pub fn describe_outcome(outcome: &ClientOutcome) -> String {
+    match outcome {
+        ClientOutcome::Done {
+            output,
+            index,
+            term,
+        } => format!("{output} (index {index}@{term})"),
+        ClientOutcome::Refused { reason } => format!("refused: {reason}"),
+        ClientOutcome::TimedOut => "timed out (may or may not have happened)".to_string(),
+    }
+}

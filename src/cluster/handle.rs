@@ -1,0 +1,546 @@
+//! The cluster handle: a driver thread owns the [`Sim`] and its clock; the handle sends it
+//! jobs over a channel and waits for the answers.
+//!
+//! In realtime mode the driver runs due events as the wall clock (times the speed)
+//! reaches them and serves jobs in between; paused and virtual clocks move only inside
+//! jobs (`run`, `step`, client commands in virtual time), which keeps them deterministic.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, select};
+
+use crate::raft::{Entry, NodeId, Term};
+
+use super::event::{ClusterEvent, MsgId, OpId};
+use super::kv::KvOp;
+use super::network::InFlight;
+use super::sim::{NodeStatus, Sim, StepReport};
+use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
+
+type Job = Box<dyn FnOnce(&mut Driver) + Send>;
+
+/// The most hand-offs the realtime loop runs before it serves jobs again.
+const REALTIME_BATCH: u32 = 10_000;
+/// How often a realtime wait checks its condition, in wall time.
+const REALTIME_POLL: Duration = Duration::from_millis(2);
+
+/// The clock: which mode, how fast, and where realtime counts from.
+struct Clock {
+    mode: ClockMode,
+    speed: f64,
+    anchor_wall: Instant,
+    anchor_us: u64,
+}
+
+impl Clock {
+    /// Cluster time now, by the wall clock.
+    fn realtime_us(&self) -> u64 {
+        let elapsed_us = self.anchor_wall.elapsed().as_secs_f64() * 1e6 * self.speed;
+        self.anchor_us + elapsed_us as u64
+    }
+
+    /// The wall time until cluster time `time_us`.
+    fn wall_until(&self, time_us: u64) -> Duration {
+        let now = self.realtime_us();
+        let cluster_us = time_us.saturating_sub(now) as f64;
+        Duration::from_secs_f64((cluster_us / self.speed / 1e6).min(3600.0))
+    }
+}
+
+/// The driver thread's state.
+pub struct Driver {
+    sim: Sim,
+    clock: Clock,
+    stopping: bool,
+}
+
+impl Driver {
+    fn run(mut self, jobs: Receiver<Job>) {
+        while !self.stopping {
+            let job = if self.clock.mode == ClockMode::Realtime {
+                self.catch_up();
+                let wait = self.sim.next_event_us().map(|t| self.clock.wall_until(t));
+                let wait = wait
+                    .unwrap_or(Duration::from_millis(100))
+                    .min(Duration::from_millis(100));
+                select! {
+                    recv(jobs) -> job => job,
+                    default(wait) => continue,
+                }
+            } else {
+                jobs.recv()
+            };
+            let Ok(job) = job else { break };
+            if self.clock.mode == ClockMode::Realtime {
+                self.catch_up();
+            }
+            job(&mut self);
+        }
+        self.sim.shutdown();
+    }
+
+    /// Runs what is due by the wall clock. A node error here has already been recorded
+    /// as an event (a crashed node); the loop goes on.
+    fn catch_up(&mut self) {
+        let now = self.clock.realtime_us();
+        for _ in 0..REALTIME_BATCH {
+            match self.sim.advance(now) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    self.sim.set_now(now);
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn set_mode(&mut self, mode: ClockMode) {
+        if mode == ClockMode::Realtime {
+            self.clock.anchor_wall = Instant::now();
+            self.clock.anchor_us = self.sim.now_us();
+        }
+        self.clock.mode = mode;
+    }
+}
+
+/// The current state of the whole cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterStatus {
+    pub now_us: u64,
+    pub mode: ClockMode,
+    pub speed: f64,
+    pub leader: Option<NodeId>,
+    pub nodes: Vec<NodeStatus>,
+    pub in_flight: usize,
+}
+
+/// The links and the fault settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkView {
+    pub nodes: u64,
+    pub config: NetworkConfig,
+    /// Cut links, one direction each.
+    pub cut: Vec<(NodeId, NodeId)>,
+    pub groups: Vec<Vec<NodeId>>,
+}
+
+/// A running cluster. Dropping it stops every node thread and the driver.
+pub struct Cluster {
+    jobs: Option<Sender<Job>>,
+    driver: Option<JoinHandle<()>>,
+    config: ClusterConfig,
+}
+
+impl Cluster {
+    /// Starts `config.nodes` nodes, each on its own thread, at cluster time 0.
+    pub fn start(config: ClusterConfig) -> Result<Cluster, ClusterError> {
+        config.validate()?;
+        let (jobs, jobs_rx) = crossbeam_channel::unbounded::<Job>();
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
+        let driver_config = config.clone();
+        let driver = thread::Builder::new()
+            .name("driver".to_string())
+            .spawn(move || match Sim::start(driver_config.clone()) {
+                Ok(sim) => {
+                    let _ = ready_tx.send(Ok(()));
+                    let clock = Clock {
+                        mode: driver_config.clock,
+                        speed: driver_config.speed,
+                        anchor_wall: Instant::now(),
+                        anchor_us: 0,
+                    };
+                    Driver {
+                        sim,
+                        clock,
+                        stopping: false,
+                    }
+                    .run(jobs_rx);
+                }
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error));
+                }
+            })
+            .map_err(|e| ClusterError::Spawn(e.to_string()))?;
+        ready_rx.recv().map_err(|_| ClusterError::Stopped)??;
+        Ok(Cluster {
+            jobs: Some(jobs),
+            driver: Some(driver),
+            config,
+        })
+    }
+
+    /// The configuration the cluster started with.
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// Runs `job` on the driver thread with the cluster's state and returns its result.
+    pub fn with<R, F>(&self, job: F) -> Result<R, ClusterError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Sim) -> R + Send + 'static,
+    {
+        self.with_driver(move |driver| job(&mut driver.sim))
+    }
+
+    fn with_driver<R, F>(&self, job: F) -> Result<R, ClusterError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Driver) -> R + Send + 'static,
+    {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let job: Job =
+            Box::new(
+                move |driver| match catch_unwind(AssertUnwindSafe(|| job(driver))) {
+                    Ok(result) => {
+                        let _ = reply.send(Ok(result));
+                    }
+                    Err(panic) => {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        let _ = reply.send(Err(ClusterError::Internal(message)));
+                    }
+                },
+            );
+        let jobs = self.jobs.as_ref().ok_or(ClusterError::Stopped)?;
+        jobs.send(job).map_err(|_| ClusterError::Stopped)?;
+        answer.recv().map_err(|_| ClusterError::Stopped)?
+    }
+
+    // ---- views ----------------------------------------------------------------------
+
+    pub fn status(&self) -> Result<ClusterStatus, ClusterError> {
+        self.with_driver(|driver| ClusterStatus {
+            now_us: driver.sim.now_us(),
+            mode: driver.clock.mode,
+            speed: driver.clock.speed,
+            leader: driver.sim.leader(),
+            nodes: driver.sim.status(),
+            in_flight: driver.sim.network().in_flight_count(),
+        })
+    }
+
+    pub fn now_us(&self) -> Result<u64, ClusterError> {
+        self.with(|sim| sim.now_us())
+    }
+
+    pub fn leader(&self) -> Result<Option<NodeId>, ClusterError> {
+        self.with(|sim| sim.leader())
+    }
+
+    /// The durable logs of `nodes` (every node when empty).
+    pub fn logs(&self, nodes: Vec<NodeId>) -> Result<Vec<(NodeId, Vec<Entry>)>, ClusterError> {
+        self.with(move |sim| {
+            let nodes = if nodes.is_empty() {
+                (1..=sim.config().nodes).collect()
+            } else {
+                nodes
+            };
+            nodes.into_iter().map(|n| Ok((n, sim.log_of(n)?))).collect()
+        })?
+    }
+
+    pub fn kv(&self, node: NodeId) -> Result<Vec<(String, String)>, ClusterError> {
+        self.with(move |sim| sim.kv_of(node))?
+    }
+
+    pub fn network(&self) -> Result<NetworkView, ClusterError> {
+        self.with(|sim| NetworkView {
+            nodes: sim.config().nodes,
+            config: sim.network().config().clone(),
+            cut: sim.network().cut_links().collect(),
+            groups: sim.network().groups().to_vec(),
+        })
+    }
+
+    pub fn in_flight(&self) -> Result<Vec<InFlight>, ClusterError> {
+        self.with(|sim| sim.network().in_flight())
+    }
+
+    /// The last `count` events.
+    pub fn events(&self, count: usize) -> Result<Vec<ClusterEvent>, ClusterError> {
+        self.with(move |sim| sim.recent_events(count))
+    }
+
+    /// Every event from now on, as it happens.
+    pub fn subscribe(&self) -> Result<Receiver<ClusterEvent>, ClusterError> {
+        self.with(|sim| sim.subscribe())
+    }
+
+    /// Every client operation so far.
+    pub fn history(&self) -> Result<Vec<ClientRecord>, ClusterError> {
+        self.with(|sim| sim.history().to_vec())
+    }
+
+    // ---- time -----------------------------------------------------------------------
+
+    pub fn mode(&self) -> Result<ClockMode, ClusterError> {
+        self.with_driver(|driver| driver.clock.mode)
+    }
+
+    /// Switches the clock between realtime, paused and virtual.
+    pub fn set_mode(&self, mode: ClockMode) -> Result<(), ClusterError> {
+        self.with_driver(move |driver| driver.set_mode(mode))
+    }
+
+    /// Sets realtime speed (0.1 = ten times slower).
+    pub fn set_speed(&self, speed: f64) -> Result<(), ClusterError> {
+        if !(speed.is_finite() && speed > 0.0) {
+            return Err(ClusterError::Speed(speed));
+        }
+        self.with_driver(move |driver| {
+            driver.clock.anchor_us = driver.clock.realtime_us().max(driver.sim.now_us());
+            driver.clock.anchor_wall = Instant::now();
+            driver.clock.speed = speed;
+        })
+    }
+
+    /// Advances a paused or virtual clock by `duration_us`, running what falls due.
+    pub fn run_for(&self, duration_us: u64) -> Result<(), ClusterError> {
+        self.with_driver(move |driver| {
+            driver.require_stopped_clock("run")?;
+            let until = driver.sim.now_us().saturating_add(duration_us);
+            driver.sim.run_until_time(until)
+        })?
+    }
+
+    /// Processes the next hand-off of a paused or virtual clock. `None` when nothing is
+    /// scheduled at all.
+    pub fn step(&self) -> Result<Option<StepReport>, ClusterError> {
+        self.with_driver(|driver| {
+            driver.require_stopped_clock("step")?;
+            driver.sim.advance(u64::MAX)
+        })?
+    }
+
+    /// Delivers message `id` now.
+    pub fn deliver(&self, id: MsgId) -> Result<StepReport, ClusterError> {
+        self.with_driver(move |driver| {
+            driver.require_stopped_clock("deliver")?;
+            driver.sim.deliver(id)
+        })?
+    }
+
+    /// Drops message `id`.
+    pub fn drop_message(&self, id: MsgId) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.drop_message(id))?
+    }
+
+    /// Runs until `condition` holds or `within_us` of cluster time pass. In realtime the
+    /// wait is in wall time (scaled by the speed). Returns whether the condition held.
+    pub fn wait_until(
+        &self,
+        within_us: u64,
+        condition: Arc<dyn Fn(&Sim) -> bool + Send + Sync>,
+    ) -> Result<bool, ClusterError> {
+        if self.mode()? == ClockMode::Realtime {
+            return self.wait_realtime(within_us, condition);
+        }
+        self.with(move |sim| {
+            let until = sim.now_us().saturating_add(within_us);
+            sim.run_while(until, |sim| condition(sim))
+        })?
+    }
+
+    fn wait_realtime(
+        &self,
+        within_us: u64,
+        condition: Arc<dyn Fn(&Sim) -> bool + Send + Sync>,
+    ) -> Result<bool, ClusterError> {
+        let until = self.now_us()?.saturating_add(within_us);
+        loop {
+            let check = condition.clone();
+            let (held, now) = self.with(move |sim| (check(sim), sim.now_us()))?;
+            if held || now >= until {
+                return Ok(held);
+            }
+            thread::sleep(REALTIME_POLL);
+        }
+    }
+
+    // ---- faults ---------------------------------------------------------------------
+
+    pub fn kill(&self, node: NodeId) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.kill(node))?
+    }
+
+    pub fn restart(&self, node: NodeId) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.restart(node))?
+    }
+
+    /// Splits the cluster into `groups`; nodes named in none form one more group.
+    pub fn partition(&self, groups: Vec<Vec<NodeId>>) -> Result<(), ClusterError> {
+        self.with(move |sim| {
+            let mut seen = std::collections::BTreeSet::new();
+            for &node in groups.iter().flatten() {
+                sim.check_node(node)?;
+                if !seen.insert(node) {
+                    return Err(ClusterError::NamedTwice(node));
+                }
+            }
+            let nodes: Vec<NodeId> = (1..=sim.config().nodes).collect();
+            let text = groups
+                .iter()
+                .map(|g| join_nodes(g))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            sim.network_mut().partition(&nodes, groups);
+            sim.network_changed(format!("partition {text}"));
+            Ok(())
+        })?
+    }
+
+    /// Cuts every link to and from `node`.
+    pub fn isolate(&self, node: NodeId) -> Result<(), ClusterError> {
+        self.partition(vec![vec![node]])
+    }
+
+    /// Cuts the link from `a` to `b`, and from `b` to `a` unless `one_way`.
+    pub fn cut(&self, a: NodeId, b: NodeId, one_way: bool) -> Result<(), ClusterError> {
+        self.set_link(a, b, one_way, false)
+    }
+
+    /// Restores the link from `a` to `b`, and from `b` to `a` unless `one_way`.
+    pub fn link(&self, a: NodeId, b: NodeId, one_way: bool) -> Result<(), ClusterError> {
+        self.set_link(a, b, one_way, true)
+    }
+
+    fn set_link(&self, a: NodeId, b: NodeId, one_way: bool, up: bool) -> Result<(), ClusterError> {
+        self.with(move |sim| {
+            sim.check_node(a)?;
+            sim.check_node(b)?;
+            if a == b {
+                return Err(ClusterError::SelfLink(a));
+            }
+            let net = sim.network_mut();
+            let pairs = if one_way {
+                vec![(a, b)]
+            } else {
+                vec![(a, b), (b, a)]
+            };
+            for (from, to) in pairs {
+                if up {
+                    net.link(from, to)
+                } else {
+                    net.cut(from, to)
+                }
+            }
+            let verb = if up { "link" } else { "cut" };
+            let arrow = if one_way { "->" } else { "<->" };
+            sim.network_changed(format!("{verb} n{a} {arrow} n{b}"));
+            Ok(())
+        })?
+    }
+
+    /// Restores every link.
+    pub fn heal(&self) -> Result<(), ClusterError> {
+        self.with(|sim| {
+            sim.network_mut().heal();
+            sim.network_changed("heal: every link restored".to_string());
+        })
+    }
+
+    /// Changes the network's faults (loss, delay, duplication, reordering).
+    pub fn set_network(&self, config: NetworkConfig) -> Result<(), ClusterError> {
+        config.validate()?;
+        self.with(move |sim| {
+            let change = format!(
+                "drop={} duplicate={} delay={}us..{}us reorder={}",
+                config.drop,
+                config.duplicate,
+                config.delay_min_us,
+                config.delay_max_us,
+                if config.reorder { "on" } else { "off" }
+            );
+            sim.network_mut().set_config(config);
+            sim.network_changed(change);
+        })
+    }
+
+    // ---- raft -----------------------------------------------------------------------
+
+    /// Makes `node` start an election now.
+    pub fn campaign(&self, node: NodeId) -> Result<StepReport, ClusterError> {
+        self.with(move |sim| sim.campaign(node))?
+    }
+
+    /// Replaces a down node's durable log with entries of these terms.
+    pub fn set_log(&self, node: NodeId, terms: Vec<Term>) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.set_log(node, &terms))?
+    }
+
+    // ---- clients --------------------------------------------------------------------
+
+    /// Starts a client operation and returns at once; it completes as time advances.
+    pub fn submit(&self, request: KvOp, via: Option<NodeId>) -> Result<OpId, ClusterError> {
+        self.with(move |sim| sim.submit(request, via, None, None))?
+    }
+
+    /// Runs a client operation to its end: in virtual time by running the clock, in
+    /// realtime by waiting. A paused clock does not move: use `submit` there.
+    pub fn request(
+        &self,
+        request: KvOp,
+        via: Option<NodeId>,
+    ) -> Result<ClientResult, ClusterError> {
+        let deadline_us = self.config.client_deadline_us;
+        let (waiter, result) = crossbeam_channel::bounded(1);
+        let mode = self.with_driver(move |driver| {
+            let mode = driver.clock.mode;
+            if mode == ClockMode::Paused {
+                return Err(ClusterError::ClockPaused);
+            }
+            let op = driver.sim.submit(request, via, None, Some(waiter))?;
+            if mode == ClockMode::Virtual {
+                let until = driver.sim.now_us() + deadline_us + 1;
+                driver.sim.run_while(until, |sim| !sim.is_pending(op))?;
+            }
+            Ok(mode)
+        })??;
+        let wall_limit = match mode {
+            ClockMode::Realtime => {
+                let speed = self.with_driver(|driver| driver.clock.speed)?;
+                Duration::from_secs_f64(deadline_us as f64 / 1e6 / speed) + Duration::from_secs(2)
+            }
+            _ => Duration::from_secs(1),
+        };
+        result
+            .recv_timeout(wall_limit)
+            .map_err(|_| ClusterError::ClientLost)
+    }
+}
+
+impl Driver {
+    fn require_stopped_clock(&self, what: &'static str) -> Result<(), ClusterError> {
+        if self.clock.mode == ClockMode::Realtime {
+            return Err(ClusterError::ClockRunning(what));
+        }
+        Ok(())
+    }
+}
+
+fn join_nodes(nodes: &[NodeId]) -> String {
+    nodes
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(jobs) = self.jobs.take() {
+            let _ = jobs.send(Box::new(|driver: &mut Driver| driver.stopping = true));
+        }
+        if let Some(driver) = self.driver.take() {
+            let _ = driver.join();
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The simulated network, as data: a table of cut links, the global faults, and the
+//! queue of messages in flight, ordered by delivery time.
+//!
+//! A link `(from, to)` is one direction; a partition is a set of cut links. Faults are
+//! drawn from the network's own RNG, seeded from the cluster seed, when a message is sent:
+//! whether it is lost, how long it takes, whether a second copy follows. Without
+//! reordering a link is FIFO: a message never overtakes one sent before it on the same
+//! link. Cuts are checked again when a message is due, so a message already on the wire
+//! when a link is cut is lost.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::raft::{Envelope, NodeId};
+
+use super::NetworkConfig;
+use super::event::{DropReason, EventKind, MsgId, MsgInfo};
+
+/// A message in flight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InFlight {
+    pub id: MsgId,
+    pub deliver_us: u64,
+    pub envelope: Envelope,
+}
+
+/// The network between the nodes.
+#[derive(Clone, Debug)]
+pub struct Network {
+    config: NetworkConfig,
+    /// Cut links, one direction each.
+    cut: BTreeSet<(NodeId, NodeId)>,
+    /// The partition groups last set (`partition`, `isolate`), for views; empty when none.
+    groups: Vec<Vec<NodeId>>,
+    /// Messages in flight by (delivery time, id): the order they are delivered in.
+    queue: BTreeMap<(u64, MsgId), Envelope>,
+    /// Where each message id sits in `queue`.
+    due_by_id: BTreeMap<MsgId, u64>,
+    /// The latest delivery time on each link, to keep links FIFO without reordering.
+    last_due: BTreeMap<(NodeId, NodeId), u64>,
+    next_id: MsgId,
+    rng: ChaCha8Rng,
+}
+
+impl Network {
+    pub fn new(config: NetworkConfig, seed: u64) -> Network {
+        Network {
+            config,
+            cut: BTreeSet::new(),
+            groups: Vec::new(),
+            queue: BTreeMap::new(),
+            due_by_id: BTreeMap::new(),
+            last_due: BTreeMap::new(),
+            next_id: 1,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    pub fn set_config(&mut self, config: NetworkConfig) {
+        self.config = config;
+    }
+
+    /// Whether messages from `from` reach `to`.
+    pub fn is_connected(&self, from: NodeId, to: NodeId) -> bool {
+        !self.cut.contains(&(from, to))
+    }
+
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.cut.insert((from, to));
+    }
+
+    pub fn link(&mut self, from: NodeId, to: NodeId) {
+        self.cut.remove(&(from, to));
+    }
+
+    /// Splits `nodes` into `groups`: every link between two groups is cut, both ways;
+    /// links inside a group are restored. Nodes named in no group form a group of their own.
+    pub fn partition(&mut self, nodes: &[NodeId], groups: Vec<Vec<NodeId>>) {
+        let mut groups = groups;
+        let named: BTreeSet<NodeId> = groups.iter().flatten().copied().collect();
+        let rest: Vec<NodeId> = nodes
+            .iter()
+            .copied()
+            .filter(|n| !named.contains(n))
+            .collect();
+        if !rest.is_empty() {
+            groups.push(rest);
+        }
+        let group_of: BTreeMap<NodeId, usize> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, members)| members.iter().map(move |&n| (n, g)))
+            .collect();
+        self.cut.clear();
+        for &a in nodes {
+            for &b in nodes {
+                if a != b && group_of.get(&a) != group_of.get(&b) {
+                    self.cut.insert((a, b));
+                }
+            }
+        }
+        self.groups = groups;
+    }
+
+    /// Restores every link.
+    pub fn heal(&mut self) {
+        self.cut.clear();
+        self.groups.clear();
+    }
+
+    /// The partition groups last set, if the network is partitioned.
+    pub fn groups(&self) -> &[Vec<NodeId>] {
+        &self.groups
+    }
+
+    /// The cut links.
+    pub fn cut_links(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
+        self.cut.iter().copied()
+    }
+
+    /// Puts a message on the wire at `now_us`: lost, or queued (perhaps twice). Returns the
+    /// events it caused.
+    pub fn send(&mut self, now_us: u64, envelope: Envelope) -> Vec<EventKind> {
+        let id = self.take_id();
+        let info = MsgInfo::of(&envelope);
+        if !self.is_connected(envelope.from, envelope.to) {
+            return vec![EventKind::Dropped {
+                id,
+                info,
+                reason: DropReason::Cut,
+            }];
+        }
+        if self.config.drop > 0.0 && self.rng.random_bool(self.config.drop) {
+            return vec![EventKind::Dropped {
+                id,
+                info,
+                reason: DropReason::Loss,
+            }];
+        }
+        let deliver_us = self.delivery_time(now_us, &envelope);
+        let mut events = vec![EventKind::Sent {
+            id,
+            info,
+            deliver_us,
+        }];
+        if self.config.duplicate > 0.0 && self.rng.random_bool(self.config.duplicate) {
+            let copy = self.take_id();
+            let copy_due = self.delivery_time(now_us, &envelope);
+            self.enqueue(copy, copy_due, envelope.clone());
+            events.push(EventKind::Duplicated { id, copy });
+        }
+        self.enqueue(id, deliver_us, envelope);
+        events
+    }
+
+    fn take_id(&mut self) -> MsgId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn delivery_time(&mut self, now_us: u64, envelope: &Envelope) -> u64 {
+        let (lo, hi) = (self.config.delay_min_us, self.config.delay_max_us);
+        let delay_us = self.rng.random_range(lo..=hi);
+        if self.config.reorder {
+            // Reordering: an extra delay of up to twice the longest one, and no FIFO.
+            let extra_us = self.rng.random_range(0..=hi.saturating_mul(2));
+            return now_us + delay_us + extra_us;
+        }
+        let link = (envelope.from, envelope.to);
+        let due = (now_us + delay_us).max(self.last_due.get(&link).copied().unwrap_or(0));
+        self.last_due.insert(link, due);
+        due
+    }
+
+    fn enqueue(&mut self, id: MsgId, deliver_us: u64, envelope: Envelope) {
+        self.queue.insert((deliver_us, id), envelope);
+        self.due_by_id.insert(id, deliver_us);
+    }
+
+    /// When the next message is due.
+    pub fn next_due_us(&self) -> Option<u64> {
+        self.queue.keys().next().map(|&(due, _)| due)
+    }
+
+    /// The messages due at or before `now_us`, as (id, from, to), in delivery order.
+    pub fn due(&self, now_us: u64) -> Vec<(MsgId, NodeId, NodeId)> {
+        self.queue
+            .range(..=(now_us, MsgId::MAX))
+            .map(|(&(_, id), e)| (id, e.from, e.to))
+            .collect()
+    }
+
+    /// The receivers of the messages due at or before `now_us`.
+    pub fn due_receivers(&self, now_us: u64) -> Vec<NodeId> {
+        self.queue
+            .range(..=(now_us, MsgId::MAX))
+            .map(|(_, e)| e.to)
+            .collect()
+    }
+
+    /// Takes every message for `node` due at or before `now_us`, in delivery order.
+    pub fn take_due_for(&mut self, node: NodeId, now_us: u64) -> Vec<InFlight> {
+        let ids: Vec<MsgId> = self
+            .queue
+            .range(..=(now_us, MsgId::MAX))
+            .filter(|(_, e)| e.to == node)
+            .map(|(&(_, id), _)| id)
+            .collect();
+        ids.into_iter().filter_map(|id| self.take(id)).collect()
+    }
+
+    /// Takes the next message due at or before `now_us`.
+    pub fn pop_due(&mut self, now_us: u64) -> Option<InFlight> {
+        let (&(deliver_us, id), _) = self.queue.iter().next()?;
+        if deliver_us > now_us {
+            return None;
+        }
+        self.take(id)
+    }
+
+    /// Takes message `id` off the wire, wherever it is in the queue.
+    pub fn take(&mut self, id: MsgId) -> Option<InFlight> {
+        let deliver_us = self.due_by_id.remove(&id)?;
+        let envelope = self.queue.remove(&(deliver_us, id))?;
+        Some(InFlight {
+            id,
+            deliver_us,
+            envelope,
+        })
+    }
+
+    /// The messages in flight, in delivery order.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        self.queue
+            .iter()
+            .map(|(&(deliver_us, id), envelope)| InFlight {
+                id,
+                deliver_us,
+                envelope: envelope.clone(),
+            })
+            .collect()
+    }
+
+    pub fn in_flight_count(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Drops every message in flight to or from `node` (it went down). Returns the events.
+    pub fn drop_node_traffic(&mut self, node: NodeId) -> Vec<EventKind> {
+        let ids: Vec<MsgId> = self
+            .queue
+            .iter()
+            .filter(|(_, e)| e.from == node || e.to == node)
+            .map(|(&(_, id), _)| id)
+            .collect();
+        let mut events = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(message) = self.take(id) {
+                let info = MsgInfo::of(&message.envelope);
+                events.push(EventKind::Dropped {
+                    id,
+                    info,
+                    reason: DropReason::NodeDown,
+                });
+            }
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::Message;
+
+    fn vote(from: NodeId, to: NodeId) -> Envelope {
+        let message = Message::VoteResponse { granted: true };
+        Envelope {
+            from,
+            to,
+            term: 1,
+            message,
+        }
+    }
+
+    #[test]
+    fn a_link_without_reordering_is_fifo() {
+        let config = NetworkConfig {
+            delay_min_us: 1,
+            delay_max_us: 10_000,
+            ..Default::default()
+        };
+        let mut net = Network::new(config, 3);
+        for t in 0..50 {
+            net.send(t, vote(1, 2));
+        }
+        let ids: Vec<MsgId> = net.in_flight().iter().map(|m| m.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn a_one_way_cut_stops_one_direction_only() {
+        let mut net = Network::new(NetworkConfig::default(), 1);
+        net.cut(1, 2);
+        assert!(matches!(
+            net.send(0, vote(1, 2))[0],
+            EventKind::Dropped { .. }
+        ));
+        assert!(matches!(net.send(0, vote(2, 1))[0], EventKind::Sent { .. }));
+    }
+
+    #[test]
+    fn a_partition_cuts_between_groups_and_not_inside() {
+        let mut net = Network::new(NetworkConfig::default(), 1);
+        net.partition(&[1, 2, 3, 4, 5], vec![vec![1, 2], vec![3, 4]]);
+        assert!(net.is_connected(1, 2) && net.is_connected(3, 4));
+        assert!(!net.is_connected(1, 3) && !net.is_connected(4, 2));
+        assert!(!net.is_connected(5, 1) && !net.is_connected(3, 5));
+        assert_eq!(net.groups().len(), 3);
+        net.heal();
+        assert!(net.is_connected(1, 3));
+    }
+}

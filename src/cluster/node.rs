@@ -1,0 +1,315 @@
+//! One node: its EventDispatcher and LogSynchronizer, on a thread of its own.
+//!
+//! The driver hands a node a batch of inputs due at one instant through the node's
+//! crossbeam inbox and waits for its [`NodeReport`]. The [`EventDispatcher`] feeds each
+//! input to the [`RaftProcessor`], writes what must be durable to the node's [`Storage`]
+//! before any message leaves, and gathers the messages, events and client replies. The
+//! [`LogSynchronizer`] collects client commands in the node's [`LogBuffer`], drains it
+//! into one proposal per batch, and applies committed entries in order to the key-value
+//! state machine, answering the clients that wait for them.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::raft::{
+    Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError, RaftConfig,
+    RaftEvent, RaftProcessor, Storage, Term,
+};
+
+use super::event::OpId;
+use super::kv::{KvOutput, KvRequest, KvStateMachine};
+
+/// Locks a mutex shared with a node thread. A node that panicked while holding the lock
+/// leaves the data as it was at the panic, which observers may still read.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A client request addressed to a node.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientRequest {
+    pub op: OpId,
+    pub request: KvRequest,
+}
+
+/// What a node tells a waiting client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyResult {
+    /// The request was applied at `index` in `term`.
+    Applied {
+        output: KvOutput,
+        index: Index,
+        term: Term,
+    },
+    /// The node is not the leader.
+    NotLeader { leader: Option<NodeId> },
+    /// The request's entry was replaced by another leader's entry before it committed.
+    Lost,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ClientReply {
+    pub op: OpId,
+    pub result: ReplyResult,
+}
+
+/// One input to a node.
+#[derive(Clone, Debug)]
+pub(crate) enum NodeInput {
+    Deliver(Envelope),
+    Tick,
+    Client(ClientRequest),
+    Campaign,
+    /// Panic on purpose (fault injection).
+    Panic(String),
+}
+
+/// What the driver sends a node thread.
+pub(crate) enum ToNode {
+    Batch { now_us: u64, inputs: Vec<NodeInput> },
+    Stop,
+}
+
+/// What one batch caused on a node.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeReport {
+    pub node: NodeId,
+    pub messages: Vec<Envelope>,
+    pub events: Vec<RaftEvent>,
+    pub replies: Vec<ClientReply>,
+    pub next_deadline_us: u64,
+    pub view: NodeView,
+}
+
+/// What a node thread sends the driver.
+pub(crate) enum FromNode {
+    Report(NodeReport),
+    Crashed { node: NodeId, message: String },
+}
+
+/// Client commands waiting to be proposed.
+#[derive(Debug, Default)]
+pub(crate) struct LogBuffer {
+    requests: Vec<ClientRequest>,
+}
+
+/// A client waiting for the entry at an index.
+#[derive(Clone, Copy, Debug)]
+struct Waiter {
+    op: OpId,
+    term: Term,
+}
+
+/// Moves client commands from the LogBuffer into the Raft log and applies committed
+/// entries to the state machine.
+pub(crate) struct LogSynchronizer {
+    buffer: LogBuffer,
+    waiting: BTreeMap<Index, Waiter>,
+    state_machine: Arc<Mutex<KvStateMachine>>,
+}
+
+impl LogSynchronizer {
+    fn new(state_machine: Arc<Mutex<KvStateMachine>>) -> LogSynchronizer {
+        LogSynchronizer {
+            buffer: LogBuffer::default(),
+            waiting: BTreeMap::new(),
+            state_machine,
+        }
+    }
+
+    fn push(&mut self, request: ClientRequest) {
+        self.buffer.requests.push(request);
+    }
+
+    /// Takes every buffered command, as the one batch to propose.
+    fn drain(&mut self) -> Vec<ClientRequest> {
+        std::mem::take(&mut self.buffer.requests)
+    }
+
+    /// Records where a proposal's commands went, or refuses them all.
+    fn proposed(
+        &mut self,
+        batch: Vec<ClientRequest>,
+        result: Option<Result<crate::raft::Proposed, ProposeError>>,
+        replies: &mut Vec<ClientReply>,
+    ) {
+        match result {
+            Some(Ok(proposed)) => {
+                for (index, request) in (proposed.first_index..).zip(batch) {
+                    let waiter = Waiter {
+                        op: request.op,
+                        term: proposed.term,
+                    };
+                    self.waiting.insert(index, waiter);
+                }
+            }
+            Some(Err(ProposeError::NotLeader { leader })) => {
+                for request in batch {
+                    let result = ReplyResult::NotLeader { leader };
+                    replies.push(ClientReply {
+                        op: request.op,
+                        result,
+                    });
+                }
+            }
+            None => unreachable!("a proposal always has a result"),
+        }
+    }
+
+    /// Applies committed entries in order and answers the clients waiting for them.
+    fn apply(&mut self, committed: &[Entry], replies: &mut Vec<ClientReply>) {
+        let mut state_machine = lock(&self.state_machine);
+        for entry in committed {
+            let output = match &entry.payload {
+                Payload::Command(bytes) => KvRequest::decode(bytes)
+                    .ok()
+                    .map(|request| state_machine.apply(&request)),
+                Payload::Noop => None,
+            };
+            let Some(waiter) = self.waiting.remove(&entry.index) else {
+                continue;
+            };
+            let result = match output {
+                Some(output) if waiter.term == entry.term => ReplyResult::Applied {
+                    output,
+                    index: entry.index,
+                    term: entry.term,
+                },
+                _ => ReplyResult::Lost,
+            };
+            replies.push(ClientReply {
+                op: waiter.op,
+                result,
+            });
+        }
+    }
+}
+
+/// Takes in a node's inputs, hands them to Raft, and publishes what Raft emits.
+pub(crate) struct EventDispatcher {
+    processor: RaftProcessor,
+    storage: Arc<Mutex<Storage>>,
+    sync: LogSynchronizer,
+}
+
+impl EventDispatcher {
+    /// A node rebuilt from its durable storage at `now_us`.
+    pub fn new(
+        id: NodeId,
+        voters: &[NodeId],
+        config: RaftConfig,
+        storage: Arc<Mutex<Storage>>,
+        state_machine: Arc<Mutex<KvStateMachine>>,
+        seed: u64,
+        now_us: u64,
+    ) -> EventDispatcher {
+        let processor = RaftProcessor::new(id, voters, config, &lock(&storage), seed, now_us);
+        EventDispatcher {
+            processor,
+            storage,
+            sync: LogSynchronizer::new(state_machine),
+        }
+    }
+
+    pub fn view(&self) -> NodeView {
+        self.processor.view()
+    }
+
+    pub fn next_deadline_us(&self) -> u64 {
+        self.processor.next_deadline_us()
+    }
+
+    /// Handles a batch of inputs due at `now_us`, then proposes what the clients sent.
+    pub fn handle(&mut self, now_us: u64, inputs: Vec<NodeInput>) -> NodeReport {
+        let mut report = NodeReport {
+            node: self.processor.id(),
+            messages: Vec::new(),
+            events: Vec::new(),
+            replies: Vec::new(),
+            next_deadline_us: 0,
+            view: self.processor.view(),
+        };
+        for input in inputs {
+            let raft_input = match input {
+                NodeInput::Deliver(envelope) => Input::Message(envelope),
+                NodeInput::Tick => Input::Tick,
+                NodeInput::Campaign => Input::Campaign,
+                NodeInput::Panic(message) => panic!("{message}"),
+                NodeInput::Client(request) => {
+                    self.sync.push(request);
+                    continue;
+                }
+            };
+            let outputs = self.processor.step(now_us, raft_input);
+            self.publish(outputs, &mut report);
+        }
+        let batch = self.sync.drain();
+        if !batch.is_empty() {
+            let commands = batch.iter().map(|r| r.request.encode()).collect();
+            let mut outputs = self.processor.step(now_us, Input::Propose(commands));
+            let result = outputs.proposal.take();
+            self.sync.proposed(batch, result, &mut report.replies);
+            self.publish(outputs, &mut report);
+        }
+        report.next_deadline_us = self.processor.next_deadline_us();
+        report.view = self.processor.view();
+        report
+    }
+
+    /// Durable writes first, then the rest of a step's outputs.
+    fn publish(&mut self, outputs: Outputs, report: &mut NodeReport) {
+        if !outputs.writes.is_empty() {
+            let mut storage = lock(&self.storage);
+            for write in &outputs.writes {
+                storage.apply(write);
+            }
+        }
+        self.sync.apply(&outputs.committed, &mut report.replies);
+        report.messages.extend(outputs.messages);
+        report.events.extend(outputs.events);
+    }
+}
+
+/// Runs a node's dispatcher on a thread of its own until told to stop. A panic inside
+/// the node is caught and reported as a crash; the thread then ends.
+pub(crate) fn spawn(
+    id: NodeId,
+    mut dispatcher: EventDispatcher,
+    inbox: Receiver<ToNode>,
+    reports: Sender<FromNode>,
+) -> std::io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name(format!("n{id}"))
+        .spawn(move || {
+            while let Ok(ToNode::Batch { now_us, inputs }) = inbox.recv() {
+                let outcome = catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)));
+                let message = match outcome {
+                    Ok(report) => FromNode::Report(report),
+                    Err(panic) => FromNode::Crashed {
+                        node: id,
+                        message: panic_message(&*panic),
+                    },
+                };
+                let crashed = matches!(message, FromNode::Crashed { .. });
+                if reports.send(message).is_err() || crashed {
+                    return;
+                }
+            }
+        })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        text.to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}

@@ -1,0 +1,936 @@
+//! The scheduler: the one authority on cluster time. It owns the network, every node's
+//! timer and the clients, and decides what happens next: it finds the earliest due
+//! instant, hands the lowest-numbered node with work at that instant all of that work
+//! (messages in id order, then its timer, then client requests) and waits for the node's
+//! report before it goes on. One hand-off at a time, in a fixed order, is what makes a
+//! paused or virtual run the same on every machine.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::raft::{Entry, Index, NodeId, NodeView, Payload, Role, Storage, Term};
+
+use super::clients::{ClientResult, ClientTable, PendingStart, Stage};
+use super::event::{ClientOutcome, ClusterEvent, DropReason, EventKind, MsgInfo, OpId};
+use super::kv::{ClientId, KvOp, KvStateMachine};
+use super::network::Network;
+use super::node::{
+    self, ClientRequest, EventDispatcher, FromNode, NodeInput, NodeReport, ReplyResult, ToNode,
+    lock,
+};
+use super::{ClusterConfig, ClusterError, seed};
+
+/// How long the scheduler waits for a node's report before it declares the node hung.
+const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
+/// How many events the scheduler keeps for `events`.
+const EVENT_LOG_CAPACITY: usize = 100_000;
+/// The most hand-offs one instant of cluster time may take: more means a livelock.
+const HANDOFFS_PER_INSTANT_LIMIT: u32 = 1_000_000;
+/// How long a client waits before trying again when no node knows the leader.
+const CLIENT_BACKOFF_US: u64 = 10_000;
+
+/// Whether a node is running.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    Up,
+    Down,
+    /// The node's thread panicked (or stopped answering), with the message.
+    Crashed(String),
+}
+
+/// A node as the views show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub id: NodeId,
+    pub state: NodeState,
+    /// The role, for a node that is up.
+    pub role: Option<Role>,
+    pub term: Term,
+    pub vote: Option<NodeId>,
+    pub leader: Option<NodeId>,
+    pub last_index: Index,
+    pub last_term: Term,
+    /// Commit and applied are volatile: 0 for a node that is down.
+    pub commit: Index,
+    pub applied: Index,
+    /// The node's partition group (0-based), if the network is partitioned.
+    pub group: Option<usize>,
+}
+
+/// A running node: its thread and what the scheduler knows of it.
+struct Running {
+    inbox: Sender<ToNode>,
+    thread: JoinHandle<()>,
+    timer_us: u64,
+    view: NodeView,
+    state_machine: Arc<Mutex<KvStateMachine>>,
+}
+
+struct NodeSlot {
+    id: NodeId,
+    storage: Arc<Mutex<Storage>>,
+    running: Option<Running>,
+    crashed: Option<String>,
+    incarnation: u64,
+}
+
+/// The events kept for `events`, and the subscribers that see each one as it happens.
+#[derive(Default)]
+struct EventLog {
+    recent: VecDeque<ClusterEvent>,
+    subscribers: Vec<Sender<ClusterEvent>>,
+}
+
+impl EventLog {
+    fn push(&mut self, event: ClusterEvent) {
+        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        if self.recent.len() == EVENT_LOG_CAPACITY {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event);
+    }
+}
+
+/// What one hand-off did, for `step`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepReport {
+    pub time_us: u64,
+    /// The node that was handed work, if any (a hand-off may only drop messages).
+    pub node: Option<NodeId>,
+    pub before: Option<NodeStatus>,
+    pub after: Option<NodeStatus>,
+    pub events: Vec<ClusterEvent>,
+}
+
+/// The cluster's whole state, owned by the scheduler.
+pub struct Sim {
+    config: ClusterConfig,
+    now_us: u64,
+    nodes: Vec<NodeSlot>,
+    network: Network,
+    reports_tx: Sender<FromNode>,
+    reports: Receiver<FromNode>,
+    clients: ClientTable,
+    log: EventLog,
+    /// Events since the last `take_step_events`, for `step` reports.
+    step_events: Vec<ClusterEvent>,
+    handoffs: u64,
+}
+
+impl Sim {
+    /// Builds the cluster and starts every node at time 0.
+    pub fn start(config: ClusterConfig) -> Result<Sim, ClusterError> {
+        config.validate()?;
+        let (reports_tx, reports) = crossbeam_channel::unbounded();
+        let network = Network::new(
+            config.network.clone(),
+            seed::derive(config.seed, seed::NETWORK, 0),
+        );
+        let nodes = (1..=config.nodes)
+            .map(|id| NodeSlot {
+                id,
+                storage: Arc::new(Mutex::new(Storage::default())),
+                running: None,
+                crashed: None,
+                incarnation: 0,
+            })
+            .collect();
+        let mut sim = Sim {
+            config,
+            now_us: 0,
+            nodes,
+            network,
+            reports_tx,
+            reports,
+            clients: ClientTable::default(),
+            log: EventLog::default(),
+            step_events: Vec::new(),
+            handoffs: 0,
+        };
+        for id in 1..=sim.config.nodes {
+            sim.launch(id)?;
+        }
+        Ok(sim)
+    }
+
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.now_us
+    }
+
+    pub fn handoffs(&self) -> u64 {
+        self.handoffs
+    }
+
+    /// Moves the clock forward to `time_us` without events (the realtime clock, `run`).
+    pub fn set_now(&mut self, time_us: u64) {
+        self.now_us = self.now_us.max(time_us);
+    }
+
+    fn voters(&self) -> Vec<NodeId> {
+        (1..=self.config.nodes).collect()
+    }
+
+    fn slot(&self, id: NodeId) -> Result<&NodeSlot, ClusterError> {
+        let index = id.checked_sub(1).ok_or(self.no_such_node(id))? as usize;
+        self.nodes.get(index).ok_or(self.no_such_node(id))
+    }
+
+    fn slot_mut(&mut self, id: NodeId) -> Result<&mut NodeSlot, ClusterError> {
+        let error = self.no_such_node(id);
+        let index = id.checked_sub(1).ok_or(error.clone())? as usize;
+        self.nodes.get_mut(index).ok_or(error)
+    }
+
+    fn no_such_node(&self, node: NodeId) -> ClusterError {
+        ClusterError::NoSuchNode {
+            node,
+            nodes: self.config.nodes,
+        }
+    }
+
+    /// Checks that `node` exists.
+    pub fn check_node(&self, node: NodeId) -> Result<(), ClusterError> {
+        self.slot(node).map(|_| ())
+    }
+
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.slot(node).is_ok_and(|slot| slot.running.is_some())
+    }
+
+    fn emit(&mut self, kind: EventKind) {
+        let event = ClusterEvent {
+            time_us: self.now_us,
+            kind,
+        };
+        self.step_events.push(event.clone());
+        self.log.push(event);
+    }
+
+    // ---- nodes up and down ----------------------------------------------------------
+
+    /// Builds node `id` from its durable storage and starts its thread.
+    fn launch(&mut self, id: NodeId) -> Result<(), ClusterError> {
+        let voters = self.voters();
+        let (raft, cluster_seed, now_us) =
+            (self.config.raft.clone(), self.config.seed, self.now_us);
+        let reports = self.reports_tx.clone();
+        let slot = self.slot_mut(id)?;
+        slot.incarnation += 1;
+        let node_seed = seed::derive(cluster_seed, seed::NODE, (id << 20) | slot.incarnation);
+        let state_machine = Arc::new(Mutex::new(KvStateMachine::default()));
+        let dispatcher = EventDispatcher::new(
+            id,
+            &voters,
+            raft,
+            slot.storage.clone(),
+            state_machine.clone(),
+            node_seed,
+            now_us,
+        );
+        let (timer_us, view) = (dispatcher.next_deadline_us(), dispatcher.view());
+        let (inbox, inbox_rx) = crossbeam_channel::unbounded();
+        let thread = node::spawn(id, dispatcher, inbox_rx, reports)
+            .map_err(|e| ClusterError::Spawn(e.to_string()))?;
+        slot.running = Some(Running {
+            inbox,
+            thread,
+            timer_us,
+            view,
+            state_machine,
+        });
+        slot.crashed = None;
+        Ok(())
+    }
+
+    /// Ends node `id`'s thread; its volatile state is lost, its storage kept.
+    pub fn kill(&mut self, id: NodeId) -> Result<(), ClusterError> {
+        let slot = self.slot_mut(id)?;
+        let running = slot.running.take().ok_or(ClusterError::NodeIsDown(id))?;
+        stop_thread(running);
+        let drops = self.network.drop_node_traffic(id);
+        self.emit(EventKind::NodeKilled { node: id });
+        for kind in drops {
+            self.emit(kind);
+        }
+        Ok(())
+    }
+
+    /// Rebuilds node `id` from its durable storage.
+    pub fn restart(&mut self, id: NodeId) -> Result<(), ClusterError> {
+        if self.slot(id)?.running.is_some() {
+            return Err(ClusterError::NodeIsUp(id));
+        }
+        self.launch(id)?;
+        self.emit(EventKind::NodeRestarted { node: id });
+        Ok(())
+    }
+
+    /// Records that node `id` crashed: its thread is gone or hung.
+    fn mark_crashed(&mut self, id: NodeId, message: String) {
+        if let Ok(slot) = self.slot_mut(id) {
+            if let Some(running) = slot.running.take() {
+                // A hung thread is left to itself; a panicked one has already ended.
+                drop(running.inbox);
+            }
+            slot.crashed = Some(message.clone());
+        }
+        for kind in self.network.drop_node_traffic(id) {
+            self.emit(kind);
+        }
+        self.emit(EventKind::NodeCrashed { node: id, message });
+    }
+
+    /// Replaces a down node's durable log with entries of the given terms (to build the
+    /// paper's figures). Its term becomes at least the last entry's term.
+    pub fn set_log(&mut self, id: NodeId, terms: &[Term]) -> Result<(), ClusterError> {
+        let slot = self.slot(id)?;
+        if slot.running.is_some() {
+            return Err(ClusterError::NodeIsUp(id));
+        }
+        if terms.windows(2).any(|pair| pair[0] > pair[1]) {
+            return Err(ClusterError::TermsDecrease);
+        }
+        let entries: Vec<Entry> = (1..)
+            .zip(terms)
+            .map(|(index, &term)| Entry {
+                index,
+                term,
+                payload: Payload::Noop,
+            })
+            .collect();
+        let mut storage = lock(&slot.storage);
+        let old = storage.clone();
+        *storage = Storage::with_log(entries, old.term);
+        if storage.term == old.term {
+            storage.vote = old.vote;
+        }
+        Ok(())
+    }
+
+    /// Stops every node thread and waits for each to end.
+    pub fn shutdown(&mut self) {
+        for slot in &mut self.nodes {
+            if let Some(running) = slot.running.take() {
+                stop_thread(running);
+            }
+        }
+    }
+
+    // ---- views ----------------------------------------------------------------------
+
+    /// Every node's status, in id order.
+    pub fn status(&self) -> Vec<NodeStatus> {
+        self.nodes
+            .iter()
+            .map(|slot| self.node_status(slot))
+            .collect()
+    }
+
+    fn node_status(&self, slot: &NodeSlot) -> NodeStatus {
+        let group = self
+            .network
+            .groups()
+            .iter()
+            .position(|g| g.contains(&slot.id));
+        if let Some(running) = &slot.running {
+            let view = &running.view;
+            return NodeStatus {
+                id: slot.id,
+                state: NodeState::Up,
+                role: Some(view.role),
+                term: view.term,
+                vote: view.vote,
+                leader: view.leader,
+                last_index: view.last_index,
+                last_term: view.last_term,
+                commit: view.commit,
+                applied: view.applied,
+                group,
+            };
+        }
+        let storage = lock(&slot.storage);
+        NodeStatus {
+            id: slot.id,
+            state: slot
+                .crashed
+                .clone()
+                .map_or(NodeState::Down, NodeState::Crashed),
+            role: None,
+            term: storage.term,
+            vote: storage.vote,
+            leader: None,
+            last_index: storage.log.last_index(),
+            last_term: storage.log.last_term(),
+            commit: 0,
+            applied: 0,
+            group,
+        }
+    }
+
+    /// The leader: the node that is up, leads, and has the highest term among leaders.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .filter_map(|slot| slot.running.as_ref().map(|r| &r.view))
+            .filter(|view| view.role == Role::Leader)
+            .max_by_key(|view| view.term)
+            .map(|view| view.id)
+    }
+
+    /// A node's durable log.
+    pub fn log_of(&self, id: NodeId) -> Result<Vec<Entry>, ClusterError> {
+        Ok(lock(&self.slot(id)?.storage).log.entries().to_vec())
+    }
+
+    /// A node's key-value contents; an error for a node that is down.
+    pub fn kv_of(&self, id: NodeId) -> Result<Vec<(String, String)>, ClusterError> {
+        let running = self
+            .slot(id)?
+            .running
+            .as_ref()
+            .ok_or(ClusterError::NodeIsDown(id))?;
+        let state_machine = lock(&running.state_machine);
+        Ok(state_machine
+            .map()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    /// A node's value for `key`, if the node is up.
+    pub fn kv_get(&self, id: NodeId, key: &str) -> Result<Option<String>, ClusterError> {
+        let running = self
+            .slot(id)?
+            .running
+            .as_ref()
+            .ok_or(ClusterError::NodeIsDown(id))?;
+        Ok(lock(&running.state_machine)
+            .map()
+            .get(key)
+            .map(str::to_string))
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.network
+    }
+
+    /// Records a change of the network, as an event.
+    pub fn network_changed(&mut self, change: String) {
+        self.emit(EventKind::NetworkChanged { change });
+    }
+
+    pub fn history(&self) -> &[super::ClientRecord] {
+        &self.clients.history
+    }
+
+    /// The last `count` events, oldest first.
+    pub fn recent_events(&self, count: usize) -> Vec<ClusterEvent> {
+        let skip = self.log.recent.len().saturating_sub(count);
+        self.log.recent.iter().skip(skip).cloned().collect()
+    }
+
+    /// A channel that receives every event from now on.
+    pub fn subscribe(&mut self) -> Receiver<ClusterEvent> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.log.subscribers.push(tx);
+        rx
+    }
+
+    /// Whether every up node's applied state matches: the same log prefix applied.
+    pub fn logs_match(&self) -> bool {
+        let logs: Vec<Vec<Entry>> = self
+            .nodes
+            .iter()
+            .map(|slot| lock(&slot.storage).log.entries().to_vec())
+            .collect();
+        for a in &logs {
+            for b in &logs {
+                // Log Matching: where two logs hold an entry of the same term at the same
+                // index, they agree on everything before.
+                let common = a.len().min(b.len());
+                let last_same = (0..common).rev().find(|&i| a[i].term == b[i].term);
+                if let Some(i) = last_same
+                    && a[..=i] != b[..=i]
+                {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    // ---- time -----------------------------------------------------------------------
+
+    /// When the next thing is due: a message, a timer or a client.
+    pub fn next_event_us(&self) -> Option<u64> {
+        let timers = self
+            .nodes
+            .iter()
+            .filter_map(|s| s.running.as_ref().map(|r| r.timer_us));
+        [
+            self.network.next_due_us(),
+            timers.min(),
+            self.clients.next_wake_us(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs every event due up to `until_us`, then sets the clock to `until_us`.
+    pub fn run_until_time(&mut self, until_us: u64) -> Result<(), ClusterError> {
+        while self.advance(until_us)?.is_some() {}
+        self.set_now(until_us);
+        Ok(())
+    }
+
+    /// Runs until `done` holds (checked before each hand-off and at the end) or the clock
+    /// reaches `until_us`. Returns whether `done` held.
+    pub fn run_while<F>(&mut self, until_us: u64, mut done: F) -> Result<bool, ClusterError>
+    where
+        F: FnMut(&Sim) -> bool,
+    {
+        loop {
+            if done(self) {
+                return Ok(true);
+            }
+            if self.advance(until_us)?.is_none() {
+                self.set_now(until_us);
+                return Ok(done(self));
+            }
+        }
+    }
+
+    /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
+    /// time. `None` when nothing is due by then.
+    pub fn advance(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+        let mut same_instant = 0;
+        loop {
+            let Some(time_us) = self.next_event_us() else {
+                return Ok(None);
+            };
+            if time_us > limit_us {
+                return Ok(None);
+            }
+            self.now_us = self.now_us.max(time_us);
+            self.step_events.clear();
+            self.client_housekeeping();
+            self.drop_undeliverable();
+            if let Some(node) = self.due_node() {
+                return self.hand_off_due(node).map(Some);
+            }
+            if !self.step_events.is_empty() {
+                return Ok(Some(self.step_report(None, None)));
+            }
+            same_instant += 1;
+            if same_instant > HANDOFFS_PER_INSTANT_LIMIT {
+                return Err(ClusterError::Livelock {
+                    time_us: self.now_us,
+                });
+            }
+        }
+    }
+
+    /// The lowest-numbered up node with a message, timer or client request due now.
+    fn due_node(&self) -> Option<NodeId> {
+        let now = self.now_us;
+        let messages = self.network.due_receivers(now);
+        let timers = self
+            .nodes
+            .iter()
+            .filter(|s| s.running.as_ref().is_some_and(|r| r.timer_us <= now))
+            .map(|s| s.id);
+        let clients = self
+            .clients
+            .pending
+            .values()
+            .filter_map(|op| match op.stage {
+                Stage::ToSend { target, at_us } if at_us <= now => Some(target),
+                _ => None,
+            });
+        messages
+            .into_iter()
+            .chain(timers)
+            .chain(clients)
+            .filter(|&n| self.is_up(n))
+            .min()
+    }
+
+    /// Hands `node` everything due for it now.
+    fn hand_off_due(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        let now = self.now_us;
+        let mut inputs = Vec::new();
+        for message in self.network.take_due_for(node, now) {
+            let info = MsgInfo::of(&message.envelope);
+            self.emit(EventKind::Delivered {
+                id: message.id,
+                info,
+            });
+            inputs.push(NodeInput::Deliver(message.envelope));
+        }
+        if self
+            .slot(node)?
+            .running
+            .as_ref()
+            .is_some_and(|r| r.timer_us <= now)
+        {
+            self.emit(EventKind::Timer { node });
+            inputs.push(NodeInput::Tick);
+        }
+        inputs.extend(self.take_client_requests(node));
+        self.hand_off(node, inputs)
+    }
+
+    /// Hands a node a batch of inputs at the current time and processes its report.
+    fn hand_off(
+        &mut self,
+        node: NodeId,
+        inputs: Vec<NodeInput>,
+    ) -> Result<StepReport, ClusterError> {
+        let before = self.slot(node).map(|slot| self.node_status(slot)).ok();
+        self.handoffs += 1;
+        let batch = ToNode::Batch {
+            now_us: self.now_us,
+            inputs,
+        };
+        let running = self
+            .slot(node)?
+            .running
+            .as_ref()
+            .ok_or(ClusterError::NodeIsDown(node))?;
+        if running.inbox.send(batch).is_err() {
+            self.mark_crashed(node, "the node's thread has ended".to_string());
+            return Ok(self.step_report(Some(node), before));
+        }
+        match self.wait_for_report(node) {
+            Ok(report) => self.process_report(report),
+            Err(message) => self.mark_crashed(node, message),
+        }
+        Ok(self.step_report(Some(node), before))
+    }
+
+    fn wait_for_report(&self, node: NodeId) -> Result<NodeReport, String> {
+        loop {
+            match self.reports.recv_timeout(NODE_ANSWER_LIMIT) {
+                Ok(FromNode::Report(report)) if report.node == node => return Ok(report),
+                Ok(FromNode::Crashed {
+                    node: crashed,
+                    message,
+                }) if crashed == node => {
+                    return Err(format!("panicked: {message}"));
+                }
+                // A late word from a node given up on earlier: nothing waits for it.
+                Ok(_) => continue,
+                Err(_) => {
+                    let limit = NODE_ANSWER_LIMIT.as_secs();
+                    return Err(format!("did not answer within {limit}s"));
+                }
+            }
+        }
+    }
+
+    fn step_report(&mut self, node: Option<NodeId>, before: Option<NodeStatus>) -> StepReport {
+        let after = node
+            .and_then(|n| self.slot(n).ok())
+            .map(|slot| self.node_status(slot));
+        StepReport {
+            time_us: self.now_us,
+            node,
+            before,
+            after,
+            events: std::mem::take(&mut self.step_events),
+        }
+    }
+
+    fn process_report(&mut self, report: NodeReport) {
+        let node = report.node;
+        if let Ok(slot) = self.slot_mut(node)
+            && let Some(running) = slot.running.as_mut()
+        {
+            running.timer_us = report.next_deadline_us;
+            running.view = report.view;
+        }
+        for event in report.events {
+            self.emit(EventKind::Raft { node, event });
+        }
+        for envelope in report.messages {
+            let now = self.now_us;
+            for kind in self.network.send(now, envelope) {
+                self.emit(kind);
+            }
+        }
+        for reply in report.replies {
+            self.client_reply(node, reply.op, reply.result);
+        }
+    }
+
+    /// Drops the messages due now that cannot arrive: receiver down or link cut.
+    fn drop_undeliverable(&mut self) {
+        let now = self.now_us;
+        for (id, from, to) in self.network.due(now) {
+            let reason = if !self.is_up(to) {
+                DropReason::NodeDown
+            } else if !self.network.is_connected(from, to) {
+                DropReason::Cut
+            } else {
+                continue;
+            };
+            if let Some(message) = self.network.take(id) {
+                let info = MsgInfo::of(&message.envelope);
+                self.emit(EventKind::Dropped { id, info, reason });
+            }
+        }
+    }
+
+    /// Delivers message `id` now, whatever its due time (`deliver MSG`).
+    pub fn deliver(&mut self, id: super::MsgId) -> Result<StepReport, ClusterError> {
+        let message = self
+            .network
+            .take(id)
+            .ok_or(ClusterError::NoSuchMessage(id))?;
+        self.step_events.clear();
+        let envelope = message.envelope;
+        let info = MsgInfo::of(&envelope);
+        let to = envelope.to;
+        if !self.is_up(to) {
+            self.emit(EventKind::Dropped {
+                id,
+                info,
+                reason: DropReason::NodeDown,
+            });
+            return Ok(self.step_report(None, None));
+        }
+        self.emit(EventKind::Delivered { id, info });
+        self.hand_off(to, vec![NodeInput::Deliver(envelope)])
+    }
+
+    /// Drops message `id` (`drop MSG`).
+    pub fn drop_message(&mut self, id: super::MsgId) -> Result<(), ClusterError> {
+        let message = self
+            .network
+            .take(id)
+            .ok_or(ClusterError::NoSuchMessage(id))?;
+        let info = MsgInfo::of(&message.envelope);
+        self.emit(EventKind::Dropped {
+            id,
+            info,
+            reason: DropReason::User,
+        });
+        Ok(())
+    }
+
+    /// Makes `node`'s thread panic with `message`: a fault to show (and test) that a
+    /// crashing node is contained and reported.
+    pub fn inject_panic(&mut self, node: NodeId, message: String) -> Result<(), ClusterError> {
+        if !self.is_up(node) {
+            self.check_node(node)?;
+            return Err(ClusterError::NodeIsDown(node));
+        }
+        self.step_events.clear();
+        self.hand_off(node, vec![NodeInput::Panic(message)])
+            .map(|_| ())
+    }
+
+    /// Makes `node` start an election now.
+    pub fn campaign(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        if !self.is_up(node) {
+            self.check_node(node)?;
+            return Err(ClusterError::NodeIsDown(node));
+        }
+        self.step_events.clear();
+        self.hand_off(node, vec![NodeInput::Campaign])
+    }
+
+    // ---- clients --------------------------------------------------------------------
+
+    /// Starts a client operation at the current time. `via` sends it to that node only.
+    pub fn submit(
+        &mut self,
+        request: KvOp,
+        via: Option<NodeId>,
+        client: Option<(ClientId, u64)>,
+        waiter: Option<Sender<ClientResult>>,
+    ) -> Result<OpId, ClusterError> {
+        if let Some(node) = via {
+            self.check_node(node)?;
+        }
+        let (client, seq) = client.unwrap_or_else(|| (self.clients.new_client(), 1));
+        let target = via.unwrap_or_else(|| self.guess_leader(0));
+        let start = PendingStart {
+            now_us: self.now_us,
+            via,
+            target,
+            deadline_us: self.config.client_deadline_us,
+            waiter,
+        };
+        let op = self.clients.start(client, seq, request.clone(), start);
+        self.emit(EventKind::ClientInvoked {
+            op,
+            client,
+            request,
+            target,
+        });
+        Ok(op)
+    }
+
+    /// A new client id, for callers that run clients of their own.
+    pub fn new_client(&mut self) -> ClientId {
+        self.clients.new_client()
+    }
+
+    pub fn is_pending(&self, op: OpId) -> bool {
+        self.clients.is_pending(op)
+    }
+
+    /// The node a client should try: the leader if one is known, else a node that is up,
+    /// chosen by `attempt` so that retries go round the cluster.
+    fn guess_leader(&self, attempt: u64) -> NodeId {
+        if let Some(leader) = self.leader() {
+            return leader;
+        }
+        let up: Vec<NodeId> = self
+            .nodes
+            .iter()
+            .filter(|s| s.running.is_some())
+            .map(|s| s.id)
+            .collect();
+        if up.is_empty() {
+            return 1;
+        }
+        up[(attempt as usize) % up.len()]
+    }
+
+    /// Times out operations past their deadline and retries unanswered ones.
+    fn client_housekeeping(&mut self) {
+        let now = self.now_us;
+        let due: Vec<OpId> = self
+            .clients
+            .pending
+            .iter()
+            .filter(|(_, op)| op.wake_us() <= now)
+            .map(|(&id, _)| id)
+            .collect();
+        for op in due {
+            let Some(pending) = self.clients.pending.get(&op) else {
+                continue;
+            };
+            match pending.stage {
+                _ if pending.deadline_us <= now => self.finish_client(op, ClientOutcome::TimedOut),
+                Stage::Waiting { .. } => self.retry_client(op, None, now),
+                Stage::ToSend { target, .. } if !self.is_up(target) => match pending.via {
+                    Some(via) => {
+                        let reason = format!("n{via} is down");
+                        self.finish_client(op, ClientOutcome::Refused { reason })
+                    }
+                    None if self.nodes.iter().any(|s| s.running.is_some()) => {
+                        self.retry_client(op, None, now)
+                    }
+                    None => self.retry_client(op, None, now + CLIENT_BACKOFF_US),
+                },
+                Stage::ToSend { .. } => {}
+            }
+        }
+    }
+
+    fn retry_client(&mut self, op: OpId, hint: Option<NodeId>, at_us: u64) {
+        let target = hint.unwrap_or_else(|| self.guess_leader(op + self.now_us / 1000));
+        let Some(pending) = self.clients.pending.get_mut(&op) else {
+            return;
+        };
+        let target = pending.via.unwrap_or(target);
+        pending.stage = Stage::ToSend { target, at_us };
+        self.emit(EventKind::ClientRetried { op, target });
+    }
+
+    /// Takes the client requests due now for `node`, marking them sent.
+    fn take_client_requests(&mut self, node: NodeId) -> Vec<NodeInput> {
+        let now = self.now_us;
+        let retry_us = self.config.client_retry_us;
+        let mut inputs = Vec::new();
+        for (&op, pending) in self.clients.pending.iter_mut() {
+            if let Stage::ToSend { target, at_us } = pending.stage
+                && target == node
+                && at_us <= now
+            {
+                pending.stage = Stage::Waiting {
+                    target,
+                    until_us: now + retry_us,
+                };
+                let request = ClientRequest {
+                    op,
+                    request: pending.request.clone(),
+                };
+                inputs.push(NodeInput::Client(request));
+            }
+        }
+        inputs
+    }
+
+    fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
+        let Some(pending) = self.clients.pending.get(&op) else {
+            return;
+        };
+        let now = self.now_us;
+        match result {
+            ReplyResult::Applied {
+                output,
+                index,
+                term,
+            } => self.finish_client(
+                op,
+                ClientOutcome::Done {
+                    output,
+                    index,
+                    term,
+                },
+            ),
+            ReplyResult::NotLeader { leader } if pending.via.is_some() => {
+                let leader = leader.map_or("unknown".to_string(), |l| format!("n{l}"));
+                let reason = format!("n{node} is not the leader (leader: {leader})");
+                self.finish_client(op, ClientOutcome::Refused { reason })
+            }
+            ReplyResult::NotLeader {
+                leader: Some(leader),
+            } if leader != node => self.retry_client(op, Some(leader), now),
+            ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
+                self.retry_client(op, None, now + CLIENT_BACKOFF_US)
+            }
+        }
+    }
+
+    fn finish_client(&mut self, op: OpId, outcome: ClientOutcome) {
+        let now = self.now_us;
+        if let Some(latency_us) = self.clients.finish(op, outcome.clone(), now) {
+            self.emit(EventKind::ClientFinished {
+                op,
+                outcome,
+                latency_us,
+            });
+        }
+    }
+}
+
+fn stop_thread(running: Running) {
+    // The thread ends when it reads Stop, or when the inbox closes.
+    let _ = running.inbox.send(ToNode::Stop);
+    drop(running.inbox);
+    let _ = running.thread.join();
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
