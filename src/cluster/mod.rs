@@ -1,2 +1,3 @@
 //! The cluster: nodes on threads, the simulated network, the clock, clients.
 pub mod kv;
+pub mod linearizability;
