@@ -396,9 +396,13 @@ fn shrink(calls: Vec<Call>, max_steps: u64) -> (Vec<usize>, bool) {
         steps_left: max_steps,
         out_of_steps: false,
     };
-    let mut kept = shrinker.shortest_failing_prefix(calls);
-    let minimal = shrinker.take_out_one_at_a_time(&mut kept);
-    let mut indices: Vec<usize> = kept.iter().map(|call| call.index).collect();
+    let prefix = shrinker.shortest_failing_prefix(calls);
+    let mut kept = shrinker.latest_failing_cut(prefix);
+    let minimal = shrinker.relax_one_at_a_time(&mut kept);
+    // The writes made unknown need not be shown: if the rest cannot be ordered even with
+    // their help, it cannot be ordered without them.
+    let constrained = kept.iter().filter(|call| call.returned.is_some());
+    let mut indices: Vec<usize> = constrained.map(|call| call.index).collect();
     indices.sort_unstable();
     (indices, minimal)
 }
@@ -444,10 +448,38 @@ impl Shrinker {
         prefix(&calls, cuts[high])
     }
 
-    /// Takes calls out of failing `kept` while it still fails, until no single one can go.
-    /// Returns false if the steps ran out first. Each pass but the last removes a call, so
-    /// there are at most `kept.len() + 1` passes.
-    fn take_out_one_at_a_time(&mut self, kept: &mut Vec<Call>) -> bool {
+    /// Failing `calls` cut at the latest response time that keeps them failing (see
+    /// [`cut_before`]), found by bisection. Dropping ops, unlike relaxing them, keeps the
+    /// search cheap, so this goes first on a long history.
+    fn latest_failing_cut<'a>(&mut self, calls: Vec<Call<'a>>) -> Vec<Call<'a>> {
+        let mut cuts: Vec<u64> = calls
+            .iter()
+            .filter_map(|c| c.returned)
+            .map(|r| r.1)
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        // Invariant: the cut at cuts[low] fails (or low is 0: no cut); none at or after
+        // cuts[high] was shown to fail.
+        let (mut low, mut high) = (0, cuts.len());
+        let mut best = None;
+        while low + 1 < high && !self.out_of_steps {
+            let middle = low + (high - low) / 2;
+            let candidate = cut_before(&calls, cuts[middle]);
+            if self.fails(&candidate) {
+                low = middle;
+                best = Some(candidate);
+            } else {
+                high = middle;
+            }
+        }
+        best.unwrap_or(calls)
+    }
+
+    /// Relaxes calls of failing `kept` while it still fails, until no single one can be
+    /// relaxed. Returns false if the steps ran out first. Each pass but the last relaxes a
+    /// call, and a call is relaxed at most once, so there are at most `kept.len() + 1`.
+    fn relax_one_at_a_time(&mut self, kept: &mut Vec<Call>) -> bool {
         loop {
             let mut changed = false;
             let mut i = 0;
@@ -455,11 +487,14 @@ impl Shrinker {
                 if self.out_of_steps {
                     return false;
                 }
-                if self.can_take_out(kept, i) {
-                    kept.remove(i);
-                    changed = true;
-                } else {
-                    i += 1;
+                match relaxed(kept, i) {
+                    Some(candidate) if self.fails(&candidate) => {
+                        let dropped = candidate.len() < kept.len();
+                        *kept = candidate;
+                        changed = true;
+                        i += usize::from(!dropped);
+                    }
+                    _ => i += 1,
                 }
             }
             if !changed {
@@ -467,24 +502,63 @@ impl Shrinker {
             }
         }
     }
+}
 
-    /// Whether `kept` still fails without its `i`th call, and, for a write that answered,
-    /// also with that write's outcome made unknown.
-    fn can_take_out(&mut self, kept: &[Call], i: usize) -> bool {
-        let Some(call) = kept.get(i) else {
-            return false;
-        };
-        let mut without = kept.to_vec();
-        without.remove(i);
-        if !self.fails(&without) {
-            return false;
+/// `kept` with its `i`th call relaxed: a call that changes nothing is dropped, a write that
+/// answered gets an unknown outcome; `None` for a write whose outcome is already unknown.
+fn relaxed<'a>(kept: &[Call<'a>], i: usize) -> Option<Vec<Call<'a>>> {
+    let call = kept.get(i)?;
+    let mut candidate = kept.to_vec();
+    if call.is_effect_free() {
+        candidate.remove(i);
+    } else {
+        call.returned?;
+        candidate[i].returned = None;
+    }
+    Some(candidate)
+}
+
+/// `calls` without the ones answered before `cut_us`, except writes whose effect a later
+/// call may have seen ([`observes_effect_of`]): dropping a write that a later read saw
+/// would turn a stale read into a read of a value never written, and hide the write.
+fn cut_before<'a>(calls: &[Call<'a>], cut_us: u64) -> Vec<Call<'a>> {
+    let is_late = |call: &Call| match call.returned {
+        Some((_, response_us)) => response_us >= cut_us,
+        None => call.invoke_us >= cut_us,
+    };
+    let late: Vec<Call> = calls.iter().filter(|call| is_late(call)).copied().collect();
+    let seen: Vec<Option<&str>> = late.iter().filter_map(observed).collect();
+    let appends = late
+        .iter()
+        .any(|call| matches!(call.op, KvOp::Append { .. }));
+    let keep = |call: &Call| is_late(call) || observes_effect_of(call, &seen, appends);
+    calls.iter().filter(|call| keep(call)).copied().collect()
+}
+
+/// Whether values `seen` may show the effect of `call`: a string containing the value it
+/// wrote, or an absent key (or appends to one, when `appends`) after a `del`. A cautious
+/// guess: a false yes only keeps an op that the next step can still relax.
+fn observes_effect_of(call: &Call, seen: &[Option<&str>], appends: bool) -> bool {
+    if call.is_effect_free() {
+        return false;
+    }
+    match call.op {
+        KvOp::Put { value, .. } | KvOp::Append { value, .. } | KvOp::Cas { new: value, .. } => {
+            seen.iter().flatten().any(|s| s.contains(value.as_str()))
         }
-        if call.is_effect_free() || call.returned.is_none() {
-            return true;
+        KvOp::Del { .. } => appends || seen.contains(&None),
+        KvOp::Get { .. } => false,
+    }
+}
+
+/// The value of the key a call saw, if it saw one.
+fn observed<'a>(call: &Call<'a>) -> Option<Option<&'a str>> {
+    match (call.op, call.returned?.0) {
+        (_, KvOutput::Value(value)) | (_, KvOutput::CasFailed { current: value }) => {
+            Some(value.as_deref())
         }
-        let mut relaxed = kept.to_vec();
-        relaxed[i].returned = None;
-        self.fails(&relaxed)
+        (KvOp::Cas { old, .. }, KvOutput::Ok) => Some(Some(old.as_str())),
+        _ => None,
     }
 }
 
@@ -569,5 +643,447 @@ fn millis(us: u64) -> String {
         format!("{}ms", us / 1000)
     } else {
         format!("{}.{fraction}ms", us / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    fn put(key: &str, value: &str) -> KvOp {
+        KvOp::Put {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn append(key: &str, value: &str) -> KvOp {
+        KvOp::Append {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn get(key: &str) -> KvOp {
+        KvOp::Get { key: key.into() }
+    }
+
+    fn del(key: &str) -> KvOp {
+        KvOp::Del { key: key.into() }
+    }
+
+    fn cas(key: &str, old: &str, new: &str) -> KvOp {
+        KvOp::Cas {
+            key: key.into(),
+            old: old.into(),
+            new: new.into(),
+        }
+    }
+
+    fn value(value: &str) -> KvOutput {
+        KvOutput::Value(Some(value.into()))
+    }
+
+    /// An operation answered with `output`, times in milliseconds.
+    fn done(client: ClientId, op: KvOp, span_ms: (u64, u64), output: KvOutput) -> Operation {
+        Operation {
+            client,
+            op,
+            invoke_us: span_ms.0 * 1000,
+            outcome: Outcome::Returned {
+                output,
+                response_us: span_ms.1 * 1000,
+            },
+        }
+    }
+
+    fn timed_out(client: ClientId, op: KvOp, invoke_ms: u64) -> Operation {
+        Operation {
+            client,
+            op,
+            invoke_us: invoke_ms * 1000,
+            outcome: Outcome::Unknown,
+        }
+    }
+
+    fn verdict(history: &[Operation]) -> Verdict {
+        check(history, SearchBudget::default())
+    }
+
+    fn violation(history: &[Operation]) -> Violation {
+        match verdict(history) {
+            Verdict::Violation(violation) => violation,
+            other => panic!("expected a violation, got {other:?}"),
+        }
+    }
+
+    fn violating_indices(history: &[Operation]) -> Vec<usize> {
+        let violation = violation(history);
+        assert!(violation.minimal, "{violation}");
+        violation.ops.iter().map(|(index, _)| *index).collect()
+    }
+
+    #[test]
+    fn an_empty_history_is_linearizable() {
+        assert_eq!(verdict(&[]), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_sequential_history_that_follows_the_rules_is_linearizable() {
+        let history = [
+            done(1, get("x"), (0, 1), KvOutput::Value(None)),
+            done(1, put("x", "a"), (2, 3), KvOutput::Ok),
+            done(2, append("x", "b"), (4, 5), KvOutput::Ok),
+            done(1, get("x"), (6, 7), value("ab")),
+            done(2, cas("x", "ab", "c"), (8, 9), KvOutput::Ok),
+            done(
+                3,
+                cas("x", "ab", "d"),
+                (10, 11),
+                KvOutput::CasFailed {
+                    current: Some("c".into()),
+                },
+            ),
+            done(1, del("x"), (12, 13), KvOutput::Ok),
+            done(3, get("x"), (14, 15), KvOutput::Value(None)),
+            done(2, append("x", "e"), (16, 17), KvOutput::Ok),
+            done(2, get("x"), (18, 19), value("e")),
+        ];
+        assert_eq!(verdict(&history), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_sequential_history_with_a_wrong_output_is_a_violation() {
+        let history = [
+            done(1, put("x", "a"), (0, 1), KvOutput::Ok),
+            done(1, cas("x", "b", "c"), (2, 3), KvOutput::Ok),
+        ];
+        // The cas alone cannot succeed: nothing ever wrote b.
+        assert_eq!(violating_indices(&history), [1]);
+    }
+
+    #[test]
+    fn a_write_invoked_first_may_take_effect_last() {
+        // put 2 must come before put 1, though put 1 was invoked first.
+        let history = [
+            done(1, put("x", "1"), (0, 100), KvOutput::Ok),
+            done(2, put("x", "2"), (10, 50), KvOutput::Ok),
+            done(3, get("x"), (60, 70), value("1")),
+            done(3, get("x"), (110, 120), value("1")),
+        ];
+        assert_eq!(verdict(&history), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn overlapping_appends_and_cas_chain_in_the_only_possible_order() {
+        // Everything overlaps; only a -> c -> b -> cas(acb, z) -> get explains the outputs.
+        let history = [
+            done(1, append("x", "b"), (0, 100), KvOutput::Ok),
+            done(2, append("x", "a"), (5, 100), KvOutput::Ok),
+            done(3, get("x"), (10, 100), value("ac")),
+            done(4, append("x", "c"), (15, 100), KvOutput::Ok),
+            done(5, cas("x", "acb", "z"), (20, 100), KvOutput::Ok),
+            done(6, get("x"), (25, 100), value("z")),
+            done(3, get("x"), (101, 102), value("z")),
+        ];
+        assert_eq!(verdict(&history), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_stale_read_after_a_completed_write_is_a_violation() {
+        let history = [
+            done(1, put("x", "1"), (0, 10), KvOutput::Ok),
+            done(2, put("x", "2"), (20, 30), KvOutput::Ok),
+            done(3, get("x"), (40, 50), value("1")),
+        ];
+        assert_eq!(violating_indices(&history), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_write_seen_and_then_not_seen_is_a_violation() {
+        let history = [
+            done(1, put("x", "1"), (0, 100), KvOutput::Ok),
+            done(2, get("x"), (10, 20), value("1")),
+            done(3, get("x"), (30, 40), KvOutput::Value(None)),
+        ];
+        // The two reads alone cannot be ordered: nothing deletes the key between them.
+        assert_eq!(violating_indices(&history), [1, 2]);
+    }
+
+    #[test]
+    fn a_cas_that_succeeds_twice_from_the_same_value_is_a_violation() {
+        let history = [
+            done(1, put("x", "a"), (0, 10), KvOutput::Ok),
+            done(2, cas("x", "a", "b"), (20, 40), KvOutput::Ok),
+            done(3, cas("x", "a", "c"), (25, 35), KvOutput::Ok),
+        ];
+        // Even if the put took effect at any time, only one cas could find a.
+        assert_eq!(violating_indices(&history), [1, 2]);
+    }
+
+    #[test]
+    fn appends_in_an_order_contradicting_real_time_are_a_violation() {
+        let history = [
+            done(1, append("x", "a"), (0, 10), KvOutput::Ok),
+            done(2, append("x", "b"), (20, 30), KvOutput::Ok),
+            done(3, get("x"), (40, 50), value("ba")),
+        ];
+        // Even if append b took effect at any time, a was appended first, by 10ms.
+        assert_eq!(violating_indices(&history), [0, 2]);
+    }
+
+    #[test]
+    fn a_timed_out_write_observed_later_is_linearizable() {
+        let history = [
+            done(1, put("x", "1"), (0, 10), KvOutput::Ok),
+            timed_out(2, put("x", "2"), 20),
+            done(3, get("x"), (30, 40), value("1")),
+            done(3, get("x"), (500, 510), value("2")),
+            done(1, get("x"), (600, 610), value("2")),
+        ];
+        assert_eq!(verdict(&history), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_timed_out_write_never_observed_is_linearizable() {
+        let history = [
+            timed_out(2, put("x", "2"), 0),
+            timed_out(2, append("x", "3"), 1),
+            timed_out(4, get("x"), 2),
+            done(3, get("x"), (30, 40), KvOutput::Value(None)),
+            done(1, put("x", "1"), (50, 60), KvOutput::Ok),
+            done(3, get("x"), (500, 510), value("1")),
+        ];
+        assert_eq!(verdict(&history), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_timed_out_write_cannot_be_seen_before_its_invoke() {
+        let history = [
+            done(1, get("x"), (0, 10), value("2")),
+            timed_out(2, put("x", "2"), 20),
+        ];
+        // Ops with unknown outcomes constrain nothing, so the set shows only the read.
+        assert_eq!(violating_indices(&history), [0]);
+    }
+
+    #[test]
+    fn a_timed_out_write_takes_effect_at_most_once() {
+        let history = [
+            timed_out(1, append("x", "a"), 0),
+            done(2, get("x"), (10, 20), value("aa")),
+        ];
+        assert_eq!(violating_indices(&history), [1]);
+    }
+
+    #[test]
+    fn reading_a_value_never_written_is_a_violation() {
+        let history = [
+            done(1, put("x", "1"), (0, 10), KvOutput::Ok),
+            done(2, get("x"), (5, 15), value("7")),
+            done(3, put("x", "2"), (20, 30), KvOutput::Ok),
+        ];
+        assert_eq!(violating_indices(&history), [1]);
+    }
+
+    #[test]
+    fn shrinking_keeps_exactly_the_conflicting_operations() {
+        let mut history = vec![
+            done(1, put("x", "0"), (0, 10), KvOutput::Ok),
+            done(2, put("y", "0"), (0, 10), KvOutput::Ok),
+            done(2, get("x"), (12, 14), value("0")),
+            done(1, put("x", "1"), (20, 30), KvOutput::Ok), // 3
+            done(3, get("y"), (25, 35), value("0")),
+            done(2, append("x", "+"), (40, 50), KvOutput::Ok), // 5
+            done(3, get("y"), (45, 55), value("0")),
+            done(1, get("x"), (60, 70), value("1")), // 7: stale
+        ];
+        // Later operations, fine on their own, that the prefix cut removes.
+        for i in 0..20 {
+            let start = 100 + 10 * i;
+            history.push(done(4, put("x", "9"), (start, start + 5), KvOutput::Ok));
+            history.push(done(5, get("x"), (start + 6, start + 8), value("9")));
+        }
+        assert_eq!(violating_indices(&history), [3, 5, 7]);
+    }
+
+    #[test]
+    fn shrinking_a_long_history_keeps_the_write_a_stale_read_saw() {
+        let mut history = Vec::new();
+        for i in 0..200 {
+            let start = 10 * i;
+            let v = format!("v{i}");
+            history.push(done(1, put("x", &v), (start, start + 4), KvOutput::Ok));
+            history.push(done(2, get("x"), (start + 3, start + 9), value(&v)));
+        }
+        let old = history.len();
+        history.push(done(1, put("x", "old"), (2000, 2010), KvOutput::Ok));
+        history.push(done(2, get("x"), (2020, 2030), value("old")));
+        for i in 0..100 {
+            let start = 2100 + 10 * i;
+            history.push(done(3, append("x", "+"), (start, start + 4), KvOutput::Ok));
+        }
+        let stale = history.len();
+        history.push(done(4, get("x"), (3500, 3510), value("old")));
+        // The write seen, one append that came after it for sure, and the read.
+        assert_eq!(violating_indices(&history), [old, stale - 1, stale]);
+    }
+
+    #[test]
+    fn each_key_is_checked_on_its_own() {
+        let history = [
+            done(1, put("a", "1"), (0, 10), KvOutput::Ok),
+            done(2, put("b", "1"), (0, 10), KvOutput::Ok),
+            done(1, get("b"), (20, 30), KvOutput::Value(None)),
+            done(2, get("a"), (20, 30), value("1")),
+        ];
+        let violation = violation(&history);
+        assert_eq!(violation.key, "b");
+        assert_eq!(violating_indices(&history), [1, 2]);
+        let only_a = check_key(&history, "a", SearchBudget::default());
+        assert_eq!(only_a.result, SearchResult::Linearizable);
+        let only_b = check_key(&history, "b", SearchBudget::default());
+        assert_eq!(only_b.result, SearchResult::NotLinearizable);
+    }
+
+    #[test]
+    fn running_out_of_budget_gives_unknown() {
+        let history: Vec<Operation> = (0..30)
+            .map(|i| done(i, append("k", &i.to_string()), (0, 100), KvOutput::Ok))
+            .chain([done(99, get("k"), (200, 210), value("nope"))])
+            .collect();
+        let verdict = check(&history, SearchBudget { steps: 1000 });
+        assert_eq!(
+            verdict,
+            Verdict::Unknown {
+                key: "k".into(),
+                steps: 1000
+            }
+        );
+    }
+
+    #[test]
+    fn a_response_before_its_invoke_is_read_as_one_at_the_invoke() {
+        let history = [
+            done(1, put("x", "1"), (10, 5), KvOutput::Ok),
+            done(2, get("x"), (10, 20), value("1")),
+        ];
+        assert_eq!(verdict(&history), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_violation_prints_one_operation_a_line() {
+        let history = [
+            done(1, put("x", "1"), (0, 10), KvOutput::Ok),
+            done(2, put("x", "2"), (20, 30), KvOutput::Ok),
+            timed_out(4, put("x", "3"), 35),
+            Operation {
+                invoke_us: 40_500,
+                ..done(3, get("x"), (0, 50), value("1"))
+            },
+        ];
+        let expected = "\
+key \"x\": these 3 operations cannot be ordered:
+  #0     client 1   put x 1                  0ms..10ms                -> ok
+  #1     client 2   put x 2                  20ms..30ms               -> ok
+  #3     client 3   get x                    40.5ms..50ms             -> 1
+";
+        assert_eq!(violation(&history).to_string(), expected);
+        assert_eq!(
+            history[2].to_string(),
+            "client 4   put x 3                  35ms..?                  -> unknown"
+        );
+    }
+
+    /// A history produced by running `count` random operations one after another on
+    /// `keys` keys, then widening each into an interval around its instant so that it
+    /// overlaps its neighbours. Client `i % clients` runs op `i`, so a client's operations
+    /// never overlap each other.
+    fn generated_history(seed: u64, count: usize, keys: usize, clients: u64) -> Vec<Operation> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut map = KvMap::default();
+        let spacing_us = 10;
+        let jitter_us = spacing_us * clients / 2 - 1;
+        (0..count)
+            .map(|i| {
+                let op = random_op(&mut rng, &map, i, keys);
+                let output = map.apply(&op);
+                let at_us = 1000 + spacing_us * i as u64;
+                let invoke_us = at_us - rng.random_range(0..=jitter_us);
+                let response_us = at_us + rng.random_range(0..=jitter_us);
+                let outcome = Outcome::Returned {
+                    output,
+                    response_us,
+                };
+                let client = i as u64 % clients;
+                Operation {
+                    client,
+                    op,
+                    invoke_us,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+
+    fn random_op(rng: &mut ChaCha8Rng, map: &KvMap, i: usize, keys: usize) -> KvOp {
+        let key = &format!("k{}", rng.random_range(0..keys));
+        match rng.random_range(0..20) {
+            0..=7 => get(key),
+            8..=11 => put(key, &format!("p{i}")),
+            12..=15 => append(key, &format!("{i},")),
+            16..=18 => {
+                let old = match map.get(key) {
+                    Some(current) if rng.random_bool(0.7) => current.to_string(),
+                    _ => "never".to_string(),
+                };
+                cas(key, &old, &format!("c{i}"))
+            }
+            _ => del(key),
+        }
+    }
+
+    #[test]
+    fn a_generated_history_of_2000_operations_is_linearizable() {
+        for seed in 0..3 {
+            let history = generated_history(seed, 2000, 10, 8);
+            let verdict = check(&history, SearchBudget { steps: 100_000 });
+            assert_eq!(verdict, Verdict::Linearizable, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_generated_history_with_one_corrupted_read_shrinks_to_a_few_operations() {
+        let mut history = generated_history(1, 2000, 10, 8);
+        let read = (1000..history.len()).find(|&i| {
+            let Outcome::Returned { output, .. } = &history[i].outcome else {
+                return false;
+            };
+            history[i].op.is_read() && matches!(output, KvOutput::Value(Some(_)))
+        });
+        let Some(read) = read else {
+            panic!("no read of a present key");
+        };
+        if let Outcome::Returned { output, .. } = &mut history[read].outcome {
+            *output = value("corrupted");
+        }
+        let violation = violation(&history);
+        assert!(violation.minimal, "{violation}");
+        assert_eq!(violation.ops.len(), 1, "{violation}");
+        assert_eq!(violation.ops[0].0, read);
+    }
+
+    /// Run by hand: `cargo test --release -- --ignored ten_thousand`.
+    #[test]
+    #[ignore]
+    fn a_generated_history_of_ten_thousand_operations_is_linearizable() {
+        let history = generated_history(42, 10_000, 10, 10);
+        assert_eq!(
+            check(&history, SearchBudget::default()),
+            Verdict::Linearizable
+        );
     }
 }
