@@ -46,16 +46,29 @@
 //!
 //! # Explaining a violation
 //!
-//! A failing key's history is shrunk to a small set of operations that cannot be ordered.
-//! First the shortest failing *prefix* is found by bisection over response times (the ops
-//! answered after the cut count as unanswered, the ops invoked after it are left out; every
-//! prefix of a linearizable history is linearizable, so a failing prefix is a real
-//! violation). Then operations are taken out one at a time while the rest still fails. A
-//! read is simply dropped. A write is dropped only if the rest fails both without it and
-//! with it turned into an unknown outcome: dropping a write alone would make every read of
-//! its value look like a read of a value never written, and the set would shrink to that
-//! read instead of the ops that really conflict. The result is minimal under these rules
-//! (no single op can be taken out), unless the budget ran out first.
+//! A failing key's history is shrunk to a small set of operations that cannot be ordered,
+//! in three steps, each checked by the same search with a bounded share of the budget.
+//!
+//! 1. The shortest failing *prefix*, by bisection over response times: the ops answered
+//!    after the cut count as unanswered, the ops invoked after it are left out. Every
+//!    prefix of a linearizable history is linearizable, so a failing prefix is a real
+//!    violation.
+//! 2. The latest failing *cut* from the left, by bisection: the ops answered before the cut
+//!    are dropped, except writes whose value a later op may have seen (a cautious textual
+//!    test). Dropping a write that a read saw would turn a stale read into a read of a value
+//!    never written and hide the write; keeping it lets the next step judge it.
+//! 3. Ops are *relaxed* one at a time while the history still fails: a read (or a cas seen
+//!    to fail) is dropped, and a write that answered becomes an op with an unknown outcome,
+//!    which may take effect at any time after its invoke, or never. Every relaxation only
+//!    allows more orders, so the result still shows a real violation; and since an op with
+//!    an unknown outcome can always go last, the ops that remain answered cannot be ordered
+//!    on their own either: they are the set reported. It is *1-minimal* under these rules:
+//!    relaxing any one of them makes the history linearizable (unless the budget ran out
+//!    first, which the violation says).
+//!
+//! Relaxing writes, not dropping them, is what keeps the explanation honest: a stale read
+//! is shown with the write it saw and a later write that it missed, and two `cas` that
+//! both succeeded from one value are shown as the two `cas`.
 //!
 //! Deliberately left out: models other than the key-value map, and a visual explanation
 //! of partial linearizations like Porcupine's. Every loop is bounded by the budget.
