@@ -18,6 +18,7 @@ mod config;
 pub mod event;
 mod handle;
 pub mod kv;
+pub mod linearizability;
 mod network;
 mod node;
 mod seed;
