@@ -131,7 +131,7 @@ fn node_seed(cluster_seed: u64, id: NodeId, incarnation: u64) -> u64 {
 #[derive(Debug, Default)]
 pub struct Checker {
     /// Election Safety: the one leader of each term.
-    leaders: BTreeMap<Term, NodeId>,
+    pub leaders: BTreeMap<Term, NodeId>,
     /// One vote per term, across restarts: (voter, term) -> candidate.
     votes: BTreeMap<(NodeId, Term), NodeId>,
     /// Log Matching: every (index, term) ever in a log names one payload and one term of
@@ -653,4 +653,23 @@ fn check_storage(node: &RaftProcessor, storage: &Storage, full: bool, context: &
             "storage log differs from the processor's ({context})"
         );
     }
+}
+
+/// An envelope, for tests that hand-craft messages.
+pub fn envelope(from: NodeId, to: NodeId, term: Term, message: Message) -> Envelope {
+    Envelope {
+        from,
+        to,
+        term,
+        message,
+    }
+}
+
+/// The messages of `outputs` of one kind.
+pub fn messages_of_kind<'a>(outputs: &'a Outputs, kind: &str) -> Vec<&'a Envelope> {
+    outputs
+        .messages
+        .iter()
+        .filter(|e| e.message.kind() == kind)
+        .collect()
 }
