@@ -50,7 +50,10 @@ fn election_elects_a_single_leader_that_every_node_follows() {
         for seed in 0..20 {
             let mut cluster = Cluster::new(nodes, seed);
             let leader = cluster.run_until_leader(3_000 * MS);
-            assert!(leader.is_some(), "no leader after 3s ({nodes} nodes, seed {seed})");
+            assert!(
+                leader.is_some(),
+                "no leader after 3s ({nodes} nodes, seed {seed})"
+            );
             let leaders: Vec<NodeId> = (1..=nodes)
                 .filter(|&id| cluster.node(id).role() == Role::Leader)
                 .collect();
@@ -78,8 +81,16 @@ fn split_votes_repeat_with_equal_timeouts_and_end_with_random_ones() {
     cluster.run_until(2_000 * MS);
     assert_eq!(cluster.leader(), None, "equal timeouts split every vote");
     let split_term = cluster.node(1).term();
-    assert!(split_term >= 10, "the nodes campaigned again and again: {split_term}");
-    assert!(cluster.ids.iter().all(|&id| cluster.node(id).term() == split_term));
+    assert!(
+        split_term >= 10,
+        "the nodes campaigned again and again: {split_term}"
+    );
+    assert!(
+        cluster
+            .ids
+            .iter()
+            .all(|&id| cluster.node(id).term() == split_term)
+    );
 
     // Restart every node with randomized timeouts, from its durable state.
     cluster.config = RaftConfig::default();
@@ -200,6 +211,7 @@ fn a_candidate_with_an_older_log_loses_the_election() {
             !cluster.checker.leaders.values().any(|&id| id == 1),
             "n1 never leads (seed {seed})"
         );
+        cluster.run_for(500 * MS);
         assert_eq!(cluster.node(1).log().last_index(), 3, "n1 is repaired");
     }
 }
@@ -246,7 +258,9 @@ fn any_message_with_a_higher_term_makes_the_node_a_follower_of_that_term() {
             assert_eq!(node.role(), Role::Follower, "{what}");
             assert_eq!(node.term(), 5, "{what}");
             assert!(
-                outputs.events.contains(&RaftEvent::TermChanged { from: 2, to: 5 }),
+                outputs
+                    .events
+                    .contains(&RaftEvent::TermChanged { from: 2, to: 5 }),
                 "{what}"
             );
             let is_vote_request = matches!(message, Message::RequestVote { .. });
@@ -306,14 +320,22 @@ fn a_response_with_a_stale_term_is_ignored() {
         conflict_index: 0,
     };
     let outputs = leader.step(1, Input::Message(envelope(2, 1, 3, stale_success)));
-    assert_eq!(leader.commit(), 0, "the noop of term 4 is not committed by a term-3 reply");
+    assert_eq!(
+        leader.commit(),
+        0,
+        "the noop of term 4 is not committed by a term-3 reply"
+    );
     assert!(outputs.messages.is_empty() && outputs.writes.is_empty());
 
     let mut candidate = processor(1, &[1, 2, 3], &Storage::with_log(Vec::new(), 3));
     candidate.step(0, Input::Campaign);
     let stale_vote = Message::VoteResponse { granted: true };
     candidate.step(1, Input::Message(envelope(2, 1, 3, stale_vote)));
-    assert_eq!(candidate.role(), Role::Candidate, "a vote from term 3 is no vote in term 4");
+    assert_eq!(
+        candidate.role(),
+        Role::Candidate,
+        "a vote from term 3 is no vote in term 4"
+    );
 }
 
 /// Reference: sections 5.1 and 5.3. A leader cut off from the majority keeps leading an
@@ -330,7 +352,11 @@ fn a_deposed_leader_steps_down_and_its_uncommitted_entries_are_replaced() {
     let elected = |c: &Cluster| c.leader().filter(|&id| id != old);
     cluster.run_until_or(cluster.now_us + 3_000 * MS, |c| elected(c).is_some());
     let new = elected(&cluster).expect("a new leader");
-    assert_eq!(cluster.node(old).role(), Role::Leader, "it does not know yet");
+    assert_eq!(
+        cluster.node(old).role(),
+        Role::Leader,
+        "it does not know yet"
+    );
     assert_ne!(new, old);
     cluster.propose(new, vec![b"kept".to_vec()]);
     cluster.heal();
@@ -338,6 +364,9 @@ fn a_deposed_leader_steps_down_and_its_uncommitted_entries_are_replaced() {
     assert_eq!(cluster.stable_leader(), Some(new));
     assert!(cluster.node(old).term() > old_term);
     let entry = cluster.node(old).log().get(lost_index).expect("an entry");
-    assert_ne!(entry.payload, raftlab::raft::Payload::Command(b"lost".to_vec()));
+    assert_ne!(
+        entry.payload,
+        raftlab::raft::Payload::Command(b"lost".to_vec())
+    );
     assert!(cluster.node(old).commit() >= lost_index);
 }

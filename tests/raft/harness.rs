@@ -14,12 +14,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use raftlab::raft::{
     DurableWrite, Entry, Envelope, Index, Input, Message, NodeId, Outputs, Payload, RaftConfig,
     RaftEvent, RaftProcessor, Role, Storage, Term,
 };
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// One millisecond, in the microseconds the processors count in.
 pub const MS: u64 = 1_000;
@@ -220,7 +220,10 @@ impl Checker {
     }
 
     fn check_log_matching(&mut self, storage: &Storage, entry: &Entry, context: &str) {
-        let prev_term = storage.log.term_at(entry.index - 1).expect("appended in order");
+        let prev_term = storage
+            .log
+            .term_at(entry.index - 1)
+            .expect("appended in order");
         let key = (entry.index, entry.term);
         let seen = self
             .entries
@@ -259,7 +262,11 @@ impl Checker {
                 entry.index
             );
         }
-        assert_eq!(*applied, node.commit(), "n{id} committed without delivering");
+        assert_eq!(
+            *applied,
+            node.commit(),
+            "n{id} committed without delivering"
+        );
     }
 }
 
@@ -372,7 +379,11 @@ impl Cluster {
 
     /// The live nodes, in id order.
     pub fn up(&self) -> Vec<NodeId> {
-        self.ids.iter().copied().filter(|&id| self.is_up(id)).collect()
+        self.ids
+            .iter()
+            .copied()
+            .filter(|&id| self.is_up(id))
+            .collect()
     }
 
     /// The live leader of the highest term, if any.
@@ -493,7 +504,11 @@ impl Cluster {
         let mut rounds = 0;
         while self.deliver_round() > 0 {
             rounds += 1;
-            assert!(rounds < 10_000, "messages never stopped (seed {})", self.seed);
+            assert!(
+                rounds < 10_000,
+                "messages never stopped (seed {})",
+                self.seed
+            );
         }
         rounds
     }
