@@ -297,6 +297,8 @@ pub struct Cluster {
     pub delivered: Vec<Envelope>,
     /// Whether `delivered` is kept.
     pub record_delivered: bool,
+    /// The committed entries handed to each node's current incarnation, in order.
+    pub applied: BTreeMap<NodeId, Vec<Entry>>,
     /// Compare every storage's whole log with its processor's after every step (else
     /// only the last entry, term and vote are compared, and whole logs at crashes).
     pub full_storage_check: bool,
@@ -336,6 +338,7 @@ impl Cluster {
             trace: None,
             delivered: Vec::new(),
             record_delivered: true,
+            applied: BTreeMap::new(),
             full_storage_check: true,
         };
         for id in ids {
@@ -423,6 +426,8 @@ impl Cluster {
             )
         });
         self.deadlines.insert(id, outputs.next_deadline_us);
+        let applied = self.applied.entry(id).or_default();
+        applied.extend(outputs.committed.iter().cloned());
         if let Some(line) = line {
             self.note(|| line);
         }
@@ -602,6 +607,7 @@ impl Cluster {
             check_storage(node, &self.storages[&id], true, "at crash");
         }
         self.nodes.insert(id, None);
+        self.applied.remove(&id);
         self.checker.crashed(id);
         self.note(|| format!("crash n{id}"));
     }
