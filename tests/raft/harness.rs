@@ -481,11 +481,6 @@ impl Cluster {
         Some(self.step(envelope.to, Input::Message(envelope)))
     }
 
-    /// The messages on the wire, in the order they were sent.
-    pub fn in_flight(&self) -> &[InFlight] {
-        &self.queue
-    }
-
     /// Removes every message from the wire and returns them, in the order they were sent.
     pub fn take_in_flight(&mut self) -> Vec<Envelope> {
         let mut queue = std::mem::take(&mut self.queue);
