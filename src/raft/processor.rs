@@ -695,11 +695,15 @@ impl RaftProcessor {
         let RoleState::Leader { progress } = &mut self.role else {
             return;
         };
-        // Each heartbeat probes again from what is known to match, so entries lost on
-        // the way are sent again.
+        // A heartbeat probes again from what is known to match wherever entries are still
+        // unanswered, so entries lost on the way are sent again. A follower with nothing
+        // in flight keeps its next index: a new leader's first heartbeat must probe just
+        // after its last entry (Figure 2), not resend its whole log from index 1.
         for peer in progress.values_mut() {
-            peer.next_index = peer.match_index + 1;
-            peer.inflight = 0;
+            if peer.inflight > 0 {
+                peer.next_index = peer.match_index + 1;
+                peer.inflight = 0;
+            }
         }
         for peer in self.peers.clone() {
             self.send_append(peer);
