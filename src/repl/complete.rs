@@ -1,0 +1,1 @@
+//! Completion and hints for the REPL, from the command table.
