@@ -117,9 +117,9 @@ fn got(found: &Option<String>) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ResolveError {
     /// The node is not in the cluster.
-    #[error("node {node} does not exist (the cluster has nodes {nodes})")]
+    #[error("node {node} does not exist (the cluster has {nodes})")]
     NoSuchNode { node: NodeId, nodes: String },
     /// `add` of a node that is already in the cluster.
-    #[error("node {node} already exists (the cluster has nodes {nodes})")]
+    #[error("node {node} already exists (the cluster has {nodes})")]
     NodeExists { node: NodeId, nodes: String },
 }

@@ -85,7 +85,8 @@ fn condition_nodes(condition: &Condition, visit: &mut impl FnMut(NodeRef)) {
     }
 }
 
-/// Describes a set of node ids compactly: `1..5`, `1..3, 5, 7..8`, `none`.
+/// Describes a set of node ids compactly: `nodes 1..5`, `nodes 1..3, 5, 7..8`, `node 2`,
+/// `no nodes`.
 pub fn describe(nodes: &[NodeId]) -> String {
     let mut sorted = nodes.to_vec();
     sorted.sort_unstable();
@@ -98,7 +99,7 @@ pub fn describe(nodes: &[NodeId]) -> String {
         }
     }
     if runs.is_empty() {
-        return "none".to_string();
+        return "no nodes".to_string();
     }
     let parts: Vec<String> = runs
         .iter()
@@ -110,5 +111,6 @@ pub fn describe(nodes: &[NodeId]) -> String {
             }
         })
         .collect();
-    parts.join(", ")
+    let plural = if nodes.len() == 1 { "node" } else { "nodes" };
+    format!("{plural} {}", parts.join(", "))
 }

@@ -237,16 +237,21 @@ pub fn first_words() -> Vec<&'static str> {
     words
 }
 
-/// The closest command name to a mistyped `word`, if one is close enough.
+/// The closest command name to a mistyped `word`, if one is close enough: the shortest
+/// name that starts with it, else the nearest by edit distance.
 pub fn suggest(word: &str) -> Option<String> {
     let len = word.chars().count();
     if len == 0 || len > 40 {
         return None;
     }
-    let names = COMMANDS
-        .iter()
-        .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()));
-    let (distance, best) = names.map(|n| (edit_distance(word, n), n)).min()?;
+    let names = || {
+        COMMANDS.iter().flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
+    };
+    let by_prefix = names().filter(|n| len >= 2 && n.starts_with(word)).min_by_key(|n| n.len());
+    if let Some(name) = by_prefix {
+        return Some(name.to_string());
+    }
+    let (distance, best) = names().map(|n| (edit_distance(word, n), n)).min()?;
     let limit = if len <= 3 { 1 } else { 2 };
     (distance <= limit && distance < len).then(|| best.to_string())
 }
