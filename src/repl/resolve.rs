@@ -111,6 +111,6 @@ pub fn describe(nodes: &[NodeId]) -> String {
             }
         })
         .collect();
-    let plural = if nodes.len() == 1 { "node" } else { "nodes" };
+    let plural = if let [(lo, hi)] = runs.as_slice() && lo == hi { "node" } else { "nodes" };
     format!("{plural} {}", parts.join(", "))
 }
