@@ -111,6 +111,12 @@ pub fn describe(nodes: &[NodeId]) -> String {
             }
         })
         .collect();
-    let plural = if let [(lo, hi)] = runs.as_slice() && lo == hi { "node" } else { "nodes" };
+    let plural = if let [(lo, hi)] = runs.as_slice()
+        && lo == hi
+    {
+        "node"
+    } else {
+        "nodes"
+    };
     format!("{plural} {}", parts.join(", "))
 }

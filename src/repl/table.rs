@@ -245,9 +245,13 @@ pub fn suggest(word: &str) -> Option<String> {
         return None;
     }
     let names = || {
-        COMMANDS.iter().flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
+        COMMANDS
+            .iter()
+            .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
     };
-    let by_prefix = names().filter(|n| len >= 2 && n.starts_with(word)).min_by_key(|n| n.len());
+    let by_prefix = names()
+        .filter(|n| len >= 2 && n.starts_with(word))
+        .min_by_key(|n| n.len());
     if let Some(name) = by_prefix {
         return Some(name.to_string());
     }

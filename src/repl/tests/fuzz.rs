@@ -9,11 +9,65 @@ use crate::repl::complete::{CompletionContext, complete, usage_hint};
 use crate::repl::table::{COMMANDS, CONDITIONS};
 
 const VOCABULARY: &[&str] = &[
-    "1", "n1", "n0", "0", "5", "9", "leader", "all", "via", "within", "->", "-", "|", ",", "1,2",
-    "|3", "..", "1ms..5ms", "5ms..1ms", "150ms", "1.5s", "300us", "-5ms", "1e400", "NaN", "inf",
-    "0.5", "1.5", "-1", "==", "!=", "<", "<=", ">", ">=", "on", "off", "changes", "-v", "\"",
-    "\"a b\"", "\\", "\"\\q\"", "#", "try", "say", "x", "follower", "down", "safe", "µs", "é",
-    "18446744073709551616", "99999999999999999999999999", ".", "..5", "none", "\u{0}", "\t",
+    "1",
+    "n1",
+    "n0",
+    "0",
+    "5",
+    "9",
+    "leader",
+    "all",
+    "via",
+    "within",
+    "->",
+    "-",
+    "|",
+    ",",
+    "1,2",
+    "|3",
+    "..",
+    "1ms..5ms",
+    "5ms..1ms",
+    "150ms",
+    "1.5s",
+    "300us",
+    "-5ms",
+    "1e400",
+    "NaN",
+    "inf",
+    "0.5",
+    "1.5",
+    "-1",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "on",
+    "off",
+    "changes",
+    "-v",
+    "\"",
+    "\"a b\"",
+    "\\",
+    "\"\\q\"",
+    "#",
+    "try",
+    "say",
+    "x",
+    "follower",
+    "down",
+    "safe",
+    "µs",
+    "é",
+    "18446744073709551616",
+    "99999999999999999999999999",
+    ".",
+    "..5",
+    "none",
+    "\u{0}",
+    "\t",
 ];
 
 fn soup(rng: &mut ChaCha8Rng) -> String {
@@ -25,7 +79,9 @@ fn soup(rng: &mut ChaCha8Rng) -> String {
     }
     for _ in 0..count {
         let word = match rng.random_range(0..3) {
-            0 => CONDITIONS[rng.random_range(0..CONDITIONS.len())].name.to_string(),
+            0 => CONDITIONS[rng.random_range(0..CONDITIONS.len())]
+                .name
+                .to_string(),
             _ => VOCABULARY[rng.random_range(0..VOCABULARY.len())].to_string(),
         };
         words.push(word);
@@ -55,7 +111,10 @@ fn random_line(rng: &mut ChaCha8Rng, i: usize) -> String {
 #[test]
 fn random_and_malformed_lines_never_panic() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let ctx = CompletionContext { node_ids: vec![1, 2, 3, 4, 5], keys: vec!["x".into()] };
+    let ctx = CompletionContext {
+        node_ids: vec![1, 2, 3, 4, 5],
+        keys: vec!["x".into()],
+    };
     let mut parsed = 0;
     for i in 0..20_000 {
         let line = random_line(&mut rng, i);
@@ -63,7 +122,11 @@ fn random_and_malformed_lines_never_panic() {
             parsed += 1;
             let _ = command.check_nodes(&[1, 2, 3, 4, 5]);
             let text = command.to_string();
-            assert_eq!(parse(&text), Ok(Some(command)), "{line:?} printed as {text:?}");
+            assert_eq!(
+                parse(&text),
+                Ok(Some(command)),
+                "{line:?} printed as {text:?}"
+            );
         }
         let pos = rng.random_range(0..=line.len() + 2);
         let _ = complete(&line, pos, &ctx);
