@@ -23,7 +23,11 @@ use crate::raft::NodeId;
 
 /// Declares a small enum of keywords with its names, for parsing, display and completion.
 macro_rules! keywords {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $word:literal,)* }) => {
+    (
+        $(#[$meta:meta])* $name:ident, $what:literal {
+            $($(#[$vmeta:meta])* $variant:ident = $word:literal,)*
+        }
+    ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name {

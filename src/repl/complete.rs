@@ -39,9 +39,8 @@ pub fn complete(line: &str, pos: usize, ctx: &CompletionContext) -> (usize, Vec<
         String::new()
     };
     let word_start = if at_word_end {
-        before.rfind(char::is_whitespace).map_or(0, |i| {
-            i + before[i..].chars().next().map_or(1, char::len_utf8)
-        })
+        let space = before.char_indices().rev().find(|(_, c)| c.is_whitespace());
+        space.map_or(0, |(i, c)| i + c.len_utf8())
     } else {
         pos
     };

@@ -259,7 +259,7 @@ pub fn parse_duration(text: &str) -> Result<u64, ParseError> {
     };
     let scale = 10u128.pow(frac.len() as u32);
     let frac_us = frac_value * unit_us;
-    if frac_us % scale != 0 {
+    if !frac_us.is_multiple_of(scale) {
         return Err(bad("finer than a microsecond"));
     }
     let total = int * unit_us + frac_us / scale;

@@ -40,7 +40,7 @@ pub enum TokenError {
     #[error("unterminated quote starting at column {column}")]
     UnterminatedQuote { column: usize },
     /// A backslash inside quotes was followed by something other than `"` or `\`.
-    #[error(r#"unknown escape '\{escape}' at column {column} (inside quotes only \" and \\ are escapes)"#)]
+    #[error(r#"unknown escape '\{escape}' at column {column} (only \" and \\ are escapes)"#)]
     BadEscape { escape: char, column: usize },
     /// A quote in the middle of a bare word, or text glued to a closing quote.
     #[error("stray quote at column {column}: quote the whole word instead")]
