@@ -1,0 +1,125 @@
+//! The two kinds of error a command line can have.
+//!
+//! Parsing raw, then resolving (as ripgrep turns `LowArgs` into `HiArgs`): a
+//! [`ParseError`] is about the text alone (an unknown command, a missing argument, `15xs`
+//! for a duration) and is found without a cluster; a [`ResolveError`] is about a well-formed
+//! command that names something the cluster does not have ("node 9 does not exist").
+//! The REPL prints either as `error: {message}`.
+
+use thiserror::Error;
+
+use super::token::TokenError;
+use crate::raft::NodeId;
+
+/// A command line that is not a command.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ParseError {
+    /// The line cannot be split into words (a quote problem).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The first word names no command.
+    #[error("unknown command '{name}'{}", did_you_mean(suggestion))]
+    UnknownCommand {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A command made of two words (`net drop`, `wait leader`) is missing its second word.
+    #[error("'{command}' needs one of: {choices}{}", got(found))]
+    Subcommand {
+        command: String,
+        choices: String,
+        found: Option<String>,
+    },
+    /// Missing or extra arguments.
+    #[error("{problem} (usage: {usage})")]
+    Usage {
+        problem: String,
+        usage: &'static str,
+    },
+    /// `help` about something that is not a command.
+    #[error("no help on '{topic}': not a command{}", did_you_mean(suggestion))]
+    UnknownTopic {
+        topic: String,
+        suggestion: Option<String>,
+    },
+    /// Not a node reference.
+    #[error("'{text}' is not a node: expected a node id such as 3 or n3, or leader")]
+    BadNode { text: String },
+    /// A node reference where only a node id will do (`add leader`).
+    #[error("'{text}' is not a node id: {command} needs a number such as 6 or n6")]
+    NotNodeId { command: &'static str, text: String },
+    /// Node ids start at 1.
+    #[error("'{text}' names node 0, but nodes are numbered from 1")]
+    NodeZero { text: String },
+    /// Not a duration, or one out of range.
+    #[error("bad duration '{text}': {reason}")]
+    BadDuration { text: String, reason: &'static str },
+    /// Not a whole number.
+    #[error("bad {what} '{text}': expected a whole number such as 3")]
+    BadNumber { what: &'static str, text: String },
+    /// Not a decimal number.
+    #[error("bad {what} '{text}': expected a decimal number such as 0.5")]
+    BadDecimal { what: &'static str, text: String },
+    /// A probability outside 0..=1.
+    #[error("probability {text} is out of range: it must be between 0 and 1")]
+    ProbabilityOutOfRange { text: String },
+    /// A speed that is not above 0.
+    #[error("speed must be greater than 0, got {text}")]
+    SpeedNotPositive { text: String },
+    /// `step 0`, `back 0`.
+    #[error("{what} must be at least 1")]
+    ZeroCount { what: &'static str },
+    /// A word that must be one of a few keywords.
+    #[error("'{text}' is not {what}: expected one of {choices}")]
+    BadChoice {
+        what: &'static str,
+        text: String,
+        choices: String,
+    },
+    /// A node named twice in one `partition`.
+    #[error("node {node} is named twice in the partition")]
+    DuplicateNode { node: String },
+    /// A `partition` with an empty group or a single group.
+    #[error("{problem}, e.g. partition 1,2 | 3,4,5")]
+    BadPartition { problem: &'static str },
+    /// `cut 2 2`, `link n1 -> 1`.
+    #[error("a link joins two different nodes, but both ends are {node}")]
+    SameNode { node: String },
+    /// `set-log 3 1,4,2`.
+    #[error("log terms must not decrease: term {next} follows term {prev}")]
+    DecreasingTerms { prev: u64, next: u64 },
+    /// `set-log 3 0,1`.
+    #[error("log entries have terms from 1 on; term 0 is the term before any election")]
+    ZeroTerm,
+    /// `net delay 5ms..1ms`, `export f 2s..1s`.
+    #[error("the range {text} is empty: its start is after its end")]
+    EmptyRange { text: String },
+    /// `try try ...`.
+    #[error("try takes any command but try")]
+    NestedTry,
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean '{s}'?)"),
+        None => String::new(),
+    }
+}
+
+fn got(found: &Option<String>) -> String {
+    match found {
+        Some(s) => format!(", not '{s}'"),
+        None => String::new(),
+    }
+}
+
+/// A well-formed command that names something the cluster does not have.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ResolveError {
+    /// The node is not in the cluster.
+    #[error("node {node} does not exist (the cluster has {nodes})")]
+    NoSuchNode { node: NodeId, nodes: String },
+    /// `add` of a node that is already in the cluster.
+    #[error("node {node} already exists (the cluster has {nodes})")]
+    NodeExists { node: NodeId, nodes: String },
+}

@@ -1,0 +1,268 @@
+//! The parse functions of the fault, client, raft and script commands.
+
+use std::collections::HashSet;
+
+use super::command::{ClientOp, Command, NodeRef, ParseError};
+use super::parse::{
+    Args, parse, parse_duration, parse_duration_range, parse_node, parse_node_id,
+    parse_probability, parse_u64,
+};
+
+pub fn partition(args: &mut Args) -> Result<Command, ParseError> {
+    let text = args.all().join(" ");
+    if text.is_empty() {
+        return Err(args.usage("missing groups"));
+    }
+    let mut seen = HashSet::new();
+    let mut groups = Vec::new();
+    for group in text.split('|') {
+        let mut nodes = Vec::new();
+        for word in group.split(|c: char| c == ',' || c.is_whitespace()) {
+            if word.is_empty() {
+                continue;
+            }
+            let node = parse_node(word)?;
+            if !seen.insert(node) {
+                return Err(ParseError::DuplicateNode {
+                    node: node.to_string(),
+                });
+            }
+            nodes.push(node);
+        }
+        if nodes.is_empty() {
+            return Err(ParseError::BadPartition {
+                problem: "a partition group is empty",
+            });
+        }
+        groups.push(nodes);
+    }
+    if groups.len() < 2 {
+        let problem = "a partition needs at least two groups separated by '|'";
+        return Err(ParseError::BadPartition { problem });
+    }
+    Ok(Command::Partition { groups })
+}
+
+/// `A B` or `A -> B` (spaces around the arrow optional): the two ends and whether the
+/// link is one way.
+fn link_ends(args: &mut Args) -> Result<(NodeRef, NodeRef, bool), ParseError> {
+    let text = args.all().join(" ");
+    let (left, right, one_way) = match text.split_once("->") {
+        Some((left, right)) => (left, right, true),
+        None => match text.split_once(' ') {
+            Some((left, right)) => (left, right, false),
+            None => ("", "", false),
+        },
+    };
+    let single = |s: &str| {
+        let mut words = s.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some(w), None) => Some(w.to_string()),
+            _ => None,
+        }
+    };
+    let (Some(left), Some(right)) = (single(left), single(right)) else {
+        return Err(args.usage("expected two nodes, A B or A -> B"));
+    };
+    let (from, to) = (parse_node(&left)?, parse_node(&right)?);
+    if from == to {
+        return Err(ParseError::SameNode {
+            node: from.to_string(),
+        });
+    }
+    Ok((from, to, one_way))
+}
+
+pub fn cut(args: &mut Args) -> Result<Command, ParseError> {
+    link_ends(args).map(|(from, to, one_way)| Command::Cut { from, to, one_way })
+}
+
+pub fn link(args: &mut Args) -> Result<Command, ParseError> {
+    link_ends(args).map(|(from, to, one_way)| Command::Link { from, to, one_way })
+}
+
+pub fn net_drop(args: &mut Args) -> Result<Command, ParseError> {
+    let probability = parse_probability(&args.word("P")?)?;
+    args.finish().map(|()| Command::NetDrop { probability })
+}
+
+pub fn net_dup(args: &mut Args) -> Result<Command, ParseError> {
+    let probability = parse_probability(&args.word("P")?)?;
+    args.finish().map(|()| Command::NetDup { probability })
+}
+
+pub fn net_delay(args: &mut Args) -> Result<Command, ParseError> {
+    let (min_us, max_us) = parse_duration_range(&args.word("D")?, true)?;
+    args.finish().map(|()| Command::NetDelay { min_us, max_us })
+}
+
+pub fn net_reorder(args: &mut Args) -> Result<Command, ParseError> {
+    let on = match args.word("on|off")?.as_str() {
+        "on" => true,
+        "off" => false,
+        other => return Err(args.usage(format!("expected on or off, not '{other}'"))),
+    };
+    args.finish().map(|()| Command::NetReorder { on })
+}
+
+/// Reads a client command's `count` words and its optional `via NODE`.
+fn client(
+    args: &mut Args,
+    names: &[&str],
+    op: fn(Vec<String>) -> ClientOp,
+) -> Result<Command, ParseError> {
+    let via = args
+        .trailing("via", names.len())?
+        .map(|n| parse_node(&n))
+        .transpose()?;
+    let mut words = Vec::with_capacity(names.len());
+    for name in names {
+        words.push(args.word(name)?);
+    }
+    args.finish()?;
+    Ok(Command::Client { op: op(words), via })
+}
+
+/// The n-th of `words` (which the caller has checked has enough).
+fn nth(words: &mut [String], n: usize) -> String {
+    words.get_mut(n).map(std::mem::take).unwrap_or_default()
+}
+
+pub fn put(args: &mut Args) -> Result<Command, ParseError> {
+    client(args, &["K", "V"], |mut w| ClientOp::Put {
+        key: nth(&mut w, 0),
+        value: nth(&mut w, 1),
+    })
+}
+
+pub fn append(args: &mut Args) -> Result<Command, ParseError> {
+    client(args, &["K", "V"], |mut w| ClientOp::Append {
+        key: nth(&mut w, 0),
+        value: nth(&mut w, 1),
+    })
+}
+
+pub fn get(args: &mut Args) -> Result<Command, ParseError> {
+    client(args, &["K"], |mut w| ClientOp::Get {
+        key: nth(&mut w, 0),
+    })
+}
+
+pub fn del(args: &mut Args) -> Result<Command, ParseError> {
+    client(args, &["K"], |mut w| ClientOp::Del {
+        key: nth(&mut w, 0),
+    })
+}
+
+pub fn cas(args: &mut Args) -> Result<Command, ParseError> {
+    client(args, &["K", "OLD", "NEW"], |mut w| ClientOp::Cas {
+        key: nth(&mut w, 0),
+        old: nth(&mut w, 1),
+        new: nth(&mut w, 2),
+    })
+}
+
+pub fn add(args: &mut Args) -> Result<Command, ParseError> {
+    let text = args.word("NODE")?;
+    if text == "leader" {
+        return Err(ParseError::NotNodeId {
+            command: "add",
+            text,
+        });
+    }
+    let node = parse_node_id(&text)?;
+    args.finish().map(|()| Command::Add { node })
+}
+
+pub fn set_log(args: &mut Args) -> Result<Command, ParseError> {
+    let node = args.node("NODE")?;
+    let text = args.all().join(" ");
+    if text.is_empty() {
+        return Err(args.usage("missing TERMS"));
+    }
+    if text == "-" || text == "none" {
+        return Ok(Command::SetLog {
+            node,
+            terms: Vec::new(),
+        });
+    }
+    let mut terms: Vec<u64> = Vec::new();
+    for piece in text.split(',') {
+        let term = parse_u64(piece.trim(), "term")?;
+        match terms.last() {
+            _ if term == 0 => return Err(ParseError::ZeroTerm),
+            Some(&prev) if prev > term => {
+                return Err(ParseError::DecreasingTerms { prev, next: term });
+            }
+            _ => terms.push(term),
+        }
+    }
+    Ok(Command::SetLog { node, terms })
+}
+
+/// Reads an optional trailing `within D` after at least `before` words.
+fn within(args: &mut Args, before: usize) -> Result<Option<u64>, ParseError> {
+    args.trailing("within", before)?
+        .map(|d| parse_duration(&d))
+        .transpose()
+}
+
+pub fn wait_leader(args: &mut Args) -> Result<Command, ParseError> {
+    let within_us = within(args, 0)?;
+    args.finish().map(|()| Command::WaitLeader { within_us })
+}
+
+pub fn wait_commit(args: &mut Args) -> Result<Command, ParseError> {
+    let within_us = within(args, 1)?;
+    let index = parse_u64(&args.word("IDX")?, "index")?;
+    args.finish()
+        .map(|()| Command::WaitCommit { index, within_us })
+}
+
+pub fn wait_until(args: &mut Args) -> Result<Command, ParseError> {
+    let within_us = within(args, 1)?;
+    let condition = args.condition()?;
+    Ok(Command::WaitUntil {
+        condition,
+        within_us,
+    })
+}
+
+pub fn expect(args: &mut Args) -> Result<Command, ParseError> {
+    args.condition()
+        .map(|condition| Command::Expect { condition })
+}
+
+pub fn try_(args: &mut Args) -> Result<Command, ParseError> {
+    let inner = args.rest().trim();
+    let first = inner.split_whitespace().next().unwrap_or_default();
+    if first.trim_matches('"') == "try" {
+        return Err(ParseError::NestedTry);
+    }
+    match parse(inner)? {
+        Some(command) => Ok(Command::Try {
+            command: Box::new(command),
+        }),
+        None => Err(args.usage("missing COMMAND")),
+    }
+}
+
+pub fn say(args: &mut Args) -> Result<Command, ParseError> {
+    Ok(Command::Say {
+        text: args.rest().trim().to_string(),
+    })
+}
+
+pub fn save(args: &mut Args) -> Result<Command, ParseError> {
+    let file = args.word("FILE")?;
+    args.finish().map(|()| Command::Save { file })
+}
+
+pub fn export(args: &mut Args) -> Result<Command, ParseError> {
+    let file = args.word("FILE")?;
+    let window_us = args
+        .optional()
+        .map(|w| parse_duration_range(&w, false))
+        .transpose()?;
+    args.finish().map(|()| Command::Export { file, window_us })
+}

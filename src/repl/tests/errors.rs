@@ -1,0 +1,294 @@
+//! Every error path gives its message.
+
+use super::err;
+use crate::raft::NodeId;
+use crate::repl::command::{ResolveError, parse};
+
+const CASES: &[(&str, &str)] = &[
+    (
+        "sttaus",
+        "unknown command 'sttaus' (did you mean 'status'?)",
+    ),
+    ("xyzzy", "unknown command 'xyzzy'"),
+    ("wait", "'wait' needs one of: leader, commit, until"),
+    (
+        "wait dorp",
+        "'wait' needs one of: leader, commit, until, not 'dorp'",
+    ),
+    (
+        "net dorp 3",
+        "'net' needs one of: drop, delay, dup, reorder, not 'dorp'",
+    ),
+    ("put", "missing K (usage: put K V [via NODE])"),
+    ("put x", "missing V (usage: put K V [via NODE])"),
+    ("put x 1 2", "unexpected '2' (usage: put K V [via NODE])"),
+    (
+        "put x 1 via",
+        "missing value after 'via' (usage: put K V [via NODE])",
+    ),
+    ("kill", "missing NODE (usage: kill NODE)"),
+    ("kill 1 2", "unexpected '2' (usage: kill NODE)"),
+    (
+        "kill foo",
+        "'foo' is not a node: expected a node id such as 3 or n3, or leader",
+    ),
+    (
+        "kill n0",
+        "'n0' names node 0, but nodes are numbered from 1",
+    ),
+    (
+        "kill 99999999999999999999999",
+        "'99999999999999999999999' is not a node: expected a node id such as 3 or n3, or leader",
+    ),
+    (
+        "add leader",
+        "'leader' is not a node id: add needs a number such as 6 or n6",
+    ),
+    ("run", "missing DURATION (usage: run DURATION)"),
+    (
+        "run -5ms",
+        "bad duration '-5ms': a duration cannot be negative",
+    ),
+    (
+        "run 5xs",
+        "bad duration '5xs': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+    ),
+    (
+        "run 0.5us",
+        "bad duration '0.5us': finer than a microsecond",
+    ),
+    (
+        "run 99999999999999999999s",
+        "bad duration '99999999999999999999s': too large",
+    ),
+    (
+        "run 1.5.5s",
+        "bad duration '1.5.5s': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+    ),
+    ("speed 0", "speed must be greater than 0, got 0"),
+    (
+        "speed -1",
+        "bad speed '-1': expected a decimal number such as 0.5",
+    ),
+    (
+        "speed nan",
+        "bad speed 'nan': expected a decimal number such as 0.5",
+    ),
+    (
+        "speed 1e5",
+        "bad speed '1e5': expected a decimal number such as 0.5",
+    ),
+    (
+        "net drop 1.5",
+        "probability 1.5 is out of range: it must be between 0 and 1",
+    ),
+    (
+        "net drop x",
+        "bad probability 'x': expected a decimal number such as 0.5",
+    ),
+    (
+        "net delay 5ms..1ms",
+        "the range 5ms..1ms is empty: its start is after its end",
+    ),
+    (
+        "net reorder maybe",
+        "expected on or off, not 'maybe' (usage: net reorder on|off)",
+    ),
+    (
+        "trace loud",
+        "'loud' is not a trace level: expected one of off, changes, messages",
+    ),
+    (
+        "events -1",
+        "bad count '-1': expected a whole number such as 3",
+    ),
+    ("step 0", "the step count must be at least 1"),
+    ("back 0", "the back count must be at least 1"),
+    (
+        "deliver x",
+        "bad message id 'x': expected a whole number such as 3",
+    ),
+    (
+        "partition 1,2",
+        "a partition needs at least two groups separated by '|', e.g. partition 1,2 | 3,4,5",
+    ),
+    (
+        "partition 1,2 | ",
+        "a partition group is empty, e.g. partition 1,2 | 3,4,5",
+    ),
+    (
+        "partition 1,2 | 2,3",
+        "node 2 is named twice in the partition",
+    ),
+    (
+        "partition 1 | leader | leader",
+        "node leader is named twice in the partition",
+    ),
+    (
+        "cut 1 1",
+        "a link joins two different nodes, but both ends are 1",
+    ),
+    (
+        "cut 1",
+        "expected two nodes, A B or A -> B (usage: cut A B | cut A -> B)",
+    ),
+    (
+        "cut 1 -> 2 3",
+        "expected two nodes, A B or A -> B (usage: cut A B | cut A -> B)",
+    ),
+    ("set-log 3", "missing TERMS (usage: set-log NODE TERMS)"),
+    (
+        "set-log 3 1,4,2",
+        "log terms must not decrease: term 2 follows term 4",
+    ),
+    (
+        "set-log 3 0,1",
+        "log entries have terms from 1 on; term 0 is the term before any election",
+    ),
+    (
+        "set-log 3 1,,2",
+        "bad term '': expected a whole number such as 3",
+    ),
+    (
+        "wait leader within",
+        "missing value after 'within' (usage: wait leader [within D])",
+    ),
+    (
+        "wait leader within 5q",
+        "bad duration '5q': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+    ),
+    (
+        "wait commit x",
+        "bad index 'x': expected a whole number such as 3",
+    ),
+    (
+        "wait until",
+        "missing CONDITION (usage: wait until CONDITION [within D])",
+    ),
+    ("expect", "missing CONDITION (usage: expect CONDITION)"),
+    (
+        "expect bogus",
+        concat!(
+            "'bogus' is not a condition: expected one of leader, no-leader, role, term, ",
+            "commit, applied, get, kv, logs-match, safe, violation"
+        ),
+    ),
+    (
+        "expect role 1 boss",
+        "'boss' is not a role: expected one of follower, candidate, leader, down",
+    ),
+    (
+        "expect term 1 =< 3",
+        "'=<' is not a comparison: expected one of ==, !=, <, <=, >, >=",
+    ),
+    ("expect term 1 ==", "missing N (usage: term NODE OP N)"),
+    ("expect get x 1", "expected '==' (usage: get K == V)"),
+    (
+        "expect kv 1 x == 1 2",
+        "unexpected '2' (usage: kv NODE K == V)",
+    ),
+    (
+        "expect violation bad-rule",
+        concat!(
+            "'bad-rule' is not a safety rule: expected one of election-safety, ",
+            "leader-append-only, log-matching, leader-completeness, state-machine-safety, ",
+            "linearizability"
+        ),
+    ),
+    ("expect leader 1 2", "unexpected '2' (usage: leader [NODE])"),
+    ("help bogus", "no help on 'bogus': not a command"),
+    (
+        "help stat",
+        "no help on 'stat': not a command (did you mean 'status'?)",
+    ),
+    ("try", "missing COMMAND (usage: try COMMAND)"),
+    ("try try status", "try takes any command but try"),
+    ("try # nothing", "missing COMMAND (usage: try COMMAND)"),
+    (
+        "put \"unterminated",
+        "unterminated quote starting at column 5",
+    ),
+    (
+        "put a\"b c",
+        "stray quote at column 6: quote the whole word instead",
+    ),
+    (
+        "put \"a\"b c",
+        "stray quote at column 8: quote the whole word instead",
+    ),
+    (
+        "put \"a\\nb\" c",
+        "unknown escape '\\n' at column 7 (only \\\" and \\\\ are escapes)",
+    ),
+    (
+        "export f 2s..1s",
+        "the range 2s..1s is empty: its start is after its end",
+    ),
+    (
+        "export f 5ms",
+        "bad duration '5ms': expected a range FROM..TO, e.g. 100ms..2s",
+    ),
+    ("save", "missing FILE (usage: save FILE)"),
+];
+
+#[test]
+fn every_syntax_error_has_its_message() {
+    for (line, message) in CASES {
+        assert_eq!(err(line), *message, "{line:?}");
+    }
+}
+
+fn resolve(line: &str, nodes: &[NodeId]) -> Result<(), ResolveError> {
+    match parse(line) {
+        Ok(Some(command)) => command.check_nodes(nodes),
+        other => panic!("{line:?} gave {other:?}"),
+    }
+}
+
+#[test]
+fn a_node_outside_the_cluster_is_a_resolve_error() {
+    let five = [1, 2, 3, 4, 5];
+    let message = |line| resolve(line, &five).map_err(|e| e.to_string());
+    let missing = Err("node 9 does not exist (the cluster has nodes 1..5)".to_string());
+    for line in [
+        "kill 9",
+        "log 1 n9",
+        "kv 9",
+        "partition 1,2 | 9",
+        "cut 1 -> 9",
+        "put x 1 via 9",
+        "set-log 9 -",
+        "expect role 9 leader",
+        "wait until kv 9 x == 1",
+        "expect leader 9",
+        "try restart 9",
+    ] {
+        assert_eq!(message(line), missing, "{line:?}");
+    }
+    for line in [
+        "kill leader",
+        "log",
+        "expect term all == 1",
+        "add 6",
+        "status",
+        "cut 1 5",
+    ] {
+        assert_eq!(message(line), Ok(()), "{line:?}");
+    }
+    let exists = Err("node 3 already exists (the cluster has nodes 1..5)".to_string());
+    assert_eq!(message("add 3"), exists);
+}
+
+#[test]
+fn the_node_list_in_resolve_errors_is_compact() {
+    let e = resolve("kill 4", &[5, 1, 2, 3, 7, 8]).map_err(|e| e.to_string());
+    assert_eq!(
+        e,
+        Err("node 4 does not exist (the cluster has nodes 1..3, 5, 7..8)".to_string())
+    );
+    let e = resolve("kill 1", &[]).map_err(|e| e.to_string());
+    assert_eq!(
+        e,
+        Err("node 1 does not exist (the cluster has no nodes)".to_string())
+    );
+}
