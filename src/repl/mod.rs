@@ -48,5 +48,10 @@ mod resolve;
 pub mod table;
 pub mod token;
 
+pub mod condition;
+pub mod editor;
+pub mod session;
+pub mod shell;
 #[cfg(test)]
 mod tests;
+pub mod view;

@@ -1,0 +1,143 @@
+//! Conditions for `expect` and `wait until`, evaluated against the cluster's state.
+//!
+//! A condition is a predicate over the scheduler's [`Sim`], so that `wait until` can test
+//! it after every hand-off. `leader` in a condition means the leader at that moment.
+//! `all` means every node that is up. `get K == V` is a linearizable read when `expect`
+//! runs it (a client `get` through the log); `wait until get K == V` cannot issue reads
+//! between hand-offs, so it tests the leader's state machine instead.
+
+use crate::cluster::{NodeState, NodeStatus, Sim};
+use crate::raft::{NodeId, Role};
+
+use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel};
+
+/// Which nodes a selection names now: `None` when it names the leader and there is none.
+fn select(sim: &Sim, node: NodeSel) -> Option<Vec<NodeId>> {
+    match node {
+        NodeSel::All => Some(
+            sim.status()
+                .iter()
+                .filter(|s| s.state == NodeState::Up)
+                .map(|s| s.id)
+                .collect(),
+        ),
+        NodeSel::One(NodeRef::Id(id)) => Some(vec![id]),
+        NodeSel::One(NodeRef::Leader) => sim.leader().map(|l| vec![l]),
+    }
+}
+
+fn status_of(sim: &Sim, id: NodeId) -> Option<NodeStatus> {
+    sim.status().into_iter().find(|s| s.id == id)
+}
+
+fn role_matches(status: &NodeStatus, role: NodeRole) -> bool {
+    match role {
+        NodeRole::Down => status.state != NodeState::Up,
+        NodeRole::Follower => status.role == Some(Role::Follower),
+        NodeRole::Candidate => status.role == Some(Role::Candidate),
+        NodeRole::Leader => status.role == Some(Role::Leader),
+    }
+}
+
+fn number(status: &NodeStatus, number: NodeNumber) -> u64 {
+    match number {
+        NodeNumber::Term => status.term,
+        NodeNumber::Commit => status.commit,
+        NodeNumber::Applied => status.applied,
+    }
+}
+
+/// Whether `condition` holds now. `get` is judged by the leader's state machine here.
+pub fn holds(sim: &Sim, condition: &Condition) -> bool {
+    match condition {
+        Condition::Leader {
+            node: None | Some(NodeRef::Leader),
+        } => sim.leader().is_some(),
+        Condition::Leader {
+            node: Some(NodeRef::Id(id)),
+        } => sim.leader() == Some(*id),
+        Condition::NoLeader => sim.leader().is_none(),
+        Condition::Role { node, role } => every(sim, *node, |s| role_matches(s, *role)),
+        Condition::Compare {
+            number: which,
+            node,
+            op,
+            value,
+        } => every(sim, *node, |s| {
+            s.state == NodeState::Up && op.holds(number(s, *which), *value)
+        }),
+        Condition::Get { key, value } => sim
+            .leader()
+            .and_then(|l| sim.kv_get(l, key).ok().flatten())
+            .is_some_and(|v| &v == value),
+        Condition::Kv { node, key, value } => select(sim, *node).is_some_and(|ids| {
+            ids.iter()
+                .all(|&id| sim.kv_get(id, key).ok().flatten().as_ref() == Some(value))
+        }),
+        Condition::LogsMatch => sim.logs_match(),
+        // Safety conditions are answered by the checker, which the session consults.
+        Condition::Safe | Condition::Violation { .. } => false,
+    }
+}
+
+fn every(sim: &Sim, node: NodeSel, test: impl Fn(&NodeStatus) -> bool) -> bool {
+    let Some(ids) = select(sim, node) else {
+        return false;
+    };
+    !ids.is_empty()
+        && ids
+            .iter()
+            .all(|&id| status_of(sim, id).is_some_and(|s| test(&s)))
+}
+
+/// What the condition's subject is now, for the message of a failed `expect` or `wait`.
+pub fn actual(sim: &Sim, condition: &Condition) -> String {
+    match condition {
+        Condition::Leader { .. } | Condition::NoLeader => match sim.leader() {
+            Some(leader) => format!("leader is n{leader}"),
+            None => "there is no leader".to_string(),
+        },
+        Condition::Role { node, .. } => describe_nodes(sim, *node, |s| {
+            s.role
+                .filter(|_| s.state == NodeState::Up)
+                .map_or("down", Role::name)
+                .to_string()
+        }),
+        Condition::Compare {
+            number: which,
+            node,
+            ..
+        } => describe_nodes(sim, *node, |s| {
+            format!("{} {}", which.word(), number(s, *which))
+        }),
+        Condition::Get { key, .. } => {
+            let value = sim.leader().and_then(|l| sim.kv_get(l, key).ok().flatten());
+            format!("{key} is {}", value.unwrap_or_else(|| "absent".to_string()))
+        }
+        Condition::Kv { node, key, .. } => {
+            describe_nodes(sim, *node, |s| match sim.kv_get(s.id, key) {
+                Ok(Some(v)) => format!("{key}={v}"),
+                Ok(None) => format!("{key} absent"),
+                Err(_) => "down".to_string(),
+            })
+        }
+        Condition::LogsMatch => "the logs differ".to_string(),
+        Condition::Safe | Condition::Violation { .. } => String::new(),
+    }
+}
+
+fn describe_nodes(sim: &Sim, node: NodeSel, show: impl Fn(&NodeStatus) -> String) -> String {
+    let Some(ids) = select(sim, node) else {
+        return "there is no leader".to_string();
+    };
+    let parts: Vec<String> = ids
+        .iter()
+        .filter_map(|&id| status_of(sim, id))
+        .map(|s| format!("n{}: {}", s.id, show(&s)))
+        .collect();
+    if parts.is_empty() {
+        "no node is up".to_string()
+    } else {
+        parts.join(", ")
+    }
+}

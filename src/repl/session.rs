@@ -1,0 +1,671 @@
+//! A session: a cluster and the commands run against it, from the REPL, piped input or
+//! a scenario file. Every command goes through [`Session::run_line`] or
+//! [`Session::execute`]; the result is text to show, and whether it passed.
+//!
+//! The session keeps a journal of the commands that change the cluster, each with the
+//! cluster time it ran at and the scheduler's hand-off count before it. `save` writes the
+//! journal as a scenario file on a paused clock, with `run` steps for the time that
+//! passed between commands, so that even a session that began in real time replays.
+//! `back N` rebuilds the cluster and replays the journal but its last N entries, exactly:
+//! it runs the same number of hand-offs before each command.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::cluster::event::describe_outcome;
+use crate::cluster::kv::KvOp;
+use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError};
+use crate::raft::NodeId;
+
+use super::command::{
+    ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, TraceLevel, format_duration,
+    parse,
+};
+use super::{condition, table, view};
+
+/// How long `wait` waits when the command does not say.
+const DEFAULT_WAIT_US: u64 = 5_000_000;
+/// How many events `events` shows when the command does not say.
+const DEFAULT_EVENTS: u64 = 20;
+
+/// A command that could not run. The cluster is as it was before it.
+#[derive(Debug, Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("there is no leader now")]
+    NoLeader,
+    #[error("`{0}` is not built yet")]
+    NotBuilt(&'static str),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// What a command printed, and whether it held (an `expect` or `wait` can fail).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub text: String,
+    pub passed: bool,
+    pub quit: bool,
+}
+
+impl Outcome {
+    fn text(text: impl Into<String>) -> Outcome {
+        Outcome {
+            text: text.into(),
+            passed: true,
+            quit: false,
+        }
+    }
+
+    fn failed(text: impl Into<String>) -> Outcome {
+        Outcome {
+            text: text.into(),
+            passed: false,
+            quit: false,
+        }
+    }
+}
+
+/// One journalled command: when it ran, after how many hand-offs, and what it was.
+#[derive(Clone, Debug)]
+struct Journalled {
+    time_us: u64,
+    handoffs: u64,
+    command: Command,
+}
+
+/// A cluster and the session's state around it.
+pub struct Session {
+    cluster: Cluster,
+    config: ClusterConfig,
+    trace: TraceLevel,
+    journal: Vec<Journalled>,
+    keys: BTreeSet<String>,
+}
+
+impl Session {
+    pub fn new(config: ClusterConfig) -> Result<Session, ClusterError> {
+        let cluster = Cluster::start(config.clone())?;
+        let journal = Vec::new();
+        let trace = TraceLevel::Changes;
+        Ok(Session {
+            cluster,
+            config,
+            trace,
+            journal,
+            keys: BTreeSet::new(),
+        })
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    pub fn trace(&self) -> TraceLevel {
+        self.trace
+    }
+
+    pub fn set_trace(&mut self, level: TraceLevel) {
+        self.trace = level;
+    }
+
+    /// The keys written or read so far, for completion.
+    pub fn keys(&self) -> Vec<String> {
+        self.keys.iter().cloned().collect()
+    }
+
+    /// Parses, checks and runs one line. A blank line or a comment does nothing.
+    pub fn run_line(&mut self, line: &str) -> Result<Outcome, ExecError> {
+        let Some(command) = parse(line)? else {
+            return Ok(Outcome::text(""));
+        };
+        self.execute(&command)
+    }
+
+    /// Checks a command's nodes against the cluster, then runs it.
+    pub fn execute(&mut self, command: &Command) -> Result<Outcome, ExecError> {
+        let nodes: Vec<NodeId> = (1..=self.config.nodes).collect();
+        command.check_nodes(&nodes)?;
+        let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
+        let outcome = self.dispatch(command)?;
+        if is_journalled(command) {
+            self.journal.push(Journalled {
+                time_us,
+                handoffs,
+                command: command.clone(),
+            });
+        }
+        Ok(outcome)
+    }
+
+    fn dispatch(&mut self, command: &Command) -> Result<Outcome, ExecError> {
+        match command {
+            Command::Status
+            | Command::Log { .. }
+            | Command::Kv { .. }
+            | Command::Net
+            | Command::Msgs
+            | Command::Events { .. }
+            | Command::Help { .. } => self.look(command),
+            Command::Trace { level } => {
+                self.trace = *level;
+                Ok(Outcome::text(format!("trace {level}")))
+            }
+            Command::Pause
+            | Command::Resume
+            | Command::Speed { .. }
+            | Command::Run { .. }
+            | Command::Step { .. }
+            | Command::Back { .. }
+            | Command::Deliver { .. }
+            | Command::Drop { .. } => self.time(command),
+            Command::Client { op, via } => self.client(op, *via),
+            Command::WaitLeader { .. }
+            | Command::WaitCommit { .. }
+            | Command::WaitUntil { .. }
+            | Command::Expect { .. } => self.script_check(command),
+            Command::Try { command } => Ok(self.attempt(command)),
+            Command::Say { text } => Ok(Outcome::text(text.clone())),
+            Command::Save { file } => self.save(file),
+            Command::Quit => Ok(Outcome {
+                text: String::new(),
+                passed: true,
+                quit: true,
+            }),
+            Command::Transfer { .. } => Err(ExecError::NotBuilt("transfer")),
+            Command::Add { .. } => Err(ExecError::NotBuilt("add")),
+            Command::Remove { .. } => Err(ExecError::NotBuilt("remove")),
+            Command::Snapshot { .. } => Err(ExecError::NotBuilt("snapshot")),
+            Command::Export { .. } => Err(ExecError::NotBuilt("export")),
+            Command::Check => Err(ExecError::NotBuilt("check")),
+            _ => self.fault(command),
+        }
+    }
+
+    /// Resolves a node reference now: `leader` is the current leader.
+    fn node(&self, node: NodeRef) -> Result<NodeId, ExecError> {
+        match node {
+            NodeRef::Id(id) => Ok(id),
+            NodeRef::Leader => self.cluster.leader()?.ok_or(ExecError::NoLeader),
+        }
+    }
+
+    fn nodes(&self, nodes: &[NodeRef]) -> Result<Vec<NodeId>, ExecError> {
+        nodes.iter().map(|&n| self.node(n)).collect()
+    }
+
+    // ---- look -----------------------------------------------------------------------
+
+    fn look(&mut self, command: &Command) -> Result<Outcome, ExecError> {
+        let text = match command {
+            Command::Status => view::status(&self.cluster.status()?),
+            Command::Log { verbose, nodes } => {
+                let logs = self.cluster.logs(self.nodes(nodes)?)?;
+                let status = self.cluster.status()?.nodes;
+                if *verbose {
+                    view::logs_verbose(&logs, &status)
+                } else {
+                    view::logs(&logs, &status)
+                }
+            }
+            Command::Kv { node } => self.kv_view(*node)?,
+            Command::Net => view::network(&self.cluster.network()?),
+            Command::Msgs => view::messages(&self.cluster.in_flight()?),
+            Command::Events { count } => {
+                let count = count.unwrap_or(DEFAULT_EVENTS) as usize;
+                let events = self.cluster.events(count)?;
+                events.iter().map(|e| view::event(e) + "\n").collect()
+            }
+            Command::Help { topic: None } => table::help_overview(),
+            Command::Help { topic: Some(topic) } => table::help_command(topic)
+                .ok_or_else(|| ExecError::Io(format!("no help on '{topic}'")))?,
+            _ => unreachable!("look() is called for look commands only"),
+        };
+        Ok(Outcome::text(text))
+    }
+
+    fn kv_view(&self, node: Option<NodeRef>) -> Result<String, ExecError> {
+        if let Some(node) = node {
+            let id = self.node(node)?;
+            return Ok(view::kv(id, &self.cluster.kv(id)?));
+        }
+        let mut text = String::new();
+        for id in 1..=self.config.nodes {
+            match self.cluster.kv(id) {
+                Ok(pairs) => text.push_str(&view::kv(id, &pairs)),
+                Err(ClusterError::NodeIsDown(_)) => {
+                    let _ = writeln!(text, "n{id}: down");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(text)
+    }
+
+    // ---- time -----------------------------------------------------------------------
+
+    fn time(&mut self, command: &Command) -> Result<Outcome, ExecError> {
+        let cluster = &self.cluster;
+        let text = match command {
+            Command::Pause => {
+                cluster.set_mode(ClockMode::Paused)?;
+                format!("paused at t={}", fmt_now(cluster)?)
+            }
+            Command::Resume => {
+                cluster.set_mode(ClockMode::Realtime)?;
+                format!("running in real time from t={}", fmt_now(cluster)?)
+            }
+            Command::Speed { factor } => {
+                cluster.set_speed(*factor)?;
+                format!("speed {factor}")
+            }
+            Command::Run { duration_us } => {
+                cluster.run_for(*duration_us)?;
+                format!("t={}", fmt_now(cluster)?)
+            }
+            Command::Step { count } => self.step(*count)?,
+            Command::Back { count } => self.back(*count)?,
+            Command::Deliver { msg } => view::step(&cluster.deliver(*msg)?),
+            Command::Drop { msg } => {
+                cluster.drop_message(*msg)?;
+                format!("#{msg} dropped")
+            }
+            _ => unreachable!("time() is called for time commands only"),
+        };
+        Ok(Outcome::text(text))
+    }
+
+    fn step(&mut self, count: u64) -> Result<String, ExecError> {
+        let mut text = String::new();
+        for _ in 0..count {
+            match self.cluster.step()? {
+                Some(report) => text.push_str(&view::step(&report)),
+                None => {
+                    text.push_str("nothing is scheduled\n");
+                    break;
+                }
+            }
+        }
+        Ok(text)
+    }
+
+    /// Rebuilds the cluster and replays all but the last `count` journalled commands.
+    fn back(&mut self, count: u64) -> Result<String, ExecError> {
+        if self.cluster.mode()? == ClockMode::Realtime {
+            return Err(ClusterError::ClockRunning("back").into());
+        }
+        let keep = self.journal.len().saturating_sub(count as usize);
+        let replay: Vec<Journalled> = self.journal[..keep].to_vec();
+        let final_point = self.journal.get(keep).map(|j| (j.time_us, j.handoffs));
+        let config = ClusterConfig {
+            clock: ClockMode::Paused,
+            ..self.config.clone()
+        };
+        self.cluster = Cluster::start(config)?;
+        self.journal.clear();
+        for entry in replay {
+            self.replay_to(entry.handoffs, entry.time_us)?;
+            let _ = self.execute(&entry.command);
+        }
+        if let Some((time_us, handoffs)) = final_point {
+            self.replay_to(handoffs, time_us)?;
+        }
+        let undone = self.journal.len();
+        Ok(format!(
+            "back to t={} ({undone} commands replayed)",
+            fmt_now(&self.cluster)?
+        ))
+    }
+
+    /// Runs the scheduler until it has made `handoffs` hand-offs, then sets the clock.
+    fn replay_to(&self, handoffs: u64, time_us: u64) -> Result<(), ExecError> {
+        self.cluster.with(move |sim| {
+            while sim.handoffs() < handoffs {
+                if sim.advance(u64::MAX)?.is_none() {
+                    break;
+                }
+            }
+            sim.set_now(time_us);
+            Ok::<(), ClusterError>(())
+        })??;
+        Ok(())
+    }
+
+    // ---- faults and raft ------------------------------------------------------------
+
+    fn fault(&mut self, command: &Command) -> Result<Outcome, ExecError> {
+        let cluster = &self.cluster;
+        let text = match command {
+            Command::Kill { node } => {
+                let id = self.node(*node)?;
+                cluster.kill(id)?;
+                format!("n{id} killed")
+            }
+            Command::Restart { node } => {
+                let id = self.node(*node)?;
+                cluster.restart(id)?;
+                format!("n{id} restarted from its durable state")
+            }
+            Command::Partition { groups } => {
+                let groups: Vec<Vec<NodeId>> = groups
+                    .iter()
+                    .map(|g| self.nodes(g))
+                    .collect::<Result<_, _>>()?;
+                cluster.partition(groups)?;
+                view::network(&cluster.network()?)
+            }
+            Command::Isolate { node } => {
+                let id = self.node(*node)?;
+                cluster.isolate(id)?;
+                format!("n{id} isolated")
+            }
+            Command::Cut { from, to, one_way } => {
+                let (a, b) = (self.node(*from)?, self.node(*to)?);
+                cluster.cut(a, b, *one_way)?;
+                format!("cut n{a} {} n{b}", if *one_way { "->" } else { "<->" })
+            }
+            Command::Link { from, to, one_way } => {
+                let (a, b) = (self.node(*from)?, self.node(*to)?);
+                cluster.link(a, b, *one_way)?;
+                format!("linked n{a} {} n{b}", if *one_way { "->" } else { "<->" })
+            }
+            Command::Heal => {
+                cluster.heal()?;
+                "every link restored".to_string()
+            }
+            Command::NetDrop { .. }
+            | Command::NetDelay { .. }
+            | Command::NetDup { .. }
+            | Command::NetReorder { .. } => self.net_settings(command)?,
+            Command::Campaign { node } => view::step(&cluster.campaign(self.node(*node)?)?),
+            Command::SetLog { node, terms } => {
+                let id = self.node(*node)?;
+                cluster.set_log(id, terms.clone())?;
+                format!("n{id}'s durable log set to {} entries", terms.len())
+            }
+            other => unreachable!("not a fault command: {other:?}"),
+        };
+        Ok(Outcome::text(text))
+    }
+
+    fn net_settings(&self, command: &Command) -> Result<String, ExecError> {
+        let mut config = self.cluster.network()?.config;
+        match command {
+            Command::NetDrop { probability } => config.drop = *probability,
+            Command::NetDup { probability } => config.duplicate = *probability,
+            Command::NetDelay { min_us, max_us } => {
+                config.delay_min_us = *min_us;
+                config.delay_max_us = *max_us;
+            }
+            Command::NetReorder { on } => config.reorder = *on,
+            _ => unreachable!("not a network setting"),
+        }
+        self.cluster.set_network(config)?;
+        Ok(view::network(&self.cluster.network()?)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    // ---- clients --------------------------------------------------------------------
+
+    fn client(&mut self, op: &ClientOp, via: Option<NodeRef>) -> Result<Outcome, ExecError> {
+        let request = kv_op(op);
+        self.keys.insert(request.key().to_string());
+        let via = via.map(|n| self.node(n)).transpose()?;
+        if self.cluster.mode()? == ClockMode::Paused {
+            let op = self.cluster.submit(request, via)?;
+            return Ok(Outcome::text(format!(
+                "op {op} sent; it completes as time advances"
+            )));
+        }
+        let result = self.cluster.request(request.clone(), via)?;
+        let text = format!("{request}: {}", describe_outcome(&result.outcome));
+        let latency = format!(" in {}", crate::cluster::event::fmt_ms(result.latency_us));
+        match result.outcome {
+            ClientOutcome::Done { .. } => Ok(Outcome::text(text + &latency)),
+            _ => Ok(Outcome::failed(text)),
+        }
+    }
+
+    // ---- scripts --------------------------------------------------------------------
+
+    fn script_check(&mut self, command: &Command) -> Result<Outcome, ExecError> {
+        match command {
+            Command::WaitLeader { within_us } => {
+                self.wait(Condition::Leader { node: None }, *within_us, "wait leader")
+            }
+            Command::WaitCommit { index, within_us } => {
+                let what = format!("wait commit {index}");
+                let index = *index;
+                let committed = Arc::new(move |sim: &crate::cluster::Sim| {
+                    sim.leader()
+                        .and_then(|l| sim.status().into_iter().find(|s| s.id == l))
+                        .is_some_and(|s| s.commit >= index)
+                });
+                let within = within_us.unwrap_or(DEFAULT_WAIT_US);
+                let held = self.cluster.wait_until(within, committed)?;
+                self.report_wait(held, &what, within, &Condition::Leader { node: None })
+            }
+            Command::WaitUntil {
+                condition,
+                within_us,
+            } => self.wait(condition.clone(), *within_us, "wait until"),
+            Command::Expect { condition } => self.expect(condition),
+            _ => unreachable!("not a script check"),
+        }
+    }
+
+    fn wait(
+        &mut self,
+        condition: Condition,
+        within_us: Option<u64>,
+        what: &str,
+    ) -> Result<Outcome, ExecError> {
+        if matches!(condition, Condition::Safe | Condition::Violation { .. }) {
+            return Err(ExecError::NotBuilt("safety conditions (the checker)"));
+        }
+        let within = within_us.unwrap_or(DEFAULT_WAIT_US);
+        let test = condition.clone();
+        let held = self
+            .cluster
+            .wait_until(within, Arc::new(move |sim| condition::holds(sim, &test)))?;
+        self.report_wait(held, what, within, &condition)
+    }
+
+    fn report_wait(
+        &self,
+        held: bool,
+        what: &str,
+        within: u64,
+        condition: &Condition,
+    ) -> Result<Outcome, ExecError> {
+        let now = fmt_now(&self.cluster)?;
+        let test = condition.clone();
+        let actual = self
+            .cluster
+            .with(move |sim| condition::actual(sim, &test))?;
+        if held {
+            return Ok(Outcome::text(format!("{what}: held at t={now} ({actual})")));
+        }
+        let within = format_duration(within);
+        Ok(Outcome::failed(format!(
+            "{what}: not within {within} (t={now}; {actual})"
+        )))
+    }
+
+    fn expect(&mut self, condition: &Condition) -> Result<Outcome, ExecError> {
+        if matches!(condition, Condition::Safe | Condition::Violation { .. }) {
+            return Err(ExecError::NotBuilt("safety conditions (the checker)"));
+        }
+        if let Condition::Get { key, value } = condition {
+            return self.expect_get(key, value);
+        }
+        let test = condition.clone();
+        let (held, actual) = self
+            .cluster
+            .with(move |sim| (condition::holds(sim, &test), condition::actual(sim, &test)))?;
+        let line = Command::Expect {
+            condition: condition.clone(),
+        }
+        .to_string();
+        Ok(mark(held, &line, &actual))
+    }
+
+    /// `expect get K == V`: a linearizable read through the log.
+    fn expect_get(&mut self, key: &str, value: &str) -> Result<Outcome, ExecError> {
+        let line = format!("expect get {key} == {value}");
+        if self.cluster.mode()? == ClockMode::Paused {
+            return Err(ClusterError::ClockPaused.into());
+        }
+        let result = self.cluster.request(
+            KvOp::Get {
+                key: key.to_string(),
+            },
+            None,
+        )?;
+        let (held, actual) = match &result.outcome {
+            ClientOutcome::Done {
+                output: crate::cluster::kv::KvOutput::Value(v),
+                ..
+            } => (
+                v.as_deref() == Some(value),
+                format!("{key} is {}", v.as_deref().unwrap_or("absent")),
+            ),
+            other => (false, describe_outcome(other)),
+        };
+        Ok(mark(held, &line, &actual))
+    }
+
+    fn attempt(&mut self, command: &Command) -> Outcome {
+        match self.dispatch(command) {
+            Ok(outcome) if outcome.passed => outcome,
+            Ok(outcome) => Outcome::text(format!("{} (failure accepted by try)", outcome.text)),
+            Err(error) => Outcome::text(format!("error: {error} (accepted by try)")),
+        }
+    }
+
+    /// `save FILE`: the session as a scenario file on a paused clock.
+    fn save(&self, file: &str) -> Result<Outcome, ExecError> {
+        let text = self.scenario_text();
+        std::fs::write(file, text)
+            .map_err(|e| ExecError::Io(format!("cannot write {file}: {e}")))?;
+        Ok(Outcome::text(format!(
+            "saved {} commands to {file}",
+            self.journal.len()
+        )))
+    }
+
+    /// The journal as a scenario file.
+    pub fn scenario_text(&self) -> String {
+        let config = &self.config;
+        let mut text = String::from("name: saved-session\n");
+        text.push_str("description: A REPL session saved with `save`.\ncluster:\n");
+        let _ = writeln!(
+            text,
+            "  nodes: {}\n  seed: {}\n  clock: paused",
+            config.nodes, config.seed
+        );
+        let raft = &config.raft;
+        let _ = writeln!(
+            text,
+            "  election_timeout: {}..{}\n  heartbeat: {}",
+            format_duration(raft.election_timeout_min_us),
+            format_duration(raft.election_timeout_max_us),
+            format_duration(raft.heartbeat_us)
+        );
+        let net = &config.network;
+        let _ = writeln!(
+            text,
+            "  network: {{ delay: {}..{}, drop: {}, duplicate: {}, reorder: {} }}",
+            format_duration(net.delay_min_us),
+            format_duration(net.delay_max_us),
+            net.drop,
+            net.duplicate,
+            net.reorder
+        );
+        text.push_str("steps:\n");
+        let mut clock_us = 0;
+        for entry in &self.journal {
+            if entry.time_us > clock_us {
+                let _ = writeln!(
+                    text,
+                    "  - run {}",
+                    format_duration(entry.time_us - clock_us)
+                );
+            }
+            let _ = writeln!(text, "  - {}", yaml_quote(&entry.command.to_string()));
+            clock_us = entry.time_us;
+        }
+        text
+    }
+}
+
+/// Whether a command changes the cluster (and so is saved and replayed).
+fn is_journalled(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Status
+            | Command::Log { .. }
+            | Command::Kv { .. }
+            | Command::Net
+            | Command::Msgs
+            | Command::Events { .. }
+            | Command::Trace { .. }
+            | Command::Help { .. }
+            | Command::Pause
+            | Command::Resume
+            | Command::Speed { .. }
+            | Command::Back { .. }
+            | Command::Save { .. }
+            | Command::Export { .. }
+            | Command::Quit
+    )
+}
+
+fn yaml_quote(line: &str) -> String {
+    let plain = line
+        .chars()
+        .all(|c| c.is_alphanumeric() || " -_.,=<>!@/".contains(c));
+    if plain && !line.starts_with(['-', '!', '@']) {
+        line.to_string()
+    } else {
+        format!("'{}'", line.replace('\'', "''"))
+    }
+}
+
+fn mark(held: bool, line: &str, actual: &str) -> Outcome {
+    if held {
+        Outcome::text(format!("✓ {line}"))
+    } else {
+        Outcome::failed(format!("✗ {line}: {actual}"))
+    }
+}
+
+fn fmt_now(cluster: &Cluster) -> Result<String, ExecError> {
+    Ok(crate::cluster::event::fmt_ms(cluster.now_us()?))
+}
+
+/// The key-value operation a client command asks for.
+pub fn kv_op(op: &ClientOp) -> KvOp {
+    match op.clone() {
+        ClientOp::Put { key, value } => KvOp::Put { key, value },
+        ClientOp::Append { key, value } => KvOp::Append { key, value },
+        ClientOp::Get { key } => KvOp::Get { key },
+        ClientOp::Del { key } => KvOp::Del { key },
+        ClientOp::Cas { key, old, new } => KvOp::Cas { key, old, new },
+    }
+}

@@ -1,0 +1,370 @@
+//! The views: what the REPL shows of the cluster, as text for people, coloured where the
+//! output is a terminal (the `colored` crate honours `NO_COLOR` and `CLICOLOR_FORCE`).
+
+use std::fmt::Write;
+
+use colored::{ColoredString, Colorize};
+
+use crate::cluster::event::fmt_ms;
+use crate::cluster::kv::KvRequest;
+use crate::cluster::{
+    ClusterEvent, ClusterStatus, EventKind, InFlight, MsgInfo, NetworkView, NodeState, NodeStatus,
+    StepReport,
+};
+use crate::raft::{Entry, NodeId, Payload, Role, Term};
+
+/// The most log entries shown side by side; older ones are summarised.
+const LOG_WINDOW: usize = 30;
+
+/// A term in its colour: every term its own, cycling through six.
+pub fn term_colored(term: Term, text: &str) -> ColoredString {
+    match term % 6 {
+        0 => text.cyan(),
+        1 => text.yellow(),
+        2 => text.magenta(),
+        3 => text.green(),
+        4 => text.blue(),
+        _ => text.red(),
+    }
+}
+
+/// A node's role (or down) in its colour.
+pub fn role_colored(status: &NodeStatus) -> ColoredString {
+    match (&status.state, status.role) {
+        (NodeState::Up, Some(Role::Leader)) => "leader".green().bold(),
+        (NodeState::Up, Some(Role::Candidate)) => "candidate".yellow(),
+        (NodeState::Up, _) => "follower".normal(),
+        (NodeState::Down, _) => "down".red(),
+        (NodeState::Crashed(_), _) => "crashed".red().bold(),
+    }
+}
+
+fn node_name(node: Option<NodeId>) -> String {
+    node.map_or("-".to_string(), |n| format!("n{n}"))
+}
+
+/// Pads a coloured cell to `width` by its visible length.
+fn pad(cell: ColoredString, width: usize) -> String {
+    let visible = cell.chars().count();
+    format!("{cell}{}", " ".repeat(width.saturating_sub(visible)))
+}
+
+/// `status`: one row per node.
+pub fn status(status: &ClusterStatus) -> String {
+    let mut out = String::new();
+    let leader = node_name(status.leader);
+    let _ = writeln!(
+        out,
+        "t={}  clock={}  speed={}  leader={leader}  in flight={}",
+        fmt_ms(status.now_us),
+        status.mode.name(),
+        status.speed,
+        status.in_flight
+    );
+    let header = "node  role       term  vote  leader  last      commit  applied  group";
+    let _ = writeln!(out, "{}", header.bold());
+    for node in &status.nodes {
+        let _ = writeln!(out, "{}", status_row(node));
+    }
+    for node in &status.nodes {
+        if let NodeState::Crashed(message) = &node.state {
+            let _ = writeln!(out, "n{} crashed: {message}", node.id);
+        }
+    }
+    out
+}
+
+fn status_row(node: &NodeStatus) -> String {
+    let last = format!("{}@{}", node.last_index, node.last_term);
+    let group = node.group.map_or("-".to_string(), |g| (g + 1).to_string());
+    let up = node.state == NodeState::Up;
+    let (commit, applied) = if up {
+        (node.commit.to_string(), node.applied.to_string())
+    } else {
+        ("-".to_string(), "-".to_string())
+    };
+    format!(
+        "{:<6}{}{:>4}  {:<6}{:<8}{:<10}{:>6}  {:>7}  {}",
+        format!("n{}", node.id),
+        pad(role_colored(node), 11),
+        node.term,
+        node_name(node.vote),
+        node_name(node.leader),
+        last,
+        commit,
+        applied,
+        group
+    )
+}
+
+/// `log`: the logs side by side by index, each entry shown by its term and coloured by
+/// term, like the figures of the Raft paper. `|` marks each node's commit point.
+pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
+    let longest = logs.iter().map(|(_, log)| log.len()).max().unwrap_or(0);
+    let first = longest.saturating_sub(LOG_WINDOW) + 1;
+    let width = logs
+        .iter()
+        .flat_map(|(_, l)| l.iter().map(|e| e.term.to_string().len()))
+        .max();
+    let width = width.unwrap_or(1).max(longest.to_string().len()).max(2);
+    let mut out = String::new();
+    if first > 1 {
+        let _ = writeln!(out, "({} earlier entries not shown)", first - 1);
+    }
+    let mut header = format!("{:<7}", "index");
+    for index in first..=longest.max(first) {
+        let _ = write!(header, " {index:>width$}");
+    }
+    let _ = writeln!(out, "{}", header.trim_end().dimmed());
+    for (node, log) in logs {
+        let status = nodes.iter().find(|s| s.id == *node);
+        let commit = status
+            .filter(|s| s.state == NodeState::Up)
+            .map(|s| s.commit as usize);
+        let mut row = format!("{:<7}", log_row_label(*node, status));
+        for index in first..=log.len() {
+            let marker = if commit == Some(index - 1) && index > 1 {
+                '|'
+            } else {
+                ' '
+            };
+            let entry = &log[index - 1];
+            let text = format!("{:>width$}", entry.term);
+            let cell = term_colored(entry.term, &text);
+            let committed = commit.is_some_and(|c| index <= c);
+            let cell = if committed {
+                cell.bold()
+            } else {
+                cell.dimmed()
+            };
+            let _ = write!(row, "{marker}{cell}");
+        }
+        if commit == Some(log.len()) && !log.is_empty() {
+            row.push('|');
+        }
+        let _ = writeln!(out, "{row}");
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        "| = commit point (entries up to it are committed)".dimmed()
+    );
+    out
+}
+
+fn log_row_label(node: NodeId, status: Option<&NodeStatus>) -> String {
+    let mark = match status.map(|s| (&s.state, s.role)) {
+        Some((NodeState::Up, Some(Role::Leader))) => "*",
+        Some((NodeState::Up, _)) | None => "",
+        Some(_) => "x",
+    };
+    format!("n{node}{mark}")
+}
+
+/// `log -v`: every entry with its command.
+pub fn logs_verbose(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
+    let mut out = String::new();
+    for (node, log) in logs {
+        let status = nodes.iter().find(|s| s.id == *node);
+        let commit = status
+            .filter(|s| s.state == NodeState::Up)
+            .map(|s| s.commit);
+        let commit_text = commit.map_or("down".to_string(), |c| format!("commit {c}"));
+        let _ = writeln!(out, "{} ({commit_text})", format!("n{node}").bold());
+        let skip = log.len().saturating_sub(LOG_WINDOW);
+        if skip > 0 {
+            let _ = writeln!(out, "  ({skip} earlier entries not shown)");
+        }
+        for entry in &log[skip..] {
+            let mark = if commit.is_some_and(|c| entry.index <= c) {
+                "c"
+            } else {
+                " "
+            };
+            let term = term_colored(entry.term, &format!("t{}", entry.term));
+            let _ = writeln!(
+                out,
+                "  {:>5} {mark} {term}  {}",
+                entry.index,
+                describe_entry(entry)
+            );
+        }
+    }
+    out
+}
+
+/// An entry's command in words.
+pub fn describe_entry(entry: &Entry) -> String {
+    match &entry.payload {
+        Payload::Noop => "noop".to_string(),
+        Payload::Command(bytes) => match KvRequest::decode(bytes) {
+            Ok(request) => format!(
+                "{}  (client {} #{})",
+                request.op, request.client, request.seq
+            ),
+            Err(_) => format!("{} bytes", bytes.len()),
+        },
+    }
+}
+
+/// `net`: the link matrix (rows send, columns receive) and the fault settings.
+pub fn network(view: &NetworkView) -> String {
+    let mut out = String::new();
+    let config = &view.config;
+    let _ = writeln!(
+        out,
+        "drop {}  dup {}  delay {}..{}  reorder {}",
+        config.drop,
+        config.duplicate,
+        fmt_ms(config.delay_min_us),
+        fmt_ms(config.delay_max_us),
+        if config.reorder { "on" } else { "off" }
+    );
+    if !view.groups.is_empty() {
+        let groups: Vec<String> = view
+            .groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|n| format!("n{n}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        let _ = writeln!(out, "partition: {}", groups.join(" | "));
+    }
+    if view.nodes > 40 {
+        let _ = writeln!(
+            out,
+            "{} links cut (matrix not shown above 40 nodes)",
+            view.cut.len()
+        );
+        return out;
+    }
+    let width = format!("n{}", view.nodes).len() + 1;
+    let mut header = format!("{:<7}", "from\\to");
+    for to in 1..=view.nodes {
+        let _ = write!(header, "{:>width$}", format!("n{to}"));
+    }
+    let _ = writeln!(out, "{}", header.bold());
+    for from in 1..=view.nodes {
+        let mut row = format!("{:<7}", format!("n{from}"));
+        for to in 1..=view.nodes {
+            let cell = if from == to {
+                ".".dimmed()
+            } else if view.cut.contains(&(from, to)) {
+                "x".red().bold()
+            } else {
+                "+".green()
+            };
+            let _ = write!(row, "{}{cell}", " ".repeat(width - 1));
+        }
+        let _ = writeln!(out, "{row}");
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        "+ delivers   x cut (rows send, columns receive)".dimmed()
+    );
+    out
+}
+
+/// `msgs`: the messages in flight.
+pub fn messages(in_flight: &[InFlight]) -> String {
+    if in_flight.is_empty() {
+        return "no messages in flight\n".to_string();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        format!("{:>6}  {:<12}{:<55}{:>10}", "id", "link", "message", "due").bold()
+    );
+    for message in in_flight {
+        let info = MsgInfo::of(&message.envelope);
+        let link = format!("n{} -> n{}", info.from, info.to);
+        let _ = writeln!(
+            out,
+            "{:>6}  {link:<12}{:<55}{:>10}",
+            message.id,
+            info.to_string(),
+            fmt_ms(message.deliver_us)
+        );
+    }
+    out
+}
+
+/// `kv`: the key-value contents of one node.
+pub fn kv(node: NodeId, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return format!("n{node}: (empty)\n");
+    }
+    let mut out = format!("n{node}:\n");
+    for (key, value) in pairs {
+        let _ = writeln!(out, "  {key} = {value}");
+    }
+    out
+}
+
+/// One event as a trace line, with leaders and crashes highlighted.
+pub fn event(event: &ClusterEvent) -> String {
+    let line = event.to_string();
+    match &event.kind {
+        EventKind::Raft {
+            event: crate::raft::RaftEvent::BecameLeader { .. },
+            ..
+        } => line.green().bold().to_string(),
+        EventKind::NodeCrashed { .. } | EventKind::NodeKilled { .. } => line.red().to_string(),
+        EventKind::Dropped { .. } => line.dimmed().to_string(),
+        _ => line,
+    }
+}
+
+/// `step`: the events of one hand-off, then what changed on the node that handled it.
+pub fn step(report: &StepReport) -> String {
+    let mut out = String::new();
+    for e in &report.events {
+        let _ = writeln!(out, "{}", event(e));
+    }
+    if let (Some(before), Some(after)) = (&report.before, &report.after) {
+        let changes = changes(before, after);
+        if !changes.is_empty() {
+            let _ = writeln!(
+                out,
+                "{:>10}  n{} changed: {}",
+                "",
+                after.id,
+                changes.join(", ")
+            );
+        }
+    }
+    out
+}
+
+fn changes(before: &NodeStatus, after: &NodeStatus) -> Vec<String> {
+    let mut changes = Vec::new();
+    if before.role != after.role {
+        let role = |s: &NodeStatus| s.role.map_or("down", Role::name);
+        changes.push(format!("role {} -> {}", role(before), role(after)));
+    }
+    if before.term != after.term {
+        changes.push(format!("term {} -> {}", before.term, after.term));
+    }
+    if before.vote != after.vote {
+        changes.push(format!(
+            "vote {} -> {}",
+            node_name(before.vote),
+            node_name(after.vote)
+        ));
+    }
+    if (before.last_index, before.last_term) != (after.last_index, after.last_term) {
+        changes.push(format!(
+            "log {}@{} -> {}@{}",
+            before.last_index, before.last_term, after.last_index, after.last_term
+        ));
+    }
+    if before.commit != after.commit {
+        changes.push(format!("commit {} -> {}", before.commit, after.commit));
+    }
+    changes
+}
