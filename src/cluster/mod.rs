@@ -72,6 +72,11 @@ pub enum ClusterError {
     ClientLost,
     #[error("more than a million hand-offs at {time_us}us of cluster time: a livelock")]
     Livelock { time_us: u64 },
+    #[error(
+        "stopped after {handoffs} hand-offs at {time_us}us of cluster time: \
+         run in shorter pieces"
+    )]
+    RunTooLong { handoffs: u64, time_us: u64 },
     #[error("could not start a thread: {0}")]
     Spawn(String),
     #[error("internal error in the cluster driver: {0}")]

@@ -30,6 +30,9 @@ const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
 const EVENT_LOG_CAPACITY: usize = 100_000;
 /// The most hand-offs one instant of cluster time may take: more means a livelock.
 const HANDOFFS_PER_INSTANT_LIMIT: u32 = 1_000_000;
+/// The most hand-offs one `run` or wait may take, so that a command like `run 1000000s`
+/// stops with a clear error instead of running for hours.
+pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
 /// How long a client waits before trying again when no node knows the leader.
 const CLIENT_BACKOFF_US: u64 = 10_000;
 
@@ -491,8 +494,19 @@ impl Sim {
 
     /// Runs every event due up to `until_us`, then sets the clock to `until_us`.
     pub fn run_until_time(&mut self, until_us: u64) -> Result<(), ClusterError> {
-        while self.advance(until_us)?.is_some() {}
+        let budget_end = self.handoffs + HANDOFFS_PER_RUN_LIMIT;
+        while self.advance(until_us)?.is_some() {
+            self.check_budget(budget_end)?;
+        }
         self.set_now(until_us);
+        Ok(())
+    }
+
+    fn check_budget(&self, budget_end: u64) -> Result<(), ClusterError> {
+        if self.handoffs >= budget_end {
+            let (handoffs, time_us) = (HANDOFFS_PER_RUN_LIMIT, self.now_us);
+            return Err(ClusterError::RunTooLong { handoffs, time_us });
+        }
         Ok(())
     }
 
@@ -502,10 +516,12 @@ impl Sim {
     where
         F: FnMut(&Sim) -> bool,
     {
+        let budget_end = self.handoffs + HANDOFFS_PER_RUN_LIMIT;
         loop {
             if done(self) {
                 return Ok(true);
             }
+            self.check_budget(budget_end)?;
             if self.advance(until_us)?.is_none() {
                 self.set_now(until_us);
                 return Ok(done(self));

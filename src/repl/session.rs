@@ -28,6 +28,10 @@ use super::{condition, table, view};
 
 /// How long `wait` waits when the command does not say.
 const DEFAULT_WAIT_US: u64 = 5_000_000;
+/// The most steps one `step N` takes.
+const STEPS_PER_COMMAND_LIMIT: u64 = 100_000;
+/// What `step` says when there is nothing left to do.
+const NOTHING_SCHEDULED: &str = "nothing is scheduled\n";
 /// How many events `events` shows when the command does not say.
 const DEFAULT_EVENTS: u64 = 20;
 
@@ -46,6 +50,8 @@ pub enum ExecError {
     NotBuilt(&'static str),
     #[error("{0}")]
     Io(String),
+    #[error("step takes at most {STEPS_PER_COMMAND_LIMIT} steps at a time, not {0}")]
+    TooManySteps(u64),
 }
 
 /// What a command printed, and whether it held (an `expect` or `wait` can fail).
@@ -78,6 +84,7 @@ impl Outcome {
 #[derive(Clone, Debug)]
 struct Journalled {
     time_us: u64,
+    end_us: u64,
     handoffs: u64,
     command: Command,
 }
@@ -138,13 +145,35 @@ impl Session {
     pub fn execute(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let nodes: Vec<NodeId> = (1..=self.config.nodes).collect();
         command.check_nodes(&nodes)?;
+        if let Command::Step { count } = command
+            && *count > STEPS_PER_COMMAND_LIMIT
+        {
+            return Err(ExecError::TooManySteps(*count));
+        }
+        if let Command::Step { count } = command
+            && *count > 1
+        {
+            // One journal entry per step, so that `back N` rewinds N steps.
+            let mut text = String::new();
+            for _ in 0..*count {
+                let outcome = self.execute(&Command::Step { count: 1 })?;
+                text.push_str(&outcome.text);
+                if outcome.text.starts_with(NOTHING_SCHEDULED) {
+                    break;
+                }
+            }
+            return Ok(Outcome::text(text));
+        }
         let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
         let outcome = self.dispatch(command)?;
         if is_journalled(command) {
+            let end_us = self.cluster.now_us()?;
+            let command = command.clone();
             self.journal.push(Journalled {
                 time_us,
+                end_us,
                 handoffs,
-                command: command.clone(),
+                command,
             });
         }
         Ok(outcome)
@@ -293,7 +322,7 @@ impl Session {
             match self.cluster.step()? {
                 Some(report) => text.push_str(&view::step(&report)),
                 None => {
-                    text.push_str("nothing is scheduled\n");
+                    text.push_str(NOTHING_SCHEDULED);
                     break;
                 }
             }
@@ -303,7 +332,8 @@ impl Session {
 
     /// Rebuilds the cluster and replays all but the last `count` journalled commands.
     fn back(&mut self, count: u64) -> Result<String, ExecError> {
-        if self.cluster.mode()? == ClockMode::Realtime {
+        let mode = self.cluster.mode()?;
+        if mode == ClockMode::Realtime {
             return Err(ClusterError::ClockRunning("back").into());
         }
         let keep = self.journal.len().saturating_sub(count as usize);
@@ -322,6 +352,7 @@ impl Session {
         if let Some((time_us, handoffs)) = final_point {
             self.replay_to(handoffs, time_us)?;
         }
+        self.cluster.set_mode(mode)?;
         let undone = self.journal.len();
         Ok(format!(
             "back to t={} ({undone} commands replayed)",
@@ -608,7 +639,7 @@ impl Session {
                 );
             }
             let _ = writeln!(text, "  - {}", yaml_quote(&entry.command.to_string()));
-            clock_us = entry.time_us;
+            clock_us = entry.end_us;
         }
         text
     }

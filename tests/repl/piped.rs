@@ -1,0 +1,197 @@
+//! Every command of the language, typed into the binary through a pipe.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// Runs `lines` through `raftlab --clock virtual` on 5 nodes, seed 3.
+fn raftlab(lines: &str) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["--clock", "virtual", "--seed", "3"])
+        .write_stdin(lines)
+        .assert()
+}
+
+#[test]
+fn look_commands_show_the_cluster() {
+    let lines = "wait leader within 2s\nput x 1\nrun 100ms\nstatus\nlog\nlog -v 1\nkv\nkv 2\n\
+                 net\nmsgs\nevents 3\ntrace messages\ntrace off\nhelp\nhelp put\n";
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("node  role       term"))
+        .stdout(predicate::str::contains("| = commit point"))
+        .stdout(predicate::str::contains("put x 1  (client 1 #1)"))
+        .stdout(predicate::str::contains("n2:\n  x = 1"))
+        .stdout(predicate::str::contains("from\\to"))
+        .stdout(predicate::str::contains("trace messages"))
+        .stdout(predicate::str::contains("Commands (help COMMAND for more)"))
+        .stdout(predicate::str::contains("usage: put K V [via NODE]"));
+}
+
+#[test]
+fn time_commands_move_a_paused_clock_exactly() {
+    let lines = "pause\nrun 150ms\nstep\ndrop 2\nstep 2\nmsgs\nback 1\nresume\nspeed 0.5\npause\n";
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("paused at t=0.0ms"))
+        .stdout(predicate::str::contains("t=150.0ms"))
+        .stdout(predicate::str::contains("182.8ms  n1  timer fired"))
+        .stdout(predicate::str::contains(
+            "changed: role follower -> candidate",
+        ))
+        .stdout(predicate::str::contains("#2 dropped"))
+        .stdout(
+            predicate::str::contains("n1 => n3  RequestVote term=1 last=0@0  #2 delivered").not(),
+        )
+        .stdout(predicate::str::contains("back to t="))
+        .stdout(predicate::str::contains("speed 0.5"));
+}
+
+#[test]
+fn deliver_hands_one_chosen_message_to_its_receiver() {
+    // Seed 3: n1 times out first and sends RequestVote #1..#4; deliver the last one first.
+    let lines = "pause\nstep\ndeliver 4\n";
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("#4 delivered"))
+        .stdout(predicate::str::contains("n5  votes for n1 in term 1"));
+}
+
+#[test]
+fn fault_commands_change_links_and_nodes() {
+    let lines = "wait leader\nkill 1\nrestart 1\npartition 1,2 | 3,4,5\nisolate 3\ncut 1 2\n\
+                 cut 1 -> 3\nlink 1 2\nlink 1 -> 3\nheal\nnet drop 0.1\nnet delay 2ms..4ms\n\
+                 net dup 0.05\nnet reorder on\nnet\n";
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("n1 killed"))
+        .stdout(predicate::str::contains(
+            "n1 restarted from its durable state",
+        ))
+        .stdout(predicate::str::contains("partition: n1,n2 | n3,n4,n5"))
+        .stdout(predicate::str::contains("n3 isolated"))
+        .stdout(predicate::str::contains("cut n1 -> n3"))
+        .stdout(predicate::str::contains("linked n1 <-> n2"))
+        .stdout(predicate::str::contains("every link restored"))
+        .stdout(predicate::str::contains(
+            "drop 0.1  dup 0.05  delay 2.0ms..4.0ms  reorder on",
+        ));
+}
+
+#[test]
+fn client_commands_return_results_with_index_and_term() {
+    let lines = "wait leader\nput k a\nappend k b\nget k\ncas k ab c\ncas k zz y\nget k\ndel k\n\
+                 get k\n";
+    // A cas that finds another value is a completed operation, not a failed command.
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("put k a: ok (index 2@1)"))
+        .stdout(predicate::str::contains("get k: ab (index 4@1)"))
+        .stdout(predicate::str::contains("cas k zz y: cas failed: is c"))
+        .stdout(predicate::str::contains("get k: (none)"));
+}
+
+#[test]
+fn a_client_command_via_a_follower_is_refused() {
+    raftlab("wait leader\nwait commit 1\nput x 1 via 2\n")
+        .code(1)
+        .stdout(predicate::str::contains(
+            "refused: n2 is not the leader (leader: n1)",
+        ));
+}
+
+#[test]
+fn raft_commands_campaign_and_set_log() {
+    let lines = "pause\ncampaign 2\nkill 4\nset-log 4 1,1,2\nstatus\n";
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("n2  candidate in term 1"))
+        .stdout(predicate::str::contains(
+            "n4's durable log set to 3 entries",
+        ))
+        .stdout(predicate::str::contains(
+            "n4    down          2  -     -       3@2",
+        ));
+}
+
+#[test]
+fn commands_built_later_say_so() {
+    for line in [
+        "transfer 1",
+        "add 6",
+        "remove 1",
+        "snapshot 1",
+        "export t.svg",
+        "check",
+    ] {
+        raftlab(line)
+            .code(1)
+            .stderr(predicate::str::contains("is not built yet"));
+    }
+}
+
+#[test]
+fn script_commands_wait_expect_try_and_say() {
+    let lines = "wait leader within 1s\nwait commit 1\nwait until role all follower within 1ms\n\
+                 expect leader 1\nexpect term all == 1\nexpect logs-match\ntry put x 1 via 2\n\
+                 say Hello, class\nexpect kv 1 x == 1\nquit\nstatus\n";
+    raftlab(lines)
+        .code(1)
+        .stdout(predicate::str::contains("wait leader: held at t="))
+        .stdout(predicate::str::contains("wait until: not within 1ms"))
+        .stdout(predicate::str::contains("✓ expect leader 1"))
+        .stdout(predicate::str::contains("✓ expect term all == 1"))
+        .stdout(predicate::str::contains("(failure accepted by try)"))
+        .stdout(predicate::str::contains("Hello, class"))
+        .stdout(predicate::str::contains(
+            "✗ expect kv 1 x == 1: n1: x absent",
+        ))
+        .stdout(predicate::str::contains("node  role").not());
+}
+
+#[test]
+fn save_writes_a_scenario_of_the_session() {
+    let dir = std::env::temp_dir().join(format!("raftlab-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("session.yaml");
+    let lines = format!("wait leader\nput x 1\nkill 2\nsave {}\n", file.display());
+    raftlab(&lines)
+        .success()
+        .stdout(predicate::str::contains("saved 3 commands"));
+    let saved = std::fs::read_to_string(&file).expect("saved file");
+    assert!(saved.contains("  seed: 3\n  clock: paused\n"), "{saved}");
+    assert!(
+        saved.contains("  - wait leader\n  - put x 1\n  - kill 2\n"),
+        "{saved}"
+    );
+}
+
+#[test]
+fn bad_lines_give_one_error_each_and_the_repl_goes_on() {
+    let lines = "stauts\nput x\nkill 9\nkill leader\nnet drop 2\nnet delay 5ms..1ms\nrestart 1\n\
+                 status\n";
+    raftlab(lines)
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: unknown command 'stauts' (did you mean 'status'?)",
+        ))
+        .stderr(predicate::str::contains(
+            "error: missing V (usage: put K V [via NODE])",
+        ))
+        .stderr(predicate::str::contains(
+            "error: node 9 does not exist (the cluster has nodes 1..5)",
+        ))
+        .stderr(predicate::str::contains("error: there is no leader now"))
+        .stderr(predicate::str::contains("error: n1 is up"))
+        .stdout(predicate::str::contains("node  role"));
+}
+
+#[test]
+fn shell_completions_are_generated() {
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("_raftlab()"));
+}
