@@ -148,7 +148,7 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
         .spawn(move || {
             for event in events {
                 if shown_at(code_level(level.load(Ordering::Relaxed)), &event)
-                    && printer.print(view::event(&event)).is_err()
+                    && printer.print(view::event(&event) + "\n").is_err()
                 {
                     return;
                 }
