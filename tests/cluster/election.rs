@@ -52,7 +52,10 @@ fn a_leader_is_elected_for_every_seed_despite_split_votes_on_slow_links() {
         }
     }
     println!("{SEEDS} seeds on slow links elected a leader; {split} needed more than one term");
-    assert!(split > 0, "no seed had a split vote: the sweep does not test what it says");
+    assert!(
+        split > 0,
+        "no seed had a split vote: the sweep does not test what it says"
+    );
 }
 
 #[test]
@@ -63,6 +66,13 @@ fn a_cluster_of_101_nodes_elects_a_leader_and_commits_a_write() {
     assert_eq!(get(&cluster, "x").as_deref(), Some("1"));
     let status = cluster.status().unwrap();
     let commit = status.nodes[leader as usize - 1].commit;
-    let replicated = status.nodes.iter().filter(|n| n.last_index >= commit).count();
-    assert!(replicated >= 51, "the committed write is on {replicated} of 101 nodes");
+    let replicated = status
+        .nodes
+        .iter()
+        .filter(|n| n.last_index >= commit)
+        .count();
+    assert!(
+        replicated >= 51,
+        "the committed write is on {replicated} of 101 nodes"
+    );
 }

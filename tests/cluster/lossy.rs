@@ -3,8 +3,8 @@
 //! messages lost, a fifth duplicated and reordering on, writes still commit, every node
 //! converges, and a retried or duplicated command still takes effect once.
 
-use raftlab::cluster::kv::KvOp;
 use raftlab::cluster::event::DropReason;
+use raftlab::cluster::kv::KvOp;
 use raftlab::cluster::{ClusterConfig, EventKind, NetworkConfig};
 
 use crate::support::*;
@@ -35,8 +35,15 @@ fn writes_commit_and_nodes_converge_despite_loss_duplication_and_reordering() {
             must(&cluster, append);
         }
         let expected_log: String = (0..10).map(|i| format!("{i},")).collect();
-        assert_eq!(get(&cluster, "log"), Some(expected_log.clone()), "seed {seed}");
-        assert!(wait_converged(&cluster, 10 * SECOND_US), "seed {seed}: no convergence");
+        assert_eq!(
+            get(&cluster, "log"),
+            Some(expected_log.clone()),
+            "seed {seed}"
+        );
+        assert!(
+            wait_converged(&cluster, 10 * SECOND_US),
+            "seed {seed}: no convergence"
+        );
         let reference = cluster.kv(1).unwrap();
         assert_eq!(reference.len(), 11, "seed {seed}: {reference:?}");
         for node in 2..=5 {
@@ -47,13 +54,22 @@ fn writes_commit_and_nodes_converge_despite_loss_duplication_and_reordering() {
         let lost = events
             .iter()
             .filter(|e| {
-                matches!(e.kind, EventKind::Dropped { reason: DropReason::Loss, .. })
+                matches!(
+                    e.kind,
+                    EventKind::Dropped {
+                        reason: DropReason::Loss,
+                        ..
+                    }
+                )
             })
             .count();
         let duplicated = events
             .iter()
             .filter(|e| matches!(e.kind, EventKind::Duplicated { .. }))
             .count();
-        assert!(lost > 0 && duplicated > 0, "seed {seed}: the faults never happened");
+        assert!(
+            lost > 0 && duplicated > 0,
+            "seed {seed}: the faults never happened"
+        );
     }
 }

@@ -7,7 +7,9 @@ use raftlab::raft::{NodeId, Role};
 use crate::support::*;
 
 /// The messages dropped by a cut, and the messages delivered, as (from, to) pairs.
-fn cut_drops_and_deliveries(events: &[ClusterEvent]) -> (Vec<(NodeId, NodeId)>, Vec<(NodeId, NodeId)>) {
+fn cut_drops_and_deliveries(
+    events: &[ClusterEvent],
+) -> (Vec<(NodeId, NodeId)>, Vec<(NodeId, NodeId)>) {
     let mut dropped = Vec::new();
     let mut delivered = Vec::new();
     for event in events {
@@ -84,13 +86,19 @@ fn cutting_follower_to_leader_leaves_the_follower_in_touch() {
     assert!(status.nodes.iter().all(|n| n.term == term), "{status:?}");
     let follower_status = &status.nodes[follower as usize - 1];
     assert_eq!(follower_status.role, Some(Role::Follower));
-    assert_eq!(follower_status.applied, status.nodes[leader as usize - 1].applied);
+    assert_eq!(
+        follower_status.applied,
+        status.nodes[leader as usize - 1].applied
+    );
     assert_eq!(cluster.kv(follower).unwrap().len(), 5);
 
     let events: Vec<ClusterEvent> = events.try_iter().collect();
     let (dropped, delivered) = cut_drops_and_deliveries(&events);
     assert!(!dropped.is_empty());
-    assert!(dropped.iter().all(|&link| link == (follower, leader)), "{dropped:?}");
+    assert!(
+        dropped.iter().all(|&link| link == (follower, leader)),
+        "{dropped:?}"
+    );
     assert!(delivered.contains(&(leader, follower)));
     assert!(!delivered.contains(&(follower, leader)));
 }

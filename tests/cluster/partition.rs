@@ -38,27 +38,56 @@ fn check_minority_leader(seed: u64) {
     // ...but cannot commit them: no majority answers.
     let status = cluster.status().unwrap();
     let node = &status.nodes[old as usize - 1];
-    assert_eq!(node.role, Some(Role::Leader), "seed {seed}: n{old} still leads its term");
-    assert_eq!(node.commit, old_commit, "seed {seed}: the minority leader committed");
-    assert!(node.last_index > old_commit, "seed {seed}: the stale writes are in its log");
-    assert_eq!(status.nodes[partner as usize - 1].commit, old_commit, "seed {seed}");
+    assert_eq!(
+        node.role,
+        Some(Role::Leader),
+        "seed {seed}: n{old} still leads its term"
+    );
+    assert_eq!(
+        node.commit, old_commit,
+        "seed {seed}: the minority leader committed"
+    );
+    assert!(
+        node.last_index > old_commit,
+        "seed {seed}: the stale writes are in its log"
+    );
+    assert_eq!(
+        status.nodes[partner as usize - 1].commit,
+        old_commit,
+        "seed {seed}"
+    );
     for &op in &stale {
-        assert!(cluster.with(move |sim| sim.is_pending(op)).unwrap(), "seed {seed}: op {op}");
+        assert!(
+            cluster.with(move |sim| sim.is_pending(op)).unwrap(),
+            "seed {seed}: op {op}"
+        );
     }
 
     // The majority elects a leader of a later term and commits.
     let new = wait_new_leader(&cluster, old, 3 * SECOND_US);
-    assert!(majority.contains(&new), "seed {seed}: n{new} is not in the majority");
+    assert!(
+        majority.contains(&new),
+        "seed {seed}: n{new} is not in the majority"
+    );
     put(&cluster, "b", "2");
     let status = cluster.status().unwrap();
-    assert!(status.nodes[new as usize - 1].term > old_term, "seed {seed}");
-    assert_eq!(status.nodes[old as usize - 1].commit, old_commit, "seed {seed}");
+    assert!(
+        status.nodes[new as usize - 1].term > old_term,
+        "seed {seed}"
+    );
+    assert_eq!(
+        status.nodes[old as usize - 1].commit,
+        old_commit,
+        "seed {seed}"
+    );
 
     // The stale entries conflict with the new leader's log.
     let logs = cluster.logs(vec![old, new]).unwrap();
     let (old_log, new_log) = (&logs[0].1, &logs[1].1);
     assert!(
-        old_log[old_commit as usize..].iter().all(|e| e.term == old_term),
+        old_log[old_commit as usize..]
+            .iter()
+            .all(|e| e.term == old_term),
         "seed {seed}"
     );
     assert_ne!(old_log, new_log, "seed {seed}");
@@ -72,18 +101,27 @@ fn check_minority_leader(seed: u64) {
     });
     assert!(stepped_down, "seed {seed}: n{old} did not step down");
     put(&cluster, "c", "3");
-    assert!(wait_converged(&cluster, 2 * SECOND_US), "seed {seed}: no convergence");
+    assert!(
+        wait_converged(&cluster, 2 * SECOND_US),
+        "seed {seed}: no convergence"
+    );
     let logs = cluster.logs(vec![]).unwrap();
     let leader_log = &logs[new as usize - 1].1;
     for (node, log) in &logs {
-        assert_eq!(log, leader_log, "seed {seed}: n{node}'s log differs from the leader's");
+        assert_eq!(
+            log, leader_log,
+            "seed {seed}: n{node}'s log differs from the leader's"
+        );
     }
     assert!(cluster.with(|sim| sim.logs_match()).unwrap(), "seed {seed}");
     let truncated = cluster.events(100_000).unwrap().iter().any(|e| {
         matches!(e.kind, EventKind::Raft { node, event: RaftEvent::LogTruncated { .. } }
             if node == old)
     });
-    assert!(truncated, "seed {seed}: n{old}'s stale entries were never truncated");
+    assert!(
+        truncated,
+        "seed {seed}: n{old}'s stale entries were never truncated"
+    );
     for key in ["a", "b", "c"] {
         assert!(get(&cluster, key).is_some(), "seed {seed}: {key} lost");
     }

@@ -9,7 +9,12 @@ use crate::support::*;
 
 /// The durable part of a node's status.
 fn durable(status: &NodeStatus) -> (u64, Option<u64>, u64, u64) {
-    (status.term, status.vote, status.last_index, status.last_term)
+    (
+        status.term,
+        status.vote,
+        status.last_index,
+        status.last_term,
+    )
 }
 
 #[test]
@@ -31,7 +36,11 @@ fn a_restarted_node_keeps_its_term_vote_and_log() {
         cluster.restart(node).unwrap();
         let after = cluster.status().unwrap().nodes[node as usize - 1].clone();
         assert_eq!(after.state, NodeState::Up);
-        assert_eq!(after.role, Some(Role::Follower), "a node restarts as a follower");
+        assert_eq!(
+            after.role,
+            Some(Role::Follower),
+            "a node restarts as a follower"
+        );
         assert_eq!(durable(&after), durable(&before), "n{node} restarted");
         assert_eq!(cluster.logs(vec![node]).unwrap(), log_before);
         // Commit and applied are volatile: learned again from the leader.
@@ -78,7 +87,11 @@ fn killing_and_restarting_every_node_loses_no_committed_write() {
         }
         wait_leader(&cluster, 3 * SECOND_US);
         for i in 0..10 {
-            assert_eq!(get(&cluster, &format!("k{i}")), Some(format!("{i}")), "seed {seed}");
+            assert_eq!(
+                get(&cluster, &format!("k{i}")),
+                Some(format!("{i}")),
+                "seed {seed}"
+            );
         }
         assert!(wait_converged(&cluster, 3 * SECOND_US), "seed {seed}");
         for node in 1..=5 {

@@ -33,7 +33,11 @@ pub fn virtual_cluster(nodes: u64, seed: u64) -> Cluster {
 }
 
 /// Runs the cluster until `condition` holds, at most `within_us` of cluster time.
-pub fn wait(cluster: &Cluster, within_us: u64, condition: impl Fn(&Sim) -> bool + Send + Sync + 'static) -> bool {
+pub fn wait(
+    cluster: &Cluster,
+    within_us: u64,
+    condition: impl Fn(&Sim) -> bool + Send + Sync + 'static,
+) -> bool {
     cluster
         .wait_until(within_us, Arc::new(condition))
         .expect("the cluster runs")
