@@ -6,10 +6,11 @@ use raftlab::raft::{NodeId, Role};
 
 use crate::support::*;
 
+/// A link, one direction: (from, to).
+type Link = (NodeId, NodeId);
+
 /// The messages dropped by a cut, and the messages delivered, as (from, to) pairs.
-fn cut_drops_and_deliveries(
-    events: &[ClusterEvent],
-) -> (Vec<(NodeId, NodeId)>, Vec<(NodeId, NodeId)>) {
+fn cut_drops_and_deliveries(events: &[ClusterEvent]) -> (Vec<Link>, Vec<Link>) {
     let mut dropped = Vec::new();
     let mut delivered = Vec::new();
     for event in events {
