@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::support::*;
 
 /// How many seeds the election sweep runs.
-const SEEDS: u64 = 200;
+const SEEDS: u64 = 500;
 
 #[test]
 fn a_leader_is_elected_for_every_seed() {

@@ -7,7 +7,7 @@ const KEYS: usize = 10;
 
 #[test]
 fn killing_the_leader_elects_another_and_loses_no_committed_write() {
-    for seed in 1..=20 {
+    for seed in 1..=60 {
         let cluster = virtual_cluster(5, seed);
         let old = wait_leader(&cluster, 3 * SECOND_US);
         for i in 0..KEYS {

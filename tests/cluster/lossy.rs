@@ -23,7 +23,7 @@ fn lossy_config(seed: u64) -> ClusterConfig {
 
 #[test]
 fn writes_commit_and_nodes_converge_despite_loss_duplication_and_reordering() {
-    for seed in 1..=10 {
+    for seed in 1..=40 {
         let cluster = start(lossy_config(seed));
         wait_leader(&cluster, 5 * SECOND_US);
         for i in 0..10 {

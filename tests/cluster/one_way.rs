@@ -29,7 +29,7 @@ fn cut_drops_and_deliveries(events: &[ClusterEvent]) -> (Vec<Link>, Vec<Link>) {
 
 #[test]
 fn cutting_leader_to_follower_silences_the_leader_only_and_the_follower_campaigns() {
-    for seed in 1..=10 {
+    for seed in 1..=50 {
         let cluster = virtual_cluster(5, seed);
         let leader = wait_leader(&cluster, 3 * SECOND_US);
         put(&cluster, "a", "1");

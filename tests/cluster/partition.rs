@@ -9,7 +9,7 @@ use crate::support::*;
 
 #[test]
 fn a_leader_in_a_minority_cannot_commit_and_the_majority_moves_on() {
-    for seed in 1..=10 {
+    for seed in 1..=50 {
         check_minority_leader(seed);
     }
 }

@@ -70,7 +70,7 @@ fn a_vote_survives_a_restart_so_a_node_votes_once_per_term() {
 
 #[test]
 fn killing_and_restarting_every_node_loses_no_committed_write() {
-    for seed in 1..=5 {
+    for seed in 1..=30 {
         let cluster = virtual_cluster(5, seed);
         wait_leader(&cluster, 3 * SECOND_US);
         for i in 0..10 {
