@@ -122,6 +122,9 @@ pub struct Sim {
     /// Events since the last `take_step_events`, for `step` reports.
     step_events: Vec<ClusterEvent>,
     handoffs: u64,
+    /// The instant of the latest hand-off by `advance`, and how many it has had.
+    instant_us: u64,
+    handoffs_at_instant: u32,
 }
 
 impl Sim {
@@ -153,6 +156,8 @@ impl Sim {
             log: EventLog::default(),
             step_events: Vec::new(),
             handoffs: 0,
+            instant_us: 0,
+            handoffs_at_instant: 0,
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -545,6 +550,7 @@ impl Sim {
             self.client_housekeeping();
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
+                self.count_handoff_at_instant()?;
                 return self.hand_off_due(node).map(Some);
             }
             if !self.step_events.is_empty() {
@@ -557,6 +563,23 @@ impl Sim {
                 });
             }
         }
+    }
+
+    /// Counts a hand-off at the current instant: time must move on before the limit, or
+    /// the cluster is in a livelock (a node always due again at the same instant).
+    fn count_handoff_at_instant(&mut self) -> Result<(), ClusterError> {
+        if self.instant_us == self.now_us {
+            self.handoffs_at_instant += 1;
+        } else {
+            self.instant_us = self.now_us;
+            self.handoffs_at_instant = 1;
+        }
+        if self.handoffs_at_instant > HANDOFFS_PER_INSTANT_LIMIT {
+            return Err(ClusterError::Livelock {
+                time_us: self.now_us,
+            });
+        }
+        Ok(())
     }
 
     /// The lowest-numbered up node with a message, timer or client request due now.
@@ -917,9 +940,12 @@ impl Sim {
                 let reason = format!("n{node} is not the leader (leader: {leader})");
                 self.finish_client(op, ClientOutcome::Refused { reason })
             }
+            // Follow the hint at once only to a node that is up: a follower that still
+            // names a dead leader would otherwise send the client back and forth between
+            // itself and the dead node at one instant, for ever.
             ReplyResult::NotLeader {
                 leader: Some(leader),
-            } if leader != node => self.retry_client(op, Some(leader), now),
+            } if leader != node && self.is_up(leader) => self.retry_client(op, Some(leader), now),
             ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
                 self.retry_client(op, None, now + CLIENT_BACKOFF_US)
             }

@@ -1,3 +1,16 @@
-//! Integration tests of the cluster, in virtual time (and one in real time).
+//! Integration tests of the cluster layer, one file per behaviour, each test named after
+//! the rule it checks. Every test but `realtime` runs in virtual time: no sleeps, and the
+//! same seed gives the same run.
 
-mod basics;
+mod support;
+
+mod bad_input;
+mod crash;
+mod determinism;
+mod election;
+mod failover;
+mod lossy;
+mod one_way;
+mod partition;
+mod realtime;
+mod restart;

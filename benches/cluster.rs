@@ -1,0 +1,166 @@
+//! How fast the cluster runs: virtual-time speed (simulated seconds per wall second) under
+//! client load and idle, and realtime throughput and latency with many concurrent clients.
+//!
+//! Plain `Instant` timing, one run each: `cargo bench --bench cluster`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use raftlab::cluster::kv::KvOp;
+use raftlab::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, OpId};
+
+const SECOND_US: u64 = 1_000_000;
+
+fn cluster(nodes: u64, clock: ClockMode) -> Cluster {
+    let config = ClusterConfig {
+        nodes,
+        seed: 42,
+        clock,
+        ..Default::default()
+    };
+    let cluster = Cluster::start(config).expect("the cluster starts");
+    let elected = cluster
+        .wait_until(5 * SECOND_US, Arc::new(|sim| sim.leader().is_some()))
+        .expect("the cluster runs");
+    assert!(elected, "no leader");
+    cluster
+}
+
+fn put(i: u64) -> KvOp {
+    KvOp::Put {
+        key: format!("k{}", i % 100),
+        value: i.to_string(),
+    }
+}
+
+/// Prints one result line: virtual seconds run, wall time, and their ratio.
+fn report_virtual(name: &str, ops: u64, virtual_us: u64, wall: Duration) {
+    let virtual_s = virtual_us as f64 / 1e6;
+    let wall_s = wall.as_secs_f64();
+    println!(
+        "{name:<34} {ops:>7} ops  {virtual_s:>6.1}s virtual in {wall_s:>6.3}s wall  \
+         = {:>7.1}x realtime  ({:.0} ops/wall s)",
+        virtual_s / wall_s,
+        ops as f64 / wall_s
+    );
+}
+
+/// One client issuing `request`s back to back for `duration_us` of virtual time.
+fn virtual_one_client(duration_us: u64) {
+    let cluster = cluster(5, ClockMode::Virtual);
+    let start_us = cluster.now_us().unwrap();
+    let wall = Instant::now();
+    let mut ops = 0;
+    while cluster.now_us().unwrap() < start_us + duration_us {
+        let result = cluster.request(put(ops), None).unwrap();
+        assert!(matches!(result.outcome, ClientOutcome::Done { .. }));
+        ops += 1;
+    }
+    let ran_us = cluster.now_us().unwrap() - start_us;
+    report_virtual("virtual, 5 nodes, 1 client", ops, ran_us, wall.elapsed());
+}
+
+/// `clients` clients, each with one operation outstanding at all times (a closed loop run
+/// inside the driver), for `duration_us` of virtual time.
+fn virtual_many_clients(clients: usize, duration_us: u64) {
+    let cluster = cluster(5, ClockMode::Virtual);
+    let wall = Instant::now();
+    let (ops, ran_us) = cluster
+        .with(move |sim| {
+            let start_us = sim.now_us();
+            let end_us = start_us + duration_us;
+            let mut issued = 0;
+            let mut done = 0;
+            let mut outstanding: Vec<OpId> = Vec::with_capacity(clients);
+            loop {
+                for slot in outstanding.iter_mut() {
+                    if !sim.is_pending(*slot) {
+                        done += 1;
+                        *slot = sim.submit(put(issued), None, None, None).unwrap();
+                        issued += 1;
+                    }
+                }
+                while outstanding.len() < clients {
+                    outstanding.push(sim.submit(put(issued), None, None, None).unwrap());
+                    issued += 1;
+                }
+                if sim.advance(end_us).unwrap().is_none() {
+                    break;
+                }
+            }
+            (done, sim.now_us() - start_us)
+        })
+        .unwrap();
+    let name = format!("virtual, 5 nodes, {clients} clients");
+    report_virtual(&name, ops, ran_us, wall.elapsed());
+}
+
+/// No clients: heartbeats only, for `duration_us` of virtual time.
+fn virtual_idle(duration_us: u64) {
+    let cluster = cluster(5, ClockMode::Virtual);
+    let handoffs_before = cluster.with(|sim| sim.handoffs()).unwrap();
+    let wall = Instant::now();
+    cluster.run_for(duration_us).unwrap();
+    let elapsed = wall.elapsed();
+    let handoffs = cluster.with(|sim| sim.handoffs()).unwrap() - handoffs_before;
+    report_virtual("virtual, 5 nodes, idle", 0, duration_us, elapsed);
+    println!(
+        "{:<34} {handoffs} hand-offs, {:.0} hand-offs/wall s",
+        "",
+        handoffs as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// `clients` threads, each doing `request` in a loop for `duration` of wall time, against
+/// a realtime cluster at normal speed.
+fn realtime_throughput(nodes: u64, clients: u64, duration: Duration) {
+    let cluster = cluster(nodes, ClockMode::Realtime);
+    let stop = AtomicBool::new(false);
+    let wall = Instant::now();
+    let per_client: Vec<(u64, u64, Duration)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|c| {
+                let (cluster, stop) = (&cluster, &stop);
+                scope.spawn(move || {
+                    let (mut ok, mut failed, mut latency) = (0, 0, Duration::ZERO);
+                    let mut i = c * 1_000_000;
+                    while !stop.load(Ordering::Relaxed) {
+                        let sent = Instant::now();
+                        let result = cluster.request(put(i), None).unwrap();
+                        latency += sent.elapsed();
+                        match result.outcome {
+                            ClientOutcome::Done { .. } => ok += 1,
+                            _ => failed += 1,
+                        }
+                        i += 1;
+                    }
+                    (ok, failed, latency)
+                })
+            })
+            .collect();
+        std::thread::sleep(duration);
+        stop.store(true, Ordering::Relaxed);
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let elapsed = wall.elapsed().as_secs_f64();
+    let ok: u64 = per_client.iter().map(|r| r.0).sum();
+    let failed: u64 = per_client.iter().map(|r| r.1).sum();
+    let latency: Duration = per_client.iter().map(|r| r.2).sum();
+    let mean_ms = latency.as_secs_f64() * 1e3 / (ok + failed).max(1) as f64;
+    println!(
+        "realtime, {nodes} nodes, {clients} clients: {ok} ops ({failed} failed) in {elapsed:.2}s \
+         = {:.0} ops/s, mean latency {mean_ms:.2}ms",
+        ok as f64 / elapsed
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would run this too, briefly.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let scale = if quick { 10 } else { 1 };
+    virtual_one_client(10 * SECOND_US / scale);
+    virtual_many_clients(32, 10 * SECOND_US / scale);
+    virtual_idle(60 * SECOND_US / scale);
+    realtime_throughput(3, 64, Duration::from_millis(3_000 / scale));
+}

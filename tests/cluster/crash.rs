@@ -1,0 +1,67 @@
+//! A node whose thread panics is contained: the cluster reports it as crashed, the other
+//! nodes go on, and the crashed node can be restarted from its durable storage.
+
+use raftlab::cluster::{ClusterError, EventKind, NodeState};
+use raftlab::raft::Role;
+
+use crate::support::*;
+
+fn crashed_message(cluster: &raftlab::cluster::Cluster, node: u64) -> Option<String> {
+    match &cluster.status().unwrap().nodes[node as usize - 1].state {
+        NodeState::Crashed(message) => Some(message.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_panicking_node_is_reported_crashed_and_the_rest_keep_working() {
+    let cluster = virtual_cluster(5, 6);
+    wait_leader(&cluster, 3 * SECOND_US);
+    put(&cluster, "before", "1");
+    cluster
+        .with(|sim| sim.inject_panic(2, "boom".into()))
+        .unwrap()
+        .unwrap();
+
+    let message = crashed_message(&cluster, 2).expect("n2 is crashed");
+    assert!(message.contains("boom"), "{message}");
+    assert!(cluster.events(100).unwrap().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::NodeCrashed { node: 2, message } if message.contains("boom")
+    )));
+    // A crashed node is down: it has no role and cannot be killed again or read.
+    assert_eq!(role(&cluster, 2), None);
+    assert_eq!(cluster.kill(2), Err(ClusterError::NodeIsDown(2)));
+    assert_eq!(cluster.kv(2), Err(ClusterError::NodeIsDown(2)));
+
+    // The other four keep electing and committing.
+    wait_leader(&cluster, 3 * SECOND_US);
+    put(&cluster, "during", "2");
+    assert_eq!(get(&cluster, "before").as_deref(), Some("1"));
+    assert_eq!(crashed_message(&cluster, 2), Some(message));
+
+    cluster.restart(2).unwrap();
+    assert_eq!(cluster.status().unwrap().nodes[1].state, NodeState::Up);
+    put(&cluster, "after", "3");
+    assert!(wait_converged(&cluster, 3 * SECOND_US));
+    let keys: Vec<String> = cluster.kv(2).unwrap().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["after", "before", "during"]);
+}
+
+#[test]
+fn a_crashed_leader_is_replaced() {
+    let cluster = virtual_cluster(3, 9);
+    let leader = wait_leader(&cluster, 3 * SECOND_US);
+    put(&cluster, "x", "1");
+    cluster
+        .with(move |sim| sim.inject_panic(leader, "leader boom".into()))
+        .unwrap()
+        .unwrap();
+    assert!(crashed_message(&cluster, leader).is_some_and(|m| m.contains("leader boom")));
+    let new = wait_new_leader(&cluster, leader, 3 * SECOND_US);
+    assert_eq!(get(&cluster, "x").as_deref(), Some("1"));
+    cluster.restart(leader).unwrap();
+    assert!(wait_converged(&cluster, 3 * SECOND_US));
+    assert_eq!(role(&cluster, leader), Some(Role::Follower));
+    assert_eq!(cluster.leader().unwrap(), Some(new));
+}
