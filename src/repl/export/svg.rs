@@ -520,13 +520,21 @@ fn draw_arrows(out: &mut String, layout: &Layout, arrows: &[Arrow], labels: &mut
     }
 }
 
-/// The two ends of an arrow on the page. A message dropped as it was sent (a cut link,
-/// loss) goes a third of the way.
+/// Whether a message was dropped as it was sent (a cut link, loss): it never left.
+fn stillborn(arrow: &Arrow) -> bool {
+    arrow.sent_us == arrow.end_us && matches!(arrow.fate, Fate::Dropped(_))
+}
+
+/// The two ends of an arrow on the page. A message that never left is a short stub
+/// towards its receiver, not reaching the next lane; stubs to farther nodes slope more,
+/// so that a broadcast into a partition fans out.
 fn arrow_ends(layout: &Layout, arrow: &Arrow) -> (f64, f64, f64, f64) {
     let (x0, x1) = (layout.x(arrow.info.from), layout.x(arrow.info.to));
     let (y0, y1) = (layout.scale.y(arrow.sent_us), layout.scale.y(arrow.end_us));
-    if arrow.sent_us == arrow.end_us && matches!(arrow.fate, Fate::Dropped(_)) {
-        return (x0, y0, x0 + (x1 - x0) / 3.0, y0 + 8.0);
+    if stillborn(arrow) {
+        let lanes = ((x1 - x0) / layout.lane_w).abs();
+        let stub = (x1 - x0).signum() * layout.lane_w * 0.4;
+        return (x0, y0, x0 + stub, y0 + 4.0 + 5.0 * lanes);
     }
     (x0, y0, x1, y1)
 }
@@ -580,6 +588,9 @@ fn draw_arrow(out: &mut String, layout: &Layout, arrow: &Arrow) {
 /// answer's (clear of the line's slope), so a request and its answer do not cover each
 /// other.
 fn arrow_label(layout: &Layout, arrow: &Arrow, labels: &mut Labels) {
+    if stillborn(arrow) {
+        return;
+    }
     let text = brief(&arrow.info);
     let class = ArrowClass::of(&arrow.info, arrow.heartbeat);
     let (x0, y0, x1, y1) = arrow_ends(layout, arrow);
@@ -694,9 +705,9 @@ fn draw_legend(out: &mut String, y: f64) {
         r##"<rect x="16" y="{:.1}" width="12" height="14" fill="{}" fill-opacity="0.45" stroke="{}" stroke-dasharray="3,2"/><text x="34" y="{:.1}">candidate</text>
 <rect x="110" y="{:.1}" width="16" height="14" fill="{}" stroke="{}"/><text x="132" y="{:.1}">leader (colour = term)</text>
 <line x1="300" y1="{:.1}" x2="300" y2="{:.1}" stroke="#999" stroke-width="2" stroke-dasharray="2,5"/><text x="308" y="{:.1}">down</text>
-<path d="M360,{:.1} l8,8 m0,-8 l-8,8" stroke="#d32f2f" stroke-width="2"/><text x="374" y="{:.1}">dropped</text>
-<line x1="440" y1="{:.1}" x2="458" y2="{:.1}" stroke="#90b4d8" stroke-dasharray="5,3"/><text x="464" y="{:.1}">in flight</text>
-<text x="540" y="{:.1}" fill="#1b5e20" font-weight="bold">c4</text><text x="560" y="{:.1}">commit index</text>
+<path d="M360,{:.1} l8,8 m0,-8 l-8,8" stroke="#d32f2f" stroke-width="2"/><text x="374" y="{:.1}">dropped (a stub: never left)</text>
+<line x1="560" y1="{:.1}" x2="578" y2="{:.1}" stroke="#90b4d8" stroke-dasharray="5,3"/><text x="584" y="{:.1}">in flight</text>
+<text x="660" y="{:.1}" fill="#1b5e20" font-weight="bold">c4</text><text x="680" y="{:.1}">commit index</text>
 </g>"##,
         y2 - 7.0,
         term_fill(1),
