@@ -405,10 +405,14 @@ fn draw_span(out: &mut String, layout: &Layout, span: &Span, labels: &mut Labels
 
 /// Kills, crashes, restarts, commits, truncations and network changes.
 fn draw_marks(out: &mut String, layout: &Layout, timeline: &Timeline, labels: &mut Labels) {
-    for mark in &timeline.marks {
+    for (i, mark) in timeline.marks.iter().enumerate() {
         let y = layout.scale.y(mark.time_us);
         match mark.node {
-            Some(node) => draw_node_mark(out, layout.x(node), y, mark, labels),
+            Some(node) => {
+                let later = timeline.marks.get(i + 1..).unwrap_or_default();
+                let labelled = !superseded(layout, mark, later);
+                draw_node_mark(out, (layout.x(node), y), mark, labelled, labels)
+            }
             None => {
                 let x1 = LEFT + layout.columns as f64 * layout.lane_w;
                 let text = match &mark.kind {
@@ -427,7 +431,25 @@ fn draw_marks(out: &mut String, layout: &Layout, timeline: &Timeline, labels: &m
     }
 }
 
-fn draw_node_mark(out: &mut String, x: f64, y: f64, mark: &Mark, labels: &mut Labels) {
+/// Whether a commit mark has a later one on its lane close enough that one label would
+/// cover the other: then only the later (higher) index is labelled.
+fn superseded(layout: &Layout, mark: &Mark, later: &[Mark]) -> bool {
+    let y = layout.scale.y(mark.time_us);
+    matches!(mark.kind, MarkKind::Commit(_))
+        && later.iter().any(|m| {
+            m.node == mark.node
+                && matches!(m.kind, MarkKind::Commit(_))
+                && layout.scale.y(m.time_us) - y < 12.0
+        })
+}
+
+fn draw_node_mark(
+    out: &mut String,
+    (x, y): (f64, f64),
+    mark: &Mark,
+    labelled: bool,
+    labels: &mut Labels,
+) {
     let (class, text, colour) = match &mark.kind {
         MarkKind::Killed => ("killed", "killed".to_string(), "#c62828"),
         MarkKind::Crashed(_) => ("crashed", "crashed".to_string(), "#c62828"),
@@ -462,7 +484,9 @@ fn draw_node_mark(out: &mut String, x: f64, y: f64, mark: &Mark, labels: &mut La
         ),
     };
     let (lx, ly) = (x + 12.0, y + 3.5);
-    labels.place((lx, ly), &text, Anchor::Start, colour, true);
+    if labelled {
+        labels.place((lx, ly), &text, Anchor::Start, colour, true);
+    }
     let _ = writeln!(
         out,
         r#"<g class="mark {class}"><title>{}</title>{shape}</g>"#,
@@ -705,7 +729,7 @@ fn draw_legend(out: &mut String, y: f64) {
         r##"<rect x="16" y="{:.1}" width="12" height="14" fill="{}" fill-opacity="0.45" stroke="{}" stroke-dasharray="3,2"/><text x="34" y="{:.1}">candidate</text>
 <rect x="110" y="{:.1}" width="16" height="14" fill="{}" stroke="{}"/><text x="132" y="{:.1}">leader (colour = term)</text>
 <line x1="300" y1="{:.1}" x2="300" y2="{:.1}" stroke="#999" stroke-width="2" stroke-dasharray="2,5"/><text x="308" y="{:.1}">down</text>
-<path d="M360,{:.1} l8,8 m0,-8 l-8,8" stroke="#d32f2f" stroke-width="2"/><text x="374" y="{:.1}">dropped (a stub: never left)</text>
+<path d="M360,{:.1} l8,8 m0,-8 l-8,8" stroke="#d32f2f" stroke-width="2"/><text x="374" y="{:.1}">dropped (a stub if it never left)</text>
 <line x1="560" y1="{:.1}" x2="578" y2="{:.1}" stroke="#90b4d8" stroke-dasharray="5,3"/><text x="584" y="{:.1}">in flight</text>
 <text x="660" y="{:.1}" fill="#1b5e20" font-weight="bold">c4</text><text x="680" y="{:.1}">commit index</text>
 </g>"##,
