@@ -217,10 +217,14 @@ pub enum ClientOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     // look
-    /// `status`
-    Status,
-    /// `log [-v] [NODE...]` (no nodes: all of them)
-    Log { verbose: bool, nodes: Vec<NodeRef> },
+    /// `status [--json]`
+    Status { json: bool },
+    /// `log [-v] [--json] [NODE...]` (no nodes: all of them)
+    Log {
+        verbose: bool,
+        json: bool,
+        nodes: Vec<NodeRef>,
+    },
     /// `kv [NODE]` (no node: all of them)
     Kv { node: Option<NodeRef> },
     /// `net`
@@ -317,13 +321,43 @@ pub enum Command {
     Say { text: String },
     /// `save FILE`
     Save { file: String },
-    /// `export FILE [FROM..TO]`: the window is in cluster time
+    /// `export FILE [FROM..TO]`: the window is in cluster time; the file's extension
+    /// says what is written (see [`ExportFormat`])
     Export {
         file: String,
         window_us: Option<(u64, u64)>,
     },
+    /// `export log FILE [NODE...]`: the logs as a picture (no nodes: all of them)
+    ExportLog { file: String, nodes: Vec<NodeRef> },
     /// `quit` (or `exit`)
     Quit,
+}
+
+/// What `export FILE` writes, chosen by the file's extension (in any case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// `.svg`: a message sequence diagram.
+    Svg,
+    /// `.json`: a Chrome trace (Trace Event format), for Perfetto or `chrome://tracing`.
+    ChromeTrace,
+    /// `.jsonl`: the events as JSON Lines, one object per event.
+    JsonLines,
+}
+
+impl ExportFormat {
+    /// The extensions `export` takes, for messages.
+    pub const EXTENSIONS: &'static str = ".svg, .json or .jsonl";
+
+    /// The format for a file name, if its extension is one `export` writes.
+    pub fn of(file: &str) -> Option<ExportFormat> {
+        let (_, extension) = file.rsplit_once('.')?;
+        match extension.to_ascii_lowercase().as_str() {
+            "svg" => Some(ExportFormat::Svg),
+            "json" => Some(ExportFormat::ChromeTrace),
+            "jsonl" => Some(ExportFormat::JsonLines),
+            _ => None,
+        }
+    }
 }
 
 /// Writes a duration in microseconds in the largest unit that is exact.
@@ -438,9 +472,15 @@ impl Command {
     /// Writes the look and time commands; `false` when `self` is another kind.
     fn fmt_look_time(&self, f: &mut Formatter<'_>) -> Result<bool, fmt::Error> {
         match self {
-            Command::Status => f.write_str("status")?,
-            Command::Log { verbose, nodes } => {
+            Command::Status { json: false } => f.write_str("status")?,
+            Command::Status { json: true } => f.write_str("status --json")?,
+            Command::Log {
+                verbose,
+                json,
+                nodes,
+            } => {
                 f.write_str(if *verbose { "log -v" } else { "log" })?;
+                f.write_str(if *json { " --json" } else { "" })?;
                 nodes.iter().try_for_each(|n| write!(f, " {n}"))?;
             }
             Command::Kv { node: None } => f.write_str("kv")?,
@@ -540,6 +580,10 @@ impl Command {
             } => {
                 let (lo, hi) = (format_duration(*lo), format_duration(*hi));
                 write!(f, "export {} {lo}..{hi}", quote(file))
+            }
+            Command::ExportLog { file, nodes } => {
+                write!(f, "export log {}", quote(file))?;
+                nodes.iter().try_for_each(|n| write!(f, " {n}"))
             }
             Command::Quit => f.write_str("quit"),
             _ => Ok(()),

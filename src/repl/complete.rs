@@ -93,7 +93,11 @@ fn args_candidates(
     };
     let repeats = matches!(
         last,
-        ArgKind::NodesOrVerbose | ArgKind::Partition | ArgKind::LinkEnds | ArgKind::Terms
+        ArgKind::NodesOrVerbose
+            | ArgKind::Nodes
+            | ArgKind::Partition
+            | ArgKind::LinkEnds
+            | ArgKind::Terms
     );
     let kind = match spec.args.get(args.len()) {
         Some(&kind) => kind,
@@ -121,9 +125,10 @@ fn args_candidates(
 fn kind_candidates(kind: ArgKind, ctx: &CompletionContext) -> Vec<String> {
     let mut out = Vec::new();
     match kind {
-        ArgKind::Node | ArgKind::Partition => out.extend(nodes(ctx)),
+        ArgKind::Node | ArgKind::Nodes | ArgKind::Partition => out.extend(nodes(ctx)),
         ArgKind::NodesOrVerbose => {
             out.push("-v".to_string());
+            out.push("--json".to_string());
             out.extend(nodes(ctx));
         }
         ArgKind::LinkEnds => {

@@ -94,6 +94,12 @@ pub enum ParseError {
     /// `net delay 5ms..1ms`, `export f 2s..1s`.
     #[error("the range {text} is empty: its start is after its end")]
     EmptyRange { text: String },
+    /// `export trace.png`: a file `export` cannot write.
+    #[error("cannot export to '{file}': the file name must end in {expected}")]
+    ExportExtension {
+        file: String,
+        expected: &'static str,
+    },
     /// `try try ...`.
     #[error("try takes any command but try")]
     NestedTry,

@@ -36,8 +36,14 @@
 //! - `step`/`back` take a count >= 1 (default 1); `events` an optional count.
 //! - `help net` / `help wait` show every `net ...` / `wait ...` command.
 //! - `try try ...` is refused (and so never recurses deeply).
+//! - Flags: `status --json`, `log -v --json` (in any order among the nodes); canonical form
+//!   writes `-v` then `--json` before the nodes.
+//! - `export FILE` picks what to write by FILE's extension (`.svg`, `.json`, `.jsonl`; any
+//!   other is a syntax error, so a scenario fails before it runs); `export log FILE.svg
+//!   [NODE...]` is a command of its own. A file called `log` cannot be exported to, so
+//!   `export log ...` is never ambiguous.
 //! - Commands whose feature comes later (`transfer`, `add`, `remove`, `snapshot`,
-//!   `export`, `check`, `back`) parse; the executor reports that they are not available.
+//!   `check`) parse; the executor reports that they are not available.
 
 pub mod command;
 pub mod complete;
@@ -50,6 +56,7 @@ pub mod token;
 
 pub mod condition;
 pub mod editor;
+pub mod export;
 pub mod session;
 pub mod shell;
 #[cfg(test)]

@@ -113,6 +113,22 @@ impl Args<'_> {
         parse_node(&self.word(name)?)
     }
 
+    /// Removes every bare `flag` among the remaining words; whether there was one.
+    pub fn flag(&mut self, flag: &str) -> bool {
+        let before = self.tokens.len();
+        let mut index = 0;
+        self.tokens.retain(|t| {
+            index += 1;
+            index <= self.next || !t.is_keyword(flag)
+        });
+        self.tokens.len() != before
+    }
+
+    /// The remaining words as nodes.
+    pub fn nodes(&mut self) -> Result<Vec<NodeRef>, ParseError> {
+        self.all().iter().map(|w| parse_node(w)).collect()
+    }
+
     /// Fails if words are left over.
     pub fn finish(&self) -> Result<(), ParseError> {
         match self.tokens.get(self.next) {
@@ -419,7 +435,6 @@ macro_rules! no_args {
 }
 
 no_args! {
-    status => Command::Status;
     net => Command::Net;
     msgs => Command::Msgs;
     pause => Command::Pause;
@@ -451,16 +466,20 @@ one_node! {
     snapshot => Snapshot;
 }
 
+pub fn status(args: &mut Args) -> Result<Command, ParseError> {
+    let json = args.flag("--json");
+    args.finish().map(|()| Command::Status { json })
+}
+
 pub fn log(args: &mut Args) -> Result<Command, ParseError> {
-    let mut verbose = false;
-    let mut nodes = Vec::new();
-    for word in args.all() {
-        match word.as_str() {
-            "-v" => verbose = true,
-            _ => nodes.push(parse_node(&word)?),
-        }
-    }
-    Ok(Command::Log { verbose, nodes })
+    let verbose = args.flag("-v");
+    let json = args.flag("--json");
+    let nodes = args.nodes()?;
+    Ok(Command::Log {
+        verbose,
+        json,
+        nodes,
+    })
 }
 
 pub fn kv(args: &mut Args) -> Result<Command, ParseError> {

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::command::{ClientOp, Command, NodeRef, ParseError};
+use super::command::{ClientOp, Command, ExportFormat, NodeRef, ParseError};
 use super::parse::{
     Args, parse, parse_duration, parse_duration_range, parse_node, parse_node_id,
     parse_probability, parse_u64,
@@ -260,9 +260,27 @@ pub fn save(args: &mut Args) -> Result<Command, ParseError> {
 
 pub fn export(args: &mut Args) -> Result<Command, ParseError> {
     let file = args.word("FILE")?;
+    if ExportFormat::of(&file).is_none() {
+        return Err(ParseError::ExportExtension {
+            file,
+            expected: ExportFormat::EXTENSIONS,
+        });
+    }
     let window_us = args
         .optional()
         .map(|w| parse_duration_range(&w, false))
         .transpose()?;
     args.finish().map(|()| Command::Export { file, window_us })
+}
+
+pub fn export_log(args: &mut Args) -> Result<Command, ParseError> {
+    let file = args.word("FILE")?;
+    if ExportFormat::of(&file) != Some(ExportFormat::Svg) {
+        return Err(ParseError::ExportExtension {
+            file,
+            expected: ".svg",
+        });
+    }
+    let nodes = args.nodes()?;
+    Ok(Command::ExportLog { file, nodes })
 }

@@ -39,7 +39,9 @@ impl Command {
 
     fn collect_nodes(&self, visit: &mut impl FnMut(NodeRef)) {
         match self {
-            Command::Log { nodes, .. } => nodes.iter().copied().for_each(visit),
+            Command::Log { nodes, .. } | Command::ExportLog { nodes, .. } => {
+                nodes.iter().copied().for_each(visit)
+            }
             Command::Partition { groups } => groups.iter().flatten().copied().for_each(visit),
             Command::Cut { from, to, .. } | Command::Link { from, to, .. } => {
                 visit(*from);

@@ -24,7 +24,9 @@ use super::command::{
     ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, TraceLevel, format_duration,
     parse,
 };
-use super::{condition, table, view};
+use super::{condition, export, table, view};
+
+mod exporting;
 
 /// How long `wait` waits when the command does not say.
 const DEFAULT_WAIT_US: u64 = 5_000_000;
@@ -181,7 +183,7 @@ impl Session {
 
     fn dispatch(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         match command {
-            Command::Status
+            Command::Status { .. }
             | Command::Log { .. }
             | Command::Kv { .. }
             | Command::Net
@@ -217,7 +219,8 @@ impl Session {
             Command::Add { .. } => Err(ExecError::NotBuilt("add")),
             Command::Remove { .. } => Err(ExecError::NotBuilt("remove")),
             Command::Snapshot { .. } => Err(ExecError::NotBuilt("snapshot")),
-            Command::Export { .. } => Err(ExecError::NotBuilt("export")),
+            Command::Export { file, window_us } => self.export(file, *window_us),
+            Command::ExportLog { file, nodes } => self.export_log(file, nodes),
             Command::Check => Err(ExecError::NotBuilt("check")),
             _ => self.fault(command),
         }
@@ -239,8 +242,15 @@ impl Session {
 
     fn look(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let text = match command {
-            Command::Status => view::status(&self.cluster.status()?),
-            Command::Log { verbose, nodes } => {
+            Command::Status { json: false } => view::status(&self.cluster.status()?),
+            Command::Status { json: true } => export::json::status(&self.cluster.status()?),
+            Command::Log {
+                json: true, nodes, ..
+            } => {
+                let logs = self.cluster.logs(self.nodes(nodes)?)?;
+                export::json::logs(&logs, &self.cluster.status()?.nodes)
+            }
+            Command::Log { verbose, nodes, .. } => {
                 let logs = self.cluster.logs(self.nodes(nodes)?)?;
                 let status = self.cluster.status()?.nodes;
                 if *verbose {
@@ -649,7 +659,7 @@ impl Session {
 fn is_journalled(command: &Command) -> bool {
     !matches!(
         command,
-        Command::Status
+        Command::Status { .. }
             | Command::Log { .. }
             | Command::Kv { .. }
             | Command::Net
@@ -663,6 +673,7 @@ fn is_journalled(command: &Command) -> bool {
             | Command::Back { .. }
             | Command::Save { .. }
             | Command::Export { .. }
+            | Command::ExportLog { .. }
             | Command::Quit
     )
 }

@@ -7,7 +7,7 @@
 //! word alone (`net`, `wait`) is a help topic that shows them all.
 //!
 //! The table does not say whether a command's feature exists yet (`transfer`, `add`,
-//! `remove`, `snapshot`, `export`, `check`, `back` parse before the cluster does them):
+//! `remove`, `snapshot`, `check` parse before the cluster does them):
 //! the executor answers those with an error of its own.
 
 use std::fmt::Write as _;
@@ -58,8 +58,10 @@ pub enum ArgKind {
     Node,
     /// A new node id (nothing to offer).
     NewNode,
-    /// Any number of nodes, and `-v` (for `log`); the last argument.
+    /// Any number of nodes, and `-v` and `--json` (for `log`); the last argument.
     NodesOrVerbose,
+    /// Any number of nodes; the last argument.
+    Nodes,
     /// Nodes in groups, `1,2 | 3,4,5`; the last argument.
     Partition,
     /// Two nodes, `A B` or `A -> B`; the last argument.

@@ -11,23 +11,25 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "status",
         aliases: &[],
         group: Group::Look,
-        usage: "status",
+        usage: "status [--json]",
         summary: "every node's role, term, commit and applied index",
         description: "Shows one line per node: its role, term, vote, last log index, commit \
-                      index and applied index, and the cluster time and clock mode.",
-        example: "status",
-        args: &[],
+                      index and applied index, and the cluster time and clock mode. With \
+                      --json, the same as one JSON object, for tools.",
+        example: "status --json",
+        args: &[A::Keyword("--json")],
         parse: p::status,
     },
     CommandSpec {
         name: "log",
         aliases: &[],
         group: Group::Look,
-        usage: "log [-v] [NODE...]",
+        usage: "log [-v] [--json] [NODE...]",
         summary: "the nodes' logs, laid out by index",
         description: "Shows the logs of the named nodes (all, if none is named), one row per \
                       node, entries coloured by term and committed entries marked. With -v, \
-                      each entry's command too.",
+                      each entry's command too. With --json, every entry of every named log \
+                      (with its command) as one JSON object, for tools.",
         example: "log -v 1 2",
         args: &[A::NodesOrVerbose],
         parse: p::log,
@@ -562,12 +564,28 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         usage: "export FILE [FROM..TO]",
-        summary: "write the trace as JSON",
-        description: "Writes every event (or those between cluster times FROM and TO) to \
-                      FILE as JSON.",
-        example: "export trace.json 0ms..2s",
+        summary: "draw the run as a sequence diagram (.svg) or write a trace (.json, .jsonl)",
+        description: "Writes the run so far (or the part between cluster times FROM and TO), \
+                      by FILE's extension: .svg, a message sequence diagram (a lane per node, \
+                      an arrow per message, roles, faults and commits marked; heartbeats are \
+                      left out of large runs); .json, a Chrome trace to open in Perfetto or \
+                      chrome://tracing; .jsonl, the events as JSON Lines.",
+        example: "export failover.svg 200ms..500ms",
         args: &[A::File, A::DurationRange],
         parse: q::export,
+    },
+    CommandSpec {
+        name: "export log",
+        aliases: &[],
+        group: Group::Scripts,
+        usage: "export log FILE.svg [NODE...]",
+        summary: "draw the logs as a picture, like the Raft paper's figures",
+        description: "Writes the logs of the named nodes (all, if none is named) to an SVG \
+                      file: a row per node, a column per index, each entry a box coloured and \
+                      labelled by its term, commit points marked. For slides.",
+        example: "export log figure7.svg",
+        args: &[A::File, A::Nodes],
+        parse: q::export_log,
     },
     CommandSpec {
         name: "quit",

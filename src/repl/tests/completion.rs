@@ -35,11 +35,19 @@ fn second_words_complete_after_net_and_wait() {
 fn nodes_complete_as_plain_numbers_and_leader() {
     assert_eq!(at_end("kill "), (5, words(&["1", "2", "3", "leader"])));
     assert_eq!(at_end("kill l"), (5, words(&["leader"])));
-    assert_eq!(at_end("log "), (4, words(&["-v", "1", "2", "3", "leader"])));
+    assert_eq!(
+        at_end("log "),
+        (4, words(&["-v", "--json", "1", "2", "3", "leader"]))
+    );
     assert_eq!(
         at_end("log -v 1 "),
-        (9, words(&["-v", "1", "2", "3", "leader"]))
+        (9, words(&["-v", "--json", "1", "2", "3", "leader"]))
     );
+    assert_eq!(
+        at_end("export log f.svg "),
+        (17, words(&["1", "2", "3", "leader"]))
+    );
+    assert_eq!(at_end("status "), (7, words(&["--json"])));
     assert_eq!(
         at_end("partition 1,"),
         (12, words(&["1", "2", "3", "leader"]))
@@ -134,7 +142,12 @@ fn hints_show_the_rest_of_the_name_or_the_usage() {
         usage_hint("wait until "),
         Some("CONDITION [within D]".to_string())
     );
-    assert_eq!(usage_hint("status "), None);
+    assert_eq!(usage_hint("status "), Some("[--json]".to_string()));
+    assert_eq!(usage_hint("status --json "), None);
+    assert_eq!(
+        usage_hint("export log "),
+        Some("FILE.svg [NODE...]".to_string())
+    );
     assert_eq!(usage_hint(""), None);
     assert_eq!(usage_hint("bogus "), None);
 }

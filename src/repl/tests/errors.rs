@@ -221,12 +221,40 @@ const CASES: &[(&str, &str)] = &[
         "unknown escape '\\n' at column 7 (only \\\" and \\\\ are escapes)",
     ),
     (
-        "export f 2s..1s",
+        "export f.svg 2s..1s",
         "the range 2s..1s is empty: its start is after its end",
     ),
     (
-        "export f 5ms",
+        "export f.json 5ms",
         "bad duration '5ms': expected a range FROM..TO, e.g. 100ms..2s",
+    ),
+    (
+        "export trace.png",
+        "cannot export to 'trace.png': the file name must end in .svg, .json or .jsonl",
+    ),
+    (
+        "export svg",
+        "cannot export to 'svg': the file name must end in .svg, .json or .jsonl",
+    ),
+    (
+        "export log figure.json",
+        "cannot export to 'figure.json': the file name must end in .svg",
+    ),
+    (
+        "export log",
+        "missing FILE (usage: export log FILE.svg [NODE...])",
+    ),
+    (
+        "export log f.svg 0",
+        "'0' names node 0, but nodes are numbered from 1",
+    ),
+    (
+        "status --jsn",
+        "unexpected '--jsn' (usage: status [--json])",
+    ),
+    (
+        "log --jsn",
+        "'--jsn' is not a node: expected a node id such as 3 or n3, or leader",
     ),
     ("save", "missing FILE (usage: save FILE)"),
 ];

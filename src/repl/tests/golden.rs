@@ -24,19 +24,40 @@ fn client(op: ClientOp, via: Option<NodeRef>) -> C {
 fn goldens() -> Vec<(&'static str, C, &'static str)> {
     let within = |us| Some(us);
     vec![
-        ("status", C::Status, "status"),
+        ("status", C::Status { json: false }, "status"),
+        ("status --json", C::Status { json: true }, "status --json"),
         (
             "log",
             C::Log {
                 verbose: false,
+                json: false,
                 nodes: vec![],
             },
             "log",
         ),
         (
+            "log 2 --json n3 -v",
+            C::Log {
+                verbose: true,
+                json: true,
+                nodes: vec![n(2), n(3)],
+            },
+            "log -v --json 2 3",
+        ),
+        (
+            "log --json",
+            C::Log {
+                verbose: false,
+                json: true,
+                nodes: vec![],
+            },
+            "log --json",
+        ),
+        (
             "log -v n1 leader",
             C::Log {
                 verbose: true,
+                json: false,
                 nodes: vec![n(1), L],
             },
             "log -v 1 leader",
@@ -45,6 +66,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
             "log 2 -v",
             C::Log {
                 verbose: true,
+                json: false,
                 nodes: vec![n(2)],
             },
             "log -v 2",
@@ -595,9 +617,41 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
             },
             "export t.json 0ms..2s",
         ),
+        (
+            "export run.SVG 150ms..1.5s",
+            C::Export {
+                file: s("run.SVG"),
+                window_us: Some((150_000, 1_500_000)),
+            },
+            "export run.SVG 150ms..1500ms",
+        ),
+        (
+            "export \"my run.jsonl\"",
+            C::Export {
+                file: s("my run.jsonl"),
+                window_us: None,
+            },
+            "export \"my run.jsonl\"",
+        ),
+        (
+            "export log figure7.svg",
+            C::ExportLog {
+                file: s("figure7.svg"),
+                nodes: vec![],
+            },
+            "export log figure7.svg",
+        ),
+        (
+            "export log \"log.svg\" n1 leader 3",
+            C::ExportLog {
+                file: s("log.svg"),
+                nodes: vec![n(1), L, n(3)],
+            },
+            "export log log.svg 1 leader 3",
+        ),
         ("quit", C::Quit, "quit"),
         ("exit", C::Quit, "quit"),
-        ("  \t status  ", C::Status, "status"),
+        ("  \t status  ", C::Status { json: false }, "status"),
     ]
 }
 

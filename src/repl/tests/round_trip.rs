@@ -52,6 +52,15 @@ fn window() -> impl Strategy<Value = (u64, u64)> {
     (duration(), duration()).prop_map(|(a, b)| (a.min(b), a.max(b)))
 }
 
+/// A file `export` writes: any word, then one of the extensions it takes.
+fn export_file() -> impl Strategy<Value = String> {
+    (
+        word(),
+        prop::sample::select(vec![".svg", ".json", ".jsonl", ".SVG"]),
+    )
+        .prop_map(|(w, e)| w + e)
+}
+
 fn condition() -> BoxedStrategy<Condition> {
     prop_oneof![
         proptest::option::of(node()).prop_map(|node| Condition::Leader { node }),
@@ -131,9 +140,17 @@ fn ends() -> impl Strategy<Value = (NodeRef, NodeRef, bool)> {
 
 fn look_and_time() -> BoxedStrategy<C> {
     prop_oneof![
-        Just(C::Status),
-        (any::<bool>(), prop::collection::vec(node(), 0..4))
-            .prop_map(|(verbose, nodes)| C::Log { verbose, nodes }),
+        any::<bool>().prop_map(|json| C::Status { json }),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop::collection::vec(node(), 0..4)
+        )
+            .prop_map(|(verbose, json, nodes)| C::Log {
+                verbose,
+                json,
+                nodes
+            }),
         proptest::option::of(node()).prop_map(|node| C::Kv { node }),
         Just(C::Net),
         Just(C::Msgs),
@@ -194,8 +211,13 @@ fn scripts() -> BoxedStrategy<C> {
             text: text.trim().to_string()
         }),
         word().prop_map(|file| C::Save { file }),
-        (word(), proptest::option::of(window()))
+        (export_file(), proptest::option::of(window()))
             .prop_map(|(file, window_us)| C::Export { file, window_us }),
+        (
+            (word(), Just(".svg")).prop_map(|(w, e)| w + e),
+            prop::collection::vec(node(), 0..4)
+        )
+            .prop_map(|(file, nodes)| C::ExportLog { file, nodes }),
         Just(C::Quit),
     ]
     .boxed()

@@ -1,0 +1,282 @@
+//! JSON for tools: `status --json`, `log --json`, and the event stream as JSON Lines
+//! (`export FILE.jsonl`, `raftlab run --json`).
+//!
+//! Keys come in a fixed order (the order below), times are whole microseconds of cluster
+//! time, nodes are numbers from 1, and a field that has no value is `null`.
+//!
+//! # `status --json`
+//!
+//! `{"now_us", "clock", "speed", "leader", "in_flight", "nodes": [{"id", "state", "role",
+//! "term", "vote", "leader", "last_index", "last_term", "commit", "applied", "group",
+//! "crash"}]}` where `clock` is `realtime`, `paused` or `virtual`; `state` is `up`, `down`
+//! or `crashed`; `role` is `follower`, `candidate`, `leader` or `null` (not up); `commit`
+//! and `applied` are `null` for a node that is not up (they are volatile); `group` is the
+//! node's partition group from 1, or `null`; `crash` the panic message of a crashed node.
+//!
+//! # `log --json`
+//!
+//! `{"nodes": [{"id", "state", "role", "commit", "entries": [{"index", "term",
+//! "command"}]}]}`: every entry of each log asked for, `command` in words (`noop`,
+//! `put x 1  (client 1 #1)`).
+//!
+//! # Events, one JSON object a line
+//!
+//! Every object has `time_us` and `event`, then the event's fields:
+//!
+//! | `event` | fields |
+//! |---|---|
+//! | `sent` | `id`, `from`, `to`, `msg`, `deliver_us` |
+//! | `duplicated` | `id`, `copy` (the copy's id) |
+//! | `delivered` | `id`, `from`, `to`, `msg` |
+//! | `dropped` | `id`, `from`, `to`, `msg`, `reason`: `loss`, `cut`, `node_down` or `user` |
+//! | `timer` | `node` |
+//! | `term_changed` | `node`, `from`, `to` |
+//! | `became_follower` | `node`, `term`, `leader` (or `null`) |
+//! | `became_candidate`, `became_leader` | `node`, `term` |
+//! | `leader_known` | `node`, `term`, `leader` |
+//! | `voted` | `node`, `term`, `candidate` |
+//! | `commit_advanced` | `node`, `from`, `to` |
+//! | `log_truncated` | `node`, `from`, `removed` |
+//! | `client_invoked` | `op`, `client`, `request`, `target` |
+//! | `client_retried` | `op`, `target` |
+//! | `client_finished` | `op`, `latency_us`, `outcome`: `done`, `refused` or `timed_out`; for `done`, `output`, `index`, `term`; for `refused`, `reason` |
+//! | `node_killed`, `node_restarted` | `node` |
+//! | `node_crashed` | `node`, `message` |
+//! | `network_changed` | `change` (in words, as `net` would say it) |
+//!
+//! `msg` is the message in brief: `{"type", "term", ...}` with `type` one of
+//! `request_vote` (`last_index`, `last_term`), `vote_response` (`granted`),
+//! `append_entries` (`prev_index`, `prev_term`, `entries`: how many, `commit`) and
+//! `append_response` (`success`, `index`). `request` is
+//! `{"op": "put"|"append"|"get"|"del"|"cas", "key", "value"?, "old"?, "new"?}`.
+
+use serde_json::{Map, Value, json};
+
+use crate::cluster::event::{ClientOutcome, DropReason, MsgDetail};
+use crate::cluster::kv::KvOp;
+use crate::cluster::{ClusterEvent, ClusterStatus, EventKind, MsgInfo, NodeState, NodeStatus};
+use crate::raft::{Entry, NodeId, RaftEvent};
+use crate::repl::view::describe_entry;
+
+/// `status --json`: the cluster's state as one JSON object, on one line.
+pub fn status(status: &ClusterStatus) -> String {
+    let nodes: Vec<Value> = status.nodes.iter().map(node_status).collect();
+    json!({
+        "now_us": status.now_us,
+        "clock": status.mode.name(),
+        "speed": status.speed,
+        "leader": status.leader,
+        "in_flight": status.in_flight,
+        "nodes": nodes,
+    })
+    .to_string()
+}
+
+fn node_status(node: &NodeStatus) -> Value {
+    let up = node.state == NodeState::Up;
+    let crash = match &node.state {
+        NodeState::Crashed(message) => Some(message.as_str()),
+        _ => None,
+    };
+    json!({
+        "id": node.id,
+        "state": state_name(&node.state),
+        "role": node.role.filter(|_| up).map(|r| r.name()),
+        "term": node.term,
+        "vote": node.vote,
+        "leader": node.leader,
+        "last_index": node.last_index,
+        "last_term": node.last_term,
+        "commit": up.then_some(node.commit),
+        "applied": up.then_some(node.applied),
+        "group": node.group.map(|g| g + 1),
+        "crash": crash,
+    })
+}
+
+fn state_name(state: &NodeState) -> &'static str {
+    match state {
+        NodeState::Up => "up",
+        NodeState::Down => "down",
+        NodeState::Crashed(_) => "crashed",
+    }
+}
+
+/// `log --json`: every entry of the logs asked for, as one JSON object on one line.
+pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
+    let rows: Vec<Value> = logs
+        .iter()
+        .map(|(id, log)| {
+            let status = nodes.iter().find(|s| s.id == *id);
+            let up = status.is_some_and(|s| s.state == NodeState::Up);
+            let entries: Vec<Value> = log
+                .iter()
+                .map(|e| json!({"index": e.index, "term": e.term, "command": describe_entry(e)}))
+                .collect();
+            json!({
+                "id": id,
+                "state": status.map(|s| state_name(&s.state)),
+                "role": status.and_then(|s| s.role).filter(|_| up).map(|r| r.name()),
+                "commit": status.filter(|_| up).map(|s| s.commit),
+                "entries": entries,
+            })
+        })
+        .collect();
+    json!({ "nodes": rows }).to_string()
+}
+
+/// One event as one line of JSON (without the newline), in the schema of the module docs.
+pub fn event_jsonl(event: &ClusterEvent) -> String {
+    let mut object = Map::new();
+    object.insert("time_us".into(), json!(event.time_us));
+    let (name, fields) = event_fields(&event.kind);
+    object.insert("event".into(), json!(name));
+    if let Value::Object(fields) = fields {
+        object.extend(fields);
+    }
+    Value::Object(object).to_string()
+}
+
+/// The event's name and its fields.
+fn event_fields(kind: &EventKind) -> (&'static str, Value) {
+    match kind {
+        EventKind::Sent {
+            id,
+            info,
+            deliver_us,
+        } => (
+            "sent",
+            json!({"id": id, "from": info.from, "to": info.to, "msg": msg(info),
+                   "deliver_us": deliver_us}),
+        ),
+        EventKind::Duplicated { id, copy } => ("duplicated", json!({"id": id, "copy": copy})),
+        EventKind::Delivered { id, info } => (
+            "delivered",
+            json!({"id": id, "from": info.from, "to": info.to, "msg": msg(info)}),
+        ),
+        EventKind::Dropped { id, info, reason } => (
+            "dropped",
+            json!({"id": id, "from": info.from, "to": info.to, "msg": msg(info),
+                   "reason": reason_name(*reason)}),
+        ),
+        EventKind::Timer { node } => ("timer", json!({ "node": node })),
+        EventKind::Raft { node, event } => raft_fields(*node, event),
+        EventKind::ClientInvoked {
+            op,
+            client,
+            request,
+            target,
+        } => (
+            "client_invoked",
+            json!({"op": op, "client": client, "request": request_json(request),
+                   "target": target}),
+        ),
+        EventKind::ClientRetried { op, target } => {
+            ("client_retried", json!({"op": op, "target": target}))
+        }
+        EventKind::ClientFinished {
+            op,
+            outcome,
+            latency_us,
+        } => ("client_finished", finished(*op, outcome, *latency_us)),
+        EventKind::NodeKilled { node } => ("node_killed", json!({ "node": node })),
+        EventKind::NodeRestarted { node } => ("node_restarted", json!({ "node": node })),
+        EventKind::NodeCrashed { node, message } => {
+            ("node_crashed", json!({"node": node, "message": message}))
+        }
+        EventKind::NetworkChanged { change } => ("network_changed", json!({ "change": change })),
+    }
+}
+
+fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
+    match *event {
+        RaftEvent::TermChanged { from, to } => (
+            "term_changed",
+            json!({"node": node, "from": from, "to": to}),
+        ),
+        RaftEvent::BecameFollower { term, leader } => (
+            "became_follower",
+            json!({"node": node, "term": term, "leader": leader}),
+        ),
+        RaftEvent::BecameCandidate { term } => {
+            ("became_candidate", json!({"node": node, "term": term}))
+        }
+        RaftEvent::BecameLeader { term } => ("became_leader", json!({"node": node, "term": term})),
+        RaftEvent::LeaderKnown { term, leader } => (
+            "leader_known",
+            json!({"node": node, "term": term, "leader": leader}),
+        ),
+        RaftEvent::Voted { term, candidate } => (
+            "voted",
+            json!({"node": node, "term": term, "candidate": candidate}),
+        ),
+        RaftEvent::CommitAdvanced { from, to } => (
+            "commit_advanced",
+            json!({"node": node, "from": from, "to": to}),
+        ),
+        RaftEvent::LogTruncated { from, removed } => (
+            "log_truncated",
+            json!({"node": node, "from": from, "removed": removed}),
+        ),
+    }
+}
+
+/// A message in brief, as the `msg` field.
+pub fn msg(info: &MsgInfo) -> Value {
+    match info.detail {
+        MsgDetail::RequestVote {
+            last_index,
+            last_term,
+        } => json!({"type": "request_vote", "term": info.term, "last_index": last_index,
+                    "last_term": last_term}),
+        MsgDetail::VoteResponse { granted } => {
+            json!({"type": "vote_response", "term": info.term, "granted": granted})
+        }
+        MsgDetail::AppendEntries {
+            prev_index,
+            prev_term,
+            entries,
+            commit,
+        } => json!({"type": "append_entries", "term": info.term, "prev_index": prev_index,
+                    "prev_term": prev_term, "entries": entries, "commit": commit}),
+        MsgDetail::AppendResponse { success, index } => {
+            json!({"type": "append_response", "term": info.term, "success": success,
+                   "index": index})
+        }
+    }
+}
+
+fn reason_name(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::Loss => "loss",
+        DropReason::Cut => "cut",
+        DropReason::NodeDown => "node_down",
+        DropReason::User => "user",
+    }
+}
+
+fn request_json(request: &KvOp) -> Value {
+    match request {
+        KvOp::Put { key, value } => json!({"op": "put", "key": key, "value": value}),
+        KvOp::Append { key, value } => json!({"op": "append", "key": key, "value": value}),
+        KvOp::Get { key } => json!({"op": "get", "key": key}),
+        KvOp::Del { key } => json!({"op": "del", "key": key}),
+        KvOp::Cas { key, old, new } => json!({"op": "cas", "key": key, "old": old, "new": new}),
+    }
+}
+
+fn finished(op: u64, outcome: &ClientOutcome, latency_us: u64) -> Value {
+    match outcome {
+        ClientOutcome::Done {
+            output,
+            index,
+            term,
+        } => json!({"op": op, "latency_us": latency_us, "outcome": "done",
+                    "output": output.to_string(), "index": index, "term": term}),
+        ClientOutcome::Refused { reason } => json!({"op": op, "latency_us": latency_us,
+                    "outcome": "refused", "reason": reason}),
+        ClientOutcome::TimedOut => {
+            json!({"op": op, "latency_us": latency_us, "outcome": "timed_out"})
+        }
+    }
+}
