@@ -1,13 +1,14 @@
 //! The command line: wires the options to the REPL, scenario files and checks.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{ClockMode, ClusterConfig};
 use raftlab::repl::command::TraceLevel;
+use raftlab::repl::scenario::{self, RunOptions, Verdict};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
 
@@ -98,12 +99,14 @@ fn main() -> ExitCode {
             );
             0
         }
-        Some(Sub::Run { .. }) => not_built("run"),
+        Some(Sub::Run { files, step, trace }) => run(&files, RunOptions { step, trace }),
         Some(Sub::Check) => not_built("check"),
         Some(Sub::Bench) => not_built("bench"),
         Some(Sub::Experiment) => not_built("experiment"),
-        None if cli.file.is_some() => not_built("raftlab FILE"),
-        None => repl(&cli.cluster),
+        None => match &cli.file {
+            Some(file) => open_file(file),
+            None => repl(&cli.cluster),
+        },
     };
     ExitCode::from(code)
 }
@@ -136,18 +139,83 @@ fn repl(args: &ClusterArgs) -> u8 {
         speed: args.speed,
         ..Default::default()
     };
-    let mut session = match Session::new(config) {
+    let session = match Session::new(config) {
         Ok(session) => session,
         Err(error) => {
             eprintln!("error: {error}");
             return 2;
         }
     };
-    let code = if std::io::stdin().is_terminal() {
+    hand_over(session) as u8
+}
+
+/// The REPL on a session: interactive on a terminal, line by line from a pipe.
+fn hand_over(mut session: Session) -> i32 {
+    if std::io::stdin().is_terminal() {
+        session.set_trace(TraceLevel::Changes);
         shell::interactive(session)
     } else {
         session.set_trace(TraceLevel::Off);
         shell::piped(session, std::io::stdin().lock())
+    }
+}
+
+/// `raftlab run FILE...`.
+fn run(files: &[PathBuf], options: RunOptions) -> u8 {
+    if files.is_empty() {
+        eprintln!("error: `raftlab run` needs at least one scenario file");
+        return 2;
+    }
+    let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
+    let result = scenario::run(
+        files,
+        options,
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        &mut stdin.lock(),
+    );
+    io_status(result)
+}
+
+/// `raftlab FILE`: the file's cluster and steps, then the REPL.
+fn open_file(file: &Path) -> u8 {
+    let loaded = match scenario::load(file) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = scenario::report_load_error(&error, &mut std::io::stderr());
+            return 2;
+        }
     };
-    code as u8
+    let mut session = match Session::new(loaded.config.clone()) {
+        Ok(session) => session,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 2;
+        }
+    };
+    let played = scenario::play(
+        &mut session,
+        &loaded,
+        RunOptions::default(),
+        &mut std::io::stdout(),
+        &mut None,
+    );
+    let played = match played {
+        Ok(Verdict::Passed) => 0,
+        Ok(Verdict::Failed { .. }) => 1,
+        Err(error) => return io_status(Err(error)),
+    };
+    played.max(hand_over(session)) as u8
+}
+
+/// The exit status of a run that may have failed to write: a closed pipe is not an error.
+fn io_status(result: std::io::Result<i32>) -> u8 {
+    match result {
+        Ok(code) => code as u8,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            2
+        }
+    }
 }
