@@ -251,6 +251,7 @@ impl Described for NetworkDoc {
 pub struct RaftDoc {
     pub prevote: Field<Scalar>,
     pub check_quorum: Field<Scalar>,
+    pub max_append_entries: Field<Scalar>,
 }
 
 impl Described for RaftDoc {

@@ -16,7 +16,7 @@ use crate::repl::parse::{
 use crate::repl::table::edit_distance;
 
 use super::doc::{
-    Accept, ClusterDoc, Field, FileDoc, Mapping, NetworkDoc, Scalar, Shape, StepDoc, Text,
+    Accept, ClusterDoc, Field, FileDoc, Mapping, NetworkDoc, RaftDoc, Scalar, Shape, StepDoc, Text,
 };
 
 /// A place in a file: line and column, both from 1.
@@ -359,13 +359,7 @@ fn cluster_config(doc: Option<&ClusterDoc>, problems: &mut Problems) -> ClusterC
         .as_ref()
         .and_then(|r| good(r, "cluster.raft", problems))
     {
-        read(&raft.prevote, "cluster.raft.prevote", problems, not_built);
-        read(
-            &raft.check_quorum,
-            "cluster.raft.check_quorum",
-            problems,
-            not_built,
-        );
+        read_raft(raft, &mut config, problems);
     }
     if problems.len() == before {
         validate(doc, &config, problems);
@@ -398,6 +392,20 @@ fn read_network(doc: &NetworkDoc, config: &mut ClusterConfig, problems: &mut Pro
     }
 }
 
+fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
+    read(&doc.prevote, "cluster.raft.prevote", problems, not_built);
+    read(
+        &doc.check_quorum,
+        "cluster.raft.check_quorum",
+        problems,
+        not_built,
+    );
+    let key = "cluster.raft.max_append_entries";
+    if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
+        config.raft.max_append_entries = n;
+    }
+}
+
 /// The settings that only make sense together: the timeouts.
 fn validate(doc: &ClusterDoc, config: &ClusterConfig, problems: &mut Problems) {
     let Err(error) = config.validate() else {
@@ -421,6 +429,16 @@ fn node_count(text: &str) -> Result<u64, ValueError> {
         Ok(n) if (1..=MAX_NODES).contains(&n) => Ok(n),
         _ => Err(ValueError::Expected {
             expected: "a node count from 1 to 2001",
+            text: text.to_string(),
+        }),
+    }
+}
+
+fn entries_per_append(text: &str) -> Result<usize, ValueError> {
+    match parse_u64(text, "entry count").map(usize::try_from) {
+        Ok(Ok(n)) if n >= 1 => Ok(n),
+        _ => Err(ValueError::Expected {
+            expected: "a whole number of entries, at least 1",
             text: text.to_string(),
         }),
     }

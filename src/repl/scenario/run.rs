@@ -23,7 +23,8 @@
 //! Events: the runner subscribes to the cluster's events and prints, after each step's
 //! command line and before its output, the events that step caused: every event with
 //! `--trace`, else those the session's trace level shows (a file may say `trace changes`;
-//! it starts at `off`). In virtual and paused time the events are published by the
+//! it starts at `off`), except after `step`, `deliver` and `campaign`, whose own output
+//! is the events they caused. In virtual and paused time the events are published by the
 //! scheduler before a command returns, so the trace is the same on every run.
 
 use std::io::{self, BufRead, Write};
@@ -33,7 +34,7 @@ use colored::Colorize;
 use crossbeam_channel::Receiver;
 
 use crate::cluster::{ClockMode, ClusterEvent};
-use crate::repl::command::TraceLevel;
+use crate::repl::command::{Command, TraceLevel};
 use crate::repl::session::Session;
 use crate::repl::shell::shown_at;
 use crate::repl::view;
@@ -198,7 +199,11 @@ impl Player<'_> {
         };
         writeln!(self.out, "{}", format!("> {}", step.line).bold())?;
         let result = self.session.execute(command);
-        self.print_events()?;
+        self.print_events(shows_events(command))?;
+        if rebuilds_cluster(command) {
+            // `back` replaced the cluster: listen to the new one.
+            self.events = self.session.cluster().subscribe().ok();
+        }
         match result {
             Ok(outcome) => {
                 let text = outcome.text.trim_end_matches('\n');
@@ -221,18 +226,37 @@ impl Player<'_> {
         }
     }
 
-    /// Prints the events since the last step that the trace shows.
-    fn print_events(&mut self) -> io::Result<()> {
+    /// Prints the events since the last step that the trace shows; none when the step's
+    /// own output shows them (`skip`).
+    fn print_events(&mut self, skip: bool) -> io::Result<()> {
         let Some(events) = &self.events else {
             return Ok(());
         };
         let level = self.session.trace();
         for event in events.try_iter() {
-            if self.options.trace || shown_at(level, &event) {
+            if !skip && (self.options.trace || shown_at(level, &event)) {
                 writeln!(self.out, "{}", view::event(&event))?;
             }
         }
         Ok(())
+    }
+}
+
+/// Whether a command's output is the events it caused (`step`, `deliver`, `campaign`).
+fn shows_events(command: &Command) -> bool {
+    match command {
+        Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
+        Command::Try { command } => shows_events(command),
+        _ => false,
+    }
+}
+
+/// Whether a command replaces the session's cluster (`back`).
+fn rebuilds_cluster(command: &Command) -> bool {
+    match command {
+        Command::Back { .. } => true,
+        Command::Try { command } => rebuilds_cluster(command),
+        _ => false,
     }
 }
 
