@@ -901,9 +901,14 @@ impl Sim {
                 let reason = format!("n{node} is not the leader (leader: {leader})");
                 self.finish_client(op, ClientOutcome::Refused { reason })
             }
+            // A hint to a node that is down is stale (the node that gave it has not yet
+            // heard of a newer term): following it at once would bounce the request
+            // between a follower and the dead leader forever, at one instant of time.
             ReplyResult::NotLeader {
                 leader: Some(leader),
-            } if leader != node => self.retry_client(op, Some(leader), now),
+            } if leader != node && self.is_up(leader) => {
+                self.retry_client(op, Some(leader), now)
+            }
             ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
                 self.retry_client(op, None, now + CLIENT_BACKOFF_US)
             }
