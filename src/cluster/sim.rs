@@ -906,9 +906,7 @@ impl Sim {
             // between a follower and the dead leader forever, at one instant of time.
             ReplyResult::NotLeader {
                 leader: Some(leader),
-            } if leader != node && self.is_up(leader) => {
-                self.retry_client(op, Some(leader), now)
-            }
+            } if leader != node && self.is_up(leader) => self.retry_client(op, Some(leader), now),
             ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
                 self.retry_client(op, None, now + CLIENT_BACKOFF_US)
             }
