@@ -311,3 +311,43 @@ fn a_file_with_problems_does_not_open_the_repl() {
         .code(2)
         .stdout("");
 }
+
+/// No file makes the loader panic: every prefix of a lesson, and the lesson with each of
+/// its lines dropped or doubled, loads or gives problems with a position.
+#[test]
+fn mangled_files_never_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters/figure8.yaml");
+    let text = std::fs::read_to_string(path).expect("readable");
+    let mut variants: Vec<String> = text
+        .char_indices()
+        .step_by(11)
+        .map(|(i, _)| text[..i].to_string())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    for i in 0..lines.len() {
+        let mut dropped = lines.clone();
+        dropped.remove(i);
+        variants.push(dropped.join("\n"));
+        let mut doubled = lines.clone();
+        doubled.insert(i, lines[i]);
+        variants.push(doubled.join("\n"));
+        let mut shifted = lines.clone();
+        let moved = format!(" {}", lines[i]);
+        shifted[i] = &moved;
+        variants.push(shifted.join("\n"));
+    }
+    for variant in variants {
+        match scenario::load_str("m.yaml", "m", &variant) {
+            Ok(_) => {}
+            Err(scenario::LoadError::Problems { problems, .. }) => {
+                assert!(!problems.is_empty());
+                assert!(
+                    problems
+                        .iter()
+                        .all(|(at, _)| at.line >= 1 && at.column >= 1)
+                );
+            }
+            Err(error) => panic!("unexpected error {error}"),
+        }
+    }
+}

@@ -534,3 +534,100 @@ fn command_step(line: &str, ids: &[NodeId]) -> Result<StepKind, Problem> {
         Err(error) => Err(Problem::Command(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Scenario, LoadError> {
+        load_str("t.yaml", "t", text)
+    }
+
+    fn only_problem(text: &str) -> (Position, Problem) {
+        match load(text) {
+            Err(LoadError::Problems { mut problems, .. }) if problems.len() == 1 => {
+                problems.remove(0)
+            }
+            other => panic!("expected one problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default_cluster_on_a_virtual_clock() {
+        let scenario = load("").expect("loads");
+        assert_eq!(scenario.name, "t");
+        assert_eq!(scenario.config.nodes, 5);
+        assert_eq!(scenario.config.clock, ClockMode::Virtual);
+        assert!(scenario.steps.is_empty());
+    }
+
+    #[test]
+    fn settings_are_read_with_the_command_languages_spellings() {
+        let text = "cluster:\n  nodes: 7\n  election_timeout: 200ms\n  heartbeat: 20\n  \
+                    network: { delay: 2ms, drop: 0.25, reorder: on }\n  clock: paused\n";
+        let config = load(text).expect("loads").config;
+        assert_eq!(config.nodes, 7);
+        assert_eq!(config.clock, ClockMode::Paused);
+        let raft = &config.raft;
+        assert_eq!(raft.election_timeout_min_us, 200_000);
+        assert_eq!(raft.election_timeout_max_us, 200_000);
+        assert_eq!(raft.heartbeat_us, 20_000);
+        assert_eq!(config.network.delay_min_us, 2_000);
+        assert_eq!(config.network.drop, 0.25);
+        assert!(config.network.reorder);
+    }
+
+    #[test]
+    fn steps_are_commands_narration_and_pauses() {
+        let text = "steps:\n  - put x 1\n  - say Hello\n  - say: Hi\n  - pause: Look\n";
+        let steps = load(text).expect("loads").steps;
+        let kinds: Vec<&StepKind> = steps.iter().map(|s| &s.kind).collect();
+        assert!(matches!(
+            kinds[0],
+            StepKind::Command(Command::Client { .. })
+        ));
+        assert_eq!(kinds[1], &StepKind::Say("Hello".to_string()));
+        assert_eq!(kinds[2], &StepKind::Say("Hi".to_string()));
+        assert_eq!(kinds[3], &StepKind::Pause("Look".to_string()));
+        assert_eq!(steps[0].at, Position { line: 2, column: 5 });
+        assert_eq!(steps[0].line, "put x 1");
+    }
+
+    #[test]
+    fn a_far_off_key_gets_no_suggestion() {
+        let (at, problem) = only_problem("colour: red\n");
+        assert_eq!(at, Position { line: 1, column: 1 });
+        assert!(matches!(
+            problem,
+            Problem::UnknownKey {
+                suggestion: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_heartbeat_slower_than_the_election_timeout_is_refused_at_the_heartbeat() {
+        let (at, problem) = only_problem("cluster:\n  heartbeat: 1s\n");
+        assert_eq!(
+            at,
+            Position {
+                line: 2,
+                column: 14
+            }
+        );
+        assert!(matches!(
+            problem,
+            Problem::Value {
+                key: "cluster.heartbeat",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_blank_command_step_is_refused() {
+        let (_, problem) = only_problem("steps:\n  - '# just a comment'\n");
+        assert_eq!(problem, Problem::EmptyStep);
+    }
+}
