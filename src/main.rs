@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{ClockMode, ClusterConfig};
 use raftlab::repl::command::TraceLevel;
-use raftlab::repl::scenario::{self, RunOptions, Verdict};
+use raftlab::repl::scenario::{self, RunOptions};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
 
@@ -68,6 +68,8 @@ enum ColorWhen {
 enum Sub {
     /// Play scenario files.
     Run {
+        /// Scenario files (YAML), played in order.
+        #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Wait for Enter before each step.
         #[arg(long)]
@@ -139,33 +141,40 @@ fn repl(args: &ClusterArgs) -> u8 {
         speed: args.speed,
         ..Default::default()
     };
-    let session = match Session::new(config) {
+    let mut session = match Session::new(config) {
         Ok(session) => session,
         Err(error) => {
             eprintln!("error: {error}");
             return 2;
         }
     };
-    hand_over(session) as u8
+    let code = if std::io::stdin().is_terminal() {
+        shell::interactive(session)
+    } else {
+        session.set_trace(TraceLevel::Off);
+        shell::piped(session, std::io::stdin().lock())
+    };
+    code as u8
 }
 
-/// The REPL on a session: interactive on a terminal, line by line from a pipe.
-fn hand_over(mut session: Session) -> i32 {
-    if std::io::stdin().is_terminal() {
+/// `raftlab FILE`: the file's cluster and steps, then the REPL on that cluster.
+fn open_file(file: &Path) -> u8 {
+    let (mut session, played) = match scenario::open(file) {
+        Ok(opened) => opened,
+        Err(code) => return code as u8,
+    };
+    let code = if std::io::stdin().is_terminal() {
         session.set_trace(TraceLevel::Changes);
         shell::interactive(session)
     } else {
         session.set_trace(TraceLevel::Off);
         shell::piped(session, std::io::stdin().lock())
-    }
+    };
+    code.max(played) as u8
 }
 
 /// `raftlab run FILE...`.
 fn run(files: &[PathBuf], options: RunOptions) -> u8 {
-    if files.is_empty() {
-        eprintln!("error: `raftlab run` needs at least one scenario file");
-        return 2;
-    }
     let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
     let result = scenario::run(
         files,
@@ -175,37 +184,6 @@ fn run(files: &[PathBuf], options: RunOptions) -> u8 {
         &mut stdin.lock(),
     );
     io_status(result)
-}
-
-/// `raftlab FILE`: the file's cluster and steps, then the REPL.
-fn open_file(file: &Path) -> u8 {
-    let loaded = match scenario::load(file) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            let _ = scenario::report_load_error(&error, &mut std::io::stderr());
-            return 2;
-        }
-    };
-    let mut session = match Session::new(loaded.config.clone()) {
-        Ok(session) => session,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return 2;
-        }
-    };
-    let played = scenario::play(
-        &mut session,
-        &loaded,
-        RunOptions::default(),
-        &mut std::io::stdout(),
-        &mut None,
-    );
-    let played = match played {
-        Ok(Verdict::Passed) => 0,
-        Ok(Verdict::Failed { .. }) => 1,
-        Err(error) => return io_status(Err(error)),
-    };
-    played.max(hand_over(session)) as u8
 }
 
 /// The exit status of a run that may have failed to write: a closed pipe is not an error.

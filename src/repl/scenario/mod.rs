@@ -55,4 +55,4 @@ mod load;
 pub mod run;
 
 pub use load::{LoadError, Position, Problem, Scenario, Step, StepKind, load, load_str};
-pub use run::{RunOptions, Verdict, play, report_load_error, run};
+pub use run::{RunOptions, Verdict, open, play, report_load_error, run};

@@ -28,7 +28,7 @@
 //! scheduler before a command returns, so the trace is the same on every run.
 
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use colored::Colorize;
 use crossbeam_channel::Receiver;
@@ -109,6 +109,37 @@ pub fn run(
     }
     writeln!(out, "{passed} passed, {failed} failed")?;
     Ok(i32::from(failed > 0))
+}
+
+/// `raftlab FILE`: loads the file and plays its steps on stdout, and returns the session
+/// for the REPL to go on with, and the exit status so far (1 if a step failed). `Err` is
+/// the exit status when the file cannot be used; its problems are printed on stderr.
+pub fn open(path: &Path) -> Result<(Session, i32), i32> {
+    let loaded = match load(path) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = report_load_error(&error, &mut io::stderr());
+            return Err(2);
+        }
+    };
+    let mut session = match Session::new(loaded.config.clone()) {
+        Ok(session) => session,
+        Err(error) => {
+            eprintln!("{} {}: {error}", "error:".red().bold(), loaded.file);
+            return Err(2);
+        }
+    };
+    let options = RunOptions::default();
+    match play(&mut session, &loaded, options, &mut io::stdout(), &mut None) {
+        Ok(Verdict::Passed) => Ok((session, 0)),
+        Ok(Verdict::Failed { .. }) => Ok((session, 1)),
+        // Nowhere to show the steps (a closed pipe): nothing more to do.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(0),
+        Err(error) => {
+            eprintln!("{} {error}", "error:".red().bold());
+            Err(2)
+        }
+    }
 }
 
 /// A loaded scenario that `run` can play: one with steps.
