@@ -1,13 +1,14 @@
 //! The command line: wires the options to the REPL, scenario files and checks.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{ClockMode, ClusterConfig};
 use raftlab::repl::command::TraceLevel;
+use raftlab::repl::scenario::{self, RunOptions};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
 
@@ -67,6 +68,8 @@ enum ColorWhen {
 enum Sub {
     /// Play scenario files.
     Run {
+        /// Scenario files (YAML), played in order.
+        #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Wait for Enter before each step.
         #[arg(long)]
@@ -98,12 +101,14 @@ fn main() -> ExitCode {
             );
             0
         }
-        Some(Sub::Run { .. }) => not_built("run"),
+        Some(Sub::Run { files, step, trace }) => run(&files, RunOptions { step, trace }),
         Some(Sub::Check) => not_built("check"),
         Some(Sub::Bench) => not_built("bench"),
         Some(Sub::Experiment) => not_built("experiment"),
-        None if cli.file.is_some() => not_built("raftlab FILE"),
-        None => repl(&cli.cluster),
+        None => match &cli.file {
+            Some(file) => open_file(file),
+            None => repl(&cli.cluster),
+        },
     };
     ExitCode::from(code)
 }
@@ -150,4 +155,45 @@ fn repl(args: &ClusterArgs) -> u8 {
         shell::piped(session, std::io::stdin().lock())
     };
     code as u8
+}
+
+/// `raftlab FILE`: the file's cluster and steps, then the REPL on that cluster.
+fn open_file(file: &Path) -> u8 {
+    let (mut session, played) = match scenario::open(file) {
+        Ok(opened) => opened,
+        Err(code) => return code as u8,
+    };
+    let code = if std::io::stdin().is_terminal() {
+        session.set_trace(TraceLevel::Changes);
+        shell::interactive(session)
+    } else {
+        session.set_trace(TraceLevel::Off);
+        shell::piped(session, std::io::stdin().lock())
+    };
+    code.max(played) as u8
+}
+
+/// `raftlab run FILE...`.
+fn run(files: &[PathBuf], options: RunOptions) -> u8 {
+    let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
+    let result = scenario::run(
+        files,
+        options,
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        &mut stdin.lock(),
+    );
+    io_status(result)
+}
+
+/// The exit status of a run that may have failed to write: a closed pipe is not an error.
+fn io_status(result: std::io::Result<i32>) -> u8 {
+    match result {
+        Ok(code) => code as u8,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            2
+        }
+    }
 }

@@ -1,0 +1,633 @@
+//! Loading a scenario file: YAML into documents that keep every value's position, then
+//! each value through the command language's parsers into a typed [`Scenario`].
+
+use std::fmt::{self, Display, Formatter};
+use std::path::Path;
+
+use serde_saphyr::{DefaultMessageFormatter, Location, MessageFormatter, Spanned};
+use thiserror::Error;
+
+use crate::cluster::{ClockMode, ClusterConfig, ClusterError, MAX_NODES};
+use crate::raft::{ConfigError, NodeId};
+use crate::repl::command::{Command, ParseError, ResolveError, parse};
+use crate::repl::parse::{
+    parse_decimal, parse_duration, parse_duration_range, parse_probability, parse_u64,
+};
+use crate::repl::table::edit_distance;
+
+use super::doc::{
+    Accept, ClusterDoc, Field, FileDoc, Mapping, NetworkDoc, RaftDoc, Scalar, Shape, StepDoc, Text,
+};
+
+/// A place in a file: line and column, both from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl Position {
+    /// The top of the file, for problems that have no better place.
+    pub const START: Position = Position { line: 1, column: 1 };
+
+    fn of(location: &Location) -> Position {
+        if location.line() == 0 {
+            return Position::START;
+        }
+        Position {
+            line: location.line(),
+            column: location.column().max(1),
+        }
+    }
+}
+
+impl Display for Position {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A value that is wrong for its key.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ValueError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("expected {expected}, not '{text}'")]
+    Expected {
+        expected: &'static str,
+        text: String,
+    },
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("true is not built yet: only false is accepted")]
+    NotBuilt,
+}
+
+/// What is wrong at one place in a file.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum Problem {
+    /// YAML syntax, as serde-saphyr words it.
+    #[error("{0}")]
+    Yaml(String),
+    /// A value of the wrong kind: a number where a mapping belongs, ...
+    #[error("{key}: expected {expected}, found {found}")]
+    Kind {
+        key: &'static str,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("unknown key '{key}'{}; expected one of: {}", did_you_mean(suggestion), expected.join(", "))]
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+        expected: Vec<String>,
+    },
+    #[error("{key}: {error}")]
+    Value {
+        key: &'static str,
+        error: ValueError,
+    },
+    #[error("bad command: {0}")]
+    Command(ParseError),
+    #[error("{0}")]
+    Node(ResolveError),
+    #[error("a step needs a command, but this one is blank or a comment")]
+    EmptyStep,
+    #[error("a command is one line, but this step has {0} lines")]
+    MultiLine(usize),
+    #[error("there are no steps to run")]
+    NoSteps,
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean '{s}'?)"),
+        None => String::new(),
+    }
+}
+
+/// A file that cannot be used. Nothing of it has run.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum LoadError {
+    #[error("{file}: cannot read the file: {reason}")]
+    Read { file: String, reason: String },
+    /// One line per problem, each `FILE:LINE:COLUMN: message`.
+    #[error("{}", problem_lines(file, problems))]
+    Problems {
+        file: String,
+        problems: Vec<(Position, Problem)>,
+    },
+}
+
+fn problem_lines(file: &str, problems: &[(Position, Problem)]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|(at, problem)| format!("{file}:{at}: {problem}"))
+        .collect();
+    lines.join("\n")
+}
+
+/// What one step does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepKind {
+    /// A command line, parsed and checked against the cluster.
+    Command(Command),
+    /// `say: TEXT` or `say TEXT`: narration.
+    Say(String),
+    /// `pause: TEXT`: narration that waits for Enter when run with `--step`.
+    Pause(String),
+}
+
+/// One step of a scenario, with where it is and how it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub kind: StepKind,
+    pub at: Position,
+    /// The command line as written (empty for `say:` and `pause:`).
+    pub line: String,
+}
+
+/// A loaded scenario: nothing in it can fail to parse or name a node outside the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// The file, as named on the command line.
+    pub file: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub config: ClusterConfig,
+    pub steps: Vec<Step>,
+    /// Where the steps are (the top of the file when there are none).
+    pub steps_at: Position,
+}
+
+impl Scenario {
+    /// A problem with the scenario found after loading, such as having no steps to run.
+    pub fn problem(&self, at: Position, problem: Problem) -> LoadError {
+        LoadError::Problems {
+            file: self.file.clone(),
+            problems: vec![(at, problem)],
+        }
+    }
+}
+
+/// Reads and checks a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    load_str(&file, stem.as_deref().unwrap_or("scenario"), &text)
+}
+
+/// Checks a scenario's text; `file` names it in messages, `default_name` is its name when
+/// it has none.
+pub fn load_str(file: &str, default_name: &str, text: &str) -> Result<Scenario, LoadError> {
+    let fail = |problems| LoadError::Problems {
+        file: file.to_string(),
+        problems,
+    };
+    let doc = serde_saphyr::from_str::<Field<Mapping<FileDoc>>>(text);
+    let doc = doc.map_err(|error| fail(vec![yaml_problem(&error)]))?;
+    let mut problems = Vec::new();
+    let doc = match &doc {
+        Some(doc) => good(doc, "the file", &mut problems).map(|d| &d.0),
+        None => None,
+    };
+    let empty = FileDoc::default();
+    let doc = doc.unwrap_or(&empty);
+    let cluster = doc.cluster.as_ref();
+    let cluster = cluster.and_then(|c| good(c, "cluster", &mut problems));
+    let config = cluster_config(cluster.map(|c| &c.0), &mut problems);
+    let steps_at = doc.steps.as_ref().map_or(Position::START, at);
+    let steps = doc.steps.as_ref();
+    let steps = steps.and_then(|s| good(s, "steps", &mut problems));
+    let steps = read_steps(steps.map_or(&[][..], |s| &s.0), config.nodes, &mut problems);
+    let name = text_of(&doc.name, "name", &mut problems);
+    let description = text_of(&doc.description, "description", &mut problems);
+    if !problems.is_empty() {
+        problems.sort_by_key(|(at, _)| (at.line, at.column));
+        return Err(fail(problems));
+    }
+    Ok(Scenario {
+        file: file.to_string(),
+        name: name.unwrap_or_else(|| default_name.to_string()),
+        description,
+        config,
+        steps,
+        steps_at,
+    })
+}
+
+/// Where a value is.
+fn at<T>(spanned: &Spanned<T>) -> Position {
+    Position::of(&spanned.referenced)
+}
+
+/// The value of a field if it is of the right kind; else a problem at its position.
+fn good<'a, T: for<'de> Accept<'de>>(
+    field: &'a Spanned<Shape<T>>,
+    key: &'static str,
+    problems: &mut Problems,
+) -> Option<&'a T> {
+    match &field.value {
+        Shape::Good(value) => Some(value),
+        Shape::Wrong(found) => {
+            let found = found.clone();
+            let expected = T::WHAT;
+            problems.push((
+                at(field),
+                Problem::Kind {
+                    key,
+                    expected,
+                    found,
+                },
+            ));
+            None
+        }
+    }
+}
+
+fn text_of(field: &Field<Text>, key: &'static str, problems: &mut Problems) -> Option<String> {
+    let field = field.as_ref()?;
+    good(field, key, problems).map(|t| t.0.clone())
+}
+
+// ---- problems from serde-saphyr ---------------------------------------------------------
+
+fn yaml_problem(error: &serde_saphyr::Error) -> (Position, Problem) {
+    let error = error.without_snippet();
+    let at = error
+        .location()
+        .map_or(Position::START, |l| Position::of(&l));
+    let problem = match error {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } => unknown_key(field, expected),
+        other => {
+            let message = DefaultMessageFormatter.format_message(other);
+            // The message may quote the file; keep control characters off the terminal.
+            let message = message
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c });
+            Problem::Yaml(message.collect())
+        }
+    };
+    (at, problem)
+}
+
+fn unknown_key(key: &str, expected: &[&str]) -> Problem {
+    let suggestion = expected
+        .iter()
+        .map(|&name| (edit_distance(key, name), name))
+        .min()
+        .filter(|&(distance, name)| {
+            distance <= 2.max(key.chars().count() / 3) && distance < name.len()
+        })
+        .map(|(_, name)| name.to_string());
+    Problem::UnknownKey {
+        key: key.to_string(),
+        suggestion,
+        expected: expected.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+// ---- the cluster ------------------------------------------------------------------------
+
+type Problems = Vec<(Position, Problem)>;
+
+/// Reads one setting with `parse`; a problem is recorded against the key.
+fn read<T>(
+    field: &Field<Scalar>,
+    key: &'static str,
+    problems: &mut Problems,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Option<T> {
+    let field = field.as_ref()?;
+    let text = &good(field, key, problems)?.0;
+    match parse(text) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            problems.push((at(field), Problem::Value { key, error }));
+            None
+        }
+    }
+}
+
+fn cluster_config(doc: Option<&ClusterDoc>, problems: &mut Problems) -> ClusterConfig {
+    let mut config = ClusterConfig {
+        clock: ClockMode::Virtual,
+        ..ClusterConfig::default()
+    };
+    let Some(doc) = doc else {
+        return config;
+    };
+    let before = problems.len();
+    if let Some(n) = read(&doc.nodes, "cluster.nodes", problems, node_count) {
+        config.nodes = n;
+    }
+    if let Some(seed) = read(&doc.seed, "cluster.seed", problems, |t| {
+        Ok(parse_u64(t, "seed")?)
+    }) {
+        config.seed = seed;
+    }
+    if let Some(clock) = read(&doc.clock, "cluster.clock", problems, clock_mode) {
+        config.clock = clock;
+    }
+    if let Some(speed) = read(&doc.speed, "cluster.speed", problems, speed) {
+        config.speed = speed;
+    }
+    let key = "cluster.election_timeout";
+    if let Some((lo, hi)) = read(&doc.election_timeout, key, problems, |t| {
+        Ok(parse_duration_range(t, true)?)
+    }) {
+        config.raft.election_timeout_min_us = lo;
+        config.raft.election_timeout_max_us = hi;
+    }
+    if let Some(us) = read(&doc.heartbeat, "cluster.heartbeat", problems, |t| {
+        Ok(parse_duration(t)?)
+    }) {
+        config.raft.heartbeat_us = us;
+    }
+    let network = doc.network.as_ref();
+    if let Some(Mapping(network)) = network.and_then(|n| good(n, "cluster.network", problems)) {
+        read_network(network, &mut config, problems);
+    }
+    if let Some(Mapping(raft)) = doc
+        .raft
+        .as_ref()
+        .and_then(|r| good(r, "cluster.raft", problems))
+    {
+        read_raft(raft, &mut config, problems);
+    }
+    if problems.len() == before {
+        validate(doc, &config, problems);
+    }
+    config
+}
+
+fn read_network(doc: &NetworkDoc, config: &mut ClusterConfig, problems: &mut Problems) {
+    let net = &mut config.network;
+    if let Some((lo, hi)) = read(&doc.delay, "cluster.network.delay", problems, |t| {
+        Ok(parse_duration_range(t, true)?)
+    }) {
+        net.delay_min_us = lo;
+        net.delay_max_us = hi;
+    }
+    let probability = |t: &str| Ok(parse_probability(t)?);
+    if let Some(p) = read(&doc.drop, "cluster.network.drop", problems, probability) {
+        net.drop = p;
+    }
+    if let Some(p) = read(
+        &doc.duplicate,
+        "cluster.network.duplicate",
+        problems,
+        probability,
+    ) {
+        net.duplicate = p;
+    }
+    if let Some(on) = read(&doc.reorder, "cluster.network.reorder", problems, boolean) {
+        net.reorder = on;
+    }
+}
+
+fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
+    read(&doc.prevote, "cluster.raft.prevote", problems, not_built);
+    read(
+        &doc.check_quorum,
+        "cluster.raft.check_quorum",
+        problems,
+        not_built,
+    );
+    let key = "cluster.raft.max_append_entries";
+    if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
+        config.raft.max_append_entries = n;
+    }
+}
+
+/// The settings that only make sense together: the timeouts.
+fn validate(doc: &ClusterDoc, config: &ClusterConfig, problems: &mut Problems) {
+    let Err(error) = config.validate() else {
+        return;
+    };
+    let (key, field) = match &error {
+        ClusterError::Raft(ConfigError::Heartbeat) => ("cluster.heartbeat", &doc.heartbeat),
+        _ => ("cluster.election_timeout", &doc.election_timeout),
+    };
+    let at = field
+        .as_ref()
+        .or(doc.heartbeat.as_ref())
+        .or(doc.election_timeout.as_ref())
+        .map_or(Position::START, at);
+    let error = ValueError::Cluster(error);
+    problems.push((at, Problem::Value { key, error }));
+}
+
+fn node_count(text: &str) -> Result<u64, ValueError> {
+    match parse_u64(text, "node count") {
+        Ok(n) if (1..=MAX_NODES).contains(&n) => Ok(n),
+        _ => Err(ValueError::Expected {
+            expected: "a node count from 1 to 2001",
+            text: text.to_string(),
+        }),
+    }
+}
+
+fn entries_per_append(text: &str) -> Result<usize, ValueError> {
+    match parse_u64(text, "entry count").map(usize::try_from) {
+        Ok(Ok(n)) if n >= 1 => Ok(n),
+        _ => Err(ValueError::Expected {
+            expected: "a whole number of entries, at least 1",
+            text: text.to_string(),
+        }),
+    }
+}
+
+fn clock_mode(text: &str) -> Result<ClockMode, ValueError> {
+    [ClockMode::Virtual, ClockMode::Realtime, ClockMode::Paused]
+        .into_iter()
+        .find(|mode| mode.name() == text)
+        .ok_or_else(|| ValueError::Expected {
+            expected: "virtual, realtime or paused",
+            text: text.to_string(),
+        })
+}
+
+fn speed(text: &str) -> Result<f64, ValueError> {
+    let speed = parse_decimal(text, "speed")?;
+    if speed <= 0.0 {
+        return Err(ParseError::SpeedNotPositive {
+            text: text.to_string(),
+        }
+        .into());
+    }
+    Ok(speed)
+}
+
+fn boolean(text: &str) -> Result<bool, ValueError> {
+    match text {
+        "true" | "on" => Ok(true),
+        "false" | "off" => Ok(false),
+        _ => Err(ValueError::Expected {
+            expected: "true or false",
+            text: text.to_string(),
+        }),
+    }
+}
+
+fn not_built(text: &str) -> Result<(), ValueError> {
+    match boolean(text)? {
+        true => Err(ValueError::NotBuilt),
+        false => Ok(()),
+    }
+}
+
+// ---- the steps --------------------------------------------------------------------------
+
+fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Problems) -> Vec<Step> {
+    let ids: Vec<NodeId> = (1..=nodes).collect();
+    let mut steps = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let step_at = at(doc);
+        let Some(step) = good(doc, "step", problems) else {
+            continue;
+        };
+        let (kind, line) = match step {
+            StepDoc::Say(text) => match good(text, "say", problems) {
+                Some(text) => (StepKind::Say(text.0.clone()), String::new()),
+                None => continue,
+            },
+            StepDoc::Pause(text) => match good(text, "pause", problems) {
+                Some(text) => (StepKind::Pause(text.0.clone()), String::new()),
+                None => continue,
+            },
+            StepDoc::Line(line) => match command_step(line.trim(), &ids) {
+                Ok(kind) => (kind, line.trim().to_string()),
+                Err(problem) => {
+                    problems.push((step_at, problem));
+                    continue;
+                }
+            },
+        };
+        steps.push(Step {
+            kind,
+            at: step_at,
+            line,
+        });
+    }
+    steps
+}
+
+fn command_step(line: &str, ids: &[NodeId]) -> Result<StepKind, Problem> {
+    let lines = line.lines().count();
+    if lines > 1 {
+        return Err(Problem::MultiLine(lines));
+    }
+    match parse(line) {
+        Ok(Some(Command::Say { text })) => Ok(StepKind::Say(text)),
+        Ok(Some(command)) => match command.check_nodes(ids) {
+            Ok(()) => Ok(StepKind::Command(command)),
+            Err(error) => Err(Problem::Node(error)),
+        },
+        Ok(None) => Err(Problem::EmptyStep),
+        Err(error) => Err(Problem::Command(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Scenario, LoadError> {
+        load_str("t.yaml", "t", text)
+    }
+
+    fn only_problem(text: &str) -> (Position, Problem) {
+        match load(text) {
+            Err(LoadError::Problems { mut problems, .. }) if problems.len() == 1 => {
+                problems.remove(0)
+            }
+            other => panic!("expected one problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default_cluster_on_a_virtual_clock() {
+        let scenario = load("").expect("loads");
+        assert_eq!(scenario.name, "t");
+        assert_eq!(scenario.config.nodes, 5);
+        assert_eq!(scenario.config.clock, ClockMode::Virtual);
+        assert!(scenario.steps.is_empty());
+    }
+
+    #[test]
+    fn settings_are_read_with_the_command_languages_spellings() {
+        let text = "cluster:\n  nodes: 7\n  election_timeout: 200ms\n  heartbeat: 20\n  \
+                    network: { delay: 2ms, drop: 0.25, reorder: on }\n  clock: paused\n";
+        let config = load(text).expect("loads").config;
+        assert_eq!(config.nodes, 7);
+        assert_eq!(config.clock, ClockMode::Paused);
+        let raft = &config.raft;
+        assert_eq!(raft.election_timeout_min_us, 200_000);
+        assert_eq!(raft.election_timeout_max_us, 200_000);
+        assert_eq!(raft.heartbeat_us, 20_000);
+        assert_eq!(config.network.delay_min_us, 2_000);
+        assert_eq!(config.network.drop, 0.25);
+        assert!(config.network.reorder);
+    }
+
+    #[test]
+    fn steps_are_commands_narration_and_pauses() {
+        let text = "steps:\n  - put x 1\n  - say Hello\n  - say: Hi\n  - pause: Look\n";
+        let steps = load(text).expect("loads").steps;
+        let kinds: Vec<&StepKind> = steps.iter().map(|s| &s.kind).collect();
+        assert!(matches!(
+            kinds[0],
+            StepKind::Command(Command::Client { .. })
+        ));
+        assert_eq!(kinds[1], &StepKind::Say("Hello".to_string()));
+        assert_eq!(kinds[2], &StepKind::Say("Hi".to_string()));
+        assert_eq!(kinds[3], &StepKind::Pause("Look".to_string()));
+        assert_eq!(steps[0].at, Position { line: 2, column: 5 });
+        assert_eq!(steps[0].line, "put x 1");
+    }
+
+    #[test]
+    fn a_far_off_key_gets_no_suggestion() {
+        let (at, problem) = only_problem("colour: red\n");
+        assert_eq!(at, Position { line: 1, column: 1 });
+        assert!(matches!(
+            problem,
+            Problem::UnknownKey {
+                suggestion: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_heartbeat_slower_than_the_election_timeout_is_refused_at_the_heartbeat() {
+        let (at, problem) = only_problem("cluster:\n  heartbeat: 1s\n");
+        assert_eq!(
+            at,
+            Position {
+                line: 2,
+                column: 14
+            }
+        );
+        assert!(matches!(
+            problem,
+            Problem::Value {
+                key: "cluster.heartbeat",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_blank_command_step_is_refused() {
+        let (_, problem) = only_problem("steps:\n  - '# just a comment'\n");
+        assert_eq!(problem, Problem::EmptyStep);
+    }
+}

@@ -1,0 +1,58 @@
+//! Scenario files: a cluster and a list of steps, in YAML, loaded whole and checked before
+//! anything runs, then played against a [`Session`](super::session::Session).
+//!
+//! ```yaml
+//! name: leader-failover
+//! description: Kill the leader; a new one is elected and no committed write is lost.
+//! cluster:
+//!   nodes: 5
+//!   seed: 7
+//!   clock: virtual              # virtual (default in files) | realtime | paused
+//!   election_timeout: 150ms..300ms
+//!   heartbeat: 50ms
+//!   network: { delay: 1ms..5ms, drop: 0.0, duplicate: 0.0, reorder: false }
+//!   raft: { prevote: false, check_quorum: false }
+//! steps:
+//!   - wait leader within 1s
+//!   - put x 1
+//!   - say: The entry is committed once a majority has it.
+//!   - pause: Look at the logs before the leader dies.
+//!   - kill leader
+//!   - wait leader within 2s
+//!   - expect get x == 1
+//! ```
+//!
+//! [`load`] reads a file into a [`Scenario`]: serde-saphyr deserializes it into documents
+//! whose every value keeps its line and column ([`serde_saphyr::Spanned`]), and each value
+//! is then read with the command language's own parsers (durations, probabilities, command
+//! lines), so a file and the REPL accept the same spellings and give the same messages.
+//! Every problem is reported as `FILE:LINE:COLUMN: message`; problems in the cluster
+//! settings and in the steps are all collected, so one run shows them all. A YAML syntax or
+//! type error stops the reading at the first one.
+//!
+//! [`run`] plays loaded scenarios and prints what happens; see there for the output.
+//!
+//! Choices where the design is silent:
+//!
+//! - Every key may be left out: `name` defaults to the file's stem, the cluster to five
+//!   nodes on a virtual clock with seed 1 and the settings of [`ClusterConfig::default`].
+//!   `raftlab run` refuses a file without steps (it would pass while showing nothing);
+//!   `raftlab FILE` accepts one, as a way to set up a cluster for the REPL.
+//! - `election_timeout` and `network.delay` take a range `A..B` or one duration (a fixed
+//!   value); `reorder`, `prevote` and `check_quorum` take `true`/`false` (or `on`/`off`).
+//! - `prevote` and `check_quorum` are not built yet, so only `false` is accepted.
+//! - A step that is a command line is parsed and its nodes checked against the cluster
+//!   size when the file loads. A command that parses but whose feature is not built yet
+//!   (`transfer`, `check`, ...) fails when it runs.
+//! - `say TEXT` as a command line is narration too, just like `say: TEXT`.
+//! - A `#` after a space starts a YAML comment, even inside a step: quote a step that
+//!   needs one (`- 'say Step #1'`).
+//!
+//! [`ClusterConfig::default`]: crate::cluster::ClusterConfig
+
+mod doc;
+mod load;
+pub mod run;
+
+pub use load::{LoadError, Position, Problem, Scenario, Step, StepKind, load, load_str};
+pub use run::{RunOptions, Verdict, open, play, report_load_error, run};

@@ -1,0 +1,393 @@
+//! Playing scenarios: each step printed as it runs, then what it printed.
+//!
+//! The output of one file:
+//!
+//! ```text
+//! == leader-failover  examples/clusters/leader-failover.yaml
+//!    Kill the leader; a new one is elected and no committed write is lost.
+//!    5 nodes, virtual clock, seed 7
+//! > wait leader within 1s
+//! wait leader: held at t=161.2ms (leader is n3)
+//!   » The entry is committed once a majority has it.
+//! > expect get x == 1
+//! ✓ expect get x == 1
+//! ✓ leader-failover passed (7 steps)
+//! ```
+//!
+//! A command that fails (an error, a refused client command, an `expect` or `wait` that
+//! does not hold) stops its file, which then fails; the seed and a command that replays the
+//! run are printed with the failure. [`run`] loads every file first, so a bad file is
+//! reported before anything runs, then plays them in turn and ends with `N passed, M
+//! failed`.
+//!
+//! Events: the runner subscribes to the cluster's events and prints, after each step's
+//! command line and before its output, the events that step caused: every event with
+//! `--trace`, else those the session's trace level shows (a file may say `trace changes`;
+//! it starts at `off`), except after `step`, `deliver` and `campaign`, whose own output
+//! is the events they caused. In virtual and paused time the events are published by the
+//! scheduler before a command returns, so the trace is the same on every run.
+
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use colored::Colorize;
+use crossbeam_channel::Receiver;
+
+use crate::cluster::{ClockMode, ClusterEvent};
+use crate::repl::command::{Command, TraceLevel};
+use crate::repl::session::Session;
+use crate::repl::shell::shown_at;
+use crate::repl::view;
+
+use super::load::{LoadError, Position, Problem, Scenario, Step, StepKind, load};
+
+/// The width narration is wrapped to.
+const WRAP_COLUMNS: usize = 88;
+
+/// How `raftlab run` plays files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Wait for Enter before each step.
+    pub step: bool,
+    /// Print every event.
+    pub trace: bool,
+}
+
+/// How a scenario ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    /// Step `step` (from 1), at `at` in the file, failed.
+    Failed {
+        step: usize,
+        at: Position,
+    },
+}
+
+/// `raftlab run FILE...`: loads every file, then plays each. Returns the exit status: 0
+/// when every file passed, 1 when one failed, 2 when one could not be loaded (then none
+/// runs).
+pub fn run(
+    paths: &[PathBuf],
+    options: RunOptions,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+    input: &mut dyn BufRead,
+) -> io::Result<i32> {
+    let mut scenarios = Vec::new();
+    let mut bad = false;
+    for path in paths {
+        match load(path).and_then(runnable) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(error) => {
+                report_load_error(&error, errors)?;
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        return Ok(2);
+    }
+    let mut input = Some(input);
+    let (mut passed, mut failed) = (0, 0);
+    for scenario in &scenarios {
+        let verdict = match Session::new(scenario.config.clone()) {
+            Ok(mut session) => play(&mut session, scenario, options, out, &mut input)?,
+            Err(error) => {
+                writeln!(errors, "error: {}: {error}", scenario.file)?;
+                Verdict::Failed {
+                    step: 0,
+                    at: Position::START,
+                }
+            }
+        };
+        match verdict {
+            Verdict::Passed => passed += 1,
+            Verdict::Failed { .. } => failed += 1,
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(i32::from(failed > 0))
+}
+
+/// `raftlab FILE`: loads the file and plays its steps on stdout, and returns the session
+/// for the REPL to go on with, and the exit status so far (1 if a step failed). `Err` is
+/// the exit status when the file cannot be used; its problems are printed on stderr.
+pub fn open(path: &Path) -> Result<(Session, i32), i32> {
+    let loaded = match load(path) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = report_load_error(&error, &mut io::stderr());
+            return Err(2);
+        }
+    };
+    let mut session = match Session::new(loaded.config.clone()) {
+        Ok(session) => session,
+        Err(error) => {
+            eprintln!("{} {}: {error}", "error:".red().bold(), loaded.file);
+            return Err(2);
+        }
+    };
+    let options = RunOptions::default();
+    match play(&mut session, &loaded, options, &mut io::stdout(), &mut None) {
+        Ok(Verdict::Passed) => Ok((session, 0)),
+        Ok(Verdict::Failed { .. }) => Ok((session, 1)),
+        // Nowhere to show the steps (a closed pipe): nothing more to do.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(0),
+        Err(error) => {
+            eprintln!("{} {error}", "error:".red().bold());
+            Err(2)
+        }
+    }
+}
+
+/// A loaded scenario that `run` can play: one with steps.
+fn runnable(scenario: Scenario) -> Result<Scenario, LoadError> {
+    if scenario.steps.is_empty() {
+        return Err(scenario.problem(scenario.steps_at, Problem::NoSteps));
+    }
+    Ok(scenario)
+}
+
+/// Prints a load error, `error: ` before each of its lines.
+pub fn report_load_error(error: &LoadError, errors: &mut dyn Write) -> io::Result<()> {
+    for line in error.to_string().lines() {
+        writeln!(errors, "{} {line}", "error:".red().bold())?;
+    }
+    Ok(())
+}
+
+/// Plays a scenario's steps against `session` and prints them. `input` is where Enter is
+/// read from with `--step`; it becomes `None` at its end, and then nothing waits.
+pub fn play(
+    session: &mut Session,
+    scenario: &Scenario,
+    options: RunOptions,
+    out: &mut dyn Write,
+    input: &mut Option<&mut dyn BufRead>,
+) -> io::Result<Verdict> {
+    header(scenario, out)?;
+    session.set_trace(TraceLevel::Off);
+    let events = session.cluster().subscribe().ok();
+    let mut player = Player {
+        session,
+        options,
+        out,
+        events,
+    };
+    for (index, step) in scenario.steps.iter().enumerate() {
+        if options.step && !matches!(step.kind, StepKind::Pause(_)) {
+            wait_for_enter(input, player.out)?;
+        }
+        match player.step(step, input)? {
+            StepEnd::Next => {}
+            StepEnd::Quit => break,
+            StepEnd::Failed => {
+                let verdict = Verdict::Failed {
+                    step: index + 1,
+                    at: step.at,
+                };
+                footer(scenario, verdict, out)?;
+                return Ok(verdict);
+            }
+        }
+    }
+    footer(scenario, Verdict::Passed, out)?;
+    Ok(Verdict::Passed)
+}
+
+/// What a step leaves the run to do.
+enum StepEnd {
+    Next,
+    Quit,
+    Failed,
+}
+
+/// A scenario being played.
+struct Player<'a> {
+    session: &'a mut Session,
+    options: RunOptions,
+    out: &'a mut dyn Write,
+    events: Option<Receiver<ClusterEvent>>,
+}
+
+impl Player<'_> {
+    fn step(&mut self, step: &Step, input: &mut Option<&mut dyn BufRead>) -> io::Result<StepEnd> {
+        let command = match &step.kind {
+            StepKind::Say(text) => {
+                narrate("»", text, self.out)?;
+                return Ok(StepEnd::Next);
+            }
+            StepKind::Pause(text) => {
+                narrate("⏸", text, self.out)?;
+                if self.options.step {
+                    wait_for_enter(input, self.out)?;
+                }
+                return Ok(StepEnd::Next);
+            }
+            StepKind::Command(command) => command,
+        };
+        writeln!(self.out, "{}", format!("> {}", step.line).bold())?;
+        let result = self.session.execute(command);
+        self.print_events(shows_events(command))?;
+        if rebuilds_cluster(command) {
+            // `back` replaced the cluster: listen to the new one.
+            self.events = self.session.cluster().subscribe().ok();
+        }
+        match result {
+            Ok(outcome) => {
+                let text = outcome.text.trim_end_matches('\n');
+                if !text.is_empty() {
+                    match outcome.passed {
+                        true => writeln!(self.out, "{text}")?,
+                        false => writeln!(self.out, "{}", text.red())?,
+                    }
+                }
+                Ok(match (outcome.passed, outcome.quit) {
+                    (false, _) => StepEnd::Failed,
+                    (true, true) => StepEnd::Quit,
+                    (true, false) => StepEnd::Next,
+                })
+            }
+            Err(error) => {
+                writeln!(self.out, "{} {error}", "error:".red().bold())?;
+                Ok(StepEnd::Failed)
+            }
+        }
+    }
+
+    /// Prints the events since the last step that the trace shows; none when the step's
+    /// own output shows them (`skip`).
+    fn print_events(&mut self, skip: bool) -> io::Result<()> {
+        let Some(events) = &self.events else {
+            return Ok(());
+        };
+        let level = self.session.trace();
+        for event in events.try_iter() {
+            if !skip && (self.options.trace || shown_at(level, &event)) {
+                writeln!(self.out, "{}", view::event(&event))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a command's output is the events it caused (`step`, `deliver`, `campaign`).
+fn shows_events(command: &Command) -> bool {
+    match command {
+        Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
+        Command::Try { command } => shows_events(command),
+        _ => false,
+    }
+}
+
+/// Whether a command replaces the session's cluster (`back`).
+fn rebuilds_cluster(command: &Command) -> bool {
+    match command {
+        Command::Back { .. } => true,
+        Command::Try { command } => rebuilds_cluster(command),
+        _ => false,
+    }
+}
+
+fn header(scenario: &Scenario, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!("== {}", scenario.name).bold();
+    writeln!(out, "{title}  {}", scenario.file.dimmed())?;
+    if let Some(description) = &scenario.description {
+        for line in wrap(description, WRAP_COLUMNS - 3) {
+            writeln!(out, "   {line}")?;
+        }
+    }
+    let config = &scenario.config;
+    let clock = config.clock.name();
+    let nodes = config.nodes;
+    match config.clock {
+        ClockMode::Realtime => writeln!(
+            out,
+            "   {nodes} nodes, realtime clock at speed {}",
+            config.speed
+        ),
+        _ => writeln!(out, "   {nodes} nodes, {clock} clock, seed {}", config.seed),
+    }
+}
+
+fn footer(scenario: &Scenario, verdict: Verdict, out: &mut dyn Write) -> io::Result<()> {
+    match verdict {
+        Verdict::Passed => {
+            let steps = scenario.steps.len();
+            let line = format!("✓ {} passed ({steps} steps)", scenario.name);
+            writeln!(out, "{}", line.green().bold())
+        }
+        Verdict::Failed { step, at } => {
+            let line = format!(
+                "✗ {} failed at step {step} ({}:{at})",
+                scenario.name, scenario.file
+            );
+            writeln!(out, "{}", line.red().bold())?;
+            let seed = scenario.config.seed;
+            writeln!(
+                out,
+                "  seed {seed}; replay with: raftlab run {} --trace",
+                scenario.file
+            )
+        }
+    }
+}
+
+/// Prints narration: a marker, then the text wrapped and indented, in italics.
+fn narrate(marker: &str, text: &str, out: &mut dyn Write) -> io::Result<()> {
+    for (i, line) in wrap(text, WRAP_COLUMNS - 4).iter().enumerate() {
+        let lead = if i == 0 { marker } else { " " };
+        writeln!(out, "  {lead} {}", line.italic().cyan())?;
+    }
+    Ok(())
+}
+
+/// Waits for Enter; at the end of the input, stops waiting for good.
+fn wait_for_enter(input: &mut Option<&mut dyn BufRead>, out: &mut dyn Write) -> io::Result<()> {
+    let Some(reader) = input else {
+        return Ok(());
+    };
+    write!(out, "{}", "  [Enter] ".dimmed())?;
+    out.flush()?;
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        writeln!(out)?;
+        *input = None;
+    }
+    Ok(())
+}
+
+/// Splits text into lines of at most `width` characters at spaces (a longer word stays
+/// whole). Line breaks in the text are kept; runs of spaces become one.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_long_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefgh ij", 4), ["abcdefgh", "ij"]);
+        assert_eq!(wrap("one\ntwo", 80), ["one", "two"]);
+    }
+}

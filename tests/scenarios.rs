@@ -1,0 +1,353 @@
+//! Scenario files: every lesson in `examples/clusters/` passes, a traced run is the same
+//! twice, and every kind of malformed file is refused before anything runs, with its
+//! file, line and column, and exit status 2.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use raftlab::cluster::{ClockMode, ClusterConfig};
+use raftlab::repl::scenario::{self, RunOptions, Verdict};
+use raftlab::repl::session::Session;
+
+fn lessons() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/clusters is readable")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Plays one file in this process; its output and verdict.
+fn play(path: &Path, options: RunOptions) -> (String, Verdict) {
+    let loaded = scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut session = Session::new(loaded.config.clone()).expect("the cluster starts");
+    let mut out = Vec::new();
+    let verdict = scenario::play(&mut session, &loaded, options, &mut out, &mut None)
+        .expect("writing to memory cannot fail");
+    (String::from_utf8_lossy(&out).into_owned(), verdict)
+}
+
+#[test]
+fn every_lesson_passes() {
+    let lessons = lessons();
+    assert!(lessons.len() >= 12, "the library has its twelve lessons");
+    for path in lessons {
+        let (output, verdict) = play(&path, RunOptions::default());
+        assert_eq!(
+            verdict,
+            Verdict::Passed,
+            "{} failed:\n{output}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_lesson_narrates_and_asserts() {
+    for path in lessons() {
+        let loaded = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(&path).expect("readable");
+        assert!(
+            loaded.description.is_some(),
+            "{} has a description",
+            path.display()
+        );
+        assert!(text.contains("- say:"), "{} narrates", path.display());
+        assert!(text.contains("- expect "), "{} asserts", path.display());
+    }
+}
+
+/// Reference: the design's "Time": in virtual and paused time the same configuration,
+/// seed and commands give the same trace, byte for byte.
+#[test]
+fn a_traced_run_prints_the_same_twice() {
+    let trace = RunOptions {
+        step: false,
+        trace: true,
+    };
+    for name in [
+        "lossy-network.yaml",
+        "figure8.yaml",
+        "step-by-step-election.yaml",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/clusters")
+            .join(name);
+        let (first, _) = play(&path, trace);
+        let (second, _) = play(&path, trace);
+        assert!(first.lines().count() > 100, "{name}: the trace is printed");
+        assert!(first == second, "{name}: two traced runs differ");
+    }
+}
+
+#[test]
+fn a_saved_session_loads_and_replays() {
+    let config = ClusterConfig {
+        nodes: 3,
+        seed: 9,
+        clock: ClockMode::Virtual,
+        ..ClusterConfig::default()
+    };
+    let mut session = Session::new(config).expect("the cluster starts");
+    for line in [
+        "wait leader",
+        "put x 1",
+        "cut 1 -> 2",
+        "put \"a b\" \"c d\"",
+        "heal",
+    ] {
+        session.run_line(line).expect("the command runs");
+    }
+    let text = session.scenario_text();
+    let loaded =
+        scenario::load_str("saved.yaml", "saved", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(loaded.config.clock, ClockMode::Paused);
+    assert_eq!(loaded.config.seed, 9);
+    let mut replay = Session::new(loaded.config.clone()).expect("the cluster starts");
+    let verdict = scenario::play(
+        &mut replay,
+        &loaded,
+        RunOptions::default(),
+        &mut Vec::new(),
+        &mut None,
+    );
+    assert_eq!(verdict.expect("in memory"), Verdict::Passed);
+}
+
+// ---- the binary -------------------------------------------------------------------------
+
+fn raftlab() -> Command {
+    let mut command = Command::cargo_bin("raftlab").expect("the binary is built");
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Each malformed file, and the exact error it must give.
+const MALFORMED: &[(&str, &str)] = &[
+    (
+        "unknown-key",
+        "4:3: unknown key 'sede' (did you mean 'seed'?); expected one of: nodes, seed, \
+         clock, speed, election_timeout, heartbeat, network, raft",
+    ),
+    (
+        "unknown-step-key",
+        "3:5: unknown key 'sya' (did you mean 'say'?); expected one of: say, pause",
+    ),
+    (
+        "wrong-type",
+        "3:10: cluster.nodes: expected a single value such as 5, 150ms or true, found a list",
+    ),
+    (
+        "bad-number",
+        "3:10: cluster.nodes: expected a node count from 1 to 2001, not 'three'",
+    ),
+    (
+        "bad-duration",
+        "4:14: cluster.heartbeat: bad duration '50xs': expected a number and a unit, us, ms \
+         or s (e.g. 150ms, 1.5s)",
+    ),
+    (
+        "bad-command",
+        "4:5: bad command: unknown command 'stauts' (did you mean 'status'?)",
+    ),
+    (
+        "node-outside",
+        "6:5: node 4 does not exist (the cluster has nodes 1..3)",
+    ),
+    ("bad-yaml", "4:3: simple key expected ':'"),
+    ("no-steps", "3:8: there are no steps to run"),
+    (
+        "pause-not-text",
+        "4:12: pause: expected text (a string), found a list",
+    ),
+    (
+        "prevote",
+        "3:20: cluster.raft.prevote: true is not built yet: only false is accepted",
+    ),
+];
+
+#[test]
+fn each_malformed_file_is_refused_with_its_place_and_status_2() {
+    for (name, message) in MALFORMED {
+        let file = format!("tests/scenarios/malformed/{name}.yaml");
+        let expected = format!("error: {file}:{message}\n");
+        raftlab()
+            .args(["run", &file])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(expected);
+    }
+}
+
+#[test]
+fn every_malformed_file_has_its_test() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/malformed");
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("an entry").path();
+        let stem = path.file_stem().expect("a name").to_string_lossy();
+        let tested = MALFORMED.iter().any(|(name, _)| *name == stem) || stem == "many-problems";
+        assert!(tested, "{} has no expected message", path.display());
+    }
+}
+
+#[test]
+fn all_the_problems_of_a_file_are_reported_in_order() {
+    let file = "tests/scenarios/malformed/many-problems.yaml";
+    let expected = [
+        "4:20: cluster.network.drop: probability 1.5 is out of range: it must be between 0 \
+         and 1",
+        "4:32: cluster.network.delay: the range 5ms..1ms is empty: its start is after its end",
+        "6:5: bad command: missing V (usage: put K V [via NODE])",
+        "7:5: node 6 does not exist (the cluster has nodes 1..5)",
+        "9:5: bad command: node 2 is named twice in the partition",
+    ]
+    .map(|m| format!("error: {file}:{m}\n"))
+    .concat();
+    raftlab()
+        .args(["run", file])
+        .assert()
+        .code(2)
+        .stderr(expected);
+}
+
+#[test]
+fn a_bad_file_stops_every_file_from_running() {
+    raftlab()
+        .args([
+            "run",
+            "examples/clusters/basic.yaml",
+            "tests/scenarios/malformed/bad-command.yaml",
+        ])
+        .assert()
+        .code(2)
+        .stdout("");
+}
+
+#[test]
+fn a_missing_file_is_bad_input() {
+    raftlab()
+        .args(["run", "tests/scenarios/no-such-file.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: tests/scenarios/no-such-file.yaml: cannot read the file:",
+        ));
+}
+
+#[test]
+fn a_failed_expectation_stops_its_file_and_the_run_fails() {
+    raftlab()
+        .args([
+            "run",
+            "tests/scenarios/failing.yaml",
+            "examples/clusters/basic.yaml",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("✗ expect get x == 2: x is 1"))
+        .stdout(predicate::str::contains(
+            "✗ failing failed at step 3 (tests/scenarios/failing.yaml:7:5)",
+        ))
+        .stdout(predicate::str::contains("seed 1; replay with:"))
+        .stdout(predicate::str::contains("Never reached").not())
+        .stdout(predicate::str::contains("✓ basic passed"))
+        .stdout(predicate::str::ends_with("1 passed, 1 failed\n"));
+}
+
+#[test]
+fn run_prints_steps_narration_and_a_summary() {
+    raftlab()
+        .args(["run", "examples/clusters/leader-failover.yaml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "== leader-failover  examples/clusters/leader-failover.yaml\n",
+        ))
+        .stdout(predicate::str::contains("5 nodes, virtual clock, seed 7\n"))
+        .stdout(predicate::str::contains("> kill 2\nn2 killed\n"))
+        .stdout(predicate::str::contains("  » Three writes are committed"))
+        .stdout(predicate::str::contains("✓ expect get y == 2\n"))
+        .stdout(predicate::str::ends_with("1 passed, 0 failed\n"));
+}
+
+#[test]
+fn step_mode_waits_for_enter_and_goes_on_at_the_end_of_input() {
+    raftlab()
+        .args(["run", "--step", "tests/scenarios/setup.yaml"])
+        .write_stdin("\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("[Enter]"))
+        .stdout(predicate::str::ends_with("1 passed, 0 failed\n"));
+}
+
+#[test]
+fn a_file_then_the_repl_on_piped_input() {
+    raftlab()
+        .arg("tests/scenarios/setup.yaml")
+        .write_stdin("expect get x == 1\nput y 2\nexpect kv leader y == 2\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("> put x 1\n"))
+        .stdout(predicate::str::contains("✓ setup passed"))
+        .stdout(predicate::str::contains("✓ expect get x == 1\n"))
+        .stdout(predicate::str::contains("✓ expect kv leader y == 2\n"));
+}
+
+#[test]
+fn a_file_with_problems_does_not_open_the_repl() {
+    raftlab()
+        .arg("tests/scenarios/malformed/bad-command.yaml")
+        .write_stdin("status\n")
+        .assert()
+        .code(2)
+        .stdout("");
+}
+
+/// No file makes the loader panic: every prefix of a lesson, and the lesson with each of
+/// its lines dropped or doubled, loads or gives problems with a position.
+#[test]
+fn mangled_files_never_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters/figure8.yaml");
+    let text = std::fs::read_to_string(path).expect("readable");
+    let mut variants: Vec<String> = text
+        .char_indices()
+        .step_by(11)
+        .map(|(i, _)| text[..i].to_string())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    for i in 0..lines.len() {
+        let mut dropped = lines.clone();
+        dropped.remove(i);
+        variants.push(dropped.join("\n"));
+        let mut doubled = lines.clone();
+        doubled.insert(i, lines[i]);
+        variants.push(doubled.join("\n"));
+        let mut shifted = lines.clone();
+        let moved = format!(" {}", lines[i]);
+        shifted[i] = &moved;
+        variants.push(shifted.join("\n"));
+    }
+    for variant in variants {
+        match scenario::load_str("m.yaml", "m", &variant) {
+            Ok(_) => {}
+            Err(scenario::LoadError::Problems { problems, .. }) => {
+                assert!(!problems.is_empty());
+                assert!(
+                    problems
+                        .iter()
+                        .all(|(at, _)| at.line >= 1 && at.column >= 1)
+                );
+            }
+            Err(error) => panic!("unexpected error {error}"),
+        }
+    }
+}
