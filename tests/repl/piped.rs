@@ -188,3 +188,15 @@ fn shell_completions_are_generated() {
         .success()
         .stdout(predicate::str::contains("_raftlab()"));
 }
+
+#[test]
+fn expect_get_on_a_paused_clock_reads_the_leaders_state_machine() {
+    raftlab("pause\nwait leader\nput x 1\nrun 100ms\nexpect get x == 1\nexpect get x == 2\n")
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✓ expect get x == 1 (paused: judged by the leader's state machine)",
+        ))
+        .stdout(predicate::str::contains(
+            "✗ expect get x == 2 (paused: judged by the leader's state machine): x is 1",
+        ));
+}
