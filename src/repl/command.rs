@@ -194,24 +194,9 @@ pub enum Condition {
     Violation { rule: Option<SafetyRule> },
 }
 
-/// A key-value operation a client sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientOp {
-    /// `put K V`.
-    Put { key: String, value: String },
-    /// `append K V`.
-    Append { key: String, value: String },
-    /// `get K`.
-    Get { key: String },
-    /// `del K`.
-    Del { key: String },
-    /// `cas K OLD NEW`.
-    Cas {
-        key: String,
-        old: String,
-        new: String,
-    },
-}
+/// A key-value operation a client sends: the cluster's own operation type, so that the
+/// command language and the state machine cannot disagree on what an operation is.
+pub use crate::cluster::kv::KvOp as ClientOp;
 
 /// One command of the command language; see [`super::table::COMMANDS`] for what each does.
 #[derive(Clone, Debug, PartialEq)]
@@ -416,18 +401,15 @@ impl Display for Condition {
     }
 }
 
-impl Display for ClientOp {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientOp::Put { key, value } => write!(f, "put {} {}", quote(key), quote(value)),
-            ClientOp::Append { key, value } => {
-                write!(f, "append {} {}", quote(key), quote(value))
-            }
-            ClientOp::Get { key } => write!(f, "get {}", quote(key)),
-            ClientOp::Del { key } => write!(f, "del {}", quote(key)),
-            ClientOp::Cas { key, old, new } => {
-                write!(f, "cas {} {} {}", quote(key), quote(old), quote(new))
-            }
+/// Writes a client operation as the command language spells it, quoting words that need it.
+fn write_client_op(f: &mut Formatter<'_>, op: &ClientOp) -> fmt::Result {
+    match op {
+        ClientOp::Put { key, value } => write!(f, "put {} {}", quote(key), quote(value)),
+        ClientOp::Append { key, value } => write!(f, "append {} {}", quote(key), quote(value)),
+        ClientOp::Get { key } => write!(f, "get {}", quote(key)),
+        ClientOp::Del { key } => write!(f, "del {}", quote(key)),
+        ClientOp::Cas { key, old, new } => {
+            write!(f, "cas {} {} {}", quote(key), quote(old), quote(new))
         }
     }
 }
@@ -540,7 +522,7 @@ impl Command {
     fn fmt_rest(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Command::Client { op, via } => {
-                write!(f, "{op}")?;
+                write_client_op(f, op)?;
                 via.map_or(Ok(()), |n| write!(f, " via {n}"))
             }
             Command::Campaign { node } => write!(f, "campaign {node}"),

@@ -464,7 +464,7 @@ impl Session {
     // ---- clients --------------------------------------------------------------------
 
     fn client(&mut self, op: &ClientOp, via: Option<NodeRef>) -> Result<Outcome, ExecError> {
-        let request = kv_op(op);
+        let request = op.clone();
         self.keys.insert(request.key().to_string());
         let via = via.map(|n| self.node(n)).transpose()?;
         if self.cluster.mode()? == ClockMode::Paused {
@@ -726,15 +726,4 @@ fn mark(held: bool, line: &str, actual: &str) -> Outcome {
 
 fn fmt_now(cluster: &Cluster) -> Result<String, ExecError> {
     Ok(crate::cluster::event::fmt_ms(cluster.now_us()?))
-}
-
-/// The key-value operation a client command asks for.
-pub fn kv_op(op: &ClientOp) -> KvOp {
-    match op.clone() {
-        ClientOp::Put { key, value } => KvOp::Put { key, value },
-        ClientOp::Append { key, value } => KvOp::Append { key, value },
-        ClientOp::Get { key } => KvOp::Get { key },
-        ClientOp::Del { key } => KvOp::Del { key },
-        ClientOp::Cas { key, old, new } => KvOp::Cas { key, old, new },
-    }
 }
