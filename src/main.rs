@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use raftlab::cluster::{ClockMode, ClusterConfig};
+use raftlab::cluster::{ClockMode, ClusterConfig, bench};
 use raftlab::repl::command::TraceLevel;
+use raftlab::repl::perf;
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
 
@@ -78,7 +79,7 @@ enum Sub {
     /// Randomized fault-injection runs that check safety and linearizability.
     Check,
     /// Throughput and latency of a realtime cluster.
-    Bench,
+    Bench(BenchArgs),
     /// Experiments, such as the election-time experiment of the Raft paper.
     Experiment,
     /// Prints shell completions.
@@ -100,12 +101,73 @@ fn main() -> ExitCode {
         }
         Some(Sub::Run { .. }) => not_built("run"),
         Some(Sub::Check) => not_built("check"),
-        Some(Sub::Bench) => not_built("bench"),
+        Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Experiment) => not_built("experiment"),
         None if cli.file.is_some() => not_built("raftlab FILE"),
         None => repl(&cli.cluster),
     };
     ExitCode::from(code)
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// How many nodes.
+    #[arg(long, default_value_t = 3)]
+    nodes: u64,
+    /// How many clients, each with one operation outstanding at all times.
+    #[arg(long, default_value_t = 64)]
+    clients: u64,
+    /// How long to measure (wall time): 3s, 500ms.
+    #[arg(long, default_value = "3s", value_parser = duration_arg)]
+    duration: std::time::Duration,
+    /// The seed every random choice derives from.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How the clients run: in a closed loop inside the driver, or one thread each.
+    #[arg(long, value_enum, default_value_t = Driver::Loop)]
+    driver: Driver,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Driver {
+    Loop,
+    Threads,
+}
+
+fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    raftlab::repl::parse::parse_duration(text)
+        .map(std::time::Duration::from_micros)
+        .map_err(|e| e.to_string())
+}
+
+/// `raftlab bench`.
+fn bench(args: &BenchArgs) -> u8 {
+    let config = bench::BenchConfig {
+        nodes: args.nodes,
+        clients: args.clients,
+        duration: args.duration,
+        seed: args.seed,
+        driver: match args.driver {
+            Driver::Loop => bench::LoadDriver::Loop,
+            Driver::Threads => bench::LoadDriver::Threads,
+        },
+    };
+    let report = match bench::run(&config) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 2;
+        }
+    };
+    if args.json {
+        println!("{}", perf::bench_json(&report));
+    } else {
+        print!("{}", perf::bench_text(&report));
+    }
+    if report.agreement.holds() { 0 } else { 1 }
 }
 
 fn not_built(what: &str) -> u8 {

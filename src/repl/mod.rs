@@ -50,6 +50,7 @@ pub mod token;
 
 pub mod condition;
 pub mod editor;
+pub mod perf;
 pub mod session;
 pub mod shell;
 #[cfg(test)]
