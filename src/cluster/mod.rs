@@ -17,6 +17,7 @@ pub mod bench;
 mod clients;
 mod config;
 pub mod event;
+pub mod experiment;
 mod handle;
 pub mod kv;
 pub mod linearizability;
