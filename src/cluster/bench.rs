@@ -387,8 +387,8 @@ impl ClosedLoop {
             let client = &mut self.clients[index];
             client.seq += 1;
             let (seq, op) = (client.seq, client_op(index as u64, client.seq));
-            let id = sim.submit(op, None, Some((client.id, seq)), None)?;
             let sent = Instant::now();
+            let id = sim.submit(op, None, Some((client.id, seq)), None)?;
             let outstanding = Outstanding {
                 client: index,
                 seq,

@@ -45,6 +45,17 @@
 //! timers, reset by one broadcast, stay closer together than a RequestVote can travel, and
 //! such a trial splits its vote every round, for ever, as the paper's did for over 10s.
 //!
+//! What decides whether votes split is how long a candidate's RequestVote takes to arrive,
+//! against how far apart the timers expire; so the results depend on the delay as much
+//! as on the timeouts (`raftlab experiment election --delay 2ms..3ms` shows how much). The
+//! paper's broadcast time probably includes each server writing its vote to disk before
+//! it answers, which delays the answer but not the request: with a 2ms..3ms delay here
+//! the results come much closer to the paper's than with the 5ms..10ms default.
+//!
+//! A node restarts its election timer only on AppendEntries from the leader or on granting
+//! a vote (Figure 2), not on merely seeing a higher term: otherwise n4 or n5, which cannot
+//! win, would hold back n2 and n3 every time it timed out first.
+//!
 //! Seeds: a trial's seed is derived from the experiment seed, the range's bounds and the
 //! trial's number, so a range's results do not depend on which other ranges run with it.
 
