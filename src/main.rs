@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use raftlab::cluster::{ClockMode, ClusterConfig};
+use raftlab::cluster::{ClockMode, ClusterConfig, bench, experiment};
 use raftlab::repl::command::TraceLevel;
+use raftlab::repl::perf;
 use raftlab::repl::scenario::{self, RunOptions};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
@@ -81,9 +82,12 @@ enum Sub {
     /// Randomized fault-injection runs that check safety and linearizability.
     Check,
     /// Throughput and latency of a realtime cluster.
-    Bench,
+    Bench(BenchArgs),
     /// Experiments, such as the election-time experiment of the Raft paper.
-    Experiment,
+    Experiment {
+        #[command(subcommand)]
+        which: ExperimentSub,
+    },
     /// Prints shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -103,14 +107,145 @@ fn main() -> ExitCode {
         }
         Some(Sub::Run { files, step, trace }) => run(&files, RunOptions { step, trace }),
         Some(Sub::Check) => not_built("check"),
-        Some(Sub::Bench) => not_built("bench"),
-        Some(Sub::Experiment) => not_built("experiment"),
+        Some(Sub::Bench(args)) => bench(&args),
+        Some(Sub::Experiment { which }) => experiment(&which),
         None => match &cli.file {
             Some(file) => open_file(file),
             None => repl(&cli.cluster),
         },
     };
     ExitCode::from(code)
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// How many nodes.
+    #[arg(long, default_value_t = 3)]
+    nodes: u64,
+    /// How many clients, each with one operation outstanding at all times.
+    #[arg(long, default_value_t = 64)]
+    clients: u64,
+    /// How long to measure (wall time): 3s, 500ms.
+    #[arg(long, default_value = "3s", value_parser = duration_arg)]
+    duration: std::time::Duration,
+    /// The seed every random choice derives from.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How the clients run: in a closed loop inside the driver, or one thread each.
+    #[arg(long, value_enum, default_value_t = Driver::Loop)]
+    driver: Driver,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Driver {
+    Loop,
+    Threads,
+}
+
+fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    raftlab::repl::parse::parse_duration(text)
+        .map(std::time::Duration::from_micros)
+        .map_err(|e| e.to_string())
+}
+
+/// `raftlab bench`.
+fn bench(args: &BenchArgs) -> u8 {
+    let config = bench::BenchConfig {
+        nodes: args.nodes,
+        clients: args.clients,
+        duration: args.duration,
+        seed: args.seed,
+        driver: match args.driver {
+            Driver::Loop => bench::LoadDriver::Loop,
+            Driver::Threads => bench::LoadDriver::Threads,
+        },
+    };
+    let report = match bench::run(&config) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 2;
+        }
+    };
+    if args.json {
+        println!("{}", perf::bench_json(&report));
+    } else {
+        print!("{}", perf::bench_text(&report));
+    }
+    if report.agreement.holds() { 0 } else { 1 }
+}
+
+#[derive(Subcommand)]
+enum ExperimentSub {
+    /// Time to elect a new leader after the leader crashes (the Raft paper's Figure 16).
+    Election(ElectionArgs),
+}
+
+#[derive(clap::Args)]
+struct ElectionArgs {
+    /// Trials per timeout range (a range without randomness gets a tenth).
+    #[arg(long, default_value_t = 1000)]
+    trials: u32,
+    /// Election timeout ranges in milliseconds, MIN-MAX, separated by commas.
+    #[arg(long, default_value = experiment::PAPER_RANGES)]
+    timeouts: String,
+    /// The seed every trial's seed derives from.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The one-way network delay of every message, drawn uniformly from this range.
+    #[arg(long, default_value = "5ms..10ms", value_parser = duration_range_arg)]
+    delay: (u64, u64),
+    /// How long after the crash a trial may run before it counts as not converging.
+    #[arg(long, default_value = "10s", value_parser = duration_arg)]
+    limit: std::time::Duration,
+    /// Write the cumulative distributions as an SVG chart to this file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+}
+
+fn duration_range_arg(text: &str) -> Result<(u64, u64), String> {
+    raftlab::repl::parse::parse_duration_range(text, true).map_err(|e| e.to_string())
+}
+
+/// `raftlab experiment ...`.
+fn experiment(which: &ExperimentSub) -> u8 {
+    let ExperimentSub::Election(args) = which;
+    let ranges = match experiment::parse_ranges(&args.timeouts) {
+        Ok(ranges) => ranges,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 2;
+        }
+    };
+    let setup = experiment::ElectionSetup {
+        trials: args.trials,
+        seed: args.seed,
+        delay_min_us: args.delay.0,
+        delay_max_us: args.delay.1,
+        limit_us: args.limit.as_micros().min(u128::from(u64::MAX)) as u64,
+    };
+    let bar = perf::progress_bar(experiment::total_trials(&setup, &ranges));
+    let results = experiment::run(&setup, &ranges, &mut || bar.inc(1));
+    bar.finish_and_clear();
+    let results = match results {
+        Ok(results) => results,
+        Err(error) => {
+            eprintln!("error: {error} (seed {})", args.seed);
+            return 2;
+        }
+    };
+    print!("{}", perf::election_text(&setup, &results));
+    if let Some(path) = &args.svg {
+        if let Err(error) = perf::write_election_svg(path, &setup, &results) {
+            eprintln!("error: could not write {}: {error}", path.display());
+            return 2;
+        }
+        println!("wrote {}", path.display());
+    }
+    0
 }
 
 fn not_built(what: &str) -> u8 {

@@ -24,6 +24,8 @@ type Job = Box<dyn FnOnce(&mut Driver) + Send>;
 
 /// The most hand-offs the realtime loop runs before it serves jobs again.
 const REALTIME_BATCH: u32 = 10_000;
+/// The most jobs already waiting that the driver serves back to back before time runs on.
+const QUEUED_JOBS_BATCH: u32 = 1_024;
 /// How often a realtime wait checks its condition, in wall time.
 const REALTIME_POLL: Duration = Duration::from_millis(2);
 
@@ -78,6 +80,15 @@ impl Driver {
                 self.catch_up();
             }
             job(&mut self);
+            // Serve every job already waiting before time runs on: client operations
+            // submitted together then reach the leader together, as one proposal.
+            for _ in 0..QUEUED_JOBS_BATCH {
+                if self.stopping {
+                    break;
+                }
+                let Ok(job) = jobs.try_recv() else { break };
+                job(&mut self);
+            }
         }
         self.sim.shutdown();
     }
@@ -185,6 +196,27 @@ impl Cluster {
         F: FnOnce(&mut Sim) -> R + Send + 'static,
     {
         self.with_driver(move |driver| job(&mut driver.sim))
+    }
+
+    /// Runs `job` on the driver thread with the cluster's state and a reading of its clock,
+    /// for work that drives a realtime cluster from inside the driver (a closed-loop load):
+    /// while the job runs, the driver's own loop waits, so the job must run what falls due.
+    /// In realtime the reading is the wall clock times the speed; a paused or virtual clock
+    /// does not move by itself, and reads the cluster time at the job's start.
+    pub fn with_clock<R, F>(&self, job: F) -> Result<R, ClusterError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Sim, &dyn Fn() -> u64) -> R + Send + 'static,
+    {
+        self.with_driver(move |driver| {
+            let Driver { sim, clock, .. } = driver;
+            if clock.mode == ClockMode::Realtime {
+                job(sim, &|| clock.realtime_us())
+            } else {
+                let now_us = sim.now_us();
+                job(sim, &move || now_us)
+            }
+        })
     }
 
     fn with_driver<R, F>(&self, job: F) -> Result<R, ClusterError>

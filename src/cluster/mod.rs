@@ -13,9 +13,11 @@
 //! [`Cluster`] is the handle the REPL, scenario files and checks use. The cluster never
 //! prints: it returns data and [`ClusterEvent`]s, and the REPL renders them.
 
+pub mod bench;
 mod clients;
 mod config;
 pub mod event;
+pub mod experiment;
 mod handle;
 pub mod kv;
 pub mod linearizability;

@@ -348,6 +348,7 @@ impl RaftProcessor {
             self.set_term(term);
         }
         let was_follower = matches!(self.role, RoleState::Follower { .. });
+        let was_leader = matches!(self.role, RoleState::Leader { .. });
         self.role = RoleState::Follower { leader };
         if !was_follower || new_term {
             self.out
@@ -359,7 +360,13 @@ impl RaftProcessor {
                 .events
                 .push(RaftEvent::LeaderKnown { term, leader });
         }
-        self.reset_election_timer();
+        // Figure 2: the election timer restarts on AppendEntries from the leader (and on
+        // granting a vote), not on merely seeing a higher term. A candidate whose log is
+        // behind cannot win, and must not hold back, round after round, the nodes that
+        // can. A former leader's timer was its heartbeat timer, so it needs a fresh one.
+        if leader.is_some() || was_leader {
+            self.reset_election_timer();
+        }
     }
 
     /// Starts an election (section 5.2): the timer's and `campaign`'s shared path.

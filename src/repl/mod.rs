@@ -57,6 +57,7 @@ pub mod token;
 pub mod condition;
 pub mod editor;
 pub mod export;
+pub mod perf;
 pub mod scenario;
 pub mod session;
 pub mod shell;

@@ -1,0 +1,668 @@
+//! How fast a realtime cluster serves clients: `raftlab bench`.
+//!
+//! A bench starts a realtime cluster at normal speed on a network with no delay and no
+//! faults, waits for a leader, and then keeps `clients` clients busy for a while: each
+//! client has one `put` outstanding at all times and issues the next as soon as the last
+//! is answered (a *closed loop*). Every operation takes the normal client path: the
+//! scheduler hands it to the leader, the leader's LogSynchronizer drains it from the
+//! LogBuffer into one proposal with whatever else is waiting, Raft replicates and commits
+//! it, each node applies it to its key-value map, and the leader answers. Each client
+//! writes its own few keys, so the last value it saw acknowledged for each key is what
+//! every node must hold at the end.
+//!
+//! Two ways of running the clients, for comparison ([`LoadDriver`]):
+//!
+//! - **Loop** (the default): the clients live inside the driver thread. One job runs the
+//!   cluster's realtime loop itself (what falls due by the wall clock), and after every
+//!   hand-off it answers finished operations and submits the next. Operations that arrive
+//!   while a round of replication is under way wait in the scheduler and reach the leader
+//!   together, so one proposal, one AppendEntries per follower and one apply carry many.
+//! - **Threads**: one OS thread per client, each submitting through a driver job and
+//!   waiting on a channel for its answer, as a program using [`Cluster`] would. Every
+//!   operation costs a job on the driver and two thread wake-ups, and the driver serves
+//!   one job between rounds, so operations seldom share a round.
+//!
+//! Latency is wall time from submitting to seeing the answer. Messages, AppendEntries and
+//! the entries they carry are counted from the cluster's events over the measured window.
+//! After the window, the bench stops issuing, lets every outstanding operation finish,
+//! waits (bounded) until every node has applied everything, and compares the nodes' maps
+//! with each other and with what the clients saw acknowledged.
+//!
+//! The scheduler hands work to one node at a time and waits for its report (that is what
+//! makes paused and virtual runs deterministic), so the nodes never run in parallel: the
+//! throughput is bounded by one core's worth of Raft work plus two thread wake-ups per
+//! hand-off.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use thiserror::Error;
+
+use crate::raft::{Index, NodeId};
+
+use super::event::{ClientOutcome, ClusterEvent, EventKind, MsgDetail, OpId};
+use super::kv::{ClientId, KvOp};
+use super::{ClockMode, Cluster, ClusterConfig, ClusterError, NetworkConfig, NodeState, Sim};
+
+/// How long the bench waits for the first leader, in wall time.
+const LEADER_WAIT: Duration = Duration::from_secs(5);
+/// How long the bench waits, after the window, for the operations still outstanding.
+const DRAIN_WAIT: Duration = Duration::from_secs(10);
+/// How long the bench waits, after the last answer, for every node to apply everything.
+const SETTLE_WAIT: Duration = Duration::from_secs(3);
+/// The most hand-offs the loop runs before it looks at the wall clock again.
+const PUMP_BATCH: u32 = 32;
+/// How many keys each client writes in turn.
+const KEYS_PER_CLIENT: u64 = 8;
+
+/// How the clients are run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadDriver {
+    /// All clients in a closed loop inside the driver thread.
+    Loop,
+    /// One OS thread per client, each through a driver job per operation.
+    Threads,
+}
+
+impl LoadDriver {
+    pub fn name(self) -> &'static str {
+        match self {
+            LoadDriver::Loop => "loop",
+            LoadDriver::Threads => "threads",
+        }
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchConfig {
+    pub nodes: u64,
+    pub clients: u64,
+    /// The measured window, in wall time.
+    pub duration: Duration,
+    pub seed: u64,
+    pub driver: LoadDriver,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            nodes: 3,
+            clients: 64,
+            duration: Duration::from_secs(3),
+            seed: 1,
+            driver: LoadDriver::Loop,
+        }
+    }
+}
+
+/// What can stop a bench.
+#[derive(Debug, Error)]
+pub enum BenchError {
+    #[error("a bench needs at least one client")]
+    NoClients,
+    #[error("no leader was elected within {}s", LEADER_WAIT.as_secs())]
+    NoLeader,
+    #[error("could not start a client thread: {0}")]
+    Spawn(String),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+/// Latency percentiles (nearest rank), in microseconds of wall time.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LatencySummary {
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    pub mean_us: f64,
+}
+
+impl LatencySummary {
+    /// The summary of `latencies_us` (sorted here); all zero when empty.
+    pub fn of(latencies_us: &mut [u64]) -> LatencySummary {
+        if latencies_us.is_empty() {
+            return LatencySummary::default();
+        }
+        latencies_us.sort_unstable();
+        let total: u128 = latencies_us.iter().map(|&l| u128::from(l)).sum();
+        LatencySummary {
+            p50_us: percentile(latencies_us, 50.0),
+            p90_us: percentile(latencies_us, 90.0),
+            p99_us: percentile(latencies_us, 99.0),
+            max_us: latencies_us[latencies_us.len() - 1],
+            mean_us: total as f64 / latencies_us.len() as f64,
+        }
+    }
+}
+
+/// The nearest-rank percentile `p` (0..=100) of a sorted, non-empty slice.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Messages sent during the window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Every message, of every type.
+    pub messages: u64,
+    /// AppendEntries, heartbeats included.
+    pub append_entries: u64,
+    /// Entries carried by those AppendEntries.
+    pub entries: u64,
+}
+
+impl Traffic {
+    fn count(&mut self, event: &ClusterEvent) {
+        if let EventKind::Sent { info, .. } = &event.kind {
+            self.messages += 1;
+            if let MsgDetail::AppendEntries { entries, .. } = info.detail {
+                self.append_entries += 1;
+                self.entries += entries;
+            }
+        }
+    }
+
+    /// Entries per AppendEntries, heartbeats included.
+    pub fn entries_per_append(&self) -> f64 {
+        self.entries as f64 / self.append_entries.max(1) as f64
+    }
+}
+
+/// Whether the nodes ended with the same writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Agreement {
+    /// Every node applied every entry of the leader's log within the wait.
+    pub settled: bool,
+    /// Each node's applied index at the end.
+    pub applied: Vec<(NodeId, Index)>,
+    /// Every node holds the same key-value map.
+    pub nodes_agree: bool,
+    /// The map holds, for each key, the last value a client saw acknowledged; `None` when
+    /// some operation failed, so that its effect is unknown.
+    pub matches_clients: Option<bool>,
+}
+
+impl Agreement {
+    /// Whether the check passed.
+    pub fn holds(&self) -> bool {
+        self.settled && self.nodes_agree && self.matches_clients != Some(false)
+    }
+}
+
+/// What a bench measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchReport {
+    pub nodes: u64,
+    pub clients: u64,
+    pub driver: LoadDriver,
+    /// The measured window, in wall time.
+    pub elapsed: Duration,
+    /// Operations answered `Done` within the window.
+    pub ops: u64,
+    /// Operations refused or timed out within the window.
+    pub failed: u64,
+    pub latency: LatencySummary,
+    pub traffic: Traffic,
+    /// Scheduler hand-offs within the window.
+    pub handoffs: u64,
+    pub agreement: Agreement,
+}
+
+impl BenchReport {
+    pub fn ops_per_sec(&self) -> f64 {
+        self.rate(self.ops)
+    }
+
+    /// `count` per second of the window.
+    pub fn rate(&self, count: u64) -> f64 {
+        count as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs a bench on a fresh realtime cluster.
+pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
+    if config.clients == 0 {
+        return Err(BenchError::NoClients);
+    }
+    let cluster = Cluster::start(cluster_config(config))?;
+    let within_us = LEADER_WAIT.as_micros() as u64;
+    if !cluster.wait_until(within_us, Arc::new(|sim: &Sim| sim.leader().is_some()))? {
+        return Err(BenchError::NoLeader);
+    }
+    match config.driver {
+        LoadDriver::Loop => {
+            let config = config.clone();
+            cluster.with_clock(move |sim, clock| run_loop(sim, clock, &config))?
+        }
+        LoadDriver::Threads => run_threads(&cluster, config),
+    }
+}
+
+/// A realtime cluster at normal speed on a network without delay or faults.
+pub fn cluster_config(config: &BenchConfig) -> ClusterConfig {
+    ClusterConfig {
+        nodes: config.nodes,
+        seed: config.seed,
+        clock: ClockMode::Realtime,
+        speed: 1.0,
+        network: NetworkConfig {
+            delay_min_us: 0,
+            delay_max_us: 0,
+            drop: 0.0,
+            duplicate: 0.0,
+            reorder: false,
+        },
+        ..Default::default()
+    }
+}
+
+/// The `seq`-th operation of client number `client`: a put of one of its keys.
+fn client_op(client: u64, seq: u64) -> KvOp {
+    KvOp::Put {
+        key: format!("k{client}.{}", seq % KEYS_PER_CLIENT),
+        value: seq.to_string(),
+    }
+}
+
+/// The map every node must hold once client `c` (for each `(c, s)` in `last_done`) has
+/// had its operations 1..=s acknowledged: each of its keys holds the last value put there.
+fn expected_map(last_done: &BTreeMap<u64, u64>) -> Vec<(String, String)> {
+    let mut map = BTreeMap::new();
+    for (&client, &last) in last_done {
+        let first = last.saturating_sub(KEYS_PER_CLIENT - 1).max(1);
+        for seq in first..=last {
+            if let KvOp::Put { key, value } = client_op(client, seq) {
+                map.insert(key, value);
+            }
+        }
+    }
+    map.into_iter().collect()
+}
+
+/// What the clients saw, whichever way they ran.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    ops: u64,
+    failed: u64,
+    /// Failed at any time, the window or the drain after it.
+    failed_ever: u64,
+    /// Each client's last acknowledged operation (a client's operations run one at a time,
+    /// in order).
+    last_done: BTreeMap<u64, u64>,
+}
+
+impl Tally {
+    fn record(
+        &mut self,
+        client: u64,
+        seq: u64,
+        outcome: &ClientOutcome,
+        latency_us: u64,
+        in_window: bool,
+    ) {
+        let done = matches!(outcome, ClientOutcome::Done { .. });
+        if done {
+            let last = self.last_done.entry(client).or_default();
+            *last = (*last).max(seq);
+        } else {
+            self.failed_ever += 1;
+        }
+        if in_window {
+            self.latencies_us.push(latency_us);
+            if done {
+                self.ops += 1;
+            } else {
+                self.failed += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.latencies_us.extend(other.latencies_us);
+        self.ops += other.ops;
+        self.failed += other.failed;
+        self.failed_ever += other.failed_ever;
+        self.last_done.extend(other.last_done);
+    }
+}
+
+// ---- the closed loop inside the driver ---------------------------------------------------
+
+/// One client of the loop.
+struct LoopClient {
+    id: ClientId,
+    seq: u64,
+}
+
+/// An operation the loop has outstanding.
+struct Outstanding {
+    client: usize,
+    seq: u64,
+    sent: Instant,
+}
+
+/// The clients of the loop and what they saw.
+struct ClosedLoop {
+    clients: Vec<LoopClient>,
+    idle: Vec<usize>,
+    outstanding: HashMap<OpId, Outstanding>,
+    issuing: bool,
+    measuring: bool,
+    tally: Tally,
+    traffic: Traffic,
+}
+
+impl ClosedLoop {
+    fn new(sim: &mut Sim, clients: u64) -> ClosedLoop {
+        let clients: Vec<LoopClient> = (0..clients)
+            .map(|_| LoopClient {
+                id: sim.new_client(),
+                seq: 0,
+            })
+            .collect();
+        ClosedLoop {
+            idle: (0..clients.len()).rev().collect(),
+            clients,
+            outstanding: HashMap::new(),
+            issuing: true,
+            measuring: true,
+            tally: Tally::default(),
+            traffic: Traffic::default(),
+        }
+    }
+
+    /// Gives every idle client its next operation.
+    fn issue(&mut self, sim: &mut Sim) -> Result<(), ClusterError> {
+        if !self.issuing {
+            return Ok(());
+        }
+        while let Some(index) = self.idle.pop() {
+            let client = &mut self.clients[index];
+            client.seq += 1;
+            let (seq, op) = (client.seq, client_op(index as u64, client.seq));
+            let sent = Instant::now();
+            let id = sim.submit(op, None, Some((client.id, seq)), None)?;
+            let outstanding = Outstanding {
+                client: index,
+                seq,
+                sent,
+            };
+            self.outstanding.insert(id, outstanding);
+        }
+        Ok(())
+    }
+
+    /// Takes in the events since the last call: counts messages, and finishes operations.
+    fn absorb(&mut self, events: &Receiver<ClusterEvent>) {
+        for event in events.try_iter() {
+            if self.measuring {
+                self.traffic.count(&event);
+            }
+            if let EventKind::ClientFinished { op, outcome, .. } = &event.kind
+                && let Some(done) = self.outstanding.remove(op)
+            {
+                let latency_us = done.sent.elapsed().as_micros() as u64;
+                let client = done.client as u64;
+                self.tally
+                    .record(client, done.seq, outcome, latency_us, self.measuring);
+                self.idle.push(done.client);
+            }
+        }
+    }
+}
+
+/// The bench with the clients in a closed loop inside the driver thread.
+fn run_loop(
+    sim: &mut Sim,
+    clock: &dyn Fn() -> u64,
+    config: &BenchConfig,
+) -> Result<BenchReport, BenchError> {
+    let events = sim.subscribe();
+    let mut load = ClosedLoop::new(sim, config.clients);
+    let handoffs_before = sim.handoffs();
+    let start = Instant::now();
+    let end = start + config.duration;
+    load.issue(sim)?;
+    while Instant::now() < end {
+        pump(sim, clock, &events, &mut load)?;
+    }
+    let elapsed = start.elapsed();
+    let handoffs = sim.handoffs() - handoffs_before;
+    load.issuing = false;
+    load.measuring = false;
+    let drain_end = Instant::now() + DRAIN_WAIT;
+    while !load.outstanding.is_empty() && Instant::now() < drain_end {
+        pump(sim, clock, &events, &mut load)?;
+    }
+    let settle_end = Instant::now() + SETTLE_WAIT;
+    while !all_applied(sim) && Instant::now() < settle_end {
+        pump(sim, clock, &events, &mut load)?;
+    }
+    let agreement = agreement(sim, &load.tally)?;
+    Ok(BenchReport {
+        nodes: config.nodes,
+        clients: config.clients,
+        driver: LoadDriver::Loop,
+        elapsed,
+        ops: load.tally.ops,
+        failed: load.tally.failed,
+        latency: LatencySummary::of(&mut load.tally.latencies_us),
+        traffic: load.traffic,
+        handoffs,
+        agreement,
+    })
+}
+
+/// Runs what the wall clock has made due, answering and reissuing after every hand-off;
+/// sleeps briefly when nothing is due.
+fn pump(
+    sim: &mut Sim,
+    clock: &dyn Fn() -> u64,
+    events: &Receiver<ClusterEvent>,
+    load: &mut ClosedLoop,
+) -> Result<(), ClusterError> {
+    let now_us = clock();
+    let mut worked = false;
+    for _ in 0..PUMP_BATCH {
+        if sim.advance(now_us)?.is_none() {
+            break;
+        }
+        worked = true;
+        load.absorb(events);
+        load.issue(sim)?;
+    }
+    sim.set_now(now_us);
+    if !worked {
+        let wait_us = sim
+            .next_event_us()
+            .map_or(1_000, |t| t.saturating_sub(clock()));
+        std::thread::sleep(Duration::from_micros(wait_us.min(1_000)));
+    }
+    Ok(())
+}
+
+// ---- one thread per client -------------------------------------------------------------
+
+/// The bench with one OS thread per client.
+fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, BenchError> {
+    let events = cluster.subscribe()?;
+    let handoffs_before = cluster.with(|sim| sim.handoffs())?;
+    let start_us = cluster.now_us()?;
+    let stop = AtomicBool::new(false);
+    let start = Instant::now();
+    let end = start + config.duration;
+    let mut tally = Tally::default();
+    let mut elapsed = config.duration;
+    let mut handoffs = 0;
+    let mut end_us = u64::MAX;
+    std::thread::scope(|scope| -> Result<(), BenchError> {
+        let mut workers = Vec::new();
+        for index in 0..config.clients {
+            let id = cluster.with(|sim| sim.new_client())?;
+            let (stop, cluster) = (&stop, cluster);
+            let worker = std::thread::Builder::new()
+                .name(format!("client {index}"))
+                .spawn_scoped(scope, move || thread_client(cluster, index, id, end, stop))
+                .map_err(|e| BenchError::Spawn(e.to_string()))?;
+            workers.push(worker);
+        }
+        std::thread::sleep(end.saturating_duration_since(Instant::now()));
+        stop.store(true, Ordering::Relaxed);
+        elapsed = start.elapsed();
+        handoffs = cluster.with(|sim| sim.handoffs())? - handoffs_before;
+        end_us = cluster.now_us()?;
+        for worker in workers {
+            let client = worker
+                .join()
+                .map_err(|_| ClusterError::Internal("a client thread panicked".into()))?;
+            tally.merge(client?);
+        }
+        Ok(())
+    })?;
+    let mut traffic = Traffic::default();
+    for event in events.try_iter() {
+        if (start_us..end_us).contains(&event.time_us) {
+            traffic.count(&event);
+        }
+    }
+    let settle_us = SETTLE_WAIT.as_micros() as u64;
+    cluster.wait_until(settle_us, Arc::new(all_applied))?;
+    let expected = Tally {
+        last_done: tally.last_done.clone(),
+        failed_ever: tally.failed_ever,
+        ..Tally::default()
+    };
+    let agreement = cluster.with(move |sim| agreement(sim, &expected))??;
+    Ok(BenchReport {
+        nodes: config.nodes,
+        clients: config.clients,
+        driver: LoadDriver::Threads,
+        elapsed,
+        ops: tally.ops,
+        failed: tally.failed,
+        latency: LatencySummary::of(&mut tally.latencies_us),
+        traffic,
+        handoffs,
+        agreement,
+    })
+}
+
+/// One client thread: operations back to back until `stop`; those answered after `end`
+/// count for the final check but not for the window.
+fn thread_client(
+    cluster: &Cluster,
+    index: u64,
+    id: ClientId,
+    end: Instant,
+    stop: &AtomicBool,
+) -> Result<Tally, ClusterError> {
+    let mut tally = Tally::default();
+    let wait = Duration::from_micros(cluster.config().client_deadline_us) + LEADER_WAIT;
+    let mut seq = 0;
+    while !stop.load(Ordering::Relaxed) {
+        seq += 1;
+        let op = client_op(index, seq);
+        let (waiter, answer) = crossbeam_channel::bounded(1);
+        let sent = Instant::now();
+        cluster.with(move |sim| sim.submit(op, None, Some((id, seq)), Some(waiter)))??;
+        let result = answer
+            .recv_timeout(wait)
+            .map_err(|_| ClusterError::ClientLost)?;
+        let answered = Instant::now();
+        let latency_us = answered.duration_since(sent).as_micros() as u64;
+        tally.record(index, seq, &result.outcome, latency_us, answered <= end);
+    }
+    Ok(tally)
+}
+
+// ---- the final check -------------------------------------------------------------------
+
+/// Whether every node is up and has applied every entry of the longest log.
+fn all_applied(sim: &Sim) -> bool {
+    let status = sim.status();
+    let last = status.iter().map(|n| n.last_index).max().unwrap_or(0);
+    status
+        .iter()
+        .all(|n| n.state == NodeState::Up && n.applied == last)
+}
+
+/// Compares the nodes' maps with each other and with what the clients saw acknowledged.
+fn agreement(sim: &Sim, tally: &Tally) -> Result<Agreement, ClusterError> {
+    let settled = all_applied(sim);
+    let applied = sim.status().iter().map(|n| (n.id, n.applied)).collect();
+    let maps = (1..=sim.config().nodes)
+        .map(|node| sim.kv_of(node))
+        .collect::<Result<Vec<_>, _>>()?;
+    let nodes_agree = maps.windows(2).all(|pair| pair[0] == pair[1]);
+    let matches_clients = (tally.failed_ever == 0).then(|| {
+        let expected = expected_map(&tally.last_done);
+        maps.first().is_some_and(|map| *map == expected)
+    });
+    Ok(Agreement {
+        settled,
+        applied,
+        nodes_agree,
+        matches_clients,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let sorted: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&sorted, 50.0), 50);
+        assert_eq!(percentile(&sorted, 99.0), 99);
+        assert_eq!(percentile(&sorted, 100.0), 100);
+        assert_eq!(percentile(&[7], 50.0), 7);
+        assert_eq!(percentile(&[1, 2], 0.0), 1);
+    }
+
+    #[test]
+    fn an_empty_latency_list_summarises_to_zero() {
+        assert_eq!(LatencySummary::of(&mut []), LatencySummary::default());
+    }
+
+    #[test]
+    fn each_client_cycles_through_its_own_keys() {
+        assert_eq!(client_op(3, 1).key(), "k3.1");
+        assert_eq!(client_op(3, 9).key(), "k3.1");
+        assert_ne!(client_op(3, 1).key(), client_op(4, 1).key());
+    }
+
+    #[test]
+    fn a_failed_operation_is_counted_and_not_acknowledged() {
+        let mut tally = Tally::default();
+        tally.record(0, 1, &ClientOutcome::TimedOut, 5, true);
+        assert_eq!((tally.failed, tally.failed_ever, tally.ops), (1, 1, 0));
+        assert!(tally.last_done.is_empty());
+    }
+
+    #[test]
+    fn the_expected_map_holds_each_keys_last_put() {
+        let expected = expected_map(&BTreeMap::from([(0, 10), (1, 2)]));
+        let pairs = [
+            ("k0.0", "8"),
+            ("k0.1", "9"),
+            ("k0.2", "10"),
+            ("k0.3", "3"),
+            ("k1.1", "1"),
+        ];
+        for (key, value) in pairs {
+            assert!(
+                expected.contains(&(key.into(), value.into())),
+                "{key}: {expected:?}"
+            );
+        }
+        assert_eq!(expected.len(), KEYS_PER_CLIENT as usize + 2);
+    }
+}
