@@ -13,6 +13,7 @@
 //! [`Cluster`] is the handle the REPL, scenario files and checks use. The cluster never
 //! prints: it returns data and [`ClusterEvent`]s, and the REPL renders them.
 
+pub mod checker;
 mod clients;
 mod config;
 pub mod event;
@@ -28,6 +29,7 @@ use thiserror::Error;
 
 use crate::raft::{ConfigError, NodeId};
 
+pub use checker::{Checker, Rule, Violation};
 pub use clients::{ClientRecord, ClientResult};
 pub use config::{ClockMode, ClusterConfig, MAX_NODES, NetworkConfig};
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::raft::{Entry, Index, NodeId, NodeView, Payload, Role, Storage, Term};
 
+use super::checker::{Checker, Violation};
 use super::clients::{ClientResult, ClientTable, PendingStart, Stage};
 use super::event::{ClientOutcome, ClusterEvent, DropReason, EventKind, MsgInfo, OpId};
 use super::kv::{ClientId, KvOp, KvStateMachine};
@@ -119,6 +120,7 @@ pub struct Sim {
     /// Events since the last `take_step_events`, for `step` reports.
     step_events: Vec<ClusterEvent>,
     handoffs: u64,
+    checker: Checker,
 }
 
 impl Sim {
@@ -150,6 +152,7 @@ impl Sim {
             log: EventLog::default(),
             step_events: Vec::new(),
             handoffs: 0,
+            checker: Checker::new(),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -205,6 +208,23 @@ impl Sim {
         self.slot(node).is_ok_and(|slot| slot.running.is_some())
     }
 
+    /// The checker, with every violation found so far.
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+
+    /// Every violation kept so far (see [`Checker::violations`]).
+    pub fn violations(&self) -> &[Violation] {
+        self.checker.violations()
+    }
+
+    /// Publishes the violations the checker found since the last call.
+    fn publish_violations(&mut self) {
+        for violation in self.checker.take_new() {
+            self.emit(EventKind::Violation(violation));
+        }
+    }
+
     fn emit(&mut self, kind: EventKind) {
         let event = ClusterEvent {
             time_us: self.now_us,
@@ -236,6 +256,8 @@ impl Sim {
             now_us,
         );
         let (timer_us, view) = (dispatcher.next_deadline_us(), dispatcher.view());
+        self.checker.node_up(now_us, id, &view);
+        let slot = self.slot_mut(id)?;
         let (inbox, inbox_rx) = crossbeam_channel::unbounded();
         let thread = node::spawn(id, dispatcher, inbox_rx, reports)
             .map_err(|e| ClusterError::Spawn(e.to_string()))?;
@@ -255,6 +277,7 @@ impl Sim {
         let slot = self.slot_mut(id)?;
         let running = slot.running.take().ok_or(ClusterError::NodeIsDown(id))?;
         stop_thread(running);
+        self.checker.node_down(id);
         let drops = self.network.drop_node_traffic(id);
         self.emit(EventKind::NodeKilled { node: id });
         for kind in drops {
@@ -270,6 +293,7 @@ impl Sim {
         }
         self.launch(id)?;
         self.emit(EventKind::NodeRestarted { node: id });
+        self.publish_violations();
         Ok(())
     }
 
@@ -282,6 +306,7 @@ impl Sim {
             }
             slot.crashed = Some(message.clone());
         }
+        self.checker.node_down(id);
         for kind in self.network.drop_node_traffic(id) {
             self.emit(kind);
         }
@@ -312,6 +337,9 @@ impl Sim {
         if storage.term == old.term {
             storage.vote = old.vote;
         }
+        let replaced = storage.clone();
+        drop(storage);
+        self.checker.log_replaced(id, &replaced);
         Ok(())
     }
 
@@ -662,9 +690,13 @@ impl Sim {
             running.timer_us = report.next_deadline_us;
             running.view = report.view;
         }
-        for event in report.events {
-            self.emit(EventKind::Raft { node, event });
+        self.checker.observe(self.now_us, node, &report.steps);
+        for step in report.steps {
+            for event in step.events {
+                self.emit(EventKind::Raft { node, event });
+            }
         }
+        self.publish_violations();
         for envelope in report.messages {
             let now = self.now_us;
             for kind in self.network.send(now, envelope) {
@@ -868,6 +900,7 @@ impl Sim {
                     target,
                     until_us: now + retry_us,
                 };
+                pending.attempts += 1;
                 let request = ClientRequest {
                     op,
                     request: pending.request.clone(),
@@ -879,9 +912,13 @@ impl Sim {
     }
 
     fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
-        let Some(pending) = self.clients.pending.get(&op) else {
+        let Some(pending) = self.clients.pending.get_mut(&op) else {
             return;
         };
+        if matches!(result, ReplyResult::NotLeader { .. }) {
+            pending.not_leader_replies += 1;
+        }
+        let via = pending.via;
         let now = self.now_us;
         match result {
             ReplyResult::Applied {
@@ -896,7 +933,7 @@ impl Sim {
                     term,
                 },
             ),
-            ReplyResult::NotLeader { leader } if pending.via.is_some() => {
+            ReplyResult::NotLeader { leader } if via.is_some() => {
                 let leader = leader.map_or("unknown".to_string(), |l| format!("n{l}"));
                 let reason = format!("n{node} is not the leader (leader: {leader})");
                 self.finish_client(op, ClientOutcome::Refused { reason })

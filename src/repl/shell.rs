@@ -19,8 +19,12 @@ use super::editor;
 use super::session::Session;
 use super::view;
 
-/// Whether an event is shown at a trace level.
+/// Whether an event is shown at a trace level. A safety violation is shown at every
+/// level, `off` included: it is never silent.
 pub fn shown_at(level: TraceLevel, event: &ClusterEvent) -> bool {
+    if matches!(event.kind, EventKind::Violation(_)) {
+        return true;
+    }
     match level {
         TraceLevel::Off => false,
         TraceLevel::Messages => true,
