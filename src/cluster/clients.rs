@@ -58,6 +58,8 @@ pub(crate) struct PendingOp {
     /// How many of those attempts were answered "not the leader" (and so never reached a
     /// log).
     pub not_leader_replies: u32,
+    /// When the operation was last sent on at once to the leader a node named.
+    pub redirected_us: Option<u64>,
     /// Whoever waits for the result outside the driver.
     pub waiter: Option<Sender<ClientResult>>,
 }
@@ -116,6 +118,7 @@ impl ClientTable {
             },
             attempts: 0,
             not_leader_replies: 0,
+            redirected_us: None,
             waiter: op.waiter,
         };
         self.pending.insert(id, pending);

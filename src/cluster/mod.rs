@@ -22,7 +22,7 @@ pub mod kv;
 pub mod linearizability;
 mod network;
 mod node;
-mod seed;
+pub(crate) mod seed;
 mod sim;
 
 use thiserror::Error;
@@ -72,7 +72,7 @@ pub enum ClusterError {
     ClockPaused,
     #[error("the client's answer did not arrive")]
     ClientLost,
-    #[error("more than a million hand-offs at {time_us}us of cluster time: a livelock")]
+    #[error("the clock is stuck at {time_us}us of cluster time with work always due: a livelock")]
     Livelock { time_us: u64 },
     #[error("could not start a thread: {0}")]
     Spawn(String),

@@ -23,7 +23,7 @@ use super::node::{
     self, ClientRequest, EventDispatcher, FromNode, NodeInput, NodeReport, ReplyResult, ToNode,
     lock,
 };
-use super::{ClusterConfig, ClusterError, seed};
+use super::{ClusterConfig, ClusterError, NetworkConfig, seed};
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
@@ -31,6 +31,10 @@ const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
 const EVENT_LOG_CAPACITY: usize = 100_000;
 /// The most hand-offs one instant of cluster time may take: more means a livelock.
 const HANDOFFS_PER_INSTANT_LIMIT: u32 = 1_000_000;
+/// The most due hand-offs one instant of cluster time may take. Every hand-off that is due
+/// now (rather than later) is caused by another at the same instant, so a long chain of
+/// them is a livelock (such as a client sent back and forth between two nodes).
+const DUE_HANDOFFS_PER_INSTANT_LIMIT: u32 = 100_000;
 /// How long a client waits before trying again when no node knows the leader.
 const CLIENT_BACKOFF_US: u64 = 10_000;
 
@@ -120,6 +124,8 @@ pub struct Sim {
     /// Events since the last `take_step_events`, for `step` reports.
     step_events: Vec<ClusterEvent>,
     handoffs: u64,
+    /// The instant of the last due hand-off, and how many there were at it.
+    instant: (u64, u32),
     checker: Checker,
 }
 
@@ -152,6 +158,7 @@ impl Sim {
             log: EventLog::default(),
             step_events: Vec::new(),
             handoffs: 0,
+            instant: (0, 0),
             checker: Checker::new(),
         };
         for id in 1..=sim.config.nodes {
@@ -202,6 +209,13 @@ impl Sim {
     /// Checks that `node` exists.
     pub fn check_node(&self, node: NodeId) -> Result<(), ClusterError> {
         self.slot(node).map(|_| ())
+    }
+
+    /// The first node that crashed (its thread panicked or hung), with the message.
+    pub fn crashed(&self) -> Option<(NodeId, String)> {
+        self.nodes
+            .iter()
+            .find_map(|slot| slot.crashed.clone().map(|message| (slot.id, message)))
     }
 
     pub fn is_up(&self, node: NodeId) -> bool {
@@ -459,6 +473,89 @@ impl Sim {
         self.emit(EventKind::NetworkChanged { change });
     }
 
+    /// Splits the cluster into `groups`; nodes named in none form one more group.
+    pub fn partition(&mut self, groups: Vec<Vec<NodeId>>) -> Result<(), ClusterError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for &node in groups.iter().flatten() {
+            self.check_node(node)?;
+            if !seen.insert(node) {
+                return Err(ClusterError::NamedTwice(node));
+            }
+        }
+        let nodes = self.voters();
+        let text: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        self.network.partition(&nodes, groups);
+        self.network_changed(format!("partition {}", text.join(" | ")));
+        Ok(())
+    }
+
+    /// Cuts (`up` false) or restores the link from `a` to `b`, and from `b` to `a` unless
+    /// `one_way`.
+    pub fn set_link(
+        &mut self,
+        a: NodeId,
+        b: NodeId,
+        one_way: bool,
+        up: bool,
+    ) -> Result<(), ClusterError> {
+        self.check_node(a)?;
+        self.check_node(b)?;
+        if a == b {
+            return Err(ClusterError::SelfLink(a));
+        }
+        let pairs = if one_way {
+            vec![(a, b)]
+        } else {
+            vec![(a, b), (b, a)]
+        };
+        for (from, to) in pairs {
+            if up {
+                self.network.link(from, to)
+            } else {
+                self.network.cut(from, to)
+            }
+        }
+        let verb = if up { "link" } else { "cut" };
+        let arrow = if one_way { "->" } else { "<->" };
+        self.network_changed(format!("{verb} n{a} {arrow} n{b}"));
+        Ok(())
+    }
+
+    /// Restores every link.
+    pub fn heal(&mut self) {
+        self.network.heal();
+        self.network_changed("heal: every link restored".to_string());
+    }
+
+    /// Changes the network's faults (loss, delay, duplication, reordering).
+    pub fn set_network(&mut self, config: NetworkConfig) -> Result<(), ClusterError> {
+        config.validate()?;
+        let change = format!(
+            "drop={} duplicate={} delay={}us..{}us reorder={}",
+            config.drop,
+            config.duplicate,
+            config.delay_min_us,
+            config.delay_max_us,
+            if config.reorder { "on" } else { "off" }
+        );
+        self.network.set_config(config);
+        self.network_changed(change);
+        Ok(())
+    }
+
+    /// The term of node `id`'s durable entry at `index` (`Some(0)` for index 0).
+    pub fn term_at(&self, id: NodeId, index: Index) -> Option<Term> {
+        lock(&self.slot(id).ok()?.storage).log.term_at(index)
+    }
+
     pub fn history(&self) -> &[super::ClientRecord] {
         &self.clients.history
     }
@@ -557,6 +654,7 @@ impl Sim {
             self.client_housekeeping();
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
+                self.count_instant()?;
                 return self.hand_off_due(node).map(Some);
             }
             if !self.step_events.is_empty() {
@@ -569,6 +667,20 @@ impl Sim {
                 });
             }
         }
+    }
+
+    /// Counts a due hand-off at the current instant; too many is a livelock.
+    fn count_instant(&mut self) -> Result<(), ClusterError> {
+        if self.instant.0 != self.now_us {
+            self.instant = (self.now_us, 0);
+        }
+        self.instant.1 += 1;
+        if self.instant.1 > DUE_HANDOFFS_PER_INSTANT_LIMIT {
+            return Err(ClusterError::Livelock {
+                time_us: self.now_us,
+            });
+        }
+        Ok(())
     }
 
     /// The lowest-numbered up node with a message, timer or client request due now.
@@ -912,6 +1024,8 @@ impl Sim {
     }
 
     fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
+        let now = self.now_us;
+        let hint_up = matches!(result, ReplyResult::NotLeader { leader: Some(l) } if self.is_up(l));
         let Some(pending) = self.clients.pending.get_mut(&op) else {
             return;
         };
@@ -919,7 +1033,13 @@ impl Sim {
             pending.not_leader_replies += 1;
         }
         let via = pending.via;
-        let now = self.now_us;
+        // A redirect is followed at once only to a node that is up, and once an instant:
+        // two nodes that name each other (or a leader that is down) would otherwise send
+        // the client back and forth forever without the clock moving.
+        let redirect_now = hint_up && pending.redirected_us != Some(now);
+        if redirect_now {
+            pending.redirected_us = Some(now);
+        }
         match result {
             ReplyResult::Applied {
                 output,
@@ -940,7 +1060,10 @@ impl Sim {
             }
             ReplyResult::NotLeader {
                 leader: Some(leader),
-            } if leader != node => self.retry_client(op, Some(leader), now),
+            } if leader != node && redirect_now => self.retry_client(op, Some(leader), now),
+            ReplyResult::NotLeader {
+                leader: Some(leader),
+            } if leader != node => self.retry_client(op, Some(leader), now + CLIENT_BACKOFF_US),
             ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
                 self.retry_client(op, None, now + CLIENT_BACKOFF_US)
             }
