@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{ClockMode, ClusterConfig};
+use raftlab::raft::{Bug, RaftConfig};
+use raftlab::repl::checkrun::{self, CheckArgs};
 use raftlab::repl::command::TraceLevel;
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
@@ -48,6 +50,9 @@ struct ClusterArgs {
     /// Realtime speed: 0.1 is ten times slower than the wall clock.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
+    /// Turn on a teaching bug (repeatable), to see what breaks.
+    #[arg(long = "bug", value_name = "NAME")]
+    bugs: Vec<Bug>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,7 +81,7 @@ enum Sub {
         trace: bool,
     },
     /// Randomized fault-injection runs that check safety and linearizability.
-    Check,
+    Check(CheckArgs),
     /// Throughput and latency of a realtime cluster.
     Bench,
     /// Experiments, such as the election-time experiment of the Raft paper.
@@ -99,7 +104,7 @@ fn main() -> ExitCode {
             0
         }
         Some(Sub::Run { .. }) => not_built("run"),
-        Some(Sub::Check) => not_built("check"),
+        Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench) => not_built("bench"),
         Some(Sub::Experiment) => not_built("experiment"),
         None if cli.file.is_some() => not_built("raftlab FILE"),
@@ -134,6 +139,10 @@ fn repl(args: &ClusterArgs) -> u8 {
         seed: args.seed,
         clock,
         speed: args.speed,
+        raft: RaftConfig {
+            bugs: args.bugs.iter().copied().collect(),
+            ..RaftConfig::default()
+        },
         ..Default::default()
     };
     let mut session = match Session::new(config) {

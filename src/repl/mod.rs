@@ -39,6 +39,7 @@
 //! - Commands whose feature comes later (`transfer`, `add`, `remove`, `snapshot`,
 //!   `export`, `check`, `back`) parse; the executor reports that they are not available.
 
+pub mod checkrun;
 pub mod command;
 pub mod complete;
 mod error;
