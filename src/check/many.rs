@@ -14,6 +14,7 @@ pub struct Summary {
     /// The failing runs, by seed.
     pub failures: Vec<RunReport>,
     pub handoffs: u64,
+    pub events: u64,
     pub operations: u64,
     pub steps_checked: u64,
     /// Runs whose history the linearizability checker could not decide in its budget.
@@ -34,7 +35,7 @@ pub fn run_seeds(
     let started = Instant::now();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let counters = [(); 5].map(|_| AtomicU64::new(0));
+    let counters = [(); 6].map(|_| AtomicU64::new(0));
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
@@ -48,6 +49,7 @@ pub fn run_seeds(
                     let totals = [
                         1,
                         report.handoffs,
+                        report.events,
                         report.operations as u64,
                         report.steps_checked,
                         u64::from(report.undecided_key.is_some()),
@@ -72,12 +74,19 @@ pub fn run_seeds(
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     failures.sort_by_key(|report| report.setup.seed);
-    let [seeds_run, handoffs, operations, steps_checked, undecided] =
-        counters.map(|c| c.into_inner());
+    let [
+        seeds_run,
+        handoffs,
+        events,
+        operations,
+        steps_checked,
+        undecided,
+    ] = counters.map(|c| c.into_inner());
     Summary {
         seeds_run,
         failures,
         handoffs,
+        events,
         operations,
         steps_checked,
         undecided,

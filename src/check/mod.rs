@@ -302,6 +302,8 @@ pub struct RunReport {
     /// the end of the liveness bound.
     pub end_us: u64,
     pub handoffs: u64,
+    /// The cluster's events (messages sent, delivered and dropped, timers, changes, ...).
+    pub events: u64,
     pub operations: usize,
     pub steps_checked: u64,
     /// The key whose history the linearizability checker could not decide in its budget.

@@ -61,6 +61,7 @@ fn execute(setup: &Setup, source: &mut dyn Source) -> RunReport {
         failure: None,
         end_us: 0,
         handoffs: 0,
+        events: 0,
         operations: 0,
         steps_checked: 0,
         undecided_key: None,
@@ -74,6 +75,7 @@ fn execute(setup: &Setup, source: &mut dyn Source) -> RunReport {
     };
     let live = drive(setup, source, &mut sim, &mut report);
     report.handoffs = sim.handoffs();
+    report.events = sim.events_emitted();
     report.operations = sim.history().len();
     report.steps_checked = sim.checker().steps_checked();
     if report.failure.is_none() && !live {

@@ -126,6 +126,8 @@ pub struct Sim {
     handoffs: u64,
     /// The instant of the last due hand-off, and how many there were at it.
     instant: (u64, u32),
+    /// How many events the cluster has emitted.
+    events: u64,
     checker: Checker,
 }
 
@@ -159,6 +161,7 @@ impl Sim {
             step_events: Vec::new(),
             handoffs: 0,
             instant: (0, 0),
+            events: 0,
             checker: Checker::new(),
         };
         for id in 1..=sim.config.nodes {
@@ -239,7 +242,13 @@ impl Sim {
         }
     }
 
+    /// How many events the cluster has emitted since it started.
+    pub fn events_emitted(&self) -> u64 {
+        self.events
+    }
+
     fn emit(&mut self, kind: EventKind) {
+        self.events += 1;
         let event = ClusterEvent {
             time_us: self.now_us,
             kind,

@@ -154,3 +154,6 @@ impl FromStr for Bug {
             .ok_or_else(|| UnknownBug(name.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests;

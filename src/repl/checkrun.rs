@@ -208,11 +208,12 @@ fn summarize(summary: &Summary, seeds: &[u64]) -> String {
     let seconds = summary.wall.as_secs_f64();
     let rate = summary.seeds_run as f64 / seconds.max(1e-9);
     let mut text = format!(
-        "{} of {} seeds run in {seconds:.1}s ({rate:.2} seeds/s): {} failed; {} hand-offs, \
-         {} node steps checked, {} client operations checked for linearizability",
+        "{} of {} seeds run in {seconds:.1}s ({rate:.2} seeds/s): {} failed; {} events, {} \
+         hand-offs, {} node steps checked, {} client operations checked for linearizability",
         summary.seeds_run,
         seeds.len(),
         summary.failures.len(),
+        summary.events,
         summary.handoffs,
         summary.steps_checked,
         summary.operations
