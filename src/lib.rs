@@ -3,8 +3,10 @@
 //! Dependencies point one way: [`repl`] drives [`cluster`], which drives [`raft`].
 //! [`raft`] is the pure Raft state machine; [`cluster`] runs nodes on threads behind a
 //! simulated network and a controllable clock, and returns data and events; [`repl`]
-//! parses the command language and renders what the cluster returns.
+//! parses the command language and renders what the cluster returns. [`check`] runs
+//! randomized fault-injection checks on [`cluster`] and writes failing runs as scenarios.
 
+pub mod check;
 pub mod cluster;
 pub mod raft;
 pub mod repl;

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{ClockMode, ClusterConfig, bench, experiment};
+use raftlab::raft::{Bug, RaftConfig};
+use raftlab::repl::checkrun::{self, CheckArgs};
 use raftlab::repl::command::TraceLevel;
 use raftlab::repl::perf;
 use raftlab::repl::scenario::{self, RunOptions};
@@ -50,6 +52,9 @@ struct ClusterArgs {
     /// Realtime speed: 0.1 is ten times slower than the wall clock.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
+    /// Turn on a teaching bug (repeatable), to see what breaks.
+    #[arg(long = "bug", value_name = "NAME")]
+    bugs: Vec<Bug>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,7 +85,7 @@ enum Sub {
         trace: bool,
     },
     /// Randomized fault-injection runs that check safety and linearizability.
-    Check,
+    Check(CheckArgs),
     /// Throughput and latency of a realtime cluster.
     Bench(BenchArgs),
     /// Experiments, such as the election-time experiment of the Raft paper.
@@ -106,7 +111,7 @@ fn main() -> ExitCode {
             0
         }
         Some(Sub::Run { files, step, trace }) => run(&files, RunOptions { step, trace }),
-        Some(Sub::Check) => not_built("check"),
+        Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Experiment { which }) => experiment(&which),
         None => match &cli.file {
@@ -248,11 +253,6 @@ fn experiment(which: &ExperimentSub) -> u8 {
     0
 }
 
-fn not_built(what: &str) -> u8 {
-    eprintln!("error: `{what}` is not built yet");
-    2
-}
-
 fn set_color(when: ColorWhen) {
     let on = match when {
         ColorWhen::Always => true,
@@ -274,6 +274,10 @@ fn repl(args: &ClusterArgs) -> u8 {
         seed: args.seed,
         clock,
         speed: args.speed,
+        raft: RaftConfig {
+            bugs: args.bugs.iter().copied().collect(),
+            ..RaftConfig::default()
+        },
         ..Default::default()
     };
     let mut session = match Session::new(config) {

@@ -20,6 +20,11 @@ pub struct ClientRecord {
     /// `None` while the operation is in progress.
     pub outcome: Option<ClientOutcome>,
     pub response_us: Option<u64>,
+    /// Whether some attempt may have put the operation into a node's log: it was sent
+    /// and not every attempt was answered "not the leader". An operation refused without
+    /// this never took effect; one refused with it (its `via` node lost leadership or
+    /// went down after taking it) may still take effect, like one that timed out.
+    pub may_be_in_log: bool,
 }
 
 /// The end of an operation, as a caller waiting for it receives it.
@@ -48,6 +53,13 @@ pub(crate) struct PendingOp {
     pub invoke_us: u64,
     pub deadline_us: u64,
     pub stage: Stage,
+    /// How many times the operation was handed to a node.
+    pub attempts: u32,
+    /// How many of those attempts were answered "not the leader" (and so never reached a
+    /// log).
+    pub not_leader_replies: u32,
+    /// When the operation was last sent on at once to the leader a node named.
+    pub redirected_us: Option<u64>,
     /// Whoever waits for the result outside the driver.
     pub waiter: Option<Sender<ClientResult>>,
 }
@@ -89,6 +101,7 @@ impl ClientTable {
             invoke_us: op.now_us,
             outcome: None,
             response_us: None,
+            may_be_in_log: false,
         });
         let pending = PendingOp {
             request: KvRequest {
@@ -103,6 +116,9 @@ impl ClientTable {
                 target: op.target,
                 at_us: op.now_us,
             },
+            attempts: 0,
+            not_leader_replies: 0,
+            redirected_us: None,
             waiter: op.waiter,
         };
         self.pending.insert(id, pending);
@@ -120,8 +136,10 @@ impl ClientTable {
         let latency_us = now_us - pending.invoke_us;
         // Operation ids are handed out in order, so the history is sorted by id.
         if let Ok(position) = self.history.binary_search_by_key(&op, |r| r.op) {
-            self.history[position].outcome = Some(outcome.clone());
-            self.history[position].response_us = Some(now_us);
+            let record = &mut self.history[position];
+            record.outcome = Some(outcome.clone());
+            record.response_us = Some(now_us);
+            record.may_be_in_log = pending.attempts > pending.not_leader_replies;
         }
         if let Some(waiter) = pending.waiter {
             let result = ClientResult {

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::raft::{Envelope, Index, Message, NodeId, RaftEvent, Term};
 
+use super::checker::Violation;
 use super::kv::{ClientId, KvOp, KvOutput};
 
 /// A message's id in the network: unique and increasing over a cluster's life.
@@ -211,6 +212,8 @@ pub enum EventKind {
     NodeCrashed { node: NodeId, message: String },
     /// The links or the network's fault settings changed.
     NetworkChanged { change: String },
+    /// The checker found a safety rule broken.
+    Violation(Violation),
 }
 
 impl EventKind {
@@ -286,6 +289,7 @@ impl fmt::Display for ClusterEvent {
             EventKind::NodeRestarted { node } => write!(f, "n{node}  restarted"),
             EventKind::NodeCrashed { node, message } => write!(f, "n{node}  crashed: {message}"),
             EventKind::NetworkChanged { change } => write!(f, "net  {change}"),
+            EventKind::Violation(violation) => write!(f, "SAFETY  {violation}"),
         }
     }
 }

@@ -409,24 +409,7 @@ impl Cluster {
 
     /// Splits the cluster into `groups`; nodes named in none form one more group.
     pub fn partition(&self, groups: Vec<Vec<NodeId>>) -> Result<(), ClusterError> {
-        self.with(move |sim| {
-            let mut seen = std::collections::BTreeSet::new();
-            for &node in groups.iter().flatten() {
-                sim.check_node(node)?;
-                if !seen.insert(node) {
-                    return Err(ClusterError::NamedTwice(node));
-                }
-            }
-            let nodes: Vec<NodeId> = (1..=sim.config().nodes).collect();
-            let text = groups
-                .iter()
-                .map(|g| join_nodes(g))
-                .collect::<Vec<_>>()
-                .join(" | ");
-            sim.network_mut().partition(&nodes, groups);
-            sim.network_changed(format!("partition {text}"));
-            Ok(())
-        })?
+        self.with(move |sim| sim.partition(groups))?
     }
 
     /// Cuts every link to and from `node`.
@@ -445,55 +428,17 @@ impl Cluster {
     }
 
     fn set_link(&self, a: NodeId, b: NodeId, one_way: bool, up: bool) -> Result<(), ClusterError> {
-        self.with(move |sim| {
-            sim.check_node(a)?;
-            sim.check_node(b)?;
-            if a == b {
-                return Err(ClusterError::SelfLink(a));
-            }
-            let net = sim.network_mut();
-            let pairs = if one_way {
-                vec![(a, b)]
-            } else {
-                vec![(a, b), (b, a)]
-            };
-            for (from, to) in pairs {
-                if up {
-                    net.link(from, to)
-                } else {
-                    net.cut(from, to)
-                }
-            }
-            let verb = if up { "link" } else { "cut" };
-            let arrow = if one_way { "->" } else { "<->" };
-            sim.network_changed(format!("{verb} n{a} {arrow} n{b}"));
-            Ok(())
-        })?
+        self.with(move |sim| sim.set_link(a, b, one_way, up))?
     }
 
     /// Restores every link.
     pub fn heal(&self) -> Result<(), ClusterError> {
-        self.with(|sim| {
-            sim.network_mut().heal();
-            sim.network_changed("heal: every link restored".to_string());
-        })
+        self.with(|sim| sim.heal())
     }
 
     /// Changes the network's faults (loss, delay, duplication, reordering).
     pub fn set_network(&self, config: NetworkConfig) -> Result<(), ClusterError> {
-        config.validate()?;
-        self.with(move |sim| {
-            let change = format!(
-                "drop={} duplicate={} delay={}us..{}us reorder={}",
-                config.drop,
-                config.duplicate,
-                config.delay_min_us,
-                config.delay_max_us,
-                if config.reorder { "on" } else { "off" }
-            );
-            sim.network_mut().set_config(config);
-            sim.network_changed(change);
-        })
+        self.with(move |sim| sim.set_network(config))?
     }
 
     // ---- raft -----------------------------------------------------------------------
@@ -556,14 +501,6 @@ impl Driver {
         }
         Ok(())
     }
-}
-
-fn join_nodes(nodes: &[NodeId]) -> String {
-    nodes
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 impl Drop for Cluster {

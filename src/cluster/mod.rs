@@ -14,6 +14,7 @@
 //! prints: it returns data and [`ClusterEvent`]s, and the REPL renders them.
 
 pub mod bench;
+pub mod checker;
 mod clients;
 mod config;
 pub mod event;
@@ -23,13 +24,14 @@ pub mod kv;
 pub mod linearizability;
 mod network;
 mod node;
-mod seed;
+pub(crate) mod seed;
 mod sim;
 
 use thiserror::Error;
 
 use crate::raft::{ConfigError, NodeId};
 
+pub use checker::{Checker, Rule, Violation};
 pub use clients::{ClientRecord, ClientResult};
 pub use config::{ClockMode, ClusterConfig, MAX_NODES, NetworkConfig};
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
@@ -72,7 +74,7 @@ pub enum ClusterError {
     ClockPaused,
     #[error("the client's answer did not arrive")]
     ClientLost,
-    #[error("more than a million hand-offs at {time_us}us of cluster time: a livelock")]
+    #[error("the clock is stuck at {time_us}us of cluster time with work always due: a livelock")]
     Livelock { time_us: u64 },
     #[error(
         "stopped after {handoffs} hand-offs at {time_us}us of cluster time: \

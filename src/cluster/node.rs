@@ -16,12 +16,13 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::raft::{
-    Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError, RaftConfig,
-    RaftEvent, RaftProcessor, Storage, Term,
+    Bug, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
+    RaftConfig, RaftProcessor, Role, Storage, Term,
 };
 
+use super::checker::StepTrace;
 use super::event::OpId;
-use super::kv::{KvOutput, KvRequest, KvStateMachine};
+use super::kv::{KvOp, KvOutput, KvRequest, KvStateMachine};
 
 /// Locks a mutex shared with a node thread. A node that panicked while holding the lock
 /// leaves the data as it was at the panic, which observers may still read.
@@ -81,7 +82,8 @@ pub(crate) enum ToNode {
 pub(crate) struct NodeReport {
     pub node: NodeId,
     pub messages: Vec<Envelope>,
-    pub events: Vec<RaftEvent>,
+    /// Each step of the batch, in order.
+    pub steps: Vec<StepTrace>,
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
     pub view: NodeView,
@@ -125,6 +127,31 @@ impl LogSynchronizer {
 
     fn push(&mut self, request: ClientRequest) {
         self.buffer.requests.push(request);
+    }
+
+    /// Teaching bug `leader-local-reads`: a leader answers a read from its own state
+    /// machine at once, without a log entry that would show it still leads. Returns the
+    /// request back when it is not such a read.
+    fn read_locally(
+        &mut self,
+        request: ClientRequest,
+        at: (Index, Term),
+        replies: &mut Vec<ClientReply>,
+    ) -> Option<ClientRequest> {
+        let KvOp::Get { key } = &request.request.op else {
+            return Some(request);
+        };
+        let value = lock(&self.state_machine).map().get(key).map(str::to_string);
+        let (index, term) = at;
+        replies.push(ClientReply {
+            op: request.op,
+            result: ReplyResult::Applied {
+                output: KvOutput::Value(value),
+                index,
+                term,
+            },
+        });
+        None
     }
 
     /// Takes every buffered command, as the one batch to propose.
@@ -196,6 +223,8 @@ pub(crate) struct EventDispatcher {
     processor: RaftProcessor,
     storage: Arc<Mutex<Storage>>,
     sync: LogSynchronizer,
+    /// Teaching bug `leader-local-reads` is on.
+    local_reads: bool,
 }
 
 impl EventDispatcher {
@@ -209,11 +238,13 @@ impl EventDispatcher {
         seed: u64,
         now_us: u64,
     ) -> EventDispatcher {
+        let local_reads = config.has_bug(Bug::LeaderLocalReads);
         let processor = RaftProcessor::new(id, voters, config, &lock(&storage), seed, now_us);
         EventDispatcher {
             processor,
             storage,
             sync: LogSynchronizer::new(state_machine),
+            local_reads,
         }
     }
 
@@ -230,7 +261,7 @@ impl EventDispatcher {
         let mut report = NodeReport {
             node: self.processor.id(),
             messages: Vec::new(),
-            events: Vec::new(),
+            steps: Vec::new(),
             replies: Vec::new(),
             next_deadline_us: 0,
             view: self.processor.view(),
@@ -242,7 +273,7 @@ impl EventDispatcher {
                 NodeInput::Campaign => Input::Campaign,
                 NodeInput::Panic(message) => panic!("{message}"),
                 NodeInput::Client(request) => {
-                    self.sync.push(request);
+                    self.take_client(request, &mut report.replies);
                     continue;
                 }
             };
@@ -262,6 +293,19 @@ impl EventDispatcher {
         report
     }
 
+    /// Buffers a client request to propose, or answers it at once (a teaching bug).
+    fn take_client(&mut self, request: ClientRequest, replies: &mut Vec<ClientReply>) {
+        let request = if self.local_reads && self.processor.role() == Role::Leader {
+            let at = (self.processor.commit(), self.processor.term());
+            self.sync.read_locally(request, at, replies)
+        } else {
+            Some(request)
+        };
+        if let Some(request) = request {
+            self.sync.push(request);
+        }
+    }
+
     /// Durable writes first, then the rest of a step's outputs.
     fn publish(&mut self, outputs: Outputs, report: &mut NodeReport) {
         if !outputs.writes.is_empty() {
@@ -272,7 +316,13 @@ impl EventDispatcher {
         }
         self.sync.apply(&outputs.committed, &mut report.replies);
         report.messages.extend(outputs.messages);
-        report.events.extend(outputs.events);
+        let step = StepTrace {
+            writes: outputs.writes,
+            applied: outputs.committed,
+            events: outputs.events,
+            view: self.processor.view(),
+        };
+        report.steps.push(step);
     }
 }
 

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::raft::{Entry, Index, NodeId, NodeView, Payload, Role, Storage, Term};
 
+use super::checker::{Checker, Violation};
 use super::clients::{ClientResult, ClientTable, PendingStart, Stage};
 use super::event::{ClientOutcome, ClusterEvent, DropReason, EventKind, MsgInfo, OpId};
 use super::kv::{ClientId, KvOp, KvStateMachine};
@@ -22,7 +23,7 @@ use super::node::{
     self, ClientRequest, EventDispatcher, FromNode, NodeInput, NodeReport, ReplyResult, ToNode,
     lock,
 };
-use super::{ClusterConfig, ClusterError, seed};
+use super::{ClusterConfig, ClusterError, NetworkConfig, seed};
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
@@ -33,6 +34,10 @@ const HANDOFFS_PER_INSTANT_LIMIT: u32 = 1_000_000;
 /// The most hand-offs one `run` or wait may take, so that a command like `run 1000000s`
 /// stops with a clear error instead of running for hours.
 pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
+/// The most due hand-offs one instant of cluster time may take. Every hand-off that is due
+/// now (rather than later) is caused by another at the same instant, so a long chain of
+/// them is a livelock (such as a client sent back and forth between two nodes).
+const DUE_HANDOFFS_PER_INSTANT_LIMIT: u32 = 100_000;
 /// How long a client waits before trying again when no node knows the leader.
 const CLIENT_BACKOFF_US: u64 = 10_000;
 
@@ -122,9 +127,11 @@ pub struct Sim {
     /// Events since the last `take_step_events`, for `step` reports.
     step_events: Vec<ClusterEvent>,
     handoffs: u64,
-    /// The instant of the latest hand-off by `advance`, and how many it has had.
-    instant_us: u64,
-    handoffs_at_instant: u32,
+    /// The instant of the last due hand-off, and how many there were at it.
+    instant: (u64, u32),
+    /// How many events the cluster has emitted.
+    events: u64,
+    checker: Checker,
 }
 
 impl Sim {
@@ -156,8 +163,9 @@ impl Sim {
             log: EventLog::default(),
             step_events: Vec::new(),
             handoffs: 0,
-            instant_us: 0,
-            handoffs_at_instant: 0,
+            instant: (0, 0),
+            events: 0,
+            checker: Checker::new(),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -209,11 +217,41 @@ impl Sim {
         self.slot(node).map(|_| ())
     }
 
+    /// The first node that crashed (its thread panicked or hung), with the message.
+    pub fn crashed(&self) -> Option<(NodeId, String)> {
+        self.nodes
+            .iter()
+            .find_map(|slot| slot.crashed.clone().map(|message| (slot.id, message)))
+    }
+
     pub fn is_up(&self, node: NodeId) -> bool {
         self.slot(node).is_ok_and(|slot| slot.running.is_some())
     }
 
+    /// The checker, with every violation found so far.
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+
+    /// Every violation kept so far (see [`Checker::violations`]).
+    pub fn violations(&self) -> &[Violation] {
+        self.checker.violations()
+    }
+
+    /// Publishes the violations the checker found since the last call.
+    fn publish_violations(&mut self) {
+        for violation in self.checker.take_new() {
+            self.emit(EventKind::Violation(violation));
+        }
+    }
+
+    /// How many events the cluster has emitted since it started.
+    pub fn events_emitted(&self) -> u64 {
+        self.events
+    }
+
     fn emit(&mut self, kind: EventKind) {
+        self.events += 1;
         let event = ClusterEvent {
             time_us: self.now_us,
             kind,
@@ -244,6 +282,8 @@ impl Sim {
             now_us,
         );
         let (timer_us, view) = (dispatcher.next_deadline_us(), dispatcher.view());
+        self.checker.node_up(now_us, id, &view);
+        let slot = self.slot_mut(id)?;
         let (inbox, inbox_rx) = crossbeam_channel::unbounded();
         let thread = node::spawn(id, dispatcher, inbox_rx, reports)
             .map_err(|e| ClusterError::Spawn(e.to_string()))?;
@@ -263,6 +303,7 @@ impl Sim {
         let slot = self.slot_mut(id)?;
         let running = slot.running.take().ok_or(ClusterError::NodeIsDown(id))?;
         stop_thread(running);
+        self.checker.node_down(id);
         let drops = self.network.drop_node_traffic(id);
         self.emit(EventKind::NodeKilled { node: id });
         for kind in drops {
@@ -278,6 +319,7 @@ impl Sim {
         }
         self.launch(id)?;
         self.emit(EventKind::NodeRestarted { node: id });
+        self.publish_violations();
         Ok(())
     }
 
@@ -290,6 +332,7 @@ impl Sim {
             }
             slot.crashed = Some(message.clone());
         }
+        self.checker.node_down(id);
         for kind in self.network.drop_node_traffic(id) {
             self.emit(kind);
         }
@@ -320,6 +363,9 @@ impl Sim {
         if storage.term == old.term {
             storage.vote = old.vote;
         }
+        let replaced = storage.clone();
+        drop(storage);
+        self.checker.log_replaced(id, &replaced);
         Ok(())
     }
 
@@ -439,6 +485,89 @@ impl Sim {
         self.emit(EventKind::NetworkChanged { change });
     }
 
+    /// Splits the cluster into `groups`; nodes named in none form one more group.
+    pub fn partition(&mut self, groups: Vec<Vec<NodeId>>) -> Result<(), ClusterError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for &node in groups.iter().flatten() {
+            self.check_node(node)?;
+            if !seen.insert(node) {
+                return Err(ClusterError::NamedTwice(node));
+            }
+        }
+        let nodes = self.voters();
+        let text: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        self.network.partition(&nodes, groups);
+        self.network_changed(format!("partition {}", text.join(" | ")));
+        Ok(())
+    }
+
+    /// Cuts (`up` false) or restores the link from `a` to `b`, and from `b` to `a` unless
+    /// `one_way`.
+    pub fn set_link(
+        &mut self,
+        a: NodeId,
+        b: NodeId,
+        one_way: bool,
+        up: bool,
+    ) -> Result<(), ClusterError> {
+        self.check_node(a)?;
+        self.check_node(b)?;
+        if a == b {
+            return Err(ClusterError::SelfLink(a));
+        }
+        let pairs = if one_way {
+            vec![(a, b)]
+        } else {
+            vec![(a, b), (b, a)]
+        };
+        for (from, to) in pairs {
+            if up {
+                self.network.link(from, to)
+            } else {
+                self.network.cut(from, to)
+            }
+        }
+        let verb = if up { "link" } else { "cut" };
+        let arrow = if one_way { "->" } else { "<->" };
+        self.network_changed(format!("{verb} n{a} {arrow} n{b}"));
+        Ok(())
+    }
+
+    /// Restores every link.
+    pub fn heal(&mut self) {
+        self.network.heal();
+        self.network_changed("heal: every link restored".to_string());
+    }
+
+    /// Changes the network's faults (loss, delay, duplication, reordering).
+    pub fn set_network(&mut self, config: NetworkConfig) -> Result<(), ClusterError> {
+        config.validate()?;
+        let change = format!(
+            "drop={} duplicate={} delay={}us..{}us reorder={}",
+            config.drop,
+            config.duplicate,
+            config.delay_min_us,
+            config.delay_max_us,
+            if config.reorder { "on" } else { "off" }
+        );
+        self.network.set_config(config);
+        self.network_changed(change);
+        Ok(())
+    }
+
+    /// The term of node `id`'s durable entry at `index` (`Some(0)` for index 0).
+    pub fn term_at(&self, id: NodeId, index: Index) -> Option<Term> {
+        lock(&self.slot(id).ok()?.storage).log.term_at(index)
+    }
+
     pub fn history(&self) -> &[super::ClientRecord] {
         &self.clients.history
     }
@@ -550,7 +679,7 @@ impl Sim {
             self.client_housekeeping();
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
-                self.count_handoff_at_instant()?;
+                self.count_instant()?;
                 return self.hand_off_due(node).map(Some);
             }
             if !self.step_events.is_empty() {
@@ -565,16 +694,13 @@ impl Sim {
         }
     }
 
-    /// Counts a hand-off at the current instant: time must move on before the limit, or
-    /// the cluster is in a livelock (a node always due again at the same instant).
-    fn count_handoff_at_instant(&mut self) -> Result<(), ClusterError> {
-        if self.instant_us == self.now_us {
-            self.handoffs_at_instant += 1;
-        } else {
-            self.instant_us = self.now_us;
-            self.handoffs_at_instant = 1;
+    /// Counts a due hand-off at the current instant; too many is a livelock.
+    fn count_instant(&mut self) -> Result<(), ClusterError> {
+        if self.instant.0 != self.now_us {
+            self.instant = (self.now_us, 0);
         }
-        if self.handoffs_at_instant > HANDOFFS_PER_INSTANT_LIMIT {
+        self.instant.1 += 1;
+        if self.instant.1 > DUE_HANDOFFS_PER_INSTANT_LIMIT {
             return Err(ClusterError::Livelock {
                 time_us: self.now_us,
             });
@@ -701,9 +827,13 @@ impl Sim {
             running.timer_us = report.next_deadline_us;
             running.view = report.view;
         }
-        for event in report.events {
-            self.emit(EventKind::Raft { node, event });
+        self.checker.observe(self.now_us, node, &report.steps);
+        for step in report.steps {
+            for event in step.events {
+                self.emit(EventKind::Raft { node, event });
+            }
         }
+        self.publish_violations();
         for envelope in report.messages {
             let now = self.now_us;
             for kind in self.network.send(now, envelope) {
@@ -907,6 +1037,7 @@ impl Sim {
                     target,
                     until_us: now + retry_us,
                 };
+                pending.attempts += 1;
                 let request = ClientRequest {
                     op,
                     request: pending.request.clone(),
@@ -918,10 +1049,22 @@ impl Sim {
     }
 
     fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
-        let Some(pending) = self.clients.pending.get(&op) else {
+        let now = self.now_us;
+        let hint_up = matches!(result, ReplyResult::NotLeader { leader: Some(l) } if self.is_up(l));
+        let Some(pending) = self.clients.pending.get_mut(&op) else {
             return;
         };
-        let now = self.now_us;
+        if matches!(result, ReplyResult::NotLeader { .. }) {
+            pending.not_leader_replies += 1;
+        }
+        let via = pending.via;
+        // A redirect is followed at once only to a node that is up, and once an instant:
+        // two nodes that name each other (or a leader that is down) would otherwise send
+        // the client back and forth forever without the clock moving.
+        let redirect_now = hint_up && pending.redirected_us != Some(now);
+        if redirect_now {
+            pending.redirected_us = Some(now);
+        }
         match result {
             ReplyResult::Applied {
                 output,
@@ -935,17 +1078,17 @@ impl Sim {
                     term,
                 },
             ),
-            ReplyResult::NotLeader { leader } if pending.via.is_some() => {
+            ReplyResult::NotLeader { leader } if via.is_some() => {
                 let leader = leader.map_or("unknown".to_string(), |l| format!("n{l}"));
                 let reason = format!("n{node} is not the leader (leader: {leader})");
                 self.finish_client(op, ClientOutcome::Refused { reason })
             }
-            // Follow the hint at once only to a node that is up: a follower that still
-            // names a dead leader would otherwise send the client back and forth between
-            // itself and the dead node at one instant, for ever.
             ReplyResult::NotLeader {
                 leader: Some(leader),
-            } if leader != node && self.is_up(leader) => self.retry_client(op, Some(leader), now),
+            } if leader != node && redirect_now => self.retry_client(op, Some(leader), now),
+            ReplyResult::NotLeader {
+                leader: Some(leader),
+            } if leader != node => self.retry_client(op, Some(leader), now + CLIENT_BACKOFF_US),
             ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
                 self.retry_client(op, None, now + CLIENT_BACKOFF_US)
             }

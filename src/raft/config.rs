@@ -1,4 +1,8 @@
-//! The settings of one node's Raft.
+//! The settings of one node's Raft, and the teaching bugs it can be told to have.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
 
 use thiserror::Error;
 
@@ -15,6 +19,9 @@ pub struct RaftConfig {
     pub max_append_entries: usize,
     /// The most AppendEntries with entries a leader has in flight to one follower.
     pub max_inflight_appends: u32,
+    /// Deliberate mistakes, for lessons that show what the checker catches. Empty in any
+    /// real use.
+    pub bugs: BTreeSet<Bug>,
 }
 
 impl Default for RaftConfig {
@@ -25,6 +32,7 @@ impl Default for RaftConfig {
             heartbeat_us: 50_000,
             max_append_entries: 256,
             max_inflight_appends: 8,
+            bugs: BTreeSet::new(),
         }
     }
 }
@@ -41,6 +49,19 @@ pub enum ConfigError {
 }
 
 impl RaftConfig {
+    /// Whether the teaching bug `bug` is on.
+    pub fn has_bug(&self, bug: Bug) -> bool {
+        self.bugs.contains(&bug)
+    }
+
+    /// Whether a bug is on that can break the safety of the log (every bug but
+    /// `leader-local-reads`, which only answers reads wrongly). The core's asserts that
+    /// guard the log's safety are relaxed then, so that the broken run goes on and the
+    /// checker, not a crashed node, reports what the bug did.
+    pub fn log_safety_bugs(&self) -> bool {
+        self.bugs.iter().any(|&bug| bug != Bug::LeaderLocalReads)
+    }
+
     /// Checks that the settings can work: a non-empty timeout range, and heartbeats that
     /// come more often than the shortest election timeout.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -57,3 +78,82 @@ impl RaftConfig {
         Ok(())
     }
 }
+
+/// A deliberate mistake in the Raft core or the cluster around it: a teaching bug, turned
+/// on with `--bug NAME` (or `raft: { bugs: [NAME] }` in a scenario) to show what breaks
+/// and that the checker catches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bug {
+    /// A leader commits an entry of an earlier term by counting its replicas (the
+    /// mistake of the Raft paper's Figure 8).
+    CommitPreviousTerm,
+    /// A node grants its vote without the up-to-date check of section 5.4.1.
+    VoteWithoutLogCheck,
+    /// The vote is not made durable: the HardState write omits it, so a node that
+    /// restarts may vote again in the same term.
+    ForgetVote,
+    /// A follower accepts AppendEntries without checking the term of the entry at
+    /// `prev_log_index` (only that it has an entry there).
+    SkipPrevCheck,
+    /// A leader answers `get` from its own state machine without going through the log,
+    /// so a deposed leader that does not know it yet serves stale reads.
+    LeaderLocalReads,
+    /// A follower sets its commit index to the leader's without bounding it by the last
+    /// entry the AppendEntries matched, committing stale entries beyond it.
+    CommitBeyondMatch,
+}
+
+impl Bug {
+    /// Every bug, in the order of the declaration.
+    pub const ALL: &'static [Bug] = &[
+        Bug::CommitPreviousTerm,
+        Bug::VoteWithoutLogCheck,
+        Bug::ForgetVote,
+        Bug::SkipPrevCheck,
+        Bug::LeaderLocalReads,
+        Bug::CommitBeyondMatch,
+    ];
+
+    /// The bug's name, as typed after `--bug`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::CommitPreviousTerm => "commit-previous-term",
+            Bug::VoteWithoutLogCheck => "vote-without-log-check",
+            Bug::ForgetVote => "forget-vote",
+            Bug::SkipPrevCheck => "skip-prev-check",
+            Bug::LeaderLocalReads => "leader-local-reads",
+            Bug::CommitBeyondMatch => "commit-beyond-match",
+        }
+    }
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A bug name that is not one of [`Bug::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("unknown bug '{0}': expected one of {names}", names = bug_names())]
+pub struct UnknownBug(pub String);
+
+fn bug_names() -> String {
+    let names: Vec<&str> = Bug::ALL.iter().map(|bug| bug.name()).collect();
+    names.join(", ")
+}
+
+impl FromStr for Bug {
+    type Err = UnknownBug;
+
+    fn from_str(name: &str) -> Result<Bug, UnknownBug> {
+        Bug::ALL
+            .iter()
+            .copied()
+            .find(|bug| bug.name() == name)
+            .ok_or_else(|| UnknownBug(name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,11 @@
 //! term and its first index, section 5.3's optimisation) and bounded, pipelined
 //! AppendEntries.
 //!
+//! Teaching bugs ([`Bug`], in [`RaftConfig::bugs`]) turn single rules off on purpose, so
+//! that a lesson or `raftlab check` can show what breaks. With a bug on that can break
+//! the log's safety, the asserts guarding exactly that are relaxed (each says so), so the
+//! node goes on and the cluster's checker reports the violation.
+//!
 //! Deliberately left out here: PreVote, CheckQuorum, leadership transfer, ReadIndex,
 //! snapshots and membership changes. The cluster sizes are fixed at construction.
 
@@ -32,7 +37,7 @@ mod message;
 mod processor;
 mod storage;
 
-pub use config::{ConfigError, RaftConfig};
+pub use config::{Bug, ConfigError, RaftConfig, UnknownBug};
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use processor::{

@@ -6,7 +6,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
-use super::{Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term};
+use super::{
+    Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term,
+};
 
 /// What can happen to a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,12 +231,22 @@ impl RaftProcessor {
         }
         assert!(self.term >= term_before, "term decreased");
         assert!(self.commit >= commit_before, "commit decreased");
-        assert!(self.applied <= self.commit && self.commit <= self.log.last_index());
+        assert!(self.applied <= self.commit);
+        // Relaxed under a log-safety bug: a follower that committed a stale entry (which a
+        // correct Raft never does) has it truncated by the leader, leaving its commit index
+        // past its last entry. The checker reports what led there.
+        assert!(self.commit <= self.log.last_index() || self.config.log_safety_bugs());
         if self.hard_state_dirty {
             self.hard_state_dirty = false;
+            // Teaching bug `forget-vote`: the vote is not made durable.
+            let vote = if self.config.has_bug(Bug::ForgetVote) {
+                None
+            } else {
+                self.vote
+            };
             let write = DurableWrite::HardState {
                 term: self.term,
-                vote: self.vote,
+                vote,
             };
             self.out.writes.insert(0, write);
         }
@@ -504,7 +516,10 @@ impl RaftProcessor {
     /// least as up to date (section 5.4.1).
     fn handle_vote_request(&mut self, from: NodeId, last_log_index: Index, last_log_term: Term) {
         let free_to_vote = self.vote.is_none() || self.vote == Some(from);
-        let granted = free_to_vote && self.log.is_up_to_date(last_log_index, last_log_term);
+        // Teaching bug `vote-without-log-check`: any candidate's log will do.
+        let up_to_date = self.config.has_bug(Bug::VoteWithoutLogCheck)
+            || self.log.is_up_to_date(last_log_index, last_log_term);
+        let granted = free_to_vote && up_to_date;
         if granted && self.vote.is_none() {
             self.vote = Some(from);
             self.hard_state_dirty = true;
@@ -563,10 +578,17 @@ impl RaftProcessor {
             RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
         }
         let response = match self.log.term_at(prev_log_index) {
-            Some(term) if term == prev_log_term => {
+            Some(term) if term == prev_log_term || self.skips_prev_check(term, &entries) => {
                 let last_new = prev_log_index + entries.len() as Index;
                 self.append_from_leader(entries);
-                self.advance_commit(leader_commit.min(last_new));
+                // Teaching bug `commit-beyond-match`: bounded by the whole log, not by what
+                // this AppendEntries showed to match the leader's.
+                let bound = if self.config.has_bug(Bug::CommitBeyondMatch) {
+                    self.log.last_index()
+                } else {
+                    last_new
+                };
+                self.advance_commit(leader_commit.min(bound));
                 Message::AppendResponse {
                     success: true,
                     index: last_new,
@@ -577,6 +599,14 @@ impl RaftProcessor {
             found => self.conflict_response(prev_log_index, found),
         };
         self.send(from, response);
+    }
+
+    /// Teaching bug `skip-prev-check`: the entry at `prev_log_index` (of term `found`) is
+    /// taken as matching whatever its term. Only where the result is still a log whose
+    /// terms never decrease: [`RaftLog`] cannot hold any other, so the bug skips the check
+    /// where a real implementation would corrupt its log in that way too.
+    fn skips_prev_check(&self, found: Term, entries: &[Entry]) -> bool {
+        self.config.has_bug(Bug::SkipPrevCheck) && entries.first().is_none_or(|e| e.term >= found)
     }
 
     /// The rejection of an AppendEntries whose `prev_log_index` did not match: it names
@@ -607,8 +637,10 @@ impl RaftProcessor {
         let entries = entries.split_off(first_new);
         let from = entries[0].index;
         if from <= self.log.last_index() {
+            // Relaxed under a log-safety bug, whose point is that this can happen: the
+            // checker reports it (State Machine Safety, Leader Completeness).
             assert!(
-                from > self.commit,
+                from > self.commit || self.config.log_safety_bugs(),
                 "a committed entry conflicts with the leader's log"
             );
             let removed = self.log.last_index() - from + 1;
@@ -772,7 +804,10 @@ impl RaftProcessor {
         matched.push(self.log.last_index());
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let majority_index = matched[self.quorum() - 1];
-        if majority_index > self.commit && self.log.term_at(majority_index) == Some(self.term) {
+        // Teaching bug `commit-previous-term`: counting replicas is enough (Figure 8).
+        let own_term = self.log.term_at(majority_index) == Some(self.term)
+            || self.config.has_bug(Bug::CommitPreviousTerm);
+        if majority_index > self.commit && own_term {
             self.advance_commit(majority_index);
         }
     }

@@ -127,6 +127,16 @@ keywords! {
         StateMachineSafety = "state-machine-safety",
         /// Client operations appear to take effect atomically, in real-time order.
         Linearizability = "linearizability",
+        /// A node's term never decreases, across restarts too.
+        TermMonotonic = "term-monotonic",
+        /// A node votes at most once per term, across restarts too.
+        VoteOnce = "vote-once",
+        /// A node's commit index never decreases while it runs.
+        CommitMonotonic = "commit-monotonic",
+        /// A node's applied index never decreases while it runs.
+        AppliedMonotonic = "applied-monotonic",
+        /// A node never applies past its commit index.
+        AppliedWithinCommit = "applied-within-commit",
     }
 }
 

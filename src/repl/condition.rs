@@ -4,12 +4,52 @@
 //! it after every hand-off. `leader` in a condition means the leader at that moment.
 //! `all` means every node that is up. `get K == V` is a linearizable read when `expect`
 //! runs it (a client `get` through the log); `wait until get K == V` cannot issue reads
-//! between hand-offs, so it tests the leader's state machine instead.
+//! between hand-offs, so it tests the leader's state machine instead. `safe` and
+//! `violation RULE` here are the cluster checker's: the Raft rules it holds after every
+//! hand-off; the session adds the linearizability check of the history to `expect`.
 
-use crate::cluster::{NodeState, NodeStatus, Sim};
+use crate::cluster::{NodeState, NodeStatus, Rule, Sim};
 use crate::raft::{NodeId, Role};
 
-use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel};
+use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
+
+/// The checker's rule for a rule of the command language.
+pub fn checker_rule(rule: SafetyRule) -> Rule {
+    match rule {
+        SafetyRule::ElectionSafety => Rule::ElectionSafety,
+        SafetyRule::LeaderAppendOnly => Rule::LeaderAppendOnly,
+        SafetyRule::LogMatching => Rule::LogMatching,
+        SafetyRule::LeaderCompleteness => Rule::LeaderCompleteness,
+        SafetyRule::StateMachineSafety => Rule::StateMachineSafety,
+        SafetyRule::Linearizability => Rule::Linearizability,
+        SafetyRule::TermMonotonic => Rule::TermMonotonic,
+        SafetyRule::VoteOnce => Rule::VoteOnce,
+        SafetyRule::CommitMonotonic => Rule::CommitMonotonic,
+        SafetyRule::AppliedMonotonic => Rule::AppliedMonotonic,
+        SafetyRule::AppliedWithinCommit => Rule::AppliedWithinCommit,
+    }
+}
+
+/// Whether the checker has found `rule` broken (any rule, for `None`).
+pub fn violated(sim: &Sim, rule: Option<SafetyRule>) -> bool {
+    let counts = sim.checker().counts();
+    match rule {
+        None => sim.checker().violation_count() > 0,
+        Some(rule) => counts.get(&checker_rule(rule)).is_some_and(|&n| n > 0),
+    }
+}
+
+/// The checker's findings in words: `no violation`, or the count and the first.
+pub fn describe_violations(sim: &Sim) -> String {
+    match sim.violations().first() {
+        None => "no violation".to_string(),
+        Some(first) => format!(
+            "{} violation(s), the first at {}: {first}",
+            sim.checker().violation_count(),
+            crate::cluster::event::fmt_ms(first.time_us)
+        ),
+    }
+}
 
 /// Which nodes a selection names now: `None` when it names the leader and there is none.
 fn select(sim: &Sim, node: NodeSel) -> Option<Vec<NodeId>> {
@@ -75,8 +115,8 @@ pub fn holds(sim: &Sim, condition: &Condition) -> bool {
                 .all(|&id| sim.kv_get(id, key).ok().flatten().as_ref() == Some(value))
         }),
         Condition::LogsMatch => sim.logs_match(),
-        // Safety conditions are answered by the checker, which the session consults.
-        Condition::Safe | Condition::Violation { .. } => false,
+        Condition::Safe => !violated(sim, None),
+        Condition::Violation { rule } => violated(sim, *rule),
     }
 }
 
@@ -122,7 +162,7 @@ pub fn actual(sim: &Sim, condition: &Condition) -> String {
             })
         }
         Condition::LogsMatch => "the logs differ".to_string(),
-        Condition::Safe | Condition::Violation { .. } => String::new(),
+        Condition::Safe | Condition::Violation { .. } => describe_violations(sim),
     }
 }
 

@@ -45,6 +45,7 @@
 //! - Commands whose feature comes later (`transfer`, `add`, `remove`, `snapshot`,
 //!   `check`) parse; the executor reports that they are not available.
 
+pub mod checkrun;
 pub mod command;
 pub mod complete;
 mod error;

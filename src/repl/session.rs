@@ -8,6 +8,20 @@
 //! passed between commands, so that even a session that began in real time replays.
 //! `back N` rebuilds the cluster and replays the journal but its last N entries, exactly:
 //! it runs the same number of hand-offs before each command.
+//!
+//! # Safety violations
+//!
+//! The cluster's checker holds the Raft safety rules after every hand-off; `check`,
+//! `expect safe` and `expect violation linearizability` also check the clients' history
+//! for linearizability. The rule for a run with a violation:
+//!
+//! - Without a teaching bug, a violation is a bug in raftlab: the command during which it
+//!   appeared fails (as does a `check` that finds one), and so the run fails.
+//! - With a teaching bug on, the lesson means to break something: no command fails for
+//!   it, but every violation must be expected. An `expect violation [RULE]` that holds
+//!   claims every violation found so far (a bug's first violation usually brings others
+//!   with it); [`Session::violations_unexpected`] counts those not claimed, and a run that
+//!   ends with any fails (the piped REPL and the scenario runner ask it at the end).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -15,14 +29,16 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::cluster::checker::operations;
 use crate::cluster::event::describe_outcome;
 use crate::cluster::kv::KvOp;
+use crate::cluster::linearizability::{self, SearchBudget, Verdict};
 use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError};
 use crate::raft::NodeId;
 
 use super::command::{
-    ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, TraceLevel, format_duration,
-    parse,
+    ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, SafetyRule, TraceLevel,
+    format_duration, parse,
 };
 use super::{condition, export, table, view};
 
@@ -98,6 +114,10 @@ pub struct Session {
     trace: TraceLevel,
     journal: Vec<Journalled>,
     keys: BTreeSet<String>,
+    /// How many of the checker's violations an `expect violation` has claimed.
+    claimed: u64,
+    /// A linearizability violation was found and not yet claimed.
+    linearizability_broken: bool,
 }
 
 impl Session {
@@ -111,6 +131,8 @@ impl Session {
             trace,
             journal,
             keys: BTreeSet::new(),
+            claimed: 0,
+            linearizability_broken: false,
         })
     }
 
@@ -167,7 +189,9 @@ impl Session {
             return Ok(Outcome::text(text));
         }
         let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
+        let violations_before = self.violation_count()?;
         let outcome = self.dispatch(command)?;
+        let outcome = self.judge_violations(violations_before, outcome)?;
         if is_journalled(command) {
             let end_us = self.cluster.now_us()?;
             let command = command.clone();
@@ -221,7 +245,7 @@ impl Session {
             Command::Snapshot { .. } => Err(ExecError::NotBuilt("snapshot")),
             Command::Export { file, window_us } => self.export(file, *window_us),
             Command::ExportLog { file, nodes } => self.export_log(file, nodes),
-            Command::Check => Err(ExecError::NotBuilt("check")),
+            Command::Check => self.check(),
             _ => self.fault(command),
         }
     }
@@ -355,6 +379,7 @@ impl Session {
         };
         self.cluster = Cluster::start(config)?;
         self.journal.clear();
+        (self.claimed, self.linearizability_broken) = (0, false);
         for entry in replay {
             self.replay_to(entry.handoffs, entry.time_us)?;
             let _ = self.execute(&entry.command);
@@ -516,8 +541,14 @@ impl Session {
         within_us: Option<u64>,
         what: &str,
     ) -> Result<Outcome, ExecError> {
-        if matches!(condition, Condition::Safe | Condition::Violation { .. }) {
-            return Err(ExecError::NotBuilt("safety conditions (the checker)"));
+        if condition
+            == (Condition::Violation {
+                rule: Some(SafetyRule::Linearizability),
+            })
+        {
+            return Err(ExecError::NotBuilt(
+                "waiting for a linearizability violation (use `check` or `expect`)",
+            ));
         }
         let within = within_us.unwrap_or(DEFAULT_WAIT_US);
         let test = condition.clone();
@@ -550,7 +581,7 @@ impl Session {
 
     fn expect(&mut self, condition: &Condition) -> Result<Outcome, ExecError> {
         if matches!(condition, Condition::Safe | Condition::Violation { .. }) {
-            return Err(ExecError::NotBuilt("safety conditions (the checker)"));
+            return self.expect_safety(condition);
         }
         if let Condition::Get { key, value } = condition {
             return self.expect_get(key, value);
@@ -679,6 +710,136 @@ impl Session {
             clock_us = entry.end_us;
         }
         text
+    }
+}
+
+// ---- safety ---------------------------------------------------------------------------
+
+impl Session {
+    /// The violations no `expect violation` has claimed: a run that ends with any fails
+    /// (see the module documentation).
+    pub fn violations_unexpected(&self) -> Result<u64, ExecError> {
+        let count = self.violation_count()?;
+        Ok(count.saturating_sub(self.claimed) + u64::from(self.linearizability_broken))
+    }
+
+    fn violation_count(&self) -> Result<u64, ExecError> {
+        Ok(self.cluster.with(|sim| sim.checker().violation_count())?)
+    }
+
+    fn bugs_on(&self) -> bool {
+        !self.config.raft.bugs.is_empty()
+    }
+
+    /// Fails the outcome of a command during which a violation appeared, unless a
+    /// teaching bug is on.
+    fn judge_violations(&self, before: u64, mut outcome: Outcome) -> Result<Outcome, ExecError> {
+        let new = self.violation_count()?.saturating_sub(before);
+        if new > 0 && !self.bugs_on() {
+            outcome.passed = false;
+            if !outcome.text.is_empty() && !outcome.text.ends_with('\n') {
+                outcome.text.push('\n');
+            }
+            let _ = write!(
+                outcome.text,
+                "✗ {new} safety violation(s) during this command (see `check`)"
+            );
+        }
+        Ok(outcome)
+    }
+
+    /// Checks the clients' history so far; a violation found is the session's until an
+    /// `expect violation` claims it.
+    fn linearizability(&mut self) -> Result<Verdict, ExecError> {
+        let history = self.cluster.history()?;
+        let verdict = linearizability::check(&operations(&history), SearchBudget::default());
+        if matches!(verdict, Verdict::Violation(_)) {
+            self.linearizability_broken = true;
+        }
+        Ok(verdict)
+    }
+
+    /// `check`: the checker's findings, then the linearizability of the history.
+    fn check(&mut self) -> Result<Outcome, ExecError> {
+        let (mut text, count) = self.cluster.with(|sim| {
+            let checker = sim.checker();
+            let mut text = match checker.violation_count() {
+                0 => format!(
+                    "safety: every rule held over {} node steps\n",
+                    checker.steps_checked()
+                ),
+                n => format!("safety: {n} violation(s)\n"),
+            };
+            for violation in checker.violations() {
+                let time = crate::cluster::event::fmt_ms(violation.time_us);
+                let _ = writeln!(text, "{time:>10}  {violation}");
+            }
+            (text, checker.violation_count())
+        })?;
+        let operations = self.cluster.history()?.len();
+        let verdict = self.linearizability()?;
+        match &verdict {
+            Verdict::Linearizable => {
+                let _ = writeln!(text, "linearizability: held over {operations} operations");
+            }
+            Verdict::Violation(violation) => {
+                let _ = writeln!(text, "linearizability violated: {violation}");
+            }
+            Verdict::Unknown { key, steps } => {
+                let _ = writeln!(
+                    text,
+                    "linearizability: undecided (the search of key {key} stopped after \
+                     {steps} steps)"
+                );
+            }
+        }
+        let broken = count > 0 || matches!(verdict, Verdict::Violation(_));
+        Ok(if broken && !self.bugs_on() {
+            Outcome::failed(text)
+        } else {
+            Outcome::text(text)
+        })
+    }
+
+    /// `expect safe` and `expect violation [RULE]`: the checker's findings, and for
+    /// `safe`, `violation` and `violation linearizability` the history's linearizability.
+    fn expect_safety(&mut self, condition: &Condition) -> Result<Outcome, ExecError> {
+        let line = Command::Expect {
+            condition: condition.clone(),
+        }
+        .to_string();
+        let test = condition.clone();
+        let (held, mut actual) = self
+            .cluster
+            .with(move |sim| (condition::holds(sim, &test), condition::actual(sim, &test)))?;
+        let rule = match condition {
+            Condition::Violation { rule } => *rule,
+            _ => None,
+        };
+        let history_matters = match condition {
+            Condition::Safe => held,
+            Condition::Violation { rule: None } => !held,
+            _ => rule == Some(SafetyRule::Linearizability),
+        };
+        let mut held = held;
+        if history_matters {
+            let verdict = self.linearizability()?;
+            let broken = matches!(verdict, Verdict::Violation(_));
+            held = if condition == &Condition::Safe {
+                !broken
+            } else {
+                broken
+            };
+            actual = match verdict {
+                Verdict::Violation(violation) => format!("linearizability violated: {violation}"),
+                _ => "the history is linearizable (or undecided)".to_string(),
+            };
+        }
+        if held && matches!(condition, Condition::Violation { .. }) {
+            self.claimed = self.violation_count()?;
+            self.linearizability_broken = false;
+        }
+        Ok(mark(held, &line, &actual))
     }
 }
 

@@ -19,8 +19,12 @@ use super::editor;
 use super::session::Session;
 use super::view;
 
-/// Whether an event is shown at a trace level.
+/// Whether an event is shown at a trace level. A safety violation is shown at every
+/// level, `off` included: it is never silent.
 pub fn shown_at(level: TraceLevel, event: &ClusterEvent) -> bool {
+    if matches!(event.kind, EventKind::Violation(_)) {
+        return true;
+    }
     match level {
         TraceLevel::Off => false,
         TraceLevel::Messages => true,
@@ -157,7 +161,8 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
 }
 
 /// Runs commands from a pipe, one a line, without prompt or banner. Errors go to
-/// stderr. Returns 1 if any command or expectation failed, else 0.
+/// stderr. Returns 1 if any command or expectation failed, or a safety violation was not
+/// expected (see [`Session::violations_unexpected`]), else 0.
 pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
     let events = session.cluster().subscribe().ok();
     let mut failed = false;
@@ -186,6 +191,10 @@ pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
                 eprintln!("error: {error}");
             }
         }
+    }
+    if let Ok(unexpected @ 1..) = session.violations_unexpected() {
+        failed = true;
+        eprintln!("error: {unexpected} safety violation(s) that no `expect violation` expected");
     }
     i32::from(failed)
 }

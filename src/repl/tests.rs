@@ -1,5 +1,5 @@
 //! Tests of the command language: golden parses, error messages, help, completion, a fuzz
-//! run and the Display round trip.
+//! run and the Display round trip; and the session's safety checks.
 
 mod completion;
 mod errors;
@@ -7,6 +7,7 @@ mod fuzz;
 mod golden;
 mod help;
 mod round_trip;
+mod safety;
 
 use super::command::{Command, parse};
 

@@ -314,6 +314,7 @@ pub fn event(event: &ClusterEvent) -> String {
             event: crate::raft::RaftEvent::BecameLeader { .. },
             ..
         } => line.green().bold().to_string(),
+        EventKind::Violation(_) => line.red().bold().to_string(),
         EventKind::NodeCrashed { .. } | EventKind::NodeKilled { .. } => line.red().to_string(),
         EventKind::Dropped { .. } => line.dimmed().to_string(),
         _ => line,

@@ -164,6 +164,9 @@ fn marks(timeline: &Timeline, out: &mut Vec<Value>) {
                 json!({"from": from, "removed": removed}),
             ),
             MarkKind::Network(change) => (change.clone(), json!({})),
+            MarkKind::Violation(detail) => {
+                ("safety violation".to_string(), json!({ "detail": detail }))
+            }
         };
         let (tid, scope) = match mark.node {
             Some(node) => (node, "t"),

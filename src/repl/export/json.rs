@@ -185,6 +185,12 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
             ("node_crashed", json!({"node": node, "message": message}))
         }
         EventKind::NetworkChanged { change } => ("network_changed", json!({ "change": change })),
+        EventKind::Violation(violation) => (
+            "violation",
+            json!({"rule": violation.rule.to_string(), "nodes": violation.nodes,
+                   "index": violation.index, "terms": violation.terms,
+                   "detail": violation.detail}),
+        ),
     }
 }
 

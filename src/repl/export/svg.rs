@@ -416,7 +416,7 @@ fn draw_marks(out: &mut String, layout: &Layout, timeline: &Timeline, labels: &m
             None => {
                 let x1 = LEFT + layout.columns as f64 * layout.lane_w;
                 let text = match &mark.kind {
-                    MarkKind::Network(change) => change.as_str(),
+                    MarkKind::Network(change) | MarkKind::Violation(change) => change.as_str(),
                     _ => "",
                 };
                 let _ = writeln!(
@@ -456,10 +456,12 @@ fn draw_node_mark(
         MarkKind::Restarted => ("restarted", "restarted".to_string(), "#2e7d32"),
         MarkKind::Commit(index) => ("commit", format!("c{index}"), "#1b5e20"),
         MarkKind::Truncated { from, .. } => ("truncated", format!("cut ≥{from}"), "#6d4c41"),
+        MarkKind::Violation(_) => ("violation", "SAFETY".to_string(), "#b71c1c"),
         MarkKind::Network(_) => return,
     };
     let title = match &mark.kind {
         MarkKind::Crashed(message) => format!("crashed: {message}"),
+        MarkKind::Violation(detail) => detail.clone(),
         MarkKind::Commit(index) => format!("commit index -> {index}"),
         MarkKind::Truncated { from, removed } => {
             format!("{removed} conflicting entries from index {from} removed")
@@ -467,7 +469,7 @@ fn draw_node_mark(
         _ => text.clone(),
     };
     let shape = match &mark.kind {
-        MarkKind::Killed | MarkKind::Crashed(_) => format!(
+        MarkKind::Killed | MarkKind::Crashed(_) | MarkKind::Violation(_) => format!(
             r##"<path d="M{:.1},{:.1} l12,12 m0,-12 l-12,12" stroke="{colour}" stroke-width="3"/>"##,
             x - 6.0,
             y - 6.0

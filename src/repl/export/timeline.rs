@@ -82,6 +82,8 @@ pub enum MarkKind {
     },
     /// The network changed (no node: it is about every lane).
     Network(String),
+    /// A safety check failed, in words.
+    Violation(String),
 }
 
 /// A mark on a node's lane (or on all lanes, for `node: None`).
@@ -245,6 +247,10 @@ impl Builder {
             }
             EventKind::NetworkChanged { change } => {
                 self.mark(t, None, MarkKind::Network(change.clone()))
+            }
+            EventKind::Violation(violation) => {
+                let node = violation.nodes.first().copied();
+                self.mark(t, node, MarkKind::Violation(violation.to_string()))
             }
             EventKind::ClientInvoked {
                 op,

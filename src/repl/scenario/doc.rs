@@ -112,6 +112,29 @@ impl<'de, T: Accept<'de>> Visitor<'de> for ShapeVisitor<T> {
     }
 }
 
+/// A list of names: `bugs: [commit-previous-term]`; one name alone is a list of one.
+pub struct Words(pub Vec<String>);
+
+impl<'de> Accept<'de> for Words {
+    const WHAT: &'static str = "a list of names, such as [commit-previous-term]";
+
+    fn string(text: &str) -> Option<Self> {
+        Some(Words(vec![text.to_string()]))
+    }
+
+    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        let mut words = Vec::new();
+        let mut all_text = true;
+        while let Some(item) = seq.next_element::<Shape<Text>>()? {
+            match item {
+                Shape::Good(Text(word)) => words.push(word),
+                Shape::Wrong(_) => all_text = false,
+            }
+        }
+        Ok(all_text.then_some(Words(words)))
+    }
+}
+
 /// Text: `name`, `description`, and the text of `say:` and `pause:`.
 pub struct Text(pub String);
 
@@ -252,6 +275,7 @@ pub struct RaftDoc {
     pub prevote: Field<Scalar>,
     pub check_quorum: Field<Scalar>,
     pub max_append_entries: Field<Scalar>,
+    pub bugs: Field<Words>,
 }
 
 impl Described for RaftDoc {

@@ -8,7 +8,7 @@ use serde_saphyr::{DefaultMessageFormatter, Location, MessageFormatter, Spanned}
 use thiserror::Error;
 
 use crate::cluster::{ClockMode, ClusterConfig, ClusterError, MAX_NODES};
-use crate::raft::{ConfigError, NodeId};
+use crate::raft::{Bug, ConfigError, NodeId};
 use crate::repl::command::{Command, ParseError, ResolveError, parse};
 use crate::repl::parse::{
     parse_decimal, parse_duration, parse_duration_range, parse_probability, parse_u64,
@@ -403,6 +403,33 @@ fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems)
     let key = "cluster.raft.max_append_entries";
     if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
         config.raft.max_append_entries = n;
+    }
+    read_bugs(doc, config, problems);
+}
+
+/// `bugs: [NAME...]`: the teaching bugs to turn on.
+fn read_bugs(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
+    let key = "cluster.raft.bugs";
+    let Some(field) = doc.bugs.as_ref() else {
+        return;
+    };
+    let Some(words) = good(field, key, problems) else {
+        return;
+    };
+    for word in &words.0 {
+        match word.parse::<Bug>() {
+            Ok(bug) => {
+                config.raft.bugs.insert(bug);
+            }
+            Err(_) => {
+                let expected = "a teaching bug (see `raftlab check --help`)";
+                let error = ValueError::Expected {
+                    expected,
+                    text: word.clone(),
+                };
+                problems.push((at(field), Problem::Value { key, error }));
+            }
+        }
     }
 }
 

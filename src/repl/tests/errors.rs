@@ -192,7 +192,8 @@ const CASES: &[(&str, &str)] = &[
         concat!(
             "'bad-rule' is not a safety rule: expected one of election-safety, ",
             "leader-append-only, log-matching, leader-completeness, state-machine-safety, ",
-            "linearizability"
+            "linearizability, term-monotonic, vote-once, commit-monotonic, applied-monotonic, ",
+            "applied-within-commit"
         ),
     ),
     ("expect leader 1 2", "unexpected '2' (usage: leader [NODE])"),

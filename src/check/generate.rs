@@ -1,0 +1,385 @@
+//! The actions of an exploring run, drawn from its seed: faults on a random schedule, and
+//! clients that each send one operation at a time.
+//!
+//! Choices may look at the cluster (which node leads, which are up, whether a client's
+//! operation has finished): the scheduler is deterministic, so the same seed makes the
+//! same choices, and the actions taken are recorded, so a run replays without its
+//! generator.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::cluster::kv::KvOp;
+use crate::cluster::{NetworkConfig, OpId, Sim};
+use crate::raft::{NodeId, Term};
+
+use super::schedule::{Action, Timed};
+use super::{FaultKind, MS};
+
+/// A client of the run: one operation at a time, with a pause between them.
+#[derive(Clone, Debug, Default)]
+struct Client {
+    next_us: u64,
+    pending: Option<OpId>,
+}
+
+/// The generator of an exploring run.
+pub struct Generator {
+    rng: ChaCha8Rng,
+    nodes: u64,
+    faults: Vec<FaultKind>,
+    keys: usize,
+    /// When faults stop and everything is healed.
+    chaos_end_us: u64,
+    next_fault_us: u64,
+    fault_gap_ms: (u64, u64),
+    restarts: BTreeMap<NodeId, u64>,
+    /// A leader to kill soon after it is elected: elected in a term above this one, and
+    /// killed this long after the run first sees it lead.
+    trap: Option<(Term, u64)>,
+    /// When to kill the trapped leader.
+    trapped: Option<(NodeId, u64)>,
+    heal_us: Option<u64>,
+    net_reset_us: Option<u64>,
+    base_network: NetworkConfig,
+    clients: Vec<Client>,
+    values: u64,
+    last_value: BTreeMap<String, String>,
+}
+
+impl Generator {
+    pub fn new(seed: u64, setup: &super::Setup, faults: &BTreeSet<FaultKind>) -> Generator {
+        let rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_fa17_c4ec_0001);
+        Generator {
+            rng,
+            nodes: setup.config.nodes,
+            faults: faults.iter().copied().collect(),
+            keys: setup.keys,
+            chaos_end_us: setup.chaos_us,
+            next_fault_us: 200 * MS,
+            fault_gap_ms: setup.fault_gap_ms,
+            restarts: BTreeMap::new(),
+            trap: None,
+            trapped: None,
+            heal_us: None,
+            net_reset_us: None,
+            base_network: setup.config.network.clone(),
+            clients: vec![Client::default(); setup.clients],
+            values: 0,
+            last_value: BTreeMap::new(),
+        }
+    }
+
+    /// Chooses and applies the actions of time `at_us`, recording those that applied.
+    pub fn tick(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>) {
+        let mut actions = Vec::new();
+        if at_us < self.chaos_end_us {
+            self.due_repairs(at_us, sim, &mut actions);
+            if at_us >= self.next_fault_us && !self.faults.is_empty() {
+                self.fault(sim, &mut actions);
+                let (lo, hi) = self.fault_gap_ms;
+                self.next_fault_us = at_us + self.rng.random_range(lo..=hi) * MS;
+            }
+        } else if at_us == self.chaos_end_us {
+            self.heal_everything(sim, &mut actions);
+        }
+        for action in actions {
+            if action.apply(sim).is_ok() {
+                applied.push(Timed { at_us, action });
+            }
+        }
+        if at_us < self.chaos_end_us {
+            self.client_operations(at_us, sim, applied);
+        }
+    }
+
+    /// Restarts, heals and network resets that are due.
+    fn due_repairs(&mut self, at_us: u64, sim: &Sim, actions: &mut Vec<Action>) {
+        let due: Vec<NodeId> = self
+            .restarts
+            .iter()
+            .filter(|&(_, &t)| t <= at_us)
+            .map(|(&n, _)| n)
+            .collect();
+        for node in due {
+            self.restarts.remove(&node);
+            actions.push(Action::Restart(node));
+        }
+        if self.heal_us.is_some_and(|t| t <= at_us) {
+            self.heal_us = None;
+            actions.push(Action::Heal);
+        }
+        if self.net_reset_us.is_some_and(|t| t <= at_us) {
+            self.net_reset_us = None;
+            actions.extend(self.network_resets(sim));
+        }
+        self.spring_trap(at_us, sim, actions);
+    }
+
+    /// Kills a new leader a few milliseconds into its term, while it is still bringing
+    /// the others' logs up to date: the moment Figure 8 of the Raft paper is about.
+    fn spring_trap(&mut self, at_us: u64, sim: &Sim, actions: &mut Vec<Action>) {
+        if let Some((leader, kill_us)) = self.trapped
+            && kill_us <= at_us
+        {
+            self.trapped = None;
+            if sim.is_up(leader) && !self.restarts.contains_key(&leader) {
+                actions.push(Action::Kill(leader));
+                let after_ms = self.rng.random_range(5..=1500);
+                self.restarts.insert(leader, at_us + after_ms * MS);
+            }
+        }
+        let Some((term, delay_us)) = self.trap else {
+            return;
+        };
+        let Some(leader) = sim.leader() else {
+            return;
+        };
+        let leader_term = sim.status().iter().find(|s| s.id == leader).map(|s| s.term);
+        if leader_term.is_some_and(|t| t > term) {
+            self.trap = None;
+            self.trapped = Some((leader, at_us + delay_us));
+        }
+    }
+
+    /// The actions that set the network back to the run's base settings.
+    fn network_resets(&self, sim: &Sim) -> Vec<Action> {
+        let (now, base) = (sim.network().config(), &self.base_network);
+        let mut actions = Vec::new();
+        if now.drop != base.drop {
+            actions.push(Action::NetDrop(base.drop));
+        }
+        if (now.delay_min_us, now.delay_max_us) != (base.delay_min_us, base.delay_max_us) {
+            actions.push(Action::NetDelay {
+                min_us: base.delay_min_us,
+                max_us: base.delay_max_us,
+            });
+        }
+        if now.duplicate != base.duplicate {
+            actions.push(Action::NetDup(base.duplicate));
+        }
+        if now.reorder != base.reorder {
+            actions.push(Action::NetReorder(base.reorder));
+        }
+        actions
+    }
+
+    /// The end of the faults: every link restored, the network as it began, every node up.
+    fn heal_everything(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        if sim.network().cut_links().next().is_some() {
+            actions.push(Action::Heal);
+        }
+        actions.extend(self.network_resets(sim));
+        for node in 1..=self.nodes {
+            if !sim.is_up(node) {
+                actions.push(Action::Restart(node));
+            }
+        }
+        self.restarts.clear();
+        (self.heal_us, self.net_reset_us) = (None, None);
+        (self.trap, self.trapped) = (None, None);
+    }
+
+    fn fault(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        let kind = self.faults[self.rng.random_range(0..self.faults.len())];
+        let now = sim.now_us();
+        match kind {
+            FaultKind::Kill => self.kill(sim, actions),
+            FaultKind::Partition => {
+                self.partition(sim, actions);
+                self.heal_us = Some(now + self.rng.random_range(200..=2500) * MS);
+            }
+            FaultKind::Cut => {
+                self.cuts(actions);
+                self.heal_us = Some(now + self.rng.random_range(200..=2500) * MS);
+            }
+            FaultKind::Loss | FaultKind::Delay | FaultKind::Dup | FaultKind::Reorder => {
+                self.network_fault(kind, actions);
+                self.net_reset_us = Some(now + self.rng.random_range(300..=3000) * MS);
+            }
+        }
+    }
+
+    /// Kills a node that is up (the leader, often), keeping at least one up, and plans
+    /// its restart: soon (a quick crash and reboot) or after a while.
+    fn kill(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        if self.trap.is_none() && self.trapped.is_none() && self.rng.random_bool(0.3) {
+            let term = sim.status().iter().map(|s| s.term).max().unwrap_or(0);
+            self.trap = Some((term, self.rng.random_range(1..=30) * MS));
+        }
+        let up: Vec<NodeId> = (1..=self.nodes).filter(|&n| sim.is_up(n)).collect();
+        if up.len() <= 1 {
+            return;
+        }
+        let victim = match sim.leader() {
+            Some(leader) if self.rng.random_bool(0.4) => leader,
+            _ => up[self.rng.random_range(0..up.len())],
+        };
+        let after_ms = if self.rng.random_bool(0.2) {
+            self.rng.random_range(5..=50)
+        } else {
+            self.rng.random_range(50..=1500)
+        };
+        actions.push(Action::Kill(victim));
+        self.restarts.insert(victim, sim.now_us() + after_ms * MS);
+    }
+
+    /// A partition of one of four shapes: one node alone (the leader, often), two sides of
+    /// random sizes, three groups, or two sides joined by a bridge node that reaches both.
+    fn partition(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        let mut nodes: Vec<NodeId> = (1..=self.nodes).collect();
+        nodes.shuffle(&mut self.rng);
+        let n = nodes.len();
+        if n < 2 {
+            return;
+        }
+        match self.rng.random_range(0..4) {
+            0 => {
+                let alone = match sim.leader() {
+                    Some(leader) if self.rng.random_bool(0.5) => leader,
+                    _ => nodes[0],
+                };
+                actions.push(Action::Isolate(alone));
+            }
+            1 => {
+                let cut = self.rng.random_range(1..n);
+                actions.push(Action::Partition(sides(&nodes, &[cut])));
+            }
+            2 if n >= 3 => {
+                let first = self.rng.random_range(1..n - 1);
+                let second = self.rng.random_range(first + 1..n);
+                actions.push(Action::Partition(sides(&nodes, &[first, second])));
+            }
+            _ if n >= 3 => {
+                // nodes[0] is the bridge: on the first side, and linked to the second.
+                let cut = self.rng.random_range(2..n);
+                let groups = sides(&nodes, &[cut]);
+                let second = groups[1].clone();
+                actions.push(Action::Partition(groups));
+                for other in second {
+                    actions.push(Action::Link {
+                        from: nodes[0],
+                        to: other,
+                        one_way: false,
+                    });
+                }
+            }
+            _ => actions.push(Action::Isolate(nodes[0])),
+        }
+    }
+
+    /// One to three cut links, most of them one way.
+    fn cuts(&mut self, actions: &mut Vec<Action>) {
+        for _ in 0..self.rng.random_range(1..=3) {
+            let from = self.rng.random_range(1..=self.nodes);
+            let to = self.rng.random_range(1..=self.nodes);
+            if from != to {
+                let one_way = self.rng.random_bool(0.75);
+                actions.push(Action::Cut { from, to, one_way });
+            }
+        }
+    }
+
+    fn network_fault(&mut self, kind: FaultKind, actions: &mut Vec<Action>) {
+        let pick = |rng: &mut ChaCha8Rng, values: &[f64]| values[rng.random_range(0..values.len())];
+        match kind {
+            FaultKind::Loss => actions.push(Action::NetDrop(pick(
+                &mut self.rng,
+                &[0.05, 0.1, 0.2, 0.3, 0.5],
+            ))),
+            FaultKind::Dup => actions.push(Action::NetDup(pick(&mut self.rng, &[0.05, 0.1, 0.3]))),
+            FaultKind::Delay => {
+                let max_ms = [10, 30, 80, 150][self.rng.random_range(0..4)];
+                actions.push(Action::NetDelay {
+                    min_us: MS,
+                    max_us: max_ms * MS,
+                });
+            }
+            _ => {
+                actions.push(Action::NetReorder(true));
+                if self.rng.random_bool(0.5) {
+                    let max_ms = self.rng.random_range(10..=60);
+                    actions.push(Action::NetDelay {
+                        min_us: MS,
+                        max_us: max_ms * MS,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Each client whose last operation finished, and whose pause is over, sends the next.
+    fn client_operations(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>) {
+        for index in 0..self.clients.len() {
+            let client = &mut self.clients[index];
+            if let Some(op) = client.pending
+                && !sim.is_pending(op)
+            {
+                client.pending = None;
+                client.next_us = at_us + self.rng.random_range(0..=40) * MS;
+            }
+            let client = &self.clients[index];
+            if client.pending.is_some() || at_us < client.next_us {
+                continue;
+            }
+            let action = self.client_action();
+            if let Ok(Some(op)) = action.apply(sim) {
+                self.clients[index].pending = Some(op);
+                applied.push(Timed { at_us, action });
+            }
+        }
+    }
+
+    /// A random operation on one of the keys. Written values are unique, which is what
+    /// lets the linearizability checker tell every write apart.
+    fn client_action(&mut self) -> Action {
+        let key = format!("k{}", self.rng.random_range(1..=self.keys));
+        self.values += 1;
+        let value = format!("v{}", self.values);
+        let op = match self.rng.random_range(0..100) {
+            0..35 => KvOp::Put { key, value },
+            35..70 => KvOp::Get { key },
+            70..90 => KvOp::Append { key, value },
+            _ => {
+                let old = self
+                    .last_value
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| "v0".into());
+                KvOp::Cas {
+                    key,
+                    old,
+                    new: value,
+                }
+            }
+        };
+        if let KvOp::Put { key, value }
+        | KvOp::Cas {
+            key, new: value, ..
+        } = &op
+        {
+            self.last_value.insert(key.clone(), value.clone());
+        }
+        let via = self
+            .rng
+            .random_bool(0.15)
+            .then(|| self.rng.random_range(1..=self.nodes));
+        Action::Client { op, via }
+    }
+}
+
+/// `nodes` split at the positions `cuts` (increasing) into groups, each sorted.
+fn sides(nodes: &[NodeId], cuts: &[usize]) -> Vec<Vec<NodeId>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&nodes.len())) {
+        let mut group = nodes[start..cut].to_vec();
+        group.sort_unstable();
+        groups.push(group);
+        start = cut;
+    }
+    groups
+}

@@ -1,0 +1,95 @@
+//! Many seeds, on worker threads.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::run::explore;
+use super::{CheckOptions, RunReport, setup};
+
+/// What a batch of seeds did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub seeds_run: u64,
+    /// The failing runs, by seed.
+    pub failures: Vec<RunReport>,
+    pub handoffs: u64,
+    pub events: u64,
+    pub operations: u64,
+    pub steps_checked: u64,
+    /// Runs whose history the linearizability checker could not decide in its budget.
+    pub undecided: u64,
+    pub wall: Duration,
+}
+
+/// Runs `seeds` on `workers` threads (each seed is independent and deterministic, so the
+/// results do not depend on the order). With `stop_at_first`, no seed is started after a
+/// failure (seeds already running finish). `on_done` hears of every run as it ends.
+pub fn run_seeds(
+    seeds: &[u64],
+    options: &CheckOptions,
+    workers: usize,
+    stop_at_first: bool,
+    on_done: &(dyn Fn(&RunReport) + Sync),
+) -> Summary {
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let counters = [(); 6].map(|_| AtomicU64::new(0));
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(&seed) = seeds.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        return;
+                    };
+                    let mut report = explore(&setup(seed, options));
+                    on_done(&report);
+                    let totals = [
+                        1,
+                        report.handoffs,
+                        report.events,
+                        report.operations as u64,
+                        report.steps_checked,
+                        u64::from(report.undecided_key.is_some()),
+                    ];
+                    for (counter, value) in counters.iter().zip(totals) {
+                        counter.fetch_add(value, Ordering::Relaxed);
+                    }
+                    if report.failure.is_some() {
+                        stop.fetch_or(stop_at_first, Ordering::Relaxed);
+                        failures
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .push(report);
+                    } else {
+                        report.schedule = Vec::new();
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    failures.sort_by_key(|report| report.setup.seed);
+    let [
+        seeds_run,
+        handoffs,
+        events,
+        operations,
+        steps_checked,
+        undecided,
+    ] = counters.map(|c| c.into_inner());
+    Summary {
+        seeds_run,
+        failures,
+        handoffs,
+        events,
+        operations,
+        steps_checked,
+        undecided,
+        wall: started.elapsed(),
+    }
+}

@@ -1,0 +1,346 @@
+//! `raftlab check`: randomized fault-injection runs in virtual time, each checked for
+//! every safety rule and for linearizability, and a failing run shrunk to a scenario.
+//!
+//! # One seed
+//!
+//! A seed fixes everything about a run ([`setup`]): the cluster (3 or 5 nodes, in turn, or
+//! `--nodes`), its Raft flow control (half the seeds send one to three entries per
+//! AppendEntries with a short pipeline, which opens windows the default batch of 256
+//! closes), the clients (3 to 5, each sending one operation at a time, with unique written
+//! values, over three keys), the tempo of the faults (one every 100-800 ms, 30-300 ms or
+//! 10-100 ms) and the faults ([`generate`]): kills and restarts (several
+//! nodes, often the leader, a quick reboot or a long one), partitions of every shape (one
+//! node alone, two sides, three groups, two sides joined by a bridge node), one-way and
+//! two-way cut links, loss, delay, duplication, and reordering with long delays. After
+//! `--time` of faults, everything is healed and every node restarted, and the run must make
+//! progress: within [`LIVENESS_US`] some node leads and every node has committed an entry
+//! of that leader's term. Then the clients' history is checked for linearizability.
+//!
+//! The checker of the cluster ([`crate::cluster::checker`]) holds every safety rule after
+//! every hand-off; the run stops at the first violation, or at a node that crashed (a
+//! failed assert in the Raft core is a bug too).
+//!
+//! The run drives the scheduler itself, in steps of 1 ms of cluster time ([`TICK_US`]):
+//! run what is due up to the next millisecond, look, act. What it does is recorded as a
+//! schedule of [`Action`]s, each one command of the command language at one time.
+//!
+//! # A failing seed
+//!
+//! A failing run is replayed from its schedule alone ([`replay`]; the scheduler is
+//! deterministic, so the replay is the same run), and shrunk ([`shrink`]): actions are
+//! dropped, in halves, then quarters, ... then one at a time, while the run still fails
+//! the same way (the same rule). The result is written as a scenario file (DESIGN.md,
+//! "Scenario files") on a paused clock, with `run D` steps between the actions, ending
+//! with `expect violation RULE`; [`reproduce_command`] is the `raftlab check` line that
+//! runs the seed again.
+//!
+//! Client operations are sent the way the REPL sends `put K V` on a paused clock: each one
+//! a client of its own, to the leader (or `via` a node, sometimes), without waiting. That
+//! is what lets the scenario replay the run exactly; the run keeps each of its clients
+//! sequential by not sending the next operation before the last one ended.
+
+mod generate;
+mod many;
+mod run;
+mod schedule;
+mod shrink;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use thiserror::Error;
+
+use crate::cluster::linearizability::SearchBudget;
+use crate::cluster::{ClockMode, ClusterConfig, Rule, Violation, linearizability};
+use crate::raft::{Bug, NodeId, RaftConfig};
+
+pub use many::{Summary, run_seeds};
+pub use run::{explore, replay};
+pub use schedule::{Action, Ending, Header, Timed, duration, scenario_yaml, steps};
+pub use shrink::{ShrinkBudget, Shrunk, shrink};
+
+/// A millisecond, in microseconds.
+pub const MS: u64 = 1_000;
+/// How far the run moves the clock between two looks at the cluster.
+pub const TICK_US: u64 = MS;
+/// How long a healed cluster has to elect a leader and commit on every node.
+pub const LIVENESS_US: u64 = 5_000 * MS;
+
+/// A kind of fault; `--faults` picks among them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// Kill nodes and restart them later.
+    Kill,
+    /// Partitions: one node alone, two sides, three groups, a bridge.
+    Partition,
+    /// Cut links, mostly one way.
+    Cut,
+    /// Message loss.
+    Loss,
+    /// Long delays.
+    Delay,
+    /// Duplicated messages.
+    Dup,
+    /// Reordering, with long extra delays.
+    Reorder,
+}
+
+impl FaultKind {
+    pub const ALL: &'static [FaultKind] = &[
+        FaultKind::Kill,
+        FaultKind::Partition,
+        FaultKind::Cut,
+        FaultKind::Loss,
+        FaultKind::Delay,
+        FaultKind::Dup,
+        FaultKind::Reorder,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Partition => "partition",
+            FaultKind::Cut => "cut",
+            FaultKind::Loss => "loss",
+            FaultKind::Delay => "delay",
+            FaultKind::Dup => "dup",
+            FaultKind::Reorder => "reorder",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A fault name that is not one of [`FaultKind::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("unknown fault '{0}': expected one of kill, partition, cut, loss, delay, dup, reorder")]
+pub struct UnknownFault(pub String);
+
+impl FromStr for FaultKind {
+    type Err = UnknownFault;
+
+    fn from_str(name: &str) -> Result<FaultKind, UnknownFault> {
+        FaultKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| UnknownFault(name.to_string()))
+    }
+}
+
+/// What every seed of a check shares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckOptions {
+    /// The cluster size; `None`: 3 nodes for even seeds, 5 for odd ones.
+    pub nodes: Option<u64>,
+    /// How long faults are injected, in cluster time.
+    pub time_us: u64,
+    pub faults: BTreeSet<FaultKind>,
+    pub bugs: BTreeSet<Bug>,
+    /// How many clients; `None`: 3 to 5, by seed.
+    pub clients: Option<usize>,
+    /// The linearizability checker's budget.
+    pub budget: SearchBudget,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            nodes: None,
+            time_us: 10_000 * MS,
+            faults: FaultKind::ALL.iter().copied().collect(),
+            bugs: BTreeSet::new(),
+            clients: None,
+            budget: SearchBudget::default(),
+        }
+    }
+}
+
+/// Everything a seed fixes before its run starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setup {
+    pub seed: u64,
+    pub config: ClusterConfig,
+    pub clients: usize,
+    pub keys: usize,
+    /// How long faults are injected; healing follows.
+    pub chaos_us: u64,
+    /// How long the healed cluster has to make progress.
+    pub liveness_us: u64,
+    /// The shortest and longest pause between two faults, in ms: the run's tempo.
+    pub fault_gap_ms: (u64, u64),
+    pub faults: BTreeSet<FaultKind>,
+    pub budget: SearchBudget,
+}
+
+/// The setup of seed `seed`.
+pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e70_c0f1_6000_0001);
+    let nodes = options
+        .nodes
+        .unwrap_or(if seed.is_multiple_of(2) { 3 } else { 5 });
+    let mut raft = RaftConfig {
+        bugs: options.bugs.clone(),
+        ..RaftConfig::default()
+    };
+    if rng.random_bool(0.5) {
+        raft.max_append_entries = rng.random_range(1..=3);
+        raft.max_inflight_appends = [1, 2, 4][rng.random_range(0..3)];
+    }
+    let clients = options.clients.unwrap_or(rng.random_range(3..=5));
+    let fault_gap_ms = [(100, 800), (100, 800), (30, 300), (10, 100)][rng.random_range(0..4)];
+    let config = ClusterConfig {
+        nodes,
+        seed,
+        clock: ClockMode::Virtual,
+        raft,
+        ..ClusterConfig::default()
+    };
+    Setup {
+        seed,
+        config,
+        clients,
+        keys: 3,
+        chaos_us: options.time_us,
+        liveness_us: LIVENESS_US,
+        fault_gap_ms,
+        faults: options.faults.clone(),
+        budget: options.budget,
+    }
+}
+
+/// How a run failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// A safety rule, found by the cluster's checker.
+    Violation(Violation),
+    /// The clients' history is not linearizable.
+    Linearizability(linearizability::Violation),
+    /// A node's thread panicked: an assert of the Raft core, or a bug of the cluster.
+    Crash { node: NodeId, message: String },
+    /// The healed cluster did not elect a leader and commit on every node in time.
+    Liveness,
+    /// The cluster could not run (a livelock, a node that stopped answering).
+    Error(String),
+}
+
+impl Failure {
+    /// The rule broken, for `expect violation RULE`.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            Failure::Violation(violation) => Some(violation.rule),
+            Failure::Linearizability(_) => Some(Rule::Linearizability),
+            _ => None,
+        }
+    }
+
+    /// Whether `other` is the same failure, for shrinking: the same rule, or the same kind.
+    pub fn same_as(&self, other: &Failure) -> bool {
+        match (self, other) {
+            (Failure::Violation(a), Failure::Violation(b)) => a.rule == b.rule,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
+
+    /// Which checker found it, in a word.
+    pub fn checker(&self) -> String {
+        match self {
+            Failure::Violation(violation) => violation.rule.to_string(),
+            Failure::Linearizability(_) => "linearizability".to_string(),
+            Failure::Crash { .. } => "crash".to_string(),
+            Failure::Liveness => "liveness".to_string(),
+            Failure::Error(_) => "error".to_string(),
+        }
+    }
+
+    /// How a scenario of the run ends.
+    pub fn ending(&self) -> Ending {
+        match self.rule() {
+            Some(rule) => Ending::Violation(rule),
+            None => Ending::Say(format!("This run failed here: {self}")),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Violation(violation) => write!(
+                f,
+                "{violation} (at {})",
+                crate::cluster::event::fmt_ms(violation.time_us)
+            ),
+            Failure::Linearizability(violation) => {
+                write!(f, "linearizability violated: {violation}")
+            }
+            Failure::Crash { node, message } => write!(f, "n{node} crashed: {message}"),
+            Failure::Liveness => write!(
+                f,
+                "no progress: {}s after healing, no leader had committed on every node",
+                LIVENESS_US / 1_000_000
+            ),
+            Failure::Error(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    pub setup: Setup,
+    /// The actions that applied, in order.
+    pub schedule: Vec<Timed>,
+    pub failure: Option<Failure>,
+    /// When the run stopped: at the failure, once the healed cluster made progress, or at
+    /// the end of the liveness bound.
+    pub end_us: u64,
+    pub handoffs: u64,
+    /// The cluster's events (messages sent, delivered and dropped, timers, changes, ...).
+    pub events: u64,
+    pub operations: usize,
+    pub steps_checked: u64,
+    /// The key whose history the linearizability checker could not decide in its budget.
+    pub undecided_key: Option<String>,
+}
+
+impl RunReport {
+    /// The steps of a scenario that replays this run.
+    pub fn scenario_steps(&self) -> Vec<String> {
+        let ending = match &self.failure {
+            Some(failure) => failure.ending(),
+            None => Ending::Say("This run held.".to_string()),
+        };
+        steps(&self.schedule, self.end_us, &ending)
+    }
+}
+
+/// The `raftlab check` line that runs seed `seed` of `options` again.
+pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
+    let mut line = format!(
+        "raftlab check --seed {} --nodes {} --time {}",
+        setup.seed,
+        setup.config.nodes,
+        duration(options.time_us)
+    );
+    if options.faults.len() != FaultKind::ALL.len() {
+        let names: Vec<&str> = options.faults.iter().map(|k| k.name()).collect();
+        line.push_str(&format!(" --faults {}", names.join(",")));
+    }
+    for bug in &options.bugs {
+        line.push_str(&format!(" --bug {bug}"));
+    }
+    if let Some(clients) = options.clients {
+        line.push_str(&format!(" --clients {clients}"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests;

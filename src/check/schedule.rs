@@ -1,0 +1,252 @@
+//! A run's schedule: the faults and client operations it applied, each at a time of
+//! cluster time, and how it becomes the command lines of a scenario file.
+//!
+//! Every action is one command of the command language, and is applied to the scheduler
+//! through the same [`Sim`] method the REPL's command reaches through the cluster handle,
+//! so a schedule written as a scenario (on a paused clock, with `run D` steps between the
+//! actions) replays the run exactly.
+
+use std::fmt::{self, Write};
+
+use crate::cluster::kv::KvOp;
+use crate::cluster::{ClusterConfig, ClusterError, OpId, Rule, Sim};
+use crate::raft::{Bug, NodeId, RaftConfig};
+
+/// One fault or client operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Kill(NodeId),
+    Restart(NodeId),
+    /// Every node is named in one of the groups.
+    Partition(Vec<Vec<NodeId>>),
+    Isolate(NodeId),
+    Cut {
+        from: NodeId,
+        to: NodeId,
+        one_way: bool,
+    },
+    Link {
+        from: NodeId,
+        to: NodeId,
+        one_way: bool,
+    },
+    Heal,
+    NetDrop(f64),
+    NetDelay {
+        min_us: u64,
+        max_us: u64,
+    },
+    NetDup(f64),
+    NetReorder(bool),
+    /// A client operation, started without waiting for it (as on a paused clock).
+    Client {
+        op: KvOp,
+        via: Option<NodeId>,
+    },
+}
+
+/// An action at a time of cluster time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timed {
+    pub at_us: u64,
+    pub action: Action,
+}
+
+/// A duration as the command language writes it: `37ms`, `2s`, `1500us`.
+pub fn duration(us: u64) -> String {
+    if us != 0 && us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1000) {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{us}us")
+    }
+}
+
+fn node_list(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+    names.join(",")
+}
+
+/// The action as a command line of the command language.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let arrow = |one_way: bool| if one_way { " -> " } else { " " };
+        match self {
+            Action::Kill(node) => write!(f, "kill {node}"),
+            Action::Restart(node) => write!(f, "restart {node}"),
+            Action::Partition(groups) => {
+                let groups: Vec<String> = groups.iter().map(|g| node_list(g)).collect();
+                write!(f, "partition {}", groups.join(" | "))
+            }
+            Action::Isolate(node) => write!(f, "isolate {node}"),
+            Action::Cut { from, to, one_way } => write!(f, "cut {from}{}{to}", arrow(*one_way)),
+            Action::Link { from, to, one_way } => write!(f, "link {from}{}{to}", arrow(*one_way)),
+            Action::Heal => write!(f, "heal"),
+            Action::NetDrop(p) => write!(f, "net drop {p}"),
+            Action::NetDelay { min_us, max_us } => {
+                write!(f, "net delay {}..{}", duration(*min_us), duration(*max_us))
+            }
+            Action::NetDup(p) => write!(f, "net dup {p}"),
+            Action::NetReorder(on) => write!(f, "net reorder {}", if *on { "on" } else { "off" }),
+            Action::Client { op, via } => {
+                write!(f, "{op}")?;
+                match via {
+                    Some(node) => write!(f, " via {node}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl Action {
+    /// Applies the action to the scheduler, as the REPL's command does. Returns the
+    /// operation's id for a client operation. An action that cannot apply (killing a
+    /// node that is down) changes nothing.
+    pub fn apply(&self, sim: &mut Sim) -> Result<Option<OpId>, ClusterError> {
+        let net = |sim: &mut Sim, change: &dyn Fn(&mut crate::cluster::NetworkConfig)| {
+            let mut config = sim.network().config().clone();
+            change(&mut config);
+            sim.set_network(config)
+        };
+        match self {
+            Action::Kill(node) => sim.kill(*node)?,
+            Action::Restart(node) => sim.restart(*node)?,
+            Action::Partition(groups) => sim.partition(groups.clone())?,
+            Action::Isolate(node) => sim.partition(vec![vec![*node]])?,
+            Action::Cut { from, to, one_way } => sim.set_link(*from, *to, *one_way, false)?,
+            Action::Link { from, to, one_way } => sim.set_link(*from, *to, *one_way, true)?,
+            Action::Heal => sim.heal(),
+            Action::NetDrop(p) => net(sim, &|c| c.drop = *p)?,
+            Action::NetDelay { min_us, max_us } => net(sim, &|c| {
+                c.delay_min_us = *min_us;
+                c.delay_max_us = *max_us;
+            })?,
+            Action::NetDup(p) => net(sim, &|c| c.duplicate = *p)?,
+            Action::NetReorder(on) => net(sim, &|c| c.reorder = *on)?,
+            Action::Client { op, via } => {
+                return sim.submit(op.clone(), *via, None, None).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// How a written scenario ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ending {
+    /// `expect violation RULE`: the rule the run broke.
+    Violation(Rule),
+    /// A failure that is not a rule (a crash, no progress): told in words.
+    Say(String),
+}
+
+/// The steps of a scenario that replays `schedule` on a paused clock: `run D` up to each
+/// action's time, the action, then `run` up to `until_us` and the ending.
+pub fn steps(schedule: &[Timed], until_us: u64, ending: &Ending) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut clock_us = 0;
+    for timed in schedule {
+        if timed.at_us > clock_us {
+            lines.push(format!("run {}", duration(timed.at_us - clock_us)));
+            clock_us = timed.at_us;
+        }
+        lines.push(timed.action.to_string());
+    }
+    if until_us > clock_us {
+        lines.push(format!("run {}", duration(until_us - clock_us)));
+    }
+    match ending {
+        Ending::Violation(rule) => lines.push(format!("expect violation {rule}")),
+        Ending::Say(text) => lines.push(format!("say {text}")),
+    }
+    lines
+}
+
+/// What the header of a written scenario says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub name: String,
+    pub description: String,
+}
+
+/// A scenario file (DESIGN.md, "Scenario files") of `config` and `steps`, on a paused
+/// clock. The `raft:` key names the teaching bugs, and the flow-control settings where
+/// they differ from the defaults.
+pub fn scenario_yaml(header: &Header, config: &ClusterConfig, steps: &[String]) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "name: {}", quote(&header.name));
+    let _ = writeln!(text, "description: {}", quote(&header.description));
+    let _ = writeln!(
+        text,
+        "cluster:\n  nodes: {}\n  seed: {}\n  clock: paused",
+        config.nodes, config.seed
+    );
+    let raft = &config.raft;
+    let _ = writeln!(
+        text,
+        "  election_timeout: {}..{}\n  heartbeat: {}",
+        duration(raft.election_timeout_min_us),
+        duration(raft.election_timeout_max_us),
+        duration(raft.heartbeat_us)
+    );
+    let net = &config.network;
+    let _ = writeln!(
+        text,
+        "  network: {{ delay: {}..{}, drop: {:?}, duplicate: {:?}, reorder: {} }}",
+        duration(net.delay_min_us),
+        duration(net.delay_max_us),
+        net.drop,
+        net.duplicate,
+        net.reorder
+    );
+    if let Some(raft) = raft_key(raft) {
+        let _ = writeln!(text, "  raft: {raft}");
+    }
+    text.push_str("steps:\n");
+    for step in steps {
+        match step.strip_prefix("say ") {
+            Some(words) => {
+                let _ = writeln!(text, "  - say: {}", quote(words));
+            }
+            None => {
+                let _ = writeln!(text, "  - {}", quote(step));
+            }
+        }
+    }
+    text
+}
+
+/// `{ bugs: [..], max_append_entries: N, ... }`, or `None` when all are the defaults.
+fn raft_key(raft: &RaftConfig) -> Option<String> {
+    let defaults = RaftConfig::default();
+    let mut fields = Vec::new();
+    if !raft.bugs.is_empty() {
+        let bugs: Vec<&str> = raft.bugs.iter().map(|b: &Bug| b.name()).collect();
+        fields.push(format!("bugs: [{}]", bugs.join(", ")));
+    }
+    if raft.max_append_entries != defaults.max_append_entries {
+        fields.push(format!("max_append_entries: {}", raft.max_append_entries));
+    }
+    if raft.max_inflight_appends != defaults.max_inflight_appends {
+        fields.push(format!(
+            "max_inflight_appends: {}",
+            raft.max_inflight_appends
+        ));
+    }
+    (!fields.is_empty()).then(|| format!("{{ {} }}", fields.join(", ")))
+}
+
+/// A YAML scalar: plain where that is safe, else single-quoted.
+fn quote(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_alphanumeric() || " -_.,=<>/()`".contains(c));
+    let starts_safe = !text.starts_with(['-', '<', '>', '`', ' ']) && !text.ends_with(' ');
+    if plain && starts_safe && !text.is_empty() {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "''"))
+    }
+}

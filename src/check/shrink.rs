@@ -1,0 +1,112 @@
+//! Shrinking a failing run: drop actions while the run still fails the same way.
+
+use std::time::{Duration, Instant};
+
+use super::RunReport;
+use super::run::replay;
+
+/// How much shrinking may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShrinkBudget {
+    /// The most replays.
+    pub replays: u32,
+    /// The most wall time.
+    pub wall: Duration,
+}
+
+impl Default for ShrinkBudget {
+    fn default() -> Self {
+        ShrinkBudget {
+            replays: 400,
+            wall: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What shrinking found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shrunk {
+    /// The smallest failing run found: a replay, so its schedule holds only actions that
+    /// applied, up to where it failed.
+    pub report: RunReport,
+    /// Whether the replay of the whole schedule failed the same way (it must: the
+    /// scheduler is deterministic). When not, `report` is the original run.
+    pub reproduced: bool,
+    pub replays: u32,
+    pub original_actions: usize,
+}
+
+/// Shrinks the failing run `original`: first a replay of its whole schedule, then
+/// passes that drop chunks of actions (halves, quarters, ... single actions, the last size
+/// repeated while it still drops something), keeping each drop after which the replay
+/// fails the same way ([`super::Failure::same_as`]). `progress` hears of every replay, with the
+/// number of actions left.
+pub fn shrink(
+    original: &RunReport,
+    budget: ShrinkBudget,
+    progress: &mut dyn FnMut(u32, usize),
+) -> Shrunk {
+    let started = Instant::now();
+    let original_actions = original.schedule.len();
+    let Some(target) = original.failure.clone() else {
+        return not_reproduced(original, 0);
+    };
+    let fails = |report: &RunReport| report.failure.as_ref().is_some_and(|f| f.same_as(&target));
+    let mut best = replay(&original.setup, &original.schedule);
+    let mut replays = 1;
+    progress(replays, best.schedule.len());
+    if !fails(&best) {
+        return not_reproduced(original, replays);
+    }
+    let mut chunk = best.schedule.len().div_ceil(2).max(1);
+    loop {
+        let mut start = 0;
+        let mut dropped = false;
+        while start < best.schedule.len() {
+            if replays >= budget.replays || started.elapsed() >= budget.wall {
+                return done(best, replays, original_actions);
+            }
+            let candidate = without(&best.schedule, start, chunk);
+            let attempt = replay(&original.setup, &candidate);
+            replays += 1;
+            if fails(&attempt) {
+                best = attempt;
+                dropped = true;
+            } else {
+                start += chunk;
+            }
+            progress(replays, best.schedule.len());
+        }
+        if chunk == 1 && !dropped {
+            return done(best, replays, original_actions);
+        }
+        chunk = (chunk / 2).max(1);
+    }
+}
+
+fn without<T: Clone>(items: &[T], start: usize, count: usize) -> Vec<T> {
+    let end = (start + count).min(items.len());
+    items[..start]
+        .iter()
+        .chain(&items[end..])
+        .cloned()
+        .collect()
+}
+
+fn done(report: RunReport, replays: u32, original_actions: usize) -> Shrunk {
+    Shrunk {
+        report,
+        reproduced: true,
+        replays,
+        original_actions,
+    }
+}
+
+fn not_reproduced(original: &RunReport, replays: u32) -> Shrunk {
+    Shrunk {
+        report: original.clone(),
+        reproduced: false,
+        replays,
+        original_actions: original.schedule.len(),
+    }
+}

@@ -1,0 +1,648 @@
+//! The checker: the Raft safety properties, held over the whole life of a cluster.
+//!
+//! The scheduler feeds the checker after every hand-off with what each step of the node's
+//! Raft changed ([`StepTrace`]: the durable writes, the entries applied, the events and the
+//! node's state after the step), and tells it when a node goes down, comes back, or has
+//! its log replaced by `set-log`. From that alone, without reading any node's storage,
+//! the checker keeps a mirror of every node's durable log, as one hash per entry that also
+//! covers every entry before it (a hash chain), and checks, at the moment each change
+//! happens:
+//!
+//! - **Election Safety**: at most one node becomes leader in a term, over the whole run.
+//! - **Leader Append-Only**: a leader never truncates its log while it leads its term.
+//! - **Log Matching**: two entries with the same index and term, on any nodes at any
+//!   times, have the same hash chain: the same entry and the same entries before it.
+//!   (The same entry can only be created once, by the one leader of its term, so this
+//!   holds across time, not only between logs at one instant.)
+//! - **Leader Completeness**: a node that becomes leader of term T holds every entry seen
+//!   committed in a term before T. An entry counts as committed in the term of the node
+//!   that was seen advancing its commit index over it (the leader that committed it, or
+//!   a follower it told, in the same term), which is never earlier than when it really
+//!   committed: the check cannot raise a false alarm.
+//! - **State Machine Safety**: no two nodes apply different entries at one index.
+//!
+//! and, per node: its term never decreases, across restarts too (it is durable); it votes
+//! at most once per term, across restarts too; within one incarnation its commit and
+//! applied indexes never decrease, and applied never passes commit.
+//!
+//! A broken rule becomes a [`Violation`], kept (up to [`KEPT_PER_RULE`] per rule; the rest
+//! are counted) and published by the scheduler as a [`super::EventKind::Violation`].
+//! Linearizability of the clients' history is the other half of checking a run; it needs
+//! the whole history, so it runs on demand ([`operations`] turns the history into what
+//! [`super::linearizability::check`] reads).
+//!
+//! Every observation costs time in proportion to what changed (entries appended or
+//! applied, events), so the checker runs in every mode, always.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::raft::{DurableWrite, Entry, Index, NodeId, NodeView, RaftEvent, Role, Storage, Term};
+
+use super::clients::ClientRecord;
+use super::event::ClientOutcome;
+use super::linearizability::{Operation, Outcome};
+
+/// How many violations of one rule are kept and published; later ones are only counted.
+pub const KEPT_PER_RULE: usize = 5;
+
+/// A property the checker holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    ElectionSafety,
+    LeaderAppendOnly,
+    LogMatching,
+    LeaderCompleteness,
+    StateMachineSafety,
+    /// Checked on the clients' history, on demand.
+    Linearizability,
+    TermMonotonic,
+    VoteOnce,
+    CommitMonotonic,
+    AppliedMonotonic,
+    AppliedWithinCommit,
+}
+
+impl Rule {
+    pub const ALL: &'static [Rule] = &[
+        Rule::ElectionSafety,
+        Rule::LeaderAppendOnly,
+        Rule::LogMatching,
+        Rule::LeaderCompleteness,
+        Rule::StateMachineSafety,
+        Rule::Linearizability,
+        Rule::TermMonotonic,
+        Rule::VoteOnce,
+        Rule::CommitMonotonic,
+        Rule::AppliedMonotonic,
+        Rule::AppliedWithinCommit,
+    ];
+
+    /// The rule's name, as `expect violation RULE` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::ElectionSafety => "election-safety",
+            Rule::LeaderAppendOnly => "leader-append-only",
+            Rule::LogMatching => "log-matching",
+            Rule::LeaderCompleteness => "leader-completeness",
+            Rule::StateMachineSafety => "state-machine-safety",
+            Rule::Linearizability => "linearizability",
+            Rule::TermMonotonic => "term-monotonic",
+            Rule::VoteOnce => "vote-once",
+            Rule::CommitMonotonic => "commit-monotonic",
+            Rule::AppliedMonotonic => "applied-monotonic",
+            Rule::AppliedWithinCommit => "applied-within-commit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|rule| rule.name() == name)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A broken rule: which, when, the nodes, index and terms involved, and what happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: Rule,
+    pub time_us: u64,
+    pub nodes: Vec<NodeId>,
+    pub index: Option<Index>,
+    pub terms: Vec<Term>,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} violated: {}", self.rule, self.detail)
+    }
+}
+
+/// What one step of a node's Raft changed: the durable writes (already applied to its
+/// storage), the entries handed to its state machine, its events, and its state after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepTrace {
+    pub writes: Vec<DurableWrite>,
+    pub applied: Vec<Entry>,
+    pub events: Vec<RaftEvent>,
+    pub view: NodeView,
+}
+
+/// One entry of a node's mirrored log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Mirrored {
+    term: Term,
+    /// The hash of the entry and of every entry before it.
+    chain: u64,
+}
+
+/// What the checker knows of one node.
+#[derive(Clone, Debug, Default)]
+struct NodeTrack {
+    log: Vec<Mirrored>,
+    /// The highest term the node has made durable.
+    durable_term: Term,
+    /// The node's state after its last step, while it is up.
+    last: Option<NodeView>,
+}
+
+/// An entry seen committed.
+#[derive(Clone, Copy, Debug)]
+struct Committed {
+    chain: u64,
+    term: Term,
+    node: NodeId,
+    /// The term of the node seen committing it.
+    in_term: Term,
+}
+
+/// An entry seen applied, with the first node that applied it.
+#[derive(Clone, Copy, Debug)]
+struct Applied {
+    digest: u64,
+    term: Term,
+    node: NodeId,
+}
+
+/// The checker's state. See the module documentation.
+#[derive(Clone, Debug, Default)]
+pub struct Checker {
+    nodes: BTreeMap<NodeId, NodeTrack>,
+    leaders: BTreeMap<Term, NodeId>,
+    votes: BTreeMap<(NodeId, Term), NodeId>,
+    /// The hash chain of each (index, term) ever appended, and a node that held it.
+    entries: BTreeMap<(Index, Term), (u64, NodeId)>,
+    /// Entries seen committed, by index (position = index - 1).
+    committed: Vec<Committed>,
+    /// For each term, the highest index seen committed by a node in that term.
+    commit_terms: BTreeMap<Term, Index>,
+    /// Entries seen applied, by index (position = index - 1).
+    applied: Vec<Applied>,
+    violations: Vec<Violation>,
+    counts: BTreeMap<Rule, u64>,
+    published: usize,
+    steps: u64,
+    time_us: u64,
+}
+
+fn digest(entry: &Entry) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    entry.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn chain(previous: u64, digest: u64) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (previous, digest).hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Checker {
+    pub fn new() -> Checker {
+        Checker::default()
+    }
+
+    /// Every violation kept so far, in the order found.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// How many violations were found in all, kept or only counted.
+    pub fn violation_count(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// How many violations of each rule were found.
+    pub fn counts(&self) -> &BTreeMap<Rule, u64> {
+        &self.counts
+    }
+
+    /// How many node steps the checker has checked.
+    pub fn steps_checked(&self) -> u64 {
+        self.steps
+    }
+
+    /// The violations kept since the last call, to publish.
+    pub fn take_new(&mut self) -> Vec<Violation> {
+        let new = self.violations[self.published..].to_vec();
+        self.published = self.violations.len();
+        new
+    }
+
+    fn report(
+        &mut self,
+        rule: Rule,
+        nodes: Vec<NodeId>,
+        at: (Option<Index>, Vec<Term>),
+        detail: String,
+    ) {
+        let count = self.counts.entry(rule).or_default();
+        *count += 1;
+        if *count > KEPT_PER_RULE as u64 {
+            return;
+        }
+        let (index, terms) = at;
+        self.violations.push(Violation {
+            rule,
+            time_us: self.time_us,
+            nodes,
+            index,
+            terms,
+            detail,
+        });
+    }
+
+    fn track(&mut self, node: NodeId) -> &mut NodeTrack {
+        self.nodes.entry(node).or_default()
+    }
+
+    // ---- nodes up and down --------------------------------------------------------------
+
+    /// Node `node` started (or restarted) from its durable storage, in state `view`.
+    pub fn node_up(&mut self, time_us: u64, node: NodeId, view: &NodeView) {
+        self.time_us = time_us;
+        let durable = self.track(node).durable_term;
+        if view.term < durable {
+            let detail = format!(
+                "n{node} restarted in term {} after reaching term {durable}",
+                view.term
+            );
+            self.report(
+                Rule::TermMonotonic,
+                vec![node],
+                (None, vec![durable, view.term]),
+                detail,
+            );
+        }
+        let track = self.track(node);
+        track.durable_term = track.durable_term.max(view.term);
+        track.last = Some(view.clone());
+    }
+
+    /// Node `node` went down (killed or crashed): its volatile state is gone.
+    pub fn node_down(&mut self, node: NodeId) {
+        self.track(node).last = None;
+    }
+
+    /// Node `node`'s durable state was replaced by hand (`set-log`). Its entries enter the
+    /// mirror but not the table of entries seen, since they were never created by a leader.
+    pub fn log_replaced(&mut self, node: NodeId, storage: &Storage) {
+        let track = self.track(node);
+        track.log.clear();
+        let mut previous = 0;
+        for entry in storage.log.entries() {
+            previous = chain(previous, digest(entry));
+            track.log.push(Mirrored {
+                term: entry.term,
+                chain: previous,
+            });
+        }
+        track.durable_term = track.durable_term.max(storage.term);
+    }
+
+    // ---- steps --------------------------------------------------------------------------
+
+    /// Checks the steps one hand-off made on `node`, at `time_us`.
+    pub fn observe(&mut self, time_us: u64, node: NodeId, steps: &[StepTrace]) {
+        self.time_us = time_us;
+        for step in steps {
+            self.steps += 1;
+            let before = self.track(node).last.clone();
+            for write in &step.writes {
+                self.write(node, before.as_ref(), &step.view, write);
+            }
+            for entry in &step.applied {
+                self.applied_entry(node, entry);
+            }
+            if let Some(before) = &before {
+                self.volatile(before, &step.view);
+            }
+            self.commits(node, before.as_ref(), &step.view);
+            for event in &step.events {
+                self.event(node, event);
+            }
+            self.track(node).last = Some(step.view.clone());
+        }
+    }
+
+    fn write(
+        &mut self,
+        node: NodeId,
+        before: Option<&NodeView>,
+        after: &NodeView,
+        write: &DurableWrite,
+    ) {
+        match write {
+            DurableWrite::HardState { term, .. } => {
+                let durable = self.track(node).durable_term;
+                if *term < durable {
+                    let detail = format!("n{node} wrote term {term} after term {durable}");
+                    self.report(
+                        Rule::TermMonotonic,
+                        vec![node],
+                        (None, vec![durable, *term]),
+                        detail,
+                    );
+                }
+                let track = self.track(node);
+                track.durable_term = track.durable_term.max(*term);
+            }
+            DurableWrite::Truncate { from } => {
+                let leading = before.filter(|b| b.role == Role::Leader && b.term == after.term);
+                if let Some(leader) = leading {
+                    let detail = format!(
+                        "n{node}, leader of term {}, removed its entries from index {from}",
+                        leader.term
+                    );
+                    self.report(
+                        Rule::LeaderAppendOnly,
+                        vec![node],
+                        (Some(*from), vec![leader.term]),
+                        detail,
+                    );
+                }
+                let keep = from.saturating_sub(1) as usize;
+                self.track(node).log.truncate(keep);
+            }
+            DurableWrite::Append { entries } => {
+                for entry in entries {
+                    self.append(node, entry);
+                }
+            }
+        }
+    }
+
+    /// Mirrors one appended entry and holds Log Matching for it.
+    fn append(&mut self, node: NodeId, entry: &Entry) {
+        let track = self.track(node);
+        let previous = track.log.last().map_or(0, |m| m.chain);
+        let hash = chain(previous, digest(entry));
+        track.log.push(Mirrored {
+            term: entry.term,
+            chain: hash,
+        });
+        let key = (entry.index, entry.term);
+        match self.entries.get(&key) {
+            None => {
+                self.entries.insert(key, (hash, node));
+            }
+            Some(&(seen, _)) if seen == hash => {}
+            Some(&(_, other)) => {
+                let detail = format!(
+                    "n{other} and n{node} hold entries of term {} at index {} that differ, \
+                     or whose earlier entries differ",
+                    entry.term, entry.index
+                );
+                self.report(
+                    Rule::LogMatching,
+                    vec![other, node],
+                    (Some(entry.index), vec![entry.term]),
+                    detail,
+                );
+            }
+        }
+    }
+
+    /// Holds State Machine Safety for an entry `node` applied.
+    fn applied_entry(&mut self, node: NodeId, entry: &Entry) {
+        let position = entry.index.saturating_sub(1) as usize;
+        let digest = digest(entry);
+        match self.applied.get(position) {
+            Some(first) if first.digest == digest => {}
+            Some(first) => {
+                let first = *first;
+                let detail = format!(
+                    "n{node} applied an entry of term {} at index {} where n{} applied one of \
+                     term {}{}",
+                    entry.term,
+                    entry.index,
+                    first.node,
+                    first.term,
+                    if first.term == entry.term {
+                        " with another command"
+                    } else {
+                        ""
+                    }
+                );
+                let at = (Some(entry.index), vec![first.term, entry.term]);
+                self.report(Rule::StateMachineSafety, vec![first.node, node], at, detail);
+            }
+            None if position == self.applied.len() => self.applied.push(Applied {
+                digest,
+                term: entry.term,
+                node,
+            }),
+            // An index beyond what any node applied so far, with a gap before it: only a
+            // node whose commit ran past its log can get there. Left unrecorded.
+            None => {}
+        }
+    }
+
+    /// The per-node rules on volatile state, within one incarnation.
+    fn volatile(&mut self, before: &NodeView, after: &NodeView) {
+        let node = after.id;
+        if after.term < before.term {
+            let detail = format!(
+                "n{node}'s term went from {} back to {}",
+                before.term, after.term
+            );
+            self.report(
+                Rule::TermMonotonic,
+                vec![node],
+                (None, vec![before.term, after.term]),
+                detail,
+            );
+        }
+        if after.commit < before.commit {
+            let detail = format!(
+                "n{node}'s commit went from {} back to {}",
+                before.commit, after.commit
+            );
+            self.report(
+                Rule::CommitMonotonic,
+                vec![node],
+                (Some(after.commit), vec![after.term]),
+                detail,
+            );
+        }
+        if after.applied < before.applied {
+            let detail = format!(
+                "n{node}'s applied index went from {} back to {}",
+                before.applied, after.applied
+            );
+            self.report(
+                Rule::AppliedMonotonic,
+                vec![node],
+                (Some(after.applied), vec![after.term]),
+                detail,
+            );
+        }
+        if after.applied > after.commit {
+            let detail = format!(
+                "n{node} applied up to {} with commit {}",
+                after.applied, after.commit
+            );
+            self.report(
+                Rule::AppliedWithinCommit,
+                vec![node],
+                (Some(after.applied), vec![after.term]),
+                detail,
+            );
+        }
+    }
+
+    /// Records the entries `node` was seen committing, and in which term.
+    fn commits(&mut self, node: NodeId, before: Option<&NodeView>, after: &NodeView) {
+        let from = before.map_or(0, |b| b.commit);
+        if after.commit <= from {
+            return;
+        }
+        let known = self.commit_terms.entry(after.term).or_default();
+        *known = (*known).max(after.commit);
+        let track = &self.nodes[&node];
+        let start = self.committed.len() as Index + 1;
+        for index in start..=after.commit {
+            let Some(mirrored) = track.log.get(index as usize - 1) else {
+                break;
+            };
+            self.committed.push(Committed {
+                chain: mirrored.chain,
+                term: mirrored.term,
+                node,
+                in_term: after.term,
+            });
+        }
+    }
+
+    fn event(&mut self, node: NodeId, event: &RaftEvent) {
+        match *event {
+            RaftEvent::BecameLeader { term } => {
+                self.election_safety(node, term);
+                self.leader_completeness(node, term);
+            }
+            RaftEvent::Voted { term, candidate } => self.vote_once(node, term, candidate),
+            _ => {}
+        }
+    }
+
+    fn election_safety(&mut self, node: NodeId, term: Term) {
+        match self.leaders.get(&term) {
+            Some(&other) if other != node => {
+                let detail = format!("n{other} and n{node} both became leader of term {term}");
+                self.report(
+                    Rule::ElectionSafety,
+                    vec![other, node],
+                    (None, vec![term]),
+                    detail,
+                );
+            }
+            Some(_) => {}
+            None => {
+                self.leaders.insert(term, node);
+            }
+        }
+    }
+
+    fn vote_once(&mut self, node: NodeId, term: Term, candidate: NodeId) {
+        match self.votes.get(&(node, term)) {
+            Some(&first) if first != candidate => {
+                let detail =
+                    format!("n{node} voted for n{first} and for n{candidate} in term {term}");
+                self.report(
+                    Rule::VoteOnce,
+                    vec![node, first, candidate],
+                    (None, vec![term]),
+                    detail,
+                );
+            }
+            Some(_) => {}
+            None => {
+                self.votes.insert((node, term), candidate);
+            }
+        }
+    }
+
+    /// A new leader of `term` must hold every entry committed in an earlier term. Entries
+    /// committed are a prefix, so the check is of the last of them, by its hash chain.
+    fn leader_completeness(&mut self, node: NodeId, term: Term) {
+        let Some(index) = self.commit_terms.range(..term).map(|(_, &i)| i).max() else {
+            return;
+        };
+        let Some(committed) = self.committed.get(index as usize - 1).copied() else {
+            return;
+        };
+        let held = self.nodes[&node]
+            .log
+            .get(index as usize - 1)
+            .map(|m| m.chain);
+        if held == Some(committed.chain) {
+            return;
+        }
+        let lacks = if held.is_some() {
+            "holds another entry (or prefix) at"
+        } else {
+            "lacks"
+        };
+        let detail = format!(
+            "n{node} became leader of term {term} but {lacks} index {index}, committed with \
+             term {} by n{} in term {}",
+            committed.term, committed.node, committed.in_term
+        );
+        let at = (Some(index), vec![term, committed.term]);
+        self.report(
+            Rule::LeaderCompleteness,
+            vec![node, committed.node],
+            at,
+            detail,
+        );
+    }
+
+    /// The nodes that have been seen at all.
+    pub fn nodes_seen(&self) -> BTreeSet<NodeId> {
+        self.nodes.keys().copied().collect()
+    }
+}
+
+/// The clients' history as the linearizability checker reads it:
+///
+/// - an operation that returned (`Done`) is `Returned` with its output, at its response time;
+/// - one that timed out, or is still in progress, is `Unknown`: it may have taken effect
+///   at any time after its invoke, or never;
+/// - one refused (sent `via` a node that is not the leader, or is down) is left out when
+///   no attempt can have reached a log (every attempt was answered "not the leader", or
+///   none was sent): it never took effect. A refusal after an attempt that may have been
+///   appended (the `via` node took it as leader, then lost its leadership or went down)
+///   is `Unknown` instead, since a later leader may still commit that entry.
+pub fn operations(history: &[ClientRecord]) -> Vec<Operation> {
+    history
+        .iter()
+        .filter_map(|record| {
+            let outcome = match (&record.outcome, record.response_us) {
+                (Some(ClientOutcome::Done { output, .. }), Some(response_us)) => {
+                    Outcome::Returned {
+                        output: output.clone(),
+                        response_us,
+                    }
+                }
+                (Some(ClientOutcome::Refused { .. }), _) if !record.may_be_in_log => return None,
+                _ => Outcome::Unknown,
+            };
+            Some(Operation {
+                client: record.client,
+                op: record.request.clone(),
+                invoke_us: record.invoke_us,
+                outcome,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

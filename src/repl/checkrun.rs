@@ -1,0 +1,228 @@
+//! `raftlab check` at the binary's edge: its options, the progress bar, and what it prints.
+//! The runs themselves are [`crate::check`]'s.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::check::{
+    self, CheckOptions, FaultKind, Header, RunReport, ShrinkBudget, Summary, reproduce_command,
+    scenario_yaml,
+};
+use crate::cluster::MAX_NODES;
+use crate::raft::Bug;
+
+use super::parse::parse_duration;
+
+/// The options of `raftlab check`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// How many seeds to run, from --first-seed on.
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// Run this one seed (as a failing seed's replay command does).
+    #[arg(long, conflicts_with_all = ["seeds", "first_seed"])]
+    pub seed: Option<u64>,
+    /// The first seed of --seeds.
+    #[arg(long, default_value_t = 1)]
+    pub first_seed: u64,
+    /// Nodes per cluster [default: 3 for even seeds, 5 for odd ones].
+    #[arg(long)]
+    pub nodes: Option<u64>,
+    /// Faults are injected for this long (cluster time) per seed; healing follows.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub time: u64,
+    /// The faults to inject, comma-separated: kill, partition, cut, loss, delay, dup,
+    /// reorder [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub faults: Vec<FaultKind>,
+    /// Turn on a teaching bug (repeatable): commit-previous-term, vote-without-log-check,
+    /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match.
+    #[arg(long = "bug")]
+    pub bugs: Vec<Bug>,
+    /// Clients per cluster [default: 3 to 5, by seed].
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Run every seed, not stopping at the first failure.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Do not shrink a failing seed's schedule before writing it.
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// Where to write the scenario of a failing seed.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Worker threads [default: the number of CPUs].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+impl CheckArgs {
+    fn options(&self) -> CheckOptions {
+        let mut options = CheckOptions {
+            nodes: self.nodes,
+            time_us: self.time,
+            bugs: self.bugs.iter().copied().collect(),
+            clients: self.clients,
+            ..CheckOptions::default()
+        };
+        if !self.faults.is_empty() {
+            options.faults = self.faults.iter().copied().collect();
+        }
+        options
+    }
+
+    fn seeds(&self) -> Vec<u64> {
+        match self.seed {
+            Some(seed) => vec![seed],
+            None => (self.first_seed..self.first_seed.saturating_add(self.seeds)).collect(),
+        }
+    }
+}
+
+fn progress_bar(length: u64) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let template = "{elapsed_precise} [{bar:40}] {pos}/{len} seeds ({per_sec}) {msg}";
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Runs `raftlab check`. Returns the exit status: 0 when every seed held, 1 on a failure,
+/// 2 when the options are wrong.
+pub fn run(args: &CheckArgs) -> i32 {
+    let (options, seeds) = (args.options(), args.seeds());
+    if options.nodes.is_some_and(|n| n == 0 || n > MAX_NODES) {
+        eprintln!("error: --nodes must be 1 to {MAX_NODES}");
+        return 2;
+    }
+    let workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("{}", describe(&options, &seeds, workers));
+    let bar = progress_bar(seeds.len() as u64);
+    let failures = std::sync::atomic::AtomicU64::new(0);
+    let on_done = |report: &RunReport| {
+        if let Some(failure) = &report.failure {
+            let count = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(format!("{count} failed"));
+            bar.suspend(|| println!("seed {} FAILED: {failure}", report.setup.seed));
+        }
+        bar.inc(1);
+    };
+    let summary = check::run_seeds(&seeds, &options, workers, !args.keep_going, &on_done);
+    bar.finish_and_clear();
+    if let Some(first) = summary.failures.first() {
+        explain_failure(first, &options, args);
+    }
+    println!("{}", summarize(&summary, &seeds));
+    i32::from(!summary.failures.is_empty())
+}
+
+fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
+    let nodes = options
+        .nodes
+        .map_or("3 and 5 nodes".to_string(), |n| format!("{n} nodes"));
+    let range = match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if a == b => format!("seed {a}"),
+        (Some(a), Some(b)) => format!("seeds {a}..={b}"),
+        _ => "no seeds".to_string(),
+    };
+    let faults: Vec<&str> = options.faults.iter().map(|f| f.name()).collect();
+    let mut text = format!(
+        "raftlab check: {range}, {nodes}, {} of faults each ({}), {workers} workers",
+        check::duration(options.time_us),
+        faults.join(", ")
+    );
+    if !options.bugs.is_empty() {
+        let bugs: Vec<&str> = options.bugs.iter().map(|b| b.name()).collect();
+        text.push_str(&format!("; teaching bugs on: {}", bugs.join(", ")));
+    }
+    text
+}
+
+/// Prints a failing seed: what broke, the command that runs it again, and the scenario
+/// of its (shrunk) schedule.
+fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs) {
+    let seed = report.setup.seed;
+    let Some(failure) = &report.failure else {
+        return;
+    };
+    println!("\nseed {seed} failed: {failure}");
+    println!(
+        "  run it again: {}",
+        reproduce_command(&report.setup, options)
+    );
+    let shrunk = if args.no_shrink {
+        report.clone()
+    } else {
+        shrink_with_spinner(report)
+    };
+    if let Some(failure) = &shrunk.failure {
+        println!("  after shrinking: {failure}");
+    }
+    let header = Header {
+        name: format!("check-seed-{seed}"),
+        description: format!(
+            "Found by `{}`, {} of its {} actions kept.",
+            reproduce_command(&report.setup, options),
+            shrunk.schedule.len(),
+            report.schedule.len()
+        ),
+    };
+    let text = scenario_yaml(&header, &shrunk.setup.config, &shrunk.scenario_steps());
+    let path = args.out.join(format!("check-seed-{seed}.yaml"));
+    match std::fs::write(&path, text) {
+        Ok(()) => println!("  scenario: {}", path.display()),
+        Err(error) => eprintln!("error: cannot write {}: {error}", path.display()),
+    }
+}
+
+fn shrink_with_spinner(report: &RunReport) -> RunReport {
+    let spinner = progress_bar(u64::from(ShrinkBudget::default().replays));
+    let mut on_replay = |replays: u32, actions: usize| {
+        spinner.set_position(u64::from(replays));
+        spinner.set_message(format!("shrinking: {actions} actions left"));
+    };
+    let shrunk = check::shrink(report, ShrinkBudget::default(), &mut on_replay);
+    spinner.finish_and_clear();
+    if !shrunk.reproduced {
+        println!("  warning: the replay did not fail the same way; writing the whole run");
+    } else {
+        println!(
+            "  shrunk from {} to {} actions in {} replays",
+            shrunk.original_actions,
+            shrunk.report.schedule.len(),
+            shrunk.replays
+        );
+    }
+    shrunk.report
+}
+
+fn summarize(summary: &Summary, seeds: &[u64]) -> String {
+    let seconds = summary.wall.as_secs_f64();
+    let rate = summary.seeds_run as f64 / seconds.max(1e-9);
+    let mut text = format!(
+        "{} of {} seeds run in {seconds:.1}s ({rate:.2} seeds/s): {} failed; {} events, {} \
+         hand-offs, {} node steps checked, {} client operations checked for linearizability",
+        summary.seeds_run,
+        seeds.len(),
+        summary.failures.len(),
+        summary.events,
+        summary.handoffs,
+        summary.steps_checked,
+        summary.operations
+    );
+    if summary.undecided > 0 {
+        text.push_str(&format!(
+            "; linearizability undecided (search budget) on {} seeds",
+            summary.undecided
+        ));
+    }
+    text
+}

@@ -1,0 +1,240 @@
+//! The session's safety checks: `expect safe`, `expect violation`, `check`, and the rule
+//! that a run with a violation fails unless it expects one; and the Figure 8 lesson with
+//! the teaching bug `commit-previous-term`, run step by step.
+
+use std::collections::BTreeSet;
+
+use crate::cluster::{ClockMode, ClusterConfig, NetworkConfig, Rule};
+use crate::raft::{Bug, RaftConfig};
+use crate::repl::session::Session;
+
+const FIGURE8_BUG: &str = include_str!("../../../examples/clusters/figure8-bug.yaml");
+
+fn session(nodes: u64, bugs: &[Bug]) -> Session {
+    let config = ClusterConfig {
+        nodes,
+        seed: 8,
+        clock: ClockMode::Paused,
+        raft: RaftConfig {
+            election_timeout_min_us: 1_000_000,
+            election_timeout_max_us: 2_000_000,
+            max_append_entries: 1,
+            bugs: bugs.iter().copied().collect::<BTreeSet<Bug>>(),
+            ..RaftConfig::default()
+        },
+        network: NetworkConfig {
+            delay_min_us: 1_000,
+            delay_max_us: 1_000,
+            ..NetworkConfig::default()
+        },
+        ..ClusterConfig::default()
+    };
+    Session::new(config).expect("session starts")
+}
+
+/// The steps of a scenario file, as command lines (`say: >` blocks become `say TEXT`).
+/// Enough YAML for the files of this project, not a YAML parser.
+fn steps_of(yaml: &str) -> Vec<String> {
+    let mut steps: Vec<String> = Vec::new();
+    let lines = yaml.lines().skip_while(|l| *l != "steps:").skip(1);
+    for line in lines {
+        if let Some(step) = line.strip_prefix("  - ") {
+            let step = step.trim_matches('\'').replace("''", "'");
+            steps.push(match step.strip_prefix("say:") {
+                Some(_) => "say".to_string(),
+                None => step,
+            });
+        } else if let Some(last) = steps.last_mut().filter(|s| s.starts_with("say")) {
+            last.push(' ');
+            last.push_str(line.trim());
+        }
+    }
+    steps
+}
+
+fn violations(session: &Session) -> Vec<Rule> {
+    session
+        .cluster()
+        .with(|sim| sim.violations().iter().map(|v| v.rule).collect())
+        .expect("cluster runs")
+}
+
+/// Runs every line; returns the lines that failed, with their output.
+fn run_all(session: &mut Session, lines: &[String]) -> Vec<String> {
+    let mut failed = Vec::new();
+    for line in lines {
+        match session.run_line(line) {
+            Ok(outcome) if outcome.passed => {}
+            Ok(outcome) => failed.push(format!("{line} -> {}", outcome.text)),
+            Err(error) => failed.push(format!("{line} -> error: {error}")),
+        }
+    }
+    failed
+}
+
+#[test]
+fn the_figure8_bug_lesson_passes_and_the_checker_finds_what_the_bug_did() {
+    for setting in [
+        "  nodes: 5\n  seed: 8\n  clock: paused\n",
+        "  election_timeout: 1s..2s\n  heartbeat: 50ms\n",
+        "  network: { delay: 1ms..1ms, drop: 0.0, duplicate: 0.0, reorder: false }\n",
+        "  raft: { bugs: [commit-previous-term], max_append_entries: 1 }\n",
+    ] {
+        assert!(
+            FIGURE8_BUG.contains(setting),
+            "the test's cluster is the file's: {setting}"
+        );
+    }
+    let steps = steps_of(FIGURE8_BUG);
+    assert!(steps.len() > 30 && steps.iter().all(|s| !s.is_empty()));
+    let mut lesson = session(5, &[Bug::CommitPreviousTerm]);
+    let failed = run_all(&mut lesson, &steps);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let mut rules = violations(&lesson);
+    let applied_differently = rules.len() - 1;
+    rules.dedup();
+    assert_eq!(
+        rules,
+        vec![Rule::LeaderCompleteness, Rule::StateMachineSafety]
+    );
+    assert_eq!(
+        applied_differently, 4,
+        "S2, S3, S4 and S5 each apply the other entry"
+    );
+    assert_eq!(lesson.violations_unexpected().unwrap(), 0);
+}
+
+#[test]
+fn without_the_bug_figure8_stays_safe_and_s5_cannot_win() {
+    let steps = steps_of(FIGURE8_BUG);
+    let until_campaign: Vec<String> = steps
+        .iter()
+        .take_while(|s| !s.starts_with("wait until role 5"))
+        .cloned()
+        .collect();
+    let mut correct = session(5, &[]);
+    let failed = run_all(&mut correct, &until_campaign);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let outcome = correct
+        .run_line("wait until role 5 leader within 50ms")
+        .unwrap();
+    assert!(!outcome.passed, "S3 holds index 3 of term 3: S5 cannot win");
+    assert!(correct.run_line("expect safe").unwrap().passed);
+    assert!(violations(&correct).is_empty());
+}
+
+/// A log built by hand that contradicts what a live leader writes: node 3's index 2 is
+/// an empty entry of term 1, while node 1, leader of term 1, puts a command there. Node 3
+/// takes the command for the entry it has (same index and term), so two nodes apply
+/// different entries at index 2, without any bug.
+const IMPOSSIBLE_LOG: &[&str] = &[
+    "kill 3",
+    "set-log 3 1,1",
+    "restart 3",
+    "campaign 1",
+    "put x 1",
+];
+
+#[test]
+fn without_a_bug_the_command_during_which_a_violation_appears_fails() {
+    let mut session = session(3, &[]);
+    let lines: Vec<String> = IMPOSSIBLE_LOG.iter().map(|s| s.to_string()).collect();
+    assert!(run_all(&mut session, &lines).is_empty());
+    let run = session.run_line("run 200ms").unwrap();
+    assert!(!run.passed, "{}", run.text);
+    assert!(run.text.contains("safety violation"), "{}", run.text);
+    assert_eq!(violations(&session), vec![Rule::StateMachineSafety]);
+    let check = session.run_line("check").unwrap();
+    assert!(!check.passed);
+    assert!(
+        check
+            .text
+            .contains("state-machine-safety violated: n3 applied"),
+        "{}",
+        check.text
+    );
+    assert!(!session.run_line("expect safe").unwrap().passed);
+    assert_eq!(session.violations_unexpected().unwrap(), 1);
+    let expect = session
+        .run_line("expect violation state-machine-safety")
+        .unwrap();
+    assert!(expect.passed, "{}", expect.text);
+    assert_eq!(session.violations_unexpected().unwrap(), 0);
+}
+
+#[test]
+fn with_a_bug_on_violations_must_be_expected_by_rule() {
+    let mut session = session(3, &[Bug::CommitPreviousTerm]);
+    let lines: Vec<String> = IMPOSSIBLE_LOG.iter().map(|s| s.to_string()).collect();
+    assert!(run_all(&mut session, &lines).is_empty());
+    let run = session.run_line("run 200ms").unwrap();
+    assert!(
+        run.passed,
+        "a lesson with a bug on does not fail the command"
+    );
+    assert_eq!(session.violations_unexpected().unwrap(), 1);
+    assert!(
+        !session
+            .run_line("expect violation election-safety")
+            .unwrap()
+            .passed
+    );
+    assert!(
+        !session
+            .run_line("expect violation linearizability")
+            .unwrap()
+            .passed
+    );
+    assert_eq!(session.violations_unexpected().unwrap(), 1);
+    assert!(session.run_line("expect violation").unwrap().passed);
+    assert_eq!(session.violations_unexpected().unwrap(), 0);
+    assert!(
+        session
+            .run_line("wait until violation state-machine-safety within 1ms")
+            .unwrap()
+            .passed
+    );
+    assert!(
+        session
+            .run_line("wait until violation linearizability")
+            .is_err()
+    );
+}
+
+#[test]
+fn a_stale_read_from_a_deposed_leader_is_a_linearizability_violation() {
+    // leader-local-reads: n1 leads term 1, is cut off, n2 wins term 2 and takes a write;
+    // n1 still answers a read from its own state machine.
+    let mut session = session(3, &[Bug::LeaderLocalReads]);
+    let lines: Vec<String> = [
+        "campaign 1",
+        "run 10ms",
+        "put x 1",
+        "run 10ms",
+        "isolate 1",
+        "campaign 2",
+        "run 10ms",
+        "put x 2",
+        "run 10ms",
+        "get x via 1",
+        "run 10ms",
+        "expect safe",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let failed = run_all(&mut session, &lines);
+    assert_eq!(failed.len(), 1, "only `expect safe` fails: {failed:#?}");
+    assert!(
+        failed[0].contains("linearizability violated"),
+        "{failed:#?}"
+    );
+    assert_eq!(session.violations_unexpected().unwrap(), 1);
+    assert!(
+        session
+            .run_line("expect violation linearizability")
+            .unwrap()
+            .passed
+    );
+    assert_eq!(session.violations_unexpected().unwrap(), 0);
+}

@@ -1,0 +1,72 @@
+//! `raftlab check` from the command line: exit status, the replay command, the scenario.
+
+use std::process::Command;
+
+fn raftlab(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_raftlab"))
+        .args(args)
+        .output()
+        .expect("raftlab runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (
+        output.status.code().unwrap_or(-1),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
+#[test]
+fn correct_raft_passes_and_exits_0() {
+    let (code, out, err) = raftlab(&["check", "--seeds", "2", "--time", "1s"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 of 2 seeds run"), "{out}");
+    assert!(out.contains(": 0 failed;"), "{out}");
+}
+
+#[test]
+fn a_teaching_bug_fails_with_its_replay_command_and_scenario() {
+    let dir = std::env::temp_dir().join(format!("raftlab-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--seed",
+        "2",
+        "--nodes",
+        "5",
+        "--bug",
+        "commit-beyond-match",
+        "--no-shrink",
+        "--out",
+        &out_dir,
+    ];
+    let (code, out, err) = raftlab(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("seed 2 failed: state-machine-safety violated"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "run it again: raftlab check --seed 2 --nodes 5 --time 10s --bug commit-beyond-match"
+        ),
+        "{out}"
+    );
+    let scenario = std::fs::read_to_string(dir.join("check-seed-2.yaml")).expect("scenario");
+    assert!(
+        scenario.contains("  raft: { bugs: [commit-beyond-match]"),
+        "{scenario}"
+    );
+    assert!(
+        scenario.ends_with("  - expect violation state-machine-safety\n"),
+        "{scenario}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unknown_bug_is_a_usage_error() {
+    let (code, _, err) = raftlab(&["check", "--bug", "no-such-bug"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown bug 'no-such-bug'"), "{err}");
+}
