@@ -228,3 +228,32 @@ fn the_reproduce_command_names_everything_the_seed_depends_on() {
          --clients 4"
     );
 }
+
+/// Every teaching bug is found, and its shrunk scenario replays through a session to the
+/// same failure. Slow in a debug build: `cargo test --release -- --ignored every_bug`.
+#[test]
+#[ignore]
+fn every_bug_is_found_and_its_shrunk_scenario_replays_through_a_session() {
+    for &bug in Bug::ALL {
+        let original = first_failure(bug, 10, 500);
+        let shrunk = shrink(&original, ShrinkBudget::default(), &mut |_, _| {});
+        assert!(shrunk.reproduced, "{bug}");
+        let report = shrunk.report;
+        let (session, failed) = run_in_session(&report.setup.config, &report.scenario_steps());
+        assert!(failed.is_empty(), "{bug}: {failed:#?}");
+        if let Some(Failure::Violation(expected)) = &report.failure {
+            let found = session
+                .cluster()
+                .with(|sim| sim.violations().to_vec())
+                .unwrap();
+            assert_eq!(found.first(), Some(expected), "{bug}");
+        }
+        println!(
+            "{bug}: seed {}, {} -> {} actions, {}",
+            report.setup.seed,
+            shrunk.original_actions,
+            report.schedule.len(),
+            report.failure.map_or(String::new(), |f| f.checker())
+        );
+    }
+}
