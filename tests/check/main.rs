@@ -70,3 +70,35 @@ fn an_unknown_bug_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown bug 'no-such-bug'"), "{err}");
 }
+
+#[test]
+fn a_failing_seeds_scenario_replays_to_the_same_violation_under_raftlab_run() {
+    let dir = std::env::temp_dir().join(format!("raftlab-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--seed",
+        "1",
+        "--nodes",
+        "3",
+        "--bug",
+        "vote-without-log-check",
+    ];
+    let (code, out, err) = raftlab(&[&args[..], &["--out", &out_dir]].concat());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("seed 1 failed: leader-completeness violated"),
+        "{out}"
+    );
+    let scenario = dir.join("check-seed-1.yaml");
+    let scenario = scenario.to_string_lossy().into_owned();
+    let (code, out, err) = raftlab(&["run", &scenario]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("✓ expect violation leader-completeness"),
+        "{out}"
+    );
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -404,6 +404,10 @@ fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems)
     if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
         config.raft.max_append_entries = n;
     }
+    let key = "cluster.raft.max_inflight_appends";
+    if let Some(n) = read(&doc.max_inflight_appends, key, problems, inflight_appends) {
+        config.raft.max_inflight_appends = n;
+    }
     read_bugs(doc, config, problems);
 }
 
@@ -456,6 +460,16 @@ fn node_count(text: &str) -> Result<u64, ValueError> {
         Ok(n) if (1..=MAX_NODES).contains(&n) => Ok(n),
         _ => Err(ValueError::Expected {
             expected: "a node count from 1 to 2001",
+            text: text.to_string(),
+        }),
+    }
+}
+
+fn inflight_appends(text: &str) -> Result<u32, ValueError> {
+    match parse_u64(text, "message count").map(u32::try_from) {
+        Ok(Ok(n)) if n >= 1 => Ok(n),
+        _ => Err(ValueError::Expected {
+            expected: "a whole number of messages, at least 1",
             text: text.to_string(),
         }),
     }

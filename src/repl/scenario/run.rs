@@ -193,6 +193,21 @@ pub fn play(
             }
         }
     }
+    // A safety violation that no `expect violation` claimed fails the file, even when
+    // every step passed (a teaching bug's violation does not fail its own step).
+    if let (Ok(unexpected @ 1..), Some(last)) = (
+        player.session.violations_unexpected(),
+        scenario.steps.last(),
+    ) {
+        let line = format!("✗ {unexpected} safety violations that no `expect violation` claimed");
+        writeln!(out, "{}", line.red())?;
+        let verdict = Verdict::Failed {
+            step: scenario.steps.len(),
+            at: last.at,
+        };
+        footer(scenario, verdict, out)?;
+        return Ok(verdict);
+    }
     footer(scenario, Verdict::Passed, out)?;
     Ok(Verdict::Passed)
 }
