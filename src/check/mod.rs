@@ -57,9 +57,10 @@ use crate::cluster::linearizability::SearchBudget;
 use crate::cluster::{ClockMode, ClusterConfig, Rule, Violation, linearizability};
 use crate::raft::{Bug, NodeId, RaftConfig};
 
+pub use crate::repl::scenario::{Header, scenario_yaml};
 pub use many::{Summary, run_seeds};
 pub use run::{explore, replay};
-pub use schedule::{Action, Ending, Header, Timed, duration, scenario_yaml, steps};
+pub use schedule::{Action, Ending, Timed, duration, steps};
 pub use shrink::{ShrinkBudget, Shrunk, shrink};
 
 /// A millisecond, in microseconds.

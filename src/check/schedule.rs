@@ -6,11 +6,11 @@
 //! so a schedule written as a scenario (on a paused clock, with `run D` steps between the
 //! actions) replays the run exactly.
 
-use std::fmt::{self, Write};
+use std::fmt;
 
 use crate::cluster::kv::KvOp;
-use crate::cluster::{ClusterConfig, ClusterError, OpId, Rule, Sim};
-use crate::raft::{Bug, NodeId, RaftConfig};
+use crate::cluster::{ClusterError, OpId, Rule, Sim};
+use crate::raft::NodeId;
 
 /// One fault or client operation.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,16 +52,7 @@ pub struct Timed {
     pub action: Action,
 }
 
-/// A duration as the command language writes it: `37ms`, `2s`, `1500us`.
-pub fn duration(us: u64) -> String {
-    if us != 0 && us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else if us.is_multiple_of(1000) {
-        format!("{}ms", us / 1000)
-    } else {
-        format!("{us}us")
-    }
-}
+pub use crate::repl::command::format_duration as duration;
 
 fn node_list(nodes: &[NodeId]) -> String {
     let names: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
@@ -162,91 +153,4 @@ pub fn steps(schedule: &[Timed], until_us: u64, ending: &Ending) -> Vec<String> 
         Ending::Say(text) => lines.push(format!("say {text}")),
     }
     lines
-}
-
-/// What the header of a written scenario says.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Header {
-    pub name: String,
-    pub description: String,
-}
-
-/// A scenario file (DESIGN.md, "Scenario files") of `config` and `steps`, on a paused
-/// clock. The `raft:` key names the teaching bugs, and the flow-control settings where
-/// they differ from the defaults.
-pub fn scenario_yaml(header: &Header, config: &ClusterConfig, steps: &[String]) -> String {
-    let mut text = String::new();
-    let _ = writeln!(text, "name: {}", quote(&header.name));
-    let _ = writeln!(text, "description: {}", quote(&header.description));
-    let _ = writeln!(
-        text,
-        "cluster:\n  nodes: {}\n  seed: {}\n  clock: paused",
-        config.nodes, config.seed
-    );
-    let raft = &config.raft;
-    let _ = writeln!(
-        text,
-        "  election_timeout: {}..{}\n  heartbeat: {}",
-        duration(raft.election_timeout_min_us),
-        duration(raft.election_timeout_max_us),
-        duration(raft.heartbeat_us)
-    );
-    let net = &config.network;
-    let _ = writeln!(
-        text,
-        "  network: {{ delay: {}..{}, drop: {:?}, duplicate: {:?}, reorder: {} }}",
-        duration(net.delay_min_us),
-        duration(net.delay_max_us),
-        net.drop,
-        net.duplicate,
-        net.reorder
-    );
-    if let Some(raft) = raft_key(raft) {
-        let _ = writeln!(text, "  raft: {raft}");
-    }
-    text.push_str("steps:\n");
-    for step in steps {
-        match step.strip_prefix("say ") {
-            Some(words) => {
-                let _ = writeln!(text, "  - say: {}", quote(words));
-            }
-            None => {
-                let _ = writeln!(text, "  - {}", quote(step));
-            }
-        }
-    }
-    text
-}
-
-/// `{ bugs: [..], max_append_entries: N, ... }`, or `None` when all are the defaults.
-fn raft_key(raft: &RaftConfig) -> Option<String> {
-    let defaults = RaftConfig::default();
-    let mut fields = Vec::new();
-    if !raft.bugs.is_empty() {
-        let bugs: Vec<&str> = raft.bugs.iter().map(|b: &Bug| b.name()).collect();
-        fields.push(format!("bugs: [{}]", bugs.join(", ")));
-    }
-    if raft.max_append_entries != defaults.max_append_entries {
-        fields.push(format!("max_append_entries: {}", raft.max_append_entries));
-    }
-    if raft.max_inflight_appends != defaults.max_inflight_appends {
-        fields.push(format!(
-            "max_inflight_appends: {}",
-            raft.max_inflight_appends
-        ));
-    }
-    (!fields.is_empty()).then(|| format!("{{ {} }}", fields.join(", ")))
-}
-
-/// A YAML scalar: plain where that is safe, else single-quoted.
-fn quote(text: &str) -> String {
-    let plain = text
-        .chars()
-        .all(|c| c.is_alphanumeric() || " -_.,=<>/()`".contains(c));
-    let starts_safe = !text.starts_with(['-', '<', '>', '`', ' ']) && !text.ends_with(' ');
-    if plain && starts_safe && !text.is_empty() {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "''"))
-    }
 }

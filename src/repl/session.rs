@@ -40,6 +40,7 @@ use super::command::{
     ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, SafetyRule, TraceLevel,
     format_duration, parse,
 };
+use super::scenario::{Header, scenario_yaml};
 use super::{condition, export, table, view};
 
 mod exporting;
@@ -668,48 +669,22 @@ impl Session {
         )))
     }
 
-    /// The journal as a scenario file.
+    /// The journal as a scenario file, with `run` steps for the time between commands.
     pub fn scenario_text(&self) -> String {
-        let config = &self.config;
-        let mut text = String::from("name: saved-session\n");
-        text.push_str("description: A REPL session saved with `save`.\ncluster:\n");
-        let _ = writeln!(
-            text,
-            "  nodes: {}\n  seed: {}\n  clock: paused",
-            config.nodes, config.seed
-        );
-        let raft = &config.raft;
-        let _ = writeln!(
-            text,
-            "  election_timeout: {}..{}\n  heartbeat: {}",
-            format_duration(raft.election_timeout_min_us),
-            format_duration(raft.election_timeout_max_us),
-            format_duration(raft.heartbeat_us)
-        );
-        let net = &config.network;
-        let _ = writeln!(
-            text,
-            "  network: {{ delay: {}..{}, drop: {}, duplicate: {}, reorder: {} }}",
-            format_duration(net.delay_min_us),
-            format_duration(net.delay_max_us),
-            net.drop,
-            net.duplicate,
-            net.reorder
-        );
-        text.push_str("steps:\n");
+        let mut steps = Vec::new();
         let mut clock_us = 0;
         for entry in &self.journal {
             if entry.time_us > clock_us {
-                let _ = writeln!(
-                    text,
-                    "  - run {}",
-                    format_duration(entry.time_us - clock_us)
-                );
+                steps.push(format!("run {}", format_duration(entry.time_us - clock_us)));
             }
-            let _ = writeln!(text, "  - {}", yaml_quote(&entry.command.to_string()));
+            steps.push(entry.command.to_string());
             clock_us = entry.end_us;
         }
-        text
+        let header = Header {
+            name: "saved-session".to_string(),
+            description: "A REPL session saved with `save`.".to_string(),
+        };
+        scenario_yaml(&header, &self.config, &steps)
     }
 }
 
@@ -864,17 +839,6 @@ fn is_journalled(command: &Command) -> bool {
             | Command::ExportLog { .. }
             | Command::Quit
     )
-}
-
-fn yaml_quote(line: &str) -> String {
-    let plain = line
-        .chars()
-        .all(|c| c.is_alphanumeric() || " -_.,=<>!@/".contains(c));
-    if plain && !line.starts_with(['-', '!', '@']) {
-        line.to_string()
-    } else {
-        format!("'{}'", line.replace('\'', "''"))
-    }
 }
 
 fn mark(held: bool, line: &str, actual: &str) -> Outcome {

@@ -56,6 +56,8 @@
 mod doc;
 mod load;
 pub mod run;
+pub mod write;
 
 pub use load::{LoadError, Position, Problem, Scenario, Step, StepKind, load, load_str};
 pub use run::{RunOptions, Verdict, open, play, report_load_error, run};
+pub use write::{Header, scenario_yaml};
