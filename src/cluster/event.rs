@@ -39,6 +39,13 @@ pub enum MsgDetail {
     VoteResponse {
         granted: bool,
     },
+    PreVote {
+        last_index: Index,
+        last_term: Term,
+    },
+    PreVoteResponse {
+        granted: bool,
+    },
     AppendEntries {
         prev_index: Index,
         prev_term: Term,
@@ -62,6 +69,16 @@ impl MsgInfo {
                 last_term: *last_log_term,
             },
             Message::VoteResponse { granted } => MsgDetail::VoteResponse { granted: *granted },
+            Message::PreVote {
+                last_log_index,
+                last_log_term,
+            } => MsgDetail::PreVote {
+                last_index: *last_log_index,
+                last_term: *last_log_term,
+            },
+            Message::PreVoteResponse { granted } => {
+                MsgDetail::PreVoteResponse { granted: *granted }
+            }
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
@@ -91,6 +108,8 @@ impl MsgInfo {
         match self.detail {
             MsgDetail::RequestVote { .. } => "RequestVote",
             MsgDetail::VoteResponse { .. } => "VoteResponse",
+            MsgDetail::PreVote { .. } => "PreVote",
+            MsgDetail::PreVoteResponse { .. } => "PreVoteResponse",
             MsgDetail::AppendEntries { .. } => "AppendEntries",
             MsgDetail::AppendResponse { .. } => "AppendResponse",
         }
@@ -105,10 +124,16 @@ impl fmt::Display for MsgInfo {
             MsgDetail::RequestVote {
                 last_index,
                 last_term,
+            }
+            | MsgDetail::PreVote {
+                last_index,
+                last_term,
             } => {
                 write!(f, " last={last_index}@{last_term}")
             }
-            MsgDetail::VoteResponse { granted } => write!(f, " granted={granted}"),
+            MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
+                write!(f, " granted={granted}")
+            }
             MsgDetail::AppendEntries {
                 prev_index,
                 prev_term,
@@ -305,7 +330,11 @@ pub fn describe_raft(event: &RaftEvent) -> String {
             format!("follower in term {term} (leader n{leader})")
         }
         RaftEvent::BecameFollower { term, leader: None } => format!("follower in term {term}"),
+        RaftEvent::PreVoteStarted { term } => format!("pre-vote for term {term}"),
         RaftEvent::BecameCandidate { term } => format!("candidate in term {term}"),
+        RaftEvent::LostQuorum { term } => {
+            format!("steps down: no majority heard within an election timeout (term {term})")
+        }
         RaftEvent::BecameLeader { term } => format!("LEADER in term {term}"),
         RaftEvent::LeaderKnown { term, leader } => format!("knows leader n{leader} of term {term}"),
         RaftEvent::Voted { term, candidate } => format!("votes for n{candidate} in term {term}"),

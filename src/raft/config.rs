@@ -19,6 +19,15 @@ pub struct RaftConfig {
     pub max_append_entries: usize,
     /// The most AppendEntries with entries a leader has in flight to one follower.
     pub max_inflight_appends: u32,
+    /// PreVote (thesis section 9.6): a node whose election timer fires first asks whether
+    /// it could win at `term + 1`, without raising its term, and starts a real election
+    /// only if a majority says yes. A node cut off from the cluster then cannot raise its
+    /// term and depose the leader when it comes back.
+    pub prevote: bool,
+    /// CheckQuorum (thesis section 6.2): a leader that has not heard from a majority within
+    /// an election timeout steps down, and a node that heard from a leader within the
+    /// shortest election timeout ignores RequestVote (leader stickiness).
+    pub check_quorum: bool,
     /// Deliberate mistakes, for lessons that show what the checker catches. Empty in any
     /// real use.
     pub bugs: BTreeSet<Bug>,
@@ -32,6 +41,8 @@ impl Default for RaftConfig {
             heartbeat_us: 50_000,
             max_append_entries: 256,
             max_inflight_appends: 8,
+            prevote: false,
+            check_quorum: false,
             bugs: BTreeSet::new(),
         }
     }

@@ -26,6 +26,20 @@ pub enum Message {
         /// The term of the candidate's last log entry.
         last_log_term: Term,
     },
+    /// PreVote (thesis section 9.6): could the sender win an election at the envelope's
+    /// term? The envelope carries the sender's term + 1, which the sender has not taken and
+    /// the receiver does not take either.
+    PreVote {
+        /// The index of the sender's last log entry.
+        last_log_index: Index,
+        /// The term of the sender's last log entry.
+        last_log_term: Term,
+    },
+    /// The answer to a PreVote. Its envelope carries the voter's own current term.
+    PreVoteResponse {
+        /// Whether the voter would vote for the sender.
+        granted: bool,
+    },
     /// The answer to a RequestVote.
     VoteResponse {
         /// Whether the vote was granted.
@@ -65,6 +79,8 @@ impl Message {
         match self {
             Message::RequestVote { .. } => "RequestVote",
             Message::VoteResponse { .. } => "VoteResponse",
+            Message::PreVote { .. } => "PreVote",
+            Message::PreVoteResponse { .. } => "PreVoteResponse",
             Message::AppendEntries { .. } => "AppendEntries",
             Message::AppendResponse { .. } => "AppendResponse",
         }
@@ -75,7 +91,9 @@ impl Message {
     pub fn is_response(&self) -> bool {
         matches!(
             self,
-            Message::VoteResponse { .. } | Message::AppendResponse { .. }
+            Message::VoteResponse { .. }
+                | Message::PreVoteResponse { .. }
+                | Message::AppendResponse { .. }
         )
     }
 }

@@ -6,6 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
+mod election;
+
 use super::{
     Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term,
 };
@@ -61,8 +63,13 @@ pub enum RaftEvent {
     TermChanged { from: Term, to: Term },
     /// The node became a follower (of `leader`, when it knows it).
     BecameFollower { term: Term, leader: Option<NodeId> },
+    /// The node started a pre-vote round for `term` (its own term + 1), keeping its term.
+    PreVoteStarted { term: Term },
     /// The node started an election.
     BecameCandidate { term: Term },
+    /// The leader of `term` had not heard from a majority within an election timeout and
+    /// stepped down (CheckQuorum).
+    LostQuorum { term: Term },
     /// The node won an election.
     BecameLeader { term: Term },
     /// The node learned who leads its term.
@@ -132,6 +139,9 @@ struct Progress {
     match_index: Index,
     /// AppendEntries with entries sent and not yet answered.
     inflight: u32,
+    /// When the leader last heard from the follower in its term (or became leader), for
+    /// CheckQuorum.
+    last_heard_us: u64,
 }
 
 /// Each role with the state only that role has.
@@ -139,6 +149,11 @@ struct Progress {
 enum RoleState {
     Follower {
         leader: Option<NodeId>,
+    },
+    /// A follower running a pre-vote round for `term + 1` (PreVote): `votes` holds the
+    /// nodes that said yes, itself included. Shown as a follower: its term is unchanged.
+    PreCandidate {
+        votes: BTreeSet<NodeId>,
     },
     /// `votes` holds the nodes that granted their vote, the candidate included.
     Candidate {
@@ -172,6 +187,9 @@ pub struct RaftProcessor {
     election_deadline_us: u64,
     /// When a leader next sends heartbeats.
     heartbeat_deadline_us: u64,
+    /// When the node last accepted AppendEntries from the leader of its term, for
+    /// PreVote and leader stickiness. Invariant: at most `now_us`.
+    leader_contact_us: Option<u64>,
     out: Outputs,
     /// The term or vote changed in this step and must be written.
     hard_state_dirty: bool,
@@ -204,6 +222,7 @@ impl RaftProcessor {
             now_us,
             election_deadline_us: 0,
             heartbeat_deadline_us: 0,
+            leader_contact_us: None,
             out: Outputs::default(),
             hard_state_dirty: false,
         };
@@ -227,7 +246,7 @@ impl RaftProcessor {
                 let result = self.propose(commands);
                 self.out.proposal = Some(result);
             }
-            Input::Campaign => self.campaign(),
+            Input::Campaign => self.start_election(),
         }
         assert!(self.term >= term_before, "term decreased");
         assert!(self.commit >= commit_before, "commit decreased");
@@ -295,7 +314,7 @@ impl RaftProcessor {
 
     pub fn role(&self) -> Role {
         match self.role {
-            RoleState::Follower { .. } => Role::Follower,
+            RoleState::Follower { .. } | RoleState::PreCandidate { .. } => Role::Follower,
             RoleState::Candidate { .. } => Role::Candidate,
             RoleState::Leader { .. } => Role::Leader,
         }
@@ -305,7 +324,7 @@ impl RaftProcessor {
     pub fn leader(&self) -> Option<NodeId> {
         match self.role {
             RoleState::Follower { leader } => leader,
-            RoleState::Candidate { .. } => None,
+            RoleState::Candidate { .. } | RoleState::PreCandidate { .. } => None,
             RoleState::Leader { .. } => Some(self.id),
         }
     }
@@ -329,13 +348,15 @@ impl RaftProcessor {
     fn handle_tick(&mut self) {
         match self.role {
             RoleState::Leader { .. } => {
-                if self.now_us >= self.heartbeat_deadline_us {
+                if self.now_us >= self.heartbeat_deadline_us && !self.check_quorum() {
                     self.send_heartbeats();
                 }
             }
-            RoleState::Follower { .. } | RoleState::Candidate { .. } => {
+            RoleState::Follower { .. }
+            | RoleState::PreCandidate { .. }
+            | RoleState::Candidate { .. } => {
                 if self.now_us >= self.election_deadline_us {
-                    self.campaign();
+                    self.start_election();
                 }
             }
         }
@@ -381,8 +402,8 @@ impl RaftProcessor {
         }
     }
 
-    /// Starts an election (section 5.2): the timer's and `campaign`'s shared path.
-    fn campaign(&mut self) {
+    /// Starts an election (section 5.2), after the pre-vote round when PreVote is on.
+    pub(super) fn campaign(&mut self) {
         if matches!(self.role, RoleState::Leader { .. }) {
             return;
         }
@@ -424,6 +445,7 @@ impl RaftProcessor {
                         next_index,
                         match_index: 0,
                         inflight: 0,
+                        last_heard_us: self.now_us,
                     },
                 )
             })
@@ -440,7 +462,7 @@ impl RaftProcessor {
 
     // ---- messages -------------------------------------------------------------------
 
-    fn send(&mut self, to: NodeId, message: Message) {
+    pub(super) fn send(&mut self, to: NodeId, message: Message) {
         self.out.messages.push(Envelope {
             from: self.id,
             to,
@@ -459,6 +481,9 @@ impl RaftProcessor {
             ..
         } = envelope;
         if term > self.term {
+            if self.ignores_higher_term(from, term, &message) {
+                return;
+            }
             let leader = matches!(message, Message::AppendEntries { .. }).then_some(from);
             self.become_follower(term, leader);
         } else if term < self.term {
@@ -471,6 +496,11 @@ impl RaftProcessor {
                 last_log_term,
             } => self.handle_vote_request(from, last_log_index, last_log_term),
             Message::VoteResponse { granted } => self.handle_vote_response(from, granted),
+            Message::PreVote {
+                last_log_index,
+                last_log_term,
+            } => self.handle_prevote_request(from, term, last_log_index, last_log_term),
+            Message::PreVoteResponse { granted } => self.handle_prevote_response(from, granted),
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
@@ -499,6 +529,7 @@ impl RaftProcessor {
             Message::RequestVote { .. } => {
                 self.send(from, Message::VoteResponse { granted: false })
             }
+            Message::PreVote { .. } => self.send(from, Message::PreVoteResponse { granted: false }),
             Message::AppendEntries { prev_log_index, .. } => self.send(
                 from,
                 Message::AppendResponse {
@@ -508,7 +539,9 @@ impl RaftProcessor {
                     conflict_index: 0,
                 },
             ),
-            Message::VoteResponse { .. } | Message::AppendResponse { .. } => {}
+            Message::VoteResponse { .. }
+            | Message::PreVoteResponse { .. }
+            | Message::AppendResponse { .. } => {}
         }
     }
 
@@ -572,11 +605,12 @@ impl RaftProcessor {
                 );
                 return;
             }
-            RoleState::Candidate { .. } | RoleState::Follower { leader: None } => {
-                self.become_follower(self.term, Some(from))
-            }
+            RoleState::Candidate { .. }
+            | RoleState::PreCandidate { .. }
+            | RoleState::Follower { leader: None } => self.become_follower(self.term, Some(from)),
             RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
         }
+        self.leader_contact_us = Some(self.now_us);
         let response = match self.log.term_at(prev_log_index) {
             Some(term) if term == prev_log_term || self.skips_prev_check(term, &entries) => {
                 let last_new = prev_log_index + entries.len() as Index;
@@ -670,6 +704,7 @@ impl RaftProcessor {
         let Some(peer) = progress.get_mut(&from) else {
             return;
         };
+        peer.last_heard_us = self.now_us;
         if success {
             peer.match_index = peer.match_index.max(index);
             peer.next_index = peer.next_index.max(index + 1);

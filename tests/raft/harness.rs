@@ -76,6 +76,11 @@ pub fn describe(envelope: &Envelope) -> String {
             last_log_term,
         } => format!("RequestVote last={last_log_index}@{last_log_term}"),
         Message::VoteResponse { granted } => format!("VoteResponse granted={granted}"),
+        Message::PreVote {
+            last_log_index,
+            last_log_term,
+        } => format!("PreVote last={last_log_index}@{last_log_term}"),
+        Message::PreVoteResponse { granted } => format!("PreVoteResponse granted={granted}"),
         Message::AppendEntries {
             prev_log_index,
             prev_log_term,

@@ -10,6 +10,7 @@ mod harness;
 mod election;
 mod figure7;
 mod figure8;
+mod prevote;
 mod replication;
 mod restart;
 mod safety_random;

@@ -204,6 +204,10 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             "became_follower",
             json!({"node": node, "term": term, "leader": leader}),
         ),
+        RaftEvent::PreVoteStarted { term } => {
+            ("prevote_started", json!({"node": node, "term": term}))
+        }
+        RaftEvent::LostQuorum { term } => ("lost_quorum", json!({"node": node, "term": term})),
         RaftEvent::BecameCandidate { term } => {
             ("became_candidate", json!({"node": node, "term": term}))
         }
@@ -237,6 +241,14 @@ pub fn msg(info: &MsgInfo) -> Value {
                     "last_term": last_term}),
         MsgDetail::VoteResponse { granted } => {
             json!({"type": "vote_response", "term": info.term, "granted": granted})
+        }
+        MsgDetail::PreVote {
+            last_index,
+            last_term,
+        } => json!({"type": "prevote", "term": info.term, "last_index": last_index,
+                    "last_term": last_term}),
+        MsgDetail::PreVoteResponse { granted } => {
+            json!({"type": "prevote_response", "term": info.term, "granted": granted})
         }
         MsgDetail::AppendEntries {
             prev_index,
