@@ -59,8 +59,6 @@ pub enum ValueError {
     },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
-    #[error("true is not built yet: only false is accepted")]
-    NotBuilt,
 }
 
 /// What is wrong at one place in a file.
@@ -393,13 +391,13 @@ fn read_network(doc: &NetworkDoc, config: &mut ClusterConfig, problems: &mut Pro
 }
 
 fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
-    read(&doc.prevote, "cluster.raft.prevote", problems, not_built);
-    read(
-        &doc.check_quorum,
-        "cluster.raft.check_quorum",
-        problems,
-        not_built,
-    );
+    if let Some(on) = read(&doc.prevote, "cluster.raft.prevote", problems, boolean) {
+        config.raft.prevote = on;
+    }
+    let key = "cluster.raft.check_quorum";
+    if let Some(on) = read(&doc.check_quorum, key, problems, boolean) {
+        config.raft.check_quorum = on;
+    }
     let key = "cluster.raft.max_append_entries";
     if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
         config.raft.max_append_entries = n;
@@ -500,13 +498,6 @@ fn boolean(text: &str) -> Result<bool, ValueError> {
             expected: "true or false",
             text: text.to_string(),
         }),
-    }
-}
-
-fn not_built(text: &str) -> Result<(), ValueError> {
-    match boolean(text)? {
-        true => Err(ValueError::NotBuilt),
-        false => Ok(()),
     }
 }
 

@@ -40,7 +40,8 @@
 //!   `raftlab FILE` accepts one, as a way to set up a cluster for the REPL.
 //! - `election_timeout` and `network.delay` take a range `A..B` or one duration (a fixed
 //!   value); `reorder`, `prevote` and `check_quorum` take `true`/`false` (or `on`/`off`).
-//! - `prevote` and `check_quorum` are not built yet, so only `false` is accepted.
+//! - `raft.prevote: true` turns PreVote on, `raft.check_quorum: true` CheckQuorum and
+//!   leader stickiness (see [`RaftConfig`](crate::raft::RaftConfig)); both are off by default.
 //! - `raft.bugs` is a list of teaching bugs to turn on (`bugs: [commit-previous-term]`),
 //!   the names `raftlab check --bug` takes; `raft.max_append_entries` bounds the entries
 //!   one AppendEntries carries.
