@@ -144,6 +144,10 @@ pub struct CheckOptions {
     pub time_us: u64,
     pub faults: BTreeSet<FaultKind>,
     pub bugs: BTreeSet<Bug>,
+    /// Run with PreVote on.
+    pub prevote: bool,
+    /// Run with CheckQuorum on.
+    pub check_quorum: bool,
     /// How many clients; `None`: 3 to 5, by seed.
     pub clients: Option<usize>,
     /// The linearizability checker's budget.
@@ -157,6 +161,8 @@ impl Default for CheckOptions {
             time_us: 10_000 * MS,
             faults: FaultKind::ALL.iter().copied().collect(),
             bugs: BTreeSet::new(),
+            prevote: false,
+            check_quorum: false,
             clients: None,
             budget: SearchBudget::default(),
         }
@@ -188,6 +194,8 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         .unwrap_or(if seed.is_multiple_of(2) { 3 } else { 5 });
     let mut raft = RaftConfig {
         bugs: options.bugs.clone(),
+        prevote: options.prevote,
+        check_quorum: options.check_quorum,
         ..RaftConfig::default()
     };
     if rng.random_bool(0.5) {
@@ -335,6 +343,12 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     }
     for bug in &options.bugs {
         line.push_str(&format!(" --bug {bug}"));
+    }
+    if options.prevote {
+        line.push_str(" --prevote");
+    }
+    if options.check_quorum {
+        line.push_str(" --check-quorum");
     }
     if let Some(clients) = options.clients {
         line.push_str(&format!(" --clients {clients}"));

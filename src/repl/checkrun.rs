@@ -41,6 +41,12 @@ pub struct CheckArgs {
     /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match.
     #[arg(long = "bug")]
     pub bugs: Vec<Bug>,
+    /// Run with PreVote on.
+    #[arg(long)]
+    pub prevote: bool,
+    /// Run with CheckQuorum (and leader stickiness) on.
+    #[arg(long)]
+    pub check_quorum: bool,
     /// Clients per cluster [default: 3 to 5, by seed].
     #[arg(long)]
     pub clients: Option<usize>,
@@ -64,6 +70,8 @@ impl CheckArgs {
             nodes: self.nodes,
             time_us: self.time,
             bugs: self.bugs.iter().copied().collect(),
+            prevote: self.prevote,
+            check_quorum: self.check_quorum,
             clients: self.clients,
             ..CheckOptions::default()
         };
@@ -142,6 +150,16 @@ fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
     if !options.bugs.is_empty() {
         let bugs: Vec<&str> = options.bugs.iter().map(|b| b.name()).collect();
         text.push_str(&format!("; teaching bugs on: {}", bugs.join(", ")));
+    }
+    let on: Vec<&str> = [
+        (options.prevote, "prevote"),
+        (options.check_quorum, "check-quorum"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !on.is_empty() {
+        text.push_str(&format!("; options on: {}", on.join(", ")));
     }
     text
 }
