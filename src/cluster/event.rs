@@ -46,6 +46,7 @@ pub enum MsgDetail {
     PreVoteResponse {
         granted: bool,
     },
+    TimeoutNow,
     AppendEntries {
         prev_index: Index,
         prev_term: Term,
@@ -64,6 +65,7 @@ impl MsgInfo {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
+                ..
             } => MsgDetail::RequestVote {
                 last_index: *last_log_index,
                 last_term: *last_log_term,
@@ -79,6 +81,7 @@ impl MsgInfo {
             Message::PreVoteResponse { granted } => {
                 MsgDetail::PreVoteResponse { granted: *granted }
             }
+            Message::TimeoutNow => MsgDetail::TimeoutNow,
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
@@ -110,6 +113,7 @@ impl MsgInfo {
             MsgDetail::VoteResponse { .. } => "VoteResponse",
             MsgDetail::PreVote { .. } => "PreVote",
             MsgDetail::PreVoteResponse { .. } => "PreVoteResponse",
+            MsgDetail::TimeoutNow => "TimeoutNow",
             MsgDetail::AppendEntries { .. } => "AppendEntries",
             MsgDetail::AppendResponse { .. } => "AppendResponse",
         }
@@ -134,6 +138,7 @@ impl fmt::Display for MsgInfo {
             MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
                 write!(f, " granted={granted}")
             }
+            MsgDetail::TimeoutNow => Ok(()),
             MsgDetail::AppendEntries {
                 prev_index,
                 prev_term,
@@ -338,6 +343,15 @@ pub fn describe_raft(event: &RaftEvent) -> String {
         RaftEvent::BecameLeader { term } => format!("LEADER in term {term}"),
         RaftEvent::LeaderKnown { term, leader } => format!("knows leader n{leader} of term {term}"),
         RaftEvent::Voted { term, candidate } => format!("votes for n{candidate} in term {term}"),
+        RaftEvent::TransferStarted { term, target } => {
+            format!("hands its leadership of term {term} to n{target}: proposals refused")
+        }
+        RaftEvent::TimeoutNowSent { target, .. } => {
+            format!("n{target} is up to date: TimeoutNow sent")
+        }
+        RaftEvent::TransferFailed { target, reason, .. } => {
+            format!("transfer to n{target} FAILED: {reason}")
+        }
         RaftEvent::CommitAdvanced { from, to } => format!("commit {from} -> {to}"),
         RaftEvent::LogTruncated { from, removed } => {
             format!("log truncated: {removed} entries from index {from} removed")

@@ -67,6 +67,8 @@ pub(crate) enum NodeInput {
     Tick,
     Client(ClientRequest),
     Campaign,
+    /// Hand the leadership (of a leader) to this node.
+    TransferLeader(NodeId),
     /// Panic on purpose (fault injection).
     Panic(String),
 }
@@ -176,7 +178,12 @@ impl LogSynchronizer {
                     self.waiting.insert(index, waiter);
                 }
             }
-            Some(Err(ProposeError::NotLeader { leader })) => {
+            Some(Err(error)) => {
+                // A leader handing over its leadership points the client at the target.
+                let leader = match error {
+                    ProposeError::NotLeader { leader } => leader,
+                    ProposeError::Transferring { target } => Some(target),
+                };
                 for request in batch {
                     let result = ReplyResult::NotLeader { leader };
                     replies.push(ClientReply {
@@ -271,6 +278,7 @@ impl EventDispatcher {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
+                NodeInput::TransferLeader(target) => Input::TransferLeader(target),
                 NodeInput::Panic(message) => panic!("{message}"),
                 NodeInput::Client(request) => {
                     self.take_client(request, &mut report.replies);

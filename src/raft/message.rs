@@ -25,6 +25,9 @@ pub enum Message {
         last_log_index: Index,
         /// The term of the candidate's last log entry.
         last_log_term: Term,
+        /// The candidate campaigns because the leader told it to (TimeoutNow, a leadership
+        /// transfer): leader stickiness (CheckQuorum) does not apply.
+        leadership_transfer: bool,
     },
     /// PreVote (thesis section 9.6): could the sender win an election at the envelope's
     /// term? The envelope carries the sender's term + 1, which the sender has not taken and
@@ -40,6 +43,9 @@ pub enum Message {
         /// Whether the voter would vote for the sender.
         granted: bool,
     },
+    /// A leader handing its leadership over tells the target, whose log it has brought up
+    /// to date, to start an election now, without a pre-vote round (thesis section 3.10).
+    TimeoutNow,
     /// The answer to a RequestVote.
     VoteResponse {
         /// Whether the vote was granted.
@@ -80,6 +86,7 @@ impl Message {
             Message::RequestVote { .. } => "RequestVote",
             Message::VoteResponse { .. } => "VoteResponse",
             Message::PreVote { .. } => "PreVote",
+            Message::TimeoutNow => "TimeoutNow",
             Message::PreVoteResponse { .. } => "PreVoteResponse",
             Message::AppendEntries { .. } => "AppendEntries",
             Message::AppendResponse { .. } => "AppendResponse",

@@ -28,8 +28,14 @@
 //! the log's safety, the asserts guarding exactly that are relaxed (each says so), so the
 //! node goes on and the cluster's checker reports the violation.
 //!
-//! Deliberately left out here: PreVote, CheckQuorum, leadership transfer, ReadIndex,
-//! snapshots and membership changes. The cluster sizes are fixed at construction.
+//! Options from Ongaro's thesis, off by default (`processor/election.rs`): PreVote
+//! ([`RaftConfig::prevote`], section 9.6), CheckQuorum with leader stickiness
+//! ([`RaftConfig::check_quorum`], section 6.2), and leadership transfer
+//! ([`Input::TransferLeader`], section 3.10: the leader brings the target up to date,
+//! refuses proposals, sends it TimeoutNow, and gives up after an election timeout).
+//!
+//! Deliberately left out here: ReadIndex, snapshots and membership changes. The cluster
+//! sizes are fixed at construction.
 
 mod config;
 mod log;

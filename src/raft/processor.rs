@@ -23,6 +23,9 @@ pub enum Input {
     Propose(Vec<Vec<u8>>),
     /// Start an election now, as if the election timer had fired.
     Campaign,
+    /// Hand the leadership to this node: bring its log up to date, then tell it to start
+    /// an election (TimeoutNow). Only a leader can; proposals are refused meanwhile.
+    TransferLeader(NodeId),
 }
 
 /// A change to durable state, to be applied to the node's [`Storage`] before the
@@ -76,6 +79,16 @@ pub enum RaftEvent {
     LeaderKnown { term: Term, leader: NodeId },
     /// The node cast its vote.
     Voted { term: Term, candidate: NodeId },
+    /// The leader started handing its leadership to `target`.
+    TransferStarted { term: Term, target: NodeId },
+    /// The leader told `target`, now up to date, to start an election.
+    TimeoutNowSent { term: Term, target: NodeId },
+    /// A leadership transfer to `target` did not happen.
+    TransferFailed {
+        term: Term,
+        target: NodeId,
+        reason: &'static str,
+    },
     /// The node's commit index advanced.
     CommitAdvanced { from: Index, to: Index },
     /// Conflicting entries from `from` on were removed from the node's log.
@@ -87,6 +100,8 @@ pub enum RaftEvent {
 pub enum ProposeError {
     #[error("not the leader (leader is {})", leader.map_or("unknown".to_string(), |n| format!("n{n}")))]
     NotLeader { leader: Option<NodeId> },
+    #[error("the leader is handing its leadership to n{target}")]
+    Transferring { target: NodeId },
 }
 
 /// Where a proposal's commands went in the log.
@@ -190,6 +205,8 @@ pub struct RaftProcessor {
     /// When the node last accepted AppendEntries from the leader of its term, for
     /// PreVote and leader stickiness. Invariant: at most `now_us`.
     leader_contact_us: Option<u64>,
+    /// The leadership transfer in progress. Invariant: `Some` only while leader.
+    transfer: Option<election::Transfer>,
     out: Outputs,
     /// The term or vote changed in this step and must be written.
     hard_state_dirty: bool,
@@ -223,6 +240,7 @@ impl RaftProcessor {
             election_deadline_us: 0,
             heartbeat_deadline_us: 0,
             leader_contact_us: None,
+            transfer: None,
             out: Outputs::default(),
             hard_state_dirty: false,
         };
@@ -247,10 +265,12 @@ impl RaftProcessor {
                 self.out.proposal = Some(result);
             }
             Input::Campaign => self.start_election(),
+            Input::TransferLeader(target) => self.transfer_leader(target),
         }
         assert!(self.term >= term_before, "term decreased");
         assert!(self.commit >= commit_before, "commit decreased");
         assert!(self.applied <= self.commit);
+        assert!(self.transfer.is_none() || matches!(self.role, RoleState::Leader { .. }));
         // Relaxed under a log-safety bug: a follower that committed a stale entry (which a
         // correct Raft never does) has it truncated by the leader, leaving its commit index
         // past its last entry. The checker reports what led there.
@@ -276,7 +296,10 @@ impl RaftProcessor {
     /// When the node's timer must fire next.
     pub fn next_deadline_us(&self) -> u64 {
         match self.role {
-            RoleState::Leader { .. } => self.heartbeat_deadline_us,
+            RoleState::Leader { .. } => match &self.transfer {
+                Some(transfer) => self.heartbeat_deadline_us.min(transfer.deadline_us),
+                None => self.heartbeat_deadline_us,
+            },
             _ => self.election_deadline_us,
         }
     }
@@ -348,6 +371,7 @@ impl RaftProcessor {
     fn handle_tick(&mut self) {
         match self.role {
             RoleState::Leader { .. } => {
+                self.check_transfer_deadline();
                 if self.now_us >= self.heartbeat_deadline_us && !self.check_quorum() {
                     self.send_heartbeats();
                 }
@@ -382,6 +406,7 @@ impl RaftProcessor {
         }
         let was_follower = matches!(self.role, RoleState::Follower { .. });
         let was_leader = matches!(self.role, RoleState::Leader { .. });
+        self.transfer = None;
         self.role = RoleState::Follower { leader };
         if !was_follower || new_term {
             self.out
@@ -402,8 +427,13 @@ impl RaftProcessor {
         }
     }
 
-    /// Starts an election (section 5.2), after the pre-vote round when PreVote is on.
+    /// Starts an election (section 5.2).
     pub(super) fn campaign(&mut self) {
+        self.campaign_for(false);
+    }
+
+    /// Starts an election; `leadership_transfer` when the leader asked for it (TimeoutNow).
+    pub(super) fn campaign_for(&mut self, leadership_transfer: bool) {
         if matches!(self.role, RoleState::Leader { .. }) {
             return;
         }
@@ -427,6 +457,7 @@ impl RaftProcessor {
         let message = Message::RequestVote {
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
+            leadership_transfer,
         };
         for peer in self.peers.clone() {
             self.send(peer, message.clone());
@@ -494,7 +525,9 @@ impl RaftProcessor {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
+                ..
             } => self.handle_vote_request(from, last_log_index, last_log_term),
+            Message::TimeoutNow => self.handle_timeout_now(from),
             Message::VoteResponse { granted } => self.handle_vote_response(from, granted),
             Message::PreVote {
                 last_log_index,
@@ -541,6 +574,7 @@ impl RaftProcessor {
             ),
             Message::VoteResponse { .. }
             | Message::PreVoteResponse { .. }
+            | Message::TimeoutNow
             | Message::AppendResponse { .. } => {}
         }
     }
@@ -711,6 +745,7 @@ impl RaftProcessor {
             peer.inflight = peer.inflight.saturating_sub(1);
             self.maybe_commit();
             self.replicate(from);
+            self.maybe_send_timeout_now(from);
             return;
         }
         // A rejection below what already matched, or of an index no longer being probed,
@@ -732,6 +767,11 @@ impl RaftProcessor {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Err(ProposeError::NotLeader {
                 leader: self.leader(),
+            });
+        }
+        if let Some(transfer) = &self.transfer {
+            return Err(ProposeError::Transferring {
+                target: transfer.target,
             });
         }
         let first_index = self.log.last_index() + 1;

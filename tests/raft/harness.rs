@@ -74,7 +74,11 @@ pub fn describe(envelope: &Envelope) -> String {
         Message::RequestVote {
             last_log_index,
             last_log_term,
-        } => format!("RequestVote last={last_log_index}@{last_log_term}"),
+            leadership_transfer,
+        } => format!(
+            "RequestVote last={last_log_index}@{last_log_term} transfer={leadership_transfer}"
+        ),
+        Message::TimeoutNow => "TimeoutNow".to_string(),
         Message::VoteResponse { granted } => format!("VoteResponse granted={granted}"),
         Message::PreVote {
             last_log_index,

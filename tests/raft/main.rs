@@ -14,3 +14,4 @@ mod prevote;
 mod replication;
 mod restart;
 mod safety_random;
+mod transfer;

@@ -186,6 +186,7 @@ fn check_quorum_a_follower_with_a_live_leader_ignores_request_vote() {
         Message::RequestVote {
             last_log_index: 100,
             last_log_term: term,
+            leadership_transfer: false,
         },
     );
     let out = cluster.step(follower, Input::Message(ask));

@@ -88,8 +88,13 @@ impl RaftProcessor {
                 self.handle_prevote_request(from, term, last_log_index, last_log_term);
                 true
             }
-            Message::RequestVote { .. } => {
-                self.config.check_quorum && self.heard_from_leader_recently()
+            Message::RequestVote {
+                leadership_transfer,
+                ..
+            } => {
+                !leadership_transfer
+                    && self.config.check_quorum
+                    && self.heard_from_leader_recently()
             }
             _ => false,
         }
@@ -148,5 +153,113 @@ impl RaftProcessor {
         self.out.events.push(RaftEvent::LostQuorum { term });
         self.become_follower(term, None);
         true
+    }
+}
+
+/// A leadership transfer in progress (thesis section 3.10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Transfer {
+    /// The node that is to lead next.
+    pub(super) target: NodeId,
+    /// When the transfer is given up: one election timeout after it started.
+    pub(super) deadline_us: u64,
+    /// Whether TimeoutNow went out; it goes out once.
+    timeout_now_sent: bool,
+}
+
+impl RaftProcessor {
+    /// `transfer NODE` at this node: only a leader can hand its leadership over, to
+    /// another voter, and one transfer at a time.
+    pub(super) fn transfer_leader(&mut self, target: NodeId) {
+        let term = self.term;
+        let refusal = if !matches!(self.role, RoleState::Leader { .. }) {
+            Some("not the leader")
+        } else if target == self.id {
+            Some("the target already leads")
+        } else if !self.peers.contains(&target) {
+            Some("the target is not a voter")
+        } else if self.transfer.is_some() {
+            Some("a transfer is already in progress")
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            let failed = RaftEvent::TransferFailed {
+                term,
+                target,
+                reason,
+            };
+            self.out.events.push(failed);
+            return;
+        }
+        self.transfer = Some(Transfer {
+            target,
+            deadline_us: self.now_us + self.config.election_timeout_max_us,
+            timeout_now_sent: false,
+        });
+        self.out
+            .events
+            .push(RaftEvent::TransferStarted { term, target });
+        self.replicate(target);
+        self.maybe_send_timeout_now(target);
+    }
+
+    /// Sends TimeoutNow to the transfer's target once its log matches the leader's.
+    pub(super) fn maybe_send_timeout_now(&mut self, peer: NodeId) {
+        let RoleState::Leader { progress } = &self.role else {
+            return;
+        };
+        let Some(transfer) = &mut self.transfer else {
+            return;
+        };
+        let caught_up = progress
+            .get(&peer)
+            .is_some_and(|p| p.match_index == self.log.last_index());
+        if transfer.target != peer || transfer.timeout_now_sent || !caught_up {
+            return;
+        }
+        transfer.timeout_now_sent = true;
+        let term = self.term;
+        self.out
+            .events
+            .push(RaftEvent::TimeoutNowSent { term, target: peer });
+        self.send(peer, Message::TimeoutNow);
+    }
+
+    /// Gives the transfer up once its election timeout has passed: the target was down,
+    /// too far behind, or did not win. The leader takes proposals again.
+    pub(super) fn check_transfer_deadline(&mut self) {
+        let Some(transfer) = &self.transfer else {
+            return;
+        };
+        if self.now_us < transfer.deadline_us {
+            return;
+        }
+        let reason = if transfer.timeout_now_sent {
+            "the target did not take over within an election timeout"
+        } else {
+            "the target did not catch up within an election timeout"
+        };
+        let (term, target) = (self.term, transfer.target);
+        self.transfer = None;
+        let failed = RaftEvent::TransferFailed {
+            term,
+            target,
+            reason,
+        };
+        self.out.events.push(failed);
+    }
+
+    /// TimeoutNow from the leader of our term: campaign at once, skipping the pre-vote
+    /// round, with leader stickiness waived.
+    pub(super) fn handle_timeout_now(&mut self, from: NodeId) {
+        match self.role {
+            RoleState::Follower { leader } if leader.is_none_or(|l| l == from) => {
+                self.campaign_for(true)
+            }
+            RoleState::PreCandidate { .. } => self.campaign_for(true),
+            // A leader or candidate of this term is not the follower the leader meant.
+            _ => {}
+        }
     }
 }

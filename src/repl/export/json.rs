@@ -208,6 +208,22 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             ("prevote_started", json!({"node": node, "term": term}))
         }
         RaftEvent::LostQuorum { term } => ("lost_quorum", json!({"node": node, "term": term})),
+        RaftEvent::TransferStarted { term, target } => (
+            "transfer_started",
+            json!({"node": node, "term": term, "target": target}),
+        ),
+        RaftEvent::TimeoutNowSent { term, target } => (
+            "timeout_now_sent",
+            json!({"node": node, "term": term, "target": target}),
+        ),
+        RaftEvent::TransferFailed {
+            term,
+            target,
+            reason,
+        } => (
+            "transfer_failed",
+            json!({"node": node, "term": term, "target": target, "reason": reason}),
+        ),
         RaftEvent::BecameCandidate { term } => {
             ("became_candidate", json!({"node": node, "term": term}))
         }
@@ -250,6 +266,7 @@ pub fn msg(info: &MsgInfo) -> Value {
         MsgDetail::PreVoteResponse { granted } => {
             json!({"type": "prevote_response", "term": info.term, "granted": granted})
         }
+        MsgDetail::TimeoutNow => json!({"type": "timeout_now", "term": info.term}),
         MsgDetail::AppendEntries {
             prev_index,
             prev_term,

@@ -65,9 +65,10 @@ impl ArrowClass {
 
     pub fn of(info: &MsgInfo, heartbeat: bool) -> ArrowClass {
         match (&info.detail, heartbeat) {
-            (MsgDetail::RequestVote { .. } | MsgDetail::PreVote { .. }, _) => {
-                ArrowClass::RequestVote
-            }
+            (
+                MsgDetail::RequestVote { .. } | MsgDetail::PreVote { .. } | MsgDetail::TimeoutNow,
+                _,
+            ) => ArrowClass::RequestVote,
             (MsgDetail::VoteResponse { .. } | MsgDetail::PreVoteResponse { .. }, _) => {
                 ArrowClass::VoteResponse
             }
@@ -130,6 +131,7 @@ pub fn brief(info: &MsgInfo) -> String {
         } => format!("PV t{} {last_index}@{last_term}", info.term),
         MsgDetail::PreVoteResponse { granted: true } => "pre✓".to_string(),
         MsgDetail::PreVoteResponse { granted: false } => "pre✗".to_string(),
+        MsgDetail::TimeoutNow => format!("TimeoutNow t{}", info.term),
         MsgDetail::AppendEntries {
             prev_index,
             prev_term,

@@ -366,7 +366,10 @@ impl Builder {
             RaftEvent::LostQuorum { term } => self.switch(t, node, SpanRole::Follower, Some(term)),
             RaftEvent::LeaderKnown { .. }
             | RaftEvent::Voted { .. }
-            | RaftEvent::PreVoteStarted { .. } => {}
+            | RaftEvent::PreVoteStarted { .. }
+            | RaftEvent::TransferStarted { .. }
+            | RaftEvent::TimeoutNowSent { .. }
+            | RaftEvent::TransferFailed { .. } => {}
         }
     }
 

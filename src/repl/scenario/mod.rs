@@ -47,7 +47,7 @@
 //!   one AppendEntries carries.
 //! - A step that is a command line is parsed and its nodes checked against the cluster
 //!   size when the file loads. A command that parses but whose feature is not built yet
-//!   (`transfer`, `snapshot`, ...) fails when it runs.
+//!   (`add`, `snapshot`, ...) fails when it runs.
 //! - `say TEXT` as a command line is narration too, just like `say: TEXT`.
 //! - A `#` after a space starts a YAML comment, even inside a step: quote a step that
 //!   needs one (`- 'say Step #1'`).
