@@ -55,7 +55,7 @@ use thiserror::Error;
 
 use crate::cluster::linearizability::SearchBudget;
 use crate::cluster::{ClockMode, ClusterConfig, Rule, Violation, linearizability};
-use crate::raft::{Bug, NodeId, RaftConfig};
+use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
 pub use many::{Summary, run_seeds};
 pub use run::{explore, replay};
@@ -148,6 +148,8 @@ pub struct CheckOptions {
     pub prevote: bool,
     /// Run with CheckQuorum on.
     pub check_quorum: bool,
+    /// How reads are served.
+    pub reads: ReadMode,
     /// How many clients; `None`: 3 to 5, by seed.
     pub clients: Option<usize>,
     /// The linearizability checker's budget.
@@ -163,6 +165,7 @@ impl Default for CheckOptions {
             bugs: BTreeSet::new(),
             prevote: false,
             check_quorum: false,
+            reads: ReadMode::Log,
             clients: None,
             budget: SearchBudget::default(),
         }
@@ -196,6 +199,7 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         bugs: options.bugs.clone(),
         prevote: options.prevote,
         check_quorum: options.check_quorum,
+        reads: options.reads,
         ..RaftConfig::default()
     };
     if rng.random_bool(0.5) {
@@ -349,6 +353,9 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     }
     if options.check_quorum {
         line.push_str(" --check-quorum");
+    }
+    if options.reads != ReadMode::Log {
+        line.push_str(&format!(" --reads {}", options.reads.name()));
     }
     if let Some(clients) = options.clients {
         line.push_str(&format!(" --clients {clients}"));

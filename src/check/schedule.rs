@@ -232,6 +232,9 @@ fn raft_key(raft: &RaftConfig) -> Option<String> {
     if raft.check_quorum {
         fields.push("check_quorum: true".to_string());
     }
+    if raft.reads != defaults.reads {
+        fields.push(format!("reads: {}", raft.reads.name()));
+    }
     if raft.max_append_entries != defaults.max_append_entries {
         fields.push(format!("max_append_entries: {}", raft.max_append_entries));
     }

@@ -47,6 +47,12 @@ pub enum MsgDetail {
         granted: bool,
     },
     TimeoutNow,
+    LeaderCheck {
+        round: u64,
+    },
+    LeaderCheckResponse {
+        round: u64,
+    },
     AppendEntries {
         prev_index: Index,
         prev_term: Term,
@@ -82,6 +88,10 @@ impl MsgInfo {
                 MsgDetail::PreVoteResponse { granted: *granted }
             }
             Message::TimeoutNow => MsgDetail::TimeoutNow,
+            Message::LeaderCheck { round } => MsgDetail::LeaderCheck { round: *round },
+            Message::LeaderCheckResponse { round } => {
+                MsgDetail::LeaderCheckResponse { round: *round }
+            }
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
@@ -114,6 +124,8 @@ impl MsgInfo {
             MsgDetail::PreVote { .. } => "PreVote",
             MsgDetail::PreVoteResponse { .. } => "PreVoteResponse",
             MsgDetail::TimeoutNow => "TimeoutNow",
+            MsgDetail::LeaderCheck { .. } => "LeaderCheck",
+            MsgDetail::LeaderCheckResponse { .. } => "LeaderCheckResponse",
             MsgDetail::AppendEntries { .. } => "AppendEntries",
             MsgDetail::AppendResponse { .. } => "AppendResponse",
         }
@@ -139,6 +151,9 @@ impl fmt::Display for MsgInfo {
                 write!(f, " granted={granted}")
             }
             MsgDetail::TimeoutNow => Ok(()),
+            MsgDetail::LeaderCheck { round } | MsgDetail::LeaderCheckResponse { round } => {
+                write!(f, " round={round}")
+            }
             MsgDetail::AppendEntries {
                 prev_index,
                 prev_term,

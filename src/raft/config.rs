@@ -28,6 +28,8 @@ pub struct RaftConfig {
     /// an election timeout steps down, and a node that heard from a leader within the
     /// shortest election timeout ignores RequestVote (leader stickiness).
     pub check_quorum: bool,
+    /// How a leader answers reads: through the log, or by ReadIndex.
+    pub reads: ReadMode,
     /// Deliberate mistakes, for lessons that show what the checker catches. Empty in any
     /// real use.
     pub bugs: BTreeSet<Bug>,
@@ -43,7 +45,44 @@ impl Default for RaftConfig {
             max_inflight_appends: 8,
             prevote: false,
             check_quorum: false,
+            reads: ReadMode::Log,
             bugs: BTreeSet::new(),
+        }
+    }
+}
+
+/// How reads are served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReadMode {
+    /// A read is a log entry like a write, answered when applied.
+    #[default]
+    Log,
+    /// ReadIndex (thesis section 6.4): the leader notes its commit index, confirms with a
+    /// round of LeaderCheck messages that it still leads, and answers from its state
+    /// machine once that index is applied. No log entry.
+    ReadIndex,
+}
+
+impl ReadMode {
+    /// The mode's name, as in `reads: read-index`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadMode::Log => "log",
+            ReadMode::ReadIndex => "read-index",
+        }
+    }
+}
+
+impl FromStr for ReadMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ReadMode, String> {
+        match text {
+            "log" => Ok(ReadMode::Log),
+            "read-index" => Ok(ReadMode::ReadIndex),
+            _ => Err(format!(
+                "unknown read mode '{text}': expected log or read-index"
+            )),
         }
     }
 }

@@ -46,6 +46,18 @@ pub enum Message {
     /// A leader handing its leadership over tells the target, whose log it has brought up
     /// to date, to start an election now, without a pre-vote round (thesis section 3.10).
     TimeoutNow,
+    /// ReadIndex: a leader with reads to answer asks every follower to confirm that it
+    /// still leads its term (a heartbeat round, numbered).
+    LeaderCheck {
+        /// The round, counted up by the leader; an answer confirms this round and every
+        /// earlier one.
+        round: u64,
+    },
+    /// The answer to a LeaderCheck, in the leader's term.
+    LeaderCheckResponse {
+        /// The round answered.
+        round: u64,
+    },
     /// The answer to a RequestVote.
     VoteResponse {
         /// Whether the vote was granted.
@@ -87,6 +99,8 @@ impl Message {
             Message::VoteResponse { .. } => "VoteResponse",
             Message::PreVote { .. } => "PreVote",
             Message::TimeoutNow => "TimeoutNow",
+            Message::LeaderCheck { .. } => "LeaderCheck",
+            Message::LeaderCheckResponse { .. } => "LeaderCheckResponse",
             Message::PreVoteResponse { .. } => "PreVoteResponse",
             Message::AppendEntries { .. } => "AppendEntries",
             Message::AppendResponse { .. } => "AppendResponse",
@@ -100,6 +114,7 @@ impl Message {
             self,
             Message::VoteResponse { .. }
                 | Message::PreVoteResponse { .. }
+                | Message::LeaderCheckResponse { .. }
                 | Message::AppendResponse { .. }
         )
     }

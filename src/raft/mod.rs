@@ -34,7 +34,10 @@
 //! ([`Input::TransferLeader`], section 3.10: the leader brings the target up to date,
 //! refuses proposals, sends it TimeoutNow, and gives up after an election timeout).
 //!
-//! Deliberately left out here: ReadIndex, snapshots and membership changes. The cluster
+//! ReadIndex reads ([`crate::raft::ReadMode::ReadIndex`], [`Input::Read`], thesis section
+//! 6.4; `processor/read.rs`) answer a `get` without a log entry.
+//!
+//! Deliberately left out here: lease reads, snapshots and membership changes. The cluster
 //! sizes are fixed at construction.
 
 mod config;
@@ -43,11 +46,12 @@ mod message;
 mod processor;
 mod storage;
 
-pub use config::{Bug, ConfigError, RaftConfig, UnknownBug};
+pub use config::{Bug, ConfigError, RaftConfig, ReadMode, UnknownBug};
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use processor::{
-    DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor, Role,
+    DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor,
+    ReadId, ReadState, Role,
 };
 pub use storage::Storage;
 

@@ -7,6 +7,9 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 mod election;
+mod read;
+
+pub use read::{ReadId, ReadState};
 
 use super::{
     Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term,
@@ -26,6 +29,8 @@ pub enum Input {
     /// Hand the leadership to this node: bring its log up to date, then tell it to start
     /// an election (TimeoutNow). Only a leader can; proposals are refused meanwhile.
     TransferLeader(NodeId),
+    /// Client reads to answer by ReadIndex, each named by the caller.
+    Read(Vec<ReadId>),
 }
 
 /// A change to durable state, to be applied to the node's [`Storage`] before the
@@ -125,6 +130,8 @@ pub struct Outputs {
     pub committed: Vec<Entry>,
     /// Notable events, in the order they happened.
     pub events: Vec<RaftEvent>,
+    /// Reads of `Input::Read` that may now be answered, or must be refused.
+    pub reads: Vec<ReadState>,
     /// The result of an `Input::Propose`.
     pub proposal: Option<Result<Proposed, ProposeError>>,
     /// When the node's timer must fire next.
@@ -207,6 +214,9 @@ pub struct RaftProcessor {
     leader_contact_us: Option<u64>,
     /// The leadership transfer in progress. Invariant: `Some` only while leader.
     transfer: Option<election::Transfer>,
+    /// Reads waiting for their index and the confirmation of leadership. Invariant:
+    /// empty unless leader.
+    reads: read::PendingReads,
     out: Outputs,
     /// The term or vote changed in this step and must be written.
     hard_state_dirty: bool,
@@ -241,6 +251,7 @@ impl RaftProcessor {
             heartbeat_deadline_us: 0,
             leader_contact_us: None,
             transfer: None,
+            reads: read::PendingReads::default(),
             out: Outputs::default(),
             hard_state_dirty: false,
         };
@@ -266,11 +277,14 @@ impl RaftProcessor {
             }
             Input::Campaign => self.start_election(),
             Input::TransferLeader(target) => self.transfer_leader(target),
+            Input::Read(ids) => self.read(ids),
         }
+        self.release_reads();
         assert!(self.term >= term_before, "term decreased");
         assert!(self.commit >= commit_before, "commit decreased");
         assert!(self.applied <= self.commit);
         assert!(self.transfer.is_none() || matches!(self.role, RoleState::Leader { .. }));
+        assert!(self.reads.is_empty() || matches!(self.role, RoleState::Leader { .. }));
         // Relaxed under a log-safety bug: a follower that committed a stale entry (which a
         // correct Raft never does) has it truncated by the leader, leaving its commit index
         // past its last entry. The checker reports what led there.
@@ -407,6 +421,7 @@ impl RaftProcessor {
         let was_follower = matches!(self.role, RoleState::Follower { .. });
         let was_leader = matches!(self.role, RoleState::Leader { .. });
         self.transfer = None;
+        self.refuse_reads(leader);
         self.role = RoleState::Follower { leader };
         if !was_follower || new_term {
             self.out
@@ -515,7 +530,11 @@ impl RaftProcessor {
             if self.ignores_higher_term(from, term, &message) {
                 return;
             }
-            let leader = matches!(message, Message::AppendEntries { .. }).then_some(from);
+            let from_leader = matches!(
+                message,
+                Message::AppendEntries { .. } | Message::LeaderCheck { .. }
+            );
+            let leader = from_leader.then_some(from);
             self.become_follower(term, leader);
         } else if term < self.term {
             self.reject_stale(from, &message);
@@ -528,6 +547,10 @@ impl RaftProcessor {
                 ..
             } => self.handle_vote_request(from, last_log_index, last_log_term),
             Message::TimeoutNow => self.handle_timeout_now(from),
+            Message::LeaderCheck { round } => self.handle_leader_check(from, round),
+            Message::LeaderCheckResponse { round } => {
+                self.handle_leader_check_response(from, round)
+            }
             Message::VoteResponse { granted } => self.handle_vote_response(from, granted),
             Message::PreVote {
                 last_log_index,
@@ -575,6 +598,8 @@ impl RaftProcessor {
             Message::VoteResponse { .. }
             | Message::PreVoteResponse { .. }
             | Message::TimeoutNow
+            | Message::LeaderCheck { .. }
+            | Message::LeaderCheckResponse { .. }
             | Message::AppendResponse { .. } => {}
         }
     }

@@ -11,7 +11,7 @@ use crate::check::{
     scenario_yaml,
 };
 use crate::cluster::MAX_NODES;
-use crate::raft::Bug;
+use crate::raft::{Bug, ReadMode};
 
 use super::parse::parse_duration;
 
@@ -47,6 +47,9 @@ pub struct CheckArgs {
     /// Run with CheckQuorum (and leader stickiness) on.
     #[arg(long)]
     pub check_quorum: bool,
+    /// How `get` is served: log or read-index.
+    #[arg(long, default_value = "log")]
+    pub reads: ReadMode,
     /// Clients per cluster [default: 3 to 5, by seed].
     #[arg(long)]
     pub clients: Option<usize>,
@@ -72,6 +75,7 @@ impl CheckArgs {
             bugs: self.bugs.iter().copied().collect(),
             prevote: self.prevote,
             check_quorum: self.check_quorum,
+            reads: self.reads,
             clients: self.clients,
             ..CheckOptions::default()
         };
@@ -160,6 +164,9 @@ fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
     .collect();
     if !on.is_empty() {
         text.push_str(&format!("; options on: {}", on.join(", ")));
+    }
+    if options.reads != ReadMode::Log {
+        text.push_str(&format!("; reads: {}", options.reads.name()));
     }
     text
 }

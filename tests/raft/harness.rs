@@ -79,6 +79,8 @@ pub fn describe(envelope: &Envelope) -> String {
             "RequestVote last={last_log_index}@{last_log_term} transfer={leadership_transfer}"
         ),
         Message::TimeoutNow => "TimeoutNow".to_string(),
+        Message::LeaderCheck { round } => format!("LeaderCheck round={round}"),
+        Message::LeaderCheckResponse { round } => format!("LeaderCheckResponse round={round}"),
         Message::VoteResponse { granted } => format!("VoteResponse granted={granted}"),
         Message::PreVote {
             last_log_index,

@@ -11,6 +11,7 @@ mod election;
 mod figure7;
 mod figure8;
 mod prevote;
+mod read_index;
 mod replication;
 mod restart;
 mod safety_random;

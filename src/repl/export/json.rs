@@ -267,6 +267,12 @@ pub fn msg(info: &MsgInfo) -> Value {
             json!({"type": "prevote_response", "term": info.term, "granted": granted})
         }
         MsgDetail::TimeoutNow => json!({"type": "timeout_now", "term": info.term}),
+        MsgDetail::LeaderCheck { round } => {
+            json!({"type": "leader_check", "term": info.term, "round": round})
+        }
+        MsgDetail::LeaderCheckResponse { round } => {
+            json!({"type": "leader_check_response", "term": info.term, "round": round})
+        }
         MsgDetail::AppendEntries {
             prev_index,
             prev_term,

@@ -73,7 +73,10 @@ impl ArrowClass {
                 ArrowClass::VoteResponse
             }
             (MsgDetail::AppendEntries { .. }, false) => ArrowClass::AppendEntries,
-            (MsgDetail::AppendEntries { .. }, true) => ArrowClass::Heartbeat,
+            (MsgDetail::AppendEntries { .. }, true) | (MsgDetail::LeaderCheck { .. }, _) => {
+                ArrowClass::Heartbeat
+            }
+            (MsgDetail::LeaderCheckResponse { .. }, _) => ArrowClass::HeartbeatResponse,
             (MsgDetail::AppendResponse { .. }, false) => ArrowClass::AppendResponse,
             (MsgDetail::AppendResponse { .. }, true) => ArrowClass::HeartbeatResponse,
         }
@@ -132,6 +135,8 @@ pub fn brief(info: &MsgInfo) -> String {
         MsgDetail::PreVoteResponse { granted: true } => "pre✓".to_string(),
         MsgDetail::PreVoteResponse { granted: false } => "pre✗".to_string(),
         MsgDetail::TimeoutNow => format!("TimeoutNow t{}", info.term),
+        MsgDetail::LeaderCheck { round } => format!("check r{round}"),
+        MsgDetail::LeaderCheckResponse { round } => format!("checked r{round}"),
         MsgDetail::AppendEntries {
             prev_index,
             prev_term,

@@ -8,7 +8,7 @@ use serde_saphyr::{DefaultMessageFormatter, Location, MessageFormatter, Spanned}
 use thiserror::Error;
 
 use crate::cluster::{ClockMode, ClusterConfig, ClusterError, MAX_NODES};
-use crate::raft::{Bug, ConfigError, NodeId};
+use crate::raft::{Bug, ConfigError, NodeId, ReadMode};
 use crate::repl::command::{Command, ParseError, ResolveError, parse};
 use crate::repl::parse::{
     parse_decimal, parse_duration, parse_duration_range, parse_probability, parse_u64,
@@ -397,6 +397,15 @@ fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems)
     let key = "cluster.raft.check_quorum";
     if let Some(on) = read(&doc.check_quorum, key, problems, boolean) {
         config.raft.check_quorum = on;
+    }
+    let mode = |text: &str| {
+        text.parse::<ReadMode>().map_err(|_| ValueError::Expected {
+            expected: "log or read-index",
+            text: text.to_string(),
+        })
+    };
+    if let Some(reads) = read(&doc.reads, "cluster.raft.reads", problems, mode) {
+        config.raft.reads = reads;
     }
     let key = "cluster.raft.max_append_entries";
     if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {

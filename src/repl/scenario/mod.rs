@@ -42,6 +42,8 @@
 //!   value); `reorder`, `prevote` and `check_quorum` take `true`/`false` (or `on`/`off`).
 //! - `raft.prevote: true` turns PreVote on, `raft.check_quorum: true` CheckQuorum and
 //!   leader stickiness (see [`RaftConfig`](crate::raft::RaftConfig)); both are off by default.
+//!   `raft.reads: read-index` serves `get` by ReadIndex instead of through the log
+//!   (`reads: log`, the default).
 //! - `raft.bugs` is a list of teaching bugs to turn on (`bugs: [commit-previous-term]`),
 //!   the names `raftlab check --bug` takes; `raft.max_append_entries` bounds the entries
 //!   one AppendEntries carries.
