@@ -478,7 +478,10 @@ impl Session {
             "{leader} hands its leadership to n{target}: it refuses proposals until n{target} \
              takes over or an election timeout passes\n"
         );
-        text.push_str(&view::step(&report));
+        // With a trace on, the trace already shows the report's events.
+        if self.trace == TraceLevel::Off {
+            text.push_str(&view::step(&report));
+        }
         Ok(Outcome::text(text.trim_end().to_string()))
     }
 
