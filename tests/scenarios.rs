@@ -169,7 +169,7 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
     (
         "prevote",
-        "3:20: cluster.raft.prevote: true is not built yet: only false is accepted",
+        "3:20: cluster.raft.prevote: expected true or false, not 'maybe'",
     ),
 ];
 

@@ -55,7 +55,7 @@ use thiserror::Error;
 
 use crate::cluster::linearizability::SearchBudget;
 use crate::cluster::{ClockMode, ClusterConfig, Rule, Violation, linearizability};
-use crate::raft::{Bug, NodeId, RaftConfig};
+use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
 pub use crate::repl::scenario::{Header, scenario_yaml};
 pub use many::{Summary, run_seeds};
@@ -145,6 +145,12 @@ pub struct CheckOptions {
     pub time_us: u64,
     pub faults: BTreeSet<FaultKind>,
     pub bugs: BTreeSet<Bug>,
+    /// Run with PreVote on.
+    pub prevote: bool,
+    /// Run with CheckQuorum on.
+    pub check_quorum: bool,
+    /// How reads are served.
+    pub reads: ReadMode,
     /// How many clients; `None`: 3 to 5, by seed.
     pub clients: Option<usize>,
     /// The linearizability checker's budget.
@@ -158,6 +164,9 @@ impl Default for CheckOptions {
             time_us: 10_000 * MS,
             faults: FaultKind::ALL.iter().copied().collect(),
             bugs: BTreeSet::new(),
+            prevote: false,
+            check_quorum: false,
+            reads: ReadMode::Log,
             clients: None,
             budget: SearchBudget::default(),
         }
@@ -189,6 +198,9 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         .unwrap_or(if seed.is_multiple_of(2) { 3 } else { 5 });
     let mut raft = RaftConfig {
         bugs: options.bugs.clone(),
+        prevote: options.prevote,
+        check_quorum: options.check_quorum,
+        reads: options.reads,
         ..RaftConfig::default()
     };
     if rng.random_bool(0.5) {
@@ -336,6 +348,15 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     }
     for bug in &options.bugs {
         line.push_str(&format!(" --bug {bug}"));
+    }
+    if options.prevote {
+        line.push_str(" --prevote");
+    }
+    if options.check_quorum {
+        line.push_str(" --check-quorum");
+    }
+    if options.reads != ReadMode::Log {
+        line.push_str(&format!(" --reads {}", options.reads.name()));
     }
     if let Some(clients) = options.clients {
         line.push_str(&format!(" --clients {clients}"));

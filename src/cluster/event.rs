@@ -39,6 +39,20 @@ pub enum MsgDetail {
     VoteResponse {
         granted: bool,
     },
+    PreVote {
+        last_index: Index,
+        last_term: Term,
+    },
+    PreVoteResponse {
+        granted: bool,
+    },
+    TimeoutNow,
+    LeaderCheck {
+        round: u64,
+    },
+    LeaderCheckResponse {
+        round: u64,
+    },
     AppendEntries {
         prev_index: Index,
         prev_term: Term,
@@ -57,11 +71,27 @@ impl MsgInfo {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
+                ..
             } => MsgDetail::RequestVote {
                 last_index: *last_log_index,
                 last_term: *last_log_term,
             },
             Message::VoteResponse { granted } => MsgDetail::VoteResponse { granted: *granted },
+            Message::PreVote {
+                last_log_index,
+                last_log_term,
+            } => MsgDetail::PreVote {
+                last_index: *last_log_index,
+                last_term: *last_log_term,
+            },
+            Message::PreVoteResponse { granted } => {
+                MsgDetail::PreVoteResponse { granted: *granted }
+            }
+            Message::TimeoutNow => MsgDetail::TimeoutNow,
+            Message::LeaderCheck { round } => MsgDetail::LeaderCheck { round: *round },
+            Message::LeaderCheckResponse { round } => {
+                MsgDetail::LeaderCheckResponse { round: *round }
+            }
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
@@ -91,6 +121,11 @@ impl MsgInfo {
         match self.detail {
             MsgDetail::RequestVote { .. } => "RequestVote",
             MsgDetail::VoteResponse { .. } => "VoteResponse",
+            MsgDetail::PreVote { .. } => "PreVote",
+            MsgDetail::PreVoteResponse { .. } => "PreVoteResponse",
+            MsgDetail::TimeoutNow => "TimeoutNow",
+            MsgDetail::LeaderCheck { .. } => "LeaderCheck",
+            MsgDetail::LeaderCheckResponse { .. } => "LeaderCheckResponse",
             MsgDetail::AppendEntries { .. } => "AppendEntries",
             MsgDetail::AppendResponse { .. } => "AppendResponse",
         }
@@ -105,10 +140,20 @@ impl fmt::Display for MsgInfo {
             MsgDetail::RequestVote {
                 last_index,
                 last_term,
+            }
+            | MsgDetail::PreVote {
+                last_index,
+                last_term,
             } => {
                 write!(f, " last={last_index}@{last_term}")
             }
-            MsgDetail::VoteResponse { granted } => write!(f, " granted={granted}"),
+            MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
+                write!(f, " granted={granted}")
+            }
+            MsgDetail::TimeoutNow => Ok(()),
+            MsgDetail::LeaderCheck { round } | MsgDetail::LeaderCheckResponse { round } => {
+                write!(f, " round={round}")
+            }
             MsgDetail::AppendEntries {
                 prev_index,
                 prev_term,
@@ -305,10 +350,23 @@ pub fn describe_raft(event: &RaftEvent) -> String {
             format!("follower in term {term} (leader n{leader})")
         }
         RaftEvent::BecameFollower { term, leader: None } => format!("follower in term {term}"),
+        RaftEvent::PreVoteStarted { term } => format!("pre-vote for term {term}"),
         RaftEvent::BecameCandidate { term } => format!("candidate in term {term}"),
+        RaftEvent::LostQuorum { term } => {
+            format!("steps down: no majority heard within an election timeout (term {term})")
+        }
         RaftEvent::BecameLeader { term } => format!("LEADER in term {term}"),
         RaftEvent::LeaderKnown { term, leader } => format!("knows leader n{leader} of term {term}"),
         RaftEvent::Voted { term, candidate } => format!("votes for n{candidate} in term {term}"),
+        RaftEvent::TransferStarted { term, target } => {
+            format!("hands its leadership of term {term} to n{target}: proposals refused")
+        }
+        RaftEvent::TimeoutNowSent { target, .. } => {
+            format!("n{target} is up to date: TimeoutNow sent")
+        }
+        RaftEvent::TransferFailed { target, reason, .. } => {
+            format!("transfer to n{target} FAILED: {reason}")
+        }
         RaftEvent::CommitAdvanced { from, to } => format!("commit {from} -> {to}"),
         RaftEvent::LogTruncated { from, removed } => {
             format!("log truncated: {removed} entries from index {from} removed")

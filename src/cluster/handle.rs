@@ -448,6 +448,11 @@ impl Cluster {
         self.with(move |sim| sim.campaign(node))?
     }
 
+    /// Makes the leader hand its leadership to `target` (see [`Sim::transfer`]).
+    pub fn transfer(&self, target: NodeId) -> Result<StepReport, ClusterError> {
+        self.with(move |sim| sim.transfer(target))?
+    }
+
     /// Replaces a down node's durable log with entries of these terms.
     pub fn set_log(&self, node: NodeId, terms: Vec<Term>) -> Result<(), ClusterError> {
         self.with(move |sim| sim.set_log(node, &terms))?

@@ -48,6 +48,10 @@ pub enum ClusterError {
     NodeIsUp(NodeId),
     #[error("n{0} is down")]
     NodeIsDown(NodeId),
+    #[error("there is no leader to hand its leadership over")]
+    NoLeader,
+    #[error("n{0} already leads")]
+    AlreadyLeads(NodeId),
     #[error("n{0} is named twice")]
     NamedTwice(NodeId),
     #[error("a link needs two different nodes (n{0} twice)")]

@@ -6,7 +6,10 @@
 //! before any message leaves, and gathers the messages, events and client replies. The
 //! [`LogSynchronizer`] collects client commands in the node's [`LogBuffer`], drains it
 //! into one proposal per batch, and applies committed entries in order to the key-value
-//! state machine, answering the clients that wait for them.
+//! state machine, answering the clients that wait for them. With `reads: read-index`, a
+//! `get` skips the log: the LogSynchronizer hands the buffered reads to Raft as one
+//! `Input::Read` and answers each from the state machine when Raft says it is ready
+//! (confirmed leader, read index applied), or refuses it.
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::raft::{
     Bug, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
-    RaftConfig, RaftProcessor, Role, Storage, Term,
+    RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Storage, Term,
 };
 
 use super::checker::StepTrace;
@@ -67,6 +70,8 @@ pub(crate) enum NodeInput {
     Tick,
     Client(ClientRequest),
     Campaign,
+    /// Hand the leadership (of a leader) to this node.
+    TransferLeader(NodeId),
     /// Panic on purpose (fault injection).
     Panic(String),
 }
@@ -114,11 +119,19 @@ pub(crate) struct LogSynchronizer {
     buffer: LogBuffer,
     waiting: BTreeMap<Index, Waiter>,
     state_machine: Arc<Mutex<KvStateMachine>>,
+    /// ReadIndex reads not yet handed to Raft.
+    reads_buffer: Vec<ClientRequest>,
+    /// ReadIndex reads handed to Raft, by the id Raft knows them by.
+    reads_waiting: BTreeMap<ReadId, ClientRequest>,
+    next_read_id: ReadId,
 }
 
 impl LogSynchronizer {
     fn new(state_machine: Arc<Mutex<KvStateMachine>>) -> LogSynchronizer {
         LogSynchronizer {
+            reads_buffer: Vec::new(),
+            reads_waiting: BTreeMap::new(),
+            next_read_id: 0,
             buffer: LogBuffer::default(),
             waiting: BTreeMap::new(),
             state_machine,
@@ -154,6 +167,47 @@ impl LogSynchronizer {
         None
     }
 
+    /// Takes every buffered ReadIndex read, named for Raft.
+    fn drain_reads(&mut self) -> Vec<ReadId> {
+        let mut ids = Vec::new();
+        for request in std::mem::take(&mut self.reads_buffer) {
+            let id = self.next_read_id;
+            self.next_read_id += 1;
+            self.reads_waiting.insert(id, request);
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// Answers the reads Raft released: from the state machine, which has applied their
+    /// index (entries are applied before this is called), or with a refusal.
+    fn answer_reads(&mut self, reads: &[ReadState], term: Term, replies: &mut Vec<ClientReply>) {
+        for read in reads {
+            let (ReadState::Ready { id, .. } | ReadState::Refused { id, .. }) = read;
+            let Some(request) = self.reads_waiting.remove(id) else {
+                continue;
+            };
+            let result = match (read, &request.request.op) {
+                (ReadState::Ready { index, .. }, KvOp::Get { key }) => {
+                    let value = lock(&self.state_machine).map().get(key).map(str::to_string);
+                    ReplyResult::Applied {
+                        output: KvOutput::Value(value),
+                        index: *index,
+                        term,
+                    }
+                }
+                (ReadState::Refused { leader, .. }, _) => {
+                    ReplyResult::NotLeader { leader: *leader }
+                }
+                (ReadState::Ready { .. }, _) => unreachable!("only gets are read by ReadIndex"),
+            };
+            replies.push(ClientReply {
+                op: request.op,
+                result,
+            });
+        }
+    }
+
     /// Takes every buffered command, as the one batch to propose.
     fn drain(&mut self) -> Vec<ClientRequest> {
         std::mem::take(&mut self.buffer.requests)
@@ -176,7 +230,12 @@ impl LogSynchronizer {
                     self.waiting.insert(index, waiter);
                 }
             }
-            Some(Err(ProposeError::NotLeader { leader })) => {
+            Some(Err(error)) => {
+                // A leader handing over its leadership points the client at the target.
+                let leader = match error {
+                    ProposeError::NotLeader { leader } => leader,
+                    ProposeError::Transferring { target } => Some(target),
+                };
                 for request in batch {
                     let result = ReplyResult::NotLeader { leader };
                     replies.push(ClientReply {
@@ -225,6 +284,8 @@ pub(crate) struct EventDispatcher {
     sync: LogSynchronizer,
     /// Teaching bug `leader-local-reads` is on.
     local_reads: bool,
+    /// `get`s are served by ReadIndex, not through the log.
+    read_index: bool,
 }
 
 impl EventDispatcher {
@@ -239,12 +300,14 @@ impl EventDispatcher {
         now_us: u64,
     ) -> EventDispatcher {
         let local_reads = config.has_bug(Bug::LeaderLocalReads);
+        let read_index = config.reads == ReadMode::ReadIndex;
         let processor = RaftProcessor::new(id, voters, config, &lock(&storage), seed, now_us);
         EventDispatcher {
             processor,
             storage,
             sync: LogSynchronizer::new(state_machine),
             local_reads,
+            read_index,
         }
     }
 
@@ -271,6 +334,7 @@ impl EventDispatcher {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
+                NodeInput::TransferLeader(target) => Input::TransferLeader(target),
                 NodeInput::Panic(message) => panic!("{message}"),
                 NodeInput::Client(request) => {
                     self.take_client(request, &mut report.replies);
@@ -278,6 +342,11 @@ impl EventDispatcher {
                 }
             };
             let outputs = self.processor.step(now_us, raft_input);
+            self.publish(outputs, &mut report);
+        }
+        let reads = self.sync.drain_reads();
+        if !reads.is_empty() {
+            let outputs = self.processor.step(now_us, Input::Read(reads));
             self.publish(outputs, &mut report);
         }
         let batch = self.sync.drain();
@@ -301,8 +370,12 @@ impl EventDispatcher {
         } else {
             Some(request)
         };
-        if let Some(request) = request {
-            self.sync.push(request);
+        match request {
+            Some(request) if self.read_index && matches!(request.request.op, KvOp::Get { .. }) => {
+                self.sync.reads_buffer.push(request)
+            }
+            Some(request) => self.sync.push(request),
+            None => {}
         }
     }
 
@@ -315,6 +388,9 @@ impl EventDispatcher {
             }
         }
         self.sync.apply(&outputs.committed, &mut report.replies);
+        let term = self.processor.term();
+        self.sync
+            .answer_reads(&outputs.reads, term, &mut report.replies);
         report.messages.extend(outputs.messages);
         let step = StepTrace {
             writes: outputs.writes,

@@ -922,6 +922,22 @@ impl Sim {
         self.hand_off(node, vec![NodeInput::Campaign])
     }
 
+    /// Makes the leader hand its leadership to `target`. A target that is down fails at
+    /// once; one that does not catch up or take over within an election timeout makes the
+    /// leader give up, with a `TransferFailed` event.
+    pub fn transfer(&mut self, target: NodeId) -> Result<StepReport, ClusterError> {
+        self.check_node(target)?;
+        if !self.is_up(target) {
+            return Err(ClusterError::NodeIsDown(target));
+        }
+        let leader = self.leader().ok_or(ClusterError::NoLeader)?;
+        if leader == target {
+            return Err(ClusterError::AlreadyLeads(target));
+        }
+        self.step_events.clear();
+        self.hand_off(leader, vec![NodeInput::TransferLeader(target)])
+    }
+
     // ---- clients --------------------------------------------------------------------
 
     /// Starts a client operation at the current time. `via` sends it to that node only.

@@ -19,6 +19,17 @@ pub struct RaftConfig {
     pub max_append_entries: usize,
     /// The most AppendEntries with entries a leader has in flight to one follower.
     pub max_inflight_appends: u32,
+    /// PreVote (thesis section 9.6): a node whose election timer fires first asks whether
+    /// it could win at `term + 1`, without raising its term, and starts a real election
+    /// only if a majority says yes. A node cut off from the cluster then cannot raise its
+    /// term and depose the leader when it comes back.
+    pub prevote: bool,
+    /// CheckQuorum (thesis section 6.2): a leader that has not heard from a majority within
+    /// an election timeout steps down, and a node that heard from a leader within the
+    /// shortest election timeout ignores RequestVote (leader stickiness).
+    pub check_quorum: bool,
+    /// How a leader answers reads: through the log, or by ReadIndex.
+    pub reads: ReadMode,
     /// Deliberate mistakes, for lessons that show what the checker catches. Empty in any
     /// real use.
     pub bugs: BTreeSet<Bug>,
@@ -32,7 +43,46 @@ impl Default for RaftConfig {
             heartbeat_us: 50_000,
             max_append_entries: 256,
             max_inflight_appends: 8,
+            prevote: false,
+            check_quorum: false,
+            reads: ReadMode::Log,
             bugs: BTreeSet::new(),
+        }
+    }
+}
+
+/// How reads are served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReadMode {
+    /// A read is a log entry like a write, answered when applied.
+    #[default]
+    Log,
+    /// ReadIndex (thesis section 6.4): the leader notes its commit index, confirms with a
+    /// round of LeaderCheck messages that it still leads, and answers from its state
+    /// machine once that index is applied. No log entry.
+    ReadIndex,
+}
+
+impl ReadMode {
+    /// The mode's name, as in `reads: read-index`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadMode::Log => "log",
+            ReadMode::ReadIndex => "read-index",
+        }
+    }
+}
+
+impl FromStr for ReadMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ReadMode, String> {
+        match text {
+            "log" => Ok(ReadMode::Log),
+            "read-index" => Ok(ReadMode::ReadIndex),
+            _ => Err(format!(
+                "unknown read mode '{text}': expected log or read-index"
+            )),
         }
     }
 }

@@ -25,6 +25,38 @@ pub enum Message {
         last_log_index: Index,
         /// The term of the candidate's last log entry.
         last_log_term: Term,
+        /// The candidate campaigns because the leader told it to (TimeoutNow, a leadership
+        /// transfer): leader stickiness (CheckQuorum) does not apply.
+        leadership_transfer: bool,
+    },
+    /// PreVote (thesis section 9.6): could the sender win an election at the envelope's
+    /// term? The envelope carries the sender's term + 1, which the sender has not taken and
+    /// the receiver does not take either.
+    PreVote {
+        /// The index of the sender's last log entry.
+        last_log_index: Index,
+        /// The term of the sender's last log entry.
+        last_log_term: Term,
+    },
+    /// The answer to a PreVote. Its envelope carries the voter's own current term.
+    PreVoteResponse {
+        /// Whether the voter would vote for the sender.
+        granted: bool,
+    },
+    /// A leader handing its leadership over tells the target, whose log it has brought up
+    /// to date, to start an election now, without a pre-vote round (thesis section 3.10).
+    TimeoutNow,
+    /// ReadIndex: a leader with reads to answer asks every follower to confirm that it
+    /// still leads its term (a heartbeat round, numbered).
+    LeaderCheck {
+        /// The round, counted up by the leader; an answer confirms this round and every
+        /// earlier one.
+        round: u64,
+    },
+    /// The answer to a LeaderCheck, in the leader's term.
+    LeaderCheckResponse {
+        /// The round answered.
+        round: u64,
     },
     /// The answer to a RequestVote.
     VoteResponse {
@@ -65,6 +97,11 @@ impl Message {
         match self {
             Message::RequestVote { .. } => "RequestVote",
             Message::VoteResponse { .. } => "VoteResponse",
+            Message::PreVote { .. } => "PreVote",
+            Message::TimeoutNow => "TimeoutNow",
+            Message::LeaderCheck { .. } => "LeaderCheck",
+            Message::LeaderCheckResponse { .. } => "LeaderCheckResponse",
+            Message::PreVoteResponse { .. } => "PreVoteResponse",
             Message::AppendEntries { .. } => "AppendEntries",
             Message::AppendResponse { .. } => "AppendResponse",
         }
@@ -75,7 +112,10 @@ impl Message {
     pub fn is_response(&self) -> bool {
         matches!(
             self,
-            Message::VoteResponse { .. } | Message::AppendResponse { .. }
+            Message::VoteResponse { .. }
+                | Message::PreVoteResponse { .. }
+                | Message::LeaderCheckResponse { .. }
+                | Message::AppendResponse { .. }
         )
     }
 }

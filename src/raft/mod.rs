@@ -28,8 +28,17 @@
 //! the log's safety, the asserts guarding exactly that are relaxed (each says so), so the
 //! node goes on and the cluster's checker reports the violation.
 //!
-//! Deliberately left out here: PreVote, CheckQuorum, leadership transfer, ReadIndex,
-//! snapshots and membership changes. The cluster sizes are fixed at construction.
+//! Options from Ongaro's thesis, off by default (`processor/election.rs`): PreVote
+//! ([`RaftConfig::prevote`], section 9.6), CheckQuorum with leader stickiness
+//! ([`RaftConfig::check_quorum`], section 6.2), and leadership transfer
+//! ([`Input::TransferLeader`], section 3.10: the leader brings the target up to date,
+//! refuses proposals, sends it TimeoutNow, and gives up after an election timeout).
+//!
+//! ReadIndex reads ([`crate::raft::ReadMode::ReadIndex`], [`Input::Read`], thesis section
+//! 6.4; `processor/read.rs`) answer a `get` without a log entry.
+//!
+//! Deliberately left out here: lease reads, snapshots and membership changes. The cluster
+//! sizes are fixed at construction.
 
 mod config;
 mod log;
@@ -37,11 +46,12 @@ mod message;
 mod processor;
 mod storage;
 
-pub use config::{Bug, ConfigError, RaftConfig, UnknownBug};
+pub use config::{Bug, ConfigError, RaftConfig, ReadMode, UnknownBug};
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use processor::{
-    DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor, Role,
+    DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor,
+    ReadId, ReadState, Role,
 };
 pub use storage::Storage;
 

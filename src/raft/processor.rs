@@ -6,6 +6,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
+mod election;
+mod read;
+
+pub use read::{ReadId, ReadState};
+
 use super::{
     Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term,
 };
@@ -21,6 +26,11 @@ pub enum Input {
     Propose(Vec<Vec<u8>>),
     /// Start an election now, as if the election timer had fired.
     Campaign,
+    /// Hand the leadership to this node: bring its log up to date, then tell it to start
+    /// an election (TimeoutNow). Only a leader can; proposals are refused meanwhile.
+    TransferLeader(NodeId),
+    /// Client reads to answer by ReadIndex, each named by the caller.
+    Read(Vec<ReadId>),
 }
 
 /// A change to durable state, to be applied to the node's [`Storage`] before the
@@ -61,14 +71,29 @@ pub enum RaftEvent {
     TermChanged { from: Term, to: Term },
     /// The node became a follower (of `leader`, when it knows it).
     BecameFollower { term: Term, leader: Option<NodeId> },
+    /// The node started a pre-vote round for `term` (its own term + 1), keeping its term.
+    PreVoteStarted { term: Term },
     /// The node started an election.
     BecameCandidate { term: Term },
+    /// The leader of `term` had not heard from a majority within an election timeout and
+    /// stepped down (CheckQuorum).
+    LostQuorum { term: Term },
     /// The node won an election.
     BecameLeader { term: Term },
     /// The node learned who leads its term.
     LeaderKnown { term: Term, leader: NodeId },
     /// The node cast its vote.
     Voted { term: Term, candidate: NodeId },
+    /// The leader started handing its leadership to `target`.
+    TransferStarted { term: Term, target: NodeId },
+    /// The leader told `target`, now up to date, to start an election.
+    TimeoutNowSent { term: Term, target: NodeId },
+    /// A leadership transfer to `target` did not happen.
+    TransferFailed {
+        term: Term,
+        target: NodeId,
+        reason: &'static str,
+    },
     /// The node's commit index advanced.
     CommitAdvanced { from: Index, to: Index },
     /// Conflicting entries from `from` on were removed from the node's log.
@@ -80,6 +105,8 @@ pub enum RaftEvent {
 pub enum ProposeError {
     #[error("not the leader (leader is {})", leader.map_or("unknown".to_string(), |n| format!("n{n}")))]
     NotLeader { leader: Option<NodeId> },
+    #[error("the leader is handing its leadership to n{target}")]
+    Transferring { target: NodeId },
 }
 
 /// Where a proposal's commands went in the log.
@@ -103,6 +130,8 @@ pub struct Outputs {
     pub committed: Vec<Entry>,
     /// Notable events, in the order they happened.
     pub events: Vec<RaftEvent>,
+    /// Reads of `Input::Read` that may now be answered, or must be refused.
+    pub reads: Vec<ReadState>,
     /// The result of an `Input::Propose`.
     pub proposal: Option<Result<Proposed, ProposeError>>,
     /// When the node's timer must fire next.
@@ -132,6 +161,9 @@ struct Progress {
     match_index: Index,
     /// AppendEntries with entries sent and not yet answered.
     inflight: u32,
+    /// When the leader last heard from the follower in its term (or became leader), for
+    /// CheckQuorum.
+    last_heard_us: u64,
 }
 
 /// Each role with the state only that role has.
@@ -139,6 +171,11 @@ struct Progress {
 enum RoleState {
     Follower {
         leader: Option<NodeId>,
+    },
+    /// A follower running a pre-vote round for `term + 1` (PreVote): `votes` holds the
+    /// nodes that said yes, itself included. Shown as a follower: its term is unchanged.
+    PreCandidate {
+        votes: BTreeSet<NodeId>,
     },
     /// `votes` holds the nodes that granted their vote, the candidate included.
     Candidate {
@@ -172,6 +209,14 @@ pub struct RaftProcessor {
     election_deadline_us: u64,
     /// When a leader next sends heartbeats.
     heartbeat_deadline_us: u64,
+    /// When the node last accepted AppendEntries from the leader of its term, for
+    /// PreVote and leader stickiness. Invariant: at most `now_us`.
+    leader_contact_us: Option<u64>,
+    /// The leadership transfer in progress. Invariant: `Some` only while leader.
+    transfer: Option<election::Transfer>,
+    /// Reads waiting for their index and the confirmation of leadership. Invariant:
+    /// empty unless leader.
+    reads: read::PendingReads,
     out: Outputs,
     /// The term or vote changed in this step and must be written.
     hard_state_dirty: bool,
@@ -204,6 +249,9 @@ impl RaftProcessor {
             now_us,
             election_deadline_us: 0,
             heartbeat_deadline_us: 0,
+            leader_contact_us: None,
+            transfer: None,
+            reads: read::PendingReads::default(),
             out: Outputs::default(),
             hard_state_dirty: false,
         };
@@ -227,11 +275,16 @@ impl RaftProcessor {
                 let result = self.propose(commands);
                 self.out.proposal = Some(result);
             }
-            Input::Campaign => self.campaign(),
+            Input::Campaign => self.start_election(),
+            Input::TransferLeader(target) => self.transfer_leader(target),
+            Input::Read(ids) => self.read(ids),
         }
+        self.release_reads();
         assert!(self.term >= term_before, "term decreased");
         assert!(self.commit >= commit_before, "commit decreased");
         assert!(self.applied <= self.commit);
+        assert!(self.transfer.is_none() || matches!(self.role, RoleState::Leader { .. }));
+        assert!(self.reads.is_empty() || matches!(self.role, RoleState::Leader { .. }));
         // Relaxed under a log-safety bug: a follower that committed a stale entry (which a
         // correct Raft never does) has it truncated by the leader, leaving its commit index
         // past its last entry. The checker reports what led there.
@@ -257,7 +310,10 @@ impl RaftProcessor {
     /// When the node's timer must fire next.
     pub fn next_deadline_us(&self) -> u64 {
         match self.role {
-            RoleState::Leader { .. } => self.heartbeat_deadline_us,
+            RoleState::Leader { .. } => match &self.transfer {
+                Some(transfer) => self.heartbeat_deadline_us.min(transfer.deadline_us),
+                None => self.heartbeat_deadline_us,
+            },
             _ => self.election_deadline_us,
         }
     }
@@ -295,7 +351,7 @@ impl RaftProcessor {
 
     pub fn role(&self) -> Role {
         match self.role {
-            RoleState::Follower { .. } => Role::Follower,
+            RoleState::Follower { .. } | RoleState::PreCandidate { .. } => Role::Follower,
             RoleState::Candidate { .. } => Role::Candidate,
             RoleState::Leader { .. } => Role::Leader,
         }
@@ -305,7 +361,7 @@ impl RaftProcessor {
     pub fn leader(&self) -> Option<NodeId> {
         match self.role {
             RoleState::Follower { leader } => leader,
-            RoleState::Candidate { .. } => None,
+            RoleState::Candidate { .. } | RoleState::PreCandidate { .. } => None,
             RoleState::Leader { .. } => Some(self.id),
         }
     }
@@ -329,13 +385,16 @@ impl RaftProcessor {
     fn handle_tick(&mut self) {
         match self.role {
             RoleState::Leader { .. } => {
-                if self.now_us >= self.heartbeat_deadline_us {
+                self.check_transfer_deadline();
+                if self.now_us >= self.heartbeat_deadline_us && !self.check_quorum() {
                     self.send_heartbeats();
                 }
             }
-            RoleState::Follower { .. } | RoleState::Candidate { .. } => {
+            RoleState::Follower { .. }
+            | RoleState::PreCandidate { .. }
+            | RoleState::Candidate { .. } => {
                 if self.now_us >= self.election_deadline_us {
-                    self.campaign();
+                    self.start_election();
                 }
             }
         }
@@ -361,6 +420,8 @@ impl RaftProcessor {
         }
         let was_follower = matches!(self.role, RoleState::Follower { .. });
         let was_leader = matches!(self.role, RoleState::Leader { .. });
+        self.transfer = None;
+        self.refuse_reads(leader);
         self.role = RoleState::Follower { leader };
         if !was_follower || new_term {
             self.out
@@ -381,8 +442,13 @@ impl RaftProcessor {
         }
     }
 
-    /// Starts an election (section 5.2): the timer's and `campaign`'s shared path.
-    fn campaign(&mut self) {
+    /// Starts an election (section 5.2).
+    pub(super) fn campaign(&mut self) {
+        self.campaign_for(false);
+    }
+
+    /// Starts an election; `leadership_transfer` when the leader asked for it (TimeoutNow).
+    pub(super) fn campaign_for(&mut self, leadership_transfer: bool) {
         if matches!(self.role, RoleState::Leader { .. }) {
             return;
         }
@@ -406,6 +472,7 @@ impl RaftProcessor {
         let message = Message::RequestVote {
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
+            leadership_transfer,
         };
         for peer in self.peers.clone() {
             self.send(peer, message.clone());
@@ -424,6 +491,7 @@ impl RaftProcessor {
                         next_index,
                         match_index: 0,
                         inflight: 0,
+                        last_heard_us: self.now_us,
                     },
                 )
             })
@@ -440,7 +508,7 @@ impl RaftProcessor {
 
     // ---- messages -------------------------------------------------------------------
 
-    fn send(&mut self, to: NodeId, message: Message) {
+    pub(super) fn send(&mut self, to: NodeId, message: Message) {
         self.out.messages.push(Envelope {
             from: self.id,
             to,
@@ -459,7 +527,14 @@ impl RaftProcessor {
             ..
         } = envelope;
         if term > self.term {
-            let leader = matches!(message, Message::AppendEntries { .. }).then_some(from);
+            if self.ignores_higher_term(from, term, &message) {
+                return;
+            }
+            let from_leader = matches!(
+                message,
+                Message::AppendEntries { .. } | Message::LeaderCheck { .. }
+            );
+            let leader = from_leader.then_some(from);
             self.become_follower(term, leader);
         } else if term < self.term {
             self.reject_stale(from, &message);
@@ -469,8 +544,19 @@ impl RaftProcessor {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
+                ..
             } => self.handle_vote_request(from, last_log_index, last_log_term),
+            Message::TimeoutNow => self.handle_timeout_now(from),
+            Message::LeaderCheck { round } => self.handle_leader_check(from, round),
+            Message::LeaderCheckResponse { round } => {
+                self.handle_leader_check_response(from, round)
+            }
             Message::VoteResponse { granted } => self.handle_vote_response(from, granted),
+            Message::PreVote {
+                last_log_index,
+                last_log_term,
+            } => self.handle_prevote_request(from, term, last_log_index, last_log_term),
+            Message::PreVoteResponse { granted } => self.handle_prevote_response(from, granted),
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
@@ -499,6 +585,7 @@ impl RaftProcessor {
             Message::RequestVote { .. } => {
                 self.send(from, Message::VoteResponse { granted: false })
             }
+            Message::PreVote { .. } => self.send(from, Message::PreVoteResponse { granted: false }),
             Message::AppendEntries { prev_log_index, .. } => self.send(
                 from,
                 Message::AppendResponse {
@@ -508,7 +595,12 @@ impl RaftProcessor {
                     conflict_index: 0,
                 },
             ),
-            Message::VoteResponse { .. } | Message::AppendResponse { .. } => {}
+            Message::VoteResponse { .. }
+            | Message::PreVoteResponse { .. }
+            | Message::TimeoutNow
+            | Message::LeaderCheck { .. }
+            | Message::LeaderCheckResponse { .. }
+            | Message::AppendResponse { .. } => {}
         }
     }
 
@@ -572,11 +664,12 @@ impl RaftProcessor {
                 );
                 return;
             }
-            RoleState::Candidate { .. } | RoleState::Follower { leader: None } => {
-                self.become_follower(self.term, Some(from))
-            }
+            RoleState::Candidate { .. }
+            | RoleState::PreCandidate { .. }
+            | RoleState::Follower { leader: None } => self.become_follower(self.term, Some(from)),
             RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
         }
+        self.leader_contact_us = Some(self.now_us);
         let response = match self.log.term_at(prev_log_index) {
             Some(term) if term == prev_log_term || self.skips_prev_check(term, &entries) => {
                 let last_new = prev_log_index + entries.len() as Index;
@@ -670,12 +763,14 @@ impl RaftProcessor {
         let Some(peer) = progress.get_mut(&from) else {
             return;
         };
+        peer.last_heard_us = self.now_us;
         if success {
             peer.match_index = peer.match_index.max(index);
             peer.next_index = peer.next_index.max(index + 1);
             peer.inflight = peer.inflight.saturating_sub(1);
             self.maybe_commit();
             self.replicate(from);
+            self.maybe_send_timeout_now(from);
             return;
         }
         // A rejection below what already matched, or of an index no longer being probed,
@@ -697,6 +792,11 @@ impl RaftProcessor {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Err(ProposeError::NotLeader {
                 leader: self.leader(),
+            });
+        }
+        if let Some(transfer) = &self.transfer {
+            return Err(ProposeError::Transferring {
+                target: transfer.target,
             });
         }
         let first_index = self.log.last_index() + 1;

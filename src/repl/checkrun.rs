@@ -11,7 +11,7 @@ use crate::check::{
     scenario_yaml,
 };
 use crate::cluster::MAX_NODES;
-use crate::raft::Bug;
+use crate::raft::{Bug, ReadMode};
 
 use super::parse::parse_duration;
 
@@ -41,6 +41,15 @@ pub struct CheckArgs {
     /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match.
     #[arg(long = "bug")]
     pub bugs: Vec<Bug>,
+    /// Run with PreVote on.
+    #[arg(long)]
+    pub prevote: bool,
+    /// Run with CheckQuorum (and leader stickiness) on.
+    #[arg(long)]
+    pub check_quorum: bool,
+    /// How `get` is served: log or read-index.
+    #[arg(long, default_value = "log")]
+    pub reads: ReadMode,
     /// Clients per cluster [default: 3 to 5, by seed].
     #[arg(long)]
     pub clients: Option<usize>,
@@ -64,6 +73,9 @@ impl CheckArgs {
             nodes: self.nodes,
             time_us: self.time,
             bugs: self.bugs.iter().copied().collect(),
+            prevote: self.prevote,
+            check_quorum: self.check_quorum,
+            reads: self.reads,
             clients: self.clients,
             ..CheckOptions::default()
         };
@@ -142,6 +154,19 @@ fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
     if !options.bugs.is_empty() {
         let bugs: Vec<&str> = options.bugs.iter().map(|b| b.name()).collect();
         text.push_str(&format!("; teaching bugs on: {}", bugs.join(", ")));
+    }
+    let on: Vec<&str> = [
+        (options.prevote, "prevote"),
+        (options.check_quorum, "check-quorum"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !on.is_empty() {
+        text.push_str(&format!("; options on: {}", on.join(", ")));
+    }
+    if options.reads != ReadMode::Log {
+        text.push_str(&format!("; reads: {}", options.reads.name()));
     }
     text
 }

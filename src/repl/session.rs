@@ -240,7 +240,7 @@ impl Session {
                 passed: true,
                 quit: true,
             }),
-            Command::Transfer { .. } => Err(ExecError::NotBuilt("transfer")),
+            Command::Transfer { node } => self.transfer(*node),
             Command::Add { .. } => Err(ExecError::NotBuilt("add")),
             Command::Remove { .. } => Err(ExecError::NotBuilt("remove")),
             Command::Snapshot { .. } => Err(ExecError::NotBuilt("snapshot")),
@@ -465,6 +465,25 @@ impl Session {
             other => unreachable!("not a fault command: {other:?}"),
         };
         Ok(Outcome::text(text))
+    }
+
+    /// `transfer NODE`: the leader starts handing its leadership over. The outcome comes
+    /// later, as events: the target's election, or the leader's `transfer ... FAILED`.
+    fn transfer(&mut self, node: NodeRef) -> Result<Outcome, ExecError> {
+        let target = self.node(node)?;
+        let report = self.cluster.transfer(target)?;
+        let leader = report
+            .node
+            .map_or("the leader".to_string(), |n| format!("n{n}"));
+        let mut text = format!(
+            "{leader} hands its leadership to n{target}: it refuses proposals until n{target} \
+             takes over or an election timeout passes\n"
+        );
+        // With a trace on, the trace already shows the report's events.
+        if self.trace == TraceLevel::Off {
+            text.push_str(&view::step(&report));
+        }
+        Ok(Outcome::text(text.trim_end().to_string()))
     }
 
     fn net_settings(&self, command: &Command) -> Result<String, ExecError> {

@@ -21,6 +21,7 @@ fn vote_request(from: NodeId, to: NodeId, term: u64, last_index: u64, last_term:
         Message::RequestVote {
             last_log_index: last_index,
             last_log_term: last_term,
+            leadership_transfer: false,
         },
     ))
 }
@@ -226,6 +227,7 @@ fn any_message_with_a_higher_term_makes_the_node_a_follower_of_that_term() {
         Message::RequestVote {
             last_log_index: 9,
             last_log_term: 4,
+            leadership_transfer: false,
         },
         Message::VoteResponse { granted: false },
         Message::AppendEntries {

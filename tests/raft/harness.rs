@@ -74,8 +74,19 @@ pub fn describe(envelope: &Envelope) -> String {
         Message::RequestVote {
             last_log_index,
             last_log_term,
-        } => format!("RequestVote last={last_log_index}@{last_log_term}"),
+            leadership_transfer,
+        } => format!(
+            "RequestVote last={last_log_index}@{last_log_term} transfer={leadership_transfer}"
+        ),
+        Message::TimeoutNow => "TimeoutNow".to_string(),
+        Message::LeaderCheck { round } => format!("LeaderCheck round={round}"),
+        Message::LeaderCheckResponse { round } => format!("LeaderCheckResponse round={round}"),
         Message::VoteResponse { granted } => format!("VoteResponse granted={granted}"),
+        Message::PreVote {
+            last_log_index,
+            last_log_term,
+        } => format!("PreVote last={last_log_index}@{last_log_term}"),
+        Message::PreVoteResponse { granted } => format!("PreVoteResponse granted={granted}"),
         Message::AppendEntries {
             prev_log_index,
             prev_log_term,

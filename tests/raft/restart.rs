@@ -9,6 +9,7 @@ fn vote_request(from: NodeId, term: u64) -> Input {
     let request = Message::RequestVote {
         last_log_index: 10,
         last_log_term: 10,
+        leadership_transfer: false,
     };
     Input::Message(envelope(from, 1, term, request))
 }

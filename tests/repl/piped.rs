@@ -115,8 +115,20 @@ fn raft_commands_campaign_and_set_log() {
 }
 
 #[test]
+fn transfer_hands_the_leadership_over_or_says_why_not() {
+    let lines = "wait leader within 2s\ntransfer 3\nrun 200ms\nexpect leader 3\nkill 4\n\
+                 transfer 4\ntransfer 3\n";
+    raftlab(lines)
+        .code(1)
+        .stdout(predicate::str::contains("n1 hands its leadership to n3"))
+        .stdout(predicate::str::contains("✓ expect leader 3"))
+        .stderr(predicate::str::contains("error: n4 is down"))
+        .stderr(predicate::str::contains("error: n3 already leads"));
+}
+
+#[test]
 fn commands_built_later_say_so() {
-    for line in ["transfer 1", "add 6", "remove 1", "snapshot 1"] {
+    for line in ["add 6", "remove 1", "snapshot 1"] {
         raftlab(line)
             .code(1)
             .stderr(predicate::str::contains("is not built yet"));

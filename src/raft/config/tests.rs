@@ -70,6 +70,7 @@ fn vote_without_log_check_votes_for_a_candidate_with_an_older_log() {
     let request = Message::RequestVote {
         last_log_index: 1,
         last_log_term: 1,
+        leadership_transfer: false,
     };
     for (bug, granted) in [(None, false), (Some(Bug::VoteWithoutLogCheck), true)] {
         let mut node = follower(bug, &[1, 2], 2);

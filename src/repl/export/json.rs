@@ -204,6 +204,26 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             "became_follower",
             json!({"node": node, "term": term, "leader": leader}),
         ),
+        RaftEvent::PreVoteStarted { term } => {
+            ("prevote_started", json!({"node": node, "term": term}))
+        }
+        RaftEvent::LostQuorum { term } => ("lost_quorum", json!({"node": node, "term": term})),
+        RaftEvent::TransferStarted { term, target } => (
+            "transfer_started",
+            json!({"node": node, "term": term, "target": target}),
+        ),
+        RaftEvent::TimeoutNowSent { term, target } => (
+            "timeout_now_sent",
+            json!({"node": node, "term": term, "target": target}),
+        ),
+        RaftEvent::TransferFailed {
+            term,
+            target,
+            reason,
+        } => (
+            "transfer_failed",
+            json!({"node": node, "term": term, "target": target, "reason": reason}),
+        ),
         RaftEvent::BecameCandidate { term } => {
             ("became_candidate", json!({"node": node, "term": term}))
         }
@@ -237,6 +257,21 @@ pub fn msg(info: &MsgInfo) -> Value {
                     "last_term": last_term}),
         MsgDetail::VoteResponse { granted } => {
             json!({"type": "vote_response", "term": info.term, "granted": granted})
+        }
+        MsgDetail::PreVote {
+            last_index,
+            last_term,
+        } => json!({"type": "prevote", "term": info.term, "last_index": last_index,
+                    "last_term": last_term}),
+        MsgDetail::PreVoteResponse { granted } => {
+            json!({"type": "prevote_response", "term": info.term, "granted": granted})
+        }
+        MsgDetail::TimeoutNow => json!({"type": "timeout_now", "term": info.term}),
+        MsgDetail::LeaderCheck { round } => {
+            json!({"type": "leader_check", "term": info.term, "round": round})
+        }
+        MsgDetail::LeaderCheckResponse { round } => {
+            json!({"type": "leader_check_response", "term": info.term, "round": round})
         }
         MsgDetail::AppendEntries {
             prev_index,

@@ -65,10 +65,18 @@ impl ArrowClass {
 
     pub fn of(info: &MsgInfo, heartbeat: bool) -> ArrowClass {
         match (&info.detail, heartbeat) {
-            (MsgDetail::RequestVote { .. }, _) => ArrowClass::RequestVote,
-            (MsgDetail::VoteResponse { .. }, _) => ArrowClass::VoteResponse,
+            (
+                MsgDetail::RequestVote { .. } | MsgDetail::PreVote { .. } | MsgDetail::TimeoutNow,
+                _,
+            ) => ArrowClass::RequestVote,
+            (MsgDetail::VoteResponse { .. } | MsgDetail::PreVoteResponse { .. }, _) => {
+                ArrowClass::VoteResponse
+            }
             (MsgDetail::AppendEntries { .. }, false) => ArrowClass::AppendEntries,
-            (MsgDetail::AppendEntries { .. }, true) => ArrowClass::Heartbeat,
+            (MsgDetail::AppendEntries { .. }, true) | (MsgDetail::LeaderCheck { .. }, _) => {
+                ArrowClass::Heartbeat
+            }
+            (MsgDetail::LeaderCheckResponse { .. }, _) => ArrowClass::HeartbeatResponse,
             (MsgDetail::AppendResponse { .. }, false) => ArrowClass::AppendResponse,
             (MsgDetail::AppendResponse { .. }, true) => ArrowClass::HeartbeatResponse,
         }
@@ -120,6 +128,15 @@ pub fn brief(info: &MsgInfo) -> String {
         } => format!("RV t{} {last_index}@{last_term}", info.term),
         MsgDetail::VoteResponse { granted: true } => "vote✓".to_string(),
         MsgDetail::VoteResponse { granted: false } => "vote✗".to_string(),
+        MsgDetail::PreVote {
+            last_index,
+            last_term,
+        } => format!("PV t{} {last_index}@{last_term}", info.term),
+        MsgDetail::PreVoteResponse { granted: true } => "pre✓".to_string(),
+        MsgDetail::PreVoteResponse { granted: false } => "pre✗".to_string(),
+        MsgDetail::TimeoutNow => format!("TimeoutNow t{}", info.term),
+        MsgDetail::LeaderCheck { round } => format!("check r{round}"),
+        MsgDetail::LeaderCheckResponse { round } => format!("checked r{round}"),
         MsgDetail::AppendEntries {
             prev_index,
             prev_term,

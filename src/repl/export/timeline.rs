@@ -363,7 +363,13 @@ impl Builder {
             RaftEvent::LogTruncated { from, removed } => {
                 self.mark(t, Some(node), MarkKind::Truncated { from, removed })
             }
-            RaftEvent::LeaderKnown { .. } | RaftEvent::Voted { .. } => {}
+            RaftEvent::LostQuorum { term } => self.switch(t, node, SpanRole::Follower, Some(term)),
+            RaftEvent::LeaderKnown { .. }
+            | RaftEvent::Voted { .. }
+            | RaftEvent::PreVoteStarted { .. }
+            | RaftEvent::TransferStarted { .. }
+            | RaftEvent::TimeoutNowSent { .. }
+            | RaftEvent::TransferFailed { .. } => {}
         }
     }
 

@@ -274,6 +274,7 @@ impl Described for NetworkDoc {
 pub struct RaftDoc {
     pub prevote: Field<Scalar>,
     pub check_quorum: Field<Scalar>,
+    pub reads: Field<Scalar>,
     pub max_append_entries: Field<Scalar>,
     pub max_inflight_appends: Field<Scalar>,
     pub bugs: Field<Words>,

@@ -8,7 +8,7 @@ use serde_saphyr::{DefaultMessageFormatter, Location, MessageFormatter, Spanned}
 use thiserror::Error;
 
 use crate::cluster::{ClockMode, ClusterConfig, ClusterError, MAX_NODES};
-use crate::raft::{Bug, ConfigError, NodeId};
+use crate::raft::{Bug, ConfigError, NodeId, ReadMode};
 use crate::repl::command::{Command, ParseError, ResolveError, parse};
 use crate::repl::parse::{
     parse_decimal, parse_duration, parse_duration_range, parse_probability, parse_u64,
@@ -59,8 +59,6 @@ pub enum ValueError {
     },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
-    #[error("true is not built yet: only false is accepted")]
-    NotBuilt,
 }
 
 /// What is wrong at one place in a file.
@@ -393,13 +391,22 @@ fn read_network(doc: &NetworkDoc, config: &mut ClusterConfig, problems: &mut Pro
 }
 
 fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
-    read(&doc.prevote, "cluster.raft.prevote", problems, not_built);
-    read(
-        &doc.check_quorum,
-        "cluster.raft.check_quorum",
-        problems,
-        not_built,
-    );
+    if let Some(on) = read(&doc.prevote, "cluster.raft.prevote", problems, boolean) {
+        config.raft.prevote = on;
+    }
+    let key = "cluster.raft.check_quorum";
+    if let Some(on) = read(&doc.check_quorum, key, problems, boolean) {
+        config.raft.check_quorum = on;
+    }
+    let mode = |text: &str| {
+        text.parse::<ReadMode>().map_err(|_| ValueError::Expected {
+            expected: "log or read-index",
+            text: text.to_string(),
+        })
+    };
+    if let Some(reads) = read(&doc.reads, "cluster.raft.reads", problems, mode) {
+        config.raft.reads = reads;
+    }
     let key = "cluster.raft.max_append_entries";
     if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
         config.raft.max_append_entries = n;
@@ -514,13 +521,6 @@ fn boolean(text: &str) -> Result<bool, ValueError> {
             expected: "true or false",
             text: text.to_string(),
         }),
-    }
-}
-
-fn not_built(text: &str) -> Result<(), ValueError> {
-    match boolean(text)? {
-        true => Err(ValueError::NotBuilt),
-        false => Ok(()),
     }
 }
 

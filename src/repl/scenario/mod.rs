@@ -40,13 +40,16 @@
 //!   `raftlab FILE` accepts one, as a way to set up a cluster for the REPL.
 //! - `election_timeout` and `network.delay` take a range `A..B` or one duration (a fixed
 //!   value); `reorder`, `prevote` and `check_quorum` take `true`/`false` (or `on`/`off`).
-//! - `prevote` and `check_quorum` are not built yet, so only `false` is accepted.
+//! - `raft.prevote: true` turns PreVote on, `raft.check_quorum: true` CheckQuorum and
+//!   leader stickiness (see [`RaftConfig`](crate::raft::RaftConfig)); both are off by default.
+//!   `raft.reads: read-index` serves `get` by ReadIndex instead of through the log
+//!   (`reads: log`, the default).
 //! - `raft.bugs` is a list of teaching bugs to turn on (`bugs: [commit-previous-term]`),
 //!   the names `raftlab check --bug` takes; `raft.max_append_entries` bounds the entries
 //!   one AppendEntries carries.
 //! - A step that is a command line is parsed and its nodes checked against the cluster
 //!   size when the file loads. A command that parses but whose feature is not built yet
-//!   (`transfer`, `snapshot`, ...) fails when it runs.
+//!   (`add`, `snapshot`, ...) fails when it runs.
 //! - `say TEXT` as a command line is narration too, just like `say: TEXT`.
 //! - A `#` after a space starts a YAML comment, even inside a step: quote a step that
 //!   needs one (`- 'say Step #1'`).

@@ -70,6 +70,15 @@ fn raft_key(raft: &RaftConfig) -> Option<String> {
         let bugs: Vec<&str> = raft.bugs.iter().map(|b: &Bug| b.name()).collect();
         fields.push(format!("bugs: [{}]", bugs.join(", ")));
     }
+    if raft.prevote {
+        fields.push("prevote: true".to_string());
+    }
+    if raft.check_quorum {
+        fields.push("check_quorum: true".to_string());
+    }
+    if raft.reads != defaults.reads {
+        fields.push(format!("reads: {}", raft.reads.name()));
+    }
     if raft.max_append_entries != defaults.max_append_entries {
         fields.push(format!("max_append_entries: {}", raft.max_append_entries));
     }

@@ -409,7 +409,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Raft,
         usage: "transfer NODE",
         summary: "hand leadership to a node",
-        description: "Asks the leader to bring NODE up to date and let it campaign at once.",
+        description: "Asks the leader to bring NODE up to date, then to send it TimeoutNow so \
+                      that it campaigns at once (skipping PreVote). The leader refuses \
+                      proposals meanwhile. A NODE that is down is refused at once; one that \
+                      does not catch up or take over within an election timeout makes the \
+                      leader give up, with a `transfer ... FAILED` event (`trace changes`).",
         example: "transfer 2",
         args: &[A::Node],
         parse: p::transfer,
