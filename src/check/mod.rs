@@ -144,6 +144,8 @@ pub struct CheckOptions {
     pub time_us: u64,
     pub faults: BTreeSet<FaultKind>,
     pub bugs: BTreeSet<Bug>,
+    /// Each node takes a snapshot every this many applied entries; 0: never.
+    pub snapshot_every: u64,
     /// How many clients; `None`: 3 to 5, by seed.
     pub clients: Option<usize>,
     /// The linearizability checker's budget.
@@ -157,6 +159,7 @@ impl Default for CheckOptions {
             time_us: 10_000 * MS,
             faults: FaultKind::ALL.iter().copied().collect(),
             bugs: BTreeSet::new(),
+            snapshot_every: 0,
             clients: None,
             budget: SearchBudget::default(),
         }
@@ -188,6 +191,7 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         .unwrap_or(if seed.is_multiple_of(2) { 3 } else { 5 });
     let mut raft = RaftConfig {
         bugs: options.bugs.clone(),
+        snapshot_every: options.snapshot_every,
         ..RaftConfig::default()
     };
     if rng.random_bool(0.5) {

@@ -19,6 +19,9 @@ pub struct RaftConfig {
     pub max_append_entries: usize,
     /// The most AppendEntries with entries a leader has in flight to one follower.
     pub max_inflight_appends: u32,
+    /// Take a snapshot and compact the log whenever this many entries were applied since
+    /// the last snapshot; 0 never does (snapshots are then only taken on request).
+    pub snapshot_every: u64,
     /// Deliberate mistakes, for lessons that show what the checker catches. Empty in any
     /// real use.
     pub bugs: BTreeSet<Bug>,
@@ -32,6 +35,7 @@ impl Default for RaftConfig {
             heartbeat_us: 50_000,
             max_append_entries: 256,
             max_inflight_appends: 8,
+            snapshot_every: 0,
             bugs: BTreeSet::new(),
         }
     }

@@ -28,8 +28,12 @@
 //! the log's safety, the asserts guarding exactly that are relaxed (each says so), so the
 //! node goes on and the cluster's checker reports the violation.
 //!
-//! Deliberately left out here: PreVote, CheckQuorum, leadership transfer, ReadIndex,
-//! snapshots and membership changes. The cluster sizes are fixed at construction.
+//! Snapshots and log compaction (section 7) are in `processor/snapshot.rs`: a node compacts its log
+//! up to a snapshot of its state machine (whose bytes the caller produces), and a leader
+//! sends InstallSnapshot to a follower that needs entries it no longer holds.
+//!
+//! Deliberately left out here: PreVote, CheckQuorum, leadership transfer, ReadIndex
+//! and membership changes. The cluster sizes are fixed at construction.
 
 mod config;
 mod log;
@@ -43,7 +47,7 @@ pub use message::{Envelope, Message};
 pub use processor::{
     DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor, Role,
 };
-pub use storage::Storage;
+pub use storage::{Snapshot, Storage};
 
 /// A node's identity: nodes are numbered from 1.
 pub type NodeId = u64;

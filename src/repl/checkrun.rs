@@ -41,6 +41,10 @@ pub struct CheckArgs {
     /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match.
     #[arg(long = "bug")]
     pub bugs: Vec<Bug>,
+    /// Each node takes a snapshot and compacts its log every N applied entries
+    /// (0: never).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub snapshot_every: u64,
     /// Clients per cluster [default: 3 to 5, by seed].
     #[arg(long)]
     pub clients: Option<usize>,
@@ -64,6 +68,7 @@ impl CheckArgs {
             nodes: self.nodes,
             time_us: self.time,
             bugs: self.bugs.iter().copied().collect(),
+            snapshot_every: self.snapshot_every,
             clients: self.clients,
             ..CheckOptions::default()
         };

@@ -96,6 +96,16 @@ pub fn describe(envelope: &Envelope) -> String {
         } => format!(
             "AppendResponse success={success} index={index} conflict={conflict_term:?}@{conflict_index}"
         ),
+        Message::InstallSnapshot { snapshot } => format!(
+            "InstallSnapshot last={}@{} bytes={}",
+            snapshot.index,
+            snapshot.term,
+            snapshot.data.len()
+        ),
+        Message::SnapshotResponse {
+            snapshot_index,
+            last_index,
+        } => format!("SnapshotResponse index={snapshot_index} last={last_index}"),
     };
     format!("n{from} -> n{to} term={term} {body}")
 }

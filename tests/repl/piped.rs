@@ -116,7 +116,7 @@ fn raft_commands_campaign_and_set_log() {
 
 #[test]
 fn commands_built_later_say_so() {
-    for line in ["transfer 1", "add 6", "remove 1", "snapshot 1"] {
+    for line in ["transfer 1", "add 6", "remove 1"] {
         raftlab(line)
             .code(1)
             .stderr(predicate::str::contains("is not built yet"));

@@ -71,6 +71,9 @@ impl ArrowClass {
             (MsgDetail::AppendEntries { .. }, true) => ArrowClass::Heartbeat,
             (MsgDetail::AppendResponse { .. }, false) => ArrowClass::AppendResponse,
             (MsgDetail::AppendResponse { .. }, true) => ArrowClass::HeartbeatResponse,
+            // A snapshot is drawn as the replication it stands in for.
+            (MsgDetail::InstallSnapshot { .. }, _) => ArrowClass::AppendEntries,
+            (MsgDetail::SnapshotResponse { .. }, _) => ArrowClass::AppendResponse,
         }
     }
 
@@ -134,6 +137,8 @@ pub fn brief(info: &MsgInfo) -> String {
             success: false,
             index,
         } => format!("no {index}"),
+        MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
+        MsgDetail::SnapshotResponse { index, .. } => format!("snap ok {index}"),
     }
 }
 

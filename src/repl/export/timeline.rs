@@ -363,7 +363,10 @@ impl Builder {
             RaftEvent::LogTruncated { from, removed } => {
                 self.mark(t, Some(node), MarkKind::Truncated { from, removed })
             }
-            RaftEvent::LeaderKnown { .. } | RaftEvent::Voted { .. } => {}
+            RaftEvent::LeaderKnown { .. }
+            | RaftEvent::Voted { .. }
+            | RaftEvent::SnapshotTaken { .. }
+            | RaftEvent::SnapshotInstalled { .. } => {}
         }
     }
 

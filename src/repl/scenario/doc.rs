@@ -275,6 +275,7 @@ pub struct RaftDoc {
     pub prevote: Field<Scalar>,
     pub check_quorum: Field<Scalar>,
     pub max_append_entries: Field<Scalar>,
+    pub snapshot_every: Field<Scalar>,
     pub bugs: Field<Words>,
 }
 

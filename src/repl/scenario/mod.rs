@@ -43,10 +43,11 @@
 //! - `prevote` and `check_quorum` are not built yet, so only `false` is accepted.
 //! - `raft.bugs` is a list of teaching bugs to turn on (`bugs: [commit-previous-term]`),
 //!   the names `raftlab check --bug` takes; `raft.max_append_entries` bounds the entries
-//!   one AppendEntries carries.
+//!   one AppendEntries carries; `raft.snapshot_every: N` makes each node take a snapshot
+//!   every N applied entries (0, the default: only on `snapshot NODE`).
 //! - A step that is a command line is parsed and its nodes checked against the cluster
 //!   size when the file loads. A command that parses but whose feature is not built yet
-//!   (`transfer`, `snapshot`, ...) fails when it runs.
+//!   (`transfer`, `add`, ...) fails when it runs.
 //! - `say TEXT` as a command line is narration too, just like `say: TEXT`.
 //! - A `#` after a space starts a YAML comment, even inside a step: quote a step that
 //!   needs one (`- 'say Step #1'`).
