@@ -220,6 +220,10 @@ impl Checker {
         // Leader Completeness: every entry committed so far was committed in an earlier
         // term (a term has one leader, and this is its start), so the new leader has it.
         for (index, entry) in &self.committed {
+            // Entries compacted into the snapshot are known by its last index and term.
+            if *index <= node.log().snapshot_index() {
+                continue;
+            }
             assert_eq!(
                 node.log().get(*index),
                 Some(entry),
@@ -257,7 +261,20 @@ impl Checker {
             node.commit()
         );
         *commit = node.commit();
-        let applied = self.applied.entry(id).or_insert(0);
+        // A new incarnation starts with what its snapshot covers applied (unless this
+        // very step replaced that snapshot).
+        let started = outputs
+            .restore
+            .as_ref()
+            .map_or(node.snapshot().index, |_| 0);
+        let applied = self.applied.entry(id).or_insert(started);
+        if let Some(snapshot) = &outputs.restore {
+            assert!(
+                snapshot.index > *applied,
+                "n{id} restored an older snapshot"
+            );
+            *applied = snapshot.index;
+        }
         for entry in &outputs.committed {
             assert_eq!(
                 entry.index,

@@ -13,3 +13,4 @@ mod figure8;
 mod replication;
 mod restart;
 mod safety_random;
+mod snapshot;
