@@ -340,6 +340,9 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     for bug in &options.bugs {
         line.push_str(&format!(" --bug {bug}"));
     }
+    if options.snapshot_every > 0 {
+        line.push_str(&format!(" --snapshot-every {}", options.snapshot_every));
+    }
     if let Some(clients) = options.clients {
         line.push_str(&format!(" --clients {clients}"));
     }

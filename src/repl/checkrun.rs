@@ -148,6 +148,10 @@ fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
         let bugs: Vec<&str> = options.bugs.iter().map(|b| b.name()).collect();
         text.push_str(&format!("; teaching bugs on: {}", bugs.join(", ")));
     }
+    if options.snapshot_every > 0 {
+        let every = options.snapshot_every;
+        text.push_str(&format!("; snapshots every {every} applied entries"));
+    }
     text
 }
 
