@@ -222,4 +222,12 @@ fn snapshot_a_stale_install_snapshot_is_ignored() {
             }
         );
     }
+    // An older snapshot arriving after a newer one: compacted here already, ignored.
+    node.step(3, install(6, 2));
+    assert_eq!((node.snapshot().index, node.commit()), (6, 6));
+    let log = node.log().clone();
+    let outputs = node.step(4, install(5, 2));
+    assert_eq!(node.log(), &log);
+    assert_eq!((node.snapshot().index, node.commit()), (6, 6));
+    assert!(outputs.restore.is_none() && outputs.writes.is_empty());
 }

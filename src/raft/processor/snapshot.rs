@@ -79,7 +79,14 @@ impl RaftProcessor {
         if index > self.commit {
             self.install_snapshot(snapshot);
         }
-        debug_assert!(self.log.term_at(index) == Some(term) || self.config.log_safety_bugs());
+        // Either way the snapshot's last entry is now compacted here or in the log with its
+        // term: it was committed, and committed entries agree everywhere.
+        assert!(
+            index <= self.log.snapshot_index()
+                || self.log.term_at(index) == Some(term)
+                || self.config.log_safety_bugs(),
+            "a committed entry differs from the leader's snapshot"
+        );
         let response = Message::SnapshotResponse {
             snapshot_index: index,
             last_index: self.log.last_index(),
