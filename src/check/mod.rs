@@ -151,6 +151,8 @@ pub struct CheckOptions {
     pub check_quorum: bool,
     /// How reads are served.
     pub reads: ReadMode,
+    /// Each node takes a snapshot every this many applied entries; 0: never.
+    pub snapshot_every: u64,
     /// How many clients; `None`: 3 to 5, by seed.
     pub clients: Option<usize>,
     /// The linearizability checker's budget.
@@ -167,6 +169,7 @@ impl Default for CheckOptions {
             prevote: false,
             check_quorum: false,
             reads: ReadMode::Log,
+            snapshot_every: 0,
             clients: None,
             budget: SearchBudget::default(),
         }
@@ -201,6 +204,7 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         prevote: options.prevote,
         check_quorum: options.check_quorum,
         reads: options.reads,
+        snapshot_every: options.snapshot_every,
         ..RaftConfig::default()
     };
     if rng.random_bool(0.5) {
@@ -357,6 +361,9 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     }
     if options.reads != ReadMode::Log {
         line.push_str(&format!(" --reads {}", options.reads.name()));
+    }
+    if options.snapshot_every > 0 {
+        line.push_str(&format!(" --snapshot-every {}", options.snapshot_every));
     }
     if let Some(clients) = options.clients {
         line.push_str(&format!(" --clients {clients}"));

@@ -376,7 +376,31 @@ impl Checker {
                     self.append(node, entry);
                 }
             }
+            DurableWrite::Snapshot(snapshot) => self.snapshot(node, snapshot.index, snapshot.term),
         }
+    }
+
+    /// Mirrors a snapshot written by `node` up to `index`@`term`. The mirror keeps every
+    /// entry, compacted or not, so the rules read a compacted log as they read a whole one.
+    /// A node that held the snapshot's last entry keeps its entries (they are the same by
+    /// Log Matching); one that did not now holds what the snapshot stands for: the entries
+    /// seen committed up to `index` (a snapshot holds committed entries only).
+    fn snapshot(&mut self, node: NodeId, index: Index, term: Term) {
+        let position = index as usize - 1;
+        let held = self.track(node).log.get(position).map(|m| m.term);
+        if held == Some(term) {
+            return;
+        }
+        let committed: Vec<Mirrored> = self
+            .committed
+            .iter()
+            .take(index as usize)
+            .map(|c| Mirrored {
+                term: c.term,
+                chain: c.chain,
+            })
+            .collect();
+        self.track(node).log = committed;
     }
 
     /// Mirrors one appended entry and holds Log Matching for it.

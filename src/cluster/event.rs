@@ -63,6 +63,15 @@ pub enum MsgDetail {
         success: bool,
         index: Index,
     },
+    InstallSnapshot {
+        index: Index,
+        term: Term,
+        bytes: u64,
+    },
+    SnapshotResponse {
+        index: Index,
+        last_index: Index,
+    },
 }
 
 impl MsgInfo {
@@ -107,6 +116,18 @@ impl MsgInfo {
                 success: *success,
                 index: *index,
             },
+            Message::InstallSnapshot { snapshot } => MsgDetail::InstallSnapshot {
+                index: snapshot.index,
+                term: snapshot.term,
+                bytes: snapshot.data.len() as u64,
+            },
+            Message::SnapshotResponse {
+                snapshot_index,
+                last_index,
+            } => MsgDetail::SnapshotResponse {
+                index: *snapshot_index,
+                last_index: *last_index,
+            },
         };
         MsgInfo {
             from: envelope.from,
@@ -128,6 +149,8 @@ impl MsgInfo {
             MsgDetail::LeaderCheckResponse { .. } => "LeaderCheckResponse",
             MsgDetail::AppendEntries { .. } => "AppendEntries",
             MsgDetail::AppendResponse { .. } => "AppendResponse",
+            MsgDetail::InstallSnapshot { .. } => "InstallSnapshot",
+            MsgDetail::SnapshotResponse { .. } => "SnapshotResponse",
         }
     }
 }
@@ -167,6 +190,12 @@ impl fmt::Display for MsgInfo {
             }
             MsgDetail::AppendResponse { success, index } => {
                 write!(f, " success={success} index={index}")
+            }
+            MsgDetail::InstallSnapshot { index, term, bytes } => {
+                write!(f, " last={index}@{term} bytes={bytes}")
+            }
+            MsgDetail::SnapshotResponse { index, last_index } => {
+                write!(f, " index={index} last={last_index}")
             }
         }
     }
@@ -370,6 +399,12 @@ pub fn describe_raft(event: &RaftEvent) -> String {
         RaftEvent::CommitAdvanced { from, to } => format!("commit {from} -> {to}"),
         RaftEvent::LogTruncated { from, removed } => {
             format!("log truncated: {removed} entries from index {from} removed")
+        }
+        RaftEvent::SnapshotTaken { index, term } => {
+            format!("snapshot taken: log compacted up to {index}@{term}")
+        }
+        RaftEvent::SnapshotInstalled { index, term } => {
+            format!("snapshot installed from the leader: up to {index}@{term}")
         }
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, select};
 
-use crate::raft::{Entry, NodeId, Term};
+use crate::raft::{Entry, Index, NodeId, Term};
 
 use super::event::{ClusterEvent, MsgId, OpId};
 use super::kv::KvOp;
@@ -442,6 +442,24 @@ impl Cluster {
     }
 
     // ---- raft -----------------------------------------------------------------------
+
+    /// Makes `node` take a snapshot of its state machine now and compact its log.
+    pub fn snapshot(&self, node: NodeId) -> Result<StepReport, ClusterError> {
+        self.with(move |sim| sim.snapshot(node))?
+    }
+
+    /// Where the durable logs of `nodes` (every node when empty) start: each one's
+    /// snapshot index and term.
+    pub fn snapshots(&self, nodes: Vec<NodeId>) -> Result<Vec<(Index, Term)>, ClusterError> {
+        self.with(move |sim| {
+            let nodes = if nodes.is_empty() {
+                (1..=sim.config().nodes).collect()
+            } else {
+                nodes
+            };
+            nodes.into_iter().map(|n| sim.snapshot_of(n)).collect()
+        })?
+    }
 
     /// Makes `node` start an election now.
     pub fn campaign(&self, node: NodeId) -> Result<StepReport, ClusterError> {

@@ -232,6 +232,14 @@ impl<'a> Reader<'a> {
         ))
     }
 
+    fn optional(&mut self) -> Result<Option<String>, DecodeError> {
+        match self.take(1)?[0] {
+            0 => Ok(None),
+            1 => self.string().map(Some),
+            _ => Err(DecodeError),
+        }
+    }
+
     fn string(&mut self) -> Result<String, DecodeError> {
         let len_bytes = self.take(4)?;
         let len = u32::from_le_bytes(len_bytes.try_into().map_err(|_| DecodeError)?) as usize;
@@ -264,6 +272,71 @@ impl KvStateMachine {
 
     pub fn map(&self) -> &KvMap {
         &self.map
+    }
+
+    /// The state machine as snapshot bytes: the map, then each client's last request and
+    /// its result (so that a request retried after the snapshot still takes effect once).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&(self.map.values.len() as u64).to_le_bytes());
+        for (key, value) in &self.map.values {
+            put_string(&mut bytes, key);
+            put_string(&mut bytes, value);
+        }
+        bytes.extend_from_slice(&(self.last_by_client.len() as u64).to_le_bytes());
+        for (client, (seq, output)) in &self.last_by_client {
+            bytes.extend_from_slice(&client.to_le_bytes());
+            bytes.extend_from_slice(&seq.to_le_bytes());
+            let (tag, value) = match output {
+                KvOutput::Ok => (b'o', None),
+                KvOutput::Value(value) => (b'v', value.as_deref()),
+                KvOutput::CasFailed { current } => (b'c', current.as_deref()),
+            };
+            bytes.push(tag);
+            put_optional(&mut bytes, value);
+        }
+        bytes
+    }
+
+    /// The state machine held in snapshot bytes made by [`KvStateMachine::encode`].
+    pub fn decode(bytes: &[u8]) -> Result<KvStateMachine, DecodeError> {
+        let mut reader = Reader { bytes };
+        let mut state = KvStateMachine::default();
+        for _ in 0..reader.u64()? {
+            let key = reader.string()?;
+            state.map.values.insert(key, reader.string()?);
+        }
+        for _ in 0..reader.u64()? {
+            let (client, seq) = (reader.u64()?, reader.u64()?);
+            let tag = reader.take(1)?[0];
+            let value = reader.optional()?;
+            let output = match (tag, value) {
+                (b'o', None) => KvOutput::Ok,
+                (b'v', value) => KvOutput::Value(value),
+                (b'c', current) => KvOutput::CasFailed { current },
+                _ => return Err(DecodeError),
+            };
+            state.last_by_client.insert(client, (seq, output));
+        }
+        if !reader.bytes.is_empty() {
+            return Err(DecodeError);
+        }
+        Ok(state)
+    }
+}
+
+fn put_string(bytes: &mut Vec<u8>, text: &str) {
+    bytes.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+}
+
+fn put_optional(bytes: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        None => bytes.push(0),
+        Some(text) => {
+            bytes.push(1);
+            put_string(bytes, text);
+        }
     }
 }
 
@@ -299,6 +372,31 @@ mod tests {
             assert_eq!(KvRequest::decode(&request.encode()), Ok(request));
         }
         assert_eq!(KvRequest::decode(b"short"), Err(DecodeError));
+    }
+
+    #[test]
+    fn the_state_machine_survives_a_snapshot() {
+        let mut sm = KvStateMachine::default();
+        let ops = [
+            KvOp::Put {
+                key: "x".into(),
+                value: "1".into(),
+            },
+            KvOp::Get { key: "y".into() },
+            KvOp::Cas {
+                key: "x".into(),
+                old: "0".into(),
+                new: "2".into(),
+            },
+        ];
+        for (client, op) in (1..).zip(ops) {
+            sm.apply(&KvRequest { client, seq: 3, op });
+        }
+        let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        assert_eq!(restored.encode(), sm.encode());
+        assert_eq!(restored.map().get("x"), Some("1"));
+        assert_eq!(restored.last_by_client, sm.last_by_client);
+        assert!(KvStateMachine::decode(b"bad").is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::raft::{
     Bug, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
-    RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Storage, Term,
+    RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Snapshot, Storage, Term,
 };
 
 use super::checker::StepTrace;
@@ -72,6 +72,8 @@ pub(crate) enum NodeInput {
     Campaign,
     /// Hand the leadership (of a leader) to this node.
     TransferLeader(NodeId),
+    /// Take a snapshot of the state machine now and compact the log (`snapshot NODE`).
+    Snapshot,
     /// Panic on purpose (fault injection).
     Panic(String),
 }
@@ -248,6 +250,27 @@ impl LogSynchronizer {
         }
     }
 
+    /// The state machine as snapshot bytes.
+    fn snapshot_data(&self) -> Vec<u8> {
+        lock(&self.state_machine).encode()
+    }
+
+    /// Replaces the state machine with a snapshot's. Clients waiting for an entry the
+    /// snapshot covers cannot learn what became of it here: their entries are lost to them.
+    fn restore(&mut self, snapshot: &Snapshot, replies: &mut Vec<ClientReply>) {
+        let state = KvStateMachine::decode(&snapshot.data)
+            .unwrap_or_else(|_| panic!("snapshot {} does not decode", snapshot.index));
+        *lock(&self.state_machine) = state;
+        let after = self.waiting.split_off(&(snapshot.index + 1));
+        for (_, waiter) in std::mem::replace(&mut self.waiting, after) {
+            let result = ReplyResult::Lost;
+            replies.push(ClientReply {
+                op: waiter.op,
+                result,
+            });
+        }
+    }
+
     /// Applies committed entries in order and answers the clients waiting for them.
     fn apply(&mut self, committed: &[Entry], replies: &mut Vec<ClientReply>) {
         let mut state_machine = lock(&self.state_machine);
@@ -286,6 +309,8 @@ pub(crate) struct EventDispatcher {
     local_reads: bool,
     /// `get`s are served by ReadIndex, not through the log.
     read_index: bool,
+    /// Take a snapshot once this many entries were applied since the last; 0 never.
+    snapshot_every: u64,
 }
 
 impl EventDispatcher {
@@ -301,13 +326,21 @@ impl EventDispatcher {
     ) -> EventDispatcher {
         let local_reads = config.has_bug(Bug::LeaderLocalReads);
         let read_index = config.reads == ReadMode::ReadIndex;
+        let snapshot_every = config.snapshot_every;
         let processor = RaftProcessor::new(id, voters, config, &lock(&storage), seed, now_us);
+        let mut sync = LogSynchronizer::new(state_machine);
+        // The processor starts with what the snapshot covers applied: so must the state
+        // machine.
+        if let Some(snapshot) = &lock(&storage).snapshot {
+            sync.restore(snapshot, &mut Vec::new());
+        }
         EventDispatcher {
             processor,
             storage,
-            sync: LogSynchronizer::new(state_machine),
+            sync,
             local_reads,
             read_index,
+            snapshot_every,
         }
     }
 
@@ -335,6 +368,7 @@ impl EventDispatcher {
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
                 NodeInput::TransferLeader(target) => Input::TransferLeader(target),
+                NodeInput::Snapshot => self.snapshot_input(),
                 NodeInput::Panic(message) => panic!("{message}"),
                 NodeInput::Client(request) => {
                     self.take_client(request, &mut report.replies);
@@ -343,6 +377,7 @@ impl EventDispatcher {
             };
             let outputs = self.processor.step(now_us, raft_input);
             self.publish(outputs, &mut report);
+            self.maybe_snapshot(now_us, &mut report);
         }
         let reads = self.sync.drain_reads();
         if !reads.is_empty() {
@@ -356,10 +391,29 @@ impl EventDispatcher {
             let result = outputs.proposal.take();
             self.sync.proposed(batch, result, &mut report.replies);
             self.publish(outputs, &mut report);
+            self.maybe_snapshot(now_us, &mut report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
         report.view = self.processor.view();
         report
+    }
+
+    /// A snapshot of the state machine at the applied index, for the processor.
+    fn snapshot_input(&self) -> Input {
+        Input::Snapshot {
+            index: self.processor.view().applied,
+            data: self.sync.snapshot_data(),
+        }
+    }
+
+    /// Takes a snapshot once `snapshot_every` entries were applied since the last one.
+    fn maybe_snapshot(&mut self, now_us: u64, report: &mut NodeReport) {
+        let since = self.processor.view().applied - self.processor.snapshot().index;
+        if self.snapshot_every == 0 || since < self.snapshot_every {
+            return;
+        }
+        let outputs = self.processor.step(now_us, self.snapshot_input());
+        self.publish(outputs, report);
     }
 
     /// Buffers a client request to propose, or answers it at once (a teaching bug).
@@ -386,6 +440,9 @@ impl EventDispatcher {
             for write in &outputs.writes {
                 storage.apply(write);
             }
+        }
+        if let Some(snapshot) = &outputs.restore {
+            self.sync.restore(snapshot, &mut report.replies);
         }
         self.sync.apply(&outputs.committed, &mut report.replies);
         let term = self.processor.term();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::raft::{Entry, Index, NodeId, NodeView, Payload, Role, Storage, Term};
+use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
 
 use super::checker::{Checker, Violation};
 use super::clients::{ClientResult, ClientTable, PendingStart, Stage};
@@ -439,9 +439,16 @@ impl Sim {
             .map(|view| view.id)
     }
 
-    /// A node's durable log.
+    /// A node's durable log: the entries after its snapshot, if it has one.
     pub fn log_of(&self, id: NodeId) -> Result<Vec<Entry>, ClusterError> {
         Ok(lock(&self.slot(id)?.storage).log.entries().to_vec())
+    }
+
+    /// Where a node's durable log starts: the last index and term of its snapshot, (0, 0)
+    /// for a log never compacted.
+    pub fn snapshot_of(&self, id: NodeId) -> Result<(Index, Term), ClusterError> {
+        let storage = lock(&self.slot(id)?.storage);
+        Ok((storage.log.snapshot_index(), storage.log.snapshot_term()))
     }
 
     /// A node's key-value contents; an error for a node that is down.
@@ -586,21 +593,18 @@ impl Sim {
     }
 
     /// Whether every up node's applied state matches: the same log prefix applied.
+    /// Entries compacted into a snapshot are known only by the snapshot's last index and
+    /// term, so two logs are compared over the indexes both still hold (and at a snapshot's
+    /// last entry, by its term).
     pub fn logs_match(&self) -> bool {
-        let logs: Vec<Vec<Entry>> = self
+        let logs: Vec<RaftLog> = self
             .nodes
             .iter()
-            .map(|slot| lock(&slot.storage).log.entries().to_vec())
+            .map(|slot| lock(&slot.storage).log.clone())
             .collect();
         for a in &logs {
             for b in &logs {
-                // Log Matching: where two logs hold an entry of the same term at the same
-                // index, they agree on everything before.
-                let common = a.len().min(b.len());
-                let last_same = (0..common).rev().find(|&i| a[i].term == b[i].term);
-                if let Some(i) = last_same
-                    && a[..=i] != b[..=i]
-                {
+                if !logs_agree(a, b) {
                     return false;
                 }
             }
@@ -912,6 +916,16 @@ impl Sim {
             .map(|_| ())
     }
 
+    /// Makes `node` take a snapshot of its state machine now and compact its log.
+    pub fn snapshot(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        if !self.is_up(node) {
+            self.check_node(node)?;
+            return Err(ClusterError::NodeIsDown(node));
+        }
+        self.step_events.clear();
+        self.hand_off(node, vec![NodeInput::Snapshot])
+    }
+
     /// Makes `node` start an election now.
     pub fn campaign(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
         if !self.is_up(node) {
@@ -1134,4 +1148,18 @@ impl Drop for Sim {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Log Matching between two logs, over the indexes both hold: where they hold an entry of
+/// the same term at the same index, they agree on every entry before it that both hold.
+fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
+    let first = a.snapshot_index().max(b.snapshot_index());
+    let last = a.last_index().min(b.last_index());
+    let last_same = (first..=last)
+        .rev()
+        .find(|&index| a.term_at(index).is_some() && a.term_at(index) == b.term_at(index));
+    let Some(last_same) = last_same else {
+        return true;
+    };
+    (first + 1..=last_same).all(|index| a.get(index) == b.get(index))
 }

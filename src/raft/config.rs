@@ -30,6 +30,9 @@ pub struct RaftConfig {
     pub check_quorum: bool,
     /// How a leader answers reads: through the log, or by ReadIndex.
     pub reads: ReadMode,
+    /// Take a snapshot and compact the log whenever this many entries were applied since
+    /// the last snapshot; 0 never does (snapshots are then only taken on request).
+    pub snapshot_every: u64,
     /// Deliberate mistakes, for lessons that show what the checker catches. Empty in any
     /// real use.
     pub bugs: BTreeSet<Bug>,
@@ -46,6 +49,7 @@ impl Default for RaftConfig {
             prevote: false,
             check_quorum: false,
             reads: ReadMode::Log,
+            snapshot_every: 0,
             bugs: BTreeSet::new(),
         }
     }

@@ -2,18 +2,30 @@
 
 use super::{Entry, Index, Term};
 
-/// The entries of one node's log, indexed from 1.
+/// The entries of one node's log, indexed from 1, after the entries a snapshot replaced.
 ///
-/// Invariant: `entries[i].index == i + 1`, and terms never decrease along the log.
+/// A log compacted by a snapshot knows the entries up to `snapshot_index` only by the
+/// index and term of the last of them (`snapshot_term`); it holds the entries after it.
+///
+/// Invariant: `entries[i].index == snapshot_index + i + 1`, and terms never decrease along
+/// the log, starting from `snapshot_term`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RaftLog {
+    /// The last index the snapshot covers; 0 for a log never compacted.
+    snapshot_index: Index,
+    /// The term of the entry at `snapshot_index`; 0 when that index is 0.
+    snapshot_term: Term,
     entries: Vec<Entry>,
 }
 
 impl RaftLog {
     /// A log holding `entries`, which must be numbered from 1 with non-decreasing terms.
     pub fn from_entries(entries: Vec<Entry>) -> RaftLog {
-        let log = RaftLog { entries };
+        let log = RaftLog {
+            snapshot_index: 0,
+            snapshot_term: 0,
+            entries,
+        };
         log.assert_well_formed();
         log
     }
@@ -22,8 +34,14 @@ impl RaftLog {
         for (position, entry) in self.entries.iter().enumerate() {
             assert_eq!(
                 entry.index,
-                position as Index + 1,
-                "log entries must be numbered from 1"
+                self.snapshot_index + position as Index + 1,
+                "log entries must be numbered on from the snapshot"
+            );
+        }
+        if let Some(first) = self.entries.first() {
+            assert!(
+                first.term >= self.snapshot_term,
+                "log terms must not decrease"
             );
         }
         for pair in self.entries.windows(2) {
@@ -31,28 +49,66 @@ impl RaftLog {
         }
     }
 
-    /// The index of the last entry, 0 when the log is empty.
+    /// The index of the last entry (or of the snapshot's last), 0 when the log is empty.
     pub fn last_index(&self) -> Index {
-        self.entries.len() as Index
+        self.snapshot_index + self.entries.len() as Index
     }
 
-    /// The term of the last entry, 0 when the log is empty.
+    /// The term of the last entry (or of the snapshot's last), 0 when the log is empty.
     pub fn last_term(&self) -> Term {
-        self.entries.last().map_or(0, |entry| entry.term)
+        self.entries
+            .last()
+            .map_or(self.snapshot_term, |entry| entry.term)
     }
 
-    /// The term of the entry at `index`: `Some(0)` for index 0, `None` past the end.
+    /// The last index the snapshot covers: 0 for a log never compacted.
+    pub fn snapshot_index(&self) -> Index {
+        self.snapshot_index
+    }
+
+    /// The term of the snapshot's last entry: 0 for a log never compacted.
+    pub fn snapshot_term(&self) -> Term {
+        self.snapshot_term
+    }
+
+    /// The index of the first entry the log holds: `snapshot_index + 1`.
+    pub fn first_index(&self) -> Index {
+        self.snapshot_index + 1
+    }
+
+    /// The term of the entry at `index`: the snapshot's term at its last index (`Some(0)`
+    /// for index 0), `None` before it (compacted) and past the end.
     pub fn term_at(&self, index: Index) -> Option<Term> {
-        if index == 0 {
-            return Some(0);
+        if index == self.snapshot_index {
+            return Some(self.snapshot_term);
         }
         self.get(index).map(|entry| entry.term)
     }
 
-    /// The entry at `index`, if there is one.
+    /// The entry at `index`, if the log holds it (not compacted, not past the end).
     pub fn get(&self, index: Index) -> Option<&Entry> {
-        let position = usize::try_from(index.checked_sub(1)?).ok()?;
+        let offset = index.checked_sub(self.first_index())?;
+        let position = usize::try_from(offset).ok()?;
         self.entries.get(position)
+    }
+
+    /// Compacts the log up to `index`, the last entry of a snapshot, of term `term`. If
+    /// the log holds that entry with that term, the entries after it are kept (Log
+    /// Matching: they follow the snapshot's entries); otherwise the whole log is
+    /// discarded. A snapshot at or before the current one changes nothing.
+    pub fn compact(&mut self, index: Index, term: Term) {
+        if index <= self.snapshot_index {
+            return;
+        }
+        if self.term_at(index) == Some(term) {
+            let drop = (index - self.snapshot_index) as usize;
+            self.entries.drain(..drop);
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot_index = index;
+        self.snapshot_term = term;
+        self.assert_well_formed();
     }
 
     /// All entries, in order.
@@ -62,8 +118,8 @@ impl RaftLog {
 
     /// Up to `max` entries from `first` on (fewer at the end of the log).
     pub fn slice(&self, first: Index, max: usize) -> &[Entry] {
-        assert!(first >= 1, "log indexes start at 1");
-        let start = (first - 1).min(self.last_index()) as usize;
+        assert!(first > self.snapshot_index, "slice of compacted entries");
+        let start = (first - self.first_index()).min(self.entries.len() as Index) as usize;
         let end = start.saturating_add(max).min(self.entries.len());
         &self.entries[start..end]
     }
@@ -79,7 +135,7 @@ impl RaftLog {
     pub fn first_index_of_term_before(&self, from: Index, term: Term) -> Index {
         assert_eq!(self.term_at(from), Some(term));
         let mut index = from;
-        while index > 1 && self.term_at(index - 1) == Some(term) {
+        while index > self.first_index() && self.term_at(index - 1) == Some(term) {
             index -= 1;
         }
         index
@@ -106,8 +162,11 @@ impl RaftLog {
 
     /// Removes the entry at `from` and every entry after it.
     pub fn truncate_from(&mut self, from: Index) {
-        assert!(from >= 1, "log indexes start at 1");
-        self.entries.truncate((from - 1) as usize);
+        assert!(
+            from > self.snapshot_index,
+            "truncation of compacted entries"
+        );
+        self.entries.truncate((from - self.first_index()) as usize);
     }
 
     /// The first of `entries` (which follow on from a matching entry) that is not in

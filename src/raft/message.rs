@@ -1,6 +1,6 @@
 //! The messages nodes send each other, after Figure 2 of the Raft paper.
 
-use super::{Entry, Index, NodeId, Term};
+use super::{Entry, Index, NodeId, Snapshot, Term};
 
 /// A message on its way from one node to another. Every message carries the sender's
 /// term: the receiver applies the term rules to it before looking at the message itself.
@@ -89,6 +89,21 @@ pub enum Message {
         /// follower's last index + 1 when its log is too short.
         conflict_index: Index,
     },
+    /// A leader sends its snapshot to a follower that needs entries the leader's log no
+    /// longer holds (section 7).
+    InstallSnapshot {
+        /// The snapshot: last included index and term, and the state machine's data.
+        snapshot: Snapshot,
+    },
+    /// The answer to an InstallSnapshot.
+    SnapshotResponse {
+        /// The snapshot's last included index: the follower's log now matches the
+        /// leader's up to there (it holds the snapshot, or had committed past it).
+        snapshot_index: Index,
+        /// The follower's last index after handling the snapshot: where the leader can
+        /// probe next.
+        last_index: Index,
+    },
 }
 
 impl Message {
@@ -104,6 +119,8 @@ impl Message {
             Message::PreVoteResponse { .. } => "PreVoteResponse",
             Message::AppendEntries { .. } => "AppendEntries",
             Message::AppendResponse { .. } => "AppendResponse",
+            Message::InstallSnapshot { .. } => "InstallSnapshot",
+            Message::SnapshotResponse { .. } => "SnapshotResponse",
         }
     }
 
@@ -116,6 +133,7 @@ impl Message {
                 | Message::PreVoteResponse { .. }
                 | Message::LeaderCheckResponse { .. }
                 | Message::AppendResponse { .. }
+                | Message::SnapshotResponse { .. }
         )
     }
 }

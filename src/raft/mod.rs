@@ -37,7 +37,11 @@
 //! ReadIndex reads ([`crate::raft::ReadMode::ReadIndex`], [`Input::Read`], thesis section
 //! 6.4; `processor/read.rs`) answer a `get` without a log entry.
 //!
-//! Deliberately left out here: lease reads, snapshots and membership changes. The cluster
+//! Snapshots and log compaction (section 7) are in `processor/snapshot.rs`: a node compacts
+//! its log up to a snapshot of its state machine (whose bytes the caller produces), and a
+//! leader sends InstallSnapshot to a follower that needs entries it no longer holds.
+//!
+//! Deliberately left out here: lease reads and membership changes. The cluster
 //! sizes are fixed at construction.
 
 mod config;
@@ -53,7 +57,7 @@ pub use processor::{
     DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor,
     ReadId, ReadState, Role,
 };
-pub use storage::Storage;
+pub use storage::{Snapshot, Storage};
 
 /// A node's identity: nodes are numbered from 1.
 pub type NodeId = u64;

@@ -12,8 +12,11 @@ mod read;
 pub use read::{ReadId, ReadState};
 
 use super::{
-    Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Storage, Term,
+    Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Snapshot, Storage,
+    Term,
 };
+
+mod snapshot;
 
 /// What can happen to a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +34,9 @@ pub enum Input {
     TransferLeader(NodeId),
     /// Client reads to answer by ReadIndex, each named by the caller.
     Read(Vec<ReadId>),
+    /// The state machine's state after applying the entries up to `index` (at most the
+    /// applied index): the node makes it its snapshot and compacts its log up to there.
+    Snapshot { index: Index, data: Vec<u8> },
 }
 
 /// A change to durable state, to be applied to the node's [`Storage`] before the
@@ -43,6 +49,9 @@ pub enum DurableWrite {
     Truncate { from: Index },
     /// Entries appended at the end of the log.
     Append { entries: Vec<Entry> },
+    /// A snapshot taken or received: the storage keeps it and compacts its log up to its
+    /// index by [`RaftLog::compact`]'s rule.
+    Snapshot(Snapshot),
 }
 
 /// The three roles of Section 5.1, as seen from outside.
@@ -98,6 +107,10 @@ pub enum RaftEvent {
     CommitAdvanced { from: Index, to: Index },
     /// Conflicting entries from `from` on were removed from the node's log.
     LogTruncated { from: Index, removed: u64 },
+    /// The node took a snapshot of its state machine and compacted its log up to `index`.
+    SnapshotTaken { index: Index, term: Term },
+    /// The node installed a snapshot from the leader, up to `index`.
+    SnapshotInstalled { index: Index, term: Term },
 }
 
 /// Why a proposal was not accepted.
@@ -132,6 +145,9 @@ pub struct Outputs {
     pub events: Vec<RaftEvent>,
     /// Reads of `Input::Read` that may now be answered, or must be refused.
     pub reads: Vec<ReadState>,
+    /// A snapshot from the leader that replaces the state machine's state, applied before
+    /// `committed` (which then follows on from it).
+    pub restore: Option<Snapshot>,
     /// The result of an `Input::Propose`.
     pub proposal: Option<Result<Proposed, ProposeError>>,
     /// When the node's timer must fire next.
@@ -198,6 +214,9 @@ pub struct RaftProcessor {
     /// The vote cast in `term`; cast at most once per term.
     vote: Option<NodeId>,
     log: RaftLog,
+    /// The latest snapshot (index 0 and no data before the first).
+    /// Invariant: `snapshot.index == log.snapshot_index() <= applied`.
+    snapshot: Snapshot,
     /// Invariant: never decreases, `applied <= commit <= log.last_index()`.
     commit: Index,
     /// The last entry handed to the caller to apply.
@@ -235,6 +254,8 @@ impl RaftProcessor {
     ) -> RaftProcessor {
         assert!(voters.contains(&id), "a node must be one of the voters");
         let peers: BTreeSet<NodeId> = voters.iter().copied().filter(|&n| n != id).collect();
+        let snapshot = storage.snapshot.clone().unwrap_or_default();
+        assert_eq!(snapshot.index, storage.log.snapshot_index());
         let mut node = RaftProcessor {
             id,
             peers: peers.into_iter().collect(),
@@ -242,8 +263,11 @@ impl RaftProcessor {
             term: storage.term,
             vote: storage.vote,
             log: storage.log.clone(),
-            commit: 0,
-            applied: 0,
+            // What the snapshot covers is committed and applied (the caller restores its
+            // state machine from it).
+            commit: snapshot.index,
+            applied: snapshot.index,
+            snapshot,
             role: RoleState::Follower { leader: None },
             rng: ChaCha8Rng::seed_from_u64(seed),
             now_us,
@@ -278,6 +302,7 @@ impl RaftProcessor {
             Input::Campaign => self.start_election(),
             Input::TransferLeader(target) => self.transfer_leader(target),
             Input::Read(ids) => self.read(ids),
+            Input::Snapshot { index, data } => self.take_snapshot(index, data),
         }
         self.release_reads();
         assert!(self.term >= term_before, "term decreased");
@@ -285,6 +310,11 @@ impl RaftProcessor {
         assert!(self.applied <= self.commit);
         assert!(self.transfer.is_none() || matches!(self.role, RoleState::Leader { .. }));
         assert!(self.reads.is_empty() || matches!(self.role, RoleState::Leader { .. }));
+        assert!(
+            self.snapshot.index <= self.applied,
+            "a snapshot of unapplied entries"
+        );
+        assert_eq!(self.snapshot.index, self.log.snapshot_index());
         // Relaxed under a log-safety bug: a follower that committed a stale entry (which a
         // correct Raft never does) has it truncated by the leader, leaving its commit index
         // past its last entry. The checker reports what led there.
@@ -532,7 +562,9 @@ impl RaftProcessor {
             }
             let from_leader = matches!(
                 message,
-                Message::AppendEntries { .. } | Message::LeaderCheck { .. }
+                Message::AppendEntries { .. }
+                    | Message::LeaderCheck { .. }
+                    | Message::InstallSnapshot { .. }
             );
             let leader = from_leader.then_some(from);
             self.become_follower(term, leader);
@@ -575,6 +607,11 @@ impl RaftProcessor {
                 conflict_term,
                 conflict_index,
             } => self.handle_append_response(from, success, index, conflict_term, conflict_index),
+            Message::InstallSnapshot { snapshot } => self.handle_install_snapshot(from, snapshot),
+            Message::SnapshotResponse {
+                snapshot_index,
+                last_index,
+            } => self.handle_snapshot_response(from, snapshot_index, last_index),
         }
     }
 
@@ -595,12 +632,20 @@ impl RaftProcessor {
                     conflict_index: 0,
                 },
             ),
+            Message::InstallSnapshot { snapshot } => self.send(
+                from,
+                Message::SnapshotResponse {
+                    snapshot_index: snapshot.index,
+                    last_index: self.log.last_index(),
+                },
+            ),
             Message::VoteResponse { .. }
             | Message::PreVoteResponse { .. }
             | Message::TimeoutNow
             | Message::LeaderCheck { .. }
             | Message::LeaderCheckResponse { .. }
-            | Message::AppendResponse { .. } => {}
+            | Message::AppendResponse { .. }
+            | Message::SnapshotResponse { .. } => {}
         }
     }
 
@@ -670,6 +715,8 @@ impl RaftProcessor {
             RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
         }
         self.leader_contact_us = Some(self.now_us);
+        let (prev_log_index, prev_log_term, entries) =
+            self.skip_compacted(prev_log_index, prev_log_term, entries);
         let response = match self.log.term_at(prev_log_index) {
             Some(term) if term == prev_log_term || self.skips_prev_check(term, &entries) => {
                 let last_new = prev_log_index + entries.len() as Index;
@@ -874,6 +921,10 @@ impl RaftProcessor {
         let Some(state) = progress.get_mut(&peer) else {
             return;
         };
+        if state.next_index <= self.log.snapshot_index() {
+            self.send_snapshot(peer);
+            return;
+        }
         let prev_log_index = state.next_index - 1;
         let prev_log_term = self.log.term_at(prev_log_index);
         let prev_log_term = prev_log_term.expect("a follower's next index is within the log");

@@ -1,6 +1,18 @@
 //! Durable storage: what a node keeps across a crash.
 
-use super::{DurableWrite, Entry, NodeId, RaftLog, Term};
+use super::{DurableWrite, Entry, Index, NodeId, RaftLog, Term};
+
+/// A snapshot of a node's state machine: everything the log held up to `index`, applied.
+/// The data is opaque to Raft: the state machine produces it and restores from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The last log index the snapshot covers.
+    pub index: Index,
+    /// The term of the entry at `index`.
+    pub term: Term,
+    /// The state machine's state after applying the entries up to `index`.
+    pub data: Vec<u8>,
+}
 
 /// The durable state of one node (Figure 2's "persistent state on all servers"): the
 /// current term, the vote cast in it, and the log. It outlives the node: after a crash,
@@ -14,6 +26,9 @@ pub struct Storage {
     pub term: Term,
     /// The candidate the node voted for in `term`, if any.
     pub vote: Option<NodeId>,
+    /// The latest snapshot, if the node has taken or received one. Invariant: the log
+    /// starts right after it (`log.snapshot_index() == snapshot.index`).
+    pub snapshot: Option<Snapshot>,
     /// The log.
     pub log: RaftLog,
 }
@@ -27,6 +42,7 @@ impl Storage {
         Storage {
             term,
             vote: None,
+            snapshot: None,
             log,
         }
     }
@@ -43,6 +59,12 @@ impl Storage {
             DurableWrite::Append { entries } => {
                 for entry in entries {
                     self.log.push(entry.clone());
+                }
+            }
+            DurableWrite::Snapshot(snapshot) => {
+                if snapshot.index > self.log.snapshot_index() {
+                    self.log.compact(snapshot.index, snapshot.term);
+                    self.snapshot = Some(snapshot.clone());
                 }
             }
         }

@@ -50,6 +50,10 @@ pub struct CheckArgs {
     /// How `get` is served: log or read-index.
     #[arg(long, default_value = "log")]
     pub reads: ReadMode,
+    /// Each node takes a snapshot and compacts its log every N applied entries
+    /// (0: never).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub snapshot_every: u64,
     /// Clients per cluster [default: 3 to 5, by seed].
     #[arg(long)]
     pub clients: Option<usize>,
@@ -76,6 +80,7 @@ impl CheckArgs {
             prevote: self.prevote,
             check_quorum: self.check_quorum,
             reads: self.reads,
+            snapshot_every: self.snapshot_every,
             clients: self.clients,
             ..CheckOptions::default()
         };
@@ -167,6 +172,10 @@ fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
     }
     if options.reads != ReadMode::Log {
         text.push_str(&format!("; reads: {}", options.reads.name()));
+    }
+    if options.snapshot_every > 0 {
+        let every = options.snapshot_every;
+        text.push_str(&format!("; snapshots every {every} applied entries"));
     }
     text
 }

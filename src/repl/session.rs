@@ -243,7 +243,6 @@ impl Session {
             Command::Transfer { node } => self.transfer(*node),
             Command::Add { .. } => Err(ExecError::NotBuilt("add")),
             Command::Remove { .. } => Err(ExecError::NotBuilt("remove")),
-            Command::Snapshot { .. } => Err(ExecError::NotBuilt("snapshot")),
             Command::Export { file, window_us } => self.export(file, *window_us),
             Command::ExportLog { file, nodes } => self.export_log(file, nodes),
             Command::Check => self.check(),
@@ -276,12 +275,14 @@ impl Session {
                 export::json::logs(&logs, &self.cluster.status()?.nodes)
             }
             Command::Log { verbose, nodes, .. } => {
-                let logs = self.cluster.logs(self.nodes(nodes)?)?;
+                let nodes = self.nodes(nodes)?;
+                let logs = self.cluster.logs(nodes.clone())?;
                 let status = self.cluster.status()?.nodes;
                 if *verbose {
                     view::logs_verbose(&logs, &status)
                 } else {
-                    view::logs(&logs, &status)
+                    let snapshots = self.cluster.snapshots(nodes)?;
+                    view::logs(&logs, &snapshots, &status)
                 }
             }
             Command::Kv { node } => self.kv_view(*node)?,
@@ -457,6 +458,7 @@ impl Session {
             | Command::NetDup { .. }
             | Command::NetReorder { .. } => self.net_settings(command)?,
             Command::Campaign { node } => view::step(&cluster.campaign(self.node(*node)?)?),
+            Command::Snapshot { node } => view::step(&cluster.snapshot(self.node(*node)?)?),
             Command::SetLog { node, terms } => {
                 let id = self.node(*node)?;
                 cluster.set_log(id, terms.clone())?;

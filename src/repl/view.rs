@@ -11,7 +11,7 @@ use crate::cluster::{
     ClusterEvent, ClusterStatus, EventKind, InFlight, MsgInfo, NetworkView, NodeState, NodeStatus,
     StepReport,
 };
-use crate::raft::{Entry, NodeId, Payload, Role, Term};
+use crate::raft::{Entry, Index, NodeId, Payload, Role, Term};
 
 /// The most log entries shown side by side; older ones are summarised.
 const LOG_WINDOW: usize = 30;
@@ -98,9 +98,22 @@ fn status_row(node: &NodeStatus) -> String {
 }
 
 /// `log`: the logs side by side by index, each entry shown by its term and coloured by
-/// term, like the figures of the Raft paper. `|` marks each node's commit point.
-pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
-    let longest = logs.iter().map(|(_, log)| log.len()).max().unwrap_or(0);
+/// term, like the figures of the Raft paper. `|` marks each node's commit point. A log
+/// compacted by a snapshot (`snapshots`, in the order of `logs`: last index and term)
+/// shows it as `[snap 1..S@T]` before its entries, and `s` at each index it covers.
+pub fn logs(
+    logs: &[(NodeId, Vec<Entry>)],
+    snapshots: &[(Index, Term)],
+    nodes: &[NodeStatus],
+) -> String {
+    let snapshot_of = |row: usize| snapshots.get(row).copied().unwrap_or((0, 0));
+    let last_of = |row: usize, log: &[Entry]| snapshot_of(row).0 as usize + log.len();
+    let longest = logs
+        .iter()
+        .enumerate()
+        .map(|(row, (_, log))| last_of(row, log))
+        .max()
+        .unwrap_or(0);
     let first = longest.saturating_sub(LOG_WINDOW) + 1;
     let width = logs
         .iter()
@@ -116,19 +129,31 @@ pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
         let _ = write!(header, " {index:>width$}");
     }
     let _ = writeln!(out, "{}", header.trim_end().dimmed());
-    for (node, log) in logs {
+    for (row_number, (node, log)) in logs.iter().enumerate() {
         let status = nodes.iter().find(|s| s.id == *node);
         let commit = status
             .filter(|s| s.state == NodeState::Up)
             .map(|s| s.commit as usize);
         let mut row = format!("{:<7}", log_row_label(*node, status));
-        for index in first..=log.len() {
+        let (snapshot_index, snapshot_term) = snapshot_of(row_number);
+        let snapshot_index = snapshot_index as usize;
+        if snapshot_index > 0 {
+            let text = format!("[snap 1..{snapshot_index}@{snapshot_term}]");
+            let _ = writeln!(out, "{row}{}", text.bold());
+            row = format!("{:<7}", "");
+        }
+        let last = last_of(row_number, log);
+        for index in first..=last {
             let marker = if commit == Some(index - 1) && index > 1 {
                 '|'
             } else {
                 ' '
             };
-            let entry = &log[index - 1];
+            if index <= snapshot_index {
+                let _ = write!(row, "{marker}{}", format!("{:>width$}", "s").dimmed());
+                continue;
+            }
+            let entry = &log[index - snapshot_index - 1];
             let text = format!("{:>width$}", entry.term);
             let cell = term_colored(entry.term, &text);
             let committed = commit.is_some_and(|c| index <= c);
@@ -139,7 +164,7 @@ pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
             };
             let _ = write!(row, "{marker}{cell}");
         }
-        if commit == Some(log.len()) && !log.is_empty() {
+        if commit == Some(last) && last > 0 {
             row.push('|');
         }
         let _ = writeln!(out, "{row}");
@@ -149,6 +174,9 @@ pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
         "{}",
         "| = commit point (entries up to it are committed)".dimmed()
     );
+    if snapshots.iter().any(|&(index, _)| index > 0) {
+        let _ = writeln!(out, "{}", "s = compacted into the snapshot".dimmed());
+    }
     out
 }
 

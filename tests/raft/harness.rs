@@ -107,6 +107,16 @@ pub fn describe(envelope: &Envelope) -> String {
         } => format!(
             "AppendResponse success={success} index={index} conflict={conflict_term:?}@{conflict_index}"
         ),
+        Message::InstallSnapshot { snapshot } => format!(
+            "InstallSnapshot last={}@{} bytes={}",
+            snapshot.index,
+            snapshot.term,
+            snapshot.data.len()
+        ),
+        Message::SnapshotResponse {
+            snapshot_index,
+            last_index,
+        } => format!("SnapshotResponse index={snapshot_index} last={last_index}"),
     };
     format!("n{from} -> n{to} term={term} {body}")
 }
@@ -221,6 +231,10 @@ impl Checker {
         // Leader Completeness: every entry committed so far was committed in an earlier
         // term (a term has one leader, and this is its start), so the new leader has it.
         for (index, entry) in &self.committed {
+            // Entries compacted into the snapshot are known by its last index and term.
+            if *index <= node.log().snapshot_index() {
+                continue;
+            }
             assert_eq!(
                 node.log().get(*index),
                 Some(entry),
@@ -258,7 +272,20 @@ impl Checker {
             node.commit()
         );
         *commit = node.commit();
-        let applied = self.applied.entry(id).or_insert(0);
+        // A new incarnation starts with what its snapshot covers applied (unless this
+        // very step replaced that snapshot).
+        let started = outputs
+            .restore
+            .as_ref()
+            .map_or(node.snapshot().index, |_| 0);
+        let applied = self.applied.entry(id).or_insert(started);
+        if let Some(snapshot) = &outputs.restore {
+            assert!(
+                snapshot.index > *applied,
+                "n{id} restored an older snapshot"
+            );
+            *applied = snapshot.index;
+        }
         for entry in &outputs.committed {
             assert_eq!(
                 entry.index,

@@ -15,4 +15,5 @@ mod read_index;
 mod replication;
 mod restart;
 mod safety_random;
+mod snapshot;
 mod transfer;

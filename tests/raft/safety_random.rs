@@ -6,7 +6,7 @@
 //! timeouts. A failing seed is named in the panic message and replays exactly with
 //! `RAFT_SEED=<seed> cargo test --test raft replay_one_seed -- --ignored --nocapture`.
 
-use raftlab::raft::{NodeId, Payload, RaftConfig};
+use raftlab::raft::{Input, Message, NodeId, Payload, RaftConfig};
 use rand::Rng;
 
 use crate::harness::{Cluster, MS, Net};
@@ -38,6 +38,8 @@ struct Outcome {
     partitions: usize,
     /// Steps the checker checked.
     steps: u64,
+    /// InstallSnapshot messages delivered to a live node.
+    installs: usize,
     trace: Vec<String>,
 }
 
@@ -63,12 +65,14 @@ fn random_partition(cluster: &mut Cluster) {
 
 /// Runs one seed: faults for `CHAOS_US`, then a healed network until a new command is
 /// committed on every node. Every step is checked by the harness; this adds progress.
-fn run_seed(seed: u64, trace: bool) -> Outcome {
+/// With `snapshot_every` above 0, each node takes a snapshot whenever it has applied that
+/// many entries since its last one (checked between faults).
+fn run_seed(seed: u64, trace: bool, snapshot_every: u64) -> Outcome {
     let nodes = if seed.is_multiple_of(2) { 3 } else { 5 };
     let mut cluster = Cluster::with_config(nodes, RaftConfig::default(), seed);
     cluster.net = faulty_net(seed);
     cluster.full_storage_check = true;
-    cluster.record_delivered = false;
+    cluster.record_delivered = snapshot_every > 0;
     if trace {
         cluster.trace = Some(Vec::new());
     }
@@ -120,6 +124,7 @@ fn run_seed(seed: u64, trace: bool) -> Outcome {
         }
         let pause_us = cluster.rng().random_range(20 * MS..=150 * MS);
         cluster.run_for(pause_us);
+        take_snapshots(&mut cluster, snapshot_every);
     }
     let committed_under_faults = cluster.checker.committed.len();
 
@@ -174,7 +179,15 @@ fn run_seed(seed: u64, trace: bool) -> Outcome {
         .map(|&id| cluster.node(id).commit())
         .min();
     for &id in &cluster.ids {
-        for (i, committed) in cluster.checker.committed.range(..=commit.unwrap_or(0)) {
+        // Entries compacted into a node's snapshot are known by its last index and term.
+        let first = cluster.node(id).log().first_index();
+        let compacted = cluster.checker.committed.range(..first).next_back();
+        if let Some((&last, entry)) = compacted {
+            let snapshot_term = cluster.node(id).log().term_at(last);
+            assert!(last + 1 < first || snapshot_term == Some(entry.term));
+        }
+        let range = first..=commit.unwrap_or(0).max(first - 1);
+        for (i, committed) in cluster.checker.committed.range(range) {
             assert_eq!(
                 cluster.node(id).log().get(*i),
                 Some(committed),
@@ -187,7 +200,30 @@ fn run_seed(seed: u64, trace: bool) -> Outcome {
         crashes,
         partitions,
         steps: cluster.checker.steps_checked,
+        installs: cluster
+            .delivered
+            .iter()
+            .filter(|e| matches!(e.message, Message::InstallSnapshot { .. }))
+            .count(),
         trace: cluster.trace.take().unwrap_or_default(),
+    }
+}
+
+/// Every up node that applied `every` entries since its last snapshot takes one (0: off).
+fn take_snapshots(cluster: &mut Cluster, every: u64) {
+    if every == 0 {
+        return;
+    }
+    for id in cluster.up() {
+        let view = cluster.node(id).view();
+        if view.applied - cluster.node(id).snapshot().index >= every {
+            let data = view.applied.to_le_bytes().to_vec();
+            let input = Input::Snapshot {
+                index: view.applied,
+                data,
+            };
+            cluster.step(id, input);
+        }
     }
 }
 
@@ -200,7 +236,7 @@ fn run_seed(seed: u64, trace: bool) -> Outcome {
 fn safety_holds_under_random_faults_for_many_seeds() {
     let (mut progressed, mut crashes, mut partitions, mut steps) = (0, 0, 0, 0);
     for seed in 0..SEEDS {
-        let outcome = run_seed(seed, false);
+        let outcome = run_seed(seed, false, 0);
         if std::env::var("VERBOSE").is_ok() {
             eprintln!(
                 "seed {seed}: {} committed under faults",
@@ -229,13 +265,35 @@ fn safety_holds_under_random_faults_for_many_seeds() {
 #[test]
 fn the_same_seed_gives_the_same_history() {
     for seed in (0..SEEDS).step_by((SEEDS / DETERMINISM_SEEDS) as usize) {
-        let first = run_seed(seed, true).trace;
-        let second = run_seed(seed, true).trace;
+        let first = run_seed(seed, true, 0).trace;
+        let second = run_seed(seed, true, 0).trace;
         assert!(first.len() > 20, "seed {seed}: a real trace");
         assert!(first == second, "seed {seed}: two runs differ");
     }
     // And different seeds give different runs.
-    assert_ne!(run_seed(1, true).trace, run_seed(2, true).trace);
+    assert_ne!(run_seed(1, true, 0).trace, run_seed(2, true, 0).trace);
+}
+
+/// Reference: section 7. The same safety properties hold when every node compacts its log
+/// every few entries: followers that fall behind a leader's snapshot catch up by
+/// InstallSnapshot, and a healed cluster still commits everywhere.
+#[test]
+fn snapshot_safety_holds_under_random_faults_with_log_compaction() {
+    let (mut steps, mut installs) = (0, 0);
+    for seed in 0..SEEDS / 2 {
+        let outcome = run_seed(seed, false, 5);
+        steps += outcome.steps;
+        installs += outcome.installs;
+    }
+    eprintln!(
+        "{} seeds with snapshots every 5 entries: {installs} InstallSnapshot delivered, \
+         {steps} steps checked",
+        SEEDS / 2
+    );
+    assert!(
+        installs as u64 > SEEDS / 10,
+        "followers caught up by snapshot"
+    );
 }
 
 /// Replays one seed of the randomized test with its full trace printed:
@@ -245,7 +303,7 @@ fn the_same_seed_gives_the_same_history() {
 fn replay_one_seed() {
     let seed = std::env::var("RAFT_SEED").ok().and_then(|s| s.parse().ok());
     let seed = seed.expect("RAFT_SEED=<seed>");
-    let outcome = run_seed(seed, true);
+    let outcome = run_seed(seed, true, 0);
     for line in &outcome.trace {
         println!("{line}");
     }

@@ -128,7 +128,7 @@ fn transfer_hands_the_leadership_over_or_says_why_not() {
 
 #[test]
 fn commands_built_later_say_so() {
-    for line in ["add 6", "remove 1", "snapshot 1"] {
+    for line in ["add 6", "remove 1"] {
         raftlab(line)
             .code(1)
             .stderr(predicate::str::contains("is not built yet"));

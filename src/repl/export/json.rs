@@ -244,6 +244,14 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             "log_truncated",
             json!({"node": node, "from": from, "removed": removed}),
         ),
+        RaftEvent::SnapshotTaken { index, term } => (
+            "snapshot_taken",
+            json!({"node": node, "index": index, "term": term}),
+        ),
+        RaftEvent::SnapshotInstalled { index, term } => (
+            "snapshot_installed",
+            json!({"node": node, "index": index, "term": term}),
+        ),
     }
 }
 
@@ -283,6 +291,14 @@ pub fn msg(info: &MsgInfo) -> Value {
         MsgDetail::AppendResponse { success, index } => {
             json!({"type": "append_response", "term": info.term, "success": success,
                    "index": index})
+        }
+        MsgDetail::InstallSnapshot { index, term, bytes } => {
+            json!({"type": "install_snapshot", "term": info.term, "last_index": index,
+                   "last_term": term, "bytes": bytes})
+        }
+        MsgDetail::SnapshotResponse { index, last_index } => {
+            json!({"type": "snapshot_response", "term": info.term, "index": index,
+                   "last_index": last_index})
         }
     }
 }

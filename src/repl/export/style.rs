@@ -79,6 +79,9 @@ impl ArrowClass {
             (MsgDetail::LeaderCheckResponse { .. }, _) => ArrowClass::HeartbeatResponse,
             (MsgDetail::AppendResponse { .. }, false) => ArrowClass::AppendResponse,
             (MsgDetail::AppendResponse { .. }, true) => ArrowClass::HeartbeatResponse,
+            // A snapshot is drawn as the replication it stands in for.
+            (MsgDetail::InstallSnapshot { .. }, _) => ArrowClass::AppendEntries,
+            (MsgDetail::SnapshotResponse { .. }, _) => ArrowClass::AppendResponse,
         }
     }
 
@@ -151,6 +154,8 @@ pub fn brief(info: &MsgInfo) -> String {
             success: false,
             index,
         } => format!("no {index}"),
+        MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
+        MsgDetail::SnapshotResponse { index, .. } => format!("snap ok {index}"),
     }
 }
 

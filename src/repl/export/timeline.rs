@@ -369,7 +369,9 @@ impl Builder {
             | RaftEvent::PreVoteStarted { .. }
             | RaftEvent::TransferStarted { .. }
             | RaftEvent::TimeoutNowSent { .. }
-            | RaftEvent::TransferFailed { .. } => {}
+            | RaftEvent::TransferFailed { .. }
+            | RaftEvent::SnapshotTaken { .. }
+            | RaftEvent::SnapshotInstalled { .. } => {}
         }
     }
 

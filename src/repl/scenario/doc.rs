@@ -277,6 +277,7 @@ pub struct RaftDoc {
     pub reads: Field<Scalar>,
     pub max_append_entries: Field<Scalar>,
     pub max_inflight_appends: Field<Scalar>,
+    pub snapshot_every: Field<Scalar>,
     pub bugs: Field<Words>,
 }
 

@@ -415,6 +415,10 @@ fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems)
     if let Some(n) = read(&doc.max_inflight_appends, key, problems, inflight_appends) {
         config.raft.max_inflight_appends = n;
     }
+    let key = "cluster.raft.snapshot_every";
+    if let Some(n) = read(&doc.snapshot_every, key, problems, entry_count) {
+        config.raft.snapshot_every = n;
+    }
     read_bugs(doc, config, problems);
 }
 
@@ -490,6 +494,14 @@ fn entries_per_append(text: &str) -> Result<usize, ValueError> {
             text: text.to_string(),
         }),
     }
+}
+
+/// `snapshot_every: N`: a number of entries, 0 for never.
+fn entry_count(text: &str) -> Result<u64, ValueError> {
+    parse_u64(text, "entry count").map_err(|_| ValueError::Expected {
+        expected: "a whole number of entries (0: never)",
+        text: text.to_string(),
+    })
 }
 
 fn clock_mode(text: &str) -> Result<ClockMode, ValueError> {

@@ -82,6 +82,9 @@ fn raft_key(raft: &RaftConfig) -> Option<String> {
     if raft.max_append_entries != defaults.max_append_entries {
         fields.push(format!("max_append_entries: {}", raft.max_append_entries));
     }
+    if raft.snapshot_every != defaults.snapshot_every {
+        fields.push(format!("snapshot_every: {}", raft.snapshot_every));
+    }
     if raft.max_inflight_appends != defaults.max_inflight_appends {
         fields.push(format!(
             "max_inflight_appends: {}",
