@@ -83,6 +83,13 @@ enum Sub {
         /// Print the full event trace.
         #[arg(long)]
         trace: bool,
+        /// Print the event stream as JSON Lines instead of text (schema in
+        /// src/repl/export/json.rs).
+        #[arg(long)]
+        json: bool,
+        /// Write each file's message sequence diagram to DIR/NAME.svg.
+        #[arg(long, value_name = "DIR")]
+        svg: Option<PathBuf>,
     },
     /// Randomized fault-injection runs that check safety and linearizability.
     Check(CheckArgs),
@@ -110,7 +117,13 @@ fn main() -> ExitCode {
             );
             0
         }
-        Some(Sub::Run { files, step, trace }) => run(&files, RunOptions { step, trace }),
+        Some(Sub::Run {
+            files,
+            step,
+            trace,
+            json,
+            svg,
+        }) => run(&files, RunOptions { step, trace, json }, svg.as_deref()),
         Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Experiment { which }) => experiment(&which),
@@ -313,11 +326,12 @@ fn open_file(file: &Path) -> u8 {
 }
 
 /// `raftlab run FILE...`.
-fn run(files: &[PathBuf], options: RunOptions) -> u8 {
+fn run(files: &[PathBuf], options: RunOptions, svg_dir: Option<&std::path::Path>) -> u8 {
     let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
     let result = scenario::run(
         files,
         options,
+        svg_dir,
         &mut stdout.lock(),
         &mut stderr.lock(),
         &mut stdin.lock(),

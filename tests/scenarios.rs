@@ -69,6 +69,7 @@ fn a_traced_run_prints_the_same_twice() {
     let trace = RunOptions {
         step: false,
         trace: true,
+        json: false,
     };
     for name in [
         "lossy-network.yaml",
@@ -350,4 +351,42 @@ fn mangled_files_never_panic() {
             Err(error) => panic!("unexpected error {error}"),
         }
     }
+}
+
+#[test]
+fn run_json_prints_every_event_and_each_result_as_json_lines() {
+    let output = Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", "--json", "examples/clusters/basic.yaml"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() > 20, "{stdout}");
+    for line in &lines {
+        assert!(
+            line.starts_with('{') && line.ends_with('}'),
+            "not a JSON object: {line}"
+        );
+    }
+    assert!(lines[0].starts_with("{\"time_us\":"), "{}", lines[0]);
+    let result = lines[lines.len() - 2];
+    assert!(result.contains("\"name\":\"basic\"") && result.contains("\"passed\":true"));
+    assert_eq!(lines[lines.len() - 1], "{\"passed\":1,\"failed\":0}");
+}
+
+#[test]
+fn run_svg_writes_a_diagram_per_file() {
+    let dir = std::env::temp_dir().join(format!("raftlab-svg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", "--svg", &dir_arg, "examples/clusters/basic.yaml"])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(dir.join("basic.svg")).expect("the diagram");
+    assert!(svg.starts_with("<svg") && svg.contains("n5"), "{svg}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

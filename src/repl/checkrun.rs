@@ -2,7 +2,7 @@
 //! The runs themselves are [`crate::check`]'s.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -10,10 +10,12 @@ use crate::check::{
     self, CheckOptions, FaultKind, Header, RunReport, ShrinkBudget, Summary, reproduce_command,
     scenario_yaml,
 };
-use crate::cluster::MAX_NODES;
+use crate::cluster::{ClockMode, ClusterConfig, MAX_NODES};
 use crate::raft::{Bug, ReadMode};
 
+use super::command::Command;
 use super::parse::parse_duration;
+use super::session::Session;
 
 /// The options of `raftlab check`.
 #[derive(clap::Args, Debug, Clone)]
@@ -209,12 +211,41 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
             report.schedule.len()
         ),
     };
-    let text = scenario_yaml(&header, &shrunk.setup.config, &shrunk.scenario_steps());
+    let steps = shrunk.scenario_steps();
+    let text = scenario_yaml(&header, &shrunk.setup.config, &steps);
     let path = args.out.join(format!("check-seed-{seed}.yaml"));
     match std::fs::write(&path, text) {
         Ok(()) => println!("  scenario: {}", path.display()),
         Err(error) => eprintln!("error: cannot write {}: {error}", path.display()),
     }
+    let diagram = args.out.join(format!("check-seed-{seed}.svg"));
+    match write_diagram(&shrunk.setup.config, &steps, &diagram) {
+        Ok(()) => println!("  diagram: {}", diagram.display()),
+        Err(error) => eprintln!("error: no diagram: {error}"),
+    }
+}
+
+/// Replays a failing seed's scenario steps on a paused clock, as `raftlab run` would, and
+/// writes the run's message sequence diagram.
+fn write_diagram(config: &ClusterConfig, steps: &[String], path: &Path) -> Result<(), String> {
+    let config = ClusterConfig {
+        clock: ClockMode::Paused,
+        ..config.clone()
+    };
+    let mut session = Session::new(config).map_err(|e| e.to_string())?;
+    for line in steps {
+        // The run is expected to fail (that is why it is drawn): keep going whatever a
+        // step says, as the scenario's own `expect violation` does.
+        let _ = session.run_line(line);
+    }
+    let file = path.to_string_lossy().into_owned();
+    session
+        .execute(&Command::Export {
+            file,
+            window_us: None,
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn shrink_with_spinner(report: &RunReport) -> RunReport {

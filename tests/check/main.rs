@@ -91,6 +91,11 @@ fn a_failing_seeds_scenario_replays_to_the_same_violation_under_raftlab_run() {
         out.contains("seed 1 failed: leader-completeness violated"),
         "{out}"
     );
+    let diagram = std::fs::read_to_string(dir.join("check-seed-1.svg")).expect("diagram");
+    assert!(
+        diagram.starts_with("<svg") && diagram.contains("SAFETY"),
+        "{diagram}"
+    );
     let scenario = dir.join("check-seed-1.yaml");
     let scenario = scenario.to_string_lossy().into_owned();
     let (code, out, err) = raftlab(&["run", &scenario]);

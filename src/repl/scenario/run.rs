@@ -32,12 +32,13 @@ use std::path::{Path, PathBuf};
 
 use colored::Colorize;
 use crossbeam_channel::Receiver;
+use serde_json::json;
 
 use crate::cluster::{ClockMode, ClusterEvent};
 use crate::repl::command::{Command, TraceLevel};
 use crate::repl::session::Session;
 use crate::repl::shell::shown_at;
-use crate::repl::view;
+use crate::repl::{export, view};
 
 use super::load::{LoadError, Position, Problem, Scenario, Step, StepKind, load};
 
@@ -51,6 +52,9 @@ pub struct RunOptions {
     pub step: bool,
     /// Print every event.
     pub trace: bool,
+    /// Print the event stream as JSON Lines (one object per event, then one per file
+    /// with its result) instead of the text.
+    pub json: bool,
 }
 
 /// How a scenario ended.
@@ -70,6 +74,7 @@ pub enum Verdict {
 pub fn run(
     paths: &[PathBuf],
     options: RunOptions,
+    svg_dir: Option<&Path>,
     out: &mut dyn Write,
     errors: &mut dyn Write,
     input: &mut dyn BufRead,
@@ -92,7 +97,20 @@ pub fn run(
     let (mut passed, mut failed) = (0, 0);
     for scenario in &scenarios {
         let verdict = match Session::new(scenario.config.clone()) {
-            Ok(mut session) => play(&mut session, scenario, options, out, &mut input)?,
+            Ok(mut session) => {
+                let verdict = if options.json {
+                    let verdict =
+                        play(&mut session, scenario, options, &mut io::sink(), &mut input)?;
+                    write_jsonl(&session, scenario, verdict, out)?;
+                    verdict
+                } else {
+                    play(&mut session, scenario, options, out, &mut input)?
+                };
+                if let Some(dir) = svg_dir {
+                    write_svg(&mut session, scenario, dir, errors)?;
+                }
+                verdict
+            }
             Err(error) => {
                 writeln!(errors, "error: {}: {error}", scenario.file)?;
                 Verdict::Failed {
@@ -105,10 +123,56 @@ pub fn run(
             Verdict::Passed => passed += 1,
             Verdict::Failed { .. } => failed += 1,
         }
-        writeln!(out)?;
+        if !options.json {
+            writeln!(out)?;
+        }
     }
-    writeln!(out, "{passed} passed, {failed} failed")?;
+    match options.json {
+        true => writeln!(out, "{}", json!({"passed": passed, "failed": failed}))?,
+        false => writeln!(out, "{passed} passed, {failed} failed")?,
+    }
     Ok(i32::from(failed > 0))
+}
+
+/// `--json`: the file's events (the last 100,000 the cluster keeps; a `back` starts them
+/// again), one JSON object a line, then the file's result.
+fn write_jsonl(
+    session: &Session,
+    scenario: &Scenario,
+    verdict: Verdict,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let events = session.cluster().events(usize::MAX).unwrap_or_default();
+    for event in &events {
+        writeln!(out, "{}", export::event_jsonl(event))?;
+    }
+    let passed = verdict == Verdict::Passed;
+    let result = json!({"file": scenario.file, "name": scenario.name, "passed": passed});
+    writeln!(out, "{result}")
+}
+
+/// `--svg DIR`: the run's message sequence diagram, as `DIR/NAME.svg`. A cluster too large
+/// to draw is reported and skipped.
+fn write_svg(
+    session: &mut Session,
+    scenario: &Scenario,
+    dir: &Path,
+    errors: &mut dyn Write,
+) -> io::Result<()> {
+    let file = dir.join(format!("{}.svg", scenario.name));
+    let command = Command::Export {
+        file: file.to_string_lossy().into_owned(),
+        window_us: None,
+    };
+    if let Err(error) = session.execute(&command) {
+        writeln!(
+            errors,
+            "{} {}: {error}",
+            "error:".red().bold(),
+            scenario.file
+        )?;
+    }
+    Ok(())
 }
 
 /// `raftlab FILE`: loads the file and plays its steps on stdout, and returns the session
