@@ -37,6 +37,8 @@ impl RaftProcessor {
             return;
         };
         let snapshot = Snapshot { index, term, data };
+        self.base_membership = self.membership_at(index);
+        self.membership_rescan = true;
         self.log.compact(index, term);
         self.snapshot = snapshot.clone();
         self.out.writes.push(DurableWrite::Snapshot(snapshot));
@@ -101,6 +103,10 @@ impl RaftProcessor {
     fn install_snapshot(&mut self, snapshot: Snapshot) {
         let (index, term) = (snapshot.index, snapshot.term);
         assert!(index > self.commit && index > self.snapshot.index);
+        // The snapshot does not carry a configuration: the best known is the one in force
+        // here at its index.
+        self.base_membership = self.membership_at(index);
+        self.membership_rescan = true;
         self.log.compact(index, term);
         self.snapshot = snapshot.clone();
         self.out
