@@ -966,7 +966,7 @@ impl Sim {
     /// Asks the leader to add `node`, first starting it, with empty storage, if the
     /// cluster does not host it yet. It joins as a learner and is promoted once caught up.
     pub fn add(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
-        if node == 0 {
+        if node == 0 || node > super::config::MAX_NODES {
             return Err(self.no_such_node(node));
         }
         let leader = self.leader().ok_or(ClusterError::NoLeader)?;

@@ -33,8 +33,8 @@ use crate::cluster::checker::operations;
 use crate::cluster::event::describe_outcome;
 use crate::cluster::kv::KvOp;
 use crate::cluster::linearizability::{self, SearchBudget, Verdict};
-use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError};
-use crate::raft::NodeId;
+use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, EventKind};
+use crate::raft::{NodeId, RaftEvent};
 
 use super::command::{
     ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, SafetyRule, TraceLevel,
@@ -485,10 +485,19 @@ impl Session {
         let leader = report
             .node
             .map_or("the leader".to_string(), |n| format!("n{n}"));
-        let what = if add {
-            format!("{leader} adds n{node}: a learner until it catches up, then a voter")
-        } else {
-            format!("{leader} removes n{node}")
+        let refusal = report.events.iter().find_map(|event| match &event.kind {
+            EventKind::Raft {
+                event: RaftEvent::ChangeRefused { reason },
+                ..
+            } => Some(reason.to_string()),
+            _ => None,
+        });
+        let what = match refusal {
+            Some(reason) => format!("{leader} refuses: {reason}"),
+            None if add => {
+                format!("{leader} adds n{node}: a learner until it catches up, then a voter")
+            }
+            None => format!("{leader} removes n{node}"),
         };
         let mut text = format!("{what}\n");
         if self.trace == TraceLevel::Off {

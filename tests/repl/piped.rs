@@ -146,7 +146,9 @@ fn add_and_remove_change_the_configuration_shown_by_status() {
             "config: voters n1,n2,n3,n4,n5,n6 learners -",
         ))
         .stdout(predicate::str::contains("n1 removes n6"))
-        .stdout(predicate::str::contains("n6 is not in the cluster"));
+        .stdout(predicate::str::contains(
+            "n1 refuses: n6 is not in the cluster",
+        ));
 }
 
 #[test]
