@@ -43,7 +43,8 @@
 //!
 //! Single-server membership changes (thesis chapter 4; `processor/membership.rs`):
 //! [`Input::AddNode`] and [`Input::RemoveNode`] append a [`Payload::Config`] entry; a
-//! new node is a learner until it catches up.
+//! new node is a learner until it catches up. A snapshot records the configuration its
+//! compacted log held.
 //!
 //! Deliberately left out here: lease reads, and joint consensus.
 

@@ -291,7 +291,11 @@ impl RaftProcessor {
         seed: u64,
         now_us: u64,
     ) -> RaftProcessor {
-        let base_membership = membership::Membership::new(voters, &[], 0);
+        let base_membership = storage
+            .snapshot
+            .as_ref()
+            .and_then(membership::Membership::of_snapshot)
+            .unwrap_or_else(|| membership::Membership::new(voters, &[], 0));
         let snapshot = storage.snapshot.clone().unwrap_or_default();
         assert_eq!(snapshot.index, storage.log.snapshot_index());
         let mut node = RaftProcessor {

@@ -212,3 +212,40 @@ fn membership_refusals_append_nothing() {
     );
     assert_eq!(cluster.node(leader).log().last_index(), last);
 }
+
+/// Reference: thesis section 5.1 (snapshots record the latest configuration as of their
+/// last index). A snapshot carries the configuration its compacted log held: a node
+/// restarted from its snapshot, and a new node that catches up by InstallSnapshot, know
+/// the cluster's voters.
+#[test]
+fn membership_a_snapshot_carries_the_configuration_it_compacts() {
+    let (mut cluster, leader) = cluster_with_leader(5);
+    cluster.add_node(4);
+    cluster.step(leader, Input::AddNode(4));
+    cluster.run_for(500 * MS);
+    assert_eq!(cluster.node(leader).voters(), &[1, 2, 3, 4]);
+    for id in 1..=4 {
+        let applied = cluster.node(id).view().applied;
+        let data = b"state".to_vec();
+        cluster.step(
+            id,
+            Input::Snapshot {
+                index: applied,
+                data,
+            },
+        );
+        assert!(cluster.node(id).log().entries().is_empty(), "n{id}");
+    }
+    let follower = another(leader);
+    cluster.crash(follower);
+    cluster.restart(follower);
+    assert_eq!(cluster.node(follower).voters(), &[1, 2, 3, 4]);
+    cluster.run_for(200 * MS);
+    let leader = cluster.stable_leader().expect("a stable leader");
+    cluster.add_node(5);
+    let out = cluster.step(leader, Input::AddNode(5));
+    assert!(out.proposal.as_ref().is_some_and(Result::is_ok));
+    cluster.run_for(500 * MS);
+    assert_eq!(cluster.node(5).snapshot().voters, vec![1, 2, 3, 4]);
+    assert_eq!(cluster.node(5).voters(), &[1, 2, 3, 4, 5]);
+}

@@ -10,7 +10,7 @@
 //! index. A leader that removed itself steps down once the change commits.
 
 use super::{Progress, ProposeError, Proposed, RaftEvent, RaftProcessor, RoleState};
-use crate::raft::{Index, NodeId, Payload};
+use crate::raft::{Index, NodeId, Payload, Snapshot};
 
 /// A configuration: who votes, who only receives entries, and the log index of the
 /// entry that set it (0 for the configuration the node was built with).
@@ -38,6 +38,12 @@ impl Membership {
             learners,
             index,
         }
+    }
+
+    /// The configuration a snapshot records, if it records one.
+    pub(super) fn of_snapshot(snapshot: &Snapshot) -> Option<Membership> {
+        (!snapshot.voters.is_empty())
+            .then(|| Membership::new(&snapshot.voters, &snapshot.learners, snapshot.index))
     }
 
     fn contains(&self, node: NodeId) -> bool {
@@ -114,8 +120,11 @@ impl RaftProcessor {
         };
         self.membership_rescan = false;
         self.membership_scanned = last;
-        if latest != self.membership {
-            self.membership = latest;
+        // A configuration now held by a snapshot, not an entry, is no change.
+        let changed = (&latest.voters, &latest.learners)
+            != (&self.membership.voters, &self.membership.learners);
+        self.membership = latest;
+        if changed {
             self.out.events.push(RaftEvent::ConfigChanged {
                 index: self.membership.index,
                 voters: self.membership.voters.clone(),
