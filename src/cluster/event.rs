@@ -406,7 +406,32 @@ pub fn describe_raft(event: &RaftEvent) -> String {
         RaftEvent::SnapshotInstalled { index, term } => {
             format!("snapshot installed from the leader: up to {index}@{term}")
         }
+        RaftEvent::ConfigChanged {
+            index,
+            voters,
+            learners,
+        } => format!(
+            "configuration (index {index}): {}",
+            describe_members(voters, learners)
+        ),
+        RaftEvent::ChangeRefused { reason } => format!("membership change refused: {reason}"),
     }
+}
+
+/// A configuration in words: `voters n1,n2,n3 learners n4`.
+pub fn describe_members(
+    voters: &[crate::raft::NodeId],
+    learners: &[crate::raft::NodeId],
+) -> String {
+    let names = |nodes: &[crate::raft::NodeId]| {
+        let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(",")
+        }
+    };
+    format!("voters {} learners {}", names(voters), names(learners))
 }
 
 /// A client outcome in words.

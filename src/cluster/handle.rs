@@ -127,6 +127,8 @@ pub struct ClusterStatus {
     pub leader: Option<NodeId>,
     pub nodes: Vec<NodeStatus>,
     pub in_flight: usize,
+    /// The leader's voters and learners, once they differ from the initial cluster.
+    pub members: Option<(Vec<NodeId>, Vec<NodeId>)>,
 }
 
 /// The links and the fault settings.
@@ -256,6 +258,7 @@ impl Cluster {
             leader: driver.sim.leader(),
             nodes: driver.sim.status(),
             in_flight: driver.sim.network().in_flight_count(),
+            members: driver.sim.changed_members(),
         })
     }
 
@@ -469,6 +472,21 @@ impl Cluster {
     /// Makes the leader hand its leadership to `target` (see [`Sim::transfer`]).
     pub fn transfer(&self, target: NodeId) -> Result<StepReport, ClusterError> {
         self.with(move |sim| sim.transfer(target))?
+    }
+
+    /// Every node the cluster hosts, the added ones included.
+    pub fn hosted(&self) -> Result<Vec<NodeId>, ClusterError> {
+        self.with(|sim| sim.hosted())
+    }
+
+    /// Asks the leader to add `node` (see [`Sim::add`]).
+    pub fn add(&self, node: NodeId) -> Result<StepReport, ClusterError> {
+        self.with(move |sim| sim.add(node))?
+    }
+
+    /// Asks the leader to remove `node` (see [`Sim::remove`]).
+    pub fn remove(&self, node: NodeId) -> Result<StepReport, ClusterError> {
+        self.with(move |sim| sim.remove(node))?
     }
 
     /// Replaces a down node's durable log with entries of these terms.

@@ -48,7 +48,7 @@ pub enum ClusterError {
     NodeIsUp(NodeId),
     #[error("n{0} is down")]
     NodeIsDown(NodeId),
-    #[error("there is no leader to hand its leadership over")]
+    #[error("there is no leader (to hand its leadership over, or to change the membership)")]
     NoLeader,
     #[error("n{0} already leads")]
     AlreadyLeads(NodeId),

@@ -76,6 +76,10 @@ pub(crate) enum NodeInput {
     Snapshot,
     /// Panic on purpose (fault injection).
     Panic(String),
+    /// Add this node to the cluster (at the leader).
+    AddNode(NodeId),
+    /// Remove this node from the cluster (at the leader).
+    RemoveNode(NodeId),
 }
 
 /// What the driver sends a node thread.
@@ -237,6 +241,7 @@ impl LogSynchronizer {
                 let leader = match error {
                     ProposeError::NotLeader { leader } => leader,
                     ProposeError::Transferring { target } => Some(target),
+                    _ => None,
                 };
                 for request in batch {
                     let result = ReplyResult::NotLeader { leader };
@@ -279,7 +284,7 @@ impl LogSynchronizer {
                 Payload::Command(bytes) => KvRequest::decode(bytes)
                     .ok()
                     .map(|request| state_machine.apply(&request)),
-                Payload::Noop => None,
+                Payload::Noop | Payload::Config { .. } => None,
             };
             let Some(waiter) = self.waiting.remove(&entry.index) else {
                 continue;
@@ -369,6 +374,8 @@ impl EventDispatcher {
                 NodeInput::Campaign => Input::Campaign,
                 NodeInput::TransferLeader(target) => Input::TransferLeader(target),
                 NodeInput::Snapshot => self.snapshot_input(),
+                NodeInput::AddNode(node) => Input::AddNode(node),
+                NodeInput::RemoveNode(node) => Input::RemoveNode(node),
                 NodeInput::Panic(message) => panic!("{message}"),
                 NodeInput::Client(request) => {
                     self.take_client(request, &mut report.replies);

@@ -190,19 +190,28 @@ impl Sim {
         self.now_us = self.now_us.max(time_us);
     }
 
+    /// The voters a node is built with: the initial cluster. The configuration entries
+    /// in its log, if any, take over from these.
     fn voters(&self) -> Vec<NodeId> {
         (1..=self.config.nodes).collect()
     }
 
+    /// Every node the cluster hosts, the initial ones and those added since, in order.
+    pub fn hosted(&self) -> Vec<NodeId> {
+        self.nodes.iter().map(|slot| slot.id).collect()
+    }
+
     fn slot(&self, id: NodeId) -> Result<&NodeSlot, ClusterError> {
-        let index = id.checked_sub(1).ok_or(self.no_such_node(id))? as usize;
-        self.nodes.get(index).ok_or(self.no_such_node(id))
+        let error = self.no_such_node(id);
+        self.nodes.iter().find(|slot| slot.id == id).ok_or(error)
     }
 
     fn slot_mut(&mut self, id: NodeId) -> Result<&mut NodeSlot, ClusterError> {
         let error = self.no_such_node(id);
-        let index = id.checked_sub(1).ok_or(error.clone())? as usize;
-        self.nodes.get_mut(index).ok_or(error)
+        self.nodes
+            .iter_mut()
+            .find(|slot| slot.id == id)
+            .ok_or(error)
     }
 
     fn no_such_node(&self, node: NodeId) -> ClusterError {
@@ -501,7 +510,7 @@ impl Sim {
                 return Err(ClusterError::NamedTwice(node));
             }
         }
-        let nodes = self.voters();
+        let nodes = self.hosted();
         let text: Vec<String> = groups
             .iter()
             .map(|g| {
@@ -950,6 +959,51 @@ impl Sim {
         }
         self.step_events.clear();
         self.hand_off(leader, vec![NodeInput::TransferLeader(target)])
+    }
+
+    // ---- membership -----------------------------------------------------------------
+
+    /// Asks the leader to add `node`, first starting it, with empty storage, if the
+    /// cluster does not host it yet. It joins as a learner and is promoted once caught up.
+    pub fn add(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        if node == 0 || node > super::config::MAX_NODES {
+            return Err(self.no_such_node(node));
+        }
+        let leader = self.leader().ok_or(ClusterError::NoLeader)?;
+        if self.slot(node).is_err() {
+            self.nodes.push(NodeSlot {
+                id: node,
+                storage: Arc::new(Mutex::new(Storage::default())),
+                running: None,
+                crashed: None,
+                incarnation: 0,
+            });
+            self.nodes.sort_by_key(|slot| slot.id);
+            self.launch(node)?;
+        }
+        self.step_events.clear();
+        self.hand_off(leader, vec![NodeInput::AddNode(node)])
+    }
+
+    /// Asks the leader to remove `node` from the cluster. The node keeps running (`stop`
+    /// it once the change committed); a removed leader steps down once it commits.
+    pub fn remove(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        self.check_node(node)?;
+        let leader = self.leader().ok_or(ClusterError::NoLeader)?;
+        self.step_events.clear();
+        self.hand_off(leader, vec![NodeInput::RemoveNode(node)])
+    }
+
+    /// The voters and learners of `node`'s latest configuration, if it is up.
+    pub fn members_of(&self, node: NodeId) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
+        let running = self.slot(node).ok()?.running.as_ref()?;
+        Some((running.view.voters.clone(), running.view.learners.clone()))
+    }
+
+    /// The leader's voters and learners, if they differ from the initial cluster.
+    pub fn changed_members(&self) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
+        let members = self.members_of(self.leader()?)?;
+        (members != (self.voters(), Vec::new())).then_some(members)
     }
 
     // ---- clients --------------------------------------------------------------------

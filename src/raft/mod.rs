@@ -41,8 +41,12 @@
 //! its log up to a snapshot of its state machine (whose bytes the caller produces), and a
 //! leader sends InstallSnapshot to a follower that needs entries it no longer holds.
 //!
-//! Deliberately left out here: lease reads and membership changes. The cluster
-//! sizes are fixed at construction.
+//! Single-server membership changes (thesis chapter 4; `processor/membership.rs`):
+//! [`Input::AddNode`] and [`Input::RemoveNode`] append a [`Payload::Config`] entry; a
+//! new node is a learner until it catches up. A snapshot records the configuration its
+//! compacted log held.
+//!
+//! Deliberately left out here: lease reads, and joint consensus.
 
 mod config;
 mod log;
@@ -84,4 +88,10 @@ pub enum Payload {
     Noop,
     /// A client command, opaque to Raft.
     Command(Vec<u8>),
+    /// A cluster configuration (thesis chapter 4): in force from the moment it is in a
+    /// node's log, committed or not.
+    Config {
+        voters: Vec<NodeId>,
+        learners: Vec<NodeId>,
+    },
 }

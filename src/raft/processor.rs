@@ -16,6 +16,7 @@ use super::{
     Term,
 };
 
+mod membership;
 mod snapshot;
 
 /// What can happen to a node.
@@ -37,6 +38,10 @@ pub enum Input {
     /// The state machine's state after applying the entries up to `index` (at most the
     /// applied index): the node makes it its snapshot and compacts its log up to there.
     Snapshot { index: Index, data: Vec<u8> },
+    /// Add this node to the cluster, as a learner first (a single-server change).
+    AddNode(NodeId),
+    /// Remove this node, voter or learner, from the cluster (a single-server change).
+    RemoveNode(NodeId),
 }
 
 /// A change to durable state, to be applied to the node's [`Storage`] before the
@@ -111,6 +116,15 @@ pub enum RaftEvent {
     SnapshotTaken { index: Index, term: Term },
     /// The node installed a snapshot from the leader, up to `index`.
     SnapshotInstalled { index: Index, term: Term },
+    /// The node's configuration changed: the latest configuration entry in its log is now
+    /// the one at `index` (0: the configuration it was built with).
+    ConfigChanged {
+        index: Index,
+        voters: Vec<NodeId>,
+        learners: Vec<NodeId>,
+    },
+    /// An `add` or `remove` at this node was refused.
+    ChangeRefused { reason: ProposeError },
 }
 
 /// Why a proposal was not accepted.
@@ -120,6 +134,16 @@ pub enum ProposeError {
     NotLeader { leader: Option<NodeId> },
     #[error("the leader is handing its leadership to n{target}")]
     Transferring { target: NodeId },
+    #[error("the leader has not committed an entry of its term yet")]
+    NoCommitInTerm,
+    #[error("the configuration change at index {index} has not committed yet")]
+    ChangePending { index: Index },
+    #[error("n{node} is already in the cluster")]
+    AlreadyMember { node: NodeId },
+    #[error("n{node} is not in the cluster")]
+    NotMember { node: NodeId },
+    #[error("n{node} is the last voter")]
+    LastVoter { node: NodeId },
 }
 
 /// Where a proposal's commands went in the log.
@@ -166,6 +190,10 @@ pub struct NodeView {
     pub last_term: Term,
     pub commit: Index,
     pub applied: Index,
+    /// The voters of the node's latest configuration.
+    pub voters: Vec<NodeId>,
+    /// The learners of the node's latest configuration.
+    pub learners: Vec<NodeId>,
 }
 
 /// What a leader knows of one follower's log.
@@ -206,8 +234,17 @@ enum RoleState {
 #[derive(Clone, Debug)]
 pub struct RaftProcessor {
     id: NodeId,
-    /// The other voters, sorted, so that every loop over them is in a fixed order.
+    /// The other members, voters and learners, of the latest configuration, sorted, so
+    /// that every loop over them is in a fixed order.
     peers: Vec<NodeId>,
+    /// The latest configuration in the log (committed or not).
+    membership: membership::Membership,
+    /// The configuration as of the snapshot (or construction).
+    base_membership: membership::Membership,
+    /// The last log index `membership` accounts for.
+    membership_scanned: Index,
+    /// The log was truncated or compacted: the configuration is looked up again whole.
+    membership_rescan: bool,
     config: RaftConfig,
     /// Invariant: never decreases.
     term: Term,
@@ -242,8 +279,10 @@ pub struct RaftProcessor {
 }
 
 impl RaftProcessor {
-    /// A node `id` of the cluster `voters` (which includes `id`), started from `storage`
-    /// at time `now_us`, as a follower with an election timer drawn from `seed`.
+    /// A node `id` of the cluster `voters`, started from `storage` at time `now_us`, as a
+    /// follower with an election timer drawn from `seed`. The latest configuration entry
+    /// in the log, if any, replaces `voters`; a node in no configuration (a node being
+    /// added) waits to hear from the leader and never campaigns.
     pub fn new(
         id: NodeId,
         voters: &[NodeId],
@@ -252,13 +291,20 @@ impl RaftProcessor {
         seed: u64,
         now_us: u64,
     ) -> RaftProcessor {
-        assert!(voters.contains(&id), "a node must be one of the voters");
-        let peers: BTreeSet<NodeId> = voters.iter().copied().filter(|&n| n != id).collect();
+        let base_membership = storage
+            .snapshot
+            .as_ref()
+            .and_then(membership::Membership::of_snapshot)
+            .unwrap_or_else(|| membership::Membership::new(voters, &[], 0));
         let snapshot = storage.snapshot.clone().unwrap_or_default();
         assert_eq!(snapshot.index, storage.log.snapshot_index());
         let mut node = RaftProcessor {
             id,
-            peers: peers.into_iter().collect(),
+            peers: Vec::new(),
+            membership: base_membership.clone(),
+            base_membership,
+            membership_scanned: 0,
+            membership_rescan: true,
             config,
             term: storage.term,
             vote: storage.vote,
@@ -280,6 +326,8 @@ impl RaftProcessor {
             hard_state_dirty: false,
         };
         node.reset_election_timer();
+        node.sync_membership();
+        node.out = Outputs::default();
         node
     }
 
@@ -303,7 +351,11 @@ impl RaftProcessor {
             Input::TransferLeader(target) => self.transfer_leader(target),
             Input::Read(ids) => self.read(ids),
             Input::Snapshot { index, data } => self.take_snapshot(index, data),
+            Input::AddNode(node) => self.request_change(membership::Change::Add(node)),
+            Input::RemoveNode(node) => self.request_change(membership::Change::Remove(node)),
         }
+        self.sync_membership();
+        self.after_membership_commit();
         self.release_reads();
         assert!(self.term >= term_before, "term decreased");
         assert!(self.commit >= commit_before, "commit decreased");
@@ -360,6 +412,8 @@ impl RaftProcessor {
             last_term: self.log.last_term(),
             commit: self.commit,
             applied: self.applied,
+            voters: self.membership.voters.clone(),
+            learners: self.membership.learners.clone(),
         }
     }
 
@@ -397,7 +451,7 @@ impl RaftProcessor {
     }
 
     fn quorum(&self) -> usize {
-        let voters = self.peers.len() + 1;
+        let voters = self.membership.voters.len();
         voters / 2 + 1
     }
 
@@ -504,7 +558,7 @@ impl RaftProcessor {
             last_log_term: self.log.last_term(),
             leadership_transfer,
         };
-        for peer in self.peers.clone() {
+        for peer in self.voter_peers() {
             self.send(peer, message.clone());
         }
     }
@@ -678,7 +732,7 @@ impl RaftProcessor {
         let RoleState::Candidate { votes } = &mut self.role else {
             return;
         };
-        if granted {
+        if granted && self.membership.voters.contains(&from) {
             votes.insert(from);
         }
         if votes.len() >= quorum {
@@ -785,6 +839,7 @@ impl RaftProcessor {
             );
             let removed = self.log.last_index() - from + 1;
             self.log.truncate_from(from);
+            self.membership_rescan = true;
             self.out.writes.push(DurableWrite::Truncate { from });
             self.out
                 .events
@@ -849,7 +904,7 @@ impl RaftProcessor {
         let first_index = self.log.last_index() + 1;
         let payloads: Vec<Payload> = commands.into_iter().map(Payload::Command).collect();
         self.append_to_own_log(payloads);
-        for peer in self.peers.clone() {
+        for peer in self.replication_targets() {
             self.replicate(peer);
         }
         self.maybe_commit();
@@ -891,7 +946,7 @@ impl RaftProcessor {
                 peer.inflight = 0;
             }
         }
-        for peer in self.peers.clone() {
+        for peer in self.replication_targets() {
             self.send_append(peer);
             self.replicate(peer);
         }
@@ -951,8 +1006,18 @@ impl RaftProcessor {
         let RoleState::Leader { progress } = &self.role else {
             return;
         };
-        let mut matched: Vec<Index> = progress.values().map(|p| p.match_index).collect();
-        matched.push(self.log.last_index());
+        let voters = &self.membership.voters;
+        let mut matched: Vec<Index> = progress
+            .iter()
+            .filter(|(peer, _)| voters.contains(peer))
+            .map(|(_, p)| p.match_index)
+            .collect();
+        if voters.contains(&self.id) {
+            matched.push(self.log.last_index());
+        }
+        if matched.len() < self.quorum() {
+            return;
+        }
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let majority_index = matched[self.quorum() - 1];
         // Teaching bug `commit-previous-term`: counting replicas is enough (Figure 8).

@@ -12,6 +12,11 @@ pub struct Snapshot {
     pub term: Term,
     /// The state machine's state after applying the entries up to `index`.
     pub data: Vec<u8>,
+    /// The voters of the configuration in force at `index`, which the compacted log no
+    /// longer holds (empty: none recorded, the node keeps the voters it was built with).
+    pub voters: Vec<NodeId>,
+    /// The learners of that configuration.
+    pub learners: Vec<NodeId>,
 }
 
 /// The durable state of one node (Figure 2's "persistent state on all servers"): the

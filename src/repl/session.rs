@@ -33,8 +33,8 @@ use crate::cluster::checker::operations;
 use crate::cluster::event::describe_outcome;
 use crate::cluster::kv::KvOp;
 use crate::cluster::linearizability::{self, SearchBudget, Verdict};
-use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError};
-use crate::raft::NodeId;
+use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, EventKind};
+use crate::raft::{NodeId, RaftEvent};
 
 use super::command::{
     ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, SafetyRule, TraceLevel,
@@ -168,7 +168,7 @@ impl Session {
 
     /// Checks a command's nodes against the cluster, then runs it.
     pub fn execute(&mut self, command: &Command) -> Result<Outcome, ExecError> {
-        let nodes: Vec<NodeId> = (1..=self.config.nodes).collect();
+        let nodes: Vec<NodeId> = self.cluster.hosted()?;
         command.check_nodes(&nodes)?;
         if let Command::Step { count } = command
             && *count > STEPS_PER_COMMAND_LIMIT
@@ -241,8 +241,11 @@ impl Session {
                 quit: true,
             }),
             Command::Transfer { node } => self.transfer(*node),
-            Command::Add { .. } => Err(ExecError::NotBuilt("add")),
-            Command::Remove { .. } => Err(ExecError::NotBuilt("remove")),
+            Command::Add { node } => self.change_members(*node, true),
+            Command::Remove { node } => {
+                let node = self.node(*node)?;
+                self.change_members(node, false)
+            }
             Command::Export { file, window_us } => self.export(file, *window_us),
             Command::ExportLog { file, nodes } => self.export_log(file, nodes),
             Command::Check => self.check(),
@@ -471,6 +474,38 @@ impl Session {
 
     /// `transfer NODE`: the leader starts handing its leadership over. The outcome comes
     /// later, as events: the target's election, or the leader's `transfer ... FAILED`.
+    /// `add NODE` / `remove NODE`: the leader appends a configuration entry, unless it
+    /// refuses (the report's events say why).
+    fn change_members(&mut self, node: NodeId, add: bool) -> Result<Outcome, ExecError> {
+        let report = if add {
+            self.cluster.add(node)?
+        } else {
+            self.cluster.remove(node)?
+        };
+        let leader = report
+            .node
+            .map_or("the leader".to_string(), |n| format!("n{n}"));
+        let refusal = report.events.iter().find_map(|event| match &event.kind {
+            EventKind::Raft {
+                event: RaftEvent::ChangeRefused { reason },
+                ..
+            } => Some(reason.to_string()),
+            _ => None,
+        });
+        let what = match refusal {
+            Some(reason) => format!("{leader} refuses: {reason}"),
+            None if add => {
+                format!("{leader} adds n{node}: a learner until it catches up, then a voter")
+            }
+            None => format!("{leader} removes n{node}"),
+        };
+        let mut text = format!("{what}\n");
+        if self.trace == TraceLevel::Off {
+            text.push_str(&view::step(&report));
+        }
+        Ok(Outcome::text(text.trim_end().to_string()))
+    }
+
     fn transfer(&mut self, node: NodeRef) -> Result<Outcome, ExecError> {
         let target = self.node(node)?;
         let report = self.cluster.transfer(target)?;

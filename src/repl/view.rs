@@ -66,6 +66,10 @@ pub fn status(status: &ClusterStatus) -> String {
     for node in &status.nodes {
         let _ = writeln!(out, "{}", status_row(node));
     }
+    if let Some((voters, learners)) = &status.members {
+        let members = crate::cluster::event::describe_members(voters, learners);
+        let _ = writeln!(out, "config: {members}");
+    }
     for node in &status.nodes {
         if let NodeState::Crashed(message) = &node.state {
             let _ = writeln!(out, "n{} crashed: {message}", node.id);
@@ -225,6 +229,12 @@ pub fn logs_verbose(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> Stri
 pub fn describe_entry(entry: &Entry) -> String {
     match &entry.payload {
         Payload::Noop => "noop".to_string(),
+        Payload::Config { voters, learners } => {
+            format!(
+                "config  {}",
+                crate::cluster::event::describe_members(voters, learners)
+            )
+        }
         Payload::Command(bytes) => match KvRequest::decode(bytes) {
             Ok(request) => format!(
                 "{}  (client {} #{})",

@@ -10,6 +10,7 @@ mod determinism;
 mod election;
 mod failover;
 mod lossy;
+mod membership;
 mod one_way;
 mod partition;
 mod realtime;

@@ -311,6 +311,8 @@ impl Checker {
 /// A set of nodes, their storages, a network and a virtual clock.
 pub struct Cluster {
     pub ids: Vec<NodeId>,
+    /// How many nodes the cluster started with (1..=initial are the initial voters).
+    pub initial: NodeId,
     pub config: RaftConfig,
     pub seed: u64,
     pub now_us: u64,
@@ -358,6 +360,7 @@ impl Cluster {
         config.validate().expect("a valid config");
         let ids: Vec<NodeId> = (1..=storages.len() as NodeId).collect();
         let mut cluster = Cluster {
+            initial: ids.len() as NodeId,
             ids: ids.clone(),
             config,
             seed,
@@ -385,13 +388,29 @@ impl Cluster {
         cluster
     }
 
+    /// Hosts a new node `id` with empty storage, built knowing only the initial voters:
+    /// it takes part once a configuration entry that names it reaches its log.
+    pub fn add_node(&mut self, id: NodeId) {
+        assert!(!self.ids.contains(&id), "n{id} is already hosted");
+        self.ids.push(id);
+        self.storages.insert(id, Storage::default());
+        self.start(id);
+    }
+
     fn start(&mut self, id: NodeId) {
         let incarnation = self.incarnations.entry(id).or_insert(0);
         *incarnation += 1;
         let seed = node_seed(self.seed, id, *incarnation);
+        // The initial voters: nodes hosted later are added through the log.
+        let voters: Vec<NodeId> = self
+            .ids
+            .iter()
+            .copied()
+            .filter(|&n| n <= self.initial)
+            .collect();
         let node = RaftProcessor::new(
             id,
-            &self.ids,
+            &voters,
             self.config.clone(),
             &self.storages[&id],
             seed,

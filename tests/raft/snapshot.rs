@@ -31,6 +31,7 @@ fn install(index: u64, term: u64) -> Input {
         index,
         term,
         data: b"kv".to_vec(),
+        ..Snapshot::default()
     };
     Input::Message(envelope(1, 2, 2, Message::InstallSnapshot { snapshot }))
 }

@@ -127,12 +127,28 @@ fn transfer_hands_the_leadership_over_or_says_why_not() {
 }
 
 #[test]
-fn commands_built_later_say_so() {
+fn membership_changes_need_a_leader() {
     for line in ["add 6", "remove 1"] {
         raftlab(line)
             .code(1)
-            .stderr(predicate::str::contains("is not built yet"));
+            .stderr(predicate::str::contains("error: there is no leader"));
     }
+}
+
+#[test]
+fn add_and_remove_change_the_configuration_shown_by_status() {
+    let lines = "wait leader within 2s\nput a 1\nrun 100ms\nadd 6\nrun 300ms\nstatus\n\
+                 remove 6\nrun 300ms\nremove 6\n";
+    raftlab(lines)
+        .success()
+        .stdout(predicate::str::contains("n1 adds n6"))
+        .stdout(predicate::str::contains(
+            "config: voters n1,n2,n3,n4,n5,n6 learners -",
+        ))
+        .stdout(predicate::str::contains("n1 removes n6"))
+        .stdout(predicate::str::contains(
+            "n1 refuses: n6 is not in the cluster",
+        ));
 }
 
 #[test]

@@ -17,6 +17,8 @@ fn view(id: NodeId, role: Role, term: Term, commit: Index) -> NodeView {
         last_term: 0,
         commit,
         applied: commit,
+        voters: Vec::new(),
+        learners: Vec::new(),
     }
 }
 

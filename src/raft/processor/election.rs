@@ -23,6 +23,8 @@ impl RaftProcessor {
     pub(super) fn start_election(&mut self) {
         match self.role {
             RoleState::Leader { .. } => {}
+            // A learner, or a node removed or not yet added, never campaigns.
+            _ if !self.is_voter(self.id) => self.reset_election_timer(),
             _ if self.config.prevote => self.pre_campaign(),
             _ => self.campaign(),
         }
@@ -46,7 +48,7 @@ impl RaftProcessor {
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
         };
-        for &peer in &self.peers {
+        for peer in self.voter_peers() {
             self.out.messages.push(Envelope {
                 from: self.id,
                 to: peer,
@@ -123,7 +125,7 @@ impl RaftProcessor {
         let RoleState::PreCandidate { votes } = &mut self.role else {
             return;
         };
-        if granted {
+        if granted && self.membership.voters.contains(&from) {
             votes.insert(from);
         }
         if votes.len() >= quorum {
@@ -143,10 +145,12 @@ impl RaftProcessor {
         };
         let window_us = self.config.election_timeout_max_us;
         let heard = progress
-            .values()
-            .filter(|peer| self.now_us < peer.last_heard_us + window_us)
+            .iter()
+            .filter(|(id, _)| self.is_voter(**id))
+            .filter(|(_, peer)| self.now_us < peer.last_heard_us + window_us)
             .count();
-        if heard + 1 >= self.quorum() {
+        let own = usize::from(self.is_voter(self.id));
+        if heard + own >= self.quorum() {
             return false;
         }
         let term = self.term;
@@ -176,7 +180,7 @@ impl RaftProcessor {
             Some("not the leader")
         } else if target == self.id {
             Some("the target already leads")
-        } else if !self.peers.contains(&target) {
+        } else if !self.voter_peers().contains(&target) {
             Some("the target is not a voter")
         } else if self.transfer.is_some() {
             Some("a transfer is already in progress")

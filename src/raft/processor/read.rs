@@ -99,11 +99,14 @@ impl RaftProcessor {
         }
         let quorum = self.quorum();
         let applied = self.applied;
+        let voters = self.membership.voters.clone();
+        let own = usize::from(voters.contains(&self.id));
         let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) =
             std::mem::take(&mut self.reads.pending)
                 .into_iter()
                 .partition(|read| {
-                    let confirmed = read.acks.len() + 1 >= quorum;
+                    let acks = read.acks.iter().filter(|n| voters.contains(n)).count();
+                    let confirmed = acks + own >= quorum;
                     confirmed && read.index.is_some_and(|index| index <= applied)
                 });
         self.reads.pending = waiting;

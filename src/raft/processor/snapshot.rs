@@ -14,7 +14,7 @@
 
 use super::{
     DurableWrite, Entry, Index, Message, NodeId, RaftEvent, RaftProcessor, RoleState, Snapshot,
-    Term,
+    Term, membership,
 };
 
 impl RaftProcessor {
@@ -36,7 +36,15 @@ impl RaftProcessor {
         let Some(term) = self.log.term_at(index) else {
             return;
         };
-        let snapshot = Snapshot { index, term, data };
+        self.base_membership = self.membership_at(index);
+        self.membership_rescan = true;
+        let snapshot = Snapshot {
+            index,
+            term,
+            data,
+            voters: self.base_membership.voters.clone(),
+            learners: self.base_membership.learners.clone(),
+        };
         self.log.compact(index, term);
         self.snapshot = snapshot.clone();
         self.out.writes.push(DurableWrite::Snapshot(snapshot));
@@ -101,6 +109,11 @@ impl RaftProcessor {
     fn install_snapshot(&mut self, snapshot: Snapshot) {
         let (index, term) = (snapshot.index, snapshot.term);
         assert!(index > self.commit && index > self.snapshot.index);
+        // A snapshot without a configuration: the best known is the one in force here at
+        // its index.
+        self.base_membership = membership::Membership::of_snapshot(&snapshot)
+            .unwrap_or_else(|| self.membership_at(index));
+        self.membership_rescan = true;
         self.log.compact(index, term);
         self.snapshot = snapshot.clone();
         self.out

@@ -252,6 +252,18 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             "snapshot_installed",
             json!({"node": node, "index": index, "term": term}),
         ),
+        RaftEvent::ConfigChanged {
+            index,
+            ref voters,
+            ref learners,
+        } => (
+            "config_changed",
+            json!({"node": node, "index": index, "voters": voters, "learners": learners}),
+        ),
+        RaftEvent::ChangeRefused { ref reason } => (
+            "change_refused",
+            json!({"node": node, "reason": reason.to_string()}),
+        ),
     }
 }
 

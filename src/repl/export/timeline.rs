@@ -371,7 +371,9 @@ impl Builder {
             | RaftEvent::TimeoutNowSent { .. }
             | RaftEvent::TransferFailed { .. }
             | RaftEvent::SnapshotTaken { .. }
-            | RaftEvent::SnapshotInstalled { .. } => {}
+            | RaftEvent::SnapshotInstalled { .. }
+            | RaftEvent::ConfigChanged { .. }
+            | RaftEvent::ChangeRefused { .. } => {}
         }
     }
 

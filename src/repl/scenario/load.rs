@@ -539,7 +539,8 @@ fn boolean(text: &str) -> Result<bool, ValueError> {
 // ---- the steps --------------------------------------------------------------------------
 
 fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Problems) -> Vec<Step> {
-    let ids: Vec<NodeId> = (1..=nodes).collect();
+    // The cluster's nodes, and those `add` steps host from then on.
+    let mut ids: Vec<NodeId> = (1..=nodes).collect();
     let mut steps = Vec::with_capacity(docs.len());
     for doc in docs {
         let step_at = at(doc);
@@ -556,7 +557,12 @@ fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Probl
                 None => continue,
             },
             StepDoc::Line(line) => match command_step(line.trim(), &ids) {
-                Ok(kind) => (kind, line.trim().to_string()),
+                Ok(kind) => {
+                    if let StepKind::Command(Command::Add { node }) = &kind {
+                        ids.push(*node);
+                    }
+                    (kind, line.trim().to_string())
+                }
                 Err(problem) => {
                     problems.push((step_at, problem));
                     continue;

@@ -424,8 +424,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Raft,
         usage: "add NODE",
         summary: "add a new node to the cluster",
-        description: "Starts a new, empty node with id NODE and proposes a membership change \
-                      that adds it.",
+        description: "Starts a new, empty node with id NODE and has the leader add it, one \
+                      server at a time, by a configuration entry in the log. It joins as a \
+                      learner (receives entries, does not vote) and the leader makes it a \
+                      voter once it has caught up. The leader refuses a change while another \
+                      is uncommitted, or before it committed an entry of its term.",
         example: "add 6",
         args: &[A::NewNode],
         parse: q::add,
@@ -436,7 +439,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Raft,
         usage: "remove NODE",
         summary: "remove a node from the cluster",
-        description: "Proposes a membership change that removes NODE.",
+        description: "Has the leader remove NODE by a configuration entry in the log. The \
+                      node keeps running (`kill` it once the change committed); a leader that \
+                      removes itself steps down once the change commits. `status` shows the \
+                      configuration once it differs from the initial cluster.",
         example: "remove 5",
         args: &[A::Node],
         parse: p::remove,

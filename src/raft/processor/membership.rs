@@ -1,0 +1,280 @@
+//! Single-server membership changes (Ongaro's thesis, chapter 4).
+//!
+//! A configuration is a log entry ([`Payload::Config`]) naming the voters and the
+//! learners. Each node uses the latest configuration in its log, committed or not
+//! (section 4.1), so a configuration that is truncated away is undone with it. The leader
+//! takes one change at a time (a second is refused until the first commits), and none
+//! before it has committed an entry of its own term (the fix for the single-server bug).
+//! A new node joins as a learner: it receives entries but neither votes nor counts for a
+//! quorum, and the leader proposes its promotion once its match index reaches the commit
+//! index. A leader that removed itself steps down once the change commits.
+
+use super::{Progress, ProposeError, Proposed, RaftEvent, RaftProcessor, RoleState};
+use crate::raft::{Index, NodeId, Payload, Snapshot};
+
+/// A configuration: who votes, who only receives entries, and the log index of the
+/// entry that set it (0 for the configuration the node was built with).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Membership {
+    pub(super) voters: Vec<NodeId>,
+    pub(super) learners: Vec<NodeId>,
+    pub(super) index: Index,
+}
+
+impl Membership {
+    pub(super) fn new(voters: &[NodeId], learners: &[NodeId], index: Index) -> Membership {
+        let mut voters = voters.to_vec();
+        voters.sort_unstable();
+        voters.dedup();
+        let mut learners: Vec<NodeId> = learners
+            .iter()
+            .copied()
+            .filter(|n| !voters.contains(n))
+            .collect();
+        learners.sort_unstable();
+        learners.dedup();
+        Membership {
+            voters,
+            learners,
+            index,
+        }
+    }
+
+    /// The configuration a snapshot records, if it records one.
+    pub(super) fn of_snapshot(snapshot: &Snapshot) -> Option<Membership> {
+        (!snapshot.voters.is_empty())
+            .then(|| Membership::new(&snapshot.voters, &snapshot.learners, snapshot.index))
+    }
+
+    fn contains(&self, node: NodeId) -> bool {
+        self.voters.contains(&node) || self.learners.contains(&node)
+    }
+}
+
+/// A change of one server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Change {
+    Add(NodeId),
+    Remove(NodeId),
+    Promote(NodeId),
+}
+
+impl RaftProcessor {
+    /// The voters of the node's latest configuration, sorted.
+    pub fn voters(&self) -> &[NodeId] {
+        &self.membership.voters
+    }
+
+    /// The learners of the node's latest configuration, sorted.
+    pub fn learners(&self) -> &[NodeId] {
+        &self.membership.learners
+    }
+
+    pub(super) fn is_voter(&self, node: NodeId) -> bool {
+        self.membership.voters.contains(&node)
+    }
+
+    /// The other voters, sorted.
+    pub(super) fn voter_peers(&self) -> Vec<NodeId> {
+        let id = self.id;
+        self.membership
+            .voters
+            .iter()
+            .copied()
+            .filter(|&n| n != id)
+            .collect()
+    }
+
+    /// The latest configuration entry from `low` to `high`, if any.
+    fn config_between(&self, low: Index, high: Index) -> Option<Membership> {
+        let low = low.max(self.log.first_index()).max(1);
+        let mut at = high.min(self.log.last_index());
+        while at >= low {
+            if let Some(Payload::Config { voters, learners }) =
+                self.log.get(at).map(|entry| &entry.payload)
+            {
+                return Some(Membership::new(voters, learners, at));
+            }
+            at -= 1;
+        }
+        None
+    }
+
+    /// The configuration in force at `index`: the latest configuration entry at or
+    /// before it, else the configuration as of the snapshot.
+    pub(super) fn membership_at(&self, index: Index) -> Membership {
+        self.config_between(0, index)
+            .unwrap_or_else(|| self.base_membership.clone())
+    }
+
+    /// Brings the configuration in line with the log, after any change to it, and the
+    /// leader's followers and peers in line with the configuration. Only new entries are
+    /// looked at, unless the log was truncated or compacted.
+    pub(super) fn sync_membership(&mut self) {
+        let last = self.log.last_index();
+        let latest = if self.membership_rescan || self.membership_scanned > last {
+            self.membership_at(last)
+        } else {
+            self.config_between(self.membership_scanned + 1, last)
+                .unwrap_or_else(|| self.membership.clone())
+        };
+        self.membership_rescan = false;
+        self.membership_scanned = last;
+        // A configuration now held by a snapshot, not an entry, is no change.
+        let changed = (&latest.voters, &latest.learners)
+            != (&self.membership.voters, &self.membership.learners);
+        self.membership = latest;
+        if changed {
+            self.out.events.push(RaftEvent::ConfigChanged {
+                index: self.membership.index,
+                voters: self.membership.voters.clone(),
+                learners: self.membership.learners.clone(),
+            });
+        }
+        self.sync_peers();
+    }
+
+    /// The peers, and a leader's progress, from the configuration.
+    fn sync_peers(&mut self) {
+        let id = self.id;
+        let members = self
+            .membership
+            .voters
+            .iter()
+            .chain(&self.membership.learners);
+        self.peers = members.copied().filter(|&n| n != id).collect();
+        self.peers.sort_unstable();
+        let committed = self.membership.index <= self.commit;
+        let (now_us, next_index) = (self.now_us, self.log.last_index() + 1);
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        // A removed node keeps receiving entries until its removal commits, so that it
+        // learns of it and does not campaign.
+        let membership = &self.membership;
+        progress.retain(|&n, _| membership.contains(n) || !committed);
+        for &peer in &self.peers {
+            progress.entry(peer).or_insert(Progress {
+                next_index,
+                match_index: 0,
+                inflight: 0,
+                last_heard_us: now_us,
+            });
+        }
+    }
+
+    /// The nodes a leader sends entries to: its followers' progress, sorted.
+    pub(super) fn replication_targets(&self) -> Vec<NodeId> {
+        match &self.role {
+            RoleState::Leader { progress } => progress.keys().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `add`/`remove` asked of this node: the result is the step's proposal, and a
+    /// refusal is an event too.
+    pub(super) fn request_change(&mut self, change: Change) {
+        let result = self.change_membership(change);
+        if let Err(reason) = &result {
+            let reason = reason.clone();
+            self.out.events.push(RaftEvent::ChangeRefused { reason });
+        }
+        self.out.proposal = Some(result);
+    }
+
+    /// A change of one server: a configuration entry, if the leader may take it.
+    pub(super) fn change_membership(&mut self, change: Change) -> Result<Proposed, ProposeError> {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return Err(ProposeError::NotLeader {
+                leader: self.leader(),
+            });
+        }
+        if let Some(transfer) = &self.transfer {
+            return Err(ProposeError::Transferring {
+                target: transfer.target,
+            });
+        }
+        if self.log.term_at(self.commit) != Some(self.term) {
+            return Err(ProposeError::NoCommitInTerm);
+        }
+        if self.membership.index > self.commit {
+            return Err(ProposeError::ChangePending {
+                index: self.membership.index,
+            });
+        }
+        let next = self.changed_membership(change)?;
+        let index = self.log.last_index() + 1;
+        let payload = Payload::Config {
+            voters: next.voters,
+            learners: next.learners,
+        };
+        self.append_to_own_log(vec![payload]);
+        self.sync_membership();
+        for peer in self.replication_targets() {
+            self.replicate(peer);
+        }
+        self.maybe_commit();
+        Ok(Proposed {
+            first_index: index,
+            last_index: index,
+            term: self.term,
+        })
+    }
+
+    /// The configuration after `change`, or why it changes nothing.
+    fn changed_membership(&self, change: Change) -> Result<Membership, ProposeError> {
+        let current = &self.membership;
+        let (mut voters, mut learners) = (current.voters.clone(), current.learners.clone());
+        match change {
+            Change::Add(node) if current.contains(node) => {
+                return Err(ProposeError::AlreadyMember { node });
+            }
+            Change::Add(node) => learners.push(node),
+            Change::Remove(node) if !current.contains(node) => {
+                return Err(ProposeError::NotMember { node });
+            }
+            Change::Remove(node) if current.voters == [node] => {
+                return Err(ProposeError::LastVoter { node });
+            }
+            Change::Remove(node) => {
+                voters.retain(|&n| n != node);
+                learners.retain(|&n| n != node);
+            }
+            Change::Promote(node) if !current.learners.contains(&node) => {
+                return Err(ProposeError::NotMember { node });
+            }
+            Change::Promote(node) => {
+                learners.retain(|&n| n != node);
+                voters.push(node);
+            }
+        }
+        Ok(Membership::new(&voters, &learners, 0))
+    }
+
+    /// The leader's duties once a configuration committed: step down if it removed the
+    /// leader, else promote a learner that caught up.
+    pub(super) fn after_membership_commit(&mut self) {
+        let RoleState::Leader { progress } = &self.role else {
+            return;
+        };
+        if self.membership.index > self.commit {
+            return;
+        }
+        if !self.is_voter(self.id) {
+            let term = self.term;
+            self.become_follower(term, None);
+            return;
+        }
+        let commit = self.commit;
+        let caught_up = self
+            .membership
+            .learners
+            .iter()
+            .copied()
+            .find(|n| progress.get(n).is_some_and(|p| p.match_index >= commit));
+        if let Some(node) = caught_up {
+            // Refused only while no entry of the term committed yet; tried again later.
+            let _ = self.change_membership(Change::Promote(node));
+        }
+    }
+}
