@@ -57,7 +57,6 @@ use crate::cluster::linearizability::SearchBudget;
 use crate::cluster::{ClockMode, ClusterConfig, Rule, Violation, linearizability};
 use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
-pub use crate::repl::scenario::{Header, scenario_yaml};
 pub use many::{Summary, run_seeds};
 pub use run::{explore, replay};
 pub use schedule::{Action, Ending, Timed, duration, steps};

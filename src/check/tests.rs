@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::*;
 use crate::cluster::kv::KvOp;
 use crate::repl::command::parse;
+use crate::repl::scenario::{Header, scenario_yaml};
 use crate::repl::session::Session;
 
 fn options(secs: u64, bugs: &[Bug]) -> CheckOptions {

@@ -305,6 +305,17 @@ impl EventKind {
     }
 }
 
+/// Writes a duration in microseconds in the largest unit that is exact.
+pub fn format_duration(us: u64) -> String {
+    if us != 0 && us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1000) {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{us}us")
+    }
+}
+
 /// A time in milliseconds with one decimal, as every view shows it: `152.3ms`.
 pub fn fmt_ms(time_us: u64) -> String {
     format!("{}.{}ms", time_us / 1000, (time_us % 1000) / 100)

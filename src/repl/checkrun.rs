@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::check::{
-    self, CheckOptions, FaultKind, Header, RunReport, ShrinkBudget, Summary, reproduce_command,
-    scenario_yaml,
+    self, CheckOptions, FaultKind, RunReport, ShrinkBudget, Summary, reproduce_command,
 };
 use crate::cluster::{ClockMode, ClusterConfig, MAX_NODES};
 use crate::raft::{Bug, ReadMode};
 
 use super::command::Command;
 use super::parse::parse_duration;
+use super::scenario::{Header, scenario_yaml};
 use super::session::Session;
 
 /// The options of `raftlab check`.
