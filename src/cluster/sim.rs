@@ -29,8 +29,9 @@ use super::{ClusterConfig, ClusterError, NetworkConfig, seed};
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
 /// How many events the scheduler keeps for `events`.
 const EVENT_LOG_CAPACITY: usize = 100_000;
-/// The most hand-offs one instant of cluster time may take: more means a livelock.
-const HANDOFFS_PER_INSTANT_LIMIT: u32 = 1_000_000;
+/// The most rounds `advance` may spend at one instant without handing anything off or
+/// emitting an event: a wake-up time that never clears would otherwise spin forever.
+const IDLE_ROUNDS_PER_INSTANT_LIMIT: u32 = 1_000_000;
 /// The most hand-offs one `run` or wait may take, so that a command like `run 1000000s`
 /// stops with a clear error instead of running for hours.
 pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
@@ -679,7 +680,7 @@ impl Sim {
     /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
     /// time. `None` when nothing is due by then.
     pub fn advance(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
-        let mut same_instant = 0;
+        let mut idle_rounds = 0;
         loop {
             let Some(time_us) = self.next_event_us() else {
                 return Ok(None);
@@ -698,8 +699,8 @@ impl Sim {
             if !self.step_events.is_empty() {
                 return Ok(Some(self.step_report(None, None)));
             }
-            same_instant += 1;
-            if same_instant > HANDOFFS_PER_INSTANT_LIMIT {
+            idle_rounds += 1;
+            if idle_rounds > IDLE_ROUNDS_PER_INSTANT_LIMIT {
                 return Err(ClusterError::Livelock {
                     time_us: self.now_us,
                 });

@@ -183,7 +183,7 @@ impl Session {
             for _ in 0..*count {
                 let outcome = self.execute(&Command::Step { count: 1 })?;
                 text.push_str(&outcome.text);
-                if outcome.text.starts_with(NOTHING_SCHEDULED) {
+                if self.cluster.with(|sim| sim.next_event_us().is_none())? {
                     break;
                 }
             }
