@@ -8,15 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use raftlab::cluster::kv::KvOp;
-use raftlab::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, OpId};
+use raftlab::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId};
 
 const SECOND_US: u64 = 1_000_000;
 
-fn cluster(nodes: u64, clock: ClockMode) -> Cluster {
+fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
     let config = ClusterConfig {
         nodes,
         seed: 42,
         clock,
+        hosting,
         ..Default::default()
     };
     let cluster = Cluster::start(config).expect("the cluster starts");
@@ -47,8 +48,8 @@ fn report_virtual(name: &str, ops: u64, virtual_us: u64, wall: Duration) {
 }
 
 /// One client issuing `request`s back to back for `duration_us` of virtual time.
-fn virtual_one_client(duration_us: u64) {
-    let cluster = cluster(5, ClockMode::Virtual);
+fn virtual_one_client(duration_us: u64, hosting: Hosting) {
+    let cluster = cluster(5, ClockMode::Virtual, hosting);
     let start_us = cluster.now_us().unwrap();
     let wall = Instant::now();
     let mut ops = 0;
@@ -58,13 +59,14 @@ fn virtual_one_client(duration_us: u64) {
         ops += 1;
     }
     let ran_us = cluster.now_us().unwrap() - start_us;
-    report_virtual("virtual, 5 nodes, 1 client", ops, ran_us, wall.elapsed());
+    let name = format!("virtual {}, 5 nodes, 1 client", hosting.name());
+    report_virtual(&name, ops, ran_us, wall.elapsed());
 }
 
 /// `clients` clients, each with one operation outstanding at all times (a closed loop run
 /// inside the driver), for `duration_us` of virtual time.
-fn virtual_many_clients(clients: usize, duration_us: u64) {
-    let cluster = cluster(5, ClockMode::Virtual);
+fn virtual_many_clients(clients: usize, duration_us: u64, hosting: Hosting) {
+    let cluster = cluster(5, ClockMode::Virtual, hosting);
     let wall = Instant::now();
     let (ops, ran_us) = cluster
         .with(move |sim| {
@@ -92,19 +94,44 @@ fn virtual_many_clients(clients: usize, duration_us: u64) {
             (done, sim.now_us() - start_us)
         })
         .unwrap();
-    let name = format!("virtual, 5 nodes, {clients} clients");
+    let name = format!("virtual {}, 5 nodes, {clients} clients", hosting.name());
+    report_virtual(&name, ops, ran_us, wall.elapsed());
+}
+
+/// An open-loop load of `rate` puts per simulated second, each from a client of its own
+/// (one every `1 / rate` seconds whatever the cluster does), for `duration_us`.
+fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
+    let cluster = cluster(5, ClockMode::Virtual, hosting);
+    let wall = Instant::now();
+    let (ops, ran_us) = cluster
+        .with(move |sim| {
+            let start_us = sim.now_us();
+            let gap_us = SECOND_US / rate;
+            let mut issued = 0;
+            let mut ids = Vec::new();
+            while sim.now_us() < start_us + duration_us {
+                ids.push(sim.submit(put(issued), None, None, None).unwrap());
+                issued += 1;
+                sim.run_until_time(start_us + issued * gap_us).unwrap();
+            }
+            let done = ids.iter().filter(|&&op| !sim.is_pending(op)).count() as u64;
+            (done, sim.now_us() - start_us)
+        })
+        .unwrap();
+    let name = format!("virtual {}, 5 nodes, {rate} ops/s", hosting.name());
     report_virtual(&name, ops, ran_us, wall.elapsed());
 }
 
 /// No clients: heartbeats only, for `duration_us` of virtual time.
-fn virtual_idle(duration_us: u64) {
-    let cluster = cluster(5, ClockMode::Virtual);
+fn virtual_idle(duration_us: u64, hosting: Hosting) {
+    let cluster = cluster(5, ClockMode::Virtual, hosting);
     let handoffs_before = cluster.with(|sim| sim.handoffs()).unwrap();
     let wall = Instant::now();
     cluster.run_for(duration_us).unwrap();
     let elapsed = wall.elapsed();
     let handoffs = cluster.with(|sim| sim.handoffs()).unwrap() - handoffs_before;
-    report_virtual("virtual, 5 nodes, idle", 0, duration_us, elapsed);
+    let name = format!("virtual {}, 5 nodes, idle", hosting.name());
+    report_virtual(&name, 0, duration_us, elapsed);
     println!(
         "{:<34} {handoffs} hand-offs, {:.0} hand-offs/wall s",
         "",
@@ -115,7 +142,7 @@ fn virtual_idle(duration_us: u64) {
 /// `clients` threads, each doing `request` in a loop for `duration` of wall time, against
 /// a realtime cluster at normal speed.
 fn realtime_throughput(nodes: u64, clients: u64, duration: Duration) {
-    let cluster = cluster(nodes, ClockMode::Realtime);
+    let cluster = cluster(nodes, ClockMode::Realtime, Hosting::Threads);
     let stop = AtomicBool::new(false);
     let wall = Instant::now();
     let per_client: Vec<(u64, u64, Duration)> = std::thread::scope(|scope| {
@@ -159,8 +186,11 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` would run this too, briefly.
     let quick = !std::env::args().any(|a| a == "--bench");
     let scale = if quick { 10 } else { 1 };
-    virtual_one_client(10 * SECOND_US / scale);
-    virtual_many_clients(32, 10 * SECOND_US / scale);
-    virtual_idle(60 * SECOND_US / scale);
+    for hosting in [Hosting::Threads, Hosting::Inline] {
+        virtual_one_client(10 * SECOND_US / scale, hosting);
+        virtual_many_clients(32, 10 * SECOND_US / scale, hosting);
+        virtual_open_loop(1_000, 10 * SECOND_US / scale, hosting);
+        virtual_idle(60 * SECOND_US / scale, hosting);
+    }
     realtime_throughput(3, 64, Duration::from_millis(3_000 / scale));
 }

@@ -54,7 +54,7 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 use crate::cluster::linearizability::SearchBudget;
-use crate::cluster::{ClockMode, ClusterConfig, Rule, Violation, linearizability};
+use crate::cluster::{ClockMode, ClusterConfig, Hosting, Rule, Violation, linearizability};
 use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
 pub use many::{Summary, run_seeds};
@@ -216,6 +216,7 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         nodes,
         seed,
         clock: ClockMode::Virtual,
+        hosting: Hosting::Inline,
         raft,
         ..ClusterConfig::default()
     };

@@ -68,7 +68,7 @@ use thiserror::Error;
 
 use crate::raft::{NodeId, RaftConfig, Term};
 
-use super::{ClockMode, ClusterConfig, ClusterError, NetworkConfig, Sim, seed};
+use super::{ClockMode, ClusterConfig, ClusterError, Hosting, NetworkConfig, Sim, seed};
 
 /// The ranges of Figure 16, in milliseconds: the top graph varies the randomness, the bottom
 /// graph scales the minimum.
@@ -404,6 +404,7 @@ fn trial_config(setup: &ElectionSetup, range: TimeoutRange, seed: u64) -> Cluste
         nodes: 5,
         seed,
         clock: ClockMode::Virtual,
+        hosting: Hosting::Inline,
         raft: RaftConfig {
             election_timeout_min_us: range.min_us,
             election_timeout_max_us: range.max_us,

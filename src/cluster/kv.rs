@@ -123,6 +123,22 @@ impl KvMap {
         }
     }
 
+    /// Applies `op`, moving its strings into the map rather than copying them.
+    pub fn apply_owned(&mut self, op: KvOp) -> KvOutput {
+        match op {
+            KvOp::Put { key, value } => {
+                match self.values.get_mut(&key) {
+                    Some(current) => *current = value,
+                    None => {
+                        self.values.insert(key, value);
+                    }
+                }
+                KvOutput::Ok
+            }
+            op => self.apply(&op),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
@@ -258,13 +274,13 @@ pub struct KvStateMachine {
 
 impl KvStateMachine {
     /// Applies a request, or returns the remembered result of a request already applied.
-    pub fn apply(&mut self, request: &KvRequest) -> KvOutput {
+    pub fn apply(&mut self, request: KvRequest) -> KvOutput {
         if let Some((seq, output)) = self.last_by_client.get(&request.client)
             && *seq >= request.seq
         {
             return output.clone();
         }
-        let output = self.map.apply(&request.op);
+        let output = self.map.apply_owned(request.op);
         self.last_by_client
             .insert(request.client, (request.seq, output.clone()));
         output
@@ -390,7 +406,7 @@ mod tests {
             },
         ];
         for (client, op) in (1..).zip(ops) {
-            sm.apply(&KvRequest { client, seq: 3, op });
+            sm.apply(KvRequest { client, seq: 3, op });
         }
         let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
         assert_eq!(restored.encode(), sm.encode());
@@ -410,8 +426,8 @@ mod tests {
                 value: "a".into(),
             },
         };
-        assert_eq!(sm.apply(&append), KvOutput::Ok);
-        assert_eq!(sm.apply(&append), KvOutput::Ok);
+        assert_eq!(sm.apply(append.clone()), KvOutput::Ok);
+        assert_eq!(sm.apply(append), KvOutput::Ok);
         assert_eq!(sm.map().get("k"), Some("a"));
     }
 

@@ -33,7 +33,7 @@ use crate::raft::{ConfigError, NodeId};
 
 pub use checker::{Checker, Rule, Violation};
 pub use clients::{ClientRecord, ClientResult};
-pub use config::{ClockMode, ClusterConfig, MAX_NODES, NetworkConfig};
+pub use config::{ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig};
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
 pub use handle::{Cluster, ClusterStatus, NetworkView};
 pub use network::{InFlight, Network};

@@ -283,7 +283,7 @@ impl LogSynchronizer {
             let output = match &entry.payload {
                 Payload::Command(bytes) => KvRequest::decode(bytes)
                     .ok()
-                    .map(|request| state_machine.apply(&request)),
+                    .map(|request| state_machine.apply(request)),
                 Payload::Noop | Payload::Config { .. } => None,
             };
             let Some(waiter) = self.waiting.remove(&entry.index) else {
@@ -494,7 +494,7 @@ pub(crate) fn spawn(
         })
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = panic.downcast_ref::<&str>() {
         text.to_string()
     } else if let Some(text) = panic.downcast_ref::<String>() {

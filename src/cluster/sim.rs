@@ -6,6 +6,7 @@
 //! paused or virtual run the same on every machine.
 
 use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use super::node::{
     self, ClientRequest, EventDispatcher, FromNode, NodeInput, NodeReport, ReplyResult, ToNode,
     lock,
 };
-use super::{ClusterConfig, ClusterError, NetworkConfig, seed};
+use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
@@ -70,10 +71,20 @@ pub struct NodeStatus {
     pub group: Option<usize>,
 }
 
-/// A running node: its thread and what the scheduler knows of it.
+/// Where a running node's dispatcher lives.
+enum Host {
+    /// On a thread of its own, fed through its inbox.
+    Thread {
+        inbox: Sender<ToNode>,
+        thread: JoinHandle<()>,
+    },
+    /// Here, called directly.
+    Inline(Box<EventDispatcher>),
+}
+
+/// A running node: where it runs and what the scheduler knows of it.
 struct Running {
-    inbox: Sender<ToNode>,
-    thread: JoinHandle<()>,
+    host: Host,
     timer_us: u64,
     view: NodeView,
     state_machine: Arc<Mutex<KvStateMachine>>,
@@ -127,6 +138,9 @@ pub struct Sim {
     log: EventLog,
     /// Events since the last `take_step_events`, for `step` reports.
     step_events: Vec<ClusterEvent>,
+    /// Whether hand-offs report what they did (`step`, `deliver`, ...). A run of many
+    /// hand-offs (`run`, waits) does not: it skips the copies a report needs.
+    reporting: bool,
     handoffs: u64,
     /// The instant of the last due hand-off, and how many there were at it.
     instant: (u64, u32),
@@ -163,6 +177,7 @@ impl Sim {
             clients: ClientTable::default(),
             log: EventLog::default(),
             step_events: Vec::new(),
+            reporting: true,
             handoffs: 0,
             instant: (0, 0),
             events: 0,
@@ -266,7 +281,9 @@ impl Sim {
             time_us: self.now_us,
             kind,
         };
-        self.step_events.push(event.clone());
+        if self.reporting {
+            self.step_events.push(event.clone());
+        }
         self.log.push(event);
     }
 
@@ -293,13 +310,18 @@ impl Sim {
         );
         let (timer_us, view) = (dispatcher.next_deadline_us(), dispatcher.view());
         self.checker.node_up(now_us, id, &view);
+        let host = match self.config.hosting {
+            Hosting::Threads => {
+                let (inbox, inbox_rx) = crossbeam_channel::unbounded();
+                let thread = node::spawn(id, dispatcher, inbox_rx, reports)
+                    .map_err(|e| ClusterError::Spawn(e.to_string()))?;
+                Host::Thread { inbox, thread }
+            }
+            Hosting::Inline => Host::Inline(Box::new(dispatcher)),
+        };
         let slot = self.slot_mut(id)?;
-        let (inbox, inbox_rx) = crossbeam_channel::unbounded();
-        let thread = node::spawn(id, dispatcher, inbox_rx, reports)
-            .map_err(|e| ClusterError::Spawn(e.to_string()))?;
         slot.running = Some(Running {
-            inbox,
-            thread,
+            host,
             timer_us,
             view,
             state_machine,
@@ -336,10 +358,8 @@ impl Sim {
     /// Records that node `id` crashed: its thread is gone or hung.
     fn mark_crashed(&mut self, id: NodeId, message: String) {
         if let Ok(slot) = self.slot_mut(id) {
-            if let Some(running) = slot.running.take() {
-                // A hung thread is left to itself; a panicked one has already ended.
-                drop(running.inbox);
-            }
+            // A hung thread is left to itself; a panicked one has already ended.
+            drop(slot.running.take());
             slot.crashed = Some(message.clone());
         }
         self.checker.node_down(id);
@@ -642,11 +662,19 @@ impl Sim {
 
     /// Runs every event due up to `until_us`, then sets the clock to `until_us`.
     pub fn run_until_time(&mut self, until_us: u64) -> Result<(), ClusterError> {
+        let reporting = std::mem::replace(&mut self.reporting, false);
+        let result = self.run_to(until_us);
+        self.reporting = reporting;
+        result?;
+        self.set_now(until_us);
+        Ok(())
+    }
+
+    fn run_to(&mut self, until_us: u64) -> Result<(), ClusterError> {
         let budget_end = self.handoffs + HANDOFFS_PER_RUN_LIMIT;
         while self.advance(until_us)?.is_some() {
             self.check_budget(budget_end)?;
         }
-        self.set_now(until_us);
         Ok(())
     }
 
@@ -660,7 +688,17 @@ impl Sim {
 
     /// Runs until `done` holds (checked before each hand-off and at the end) or the clock
     /// reaches `until_us`. Returns whether `done` held.
-    pub fn run_while<F>(&mut self, until_us: u64, mut done: F) -> Result<bool, ClusterError>
+    pub fn run_while<F>(&mut self, until_us: u64, done: F) -> Result<bool, ClusterError>
+    where
+        F: FnMut(&Sim) -> bool,
+    {
+        let reporting = std::mem::replace(&mut self.reporting, false);
+        let result = self.run_until(until_us, done);
+        self.reporting = reporting;
+        result
+    }
+
+    fn run_until<F>(&mut self, until_us: u64, mut done: F) -> Result<bool, ClusterError>
     where
         F: FnMut(&Sim) -> bool,
     {
@@ -690,13 +728,14 @@ impl Sim {
             }
             self.now_us = self.now_us.max(time_us);
             self.step_events.clear();
+            let events_before = self.events;
             self.client_housekeeping();
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
                 self.count_instant()?;
                 return self.hand_off_due(node).map(Some);
             }
-            if !self.step_events.is_empty() {
+            if self.events != events_before {
                 return Ok(Some(self.step_report(None, None)));
             }
             idle_rounds += 1;
@@ -778,22 +817,34 @@ impl Sim {
         node: NodeId,
         inputs: Vec<NodeInput>,
     ) -> Result<StepReport, ClusterError> {
-        let before = self.slot(node).map(|slot| self.node_status(slot)).ok();
+        let before = match self.reporting {
+            true => self.slot(node).map(|slot| self.node_status(slot)).ok(),
+            false => None,
+        };
         self.handoffs += 1;
         let batch = ToNode::Batch {
             now_us: self.now_us,
             inputs,
         };
         let running = self
-            .slot(node)?
+            .slot_mut(node)?
             .running
-            .as_ref()
+            .as_mut()
             .ok_or(ClusterError::NodeIsDown(node))?;
-        if running.inbox.send(batch).is_err() {
-            self.mark_crashed(node, "the node's thread has ended".to_string());
-            return Ok(self.step_report(Some(node), before));
-        }
-        match self.wait_for_report(node) {
+        let outcome = match &mut running.host {
+            Host::Thread { inbox, .. } => match inbox.send(batch) {
+                Ok(()) => self.wait_for_report(node),
+                Err(_) => Err("the node's thread has ended".to_string()),
+            },
+            Host::Inline(dispatcher) => {
+                let ToNode::Batch { now_us, inputs } = batch else {
+                    unreachable!("a hand-off is a batch")
+                };
+                catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)))
+                    .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic)))
+            }
+        };
+        match outcome {
             Ok(report) => self.process_report(report),
             Err(message) => self.mark_crashed(node, message),
         }
@@ -822,6 +873,7 @@ impl Sim {
 
     fn step_report(&mut self, node: Option<NodeId>, before: Option<NodeStatus>) -> StepReport {
         let after = node
+            .filter(|_| self.reporting)
             .and_then(|n| self.slot(n).ok())
             .map(|slot| self.node_status(slot));
         StepReport {
@@ -998,7 +1050,7 @@ impl Sim {
     /// The voters and learners of `node`'s latest configuration, if it is up.
     pub fn members_of(&self, node: NodeId) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
         let running = self.slot(node).ok()?.running.as_ref()?;
-        Some((running.view.voters.clone(), running.view.learners.clone()))
+        Some((running.view.voters.to_vec(), running.view.learners.to_vec()))
     }
 
     /// The leader's voters and learners, if they differ from the initial cluster.
@@ -1192,11 +1244,15 @@ impl Sim {
     }
 }
 
+/// Stops a running node: its thread ends (and is waited for), or its dispatcher is
+/// dropped.
 fn stop_thread(running: Running) {
-    // The thread ends when it reads Stop, or when the inbox closes.
-    let _ = running.inbox.send(ToNode::Stop);
-    drop(running.inbox);
-    let _ = running.thread.join();
+    if let Host::Thread { inbox, thread } = running.host {
+        // The thread ends when it reads Stop, or when the inbox closes.
+        let _ = inbox.send(ToNode::Stop);
+        drop(inbox);
+        let _ = thread.join();
+    }
 }
 
 impl Drop for Sim {

@@ -1,6 +1,7 @@
 //! The RaftProcessor: one node's Raft, driven by inputs, producing outputs.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -190,10 +191,10 @@ pub struct NodeView {
     pub last_term: Term,
     pub commit: Index,
     pub applied: Index,
-    /// The voters of the node's latest configuration.
-    pub voters: Vec<NodeId>,
-    /// The learners of the node's latest configuration.
-    pub learners: Vec<NodeId>,
+    /// The voters of the node's latest configuration, sorted.
+    pub voters: Arc<[NodeId]>,
+    /// The learners of the node's latest configuration, sorted.
+    pub learners: Arc<[NodeId]>,
 }
 
 /// What a leader knows of one follower's log.
@@ -412,8 +413,8 @@ impl RaftProcessor {
             last_term: self.log.last_term(),
             commit: self.commit,
             applied: self.applied,
-            voters: self.membership.voters.clone(),
-            learners: self.membership.learners.clone(),
+            voters: Arc::clone(&self.membership.voters),
+            learners: Arc::clone(&self.membership.learners),
         }
     }
 

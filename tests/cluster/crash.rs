@@ -1,7 +1,7 @@
 //! A node whose thread panics is contained: the cluster reports it as crashed, the other
 //! nodes go on, and the crashed node can be restarted from its durable storage.
 
-use raftlab::cluster::{ClusterError, EventKind, NodeState};
+use raftlab::cluster::{ClusterError, EventKind, Hosting, NodeState};
 use raftlab::raft::Role;
 
 use crate::support::*;
@@ -15,7 +15,15 @@ fn crashed_message(cluster: &raftlab::cluster::Cluster, node: u64) -> Option<Str
 
 #[test]
 fn a_panicking_node_is_reported_crashed_and_the_rest_keep_working() {
-    let cluster = virtual_cluster(5, 6);
+    for hosting in [Hosting::Threads, Hosting::Inline] {
+        panicking_node_is_contained(hosting);
+    }
+}
+
+fn panicking_node_is_contained(hosting: Hosting) {
+    let mut config = virtual_config(5, 6);
+    config.hosting = hosting;
+    let cluster = start(config);
     wait_leader(&cluster, 3 * SECOND_US);
     put(&cluster, "before", "1");
     cluster

@@ -4,14 +4,20 @@
 use std::fmt::Write;
 
 use raftlab::cluster::kv::KvOp;
-use raftlab::cluster::{ClusterEvent, NetworkConfig};
+use raftlab::cluster::{ClusterEvent, Hosting, NetworkConfig};
 
 use crate::support::*;
 
 /// Runs one fixed script of commands, faults and client operations, and returns every
 /// event of the run, one a line, as `Display` shows it.
 fn trace(seed: u64) -> String {
+    trace_hosted(seed, Hosting::Threads)
+}
+
+/// [`trace`], with the nodes hosted as given.
+fn trace_hosted(seed: u64, hosting: Hosting) -> String {
     let mut config = virtual_config(5, seed);
+    config.hosting = hosting;
     config.network = NetworkConfig {
         delay_min_us: 1_000,
         delay_max_us: 8_000,
@@ -94,4 +100,24 @@ fn the_same_seed_and_commands_give_the_same_trace() {
 #[test]
 fn a_different_seed_gives_a_different_trace() {
     assert_ne!(trace(7), trace(8));
+}
+
+/// Hosting changes what a hand-off costs, not what happens: nodes called inline by the
+/// scheduler give the same trace as nodes on threads of their own.
+#[test]
+fn nodes_inline_give_the_same_trace_as_nodes_on_threads() {
+    for seed in [3, 7] {
+        let threads = trace_hosted(seed, Hosting::Threads);
+        let inline = trace_hosted(seed, Hosting::Inline);
+        assert!(threads.lines().count() > 1_000, "seed {seed}: too short");
+        if threads != inline {
+            let (line, (a, b)) = threads
+                .lines()
+                .zip(inline.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .unwrap_or((0, ("(lengths differ)", "")));
+            panic!("seed {seed}: traces differ at line {line}:\n threads: {a}\n inline:  {b}");
+        }
+    }
 }

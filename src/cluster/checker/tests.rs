@@ -17,8 +17,8 @@ fn view(id: NodeId, role: Role, term: Term, commit: Index) -> NodeView {
         last_term: 0,
         commit,
         applied: commit,
-        voters: Vec::new(),
-        learners: Vec::new(),
+        voters: Vec::new().into(),
+        learners: Vec::new().into(),
     }
 }
 

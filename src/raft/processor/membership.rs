@@ -9,6 +9,8 @@
 //! quorum, and the leader proposes its promotion once its match index reaches the commit
 //! index. A leader that removed itself steps down once the change commits.
 
+use std::sync::Arc;
+
 use super::{Progress, ProposeError, Proposed, RaftEvent, RaftProcessor, RoleState};
 use crate::raft::{Index, NodeId, Payload, Snapshot};
 
@@ -16,8 +18,9 @@ use crate::raft::{Index, NodeId, Payload, Snapshot};
 /// entry that set it (0 for the configuration the node was built with).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Membership {
-    pub(super) voters: Vec<NodeId>,
-    pub(super) learners: Vec<NodeId>,
+    /// Shared, not copied, with every [`super::NodeView`] made while it is in force.
+    pub(super) voters: Arc<[NodeId]>,
+    pub(super) learners: Arc<[NodeId]>,
     pub(super) index: Index,
 }
 
@@ -34,8 +37,8 @@ impl Membership {
         learners.sort_unstable();
         learners.dedup();
         Membership {
-            voters,
-            learners,
+            voters: voters.into(),
+            learners: learners.into(),
             index,
         }
     }
@@ -113,37 +116,49 @@ impl RaftProcessor {
     pub(super) fn sync_membership(&mut self) {
         let last = self.log.last_index();
         let latest = if self.membership_rescan || self.membership_scanned > last {
-            self.membership_at(last)
-        } else {
+            Some(self.membership_at(last))
+        } else if self.membership_scanned < last {
             self.config_between(self.membership_scanned + 1, last)
-                .unwrap_or_else(|| self.membership.clone())
+        } else {
+            None
         };
         self.membership_rescan = false;
         self.membership_scanned = last;
-        // A configuration now held by a snapshot, not an entry, is no change.
-        let changed = (&latest.voters, &latest.learners)
-            != (&self.membership.voters, &self.membership.learners);
-        self.membership = latest;
-        if changed {
-            self.out.events.push(RaftEvent::ConfigChanged {
-                index: self.membership.index,
-                voters: self.membership.voters.clone(),
-                learners: self.membership.learners.clone(),
-            });
+        let found = latest.is_some();
+        if let Some(latest) = latest {
+            // A configuration now held by a snapshot, not an entry, is no change.
+            let changed = (&latest.voters, &latest.learners)
+                != (&self.membership.voters, &self.membership.learners);
+            self.membership = latest;
+            if changed {
+                self.out.events.push(RaftEvent::ConfigChanged {
+                    index: self.membership.index,
+                    voters: self.membership.voters.to_vec(),
+                    learners: self.membership.learners.to_vec(),
+                });
+            }
         }
-        self.sync_peers();
+        if found || self.peers.is_empty() {
+            self.sync_peers();
+        }
+        self.sync_progress();
     }
 
-    /// The peers, and a leader's progress, from the configuration.
+    /// The peers, from the configuration.
     fn sync_peers(&mut self) {
         let id = self.id;
         let members = self
             .membership
             .voters
             .iter()
-            .chain(&self.membership.learners);
+            .chain(self.membership.learners.iter());
         self.peers = members.copied().filter(|&n| n != id).collect();
         self.peers.sort_unstable();
+    }
+
+    /// A leader's progress, one for each peer: a removed node's is dropped once its
+    /// removal commits, a new node's is added.
+    fn sync_progress(&mut self) {
         let committed = self.membership.index <= self.commit;
         let (now_us, next_index) = (self.now_us, self.log.last_index() + 1);
         let RoleState::Leader { progress } = &mut self.role else {
@@ -205,8 +220,8 @@ impl RaftProcessor {
         let next = self.changed_membership(change)?;
         let index = self.log.last_index() + 1;
         let payload = Payload::Config {
-            voters: next.voters,
-            learners: next.learners,
+            voters: next.voters.to_vec(),
+            learners: next.learners.to_vec(),
         };
         self.append_to_own_log(vec![payload]);
         self.sync_membership();
@@ -224,7 +239,7 @@ impl RaftProcessor {
     /// The configuration after `change`, or why it changes nothing.
     fn changed_membership(&self, change: Change) -> Result<Membership, ProposeError> {
         let current = &self.membership;
-        let (mut voters, mut learners) = (current.voters.clone(), current.learners.clone());
+        let (mut voters, mut learners) = (current.voters.to_vec(), current.learners.to_vec());
         match change {
             Change::Add(node) if current.contains(node) => {
                 return Err(ProposeError::AlreadyMember { node });
@@ -233,7 +248,7 @@ impl RaftProcessor {
             Change::Remove(node) if !current.contains(node) => {
                 return Err(ProposeError::NotMember { node });
             }
-            Change::Remove(node) if current.voters == [node] => {
+            Change::Remove(node) if *current.voters == [node] => {
                 return Err(ProposeError::LastVoter { node });
             }
             Change::Remove(node) => {

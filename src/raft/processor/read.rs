@@ -12,6 +12,7 @@
 //! its reads ([`ReadState::Refused`]), naming the leader if it knows it.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::{RaftProcessor, RoleState};
 use crate::raft::{Index, Message, NodeId};
@@ -99,7 +100,7 @@ impl RaftProcessor {
         }
         let quorum = self.quorum();
         let applied = self.applied;
-        let voters = self.membership.voters.clone();
+        let voters = Arc::clone(&self.membership.voters);
         let own = usize::from(voters.contains(&self.id));
         let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) =
             std::mem::take(&mut self.reads.pending)

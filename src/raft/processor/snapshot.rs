@@ -42,8 +42,8 @@ impl RaftProcessor {
             index,
             term,
             data,
-            voters: self.base_membership.voters.clone(),
-            learners: self.base_membership.learners.clone(),
+            voters: self.base_membership.voters.to_vec(),
+            learners: self.base_membership.learners.to_vec(),
         };
         self.log.compact(index, term);
         self.snapshot = snapshot.clone();
