@@ -459,18 +459,6 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wrap_breaks_at_spaces_and_keeps_long_words() {
-        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap("abcdefgh ij", 4), ["abcdefgh", "ij"]);
-        assert_eq!(wrap("one\ntwo", 80), ["one", "two"]);
-    }
-}
-
 /// A scenario played to its end runs its nodes inline, unless it asks for a realtime
 /// clock: the trace is the same either way, and inline is several times faster.
 fn inline(config: &ClusterConfig) -> ClusterConfig {
@@ -481,5 +469,17 @@ fn inline(config: &ClusterConfig) -> ClusterConfig {
     ClusterConfig {
         hosting,
         ..config.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_long_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefgh ij", 4), ["abcdefgh", "ij"]);
+        assert_eq!(wrap("one\ntwo", 80), ["one", "two"]);
     }
 }
