@@ -54,12 +54,12 @@ mod message;
 mod processor;
 mod storage;
 
-pub use config::{Bug, ConfigError, RaftConfig, ReadMode, UnknownBug};
+pub use config::{Bug, ConfigError, LEASE_CLOCK_DRIFT_PERCENT, RaftConfig, ReadMode, UnknownBug};
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use processor::{
-    DurableWrite, Input, NodeView, Outputs, ProposeError, Proposed, RaftEvent, RaftProcessor,
-    ReadId, ReadState, Role,
+    DurableWrite, Input, NoLease, NodeView, Outputs, ProposeError, Proposed, RaftEvent,
+    RaftProcessor, ReadId, ReadState, Role,
 };
 pub use storage::{Snapshot, Storage};
 
