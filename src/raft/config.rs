@@ -118,7 +118,7 @@ pub enum ConfigError {
     #[error("max_append_entries and max_inflight_appends must be at least 1")]
     Flow,
     #[error(
-        "reads: lease needs check_quorum: true (the lease rests on leader stickiness: \
+        "lease reads need check_quorum: true (the lease rests on leader stickiness: \
          followers that heard from the leader refuse to vote for a while)"
     )]
     LeaseWithoutCheckQuorum,
