@@ -33,7 +33,8 @@ pub enum Input {
     /// Hand the leadership to this node: bring its log up to date, then tell it to start
     /// an election (TimeoutNow). Only a leader can; proposals are refused meanwhile.
     TransferLeader(NodeId),
-    /// Client reads to answer by ReadIndex, each named by the caller.
+    /// Client reads to answer by ReadIndex or under the leader's lease, each named by the
+    /// caller.
     Read(Vec<ReadId>),
     /// The state machine's state after applying the entries up to `index` (at most the
     /// applied index): the node makes it its snapshot and compacts its log up to there.

@@ -35,14 +35,16 @@ impl RaftProcessor {
     /// early, and a vote for itself then could cut a leader's lease short.
     pub(super) fn campaign_requested(&mut self) {
         let leading = matches!(self.role, RoleState::Leader { .. });
-        if self.config.reads == ReadMode::Lease && !leading {
-            if let Some(until_us) = self.votes_withheld_until_us() {
-                let term = self.term;
-                self.out
-                    .events
-                    .push(RaftEvent::CampaignIgnored { term, until_us });
-                return;
-            }
+        let lease_reads = self.config.reads == ReadMode::Lease;
+        if lease_reads
+            && !leading
+            && let Some(until_us) = self.votes_withheld_until_us()
+        {
+            let term = self.term;
+            self.out
+                .events
+                .push(RaftEvent::CampaignIgnored { term, until_us });
+            return;
         }
         self.start_election();
     }
