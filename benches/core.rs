@@ -59,6 +59,7 @@ fn append(last: Index, count: u64, commit: Index) -> Envelope {
             prev_log_term: 1,
             entries: entries(last + 1, count, 1),
             leader_commit: commit,
+            sent_us: 0,
         },
     }
 }

@@ -172,6 +172,11 @@ const MALFORMED: &[(&str, &str)] = &[
         "prevote",
         "3:20: cluster.raft.prevote: expected true or false, not 'maybe'",
     ),
+    (
+        "lease-without-check-quorum",
+        "3:18: cluster.raft.reads: lease reads need check_quorum: true (the lease rests on \
+         leader stickiness: followers that heard from the leader refuse to vote for a while)",
+    ),
 ];
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::raft::{Envelope, Index, Message, NodeId, RaftEvent, Term};
+use crate::raft::{Envelope, Index, Message, NoLease, NodeId, RaftEvent, Term};
 
 use super::checker::Violation;
 use super::kv::{ClientId, KvOp, KvOutput};
@@ -106,6 +106,7 @@ impl MsgInfo {
                 prev_log_term,
                 entries,
                 leader_commit,
+                ..
             } => MsgDetail::AppendEntries {
                 prev_index: *prev_log_index,
                 prev_term: *prev_log_term,
@@ -426,6 +427,42 @@ pub fn describe_raft(event: &RaftEvent) -> String {
             describe_members(voters, learners)
         ),
         RaftEvent::ChangeRefused { reason } => format!("membership change refused: {reason}"),
+        RaftEvent::LeaseRead {
+            reads,
+            index,
+            lease_until_us,
+            ..
+        } => format!(
+            "{} at index {index} under its lease (until {}): no round",
+            count_reads(*reads),
+            fmt_ms(*lease_until_us)
+        ),
+        RaftEvent::ReadWithoutLease { reads, why, .. } => format!(
+            "no lease ({}): {} by a ReadIndex round",
+            describe_no_lease(why),
+            count_reads(*reads)
+        ),
+        RaftEvent::CampaignIgnored { until_us, .. } => format!(
+            "campaign ignored: withholds its vote until {} (a leader's lease may count on it)",
+            fmt_ms(*until_us)
+        ),
+    }
+}
+
+/// `1 read` or `3 reads`.
+fn count_reads(reads: usize) -> String {
+    if reads == 1 {
+        "1 read".to_string()
+    } else {
+        format!("{reads} reads")
+    }
+}
+
+/// Why a leader had no lease, in words.
+fn describe_no_lease(why: &NoLease) -> String {
+    match why {
+        NoLease::Expired { until_us } => format!("it ended at {}", fmt_ms(*until_us)),
+        other => other.to_string(),
     }
 }
 

@@ -6,8 +6,8 @@
 //! before any message leaves, and gathers the messages, events and client replies. The
 //! [`LogSynchronizer`] collects client commands in the node's [`LogBuffer`], drains it
 //! into one proposal per batch, and applies committed entries in order to the key-value
-//! state machine, answering the clients that wait for them. With `reads: read-index`, a
-//! `get` skips the log: the LogSynchronizer hands the buffered reads to Raft as one
+//! state machine, answering the clients that wait for them. With `reads: read-index` (or
+//! `lease`), a `get` skips the log: the LogSynchronizer hands the buffered reads to Raft as one
 //! `Input::Read` and answers each from the state machine when Raft says it is ready
 //! (confirmed leader, read index applied), or refuses it.
 
@@ -312,7 +312,7 @@ pub(crate) struct EventDispatcher {
     sync: LogSynchronizer,
     /// Teaching bug `leader-local-reads` is on.
     local_reads: bool,
-    /// `get`s are served by ReadIndex, not through the log.
+    /// `get`s are served by ReadIndex or under a lease, not through the log.
     read_index: bool,
     /// Take a snapshot once this many entries were applied since the last; 0 never.
     snapshot_every: u64,
@@ -330,7 +330,7 @@ impl EventDispatcher {
         now_us: u64,
     ) -> EventDispatcher {
         let local_reads = config.has_bug(Bug::LeaderLocalReads);
-        let read_index = config.reads == ReadMode::ReadIndex;
+        let read_index = config.reads != ReadMode::Log;
         let snapshot_every = config.snapshot_every;
         let processor = RaftProcessor::new(id, voters, config, &lock(&storage), seed, now_us);
         let mut sync = LogSynchronizer::new(state_machine);

@@ -28,7 +28,8 @@ pub struct RaftConfig {
     /// an election timeout steps down, and a node that heard from a leader within the
     /// shortest election timeout ignores RequestVote (leader stickiness).
     pub check_quorum: bool,
-    /// How a leader answers reads: through the log, or by ReadIndex.
+    /// How a leader answers reads: through the log, by ReadIndex, or under a lease (which
+    /// needs `check_quorum`).
     pub reads: ReadMode,
     /// Take a snapshot and compact the log whenever this many entries were applied since
     /// the last snapshot; 0 never does (snapshots are then only taken on request).
@@ -65,7 +66,21 @@ pub enum ReadMode {
     /// round of LeaderCheck messages that it still leads, and answers from its state
     /// machine once that index is applied. No log entry.
     ReadIndex,
+    /// Lease reads (thesis section 6.4.1): a leader whose heartbeat sent at time `t` was
+    /// acknowledged by a majority holds a lease until `t` + [`RaftConfig::lease_us`], and
+    /// answers reads at once while it holds it, without a message round; otherwise as
+    /// ReadIndex. Needs `check_quorum` (leader stickiness keeps the followers that
+    /// acknowledged from electing anyone else before the lease ends), and assumes that
+    /// the nodes' clocks run at the same rate, within [`LEASE_CLOCK_DRIFT_PERCENT`].
+    Lease,
 }
+
+/// How far apart, in percent, the rates of two nodes' clocks may be for lease reads to be
+/// safe: a leader's lease is shortened by this share of the shortest election timeout
+/// ([`RaftConfig::lease_us`]). A follower measures its stickiness window on its own clock;
+/// if that clock runs fast by more than this, the follower may vote for a new leader while
+/// the old one still believes its lease holds.
+pub const LEASE_CLOCK_DRIFT_PERCENT: u64 = 10;
 
 impl ReadMode {
     /// The mode's name, as in `reads: read-index`.
@@ -73,6 +88,7 @@ impl ReadMode {
         match self {
             ReadMode::Log => "log",
             ReadMode::ReadIndex => "read-index",
+            ReadMode::Lease => "lease",
         }
     }
 }
@@ -84,8 +100,9 @@ impl FromStr for ReadMode {
         match text {
             "log" => Ok(ReadMode::Log),
             "read-index" => Ok(ReadMode::ReadIndex),
+            "lease" => Ok(ReadMode::Lease),
             _ => Err(format!(
-                "unknown read mode '{text}': expected log or read-index"
+                "unknown read mode '{text}': expected log, read-index or lease"
             )),
         }
     }
@@ -100,6 +117,11 @@ pub enum ConfigError {
     Heartbeat,
     #[error("max_append_entries and max_inflight_appends must be at least 1")]
     Flow,
+    #[error(
+        "lease reads need check_quorum: true (the lease rests on leader stickiness: \
+         followers that heard from the leader refuse to vote for a while)"
+    )]
+    LeaseWithoutCheckQuorum,
 }
 
 impl RaftConfig {
@@ -108,16 +130,25 @@ impl RaftConfig {
         self.bugs.contains(&bug)
     }
 
-    /// Whether a bug is on that can break the safety of the log (every bug but
-    /// `leader-local-reads`, which only answers reads wrongly). The core's asserts that
-    /// guard the log's safety are relaxed then, so that the broken run goes on and the
-    /// checker, not a crashed node, reports what the bug did.
+    /// Whether a bug is on that can break the safety of the log (every bug but those that
+    /// only answer reads wrongly). The core's asserts that guard the log's safety are
+    /// relaxed then, so that the broken run goes on and the checker, not a crashed node,
+    /// reports what the bug did.
     pub fn log_safety_bugs(&self) -> bool {
-        self.bugs.iter().any(|&bug| bug != Bug::LeaderLocalReads)
+        self.bugs.iter().any(|&bug| !bug.only_breaks_reads())
     }
 
-    /// Checks that the settings can work: a non-empty timeout range, and heartbeats that
-    /// come more often than the shortest election timeout.
+    /// How long a leader's lease runs from the time it sent the heartbeat a majority
+    /// acknowledged: the shortest election timeout less [`LEASE_CLOCK_DRIFT_PERCENT`] of
+    /// it.
+    pub fn lease_us(&self) -> u64 {
+        let timeout_us = self.election_timeout_min_us;
+        timeout_us - timeout_us * LEASE_CLOCK_DRIFT_PERCENT / 100
+    }
+
+    /// Checks that the settings can work: a non-empty timeout range, heartbeats that
+    /// come more often than the shortest election timeout, and CheckQuorum under lease
+    /// reads.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let (min_us, max_us) = (self.election_timeout_min_us, self.election_timeout_max_us);
         if min_us == 0 || min_us > max_us {
@@ -128,6 +159,9 @@ impl RaftConfig {
         }
         if self.max_append_entries == 0 || self.max_inflight_appends == 0 {
             return Err(ConfigError::Flow);
+        }
+        if self.reads == ReadMode::Lease && !self.check_quorum {
+            return Err(ConfigError::LeaseWithoutCheckQuorum);
         }
         Ok(())
     }
@@ -158,6 +192,11 @@ pub enum Bug {
 }
 
 impl Bug {
+    /// Whether the bug only makes reads answer wrongly, leaving the log safe.
+    pub fn only_breaks_reads(self) -> bool {
+        matches!(self, Bug::LeaderLocalReads)
+    }
+
     /// Every bug, in the order of the declaration.
     pub const ALL: &'static [Bug] = &[
         Bug::CommitPreviousTerm,

@@ -73,6 +73,10 @@ pub enum Message {
         entries: Vec<Entry>,
         /// The leader's commit index.
         leader_commit: Index,
+        /// When the leader sent it, by the leader's own clock. The follower only echoes it
+        /// back (it never compares it with its own clock): an answer tells the leader that
+        /// the follower heard from it at or after that time, which extends its lease.
+        sent_us: u64,
     },
     /// The answer to an AppendEntries.
     AppendResponse {
@@ -88,6 +92,8 @@ pub enum Message {
         /// On rejection, the first index of `conflict_term` in the follower's log, or the
         /// follower's last index + 1 when its log is too short.
         conflict_index: Index,
+        /// The `sent_us` of the AppendEntries answered.
+        sent_us: u64,
     },
     /// A leader sends its snapshot to a follower that needs entries the leader's log no
     /// longer holds (section 7).

@@ -10,7 +10,7 @@ use thiserror::Error;
 mod election;
 mod read;
 
-pub use read::{ReadId, ReadState};
+pub use read::{NoLease, ReadId, ReadState};
 
 use super::{
     Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Snapshot, Storage,
@@ -34,7 +34,8 @@ pub enum Input {
     /// Hand the leadership to this node: bring its log up to date, then tell it to start
     /// an election (TimeoutNow). Only a leader can; proposals are refused meanwhile.
     TransferLeader(NodeId),
-    /// Client reads to answer by ReadIndex, each named by the caller.
+    /// Client reads to answer by ReadIndex or under the leader's lease, each named by the
+    /// caller.
     Read(Vec<ReadId>),
     /// The state machine's state after applying the entries up to `index` (at most the
     /// applied index): the node makes it its snapshot and compacts its log up to there.
@@ -126,6 +127,24 @@ pub enum RaftEvent {
     },
     /// An `add` or `remove` at this node was refused.
     ChangeRefused { reason: ProposeError },
+    /// The leader took `reads` reads at commit index `index` under its lease, which holds
+    /// until `lease_until_us`: no message round (lease reads).
+    LeaseRead {
+        term: Term,
+        reads: usize,
+        index: Index,
+        lease_until_us: u64,
+    },
+    /// The leader, with lease reads on, could not serve `reads` reads under its lease, for
+    /// the reason `why`: they wait for a ReadIndex round instead.
+    ReadWithoutLease {
+        term: Term,
+        reads: usize,
+        why: NoLease,
+    },
+    /// `campaign` was ignored: with lease reads, the node refuses to vote, itself included,
+    /// until `until_us`, since a leader's lease may count on that.
+    CampaignIgnored { term: Term, until_us: u64 },
 }
 
 /// Why a proposal was not accepted.
@@ -209,6 +228,9 @@ struct Progress {
     /// When the leader last heard from the follower in its term (or became leader), for
     /// CheckQuorum.
     last_heard_us: u64,
+    /// The latest `sent_us` the follower echoed in the leader's term: it heard from the
+    /// leader at or after that time, by the leader's clock (lease reads). Never decreases.
+    acked_sent_us: Option<u64>,
 }
 
 /// Each role with the state only that role has.
@@ -274,6 +296,13 @@ pub struct RaftProcessor {
     /// Reads waiting for their index and the confirmation of leadership. Invariant:
     /// empty unless leader.
     reads: read::PendingReads,
+    /// When this processor was built: the node started, or restarted from its storage.
+    /// With lease reads it grants no vote within the shortest election timeout of that,
+    /// since it may have acknowledged a leader's lease just before it went down.
+    started_us: u64,
+    /// The term in which this node, leading, sent TimeoutNow: it serves no lease reads
+    /// for the rest of that term (see `processor/read.rs`).
+    timeout_now_term: Option<Term>,
     out: Outputs,
     /// The term or vote changed in this step and must be written.
     hard_state_dirty: bool,
@@ -323,6 +352,8 @@ impl RaftProcessor {
             leader_contact_us: None,
             transfer: None,
             reads: read::PendingReads::default(),
+            started_us: now_us,
+            timeout_now_term: None,
             out: Outputs::default(),
             hard_state_dirty: false,
         };
@@ -348,7 +379,7 @@ impl RaftProcessor {
                 let result = self.propose(commands);
                 self.out.proposal = Some(result);
             }
-            Input::Campaign => self.start_election(),
+            Input::Campaign => self.campaign_requested(),
             Input::TransferLeader(target) => self.transfer_leader(target),
             Input::Read(ids) => self.read(ids),
             Input::Snapshot { index, data } => self.take_snapshot(index, data),
@@ -577,6 +608,7 @@ impl RaftProcessor {
                         match_index: 0,
                         inflight: 0,
                         last_heard_us: self.now_us,
+                        acked_sent_us: None,
                     },
                 )
             })
@@ -649,19 +681,21 @@ impl RaftProcessor {
                 prev_log_term,
                 entries,
                 leader_commit,
-            } => self.handle_append_entries(
-                from,
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-            ),
+                sent_us,
+            } => {
+                let prev = (prev_log_index, prev_log_term);
+                self.handle_append_entries(from, prev, entries, leader_commit, sent_us)
+            }
             Message::AppendResponse {
                 success,
                 index,
                 conflict_term,
                 conflict_index,
-            } => self.handle_append_response(from, success, index, conflict_term, conflict_index),
+                sent_us,
+            } => {
+                self.note_lease_ack(from, sent_us);
+                self.handle_append_response(from, success, index, conflict_term, conflict_index)
+            }
             Message::InstallSnapshot { snapshot } => self.handle_install_snapshot(from, snapshot),
             Message::SnapshotResponse {
                 snapshot_index,
@@ -678,13 +712,18 @@ impl RaftProcessor {
                 self.send(from, Message::VoteResponse { granted: false })
             }
             Message::PreVote { .. } => self.send(from, Message::PreVoteResponse { granted: false }),
-            Message::AppendEntries { prev_log_index, .. } => self.send(
+            Message::AppendEntries {
+                prev_log_index,
+                sent_us,
+                ..
+            } => self.send(
                 from,
                 Message::AppendResponse {
                     success: false,
                     index: *prev_log_index,
                     conflict_term: None,
                     conflict_index: 0,
+                    sent_us: *sent_us,
                 },
             ),
             Message::InstallSnapshot { snapshot } => self.send(
@@ -741,14 +780,16 @@ impl RaftProcessor {
         }
     }
 
+    /// AppendEntries in the node's term; `prev` is `(prev_log_index, prev_log_term)`.
     fn handle_append_entries(
         &mut self,
         from: NodeId,
-        prev_log_index: Index,
-        prev_log_term: Term,
+        prev: (Index, Term),
         entries: Vec<Entry>,
         leader_commit: Index,
+        sent_us: u64,
     ) {
+        let (prev_log_index, prev_log_term) = prev;
         match self.role {
             RoleState::Leader { .. } => {
                 // Two leaders in one term: only possible once Election Safety is already
@@ -760,6 +801,7 @@ impl RaftProcessor {
                         index: prev_log_index,
                         conflict_term: None,
                         conflict_index: 0,
+                        sent_us,
                     },
                 );
                 return;
@@ -789,9 +831,10 @@ impl RaftProcessor {
                     index: last_new,
                     conflict_term: None,
                     conflict_index: 0,
+                    sent_us,
                 }
             }
-            found => self.conflict_response(prev_log_index, found),
+            found => self.conflict_response(prev_log_index, found, sent_us),
         };
         self.send(from, response);
     }
@@ -806,7 +849,12 @@ impl RaftProcessor {
 
     /// The rejection of an AppendEntries whose `prev_log_index` did not match: it names
     /// the conflicting term and where it starts, so the leader can skip it whole.
-    fn conflict_response(&self, prev_log_index: Index, found: Option<Term>) -> Message {
+    fn conflict_response(
+        &self,
+        prev_log_index: Index,
+        found: Option<Term>,
+        sent_us: u64,
+    ) -> Message {
         let (conflict_term, conflict_index) = match found {
             Some(term) => (
                 Some(term),
@@ -819,6 +867,7 @@ impl RaftProcessor {
             index: prev_log_index,
             conflict_term,
             conflict_index,
+            sent_us,
         }
     }
 
@@ -997,6 +1046,7 @@ impl RaftProcessor {
             prev_log_term,
             entries,
             leader_commit: self.commit,
+            sent_us: self.now_us,
         };
         self.send(peer, message);
     }

@@ -49,7 +49,7 @@ pub struct CheckArgs {
     /// Run with CheckQuorum (and leader stickiness) on.
     #[arg(long)]
     pub check_quorum: bool,
-    /// How `get` is served: log or read-index.
+    /// How `get` is served: log, read-index or lease (lease needs --check-quorum).
     #[arg(long, default_value = "log")]
     pub reads: ReadMode,
     /// Each node takes a snapshot and compacts its log every N applied entries
@@ -118,6 +118,14 @@ pub fn run(args: &CheckArgs) -> i32 {
     let (options, seeds) = (args.options(), args.seeds());
     if options.nodes.is_some_and(|n| n == 0 || n > MAX_NODES) {
         eprintln!("error: --nodes must be 1 to {MAX_NODES}");
+        return 2;
+    }
+    // Options that cannot work together (such as lease reads without CheckQuorum) are
+    // bad input, refused before any seed runs.
+    if let Some(&seed) = seeds.first()
+        && let Err(error) = check::setup(seed, &options).config.validate()
+    {
+        eprintln!("error: {error}");
         return 2;
     }
     let workers = args

@@ -235,12 +235,14 @@ fn any_message_with_a_higher_term_makes_the_node_a_follower_of_that_term() {
             prev_log_term: 0,
             entries: Vec::new(),
             leader_commit: 0,
+            sent_us: 0,
         },
         Message::AppendResponse {
             success: false,
             index: 0,
             conflict_term: None,
             conflict_index: 1,
+            sent_us: 0,
         },
     ];
     for role in [Role::Follower, Role::Candidate, Role::Leader] {
@@ -296,6 +298,7 @@ fn a_request_with_a_stale_term_is_refused() {
         prev_log_term: 1,
         entries: entries_with_terms(&[1, 1, 3])[2..].to_vec(),
         leader_commit: 3,
+        sent_us: 0,
     };
     let outputs = node.step(1, Input::Message(envelope(2, 1, 3, append)));
     let responses = messages_of_kind(&outputs, "AppendResponse");
@@ -320,6 +323,7 @@ fn a_response_with_a_stale_term_is_ignored() {
         index: 1,
         conflict_term: None,
         conflict_index: 0,
+        sent_us: 0,
     };
     let outputs = leader.step(1, Input::Message(envelope(2, 1, 3, stale_success)));
     assert_eq!(

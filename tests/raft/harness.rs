@@ -92,6 +92,7 @@ pub fn describe(envelope: &Envelope) -> String {
             prev_log_term,
             entries,
             leader_commit,
+            ..
         } => {
             let terms: Vec<String> = entries.iter().map(|e| e.term.to_string()).collect();
             format!(
@@ -104,6 +105,7 @@ pub fn describe(envelope: &Envelope) -> String {
             index,
             conflict_term,
             conflict_index,
+            ..
         } => format!(
             "AppendResponse success={success} index={index} conflict={conflict_term:?}@{conflict_index}"
         ),

@@ -10,6 +10,7 @@ mod harness;
 mod election;
 mod figure7;
 mod figure8;
+mod lease_read;
 mod membership;
 mod prevote;
 mod read_index;

@@ -121,6 +121,7 @@ fn read_index_a_new_leader_waits_for_an_entry_of_its_term() {
             index: 1,
             conflict_term: None,
             conflict_index: 0,
+            sent_us: 0,
         },
     );
     let out = node.step(0, Input::Message(appended));
@@ -145,6 +146,7 @@ fn read_index_a_deposed_leader_refuses_its_waiting_reads() {
             prev_log_term: 0,
             entries: Vec::new(),
             leader_commit: 0,
+            sent_us: 0,
         },
     );
     let out = cluster.deliver(heartbeat).expect("up");

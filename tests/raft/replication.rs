@@ -30,6 +30,7 @@ fn append_entries(prev: (u64, Term), entries: Vec<Entry>, leader_commit: u64) ->
         prev_log_term: prev.1,
         entries,
         leader_commit,
+        sent_us: 0,
     }
 }
 

@@ -197,6 +197,7 @@ fn snapshot_a_stale_install_snapshot_is_ignored() {
         prev_log_term: 2,
         entries: Vec::new(),
         leader_commit: 4,
+        sent_us: 0,
     };
     node.step(1, Input::Message(envelope(1, 2, 2, heartbeat)));
     assert_eq!(node.commit(), 4);

@@ -91,6 +91,7 @@ fn skip_prev_check_accepts_entries_after_a_mismatching_entry() {
         prev_log_term: 2,
         entries: noops(&[1, 2, 2]).split_off(2),
         leader_commit: 0,
+        sent_us: 0,
     };
     for (bug, success) in [(None, false), (Some(Bug::SkipPrevCheck), true)] {
         let mut node = follower(bug, &[1, 1], 2);
@@ -112,6 +113,7 @@ fn commit_beyond_match_commits_stale_entries_past_the_matched_ones() {
         prev_log_term: 0,
         entries: noops(&[1]),
         leader_commit: 3,
+        sent_us: 0,
     };
     for (bug, commit) in [(None, 1), (Some(Bug::CommitBeyondMatch), 3)] {
         let mut node = follower(bug, &[1, 1, 1], 1);
@@ -134,6 +136,7 @@ fn commit_previous_term_commits_an_old_entry_by_counting_replicas() {
             index: 2,
             conflict_term: None,
             conflict_index: 0,
+            sent_us: 0,
         };
         node.step(3, from(3, 3, ack));
         assert_eq!(node.commit(), commit, "{bug:?}");

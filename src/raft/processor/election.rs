@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use super::{RaftEvent, RaftProcessor, RoleState};
-use crate::raft::{Envelope, Index, Message, NodeId, Term};
+use crate::raft::{Envelope, Index, Message, NodeId, ReadMode, Term};
 
 impl RaftProcessor {
     /// The election timer fired, or `campaign` was typed: a pre-vote round when PreVote
@@ -28,6 +28,25 @@ impl RaftProcessor {
             _ if self.config.prevote => self.pre_campaign(),
             _ => self.campaign(),
         }
+    }
+
+    /// `campaign NODE`: as if the election timer had fired. With lease reads, ignored while
+    /// the node withholds its vote (see `processor/read.rs`): a timer cannot fire that
+    /// early, and a vote for itself then could cut a leader's lease short.
+    pub(super) fn campaign_requested(&mut self) {
+        let leading = matches!(self.role, RoleState::Leader { .. });
+        let lease_reads = self.config.reads == ReadMode::Lease;
+        if lease_reads
+            && !leading
+            && let Some(until_us) = self.votes_withheld_until_us()
+        {
+            let term = self.term;
+            self.out
+                .events
+                .push(RaftEvent::CampaignIgnored { term, until_us });
+            return;
+        }
+        self.start_election();
     }
 
     /// Starts a pre-vote round for `term + 1`, keeping the node's term and vote.
@@ -59,17 +78,25 @@ impl RaftProcessor {
     }
 
     /// Whether the node heard from a leader recently enough to refuse an election: it is
-    /// the leader, or it accepted AppendEntries within the shortest election timeout.
+    /// the leader, or it withholds its vote for now.
     fn heard_from_leader_recently(&self) -> bool {
-        match self.role {
-            RoleState::Leader { .. } => true,
-            RoleState::Follower { leader: Some(_) } => {
-                self.leader_contact_us.is_some_and(|contact_us| {
-                    self.now_us < contact_us + self.config.election_timeout_min_us
-                })
-            }
-            _ => false,
-        }
+        matches!(self.role, RoleState::Leader { .. }) || self.votes_withheld_until_us().is_some()
+    }
+
+    /// Until when a follower withholds its vote, if that is still ahead: the shortest
+    /// election timeout after it last heard from the leader of its term, and, with lease
+    /// reads, after it (re)started (it may have heard from a leader just before it went
+    /// down, and no longer knows).
+    pub(super) fn votes_withheld_until_us(&self) -> Option<u64> {
+        let timeout_us = self.config.election_timeout_min_us;
+        let contact_us = match self.role {
+            RoleState::Follower { leader: Some(_) } => self.leader_contact_us,
+            _ => None,
+        };
+        let lease_reads = self.config.reads == ReadMode::Lease;
+        let started_us = lease_reads.then_some(self.started_us);
+        let until_us = contact_us.max(started_us)? + timeout_us;
+        (self.now_us < until_us).then_some(until_us)
     }
 
     /// Messages of a higher term that the term rule must not apply to: a PreVote (its term
@@ -224,6 +251,8 @@ impl RaftProcessor {
         }
         transfer.timeout_now_sent = true;
         let term = self.term;
+        // The target may win whenever the TimeoutNow arrives: no more lease reads.
+        self.timeout_now_term = Some(term);
         self.out
             .events
             .push(RaftEvent::TimeoutNowSent { term, target: peer });

@@ -174,6 +174,7 @@ impl RaftProcessor {
                 match_index: 0,
                 inflight: 0,
                 last_heard_us: now_us,
+                acked_sent_us: None,
             });
         }
     }

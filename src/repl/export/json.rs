@@ -264,6 +264,24 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             "change_refused",
             json!({"node": node, "reason": reason.to_string()}),
         ),
+        RaftEvent::LeaseRead {
+            term,
+            reads,
+            index,
+            lease_until_us,
+        } => (
+            "lease_read",
+            json!({"node": node, "term": term, "reads": reads, "index": index,
+                   "lease_until_us": lease_until_us}),
+        ),
+        RaftEvent::ReadWithoutLease { term, reads, why } => (
+            "read_without_lease",
+            json!({"node": node, "term": term, "reads": reads, "why": why.to_string()}),
+        ),
+        RaftEvent::CampaignIgnored { term, until_us } => (
+            "campaign_ignored",
+            json!({"node": node, "term": term, "until_us": until_us}),
+        ),
     }
 }
 

@@ -373,7 +373,10 @@ impl Builder {
             | RaftEvent::SnapshotTaken { .. }
             | RaftEvent::SnapshotInstalled { .. }
             | RaftEvent::ConfigChanged { .. }
-            | RaftEvent::ChangeRefused { .. } => {}
+            | RaftEvent::ChangeRefused { .. }
+            | RaftEvent::LeaseRead { .. }
+            | RaftEvent::ReadWithoutLease { .. }
+            | RaftEvent::CampaignIgnored { .. } => {}
         }
     }
 

@@ -400,7 +400,7 @@ fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems)
     }
     let mode = |text: &str| {
         text.parse::<ReadMode>().map_err(|_| ValueError::Expected {
-            expected: "log or read-index",
+            expected: "log, read-index or lease",
             text: text.to_string(),
         })
     };
@@ -453,6 +453,18 @@ fn validate(doc: &ClusterDoc, config: &ClusterConfig, problems: &mut Problems) {
     let Err(error) = config.validate() else {
         return;
     };
+    if let ClusterError::Raft(ConfigError::LeaseWithoutCheckQuorum) = error {
+        let raft = doc.raft.as_ref();
+        let reads = raft.and_then(|field| match &field.value {
+            Shape::Good(Mapping(raft)) => raft.reads.as_ref(),
+            Shape::Wrong(_) => None,
+        });
+        let at = reads.map(at).or(raft.map(at)).unwrap_or(Position::START);
+        let key = "cluster.raft.reads";
+        let error = ValueError::Cluster(error);
+        problems.push((at, Problem::Value { key, error }));
+        return;
+    }
     let (key, field) = match &error {
         ClusterError::Raft(ConfigError::Heartbeat) => ("cluster.heartbeat", &doc.heartbeat),
         _ => ("cluster.election_timeout", &doc.election_timeout),

@@ -43,7 +43,8 @@
 //! - `raft.prevote: true` turns PreVote on, `raft.check_quorum: true` CheckQuorum and
 //!   leader stickiness (see [`RaftConfig`](crate::raft::RaftConfig)); both are off by default.
 //!   `raft.reads: read-index` serves `get` by ReadIndex instead of through the log
-//!   (`reads: log`, the default).
+//!   (`reads: log`, the default); `raft.reads: lease` under the leader's lease, falling
+//!   back to ReadIndex (it needs `check_quorum: true`).
 //! - `raft.bugs` is a list of teaching bugs to turn on (`bugs: [commit-previous-term]`),
 //!   the names `raftlab check --bug` takes; `raft.max_append_entries` bounds the entries
 //!   one AppendEntries carries; `raft.snapshot_every: N` makes each node take a snapshot
