@@ -1,6 +1,7 @@
 //! The views: what the REPL shows of the cluster, as text for people, coloured where the
 //! output is a terminal (the `colored` crate honours `NO_COLOR` and `CLICOLOR_FORCE`).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use colored::{ColoredString, Colorize};
@@ -14,7 +15,7 @@ use crate::cluster::{
 use crate::raft::{Entry, Index, NodeId, Payload, Role, Term};
 
 mod summary;
-pub use summary::{logs_summary, status_summary};
+pub use summary::{logs_summary, node_runs, status_summary};
 
 /// The most log entries shown side by side; older ones are summarised.
 const LOG_WINDOW: usize = 30;
@@ -68,13 +69,13 @@ pub fn status_rows(status: &ClusterStatus, ids: &[NodeId]) -> String {
     let _ = writeln!(out, "{}", status_time_line(status));
     let header = "node  role       term  vote  leader  last      commit  applied  group";
     let _ = writeln!(out, "{}", header.bold());
-    let mut shown: Vec<&NodeStatus> = Vec::with_capacity(ids.len());
-    for id in ids {
-        let node = status.nodes.iter().find(|n| n.id == *id);
-        if let Some(node) = node.filter(|n| !shown.iter().any(|s| s.id == n.id)) {
-            shown.push(node);
-        }
-    }
+    let by_id: HashMap<NodeId, &NodeStatus> = status.nodes.iter().map(|n| (n.id, n)).collect();
+    let mut seen = HashSet::with_capacity(ids.len());
+    let shown: Vec<&NodeStatus> = ids
+        .iter()
+        .filter(|&&id| seen.insert(id))
+        .filter_map(|id| by_id.get(id).copied())
+        .collect();
     for node in &shown {
         let _ = writeln!(out, "{}", status_row(node));
     }

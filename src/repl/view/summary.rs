@@ -7,6 +7,7 @@
 //! entry have the same log and one row can stand for all of them. (If a safety check has
 //! failed, that no longer holds; `log all` and `check` show what did.)
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use colored::Colorize;
@@ -48,7 +49,7 @@ pub fn status_summary(status: &ClusterStatus, initial_voters: u64) -> String {
         .collect();
     let down = match down.is_empty() {
         true => "none".to_string(),
-        false => format!("{} ({})", runs(&down), count(down.len(), "node")),
+        false => format!("{} ({})", node_runs(&down), count(down.len(), "node")),
     };
     let _ = writeln!(out, "down: {down}");
     if let Some(line) = partition_line(nodes) {
@@ -132,7 +133,7 @@ fn terms_line(nodes: &[NodeStatus]) -> String {
         .filter(|n| n.term == high)
         .map(|n| n.id)
         .collect();
-    format!("terms: {low}..{high} ({high} on {})", runs(&highest))
+    format!("terms: {low}..{high} ({high} on {})", node_runs(&highest))
 }
 
 /// The commit indexes of the nodes that are up: min, median, max, and how many have
@@ -204,7 +205,7 @@ fn partition_line(nodes: &[NodeStatus]) -> Option<String> {
                 .filter(|n| n.group == Some(g))
                 .map(|n| n.id)
                 .collect();
-            format!("{} ({})", runs(&ids), ids.len())
+            format!("{} ({})", node_runs(&ids), ids.len())
         })
         .collect();
     Some(format!("partition: {}", described.join(" | ")))
@@ -278,7 +279,7 @@ pub fn logs_summary(
         if !group.others.is_empty() {
             let same = format!(
                 "{} ({}): same as n{id}",
-                runs(&group.others),
+                node_runs(&group.others),
                 count(group.others.len(), "node")
             );
             let _ = writeln!(out, "{:<7}{}", "", same.dimmed());
@@ -295,7 +296,7 @@ pub fn logs_summary(
             "and {} in {} more: {}",
             count(ids.len(), "node"),
             count(hidden.len(), "row"),
-            runs(&ids)
+            node_runs(&ids)
         );
     }
     if !verbose {
@@ -316,11 +317,12 @@ fn log_groups(
     leader: Option<NodeId>,
 ) -> Vec<LogGroup> {
     // Each group's key and its members' rows, in the order of `logs`.
+    let by_id: HashMap<NodeId, &NodeStatus> = nodes.iter().map(|n| (n.id, n)).collect();
     let mut keyed: Vec<(LogKey, Vec<usize>)> = Vec::new();
     for (row, (id, log)) in logs.iter().enumerate() {
         let snapshot = snapshots.get(row).copied().unwrap_or((0, 0));
         let last = log.last().map_or(snapshot, |e| (e.index, e.term));
-        let status = nodes.iter().find(|s| s.id == *id);
+        let status = by_id.get(id);
         let up = status.is_some_and(|s| s.state == NodeState::Up);
         let commit = status.filter(|_| up).map(|s| s.commit);
         let key = (up, last.0, last.1, commit, snapshot);
@@ -370,7 +372,7 @@ fn count(n: usize, noun: &str) -> String {
 
 /// Node ids as runs, `n1..n12, n15, n20..n22`, the first [`RUNS_SHOWN`] runs spelled out
 /// and the rest counted.
-pub fn runs(ids: &[NodeId]) -> String {
+pub fn node_runs(ids: &[NodeId]) -> String {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
