@@ -5,7 +5,7 @@
 use raftlab::cluster::{ClockMode, ClusterConfig};
 use raftlab::raft::NodeId;
 use raftlab::repl::session::Session;
-use raftlab::repl::view::SUMMARY_ABOVE_NODES;
+use raftlab::repl::view::{SUMMARY_ABOVE_NODES, node_runs};
 use serde_json::Value;
 
 fn session(nodes: u64) -> Session {
@@ -217,5 +217,21 @@ fn clusters_up_to_the_threshold_keep_one_row_per_node() {
     assert!(
         status.contains(&format!("{} nodes: 1 leader", small + 1)),
         "{status}"
+    );
+}
+
+#[test]
+fn a_condition_over_101_nodes_reports_their_values_by_runs_of_nodes() {
+    let (mut session, leader) = settled(101);
+    let held = run(&mut session, "wait until applied all >= 2 within 1s");
+    assert!(held.ends_with("(n1..n101: applied 2)"), "{held}");
+    let killed = followers(leader, 1)[0];
+    run(&mut session, &format!("kill {killed}"));
+    let failed = session.run_line("expect commit all >= 5").expect("runs");
+    assert!(!failed.passed);
+    let up: Vec<NodeId> = (1..=101).filter(|&id| id != killed).collect();
+    assert_eq!(
+        failed.text,
+        format!("✗ expect commit all >= 5: {}: commit 2", node_runs(&up))
     );
 }
