@@ -154,6 +154,39 @@ impl CmpOp {
     }
 }
 
+/// Which nodes `status` and `log` show, one row each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// No node named: every node, or a summary of them in a cluster of more than
+    /// [`SUMMARY_ABOVE_NODES`](super::view::SUMMARY_ABOVE_NODES) nodes.
+    Default,
+    /// `all`: every node, one row each, however many there are.
+    All,
+    /// The named nodes, in the order named (never empty: no node named is `Default`).
+    Nodes(Vec<NodeRef>),
+}
+
+impl Rows {
+    /// The named nodes; none for `Default` and `All`.
+    pub fn named(&self) -> &[NodeRef] {
+        match self {
+            Rows::Nodes(nodes) => nodes,
+            Rows::Default | Rows::All => &[],
+        }
+    }
+}
+
+/// Writes ` all` or ` NODE...` after a command's other words; nothing for `Default`.
+impl Display for Rows {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Rows::Default => Ok(()),
+            Rows::All => f.write_str(" all"),
+            Rows::Nodes(nodes) => nodes.iter().try_for_each(|n| write!(f, " {n}")),
+        }
+    }
+}
+
 /// A node as a command names it: `3`, `n3` or `leader`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NodeRef {
@@ -212,13 +245,13 @@ pub use crate::cluster::kv::KvOp as ClientOp;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     // look
-    /// `status [--json]`
-    Status { json: bool },
-    /// `log [-v] [--json] [NODE...]` (no nodes: all of them)
+    /// `status [--json] [all|NODE...]`
+    Status { json: bool, rows: Rows },
+    /// `log [-v] [--json] [all|NODE...]`
     Log {
         verbose: bool,
         json: bool,
-        nodes: Vec<NodeRef>,
+        rows: Rows,
     },
     /// `kv [NODE]` (no node: all of them)
     Kv { node: Option<NodeRef> },
@@ -455,16 +488,18 @@ impl Command {
     /// Writes the look and time commands; `false` when `self` is another kind.
     fn fmt_look_time(&self, f: &mut Formatter<'_>) -> Result<bool, fmt::Error> {
         match self {
-            Command::Status { json: false } => f.write_str("status")?,
-            Command::Status { json: true } => f.write_str("status --json")?,
+            Command::Status { json, rows } => {
+                f.write_str(if *json { "status --json" } else { "status" })?;
+                write!(f, "{rows}")?;
+            }
             Command::Log {
                 verbose,
                 json,
-                nodes,
+                rows,
             } => {
                 f.write_str(if *verbose { "log -v" } else { "log" })?;
                 f.write_str(if *json { " --json" } else { "" })?;
-                nodes.iter().try_for_each(|n| write!(f, " {n}"))?;
+                write!(f, "{rows}")?;
             }
             Command::Kv { node: None } => f.write_str("kv")?,
             Command::Kv { node: Some(n) } => write!(f, "kv {n}")?,

@@ -94,6 +94,7 @@ fn args_candidates(
     let repeats = matches!(
         last,
         ArgKind::NodesOrVerbose
+            | ArgKind::NodesOrJson
             | ArgKind::Nodes
             | ArgKind::Partition
             | ArgKind::LinkEnds
@@ -126,9 +127,12 @@ fn kind_candidates(kind: ArgKind, ctx: &CompletionContext) -> Vec<String> {
     let mut out = Vec::new();
     match kind {
         ArgKind::Node | ArgKind::Nodes | ArgKind::Partition => out.extend(nodes(ctx)),
-        ArgKind::NodesOrVerbose => {
-            out.push("-v".to_string());
+        ArgKind::NodesOrVerbose | ArgKind::NodesOrJson => {
+            if kind == ArgKind::NodesOrVerbose {
+                out.push("-v".to_string());
+            }
             out.push("--json".to_string());
+            out.push("all".to_string());
             out.extend(nodes(ctx));
         }
         ArgKind::LinkEnds => {

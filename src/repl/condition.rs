@@ -12,6 +12,11 @@ use crate::cluster::{NodeState, NodeStatus, Rule, Sim};
 use crate::raft::{NodeId, Role};
 
 use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
+use super::view::{SUMMARY_ABOVE_NODES, node_runs};
+
+/// Over more nodes than a summary is for, the most different values a failed condition's
+/// message spells out.
+const VALUES_SHOWN: usize = 8;
 
 /// The checker's rule for a rule of the command language.
 pub fn checker_rule(rule: SafetyRule) -> Rule {
@@ -170,14 +175,46 @@ fn describe_nodes(sim: &Sim, node: NodeSel, show: impl Fn(&NodeStatus) -> String
     let Some(ids) = select(sim, node) else {
         return "there is no leader".to_string();
     };
-    let parts: Vec<String> = ids
+    let shown: Vec<(NodeId, String)> = ids
         .iter()
         .filter_map(|&id| status_of(sim, id))
-        .map(|s| format!("n{}: {}", s.id, show(&s)))
+        .map(|s| (s.id, show(&s)))
         .collect();
-    if parts.is_empty() {
-        "no node is up".to_string()
-    } else {
-        parts.join(", ")
+    if shown.is_empty() {
+        return "no node is up".to_string();
     }
+    if shown.len() > SUMMARY_ABOVE_NODES {
+        return describe_by_value(&shown);
+    }
+    let parts: Vec<String> = shown
+        .iter()
+        .map(|(id, text)| format!("n{id}: {text}"))
+        .collect();
+    parts.join(", ")
+}
+
+/// Many nodes, grouped by what they show, in the order each value first appears:
+/// `n1..n99: applied 2; n100..n101: applied 1`.
+fn describe_by_value(shown: &[(NodeId, String)]) -> String {
+    let mut groups: Vec<(&str, Vec<NodeId>)> = Vec::new();
+    for (id, text) in shown {
+        match groups.iter_mut().find(|(t, _)| *t == text.as_str()) {
+            Some((_, ids)) => ids.push(*id),
+            None => groups.push((text, vec![*id])),
+        }
+    }
+    let mut parts: Vec<String> = groups
+        .iter()
+        .take(VALUES_SHOWN)
+        .map(|(text, ids)| format!("{}: {text}", node_runs(ids)))
+        .collect();
+    let hidden: usize = groups
+        .iter()
+        .skip(VALUES_SHOWN)
+        .map(|(_, ids)| ids.len())
+        .sum();
+    if hidden > 0 {
+        parts.push(format!("and {hidden} more nodes with other values"));
+    }
+    parts.join("; ")
 }

@@ -38,6 +38,10 @@
 //! - `try try ...` is refused (and so never recurses deeply).
 //! - Flags: `status --json`, `log -v --json` (in any order among the nodes); canonical form
 //!   writes `-v` then `--json` before the nodes.
+//! - `status` takes nodes as `log` does, and both take `all`: above
+//!   [`view::SUMMARY_ABOVE_NODES`] nodes, `status` and `log` with no node named summarise
+//!   (`status --json` never does), and `all` asks for every row however many; `all` and
+//!   named nodes together are a syntax error.
 //! - `export FILE` picks what to write by FILE's extension (`.svg`, `.json`, `.jsonl`; any
 //!   other is a syntax error, so a scenario fails before it runs); `export log FILE.svg
 //!   [NODE...]` is a command of its own. A file called `log` cannot be exported to, so

@@ -10,8 +10,8 @@
 //! all), `try` parses it as a command.
 
 use super::command::{
-    CmpOp, Command, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, ParseError, SafetyRule,
-    TraceLevel,
+    CmpOp, Command, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, ParseError, Rows,
+    SafetyRule, TraceLevel,
 };
 use super::table::{self, CommandSpec};
 use super::token::{Token, tokenize};
@@ -127,6 +127,23 @@ impl Args<'_> {
     /// The remaining words as nodes.
     pub fn nodes(&mut self) -> Result<Vec<NodeRef>, ParseError> {
         self.all().iter().map(|w| parse_node(w)).collect()
+    }
+
+    /// The remaining words as the rows of `status` or `log`: none, `all`, or nodes.
+    pub fn rows(&mut self) -> Result<Rows, ParseError> {
+        let words = self.all();
+        match words.as_slice() {
+            [] => Ok(Rows::Default),
+            [word] if word == "all" => Ok(Rows::All),
+            _ if words.iter().any(|w| w == "all") => {
+                Err(self.usage("'all' shows every node: name nodes or all, not both"))
+            }
+            _ => words
+                .iter()
+                .map(|w| parse_node(w))
+                .collect::<Result<_, _>>()
+                .map(Rows::Nodes),
+        }
     }
 
     /// Fails if words are left over.
@@ -468,17 +485,18 @@ one_node! {
 
 pub fn status(args: &mut Args) -> Result<Command, ParseError> {
     let json = args.flag("--json");
-    args.finish().map(|()| Command::Status { json })
+    let rows = args.rows()?;
+    Ok(Command::Status { json, rows })
 }
 
 pub fn log(args: &mut Args) -> Result<Command, ParseError> {
     let verbose = args.flag("-v");
     let json = args.flag("--json");
-    let nodes = args.nodes()?;
+    let rows = args.rows()?;
     Ok(Command::Log {
         verbose,
         json,
-        nodes,
+        rows,
     })
 }
 

@@ -39,9 +39,10 @@ impl Command {
 
     fn collect_nodes(&self, visit: &mut impl FnMut(NodeRef)) {
         match self {
-            Command::Log { nodes, .. } | Command::ExportLog { nodes, .. } => {
-                nodes.iter().copied().for_each(visit)
+            Command::Status { rows, .. } | Command::Log { rows, .. } => {
+                rows.named().iter().copied().for_each(visit)
             }
+            Command::ExportLog { nodes, .. } => nodes.iter().copied().for_each(visit),
             Command::Partition { groups } => groups.iter().flatten().copied().for_each(visit),
             Command::Cut { from, to, .. } | Command::Link { from, to, .. } => {
                 visit(*from);

@@ -37,7 +37,7 @@ use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterEr
 use crate::raft::{NodeId, RaftEvent};
 
 use super::command::{
-    ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, SafetyRule, TraceLevel,
+    ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, Rows, SafetyRule, TraceLevel,
     format_duration, parse,
 };
 use super::scenario::{Header, scenario_yaml};
@@ -269,25 +269,12 @@ impl Session {
 
     fn look(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let text = match command {
-            Command::Status { json: false } => view::status(&self.cluster.status()?),
-            Command::Status { json: true } => export::json::status(&self.cluster.status()?),
+            Command::Status { json, rows } => self.status_view(*json, rows)?,
             Command::Log {
-                json: true, nodes, ..
-            } => {
-                let logs = self.cluster.logs(self.nodes(nodes)?)?;
-                export::json::logs(&logs, &self.cluster.status()?.nodes)
-            }
-            Command::Log { verbose, nodes, .. } => {
-                let nodes = self.nodes(nodes)?;
-                let logs = self.cluster.logs(nodes.clone())?;
-                let status = self.cluster.status()?.nodes;
-                if *verbose {
-                    view::logs_verbose(&logs, &status)
-                } else {
-                    let snapshots = self.cluster.snapshots(nodes)?;
-                    view::logs(&logs, &snapshots, &status)
-                }
-            }
+                verbose,
+                json,
+                rows,
+            } => self.log_view(*verbose, *json, rows)?,
             Command::Kv { node } => self.kv_view(*node)?,
             Command::Net => view::network(&self.cluster.network()?),
             Command::Msgs => view::messages(&self.cluster.in_flight()?),
@@ -302,6 +289,53 @@ impl Session {
             _ => unreachable!("look() is called for look commands only"),
         };
         Ok(Outcome::text(text))
+    }
+
+    /// `status`: every row, the named rows, or above [`view::SUMMARY_ABOVE_NODES`] nodes
+    /// a summary. `--json` is every node (or the named ones), never a summary.
+    fn status_view(&self, json: bool, rows: &Rows) -> Result<String, ExecError> {
+        let mut status = self.cluster.status()?;
+        let named = self.nodes(rows.named())?;
+        if json {
+            if !named.is_empty() {
+                status.nodes.retain(|n| named.contains(&n.id));
+            }
+            return Ok(export::json::status(&status));
+        }
+        Ok(match rows {
+            Rows::Nodes(_) => view::status_rows(&status, &named),
+            Rows::Default if status.nodes.len() > view::SUMMARY_ABOVE_NODES => {
+                view::status_summary(&status, self.config.nodes)
+            }
+            Rows::Default | Rows::All => view::status(&status),
+        })
+    }
+
+    /// `log`: the logs side by side (or entry by entry with `-v`), grouped by identical
+    /// log above [`view::SUMMARY_ABOVE_NODES`] nodes when none is named.
+    fn log_view(&self, verbose: bool, json: bool, rows: &Rows) -> Result<String, ExecError> {
+        let nodes = self.nodes(rows.named())?;
+        let logs = self.cluster.logs(nodes.clone())?;
+        let status = self.cluster.status()?;
+        if json {
+            return Ok(export::json::logs(&logs, &status.nodes));
+        }
+        let summarise = *rows == Rows::Default && logs.len() > view::SUMMARY_ABOVE_NODES;
+        if verbose && !summarise {
+            return Ok(view::logs_verbose(&logs, &status.nodes));
+        }
+        let snapshots = self.cluster.snapshots(nodes)?;
+        if summarise {
+            let leader = status.leader;
+            return Ok(view::logs_summary(
+                &logs,
+                &snapshots,
+                &status.nodes,
+                leader,
+                verbose,
+            ));
+        }
+        Ok(view::logs(&logs, &snapshots, &status.nodes))
     }
 
     fn kv_view(&self, node: Option<NodeRef>) -> Result<String, ExecError> {

@@ -58,8 +58,10 @@ pub enum ArgKind {
     Node,
     /// A new node id (nothing to offer).
     NewNode,
-    /// Any number of nodes, and `-v` and `--json` (for `log`); the last argument.
+    /// Any number of nodes or `all`, and `-v` and `--json` (for `log`); the last argument.
     NodesOrVerbose,
+    /// Any number of nodes or `all`, and `--json` (for `status`); the last argument.
+    NodesOrJson,
     /// Any number of nodes; the last argument.
     Nodes,
     /// Nodes in groups, `1,2 | 3,4,5`; the last argument.

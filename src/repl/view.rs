@@ -1,6 +1,7 @@
 //! The views: what the REPL shows of the cluster, as text for people, coloured where the
 //! output is a terminal (the `colored` crate honours `NO_COLOR` and `CLICOLOR_FORCE`).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use colored::{ColoredString, Colorize};
@@ -12,6 +13,9 @@ use crate::cluster::{
     StepReport,
 };
 use crate::raft::{Entry, Index, NodeId, Payload, Role, Term};
+
+mod summary;
+pub use summary::{logs_summary, node_runs, status_summary};
 
 /// The most log entries shown side by side; older ones are summarised.
 const LOG_WINDOW: usize = 30;
@@ -49,33 +53,54 @@ fn pad(cell: ColoredString, width: usize) -> String {
     format!("{cell}{}", " ".repeat(width.saturating_sub(visible)))
 }
 
+/// Above this many nodes, `status` and `log` show a summary instead of one row per node;
+/// `status all` and `log all` show every row.
+pub const SUMMARY_ABOVE_NODES: usize = 15;
+
 /// `status`: one row per node.
 pub fn status(status: &ClusterStatus) -> String {
+    let ids: Vec<NodeId> = status.nodes.iter().map(|n| n.id).collect();
+    status_rows(status, &ids)
+}
+
+/// `status NODE...`: the rows of the nodes `ids`, in that order (each once).
+pub fn status_rows(status: &ClusterStatus, ids: &[NodeId]) -> String {
     let mut out = String::new();
-    let leader = node_name(status.leader);
-    let _ = writeln!(
-        out,
-        "t={}  clock={}  speed={}  leader={leader}  in flight={}",
-        fmt_ms(status.now_us),
-        status.mode.name(),
-        status.speed,
-        status.in_flight
-    );
+    let _ = writeln!(out, "{}", status_time_line(status));
     let header = "node  role       term  vote  leader  last      commit  applied  group";
     let _ = writeln!(out, "{}", header.bold());
-    for node in &status.nodes {
+    let by_id: HashMap<NodeId, &NodeStatus> = status.nodes.iter().map(|n| (n.id, n)).collect();
+    let mut seen = HashSet::with_capacity(ids.len());
+    let shown: Vec<&NodeStatus> = ids
+        .iter()
+        .filter(|&&id| seen.insert(id))
+        .filter_map(|id| by_id.get(id).copied())
+        .collect();
+    for node in &shown {
         let _ = writeln!(out, "{}", status_row(node));
     }
     if let Some((voters, learners)) = &status.members {
         let members = crate::cluster::event::describe_members(voters, learners);
         let _ = writeln!(out, "config: {members}");
     }
-    for node in &status.nodes {
+    for node in &shown {
         if let NodeState::Crashed(message) = &node.state {
             let _ = writeln!(out, "n{} crashed: {message}", node.id);
         }
     }
     out
+}
+
+/// The first line of `status`: time, clock, leader and messages in flight.
+fn status_time_line(status: &ClusterStatus) -> String {
+    format!(
+        "t={}  clock={}  speed={}  leader={}  in flight={}",
+        fmt_ms(status.now_us),
+        status.mode.name(),
+        status.speed,
+        node_name(status.leader),
+        status.in_flight
+    )
 }
 
 fn status_row(node: &NodeStatus) -> String {
@@ -110,43 +135,87 @@ pub fn logs(
     snapshots: &[(Index, Term)],
     nodes: &[NodeStatus],
 ) -> String {
-    let snapshot_of = |row: usize| snapshots.get(row).copied().unwrap_or((0, 0));
-    let last_of = |row: usize, log: &[Entry]| snapshot_of(row).0 as usize + log.len();
-    let longest = logs
-        .iter()
-        .enumerate()
-        .map(|(row, (_, log))| last_of(row, log))
-        .max()
-        .unwrap_or(0);
-    let first = longest.saturating_sub(LOG_WINDOW) + 1;
-    let width = logs
-        .iter()
-        .flat_map(|(_, l)| l.iter().map(|e| e.term.to_string().len()))
-        .max();
-    let width = width.unwrap_or(1).max(longest.to_string().len()).max(2);
+    let layout = LogLayout::of(logs, snapshots);
     let mut out = String::new();
-    if first > 1 {
-        let _ = writeln!(out, "({} earlier entries not shown)", first - 1);
-    }
-    let mut header = format!("{:<7}", "index");
-    for index in first..=longest.max(first) {
-        let _ = write!(header, " {index:>width$}");
-    }
-    let _ = writeln!(out, "{}", header.trim_end().dimmed());
+    layout.preamble(&mut out);
     for (row_number, (node, log)) in logs.iter().enumerate() {
         let status = nodes.iter().find(|s| s.id == *node);
+        let snapshot = snapshots.get(row_number).copied().unwrap_or((0, 0));
+        layout.row(&mut out, *node, log, snapshot, status);
+    }
+    logs_legend(&mut out, snapshots);
+    out
+}
+
+/// The columns of `log`: the indexes shown (the last [`LOG_WINDOW`] of the longest log)
+/// and the width of a cell.
+struct LogLayout {
+    first: usize,
+    longest: usize,
+    width: usize,
+}
+
+impl LogLayout {
+    /// The layout for `logs`, compacted by `snapshots` (in the same order).
+    fn of(logs: &[(NodeId, Vec<Entry>)], snapshots: &[(Index, Term)]) -> LogLayout {
+        let snapshot_index = |row: usize| snapshots.get(row).map_or(0, |s| s.0 as usize);
+        let longest = logs
+            .iter()
+            .enumerate()
+            .map(|(row, (_, log))| snapshot_index(row) + log.len())
+            .max()
+            .unwrap_or(0);
+        let first = longest.saturating_sub(LOG_WINDOW) + 1;
+        let width = logs
+            .iter()
+            .flat_map(|(_, l)| l.iter().map(|e| e.term.to_string().len()))
+            .max();
+        let width = width.unwrap_or(1).max(longest.to_string().len()).max(2);
+        LogLayout {
+            first,
+            longest,
+            width,
+        }
+    }
+
+    /// The note on entries not shown, and the index header.
+    fn preamble(&self, out: &mut String) {
+        let LogLayout {
+            first,
+            longest,
+            width,
+        } = *self;
+        if first > 1 {
+            let _ = writeln!(out, "({} earlier entries not shown)", first - 1);
+        }
+        let mut header = format!("{:<7}", "index");
+        for index in first..=longest.max(first) {
+            let _ = write!(header, " {index:>width$}");
+        }
+        let _ = writeln!(out, "{}", header.trim_end().dimmed());
+    }
+
+    /// One node's row (two, if its log starts with a snapshot).
+    fn row(
+        &self,
+        out: &mut String,
+        node: NodeId,
+        log: &[Entry],
+        (snapshot_index, snapshot_term): (Index, Term),
+        status: Option<&NodeStatus>,
+    ) {
+        let LogLayout { first, width, .. } = *self;
         let commit = status
             .filter(|s| s.state == NodeState::Up)
             .map(|s| s.commit as usize);
-        let mut row = format!("{:<7}", log_row_label(*node, status));
-        let (snapshot_index, snapshot_term) = snapshot_of(row_number);
+        let mut row = format!("{:<7}", log_row_label(node, status));
         let snapshot_index = snapshot_index as usize;
         if snapshot_index > 0 {
             let text = format!("[snap 1..{snapshot_index}@{snapshot_term}]");
             let _ = writeln!(out, "{row}{}", text.bold());
             row = format!("{:<7}", "");
         }
-        let last = last_of(row_number, log);
+        let last = snapshot_index + log.len();
         for index in first..=last {
             let marker = if commit == Some(index - 1) && index > 1 {
                 '|'
@@ -173,6 +242,10 @@ pub fn logs(
         }
         let _ = writeln!(out, "{row}");
     }
+}
+
+/// The key under `log`: what `|` (and, if a log is compacted, `s`) means.
+fn logs_legend(out: &mut String, snapshots: &[(Index, Term)]) {
     let _ = writeln!(
         out,
         "{}",
@@ -181,7 +254,6 @@ pub fn logs(
     if snapshots.iter().any(|&(index, _)| index > 0) {
         let _ = writeln!(out, "{}", "s = compacted into the snapshot".dimmed());
     }
-    out
 }
 
 fn log_row_label(node: NodeId, status: Option<&NodeStatus>) -> String {

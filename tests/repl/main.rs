@@ -6,3 +6,4 @@ mod golden;
 mod piped;
 mod random_lines;
 mod replay;
+mod scale;

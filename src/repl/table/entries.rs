@@ -11,25 +11,34 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "status",
         aliases: &[],
         group: Group::Look,
-        usage: "status [--json]",
+        usage: "status [--json] [all|NODE...]",
         summary: "every node's role, term, commit and applied index",
         description: "Shows one line per node: its role, term, vote, last log index, commit \
-                      index and applied index, and the cluster time and clock mode. With \
-                      --json, the same as one JSON object, for tools.",
-        example: "status --json",
-        args: &[A::Keyword("--json")],
+                      index and applied index, and the cluster time and clock mode. In a \
+                      cluster of more than 15 nodes, a summary instead: nodes by role, the \
+                      leader and its term, the range of terms, commit indexes (min, median, \
+                      max, how many are at the leader's), the nodes furthest behind, the \
+                      nodes down and the voters and learners. `status all` shows every \
+                      node's line however many there are; `status NODE...` the lines of \
+                      those nodes. With --json, every node as one JSON object, for tools.",
+        example: "status 1 2 leader",
+        args: &[A::NodesOrJson],
         parse: p::status,
     },
     CommandSpec {
         name: "log",
         aliases: &[],
         group: Group::Look,
-        usage: "log [-v] [--json] [NODE...]",
+        usage: "log [-v] [--json] [all|NODE...]",
         summary: "the nodes' logs, laid out by index",
         description: "Shows the logs of the named nodes (all, if none is named), one row per \
-                      node, entries coloured by term and committed entries marked. With -v, \
-                      each entry's command too. With --json, every entry of every named log \
-                      (with its command) as one JSON object, for tools.",
+                      node, entries coloured by term and committed entries marked. In a \
+                      cluster of more than 15 nodes, `log` alone shows the leader's log and \
+                      groups the others: nodes with the same last entry, commit index and \
+                      snapshot, up or down, have the same log (Log Matching), so one row \
+                      stands for each group; `log all` shows every row. With -v, each \
+                      entry's command too. With --json, every entry of every named log (with \
+                      its command) as one JSON object, for tools.",
         example: "log -v 1 2",
         args: &[A::NodesOrVerbose],
         parse: p::log,

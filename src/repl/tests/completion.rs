@@ -37,17 +37,20 @@ fn nodes_complete_as_plain_numbers_and_leader() {
     assert_eq!(at_end("kill l"), (5, words(&["leader"])));
     assert_eq!(
         at_end("log "),
-        (4, words(&["-v", "--json", "1", "2", "3", "leader"]))
+        (4, words(&["-v", "--json", "all", "1", "2", "3", "leader"]))
     );
     assert_eq!(
         at_end("log -v 1 "),
-        (9, words(&["-v", "--json", "1", "2", "3", "leader"]))
+        (9, words(&["-v", "--json", "all", "1", "2", "3", "leader"]))
     );
     assert_eq!(
         at_end("export log f.svg "),
         (17, words(&["1", "2", "3", "leader"]))
     );
-    assert_eq!(at_end("status "), (7, words(&["--json"])));
+    assert_eq!(
+        at_end("status "),
+        (7, words(&["--json", "all", "1", "2", "3", "leader"]))
+    );
     assert_eq!(
         at_end("partition 1,"),
         (12, words(&["1", "2", "3", "leader"]))
@@ -142,8 +145,15 @@ fn hints_show_the_rest_of_the_name_or_the_usage() {
         usage_hint("wait until "),
         Some("CONDITION [within D]".to_string())
     );
-    assert_eq!(usage_hint("status "), Some("[--json]".to_string()));
-    assert_eq!(usage_hint("status --json "), None);
+    assert_eq!(
+        usage_hint("status "),
+        Some("[--json] [all|NODE...]".to_string())
+    );
+    assert_eq!(
+        usage_hint("status --json "),
+        Some("[all|NODE...]".to_string())
+    );
+    assert_eq!(usage_hint("status --json all "), None);
     assert_eq!(
         usage_hint("export log "),
         Some("FILE.svg [NODE...]".to_string())

@@ -251,7 +251,17 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "status --jsn",
-        "unexpected '--jsn' (usage: status [--json])",
+        "'--jsn' is not a node: expected a node id such as 3 or n3, or leader",
+    ),
+    (
+        "status all 3",
+        "'all' shows every node: name nodes or all, not both \
+         (usage: status [--json] [all|NODE...])",
+    ),
+    (
+        "log 1 all",
+        "'all' shows every node: name nodes or all, not both \
+         (usage: log [-v] [--json] [all|NODE...])",
     ),
     (
         "log --jsn",

@@ -2,8 +2,8 @@
 
 use super::cmd;
 use crate::repl::command::{
-    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule,
-    TraceLevel, parse,
+    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, Rows,
+    SafetyRule, TraceLevel, parse,
 };
 
 const L: NodeRef = NodeRef::Leader;
@@ -24,14 +24,53 @@ fn client(op: ClientOp, via: Option<NodeRef>) -> C {
 fn goldens() -> Vec<(&'static str, C, &'static str)> {
     let within = |us| Some(us);
     vec![
-        ("status", C::Status { json: false }, "status"),
-        ("status --json", C::Status { json: true }, "status --json"),
+        (
+            "status",
+            C::Status {
+                json: false,
+                rows: Rows::Default,
+            },
+            "status",
+        ),
+        (
+            "status --json",
+            C::Status {
+                json: true,
+                rows: Rows::Default,
+            },
+            "status --json",
+        ),
+        (
+            "status all",
+            C::Status {
+                json: false,
+                rows: Rows::All,
+            },
+            "status all",
+        ),
+        (
+            "status n3 --json leader",
+            C::Status {
+                json: true,
+                rows: Rows::Nodes(vec![n(3), L]),
+            },
+            "status --json 3 leader",
+        ),
+        (
+            "log all -v",
+            C::Log {
+                verbose: true,
+                json: false,
+                rows: Rows::All,
+            },
+            "log -v all",
+        ),
         (
             "log",
             C::Log {
                 verbose: false,
                 json: false,
-                nodes: vec![],
+                rows: Rows::Default,
             },
             "log",
         ),
@@ -40,7 +79,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
             C::Log {
                 verbose: true,
                 json: true,
-                nodes: vec![n(2), n(3)],
+                rows: Rows::Nodes(vec![n(2), n(3)]),
             },
             "log -v --json 2 3",
         ),
@@ -49,7 +88,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
             C::Log {
                 verbose: false,
                 json: true,
-                nodes: vec![],
+                rows: Rows::Default,
             },
             "log --json",
         ),
@@ -58,7 +97,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
             C::Log {
                 verbose: true,
                 json: false,
-                nodes: vec![n(1), L],
+                rows: Rows::Nodes(vec![n(1), L]),
             },
             "log -v 1 leader",
         ),
@@ -67,7 +106,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
             C::Log {
                 verbose: true,
                 json: false,
-                nodes: vec![n(2)],
+                rows: Rows::Nodes(vec![n(2)]),
             },
             "log -v 2",
         ),
@@ -651,7 +690,14 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         ),
         ("quit", C::Quit, "quit"),
         ("exit", C::Quit, "quit"),
-        ("  \t status  ", C::Status { json: false }, "status"),
+        (
+            "  \t status  ",
+            C::Status {
+                json: false,
+                rows: Rows::Default,
+            },
+            "status",
+        ),
     ]
 }
 

@@ -77,3 +77,16 @@ fn help_knows_aliases_and_every_command() {
         );
     }
 }
+
+#[test]
+fn help_of_status_and_log_names_the_summary_threshold() {
+    let above = format!("more than {} nodes", crate::repl::view::SUMMARY_ABOVE_NODES);
+    for topic in ["status", "log"] {
+        let text = help_command(topic).unwrap_or_default();
+        assert!(text.contains(&above), "help {topic}: {text}");
+        assert!(
+            text.contains(&format!("`{topic} all`")),
+            "help {topic}: {text}"
+        );
+    }
+}

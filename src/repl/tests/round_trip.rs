@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 
 use crate::repl::command::{
-    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule,
-    TraceLevel, parse,
+    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, Rows,
+    SafetyRule, TraceLevel, parse,
 };
 use crate::repl::table::COMMANDS;
 
@@ -14,6 +14,15 @@ fn node() -> impl Strategy<Value = NodeRef> {
         Just(NodeRef::Leader),
         (1u64..).prop_map(NodeRef::Id),
         (1u64..9).prop_map(NodeRef::Id)
+    ]
+}
+
+/// The rows of `status` and `log`: none named, `all`, or one or more nodes.
+fn rows() -> impl Strategy<Value = Rows> {
+    prop_oneof![
+        Just(Rows::Default),
+        Just(Rows::All),
+        prop::collection::vec(node(), 1..4).prop_map(Rows::Nodes)
     ]
 }
 
@@ -140,17 +149,12 @@ fn ends() -> impl Strategy<Value = (NodeRef, NodeRef, bool)> {
 
 fn look_and_time() -> BoxedStrategy<C> {
     prop_oneof![
-        any::<bool>().prop_map(|json| C::Status { json }),
-        (
-            any::<bool>(),
-            any::<bool>(),
-            prop::collection::vec(node(), 0..4)
-        )
-            .prop_map(|(verbose, json, nodes)| C::Log {
-                verbose,
-                json,
-                nodes
-            }),
+        (any::<bool>(), rows()).prop_map(|(json, rows)| C::Status { json, rows }),
+        (any::<bool>(), any::<bool>(), rows()).prop_map(|(verbose, json, rows)| C::Log {
+            verbose,
+            json,
+            rows
+        }),
         proptest::option::of(node()).prop_map(|node| C::Kv { node }),
         Just(C::Net),
         Just(C::Msgs),
