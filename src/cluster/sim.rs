@@ -218,16 +218,18 @@ impl Sim {
     }
 
     fn slot(&self, id: NodeId) -> Result<&NodeSlot, ClusterError> {
-        let error = self.no_such_node(id);
-        self.nodes.iter().find(|slot| slot.id == id).ok_or(error)
+        // Slots are kept sorted by id.
+        match self.nodes.binary_search_by_key(&id, |slot| slot.id) {
+            Ok(position) => Ok(&self.nodes[position]),
+            Err(_) => Err(self.no_such_node(id)),
+        }
     }
 
     fn slot_mut(&mut self, id: NodeId) -> Result<&mut NodeSlot, ClusterError> {
-        let error = self.no_such_node(id);
-        self.nodes
-            .iter_mut()
-            .find(|slot| slot.id == id)
-            .ok_or(error)
+        match self.nodes.binary_search_by_key(&id, |slot| slot.id) {
+            Ok(position) => Ok(&mut self.nodes[position]),
+            Err(_) => Err(self.no_such_node(id)),
+        }
     }
 
     fn no_such_node(&self, node: NodeId) -> ClusterError {
