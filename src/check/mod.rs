@@ -86,6 +86,10 @@ pub enum FaultKind {
     Dup,
     /// Reordering, with long extra delays.
     Reorder,
+    /// Membership changes: add a new node, remove one (the leader, sometimes), replace one.
+    Membership,
+    /// `snapshot N` on a node that is up, at a random moment.
+    Snapshot,
 }
 
 impl FaultKind {
@@ -97,6 +101,8 @@ impl FaultKind {
         FaultKind::Delay,
         FaultKind::Dup,
         FaultKind::Reorder,
+        FaultKind::Membership,
+        FaultKind::Snapshot,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +114,8 @@ impl FaultKind {
             FaultKind::Delay => "delay",
             FaultKind::Dup => "dup",
             FaultKind::Reorder => "reorder",
+            FaultKind::Membership => "membership",
+            FaultKind::Snapshot => "snapshot",
         }
     }
 }
@@ -120,7 +128,10 @@ impl fmt::Display for FaultKind {
 
 /// A fault name that is not one of [`FaultKind::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("unknown fault '{0}': expected one of kill, partition, cut, loss, delay, dup, reorder")]
+#[error(
+    "unknown fault '{0}': expected one of kill, partition, cut, loss, delay, dup, reorder, \
+     membership, snapshot"
+)]
 pub struct UnknownFault(pub String);
 
 impl FromStr for FaultKind {

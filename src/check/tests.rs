@@ -258,3 +258,29 @@ fn every_bug_is_found_and_its_shrunk_scenario_replays_through_a_session() {
         );
     }
 }
+
+#[test]
+#[ignore]
+fn probe_membership_counts() {
+    for seed in 1..=10 {
+        let report = explore(&setup(seed, &options(10, &[])));
+        let count =
+            |f: &dyn Fn(&Action) -> bool| report.schedule.iter().filter(|t| f(&t.action)).count();
+        println!(
+            "seed {seed}: add {} remove {} snapshot {} kill {} failure {:?} end {}",
+            count(&|a| matches!(a, Action::Add(_))),
+            count(&|a| matches!(a, Action::Remove(_))),
+            count(&|a| matches!(a, Action::Snapshot(_))),
+            count(&|a| matches!(a, Action::Kill(_))),
+            report.failure,
+            report.end_us
+        );
+        for t in report
+            .schedule
+            .iter()
+            .filter(|t| matches!(t.action, Action::Add(_) | Action::Remove(_)))
+        {
+            println!("   {} {}", t.at_us / 1000, t.action);
+        }
+    }
+}

@@ -268,6 +268,20 @@ impl Checker {
         }
     }
 
+    /// Every configuration of `node`'s log, from the checker's mirror: the initial one
+    /// (index 0), then each configuration entry, as index, voters and learners.
+    pub fn configurations_of(&self, node: NodeId) -> Vec<(Index, Vec<NodeId>, Vec<NodeId>)> {
+        let initial = (0, self.initial_voters.clone(), Vec::new());
+        let entries = self.nodes.get(&node).map_or(&[][..], |t| &t.configs[..]);
+        std::iter::once(initial)
+            .chain(
+                entries
+                    .iter()
+                    .map(|c| (c.index, c.voters.clone(), c.learners.clone())),
+            )
+            .collect()
+    }
+
     /// The voters in force for `node`: those of the latest configuration entry in its
     /// log, else the initial voters.
     fn voters_in_force(&self, node: NodeId) -> &[NodeId] {
