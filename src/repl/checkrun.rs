@@ -41,7 +41,8 @@ pub struct CheckArgs {
     #[arg(long, value_delimiter = ',')]
     pub faults: Vec<FaultKind>,
     /// Turn on a teaching bug (repeatable): commit-previous-term, vote-without-log-check,
-    /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match.
+    /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match,
+    /// learners-count.
     #[arg(long = "bug")]
     pub bugs: Vec<Bug>,
     /// Run with PreVote on.
