@@ -5,6 +5,16 @@
 //! operation has finished): the scheduler is deterministic, so the same seed makes the
 //! same choices, and the actions taken are recorded, so a run replays without its
 //! generator.
+//!
+//! Membership changes act like an operator would: one change at a time (none while the
+//! leader's latest configuration is uncommitted or has a learner still catching up), new
+//! nodes under fresh ids (at most [`MAX_ADDED`] of them, never one the cluster hosted
+//! before, so a scenario's `add N` names a new node as the REPL requires), between
+//! `min(3, initial)` and [`MAX_VOTERS`] voters, and a removed node stopped (`kill N`) once
+//! the leader's configuration without it has committed: the thesis's advice for removed
+//! servers (section 4.2.3), which otherwise time out and disrupt the cluster when they do
+//! not learn of their removal. Such a node is *decommissioned*: no fault picks it, and
+//! healing does not restart it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,10 +24,45 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::kv::KvOp;
 use crate::cluster::{NetworkConfig, OpId, Sim};
-use crate::raft::{NodeId, Term};
+use crate::raft::{Index, NodeId, Term};
 
 use super::schedule::{Action, Timed};
 use super::{FaultKind, MS};
+
+/// The most voters a membership fault grows the cluster to.
+pub const MAX_VOTERS: usize = 7;
+/// The most nodes a run adds beyond its initial ones (each is a thread).
+pub const MAX_ADDED: u64 = 6;
+
+/// The leader's configuration, as the checker mirrors its log.
+struct LeaderConfig {
+    leader: NodeId,
+    /// The index of its latest configuration entry (0: the initial configuration).
+    index: Index,
+    commit: Index,
+    voters: Vec<NodeId>,
+    learners: Vec<NodeId>,
+}
+
+impl LeaderConfig {
+    fn of(sim: &Sim) -> Option<LeaderConfig> {
+        let leader = sim.leader()?;
+        let commit = sim.status().iter().find(|s| s.id == leader)?.commit;
+        let (index, voters, learners) = sim.checker().configuration_of(leader);
+        Some(LeaderConfig {
+            leader,
+            index,
+            commit,
+            voters,
+            learners,
+        })
+    }
+
+    /// No change in flight: the configuration committed, and no learner catching up.
+    fn settled(&self) -> bool {
+        self.index <= self.commit && self.learners.is_empty()
+    }
+}
 
 /// A client of the run: one operation at a time, with a pause between them.
 #[derive(Clone, Debug, Default)]
@@ -29,7 +74,15 @@ struct Client {
 /// The generator of an exploring run.
 pub struct Generator {
     rng: ChaCha8Rng,
+    /// The initial number of nodes.
     nodes: u64,
+    /// Nodes removed by a committed change and stopped for good.
+    decommissioned: BTreeSet<NodeId>,
+    /// A voter to remove once the node added to replace it is in (or given up).
+    replace: Option<NodeId>,
+    /// A membership change was drawn: made at the first tick with a leader and no change
+    /// in flight (in a fast run, most moments have neither).
+    change_due: bool,
     faults: Vec<FaultKind>,
     keys: usize,
     /// When faults stop and everything is healed.
@@ -56,6 +109,9 @@ impl Generator {
         Generator {
             rng,
             nodes: setup.config.nodes,
+            decommissioned: BTreeSet::new(),
+            replace: None,
+            change_due: false,
             faults: faults.iter().copied().collect(),
             keys: setup.keys,
             chaos_end_us: setup.chaos_us,
@@ -86,6 +142,7 @@ impl Generator {
         } else if at_us == self.chaos_end_us {
             self.heal_everything(sim, &mut actions);
         }
+        self.decommission(sim, &mut actions);
         for action in actions {
             if action.apply(sim).is_ok() {
                 applied.push(Timed { at_us, action });
@@ -106,7 +163,13 @@ impl Generator {
             .collect();
         for node in due {
             self.restarts.remove(&node);
-            actions.push(Action::Restart(node));
+            if !self.decommissioned.contains(&node) {
+                actions.push(Action::Restart(node));
+            }
+        }
+        self.replacement(sim, actions);
+        if self.change_due {
+            self.membership(sim, actions);
         }
         if self.heal_us.is_some_and(|t| t <= at_us) {
             self.heal_us = None;
@@ -173,12 +236,13 @@ impl Generator {
             actions.push(Action::Heal);
         }
         actions.extend(self.network_resets(sim));
-        for node in 1..=self.nodes {
+        for node in self.live(sim) {
             if !sim.is_up(node) {
                 actions.push(Action::Restart(node));
             }
         }
         self.restarts.clear();
+        (self.replace, self.change_due) = (None, false);
         (self.heal_us, self.net_reset_us) = (None, None);
         (self.trap, self.trapped) = (None, None);
     }
@@ -193,12 +257,121 @@ impl Generator {
                 self.heal_us = Some(now + self.rng.random_range(200..=2500) * MS);
             }
             FaultKind::Cut => {
-                self.cuts(actions);
+                self.cuts(sim, actions);
                 self.heal_us = Some(now + self.rng.random_range(200..=2500) * MS);
             }
             FaultKind::Loss | FaultKind::Delay | FaultKind::Dup | FaultKind::Reorder => {
                 self.network_fault(kind, actions);
                 self.net_reset_us = Some(now + self.rng.random_range(300..=3000) * MS);
+            }
+            FaultKind::Membership => self.change_due = true,
+            FaultKind::Snapshot => {
+                let up: Vec<NodeId> = self
+                    .live(sim)
+                    .into_iter()
+                    .filter(|&n| sim.is_up(n))
+                    .collect();
+                if !up.is_empty() {
+                    actions.push(Action::Snapshot(up[self.rng.random_range(0..up.len())]));
+                }
+            }
+        }
+    }
+
+    /// The nodes the cluster hosts that were not decommissioned, in order.
+    fn live(&self, sim: &Sim) -> Vec<NodeId> {
+        let mut nodes = sim.hosted();
+        nodes.retain(|n| !self.decommissioned.contains(n));
+        nodes
+    }
+
+    /// The membership change that is due, once none is in flight: add a new node, remove
+    /// a voter (the leader, sometimes), or replace one (add now, remove once the new one
+    /// is in).
+    fn membership(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        let Some(config) = LeaderConfig::of(sim) else {
+            return;
+        };
+        if !config.settled() || self.replace.is_some() {
+            return;
+        }
+        self.change_due = false;
+        let hosted = sim.hosted();
+        let fresh = hosted.iter().max().map_or(1, |&n| n + 1);
+        let can_add = config.voters.len() < MAX_VOTERS && fresh <= self.nodes + MAX_ADDED;
+        let can_remove = config.voters.len() > (self.nodes as usize).min(3);
+        let victim = if self.rng.random_bool(0.3) {
+            config.leader
+        } else {
+            config.voters[self.rng.random_range(0..config.voters.len())]
+        };
+        match self.rng.random_range(0..3) {
+            0 if can_add => actions.push(Action::Add(fresh)),
+            1 if can_remove => actions.push(Action::Remove(victim)),
+            2 if can_add && can_remove => {
+                actions.push(Action::Add(fresh));
+                self.replace = Some(victim);
+            }
+            _ if can_add => actions.push(Action::Add(fresh)),
+            _ if can_remove => actions.push(Action::Remove(victim)),
+            _ => {}
+        }
+    }
+
+    /// The second half of a replacement: remove the old voter once no change is in flight
+    /// (the new node promoted, or its addition lost), if the cluster can spare a voter.
+    fn replacement(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        let Some(old) = self.replace else {
+            return;
+        };
+        let Some(config) = LeaderConfig::of(sim) else {
+            return;
+        };
+        if !config.settled() {
+            return;
+        }
+        self.replace = None;
+        if config.voters.contains(&old) && config.voters.len() > (self.nodes as usize).min(3) {
+            actions.push(Action::Remove(old));
+        }
+    }
+
+    /// Stops, for good, every node a committed configuration entry of the leader's log
+    /// removed: a member of an earlier configuration that the last committed one leaves
+    /// out. (A node only *missing* from a configuration, such as one whose `add` is still
+    /// in flight, or was refused, is not removed: its entry may yet commit.) Ids are never
+    /// reused, so a removed node never comes back.
+    fn decommission(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        let Some(leader) = sim.leader() else {
+            return;
+        };
+        let Some(commit) = sim
+            .status()
+            .iter()
+            .find(|s| s.id == leader)
+            .map(|s| s.commit)
+        else {
+            return;
+        };
+        let configs = sim.checker().configurations_of(leader);
+        let committed: Vec<_> = configs.iter().filter(|c| c.0 <= commit).collect();
+        let Some((_, voters, learners)) = committed.last() else {
+            return;
+        };
+        let earlier = committed[..committed.len() - 1]
+            .iter()
+            .flat_map(|(_, v, l)| v.iter().chain(l));
+        let removed: BTreeSet<NodeId> = earlier
+            .copied()
+            .filter(|n| !voters.contains(n) && !learners.contains(n))
+            .collect();
+        for node in removed {
+            if !self.decommissioned.insert(node) {
+                continue;
+            }
+            self.restarts.remove(&node);
+            if sim.is_up(node) {
+                actions.push(Action::Kill(node));
             }
         }
     }
@@ -210,7 +383,11 @@ impl Generator {
             let term = sim.status().iter().map(|s| s.term).max().unwrap_or(0);
             self.trap = Some((term, self.rng.random_range(1..=30) * MS));
         }
-        let up: Vec<NodeId> = (1..=self.nodes).filter(|&n| sim.is_up(n)).collect();
+        let up: Vec<NodeId> = self
+            .live(sim)
+            .into_iter()
+            .filter(|&n| sim.is_up(n))
+            .collect();
         if up.len() <= 1 {
             return;
         }
@@ -230,7 +407,7 @@ impl Generator {
     /// A partition of one of four shapes: one node alone (the leader, often), two sides of
     /// random sizes, three groups, or two sides joined by a bridge node that reaches both.
     fn partition(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
-        let mut nodes: Vec<NodeId> = (1..=self.nodes).collect();
+        let mut nodes = self.live(sim);
         nodes.shuffle(&mut self.rng);
         let n = nodes.len();
         if n < 2 {
@@ -272,10 +449,14 @@ impl Generator {
     }
 
     /// One to three cut links, most of them one way.
-    fn cuts(&mut self, actions: &mut Vec<Action>) {
+    fn cuts(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        let nodes = self.live(sim);
+        if nodes.len() < 2 {
+            return;
+        }
         for _ in 0..self.rng.random_range(1..=3) {
-            let from = self.rng.random_range(1..=self.nodes);
-            let to = self.rng.random_range(1..=self.nodes);
+            let from = nodes[self.rng.random_range(0..nodes.len())];
+            let to = nodes[self.rng.random_range(0..nodes.len())];
             if from != to {
                 let one_way = self.rng.random_bool(0.75);
                 actions.push(Action::Cut { from, to, one_way });
@@ -325,7 +506,7 @@ impl Generator {
             if client.pending.is_some() || at_us < client.next_us {
                 continue;
             }
-            let action = self.client_action();
+            let action = self.client_action(sim);
             if let Ok(Some(op)) = action.apply(sim) {
                 self.clients[index].pending = Some(op);
                 applied.push(Timed { at_us, action });
@@ -335,7 +516,7 @@ impl Generator {
 
     /// A random operation on one of the keys. Written values are unique, which is what
     /// lets the linearizability checker tell every write apart.
-    fn client_action(&mut self) -> Action {
+    fn client_action(&mut self, sim: &Sim) -> Action {
         let key = format!("k{}", self.rng.random_range(1..=self.keys));
         self.values += 1;
         let value = format!("v{}", self.values);
@@ -363,10 +544,9 @@ impl Generator {
         {
             self.last_value.insert(key.clone(), value.clone());
         }
-        let via = self
-            .rng
-            .random_bool(0.15)
-            .then(|| self.rng.random_range(1..=self.nodes));
+        let nodes = self.live(sim);
+        let via = (self.rng.random_bool(0.15) && !nodes.is_empty())
+            .then(|| nodes[self.rng.random_range(0..nodes.len())]);
         Action::Client { op, via }
     }
 }

@@ -11,10 +11,30 @@
 //! 10-100 ms) and the faults ([`generate`]): kills and restarts (several
 //! nodes, often the leader, a quick reboot or a long one), partitions of every shape (one
 //! node alone, two sides, three groups, two sides joined by a bridge node), one-way and
-//! two-way cut links, loss, delay, duplication, and reordering with long delays. After
-//! `--time` of faults, everything is healed and every node restarted, and the run must make
-//! progress: within [`LIVENESS_US`] some node leads and every node has committed an entry
-//! of that leader's term. Then the clients' history is checked for linearizability.
+//! two-way cut links, loss, delay, duplication, reordering with long delays, membership
+//! changes and snapshots. After `--time` of faults, everything is healed and every node
+//! restarted (but those removed from the cluster), and the run must make progress: within
+//! [`LIVENESS_US`] some node leads and every member of its configuration (voters and
+//! learners) has committed an entry of that leader's term. Then the clients' history is
+//! checked for linearizability.
+//!
+//! # Membership and snapshot faults
+//!
+//! Both are on by default, like every other fault: a user who runs `raftlab check` with
+//! no `--faults` expects everything the cluster can do to be exercised, and `--faults`
+//! picks a subset (`--faults kill,partition` for the faults of a fixed cluster).
+//! `membership` adds a node under a new id (it joins as a learner and is promoted once
+//! caught up), removes a voter (the leader, three times in ten), or replaces one (adds,
+//! then removes the old one once the new one is in), one change at a time, keeping 3 to
+//! [`MAX_VOTERS`] voters (a cluster that started with fewer than 3 never shrinks below its
+//! size). A node that a committed configuration removed is stopped with `kill N`, as an
+//! operator would, and stays down: no fault picks it again, healing leaves it down, and
+//! liveness asks nothing of it. (Left running, a removed node that never learnt of its
+//! removal would time out and disrupt the cluster forever without PreVote; thesis
+//! section 4.2.3.) `snapshot` makes a node that is up take a snapshot now, on top of
+//! `--snapshot-every`. Each is recorded as its command (`add N`, `remove N`, `snapshot N`),
+//! so a run replays and shrinks like any other; an action that no longer applies in a
+//! shrunk replay (removing a node never added) is skipped.
 //!
 //! The checker of the cluster ([`crate::cluster::checker`]) holds every safety rule after
 //! every hand-off; the run stops at the first violation, or at a node that crashed (a
@@ -57,6 +77,7 @@ use crate::cluster::linearizability::SearchBudget;
 use crate::cluster::{ClockMode, ClusterConfig, Hosting, Rule, Violation, linearizability};
 use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
+pub use generate::{MAX_ADDED, MAX_VOTERS};
 pub use many::{Summary, run_seeds};
 pub use run::{explore, replay};
 pub use schedule::{Action, Ending, Timed, duration, steps};
@@ -86,6 +107,10 @@ pub enum FaultKind {
     Dup,
     /// Reordering, with long extra delays.
     Reorder,
+    /// Membership changes: add a new node, remove one (the leader, sometimes), replace one.
+    Membership,
+    /// `snapshot N` on a node that is up, at a random moment.
+    Snapshot,
 }
 
 impl FaultKind {
@@ -97,6 +122,8 @@ impl FaultKind {
         FaultKind::Delay,
         FaultKind::Dup,
         FaultKind::Reorder,
+        FaultKind::Membership,
+        FaultKind::Snapshot,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +135,8 @@ impl FaultKind {
             FaultKind::Delay => "delay",
             FaultKind::Dup => "dup",
             FaultKind::Reorder => "reorder",
+            FaultKind::Membership => "membership",
+            FaultKind::Snapshot => "snapshot",
         }
     }
 }
@@ -120,7 +149,10 @@ impl fmt::Display for FaultKind {
 
 /// A fault name that is not one of [`FaultKind::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("unknown fault '{0}': expected one of kill, partition, cut, loss, delay, dup, reorder")]
+#[error(
+    "unknown fault '{0}': expected one of kill, partition, cut, loss, delay, dup, reorder, \
+     membership, snapshot"
+)]
 pub struct UnknownFault(pub String);
 
 impl FromStr for FaultKind {

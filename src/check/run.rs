@@ -4,6 +4,7 @@
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
 use crate::cluster::{NodeState, Sim};
+use crate::raft::NodeId;
 
 use super::generate::Generator;
 use super::schedule::Timed;
@@ -126,7 +127,9 @@ fn safety_failure(sim: &Sim) -> Option<Failure> {
         .map(|(node, message)| Failure::Crash { node, message })
 }
 
-/// Some node leads, and every node is up, in its term, and has committed an entry of it.
+/// Some node leads, and every member of its configuration (its latest, voters and
+/// learners) is up, in its term, and has committed an entry of it. A node the
+/// configuration leaves out (removed) owes nothing.
 fn made_progress(sim: &Sim) -> bool {
     let Some(leader) = sim.leader() else {
         return false;
@@ -135,7 +138,9 @@ fn made_progress(sim: &Sim) -> bool {
     let Some(term) = nodes.iter().find(|s| s.id == leader).map(|s| s.term) else {
         return false;
     };
-    nodes.iter().all(|s| {
+    let (_, voters, learners) = sim.checker().configuration_of(leader);
+    let member = |node: NodeId| voters.contains(&node) || learners.contains(&node);
+    nodes.iter().filter(|s| member(s.id)).all(|s| {
         s.state == NodeState::Up
             && s.term == term
             && s.commit > 0

@@ -38,6 +38,12 @@ pub enum Action {
     },
     NetDup(f64),
     NetReorder(bool),
+    /// `add N`: the leader adds a node (a new one, started empty) as a learner.
+    Add(NodeId),
+    /// `remove N`: the leader removes a node from the configuration.
+    Remove(NodeId),
+    /// `snapshot N`: the node takes a snapshot and compacts its log.
+    Snapshot(NodeId),
     /// A client operation, started without waiting for it (as on a paused clock).
     Client {
         op: KvOp,
@@ -80,6 +86,9 @@ impl fmt::Display for Action {
             }
             Action::NetDup(p) => write!(f, "net dup {p}"),
             Action::NetReorder(on) => write!(f, "net reorder {}", if *on { "on" } else { "off" }),
+            Action::Add(node) => write!(f, "add {node}"),
+            Action::Remove(node) => write!(f, "remove {node}"),
+            Action::Snapshot(node) => write!(f, "snapshot {node}"),
             Action::Client { op, via } => {
                 write!(f, "{op}")?;
                 match via {
@@ -94,7 +103,8 @@ impl fmt::Display for Action {
 impl Action {
     /// Applies the action to the scheduler, as the REPL's command does. Returns the
     /// operation's id for a client operation. An action that cannot apply (killing a
-    /// node that is down) changes nothing.
+    /// node that is down, removing a node the cluster does not host, adding one when no
+    /// node leads) changes nothing.
     pub fn apply(&self, sim: &mut Sim) -> Result<Option<OpId>, ClusterError> {
         let net = |sim: &mut Sim, change: &dyn Fn(&mut crate::cluster::NetworkConfig)| {
             let mut config = sim.network().config().clone();
@@ -116,6 +126,11 @@ impl Action {
             })?,
             Action::NetDup(p) => net(sim, &|c| c.duplicate = *p)?,
             Action::NetReorder(on) => net(sim, &|c| c.reorder = *on)?,
+            // A change the leader refuses (another is in flight) still applied: the command
+            // ran, and a replay runs it again to the same refusal.
+            Action::Add(node) => sim.add(*node).map(|_| ())?,
+            Action::Remove(node) => sim.remove(*node).map(|_| ())?,
+            Action::Snapshot(node) => sim.snapshot(*node).map(|_| ())?,
             Action::Client { op, via } => {
                 return sim.submit(op.clone(), *via, None, None).map(Some);
             }

@@ -46,6 +46,9 @@ fn every_kind_of_action() -> Vec<Action> {
         },
         Action::NetDup(0.3),
         Action::NetReorder(true),
+        Action::Add(6),
+        Action::Remove(1),
+        Action::Snapshot(3),
         Action::Client {
             op: KvOp::Cas {
                 key: "k1".into(),
@@ -257,4 +260,85 @@ fn every_bug_is_found_and_its_shrunk_scenario_replays_through_a_session() {
             report.failure.map_or(String::new(), |f| f.checker())
         );
     }
+}
+
+// ---- membership and snapshot faults -------------------------------------------------
+
+fn membership_options(secs: u64, bugs: &[Bug]) -> CheckOptions {
+    CheckOptions {
+        faults: [FaultKind::Membership, FaultKind::Kill, FaultKind::Snapshot].into(),
+        ..options(secs, bugs)
+    }
+}
+
+fn count(report: &RunReport, kind: fn(&Action) -> bool) -> usize {
+    report.schedule.iter().filter(|t| kind(&t.action)).count()
+}
+
+#[test]
+fn membership_and_snapshot_faults_hold_on_a_few_seeds() {
+    let (mut added, mut removed, mut snapshots) = (0, 0, 0);
+    for seed in 1..=3 {
+        let report = explore(&setup(seed, &membership_options(3, &[])));
+        assert_eq!(report.failure, None, "seed {seed}");
+        added += count(&report, |a| matches!(a, Action::Add(_)));
+        removed += count(&report, |a| matches!(a, Action::Remove(_)));
+        snapshots += count(&report, |a| matches!(a, Action::Snapshot(_)));
+    }
+    assert!(
+        added > 0 && removed > 0 && snapshots > 0,
+        "{added} added, {removed} removed, {snapshots} snapshots"
+    );
+}
+
+#[test]
+fn a_run_with_membership_faults_is_deterministic_and_replays() {
+    let setup = setup(1, &membership_options(3, &[]));
+    let original = explore(&setup);
+    assert!(count(&original, |a| matches!(a, Action::Add(_))) > 0);
+    let again = explore(&setup);
+    assert_eq!(
+        again.schedule, original.schedule,
+        "the same seed, the same schedule"
+    );
+    let replayed = replay(&setup, &original.schedule);
+    assert_eq!(replayed.schedule, original.schedule);
+    assert_eq!(
+        (replayed.handoffs, replayed.events, replayed.end_us),
+        (original.handoffs, original.events, original.end_us)
+    );
+}
+
+#[test]
+fn a_membership_bug_shrinks_to_a_scenario_that_replays_to_the_same_violation() {
+    let options = membership_options(5, &[Bug::LearnersCount]);
+    let original = (1..=10)
+        .map(|seed| explore(&setup(seed, &options)))
+        .find(|report| report.failure.is_some())
+        .expect("learners-count found in 10 seeds");
+    assert_eq!(
+        original.failure.as_ref().and_then(Failure::rule),
+        Some(Rule::CommitQuorum)
+    );
+    let budget = ShrinkBudget {
+        replays: 60,
+        wall: Duration::from_secs(20),
+    };
+    let shrunk = shrink(&original, budget, &mut |_, _| {});
+    assert!(shrunk.reproduced);
+    let report = shrunk.report;
+    assert!(
+        count(&report, |a| matches!(a, Action::Add(_))) > 0,
+        "an add is kept"
+    );
+    let Some(Failure::Violation(expected)) = report.failure.clone() else {
+        panic!("expected a violation, got {:?}", report.failure);
+    };
+    let (session, failed) = run_in_session(&report.setup.config, &report.scenario_steps());
+    assert!(failed.is_empty(), "{failed:#?}");
+    let found = session
+        .cluster()
+        .with(|sim| sim.violations().to_vec())
+        .unwrap();
+    assert_eq!(found.first(), Some(&expected));
 }

@@ -21,6 +21,23 @@
 //!   committed: the check cannot raise a false alarm.
 //! - **State Machine Safety**: no two nodes apply different entries at one index.
 //!
+//! and, for membership changes (thesis chapter 4), with majorities counted in the
+//! configuration in force:
+//!
+//! - **Commit Quorum**: when a leader advances its commit index to C, its entry at C (and,
+//!   by the hash chain, every entry before it) is stored on a majority of the voters of
+//!   the leader's configuration in force: the latest configuration entry in its log at
+//!   that moment, committed or not, else the configuration its snapshot recorded, else the
+//!   initial voters. That is the configuration a single-server leader counts with (thesis
+//!   section 4.1), and the one to check: the configuration in force *at index C* would be
+//!   wrong here, since a majority of five voters just grown from four need not hold a
+//!   majority of the four (any two majorities of consecutive configurations still meet,
+//!   which is what makes the change safe).
+//! - **One Config Change**: a leader appends a configuration entry only when every earlier
+//!   configuration entry in its log is committed (by its own commit index): at most one
+//!   change is in flight. (A new leader may inherit two uncommitted ones from a leader
+//!   that had committed the first; it adds none of its own until both commit.)
+//!
 //! and, per node: its term never decreases, across restarts too (it is durable); it votes
 //! at most once per term, across restarts too; within one incarnation its commit and
 //! applied indexes never decrease, and applied never passes commit.
@@ -38,7 +55,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::raft::{DurableWrite, Entry, Index, NodeId, NodeView, RaftEvent, Role, Storage, Term};
+use crate::raft::{
+    DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
+};
 
 use super::clients::ClientRecord;
 use super::event::ClientOutcome;
@@ -62,6 +81,8 @@ pub enum Rule {
     CommitMonotonic,
     AppliedMonotonic,
     AppliedWithinCommit,
+    CommitQuorum,
+    OneConfigChange,
 }
 
 impl Rule {
@@ -77,6 +98,8 @@ impl Rule {
         Rule::CommitMonotonic,
         Rule::AppliedMonotonic,
         Rule::AppliedWithinCommit,
+        Rule::CommitQuorum,
+        Rule::OneConfigChange,
     ];
 
     /// The rule's name, as `expect violation RULE` takes it.
@@ -93,6 +116,8 @@ impl Rule {
             Rule::CommitMonotonic => "commit-monotonic",
             Rule::AppliedMonotonic => "applied-monotonic",
             Rule::AppliedWithinCommit => "applied-within-commit",
+            Rule::CommitQuorum => "commit-quorum",
+            Rule::OneConfigChange => "one-config-change",
         }
     }
 
@@ -143,10 +168,20 @@ struct Mirrored {
     chain: u64,
 }
 
+/// A configuration entry of a node's mirrored log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ConfigEntry {
+    index: Index,
+    voters: Vec<NodeId>,
+    learners: Vec<NodeId>,
+}
+
 /// What the checker knows of one node.
 #[derive(Clone, Debug, Default)]
 struct NodeTrack {
     log: Vec<Mirrored>,
+    /// The configuration entries of `log`, by increasing index.
+    configs: Vec<ConfigEntry>,
     /// The highest term the node has made durable.
     durable_term: Term,
     /// The node's state after its last step, while it is up.
@@ -174,11 +209,17 @@ struct Applied {
 /// The checker's state. See the module documentation.
 #[derive(Clone, Debug, Default)]
 pub struct Checker {
+    /// The voters of the initial configuration, in force where a log holds no
+    /// configuration entry (empty: unknown, and Commit Quorum is not checked there).
+    initial_voters: Vec<NodeId>,
     nodes: BTreeMap<NodeId, NodeTrack>,
     leaders: BTreeMap<Term, NodeId>,
     votes: BTreeMap<(NodeId, Term), NodeId>,
     /// The hash chain of each (index, term) ever appended, and a node that held it.
     entries: BTreeMap<(Index, Term), (u64, NodeId)>,
+    /// The voters and learners of each configuration entry ever appended, by index and
+    /// term, to rebuild a node's configurations when a snapshot replaces its log.
+    configs_seen: BTreeMap<(Index, Term), (Vec<NodeId>, Vec<NodeId>)>,
     /// Entries seen committed, by index (position = index - 1).
     committed: Vec<Committed>,
     /// For each term, the highest index seen committed by a node in that term.
@@ -207,6 +248,47 @@ fn chain(previous: u64, digest: u64) -> u64 {
 impl Checker {
     pub fn new() -> Checker {
         Checker::default()
+    }
+
+    /// A checker of a cluster started with `voters`: the configuration in force until a
+    /// configuration entry replaces it.
+    pub fn with_voters(voters: &[NodeId]) -> Checker {
+        Checker {
+            initial_voters: voters.to_vec(),
+            ..Checker::default()
+        }
+    }
+
+    /// The index, voters and learners of `node`'s latest configuration, from the checker's
+    /// mirror of its log: index 0 and the initial voters when its log holds none.
+    pub fn configuration_of(&self, node: NodeId) -> (Index, Vec<NodeId>, Vec<NodeId>) {
+        match self.nodes.get(&node).and_then(|t| t.configs.last()) {
+            Some(config) => (config.index, config.voters.clone(), config.learners.clone()),
+            None => (0, self.initial_voters.clone(), Vec::new()),
+        }
+    }
+
+    /// Every configuration of `node`'s log, from the checker's mirror: the initial one
+    /// (index 0), then each configuration entry, as index, voters and learners.
+    pub fn configurations_of(&self, node: NodeId) -> Vec<(Index, Vec<NodeId>, Vec<NodeId>)> {
+        let initial = (0, self.initial_voters.clone(), Vec::new());
+        let entries = self.nodes.get(&node).map_or(&[][..], |t| &t.configs[..]);
+        std::iter::once(initial)
+            .chain(
+                entries
+                    .iter()
+                    .map(|c| (c.index, c.voters.clone(), c.learners.clone())),
+            )
+            .collect()
+    }
+
+    /// The voters in force for `node`: those of the latest configuration entry in its
+    /// log, else the initial voters.
+    fn voters_in_force(&self, node: NodeId) -> &[NodeId] {
+        match self.nodes.get(&node).and_then(|t| t.configs.last()) {
+            Some(config) => &config.voters,
+            None => &self.initial_voters,
+        }
     }
 
     /// Every violation kept so far, in the order found.
@@ -296,6 +378,7 @@ impl Checker {
     pub fn log_replaced(&mut self, node: NodeId, storage: &Storage) {
         let track = self.track(node);
         track.log.clear();
+        track.configs.clear();
         let mut previous = 0;
         for entry in storage.log.entries() {
             previous = chain(previous, digest(entry));
@@ -303,6 +386,13 @@ impl Checker {
                 term: entry.term,
                 chain: previous,
             });
+            if let Payload::Config { voters, learners } = &entry.payload {
+                track.configs.push(ConfigEntry {
+                    index: entry.index,
+                    voters: voters.clone(),
+                    learners: learners.clone(),
+                });
+            }
         }
         track.durable_term = track.durable_term.max(storage.term);
     }
@@ -369,10 +459,16 @@ impl Checker {
                     );
                 }
                 let keep = from.saturating_sub(1) as usize;
-                self.track(node).log.truncate(keep);
+                let track = self.track(node);
+                track.log.truncate(keep);
+                track.configs.retain(|c| c.index < *from);
             }
             DurableWrite::Append { entries } => {
                 for entry in entries {
+                    if let Payload::Config { voters, learners } = &entry.payload {
+                        self.one_config_change(node, after, entry.index, entry.term);
+                        self.config_appended(node, entry, voters, learners);
+                    }
                     self.append(node, entry);
                 }
             }
@@ -400,7 +496,73 @@ impl Checker {
                 chain: c.chain,
             })
             .collect();
-        self.track(node).log = committed;
+        let configs = committed
+            .iter()
+            .zip(1..)
+            .filter_map(|(mirrored, index)| {
+                let (voters, learners) = self.configs_seen.get(&(index, mirrored.term))?;
+                Some(ConfigEntry {
+                    index,
+                    voters: voters.clone(),
+                    learners: learners.clone(),
+                })
+            })
+            .collect();
+        let track = self.track(node);
+        track.log = committed;
+        track.configs = configs;
+    }
+
+    /// Mirrors a configuration entry `node` appended.
+    fn config_appended(
+        &mut self,
+        node: NodeId,
+        entry: &Entry,
+        voters: &[NodeId],
+        learners: &[NodeId],
+    ) {
+        self.configs_seen
+            .entry((entry.index, entry.term))
+            .or_insert_with(|| (voters.to_vec(), learners.to_vec()));
+        let track = self.track(node);
+        track.configs.retain(|c| c.index < entry.index);
+        track.configs.push(ConfigEntry {
+            index: entry.index,
+            voters: voters.to_vec(),
+            learners: learners.to_vec(),
+        });
+    }
+
+    /// Holds One Config Change for a configuration entry at `index`@`term` that `node`
+    /// appends: if it is the leader of `term` adding its own entry, every configuration
+    /// entry before it must be committed.
+    fn one_config_change(&mut self, node: NodeId, after: &NodeView, index: Index, term: Term) {
+        if after.role != Role::Leader || after.term != term {
+            return;
+        }
+        let Some(pending) = self.nodes.get(&node).and_then(|t| {
+            t.configs
+                .iter()
+                .rev()
+                .find(|c| c.index < index)
+                .map(|c| c.index)
+        }) else {
+            return;
+        };
+        if pending <= after.commit {
+            return;
+        }
+        let detail = format!(
+            "n{node}, leader of term {term}, appended a configuration entry at index {index} \
+             while the one at index {pending} was not committed (commit {})",
+            after.commit
+        );
+        self.report(
+            Rule::OneConfigChange,
+            vec![node],
+            (Some(index), vec![term]),
+            detail,
+        );
     }
 
     /// Mirrors one appended entry and holds Log Matching for it.
@@ -528,6 +690,9 @@ impl Checker {
         if after.commit <= from {
             return;
         }
+        if after.role == Role::Leader {
+            self.commit_quorum(node, after);
+        }
         let known = self.commit_terms.entry(after.term).or_default();
         *known = (*known).max(after.commit);
         let track = &self.nodes[&node];
@@ -543,6 +708,47 @@ impl Checker {
                 in_term: after.term,
             });
         }
+    }
+
+    /// Holds Commit Quorum for leader `node`, which has just advanced its commit index.
+    fn commit_quorum(&mut self, node: NodeId, after: &NodeView) {
+        let index = after.commit;
+        let position = index as usize - 1;
+        let voters = self.voters_in_force(node).to_vec();
+        let Some(own) = self.nodes[&node].log.get(position).map(|m| m.chain) else {
+            return;
+        };
+        if voters.is_empty() {
+            return;
+        }
+        let holders: Vec<NodeId> = voters
+            .iter()
+            .copied()
+            .filter(|v| {
+                self.nodes
+                    .get(v)
+                    .and_then(|t| t.log.get(position))
+                    .is_some_and(|m| m.chain == own)
+            })
+            .collect();
+        if holders.len() * 2 > voters.len() {
+            return;
+        }
+        let detail = format!(
+            "n{node}, leader of term {}, committed index {index}, which only {} of the voters \
+             {} hold",
+            after.term,
+            describe(&holders),
+            describe(&voters)
+        );
+        let mut nodes = vec![node];
+        nodes.extend(holders);
+        self.report(
+            Rule::CommitQuorum,
+            nodes,
+            (Some(index), vec![after.term]),
+            detail,
+        );
     }
 
     fn event(&mut self, node: NodeId, event: &RaftEvent) {
@@ -632,6 +838,12 @@ impl Checker {
     pub fn nodes_seen(&self) -> BTreeSet<NodeId> {
         self.nodes.keys().copied().collect()
     }
+}
+
+/// Nodes as `{n1,n2}` (`{}` for none).
+fn describe(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
+    format!("{{{}}}", names.join(","))
 }
 
 /// The clients' history as the linearizability checker reads it:

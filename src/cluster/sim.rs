@@ -167,6 +167,7 @@ impl Sim {
                 incarnation: 0,
             })
             .collect();
+        let voters: Vec<NodeId> = (1..=config.nodes).collect();
         let mut sim = Sim {
             config,
             now_us: 0,
@@ -181,7 +182,7 @@ impl Sim {
             handoffs: 0,
             instant: (0, 0),
             events: 0,
-            checker: Checker::new(),
+            checker: Checker::with_voters(&voters),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;

@@ -189,6 +189,9 @@ pub enum Bug {
     /// A follower sets its commit index to the leader's without bounding it by the last
     /// entry the AppendEntries matched, committing stale entries beyond it.
     CommitBeyondMatch,
+    /// A leader counts its learners (nodes added and still catching up) toward the
+    /// majority that commits an entry, as though they were voters.
+    LearnersCount,
 }
 
 impl Bug {
@@ -205,6 +208,7 @@ impl Bug {
         Bug::SkipPrevCheck,
         Bug::LeaderLocalReads,
         Bug::CommitBeyondMatch,
+        Bug::LearnersCount,
     ];
 
     /// The bug's name, as typed after `--bug`.
@@ -216,6 +220,7 @@ impl Bug {
             Bug::SkipPrevCheck => "skip-prev-check",
             Bug::LeaderLocalReads => "leader-local-reads",
             Bug::CommitBeyondMatch => "commit-beyond-match",
+            Bug::LearnersCount => "learners-count",
         }
     }
 }

@@ -1058,9 +1058,11 @@ impl RaftProcessor {
             return;
         };
         let voters = &self.membership.voters;
+        // Teaching bug `learners-count`: every follower's copy counts, learners' too.
+        let learners_count = self.config.has_bug(Bug::LearnersCount);
         let mut matched: Vec<Index> = progress
             .iter()
-            .filter(|(peer, _)| voters.contains(peer))
+            .filter(|(peer, _)| learners_count || voters.contains(peer))
             .map(|(_, p)| p.match_index)
             .collect();
         if voters.contains(&self.id) {

@@ -36,11 +36,13 @@ pub struct CheckArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub time: u64,
     /// The faults to inject, comma-separated: kill, partition, cut, loss, delay, dup,
-    /// reorder [default: all].
+    /// reorder, membership (add, remove and replace nodes; removed nodes are stopped once
+    /// the removal commits), snapshot (snapshot N at random moments) [default: all].
     #[arg(long, value_delimiter = ',')]
     pub faults: Vec<FaultKind>,
     /// Turn on a teaching bug (repeatable): commit-previous-term, vote-without-log-check,
-    /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match.
+    /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match,
+    /// learners-count.
     #[arg(long = "bug")]
     pub bugs: Vec<Bug>,
     /// Run with PreVote on.

@@ -137,6 +137,10 @@ keywords! {
         AppliedMonotonic = "applied-monotonic",
         /// A node never applies past its commit index.
         AppliedWithinCommit = "applied-within-commit",
+        /// A leader commits only what a majority of its configuration's voters hold.
+        CommitQuorum = "commit-quorum",
+        /// A leader appends a configuration change only once the last one committed.
+        OneConfigChange = "one-config-change",
     }
 }
 

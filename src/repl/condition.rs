@@ -32,6 +32,8 @@ pub fn checker_rule(rule: SafetyRule) -> Rule {
         SafetyRule::CommitMonotonic => Rule::CommitMonotonic,
         SafetyRule::AppliedMonotonic => Rule::AppliedMonotonic,
         SafetyRule::AppliedWithinCommit => Rule::AppliedWithinCommit,
+        SafetyRule::CommitQuorum => Rule::CommitQuorum,
+        SafetyRule::OneConfigChange => Rule::OneConfigChange,
     }
 }
 

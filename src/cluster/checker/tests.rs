@@ -410,3 +410,146 @@ fn a_stale_read_in_a_converted_history_is_a_linearizability_violation() {
         Verdict::Linearizable
     );
 }
+
+// ---- membership: majorities of the configuration in force ---------------------------
+
+fn config(index: Index, term: Term, voters: &[NodeId]) -> Entry {
+    Entry {
+        index,
+        term,
+        payload: Payload::Config {
+            voters: voters.to_vec(),
+            learners: Vec::new(),
+        },
+    }
+}
+
+/// A checker of a cluster started with voters 1..=n, all up as followers in term 0.
+fn cluster(n: NodeId) -> Checker {
+    let voters: Vec<NodeId> = (1..=n).collect();
+    let mut checker = Checker::with_voters(&voters);
+    for id in 1..=n {
+        checker.node_up(0, id, &view(id, Role::Follower, 0, 0));
+    }
+    checker
+}
+
+/// `node` stores `entries` as a follower of `term`.
+fn store(checker: &mut Checker, node: NodeId, term: Term, entries: Vec<Entry>) {
+    let step = writes(vec![append(entries)], view(node, Role::Follower, term, 0));
+    checker.observe(1, node, &[step]);
+}
+
+/// Leader `node` of `term` appends `entries` and has commit `commit` after the step.
+fn leader_step(
+    checker: &mut Checker,
+    node: NodeId,
+    term: Term,
+    entries: Vec<Entry>,
+    commit: Index,
+) {
+    let step = writes(
+        vec![append(entries)],
+        view(node, Role::Leader, term, commit),
+    );
+    checker.observe(2, node, &[step]);
+}
+
+#[test]
+fn commit_quorum_a_leader_commits_an_entry_only_it_holds() {
+    let mut checker = cluster(3);
+    lead(&mut checker, 1, 1);
+    leader_step(&mut checker, 1, 1, vec![entry(1, 1, "a")], 1);
+    let violation = &checker.violations()[0];
+    assert_eq!(violation.rule, Rule::CommitQuorum);
+    assert_eq!(
+        (violation.index, violation.nodes.clone()),
+        (Some(1), vec![1, 1])
+    );
+    assert!(
+        violation
+            .detail
+            .contains("only {n1} of the voters {n1,n2,n3}")
+    );
+}
+
+#[test]
+fn commit_quorum_holds_for_an_entry_a_majority_holds() {
+    let mut checker = cluster(3);
+    lead(&mut checker, 1, 1);
+    leader_step(&mut checker, 1, 1, vec![entry(1, 1, "a")], 0);
+    store(&mut checker, 3, 1, vec![entry(1, 1, "a")]);
+    let commit = writes(vec![], view(1, Role::Leader, 1, 1));
+    checker.observe(3, 1, &[commit]);
+    assert!(checker.violations().is_empty());
+}
+
+#[test]
+fn commit_quorum_counts_the_voters_of_the_leaders_latest_configuration() {
+    // Voters 1, 2, 3 grow to 1, 2, 3, 4: from the moment the entry is in the leader's
+    // log, two holders are no longer a majority, though they were of the old voters.
+    let mut checker = cluster(3);
+    lead(&mut checker, 1, 1);
+    let entries = vec![entry(1, 1, "a"), config(2, 1, &[1, 2, 3, 4])];
+    store(&mut checker, 2, 1, entries.clone());
+    leader_step(&mut checker, 1, 1, entries, 1);
+    assert_eq!(rules(&checker), vec![Rule::CommitQuorum]);
+}
+
+#[test]
+fn commit_quorum_holds_for_a_majority_of_a_shrunk_configuration() {
+    // Voters 1..=5 shrink to 1, 2, 3 in two committed changes; then two holders of five
+    // are enough, since the voters in force are three.
+    let mut checker = cluster(5);
+    lead(&mut checker, 1, 1);
+    let first = vec![config(1, 1, &[1, 2, 3, 4])];
+    store(&mut checker, 2, 1, first.clone());
+    store(&mut checker, 3, 1, first.clone());
+    leader_step(&mut checker, 1, 1, first, 1);
+    let second = vec![config(2, 1, &[1, 2, 3]), entry(3, 1, "a")];
+    store(&mut checker, 2, 1, second.clone());
+    leader_step(&mut checker, 1, 1, second, 3);
+    assert!(
+        checker.violations().is_empty(),
+        "{:?}",
+        checker.violations()
+    );
+}
+
+#[test]
+fn one_config_change_a_leader_appends_a_second_change_before_the_first_commits() {
+    let mut checker = cluster(3);
+    lead(&mut checker, 1, 1);
+    leader_step(&mut checker, 1, 1, vec![config(1, 1, &[1, 2, 3, 4])], 0);
+    leader_step(&mut checker, 1, 1, vec![config(2, 1, &[1, 2, 3, 4, 5])], 0);
+    let violation = &checker.violations()[0];
+    assert_eq!(violation.rule, Rule::OneConfigChange);
+    assert_eq!(
+        (violation.index, violation.terms.clone()),
+        (Some(2), vec![1])
+    );
+}
+
+#[test]
+fn one_config_change_holds_once_the_first_change_committed_and_for_followers() {
+    let mut checker = cluster(3);
+    // A follower may hold two uncommitted changes: a leader appended the second once the
+    // first committed, before the follower learnt of it.
+    store(
+        &mut checker,
+        3,
+        1,
+        vec![config(1, 1, &[1, 2, 3, 4]), config(2, 1, &[1, 2, 3, 4, 5])],
+    );
+    lead(&mut checker, 1, 2);
+    let first = vec![config(1, 2, &[1, 2, 3, 4])];
+    store(&mut checker, 2, 2, first.clone());
+    store(&mut checker, 4, 2, first.clone());
+    leader_step(&mut checker, 1, 2, first, 1);
+    leader_step(&mut checker, 1, 2, vec![config(2, 2, &[1, 2, 3, 4, 5])], 1);
+    assert!(
+        checker.violations().is_empty(),
+        "{:?}",
+        checker.violations()
+    );
+}
