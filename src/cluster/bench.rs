@@ -471,7 +471,7 @@ fn pump(
     let now_us = clock();
     let mut worked = false;
     for _ in 0..PUMP_BATCH {
-        if sim.advance(now_us)?.is_none() {
+        if !sim.advance_quietly(now_us)? {
             break;
         }
         worked = true;

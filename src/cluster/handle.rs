@@ -97,16 +97,18 @@ impl Driver {
     /// as an event (a crashed node); the loop goes on.
     fn catch_up(&mut self) {
         let now = self.clock.realtime_us();
+        self.sim.set_parallel(true);
         for _ in 0..REALTIME_BATCH {
-            match self.sim.advance(now) {
-                Ok(Some(_)) => {}
-                Ok(None) => {
+            match self.sim.advance_quietly(now) {
+                Ok(true) => {}
+                Ok(false) => {
                     self.sim.set_now(now);
-                    return;
+                    break;
                 }
-                Err(_) => return,
+                Err(_) => break,
             }
         }
+        self.sim.set_parallel(false);
     }
 
     fn set_mode(&mut self, mode: ClockMode) {
@@ -213,7 +215,10 @@ impl Cluster {
         self.with_driver(move |driver| {
             let Driver { sim, clock, .. } = driver;
             if clock.mode == ClockMode::Realtime {
-                job(sim, &|| clock.realtime_us())
+                sim.set_parallel(true);
+                let result = job(sim, &|| clock.realtime_us());
+                sim.set_parallel(false);
+                result
             } else {
                 let now_us = sim.now_us();
                 job(sim, &move || now_us)

@@ -5,7 +5,7 @@
 //! report before it goes on. One hand-off at a time, in a fixed order, is what makes a
 //! paused or virtual run the same on every machine.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -141,6 +141,8 @@ pub struct Sim {
     /// Whether hand-offs report what they did (`step`, `deliver`, ...). A run of many
     /// hand-offs (`run`, waits) does not: it skips the copies a report needs.
     reporting: bool,
+    /// Whether the nodes due at one instant are handed their work all at once.
+    parallel: bool,
     handoffs: u64,
     /// The instant of the last due hand-off, and how many there were at it.
     instant: (u64, u32),
@@ -179,6 +181,7 @@ impl Sim {
             log: EventLog::default(),
             step_events: Vec::new(),
             reporting: true,
+            parallel: false,
             handoffs: 0,
             instant: (0, 0),
             events: 0,
@@ -200,6 +203,24 @@ impl Sim {
 
     pub fn handoffs(&self) -> u64 {
         self.handoffs
+    }
+
+    /// Hands the nodes due at one instant their work all at once, so that they run in
+    /// parallel, and processes their reports in id order; otherwise one node at a time.
+    /// Only for a realtime clock, and only with nodes on threads: which nodes share an
+    /// instant depends on the wall clock there anyway, while a paused or virtual run must
+    /// stay the same on every machine, one node at a time.
+    pub fn set_parallel(&mut self, on: bool) {
+        self.parallel = on && self.config.hosting == Hosting::Threads;
+    }
+
+    /// Runs what is due up to `limit_us`, as [`Sim::advance`] does, but without building
+    /// a step report. Returns whether anything was due.
+    pub fn advance_quietly(&mut self, limit_us: u64) -> Result<bool, ClusterError> {
+        let reporting = std::mem::replace(&mut self.reporting, false);
+        let result = self.advance(limit_us);
+        self.reporting = reporting;
+        result.map(|report| report.is_some())
     }
 
     /// Moves the clock forward to `time_us` without events (the realtime clock, `run`).
@@ -736,6 +757,9 @@ impl Sim {
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
                 self.count_instant()?;
+                if self.parallel {
+                    return self.hand_off_all_due().map(Some);
+                }
                 return self.hand_off_due(node).map(Some);
             }
             if self.events != events_before {
@@ -791,6 +815,12 @@ impl Sim {
 
     /// Hands `node` everything due for it now.
     fn hand_off_due(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        let inputs = self.due_inputs(node)?;
+        self.hand_off(node, inputs)
+    }
+
+    /// Everything due for `node` now: messages in id order, its timer, client requests.
+    fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
         let mut inputs = Vec::new();
         for message in self.network.take_due_for(node, now) {
@@ -811,7 +841,87 @@ impl Sim {
             inputs.push(NodeInput::Tick);
         }
         inputs.extend(self.take_client_requests(node));
-        self.hand_off(node, inputs)
+        Ok(inputs)
+    }
+
+    /// Hands every node with work due now its batch at once, then processes their reports
+    /// in id order. Only for a realtime clock on threads (see [`Sim::set_parallel`]).
+    fn hand_off_all_due(&mut self) -> Result<StepReport, ClusterError> {
+        let mut sent = Vec::new();
+        for node in self.due_nodes() {
+            let inputs = self.due_inputs(node)?;
+            self.handoffs += 1;
+            let batch = ToNode::Batch {
+                now_us: self.now_us,
+                inputs,
+            };
+            let delivered = match self.slot(node)?.running.as_ref().map(|r| &r.host) {
+                Some(Host::Thread { inbox, .. }) => inbox.send(batch).is_ok(),
+                _ => false,
+            };
+            if delivered {
+                sent.push(node);
+            } else {
+                self.mark_crashed(node, "the node's thread has ended".to_string());
+            }
+        }
+        let mut outcomes = self.wait_for_reports(&sent);
+        for node in sent {
+            match outcomes.remove(&node) {
+                Some(Ok(report)) => self.process_report(report),
+                Some(Err(message)) => self.mark_crashed(node, message),
+                None => {
+                    let limit = NODE_ANSWER_LIMIT.as_secs();
+                    self.mark_crashed(node, format!("did not answer within {limit}s"));
+                }
+            }
+        }
+        Ok(self.step_report(None, None))
+    }
+
+    /// Every up node with a message, timer or client request due now, in id order.
+    fn due_nodes(&self) -> Vec<NodeId> {
+        let now = self.now_us;
+        let mut nodes = self.network.due_receivers(now);
+        nodes.extend(
+            self.nodes
+                .iter()
+                .filter(|s| s.running.as_ref().is_some_and(|r| r.timer_us <= now))
+                .map(|s| s.id),
+        );
+        nodes.extend(
+            self.clients
+                .pending
+                .values()
+                .filter_map(|op| match op.stage {
+                    Stage::ToSend { target, at_us } if at_us <= now => Some(target),
+                    _ => None,
+                }),
+        );
+        nodes.sort_unstable();
+        nodes.dedup();
+        nodes.retain(|&n| self.is_up(n));
+        nodes
+    }
+
+    /// Collects the reports of every node in `nodes`, in whatever order they come; a node
+    /// missing from the result did not answer within the limit.
+    fn wait_for_reports(&self, nodes: &[NodeId]) -> BTreeMap<NodeId, Result<NodeReport, String>> {
+        let mut outcomes = BTreeMap::new();
+        while outcomes.len() < nodes.len() {
+            match self.reports.recv_timeout(NODE_ANSWER_LIMIT) {
+                Ok(FromNode::Report(report)) if nodes.contains(&report.node) => {
+                    outcomes.insert(report.node, Ok(report));
+                }
+                Ok(FromNode::Crashed { node, message }) if nodes.contains(&node) => {
+                    outcomes.insert(node, Err(format!("panicked: {message}")));
+                }
+                // A late word from a node given up on earlier: nothing waits for it.
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+        outcomes
     }
 
     /// Hands a node a batch of inputs at the current time and processes its report.
