@@ -43,10 +43,12 @@ fn with_randomness_a_leader_is_elected_after_half_the_minimum_timeout() {
     assert_eq!(calls, 20);
     let stats = result.stats();
     assert_eq!((stats.trials, stats.not_converged), (20, 0));
-    // Earliest: heartbeat arrives after 5ms, timeout 150ms, crash 75ms after the broadcast,
-    // then a RequestVote and its answer, at least 5ms each.
+    // Earliest: the heartbeat arrives after one delay, timeout 150ms, crash up to 75ms
+    // after the broadcast, then a RequestVote, its answer and the new leader's first
+    // heartbeat, at least one delay each.
+    let delay_us = ElectionSetup::default().delay_min_us;
     let min_us = stats.min_us.expect("converged");
-    assert!(min_us >= 90_000, "{min_us}us");
+    assert!(min_us >= 75_000 + 4 * delay_us, "{min_us}us");
     let max_us = stats.max_us.expect("converged");
     assert!(max_us < 2_000_000, "{max_us}us");
     assert!(
@@ -75,4 +77,21 @@ fn without_randomness_the_votes_split_every_round() {
 fn an_experiment_needs_trials_and_ranges() {
     assert!(experiment::run(&setup(0, 1), &[range("150-300")], &mut || {}).is_err());
     assert!(experiment::run(&setup(1, 1), &[], &mut || {}).is_err());
+}
+
+/// Thesis section 9.4: a trial lasts until the other servers received the new leader's
+/// first heartbeat, which is after the first candidate stood and the leader was elected.
+#[test]
+fn a_trial_ends_when_every_survivor_has_the_new_leaders_heartbeat() {
+    let setup = setup(1, 1);
+    for index in 0..10 {
+        let detail = experiment::trial_detail(&setup, range("150-300"), index).unwrap();
+        let candidate = detail.first_candidate_us.expect("a timer fired");
+        let leader = detail.first_leader_us.expect("a leader was elected");
+        let settled = detail.elected_us.expect("the survivors follow it");
+        assert!(candidate < leader && leader + setup.delay_min_us <= settled);
+        assert!(detail.terms >= 1);
+        let trial = experiment::trial(&setup, range("150-300"), index).unwrap();
+        assert_eq!(trial, Some(settled));
+    }
 }
