@@ -98,8 +98,8 @@ fn virtual_many_clients(clients: usize, duration_us: u64, hosting: Hosting) {
     report_virtual(&name, ops, ran_us, wall.elapsed());
 }
 
-/// An open-loop load of `rate` puts per simulated second, each from a client of its own
-/// (one every `1 / rate` seconds whatever the cluster does), for `duration_us`.
+/// An open-loop load of `rate` puts per simulated second (one every `1 / rate` seconds
+/// whatever the cluster does), from 100 clients in turn, for `duration_us`.
 fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
     let wall = Instant::now();
@@ -110,7 +110,8 @@ fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
             let mut issued = 0;
             let mut ids = Vec::new();
             while sim.now_us() < start_us + duration_us {
-                ids.push(sim.submit(put(issued), None, None, None).unwrap());
+                let client = (1_000_000 + issued % 100, 1 + issued / 100);
+                ids.push(sim.submit(put(issued), None, Some(client), None).unwrap());
                 issued += 1;
                 sim.run_until_time(start_us + issued * gap_us).unwrap();
             }

@@ -8,7 +8,7 @@
 //! link. Cuts are checked again when a message is due, so a message already on the wire
 //! when a link is cut is lost.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -34,10 +34,12 @@ pub struct Network {
     cut: BTreeSet<(NodeId, NodeId)>,
     /// The partition groups last set (`partition`, `isolate`), for views; empty when none.
     groups: Vec<Vec<NodeId>>,
-    /// Messages in flight by (delivery time, id): the order they are delivered in.
-    queue: BTreeMap<(u64, MsgId), Envelope>,
-    /// Where each message id sits in `queue`.
-    due_by_id: BTreeMap<MsgId, u64>,
+    /// Messages in flight by (delivery time, id), the order they are delivered in, with
+    /// their link (from, to). The envelopes themselves stay put in `envelopes`: the queue
+    /// moves only these small keys around as it grows and shrinks.
+    queue: BTreeMap<(u64, MsgId), (NodeId, NodeId)>,
+    /// Each message in flight, by id.
+    envelopes: HashMap<MsgId, InFlight>,
     /// The latest delivery time on each link, to keep links FIFO without reordering.
     last_due: BTreeMap<(NodeId, NodeId), u64>,
     next_id: MsgId,
@@ -51,7 +53,7 @@ impl Network {
             cut: BTreeSet::new(),
             groups: Vec::new(),
             queue: BTreeMap::new(),
-            due_by_id: BTreeMap::new(),
+            envelopes: HashMap::new(),
             last_due: BTreeMap::new(),
             next_id: 1,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -127,28 +129,31 @@ impl Network {
     /// Puts a message on the wire at `now_us`: lost, or queued (perhaps twice). Returns the
     /// events it caused.
     pub fn send(&mut self, now_us: u64, envelope: Envelope) -> Vec<EventKind> {
+        let mut events = Vec::new();
+        self.send_into(now_us, envelope, &mut events);
+        events
+    }
+
+    /// [`Network::send`], adding the events to `events`.
+    pub fn send_into(&mut self, now_us: u64, envelope: Envelope, events: &mut Vec<EventKind>) {
         let id = self.take_id();
         let info = MsgInfo::of(&envelope);
         if !self.is_connected(envelope.from, envelope.to) {
-            return vec![EventKind::Dropped {
-                id,
-                info,
-                reason: DropReason::Cut,
-            }];
+            let reason = DropReason::Cut;
+            events.push(EventKind::Dropped { id, info, reason });
+            return;
         }
         if self.config.drop > 0.0 && self.rng.random_bool(self.config.drop) {
-            return vec![EventKind::Dropped {
-                id,
-                info,
-                reason: DropReason::Loss,
-            }];
+            let reason = DropReason::Loss;
+            events.push(EventKind::Dropped { id, info, reason });
+            return;
         }
         let deliver_us = self.delivery_time(now_us, &envelope);
-        let mut events = vec![EventKind::Sent {
+        events.push(EventKind::Sent {
             id,
             info,
             deliver_us,
-        }];
+        });
         if self.config.duplicate > 0.0 && self.rng.random_bool(self.config.duplicate) {
             let copy = self.take_id();
             let copy_due = self.delivery_time(now_us, &envelope);
@@ -156,7 +161,6 @@ impl Network {
             events.push(EventKind::Duplicated { id, copy });
         }
         self.enqueue(id, deliver_us, envelope);
-        events
     }
 
     fn take_id(&mut self) -> MsgId {
@@ -180,8 +184,14 @@ impl Network {
     }
 
     fn enqueue(&mut self, id: MsgId, deliver_us: u64, envelope: Envelope) {
-        self.queue.insert((deliver_us, id), envelope);
-        self.due_by_id.insert(id, deliver_us);
+        self.queue
+            .insert((deliver_us, id), (envelope.from, envelope.to));
+        let message = InFlight {
+            id,
+            deliver_us,
+            envelope,
+        };
+        self.envelopes.insert(id, message);
     }
 
     /// When the next message is due.
@@ -193,7 +203,7 @@ impl Network {
     pub fn due(&self, now_us: u64) -> Vec<(MsgId, NodeId, NodeId)> {
         self.queue
             .range(..=(now_us, MsgId::MAX))
-            .map(|(&(_, id), e)| (id, e.from, e.to))
+            .map(|(&(_, id), &(from, to))| (id, from, to))
             .collect()
     }
 
@@ -201,7 +211,7 @@ impl Network {
     pub fn due_receivers(&self, now_us: u64) -> Vec<NodeId> {
         self.queue
             .range(..=(now_us, MsgId::MAX))
-            .map(|(_, e)| e.to)
+            .map(|(_, &(_, to))| to)
             .collect()
     }
 
@@ -210,7 +220,7 @@ impl Network {
         let ids: Vec<MsgId> = self
             .queue
             .range(..=(now_us, MsgId::MAX))
-            .filter(|(_, e)| e.to == node)
+            .filter(|(_, (_, to))| *to == node)
             .map(|(&(_, id), _)| id)
             .collect();
         ids.into_iter().filter_map(|id| self.take(id)).collect()
@@ -227,24 +237,16 @@ impl Network {
 
     /// Takes message `id` off the wire, wherever it is in the queue.
     pub fn take(&mut self, id: MsgId) -> Option<InFlight> {
-        let deliver_us = self.due_by_id.remove(&id)?;
-        let envelope = self.queue.remove(&(deliver_us, id))?;
-        Some(InFlight {
-            id,
-            deliver_us,
-            envelope,
-        })
+        let message = self.envelopes.remove(&id)?;
+        self.queue.remove(&(message.deliver_us, id));
+        Some(message)
     }
 
     /// The messages in flight, in delivery order.
     pub fn in_flight(&self) -> Vec<InFlight> {
         self.queue
-            .iter()
-            .map(|(&(deliver_us, id), envelope)| InFlight {
-                id,
-                deliver_us,
-                envelope: envelope.clone(),
-            })
+            .keys()
+            .filter_map(|(_, id)| self.envelopes.get(id).cloned())
             .collect()
     }
 
@@ -257,7 +259,7 @@ impl Network {
         let ids: Vec<MsgId> = self
             .queue
             .iter()
-            .filter(|(_, e)| e.from == node || e.to == node)
+            .filter(|(_, (from, to))| *from == node || *to == node)
             .map(|(&(_, id), _)| id)
             .collect();
         let mut events = Vec::with_capacity(ids.len());

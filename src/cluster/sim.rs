@@ -1013,11 +1013,12 @@ impl Sim {
             }
         }
         self.publish_violations();
+        let (now, mut sent) = (self.now_us, Vec::new());
         for envelope in report.messages {
-            let now = self.now_us;
-            for kind in self.network.send(now, envelope) {
-                self.emit(kind);
-            }
+            self.network.send_into(now, envelope, &mut sent);
+        }
+        for kind in sent {
+            self.emit(kind);
         }
         for reply in report.replies {
             self.client_reply(node, reply.op, reply.result);
