@@ -38,7 +38,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
 use thiserror::Error;
 
 use crate::raft::{Index, NodeId};
@@ -108,6 +107,8 @@ pub enum BenchError {
     NoLeader,
     #[error("could not start a client thread: {0}")]
     Spawn(String),
+    #[error("the bench fell {0} events behind the event log and lost count")]
+    EventsMissed(u64),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -357,6 +358,8 @@ struct ClosedLoop {
     measuring: bool,
     tally: Tally,
     traffic: Traffic,
+    /// How many of the cluster's events have been read.
+    seen: u64,
 }
 
 impl ClosedLoop {
@@ -375,6 +378,7 @@ impl ClosedLoop {
             measuring: true,
             tally: Tally::default(),
             traffic: Traffic::default(),
+            seen: sim.events_emitted(),
         }
     }
 
@@ -400,8 +404,13 @@ impl ClosedLoop {
     }
 
     /// Takes in the events since the last call: counts messages, and finishes operations.
-    fn absorb(&mut self, events: &Receiver<ClusterEvent>) {
-        for event in events.try_iter() {
+    fn absorb(&mut self, sim: &Sim) -> Result<(), BenchError> {
+        let (missed, events) = sim.events_since(self.seen);
+        if missed > 0 {
+            return Err(BenchError::EventsMissed(missed));
+        }
+        self.seen = sim.events_emitted();
+        for event in events {
             if self.measuring {
                 self.traffic.count(&event);
             }
@@ -415,6 +424,7 @@ impl ClosedLoop {
                 self.idle.push(done.client);
             }
         }
+        Ok(())
     }
 }
 
@@ -424,14 +434,13 @@ fn run_loop(
     clock: &dyn Fn() -> u64,
     config: &BenchConfig,
 ) -> Result<BenchReport, BenchError> {
-    let events = sim.subscribe();
     let mut load = ClosedLoop::new(sim, config.clients);
     let handoffs_before = sim.handoffs();
     let start = Instant::now();
     let end = start + config.duration;
     load.issue(sim)?;
     while Instant::now() < end {
-        pump(sim, clock, &events, &mut load)?;
+        pump(sim, clock, &mut load)?;
     }
     let elapsed = start.elapsed();
     let handoffs = sim.handoffs() - handoffs_before;
@@ -439,11 +448,11 @@ fn run_loop(
     load.measuring = false;
     let drain_end = Instant::now() + DRAIN_WAIT;
     while !load.outstanding.is_empty() && Instant::now() < drain_end {
-        pump(sim, clock, &events, &mut load)?;
+        pump(sim, clock, &mut load)?;
     }
     let settle_end = Instant::now() + SETTLE_WAIT;
     while !all_applied(sim) && Instant::now() < settle_end {
-        pump(sim, clock, &events, &mut load)?;
+        pump(sim, clock, &mut load)?;
     }
     let agreement = agreement(sim, &load.tally)?;
     Ok(BenchReport {
@@ -462,12 +471,7 @@ fn run_loop(
 
 /// Runs what the wall clock has made due, answering and reissuing after every hand-off;
 /// sleeps briefly when nothing is due.
-fn pump(
-    sim: &mut Sim,
-    clock: &dyn Fn() -> u64,
-    events: &Receiver<ClusterEvent>,
-    load: &mut ClosedLoop,
-) -> Result<(), ClusterError> {
+fn pump(sim: &mut Sim, clock: &dyn Fn() -> u64, load: &mut ClosedLoop) -> Result<(), BenchError> {
     let now_us = clock();
     let mut worked = false;
     for _ in 0..PUMP_BATCH {
@@ -475,7 +479,7 @@ fn pump(
             break;
         }
         worked = true;
-        load.absorb(events);
+        load.absorb(sim)?;
         load.issue(sim)?;
     }
     sim.set_now(now_us);

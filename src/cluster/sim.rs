@@ -299,6 +299,20 @@ impl Sim {
         self.events
     }
 
+    /// The events emitted after the first `seen`, oldest first, without copying them: for
+    /// a caller inside the driver that reads every event as it goes (a closed-loop load),
+    /// where a subscription would copy each one through a channel. Events older than the
+    /// event log keeps are gone; the count of those missed comes first.
+    pub fn events_since(&self, seen: u64) -> (u64, impl Iterator<Item = &ClusterEvent>) {
+        let kept_from = self.events - self.log.recent.len() as u64;
+        let missed = kept_from.saturating_sub(seen);
+        let skip = seen.saturating_sub(kept_from) as usize;
+        (
+            missed,
+            self.log.recent.range(skip.min(self.log.recent.len())..),
+        )
+    }
+
     fn emit(&mut self, kind: EventKind) {
         self.events += 1;
         let event = ClusterEvent {
