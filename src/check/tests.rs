@@ -312,10 +312,11 @@ fn a_run_with_membership_faults_is_deterministic_and_replays() {
 #[test]
 fn a_membership_bug_shrinks_to_a_scenario_that_replays_to_the_same_violation() {
     let options = membership_options(5, &[Bug::LearnersCount]);
-    let original = (1..=10)
+    // About one seed in ten shows the bug; which ones depends on every message sent.
+    let original = (1..=40)
         .map(|seed| explore(&setup(seed, &options)))
         .find(|report| report.failure.is_some())
-        .expect("learners-count found in 10 seeds");
+        .expect("learners-count found in 40 seeds");
     assert_eq!(
         original.failure.as_ref().and_then(Failure::rule),
         Some(Rule::CommitQuorum)

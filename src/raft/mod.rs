@@ -49,7 +49,9 @@
 //! Single-server membership changes (thesis chapter 4; `processor/membership.rs`):
 //! [`Input::AddNode`] and [`Input::RemoveNode`] append a [`Payload::Config`] entry; a
 //! new node is a learner until it catches up. A snapshot records the configuration its
-//! compacted log held.
+//! compacted log held. A voter that an uncommitted change removes may still campaign, so
+//! that a leader that removed itself and lost its leadership cannot wedge the cluster;
+//! the module doc of `processor/membership.rs` gives the rule ("Who campaigns").
 //!
 //! Deliberately left out here: joint consensus.
 

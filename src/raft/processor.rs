@@ -240,11 +240,13 @@ enum RoleState {
         leader: Option<NodeId>,
     },
     /// A follower running a pre-vote round for `term + 1` (PreVote): `votes` holds the
-    /// nodes that said yes, itself included. Shown as a follower: its term is unchanged.
+    /// voters that said yes, itself included if it is one. Shown as a follower: its term
+    /// is unchanged.
     PreCandidate {
         votes: BTreeSet<NodeId>,
     },
-    /// `votes` holds the nodes that granted their vote, the candidate included.
+    /// `votes` holds the voters of the candidate's latest configuration that granted their
+    /// vote, the candidate included if it is one of them.
     Candidate {
         votes: BTreeSet<NodeId>,
     },
@@ -262,6 +264,10 @@ pub struct RaftProcessor {
     peers: Vec<NodeId>,
     /// The latest configuration in the log (committed or not).
     membership: membership::Membership,
+    /// The configuration in force just before `membership`'s entry (`membership` itself
+    /// when that is the snapshot's or the initial one): a node it leaves out may campaign,
+    /// and a leader replicates to its members, until `membership` is known to be committed.
+    previous_membership: membership::Membership,
     /// The configuration as of the snapshot (or construction).
     base_membership: membership::Membership,
     /// The last log index `membership` accounts for.
@@ -332,6 +338,7 @@ impl RaftProcessor {
             id,
             peers: Vec::new(),
             membership: base_membership.clone(),
+            previous_membership: base_membership.clone(),
             base_membership,
             membership_scanned: 0,
             membership_rescan: true,
@@ -571,7 +578,7 @@ impl RaftProcessor {
         self.set_term(self.term + 1);
         self.vote = Some(self.id);
         self.role = RoleState::Candidate {
-            votes: BTreeSet::from([self.id]),
+            votes: self.own_vote(),
         };
         self.out
             .events
@@ -581,7 +588,9 @@ impl RaftProcessor {
             candidate: self.id,
         });
         self.reset_election_timer();
-        if self.quorum() == 1 {
+        // A single voter elects itself at once; a candidate that is not a voter of its
+        // latest configuration (see `processor/membership.rs`) needs the others' votes.
+        if self.own_vote().len() >= self.quorum() {
             self.become_leader();
             return;
         }
@@ -596,24 +605,11 @@ impl RaftProcessor {
     }
 
     fn become_leader(&mut self) {
-        let next_index = self.log.last_index() + 1;
-        let progress = self
-            .peers
-            .iter()
-            .map(|&peer| {
-                (
-                    peer,
-                    Progress {
-                        next_index,
-                        match_index: 0,
-                        inflight: 0,
-                        last_heard_us: self.now_us,
-                        acked_sent_us: None,
-                    },
-                )
-            })
-            .collect();
-        self.role = RoleState::Leader { progress };
+        self.role = RoleState::Leader {
+            progress: BTreeMap::new(),
+        };
+        // A progress for each peer (and each node being removed), from the next index.
+        self.sync_progress();
         self.out
             .events
             .push(RaftEvent::BecameLeader { term: self.term });

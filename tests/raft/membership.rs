@@ -2,9 +2,9 @@
 //! Theory and Practice", 2014). A configuration is a log entry, in force as soon as it is
 //! in a node's log; one change at a time; a new node is a learner until it catches up.
 
-use raftlab::raft::{Input, NodeId, Payload, ProposeError, RaftEvent, Role};
+use raftlab::raft::{Input, NodeId, Payload, ProposeError, RaftConfig, RaftEvent, Role};
 
-use crate::harness::{Cluster, MS};
+use crate::harness::{Cluster, MS, messages_of_kind};
 
 fn cluster_with_leader(seed: u64) -> (Cluster, NodeId) {
     let mut cluster = Cluster::new(3, seed);
@@ -248,4 +248,136 @@ fn membership_a_snapshot_carries_the_configuration_it_compacts() {
     cluster.run_for(500 * MS);
     assert_eq!(cluster.node(5).snapshot().voters, vec![1, 2, 3, 4]);
     assert_eq!(cluster.node(5).voters(), &[1, 2, 3, 4, 5]);
+}
+
+/// The index a change went to, from the step's proposal.
+fn proposed_index(outputs: &raftlab::raft::Outputs) -> u64 {
+    match &outputs.proposal {
+        Some(Ok(proposed)) => proposed.first_index,
+        other => panic!("the change was refused: {other:?}"),
+    }
+}
+
+/// Reference: thesis sections 4.2.2 and 4.2.3. Two voters; the leader removes itself and
+/// loses its leadership before the other receives the entry. It holds the longer log, so
+/// the other cannot win without its vote; and it is no voter of its own latest
+/// configuration. It campaigns all the same, since that configuration is not known to be
+/// committed and it was a voter of the one before, counting only the other's vote (not its
+/// own); it leads, commits the change and steps down, and the remaining voter leads alone.
+#[test]
+fn membership_a_leader_that_removed_itself_and_lost_leadership_campaigns_and_commits_it() {
+    for seed in 0..5 {
+        let mut cluster = Cluster::new(2, seed);
+        let old = cluster.run_until_leader(3_000 * MS).expect("a leader");
+        cluster.run_for(200 * MS);
+        let other = 3 - old;
+        cluster.isolate(old);
+        let out = cluster.step(old, Input::RemoveNode(old));
+        let config_index = proposed_index(&out);
+        assert_eq!(cluster.node(old).voters(), &[other]);
+        // The other voter times out and campaigns in vain: it needs the old leader's vote.
+        cluster.run_for(1_000 * MS);
+        assert!(
+            cluster.node(other).term() > cluster.node(old).term(),
+            "seed {seed}"
+        );
+        assert!(cluster.node(other).log().last_index() < config_index);
+        cluster.heal();
+        let deposed = cluster.run_until_or(cluster.now_us + 500 * MS, |c| {
+            c.node(old).role() != Role::Leader
+        });
+        assert!(deposed, "seed {seed}");
+        assert_eq!(cluster.leader(), None, "seed {seed}");
+        // Its own vote does not count: it asks the one voter of its configuration.
+        let out = cluster.step(old, Input::Campaign);
+        assert_eq!(cluster.node(old).role(), Role::Candidate, "seed {seed}");
+        let requests = messages_of_kind(&out, "RequestVote");
+        assert_eq!(requests.len(), 1, "seed {seed}");
+        assert_eq!(requests[0].to, other);
+        cluster.run_for(2_000 * MS);
+        let leader = cluster.stable_leader().expect("a stable leader");
+        assert_eq!(leader, other, "seed {seed}");
+        assert_eq!(cluster.node(other).voters(), &[other]);
+        assert!(cluster.node(other).commit() >= config_index, "seed {seed}");
+        assert!(cluster.node(old).commit() >= config_index, "seed {seed}");
+        let out = cluster.propose(other, vec![b"after".to_vec()]);
+        let index = out
+            .proposal
+            .expect("a proposal")
+            .expect("accepted")
+            .last_index;
+        assert!(cluster.node(other).commit() >= index, "seed {seed}");
+    }
+}
+
+/// Reference: thesis section 4.2.3 (disruptive servers). When a removal commits, the
+/// leader sends the removed node one last AppendEntries with the new commit index: the
+/// node learns its removal committed, and never campaigns though it hears nothing more.
+#[test]
+fn membership_a_removed_follower_that_learned_the_commit_does_not_campaign() {
+    for seed in 0..5 {
+        let (mut cluster, leader) = cluster_with_leader(seed);
+        let removed = another(leader);
+        let out = cluster.step(leader, Input::RemoveNode(removed));
+        let config_index = proposed_index(&out);
+        cluster.run_for(100 * MS);
+        assert!(cluster.node(leader).commit() >= config_index, "seed {seed}");
+        assert!(
+            cluster.node(removed).commit() >= config_index,
+            "seed {seed}"
+        );
+        let (term, leader_term) = (cluster.node(removed).term(), cluster.node(leader).term());
+        cluster.run_for(3_000 * MS);
+        assert_eq!(cluster.node(removed).term(), term, "seed {seed}");
+        assert_eq!(cluster.node(removed).role(), Role::Follower);
+        assert_eq!(cluster.node(leader).role(), Role::Leader, "seed {seed}");
+        assert_eq!(cluster.node(leader).term(), leader_term, "seed {seed}");
+    }
+}
+
+/// Reference: thesis section 4.2.1. A learner being added, holding the entry that adds
+/// it but not knowing it committed, never campaigns: it was no voter before either.
+#[test]
+fn membership_a_learner_being_added_never_campaigns() {
+    for seed in 0..5 {
+        let (mut cluster, leader) = cluster_with_leader(seed);
+        cluster.add_node(4);
+        // The leader and the new node only: the change reaches n4 and cannot commit.
+        let others: Vec<NodeId> = (1..=3).filter(|&n| n != leader).collect();
+        cluster.partition(&[&[leader, 4], &others]);
+        let out = cluster.step(leader, Input::AddNode(4));
+        let config_index = proposed_index(&out);
+        cluster.run_for(100 * MS);
+        assert_eq!(cluster.node(4).learners(), &[4], "seed {seed}");
+        assert!(cluster.node(4).log().last_index() >= config_index);
+        assert!(cluster.node(4).commit() < config_index, "seed {seed}");
+        cluster.isolate(4);
+        let term = cluster.node(4).term();
+        cluster.run_for(3_000 * MS);
+        assert_eq!(cluster.node(4).term(), term, "seed {seed}");
+        assert_eq!(cluster.node(4).role(), Role::Follower);
+    }
+}
+
+/// Reference: section 5.2. A single voter's own vote is a majority: it leads at once,
+/// without a message, with PreVote as without.
+#[test]
+fn membership_a_single_voter_elects_itself_at_once() {
+    for prevote in [false, true] {
+        let config = RaftConfig {
+            prevote,
+            ..RaftConfig::default()
+        };
+        let mut cluster = Cluster::with_config(1, config, 7);
+        let out = cluster.step(1, Input::Campaign);
+        assert_eq!(cluster.node(1).role(), Role::Leader, "prevote {prevote}");
+        assert_eq!(cluster.node(1).term(), 1);
+        assert!(out.messages.is_empty(), "prevote {prevote}");
+        assert!(
+            out.events
+                .iter()
+                .any(|e| matches!(e, RaftEvent::BecameLeader { term: 1 }))
+        );
+        assert_eq!(cluster.node(1).commit(), 1, "the no-op commits at once");
+    }
 }

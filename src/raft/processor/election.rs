@@ -23,8 +23,9 @@ impl RaftProcessor {
     pub(super) fn start_election(&mut self) {
         match self.role {
             RoleState::Leader { .. } => {}
-            // A learner, or a node removed or not yet added, never campaigns.
-            _ if !self.is_voter(self.id) => self.reset_election_timer(),
+            // A learner, a node not yet added, or one whose removal it knows committed,
+            // never campaigns (`processor/membership.rs`, "Who campaigns").
+            _ if !self.may_campaign() => self.reset_election_timer(),
             _ if self.config.prevote => self.pre_campaign(),
             _ => self.campaign(),
         }
@@ -52,14 +53,14 @@ impl RaftProcessor {
     /// Starts a pre-vote round for `term + 1`, keeping the node's term and vote.
     fn pre_campaign(&mut self) {
         let prospective_term = self.term + 1;
-        self.role = RoleState::PreCandidate {
-            votes: BTreeSet::from([self.id]),
-        };
+        let votes = self.own_vote();
+        let won = votes.len() >= self.quorum();
+        self.role = RoleState::PreCandidate { votes };
         self.out.events.push(RaftEvent::PreVoteStarted {
             term: prospective_term,
         });
         self.reset_election_timer();
-        if self.quorum() == 1 {
+        if won {
             self.campaign();
             return;
         }
@@ -75,6 +76,15 @@ impl RaftProcessor {
                 message: message.clone(),
             });
         }
+    }
+
+    /// The vote a candidate or pre-candidate counts for itself: its own, if it is a voter
+    /// of its latest configuration, else none.
+    pub(super) fn own_vote(&self) -> BTreeSet<NodeId> {
+        self.is_voter(self.id)
+            .then_some(self.id)
+            .into_iter()
+            .collect()
     }
 
     /// Whether the node heard from a leader recently enough to refuse an election: it is

@@ -7,7 +7,60 @@
 //! before it has committed an entry of its own term (the fix for the single-server bug).
 //! A new node joins as a learner: it receives entries but neither votes nor counts for a
 //! quorum, and the leader proposes its promotion once its match index reaches the commit
-//! index. A leader that removed itself steps down once the change commits.
+//! index. A leader that removed itself leads on, not counting itself in any majority
+//! (section 4.2.2), and steps down once the change commits.
+//!
+//! # Who campaigns
+//!
+//! A node stands for election (its timer fires, or `campaign`) if it is a voter of its
+//! latest configuration, or if both
+//!
+//! - (a) that configuration is not known to it as committed (its index is above the node's
+//!   commit index), and
+//! - (b) the node was a voter of the configuration before it.
+//!
+//! Everyone else never campaigns: a learner, a node being added (it was no voter before),
+//! a node in no configuration, and a node that knows its removal committed.
+//!
+//! Why (b): without it a cluster can wedge. Two voters {3,4}; leader n3 appends the
+//! change to {4} and loses its leadership before n4 receives it. n4 still counts {3,4} and
+//! needs n3's vote, which n3 refuses since n4's log is behind; and n3, no voter of its own
+//! latest configuration, would never campaign. With the rule n3 campaigns, n4 votes for it
+//! (n3's log is the longer), n3 leads {4}, commits the change and steps down, and n4 then
+//! leads alone. The thesis allows both halves: a leader may manage a configuration that
+//! excludes itself until it commits (4.2.2), and a removed server may time out and start
+//! elections (4.2.3). Why (a): once the change is known committed, the configuration
+//! before it is history, and a removed node's election could only disrupt.
+//!
+//! Counting votes: a candidate (and a pre-candidate, with PreVote) counts only the votes of
+//! the voters of its own latest configuration, its own vote included only if it is one of
+//! them. So a single voter still elects itself at once, and a candidate that is not a
+//! voter waits for a majority of the voters, whatever its configuration's size. Election
+//! Safety rests, as ever, on the majorities of two consecutive configurations overlapping
+//! and a voter voting once a term; who the candidate is plays no part in it. As leader,
+//! such a node counts only the voters for commitment, for CheckQuorum and for reads.
+//!
+//! Keeping removed nodes quiet: while its latest configuration is not committed, a leader
+//! replicates to the members of the configuration before it too (a new leader as well as
+//! the one that made the change), so a node being removed receives the entry that removes
+//! it. When the removal commits, the leader sends that node one last AppendEntries, from
+//! just after what the node is known to hold, carrying the new commit index, and then
+//! forgets it: the node learns its removal committed and, by (a), never campaigns.
+//!
+//! If that last message is lost (or the node was down, or too far behind for one batch
+//! to reach the change), the removed node still holds the change as uncommitted and, by
+//! (b), may time out and campaign: the disruptive server of section 4.2.3, as a removed
+//! node that never received the change is too. What happens then: the others answer by
+//! the usual rules. If their logs are longer (the new leader appended at least its
+//! no-op), they refuse it, but without PreVote or CheckQuorum its RequestVote still moves
+//! them to its term, deposing the leader at each attempt, every election timeout for as
+//! long as the node runs (nobody replicates to it any more). If its log is as up to date,
+//! it may win: it then leads the new configuration, commits it without counting itself,
+//! and steps down, knowing now that its removal committed, so it campaigns no more. With
+//! PreVote its pre-vote is refused (its log is behind, or a leader was heard from
+//! recently) and nobody's term moves; with CheckQuorum, nodes that hear from a leader
+//! ignore its RequestVote (leader stickiness). `raftlab check` stops a node once its
+//! removal commits, as the thesis advises for removed servers.
 
 use std::sync::Arc;
 
@@ -77,6 +130,15 @@ impl RaftProcessor {
         self.membership.voters.contains(&node)
     }
 
+    /// Whether the node may stand for election ("Who campaigns" in the module doc): it is
+    /// a voter of its latest configuration, or that configuration, not known here to be
+    /// committed, removed it as a voter of the one before.
+    pub(super) fn may_campaign(&self) -> bool {
+        let uncommitted = self.membership.index > self.commit;
+        self.is_voter(self.id)
+            || (uncommitted && self.previous_membership.voters.contains(&self.id))
+    }
+
     /// The other voters, sorted.
     pub(super) fn voter_peers(&self) -> Vec<NodeId> {
         let id = self.id;
@@ -129,6 +191,10 @@ impl RaftProcessor {
             // A configuration now held by a snapshot, not an entry, is no change.
             let changed = (&latest.voters, &latest.learners)
                 != (&self.membership.voters, &self.membership.learners);
+            self.previous_membership = match latest.index {
+                0 => latest.clone(),
+                index => self.membership_at(index - 1),
+            };
             self.membership = latest;
             if changed {
                 self.out.events.push(RaftEvent::ConfigChanged {
@@ -156,19 +222,37 @@ impl RaftProcessor {
         self.peers.sort_unstable();
     }
 
-    /// A leader's progress, one for each peer: a removed node's is dropped once its
-    /// removal commits, a new node's is added.
-    fn sync_progress(&mut self) {
-        let committed = self.membership.index <= self.commit;
+    /// A leader's progress: one for each peer and, while the latest configuration is not
+    /// committed, for each member of the one before, so that a node being removed
+    /// receives the entries that remove it. A node whose removal committed gets one last
+    /// AppendEntries, carrying the commit index, before its progress is dropped: it learns
+    /// that its removal committed, and so does not campaign.
+    pub(super) fn sync_progress(&mut self) {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return;
+        }
+        let id = self.id;
+        let mut targets = self.peers.clone();
+        if self.membership.index > self.commit {
+            let previous = &self.previous_membership;
+            let members = previous.voters.iter().chain(previous.learners.iter());
+            targets.extend(members.copied().filter(|&n| n != id));
+            targets.sort_unstable();
+            targets.dedup();
+        }
+        let removed: Vec<NodeId> = self
+            .replication_targets()
+            .into_iter()
+            .filter(|n| !targets.contains(n))
+            .collect();
+        for peer in removed {
+            self.send_last_append(peer);
+        }
         let (now_us, next_index) = (self.now_us, self.log.last_index() + 1);
         let RoleState::Leader { progress } = &mut self.role else {
             return;
         };
-        // A removed node keeps receiving entries until its removal commits, so that it
-        // learns of it and does not campaign.
-        let membership = &self.membership;
-        progress.retain(|&n, _| membership.contains(n) || !committed);
-        for &peer in &self.peers {
+        for peer in targets {
             progress.entry(peer).or_insert(Progress {
                 next_index,
                 match_index: 0,
@@ -176,6 +260,23 @@ impl RaftProcessor {
                 last_heard_us: now_us,
                 acked_sent_us: None,
             });
+        }
+    }
+
+    /// The last AppendEntries to a node whose removal committed, then its progress goes.
+    /// It starts just after what is known to match, so that it carries the entries the
+    /// node may lack (up to a batch) and the commit index it may take. If it is lost, or
+    /// the node is further behind, the node may campaign (see the module doc).
+    fn send_last_append(&mut self, peer: NodeId) {
+        if let RoleState::Leader { progress } = &mut self.role
+            && let Some(state) = progress.get_mut(&peer)
+        {
+            state.next_index = state.match_index + 1;
+            state.inflight = 0;
+        }
+        self.send_append(peer);
+        if let RoleState::Leader { progress } = &mut self.role {
+            progress.remove(&peer);
         }
     }
 
