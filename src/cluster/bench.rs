@@ -412,7 +412,7 @@ impl ClosedLoop {
         self.seen = sim.events_emitted();
         for event in events {
             if self.measuring {
-                self.traffic.count(&event);
+                self.traffic.count(event);
             }
             if let EventKind::ClientFinished { op, outcome, .. } = &event.kind
                 && let Some(done) = self.outstanding.remove(op)
