@@ -16,7 +16,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::{Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvError, Sender, TryRecvError};
 
 use crate::raft::{
     Bug, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
@@ -477,7 +479,7 @@ pub(crate) fn spawn(
     thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
-            while let Ok(ToNode::Batch { now_us, inputs }) = inbox.recv() {
+            while let Ok(ToNode::Batch { now_us, inputs }) = next_batch(&inbox) {
                 let outcome = catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)));
                 let message = match outcome {
                     Ok(report) => FromNode::Report(report),
@@ -492,6 +494,24 @@ pub(crate) fn spawn(
                 }
             }
         })
+}
+
+/// How long a node thread polls for its next batch before it sleeps until one comes.
+const BATCH_SPIN: Duration = Duration::from_micros(50);
+
+/// The next word from the scheduler. Under load the next batch often follows within
+/// microseconds, sooner than sleeping and being woken again takes: poll a short while,
+/// yielding the processor to whoever needs it, then block.
+fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvError> {
+    let spin_until = Instant::now() + BATCH_SPIN;
+    loop {
+        match inbox.try_recv() {
+            Ok(word) => return Ok(word),
+            Err(TryRecvError::Disconnected) => return Err(RecvError),
+            Err(TryRecvError::Empty) if Instant::now() < spin_until => thread::yield_now(),
+            Err(TryRecvError::Empty) => return inbox.recv(),
+        }
+    }
 }
 
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

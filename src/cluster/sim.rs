@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
 
@@ -28,6 +28,8 @@ use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
+/// How long the scheduler polls for a node's report before it sleeps until it comes.
+const REPORT_SPIN: Duration = Duration::from_micros(50);
 /// How many events the scheduler keeps for `events`.
 const EVENT_LOG_CAPACITY: usize = 100_000;
 /// The most rounds `advance` may spend at one instant without handing anything off or
@@ -178,7 +180,12 @@ impl Sim {
             reports_tx,
             reports,
             clients: ClientTable::default(),
-            log: EventLog::default(),
+            // The whole ring at once: growing it by doubling copies every event kept.
+            // Its pages are only touched as events arrive.
+            log: EventLog {
+                recent: VecDeque::with_capacity(EVENT_LOG_CAPACITY),
+                subscribers: Vec::new(),
+            },
             step_events: Vec::new(),
             reporting: true,
             parallel: false,
@@ -923,7 +930,7 @@ impl Sim {
     fn wait_for_reports(&self, nodes: &[NodeId]) -> BTreeMap<NodeId, Result<NodeReport, String>> {
         let mut outcomes = BTreeMap::new();
         while outcomes.len() < nodes.len() {
-            match self.reports.recv_timeout(NODE_ANSWER_LIMIT) {
+            match self.next_report() {
                 Ok(FromNode::Report(report)) if nodes.contains(&report.node) => {
                     outcomes.insert(report.node, Ok(report));
                 }
@@ -978,9 +985,27 @@ impl Sim {
         Ok(self.step_report(Some(node), before))
     }
 
+    /// The next word from a node thread. Most hand-offs take a few microseconds, less
+    /// than putting this thread to sleep and waking it again costs, so it first polls for
+    /// a short while ([`REPORT_SPIN`]), then blocks up to [`NODE_ANSWER_LIMIT`].
+    fn next_report(&self) -> Result<FromNode, crossbeam_channel::RecvTimeoutError> {
+        let spin_until = Instant::now() + REPORT_SPIN;
+        loop {
+            match self.reports.try_recv() {
+                Ok(word) => return Ok(word),
+                Err(TryRecvError::Disconnected) => {
+                    return Err(crossbeam_channel::RecvTimeoutError::Disconnected);
+                }
+                Err(TryRecvError::Empty) if Instant::now() < spin_until => std::thread::yield_now(),
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        self.reports.recv_timeout(NODE_ANSWER_LIMIT)
+    }
+
     fn wait_for_report(&self, node: NodeId) -> Result<NodeReport, String> {
         loop {
-            match self.reports.recv_timeout(NODE_ANSWER_LIMIT) {
+            match self.next_report() {
                 Ok(FromNode::Report(report)) if report.node == node => return Ok(report),
                 Ok(FromNode::Crashed {
                     node: crashed,
