@@ -51,9 +51,9 @@
 //! Every observation costs time in proportion to what changed (entries appended or
 //! applied, events), so the checker runs in every mode, always.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::raft::{
     DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
@@ -216,7 +216,7 @@ pub struct Checker {
     leaders: BTreeMap<Term, NodeId>,
     votes: BTreeMap<(NodeId, Term), NodeId>,
     /// The hash chain of each (index, term) ever appended, and a node that held it.
-    entries: BTreeMap<(Index, Term), (u64, NodeId)>,
+    entries: HashMap<(Index, Term), (u64, NodeId), BuildHasherDefault<Digest>>,
     /// The voters and learners of each configuration entry ever appended, by index and
     /// term, to rebuild a node's configurations when a snapshot replaces its log.
     configs_seen: BTreeMap<(Index, Term), (Vec<NodeId>, Vec<NodeId>)>,
