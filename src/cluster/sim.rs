@@ -5,7 +5,7 @@
 //! report before it goes on. One hand-off at a time, in a fixed order, is what makes a
 //! paused or virtual run the same on every machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -143,6 +143,8 @@ pub struct Sim {
     /// Whether hand-offs report what they did (`step`, `deliver`, ...). A run of many
     /// hand-offs (`run`, waits) does not: it skips the copies a report needs.
     reporting: bool,
+    /// Every running node's timer, as (due time, node): the earliest first.
+    timers: BTreeSet<(u64, NodeId)>,
     /// Whether the nodes due at one instant are handed their work all at once.
     parallel: bool,
     handoffs: u64,
@@ -188,6 +190,7 @@ impl Sim {
             },
             step_events: Vec::new(),
             reporting: true,
+            timers: BTreeSet::new(),
             parallel: false,
             handoffs: 0,
             instant: (0, 0),
@@ -364,6 +367,7 @@ impl Sim {
             }
             Hosting::Inline => Host::Inline(Box::new(dispatcher)),
         };
+        self.timers.insert((timer_us, id));
         let slot = self.slot_mut(id)?;
         slot.running = Some(Running {
             host,
@@ -379,6 +383,7 @@ impl Sim {
     pub fn kill(&mut self, id: NodeId) -> Result<(), ClusterError> {
         let slot = self.slot_mut(id)?;
         let running = slot.running.take().ok_or(ClusterError::NodeIsDown(id))?;
+        self.timers.remove(&(running.timer_us, id));
         stop_thread(running);
         self.checker.node_down(id);
         let drops = self.network.drop_node_traffic(id);
@@ -404,8 +409,11 @@ impl Sim {
     fn mark_crashed(&mut self, id: NodeId, message: String) {
         if let Ok(slot) = self.slot_mut(id) {
             // A hung thread is left to itself; a panicked one has already ended.
-            drop(slot.running.take());
+            let running = slot.running.take();
             slot.crashed = Some(message.clone());
+            if let Some(running) = running {
+                self.timers.remove(&(running.timer_us, id));
+            }
         }
         self.checker.node_down(id);
         for kind in self.network.drop_node_traffic(id) {
@@ -451,6 +459,7 @@ impl Sim {
                 stop_thread(running);
             }
         }
+        self.timers.clear();
     }
 
     // ---- views ----------------------------------------------------------------------
@@ -691,13 +700,9 @@ impl Sim {
 
     /// When the next thing is due: a message, a timer or a client.
     pub fn next_event_us(&self) -> Option<u64> {
-        let timers = self
-            .nodes
-            .iter()
-            .filter_map(|s| s.running.as_ref().map(|r| r.timer_us));
         [
             self.network.next_due_us(),
-            timers.min(),
+            self.timers.first().map(|&(time_us, _)| time_us),
             self.clients.next_wake_us(),
         ]
         .into_iter()
@@ -809,15 +814,16 @@ impl Sim {
         Ok(())
     }
 
+    /// The nodes whose timers are due at `now`, earliest first.
+    fn due_timers(&self, now: u64) -> impl Iterator<Item = NodeId> + '_ {
+        self.timers.range(..=(now, NodeId::MAX)).map(|&(_, id)| id)
+    }
+
     /// The lowest-numbered up node with a message, timer or client request due now.
     fn due_node(&self) -> Option<NodeId> {
         let now = self.now_us;
         let messages = self.network.due_receivers(now);
-        let timers = self
-            .nodes
-            .iter()
-            .filter(|s| s.running.as_ref().is_some_and(|r| r.timer_us <= now))
-            .map(|s| s.id);
+        let timers = self.due_timers(now);
         let clients = self
             .clients
             .pending
@@ -904,12 +910,7 @@ impl Sim {
     fn due_nodes(&self) -> Vec<NodeId> {
         let now = self.now_us;
         let mut nodes = self.network.due_receivers(now);
-        nodes.extend(
-            self.nodes
-                .iter()
-                .filter(|s| s.running.as_ref().is_some_and(|r| r.timer_us <= now))
-                .map(|s| s.id),
-        );
+        nodes.extend(self.due_timers(now));
         nodes.extend(
             self.clients
                 .pending
@@ -1042,8 +1043,10 @@ impl Sim {
         if let Ok(slot) = self.slot_mut(node)
             && let Some(running) = slot.running.as_mut()
         {
-            running.timer_us = report.next_deadline_us;
+            let old_us = std::mem::replace(&mut running.timer_us, report.next_deadline_us);
             running.view = report.view;
+            self.timers.remove(&(old_us, node));
+            self.timers.insert((report.next_deadline_us, node));
         }
         self.checker.observe(self.now_us, node, &report.steps);
         for step in report.steps {

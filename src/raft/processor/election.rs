@@ -162,7 +162,7 @@ impl RaftProcessor {
         let RoleState::PreCandidate { votes } = &mut self.role else {
             return;
         };
-        if granted && self.membership.voters.contains(&from) {
+        if granted && self.membership.voters.binary_search(&from).is_ok() {
             votes.insert(from);
         }
         if votes.len() >= quorum {

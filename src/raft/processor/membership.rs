@@ -103,7 +103,7 @@ impl Membership {
     }
 
     fn contains(&self, node: NodeId) -> bool {
-        self.voters.contains(&node) || self.learners.contains(&node)
+        self.voters.binary_search(&node).is_ok() || self.learners.binary_search(&node).is_ok()
     }
 }
 
@@ -127,7 +127,7 @@ impl RaftProcessor {
     }
 
     pub(super) fn is_voter(&self, node: NodeId) -> bool {
-        self.membership.voters.contains(&node)
+        self.membership.voters.binary_search(&node).is_ok()
     }
 
     /// Whether the node may stand for election ("Who campaigns" in the module doc): it is
@@ -136,7 +136,12 @@ impl RaftProcessor {
     pub(super) fn may_campaign(&self) -> bool {
         let uncommitted = self.membership.index > self.commit;
         self.is_voter(self.id)
-            || (uncommitted && self.previous_membership.voters.contains(&self.id))
+            || (uncommitted
+                && self
+                    .previous_membership
+                    .voters
+                    .binary_search(&self.id)
+                    .is_ok())
     }
 
     /// The other voters, sorted.
@@ -231,6 +236,15 @@ impl RaftProcessor {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return;
         }
+        let settled = self.membership.index <= self.commit;
+        if let RoleState::Leader { progress } = &self.role
+            && settled
+            && progress.keys().eq(self.peers.iter())
+        {
+            // One progress for each peer and none besides: nothing to do (the common
+            // case, checked without allocating: this runs on every step of a leader).
+            return;
+        }
         let id = self.id;
         let mut targets = self.peers.clone();
         if self.membership.index > self.commit {
@@ -243,7 +257,7 @@ impl RaftProcessor {
         let removed: Vec<NodeId> = self
             .replication_targets()
             .into_iter()
-            .filter(|n| !targets.contains(n))
+            .filter(|n| targets.binary_search(n).is_err())
             .collect();
         for peer in removed {
             self.send_last_append(peer);

@@ -174,12 +174,16 @@ impl RaftProcessor {
         let quorum = self.quorum();
         let applied = self.applied;
         let voters = Arc::clone(&self.membership.voters);
-        let own = usize::from(voters.contains(&self.id));
+        let own = usize::from(voters.binary_search(&self.id).is_ok());
         let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) =
             std::mem::take(&mut self.reads.pending)
                 .into_iter()
                 .partition(|read| {
-                    let acks = read.acks.iter().filter(|n| voters.contains(n)).count();
+                    let acks = read
+                        .acks
+                        .iter()
+                        .filter(|n| voters.binary_search(n).is_ok())
+                        .count();
                     let confirmed = read.by_lease || acks + own >= quorum;
                     confirmed && read.index.is_some_and(|index| index <= applied)
                 });
@@ -237,10 +241,10 @@ impl RaftProcessor {
         let voters = &self.membership.voters;
         let mut heard_us: Vec<u64> = progress
             .iter()
-            .filter(|(peer, _)| voters.contains(peer))
+            .filter(|(peer, _)| voters.binary_search(peer).is_ok())
             .filter_map(|(_, p)| p.acked_sent_us)
             .collect();
-        if voters.contains(&self.id) {
+        if voters.binary_search(&self.id).is_ok() {
             heard_us.push(self.now_us);
         }
         heard_us.sort_unstable_by(|a, b| b.cmp(a));
