@@ -209,10 +209,15 @@ impl Network {
 
     /// The receivers of the messages due at or before `now_us`.
     pub fn due_receivers(&self, now_us: u64) -> Vec<NodeId> {
+        self.due_links(now_us).map(|(_, _, to)| to).collect()
+    }
+
+    /// The messages due at or before `now_us`, as (id, from, to), in delivery order,
+    /// without collecting them.
+    pub fn due_links(&self, now_us: u64) -> impl Iterator<Item = (MsgId, NodeId, NodeId)> + '_ {
         self.queue
             .range(..=(now_us, MsgId::MAX))
-            .map(|(_, &(_, to))| to)
-            .collect()
+            .map(|(&(_, id), &(from, to))| (id, from, to))
     }
 
     /// Takes every message for `node` due at or before `now_us`, in delivery order.

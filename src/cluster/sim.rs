@@ -822,7 +822,7 @@ impl Sim {
     /// The lowest-numbered up node with a message, timer or client request due now.
     fn due_node(&self) -> Option<NodeId> {
         let now = self.now_us;
-        let messages = self.network.due_receivers(now);
+        let messages = self.network.due_links(now).map(|(_, _, to)| to);
         let timers = self.due_timers(now);
         let clients = self
             .clients
@@ -833,7 +833,6 @@ impl Sim {
                 _ => None,
             });
         messages
-            .into_iter()
             .chain(timers)
             .chain(clients)
             .filter(|&n| self.is_up(n))
@@ -1070,6 +1069,12 @@ impl Sim {
     /// Drops the messages due now that cannot arrive: receiver down or link cut.
     fn drop_undeliverable(&mut self) {
         let now = self.now_us;
+        let undeliverable = |&(_, from, to): &(super::MsgId, NodeId, NodeId)| {
+            !self.is_up(to) || !self.network.is_connected(from, to)
+        };
+        if !self.network.due_links(now).any(|link| undeliverable(&link)) {
+            return;
+        }
         for (id, from, to) in self.network.due(now) {
             let reason = if !self.is_up(to) {
                 DropReason::NodeDown
