@@ -16,15 +16,14 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
 
 use super::checker::{Checker, Violation};
-use super::clients::{ClientResult, ClientTable, PendingStart, Stage};
-use super::event::{ClientOutcome, ClusterEvent, DropReason, EventKind, MsgInfo, OpId};
-use super::kv::{ClientId, KvOp, KvStateMachine};
+use super::clients::{ClientTable, Stage};
+use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
+use super::kv::KvStateMachine;
 use super::network::Network;
-use super::node::{
-    self, ClientRequest, EventDispatcher, FromNode, NodeInput, NodeReport, ReplyResult, ToNode,
-    lock,
-};
+use super::node::{self, EventDispatcher, FromNode, NodeInput, NodeReport, ToNode, lock};
 use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
+
+mod clients;
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
@@ -1218,190 +1217,6 @@ impl Sim {
     pub fn changed_members(&self) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
         let members = self.members_of(self.leader()?)?;
         (members != (self.voters(), Vec::new())).then_some(members)
-    }
-
-    // ---- clients --------------------------------------------------------------------
-
-    /// Starts a client operation at the current time. `via` sends it to that node only.
-    pub fn submit(
-        &mut self,
-        request: KvOp,
-        via: Option<NodeId>,
-        client: Option<(ClientId, u64)>,
-        waiter: Option<Sender<ClientResult>>,
-    ) -> Result<OpId, ClusterError> {
-        if let Some(node) = via {
-            self.check_node(node)?;
-        }
-        let (client, seq) = client.unwrap_or_else(|| (self.clients.new_client(), 1));
-        let target = via.unwrap_or_else(|| self.guess_leader(0));
-        let start = PendingStart {
-            now_us: self.now_us,
-            via,
-            target,
-            deadline_us: self.config.client_deadline_us,
-            waiter,
-        };
-        let op = self.clients.start(client, seq, request.clone(), start);
-        self.emit(EventKind::ClientInvoked {
-            op,
-            client,
-            request,
-            target,
-        });
-        Ok(op)
-    }
-
-    /// A new client id, for callers that run clients of their own.
-    pub fn new_client(&mut self) -> ClientId {
-        self.clients.new_client()
-    }
-
-    pub fn is_pending(&self, op: OpId) -> bool {
-        self.clients.is_pending(op)
-    }
-
-    /// The node a client should try: the leader if one is known, else a node that is up,
-    /// chosen by `attempt` so that retries go round the cluster.
-    fn guess_leader(&self, attempt: u64) -> NodeId {
-        if let Some(leader) = self.leader() {
-            return leader;
-        }
-        let up: Vec<NodeId> = self
-            .nodes
-            .iter()
-            .filter(|s| s.running.is_some())
-            .map(|s| s.id)
-            .collect();
-        if up.is_empty() {
-            return 1;
-        }
-        up[(attempt as usize) % up.len()]
-    }
-
-    /// Times out operations past their deadline and retries unanswered ones.
-    fn client_housekeeping(&mut self) {
-        let now = self.now_us;
-        let due: Vec<OpId> = self
-            .clients
-            .pending
-            .iter()
-            .filter(|(_, op)| op.wake_us() <= now)
-            .map(|(&id, _)| id)
-            .collect();
-        for op in due {
-            let Some(pending) = self.clients.pending.get(&op) else {
-                continue;
-            };
-            match pending.stage {
-                _ if pending.deadline_us <= now => self.finish_client(op, ClientOutcome::TimedOut),
-                Stage::Waiting { .. } => self.retry_client(op, None, now),
-                Stage::ToSend { target, .. } if !self.is_up(target) => match pending.via {
-                    Some(via) => {
-                        let reason = format!("n{via} is down");
-                        self.finish_client(op, ClientOutcome::Refused { reason })
-                    }
-                    None if self.nodes.iter().any(|s| s.running.is_some()) => {
-                        self.retry_client(op, None, now)
-                    }
-                    None => self.retry_client(op, None, now + CLIENT_BACKOFF_US),
-                },
-                Stage::ToSend { .. } => {}
-            }
-        }
-    }
-
-    fn retry_client(&mut self, op: OpId, hint: Option<NodeId>, at_us: u64) {
-        let target = hint.unwrap_or_else(|| self.guess_leader(op + self.now_us / 1000));
-        let Some(pending) = self.clients.pending.get_mut(&op) else {
-            return;
-        };
-        let target = pending.via.unwrap_or(target);
-        pending.stage = Stage::ToSend { target, at_us };
-        self.emit(EventKind::ClientRetried { op, target });
-    }
-
-    /// Takes the client requests due now for `node`, marking them sent.
-    fn take_client_requests(&mut self, node: NodeId) -> Vec<NodeInput> {
-        let now = self.now_us;
-        let retry_us = self.config.client_retry_us;
-        let mut inputs = Vec::new();
-        for (&op, pending) in self.clients.pending.iter_mut() {
-            if let Stage::ToSend { target, at_us } = pending.stage
-                && target == node
-                && at_us <= now
-            {
-                pending.stage = Stage::Waiting {
-                    target,
-                    until_us: now + retry_us,
-                };
-                pending.attempts += 1;
-                let request = ClientRequest {
-                    op,
-                    request: pending.request.clone(),
-                };
-                inputs.push(NodeInput::Client(request));
-            }
-        }
-        inputs
-    }
-
-    fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
-        let now = self.now_us;
-        let hint_up = matches!(result, ReplyResult::NotLeader { leader: Some(l) } if self.is_up(l));
-        let Some(pending) = self.clients.pending.get_mut(&op) else {
-            return;
-        };
-        if matches!(result, ReplyResult::NotLeader { .. }) {
-            pending.not_leader_replies += 1;
-        }
-        let via = pending.via;
-        // A redirect is followed at once only to a node that is up, and once an instant:
-        // two nodes that name each other (or a leader that is down) would otherwise send
-        // the client back and forth forever without the clock moving.
-        let redirect_now = hint_up && pending.redirected_us != Some(now);
-        if redirect_now {
-            pending.redirected_us = Some(now);
-        }
-        match result {
-            ReplyResult::Applied {
-                output,
-                index,
-                term,
-            } => self.finish_client(
-                op,
-                ClientOutcome::Done {
-                    output,
-                    index,
-                    term,
-                },
-            ),
-            ReplyResult::NotLeader { leader } if via.is_some() => {
-                let leader = leader.map_or("unknown".to_string(), |l| format!("n{l}"));
-                let reason = format!("n{node} is not the leader (leader: {leader})");
-                self.finish_client(op, ClientOutcome::Refused { reason })
-            }
-            ReplyResult::NotLeader {
-                leader: Some(leader),
-            } if leader != node && redirect_now => self.retry_client(op, Some(leader), now),
-            ReplyResult::NotLeader {
-                leader: Some(leader),
-            } if leader != node => self.retry_client(op, Some(leader), now + CLIENT_BACKOFF_US),
-            ReplyResult::NotLeader { .. } | ReplyResult::Lost => {
-                self.retry_client(op, None, now + CLIENT_BACKOFF_US)
-            }
-        }
-    }
-
-    fn finish_client(&mut self, op: OpId, outcome: ClientOutcome) {
-        let now = self.now_us;
-        if let Some(latency_us) = self.clients.finish(op, outcome.clone(), now) {
-            self.emit(EventKind::ClientFinished {
-                op,
-                outcome,
-                latency_us,
-            });
-        }
     }
 }
 
