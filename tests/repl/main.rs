@@ -7,3 +7,4 @@ mod piped;
 mod random_lines;
 mod replay;
 mod scale;
+mod terminal;
