@@ -200,20 +200,6 @@ impl Network {
     }
 
     /// The messages due at or before `now_us`, as (id, from, to), in delivery order.
-    pub fn due(&self, now_us: u64) -> Vec<(MsgId, NodeId, NodeId)> {
-        self.queue
-            .range(..=(now_us, MsgId::MAX))
-            .map(|(&(_, id), &(from, to))| (id, from, to))
-            .collect()
-    }
-
-    /// The receivers of the messages due at or before `now_us`.
-    pub fn due_receivers(&self, now_us: u64) -> Vec<NodeId> {
-        self.due_links(now_us).map(|(_, _, to)| to).collect()
-    }
-
-    /// The messages due at or before `now_us`, as (id, from, to), in delivery order,
-    /// without collecting them.
     pub fn due_links(&self, now_us: u64) -> impl Iterator<Item = (MsgId, NodeId, NodeId)> + '_ {
         self.queue
             .range(..=(now_us, MsgId::MAX))
@@ -223,21 +209,11 @@ impl Network {
     /// Takes every message for `node` due at or before `now_us`, in delivery order.
     pub fn take_due_for(&mut self, node: NodeId, now_us: u64) -> Vec<InFlight> {
         let ids: Vec<MsgId> = self
-            .queue
-            .range(..=(now_us, MsgId::MAX))
-            .filter(|(_, (_, to))| *to == node)
-            .map(|(&(_, id), _)| id)
+            .due_links(now_us)
+            .filter(|&(_, _, to)| to == node)
+            .map(|(id, _, _)| id)
             .collect();
         ids.into_iter().filter_map(|id| self.take(id)).collect()
-    }
-
-    /// Takes the next message due at or before `now_us`.
-    pub fn pop_due(&mut self, now_us: u64) -> Option<InFlight> {
-        let (&(deliver_us, id), _) = self.queue.iter().next()?;
-        if deliver_us > now_us {
-            return None;
-        }
-        self.take(id)
     }
 
     /// Takes message `id` off the wire, wherever it is in the queue.

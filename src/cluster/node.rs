@@ -495,21 +495,30 @@ pub(crate) fn spawn(
         })
 }
 
-/// How long a node thread polls for its next batch before it sleeps until one comes.
-const BATCH_SPIN: Duration = Duration::from_micros(50);
+/// How long a thread on either side of a hand-off polls for the other's word before it
+/// sleeps until the word comes. Under load the word often follows within microseconds,
+/// sooner than sleeping and being woken again takes.
+pub(crate) const HANDOFF_POLL: Duration = Duration::from_micros(50);
 
-/// The next word from the scheduler. Under load the next batch often follows within
-/// microseconds, sooner than sleeping and being woken again takes: poll a short while,
-/// yielding the processor to whoever needs it, then block.
-fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvError> {
-    let spin_until = Instant::now() + BATCH_SPIN;
+/// Polls `channel` for up to [`HANDOFF_POLL`], yielding the processor to whoever needs
+/// it: the word if one came, `None` if none came in time (block for it then).
+pub(crate) fn poll<T>(channel: &Receiver<T>) -> Result<Option<T>, RecvError> {
+    let poll_until = Instant::now() + HANDOFF_POLL;
     loop {
-        match inbox.try_recv() {
-            Ok(word) => return Ok(word),
+        match channel.try_recv() {
+            Ok(word) => return Ok(Some(word)),
             Err(TryRecvError::Disconnected) => return Err(RecvError),
-            Err(TryRecvError::Empty) if Instant::now() < spin_until => thread::yield_now(),
-            Err(TryRecvError::Empty) => return inbox.recv(),
+            Err(TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
+            Err(TryRecvError::Empty) => return Ok(None),
         }
+    }
+}
+
+/// The next word from the scheduler.
+fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvError> {
+    match poll(inbox)? {
+        Some(word) => Ok(word),
+        None => inbox.recv(),
     }
 }
 

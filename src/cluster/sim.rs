@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
 
@@ -27,8 +27,6 @@ mod clients;
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
-/// How long the scheduler polls for a node's report before it sleeps until it comes.
-const REPORT_SPIN: Duration = Duration::from_micros(50);
 /// How many events the scheduler keeps for `events`.
 const EVENT_LOG_CAPACITY: usize = 100_000;
 /// The most rounds `advance` may spend at one instant without handing anything off or
@@ -226,10 +224,17 @@ impl Sim {
     /// Runs what is due up to `limit_us`, as [`Sim::advance`] does, but without building
     /// a step report. Returns whether anything was due.
     pub fn advance_quietly(&mut self, limit_us: u64) -> Result<bool, ClusterError> {
+        self.quietly(|sim| sim.advance(limit_us))
+            .map(|report| report.is_some())
+    }
+
+    /// Runs `work` without building step reports: a run of many hand-offs skips the copies
+    /// a report needs.
+    fn quietly<R>(&mut self, work: impl FnOnce(&mut Sim) -> R) -> R {
         let reporting = std::mem::replace(&mut self.reporting, false);
-        let result = self.advance(limit_us);
+        let result = work(self);
         self.reporting = reporting;
-        result.map(|report| report.is_some())
+        result
     }
 
     /// Moves the clock forward to `time_us` without events (the realtime clock, `run`).
@@ -711,19 +716,14 @@ impl Sim {
 
     /// Runs every event due up to `until_us`, then sets the clock to `until_us`.
     pub fn run_until_time(&mut self, until_us: u64) -> Result<(), ClusterError> {
-        let reporting = std::mem::replace(&mut self.reporting, false);
-        let result = self.run_to(until_us);
-        self.reporting = reporting;
-        result?;
+        self.quietly(|sim| {
+            let budget_end = sim.handoffs + HANDOFFS_PER_RUN_LIMIT;
+            while sim.advance(until_us)?.is_some() {
+                sim.check_budget(budget_end)?;
+            }
+            Ok::<(), ClusterError>(())
+        })?;
         self.set_now(until_us);
-        Ok(())
-    }
-
-    fn run_to(&mut self, until_us: u64) -> Result<(), ClusterError> {
-        let budget_end = self.handoffs + HANDOFFS_PER_RUN_LIMIT;
-        while self.advance(until_us)?.is_some() {
-            self.check_budget(budget_end)?;
-        }
         Ok(())
     }
 
@@ -737,31 +737,23 @@ impl Sim {
 
     /// Runs until `done` holds (checked before each hand-off and at the end) or the clock
     /// reaches `until_us`. Returns whether `done` held.
-    pub fn run_while<F>(&mut self, until_us: u64, done: F) -> Result<bool, ClusterError>
+    pub fn run_while<F>(&mut self, until_us: u64, mut done: F) -> Result<bool, ClusterError>
     where
         F: FnMut(&Sim) -> bool,
     {
-        let reporting = std::mem::replace(&mut self.reporting, false);
-        let result = self.run_until(until_us, done);
-        self.reporting = reporting;
-        result
-    }
-
-    fn run_until<F>(&mut self, until_us: u64, mut done: F) -> Result<bool, ClusterError>
-    where
-        F: FnMut(&Sim) -> bool,
-    {
-        let budget_end = self.handoffs + HANDOFFS_PER_RUN_LIMIT;
-        loop {
-            if done(self) {
-                return Ok(true);
+        self.quietly(|sim| {
+            let budget_end = sim.handoffs + HANDOFFS_PER_RUN_LIMIT;
+            loop {
+                if done(sim) {
+                    return Ok(true);
+                }
+                sim.check_budget(budget_end)?;
+                if sim.advance(until_us)?.is_none() {
+                    sim.set_now(until_us);
+                    return Ok(done(sim));
+                }
             }
-            self.check_budget(budget_end)?;
-            if self.advance(until_us)?.is_none() {
-                self.set_now(until_us);
-                return Ok(done(self));
-            }
-        }
+        })
     }
 
     /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
@@ -818,24 +810,28 @@ impl Sim {
         self.timers.range(..=(now, NodeId::MAX)).map(|&(_, id)| id)
     }
 
-    /// The lowest-numbered up node with a message, timer or client request due now.
-    fn due_node(&self) -> Option<NodeId> {
+    /// Every up node with a message, timer or client request due now, perhaps more than
+    /// once, in no order.
+    fn due_work(&self) -> impl Iterator<Item = NodeId> + '_ {
         let now = self.now_us;
         let messages = self.network.due_links(now).map(|(_, _, to)| to);
-        let timers = self.due_timers(now);
         let clients = self
             .clients
             .pending
             .values()
-            .filter_map(|op| match op.stage {
+            .filter_map(move |op| match op.stage {
                 Stage::ToSend { target, at_us } if at_us <= now => Some(target),
                 _ => None,
             });
         messages
-            .chain(timers)
+            .chain(self.due_timers(now))
             .chain(clients)
             .filter(|&n| self.is_up(n))
-            .min()
+    }
+
+    /// The lowest-numbered up node with a message, timer or client request due now.
+    fn due_node(&self) -> Option<NodeId> {
+        self.due_work().min()
     }
 
     /// Hands `node` everything due for it now.
@@ -876,52 +872,40 @@ impl Sim {
         for node in self.due_nodes() {
             let inputs = self.due_inputs(node)?;
             self.handoffs += 1;
-            let batch = ToNode::Batch {
-                now_us: self.now_us,
-                inputs,
-            };
-            let delivered = match self.slot(node)?.running.as_ref().map(|r| &r.host) {
-                Some(Host::Thread { inbox, .. }) => inbox.send(batch).is_ok(),
-                _ => false,
-            };
-            if delivered {
-                sent.push(node);
-            } else {
-                self.mark_crashed(node, "the node's thread has ended".to_string());
+            match self.send_batch(node, inputs) {
+                Ok(()) => sent.push(node),
+                Err(message) => self.mark_crashed(node, message),
             }
         }
         let mut outcomes = self.wait_for_reports(&sent);
         for node in sent {
-            match outcomes.remove(&node) {
-                Some(Ok(report)) => self.process_report(report),
-                Some(Err(message)) => self.mark_crashed(node, message),
-                None => {
-                    let limit = NODE_ANSWER_LIMIT.as_secs();
-                    self.mark_crashed(node, format!("did not answer within {limit}s"));
-                }
+            match outcomes.remove(&node).unwrap_or_else(unanswered) {
+                Ok(report) => self.process_report(report),
+                Err(message) => self.mark_crashed(node, message),
             }
         }
         Ok(self.step_report(None, None))
     }
 
+    /// Sends `node`'s thread a batch of inputs due now.
+    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), String> {
+        let batch = ToNode::Batch {
+            now_us: self.now_us,
+            inputs,
+        };
+        match self.slot(node).ok().and_then(|slot| slot.running.as_ref()) {
+            Some(Running {
+                host: Host::Thread { inbox, .. },
+                ..
+            }) if inbox.send(batch).is_ok() => Ok(()),
+            _ => Err("the node's thread has ended".to_string()),
+        }
+    }
+
     /// Every up node with a message, timer or client request due now, in id order.
     fn due_nodes(&self) -> Vec<NodeId> {
-        let now = self.now_us;
-        let mut nodes = self.network.due_receivers(now);
-        nodes.extend(self.due_timers(now));
-        nodes.extend(
-            self.clients
-                .pending
-                .values()
-                .filter_map(|op| match op.stage {
-                    Stage::ToSend { target, at_us } if at_us <= now => Some(target),
-                    _ => None,
-                }),
-        );
-        nodes.sort_unstable();
-        nodes.dedup();
-        nodes.retain(|&n| self.is_up(n));
-        nodes
+        let due: BTreeSet<NodeId> = self.due_work().collect();
+        due.into_iter().collect()
     }
 
     /// Collects the reports of every node in `nodes`, in whatever order they come; a node
@@ -955,24 +939,21 @@ impl Sim {
             false => None,
         };
         self.handoffs += 1;
-        let batch = ToNode::Batch {
-            now_us: self.now_us,
-            inputs,
-        };
+        let now_us = self.now_us;
         let running = self
             .slot_mut(node)?
             .running
             .as_mut()
             .ok_or(ClusterError::NodeIsDown(node))?;
         let outcome = match &mut running.host {
-            Host::Thread { inbox, .. } => match inbox.send(batch) {
-                Ok(()) => self.wait_for_report(node),
-                Err(_) => Err("the node's thread has ended".to_string()),
+            Host::Thread { .. } => match self.send_batch(node, inputs) {
+                Ok(()) => self
+                    .wait_for_reports(&[node])
+                    .remove(&node)
+                    .unwrap_or_else(unanswered),
+                Err(message) => Err(message),
             },
             Host::Inline(dispatcher) => {
-                let ToNode::Batch { now_us, inputs } = batch else {
-                    unreachable!("a hand-off is a batch")
-                };
                 catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)))
                     .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic)))
             }
@@ -984,41 +965,13 @@ impl Sim {
         Ok(self.step_report(Some(node), before))
     }
 
-    /// The next word from a node thread. Most hand-offs take a few microseconds, less
-    /// than putting this thread to sleep and waking it again costs, so it first polls for
-    /// a short while ([`REPORT_SPIN`]), then blocks up to [`NODE_ANSWER_LIMIT`].
-    fn next_report(&self) -> Result<FromNode, crossbeam_channel::RecvTimeoutError> {
-        let spin_until = Instant::now() + REPORT_SPIN;
-        loop {
-            match self.reports.try_recv() {
-                Ok(word) => return Ok(word),
-                Err(TryRecvError::Disconnected) => {
-                    return Err(crossbeam_channel::RecvTimeoutError::Disconnected);
-                }
-                Err(TryRecvError::Empty) if Instant::now() < spin_until => std::thread::yield_now(),
-                Err(TryRecvError::Empty) => break,
-            }
-        }
-        self.reports.recv_timeout(NODE_ANSWER_LIMIT)
-    }
-
-    fn wait_for_report(&self, node: NodeId) -> Result<NodeReport, String> {
-        loop {
-            match self.next_report() {
-                Ok(FromNode::Report(report)) if report.node == node => return Ok(report),
-                Ok(FromNode::Crashed {
-                    node: crashed,
-                    message,
-                }) if crashed == node => {
-                    return Err(format!("panicked: {message}"));
-                }
-                // A late word from a node given up on earlier: nothing waits for it.
-                Ok(_) => continue,
-                Err(_) => {
-                    let limit = NODE_ANSWER_LIMIT.as_secs();
-                    return Err(format!("did not answer within {limit}s"));
-                }
-            }
+    /// The next word from a node thread: polled for briefly ([`node::poll`]), then
+    /// waited for up to [`NODE_ANSWER_LIMIT`].
+    fn next_report(&self) -> Result<FromNode, RecvTimeoutError> {
+        match node::poll(&self.reports) {
+            Ok(Some(word)) => Ok(word),
+            Ok(None) => self.reports.recv_timeout(NODE_ANSWER_LIMIT),
+            Err(_) => Err(RecvTimeoutError::Disconnected),
         }
     }
 
@@ -1067,21 +1020,21 @@ impl Sim {
 
     /// Drops the messages due now that cannot arrive: receiver down or link cut.
     fn drop_undeliverable(&mut self) {
-        let now = self.now_us;
-        let undeliverable = |&(_, from, to): &(super::MsgId, NodeId, NodeId)| {
-            !self.is_up(to) || !self.network.is_connected(from, to)
-        };
-        if !self.network.due_links(now).any(|link| undeliverable(&link)) {
-            return;
-        }
-        for (id, from, to) in self.network.due(now) {
-            let reason = if !self.is_up(to) {
-                DropReason::NodeDown
-            } else if !self.network.is_connected(from, to) {
-                DropReason::Cut
-            } else {
-                continue;
-            };
+        // Usually none: the list is then empty, and allocates nothing.
+        let undeliverable: Vec<_> = self
+            .network
+            .due_links(self.now_us)
+            .filter_map(|(id, from, to)| {
+                if !self.is_up(to) {
+                    Some((id, DropReason::NodeDown))
+                } else if !self.network.is_connected(from, to) {
+                    Some((id, DropReason::Cut))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, reason) in undeliverable {
             if let Some(message) = self.network.take(id) {
                 let info = MsgInfo::of(&message.envelope);
                 self.emit(EventKind::Dropped { id, info, reason });
@@ -1249,4 +1202,10 @@ fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
         return true;
     };
     (first + 1..=last_same).all(|index| a.get(index) == b.get(index))
+}
+
+/// The outcome of a node thread that did not report within [`NODE_ANSWER_LIMIT`].
+fn unanswered() -> Result<NodeReport, String> {
+    let limit = NODE_ANSWER_LIMIT.as_secs();
+    Err(format!("did not answer within {limit}s"))
 }

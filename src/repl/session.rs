@@ -208,13 +208,7 @@ impl Session {
 
     fn dispatch(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         match command {
-            Command::Status { .. }
-            | Command::Log { .. }
-            | Command::Kv { .. }
-            | Command::Net
-            | Command::Msgs
-            | Command::Events { .. }
-            | Command::Help { .. } => self.look(command),
+            command if is_look(command) => self.look(command),
             Command::Trace { level } => {
                 self.trace = *level;
                 Ok(Outcome::text(format!("trace {level}")))
@@ -908,9 +902,9 @@ impl Session {
     }
 }
 
-/// Whether a command changes the cluster (and so is saved and replayed).
-fn is_journalled(command: &Command) -> bool {
-    !matches!(
+/// Whether a command only looks at the cluster (`status`, `log`, ...).
+fn is_look(command: &Command) -> bool {
+    matches!(
         command,
         Command::Status { .. }
             | Command::Log { .. }
@@ -918,17 +912,25 @@ fn is_journalled(command: &Command) -> bool {
             | Command::Net
             | Command::Msgs
             | Command::Events { .. }
-            | Command::Trace { .. }
             | Command::Help { .. }
-            | Command::Pause
-            | Command::Resume
-            | Command::Speed { .. }
-            | Command::Back { .. }
-            | Command::Save { .. }
-            | Command::Export { .. }
-            | Command::ExportLog { .. }
-            | Command::Quit
     )
+}
+
+/// Whether a command changes the cluster (and so is saved and replayed).
+fn is_journalled(command: &Command) -> bool {
+    !is_look(command)
+        && !matches!(
+            command,
+            Command::Trace { .. }
+                | Command::Pause
+                | Command::Resume
+                | Command::Speed { .. }
+                | Command::Back { .. }
+                | Command::Save { .. }
+                | Command::Export { .. }
+                | Command::ExportLog { .. }
+                | Command::Quit
+        )
 }
 
 fn mark(held: bool, line: &str, actual: &str) -> Outcome {

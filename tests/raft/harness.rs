@@ -357,6 +357,16 @@ impl Cluster {
         Cluster::from_storages(storages, config, seed)
     }
 
+    /// `n` nodes with `config`, run until a leader every node accepts is elected (at most
+    /// 3s) and then 200ms more, so that its no-op is committed everywhere. Returns the
+    /// cluster and the leader.
+    pub fn with_leader(n: u64, config: RaftConfig, seed: u64) -> (Cluster, NodeId) {
+        let mut cluster = Cluster::with_config(n, config, seed);
+        let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
+        cluster.run_for(200 * MS);
+        (cluster, leader)
+    }
+
     /// Nodes 1..=storages.len() started from the given storages.
     pub fn from_storages(storages: Vec<Storage>, config: RaftConfig, seed: u64) -> Cluster {
         config.validate().expect("a valid config");
@@ -747,4 +757,9 @@ pub fn messages_of_kind<'a>(outputs: &'a Outputs, kind: &str) -> Vec<&'a Envelop
         .iter()
         .filter(|e| e.message.kind() == kind)
         .collect()
+}
+
+/// The node after `leader` in a cluster of three, round: a node other than the leader.
+pub fn another(leader: NodeId) -> NodeId {
+    if leader == 3 { 1 } else { leader + 1 }
 }

@@ -22,10 +22,7 @@ fn config(prevote: bool) -> RaftConfig {
 /// A settled cluster of `n` with a leader, its no-op committed everywhere, and the
 /// heartbeats of the last round answered.
 fn cluster_with_leader(n: u64, prevote: bool, seed: u64) -> (Cluster, NodeId) {
-    let mut cluster = Cluster::with_config(n, config(prevote), seed);
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    cluster.run_for(200 * MS);
-    (cluster, leader)
+    Cluster::with_leader(n, config(prevote), seed)
 }
 
 fn lease_read(outputs: &Outputs) -> Option<(u64, u64)> {

@@ -4,17 +4,10 @@
 
 use raftlab::raft::{Input, NodeId, Payload, ProposeError, RaftConfig, RaftEvent, Role};
 
-use crate::harness::{Cluster, MS, messages_of_kind};
+use crate::harness::{Cluster, MS, another, messages_of_kind};
 
 fn cluster_with_leader(seed: u64) -> (Cluster, NodeId) {
-    let mut cluster = Cluster::new(3, seed);
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    cluster.run_for(200 * MS);
-    (cluster, leader)
-}
-
-fn another(leader: NodeId) -> NodeId {
-    if leader == 3 { 1 } else { leader + 1 }
+    Cluster::with_leader(3, RaftConfig::default(), seed)
 }
 
 fn proposal_error(outputs: &raftlab::raft::Outputs) -> Option<ProposeError> {

@@ -15,9 +15,7 @@ fn config(prevote: bool, check_quorum: bool) -> RaftConfig {
 
 /// A three-node cluster with a leader; returns the cluster, the leader and its term.
 fn cluster_with_leader(config: RaftConfig, seed: u64) -> (Cluster, NodeId, u64) {
-    let mut cluster = Cluster::with_config(3, config, seed);
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    cluster.run_for(200 * MS);
+    let (cluster, leader) = Cluster::with_leader(3, config, seed);
     let term = cluster.node(leader).term();
     (cluster, leader, term)
 }

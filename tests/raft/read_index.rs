@@ -4,7 +4,7 @@ use raftlab::raft::{
     Envelope, Input, Message, NodeId, RaftConfig, RaftProcessor, ReadMode, ReadState, Role, Storage,
 };
 
-use crate::harness::{Cluster, MS, envelope, messages_of_kind};
+use crate::harness::{Cluster, envelope, messages_of_kind};
 
 fn config() -> RaftConfig {
     RaftConfig {
@@ -15,9 +15,7 @@ fn config() -> RaftConfig {
 
 /// A settled three-node cluster with a leader and its no-op committed everywhere.
 fn cluster_with_leader(seed: u64) -> (Cluster, NodeId) {
-    let mut cluster = Cluster::with_config(3, config(), seed);
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    cluster.run_for(200 * MS);
+    let (mut cluster, leader) = Cluster::with_leader(3, config(), seed);
     cluster.take_in_flight();
     (cluster, leader)
 }

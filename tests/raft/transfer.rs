@@ -2,7 +2,7 @@
 
 use raftlab::raft::{Input, NodeId, ProposeError, RaftConfig, RaftEvent, Role};
 
-use crate::harness::{Cluster, MS};
+use crate::harness::{Cluster, MS, another};
 
 fn config(prevote: bool, check_quorum: bool) -> RaftConfig {
     RaftConfig {
@@ -13,15 +13,9 @@ fn config(prevote: bool, check_quorum: bool) -> RaftConfig {
 }
 
 fn cluster_with_leader(config: RaftConfig, seed: u64) -> (Cluster, NodeId, u64) {
-    let mut cluster = Cluster::with_config(3, config, seed);
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    cluster.run_for(200 * MS);
+    let (cluster, leader) = Cluster::with_leader(3, config, seed);
     let term = cluster.node(leader).term();
     (cluster, leader, term)
-}
-
-fn another(leader: NodeId) -> NodeId {
-    if leader == 3 { 1 } else { leader + 1 }
 }
 
 /// Reference: thesis section 3.10. The target, brought up to date and sent TimeoutNow,
