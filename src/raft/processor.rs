@@ -1050,34 +1050,51 @@ impl RaftProcessor {
     /// The commit rule (sections 5.3 and 5.4.2): the highest index held by a majority,
     /// and only if that entry is of the leader's own term.
     fn maybe_commit(&mut self) {
-        let RoleState::Leader { progress } = &self.role else {
-            return;
-        };
-        let voters = &self.membership.voters;
         // Teaching bug `learners-count`: every follower's copy counts, learners' too.
         let learners_count = self.config.has_bug(Bug::LearnersCount);
-        let mut matched: Vec<Index> = progress
-            .iter()
-            .filter(|(peer, _)| learners_count || voters.binary_search(peer).is_ok())
-            .map(|(_, p)| p.match_index)
-            .collect();
-        if voters.binary_search(&self.id).is_ok() {
-            matched.push(self.log.last_index());
-        }
-        if matched.len() < self.quorum() {
+        let own = self.log.last_index();
+        let Some(majority_index) =
+            self.majority_value(own, |p| Some(p.match_index), learners_count)
+        else {
             return;
-        }
-        // The quorum-th highest match: a selection, not a sort (a leader of 1000 does
-        // this on every answer).
-        let quorum = self.quorum();
-        let (_, &mut majority_index, _) =
-            matched.select_nth_unstable_by(quorum - 1, |a, b| b.cmp(a));
+        };
         // Teaching bug `commit-previous-term`: counting replicas is enough (Figure 8).
         let own_term = self.log.term_at(majority_index) == Some(self.term)
             || self.config.has_bug(Bug::CommitPreviousTerm);
         if majority_index > self.commit && own_term {
             self.advance_commit(majority_index);
         }
+    }
+
+    /// At a leader, the highest value a majority of the voters in force have reached:
+    /// `own` for the leader (if it votes), `value` of each follower's progress (learners'
+    /// too with `count_learners`). `None` when fewer than a majority have a value. The
+    /// quorum-th highest is found by selection, not a sort: a leader of 1000 does this on
+    /// every answer.
+    fn majority_value(
+        &self,
+        own: u64,
+        value: impl Fn(&Progress) -> Option<u64>,
+        count_learners: bool,
+    ) -> Option<u64> {
+        let RoleState::Leader { progress } = &self.role else {
+            return None;
+        };
+        let voters = &self.membership.voters;
+        let mut values: Vec<u64> = progress
+            .iter()
+            .filter(|(peer, _)| count_learners || voters.binary_search(peer).is_ok())
+            .filter_map(|(_, peer)| value(peer))
+            .collect();
+        if voters.binary_search(&self.id).is_ok() {
+            values.push(own);
+        }
+        let position = self.quorum().checked_sub(1)?;
+        if values.len() <= position {
+            return None;
+        }
+        let (_, &mut majority, _) = values.select_nth_unstable_by(position, |a, b| b.cmp(a));
+        Some(majority)
     }
 
     fn advance_commit(&mut self, to: Index) {

@@ -235,20 +235,7 @@ impl RaftProcessor {
     /// leader at or after `t`: the leader itself now, each follower when the
     /// AppendEntries it last answered was sent.
     fn lease_start_us(&self) -> Option<u64> {
-        let RoleState::Leader { progress } = &self.role else {
-            return None;
-        };
-        let voters = &self.membership.voters;
-        let mut heard_us: Vec<u64> = progress
-            .iter()
-            .filter(|(peer, _)| voters.binary_search(peer).is_ok())
-            .filter_map(|(_, p)| p.acked_sent_us)
-            .collect();
-        if voters.binary_search(&self.id).is_ok() {
-            heard_us.push(self.now_us);
-        }
-        heard_us.sort_unstable_by(|a, b| b.cmp(a));
-        heard_us.get(self.quorum().checked_sub(1)?).copied()
+        self.majority_value(self.now_us, |peer| peer.acked_sent_us, false)
     }
 
     /// An answer to AppendEntries sent at `sent_us` (by this node's clock), in its term.
