@@ -247,7 +247,7 @@ impl RaftProcessor {
         }
         let id = self.id;
         let mut targets = self.peers.clone();
-        if self.membership.index > self.commit {
+        if !settled {
             let previous = &self.previous_membership;
             let members = previous.voters.iter().chain(previous.learners.iter());
             targets.extend(members.copied().filter(|&n| n != id));
