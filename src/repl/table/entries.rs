@@ -371,8 +371,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Clients,
         usage: "get K [via NODE]",
-        summary: "read key K through the log",
-        description: "Sends a read of K and prints the value once the read is committed.",
+        summary: "read key K (through the log, or by ReadIndex or lease)",
+        description: "Sends a read of K and prints the value. How the read is served is the \
+                      cluster's `reads:` option: `log` (the default) commits it as a log \
+                      entry; `read-index` has the leader confirm its leadership with one \
+                      heartbeat round; `lease` answers at once while the leader holds its \
+                      lease (needs `check_quorum: true`).",
         example: "get x",
         args: &[A::Key, A::Keyword("via"), A::Node],
         parse: q::get,
