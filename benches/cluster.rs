@@ -1,7 +1,8 @@
 //! How fast the cluster runs: virtual-time speed (simulated seconds per wall second) under
 //! client load and idle, and realtime throughput and latency with many concurrent clients.
 //!
-//! Plain `Instant` timing, one run each: `cargo bench --bench cluster`.
+//! Plain `Instant` timing, one run each: `cargo bench --bench cluster`, or only the rows
+//! whose name holds a word: `cargo bench --bench cluster -- inline`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,13 +186,29 @@ fn realtime_throughput(nodes: u64, clients: u64, duration: Duration) {
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` would run this too, briefly.
-    let quick = !std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = !args.iter().any(|a| a == "--bench");
+    // Any other argument picks the rows whose name holds it: `-- inline` or `-- "ops/s"`.
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let wanted =
+        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let scale = if quick { 10 } else { 1 };
     for hosting in [Hosting::Threads, Hosting::Inline] {
-        virtual_one_client(10 * SECOND_US / scale, hosting);
-        virtual_many_clients(32, 10 * SECOND_US / scale, hosting);
-        virtual_open_loop(1_000, 10 * SECOND_US / scale, hosting);
-        virtual_idle(60 * SECOND_US / scale, hosting);
+        let row = |what: &str| format!("virtual {}, 5 nodes, {what}", hosting.name());
+        if wanted(&row("1 client")) {
+            virtual_one_client(10 * SECOND_US / scale, hosting);
+        }
+        if wanted(&row("32 clients")) {
+            virtual_many_clients(32, 10 * SECOND_US / scale, hosting);
+        }
+        if wanted(&row("1000 ops/s")) {
+            virtual_open_loop(1_000, 10 * SECOND_US / scale, hosting);
+        }
+        if wanted(&row("idle")) {
+            virtual_idle(60 * SECOND_US / scale, hosting);
+        }
     }
-    realtime_throughput(3, 64, Duration::from_millis(3_000 / scale));
+    if wanted("realtime, 3 nodes, 64 clients") {
+        realtime_throughput(3, 64, Duration::from_millis(3_000 / scale));
+    }
 }

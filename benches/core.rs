@@ -15,13 +15,13 @@ use rand_chacha::ChaCha8Rng;
 use raftlab::cluster::kv::{KvMap, KvOp};
 use raftlab::cluster::linearizability::{self, Operation, Outcome, SearchBudget, Verdict};
 use raftlab::raft::{
-    Entry, Envelope, Index, Input, Message, Payload, RaftConfig, RaftLog, RaftProcessor, Storage,
-    Term,
+    Command, Entry, Envelope, Index, Input, Message, Payload, RaftConfig, RaftLog, RaftProcessor,
+    Storage, Term,
 };
 
 /// A command of the size a small `put` encodes to.
-fn command(i: u64) -> Vec<u8> {
-    format!("put key{} value{i}", i % 100).into_bytes()
+fn command(i: u64) -> Command {
+    format!("put key{} value{i}", i % 100).into_bytes().into()
 }
 
 /// `count` entries of `term` from `first` on.

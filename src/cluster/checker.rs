@@ -759,26 +759,25 @@ impl Checker {
     fn commit_quorum(&mut self, node: NodeId, after: &NodeView) {
         let index = after.commit;
         let position = index as usize - 1;
-        let voters = self.voters_in_force(node).to_vec();
         let Some(own) = self.nodes[&node].log.get(position).map(|m| m.chain) else {
             return;
         };
+        let voters = self.voters_in_force(node);
         if voters.is_empty() {
             return;
         }
-        let holders: Vec<NodeId> = voters
-            .iter()
-            .copied()
-            .filter(|v| {
-                self.nodes
-                    .get(v)
-                    .and_then(|t| t.log.get(position))
-                    .is_some_and(|m| m.chain == own)
-            })
-            .collect();
-        if holders.len() * 2 > voters.len() {
+        let holds = |voter: &NodeId| {
+            self.nodes
+                .get(voter)
+                .and_then(|t| t.log.get(position))
+                .is_some_and(|m| m.chain == own)
+        };
+        // Checked on every commit: the holders are only listed for a report.
+        if voters.iter().filter(|v| holds(v)).count() * 2 > voters.len() {
             return;
         }
+        let holders: Vec<NodeId> = voters.iter().copied().filter(holds).collect();
+        let voters = voters.to_vec();
         let detail = format!(
             "n{node}, leader of term {}, committed index {index}, which only {} of the voters \
              {} hold",
@@ -917,7 +916,7 @@ pub fn operations(history: &[ClientRecord]) -> Vec<Operation> {
             };
             Some(Operation {
                 client: record.client,
-                op: record.request.clone(),
+                op: (*record.request).clone(),
                 invoke_us: record.invoke_us,
                 outcome,
             })

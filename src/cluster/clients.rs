@@ -2,20 +2,22 @@
 //! operation (invoke time, response time, result or unknown) that the checker reads.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
 use crate::raft::NodeId;
 
 use super::event::{ClientOutcome, OpId};
-use super::kv::{ClientId, KvOp, KvRequest};
+use super::kv::{ClientId, KvOp};
 
 /// One client operation as the history records it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientRecord {
     pub op: OpId,
     pub client: ClientId,
-    pub request: KvOp,
+    /// Shared with the operation in progress and its event: recording it copies nothing.
+    pub request: Arc<KvOp>,
     pub invoke_us: u64,
     /// `None` while the operation is in progress.
     pub outcome: Option<ClientOutcome>,
@@ -47,7 +49,10 @@ pub(crate) enum Stage {
 }
 
 pub(crate) struct PendingOp {
-    pub request: KvRequest,
+    pub client: ClientId,
+    /// The client's sequence number, which every attempt keeps.
+    pub seq: u64,
+    pub request: Arc<KvOp>,
     /// The node the operation must go to, refused if that node is not the leader.
     pub via: Option<NodeId>,
     pub invoke_us: u64,
@@ -91,7 +96,13 @@ impl ClientTable {
     }
 
     /// Starts an operation and records its invocation.
-    pub fn start(&mut self, client: ClientId, seq: u64, request: KvOp, op: PendingStart) -> OpId {
+    pub fn start(
+        &mut self,
+        client: ClientId,
+        seq: u64,
+        request: Arc<KvOp>,
+        op: PendingStart,
+    ) -> OpId {
         self.next_op += 1;
         let id = self.next_op;
         self.history.push(ClientRecord {
@@ -104,11 +115,9 @@ impl ClientTable {
             may_be_in_log: false,
         });
         let pending = PendingOp {
-            request: KvRequest {
-                client,
-                seq,
-                op: request,
-            },
+            client,
+            seq,
+            request,
             via: op.via,
             invoke_us: op.now_us,
             deadline_us: op.now_us + op.deadline_us,
@@ -144,7 +153,7 @@ impl ClientTable {
         if let Some(waiter) = pending.waiter {
             let result = ClientResult {
                 op,
-                request: pending.request.op,
+                request: Arc::unwrap_or_clone(pending.request),
                 outcome,
                 latency_us,
             };

@@ -268,7 +268,7 @@ pub enum EventKind {
     ClientInvoked {
         op: OpId,
         client: ClientId,
-        request: KvOp,
+        request: std::sync::Arc<KvOp>,
         target: NodeId,
     },
     /// A client operation was sent again, to `target`.

@@ -174,16 +174,21 @@ pub struct DecodeError;
 impl KvRequest {
     /// The request as the bytes of a log entry.
     pub fn encode(&self) -> Vec<u8> {
-        let (tag, fields): (u8, Vec<&str>) = match &self.op {
-            KvOp::Put { key, value } => (b'p', vec![key, value]),
-            KvOp::Append { key, value } => (b'a', vec![key, value]),
-            KvOp::Get { key } => (b'g', vec![key]),
-            KvOp::Del { key } => (b'd', vec![key]),
-            KvOp::Cas { key, old, new } => (b'c', vec![key, old, new]),
+        KvRequest::encode_parts(self.client, self.seq, &self.op)
+    }
+
+    /// The bytes of a log entry for `op`, the `seq`-th request of `client`.
+    pub fn encode_parts(client: ClientId, seq: u64, op: &KvOp) -> Vec<u8> {
+        let (tag, fields): (u8, &[&String]) = match op {
+            KvOp::Put { key, value } => (b'p', &[key, value]),
+            KvOp::Append { key, value } => (b'a', &[key, value]),
+            KvOp::Get { key } => (b'g', &[key]),
+            KvOp::Del { key } => (b'd', &[key]),
+            KvOp::Cas { key, old, new } => (b'c', &[key, old, new]),
         };
         let mut bytes = Vec::with_capacity(17 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
-        bytes.extend_from_slice(&self.client.to_le_bytes());
-        bytes.extend_from_slice(&self.seq.to_le_bytes());
+        bytes.extend_from_slice(&client.to_le_bytes());
+        bytes.extend_from_slice(&seq.to_le_bytes());
         bytes.push(tag);
         for field in fields {
             bytes.extend_from_slice(&(field.len() as u32).to_le_bytes());
@@ -257,11 +262,26 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self) -> Result<String, DecodeError> {
+        self.str().map(str::to_string)
+    }
+
+    fn str(&mut self) -> Result<&'a str, DecodeError> {
         let len_bytes = self.take(4)?;
         let len = u32::from_le_bytes(len_bytes.try_into().map_err(|_| DecodeError)?) as usize;
-        let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError)
+        std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError)
     }
+}
+
+/// A `put` request read in place: client, sequence number, key and value. `None` for
+/// anything else (another operation, or bytes that do not decode).
+fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &str, &str)> {
+    let mut reader = Reader { bytes };
+    let (client, seq) = (reader.u64().ok()?, reader.u64().ok()?);
+    if reader.take(1).ok()? != b"p" {
+        return None;
+    }
+    let (key, value) = (reader.str().ok()?, reader.str().ok()?);
+    reader.bytes.is_empty().then_some((client, seq, key, value))
 }
 
 /// A node's state machine: the map, and each client's last applied request with its
@@ -284,6 +304,33 @@ impl KvStateMachine {
         self.last_by_client
             .insert(request.client, (request.seq, output.clone()));
         output
+    }
+
+    /// Applies a request as it is in the log, or returns `None` if the bytes are not a
+    /// request. A `put` is read in place and written over the key's old value, so that
+    /// applying one allocates nothing when the key exists (a node applies every write).
+    pub fn apply_encoded(&mut self, bytes: &[u8]) -> Option<KvOutput> {
+        let Some((client, seq, key, value)) = decode_put(bytes) else {
+            return KvRequest::decode(bytes)
+                .ok()
+                .map(|request| self.apply(request));
+        };
+        if let Some((last, output)) = self.last_by_client.get(&client)
+            && *last >= seq
+        {
+            return Some(output.clone());
+        }
+        match self.map.values.get_mut(key) {
+            Some(current) => {
+                current.clear();
+                current.push_str(value);
+            }
+            None => {
+                self.map.values.insert(key.to_string(), value.to_string());
+            }
+        }
+        self.last_by_client.insert(client, (seq, KvOutput::Ok));
+        Some(KvOutput::Ok)
     }
 
     pub fn map(&self) -> &KvMap {
@@ -429,6 +476,38 @@ mod tests {
         assert_eq!(sm.apply(append.clone()), KvOutput::Ok);
         assert_eq!(sm.apply(append), KvOutput::Ok);
         assert_eq!(sm.map().get("k"), Some("a"));
+    }
+
+    #[test]
+    fn an_encoded_request_applies_as_the_decoded_one() {
+        let put = |seq, value: &str| KvRequest {
+            client: 4,
+            seq,
+            op: KvOp::Put {
+                key: "k".into(),
+                value: value.into(),
+            },
+        };
+        let append = KvRequest {
+            client: 5,
+            seq: 1,
+            op: KvOp::Append {
+                key: "k".into(),
+                value: "+".into(),
+            },
+        };
+        let (mut encoded, mut decoded) = (KvStateMachine::default(), KvStateMachine::default());
+        // A longer value over a shorter one, a retry of an older put, and an append.
+        for request in [put(1, "a"), put(2, "bbbbbbbb"), put(1, "c"), append] {
+            let bytes = request.encode();
+            assert_eq!(encoded.apply_encoded(&bytes), Some(decoded.apply(request)));
+        }
+        assert_eq!(encoded.encode(), decoded.encode());
+        assert_eq!(encoded.map().get("k"), Some("bbbbbbbb+"));
+        assert_eq!(encoded.apply_encoded(b"not a request"), None);
+        let mut bad_utf8 = put(3, "x").encode();
+        *bad_utf8.last_mut().expect("a value byte") = 0xff;
+        assert_eq!(encoded.apply_encoded(&bad_utf8), None);
     }
 
     #[test]

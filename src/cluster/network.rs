@@ -206,14 +206,13 @@ impl Network {
             .map(|(&(_, id), &(from, to))| (id, from, to))
     }
 
-    /// Takes every message for `node` due at or before `now_us`, in delivery order.
-    pub fn take_due_for(&mut self, node: NodeId, now_us: u64) -> Vec<InFlight> {
-        let ids: Vec<MsgId> = self
-            .due_links(now_us)
-            .filter(|&(_, _, to)| to == node)
-            .map(|(id, _, _)| id)
-            .collect();
-        ids.into_iter().filter_map(|id| self.take(id)).collect()
+    /// Takes every message for `node` due at or before `now_us`, in delivery order, into
+    /// `due` (a buffer the caller keeps, so that a hand-off allocates nothing here).
+    pub fn take_due_for(&mut self, node: NodeId, now_us: u64, due: &mut Vec<InFlight>) {
+        let taken = self
+            .queue
+            .extract_if(..=(now_us, MsgId::MAX), |_, &mut (_, to)| to == node);
+        due.extend(taken.filter_map(|((_, id), _)| self.envelopes.remove(&id)));
     }
 
     /// Takes message `id` off the wire, wherever it is in the queue.

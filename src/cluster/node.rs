@@ -26,7 +26,7 @@ use crate::raft::{
 
 use super::checker::StepTrace;
 use super::event::OpId;
-use super::kv::{KvOp, KvOutput, KvRequest, KvStateMachine};
+use super::kv::{ClientId, KvOp, KvOutput, KvRequest, KvStateMachine};
 
 /// Locks a mutex shared with a node thread. A node that panicked while holding the lock
 /// leaves the data as it was at the panic, which observers may still read.
@@ -40,7 +40,18 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Clone, Debug)]
 pub(crate) struct ClientRequest {
     pub op: OpId,
-    pub request: KvRequest,
+    pub client: ClientId,
+    /// The client's sequence number, which every attempt keeps.
+    pub seq: u64,
+    /// Shared with the client table: handing a request to a node copies nothing.
+    pub request: Arc<KvOp>,
+}
+
+impl ClientRequest {
+    /// The request as the bytes of a log entry.
+    fn encode(&self) -> Vec<u8> {
+        KvRequest::encode_parts(self.client, self.seq, &self.request)
+    }
 }
 
 /// What a node tells a waiting client.
@@ -158,7 +169,7 @@ impl LogSynchronizer {
         at: (Index, Term),
         replies: &mut Vec<ClientReply>,
     ) -> Option<ClientRequest> {
-        let KvOp::Get { key } = &request.request.op else {
+        let KvOp::Get { key } = &*request.request else {
             return Some(request);
         };
         let value = lock(&self.state_machine).map().get(key).map(str::to_string);
@@ -194,7 +205,7 @@ impl LogSynchronizer {
             let Some(request) = self.reads_waiting.remove(id) else {
                 continue;
             };
-            let result = match (read, &request.request.op) {
+            let result = match (read, &*request.request) {
                 (ReadState::Ready { index, .. }, KvOp::Get { key }) => {
                     let value = lock(&self.state_machine).map().get(key).map(str::to_string);
                     ReplyResult::Applied {
@@ -282,9 +293,7 @@ impl LogSynchronizer {
         let mut state_machine = lock(&self.state_machine);
         for entry in committed {
             let output = match &entry.payload {
-                Payload::Command(bytes) => KvRequest::decode(bytes)
-                    .ok()
-                    .map(|request| state_machine.apply(request)),
+                Payload::Command(bytes) => state_machine.apply_encoded(bytes),
                 Payload::Noop | Payload::Config { .. } => None,
             };
             let Some(waiter) = self.waiting.remove(&entry.index) else {
@@ -394,7 +403,7 @@ impl EventDispatcher {
         }
         let batch = self.sync.drain();
         if !batch.is_empty() {
-            let commands = batch.iter().map(|r| r.request.encode()).collect();
+            let commands = batch.iter().map(|r| r.encode().into()).collect();
             let mut outputs = self.processor.step(now_us, Input::Propose(commands));
             let result = outputs.proposal.take();
             self.sync.proposed(batch, result, &mut report.replies);
@@ -433,7 +442,7 @@ impl EventDispatcher {
             Some(request)
         };
         match request {
-            Some(request) if self.read_index && matches!(request.request.op, KvOp::Get { .. }) => {
+            Some(request) if self.read_index && matches!(*request.request, KvOp::Get { .. }) => {
                 self.sync.reads_buffer.push(request)
             }
             Some(request) => self.sync.push(request),

@@ -150,6 +150,8 @@ pub struct Sim {
     /// How many events the cluster has emitted.
     events: u64,
     checker: Checker,
+    /// The messages being handed to a node, kept between hand-offs so as not to allocate.
+    due_scratch: Vec<super::network::InFlight>,
 }
 
 impl Sim {
@@ -193,6 +195,7 @@ impl Sim {
             instant: (0, 0),
             events: 0,
             checker: Checker::with_voters(&voters),
+            due_scratch: Vec::new(),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -844,7 +847,9 @@ impl Sim {
     fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
         let mut inputs = Vec::new();
-        for message in self.network.take_due_for(node, now) {
+        let mut due = std::mem::take(&mut self.due_scratch);
+        self.network.take_due_for(node, now, &mut due);
+        for message in due.drain(..) {
             let info = MsgInfo::of(&message.envelope);
             self.emit(EventKind::Delivered {
                 id: message.id,
@@ -852,6 +857,7 @@ impl Sim {
             });
             inputs.push(NodeInput::Deliver(message.envelope));
         }
+        self.due_scratch = due;
         if self
             .slot(node)?
             .running

@@ -76,6 +76,9 @@ pub type NodeId = u64;
 pub type Term = u64;
 /// A position in the log. Entries are numbered from 1; index 0 is "before the first entry".
 pub type Index = u64;
+/// The bytes of a client command. Cloning one shares the bytes (`Vec<u8>` and `&[u8]`
+/// convert with `into()`).
+pub type Command = std::sync::Arc<[u8]>;
 
 /// One entry of the replicated log.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -93,8 +96,9 @@ pub struct Entry {
 pub enum Payload {
     /// The empty entry a new leader appends to commit entries of earlier terms (section 8).
     Noop,
-    /// A client command, opaque to Raft.
-    Command(Vec<u8>),
+    /// A client command, opaque to Raft. Shared, not copied: the same bytes sit in the
+    /// log, the storage, every AppendEntries that carries them and the committed list.
+    Command(Command),
     /// A cluster configuration (thesis chapter 4): in force from the moment it is in a
     /// node's log, committed or not.
     Config {

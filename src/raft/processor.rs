@@ -13,8 +13,8 @@ mod read;
 pub use read::{NoLease, ReadId, ReadState};
 
 use super::{
-    Bug, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Snapshot, Storage,
-    Term,
+    Bug, Command, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Snapshot,
+    Storage, Term,
 };
 
 mod membership;
@@ -28,7 +28,7 @@ pub enum Input {
     /// The node's timer fired: the caller saw `now_us >= next_deadline_us`.
     Tick,
     /// A batch of client commands to append to the log, as one proposal.
-    Propose(Vec<Vec<u8>>),
+    Propose(Vec<Command>),
     /// Start an election now, as if the election timer had fired.
     Campaign,
     /// Hand the leadership to this node: bring its log up to date, then tell it to start
@@ -874,7 +874,8 @@ impl RaftProcessor {
         let Some(first_new) = self.log.first_new(&entries) else {
             return;
         };
-        let entries = entries.split_off(first_new);
+        // In place: the entries usually are all new, and a split would copy them.
+        entries.drain(..first_new);
         let from = entries[0].index;
         if from <= self.log.last_index() {
             // Relaxed under a log-safety bug, whose point is that this can happen: the
@@ -936,7 +937,7 @@ impl RaftProcessor {
 
     // ---- the leader's log -----------------------------------------------------------
 
-    fn propose(&mut self, commands: Vec<Vec<u8>>) -> Result<Proposed, ProposeError> {
+    fn propose(&mut self, commands: Vec<Command>) -> Result<Proposed, ProposeError> {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Err(ProposeError::NotLeader {
                 leader: self.leader(),
@@ -1081,14 +1082,32 @@ impl RaftProcessor {
             return None;
         };
         let voters = &self.membership.voters;
-        let mut values: Vec<u64> = progress
+        let followers = progress
             .iter()
             .filter(|(peer, _)| count_learners || voters.binary_search(peer).is_ok())
-            .filter_map(|(_, peer)| value(peer))
-            .collect();
-        if voters.binary_search(&self.id).is_ok() {
-            values.push(own);
+            .filter_map(|(_, peer)| value(peer));
+        let own = voters.binary_search(&self.id).is_ok().then_some(own);
+        // Called on every answer a leader gets: the values of a small cluster are gathered
+        // on the stack, a large one's in a vector.
+        let mut small = [0; 16];
+        let mut large = Vec::new();
+        let mut count = 0;
+        for value in followers.chain(own) {
+            match small.get_mut(count) {
+                Some(slot) => *slot = value,
+                None if large.is_empty() => {
+                    large.extend_from_slice(&small);
+                    large.push(value);
+                }
+                None => large.push(value),
+            }
+            count += 1;
         }
+        let values = if count <= small.len() {
+            &mut small[..count]
+        } else {
+            &mut large[..]
+        };
         let position = self.quorum().checked_sub(1)?;
         if values.len() <= position {
             return None;
@@ -1111,8 +1130,8 @@ impl RaftProcessor {
         });
         self.commit = to;
         let count = (to - self.applied) as usize;
-        let newly = self.log.slice(self.applied + 1, count).to_vec();
-        self.out.committed.extend(newly);
+        let newly = self.log.slice(self.applied + 1, count);
+        self.out.committed.extend_from_slice(newly);
         self.applied = to;
     }
 }

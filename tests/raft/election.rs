@@ -372,7 +372,7 @@ fn a_deposed_leader_steps_down_and_its_uncommitted_entries_are_replaced() {
     let entry = cluster.node(old).log().get(lost_index).expect("an entry");
     assert_ne!(
         entry.payload,
-        raftlab::raft::Payload::Command(b"lost".to_vec())
+        raftlab::raft::Payload::Command(b"lost".as_slice().into())
     );
     assert!(cluster.node(old).commit() >= lost_index);
 }

@@ -131,7 +131,7 @@ pub fn entries_with_terms(terms: &[Term]) -> Vec<Entry> {
         .map(|(position, &term)| Entry {
             index: position as Index + 1,
             term,
-            payload: Payload::Command(format!("{term}.{}", position + 1).into_bytes()),
+            payload: Payload::Command(format!("{term}.{}", position + 1).into_bytes().into()),
         })
         .collect()
 }
@@ -662,6 +662,7 @@ impl Cluster {
 
     /// Proposes `commands` at node `id`.
     pub fn propose(&mut self, id: NodeId, commands: Vec<Vec<u8>>) -> Outputs {
+        let commands = commands.into_iter().map(Into::into).collect();
         self.step(id, Input::Propose(commands))
     }
 

@@ -76,8 +76,8 @@ fn entries_replicate_and_commit_on_every_node() {
         .map(|e| &e.payload)
         .collect();
     assert_eq!(committed[0], &Payload::Noop);
-    assert_eq!(committed[1], &Payload::Command(b"b0-0".to_vec()));
-    assert_eq!(committed[12], &Payload::Command(b"b2-3".to_vec()));
+    assert_eq!(committed[1], &Payload::Command(b"b0-0".as_slice().into()));
+    assert_eq!(committed[12], &Payload::Command(b"b2-3".as_slice().into()));
 }
 
 /// Reference: section 5.3 and Figure 2: "nextIndex ... initialized to leader last log

@@ -145,7 +145,7 @@ fn run_seed(seed: u64, trace: bool, snapshot_every: u64) -> Outcome {
     // heal (its term is higher): the marker is proposed again to each new leader until
     // one commits it everywhere.
     let deadline = cluster.now_us + HEALED_WITHIN_US;
-    let marker = Payload::Command(format!("s{seed}-healed").into_bytes());
+    let marker = Payload::Command(format!("s{seed}-healed").into_bytes().into());
     let committed_marker = |c: &Cluster| {
         let found = c
             .checker
@@ -166,7 +166,7 @@ fn run_seed(seed: u64, trace: bool, snapshot_every: u64) -> Outcome {
                 let Payload::Command(command) = marker.clone() else {
                     unreachable!()
                 };
-                cluster.propose(leader, vec![command]);
+                cluster.propose(leader, vec![command.to_vec()]);
                 proposed_in = Some(term);
             }
         }

@@ -26,7 +26,7 @@ fn entry(index: Index, term: Term, command: &str) -> Entry {
     Entry {
         index,
         term,
-        payload: Payload::Command(command.as_bytes().to_vec()),
+        payload: Payload::Command(command.as_bytes().into()),
     }
 }
 
@@ -328,7 +328,7 @@ fn record(
     ClientRecord {
         op,
         client: op,
-        request,
+        request: request.into(),
         invoke_us: times.0,
         outcome,
         response_us: times.1,

@@ -33,6 +33,7 @@ impl Sim {
             deadline_us: self.config.client_deadline_us,
             waiter,
         };
+        let request = std::sync::Arc::new(request);
         let op = self.clients.start(client, seq, request.clone(), start);
         self.emit(EventKind::ClientInvoked {
             op,
@@ -129,6 +130,8 @@ impl Sim {
                 pending.attempts += 1;
                 let request = ClientRequest {
                     op,
+                    client: pending.client,
+                    seq: pending.seq,
                     request: pending.request.clone(),
                 };
                 inputs.push(NodeInput::Client(request));
