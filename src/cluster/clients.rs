@@ -143,9 +143,14 @@ impl ClientTable {
     pub fn finish(&mut self, op: OpId, outcome: ClientOutcome, now_us: u64) -> Option<u64> {
         let pending = self.pending.remove(&op)?;
         let latency_us = now_us - pending.invoke_us;
-        // Operation ids are handed out in order, so the history is sorted by id.
-        if let Ok(position) = self.history.binary_search_by_key(&op, |r| r.op) {
-            let record = &mut self.history[position];
+        // Operation ids are handed out in order from 1, one history record each, and the
+        // history is never trimmed: operation `op` is record `op - 1`.
+        let position = op.checked_sub(1).map(|p| p as usize);
+        if let Some(record) = position.and_then(|p| self.history.get_mut(p)) {
+            assert_eq!(
+                record.op, op,
+                "the history is out of step with operation ids"
+            );
             record.outcome = Some(outcome.clone());
             record.response_us = Some(now_us);
             record.may_be_in_log = pending.attempts > pending.not_leader_replies;

@@ -6,6 +6,7 @@
 //! answers with the first result and changes nothing, so a retried write happens once.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 
 use thiserror::Error;
@@ -315,10 +316,12 @@ impl KvStateMachine {
                 .ok()
                 .map(|request| self.apply(request));
         };
-        if let Some((last, output)) = self.last_by_client.get(&client)
-            && *last >= seq
-        {
-            return Some(output.clone());
+        match self.last_by_client.entry(client) {
+            Entry::Occupied(last) if last.get().0 >= seq => return Some(last.get().1.clone()),
+            Entry::Occupied(mut last) => *last.get_mut() = (seq, KvOutput::Ok),
+            Entry::Vacant(last) => {
+                last.insert((seq, KvOutput::Ok));
+            }
         }
         match self.map.values.get_mut(key) {
             Some(current) => {
@@ -329,7 +332,6 @@ impl KvStateMachine {
                 self.map.values.insert(key.to_string(), value.to_string());
             }
         }
-        self.last_by_client.insert(client, (seq, KvOutput::Ok));
         Some(KvOutput::Ok)
     }
 

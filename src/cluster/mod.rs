@@ -17,6 +17,7 @@ pub mod bench;
 pub mod checker;
 mod clients;
 mod config;
+mod digest;
 pub mod event;
 pub mod experiment;
 mod handle;

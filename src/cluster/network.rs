@@ -9,6 +9,7 @@
 //! when a link is cut is lost.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::raft::{Envelope, NodeId};
 
 use super::NetworkConfig;
+use super::digest::Digest;
 use super::event::{DropReason, EventKind, MsgId, MsgInfo};
 
 /// A message in flight.
@@ -39,7 +41,7 @@ pub struct Network {
     /// moves only these small keys around as it grows and shrinks.
     queue: BTreeMap<(u64, MsgId), (NodeId, NodeId)>,
     /// Each message in flight, by id.
-    envelopes: HashMap<MsgId, InFlight>,
+    envelopes: HashMap<MsgId, InFlight, BuildHasherDefault<Digest>>,
     /// The latest delivery time on each link, to keep links FIFO without reordering.
     last_due: BTreeMap<(NodeId, NodeId), u64>,
     next_id: MsgId,
@@ -53,7 +55,7 @@ impl Network {
             cut: BTreeSet::new(),
             groups: Vec::new(),
             queue: BTreeMap::new(),
-            envelopes: HashMap::new(),
+            envelopes: HashMap::default(),
             last_due: BTreeMap::new(),
             next_id: 1,
             rng: ChaCha8Rng::seed_from_u64(seed),

@@ -372,7 +372,8 @@ impl EventDispatcher {
         let mut report = NodeReport {
             node: self.processor.id(),
             messages: Vec::new(),
-            steps: Vec::new(),
+            // A step for each input, and one for the proposal.
+            steps: Vec::with_capacity(inputs.len() + 1),
             replies: Vec::new(),
             next_deadline_us: 0,
             view: self.processor.view(),
@@ -465,7 +466,12 @@ impl EventDispatcher {
         let term = self.processor.term();
         self.sync
             .answer_reads(&outputs.reads, term, &mut report.replies);
-        report.messages.extend(outputs.messages);
+        if report.messages.is_empty() {
+            // Usually one step of a batch sends: its vector is taken whole, not copied.
+            report.messages = outputs.messages;
+        } else {
+            report.messages.extend(outputs.messages);
+        }
         let step = StepTrace {
             writes: outputs.writes,
             applied: outputs.committed,

@@ -150,8 +150,10 @@ pub struct Sim {
     /// How many events the cluster has emitted.
     events: u64,
     checker: Checker,
-    /// The messages being handed to a node, kept between hand-offs so as not to allocate.
+    /// The messages being handed to a node, and the events of those a node sends: kept
+    /// between hand-offs so as not to allocate on each.
     due_scratch: Vec<super::network::InFlight>,
+    sent_scratch: Vec<EventKind>,
 }
 
 impl Sim {
@@ -196,6 +198,7 @@ impl Sim {
             events: 0,
             checker: Checker::with_voters(&voters),
             due_scratch: Vec::new(),
+            sent_scratch: Vec::new(),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -846,9 +849,10 @@ impl Sim {
     /// Everything due for `node` now: messages in id order, its timer, client requests.
     fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
-        let mut inputs = Vec::new();
         let mut due = std::mem::take(&mut self.due_scratch);
         self.network.take_due_for(node, now, &mut due);
+        // The messages, a tick and a client request or so.
+        let mut inputs = Vec::with_capacity(due.len() + 2);
         for message in due.drain(..) {
             let info = MsgInfo::of(&message.envelope);
             self.emit(EventKind::Delivered {
@@ -1012,13 +1016,14 @@ impl Sim {
             }
         }
         self.publish_violations();
-        let (now, mut sent) = (self.now_us, Vec::new());
+        let (now, mut sent) = (self.now_us, std::mem::take(&mut self.sent_scratch));
         for envelope in report.messages {
             self.network.send_into(now, envelope, &mut sent);
         }
-        for kind in sent {
+        for kind in sent.drain(..) {
             self.emit(kind);
         }
+        self.sent_scratch = sent;
         for reply in report.replies {
             self.client_reply(node, reply.op, reply.result);
         }
