@@ -190,6 +190,49 @@ struct NodeTrack {
     last: Option<NodeView>,
 }
 
+/// The hash chain of each (index, term) ever appended, and a node that held it. Nearly
+/// every index only ever holds entries of one term: those are kept by index, in a vector
+/// that grows without rehashing every entry seen (a long bench sees millions); the terms
+/// that came later at an index, after a conflict, in a map.
+#[derive(Clone, Debug, Default)]
+struct EntriesSeen {
+    /// By index (position = index - 1): the first term seen there (0 for none yet), its
+    /// hash chain and the node.
+    first: Vec<(Term, u64, NodeId)>,
+    /// Any other term seen at an index.
+    later: HashMap<(Index, Term), (u64, NodeId), BuildHasherDefault<Digest>>,
+}
+
+impl EntriesSeen {
+    /// What was first seen at `index`@`term`, or `None` after recording `seen` there.
+    fn seen_or_record(
+        &mut self,
+        index: Index,
+        term: Term,
+        seen: (u64, NodeId),
+    ) -> Option<(u64, NodeId)> {
+        let position = index.saturating_sub(1) as usize;
+        if position >= self.first.len() {
+            self.first.resize(position + 1, (0, 0, 0));
+        }
+        let slot = &mut self.first[position];
+        if slot.0 == 0 {
+            *slot = (term, seen.0, seen.1);
+            return None;
+        }
+        if slot.0 == term {
+            return Some((slot.1, slot.2));
+        }
+        match self.later.entry((index, term)) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(seen);
+                None
+            }
+        }
+    }
+}
+
 /// An entry seen committed.
 #[derive(Clone, Copy, Debug)]
 struct Committed {
@@ -218,7 +261,7 @@ pub struct Checker {
     leaders: BTreeMap<Term, NodeId>,
     votes: BTreeMap<(NodeId, Term), NodeId>,
     /// The hash chain of each (index, term) ever appended, and a node that held it.
-    entries: HashMap<(Index, Term), (u64, NodeId), BuildHasherDefault<Digest>>,
+    entries: EntriesSeen,
     /// The voters and learners of each configuration entry ever appended, by index and
     /// term, to rebuild a node's configurations when a snapshot replaces its log.
     configs_seen: BTreeMap<(Index, Term), (Vec<NodeId>, Vec<NodeId>)>,
@@ -576,13 +619,13 @@ impl Checker {
             term: entry.term,
             chain: hash,
         });
-        let key = (entry.index, entry.term);
-        match self.entries.get(&key) {
-            None => {
-                self.entries.insert(key, (hash, node));
-            }
-            Some(&(seen, _)) if seen == hash => {}
-            Some(&(_, other)) => {
+        match self
+            .entries
+            .seen_or_record(entry.index, entry.term, (hash, node))
+        {
+            None => {}
+            Some((seen, _)) if seen == hash => {}
+            Some((_, other)) => {
                 let detail = format!(
                     "n{other} and n{node} hold entries of term {} at index {} that differ, \
                      or whose earlier entries differ",

@@ -553,3 +553,18 @@ fn one_config_change_holds_once_the_first_change_committed_and_for_followers() {
         checker.violations()
     );
 }
+
+#[test]
+fn entries_seen_keep_the_first_of_each_index_and_term() {
+    let mut seen = EntriesSeen::default();
+    assert_eq!(seen.seen_or_record(1, 1, (11, 1)), None);
+    assert_eq!(seen.seen_or_record(1, 1, (99, 2)), Some((11, 1)));
+    // Another term at the same index (after a conflict) is its own entry.
+    assert_eq!(seen.seen_or_record(1, 2, (12, 3)), None);
+    assert_eq!(seen.seen_or_record(1, 2, (98, 1)), Some((12, 3)));
+    assert_eq!(seen.seen_or_record(1, 1, (97, 1)), Some((11, 1)));
+    // An index past a gap (a log set by hand never enters the table).
+    assert_eq!(seen.seen_or_record(5, 2, (15, 2)), None);
+    assert_eq!(seen.seen_or_record(3, 2, (13, 2)), None);
+    assert_eq!(seen.seen_or_record(5, 2, (0, 1)), Some((15, 2)));
+}
