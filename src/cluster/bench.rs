@@ -266,9 +266,14 @@ pub fn cluster_config(config: &BenchConfig) -> ClusterConfig {
 /// The `seq`-th operation of client number `client`: a put of one of its keys.
 fn client_op(client: u64, seq: u64) -> KvOp {
     KvOp::Put {
-        key: format!("k{client}.{}", seq % KEYS_PER_CLIENT),
+        key: client_key(client, seq % KEYS_PER_CLIENT),
         value: seq.to_string(),
     }
+}
+
+/// Key number `key` of client number `client`.
+fn client_key(client: u64, key: u64) -> String {
+    format!("k{client}.{key}")
 }
 
 /// The map every node must hold once client `c` (for each `(c, s)` in `last_done`) has
@@ -340,6 +345,18 @@ impl Tally {
 struct LoopClient {
     id: ClientId,
     seq: u64,
+    /// Its keys, written once rather than formatted for every operation.
+    keys: Vec<String>,
+}
+
+impl LoopClient {
+    /// The client's next operation: [`client_op`] for its next sequence number.
+    fn next_op(&mut self) -> (u64, KvOp) {
+        self.seq += 1;
+        let key = self.keys[(self.seq % KEYS_PER_CLIENT) as usize].clone();
+        let value = self.seq.to_string();
+        (self.seq, KvOp::Put { key, value })
+    }
 }
 
 /// An operation the loop has outstanding.
@@ -365,9 +382,12 @@ struct ClosedLoop {
 impl ClosedLoop {
     fn new(sim: &mut Sim, clients: u64) -> ClosedLoop {
         let clients: Vec<LoopClient> = (0..clients)
-            .map(|_| LoopClient {
+            .map(|index| LoopClient {
                 id: sim.new_client(),
                 seq: 0,
+                keys: (0..KEYS_PER_CLIENT)
+                    .map(|key| client_key(index, key))
+                    .collect(),
             })
             .collect();
         ClosedLoop {
@@ -389,8 +409,7 @@ impl ClosedLoop {
         }
         while let Some(index) = self.idle.pop() {
             let client = &mut self.clients[index];
-            client.seq += 1;
-            let (seq, op) = (client.seq, client_op(index as u64, client.seq));
+            let (seq, op) = client.next_op();
             let sent = Instant::now();
             let id = sim.submit(op, None, Some((client.id, seq)), None)?;
             let outstanding = Outstanding {
@@ -634,6 +653,18 @@ mod tests {
     #[test]
     fn an_empty_latency_list_summarises_to_zero() {
         assert_eq!(LatencySummary::of(&mut []), LatencySummary::default());
+    }
+
+    #[test]
+    fn a_loop_client_issues_the_operations_of_client_op() {
+        let mut client = LoopClient {
+            id: 1,
+            seq: 0,
+            keys: (0..KEYS_PER_CLIENT).map(|key| client_key(3, key)).collect(),
+        };
+        for seq in 1..=2 * KEYS_PER_CLIENT {
+            assert_eq!(client.next_op(), (seq, client_op(3, seq)));
+        }
     }
 
     #[test]

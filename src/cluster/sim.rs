@@ -5,7 +5,7 @@
 //! report before it goes on. One hand-off at a time, in a fixed order, is what makes a
 //! paused or virtual run the same on every machine.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -887,9 +887,9 @@ impl Sim {
                 Err(message) => self.mark_crashed(node, message),
             }
         }
-        let mut outcomes = self.wait_for_reports(&sent);
-        for node in sent {
-            match outcomes.remove(&node).unwrap_or_else(unanswered) {
+        let outcomes = self.wait_for_reports(&sent);
+        for (node, outcome) in sent.into_iter().zip(outcomes) {
+            match outcome.unwrap_or_else(unanswered) {
                 Ok(report) => self.process_report(report),
                 Err(message) => self.mark_crashed(node, message),
             }
@@ -918,21 +918,24 @@ impl Sim {
         due.into_iter().collect()
     }
 
-    /// Collects the reports of every node in `nodes`, in whatever order they come; a node
-    /// missing from the result did not answer within the limit.
-    fn wait_for_reports(&self, nodes: &[NodeId]) -> BTreeMap<NodeId, Result<NodeReport, String>> {
-        let mut outcomes = BTreeMap::new();
-        while outcomes.len() < nodes.len() {
-            match self.next_report() {
-                Ok(FromNode::Report(report)) if nodes.contains(&report.node) => {
-                    outcomes.insert(report.node, Ok(report));
+    /// Collects the reports of every node in `nodes`, in whatever order they come: each
+    /// node's at its position in `nodes`, `None` for one that did not answer within the
+    /// limit.
+    fn wait_for_reports(&self, nodes: &[NodeId]) -> Vec<Option<Result<NodeReport, String>>> {
+        let mut outcomes: Vec<_> = nodes.iter().map(|_| None).collect();
+        let mut missing = nodes.len();
+        while missing > 0 {
+            let (node, outcome) = match self.next_report() {
+                Ok(FromNode::Report(report)) => (report.node, Ok(report)),
+                Ok(FromNode::Crashed { node, message }) => {
+                    (node, Err(format!("panicked: {message}")))
                 }
-                Ok(FromNode::Crashed { node, message }) if nodes.contains(&node) => {
-                    outcomes.insert(node, Err(format!("panicked: {message}")));
-                }
-                // A late word from a node given up on earlier: nothing waits for it.
-                Ok(_) => continue,
                 Err(_) => break,
+            };
+            // A late word from a node given up on earlier: nothing waits for it.
+            if let Some(slot) = nodes.iter().position(|&n| n == node) {
+                missing -= usize::from(outcomes[slot].is_none());
+                outcomes[slot] = Some(outcome);
             }
         }
         outcomes
@@ -959,7 +962,8 @@ impl Sim {
             Host::Thread { .. } => match self.send_batch(node, inputs) {
                 Ok(()) => self
                     .wait_for_reports(&[node])
-                    .remove(&node)
+                    .pop()
+                    .flatten()
                     .unwrap_or_else(unanswered),
                 Err(message) => Err(message),
             },
