@@ -28,10 +28,11 @@
 //! waits (bounded) until every node has applied everything, and compares the nodes' maps
 //! with each other and with what the clients saw acknowledged.
 //!
-//! The scheduler hands work to one node at a time and waits for its report (that is what
-//! makes paused and virtual runs deterministic), so the nodes never run in parallel: the
-//! throughput is bounded by one core's worth of Raft work plus two thread wake-ups per
-//! hand-off.
+//! In realtime the scheduler hands the nodes due at one instant their work together, so
+//! the followers of a round run in parallel; the scheduler itself is one thread, and it
+//! starts, routes, checks and ends every operation, which bounds the throughput (see
+//! README's Performance section). The window is at most [`LONGEST_BENCH`]: every operation
+//! stays in memory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
