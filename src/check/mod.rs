@@ -8,7 +8,7 @@
 //! AppendEntries with a short pipeline, which opens windows the default batch of 256
 //! closes), the clients (3 to 5, each sending one operation at a time, with unique written
 //! values, over three keys), the tempo of the faults (one every 100-800 ms, 30-300 ms or
-//! 10-100 ms) and the faults ([`generate`]): kills and restarts (several
+//! 10-100 ms) and the faults (`generate.rs`): kills and restarts (several
 //! nodes, often the leader, a quick reboot or a long one), partitions of every shape (one
 //! node alone, two sides, three groups, two sides joined by a bridge node), one-way and
 //! two-way cut links, loss, delay, duplication, reordering with long delays, membership

@@ -59,22 +59,28 @@ fn code_level(code: u8) -> TraceLevel {
 /// The prompt: the cluster at a glance.
 fn prompt(session: &Session) -> String {
     match session.cluster().status() {
-        Ok(status) => {
-            let leader = status.leader;
-            let term = leader
-                .and_then(|l| status.nodes.iter().find(|n| n.id == l))
-                .map_or(0, |n| n.term);
-            let leader = leader.map_or("none".to_string(), |l| format!("n{l}"));
-            let clock = if status.mode == crate::cluster::ClockMode::Realtime {
-                ""
-            } else {
-                " paused"
-            };
-            let t = status.now_us / 1000;
-            format!("raftlab [t={t}ms leader={leader} term={term}{clock}]> ")
-        }
+        Ok(status) => prompt_text(&status),
         Err(_) => "raftlab> ".to_string(),
     }
+}
+
+/// The prompt for a cluster in `status`: the time, the leader, and the term (the leader's,
+/// or with no leader the highest any node has reached, so that it does not fall back to 0
+/// while an election is under way).
+fn prompt_text(status: &crate::cluster::ClusterStatus) -> String {
+    let leader = status.leader;
+    let term = leader
+        .and_then(|l| status.nodes.iter().find(|n| n.id == l))
+        .or_else(|| status.nodes.iter().max_by_key(|n| n.term))
+        .map_or(0, |n| n.term);
+    let leader = leader.map_or("none".to_string(), |l| format!("n{l}"));
+    let clock = if status.mode == crate::cluster::ClockMode::Realtime {
+        ""
+    } else {
+        " paused"
+    };
+    let t = status.now_us / 1000;
+    format!("raftlab [t={t}ms leader={leader} term={term}{clock}]> ")
 }
 
 /// The interactive REPL. Returns the exit status.
@@ -197,4 +203,50 @@ pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
         eprintln!("error: {unexpected} safety violation(s) that no `expect violation` expected");
     }
     i32::from(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{ClockMode, ClusterConfig, ClusterStatus, Sim};
+
+    fn status_of(sim: &Sim) -> ClusterStatus {
+        ClusterStatus {
+            now_us: sim.now_us(),
+            mode: ClockMode::Virtual,
+            speed: 1.0,
+            leader: sim.leader(),
+            nodes: sim.status(),
+            in_flight: 0,
+            members: None,
+        }
+    }
+
+    #[test]
+    fn the_prompt_keeps_the_term_while_there_is_no_leader() {
+        let config = ClusterConfig {
+            nodes: 3,
+            hosting: crate::cluster::Hosting::Inline,
+            ..ClusterConfig::default()
+        };
+        let mut sim = Sim::start(config).expect("starts");
+        assert!(
+            sim.run_while(2_000_000, |sim| sim.leader().is_some())
+                .expect("runs")
+        );
+        let leader = sim.leader().expect("a leader");
+        let status = status_of(&sim);
+        let term = status.nodes.iter().map(|n| n.term).max().expect("nodes");
+        let prompt = prompt_text(&status);
+        assert!(
+            prompt.contains(&format!("leader=n{leader} term={term}")),
+            "{prompt}"
+        );
+        sim.kill(leader).expect("kills");
+        let prompt = prompt_text(&status_of(&sim));
+        assert!(
+            prompt.contains(&format!("leader=none term={term}")),
+            "{prompt}"
+        );
+    }
 }

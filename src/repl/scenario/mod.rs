@@ -30,7 +30,7 @@
 //! settings and in the steps are all collected, so one run shows them all. A YAML syntax or
 //! type error stops the reading at the first one.
 //!
-//! [`run`] plays loaded scenarios and prints what happens; see there for the output.
+//! [`run()`] plays loaded scenarios and prints what happens; see there for the output.
 //!
 //! Choices where the design is silent:
 //!

@@ -370,7 +370,7 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Node ids as runs, `n1..n12, n15, n20..n22`, the first [`RUNS_SHOWN`] runs spelled out
+/// Node ids as runs, `n1..n12, n15, n20..n22`, the first `RUNS_SHOWN` runs spelled out
 /// and the rest counted.
 pub fn node_runs(ids: &[NodeId]) -> String {
     let mut sorted = ids.to_vec();
