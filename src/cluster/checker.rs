@@ -51,7 +51,7 @@
 //! Every observation costs time in proportion to what changed (entries appended or
 //! applied, events), so the checker runs in every mode, always.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -224,8 +224,8 @@ impl EntriesSeen {
             return Some((slot.1, slot.2));
         }
         match self.later.entry((index, term)) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
+            hash_map::Entry::Occupied(first) => Some(*first.get()),
+            hash_map::Entry::Vacant(slot) => {
                 slot.insert(seen);
                 None
             }
