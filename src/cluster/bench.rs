@@ -28,9 +28,10 @@
 //! waits (bounded) until every node has applied everything, and compares the nodes' maps
 //! with each other and with what the clients saw acknowledged.
 //!
-//! In realtime the scheduler hands the nodes due at one instant their work together, so
-//! the followers of a round run in parallel; the scheduler itself is one thread, and it
-//! starts, routes, checks and ends every operation, which bounds the throughput (see
+//! In realtime the nodes run in parallel: the scheduler hands every idle node its due
+//! work and processes each report as it comes, so a leader can commit on its first
+//! answers while the other followers still work. The scheduler itself is one thread, and
+//! it starts, routes, checks and ends every operation, which bounds the throughput (see
 //! README's Performance section). The window is at most [`LONGEST_BENCH`]: every operation
 //! stays in memory.
 

@@ -4,6 +4,12 @@
 //! (messages in id order, then its timer, then client requests) and waits for the node's
 //! report before it goes on. One hand-off at a time, in a fixed order, is what makes a
 //! paused or virtual run the same on every machine.
+//!
+//! In realtime the nodes run in parallel ([`Sim::set_parallel`]): every idle node with
+//! work due is handed it, and each report is processed as it comes while the others
+//! work on. The checker still sees one valid order of steps: a node's step depends only
+//! on its own state and the inputs it was handed, so it may be taken to happen when its
+//! report is processed, and what it sends moves on only then.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -142,8 +148,10 @@ pub struct Sim {
     reporting: bool,
     /// Every running node's timer, as (due time, node): the earliest first.
     timers: BTreeSet<(u64, NodeId)>,
-    /// Whether the nodes due at one instant are handed their work all at once.
+    /// Whether nodes are handed work while others are still working (realtime only).
     parallel: bool,
+    /// The nodes handed a batch whose report has not been processed yet (parallel only).
+    busy: Vec<NodeId>,
     handoffs: u64,
     /// The instant of the last due hand-off, and how many there were at it.
     instant: (u64, u32),
@@ -193,6 +201,7 @@ impl Sim {
             reporting: true,
             timers: BTreeSet::new(),
             parallel: false,
+            busy: Vec::new(),
             handoffs: 0,
             instant: (0, 0),
             events: 0,
@@ -218,13 +227,18 @@ impl Sim {
         self.handoffs
     }
 
-    /// Hands the nodes due at one instant their work all at once, so that they run in
-    /// parallel, and processes their reports in id order; otherwise one node at a time.
-    /// Only for a realtime clock, and only with nodes on threads: which nodes share an
-    /// instant depends on the wall clock there anyway, while a paused or virtual run must
-    /// stay the same on every machine, one node at a time.
+    /// Lets the nodes run in parallel: every node that is idle and has work due is handed
+    /// it at once, and each report is processed as it comes, while the other nodes work
+    /// on; otherwise one node at a time, each report awaited. Only for a realtime clock,
+    /// and only with nodes on threads: the order of reports depends on the wall clock
+    /// there anyway, while a paused or virtual run must stay the same on every machine.
+    /// Turning it off waits for the nodes still working and processes their reports, so
+    /// that nothing is in flight outside a parallel stretch.
     pub fn set_parallel(&mut self, on: bool) {
         self.parallel = on && self.config.hosting == Hosting::Threads;
+        if !self.parallel {
+            self.finish_busy();
+        }
     }
 
     /// Runs what is due up to `limit_us`, as [`Sim::advance`] does, but without building
@@ -391,6 +405,7 @@ impl Sim {
 
     /// Ends node `id`'s thread; its volatile state is lost, its storage kept.
     pub fn kill(&mut self, id: NodeId) -> Result<(), ClusterError> {
+        self.finish_busy();
         let slot = self.slot_mut(id)?;
         let running = slot.running.take().ok_or(ClusterError::NodeIsDown(id))?;
         self.timers.remove(&(running.timer_us, id));
@@ -406,6 +421,7 @@ impl Sim {
 
     /// Rebuilds node `id` from its durable storage.
     pub fn restart(&mut self, id: NodeId) -> Result<(), ClusterError> {
+        self.finish_busy();
         if self.slot(id)?.running.is_some() {
             return Err(ClusterError::NodeIsUp(id));
         }
@@ -464,6 +480,7 @@ impl Sim {
 
     /// Stops every node thread and waits for each to end.
     pub fn shutdown(&mut self) {
+        self.finish_busy();
         for slot in &mut self.nodes {
             if let Some(running) = slot.running.take() {
                 stop_thread(running);
@@ -765,6 +782,9 @@ impl Sim {
     /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
     /// time. `None` when nothing is due by then.
     pub fn advance(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+        if self.parallel {
+            return self.advance_parallel(limit_us);
+        }
         let mut idle_rounds = 0;
         loop {
             let Some(time_us) = self.next_event_us() else {
@@ -780,9 +800,6 @@ impl Sim {
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
                 self.count_instant()?;
-                if self.parallel {
-                    return self.hand_off_all_due().map(Some);
-                }
                 return self.hand_off_due(node).map(Some);
             }
             if self.events != events_before {
@@ -875,26 +892,72 @@ impl Sim {
         Ok(inputs)
     }
 
-    /// Hands every node with work due now its batch at once, then processes their reports
-    /// in id order. Only for a realtime clock on threads (see [`Sim::set_parallel`]).
-    fn hand_off_all_due(&mut self) -> Result<StepReport, ClusterError> {
-        let mut sent = Vec::new();
-        for node in self.due_nodes() {
-            let inputs = self.due_inputs(node)?;
-            self.handoffs += 1;
-            match self.send_batch(node, inputs) {
-                Ok(()) => sent.push(node),
-                Err(message) => self.mark_crashed(node, message),
+    /// [`Sim::advance`] with nodes in parallel: moves the clock to the earliest work due by
+    /// `limit_us`, hands every idle node with work due its batch, then processes the next
+    /// report that comes from a node still working. A node with work due while it works
+    /// gets it once its report is in. `None` when nothing is due and no node works.
+    fn advance_parallel(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+        self.step_events.clear();
+        let events_before = self.events;
+        let mut started = false;
+        if let Some(time_us) = self.next_event_us().filter(|&t| t <= limit_us) {
+            self.now_us = self.now_us.max(time_us);
+            self.client_housekeeping();
+            self.drop_undeliverable();
+            for node in self.due_nodes() {
+                if self.busy.contains(&node) {
+                    continue;
+                }
+                self.count_instant()?;
+                let inputs = self.due_inputs(node)?;
+                self.handoffs += 1;
+                match self.send_batch(node, inputs) {
+                    Ok(()) => self.busy.push(node),
+                    Err(message) => self.mark_crashed(node, message),
+                }
+                started = true;
             }
         }
-        let outcomes = self.wait_for_reports(&sent);
-        for (node, outcome) in sent.into_iter().zip(outcomes) {
-            match outcome.unwrap_or_else(unanswered) {
-                Ok(report) => self.process_report(report),
-                Err(message) => self.mark_crashed(node, message),
+        if !self.busy.is_empty() {
+            self.finish_one_busy();
+        } else if !started && self.events == events_before {
+            return Ok(None);
+        }
+        Ok(Some(self.step_report(None, None)))
+    }
+
+    /// Waits for the next report of a node that is working and processes it. A node that
+    /// does not answer within the limit is marked crashed, as are the others still
+    /// working then (the wait is for any of them).
+    fn finish_one_busy(&mut self) {
+        match self.next_report() {
+            Ok(FromNode::Report(report)) => {
+                if let Some(position) = self.busy.iter().position(|&n| n == report.node) {
+                    self.busy.swap_remove(position);
+                    self.process_report(report);
+                }
+            }
+            Ok(FromNode::Crashed { node, message }) => {
+                if let Some(position) = self.busy.iter().position(|&n| n == node) {
+                    self.busy.swap_remove(position);
+                    self.mark_crashed(node, format!("panicked: {message}"));
+                }
+            }
+            Err(_) => {
+                for node in std::mem::take(&mut self.busy) {
+                    if let Err(message) = unanswered() {
+                        self.mark_crashed(node, message);
+                    }
+                }
             }
         }
-        Ok(self.step_report(None, None))
+    }
+
+    /// Waits for every node still working and processes their reports.
+    fn finish_busy(&mut self) {
+        while !self.busy.is_empty() {
+            self.finish_one_busy();
+        }
     }
 
     /// Sends `node`'s thread a batch of inputs due now.
@@ -947,6 +1010,8 @@ impl Sim {
         node: NodeId,
         inputs: Vec<NodeInput>,
     ) -> Result<StepReport, ClusterError> {
+        // A node still working on a batch of its own answers that one first.
+        self.finish_busy();
         let before = match self.reporting {
             true => self.slot(node).map(|slot| self.node_status(slot)).ok(),
             false => None,

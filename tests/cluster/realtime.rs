@@ -65,8 +65,8 @@ fn a_realtime_cluster_can_be_paused_and_stepped() {
     put(&cluster, "y", "2");
 }
 
-/// In realtime the nodes due at one instant are handed their work together and run in
-/// parallel. Driven here on a virtual clock (with the same switch the realtime driver
+/// In realtime nodes run in parallel: every idle node with work due is handed it at once,
+/// and each report is processed as it comes while the others work on. Driven here on a virtual clock (with the same switch the realtime driver
 /// turns on), so that the run has a bound: the writes still commit once each, in the
 /// same order on every node, with a duplicating network and a crash in between. Every
 /// message takes exactly 1ms, so a leader's AppendEntries reach all followers at once.
