@@ -36,6 +36,7 @@
 //! stays in memory.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -44,6 +45,7 @@ use thiserror::Error;
 
 use crate::raft::{Index, NodeId};
 
+use super::digest::Digest;
 use super::event::{ClientOutcome, ClusterEvent, EventKind, MsgDetail, OpId};
 use super::kv::{ClientId, KvOp};
 use super::{ClockMode, Cluster, ClusterConfig, ClusterError, NetworkConfig, NodeState, Sim};
@@ -384,7 +386,7 @@ struct Outstanding {
 struct ClosedLoop {
     clients: Vec<LoopClient>,
     idle: Vec<usize>,
-    outstanding: HashMap<OpId, Outstanding>,
+    outstanding: HashMap<OpId, Outstanding, BuildHasherDefault<Digest>>,
     issuing: bool,
     measuring: bool,
     tally: Tally,
@@ -407,7 +409,7 @@ impl ClosedLoop {
         ClosedLoop {
             idle: (0..clients.len()).rev().collect(),
             clients,
-            outstanding: HashMap::new(),
+            outstanding: HashMap::default(),
             issuing: true,
             measuring: true,
             tally: Tally::default(),
