@@ -945,9 +945,7 @@ impl Sim {
             }
             Err(_) => {
                 for node in std::mem::take(&mut self.busy) {
-                    if let Err(message) = unanswered() {
-                        self.mark_crashed(node, message);
-                    }
+                    self.mark_crashed(node, unanswered_message());
                 }
             }
         }
@@ -1286,6 +1284,11 @@ fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
 
 /// The outcome of a node thread that did not report within [`NODE_ANSWER_LIMIT`].
 fn unanswered() -> Result<NodeReport, String> {
+    Err(unanswered_message())
+}
+
+/// Why a node that never answered is marked crashed.
+fn unanswered_message() -> String {
     let limit = NODE_ANSWER_LIMIT.as_secs();
-    Err(format!("did not answer within {limit}s"))
+    format!("did not answer within {limit}s")
 }
