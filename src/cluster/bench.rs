@@ -111,6 +111,8 @@ impl Default for BenchConfig {
 pub enum BenchError {
     #[error("a bench needs at least one client")]
     NoClients,
+    #[error("a bench needs a duration above 0, such as 3s or 500ms")]
+    NoDuration,
     #[error(
         "a bench runs for at most {}s: every operation stays in memory (about 1 KB each)",
         LONGEST_BENCH.as_secs()
@@ -243,6 +245,9 @@ impl BenchReport {
 pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     if config.clients == 0 {
         return Err(BenchError::NoClients);
+    }
+    if config.duration.is_zero() {
+        return Err(BenchError::NoDuration);
     }
     if config.duration > LONGEST_BENCH {
         return Err(BenchError::TooLong);
@@ -657,12 +662,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bench_longer_than_the_limit_is_refused_before_it_starts() {
+    fn a_bench_of_no_time_or_longer_than_the_limit_is_refused_before_it_starts() {
         let config = BenchConfig {
             duration: LONGEST_BENCH + Duration::from_millis(1),
             ..BenchConfig::default()
         };
         assert!(matches!(run(&config), Err(BenchError::TooLong)));
+        let config = BenchConfig {
+            duration: Duration::ZERO,
+            ..BenchConfig::default()
+        };
+        assert!(matches!(run(&config), Err(BenchError::NoDuration)));
     }
 
     #[test]
