@@ -2,6 +2,7 @@
 //! term change, commit, client reply and fault, each stamped with cluster time.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::raft::{Envelope, Index, Message, NoLease, NodeId, RaftEvent, Term};
 
@@ -268,7 +269,7 @@ pub enum EventKind {
     ClientInvoked {
         op: OpId,
         client: ClientId,
-        request: std::sync::Arc<KvOp>,
+        request: Arc<KvOp>,
         target: NodeId,
     },
     /// A client operation was sent again, to `target`.

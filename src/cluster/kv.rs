@@ -6,7 +6,6 @@
 //! answers with the first result and changes nothing, so a retried write happens once.
 
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::fmt;
 
 use thiserror::Error;
@@ -99,10 +98,7 @@ impl KvMap {
     /// Applies `op` and returns its result.
     pub fn apply(&mut self, op: &KvOp) -> KvOutput {
         match op {
-            KvOp::Put { key, value } => {
-                self.values.insert(key.clone(), value.clone());
-                KvOutput::Ok
-            }
+            KvOp::Put { key, value } => self.put(key, value),
             KvOp::Append { key, value } => {
                 self.values.entry(key.clone()).or_default().push_str(value);
                 KvOutput::Ok
@@ -113,10 +109,7 @@ impl KvMap {
                 KvOutput::Ok
             }
             KvOp::Cas { key, old, new } => match self.values.get(key) {
-                Some(current) if current == old => {
-                    self.values.insert(key.clone(), new.clone());
-                    KvOutput::Ok
-                }
+                Some(current) if current == old => self.put(key, new),
                 current => KvOutput::CasFailed {
                     current: current.cloned(),
                 },
@@ -124,20 +117,19 @@ impl KvMap {
         }
     }
 
-    /// Applies `op`, moving its strings into the map rather than copying them.
-    pub fn apply_owned(&mut self, op: KvOp) -> KvOutput {
-        match op {
-            KvOp::Put { key, value } => {
-                match self.values.get_mut(&key) {
-                    Some(current) => *current = value,
-                    None => {
-                        self.values.insert(key, value);
-                    }
-                }
-                KvOutput::Ok
+    /// Sets `key` to `value`, over the old value's buffer when the key exists: a node puts
+    /// every write, and then allocates nothing.
+    fn put(&mut self, key: &str, value: &str) -> KvOutput {
+        match self.values.get_mut(key) {
+            Some(current) => {
+                current.clear();
+                current.push_str(value);
             }
-            op => self.apply(&op),
+            None => {
+                self.values.insert(key.to_string(), value.to_string());
+            }
         }
+        KvOutput::Ok
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -296,43 +288,39 @@ pub struct KvStateMachine {
 impl KvStateMachine {
     /// Applies a request, or returns the remembered result of a request already applied.
     pub fn apply(&mut self, request: KvRequest) -> KvOutput {
-        if let Some((seq, output)) = self.last_by_client.get(&request.client)
-            && *seq >= request.seq
-        {
-            return output.clone();
-        }
-        let output = self.map.apply_owned(request.op);
-        self.last_by_client
-            .insert(request.client, (request.seq, output.clone()));
-        output
+        self.apply_once(request.client, request.seq, |map| map.apply(&request.op))
     }
 
     /// Applies a request as it is in the log, or returns `None` if the bytes are not a
-    /// request. A `put` is read in place and written over the key's old value, so that
-    /// applying one allocates nothing when the key exists (a node applies every write).
+    /// request. A `put`, the common case, is read in place rather than decoded into
+    /// strings of its own.
     pub fn apply_encoded(&mut self, bytes: &[u8]) -> Option<KvOutput> {
-        let Some((client, seq, key, value)) = decode_put(bytes) else {
-            return KvRequest::decode(bytes)
+        match decode_put(bytes) {
+            Some((client, seq, key, value)) => {
+                Some(self.apply_once(client, seq, |map| map.put(key, value)))
+            }
+            None => KvRequest::decode(bytes)
                 .ok()
-                .map(|request| self.apply(request));
-        };
-        match self.last_by_client.entry(client) {
-            Entry::Occupied(last) if last.get().0 >= seq => return Some(last.get().1.clone()),
-            Entry::Occupied(mut last) => *last.get_mut() = (seq, KvOutput::Ok),
-            Entry::Vacant(last) => {
-                last.insert((seq, KvOutput::Ok));
-            }
+                .map(|request| self.apply(request)),
         }
-        match self.map.values.get_mut(key) {
-            Some(current) => {
-                current.clear();
-                current.push_str(value);
-            }
-            None => {
-                self.map.values.insert(key.to_string(), value.to_string());
-            }
+    }
+
+    /// Runs `apply` for the `seq`-th request of `client` unless that request (or a later
+    /// one) was applied already, in which case its remembered result is returned.
+    fn apply_once(
+        &mut self,
+        client: ClientId,
+        seq: u64,
+        apply: impl FnOnce(&mut KvMap) -> KvOutput,
+    ) -> KvOutput {
+        if let Some((last, output)) = self.last_by_client.get(&client)
+            && *last >= seq
+        {
+            return output.clone();
         }
-        Some(KvOutput::Ok)
+        let output = apply(&mut self.map);
+        self.last_by_client.insert(client, (seq, output.clone()));
+        output
     }
 
     pub fn map(&self) -> &KvMap {

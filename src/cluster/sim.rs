@@ -945,7 +945,7 @@ impl Sim {
             }
             Err(_) => {
                 for node in std::mem::take(&mut self.busy) {
-                    self.mark_crashed(node, unanswered_message());
+                    self.mark_crashed(node, unanswered());
                 }
             }
         }
@@ -979,29 +979,6 @@ impl Sim {
         due.into_iter().collect()
     }
 
-    /// Collects the reports of every node in `nodes`, in whatever order they come: each
-    /// node's at its position in `nodes`, `None` for one that did not answer within the
-    /// limit.
-    fn wait_for_reports(&self, nodes: &[NodeId]) -> Vec<Option<Result<NodeReport, String>>> {
-        let mut outcomes: Vec<_> = nodes.iter().map(|_| None).collect();
-        let mut missing = nodes.len();
-        while missing > 0 {
-            let (node, outcome) = match self.next_report() {
-                Ok(FromNode::Report(report)) => (report.node, Ok(report)),
-                Ok(FromNode::Crashed { node, message }) => {
-                    (node, Err(format!("panicked: {message}")))
-                }
-                Err(_) => break,
-            };
-            // A late word from a node given up on earlier: nothing waits for it.
-            if let Some(slot) = nodes.iter().position(|&n| n == node) {
-                missing -= usize::from(outcomes[slot].is_none());
-                outcomes[slot] = Some(outcome);
-            }
-        }
-        outcomes
-    }
-
     /// Hands a node a batch of inputs at the current time and processes its report.
     fn hand_off(
         &mut self,
@@ -1022,21 +999,20 @@ impl Sim {
             .as_mut()
             .ok_or(ClusterError::NodeIsDown(node))?;
         let outcome = match &mut running.host {
-            Host::Thread { .. } => match self.send_batch(node, inputs) {
-                Ok(()) => self
-                    .wait_for_reports(&[node])
-                    .pop()
-                    .flatten()
-                    .unwrap_or_else(unanswered),
-                Err(message) => Err(message),
-            },
+            Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
             Host::Inline(dispatcher) => {
                 catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)))
+                    .map(Some)
                     .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic)))
             }
         };
         match outcome {
-            Ok(report) => self.process_report(report),
+            // On its thread: its report is awaited as any working node's is.
+            Ok(None) => {
+                self.busy.push(node);
+                self.finish_busy();
+            }
+            Ok(Some(report)) => self.process_report(report),
             Err(message) => self.mark_crashed(node, message),
         }
         Ok(self.step_report(Some(node), before))
@@ -1282,13 +1258,8 @@ fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
     (first + 1..=last_same).all(|index| a.get(index) == b.get(index))
 }
 
-/// The outcome of a node thread that did not report within [`NODE_ANSWER_LIMIT`].
-fn unanswered() -> Result<NodeReport, String> {
-    Err(unanswered_message())
-}
-
-/// Why a node that never answered is marked crashed.
-fn unanswered_message() -> String {
+/// Why a node thread that did not report within [`NODE_ANSWER_LIMIT`] is marked crashed.
+fn unanswered() -> String {
     let limit = NODE_ANSWER_LIMIT.as_secs();
     format!("did not answer within {limit}s")
 }

@@ -937,7 +937,9 @@ impl RaftProcessor {
 
     // ---- the leader's log -----------------------------------------------------------
 
-    fn propose(&mut self, commands: Vec<Command>) -> Result<Proposed, ProposeError> {
+    /// Whether this node takes proposals: only a leader that is not handing its
+    /// leadership over does.
+    fn may_propose(&self) -> Result<(), ProposeError> {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Err(ProposeError::NotLeader {
                 leader: self.leader(),
@@ -948,6 +950,11 @@ impl RaftProcessor {
                 target: transfer.target,
             });
         }
+        Ok(())
+    }
+
+    fn propose(&mut self, commands: Vec<Command>) -> Result<Proposed, ProposeError> {
+        self.may_propose()?;
         let first_index = self.log.last_index() + 1;
         let payloads: Vec<Payload> = commands.into_iter().map(Payload::Command).collect();
         self.append_to_own_log(payloads);

@@ -208,42 +208,29 @@ pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::{ClockMode, ClusterConfig, ClusterStatus, Sim};
-
-    fn status_of(sim: &Sim) -> ClusterStatus {
-        ClusterStatus {
-            now_us: sim.now_us(),
-            mode: ClockMode::Virtual,
-            speed: 1.0,
-            leader: sim.leader(),
-            nodes: sim.status(),
-            in_flight: 0,
-            members: None,
-        }
-    }
+    use crate::cluster::{ClockMode, Cluster, ClusterConfig};
 
     #[test]
     fn the_prompt_keeps_the_term_while_there_is_no_leader() {
         let config = ClusterConfig {
             nodes: 3,
-            hosting: crate::cluster::Hosting::Inline,
+            clock: ClockMode::Virtual,
             ..ClusterConfig::default()
         };
-        let mut sim = Sim::start(config).expect("starts");
-        assert!(
-            sim.run_while(2_000_000, |sim| sim.leader().is_some())
-                .expect("runs")
-        );
-        let leader = sim.leader().expect("a leader");
-        let status = status_of(&sim);
+        let cluster = Cluster::start(config).expect("starts");
+        let elected =
+            cluster.wait_until(2_000_000, std::sync::Arc::new(|sim| sim.leader().is_some()));
+        assert!(elected.expect("runs"));
+        let status = cluster.status().expect("a status");
+        let leader = status.leader.expect("a leader");
         let term = status.nodes.iter().map(|n| n.term).max().expect("nodes");
         let prompt = prompt_text(&status);
         assert!(
             prompt.contains(&format!("leader=n{leader} term={term}")),
             "{prompt}"
         );
-        sim.kill(leader).expect("kills");
-        let prompt = prompt_text(&status_of(&sim));
+        cluster.kill(leader).expect("kills");
+        let prompt = prompt_text(&cluster.status().expect("a status"));
         assert!(
             prompt.contains(&format!("leader=none term={term}")),
             "{prompt}"

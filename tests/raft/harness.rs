@@ -764,3 +764,20 @@ pub fn messages_of_kind<'a>(outputs: &'a Outputs, kind: &str) -> Vec<&'a Envelop
 pub fn another(leader: NodeId) -> NodeId {
     if leader == 3 { 1 } else { leader + 1 }
 }
+
+/// The default configuration with PreVote and CheckQuorum on or off.
+pub fn config_with(prevote: bool, check_quorum: bool) -> RaftConfig {
+    RaftConfig {
+        prevote,
+        check_quorum,
+        ..RaftConfig::default()
+    }
+}
+
+/// A three-node cluster with a leader (see [`Cluster::with_leader`]): the cluster, the
+/// leader and its term.
+pub fn three_with_leader(config: RaftConfig, seed: u64) -> (Cluster, NodeId, Term) {
+    let (cluster, leader) = Cluster::with_leader(3, config, seed);
+    let term = cluster.node(leader).term();
+    (cluster, leader, term)
+}

@@ -3,31 +3,21 @@
 
 use raftlab::raft::{Input, Message, NodeId, RaftConfig, RaftEvent, RaftProcessor, Role, Storage};
 
-use crate::harness::{Cluster, MS, envelope, messages_of_kind};
-
-fn config(prevote: bool, check_quorum: bool) -> RaftConfig {
-    RaftConfig {
-        prevote,
-        check_quorum,
-        ..RaftConfig::default()
-    }
-}
-
-/// A three-node cluster with a leader; returns the cluster, the leader and its term.
-fn cluster_with_leader(config: RaftConfig, seed: u64) -> (Cluster, NodeId, u64) {
-    let (cluster, leader) = Cluster::with_leader(3, config, seed);
-    let term = cluster.node(leader).term();
-    (cluster, leader, term)
-}
+use crate::harness::{MS, config_with, envelope, messages_of_kind, three_with_leader};
 
 fn a_follower_of(leader: NodeId) -> NodeId {
     if leader == 1 { 2 } else { 1 }
 }
 
+/// The node of three that is neither `a` nor `b`.
+fn the_third(a: NodeId, b: NodeId) -> NodeId {
+    (1..=3).find(|&n| n != a && n != b).expect("a third node")
+}
+
 /// Isolates a follower for two seconds, then heals; returns (follower's term while cut
 /// off, leader after healing, leader's term after healing).
 fn isolate_and_rejoin(config: RaftConfig, seed: u64) -> (u64, Option<NodeId>, u64, NodeId) {
-    let (mut cluster, leader, _) = cluster_with_leader(config, seed);
+    let (mut cluster, leader, _) = three_with_leader(config, seed);
     let follower = a_follower_of(leader);
     cluster.isolate(follower);
     cluster.run_for(2_000 * MS);
@@ -43,7 +33,7 @@ fn isolate_and_rejoin(config: RaftConfig, seed: u64) -> (u64, Option<NodeId>, u6
 /// raising its term, and when it comes back that term deposes the leader.
 #[test]
 fn without_prevote_a_rejoining_node_disrupts_the_leader() {
-    let (cut_off_term, _, term_after, _) = isolate_and_rejoin(config(false, false), 3);
+    let (cut_off_term, _, term_after, _) = isolate_and_rejoin(config_with(false, false), 3);
     assert!(
         cut_off_term > 3,
         "the cut-off node ran elections: {cut_off_term}"
@@ -59,7 +49,7 @@ fn without_prevote_a_rejoining_node_disrupts_the_leader() {
 #[test]
 fn prevote_a_partitioned_node_does_not_raise_its_term() {
     for seed in 0..10 {
-        let (mut cluster, leader, term) = cluster_with_leader(config(true, false), seed);
+        let (mut cluster, leader, term) = three_with_leader(config_with(true, false), seed);
         let follower = a_follower_of(leader);
         cluster.isolate(follower);
         cluster.run_for(2_000 * MS);
@@ -73,7 +63,7 @@ fn prevote_a_partitioned_node_does_not_raise_its_term() {
 #[test]
 fn prevote_a_rejoining_node_does_not_disrupt_the_leader() {
     for seed in 0..10 {
-        let (mut cluster, leader, term) = cluster_with_leader(config(true, false), seed);
+        let (mut cluster, leader, term) = three_with_leader(config_with(true, false), seed);
         cluster.isolate(a_follower_of(leader));
         cluster.run_for(2_000 * MS);
         cluster.heal();
@@ -88,7 +78,7 @@ fn prevote_a_rejoining_node_does_not_disrupt_the_leader() {
 #[test]
 fn prevote_a_round_changes_no_term_and_no_vote() {
     let storage = Storage::default();
-    let mut node = RaftProcessor::new(1, &[1, 2, 3], config(true, false), &storage, 7, 0);
+    let mut node = RaftProcessor::new(1, &[1, 2, 3], config_with(true, false), &storage, 7, 0);
     let out = node.step(0, Input::Campaign);
     assert_eq!(node.term(), 0);
     assert!(out.events.contains(&RaftEvent::PreVoteStarted { term: 1 }));
@@ -97,7 +87,7 @@ fn prevote_a_round_changes_no_term_and_no_vote() {
     assert!(asks.iter().all(|e| e.term == 1));
     assert!(out.writes.is_empty(), "nothing durable changes");
 
-    let mut voter = RaftProcessor::new(2, &[1, 2, 3], config(true, false), &storage, 8, 0);
+    let mut voter = RaftProcessor::new(2, &[1, 2, 3], config_with(true, false), &storage, 8, 0);
     let out = voter.step(0, Input::Message(asks[0].clone()));
     assert_eq!((voter.term(), voter.view().vote), (0, None));
     assert_eq!(
@@ -115,11 +105,9 @@ fn prevote_a_round_changes_no_term_and_no_vote() {
 /// timeout says no to a pre-vote.
 #[test]
 fn prevote_a_voter_with_a_live_leader_says_no() {
-    let (mut cluster, leader, term) = cluster_with_leader(config(true, false), 1);
+    let (mut cluster, leader, term) = three_with_leader(config_with(true, false), 1);
     let follower = a_follower_of(leader);
-    let other = (1..=3)
-        .find(|&n| n != leader && n != follower)
-        .expect("a third node");
+    let other = the_third(leader, follower);
     let ask = envelope(
         other,
         follower,
@@ -142,7 +130,7 @@ fn prevote_a_voter_with_a_live_leader_says_no() {
 #[test]
 fn check_quorum_a_leader_without_a_majority_steps_down() {
     for seed in 0..10 {
-        let (mut cluster, leader, _) = cluster_with_leader(config(false, true), seed);
+        let (mut cluster, leader, _) = three_with_leader(config_with(false, true), seed);
         // One-way cuts: the leader still sends, but hears nothing back.
         for &other in &cluster.ids.clone() {
             if other != leader {
@@ -157,7 +145,7 @@ fn check_quorum_a_leader_without_a_majority_steps_down() {
 /// Reference: thesis section 6.2. Without CheckQuorum the same leader keeps leading.
 #[test]
 fn without_check_quorum_a_leader_without_a_majority_stays_leader() {
-    let (mut cluster, leader, _) = cluster_with_leader(config(false, false), 2);
+    let (mut cluster, leader, _) = three_with_leader(config_with(false, false), 2);
     for &other in &cluster.ids.clone() {
         if other != leader {
             cluster.cut.insert((other, leader));
@@ -172,11 +160,9 @@ fn without_check_quorum_a_leader_without_a_majority_stays_leader() {
 /// term: it neither answers nor takes the term.
 #[test]
 fn check_quorum_a_follower_with_a_live_leader_ignores_request_vote() {
-    let (mut cluster, leader, term) = cluster_with_leader(config(false, true), 4);
+    let (mut cluster, leader, term) = three_with_leader(config_with(false, true), 4);
     let follower = a_follower_of(leader);
-    let other = (1..=3)
-        .find(|&n| n != leader && n != follower)
-        .expect("a third node");
+    let other = the_third(leader, follower);
     let ask = envelope(
         other,
         follower,
@@ -196,7 +182,7 @@ fn check_quorum_a_follower_with_a_live_leader_ignores_request_vote() {
 #[test]
 fn prevote_and_check_quorum_elect_again_after_the_leader_fails() {
     for seed in 0..10 {
-        let (mut cluster, leader, term) = cluster_with_leader(config(true, true), seed);
+        let (mut cluster, leader, term) = three_with_leader(config_with(true, true), seed);
         cluster.crash(leader);
         let next = cluster.run_until_leader(3_000 * MS);
         let next = next.expect("a new leader");

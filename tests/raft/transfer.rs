@@ -1,22 +1,8 @@
 //! Leadership transfer: section 3.10 of Ongaro's thesis.
 
-use raftlab::raft::{Input, NodeId, ProposeError, RaftConfig, RaftEvent, Role};
+use raftlab::raft::{Input, ProposeError, RaftConfig, RaftEvent, Role};
 
-use crate::harness::{Cluster, MS, another};
-
-fn config(prevote: bool, check_quorum: bool) -> RaftConfig {
-    RaftConfig {
-        prevote,
-        check_quorum,
-        ..RaftConfig::default()
-    }
-}
-
-fn cluster_with_leader(config: RaftConfig, seed: u64) -> (Cluster, NodeId, u64) {
-    let (cluster, leader) = Cluster::with_leader(3, config, seed);
-    let term = cluster.node(leader).term();
-    (cluster, leader, term)
-}
+use crate::harness::{MS, another, config_with, three_with_leader};
 
 /// Reference: thesis section 3.10. The target, brought up to date and sent TimeoutNow,
 /// wins the next term at once, with every option combination (with PreVote it skips the
@@ -26,7 +12,7 @@ fn transfer_the_target_leads_the_next_term() {
     for (prevote, check_quorum) in [(false, false), (true, false), (false, true), (true, true)] {
         for seed in 0..5 {
             let (mut cluster, leader, term) =
-                cluster_with_leader(config(prevote, check_quorum), seed);
+                three_with_leader(config_with(prevote, check_quorum), seed);
             let target = another(leader);
             let out = cluster.step(leader, Input::TransferLeader(target));
             assert!(
@@ -45,7 +31,7 @@ fn transfer_the_target_leads_the_next_term() {
 /// it is sent TimeoutNow only once its log matches the leader's.
 #[test]
 fn transfer_a_lagging_target_catches_up_before_timeout_now() {
-    let (mut cluster, leader, term) = cluster_with_leader(RaftConfig::default(), 2);
+    let (mut cluster, leader, term) = three_with_leader(RaftConfig::default(), 2);
     let target = another(leader);
     cluster.isolate(target);
     for n in 0..5u8 {
@@ -71,7 +57,7 @@ fn transfer_a_lagging_target_catches_up_before_timeout_now() {
 /// new proposals, pointing at the target.
 #[test]
 fn transfer_the_leader_refuses_proposals_meanwhile() {
-    let (mut cluster, leader, _) = cluster_with_leader(RaftConfig::default(), 3);
+    let (mut cluster, leader, _) = three_with_leader(RaftConfig::default(), 3);
     let target = another(leader);
     cluster.crash(target);
     cluster.step(leader, Input::TransferLeader(target));
@@ -87,7 +73,7 @@ fn transfer_the_leader_refuses_proposals_meanwhile() {
 /// takes proposals again.
 #[test]
 fn transfer_to_a_down_target_fails_after_an_election_timeout() {
-    let (mut cluster, leader, term) = cluster_with_leader(RaftConfig::default(), 4);
+    let (mut cluster, leader, term) = three_with_leader(RaftConfig::default(), 4);
     let target = another(leader);
     cluster.crash(target);
     cluster.step(leader, Input::TransferLeader(target));
@@ -102,7 +88,7 @@ fn transfer_to_a_down_target_fails_after_an_election_timeout() {
 /// A transfer only a leader can start, and not to itself: the refusal is an event.
 #[test]
 fn transfer_is_refused_by_a_follower_and_to_the_leader_itself() {
-    let (mut cluster, leader, term) = cluster_with_leader(RaftConfig::default(), 5);
+    let (mut cluster, leader, term) = three_with_leader(RaftConfig::default(), 5);
     let follower = another(leader);
     let out = cluster.step(follower, Input::TransferLeader(leader));
     assert!(matches!(

@@ -1,6 +1,8 @@
 //! The clients' side of the scheduler: starting an operation, sending it to a node,
 //! following redirects, retrying on silence, and ending it with an outcome.
 
+use std::sync::Arc;
+
 use crossbeam_channel::Sender;
 
 use crate::cluster::ClusterError;
@@ -33,7 +35,7 @@ impl Sim {
             deadline_us: self.config.client_deadline_us,
             waiter,
         };
-        let request = std::sync::Arc::new(request);
+        let request = Arc::new(request);
         let op = self.clients.start(client, seq, request.clone(), start);
         self.emit(EventKind::ClientInvoked {
             op,

@@ -315,16 +315,7 @@ impl RaftProcessor {
 
     /// A change of one server: a configuration entry, if the leader may take it.
     pub(super) fn change_membership(&mut self, change: Change) -> Result<Proposed, ProposeError> {
-        if !matches!(self.role, RoleState::Leader { .. }) {
-            return Err(ProposeError::NotLeader {
-                leader: self.leader(),
-            });
-        }
-        if let Some(transfer) = &self.transfer {
-            return Err(ProposeError::Transferring {
-                target: transfer.target,
-            });
-        }
+        self.may_propose()?;
         if self.log.term_at(self.commit) != Some(self.term) {
             return Err(ProposeError::NoCommitInTerm);
         }
