@@ -105,6 +105,7 @@ enum Sub {
 }
 
 fn main() -> ExitCode {
+    restore_broken_pipe_default();
     let cli = Cli::parse();
     set_color(cli.color);
     let code = match cli.command {
@@ -268,6 +269,19 @@ fn experiment(which: &ExperimentSub) -> u8 {
         println!("wrote {}", path.display());
     }
     0
+}
+
+/// A closed stdout (`raftlab completions bash | head -1`) ends raftlab quietly, with the
+/// status of a process ended by SIGPIPE (141 in a shell), as for any Unix tool: Rust
+/// ignores SIGPIPE, which turns every later `println!` into a panic, so the default is put
+/// back. (Whoever later writes to a child's pipe must not let a dead child end raftlab:
+/// such a writer ignores SIGPIPE for itself, or handles EPIPE.)
+fn restore_broken_pipe_default() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn set_color(when: ColorWhen) {

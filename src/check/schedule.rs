@@ -115,7 +115,7 @@ impl Action {
             Action::Kill(node) => sim.kill(*node)?,
             Action::Restart(node) => sim.restart(*node)?,
             Action::Partition(groups) => sim.partition(groups.clone())?,
-            Action::Isolate(node) => sim.partition(vec![vec![*node]])?,
+            Action::Isolate(node) => sim.isolate(*node)?,
             Action::Cut { from, to, one_way } => sim.set_link(*from, *to, *one_way, false)?,
             Action::Link { from, to, one_way } => sim.set_link(*from, *to, *one_way, true)?,
             Action::Heal => sim.heal(),

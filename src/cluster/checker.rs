@@ -413,6 +413,11 @@ impl Checker {
         track.last = Some(view.clone());
     }
 
+    /// Node `node` is no longer hosted at all (an `add` that was refused): it never ran.
+    pub fn forget(&mut self, node: NodeId) {
+        self.nodes.remove(&node);
+    }
+
     /// Node `node` went down (killed or crashed): its volatile state is gone.
     pub fn node_down(&mut self, node: NodeId) {
         self.track(node).last = None;

@@ -142,8 +142,14 @@ impl ClientTable {
     }
 
     /// Ends an operation: records the outcome and tells whoever waits.
-    pub fn finish(&mut self, op: OpId, outcome: ClientOutcome, now_us: u64) -> Option<u64> {
+    pub fn finish(
+        &mut self,
+        op: OpId,
+        outcome: ClientOutcome,
+        now_us: u64,
+    ) -> Option<(u64, Arc<KvOp>)> {
         let pending = *self.pending.remove(&op)?;
+        let request = pending.request.clone();
         let latency_us = now_us - pending.invoke_us;
         // Operation ids are handed out in order from 1, one history record each, and the
         // history is never trimmed: operation `op` is record `op - 1`.
@@ -167,7 +173,7 @@ impl ClientTable {
             // The waiter may have given up; nothing to do then.
             let _ = waiter.send(result);
         }
-        Some(latency_us)
+        Some((latency_us, request))
     }
 
     pub fn is_pending(&self, op: OpId) -> bool {

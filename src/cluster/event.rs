@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::raft::{Envelope, Index, Message, NoLease, NodeId, RaftEvent, Term};
+use crate::raft::{Envelope, Index, Message, NoLease, NodeId, RaftEvent, StepDownCause, Term};
 
 use super::checker::Violation;
 use super::kv::{ClientId, KvOp, KvOutput};
@@ -277,6 +277,7 @@ pub enum EventKind {
     /// A client operation ended.
     ClientFinished {
         op: OpId,
+        request: Arc<KvOp>,
         outcome: ClientOutcome,
         latency_us: u64,
     },
@@ -362,13 +363,14 @@ impl fmt::Display for ClusterEvent {
             EventKind::ClientRetried { op, target } => write!(f, "op {op} retried -> n{target}"),
             EventKind::ClientFinished {
                 op,
+                request,
                 outcome,
                 latency_us,
             } => {
                 write!(
                     f,
                     "op {op} {} in {}",
-                    describe_outcome(outcome),
+                    describe_result(request, outcome),
                     fmt_ms(*latency_us)
                 )
             }
@@ -398,6 +400,16 @@ pub fn describe_raft(event: &RaftEvent) -> String {
             format!("steps down: no majority heard within an election timeout (term {term})")
         }
         RaftEvent::BecameLeader { term } => format!("LEADER in term {term}"),
+        RaftEvent::SteppedDown {
+            was,
+            term,
+            cause: StepDownCause::HigherTerm { from },
+        } => format!("{} -> follower (saw term {term} from n{from})", was.name()),
+        RaftEvent::SteppedDown {
+            was,
+            term,
+            cause: StepDownCause::LeaderOfTerm { leader },
+        } => format!("{} -> follower (n{leader} leads term {term})", was.name()),
         RaftEvent::LeaderKnown { term, leader } => format!("knows leader n{leader} of term {term}"),
         RaftEvent::Voted { term, candidate } => format!("votes for n{candidate} in term {term}"),
         RaftEvent::TransferStarted { term, target } => {
@@ -481,6 +493,36 @@ pub fn describe_members(
         }
     };
     format!("voters {} learners {}", names(voters), names(learners))
+}
+
+/// A finished client operation in words: `get x = 1 (index 3@1)`, `put x 1: ok (index
+/// 2@1)`, `cas x 1 2: failed, x is 3 (index 5@1)`.
+pub fn describe_result(request: &KvOp, outcome: &ClientOutcome) -> String {
+    let ClientOutcome::Done {
+        output,
+        index,
+        term,
+    } = outcome
+    else {
+        return format!("{request}: {}", describe_outcome(outcome));
+    };
+    let what = match (request, output) {
+        (KvOp::Get { key }, KvOutput::Value(Some(value))) => format!("get {key} = {value}"),
+        (KvOp::Get { key }, KvOutput::Value(None)) => format!("get {key}: no such key"),
+        (
+            request,
+            KvOutput::CasFailed {
+                current: Some(value),
+            },
+        ) => {
+            format!("{request}: failed, {} is {value}", request.key())
+        }
+        (request, KvOutput::CasFailed { current: None }) => {
+            format!("{request}: failed, no such key")
+        }
+        (request, output) => format!("{request}: {output}"),
+    };
+    format!("{what} (index {index}@{term})")
 }
 
 /// A client outcome in words.

@@ -7,10 +7,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use crate::raft::{Entry, Index, NodeId, Term};
 
@@ -28,6 +29,8 @@ const REALTIME_BATCH: u32 = 10_000;
 const QUEUED_JOBS_BATCH: u32 = 1_024;
 /// How often a realtime wait checks its condition, in wall time.
 const REALTIME_POLL: Duration = Duration::from_millis(2);
+/// How often a realtime client command looks for an interrupt while it waits.
+const INTERRUPT_POLL: Duration = Duration::from_millis(20);
 
 /// The clock: which mode, how fast, and where realtime counts from.
 struct Clock {
@@ -136,7 +139,8 @@ pub struct ClusterStatus {
 /// The links and the fault settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkView {
-    pub nodes: u64,
+    /// Every node the cluster hosts, added ones included.
+    pub nodes: Vec<NodeId>,
     pub config: NetworkConfig,
     /// Cut links, one direction each.
     pub cut: Vec<(NodeId, NodeId)>,
@@ -148,6 +152,7 @@ pub struct Cluster {
     jobs: Option<Sender<Job>>,
     driver: Option<JoinHandle<()>>,
     config: ClusterConfig,
+    interrupt: Arc<AtomicBool>,
 }
 
 impl Cluster {
@@ -181,11 +186,14 @@ impl Cluster {
             })
             .map_err(|e| ClusterError::Spawn(e.to_string()))?;
         ready_rx.recv().map_err(|_| ClusterError::Stopped)??;
-        Ok(Cluster {
+        let mut cluster = Cluster {
             jobs: Some(jobs),
             driver: Some(driver),
             config,
-        })
+            interrupt: Arc::new(AtomicBool::new(false)),
+        };
+        cluster.set_interrupt(Arc::new(AtomicBool::new(false)))?;
+        Ok(cluster)
     }
 
     /// The configuration the cluster started with.
@@ -279,7 +287,7 @@ impl Cluster {
     pub fn logs(&self, nodes: Vec<NodeId>) -> Result<Vec<(NodeId, Vec<Entry>)>, ClusterError> {
         self.with(move |sim| {
             let nodes = if nodes.is_empty() {
-                (1..=sim.config().nodes).collect()
+                sim.hosted()
             } else {
                 nodes
             };
@@ -293,7 +301,7 @@ impl Cluster {
 
     pub fn network(&self) -> Result<NetworkView, ClusterError> {
         self.with(|sim| NetworkView {
-            nodes: sim.config().nodes,
+            nodes: sim.hosted(),
             config: sim.network().config().clone(),
             cut: sim.network().cut_links().collect(),
             groups: sim.network().groups().to_vec(),
@@ -401,6 +409,7 @@ impl Cluster {
             if held || now >= until {
                 return Ok(held);
             }
+            self.check_interrupt(now)?;
             thread::sleep(REALTIME_POLL);
         }
     }
@@ -420,9 +429,9 @@ impl Cluster {
         self.with(move |sim| sim.partition(groups))?
     }
 
-    /// Cuts every link to and from `node`.
+    /// Cuts every link to and from `node`, leaving the other links as they are.
     pub fn isolate(&self, node: NodeId) -> Result<(), ClusterError> {
-        self.partition(vec![vec![node]])
+        self.with(move |sim| sim.isolate(node))?
     }
 
     /// Cuts the link from `a` to `b`, and from `b` to `a` unless `one_way`.
@@ -461,7 +470,7 @@ impl Cluster {
     pub fn snapshots(&self, nodes: Vec<NodeId>) -> Result<Vec<(Index, Term)>, ClusterError> {
         self.with(move |sim| {
             let nodes = if nodes.is_empty() {
-                (1..=sim.config().nodes).collect()
+                sim.hosted()
             } else {
                 nodes
             };
@@ -534,9 +543,45 @@ impl Cluster {
             }
             _ => Duration::from_secs(1),
         };
-        result
-            .recv_timeout(wall_limit)
-            .map_err(|_| ClusterError::ClientLost)
+        let give_up = Instant::now() + wall_limit;
+        loop {
+            let slice = give_up
+                .saturating_duration_since(Instant::now())
+                .min(INTERRUPT_POLL);
+            match result.recv_timeout(slice) {
+                Ok(answer) => return Ok(answer),
+                Err(RecvTimeoutError::Disconnected) => return Err(ClusterError::ClientLost),
+                Err(RecvTimeoutError::Timeout) if Instant::now() >= give_up => {
+                    return Err(ClusterError::ClientLost);
+                }
+                Err(RecvTimeoutError::Timeout) => self.check_interrupt(self.now_us()?)?,
+            }
+        }
+    }
+
+    /// Uses `flag` to interrupt long commands (Ctrl-C at the REPL): a wait, a run or a
+    /// client command that sees it set stops with [`ClusterError::Interrupted`].
+    pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) -> Result<(), ClusterError> {
+        self.interrupt = flag.clone();
+        self.with(move |sim| sim.set_interrupt(flag))
+    }
+
+    /// The flag that interrupts this cluster's long commands.
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
+    }
+
+    fn check_interrupt(&self, time_us: u64) -> Result<(), ClusterError> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            return Err(ClusterError::Interrupted { time_us });
+        }
+        Ok(())
+    }
+
+    /// Hands the subscribers of this cluster's events to `other`, which replaces it.
+    pub fn hand_subscribers_to(&self, other: &Cluster) -> Result<(), ClusterError> {
+        let subscribers = self.with(|sim| sim.take_subscribers())?;
+        other.with(move |sim| sim.add_subscribers(subscribers))
     }
 }
 

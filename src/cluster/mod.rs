@@ -92,4 +92,6 @@ pub enum ClusterError {
     Internal(String),
     #[error("the cluster has stopped")]
     Stopped,
+    #[error("interrupted at {time_us}us of cluster time")]
+    Interrupted { time_us: u64 },
 }

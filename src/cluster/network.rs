@@ -112,6 +112,38 @@ impl Network {
         self.groups = groups;
     }
 
+    /// Recomputes the partition groups the views show from the cut links: the groups are
+    /// the sets of nodes that reach each other, when every link between two of them is cut
+    /// both ways and none inside one is; otherwise (a one-way cut, a single cut link) there
+    /// are no groups to show, and the views show the cut links instead.
+    pub fn refresh_groups(&mut self, nodes: &[NodeId]) {
+        let mut group_of: BTreeMap<NodeId, usize> = BTreeMap::new();
+        let mut groups: Vec<Vec<NodeId>> = Vec::new();
+        for &node in nodes {
+            let found = groups.iter().position(|group| {
+                group
+                    .iter()
+                    .all(|&m| self.is_connected(node, m) && self.is_connected(m, node))
+            });
+            let index = found.unwrap_or_else(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[index].push(node);
+            group_of.insert(node, index);
+        }
+        let clean = nodes.iter().all(|a| {
+            nodes.iter().all(|b| {
+                a == b || (group_of.get(a) == group_of.get(b)) == self.is_connected(*a, *b)
+            })
+        });
+        self.groups = if clean && groups.len() > 1 {
+            groups
+        } else {
+            Vec::new()
+        };
+    }
+
     /// Restores every link.
     pub fn heal(&mut self) {
         self.cut.clear();

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -162,6 +163,8 @@ pub struct Sim {
     /// between hand-offs so as not to allocate on each.
     due_scratch: Vec<super::network::InFlight>,
     sent_scratch: Vec<EventKind>,
+    /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
+    interrupt: Arc<AtomicBool>,
 }
 
 impl Sim {
@@ -208,6 +211,7 @@ impl Sim {
             checker: Checker::with_voters(&voters),
             due_scratch: Vec::new(),
             sent_scratch: Vec::new(),
+            interrupt: Arc::new(AtomicBool::new(false)),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -627,6 +631,20 @@ impl Sim {
         Ok(())
     }
 
+    /// Cuts every link to and from `node`, leaving the other links as they are: isolating
+    /// several nodes one after another leaves them all cut off.
+    pub fn isolate(&mut self, node: NodeId) -> Result<(), ClusterError> {
+        self.check_node(node)?;
+        let nodes = self.hosted();
+        for &other in nodes.iter().filter(|&&other| other != node) {
+            self.network.cut(node, other);
+            self.network.cut(other, node);
+        }
+        self.network.refresh_groups(&nodes);
+        self.network_changed(format!("isolate n{node}"));
+        Ok(())
+    }
+
     /// Cuts (`up` false) or restores the link from `a` to `b`, and from `b` to `a` unless
     /// `one_way`.
     pub fn set_link(
@@ -653,6 +671,7 @@ impl Sim {
                 self.network.cut(from, to)
             }
         }
+        self.network.refresh_groups(&self.hosted());
         let verb = if up { "link" } else { "cut" };
         let arrow = if one_way { "->" } else { "<->" };
         self.network_changed(format!("{verb} n{a} {arrow} n{b}"));
@@ -703,6 +722,24 @@ impl Sim {
         rx
     }
 
+    /// Hands this cluster's subscribers over, so that a cluster rebuilt in its place
+    /// (`back`) goes on feeding the same channels.
+    pub fn take_subscribers(&mut self) -> Vec<Sender<ClusterEvent>> {
+        std::mem::take(&mut self.log.subscribers)
+    }
+
+    /// Takes over subscribers from a cluster this one replaces.
+    pub fn add_subscribers(&mut self, subscribers: Vec<Sender<ClusterEvent>>) {
+        self.log.subscribers.extend(subscribers);
+    }
+
+    /// Uses `flag` to interrupt long runs: once it is set, [`Sim::run_until_time`] and
+    /// [`Sim::run_while`] stop before their next hand-off with
+    /// [`ClusterError::Interrupted`]. Whoever sets it clears it.
+    pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = flag;
+    }
+
     /// Whether every up node's applied state matches: the same log prefix applied.
     /// Entries compacted into a snapshot are known only by the snapshot's last index and
     /// term, so two logs are compared over the indexes both still hold (and at a snapshot's
@@ -751,6 +788,11 @@ impl Sim {
     }
 
     fn check_budget(&self, budget_end: u64) -> Result<(), ClusterError> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            return Err(ClusterError::Interrupted {
+                time_us: self.now_us,
+            });
+        }
         if self.handoffs >= budget_end {
             let (handoffs, time_us) = (HANDOFFS_PER_RUN_LIMIT, self.now_us);
             return Err(ClusterError::RunTooLong { handoffs, time_us });
@@ -1190,7 +1232,8 @@ impl Sim {
             return Err(self.no_such_node(node));
         }
         let leader = self.leader().ok_or(ClusterError::NoLeader)?;
-        if self.slot(node).is_err() {
+        let new = self.slot(node).is_err();
+        if new {
             self.nodes.push(NodeSlot {
                 id: node,
                 storage: Arc::new(Mutex::new(Storage::default())),
@@ -1199,10 +1242,42 @@ impl Sim {
                 incarnation: 0,
             });
             self.nodes.sort_by_key(|slot| slot.id);
-            self.launch(node)?;
+            if let Err(error) = self.launch(node) {
+                self.unhost(node);
+                return Err(error);
+            }
         }
         self.step_events.clear();
-        self.hand_off(leader, vec![NodeInput::AddNode(node)])
+        let report = self.hand_off(leader, vec![NodeInput::AddNode(node)])?;
+        let refused = report.events.iter().any(|event| {
+            matches!(
+                event.kind,
+                EventKind::Raft {
+                    event: crate::raft::RaftEvent::ChangeRefused { .. },
+                    ..
+                }
+            )
+        });
+        if new && refused {
+            // A refused command changes nothing: the node started for it goes again.
+            self.unhost(node);
+        }
+        Ok(report)
+    }
+
+    /// Stops and forgets a node that was started for an `add` the leader refused. No time
+    /// has passed since it started, so it has sent nothing and nobody knows of it.
+    fn unhost(&mut self, node: NodeId) {
+        let Ok(position) = self.nodes.binary_search_by_key(&node, |slot| slot.id) else {
+            return;
+        };
+        let slot = self.nodes.remove(position);
+        if let Some(running) = slot.running {
+            self.timers.remove(&(running.timer_us, node));
+            stop_thread(running);
+        }
+        let _ = self.network.drop_node_traffic(node);
+        self.checker.forget(node);
     }
 
     /// Asks the leader to remove `node` from the cluster. The node keeps running (`stop`

@@ -66,7 +66,7 @@ pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use processor::{
     DurableWrite, Input, NoLease, NodeView, Outputs, ProposeError, Proposed, RaftEvent,
-    RaftProcessor, ReadId, ReadState, Role,
+    RaftProcessor, ReadId, ReadState, Role, StepDownCause,
 };
 pub use storage::{Snapshot, Storage};
 

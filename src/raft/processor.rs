@@ -96,6 +96,13 @@ pub enum RaftEvent {
     LostQuorum { term: Term },
     /// The node won an election.
     BecameLeader { term: Term },
+    /// A leader or candidate became a follower, for `cause` (after its `TermChanged` and
+    /// `BecameFollower`): the reason is the lesson.
+    SteppedDown {
+        was: Role,
+        term: Term,
+        cause: StepDownCause,
+    },
     /// The node learned who leads its term.
     LeaderKnown { term: Term, leader: NodeId },
     /// The node cast its vote.
@@ -145,6 +152,15 @@ pub enum RaftEvent {
     /// `campaign` was ignored: with lease reads, the node refuses to vote, itself included,
     /// until `until_us`, since a leader's lease may count on that.
     CampaignIgnored { term: Term, until_us: u64 },
+}
+
+/// Why a leader or candidate stepped down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepDownCause {
+    /// A message from `from` carried a higher term (Figure 2, "Rules for all servers").
+    HigherTerm { from: NodeId },
+    /// A candidate heard from `leader`, which won its term (section 5.2).
+    LeaderOfTerm { leader: NodeId },
 }
 
 /// Why a proposal was not accepted.
@@ -565,6 +581,18 @@ impl RaftProcessor {
         }
     }
 
+    /// The node learns that `leader` leads its own term: a candidate gives up its election.
+    pub(super) fn follow_leader_of_term(&mut self, leader: NodeId) {
+        let was = self.role();
+        self.become_follower(self.term, Some(leader));
+        if was == Role::Candidate {
+            let (term, cause) = (self.term, StepDownCause::LeaderOfTerm { leader });
+            self.out
+                .events
+                .push(RaftEvent::SteppedDown { was, term, cause });
+        }
+    }
+
     /// Starts an election (section 5.2).
     pub(super) fn campaign(&mut self) {
         self.campaign_for(false);
@@ -650,7 +678,14 @@ impl RaftProcessor {
                     | Message::InstallSnapshot { .. }
             );
             let leader = from_leader.then_some(from);
+            let was = self.role();
             self.become_follower(term, leader);
+            if was != Role::Follower {
+                let cause = StepDownCause::HigherTerm { from };
+                self.out
+                    .events
+                    .push(RaftEvent::SteppedDown { was, term, cause });
+            }
         } else if term < self.term {
             self.reject_stale(from, &message);
             return;
@@ -804,7 +839,7 @@ impl RaftProcessor {
             }
             RoleState::Candidate { .. }
             | RoleState::PreCandidate { .. }
-            | RoleState::Follower { leader: None } => self.become_follower(self.term, Some(from)),
+            | RoleState::Follower { leader: None } => self.follow_leader_of_term(from),
             RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
         }
         self.leader_contact_us = Some(self.now_us);

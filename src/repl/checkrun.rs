@@ -223,6 +223,9 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
     };
     let steps = shrunk.scenario_steps();
     let text = scenario_yaml(&header, &shrunk.setup.config, &steps);
+    if let Err(error) = std::fs::create_dir_all(&args.out) {
+        eprintln!("error: cannot create {}: {error}", args.out.display());
+    }
     let path = args.out.join(format!("check-seed-{seed}.yaml"));
     match std::fs::write(&path, text) {
         Ok(()) => println!("  scenario: {}", path.display()),

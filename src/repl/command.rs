@@ -158,6 +158,34 @@ impl CmpOp {
     }
 }
 
+/// The nodes `kill` and `restart` act on: one or more (`1`, `1,2`, `1-3`, `leader`), or
+/// `all` (every node the command applies to: those up for `kill`, those down for
+/// `restart`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeSet {
+    All,
+    Nodes(Vec<NodeRef>),
+}
+
+impl NodeSet {
+    /// The named nodes; none for `All`.
+    pub fn named(&self) -> &[NodeRef] {
+        match self {
+            NodeSet::Nodes(nodes) => nodes,
+            NodeSet::All => &[],
+        }
+    }
+}
+
+impl Display for NodeSet {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeSet::All => f.write_str("all"),
+            NodeSet::Nodes(nodes) => f.write_str(&join(nodes, ",")),
+        }
+    }
+}
+
 /// Which nodes `status` and `log` show, one row each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rows {
@@ -287,10 +315,10 @@ pub enum Command {
     /// `drop MSG`
     Drop { msg: u64 },
     // faults
-    /// `kill NODE`
-    Kill { node: NodeRef },
-    /// `restart NODE`
-    Restart { node: NodeRef },
+    /// `kill NODES`
+    Kill { nodes: NodeSet },
+    /// `restart NODES`
+    Restart { nodes: NodeSet },
     /// `partition 1,2 | 3,4,5`: at least two non-empty groups, no node twice
     Partition { groups: Vec<Vec<NodeRef>> },
     /// `isolate NODE`
@@ -531,8 +559,8 @@ impl Command {
     /// Writes the fault commands; `false` when `self` is another kind.
     fn fmt_faults(&self, f: &mut Formatter<'_>) -> Result<bool, fmt::Error> {
         match self {
-            Command::Kill { node } => write!(f, "kill {node}")?,
-            Command::Restart { node } => write!(f, "restart {node}")?,
+            Command::Kill { nodes } => write!(f, "kill {nodes}")?,
+            Command::Restart { nodes } => write!(f, "restart {nodes}")?,
             Command::Partition { groups } => {
                 let groups: Vec<String> = groups.iter().map(|g| join(g, ",")).collect();
                 write!(f, "partition {}", groups.join(" | "))?

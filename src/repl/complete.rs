@@ -96,6 +96,7 @@ fn args_candidates(
         ArgKind::NodesOrVerbose
             | ArgKind::NodesOrJson
             | ArgKind::Nodes
+            | ArgKind::NodeSet
             | ArgKind::Partition
             | ArgKind::LinkEnds
             | ArgKind::Terms
@@ -127,6 +128,10 @@ fn kind_candidates(kind: ArgKind, ctx: &CompletionContext) -> Vec<String> {
     let mut out = Vec::new();
     match kind {
         ArgKind::Node | ArgKind::Nodes | ArgKind::Partition => out.extend(nodes(ctx)),
+        ArgKind::NodeSet => {
+            out.push("all".to_string());
+            out.extend(nodes(ctx));
+        }
         ArgKind::NodesOrVerbose | ArgKind::NodesOrJson => {
             if kind == ArgKind::NodesOrVerbose {
                 out.push("-v".to_string());

@@ -13,10 +13,43 @@ use rustyline::{Context, Editor, Helper, Validator};
 
 use super::complete::{CompletionContext, complete, usage_hint};
 
-/// Completion and hints, with what the session knows (node ids, keys seen).
+/// Completion and hints, with what the session knows (node ids, keys seen), and the
+/// prompt as the live events change it.
 #[derive(Helper, Validator)]
 pub struct ReplHelper {
     pub context: Arc<Mutex<CompletionContext>>,
+    pub prompt: Arc<Mutex<LivePrompt>>,
+}
+
+/// The prompt while a line is being read: rustyline lays the line out by the width of the
+/// prompt it was given, so a newer prompt is drawn at exactly that width.
+#[derive(Clone, Debug, Default)]
+pub struct LivePrompt {
+    /// The prompt the line began with: its width is the layout's.
+    pub width: usize,
+    /// A newer prompt, once the cluster changed under it.
+    pub newer: Option<String>,
+}
+
+impl LivePrompt {
+    /// The prompt to draw now, at the width the line began with.
+    pub fn draw(&self, original: &str) -> String {
+        match &self.newer {
+            Some(newer) => fit(newer, self.width),
+            None => original.to_string(),
+        }
+    }
+}
+
+/// `text` at exactly `width` columns: spaces after the `> ` when it is shorter; when it is
+/// longer, the bare `raftlab> ` so padded (the prompt must not claim what it cannot show).
+fn fit(text: &str, width: usize) -> String {
+    let length = text.chars().count();
+    let text = if length <= width { text } else { "raftlab> " };
+    format!(
+        "{text}{}",
+        " ".repeat(width.saturating_sub(text.chars().count()))
+    )
 }
 
 impl Completer for ReplHelper {
@@ -50,6 +83,17 @@ impl Hinter for ReplHelper {
 }
 
 impl Highlighter for ReplHelper {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
+        match self.prompt.lock() {
+            Ok(live) if live.newer.is_some() => Cow::Owned(live.draw(prompt)),
+            _ => Cow::Borrowed(prompt),
+        }
+    }
+
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
         Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
     }
@@ -58,9 +102,17 @@ impl Highlighter for ReplHelper {
 pub type ReplEditor = Editor<ReplHelper, DefaultHistory>;
 
 /// An editor with completion, hints and the saved history loaded.
-pub fn editor(context: Arc<Mutex<CompletionContext>>) -> rustyline::Result<ReplEditor> {
-    let mut editor = ReplEditor::new()?;
-    editor.set_helper(Some(ReplHelper { context }));
+///
+/// Bracketed paste is off, so that pasted lines arrive as typed lines and each one runs
+/// (with it on, rustyline puts a whole paste into one line); the reader's buffer is kept
+/// between lines (rustyline's `buffer-redux`), so lines pasted or typed ahead are not lost.
+pub fn editor(
+    context: Arc<Mutex<CompletionContext>>,
+    prompt: Arc<Mutex<LivePrompt>>,
+) -> rustyline::Result<ReplEditor> {
+    let config = rustyline::Config::builder().bracketed_paste(false).build();
+    let mut editor = ReplEditor::with_config(config)?;
+    editor.set_helper(Some(ReplHelper { context, prompt }));
     if let Some(path) = history_path() {
         // No history yet is the usual first run.
         let _ = editor.load_history(&path);

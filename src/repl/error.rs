@@ -67,7 +67,7 @@ pub enum ParseError {
     #[error("speed must be greater than 0, got {text}")]
     SpeedNotPositive { text: String },
     /// `step 0`, `back 0`.
-    #[error("{what} must be at least 1")]
+    #[error("the {what} must be at least 1")]
     ZeroCount { what: &'static str },
     /// A word that must be one of a few keywords.
     #[error("'{text}' is not {what}: expected one of {choices}")]
@@ -125,7 +125,4 @@ pub enum ResolveError {
     /// The node is not in the cluster.
     #[error("node {node} does not exist (the cluster has {nodes})")]
     NoSuchNode { node: NodeId, nodes: String },
-    /// `add` of a node that is already in the cluster.
-    #[error("node {node} already exists (the cluster has {nodes})")]
-    NodeExists { node: NodeId, nodes: String },
 }

@@ -10,7 +10,7 @@
 //! all), `try` parses it as a command.
 
 use super::command::{
-    CmpOp, Command, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, ParseError, Rows,
+    CmpOp, Command, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, NodeSet, ParseError, Rows,
     SafetyRule, TraceLevel,
 };
 use super::table::{self, CommandSpec};
@@ -129,6 +129,31 @@ impl Args<'_> {
         self.all().iter().map(|w| parse_node(w)).collect()
     }
 
+    /// The remaining words as a set of nodes: `all`, or nodes, each word a node, a list
+    /// (`1,2`) or a range (`1-3`); at least one. A node named twice is an error.
+    pub fn node_set(&mut self) -> Result<NodeSet, ParseError> {
+        let words = self.all();
+        match words.as_slice() {
+            [] => Err(self.usage("missing NODE")),
+            [word] if word == "all" => Ok(NodeSet::All),
+            _ if words.iter().any(|w| w == "all") => {
+                Err(self.usage("'all' is every node: name nodes or all, not both"))
+            }
+            _ => {
+                let mut nodes = Vec::new();
+                for part in words.iter().flat_map(|w| w.split(',')) {
+                    for node in parse_node_range(part)? {
+                        if nodes.contains(&node) {
+                            return Err(self.usage(format!("{node} is named twice")));
+                        }
+                        nodes.push(node);
+                    }
+                }
+                Ok(NodeSet::Nodes(nodes))
+            }
+        }
+    }
+
     /// The remaining words as the rows of `status` or `log`: none, `all`, or nodes.
     pub fn rows(&mut self) -> Result<Rows, ParseError> {
         let words = self.all();
@@ -187,6 +212,23 @@ pub fn parse_node(text: &str) -> Result<NodeRef, ParseError> {
         return Ok(NodeRef::Leader);
     }
     parse_node_id(text).map(NodeRef::Id)
+}
+
+/// The most nodes a range (`1-40`) names.
+const RANGE_NODES_LIMIT: u64 = 1_000;
+
+/// Parses a node or a range of nodes: `3`, `leader`, `1-3`, `n1-n3`.
+pub fn parse_node_range(text: &str) -> Result<Vec<NodeRef>, ParseError> {
+    let Some((low, high)) = text.split_once('-') else {
+        return parse_node(text).map(|node| vec![node]);
+    };
+    let (low, high) = (parse_node_id(low)?, parse_node_id(high)?);
+    if low > high || high - low >= RANGE_NODES_LIMIT {
+        return Err(ParseError::BadNode {
+            text: text.to_string(),
+        });
+    }
+    Ok((low..=high).map(NodeRef::Id).collect())
 }
 
 /// Parses a node id: `3` or `n3`, from 1.
@@ -473,9 +515,19 @@ macro_rules! one_node {
     };
 }
 
+/// Parses `kill NODES`.
+pub fn kill(args: &mut Args) -> Result<Command, ParseError> {
+    let nodes = args.node_set()?;
+    Ok(Command::Kill { nodes })
+}
+
+/// Parses `restart NODES`.
+pub fn restart(args: &mut Args) -> Result<Command, ParseError> {
+    let nodes = args.node_set()?;
+    Ok(Command::Restart { nodes })
+}
+
 one_node! {
-    kill => Kill;
-    restart => Restart;
     isolate => Isolate;
     campaign => Campaign;
     transfer => Transfer;
@@ -568,11 +620,11 @@ fn count(args: &mut Args, what: &'static str) -> Result<u64, ParseError> {
 }
 
 pub fn step(args: &mut Args) -> Result<Command, ParseError> {
-    count(args, "the step count").map(|count| Command::Step { count })
+    count(args, "step count").map(|count| Command::Step { count })
 }
 
 pub fn back(args: &mut Args) -> Result<Command, ParseError> {
-    count(args, "the back count").map(|count| Command::Back { count })
+    count(args, "back count").map(|count| Command::Back { count })
 }
 
 pub fn deliver(args: &mut Args) -> Result<Command, ParseError> {

@@ -16,18 +16,10 @@ impl Command {
         ids
     }
 
-    /// Checks that every node the command names is one of `nodes` (the cluster's nodes),
-    /// and that `add` names a node that is not.
+    /// Checks that every node the command names is one of `nodes` (the cluster's nodes).
+    /// `add` names any node: a new one, or one removed earlier that joins again; the leader
+    /// refuses one that is still a member, and says so.
     pub fn check_nodes(&self, nodes: &[NodeId]) -> Result<(), ResolveError> {
-        if let Command::Add { node } = self {
-            return match nodes.contains(node) {
-                true => Err(ResolveError::NodeExists {
-                    node: *node,
-                    nodes: describe(nodes),
-                }),
-                false => Ok(()),
-            };
-        }
         match self.node_ids().into_iter().find(|id| !nodes.contains(id)) {
             Some(node) => Err(ResolveError::NoSuchNode {
                 node,
@@ -52,9 +44,10 @@ impl Command {
             | Command::Client {
                 via: Some(node), ..
             } => visit(*node),
-            Command::Kill { node }
-            | Command::Restart { node }
-            | Command::Isolate { node }
+            Command::Kill { nodes } | Command::Restart { nodes } => {
+                nodes.named().iter().copied().for_each(visit)
+            }
+            Command::Isolate { node }
             | Command::Campaign { node }
             | Command::Transfer { node }
             | Command::Remove { node }

@@ -26,19 +26,22 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use thiserror::Error;
 
 use crate::cluster::checker::operations;
-use crate::cluster::event::describe_outcome;
+use crate::cluster::event::{describe_outcome, describe_result};
 use crate::cluster::kv::KvOp;
 use crate::cluster::linearizability::{self, SearchBudget, Verdict};
-use crate::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, EventKind};
+use crate::cluster::{
+    ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, EventKind, NodeState,
+};
 use crate::raft::{NodeId, RaftEvent};
 
 use super::command::{
-    ClientOp, Command, Condition, NodeRef, ParseError, ResolveError, Rows, SafetyRule, TraceLevel,
-    format_duration, parse,
+    ClientOp, Command, Condition, NodeRef, NodeSet, ParseError, ResolveError, Rows, SafetyRule,
+    TraceLevel, format_duration, parse,
 };
 use super::scenario::{Header, scenario_yaml};
 use super::{condition, export, table, view};
@@ -119,6 +122,12 @@ pub struct Session {
     claimed: u64,
     /// A linearizability violation was found and not yet claimed.
     linearizability_broken: bool,
+    /// Set by Ctrl-C at the REPL: the running command stops at its next hand-off (the
+    /// flag outlives the cluster, which `back` rebuilds).
+    interrupt: Arc<AtomicBool>,
+    /// Whether the front-end prints the events the trace shows as they happen (the REPL,
+    /// piped input): then `step` and the like leave those out of their own output.
+    live_events: bool,
 }
 
 impl Session {
@@ -126,6 +135,7 @@ impl Session {
         let cluster = Cluster::start(config.clone())?;
         let journal = Vec::new();
         let trace = TraceLevel::Changes;
+        let interrupt = cluster.interrupt_flag();
         Ok(Session {
             cluster,
             config,
@@ -134,7 +144,15 @@ impl Session {
             keys: BTreeSet::new(),
             claimed: 0,
             linearizability_broken: false,
+            interrupt,
+            live_events: false,
         })
+    }
+
+    /// The flag that interrupts the command running now (Ctrl-C): a wait, a run, a client
+    /// command or a `step N` stops at its next hand-off, and says so.
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
     }
 
     pub fn cluster(&self) -> &Cluster {
@@ -143,6 +161,22 @@ impl Session {
 
     pub fn config(&self) -> &ClusterConfig {
         &self.config
+    }
+
+    /// Says whether the front-end prints the trace's events as they happen (see
+    /// [`Session::report_text`]).
+    pub fn set_live_events(&mut self, on: bool) {
+        self.live_events = on;
+    }
+
+    /// What one hand-off did (`step`, `deliver`, `campaign`, ...), in time order, less the
+    /// events the front-end already printed live at the trace level: nothing twice.
+    fn report_text(&self, report: &crate::cluster::StepReport) -> String {
+        if self.live_events {
+            view::step_unshown(report, self.trace)
+        } else {
+            view::step(report)
+        }
     }
 
     pub fn trace(&self) -> TraceLevel {
@@ -180,7 +214,13 @@ impl Session {
         {
             // One journal entry per step, so that `back N` rewinds N steps.
             let mut text = String::new();
-            for _ in 0..*count {
+            for done in 0..*count {
+                if self.interrupt.load(Ordering::Relaxed) {
+                    let now_us = self.cluster.now_us()?;
+                    let _ = write!(text, "{}", self.interrupted(now_us, command)?.text);
+                    text = format!("{text} after {done} of {count} steps");
+                    return Ok(Outcome::failed(text));
+                }
                 let outcome = self.execute(&Command::Step { count: 1 })?;
                 text.push_str(&outcome.text);
                 if self.cluster.with(|sim| sim.next_event_us().is_none())? {
@@ -191,7 +231,19 @@ impl Session {
         }
         let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
         let violations_before = self.violation_count()?;
-        let outcome = self.dispatch(command)?;
+        let outcome = match self.dispatch(command) {
+            Err(ExecError::Cluster(ClusterError::Interrupted { time_us: now_us })) => {
+                // A client operation was sent before the interrupt and stays in flight:
+                // the journal keeps it, so that `save` and `back` replay it. A run or a
+                // wait is not kept: the time it ran is the next command's start.
+                let outcome = self.interrupted(now_us, command)?;
+                if !matches!(command, Command::Client { .. }) {
+                    return Ok(outcome);
+                }
+                outcome
+            }
+            other => other?,
+        };
         let outcome = self.judge_violations(violations_before, outcome)?;
         if is_journalled(command) {
             let end_us = self.cluster.now_us()?;
@@ -245,6 +297,29 @@ impl Session {
             Command::Check => self.check(),
             _ => self.fault(command),
         }
+    }
+
+    /// What an interrupted command says: that it stopped, when, and the cluster then.
+    fn interrupted(&self, now_us: u64, command: &Command) -> Result<Outcome, ExecError> {
+        let status = self.cluster.status()?;
+        let leader = match status.leader {
+            Some(leader) => format!("n{leader} leads"),
+            None => "no leader".to_string(),
+        };
+        let term = status.nodes.iter().map(|n| n.term).max().unwrap_or(0);
+        let up = status
+            .nodes
+            .iter()
+            .filter(|n| n.state == NodeState::Up)
+            .count();
+        let name = command.to_string();
+        let name = name.split_whitespace().next().unwrap_or("command");
+        Ok(Outcome::failed(format!(
+            "interrupted: `{name}` stopped at t={}; {leader}, term {term}, {up} of {} nodes \
+             up",
+            crate::cluster::event::fmt_ms(now_us),
+            status.nodes.len()
+        )))
     }
 
     /// Resolves a node reference now: `leader` is the current leader.
@@ -338,7 +413,7 @@ impl Session {
             return Ok(view::kv(id, &self.cluster.kv(id)?));
         }
         let mut text = String::new();
-        for id in 1..=self.config.nodes {
+        for id in self.cluster.hosted()? {
             match self.cluster.kv(id) {
                 Ok(pairs) => text.push_str(&view::kv(id, &pairs)),
                 Err(ClusterError::NodeIsDown(_)) => {
@@ -373,7 +448,7 @@ impl Session {
             }
             Command::Step { count } => self.step(*count)?,
             Command::Back { count } => self.back(*count)?,
-            Command::Deliver { msg } => view::step(&cluster.deliver(*msg)?),
+            Command::Deliver { msg } => self.report_text(&cluster.deliver(*msg)?),
             Command::Drop { msg } => {
                 cluster.drop_message(*msg)?;
                 format!("#{msg} dropped")
@@ -387,7 +462,7 @@ impl Session {
         let mut text = String::new();
         for _ in 0..count {
             match self.cluster.step()? {
-                Some(report) => text.push_str(&view::step(&report)),
+                Some(report) => text.push_str(&self.report_text(&report)),
                 None => {
                     text.push_str(NOTHING_SCHEDULED);
                     break;
@@ -410,22 +485,40 @@ impl Session {
             clock: ClockMode::Paused,
             ..self.config.clone()
         };
-        self.cluster = Cluster::start(config)?;
+        let mut rebuilt = Cluster::start(config)?;
+        rebuilt.set_interrupt(self.interrupt.clone())?;
+        let old = std::mem::replace(&mut self.cluster, rebuilt);
         self.journal.clear();
         (self.claimed, self.linearizability_broken) = (0, false);
-        for entry in replay {
+        let replayed = self.replay(replay, final_point);
+        // Whoever watched the old cluster's events (the REPL's live printer, piped
+        // input) goes on with the new one's, from here on: the replay is not shown again.
+        old.hand_subscribers_to(&self.cluster)?;
+        drop(old);
+        replayed?;
+        self.cluster.set_mode(mode)?;
+        let replayed = view::count(self.journal.len(), "command", "commands");
+        Ok(format!(
+            "back to t={} ({replayed} replayed)",
+            fmt_now(&self.cluster)?
+        ))
+    }
+
+    /// Replays journal entries on a rebuilt cluster, each after as many hand-offs as it
+    /// came after, then runs to the point `back` returns to.
+    fn replay(
+        &mut self,
+        entries: Vec<Journalled>,
+        final_point: Option<(u64, u64)>,
+    ) -> Result<(), ExecError> {
+        for entry in entries {
             self.replay_to(entry.handoffs, entry.time_us)?;
             let _ = self.execute(&entry.command);
         }
         if let Some((time_us, handoffs)) = final_point {
             self.replay_to(handoffs, time_us)?;
         }
-        self.cluster.set_mode(mode)?;
-        let undone = self.journal.len();
-        Ok(format!(
-            "back to t={} ({undone} commands replayed)",
-            fmt_now(&self.cluster)?
-        ))
+        Ok(())
     }
 
     /// Runs the scheduler until it has made `handoffs` hand-offs, then sets the clock.
@@ -447,57 +540,100 @@ impl Session {
     fn fault(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let cluster = &self.cluster;
         let text = match command {
-            Command::Kill { node } => {
+            Command::Kill { nodes } => self.kill_or_restart(nodes, true)?,
+            Command::Restart { nodes } => self.kill_or_restart(nodes, false)?,
+            Command::Partition { .. }
+            | Command::Isolate { .. }
+            | Command::Cut { .. }
+            | Command::Link { .. }
+            | Command::Heal => self.links(command)?,
+            Command::NetDrop { .. }
+            | Command::NetDelay { .. }
+            | Command::NetDup { .. }
+            | Command::NetReorder { .. } => self.net_settings(command)?,
+            Command::Campaign { node } => self.report_text(&cluster.campaign(self.node(*node)?)?),
+            Command::Snapshot { node } => self.report_text(&cluster.snapshot(self.node(*node)?)?),
+            Command::SetLog { node, terms } => {
                 let id = self.node(*node)?;
-                cluster.kill(id)?;
-                format!("n{id} killed")
+                cluster.set_log(id, terms.clone())?;
+                let entries = view::count(terms.len(), "entry", "entries");
+                format!("n{id}'s durable log set to {entries}")
             }
-            Command::Restart { node } => {
-                let id = self.node(*node)?;
-                cluster.restart(id)?;
-                format!("n{id} restarted from its durable state")
+            other => unreachable!("not a fault command: {other:?}"),
+        };
+        Ok(Outcome::text(text))
+    }
+
+    /// `kill NODES` (`kill` true) or `restart NODES`: every node named must be up (down),
+    /// or nothing happens; `all` is every node that is up (down).
+    fn kill_or_restart(&mut self, nodes: &NodeSet, kill: bool) -> Result<String, ExecError> {
+        let status = self.cluster.status()?;
+        let is_up = |id: NodeId| {
+            status
+                .nodes
+                .iter()
+                .any(|n| n.id == id && n.state == NodeState::Up)
+        };
+        let ids: Vec<NodeId> = match nodes {
+            NodeSet::All => status
+                .nodes
+                .iter()
+                .map(|n| n.id)
+                .filter(|&id| is_up(id) == kill)
+                .collect(),
+            NodeSet::Nodes(named) => self.nodes(named)?,
+        };
+        if ids.is_empty() {
+            let state = if kill { "up" } else { "down" };
+            return Err(ExecError::Io(format!("no node is {state}")));
+        }
+        for &id in &ids {
+            match (kill, is_up(id)) {
+                (true, false) => return Err(ClusterError::NodeIsDown(id).into()),
+                (false, true) => return Err(ClusterError::NodeIsUp(id).into()),
+                _ => {}
             }
+        }
+        for &id in &ids {
+            if kill {
+                self.cluster.kill(id)?;
+            } else {
+                self.cluster.restart(id)?;
+            }
+        }
+        let names = view::node_list(&ids);
+        Ok(if kill {
+            format!("{names} killed")
+        } else {
+            format!("{names} restarted from durable state")
+        })
+    }
+
+    /// `partition`, `isolate`, `cut`, `link` and `heal`: changes the links, then says
+    /// which links it cut and which it restored.
+    fn links(&mut self, command: &Command) -> Result<String, ExecError> {
+        let before = self.cluster.network()?.cut;
+        let cluster = &self.cluster;
+        match command {
             Command::Partition { groups } => {
                 let groups: Vec<Vec<NodeId>> = groups
                     .iter()
                     .map(|g| self.nodes(g))
                     .collect::<Result<_, _>>()?;
                 cluster.partition(groups)?;
-                view::network(&cluster.network()?)
             }
-            Command::Isolate { node } => {
-                let id = self.node(*node)?;
-                cluster.isolate(id)?;
-                format!("n{id} isolated")
-            }
+            Command::Isolate { node } => cluster.isolate(self.node(*node)?)?,
             Command::Cut { from, to, one_way } => {
-                let (a, b) = (self.node(*from)?, self.node(*to)?);
-                cluster.cut(a, b, *one_way)?;
-                format!("cut n{a} {} n{b}", if *one_way { "->" } else { "<->" })
+                cluster.cut(self.node(*from)?, self.node(*to)?, *one_way)?
             }
             Command::Link { from, to, one_way } => {
-                let (a, b) = (self.node(*from)?, self.node(*to)?);
-                cluster.link(a, b, *one_way)?;
-                format!("linked n{a} {} n{b}", if *one_way { "->" } else { "<->" })
+                cluster.link(self.node(*from)?, self.node(*to)?, *one_way)?
             }
-            Command::Heal => {
-                cluster.heal()?;
-                "every link restored".to_string()
-            }
-            Command::NetDrop { .. }
-            | Command::NetDelay { .. }
-            | Command::NetDup { .. }
-            | Command::NetReorder { .. } => self.net_settings(command)?,
-            Command::Campaign { node } => view::step(&cluster.campaign(self.node(*node)?)?),
-            Command::Snapshot { node } => view::step(&cluster.snapshot(self.node(*node)?)?),
-            Command::SetLog { node, terms } => {
-                let id = self.node(*node)?;
-                cluster.set_log(id, terms.clone())?;
-                format!("n{id}'s durable log set to {} entries", terms.len())
-            }
-            other => unreachable!("not a fault command: {other:?}"),
-        };
-        Ok(Outcome::text(text))
+            Command::Heal => cluster.heal()?,
+            other => unreachable!("not a link command: {other:?}"),
+        }
+        let after = cluster.network()?;
+        Ok(view::link_changes(&before, &after))
     }
 
     /// `transfer NODE`: the leader starts handing its leadership over. The outcome comes
@@ -584,7 +720,7 @@ impl Session {
             )));
         }
         let result = self.cluster.request(request.clone(), via)?;
-        let text = format!("{request}: {}", describe_outcome(&result.outcome));
+        let text = describe_result(&request, &result.outcome);
         let latency = format!(" in {}", crate::cluster::event::fmt_ms(result.latency_us));
         match result.outcome {
             ClientOutcome::Done { .. } => Ok(Outcome::text(text + &latency)),
@@ -744,17 +880,31 @@ impl Session {
 
     /// `save FILE`: the session as a scenario file on a paused clock.
     fn save(&self, file: &str) -> Result<Outcome, ExecError> {
+        let steps = self.scenario_steps();
+        let runs = steps.len() - self.journal.len();
         let text = self.scenario_text();
         std::fs::write(file, text)
             .map_err(|e| ExecError::Io(format!("cannot write {file}: {e}")))?;
+        let steps = view::count(steps.len(), "step", "steps");
+        let commands = view::count(self.journal.len(), "command", "commands");
+        let runs = view::count(runs, "run step", "run steps");
         Ok(Outcome::text(format!(
-            "saved {} commands to {file}",
-            self.journal.len()
+            "saved {steps} to {file}: {commands}, with {runs} for the time between them"
         )))
     }
 
     /// The journal as a scenario file, with `run` steps for the time between commands.
     pub fn scenario_text(&self) -> String {
+        let steps = self.scenario_steps();
+        let header = Header {
+            name: "saved-session".to_string(),
+            description: "A REPL session saved with `save`.".to_string(),
+        };
+        scenario_yaml(&header, &self.config, &steps)
+    }
+
+    /// The journal as scenario steps, with `run` steps for the time between commands.
+    fn scenario_steps(&self) -> Vec<String> {
         let mut steps = Vec::new();
         let mut clock_us = 0;
         for entry in &self.journal {
@@ -764,11 +914,7 @@ impl Session {
             steps.push(entry.command.to_string());
             clock_us = entry.end_us;
         }
-        let header = Header {
-            name: "saved-session".to_string(),
-            description: "A REPL session saved with `save`.".to_string(),
-        };
-        scenario_yaml(&header, &self.config, &steps)
+        steps
     }
 }
 

@@ -1,7 +1,8 @@
 //! The REPL loops: interactive on a terminal, line by line when stdin is piped.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -10,35 +11,16 @@ use crossbeam_channel::Receiver;
 use rustyline::ExternalPrinter;
 use rustyline::error::ReadlineError;
 
-use crate::cluster::{ClusterEvent, EventKind};
-use crate::raft::RaftEvent;
+use crate::cluster::{ClockMode, ClusterEvent, ClusterStatus, EventKind};
+use crate::raft::{NodeId, RaftEvent, Role, Term};
 
 use super::command::TraceLevel;
 use super::complete::CompletionContext;
-use super::editor;
+use super::editor::{self, LivePrompt};
 use super::session::Session;
 use super::view;
 
-/// Whether an event is shown at a trace level. A safety violation is shown at every
-/// level, `off` included: it is never silent.
-pub fn shown_at(level: TraceLevel, event: &ClusterEvent) -> bool {
-    if matches!(event.kind, EventKind::Violation(_)) {
-        return true;
-    }
-    match level {
-        TraceLevel::Off => false,
-        TraceLevel::Messages => true,
-        TraceLevel::Changes => match &event.kind {
-            EventKind::Raft { event, .. } => !matches!(
-                event,
-                RaftEvent::Voted { .. }
-                    | RaftEvent::LeaderKnown { .. }
-                    | RaftEvent::BecameFollower { .. }
-            ),
-            kind => kind.is_change(),
-        },
-    }
-}
+pub use super::view::shown_at;
 
 fn level_code(level: TraceLevel) -> u8 {
     match level {
@@ -56,53 +38,126 @@ fn code_level(code: u8) -> TraceLevel {
     }
 }
 
-/// The prompt: the cluster at a glance.
-fn prompt(session: &Session) -> String {
-    match session.cluster().status() {
-        Ok(status) => prompt_text(&status),
-        Err(_) => "raftlab> ".to_string(),
+/// The prompt: the cluster at a glance, as far as it can be kept true while a line is
+/// typed. A stopped clock (paused, virtual) does not move under the prompt, which shows its
+/// time; a realtime cluster changes under it, so its prompt leaves the time out and is
+/// redrawn by the live events as the leader or term changes, and with the trace off
+/// (nothing printed, so nothing redrawn) it shows no state at all.
+fn prompt_text(status: &ClusterStatus, trace: TraceLevel) -> String {
+    if status.mode == ClockMode::Realtime {
+        if trace == TraceLevel::Off {
+            return "raftlab> ".to_string();
+        }
+        return PromptTracker::of(status).text();
+    }
+    let (leader, term) = PromptTracker::of(status).leader_and_term();
+    let t = status.now_us / 1000;
+    format!("raftlab [t={t}ms {leader} term={term} paused]> ")
+}
+
+/// The leader and term a realtime prompt shows, followed through the live events.
+#[derive(Clone, Debug, Default)]
+struct PromptTracker {
+    /// The nodes that lead, by term.
+    leaders: BTreeMap<NodeId, Term>,
+    /// The highest term any node has reached.
+    term: Term,
+}
+
+impl PromptTracker {
+    fn of(status: &ClusterStatus) -> PromptTracker {
+        let leaders = status
+            .nodes
+            .iter()
+            .filter(|n| n.role == Some(Role::Leader) && status.leader.is_some())
+            .map(|n| (n.id, n.term))
+            .collect();
+        let term = status.nodes.iter().map(|n| n.term).max().unwrap_or(0);
+        PromptTracker { leaders, term }
+    }
+
+    /// Follows one event; whether what the prompt shows changed.
+    fn follow(&mut self, event: &ClusterEvent) -> bool {
+        let before = self.leader_and_term();
+        match &event.kind {
+            EventKind::Raft { node, event } => match event {
+                RaftEvent::BecameLeader { term } => {
+                    self.leaders.insert(*node, *term);
+                }
+                RaftEvent::TermChanged { to, .. } => {
+                    self.term = self.term.max(*to);
+                    self.leaders.remove(node);
+                }
+                RaftEvent::BecameFollower { .. }
+                | RaftEvent::BecameCandidate { .. }
+                | RaftEvent::LostQuorum { .. }
+                | RaftEvent::SteppedDown { .. } => {
+                    self.leaders.remove(node);
+                }
+                _ => {}
+            },
+            EventKind::NodeKilled { node } | EventKind::NodeCrashed { node, .. } => {
+                self.leaders.remove(node);
+            }
+            _ => {}
+        }
+        self.leader_and_term() != before
+    }
+
+    /// `leader=n4` (the leader of the highest term) or `leader=none`, and the term: the
+    /// leader's, or with no leader the highest any node has reached (so that it does not
+    /// fall back to 0 while an election is under way).
+    fn leader_and_term(&self) -> (String, Term) {
+        match self.leaders.iter().max_by_key(|&(_, term)| *term) {
+            Some((leader, term)) => (format!("leader=n{leader}"), *term),
+            None => ("leader=none".to_string(), self.term),
+        }
+    }
+
+    fn text(&self) -> String {
+        let (leader, term) = self.leader_and_term();
+        format!("raftlab [{leader} term={term}]> ")
     }
 }
 
-/// The prompt for a cluster in `status`: the time, the leader, and the term (the leader's,
-/// or with no leader the highest any node has reached, so that it does not fall back to 0
-/// while an election is under way).
-fn prompt_text(status: &crate::cluster::ClusterStatus) -> String {
-    let leader = status.leader;
-    let term = leader
-        .and_then(|l| status.nodes.iter().find(|n| n.id == l))
-        .or_else(|| status.nodes.iter().max_by_key(|n| n.term))
-        .map_or(0, |n| n.term);
-    let leader = leader.map_or("none".to_string(), |l| format!("n{l}"));
-    let clock = if status.mode == crate::cluster::ClockMode::Realtime {
-        ""
-    } else {
-        " paused"
-    };
-    let t = status.now_us / 1000;
-    format!("raftlab [t={t}ms leader={leader} term={term}{clock}]> ")
-}
-
 /// The interactive REPL. Returns the exit status.
+///
+/// Ctrl-C at the prompt clears the line; while a command runs it interrupts the command
+/// (a wait, a run, a client command, `step N`), which says so, and the prompt comes back.
+/// A second Ctrl-C before the first is seen (a command that cannot stop) ends raftlab.
+/// Ctrl-D or `quit` leave.
 pub fn interactive(mut session: Session) -> i32 {
     let nodes = (1..=session.config().nodes).collect();
     let context = Arc::new(Mutex::new(CompletionContext {
         node_ids: nodes,
         keys: Vec::new(),
     }));
-    let mut editor = match editor::editor(context.clone()) {
+    let live_prompt = Arc::new(Mutex::new(LivePrompt::default()));
+    let mut editor = match editor::editor(context.clone(), live_prompt.clone()) {
         Ok(editor) => editor,
         Err(error) => {
             eprintln!("error: cannot open the terminal: {error}");
             return 2;
         }
     };
+    let interrupt = session.interrupt_flag();
+    if let Err(error) = catch_interrupts(&interrupt) {
+        eprintln!("error: cannot catch Ctrl-C: {error}");
+        return 2;
+    }
+    session.set_live_events(true);
     let level = Arc::new(AtomicU8::new(level_code(session.trace())));
+    let tracker = Arc::new(Mutex::new(None));
     if let (Ok(events), Ok(printer)) = (
         session.cluster().subscribe(),
         editor.create_external_printer(),
     ) {
-        spawn_live_printer(events, printer, level.clone());
+        let live = LivePrinter {
+            level: level.clone(),
+            tracker: tracker.clone(),
+            prompt: live_prompt.clone(),
+        };
+        spawn_live_printer(events, printer, live);
     }
     println!(
         "raftlab {}: {} nodes, seed {}. Type `help`, Tab to complete, Ctrl-D to leave.",
@@ -110,29 +165,77 @@ pub fn interactive(mut session: Session) -> i32 {
         session.config().nodes,
         session.config().seed
     );
-    loop {
-        let line = match editor.readline(&prompt(&session)) {
+    'lines: loop {
+        let prompt = prepare_prompt(&session, &live_prompt, &tracker);
+        let line = match editor.readline(&prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(_) => break,
         };
         let _ = editor.add_history_entry(line.as_str());
-        match session.run_line(&line) {
-            Ok(outcome) => {
-                print_text(&outcome.text, outcome.passed);
-                if outcome.quit {
-                    break;
-                }
+        // A line may hold several (a paste the terminal sent as one): each runs in order.
+        for part in line.split(['\n', '\r']) {
+            interrupt.store(false, Ordering::Relaxed);
+            let quit = run_interactive(&mut session, part);
+            interrupt.store(false, Ordering::Relaxed);
+            level.store(level_code(session.trace()), Ordering::Relaxed);
+            if quit {
+                break 'lines;
             }
-            Err(error) => eprintln!("{} {error}", "error:".red().bold()),
         }
-        level.store(level_code(session.trace()), Ordering::Relaxed);
         if let Ok(mut context) = context.lock() {
             context.keys = session.keys();
+            context.node_ids = session.cluster().hosted().unwrap_or_default();
         }
     }
     editor::save_history(&mut editor);
     0
+}
+
+/// Ctrl-C sets `interrupt`; a second one while it is still set ends the process with the
+/// conventional status of an interrupt (130).
+fn catch_interrupts(interrupt: &Arc<AtomicBool>) -> std::io::Result<()> {
+    use signal_hook::consts::SIGINT;
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, interrupt.clone())?;
+    signal_hook::flag::register(SIGINT, interrupt.clone())?;
+    Ok(())
+}
+
+/// Runs one line at the terminal and prints its outcome; whether it was `quit`.
+fn run_interactive(session: &mut Session, line: &str) -> bool {
+    match session.run_line(line) {
+        Ok(outcome) => {
+            print_text(&outcome.text, outcome.passed);
+            outcome.quit
+        }
+        Err(error) => {
+            eprintln!("{} {error}", "error:".red().bold());
+            false
+        }
+    }
+}
+
+/// The prompt for the next line, and what the live events may redraw it as.
+fn prepare_prompt(
+    session: &Session,
+    live_prompt: &Mutex<LivePrompt>,
+    tracker: &Mutex<Option<PromptTracker>>,
+) -> String {
+    let Ok(status) = session.cluster().status() else {
+        return "raftlab> ".to_string();
+    };
+    let prompt = prompt_text(&status, session.trace());
+    let follows = status.mode == ClockMode::Realtime && session.trace() != TraceLevel::Off;
+    if let Ok(mut tracker) = tracker.lock() {
+        *tracker = follows.then(|| PromptTracker::of(&status));
+    }
+    if let Ok(mut live) = live_prompt.lock() {
+        *live = LivePrompt {
+            width: prompt.chars().count(),
+            newer: None,
+        };
+    }
+    prompt
 }
 
 fn print_text(text: &str, passed: bool) {
@@ -147,17 +250,43 @@ fn print_text(text: &str, passed: bool) {
     }
 }
 
+/// What the live printer shares with the prompt: the trace level, and the prompt it
+/// keeps up to date.
+struct LivePrinter {
+    level: Arc<AtomicU8>,
+    tracker: Arc<Mutex<Option<PromptTracker>>>,
+    prompt: Arc<Mutex<LivePrompt>>,
+}
+
+impl LivePrinter {
+    /// Follows an event into the prompt: printing the event redraws it.
+    fn follow(&self, event: &ClusterEvent) {
+        let Ok(mut tracker) = self.tracker.lock() else {
+            return;
+        };
+        let Some(tracker) = tracker.as_mut() else {
+            return;
+        };
+        if tracker.follow(event)
+            && let Ok(mut prompt) = self.prompt.lock()
+        {
+            prompt.newer = Some(tracker.text());
+        }
+    }
+}
+
 /// Prints live events above the prompt without breaking the line being typed.
 fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
     events: Receiver<ClusterEvent>,
     mut printer: P,
-    level: Arc<AtomicU8>,
+    live: LivePrinter,
 ) {
     let _ = thread::Builder::new()
         .name("live-events".to_string())
         .spawn(move || {
             for event in events {
-                if shown_at(code_level(level.load(Ordering::Relaxed)), &event)
+                live.follow(&event);
+                if shown_at(code_level(live.level.load(Ordering::Relaxed)), &event)
                     && printer.print(view::event(&event) + "\n").is_err()
                 {
                     return;
@@ -171,6 +300,7 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
 /// expected (see [`Session::violations_unexpected`]), else 0.
 pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
     let events = session.cluster().subscribe().ok();
+    session.set_live_events(true);
     let mut failed = false;
     let stdout = std::io::stdout();
     for line in input.lines() {
@@ -224,13 +354,13 @@ mod tests {
         let status = cluster.status().expect("a status");
         let leader = status.leader.expect("a leader");
         let term = status.nodes.iter().map(|n| n.term).max().expect("nodes");
-        let prompt = prompt_text(&status);
+        let prompt = prompt_text(&status, TraceLevel::Changes);
         assert!(
             prompt.contains(&format!("leader=n{leader} term={term}")),
             "{prompt}"
         );
         cluster.kill(leader).expect("kills");
-        let prompt = prompt_text(&cluster.status().expect("a status"));
+        let prompt = prompt_text(&cluster.status().expect("a status"), TraceLevel::Changes);
         assert!(
             prompt.contains(&format!("leader=none term={term}")),
             "{prompt}"

@@ -64,6 +64,8 @@ pub enum ArgKind {
     NodesOrJson,
     /// Any number of nodes; the last argument.
     Nodes,
+    /// Nodes as `1`, `1,2`, `1-3` or `all`; the last argument.
+    NodeSet,
     /// Nodes in groups, `1,2 | 3,4,5`; the last argument.
     Partition,
     /// Two nodes, `A B` or `A -> B`; the last argument.

@@ -1,7 +1,7 @@
 //! The views: what the REPL shows of the cluster, as text for people, coloured where the
 //! output is a terminal (the `colored` crate honours `NO_COLOR` and `CLICOLOR_FORCE`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use colored::{ColoredString, Colorize};
@@ -12,7 +12,9 @@ use crate::cluster::{
     ClusterEvent, ClusterStatus, EventKind, InFlight, MsgInfo, NetworkView, NodeState, NodeStatus,
     StepReport,
 };
-use crate::raft::{Entry, Index, NodeId, Payload, Role, Term};
+use crate::raft::{Entry, Index, NodeId, Payload, RaftEvent, Role, Term};
+
+use super::command::TraceLevel;
 
 mod summary;
 pub use summary::{logs_summary, node_runs, status_summary};
@@ -249,7 +251,7 @@ fn logs_legend(out: &mut String, snapshots: &[(Index, Term)]) {
     let _ = writeln!(
         out,
         "{}",
-        "| = commit point (entries up to it are committed)".dimmed()
+        "| = commit point (entries up to it are committed)   n1* = leader   n1x = down".dimmed()
     );
     if snapshots.iter().any(|&(index, _)| index > 0) {
         let _ = writeln!(out, "{}", "s = compacted into the snapshot".dimmed());
@@ -343,7 +345,7 @@ pub fn network(view: &NetworkView) -> String {
             .collect();
         let _ = writeln!(out, "partition: {}", groups.join(" | "));
     }
-    if view.nodes > 40 {
+    if view.nodes.len() > 40 {
         let _ = writeln!(
             out,
             "{} links cut (matrix not shown above 40 nodes)",
@@ -351,15 +353,16 @@ pub fn network(view: &NetworkView) -> String {
         );
         return out;
     }
-    let width = format!("n{}", view.nodes).len() + 1;
+    let widest = view.nodes.iter().max().copied().unwrap_or(1);
+    let width = format!("n{widest}").len() + 1;
     let mut header = format!("{:<7}", "from\\to");
-    for to in 1..=view.nodes {
+    for to in &view.nodes {
         let _ = write!(header, "{:>width$}", format!("n{to}"));
     }
     let _ = writeln!(out, "{}", header.bold());
-    for from in 1..=view.nodes {
+    for &from in &view.nodes {
         let mut row = format!("{:<7}", format!("n{from}"));
-        for to in 1..=view.nodes {
+        for &to in &view.nodes {
             let cell = if from == to {
                 ".".dimmed()
             } else if view.cut.contains(&(from, to)) {
@@ -379,29 +382,101 @@ pub fn network(view: &NetworkView) -> String {
     out
 }
 
-/// `msgs`: the messages in flight.
+/// Nodes as `n1, n2, n3`.
+pub fn node_list(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
+    names.join(", ")
+}
+
+/// What a network command changed: the links it cut and those it restored, each two-way
+/// pair once (`n2 <-> n1, n3`), one-way links with `->`; then the network as it is now.
+pub fn link_changes(before: &[(NodeId, NodeId)], after: &NetworkView) -> String {
+    let before: BTreeSet<(NodeId, NodeId)> = before.iter().copied().collect();
+    let now: BTreeSet<(NodeId, NodeId)> = after.cut.iter().copied().collect();
+    let cut: BTreeSet<_> = now.difference(&before).copied().collect();
+    let restored: BTreeSet<_> = before.difference(&now).copied().collect();
+    let mut out = String::new();
+    if cut.is_empty() && restored.is_empty() {
+        out.push_str("no link changed\n");
+    }
+    if !cut.is_empty() {
+        let _ = writeln!(out, "cut {}", describe_links(&cut));
+    }
+    if !restored.is_empty() {
+        let _ = writeln!(out, "restored {}", describe_links(&restored));
+    }
+    let links = after.nodes.len() * after.nodes.len().saturating_sub(1);
+    let shape = if now.is_empty() {
+        "every link is up".to_string()
+    } else if !after.groups.is_empty() {
+        let groups: Vec<String> = after.groups.iter().map(|g| node_list(g)).collect();
+        format!("partitioned: {}", groups.join(" | "))
+    } else {
+        format!("{} of {links} one-way links cut", now.len())
+    };
+    let _ = writeln!(out, "network: {shape}");
+    out
+}
+
+/// Links as stars around the node in most of them: `n2 <-> n1, n3; n4 -> n5`.
+fn describe_links(links: &BTreeSet<(NodeId, NodeId)>) -> String {
+    let mut two_way: BTreeSet<(NodeId, NodeId)> = links
+        .iter()
+        .filter(|&&(a, b)| a < b && links.contains(&(b, a)))
+        .copied()
+        .collect();
+    let mut parts = Vec::new();
+    while let Some(hub) = busiest(&two_way) {
+        let others: Vec<NodeId> = two_way
+            .iter()
+            .filter_map(|&(a, b)| (a == hub).then_some(b).or((b == hub).then_some(a)))
+            .collect();
+        two_way.retain(|&(a, b)| a != hub && b != hub);
+        parts.push(format!("n{hub} <-> {}", node_list(&others)));
+    }
+    for &(a, b) in links {
+        if !links.contains(&(b, a)) {
+            parts.push(format!("n{a} -> n{b}"));
+        }
+    }
+    parts.join("; ")
+}
+
+/// The node in the most pairs (the lowest id of those tied), if any pair is left.
+fn busiest(pairs: &BTreeSet<(NodeId, NodeId)>) -> Option<NodeId> {
+    let mut count: BTreeMap<NodeId, usize> = BTreeMap::new();
+    for &(a, b) in pairs {
+        *count.entry(a).or_default() += 1;
+        *count.entry(b).or_default() += 1;
+    }
+    let most = count.values().copied().max()?;
+    count.into_iter().find(|&(_, c)| c == most).map(|(n, _)| n)
+}
+
+/// `msgs`: the messages in flight, the message last so that the table fits 80 columns.
 pub fn messages(in_flight: &[InFlight]) -> String {
     if in_flight.is_empty() {
         return "no messages in flight\n".to_string();
     }
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        format!("{:>6}  {:<12}{:<55}{:>10}", "id", "link", "message", "due").bold()
-    );
+    let header = format!("{:>5}  {:>9}  {:<10}  message", "id", "due", "link");
+    let _ = writeln!(out, "{}", header.bold());
     for message in in_flight {
         let info = MsgInfo::of(&message.envelope);
         let link = format!("n{} -> n{}", info.from, info.to);
-        let _ = writeln!(
-            out,
-            "{:>6}  {link:<12}{:<55}{:>10}",
-            message.id,
-            info.to_string(),
-            fmt_ms(message.deliver_us)
-        );
+        let due = fmt_ms(message.deliver_us);
+        let _ = writeln!(out, "{:>5}  {due:>9}  {link:<10}  {info}", message.id);
     }
     out
+}
+
+/// `1 entry`, `3 entries`: a count with its noun.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// `kv`: the key-value contents of one node.
@@ -431,10 +506,40 @@ pub fn event(event: &ClusterEvent) -> String {
     }
 }
 
+/// Whether an event is shown at a trace level. A safety violation is shown at every
+/// level, `off` included: it is never silent.
+pub fn shown_at(level: TraceLevel, event: &ClusterEvent) -> bool {
+    if matches!(event.kind, EventKind::Violation(_)) {
+        return true;
+    }
+    match level {
+        TraceLevel::Off => false,
+        TraceLevel::Messages => true,
+        TraceLevel::Changes => match &event.kind {
+            EventKind::Raft { event, .. } => !matches!(
+                event,
+                RaftEvent::Voted { .. }
+                    | RaftEvent::LeaderKnown { .. }
+                    | RaftEvent::BecameFollower { .. }
+            ),
+            kind => kind.is_change(),
+        },
+    }
+}
+
 /// `step`: the events of one hand-off, then what changed on the node that handled it.
 pub fn step(report: &StepReport) -> String {
+    step_filtered(report, |_| true)
+}
+
+/// `step` where the trace at `level` already printed some of the events live: the rest.
+pub fn step_unshown(report: &StepReport, level: TraceLevel) -> String {
+    step_filtered(report, |e| !shown_at(level, e))
+}
+
+fn step_filtered(report: &StepReport, keep: impl Fn(&ClusterEvent) -> bool) -> String {
     let mut out = String::new();
-    for e in &report.events {
+    for e in report.events.iter().filter(|e| keep(e)) {
         let _ = writeln!(out, "{}", event(e));
     }
     if let (Some(before), Some(after)) = (&report.before, &report.after) {

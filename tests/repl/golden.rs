@@ -22,7 +22,7 @@ index    1  2
 n1*      1  1|
 n2       1  1
 n3       1  1
-| = commit point (entries up to it are committed)
+| = commit point (entries up to it are committed)   n1* = leader   n1x = down
 ";
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(stdout, expected, "stdout was:\n{stdout}");

@@ -191,9 +191,10 @@ impl Sim {
 
     fn finish_client(&mut self, op: OpId, outcome: ClientOutcome) {
         let now = self.now_us;
-        if let Some(latency_us) = self.clients.finish(op, outcome.clone(), now) {
+        if let Some((latency_us, request)) = self.clients.finish(op, outcome.clone(), now) {
             self.emit(EventKind::ClientFinished {
                 op,
+                request,
                 outcome,
                 latency_us,
             });

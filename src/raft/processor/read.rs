@@ -266,7 +266,7 @@ impl RaftProcessor {
             RoleState::Follower {
                 leader: Some(leader),
             } if leader == from => self.reset_election_timer(),
-            _ => self.become_follower(self.term, Some(from)),
+            _ => self.follow_leader_of_term(from),
         }
         self.leader_contact_us = Some(self.now_us);
         self.send(from, Message::LeaderCheckResponse { round });

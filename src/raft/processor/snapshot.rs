@@ -78,7 +78,7 @@ impl RaftProcessor {
             RoleState::Leader { .. } => return,
             RoleState::Candidate { .. }
             | RoleState::PreCandidate { .. }
-            | RoleState::Follower { leader: None } => self.become_follower(self.term, Some(from)),
+            | RoleState::Follower { leader: None } => self.follow_leader_of_term(from),
             RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
         }
         // Hearing from the leader counts for CheckQuorum's leader stickiness, as an

@@ -55,7 +55,7 @@ use serde_json::{Map, Value, json};
 use crate::cluster::event::{ClientOutcome, DropReason, MsgDetail};
 use crate::cluster::kv::KvOp;
 use crate::cluster::{ClusterEvent, ClusterStatus, EventKind, MsgInfo, NodeState, NodeStatus};
-use crate::raft::{Entry, NodeId, RaftEvent};
+use crate::raft::{Entry, NodeId, RaftEvent, StepDownCause};
 use crate::repl::view::describe_entry;
 
 /// `status --json`: the cluster's state as one JSON object, on one line.
@@ -178,6 +178,7 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
             op,
             outcome,
             latency_us,
+            ..
         } => ("client_finished", finished(*op, outcome, *latency_us)),
         EventKind::NodeKilled { node } => ("node_killed", json!({ "node": node })),
         EventKind::NodeRestarted { node } => ("node_restarted", json!({ "node": node })),
@@ -228,6 +229,17 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
             ("became_candidate", json!({"node": node, "term": term}))
         }
         RaftEvent::BecameLeader { term } => ("became_leader", json!({"node": node, "term": term})),
+        RaftEvent::SteppedDown { was, term, cause } => {
+            let (cause, by) = match cause {
+                StepDownCause::HigherTerm { from } => ("higher_term", from),
+                StepDownCause::LeaderOfTerm { leader } => ("leader_of_term", leader),
+            };
+            let was = was.name();
+            (
+                "stepped_down",
+                json!({"node": node, "was": was, "term": term, "cause": cause, "by": by}),
+            )
+        }
         RaftEvent::LeaderKnown { term, leader } => (
             "leader_known",
             json!({"node": node, "term": term, "leader": leader}),

@@ -365,6 +365,7 @@ impl Builder {
             }
             RaftEvent::LostQuorum { term } => self.switch(t, node, SpanRole::Follower, Some(term)),
             RaftEvent::LeaderKnown { .. }
+            | RaftEvent::SteppedDown { .. }
             | RaftEvent::Voted { .. }
             | RaftEvent::PreVoteStarted { .. }
             | RaftEvent::TransferStarted { .. }

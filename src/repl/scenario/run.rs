@@ -93,8 +93,19 @@ pub fn run(
     if bad {
         return Ok(2);
     }
+    if let Some(dir) = svg_dir
+        && let Err(error) = std::fs::create_dir_all(dir)
+    {
+        let dir = dir.display();
+        writeln!(
+            errors,
+            "{} cannot create {dir}: {error}",
+            "error:".red().bold()
+        )?;
+        return Ok(2);
+    }
     let mut input = Some(input);
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut unwritten) = (0, 0, 0);
     for scenario in &scenarios {
         let verdict = match Session::new(inline(&scenario.config)) {
             Ok(mut session) => {
@@ -106,8 +117,10 @@ pub fn run(
                 } else {
                     play(&mut session, scenario, options, out, &mut input)?
                 };
-                if let Some(dir) = svg_dir {
-                    write_svg(&mut session, scenario, dir, errors)?;
+                if let Some(dir) = svg_dir
+                    && !write_svg(&mut session, scenario, dir, errors)?
+                {
+                    unwritten += 1;
                 }
                 verdict
             }
@@ -130,6 +143,10 @@ pub fn run(
     match options.json {
         true => writeln!(out, "{}", json!({"passed": passed, "failed": failed}))?,
         false => writeln!(out, "{passed} passed, {failed} failed")?,
+    }
+    if unwritten > 0 {
+        writeln!(errors, "error: {unwritten} diagram(s) could not be written")?;
+        return Ok(2);
     }
     Ok(i32::from(failed > 0))
 }
@@ -158,7 +175,7 @@ fn write_svg(
     scenario: &Scenario,
     dir: &Path,
     errors: &mut dyn Write,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     let file = dir.join(format!("{}.svg", scenario.name));
     let command = Command::Export {
         file: file.to_string_lossy().into_owned(),
@@ -171,8 +188,9 @@ fn write_svg(
             "error:".red().bold(),
             scenario.file
         )?;
+        return Ok(false);
     }
-    Ok(())
+    Ok(true)
 }
 
 /// `raftlab FILE`: loads the file and plays its steps on stdout, and returns the session
@@ -241,8 +259,14 @@ pub fn play(
         events,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
-        if options.step && !matches!(step.kind, StepKind::Pause(_)) {
-            wait_for_enter(input, player.out)?;
+        if options.step && pauses_before(step) && player.pause(input)? == PauseEnd::Quit {
+            writeln!(
+                player.out,
+                "stopped at step {} of {}",
+                index + 1,
+                scenario.steps.len()
+            )?;
+            break;
         }
         match player.step(step, input)? {
             StepEnd::Next => {}
@@ -274,6 +298,24 @@ pub fn play(
     }
     footer(scenario, Verdict::Passed, out)?;
     Ok(Verdict::Passed)
+}
+
+/// Whether `--step` pauses before a step: not before narration that pauses itself, nor
+/// before an `expect`, which shows what the step before it did.
+fn pauses_before(step: &Step) -> bool {
+    !matches!(
+        &step.kind,
+        StepKind::Pause(_) | StepKind::Command(Command::Expect { .. })
+    )
+}
+
+/// What the reader said at a `--step` pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PauseEnd {
+    /// Enter: the next step.
+    Next,
+    /// `q`: the lesson ends here.
+    Quit,
 }
 
 /// What a step leaves the run to do.
@@ -310,10 +352,6 @@ impl Player<'_> {
         writeln!(self.out, "{}", format!("> {}", step.line).bold())?;
         let result = self.session.execute(command);
         self.print_events(shows_events(command))?;
-        if rebuilds_cluster(command) {
-            // `back` replaced the cluster: listen to the new one.
-            self.events = self.session.cluster().subscribe().ok();
-        }
         match result {
             Ok(outcome) => {
                 let text = outcome.text.trim_end_matches('\n');
@@ -357,15 +395,6 @@ fn shows_events(command: &Command) -> bool {
     match command {
         Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
         Command::Try { command } => shows_events(command),
-        _ => false,
-    }
-}
-
-/// Whether a command replaces the session's cluster (`back`).
-fn rebuilds_cluster(command: &Command) -> bool {
-    match command {
-        Command::Back { .. } => true,
-        Command::Try { command } => rebuilds_cluster(command),
         _ => false,
     }
 }
@@ -421,6 +450,53 @@ fn narrate(marker: &str, text: &str, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  {lead} {}", line.italic().cyan())?;
     }
     Ok(())
+}
+
+impl Player<'_> {
+    /// A `--step` pause: Enter goes on, `c` plays the rest without pausing, `q` ends the
+    /// lesson, and anything else is a REPL command run against the lesson's cluster, after
+    /// which the pause stays. At the end of the input, nothing waits any more.
+    fn pause(&mut self, input: &mut Option<&mut dyn BufRead>) -> io::Result<PauseEnd> {
+        loop {
+            let Some(reader) = input else {
+                return Ok(PauseEnd::Next);
+            };
+            let prompt = "  [Enter] next · c continue · q quit · or a command: ";
+            write!(self.out, "{}", prompt.dimmed())?;
+            self.out.flush()?;
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 {
+                writeln!(self.out)?;
+                *input = None;
+                return Ok(PauseEnd::Next);
+            }
+            match line.trim() {
+                "" => return Ok(PauseEnd::Next),
+                "c" => {
+                    *input = None;
+                    return Ok(PauseEnd::Next);
+                }
+                "q" => return Ok(PauseEnd::Quit),
+                command => self.aside(command)?,
+            }
+        }
+    }
+
+    /// A command typed at a pause: run, shown, and not part of the lesson's verdict.
+    fn aside(&mut self, line: &str) -> io::Result<()> {
+        let result = self.session.run_line(line);
+        self.print_events(false)?;
+        match result {
+            Ok(outcome) => {
+                let text = outcome.text.trim_end_matches('\n');
+                if !text.is_empty() {
+                    writeln!(self.out, "{text}")?;
+                }
+            }
+            Err(error) => writeln!(self.out, "{} {error}", "error:".red().bold())?,
+        }
+        Ok(())
+    }
 }
 
 /// Waits for Enter; at the end of the input, stops waiting for good.

@@ -4,7 +4,7 @@
 use super::{ExecError, Outcome, Session};
 use crate::cluster::event::fmt_ms;
 use crate::raft::NodeId;
-use crate::repl::command::{ExportFormat, NodeRef};
+use crate::repl::command::{ExportFormat, NodeRef, format_duration};
 use crate::repl::export::{Timeline, chrome, events_jsonl, log_svg, svg};
 
 /// The most nodes a sequence diagram has lanes for.
@@ -25,9 +25,19 @@ impl Session {
         })?;
         let now_us = self.cluster.now_us()?;
         let (from_us, to_us) = window_us.unwrap_or((0, now_us));
+        if window_us.is_some() && from_us >= now_us {
+            return Err(ExecError::Io(format!(
+                "the window {}..{} starts after the run so far (t={}): nothing to export",
+                format_duration(from_us),
+                format_duration(to_us),
+                fmt_ms(now_us)
+            )));
+        }
         let to_us = to_us.min(now_us);
         let events = self.cluster.events(usize::MAX)?;
-        let nodes = self.config.nodes;
+        // A lane for every node the cluster has had: those added since it started too.
+        let hosted = self.cluster.hosted()?;
+        let nodes = hosted.into_iter().max().unwrap_or(0).max(self.config.nodes);
         let title = format!(
             "raftlab: {nodes} nodes, seed {}, t = {} .. {}",
             self.config.seed,

@@ -215,24 +215,28 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "kill",
         aliases: &[],
         group: Group::Faults,
-        usage: "kill NODE",
-        summary: "crash a node; it keeps only its durable state",
-        description: "Stops the node's thread. Its term, vote and log survive on durable \
-                      storage; everything else is lost.",
+        usage: "kill NODES",
+        summary: "crash nodes; each keeps only its durable state",
+        description: "Stops each node's thread. Its term, vote and log survive on durable \
+                      storage; everything else is lost. NODES is one node, a list (1,2), a \
+                      range (1-3) or all (every node that is up); every node named must be \
+                      up, or nothing is killed.",
         example: "kill leader",
-        args: &[A::Node],
+        args: &[A::NodeSet],
         parse: p::kill,
     },
     CommandSpec {
         name: "restart",
         aliases: &[],
         group: Group::Faults,
-        usage: "restart NODE",
-        summary: "start a killed node from its durable state",
+        usage: "restart NODES",
+        summary: "start killed nodes from their durable state",
         description: "Builds a new node from the durable term, vote and log of a killed \
-                      node. It starts as a follower.",
-        example: "restart 3",
-        args: &[A::Node],
+                      node. It starts as a follower. NODES is one node, a list (1,2), a \
+                      range (1-3) or all (every node that is down); every node named must \
+                      be down, or nothing is restarted.",
+        example: "restart all",
+        args: &[A::NodeSet],
         parse: p::restart,
     },
     CommandSpec {
@@ -241,8 +245,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Faults,
         usage: "partition NODES | NODES [| NODES...]",
         summary: "split the network into groups",
-        description: "Cuts every link between nodes of different groups. Groups are \
-                      separated by |, nodes by commas or spaces; a node may be named once.",
+        description: "Cuts every link between nodes of different groups and restores \
+                      every link inside a group: the groups given are the whole network's \
+                      shape. Groups are separated by |, nodes by commas or spaces; a node \
+                      may be named once. It prints the links it changed.",
         example: "partition 1,2 | 3,4,5",
         args: &[A::Partition],
         parse: q::partition,
@@ -253,7 +259,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Faults,
         usage: "isolate NODE",
         summary: "cut a node off from all others",
-        description: "Cuts every link to and from the node. It keeps running.",
+        description: "Cuts every link to and from the node. It keeps running. Other cuts \
+                      stay: isolate 2 then isolate 3 leaves both cut off, until heal or \
+                      link.",
         example: "isolate leader",
         args: &[A::Node],
         parse: p::isolate,

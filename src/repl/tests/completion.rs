@@ -33,7 +33,10 @@ fn second_words_complete_after_net_and_wait() {
 
 #[test]
 fn nodes_complete_as_plain_numbers_and_leader() {
-    assert_eq!(at_end("kill "), (5, words(&["1", "2", "3", "leader"])));
+    assert_eq!(
+        at_end("kill "),
+        (5, words(&["all", "1", "2", "3", "leader"]))
+    );
     assert_eq!(at_end("kill l"), (5, words(&["leader"])));
     assert_eq!(
         at_end("log "),
@@ -81,7 +84,10 @@ fn keys_keywords_and_choices_complete() {
         (9, words(&["drop", "delay", "dup", "reorder"]))
     );
     assert_eq!(at_end("try ki"), (4, words(&["kill"])));
-    assert_eq!(at_end("try kill "), (9, words(&["1", "2", "3", "leader"])));
+    assert_eq!(
+        at_end("try kill "),
+        (9, words(&["all", "1", "2", "3", "leader"]))
+    );
 }
 
 #[test]
@@ -124,7 +130,7 @@ fn conditions_complete_word_by_word() {
 fn completion_in_the_middle_of_a_line_uses_the_text_before_the_cursor() {
     assert_eq!(
         complete("kill  status", 5, &ctx()),
-        (5, words(&["1", "2", "3", "leader"]))
+        (5, words(&["all", "1", "2", "3", "leader"]))
     );
     // Byte 2 is inside 'é': the cursor moves back to the character boundary after 's'.
     let (start, names) = complete("sé", 2, &ctx());

@@ -2,8 +2,8 @@
 
 use super::cmd;
 use crate::repl::command::{
-    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, Rows,
-    SafetyRule, TraceLevel, parse,
+    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, NodeSet,
+    Rows, SafetyRule, TraceLevel, parse,
 };
 
 const L: NodeRef = NodeRef::Leader;
@@ -206,8 +206,48 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         ("back 3", C::Back { count: 3 }, "back 3"),
         ("deliver 17", C::Deliver { msg: 17 }, "deliver 17"),
         ("drop 0", C::Drop { msg: 0 }, "drop 0"),
-        ("kill leader", C::Kill { node: L }, "kill leader"),
-        ("restart n3", C::Restart { node: n(3) }, "restart 3"),
+        (
+            "kill leader",
+            C::Kill {
+                nodes: NodeSet::Nodes(vec![L]),
+            },
+            "kill leader",
+        ),
+        (
+            "kill 1,2",
+            C::Kill {
+                nodes: NodeSet::Nodes(vec![n(1), n(2)]),
+            },
+            "kill 1,2",
+        ),
+        (
+            "kill n1-n3",
+            C::Kill {
+                nodes: NodeSet::Nodes(vec![n(1), n(2), n(3)]),
+            },
+            "kill 1,2,3",
+        ),
+        (
+            "kill 1 4-5",
+            C::Kill {
+                nodes: NodeSet::Nodes(vec![n(1), n(4), n(5)]),
+            },
+            "kill 1,4,5",
+        ),
+        (
+            "restart n3",
+            C::Restart {
+                nodes: NodeSet::Nodes(vec![n(3)]),
+            },
+            "restart 3",
+        ),
+        (
+            "restart all",
+            C::Restart {
+                nodes: NodeSet::All,
+            },
+            "restart all",
+        ),
         (
             "partition 1,2 | 3,4,5",
             C::Partition {

@@ -4,10 +4,20 @@
 use proptest::prelude::*;
 
 use crate::repl::command::{
-    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, Rows,
-    SafetyRule, TraceLevel, parse,
+    ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, NodeSet,
+    Rows, SafetyRule, TraceLevel, parse,
 };
 use crate::repl::table::COMMANDS;
+
+/// One to four different nodes, or `all`.
+fn node_set() -> impl Strategy<Value = NodeSet> {
+    prop_oneof![
+        Just(NodeSet::All),
+        proptest::collection::btree_set(1u64.., 1..4)
+            .prop_map(|ids| { NodeSet::Nodes(ids.into_iter().map(NodeRef::Id).collect()) }),
+        Just(NodeSet::Nodes(vec![NodeRef::Leader])),
+    ]
+}
 
 fn node() -> impl Strategy<Value = NodeRef> {
     prop_oneof![
@@ -175,8 +185,8 @@ fn look_and_time() -> BoxedStrategy<C> {
 
 fn faults_and_raft() -> BoxedStrategy<C> {
     prop_oneof![
-        node().prop_map(|node| C::Kill { node }),
-        node().prop_map(|node| C::Restart { node }),
+        node_set().prop_map(|nodes| C::Kill { nodes }),
+        node_set().prop_map(|nodes| C::Restart { nodes }),
         partition().prop_map(|groups| C::Partition { groups }),
         node().prop_map(|node| C::Isolate { node }),
         ends().prop_map(|(from, to, one_way)| C::Cut { from, to, one_way }),
