@@ -517,6 +517,17 @@ fn join<T: Display>(items: &[T], sep: &str) -> String {
 }
 
 impl Command {
+    /// Whether the command's output is the events it caused, each hand-off in time order
+    /// (`step`, `deliver`, `campaign`): a front-end that prints the trace after each
+    /// command leaves those out for it, so that nothing shows twice.
+    pub fn reports_events(&self) -> bool {
+        match self {
+            Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
+            Command::Try { command } => command.reports_events(),
+            _ => false,
+        }
+    }
+
     /// Writes the look and time commands; `false` when `self` is another kind.
     fn fmt_look_time(&self, f: &mut Formatter<'_>) -> Result<bool, fmt::Error> {
         match self {

@@ -2,10 +2,12 @@
 //! user's data directory. Ctrl-C cancels the line, Ctrl-D leaves.
 
 use std::borrow::Cow;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rustyline::completion::{Completer, Pair};
+use rustyline::config::ColorMode;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
@@ -95,7 +97,11 @@ impl Highlighter for ReplHelper {
     }
 
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
-        Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+        if colored::control::SHOULD_COLORIZE.should_colorize() {
+            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+        } else {
+            Cow::Borrowed(hint)
+        }
     }
 }
 
@@ -110,7 +116,17 @@ pub fn editor(
     context: Arc<Mutex<CompletionContext>>,
     prompt: Arc<Mutex<LivePrompt>>,
 ) -> rustyline::Result<ReplEditor> {
-    let config = rustyline::Config::builder().bracketed_paste(false).build();
+    // The highlighter draws the live prompt, so it is used whenever the output is a
+    // terminal; colour itself follows `--color` and `NO_COLOR` (see `highlight_hint`).
+    let color_mode = if std::io::stdout().is_terminal() {
+        ColorMode::Forced
+    } else {
+        ColorMode::Disabled
+    };
+    let config = rustyline::Config::builder()
+        .bracketed_paste(false)
+        .color_mode(color_mode)
+        .build();
     let mut editor = ReplEditor::with_config(config)?;
     editor.set_helper(Some(ReplHelper { context, prompt }));
     if let Some(path) = history_path() {

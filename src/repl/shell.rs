@@ -14,7 +14,7 @@ use rustyline::error::ReadlineError;
 use crate::cluster::{ClockMode, ClusterEvent, ClusterStatus, EventKind};
 use crate::raft::{NodeId, RaftEvent, Role, Term};
 
-use super::command::TraceLevel;
+use super::command::{TraceLevel, parse};
 use super::complete::CompletionContext;
 use super::editor::{self, LivePrompt};
 use super::session::Session;
@@ -300,15 +300,20 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
 /// expected (see [`Session::violations_unexpected`]), else 0.
 pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
     let events = session.cluster().subscribe().ok();
-    session.set_live_events(true);
     let mut failed = false;
     let stdout = std::io::stdout();
     for line in input.lines() {
         let Ok(line) = line else { break };
         let result = session.run_line(&line);
         let mut out = stdout.lock();
+        // A command that reports its events (`step`) shows them all, in time order.
+        let reported = parse(&line)
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.reports_events());
         if let Some(events) = &events {
-            for event in events.try_iter().filter(|e| shown_at(session.trace(), e)) {
+            let shown = events.try_iter().filter(|e| shown_at(session.trace(), e));
+            for event in shown.filter(|_| !reported) {
                 let _ = writeln!(out, "{}", view::event(&event));
             }
         }

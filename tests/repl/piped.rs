@@ -186,11 +186,9 @@ fn save_writes_a_scenario_of_the_session() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("session.yaml");
     let lines = format!("wait leader\nput x 1\nkill 2\nsave {}\n", file.display());
-    raftlab(&lines)
-        .success()
-        .stdout(predicate::str::contains(
-            "session.yaml: 3 commands, with 0 run steps",
-        ));
+    raftlab(&lines).success().stdout(predicate::str::contains(
+        "session.yaml: 3 commands, with 0 run steps",
+    ));
     let saved = std::fs::read_to_string(&file).expect("saved file");
     assert!(saved.contains("  seed: 3\n  clock: paused\n"), "{saved}");
     assert!(

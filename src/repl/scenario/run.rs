@@ -351,7 +351,7 @@ impl Player<'_> {
         };
         writeln!(self.out, "{}", format!("> {}", step.line).bold())?;
         let result = self.session.execute(command);
-        self.print_events(shows_events(command))?;
+        self.print_events(command.reports_events())?;
         match result {
             Ok(outcome) => {
                 let text = outcome.text.trim_end_matches('\n');
@@ -387,15 +387,6 @@ impl Player<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// Whether a command's output is the events it caused (`step`, `deliver`, `campaign`).
-fn shows_events(command: &Command) -> bool {
-    match command {
-        Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
-        Command::Try { command } => shows_events(command),
-        _ => false,
     }
 }
 

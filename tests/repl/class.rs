@@ -1,0 +1,390 @@
+//! The REPL as a class uses it: each test is one defect found at the terminal, checked
+//! through piped stdin or a session in virtual time (the pseudo-terminal ones are in
+//! `terminal.rs`).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use raftlab::cluster::{ClockMode, ClusterConfig};
+use raftlab::repl::session::Session;
+
+/// Runs `lines` through `raftlab --clock virtual` on 5 nodes, seed 3.
+fn piped(lines: &str) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["--clock", "virtual", "--seed", "3"])
+        .write_stdin(lines)
+        .assert()
+}
+
+fn stdout(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
+
+fn session(nodes: u64) -> Session {
+    let config = ClusterConfig {
+        nodes,
+        seed: 3,
+        clock: ClockMode::Virtual,
+        ..Default::default()
+    };
+    Session::new(config).expect("starts")
+}
+
+/// Runs a line that must run, and returns what it printed.
+fn run(session: &mut Session, line: &str) -> String {
+    match session.run_line(line) {
+        Ok(outcome) => outcome.text,
+        Err(error) => panic!("{line}: {error}"),
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("raftlab-class-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+// ---- 2. live events after `back` -------------------------------------------------------
+
+#[test]
+fn live_events_go_on_after_back() {
+    let assert = piped("trace changes\nwait leader\npause\nstep\nback\nkill leader\nrun 500ms\n");
+    let out = stdout(&assert.success());
+    let after_back = out.split("back to t=").nth(1).expect("back ran");
+    // The kill and the election after it come as live events, as before the rewind.
+    assert!(after_back.contains("  n1  killed\n"), "{after_back}");
+    assert!(after_back.contains("LEADER in term 2"), "{after_back}");
+}
+
+// ---- 4. added nodes in every view ------------------------------------------------------
+
+#[test]
+fn an_added_node_is_in_every_view_and_picture() {
+    let mut s = session(5);
+    for line in ["wait leader", "put a 1", "add 6", "run 500ms"] {
+        run(&mut s, line);
+    }
+    let log = run(&mut s, "log");
+    assert!(log.contains("\nn6 "), "{log}");
+    assert!(run(&mut s, "log all").contains("\nn6 "));
+    assert!(run(&mut s, "log -v").contains("n6"));
+    let net = run(&mut s, "net");
+    assert!(net.contains(" n6\n") || net.contains(" n6"), "{net}");
+    assert!(net.lines().any(|l| l.starts_with("n6 ")), "{net}");
+    assert!(run(&mut s, "kv").contains("n6:"));
+    let dir = temp_dir("added");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = |name: &str| dir.join(name).display().to_string();
+    let logs = run(&mut s, &format!("export log {}", file("log.svg")));
+    assert!(logs.contains("6 logs"), "{logs}");
+    let diagram = run(&mut s, &format!("export {}", file("run.svg")));
+    assert!(diagram.contains("6 lanes"), "{diagram}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- 5. a refused `add` changes nothing -------------------------------------------------
+
+#[test]
+fn a_refused_add_leaves_no_node_behind() {
+    let mut s = session(5);
+    run(&mut s, "wait leader");
+    run(&mut s, "transfer 2");
+    let refused = run(&mut s, "add 6");
+    assert!(refused.contains("refuses"), "{refused}");
+    assert_eq!(s.cluster().hosted().expect("hosted"), vec![1, 2, 3, 4, 5]);
+    assert!(!run(&mut s, "status").contains("n6"));
+    // Once the transfer is over, the same add goes through.
+    run(&mut s, "run 1s");
+    let added = run(&mut s, "add 6");
+    assert!(added.contains("adds n6"), "{added}");
+    assert_eq!(
+        s.cluster().hosted().expect("hosted"),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+}
+
+// ---- 6. `isolate` adds up -----------------------------------------------------------------
+
+#[test]
+fn isolating_three_nodes_leaves_all_three_cut_off() {
+    let mut s = session(5);
+    run(&mut s, "wait leader");
+    // n1 leads with seed 3; cut off three followers, one after another.
+    let two = run(&mut s, "isolate 2");
+    assert!(two.starts_with("cut n2 <-> n1, n3, n4, n5\n"), "{two}");
+    run(&mut s, "isolate 3");
+    let four = run(&mut s, "isolate 4");
+    assert!(four.starts_with("cut n4 <-> n1, n5\n"), "{four}");
+    assert!(
+        four.contains("network: partitioned: n1, n5 | n2 | n3 | n4"),
+        "{four}"
+    );
+    let cut = s.cluster().network().expect("network").cut;
+    for node in [2, 3, 4] {
+        for other in [1, 2, 3, 4, 5] {
+            if other != node {
+                assert!(cut.contains(&(node, other)), "n{node} -> n{other} is cut");
+            }
+        }
+    }
+    // Two of five cannot commit: the write does not complete.
+    let write = s.run_line("put x 1").expect("runs");
+    assert!(!write.passed, "{}", write.text);
+    let healed = run(&mut s, "heal");
+    assert!(healed.contains("network: every link is up"), "{healed}");
+}
+
+#[test]
+fn isolate_in_a_scenario_file_adds_up_too() {
+    let dir = temp_dir("isolate");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("isolate.yaml");
+    let text = "name: isolate\ncluster: { nodes: 5, seed: 3 }\nsteps:\n  - wait leader\n  \
+                - isolate 2\n  - isolate 3\n  - isolate 4\n  - try put x 1\n  \
+                - expect commit 2 == 0\n  - expect commit 3 == 0\n";
+    std::fs::write(&file, text).expect("scenario written");
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", &file.display().to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "network: partitioned: n1, n5 | n2 | n3 | n4",
+        ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- 8. a deposed leader says why ---------------------------------------------------------
+
+#[test]
+fn a_deposed_leader_says_which_term_it_saw_and_from_whom() {
+    let lines = "wait leader\ntrace changes\nisolate 1\nwait until leader 4 within 2s\nheal\n\
+                 run 300ms\n";
+    piped(lines).success().stdout(predicate::str::contains(
+        "  n1  leader -> follower (saw term 2 from n4)\n",
+    ));
+}
+
+// ---- 9. `step` prints nothing twice ------------------------------------------------------
+
+#[test]
+fn step_prints_each_event_once() {
+    let assert = piped("trace changes\npause\nstep 3\n").success();
+    let out = stdout(&assert);
+    for line in [
+        "n1  term 0 -> 1",
+        "n1  candidate in term 1",
+        "n2  term 0 -> 1",
+    ] {
+        assert_eq!(out.matches(line).count(), 1, "{line} in\n{out}");
+    }
+}
+
+#[test]
+fn step_in_a_session_that_prints_live_events_leaves_those_out() {
+    let mut s = session(3);
+    s.set_live_events(true);
+    run(&mut s, "pause");
+    let step = run(&mut s, "step");
+    // The live trace (changes) has shown the term and role change; the step shows the rest.
+    assert!(!step.contains("term 0 -> 1\n"), "{step}");
+    assert!(step.contains("timer fired"), "{step}");
+    assert!(
+        step.contains("changed: role follower -> candidate"),
+        "{step}"
+    );
+}
+
+// ---- 10. output folders ------------------------------------------------------------------
+
+#[test]
+fn run_svg_creates_its_folder_and_fails_when_it_cannot_write() {
+    let dir = temp_dir("svg").join("not-yet");
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", "--svg", &dir.display().to_string()])
+        .arg("examples/clusters/basic.yaml")
+        .assert()
+        .success();
+    assert!(dir.join("basic.svg").exists(), "the diagram is written");
+    let _ = std::fs::remove_dir_all(dir.parent().expect("parent"));
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", "--svg", "/proc/raftlab-cannot-be-here"])
+        .arg("examples/clusters/basic.yaml")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot create /proc/raftlab-cannot-be-here",
+        ));
+}
+
+#[test]
+fn check_out_creates_its_folder() {
+    let dir = temp_dir("check").join("deeper");
+    let out = dir.display().to_string();
+    let args = [
+        "check",
+        "--seed",
+        "1",
+        "--nodes",
+        "5",
+        "--bug",
+        "commit-beyond-match",
+        "--no-shrink",
+        "--out",
+        &out,
+    ];
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(args)
+        .assert()
+        .code(1);
+    assert!(
+        dir.join("check-seed-1.yaml").exists(),
+        "the failing seed's scenario"
+    );
+    let _ = std::fs::remove_dir_all(dir.parent().expect("parent"));
+}
+
+// ---- 11. a closed stdout ------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_raftlab"))
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .output()
+        .expect("raftlab runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.signal(), Some(libc_sigpipe()), "{stderr}");
+}
+
+/// SIGPIPE is 13 on every Unix raftlab runs on.
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}
+
+// ---- 12. export windows -------------------------------------------------------------------
+
+#[test]
+fn an_export_window_after_the_run_is_an_error() {
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    let dir = temp_dir("window");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("x.svg").display().to_string();
+    let error = s
+        .run_line(&format!("export {file} 5s..6s"))
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("starts after the run so far"),
+        "{error}"
+    );
+    assert!(!dir.join("x.svg").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- 13. `--step` takes commands ----------------------------------------------------------
+
+#[test]
+fn step_mode_runs_a_command_at_a_pause_and_q_ends_the_lesson() {
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", "--step", "tests/scenarios/setup.yaml"])
+        .write_stdin("\nstatus\nq\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("node  role"))
+        .stdout(predicate::str::contains("stopped at step 2 of"))
+        .stdout(predicate::str::contains("> put x 1").not());
+}
+
+#[test]
+fn step_mode_c_plays_the_rest_without_pausing() {
+    let assert = Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["run", "--step", "tests/scenarios/setup.yaml"])
+        .write_stdin("c\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::ends_with("1 passed, 0 failed\n"));
+    assert_eq!(stdout(&assert).matches("[Enter]").count(), 1);
+}
+
+// ---- 14. wording -------------------------------------------------------------------------
+
+#[test]
+fn results_and_counts_read_as_words() {
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    run(&mut s, "put x 1");
+    assert!(run(&mut s, "get x").starts_with("get x = 1 (index 3@1)"));
+    assert!(run(&mut s, "get nope").starts_with("get nope: no such key"));
+    run(&mut s, "kill 3");
+    assert_eq!(
+        run(&mut s, "set-log 3 1"),
+        "n3's durable log set to 1 entry"
+    );
+    let error = s.run_line("step x").expect_err("a bad count");
+    assert!(
+        error.to_string().starts_with("bad step count 'x'"),
+        "{error}"
+    );
+    let log = run(&mut s, "log");
+    assert!(
+        log.contains("n1* = leader") && log.contains("n1x = down"),
+        "{log}"
+    );
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    run(&mut s, "put x 1");
+    run(&mut s, "pause");
+    let back = run(&mut s, "back");
+    assert!(back.contains("(1 command replayed)"), "{back}");
+}
+
+#[test]
+fn msgs_fits_80_columns() {
+    let mut s = session(5);
+    run(&mut s, "wait leader");
+    run(&mut s, "pause");
+    run(&mut s, "put a-longer-key some-value");
+    run(&mut s, "step 2");
+    let msgs = run(&mut s, "msgs");
+    assert!(msgs.contains("AppendEntries"), "{msgs}");
+    for line in msgs.lines() {
+        assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
+    }
+}
+
+// ---- 15. several nodes at once ------------------------------------------------------------
+
+#[test]
+fn kill_and_restart_take_lists_ranges_and_all() {
+    let mut s = session(5);
+    run(&mut s, "wait leader");
+    assert_eq!(run(&mut s, "kill 2,3"), "n2, n3 killed");
+    let down = s.run_line("kill 3-4").expect_err("n3 is down already");
+    assert_eq!(down.to_string(), "n3 is down");
+    assert!(
+        s.cluster().status().expect("status").nodes[3]
+            .role
+            .is_some(),
+        "n4 kept"
+    );
+    assert_eq!(run(&mut s, "kill 4-5"), "n4, n5 killed");
+    assert_eq!(
+        run(&mut s, "restart all"),
+        "n2, n3, n4, n5 restarted from durable state"
+    );
+    let error = s.run_line("restart all").expect_err("none is down");
+    assert_eq!(error.to_string(), "no node is down");
+}
