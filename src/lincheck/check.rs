@@ -1,0 +1,212 @@
+//! Checking a whole history: its partitions searched on all cores, largest first, the first
+//! violation stopping the rest, then the violation shrunk.
+//!
+//! Partitions are handed out in one fixed order (most operations first, then by key) from
+//! a shared counter, so the longest searches start early and the cores stay busy. With a
+//! step budget the answer does not depend on timing: a violation in the partition at
+//! position `k` only keeps partitions after `k` from starting, the ones before it run to
+//! their end, and the violation reported is the earliest in the order. With a time budget,
+//! the first violation found stops every search at once.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::search::{Call, Limit, search};
+use super::shrink::shrink;
+use super::{Budget, Model, Operation, SearchResult};
+
+/// The answer of [`check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Linearizable,
+    Violation(Violation),
+    /// No partition has a violation, but the search of `undecided` partitions ran out of
+    /// budget; `key` is the first of them (in the order partitions are searched), after
+    /// `steps` steps.
+    Undecided {
+        key: String,
+        steps: u64,
+        undecided: usize,
+    },
+}
+
+/// A partition whose operations cannot be ordered, with a small set of them that shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub key: String,
+    /// Indices into the history, in increasing order, of the operations that cannot be
+    /// ordered.
+    pub ops: Vec<usize>,
+    /// Whether shrinking finished: no single op of `ops` can be taken out (see
+    /// [`super::shrink`]). False when its budget ran out first; `ops` still cannot be
+    /// ordered.
+    pub minimal: bool,
+    /// Indices into the history of every operation of the partition.
+    pub partition: Vec<usize>,
+}
+
+/// [`check`]'s answer, with how it went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub partitions: usize,
+    /// Wall-clock time of the search, and of shrinking the violation.
+    pub search_time: Duration,
+    pub shrink_time: Duration,
+}
+
+/// Checks a whole history (see the module docs).
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> Report {
+    let start = Instant::now();
+    let parts = partitions(model, history);
+    let results = search_all(model, history, &parts, budget, start);
+    let search_time = start.elapsed();
+    let failing = results
+        .iter()
+        .position(|r| matches!(r, Some((SearchResult::NotLinearizable, _))));
+    let verdict = match failing {
+        Some(position) => {
+            let (key, indices) = &parts[position];
+            let calls = Call::of(model, history, indices);
+            let (max_steps, deadline) = shrink_budget(budget, search_time);
+            let (ops, minimal) = shrink(model, calls, max_steps, deadline);
+            let partition = indices.clone();
+            let key = key.to_string();
+            Verdict::Violation(Violation {
+                key,
+                ops,
+                minimal,
+                partition,
+            })
+        }
+        None => undecided(&parts, &results),
+    };
+    Report {
+        verdict,
+        partitions: parts.len(),
+        search_time,
+        shrink_time: start.elapsed() - search_time,
+    }
+}
+
+/// The longest sequence of `partition`'s operations (indices into the history) that the
+/// search can linearize, found within `limit`: where a failing history gets stuck.
+pub fn longest_order<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    partition: &[usize],
+    limit: &Limit,
+) -> Vec<usize> {
+    let calls = Call::of(model, history, partition);
+    let searched = search(model, &calls, limit, true);
+    searched.longest.iter().map(|&n| calls[n].index).collect()
+}
+
+/// The history's partitions with their operations' indices, most operations first.
+fn partitions<'h, M: Model>(
+    model: &M,
+    history: &'h [Operation<M::Input, M::Output>],
+) -> Vec<(&'h str, Vec<usize>)> {
+    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, operation) in history.iter().enumerate() {
+        let key = model.partition(&operation.input);
+        by_key.entry(key).or_default().push(index);
+    }
+    let mut parts: Vec<_> = by_key.into_iter().collect();
+    // Stable: equal sizes stay in key order.
+    parts.sort_by_key(|(_, indices)| std::cmp::Reverse(indices.len()));
+    parts
+}
+
+type Results = Vec<Option<(SearchResult, u64)>>;
+
+/// Searches the partitions on all cores; `None` for one never started.
+fn search_all<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    parts: &[(&str, Vec<usize>)],
+    budget: Budget,
+    start: Instant,
+) -> Results {
+    let (max_steps, deadline) = match budget {
+        Budget::Steps(steps) => (steps, None),
+        Budget::Time(timeout) => (u64::MAX, Some(start + timeout)),
+    };
+    let next = AtomicUsize::new(0);
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let stop = AtomicBool::new(false);
+    let results = Mutex::new(vec![None; parts.len()]);
+    let worker = || {
+        loop {
+            let position = next.fetch_add(1, Ordering::Relaxed);
+            let failed_before = first_failure.load(Ordering::Relaxed) < position;
+            if position >= parts.len() || failed_before || stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let calls = Call::of(model, history, &parts[position].1);
+            let timed = deadline.is_some();
+            let limit = Limit {
+                max_steps,
+                deadline,
+                stop: timed.then_some(&stop),
+            };
+            let searched = search(model, &calls, &limit, false);
+            if searched.result == SearchResult::NotLinearizable {
+                first_failure.fetch_min(position, Ordering::Relaxed);
+                stop.store(timed, Ordering::Relaxed);
+            }
+            let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+            results[position] = Some((searched.result, searched.steps));
+        }
+    };
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(parts.len());
+    if threads <= 1 {
+        worker();
+    } else {
+        thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(worker);
+            }
+        });
+    }
+    results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The verdict when no partition failed.
+fn undecided(parts: &[(&str, Vec<usize>)], results: &Results) -> Verdict {
+    let out = |r: &Option<(SearchResult, u64)>| {
+        matches!(
+            r,
+            Some((SearchResult::OutOfBudget | SearchResult::Stopped, _)) | None
+        )
+    };
+    let undecided = results.iter().filter(|r| out(r)).count();
+    match results.iter().position(out) {
+        None => Verdict::Linearizable,
+        Some(position) => Verdict::Undecided {
+            key: parts[position].0.to_string(),
+            steps: results[position].map_or(0, |(_, steps)| steps),
+            undecided,
+        },
+    }
+}
+
+/// Shrinking's steps and deadline: as many steps as the search had, or as long as the
+/// search took, at least a tenth of the timeout and at most all of it.
+fn shrink_budget(budget: Budget, search_time: Duration) -> (u64, Option<Instant>) {
+    match budget {
+        Budget::Steps(steps) => (steps, None),
+        Budget::Time(timeout) => {
+            let time = search_time.clamp(timeout / 10, timeout);
+            (u64::MAX, Some(Instant::now() + time))
+        }
+    }
+}
