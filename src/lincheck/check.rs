@@ -125,6 +125,9 @@ fn partitions<'h, M: Model>(
     parts
 }
 
+/// The smallest history searched on more than one thread.
+const PARALLEL_FROM_OPS: usize = 256;
+
 type Results = Vec<Option<(SearchResult, u64)>>;
 
 /// Searches the partitions on all cores; `None` for one never started.
@@ -166,17 +169,20 @@ fn search_all<M: Model>(
             results[position] = Some((searched.result, searched.steps));
         }
     };
+    // Threads pay only on a history big enough: starting one costs more than searching a
+    // small history, and a busy machine may start it late.
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(parts.len());
-    if threads <= 1 {
-        worker();
+    let helpers = if history.len() >= PARALLEL_FROM_OPS {
+        cores.min(parts.len()).saturating_sub(1)
     } else {
-        thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(worker);
-            }
-        });
-    }
+        0
+    };
+    thread::scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(worker);
+        }
+        worker();
+    });
     results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -199,13 +205,15 @@ fn undecided(parts: &[(&str, Vec<usize>)], results: &Results) -> Verdict {
     }
 }
 
-/// Shrinking's steps and deadline: as many steps as the search had, or as long as the
-/// search took, at least a tenth of the timeout and at most all of it.
+/// Shrinking's steps and deadline: as many steps as the search had; or ten times as long as
+/// the search took, at least 50 ms and at most a tenth of the timeout. Shrinking is a
+/// courtesy: it should not cost much more than the answer.
 fn shrink_budget(budget: Budget, search_time: Duration) -> (u64, Option<Instant>) {
     match budget {
         Budget::Steps(steps) => (steps, None),
         Budget::Time(timeout) => {
-            let time = search_time.clamp(timeout / 10, timeout);
+            let floor = Duration::from_millis(50).min(timeout / 10);
+            let time = (search_time * 10).clamp(floor, timeout / 10);
             (u64::MAX, Some(Instant::now() + time))
         }
     }

@@ -97,6 +97,29 @@ impl Model for RegisterModel {
         *input == RegisterOp::Read || output == Some(&RegisterReply::Fail)
     }
 
+    /// A write (or a cas that took effect) of a value may have been seen by a later op
+    /// that read that value or expected it in a cas.
+    fn may_be_seen(
+        &self,
+        early: &[(&RegisterOp, Option<&RegisterReply>)],
+        late: &[(&RegisterOp, Option<&RegisterReply>)],
+    ) -> Vec<bool> {
+        let mut seen = std::collections::HashSet::new();
+        for (input, output) in late {
+            match (input, output) {
+                (_, Some(RegisterReply::Read(Some(value)))) | (RegisterOp::Cas(value, _), _) => {
+                    seen.insert(*value);
+                }
+                _ => {}
+            }
+        }
+        let may_see = |input: &RegisterOp| match input {
+            RegisterOp::Write(value) | RegisterOp::Cas(_, value) => seen.contains(value),
+            RegisterOp::Read => false,
+        };
+        early.iter().map(|(input, _)| may_see(input)).collect()
+    }
+
     fn describe_input(&self, input: &RegisterOp) -> String {
         match *input {
             RegisterOp::Read => "read".to_string(),

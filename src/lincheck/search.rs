@@ -16,11 +16,12 @@
 //! only on that pair, so a pair seen before is not explored again; this turns the usual
 //! histories, where few operations overlap, from exponential into nearly linear work.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::hash::BuildFastHasher;
+use super::hash::{BuildFastHasher, FastHasher};
 use super::{Model, Operation, SearchResult};
 
 /// An operation as the search sees it: `index` into the history, and the response (output
@@ -121,7 +122,7 @@ pub fn search<M: Model>(
 ) -> Searched {
     let mut list = EntryList::new(calls);
     let mut linearized = Bitset::new(calls.len());
-    let mut seen: HashSet<(Bitset, M::State), BuildFastHasher> = HashSet::default();
+    let mut seen: Cache<M::State> = Cache::default();
     // The calls linearized so far, each with the state before it.
     let mut stack: Vec<(usize, M::State)> = Vec::new();
     let mut longest = Vec::new();
@@ -144,7 +145,7 @@ pub fn search<M: Model>(
             let call = &calls[number];
             if let Some(next) = model.step(&state, call.input, call.output()) {
                 linearized.flip(number);
-                if seen.insert((linearized.clone(), next.clone())) {
+                if seen.insert(&linearized, &next) {
                     stack.push((number, std::mem::replace(&mut state, next)));
                     list.lift(number);
                     unanswered -= usize::from(call.returned.is_some());
@@ -273,5 +274,36 @@ impl Bitset {
         if let Some(word) = self.0.get_mut(i / 64) {
             *word ^= 1 << (i % 64);
         }
+    }
+}
+
+/// The configurations seen: (linearized set, state) pairs, in buckets by a hash of both, so
+/// a configuration seen before is found without copying it (most steps find one).
+struct Cache<S> {
+    buckets: HashMap<u64, Vec<(Bitset, S)>, BuildFastHasher>,
+}
+
+impl<S> Default for Cache<S> {
+    fn default() -> Self {
+        Cache {
+            buckets: HashMap::default(),
+        }
+    }
+}
+
+impl<S: Clone + Eq + Hash> Cache<S> {
+    /// Adds the configuration; false if it was there already.
+    fn insert(&mut self, linearized: &Bitset, state: &S) -> bool {
+        let mut hasher = FastHasher::default();
+        for word in &linearized.0 {
+            hasher.write_u64(*word);
+        }
+        state.hash(&mut hasher);
+        let bucket = self.buckets.entry(hasher.finish()).or_default();
+        if bucket.iter().any(|(l, s)| l == linearized && s == state) {
+            return false;
+        }
+        bucket.push((linearized.clone(), state.clone()));
+        true
     }
 }

@@ -122,6 +122,9 @@ impl<M: Model> Shrinker<'_, M> {
     /// relaxed. Returns false if the budget ran out first. Each pass but the last relaxes
     /// a call, and a call is relaxed at most once, so there are at most `kept.len() + 1`.
     fn relax_one_at_a_time(&mut self, kept: &mut Vec<Call<M>>) -> bool {
+        // Dropping reads first is cheap and leaves fewer changes to relax, and a change
+        // made unknown makes every later search larger.
+        self.relax_pass(kept, true);
         loop {
             let mut changed = false;
             let mut i = 0;
@@ -129,19 +132,40 @@ impl<M: Model> Shrinker<'_, M> {
                 if self.out_of_budget {
                     return false;
                 }
-                match relaxed(self.model, kept, i) {
-                    Some(candidate) if self.fails(&candidate) => {
-                        let dropped = candidate.len() < kept.len();
-                        *kept = candidate;
-                        changed = true;
-                        i += usize::from(!dropped);
-                    }
-                    _ => i += 1,
-                }
+                let (changed_here, next) = self.relax_at(kept, i, false);
+                changed |= changed_here;
+                i = next;
             }
             if !changed {
                 return !self.out_of_budget;
             }
+        }
+    }
+
+    /// One pass of relaxing the calls of `kept` in turn (only the effect-free ones if
+    /// `reads_only`).
+    fn relax_pass(&mut self, kept: &mut Vec<Call<M>>, reads_only: bool) {
+        let mut i = 0;
+        while i < kept.len() && !self.out_of_budget {
+            i = self.relax_at(kept, i, reads_only).1;
+        }
+    }
+
+    /// Relaxes call `i` of `kept` if the history still fails without it; returns whether
+    /// it did, and the next position to try.
+    fn relax_at(&mut self, kept: &mut Vec<Call<M>>, i: usize, reads_only: bool) -> (bool, usize) {
+        if reads_only && !kept[i].is_effect_free(self.model) {
+            return (false, i + 1);
+        }
+        match relaxed(self.model, kept, i) {
+            Some(candidate) if self.fails(&candidate) => {
+                let before = kept.len();
+                *kept = candidate;
+                // A drop moves the next call to `i`; so may dropping late unknown calls.
+                let next = if kept.len() < before { i } else { i + 1 };
+                (true, next)
+            }
+            _ => (false, i + 1),
         }
     }
 }
@@ -167,6 +191,15 @@ fn relaxed<'a, M: Model>(model: &M, kept: &[Call<'a, M>], i: usize) -> Option<Ve
     } else {
         call.returned?;
         candidate[i].returned = None;
+        // An unknown call invoked after every answer can go last, which is the same as
+        // never: leaving it out changes nothing and keeps the searches small.
+        let last = candidate
+            .iter()
+            .filter_map(|c| c.returned)
+            .map(|r| r.1)
+            .max();
+        let matters = |c: &Call<M>| c.returned.is_some() || last.is_some_and(|at| c.invoke < at);
+        candidate.retain(matters);
     }
     Some(candidate)
 }
