@@ -2,6 +2,7 @@
 //! exit status for each format, unknown outcomes, failed cas, bad input and a time-out.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::Command;
 
@@ -17,7 +18,9 @@ struct History {
 
 impl History {
     fn new(name: &str, text: &str) -> History {
-        let unique = format!("raftlab-lincheck-{}-{name}", std::process::id());
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let unique = format!("raftlab-lincheck-{}-{n}", std::process::id());
         let dir = std::env::temp_dir().join(unique);
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let path = dir.join(name);
@@ -111,7 +114,7 @@ INFO  jepsen.util - 0\t:ok\t:read\t3
     let history = History::new("etcd.log", text);
     let (code, out) = lincheck(&history, &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("jepsen history, 5 operations"), "{out}");
+    assert!(out.contains("jepsen history, 6 operations"), "{out}");
 }
 
 #[test]

@@ -1,20 +1,23 @@
-//! Checking a whole history: its partitions searched on all cores, largest first, the first
+//! Checking a whole history: its partitions searched on all cores at once, the first
 //! violation stopping the rest, then the violation shrunk.
 //!
-//! Partitions are handed out in one fixed order (most operations first, then by key) from
-//! a shared counter, so the longest searches start early and the cores stay busy. With a
-//! step budget the answer does not depend on timing: a violation in the partition at
-//! position `k` only keeps partitions after `k` from starting, the ones before it run to
-//! their end, and the violation reported is the earliest in the order. With a time budget,
-//! the first violation found stops every search at once.
+//! Every partition's search waits in one queue, largest first (most operations, then by
+//! key); each thread takes the first, searches it for a turn of a fixed number of steps,
+//! and puts it back at the end unless it is answered. So all partitions progress together:
+//! the cheap ones are answered in their first turn, and a violation in a small key is found
+//! even while a large key's search would take the whole budget. With a step budget the
+//! answer does not depend on timing: each search counts its own steps, a violation in the
+//! partition at position `k` stops only the partitions after `k`, the ones before it run
+//! to their end, and the violation reported is the earliest in the order. With a time
+//! budget, the first violation found stops every search at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::search::{Call, Limit, search};
+use super::search::{Call, Limit, Searcher, search};
 use super::shrink::shrink;
 use super::{Budget, Model, Operation, SearchResult};
 
@@ -130,7 +133,7 @@ const PARALLEL_FROM_OPS: usize = 256;
 
 type Results = Vec<Option<(SearchResult, u64)>>;
 
-/// Searches the partitions on all cores; `None` for one never started.
+/// Searches the partitions on all cores, taking turns; `None` for one never answered.
 fn search_all<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
@@ -142,32 +145,22 @@ fn search_all<M: Model>(
         Budget::Steps(steps) => (steps, None),
         Budget::Time(timeout) => (u64::MAX, Some(start + timeout)),
     };
-    let next = AtomicUsize::new(0);
-    let first_failure = AtomicUsize::new(usize::MAX);
-    let stop = AtomicBool::new(false);
-    let results = Mutex::new(vec![None; parts.len()]);
-    let worker = || {
-        loop {
-            let position = next.fetch_add(1, Ordering::Relaxed);
-            let failed_before = first_failure.load(Ordering::Relaxed) < position;
-            if position >= parts.len() || failed_before || stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let calls = Call::of(model, history, &parts[position].1);
-            let timed = deadline.is_some();
-            let limit = Limit {
-                max_steps,
-                deadline,
-                stop: timed.then_some(&stop),
-            };
-            let searched = search(model, &calls, &limit, false);
-            if searched.result == SearchResult::NotLinearizable {
-                first_failure.fetch_min(position, Ordering::Relaxed);
-                stop.store(timed, Ordering::Relaxed);
-            }
-            let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-            results[position] = Some((searched.result, searched.steps));
-        }
+    let calls: Vec<Vec<Call<M>>> = parts
+        .iter()
+        .map(|(_, indices)| Call::of(model, history, indices))
+        .collect();
+    let waiting = calls
+        .iter()
+        .enumerate()
+        .map(|(position, calls)| (position, Searcher::new(model, calls, false)))
+        .collect();
+    let turns = Turns {
+        waiting: Mutex::new(waiting),
+        results: Mutex::new(vec![None; parts.len()]),
+        first_failure: AtomicUsize::new(usize::MAX),
+        stop: AtomicBool::new(false),
+        max_steps,
+        deadline,
     };
     // Threads pay only on a history big enough: starting one costs more than searching a
     // small history, and a busy machine may start it late.
@@ -179,11 +172,77 @@ fn search_all<M: Model>(
     };
     thread::scope(|scope| {
         for _ in 0..helpers {
-            scope.spawn(worker);
+            scope.spawn(|| turns.work());
         }
-        worker();
+        turns.work();
     });
-    results.into_inner().unwrap_or_else(|e| e.into_inner())
+    turns
+        .results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// The searches of a check, taking turns of [`TURN_STEPS`] steps on every thread, so that
+/// all partitions make progress at once: a small partition is answered early, and a
+/// violation anywhere is found without waiting for a long search elsewhere to end.
+struct Turns<'a, 'm, M: Model> {
+    /// The searches waiting for a turn, with their positions in the partition order.
+    waiting: Mutex<VecDeque<(usize, Searcher<'a, 'm, M>)>>,
+    results: Mutex<Results>,
+    /// The position of the first partition found not linearizable.
+    first_failure: AtomicUsize,
+    /// Set by a violation under a time budget: every search stops.
+    stop: AtomicBool,
+    max_steps: u64,
+    deadline: Option<Instant>,
+}
+
+/// The steps of one turn: long enough that taking turns costs nothing, short enough (a
+/// millisecond or so) that the clock and a violation elsewhere are seen soon.
+const TURN_STEPS: u64 = 16 * 1024;
+
+impl<M: Model> Turns<'_, '_, M> {
+    fn work(&self) {
+        loop {
+            let Some((position, mut searcher)) = lock(&self.waiting).pop_front() else {
+                return;
+            };
+            match self.turn(position, &mut searcher) {
+                Some(result) => {
+                    let steps = searcher.steps();
+                    if result == SearchResult::NotLinearizable {
+                        self.first_failure.fetch_min(position, Ordering::Relaxed);
+                        self.stop.store(self.deadline.is_some(), Ordering::Relaxed);
+                    }
+                    lock(&self.results)[position] = Some((result, steps));
+                }
+                None => lock(&self.waiting).push_back((position, searcher)),
+            }
+        }
+    }
+
+    /// One turn of a search: its answer, or `None` if it is to go on later. With a step
+    /// budget, partitions before the first failure run to their end whatever the timing;
+    /// with a time budget, a failure stops all.
+    fn turn(&self, position: usize, searcher: &mut Searcher<M>) -> Option<SearchResult> {
+        let after_failure = self.first_failure.load(Ordering::Relaxed) < position;
+        if after_failure || self.stop.load(Ordering::Relaxed) {
+            return Some(SearchResult::Stopped);
+        }
+        let limit = Limit {
+            max_steps: self.max_steps,
+            deadline: self.deadline,
+            stop: None,
+        };
+        if let Some(result) = limit.reached(searcher.steps()) {
+            return Some(result);
+        }
+        searcher.run((searcher.steps() + TURN_STEPS).min(self.max_steps))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The verdict when no partition failed.

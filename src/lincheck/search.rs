@@ -85,15 +85,13 @@ pub struct Limit<'a> {
 }
 
 impl Limit<'_> {
-    const CHECK_EVERY: u64 = 1024;
+    pub const CHECK_EVERY: u64 = 1024;
 
-    /// The result that ends the search at `steps`, if one does.
-    fn reached(&self, steps: u64) -> Option<SearchResult> {
+    /// The result that ends the search at `steps`, if one does (the stop flag and the
+    /// clock are read whenever this is asked).
+    pub fn reached(&self, steps: u64) -> Option<SearchResult> {
         if steps >= self.max_steps {
             return Some(SearchResult::OutOfBudget);
-        }
-        if steps % Self::CHECK_EVERY != 0 {
-            return None;
         }
         if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
             return Some(SearchResult::Stopped);
@@ -120,60 +118,127 @@ pub fn search<M: Model>(
     limit: &Limit,
     track_longest: bool,
 ) -> Searched {
-    let mut list = EntryList::new(calls);
-    let mut linearized = Bitset::new(calls.len());
-    let mut seen: Cache<M::State> = Cache::default();
-    // The calls linearized so far, each with the state before it.
-    let mut stack: Vec<(usize, M::State)> = Vec::new();
-    let mut longest = Vec::new();
-    let mut state = model.init();
-    let mut unanswered = calls.iter().filter(|c| c.returned.is_some()).count();
-    let mut slot = list.first();
-    let mut steps = 0;
-    let done = |result, steps, longest| Searched {
-        result,
-        steps,
-        longest,
+    let mut searcher = Searcher::new(model, calls, track_longest);
+    let result = loop {
+        if let Some(result) = limit.reached(searcher.steps) {
+            break result;
+        }
+        let until = (searcher.steps + Limit::CHECK_EVERY).min(limit.max_steps);
+        if let Some(result) = searcher.run(until) {
+            break result;
+        }
     };
-    while unanswered > 0 {
-        if let Some(result) = limit.reached(steps) {
-            return done(result, steps, longest);
+    searcher.answer(result)
+}
+
+/// A search that can be paused and resumed, so that one thread can take turns between the
+/// searches of several partitions.
+pub struct Searcher<'a, 'm, M: Model> {
+    model: &'m M,
+    calls: &'a [Call<'a, M>],
+    list: EntryList,
+    linearized: Bitset,
+    seen: Cache<M::State>,
+    /// The calls linearized so far, each with the state before it.
+    stack: Vec<(usize, M::State)>,
+    state: M::State,
+    /// How many answered calls are not linearized yet.
+    unanswered: usize,
+    slot: usize,
+    steps: u64,
+    track_longest: bool,
+    longest: Vec<usize>,
+}
+
+impl<'a, 'm, M: Model> Searcher<'a, 'm, M> {
+    pub fn new(model: &'m M, calls: &'a [Call<'a, M>], track_longest: bool) -> Self {
+        let list = EntryList::new(calls);
+        let slot = list.first();
+        Searcher {
+            model,
+            calls,
+            list,
+            linearized: Bitset::new(calls.len()),
+            seen: Cache::default(),
+            stack: Vec::new(),
+            state: model.init(),
+            unanswered: calls.iter().filter(|c| c.returned.is_some()).count(),
+            slot,
+            steps: 0,
+            track_longest,
+            longest: Vec::new(),
         }
-        steps += 1;
-        if !list.is_tail(slot) && !list.is_return[slot] {
-            let number = list.call_of[slot];
-            let call = &calls[number];
-            if let Some(next) = model.step(&state, call.input, call.output()) {
-                linearized.flip(number);
-                if seen.insert(&linearized, &next) {
-                    stack.push((number, std::mem::replace(&mut state, next)));
-                    list.lift(number);
-                    unanswered -= usize::from(call.returned.is_some());
-                    if track_longest && stack.len() > longest.len() {
-                        longest = stack.iter().map(|(n, _)| *n).collect();
-                    }
-                    slot = list.first();
-                    continue;
-                }
-                linearized.flip(number);
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The search's answer, given its result.
+    pub fn answer(mut self, result: SearchResult) -> Searched {
+        if result == SearchResult::Linearizable && self.track_longest {
+            self.longest = self.stack.iter().map(|(n, _)| *n).collect();
+        }
+        Searched {
+            result,
+            steps: self.steps,
+            longest: self.longest,
+        }
+    }
+
+    /// Searches until the answer (returned) or until `until` steps in all (`None`).
+    pub fn run(&mut self, until: u64) -> Option<SearchResult> {
+        while self.unanswered > 0 {
+            if self.steps >= until {
+                return None;
             }
-            slot = list.next[slot];
-        } else {
-            // A return (or the end): the last choice was wrong; undo it, try the next.
-            let Some((number, previous)) = stack.pop() else {
-                return done(SearchResult::NotLinearizable, steps, longest);
-            };
-            state = previous;
-            linearized.flip(number);
-            list.unlift(number);
-            unanswered += usize::from(calls[number].returned.is_some());
-            slot = list.next[list.slots_of_call[number].0];
+            self.steps += 1;
+            let slot = self.slot;
+            if !self.list.is_tail(slot) && !self.list.is_return[slot] {
+                self.try_call(slot);
+            } else if !self.backtrack() {
+                return Some(SearchResult::NotLinearizable);
+            }
         }
+        Some(SearchResult::Linearizable)
     }
-    if track_longest {
-        longest = stack.iter().map(|(n, _)| *n).collect();
+
+    /// Tries to linearize the call at `slot` next; moves on to the next slot if it cannot
+    /// go, or if the configuration it leads to was explored already.
+    fn try_call(&mut self, slot: usize) {
+        let number = self.list.call_of[slot];
+        let call = &self.calls[number];
+        if let Some(next) = self.model.step(&self.state, call.input, call.output()) {
+            self.linearized.flip(number);
+            if self.seen.insert(&self.linearized, &next) {
+                let before = std::mem::replace(&mut self.state, next);
+                self.stack.push((number, before));
+                self.list.lift(number);
+                self.unanswered -= usize::from(call.returned.is_some());
+                if self.track_longest && self.stack.len() > self.longest.len() {
+                    self.longest = self.stack.iter().map(|(n, _)| *n).collect();
+                }
+                self.slot = self.list.first();
+                return;
+            }
+            self.linearized.flip(number);
+        }
+        self.slot = self.list.next[slot];
     }
-    done(SearchResult::Linearizable, steps, longest)
+
+    /// At a return (or the end), the last choice was wrong: undoes it and moves to the
+    /// call after it. False when there is no choice left to undo.
+    fn backtrack(&mut self) -> bool {
+        let Some((number, previous)) = self.stack.pop() else {
+            return false;
+        };
+        self.state = previous;
+        self.linearized.flip(number);
+        self.list.unlift(number);
+        self.unanswered += usize::from(self.calls[number].returned.is_some());
+        self.slot = self.list.next[self.list.slots_of_call[number].0];
+        true
+    }
 }
 
 /// The call and return entries of one partition's operations in time order, as a doubly
