@@ -8,5 +8,6 @@
 
 pub mod check;
 pub mod cluster;
+pub mod lincheck;
 pub mod raft;
 pub mod repl;

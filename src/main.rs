@@ -100,6 +100,9 @@ enum Sub {
         #[command(subcommand)]
         which: ExperimentSub,
     },
+    /// Checks histories from files for linearizability (Porcupine, Jepsen, raftlab JSON
+    /// lines). Exit status: 0 linearizable, 1 not, 2 bad input, 3 undecided in time.
+    Lincheck(raftlab::lincheck::tool::LincheckArgs),
     /// Prints shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
         }) => run(&files, RunOptions { step, trace, json }, svg.as_deref()),
         Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench(args)) => bench(&args),
+        Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
         Some(Sub::Experiment { which }) => experiment(&which),
         None => match &cli.file {
             Some(file) => open_file(file),

@@ -1,82 +1,23 @@
-//! The linearizability checker for client histories of the key-value store.
+//! The linearizability of the cluster's client histories: the cluster's operations read by
+//! the checker of [`crate::lincheck`] with the key-value model ([`KvModel`]).
 //!
 //! A history is what the clients saw: each operation with the time it was invoked, and
 //! either its output and the time the answer came back, or nothing (the client gave up).
 //! The history is *linearizable* if every operation can be given a single instant between
 //! its invoke and its response such that applying the operations one by one, in the order
-//! of those instants, to an empty [`KvMap`] yields exactly the outputs the clients saw.
+//! of those instants, to an empty [`KvMap`](super::kv::KvMap) yields exactly the outputs
+//! the clients saw. How the search works, what an unknown outcome means and how a violation
+//! is shrunk to a few operations are told in [`crate::lincheck`] and its modules.
 //!
-//! # The search
-//!
-//! The checker is Wing and Gong's search with Lowe's improvements, the algorithm Porcupine
-//! uses. The history becomes a doubly linked list of call and return entries in time order
-//! (a call before a return at the same instant: operations that touch only at an instant
-//! are concurrent). Walking the list from the front, the search tries each call it meets
-//! before the first return: if the model gives the output the client saw, the operation
-//! is *linearized* next: its call and return are lifted out of the list, the model state
-//! advances, and the walk starts again from the front. Meeting a return means the operation
-//! it closes should have been linearized by now, so the search backtracks: it undoes the
-//! last choice, puts its entries back, and tries the next call after it. The history is
-//! linearizable when every operation with a response is linearized, and it is not when
-//! the search must backtrack past the first choice.
-//!
-//! Lowe's improvement is a cache of the configurations already explored: the set of
-//! linearized operations (a bitset) with the model state. The rest of the search depends
-//! only on that pair, so a pair seen before is not explored again; this turns the usual
-//! histories, where few operations overlap, from exponential into nearly linear work.
-//!
-//! # Partitioning by key
-//!
-//! Every operation touches one key, and operations on different keys commute, so a history
-//! is linearizable exactly when each key's sub-history is (linearizability is *local*,
-//! Herlihy and Wing's theorem 1). The checker therefore searches each key alone, with
-//! `Option<String>` (the key's value) as the model state; the rules of each operation are
-//! those of [`KvMap::apply`], the same the nodes' state machines use.
-//!
-//! # Unknown outcomes
-//!
-//! A client that times out does not know whether its operation took effect: it may have
-//! taken effect at any instant after its invoke, or never, and its output is unknown. Such
-//! an operation is read as one whose response comes at infinity with any output. It never
-//! blocks the search, since it can always be linearized after everything else, which is the
-//! same as never happening; the search is done when all operations *with* a response are
-//! linearized. A read with an unknown outcome constrains nothing and is left out. Each such
-//! operation stays pending for the rest of the key's history, so many of them on one key
-//! make the search grow quickly: the [`SearchBudget`] keeps it bounded.
-//!
-//! # Explaining a violation
-//!
-//! A failing key's history is shrunk to a small set of operations that cannot be ordered,
-//! in three steps, each checked by the same search with a bounded share of the budget.
-//!
-//! 1. The shortest failing *prefix*, by bisection over response times: the ops answered
-//!    after the cut count as unanswered, the ops invoked after it are left out. Every
-//!    prefix of a linearizable history is linearizable, so a failing prefix is a real
-//!    violation.
-//! 2. The latest failing *cut* from the left, by bisection: the ops answered before the cut
-//!    are dropped, except writes whose value a later op may have seen (a cautious textual
-//!    test). Dropping a write that a read saw would turn a stale read into a read of a value
-//!    never written and hide the write; keeping it lets the next step judge it.
-//! 3. Ops are *relaxed* one at a time while the history still fails: a read (or a cas seen
-//!    to fail) is dropped, and a write that answered becomes an op with an unknown outcome,
-//!    which may take effect at any time after its invoke, or never. Every relaxation only
-//!    allows more orders, so the result still shows a real violation; and since an op with
-//!    an unknown outcome can always go last, the ops that remain answered cannot be ordered
-//!    on their own either: they are the set reported. It is *1-minimal* under these rules:
-//!    relaxing any one of them makes the history linearizable (unless the budget ran out
-//!    first, which the violation says).
-//!
-//! Relaxing writes, not dropping them, is what keeps the explanation honest: a stale read
-//! is shown with the write it saw and a later write that it missed, and two `cas` that
-//! both succeeded from one value are shown as the two `cas`.
-//!
-//! Deliberately left out: models other than the key-value map, and a visual explanation
-//! of partial linearizations like Porcupine's. Every loop is bounded by the budget.
+//! The cluster's checks are seeded and must give the same answer on any machine, so they
+//! count their budget in search steps ([`SearchBudget`]), never in time.
 
-use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use super::kv::{ClientId, KvMap, KvOp, KvOutput};
+use super::kv::{ClientId, KvOp, KvOutput};
+use crate::lincheck::kv::{KvModel, KvReply};
+use crate::lincheck::search::{Call, Limit, search};
+use crate::lincheck::{self, Budget, check::Verdict as LinVerdict};
 
 /// One client operation as the client saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,8 +73,9 @@ pub struct Violation {
     pub key: String,
     /// Indices into the checked history, in increasing order, with the operations.
     pub ops: Vec<(usize, Operation)>,
-    /// Whether shrinking finished: no single op of `ops` can be taken out (see the module
-    /// docs). False when the budget ran out first; `ops` still cannot be ordered.
+    /// Whether shrinking finished: no single op of `ops` can be taken out (see
+    /// [`crate::lincheck::shrink`]). False when the budget ran out first; `ops` still
+    /// cannot be ordered.
     pub minimal: bool,
 }
 
@@ -153,447 +95,72 @@ pub struct KeyCheck {
     pub steps: u64,
 }
 
-/// Checks a whole history, key by key (in key order), and explains the first key that
-/// fails. A violation wins over a key whose search ran out of budget.
-pub fn check(history: &[Operation], budget: SearchBudget) -> Verdict {
-    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, operation) in history.iter().enumerate() {
-        by_key.entry(operation.op.key()).or_default().push(index);
-    }
-    let mut out_of_steps = None;
-    for (key, indices) in by_key {
-        let calls = calls_of(history, &indices);
-        let (result, steps) = search(&calls, budget.steps);
-        match result {
-            SearchResult::Linearizable => {}
-            SearchResult::OutOfSteps => {
-                out_of_steps.get_or_insert((key, steps));
-            }
-            SearchResult::NotLinearizable => {
-                let (kept, minimal) = shrink(calls, budget.steps);
-                let ops = kept.into_iter().map(|i| (i, history[i].clone())).collect();
-                let key = key.to_string();
-                return Verdict::Violation(Violation { key, ops, minimal });
-            }
-        }
-    }
-    match out_of_steps {
-        Some((key, steps)) => Verdict::Unknown {
-            key: key.to_string(),
-            steps,
+/// The history as the checker's key-value model reads it.
+pub fn model_history(history: &[Operation]) -> Vec<lincheck::Operation<KvOp, KvReply>> {
+    let convert = |operation: &Operation| lincheck::Operation {
+        client: operation.client,
+        input: operation.op.clone(),
+        invoke: operation.invoke_us,
+        outcome: match &operation.outcome {
+            Outcome::Returned {
+                output,
+                response_us,
+            } => lincheck::Outcome::Returned {
+                output: KvReply::Output(output.clone()),
+                response: *response_us,
+            },
+            Outcome::Unknown => lincheck::Outcome::Unknown,
         },
-        None => Verdict::Linearizable,
+    };
+    history.iter().map(convert).collect()
+}
+
+/// Checks a whole history, key by key, and explains the first key that fails (keys are
+/// searched largest first; the answer does not depend on timing). A violation wins over a
+/// key whose search ran out of budget.
+pub fn check(history: &[Operation], budget: SearchBudget) -> Verdict {
+    let model = KvModel::default();
+    let report = lincheck::check(&model, &model_history(history), Budget::Steps(budget.steps));
+    match report.verdict {
+        LinVerdict::Linearizable => Verdict::Linearizable,
+        LinVerdict::Undecided { key, steps, .. } => Verdict::Unknown { key, steps },
+        LinVerdict::Violation(violation) => Verdict::Violation(Violation {
+            key: violation.key,
+            ops: violation
+                .ops
+                .into_iter()
+                .map(|i| (i, history[i].clone()))
+                .collect(),
+            minimal: violation.minimal,
+        }),
     }
 }
 
 /// Checks the sub-history of `history` on `key` alone.
 pub fn check_key(history: &[Operation], key: &str, budget: SearchBudget) -> KeyCheck {
+    let model = KvModel::default();
+    let converted = model_history(history);
     let indices: Vec<usize> = (0..history.len())
         .filter(|&i| history[i].op.key() == key)
         .collect();
-    let (result, steps) = search(&calls_of(history, &indices), budget.steps);
-    KeyCheck { result, steps }
-}
-
-/// An operation as the search sees it: `index` into the history, and the response (time
-/// and output) if the output is constrained.
-#[derive(Clone, Copy, Debug)]
-struct Call<'a> {
-    index: usize,
-    op: &'a KvOp,
-    invoke_us: u64,
-    returned: Option<(&'a KvOutput, u64)>,
-}
-
-impl Call<'_> {
-    /// Whether the operation's output constrains nothing and it changes nothing either.
-    fn is_irrelevant(&self) -> bool {
-        self.returned.is_none() && self.op.is_read()
-    }
-
-    /// Whether it cannot change the key: a read, or a `cas` seen to fail.
-    fn is_effect_free(&self) -> bool {
-        let failed_cas = matches!(self.returned, Some((KvOutput::CasFailed { .. }, _)));
-        self.op.is_read() || failed_cas
-    }
-}
-
-fn calls_of<'a>(history: &'a [Operation], indices: &[usize]) -> Vec<Call<'a>> {
-    let to_call = |index: usize| {
-        let operation = history.get(index)?;
-        let returned = match &operation.outcome {
-            Outcome::Returned {
-                output,
-                response_us,
-            } => Some((output, (*response_us).max(operation.invoke_us))),
-            Outcome::Unknown => None,
-        };
-        let call = Call {
-            index,
-            op: &operation.op,
-            invoke_us: operation.invoke_us,
-            returned,
-        };
-        (!call.is_irrelevant()).then_some(call)
+    let calls = Call::of(&model, &converted, &indices);
+    let limit = Limit {
+        max_steps: budget.steps,
+        deadline: None,
+        stop: None,
     };
-    indices.iter().filter_map(|&i| to_call(i)).collect()
-}
-
-/// The key's value after `op`, and `op`'s output, by the rules of [`KvMap::apply`].
-fn apply(value: &Option<String>, op: &KvOp) -> (Option<String>, KvOutput) {
-    let key = op.key();
-    let mut map = KvMap::default();
-    if let Some(value) = value {
-        map.apply(&KvOp::Put {
-            key: key.to_string(),
-            value: value.clone(),
-        });
-    }
-    let output = map.apply(op);
-    (map.get(key).map(str::to_string), output)
-}
-
-/// The call and return entries of one key's operations in time order, as a doubly linked
-/// list from which an operation's entries can be lifted and put back (dancing links).
-/// Slot 0 is the head sentinel and the last slot the tail sentinel.
-struct EntryList {
-    /// For each slot, the call it belongs to (`usize::MAX` for the sentinels).
-    call_of: Vec<usize>,
-    is_return: Vec<bool>,
-    next: Vec<usize>,
-    prev: Vec<usize>,
-    /// For each call, the slots of its call entry and of its return entry, if any.
-    slots_of_call: Vec<(usize, Option<usize>)>,
-}
-
-impl EntryList {
-    fn new(calls: &[Call]) -> EntryList {
-        // (time, return after call at the same time, call)
-        let mut events: Vec<(u64, bool, usize)> = Vec::with_capacity(calls.len() * 2);
-        for (i, call) in calls.iter().enumerate() {
-            events.push((call.invoke_us, false, i));
-            if let Some((_, response_us)) = call.returned {
-                events.push((response_us, true, i));
-            }
+    let searched = search(&model, &calls, &limit, false);
+    let result = match searched.result {
+        lincheck::SearchResult::Linearizable => SearchResult::Linearizable,
+        lincheck::SearchResult::NotLinearizable => SearchResult::NotLinearizable,
+        lincheck::SearchResult::OutOfBudget | lincheck::SearchResult::Stopped => {
+            SearchResult::OutOfSteps
         }
-        events.sort_unstable();
-        let slots = events.len() + 2;
-        let mut list = EntryList {
-            call_of: vec![usize::MAX; slots],
-            is_return: vec![false; slots],
-            next: (1..=slots).collect(),
-            prev: (0..slots).map(|s| s.saturating_sub(1)).collect(),
-            slots_of_call: vec![(0, None); calls.len()],
-        };
-        for (position, &(_, is_return, call)) in events.iter().enumerate() {
-            let slot = position + 1;
-            list.call_of[slot] = call;
-            list.is_return[slot] = is_return;
-            let slots_of = &mut list.slots_of_call[call];
-            if is_return {
-                slots_of.1 = Some(slot);
-            } else {
-                slots_of.0 = slot;
-            }
-        }
-        list
-    }
-
-    fn first(&self) -> usize {
-        self.next[0]
-    }
-
-    fn is_tail(&self, slot: usize) -> bool {
-        slot + 1 == self.next.len()
-    }
-
-    fn unlink(&mut self, slot: usize) {
-        let (prev, next) = (self.prev[slot], self.next[slot]);
-        self.next[prev] = next;
-        self.prev[next] = prev;
-    }
-
-    fn relink(&mut self, slot: usize) {
-        let (prev, next) = (self.prev[slot], self.next[slot]);
-        self.next[prev] = slot;
-        self.prev[next] = slot;
-    }
-
-    /// Takes a call's entries out of the list.
-    fn lift(&mut self, call: usize) {
-        let (call_slot, return_slot) = self.slots_of_call[call];
-        self.unlink(call_slot);
-        if let Some(slot) = return_slot {
-            self.unlink(slot);
-        }
-    }
-
-    /// Puts back the entries of the call lifted last (in the reverse order of `lift`).
-    fn unlift(&mut self, call: usize) {
-        let (call_slot, return_slot) = self.slots_of_call[call];
-        if let Some(slot) = return_slot {
-            self.relink(slot);
-        }
-        self.relink(call_slot);
-    }
-}
-
-/// A set of call numbers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Bitset(Vec<u64>);
-
-impl Bitset {
-    fn new(len: usize) -> Bitset {
-        Bitset(vec![0; len.div_ceil(64)])
-    }
-
-    fn flip(&mut self, i: usize) {
-        if let Some(word) = self.0.get_mut(i / 64) {
-            *word ^= 1 << (i % 64);
-        }
-    }
-}
-
-/// Searches one key's calls for a linearization, in at most `max_steps` steps. Returns the
-/// result and the steps taken.
-fn search(calls: &[Call], max_steps: u64) -> (SearchResult, u64) {
-    let mut list = EntryList::new(calls);
-    let mut linearized = Bitset::new(calls.len());
-    let mut seen: HashSet<(Bitset, Option<String>)> = HashSet::new();
-    // The calls linearized so far, each with the value before it.
-    let mut stack: Vec<(usize, Option<String>)> = Vec::new();
-    let mut value: Option<String> = None;
-    let mut unanswered = calls.iter().filter(|c| c.returned.is_some()).count();
-    let mut slot = list.first();
-    let mut steps = 0;
-    while unanswered > 0 {
-        if steps == max_steps {
-            return (SearchResult::OutOfSteps, steps);
-        }
-        steps += 1;
-        if !list.is_tail(slot) && !list.is_return[slot] {
-            let call_number = list.call_of[slot];
-            let call = &calls[call_number];
-            let (next_value, output) = apply(&value, call.op);
-            if call.returned.is_none_or(|(seen, _)| *seen == output) {
-                linearized.flip(call_number);
-                if seen.insert((linearized.clone(), next_value.clone())) {
-                    stack.push((call_number, std::mem::replace(&mut value, next_value)));
-                    list.lift(call_number);
-                    unanswered -= usize::from(call.returned.is_some());
-                    slot = list.first();
-                    continue;
-                }
-                linearized.flip(call_number);
-            }
-            slot = list.next[slot];
-        } else {
-            // A return (or the end): the last choice was wrong; undo it, try the next.
-            let Some((call_number, previous)) = stack.pop() else {
-                return (SearchResult::NotLinearizable, steps);
-            };
-            value = previous;
-            linearized.flip(call_number);
-            list.unlift(call_number);
-            unanswered += usize::from(calls[call_number].returned.is_some());
-            slot = list.next[list.slots_of_call[call_number].0];
-        }
-    }
-    (SearchResult::Linearizable, steps)
-}
-
-/// Shrinks a failing key's calls (see the module docs) with at most `max_steps` search
-/// steps in all. Returns the history indices kept, and whether shrinking finished.
-fn shrink(calls: Vec<Call>, max_steps: u64) -> (Vec<usize>, bool) {
-    let mut shrinker = Shrinker {
-        steps_left: max_steps,
-        out_of_steps: false,
     };
-    let prefix = shrinker.shortest_failing_prefix(calls);
-    let mut kept = shrinker.latest_failing_cut(prefix);
-    let minimal = shrinker.relax_one_at_a_time(&mut kept);
-    // The writes made unknown need not be shown: if the rest cannot be ordered even with
-    // their help, it cannot be ordered without them.
-    let constrained = kept.iter().filter(|call| call.returned.is_some());
-    let mut indices: Vec<usize> = constrained.map(|call| call.index).collect();
-    indices.sort_unstable();
-    (indices, minimal)
-}
-
-struct Shrinker {
-    steps_left: u64,
-    out_of_steps: bool,
-}
-
-impl Shrinker {
-    /// Whether `calls` is shown not linearizable with the steps left.
-    fn fails(&mut self, calls: &[Call]) -> bool {
-        let (result, steps) = search(calls, self.steps_left);
-        self.steps_left = self.steps_left.saturating_sub(steps);
-        self.out_of_steps |= result == SearchResult::OutOfSteps;
-        result == SearchResult::NotLinearizable
+    KeyCheck {
+        result,
+        steps: searched.steps,
     }
-
-    /// The shortest failing prefix of failing `calls`, cut at a response time. Prefixes fail
-    /// from some cut on (a prefix of a linearizable history is linearizable), so bisect.
-    fn shortest_failing_prefix<'a>(&mut self, calls: Vec<Call<'a>>) -> Vec<Call<'a>> {
-        let mut cuts: Vec<u64> = calls
-            .iter()
-            .filter_map(|c| c.returned)
-            .map(|r| r.1)
-            .collect();
-        cuts.sort_unstable();
-        cuts.dedup();
-        // Invariant: the prefix at cuts[high] fails (the last one is the whole history, as
-        // ops invoked after every response have none and can go last); those below `low`
-        // were not shown to fail.
-        let (mut low, Some(mut high)) = (0, cuts.len().checked_sub(1)) else {
-            return calls;
-        };
-        while low < high && !self.out_of_steps {
-            let middle = low + (high - low) / 2;
-            if self.fails(&prefix(&calls, cuts[middle])) {
-                high = middle;
-            } else {
-                low = middle + 1;
-            }
-        }
-        prefix(&calls, cuts[high])
-    }
-
-    /// Failing `calls` cut at the latest response time that keeps them failing (see
-    /// [`cut_before`]), found by bisection. Dropping ops, unlike relaxing them, keeps the
-    /// search cheap, so this goes first on a long history.
-    fn latest_failing_cut<'a>(&mut self, calls: Vec<Call<'a>>) -> Vec<Call<'a>> {
-        let mut cuts: Vec<u64> = calls
-            .iter()
-            .filter_map(|c| c.returned)
-            .map(|r| r.1)
-            .collect();
-        cuts.sort_unstable();
-        cuts.dedup();
-        // Invariant: the cut at cuts[low] fails (or low is 0: no cut); none at or after
-        // cuts[high] was shown to fail.
-        let (mut low, mut high) = (0, cuts.len());
-        let mut best = None;
-        while low + 1 < high && !self.out_of_steps {
-            let middle = low + (high - low) / 2;
-            let candidate = cut_before(&calls, cuts[middle]);
-            if self.fails(&candidate) {
-                low = middle;
-                best = Some(candidate);
-            } else {
-                high = middle;
-            }
-        }
-        best.unwrap_or(calls)
-    }
-
-    /// Relaxes calls of failing `kept` while it still fails, until no single one can be
-    /// relaxed. Returns false if the steps ran out first. Each pass but the last relaxes a
-    /// call, and a call is relaxed at most once, so there are at most `kept.len() + 1`.
-    fn relax_one_at_a_time(&mut self, kept: &mut Vec<Call>) -> bool {
-        loop {
-            let mut changed = false;
-            let mut i = 0;
-            while i < kept.len() {
-                if self.out_of_steps {
-                    return false;
-                }
-                match relaxed(kept, i) {
-                    Some(candidate) if self.fails(&candidate) => {
-                        let dropped = candidate.len() < kept.len();
-                        *kept = candidate;
-                        changed = true;
-                        i += usize::from(!dropped);
-                    }
-                    _ => i += 1,
-                }
-            }
-            if !changed {
-                return !self.out_of_steps;
-            }
-        }
-    }
-}
-
-/// `kept` with its `i`th call relaxed: a call that changes nothing is dropped, a write that
-/// answered gets an unknown outcome; `None` for a write whose outcome is already unknown.
-fn relaxed<'a>(kept: &[Call<'a>], i: usize) -> Option<Vec<Call<'a>>> {
-    let call = kept.get(i)?;
-    let mut candidate = kept.to_vec();
-    if call.is_effect_free() {
-        candidate.remove(i);
-    } else {
-        call.returned?;
-        candidate[i].returned = None;
-    }
-    Some(candidate)
-}
-
-/// `calls` without the ones answered before `cut_us`, except writes whose effect a later
-/// call may have seen ([`observes_effect_of`]): dropping a write that a later read saw
-/// would turn a stale read into a read of a value never written, and hide the write.
-fn cut_before<'a>(calls: &[Call<'a>], cut_us: u64) -> Vec<Call<'a>> {
-    let is_late = |call: &Call| match call.returned {
-        Some((_, response_us)) => response_us >= cut_us,
-        None => call.invoke_us >= cut_us,
-    };
-    let late: Vec<Call> = calls.iter().filter(|call| is_late(call)).copied().collect();
-    let seen: Vec<Option<&str>> = late.iter().filter_map(observed).collect();
-    let appends = late
-        .iter()
-        .any(|call| matches!(call.op, KvOp::Append { .. }));
-    let keep = |call: &Call| is_late(call) || observes_effect_of(call, &seen, appends);
-    calls.iter().filter(|call| keep(call)).copied().collect()
-}
-
-/// Whether values `seen` may show the effect of `call`: a string containing the value it
-/// wrote, or an absent key (or appends to one, when `appends`) after a `del`. A cautious
-/// guess: a false yes only keeps an op that the next step can still relax.
-fn observes_effect_of(call: &Call, seen: &[Option<&str>], appends: bool) -> bool {
-    if call.is_effect_free() {
-        return false;
-    }
-    match call.op {
-        KvOp::Put { value, .. } | KvOp::Append { value, .. } | KvOp::Cas { new: value, .. } => {
-            seen.iter().flatten().any(|s| s.contains(value.as_str()))
-        }
-        KvOp::Del { .. } => appends || seen.contains(&None),
-        KvOp::Get { .. } => false,
-    }
-}
-
-/// The value of the key a call saw, if it saw one.
-fn observed<'a>(call: &Call<'a>) -> Option<Option<&'a str>> {
-    match (call.op, call.returned?.0) {
-        (_, KvOutput::Value(value)) | (_, KvOutput::CasFailed { current: value }) => {
-            Some(value.as_deref())
-        }
-        (KvOp::Cas { old, .. }, KvOutput::Ok) => Some(Some(old.as_str())),
-        _ => None,
-    }
-}
-
-/// The calls as a client would have seen them at `cut_us`: those invoked later are left
-/// out, and those answered later have no answer yet.
-fn prefix<'a>(calls: &[Call<'a>], cut_us: u64) -> Vec<Call<'a>> {
-    let cut = |call: &Call<'a>| {
-        let mut call = *call;
-        if call
-            .returned
-            .is_some_and(|(_, response_us)| response_us > cut_us)
-        {
-            call.returned = None;
-        }
-        call
-    };
-    calls
-        .iter()
-        .filter(|call| call.invoke_us <= cut_us)
-        .map(cut)
-        .filter(|call| !call.is_irrelevant())
-        .collect()
 }
 
 impl fmt::Display for Violation {
@@ -665,6 +232,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::cluster::kv::KvMap;
 
     fn put(key: &str, value: &str) -> KvOp {
         KvOp::Put {

@@ -1,0 +1,248 @@
+//! Shrinking a failing partition to a small set of operations that cannot be ordered.
+//!
+//! Three steps, each checked by the same search, all within one budget of their own:
+//!
+//! 1. The shortest failing *prefix*, by bisection over response times: the ops answered
+//!    after the cut count as unanswered, the ops invoked after it are left out. Every
+//!    prefix of a linearizable history is linearizable, so a failing prefix is a real
+//!    violation.
+//! 2. The latest failing *cut* from the left, by bisection: the ops answered before the cut
+//!    are dropped, except changes that a later op may have seen ([`Model::may_be_seen`]).
+//!    Dropping a write that a read saw would turn a stale read into a read of a value
+//!    never written and hide the write; keeping it lets the next step judge it.
+//! 3. Ops are *relaxed* one at a time while the history still fails: an effect-free op (a
+//!    read, a failed cas) is dropped, and a change that answered becomes an op with an
+//!    unknown outcome, which may take effect at any time after its invoke, or never. Every
+//!    relaxation only allows more orders, so the result still shows a real violation; and
+//!    since an op with an unknown outcome can always go last, the ops that remain answered
+//!    cannot be ordered on their own either: they are the set reported. It is *1-minimal*
+//!    under these rules: relaxing any one of them makes the history linearizable (unless
+//!    the budget ran out first, which the violation says).
+//!
+//! Relaxing writes, not dropping them, is what keeps the explanation honest: a stale read
+//! is shown with the write it saw and a later write that it missed, and two `cas` that
+//! both succeeded from one value are shown as the two `cas`.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use super::search::{Call, Limit, search};
+use super::{Model, SearchResult};
+
+/// Shrinks failing `calls` with at most `max_steps` search steps in all and, if given,
+/// until `deadline`. Returns the history indices kept, and whether shrinking finished.
+pub fn shrink<M: Model>(
+    model: &M,
+    calls: Vec<Call<M>>,
+    max_steps: u64,
+    deadline: Option<Instant>,
+) -> (Vec<usize>, bool) {
+    let mut shrinker = Shrinker {
+        model,
+        steps_left: max_steps,
+        deadline,
+        out_of_budget: false,
+    };
+    let prefix = shrinker.shortest_failing_prefix(calls);
+    let mut kept = shrinker.latest_failing_cut(prefix);
+    let minimal = shrinker.relax_one_at_a_time(&mut kept);
+    // The changes made unknown need not be shown: if the rest cannot be ordered even with
+    // their help, it cannot be ordered without them.
+    let constrained = kept.iter().filter(|call| call.returned.is_some());
+    let mut indices: Vec<usize> = constrained.map(|call| call.index).collect();
+    indices.sort_unstable();
+    (indices, minimal)
+}
+
+struct Shrinker<'m, M> {
+    model: &'m M,
+    steps_left: u64,
+    deadline: Option<Instant>,
+    out_of_budget: bool,
+}
+
+impl<M: Model> Shrinker<'_, M> {
+    /// Whether `calls` is shown not linearizable within the budget left.
+    fn fails(&mut self, calls: &[Call<M>]) -> bool {
+        let limit = Limit {
+            max_steps: self.steps_left,
+            deadline: self.deadline,
+            stop: None,
+        };
+        let searched = search(self.model, calls, &limit, false);
+        self.steps_left = self.steps_left.saturating_sub(searched.steps);
+        self.out_of_budget |= searched.result == SearchResult::OutOfBudget;
+        searched.result == SearchResult::NotLinearizable
+    }
+
+    /// The shortest failing prefix of failing `calls`, cut at a response time. Prefixes fail
+    /// from some cut on (a prefix of a linearizable history is linearizable), so bisect.
+    fn shortest_failing_prefix<'a>(&mut self, calls: Vec<Call<'a, M>>) -> Vec<Call<'a, M>> {
+        let cuts = response_times(&calls);
+        // Invariant: the prefix at cuts[high] fails (the last one is the whole history, as
+        // ops invoked after every response have none and can go last); those below `low`
+        // were not shown to fail.
+        let (mut low, Some(mut high)) = (0, cuts.len().checked_sub(1)) else {
+            return calls;
+        };
+        while low < high && !self.out_of_budget {
+            let middle = low + (high - low) / 2;
+            if self.fails(&prefix(self.model, &calls, cuts[middle])) {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        prefix(self.model, &calls, cuts[high])
+    }
+
+    /// Failing `calls` cut at the latest response time that keeps them failing (see
+    /// [`cut_before`]), found by bisection. Dropping ops, unlike relaxing them, keeps the
+    /// search cheap, so this goes first on a long history.
+    fn latest_failing_cut<'a>(&mut self, calls: Vec<Call<'a, M>>) -> Vec<Call<'a, M>> {
+        let cuts = response_times(&calls);
+        // Invariant: the cut at cuts[low] fails (or low is 0: no cut); none at or after
+        // cuts[high] was shown to fail.
+        let (mut low, mut high) = (0, cuts.len());
+        let mut best = None;
+        while low + 1 < high && !self.out_of_budget {
+            let middle = low + (high - low) / 2;
+            let candidate = cut_before(self.model, &calls, cuts[middle]);
+            if self.fails(&candidate) {
+                low = middle;
+                best = Some(candidate);
+            } else {
+                high = middle;
+            }
+        }
+        best.unwrap_or(calls)
+    }
+
+    /// Relaxes calls of failing `kept` while it still fails, until no single one can be
+    /// relaxed. Returns false if the budget ran out first. Each pass but the last relaxes
+    /// a call, and a call is relaxed at most once, so there are at most `kept.len() + 1`.
+    fn relax_one_at_a_time(&mut self, kept: &mut Vec<Call<M>>) -> bool {
+        // Dropping reads first is cheap and leaves fewer changes to relax, and a change
+        // made unknown makes every later search larger.
+        self.relax_pass(kept, true);
+        loop {
+            let mut changed = false;
+            let mut i = 0;
+            while i < kept.len() {
+                if self.out_of_budget {
+                    return false;
+                }
+                let (changed_here, next) = self.relax_at(kept, i, false);
+                changed |= changed_here;
+                i = next;
+            }
+            if !changed {
+                return !self.out_of_budget;
+            }
+        }
+    }
+
+    /// One pass of relaxing the calls of `kept` in turn (only the effect-free ones if
+    /// `reads_only`).
+    fn relax_pass(&mut self, kept: &mut Vec<Call<M>>, reads_only: bool) {
+        let mut i = 0;
+        while i < kept.len() && !self.out_of_budget {
+            i = self.relax_at(kept, i, reads_only).1;
+        }
+    }
+
+    /// Relaxes call `i` of `kept` if the history still fails without it; returns whether
+    /// it did, and the next position to try.
+    fn relax_at(&mut self, kept: &mut Vec<Call<M>>, i: usize, reads_only: bool) -> (bool, usize) {
+        if reads_only && !kept[i].is_effect_free(self.model) {
+            return (false, i + 1);
+        }
+        match relaxed(self.model, kept, i) {
+            Some(candidate) if self.fails(&candidate) => {
+                let before = kept.len();
+                *kept = candidate;
+                // A drop moves the next call to `i`; so may dropping late unknown calls.
+                let next = if kept.len() < before { i } else { i + 1 };
+                (true, next)
+            }
+            _ => (false, i + 1),
+        }
+    }
+}
+
+fn response_times<M: Model>(calls: &[Call<M>]) -> Vec<u64> {
+    let mut cuts: Vec<u64> = calls
+        .iter()
+        .filter_map(|c| c.returned)
+        .map(|r| r.1)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+/// `kept` with its `i`th call relaxed: a call that changes nothing is dropped, a change
+/// that answered gets an unknown outcome; `None` for one whose outcome is already unknown.
+fn relaxed<'a, M: Model>(model: &M, kept: &[Call<'a, M>], i: usize) -> Option<Vec<Call<'a, M>>> {
+    let call = kept.get(i)?;
+    let mut candidate = kept.to_vec();
+    if call.is_effect_free(model) {
+        candidate.remove(i);
+    } else {
+        call.returned?;
+        candidate[i].returned = None;
+        // An unknown call invoked after every answer can go last, which is the same as
+        // never: leaving it out changes nothing and keeps the searches small.
+        let last = candidate
+            .iter()
+            .filter_map(|c| c.returned)
+            .map(|r| r.1)
+            .max();
+        let matters = |c: &Call<M>| c.returned.is_some() || last.is_some_and(|at| c.invoke < at);
+        candidate.retain(matters);
+    }
+    Some(candidate)
+}
+
+/// `calls` without the ones answered before `cut`, except changes whose effect a later
+/// call may have seen ([`Model::may_be_seen`]).
+fn cut_before<'a, M: Model>(model: &M, calls: &[Call<'a, M>], cut: u64) -> Vec<Call<'a, M>> {
+    let is_late = |call: &Call<M>| match call.returned {
+        Some((_, response)) => response >= cut,
+        None => call.invoke >= cut,
+    };
+    let view = |call: &Call<'a, M>| (call.input, call.output());
+    let late: Vec<_> = calls.iter().filter(|c| is_late(c)).map(view).collect();
+    let early: Vec<&Call<M>> = calls
+        .iter()
+        .filter(|c| !is_late(c) && !c.is_effect_free(model))
+        .collect();
+    let early_views: Vec<_> = early.iter().map(|c| view(c)).collect();
+    let seen = model.may_be_seen(&early_views, &late);
+    let kept_early: HashSet<usize> = early
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| *seen)
+        .map(|(call, _)| call.index)
+        .collect();
+    let keep = |call: &Call<M>| is_late(call) || kept_early.contains(&call.index);
+    calls.iter().filter(|call| keep(call)).copied().collect()
+}
+
+/// The calls as a client would have seen them at `cut`: those invoked later are left
+/// out, and those answered later have no answer yet.
+fn prefix<'a, M: Model>(model: &M, calls: &[Call<'a, M>], cut: u64) -> Vec<Call<'a, M>> {
+    let cut_call = |call: &Call<'a, M>| {
+        let mut call = *call;
+        if call.returned.is_some_and(|(_, response)| response > cut) {
+            call.returned = None;
+        }
+        call
+    };
+    calls
+        .iter()
+        .filter(|call| call.invoke <= cut)
+        .map(cut_call)
+        .filter(|call| !call.is_irrelevant(model))
+        .collect()
+}
