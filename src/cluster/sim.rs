@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
+use crate::raft::{
+    Entry, FollowerProgress, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term,
+};
 
 use super::checker::{Checker, Violation};
 use super::clients::{ClientTable, Stage};
@@ -74,6 +76,10 @@ pub struct NodeStatus {
     pub applied: Index,
     /// The node's partition group (0-based), if the network is partitioned.
     pub group: Option<usize>,
+    /// A candidate's votes: (granted so far, its own included; needed to win).
+    pub votes: Option<(u32, u32)>,
+    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
+    pub progress: Vec<FollowerProgress>,
 }
 
 /// Where a running node's dispatcher lives.
@@ -523,6 +529,9 @@ impl Sim {
                 commit: view.commit,
                 applied: view.applied,
                 group,
+                votes: (view.role == Role::Candidate)
+                    .then(|| (view.votes_granted, view.voters.len() as u32 / 2 + 1)),
+                progress: view.progress.as_deref().map(<[_]>::to_vec).unwrap_or_default(),
             };
         }
         let storage = lock(&slot.storage);
@@ -541,12 +550,9 @@ impl Sim {
             commit: 0,
             applied: 0,
             group,
+            votes: None,
+            progress: Vec::new(),
         }
-    }
-
-    /// A running node's Raft state as of its last report (`None` for a node that is down).
-    pub fn view_of(&self, id: NodeId) -> Option<&NodeView> {
-        self.slot(id).ok()?.running.as_ref().map(|r| &r.view)
     }
 
     /// A running node's timer: when it fires next, and when that deadline was set.

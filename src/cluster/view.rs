@@ -11,13 +11,16 @@
 //! the same instant. Taking it reads the cluster and changes nothing: a run is the same,
 //! hand-off for hand-off, whether or not anyone looks.
 
-use crate::raft::{Entry, FollowerProgress, Index, NodeId, Role, Term};
+use crate::raft::{Entry, Index, NodeId, Role, Term};
 
 use super::ClockMode;
 use super::checker::Violation;
 use super::event::{ClusterEvent, DropReason, EventKind, MsgId, MsgInfo};
 use super::handle::NetworkView;
 use super::sim::{NodeStatus, Sim};
+
+/// How many of the latest events are searched for lost messages.
+const DROPS_LOOKED_AT: usize = 200;
 
 /// How much of the cluster's history a [`ClusterView`] carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,13 +29,17 @@ pub struct ViewLimits {
     pub log_entries: usize,
     /// How many of the latest events to keep.
     pub events: usize,
+    /// Keep only the events after the first this many the cluster emitted (a front-end
+    /// that has seen those asks only for the new ones).
+    pub events_after: u64,
 }
 
 impl Default for ViewLimits {
     fn default() -> ViewLimits {
         ViewLimits {
             log_entries: 64,
-            events: 40,
+            events: 2_000,
+            events_after: 0,
         }
     }
 }
@@ -68,14 +75,9 @@ impl TimerView {
 /// One node at the instant of the view.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeView {
-    /// Id, up or down, role, term, vote, leader, last entry, commit, applied, group.
+    /// Id, up or down, role, term, vote, leader, last entry, commit, applied, group, a
+    /// candidate's votes, a leader's `nextIndex` and `matchIndex` for each follower.
     pub status: NodeStatus,
-    /// A candidate's votes granted so far (its own included); 0 in other roles.
-    pub votes_granted: u32,
-    /// How many votes win the election: a majority of the node's voters.
-    pub votes_needed: u32,
-    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
-    pub progress: Vec<FollowerProgress>,
     /// The node's timer, if it is up.
     pub timer: Option<TimerView>,
     /// The last entries of the durable log (at most [`ViewLimits::log_entries`]).
@@ -133,7 +135,7 @@ pub struct ClusterView {
     pub learners: Vec<NodeId>,
     /// Every safety violation the checker has found; empty while the run is safe.
     pub violations: Vec<Violation>,
-    /// The latest events, oldest first.
+    /// The latest events (those after [`ViewLimits::events_after`]), oldest first.
     pub events: Vec<ClusterEvent>,
     /// How many events the cluster has emitted: a view with the same count and time as
     /// another shows the same cluster.
@@ -159,7 +161,9 @@ impl ClusterView {
             .map(|status| node_view(sim, status, limits.log_entries))
             .collect();
         let (voters, learners) = configuration(sim);
-        let events = sim.recent_events(limits.events);
+        let last = sim.events_emitted().saturating_sub(limits.events as u64);
+        let (_, new) = sim.events_since(limits.events_after.max(last));
+        let events: Vec<ClusterEvent> = new.cloned().collect();
         ClusterView {
             now_us: sim.now_us(),
             mode,
@@ -169,7 +173,7 @@ impl ClusterView {
             nodes,
             network: network_view(sim),
             in_flight: in_flight(sim),
-            dropped: dropped(&events),
+            dropped: dropped(&sim.recent_events(DROPS_LOOKED_AT)),
             voters,
             learners,
             violations: sim.violations().to_vec(),
@@ -181,7 +185,6 @@ impl ClusterView {
 
 fn node_view(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodeView {
     let id = status.id;
-    let raft = sim.view_of(id);
     let timer = sim.timer_of(id).map(|(deadline_us, set_us)| TimerView {
         kind: match status.role {
             Some(Role::Leader) => TimerKind::Heartbeat,
@@ -191,14 +194,7 @@ fn node_view(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodeView {
         set_us,
     });
     let log = sim.log_tail_of(id, log_entries).unwrap_or_default();
-    let voters = raft.map_or(sim.config().nodes as usize, |v| v.voters.len());
     NodeView {
-        votes_granted: raft.map_or(0, |v| v.votes_granted),
-        votes_needed: (voters / 2 + 1) as u32,
-        progress: raft
-            .and_then(|v| v.progress.as_deref())
-            .map(<[FollowerProgress]>::to_vec)
-            .unwrap_or_default(),
         timer,
         log,
         snapshot: sim.snapshot_of(id).unwrap_or((0, 0)),

@@ -263,6 +263,10 @@ pub enum Command {
     Net,
     /// `msgs`
     Msgs,
+    /// `timers`
+    Timers,
+    /// `watch`: the live view (in the interactive REPL)
+    Watch,
     /// `events [N]`
     Events { count: Option<u64> },
     /// `trace off|changes|messages`
@@ -509,6 +513,8 @@ impl Command {
             Command::Kv { node: Some(n) } => write!(f, "kv {n}")?,
             Command::Net => f.write_str("net")?,
             Command::Msgs => f.write_str("msgs")?,
+            Command::Timers => f.write_str("timers")?,
+            Command::Watch => f.write_str("watch")?,
             Command::Events { count } => with_count(f, "events", *count)?,
             Command::Trace { level } => write!(f, "trace {level}")?,
             Command::Help { topic: None } => f.write_str("help")?,

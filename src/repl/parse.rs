@@ -454,6 +454,8 @@ macro_rules! no_args {
 no_args! {
     net => Command::Net;
     msgs => Command::Msgs;
+    timers => Command::Timers;
+    watch => Command::Watch;
     pause => Command::Pause;
     resume => Command::Resume;
     heal => Command::Heal;

@@ -243,6 +243,9 @@ impl Session {
             Command::Export { file, window_us } => self.export(file, *window_us),
             Command::ExportLog { file, nodes } => self.export_log(file, nodes),
             Command::Check => self.check(),
+            Command::Watch => Err(ExecError::Io(
+                "`watch` runs in the interactive REPL (or `raftlab watch`)".to_string(),
+            )),
             _ => self.fault(command),
         }
     }
@@ -272,6 +275,7 @@ impl Session {
             Command::Kv { node } => self.kv_view(*node)?,
             Command::Net => view::network(&self.cluster.network()?),
             Command::Msgs => view::messages(&self.cluster.in_flight()?),
+            Command::Timers => view::timers(&self.cluster.view(Default::default())?),
             Command::Events { count } => {
                 let count = count.unwrap_or(DEFAULT_EVENTS) as usize;
                 let events = self.cluster.events(count)?;
@@ -911,6 +915,7 @@ fn is_look(command: &Command) -> bool {
             | Command::Kv { .. }
             | Command::Net
             | Command::Msgs
+            | Command::Timers
             | Command::Events { .. }
             | Command::Help { .. }
     )
@@ -930,6 +935,7 @@ fn is_journalled(command: &Command) -> bool {
                 | Command::Export { .. }
                 | Command::ExportLog { .. }
                 | Command::Quit
+                | Command::Watch
         )
 }
 

@@ -13,7 +13,7 @@ use rustyline::error::ReadlineError;
 use crate::cluster::{ClusterEvent, EventKind};
 use crate::raft::RaftEvent;
 
-use super::command::TraceLevel;
+use super::command::{Command, TraceLevel};
 use super::complete::CompletionContext;
 use super::editor;
 use super::session::Session;
@@ -117,6 +117,12 @@ pub fn interactive(mut session: Session) -> i32 {
             Err(_) => break,
         };
         let _ = editor.add_history_entry(line.as_str());
+        if let Ok(Some(Command::Watch)) = super::parse::parse(&line) {
+            level.store(level_code(TraceLevel::Off), Ordering::Relaxed);
+            watch_here(&mut session);
+            level.store(level_code(session.trace()), Ordering::Relaxed);
+            continue;
+        }
         match session.run_line(&line) {
             Ok(outcome) => {
                 print_text(&outcome.text, outcome.passed);
@@ -133,6 +139,17 @@ pub fn interactive(mut session: Session) -> i32 {
     }
     editor::save_history(&mut editor);
     0
+}
+
+/// `watch` at the REPL: the live view of the session's cluster, until `q`.
+fn watch_here(session: &mut Session) {
+    let options = super::watch::WatchOptions {
+        color: colored::control::SHOULD_COLORIZE.should_colorize(),
+        lesson_speed: 1.0,
+    };
+    if let Err(error) = super::watch::watch(session, None, options) {
+        eprintln!("{} {error}", "error:".red().bold());
+    }
 }
 
 fn print_text(text: &str, passed: bool) {

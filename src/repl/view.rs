@@ -15,7 +15,9 @@ use crate::cluster::{
 use crate::raft::{Entry, Index, NodeId, Payload, Role, Term};
 
 mod summary;
+mod timers;
 pub use summary::{logs_summary, node_runs, status_summary};
+pub use timers::timers;
 
 /// The most log entries shown side by side; older ones are summarised.
 const LOG_WINDOW: usize = 30;
@@ -112,8 +114,11 @@ fn status_row(node: &NodeStatus) -> String {
     } else {
         ("-".to_string(), "-".to_string())
     };
+    let votes = node
+        .votes
+        .map_or(String::new(), |(granted, needed)| format!("  {granted}/{needed} votes"));
     format!(
-        "{:<6}{}{:>4}  {:<6}{:<8}{:<10}{:>6}  {:>7}  {}",
+        "{:<6}{}{:>4}  {:<6}{:<8}{:<10}{:>6}  {:>7}  {}{votes}",
         format!("n{}", node.id),
         pad(role_colored(node), 11),
         node.term,

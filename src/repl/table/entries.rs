@@ -68,6 +68,33 @@ pub static COMMANDS: &[CommandSpec] = &[
         parse: p::net,
     },
     CommandSpec {
+        name: "timers",
+        aliases: &[],
+        group: Group::Look,
+        usage: "timers",
+        summary: "when each node's timer fires next",
+        description: "Shows, for each node that is up, which timer it waits on (a follower's \
+                      or candidate's election timeout, a leader's next heartbeat), when it \
+                      fires and how long until then, and how much of it is left.",
+        example: "timers",
+        args: &[],
+        parse: p::timers,
+    },
+    CommandSpec {
+        name: "watch",
+        aliases: &[],
+        group: Group::Look,
+        usage: "watch",
+        summary: "the live view of this cluster (q comes back)",
+        description: "Shows the cluster full-screen as it runs: nodes with their timers, \
+                      messages in flight, logs, the latest events. Keys act on the cluster \
+                      (? lists them); q or Esc comes back to the REPL with the same cluster. \
+                      Only in the interactive REPL.",
+        example: "watch",
+        args: &[],
+        parse: p::watch,
+    },
+    CommandSpec {
         name: "msgs",
         aliases: &[],
         group: Group::Look,
