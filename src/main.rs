@@ -160,7 +160,10 @@ fn watch(args: &WatchArgs, color: ColorWhen) -> u8 {
         ColorWhen::Never => false,
         ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none(),
     };
-    let options = WatchOptions { color, lesson_speed: args.speed };
+    let options = WatchOptions {
+        color,
+        lesson_speed: args.speed,
+    };
     raftlab::repl::watch::start(args.file.as_deref(), config, options) as u8
 }
 

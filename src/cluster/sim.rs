@@ -76,7 +76,8 @@ pub struct NodeStatus {
     pub applied: Index,
     /// The node's partition group (0-based), if the network is partitioned.
     pub group: Option<usize>,
-    /// A candidate's votes: (granted so far, its own included; needed to win).
+    /// A candidate's votes: (granted so far, its own included; voters in all). A majority
+    /// of the voters wins.
     pub votes: Option<(u32, u32)>,
     /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
     pub progress: Vec<FollowerProgress>,
@@ -530,8 +531,12 @@ impl Sim {
                 applied: view.applied,
                 group,
                 votes: (view.role == Role::Candidate)
-                    .then(|| (view.votes_granted, view.voters.len() as u32 / 2 + 1)),
-                progress: view.progress.as_deref().map(<[_]>::to_vec).unwrap_or_default(),
+                    .then(|| (view.votes_granted, view.voters.len() as u32)),
+                progress: view
+                    .progress
+                    .as_deref()
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default(),
             };
         }
         let storage = lock(&slot.storage);

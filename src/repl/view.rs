@@ -114,9 +114,9 @@ fn status_row(node: &NodeStatus) -> String {
     } else {
         ("-".to_string(), "-".to_string())
     };
-    let votes = node
-        .votes
-        .map_or(String::new(), |(granted, needed)| format!("  {granted}/{needed} votes"));
+    let votes = node.votes.map_or(String::new(), |(granted, voters)| {
+        format!("  {granted}/{voters} votes")
+    });
     format!(
         "{:<6}{}{:>4}  {:<6}{:<8}{:<10}{:>6}  {:>7}  {}{votes}",
         format!("n{}", node.id),

@@ -8,3 +8,5 @@ mod random_lines;
 mod replay;
 mod scale;
 mod terminal;
+mod watch;
+mod watch_pty;

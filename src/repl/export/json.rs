@@ -91,7 +91,7 @@ fn node_status(node: &NodeStatus) -> Value {
         "applied": up.then_some(node.applied),
         "group": node.group.map(|g| g + 1),
         "crash": crash,
-        "votes": node.votes.map(|(granted, needed)| json!({"granted": granted, "needed": needed})),
+        "votes": node.votes.map(|(granted, voters)| json!({"granted": granted, "voters": voters})),
         "followers": node.progress.iter().map(|f| json!({
             "node": f.node,
             "next_index": f.next_index,

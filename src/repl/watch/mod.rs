@@ -95,7 +95,11 @@ fn run(
 ) -> Result<(), WatchError> {
     let mut screen = terminal::Screen::enter()?;
     let size = screen.terminal.size()?;
-    let mut model = Model::new(capture(session, 0)?, options.color, (size.width, size.height));
+    let mut model = Model::new(
+        capture(session, 0)?,
+        options.color,
+        (size.width, size.height),
+    );
     model.trace = match session.trace() {
         TraceLevel::Off => TraceLevel::Changes,
         level => level,
@@ -108,8 +112,15 @@ fn run(
             screen.terminal.draw(|frame| draw::view(&model, frame))?;
             dirty = false;
         }
-        let playing = model.lesson.as_ref().is_some_and(|l| l.auto && !l.held && !l.done());
-        let timeout = if model.running() || playing { FRAME } else { IDLE };
+        let playing = model
+            .lesson
+            .as_ref()
+            .is_some_and(|l| l.auto && !l.held && !l.done());
+        let timeout = if model.running() || playing {
+            FRAME
+        } else {
+            IDLE
+        };
         let msg = next_msg(timeout)?;
         let effects = update(&mut model, msg.clone());
         dirty |= msg != Msg::Tick;
@@ -172,9 +183,17 @@ fn perform(
             let answer = match session.run_line(&line) {
                 Ok(outcome) => {
                     model.quit |= outcome.quit;
-                    Answer { line, text: outcome.text, passed: outcome.passed }
+                    Answer {
+                        line,
+                        text: outcome.text,
+                        passed: outcome.passed,
+                    }
                 }
-                Err(error) => Answer { line, text: format!("error: {error}"), passed: false },
+                Err(error) => Answer {
+                    line,
+                    text: format!("error: {error}"),
+                    passed: false,
+                },
             };
             model.answer = Some(answer);
             if session.trace() != TraceLevel::Off {

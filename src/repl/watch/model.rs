@@ -1,9 +1,9 @@
 //! The live view's model: the cluster's data picture and the view's own state.
 
 use crate::cluster::{ClusterEvent, ClusterView};
+use crate::raft::NodeId;
 use crate::repl::command::TraceLevel;
 use crate::repl::shell::shown_at;
-use crate::raft::NodeId;
 
 use super::lesson::Lesson;
 

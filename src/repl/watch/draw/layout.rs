@@ -55,7 +55,12 @@ pub fn areas(model: &Model) -> Option<Areas> {
     let top = Rect::new(0, body.y, width, body.height - log_height);
     let cluster_width = width * 3 / 5;
     areas.cluster = Some(Rect::new(0, top.y, cluster_width, top.height));
-    areas.story = Some(Rect::new(cluster_width, top.y, width - cluster_width, top.height));
+    areas.story = Some(Rect::new(
+        cluster_width,
+        top.y,
+        width - cluster_width,
+        top.height,
+    ));
     areas.log = Some(Rect::new(0, top.bottom(), width, log_height));
     Some(areas)
 }

@@ -31,7 +31,12 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let cells = ((i32::from(inner.width) - LABEL - 18) / CELL).max(1) as u64;
-    let last = view.nodes.iter().map(|n| n.status.last_index).max().unwrap_or(0);
+    let last = view
+        .nodes
+        .iter()
+        .map(|n| n.status.last_index)
+        .max()
+        .unwrap_or(0);
     let first = last.saturating_sub(cells - 1).max(1);
     let x0 = i32::from(inner.x) + LABEL;
     let mut y = i32::from(inner.y);
@@ -73,7 +78,11 @@ fn row(
 ) {
     let status = &node.status;
     let (role, role_style) = p.role(node);
-    let letter = if status.state == NodeState::Up { &role[..1] } else { "×" };
+    let letter = if status.state == NodeState::Up {
+        &role[..1]
+    } else {
+        "×"
+    };
     let label = format!("n{:<3} {letter}", status.id);
     put(buf, area, i32::from(area.x), y, &label, role_style);
     let snapshot = node.snapshot.0;
@@ -87,7 +96,11 @@ fn row(
             continue;
         };
         let text = format!("{:>2}", entry.term);
-        let style = if index <= status.commit { p.committed(entry.term) } else { p.term(entry.term) };
+        let style = if index <= status.commit {
+            p.committed(entry.term)
+        } else {
+            p.term(entry.term)
+        };
         put(buf, area, x, y, &text, style);
         if index == status.commit {
             put(buf, area, x + 2, y, "┃", p.strong());

@@ -1,7 +1,7 @@
 //! The cluster pane: the nodes on a ring (up to 9), in a grid (up to 25), or a summary.
 //!
 //! Each node is a card: its id and role in words, its term and vote (a candidate's votes
-//! as `2/3 votes`), and its timer as a bar that empties as the timeout nears (`⏱` an
+//! as `2/3 votes`), and its timer as a bar that empties as the timeout nears (`◷` an
 //! election timeout, `♥` a leader's next heartbeat). On the ring, messages in flight are
 //! drawn where they are on the line from sender to receiver, by the share of their delay
 //! that has passed; cut links are dotted lines marked `✂` (one-way cuts name their
@@ -57,8 +57,12 @@ pub fn card_rects(area: Rect, nodes: usize) -> Option<Vec<Rect>> {
     let ry = (f64::from(area.height) - f64::from(CARD.1)) / 2.0;
     let rects = (0..nodes).map(|i| {
         let angle = std::f64::consts::TAU * i as f64 / nodes as f64 - std::f64::consts::FRAC_PI_2;
-        let x = (cx + rx.max(0.0) * angle.cos() - f64::from(CARD.0) / 2.0).round().max(0.0);
-        let y = (cy + ry.max(0.0) * angle.sin() - f64::from(CARD.1) / 2.0).round().max(0.0);
+        let x = (cx + rx.max(0.0) * angle.cos() - f64::from(CARD.0) / 2.0)
+            .round()
+            .max(0.0);
+        let y = (cy + ry.max(0.0) * angle.sin() - f64::from(CARD.1) / 2.0)
+            .round()
+            .max(0.0);
         Rect::new(x as u16, y as u16, CARD.0, CARD.1).intersection(area)
     });
     Some(rects.collect())
@@ -77,21 +81,27 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
         return;
     };
     if view.nodes.len() <= RING_MAX {
-        let center = |id: NodeId| {
-            let at = view.nodes.iter().position(|n| n.status.id == id)?;
-            let card = cards.get(at)?;
-            Some((
-                f64::from(card.x) + f64::from(card.width) / 2.0,
-                f64::from(card.y) + f64::from(card.height) / 2.0,
-            ))
-        };
+        let center = |id: NodeId| card_center(view, &cards, id);
         cut_links(view, &center, inner, buf, palette);
-        messages(view, &center, inner, buf, palette);
     }
     for (node, card) in view.nodes.iter().zip(&cards) {
         let selected = model.selected == Some(node.status.id);
         node_card(node, view.now_us, *card, selected, buf, palette);
     }
+    if view.nodes.len() <= RING_MAX {
+        let center = |id: NodeId| card_center(view, &cards, id);
+        messages(view, &center, inner, buf, palette);
+    }
+}
+
+/// The middle of node `id`'s card.
+fn card_center(view: &ClusterView, cards: &[Rect], id: NodeId) -> Option<(f64, f64)> {
+    let at = view.nodes.iter().position(|n| n.status.id == id)?;
+    let card = cards.get(at)?;
+    Some((
+        f64::from(card.x) + f64::from(card.width) / 2.0,
+        f64::from(card.y) + f64::from(card.height) / 2.0,
+    ))
 }
 
 type Center<'a> = dyn Fn(NodeId) -> Option<(f64, f64)> + 'a;
@@ -146,11 +156,19 @@ fn messages(view: &ClusterView, center: &Center, area: Rect, buf: &mut Buffer, p
     }
 }
 
-fn draw_message(m: &MessageView, now_us: u64, center: &Center, area: Rect, buf: &mut Buffer, p: Palette) {
+fn draw_message(
+    m: &MessageView,
+    now_us: u64,
+    center: &Center,
+    area: Rect,
+    buf: &mut Buffer,
+    p: Palette,
+) {
     let (Some(a), Some(b)) = (center(m.info.from), center(m.info.to)) else {
         return;
     };
-    let (x, y) = lerp(a, b, m.progress(now_us));
+    // The line between the cards' centres, less the ends the cards cover.
+    let (x, y) = lerp(a, b, 0.2 + 0.6 * m.progress(now_us));
     let text = label(&m.info);
     let half = (text.chars().count() / 2) as i32;
     put(buf, area, x - half, y, &text, p.message(&m.info.detail));
@@ -188,7 +206,14 @@ pub fn label(info: &MsgInfo) -> String {
 }
 
 /// One node's card: id and role, term and vote (or votes), and its timer.
-fn node_card(node: &NodeView, now_us: u64, card: Rect, selected: bool, buf: &mut Buffer, p: Palette) {
+fn node_card(
+    node: &NodeView,
+    now_us: u64,
+    card: Rect,
+    selected: bool,
+    buf: &mut Buffer,
+    p: Palette,
+) {
     let (role, role_style) = p.role(node);
     let status = &node.status;
     let mut border = role_style;
@@ -212,22 +237,26 @@ fn node_card(node: &NodeView, now_us: u64, card: Rect, selected: bool, buf: &mut
             let left = timer.remaining(now_us).clamp(0.0, 1.0);
             let full = (left * BAR as f64).ceil() as usize;
             let icon = match timer.kind {
-                TimerKind::Election => "⏱",
+                TimerKind::Election => "◷",
                 TimerKind::Heartbeat => "♥",
             };
             format!("{icon}{}{}", "█".repeat(full), "░".repeat(BAR - full))
         }
         _ => "  - down -".to_string(),
     };
-    let style = if status.state == NodeState::Up { Style::default() } else { p.dim() };
+    let style = if status.state == NodeState::Up {
+        Style::default()
+    } else {
+        p.dim()
+    };
     put(buf, inner, x, y + 1, &bar, style);
 }
 
 /// `t3 vote n1`, or for a candidate `t3 2/3 votes`.
 fn term_line(node: &NodeView) -> String {
     let status = &node.status;
-    if let Some((granted, needed)) = status.votes {
-        return format!("t{} {granted}/{needed} votes", status.term);
+    if let Some((granted, voters)) = status.votes {
+        return format!("t{} {granted}/{voters} votes", status.term);
     }
     let vote = status.vote.map_or("-".to_string(), |v| format!("n{v}"));
     format!("t{} vote {vote} c{}", status.term, status.commit)
@@ -235,7 +264,12 @@ fn term_line(node: &NodeView) -> String {
 
 /// Above [`GRID_MAX`] nodes: the nodes by role, terms, commit spread, who is down.
 fn summary(view: &ClusterView, area: Rect, buf: &mut Buffer, p: Palette) {
-    let count = |role: Role| view.nodes.iter().filter(|n| n.status.role == Some(role)).count();
+    let count = |role: Role| {
+        view.nodes
+            .iter()
+            .filter(|n| n.status.role == Some(role))
+            .count()
+    };
     let down: Vec<String> = view
         .nodes
         .iter()
@@ -249,7 +283,10 @@ fn summary(view: &ClusterView, area: Rect, buf: &mut Buffer, p: Palette) {
     let leader = view.leader.map_or("none".to_string(), |l| format!("n{l}"));
     let median = commits.get(commits.len() / 2).copied().unwrap_or(0);
     let lines = [
-        format!("{} nodes: too many to draw one by one (see `status`)", view.nodes.len()),
+        format!(
+            "{} nodes: too many to draw one by one (see `status`)",
+            view.nodes.len()
+        ),
         format!(
             "{} LEADER ({leader}), {} candidate, {} follower, {} down",
             count(Role::Leader),
@@ -264,10 +301,28 @@ fn summary(view: &ClusterView, area: Rect, buf: &mut Buffer, p: Palette) {
             commits.last().copied().unwrap_or(0)
         ),
         format!("in flight: {} messages", view.in_flight.len()),
-        format!("down: {}", if down.is_empty() { "none".to_string() } else { down.join(" ") }),
+        format!(
+            "down: {}",
+            if down.is_empty() {
+                "none".to_string()
+            } else {
+                down.join(" ")
+            }
+        ),
     ];
     for (row, line) in lines.iter().enumerate() {
-        let style = if row == 1 { p.strong() } else { Style::default() };
-        put(buf, area, i32::from(area.x) + 1, i32::from(area.y) + row as i32, line, style);
+        let style = if row == 1 {
+            p.strong()
+        } else {
+            Style::default()
+        };
+        put(
+            buf,
+            area,
+            i32::from(area.x) + 1,
+            i32::from(area.y) + row as i32,
+            line,
+            style,
+        );
     }
 }

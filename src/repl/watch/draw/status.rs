@@ -19,7 +19,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("←", "back one step"),
     ("+ / -", "speed ×2 / ÷2"),
     ("1-9, click", "select a node"),
-    ("k r c i t", "kill, restart, campaign, isolate, transfer to it"),
+    (
+        "k r c i t",
+        "kill, restart, campaign, isolate, transfer to it",
+    ),
     ("w", "write a value through the leader"),
     ("h", "heal every link"),
     (":", "a command line: every REPL command (Tab completes)"),
@@ -32,7 +35,11 @@ pub const KEYS: &[(&str, &str)] = &[
 pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
     let p = Palette { color: model.color };
     let view = &model.cluster;
-    let clock = if model.running() { "▶ running" } else { "⏸ paused" };
+    let clock = if model.running() {
+        "▶ running"
+    } else {
+        "⏸ paused"
+    };
     let leader = view.leader.map_or("none".to_string(), |l| format!("n{l}"));
     let verdict = match view.violations.first() {
         None => ("✓ safe".to_string(), p.good()),
@@ -43,8 +50,14 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
         (format!("t={} ", fmt_ms(view.now_us)), Style::default()),
         (format!("│ {clock} ×{} ", view.speed), Style::default()),
         (format!("│ seed {} ", view.seed), Style::default()),
-        (format!("│ leader {leader} term {} ", view.term()), p.strong()),
-        (format!("│ {} in flight │ ", view.in_flight.len()), Style::default()),
+        (
+            format!("│ leader {leader} term {} ", view.term()),
+            p.strong(),
+        ),
+        (
+            format!("│ {} in flight │ ", view.in_flight.len()),
+            Style::default(),
+        ),
         verdict,
     ];
     if let Some(node) = model.selected {
@@ -62,7 +75,11 @@ pub fn keys_line(model: &Model, area: Rect, buf: &mut Buffer) {
                  c campaign i isolate t transfer  w write  h heal  : command  ? help  q quit"
             .to_string(),
     };
-    let style = if model.input.is_some() { p.strong() } else { p.dim() };
+    let style = if model.input.is_some() {
+        p.strong()
+    } else {
+        p.dim()
+    };
     buf.set_stringn(area.x, area.y, text, usize::from(area.width), style);
 }
 
@@ -73,7 +90,10 @@ pub fn help(area: Rect, buf: &mut Buffer) {
     let x = area.x + (area.width - width) / 2;
     let y = area.y + (area.height - height) / 2;
     let rect = Rect::new(x, y, width, height);
-    let mut text: Vec<String> = KEYS.iter().map(|(k, what)| format!("{k:>11}  {what}")).collect();
+    let mut text: Vec<String> = KEYS
+        .iter()
+        .map(|(k, what)| format!("{k:>11}  {what}"))
+        .collect();
     text.push(String::new());
     text.push("      any key closes this help".to_string());
     Clear.render(rect, buf);
@@ -88,5 +108,11 @@ pub fn too_small(area: Rect, buf: &mut Buffer, min: (u16, u16)) {
         "raftlab watch needs at least {}x{} (this terminal is {}x{}); q leaves",
         min.0, min.1, area.width, area.height
     );
-    buf.set_stringn(area.x, area.y, text, usize::from(area.width), Style::default());
+    buf.set_stringn(
+        area.x,
+        area.y,
+        text,
+        usize::from(area.width),
+        Style::default(),
+    );
 }

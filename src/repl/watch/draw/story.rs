@@ -32,10 +32,18 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     }
     let mut lines = answer_lines(model, p);
     lines.extend(event_lines(model, p));
+    let lines = wrap(lines, usize::from(inner.width).max(8));
     let room = usize::from(inner.height);
     let skip = lines.len().saturating_sub(room);
     for (row, (text, style)) in lines.into_iter().skip(skip).enumerate() {
-        put(buf, inner, i32::from(inner.x), i32::from(inner.y) + row as i32, &text, style);
+        put(
+            buf,
+            inner,
+            i32::from(inner.x),
+            i32::from(inner.y) + row as i32,
+            &text,
+            style,
+        );
     }
 }
 
@@ -56,7 +64,31 @@ fn narration(model: &Model, text: &str, area: Rect, buf: &mut Buffer, p: Palette
         .wrap(Wrap { trim: true })
         .block(block)
         .render(boxed, buf);
-    Rect::new(area.x, area.y + height, area.width, area.height.saturating_sub(height))
+    Rect::new(
+        area.x,
+        area.y + height,
+        area.width,
+        area.height.saturating_sub(height),
+    )
+}
+
+/// Cuts long lines at the pane's width; what follows is indented under the time.
+fn wrap(lines: Vec<(String, Style)>, width: usize) -> Vec<(String, Style)> {
+    let mut out = Vec::with_capacity(lines.len());
+    for (text, style) in lines {
+        let chars: Vec<char> = text.chars().collect();
+        let mut rest: &[char] = &chars;
+        let mut first = true;
+        while !rest.is_empty() {
+            let indent = if first { 0 } else { 12.min(width / 2) };
+            let take = (width - indent).min(rest.len());
+            let piece: String = rest[..take].iter().collect();
+            out.push((format!("{}{piece}", " ".repeat(indent)), style));
+            rest = &rest[take..];
+            first = false;
+        }
+    }
+    out
 }
 
 fn answer_lines(model: &Model, p: Palette) -> Vec<(String, Style)> {
@@ -76,7 +108,11 @@ fn answer_lines(model: &Model, p: Palette) -> Vec<(String, Style)> {
     }
     if let Some(answer) = &model.answer {
         lines.push((format!(": {}", answer.line), p.strong()));
-        let style = if answer.passed { Style::default() } else { p.bad() };
+        let style = if answer.passed {
+            Style::default()
+        } else {
+            p.bad()
+        };
         lines.extend(answer.text.lines().take(40).map(|l| (l.to_string(), style)));
     }
     lines
@@ -99,5 +135,10 @@ fn event_lines(model: &Model, p: Palette) -> Vec<(String, Style)> {
 
 /// A line of spans, for the status line.
 pub fn spans(parts: Vec<(String, Style)>) -> Line<'static> {
-    Line::from(parts.into_iter().map(|(t, s)| Span::styled(t, s)).collect::<Vec<_>>())
+    Line::from(
+        parts
+            .into_iter()
+            .map(|(t, s)| Span::styled(t, s))
+            .collect::<Vec<_>>(),
+    )
 }

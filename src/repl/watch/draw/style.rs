@@ -58,11 +58,7 @@ impl Palette {
 
     /// A committed entry: its term's colour as the background.
     pub fn committed(self, term: Term) -> Style {
-        self.pick(
-            Style::default()
-                .bg(Self::term_color(term))
-                .fg(Color::Black),
-        )
+        self.pick(Style::default().bg(Self::term_color(term)).fg(Color::Black))
     }
 
     /// A node's role in words and in its colour.
@@ -70,7 +66,11 @@ impl Palette {
         match (&node.status.state, node.status.role) {
             (NodeState::Up, Some(Role::Leader)) => (
                 "LEADER",
-                self.pick(Style::default().fg(Color::Green).add_modifier(Modifier::BOLD)),
+                self.pick(
+                    Style::default()
+                        .fg(Color::Green)
+                        .add_modifier(Modifier::BOLD),
+                ),
             ),
             (NodeState::Up, Some(Role::Candidate)) => {
                 ("candidate", self.pick(Style::default().fg(Color::Yellow)))
