@@ -129,12 +129,13 @@ fn run(
             perform(effect, session, &mut model, options)?;
             last_step = Instant::now();
         }
-        if playing && let Some(lesson) = model.lesson.as_mut() {
-            if last_step.elapsed() >= lesson.hold {
-                play(lesson, session, &mut model.answer, options)?;
-                last_step = Instant::now();
-                dirty = true;
-            }
+        if playing
+            && let Some(lesson) = model.lesson.as_mut()
+            && last_step.elapsed() >= lesson.hold
+        {
+            play(lesson, session, &mut model.answer, options)?;
+            last_step = Instant::now();
+            dirty = true;
         }
         if acted || model.running() || msg == Msg::Tick {
             dirty |= refresh(&mut model, session)?;

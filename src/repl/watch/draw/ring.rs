@@ -83,14 +83,12 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     if view.nodes.len() <= RING_MAX {
         let center = |id: NodeId| card_center(view, &cards, id);
         cut_links(view, &center, inner, buf, palette);
+        // Under the cards: a message leaves its sender's card and enters its receiver's.
+        messages(view, &center, inner, buf, palette);
     }
     for (node, card) in view.nodes.iter().zip(&cards) {
         let selected = model.selected == Some(node.status.id);
         node_card(node, view.now_us, *card, selected, buf, palette);
-    }
-    if view.nodes.len() <= RING_MAX {
-        let center = |id: NodeId| card_center(view, &cards, id);
-        messages(view, &center, inner, buf, palette);
     }
 }
 
@@ -167,8 +165,7 @@ fn draw_message(
     let (Some(a), Some(b)) = (center(m.info.from), center(m.info.to)) else {
         return;
     };
-    // The line between the cards' centres, less the ends the cards cover.
-    let (x, y) = lerp(a, b, 0.2 + 0.6 * m.progress(now_us));
+    let (x, y) = lerp(a, b, m.progress(now_us));
     let text = label(&m.info);
     let half = (text.chars().count() / 2) as i32;
     put(buf, area, x - half, y, &text, p.message(&m.info.detail));
