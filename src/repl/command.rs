@@ -250,7 +250,11 @@ pub use crate::cluster::kv::KvOp as ClientOp;
 pub enum Command {
     // look
     /// `status [--json] [all|NODE...]`
-    Status { json: bool, rows: Rows },
+    Status {
+        verbose: bool,
+        json: bool,
+        rows: Rows,
+    },
     /// `log [-v] [--json] [all|NODE...]`
     Log {
         verbose: bool,
@@ -496,8 +500,14 @@ impl Command {
     /// Writes the look and time commands; `false` when `self` is another kind.
     fn fmt_look_time(&self, f: &mut Formatter<'_>) -> Result<bool, fmt::Error> {
         match self {
-            Command::Status { json, rows } => {
-                f.write_str(if *json { "status --json" } else { "status" })?;
+            Command::Status {
+                verbose,
+                json,
+                rows,
+            } => {
+                f.write_str("status")?;
+                f.write_str(if *verbose { " -v" } else { "" })?;
+                f.write_str(if *json { " --json" } else { "" })?;
                 write!(f, "{rows}")?;
             }
             Command::Log {

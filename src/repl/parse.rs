@@ -486,9 +486,14 @@ one_node! {
 }
 
 pub fn status(args: &mut Args) -> Result<Command, ParseError> {
+    let verbose = args.flag("-v");
     let json = args.flag("--json");
     let rows = args.rows()?;
-    Ok(Command::Status { json, rows })
+    Ok(Command::Status {
+        verbose,
+        json,
+        rows,
+    })
 }
 
 pub fn log(args: &mut Args) -> Result<Command, ParseError> {

@@ -266,7 +266,11 @@ impl Session {
 
     fn look(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let text = match command {
-            Command::Status { json, rows } => self.status_view(*json, rows)?,
+            Command::Status {
+                verbose,
+                json,
+                rows,
+            } => self.status_view(*json, rows)? + &verbose_status(*verbose && !*json, self)?,
             Command::Log {
                 verbose,
                 json,
@@ -937,6 +941,14 @@ fn is_journalled(command: &Command) -> bool {
                 | Command::Quit
                 | Command::Watch
         )
+}
+
+/// `status -v`: below the rows, each follower's `nextIndex` and `matchIndex` at the leader.
+fn verbose_status(verbose: bool, session: &Session) -> Result<String, ExecError> {
+    if !verbose {
+        return Ok(String::new());
+    }
+    Ok(view::followers(&session.cluster.status()?))
 }
 
 fn mark(held: bool, line: &str, actual: &str) -> Outcome {

@@ -17,7 +17,7 @@ use crate::raft::{Entry, Index, NodeId, Payload, Role, Term};
 mod summary;
 mod timers;
 pub use summary::{logs_summary, node_runs, status_summary};
-pub use timers::timers;
+pub use timers::{followers, timers};
 
 /// The most log entries shown side by side; older ones are summarised.
 const LOG_WINDOW: usize = 30;

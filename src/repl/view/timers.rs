@@ -1,4 +1,4 @@
-//! `timers`: when each node's timer fires next.
+//! `timers` (when each node's timer fires next) and the followers' progress of `status -v`.
 
 use std::fmt::Write as _;
 
@@ -26,6 +26,28 @@ pub fn timers(view: &ClusterView) -> String {
             "n{id:<4} {what:<16} at {:>10}  in {:>9}  ({share:.0}% left)",
             fmt_ms(timer.deadline_us),
             fmt_ms(left),
+        );
+    }
+    out
+}
+
+/// `status -v`: the leader's `nextIndex` and `matchIndex` for each follower, one a line.
+pub fn followers(status: &crate::cluster::ClusterStatus) -> String {
+    let Some(leader) = status
+        .leader
+        .and_then(|l| status.nodes.iter().find(|n| n.id == l))
+    else {
+        return "no leader: no follower progress\n".to_string();
+    };
+    let mut out = format!(
+        "n{} (leader, term {}): follower  next  match\n",
+        leader.id, leader.term
+    );
+    for f in &leader.progress {
+        let _ = writeln!(
+            out,
+            "{:>28}n{:<4} {:>5}  {:>5}",
+            "", f.node, f.next_index, f.match_index
         );
     }
     out
