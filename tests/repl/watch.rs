@@ -287,3 +287,69 @@ fn a_paused_cluster_gives_the_same_picture_twice() {
     assert_eq!((a.now_us, a.events_emitted), (b.now_us, b.events_emitted));
     assert_eq!(a, b);
 }
+
+/// A lesson played as slides, its `run` and `wait` steps shown a frame at a time, goes
+/// through the same hand-offs as `raftlab run` plays it.
+#[test]
+fn a_lesson_as_slides_has_the_trace_of_raftlab_run() {
+    use raftlab::repl::scenario::{self, RunOptions};
+    use raftlab::repl::watch::lesson::Lesson;
+    use std::time::Duration;
+
+    for file in [
+        "leader-failover.yaml",
+        "minority-leader.yaml",
+        "step-by-step-election.yaml",
+    ] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/clusters")
+            .join(file);
+        let loaded = scenario::load(&path).expect("the lesson loads");
+        let mut plain = Session::new(loaded.config.clone()).expect("a cluster");
+        let mut out = Vec::new();
+        let verdict = scenario::play(
+            &mut plain,
+            &loaded,
+            RunOptions::default(),
+            &mut out,
+            &mut None,
+        )
+        .expect("the lesson plays");
+        assert_eq!(verdict, scenario::Verdict::Passed, "{file}");
+        let mut slides = Session::new(loaded.config.clone()).expect("a cluster");
+        let mut lesson = Lesson::new(loaded.clone());
+        let mut frames = 0;
+        while !lesson.done() || lesson.pending.is_some() {
+            frames += 1;
+            assert!(frames < 100_000, "{file}: the lesson ends");
+            if lesson.pending.is_some() {
+                lesson
+                    .advance(&mut slides, Duration::from_millis(33), 0.05)
+                    .expect("time passes");
+            } else {
+                lesson
+                    .play_next(&mut slides, 0.05, true)
+                    .expect("a step plays");
+            }
+            if frames % 25 == 0 {
+                let model = Model::new(view(&slides), true, (120, 40));
+                assert!(!frame(&model, (120, 40)).is_empty());
+            }
+        }
+        assert!(
+            lesson.played.iter().all(|p| p.check != Some(false)),
+            "{file}"
+        );
+        let trace = |session: &Session| {
+            let events = session.cluster().events(100_000).expect("events");
+            events.iter().map(|e| format!("{e}\n")).collect::<String>()
+        };
+        let (a, b) = (trace(&plain), trace(&slides));
+        assert!(a.lines().count() > 20, "{file}: a real trace");
+        assert!(a == b, "{file}: the traces differ");
+        assert!(
+            frames > 30,
+            "{file}: time was shown passing ({frames} frames)"
+        );
+    }
+}

@@ -106,6 +106,7 @@ fn run(
     };
     model.lesson = lesson.map(Lesson::new);
     let mut last_step = Instant::now();
+    let mut last_frame = Instant::now();
     let mut dirty = true;
     while !model.quit {
         if dirty {
@@ -116,7 +117,11 @@ fn run(
             .lesson
             .as_ref()
             .is_some_and(|l| l.auto && !l.held && !l.done());
-        let timeout = if model.running() || playing {
+        let animating = model
+            .lesson
+            .as_ref()
+            .is_some_and(|l| l.auto && l.pending.is_some());
+        let timeout = if model.running() || playing || animating {
             FRAME
         } else {
             IDLE
@@ -129,13 +134,16 @@ fn run(
             perform(effect, session, &mut model, options)?;
             last_step = Instant::now();
         }
-        if playing
-            && let Some(lesson) = model.lesson.as_mut()
-            && last_step.elapsed() >= lesson.hold
-        {
-            play(lesson, session, &mut model.answer, options)?;
-            last_step = Instant::now();
-            dirty = true;
+        let wall = last_frame.elapsed();
+        last_frame = Instant::now();
+        if let Some(lesson) = model.lesson.as_mut() {
+            dirty |= play_on(
+                lesson,
+                session,
+                &mut model.answer,
+                options,
+                (wall, &mut last_step),
+            )?;
         }
         if acted || model.running() || msg == Msg::Tick {
             dirty |= refresh(&mut model, session)?;
@@ -216,6 +224,31 @@ fn perform(
     Ok(())
 }
 
+/// Moves a playing lesson on: the time of a `run` or `wait` step passes at the speed,
+/// and once a step has been held long enough the next one plays. Whether it did anything.
+fn play_on(
+    lesson: &mut Lesson,
+    session: &mut Session,
+    answer: &mut Option<Answer>,
+    options: WatchOptions,
+    (wall, last_step): (Duration, &mut Instant),
+) -> Result<bool, ExecError> {
+    if !lesson.auto || lesson.held {
+        return Ok(false);
+    }
+    if lesson.pending.is_some() {
+        lesson.advance(session, wall, options.lesson_speed)?;
+        *last_step = Instant::now();
+        return Ok(true);
+    }
+    if lesson.done() || last_step.elapsed() < lesson.hold {
+        return Ok(false);
+    }
+    play(lesson, session, answer, options)?;
+    *last_step = Instant::now();
+    Ok(true)
+}
+
 /// Plays a lesson's next step; the end of the lesson is said once.
 fn play(
     lesson: &mut Lesson,
@@ -232,5 +265,5 @@ fn play(
         });
         return Ok(());
     }
-    lesson.play_next(session, options.lesson_speed)
+    lesson.play_next(session, options.lesson_speed, true)
 }
