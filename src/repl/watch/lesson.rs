@@ -122,17 +122,18 @@ impl Lesson {
         self.held = false;
         let line = step.line.clone();
         let before_us = session.cluster().now_us()?;
-        if animate && session.cluster().mode()? != ClockMode::Realtime {
-            if let Some((within_us, test)) = time_passing(&command) {
-                let until_us = before_us.saturating_add(within_us);
-                self.pending = Some(Pending {
-                    command,
-                    line,
-                    until_us,
-                    test,
-                });
-                return Ok(());
-            }
+        if animate
+            && session.cluster().mode()? != ClockMode::Realtime
+            && let Some((within_us, test)) = time_passing(&command)
+        {
+            let until_us = before_us.saturating_add(within_us);
+            self.pending = Some(Pending {
+                command,
+                line,
+                until_us,
+                test,
+            });
+            return Ok(());
         }
         let result = session.execute(&command);
         self.finish(session, line, result, before_us, speed)
