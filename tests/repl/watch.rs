@@ -353,3 +353,119 @@ fn a_lesson_as_slides_has_the_trace_of_raftlab_run() {
         );
     }
 }
+
+mod keys {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use raftlab::repl::watch::update::{Effect, Msg, update};
+
+    use super::*;
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn paused_model() -> Model {
+        let session = session(5, 1, ClockMode::Paused);
+        Model::new(view(&session), false, (120, 40))
+    }
+
+    fn run(line: &str) -> Vec<Effect> {
+        vec![Effect::Run(line.to_string())]
+    }
+
+    #[test]
+    fn a_node_key_acts_on_the_selected_node_only() {
+        let mut model = paused_model();
+        assert_eq!(update(&mut model, key(KeyCode::Char('k'))), vec![]);
+        let answer = model.answer.clone().expect("an answer");
+        assert!(!answer.passed && answer.text.contains("select a node first"));
+        assert_eq!(update(&mut model, key(KeyCode::Char('3'))), vec![]);
+        assert_eq!(model.selected, Some(3));
+        for (c, line) in [('k', "kill 3"), ('r', "restart 3"), ('c', "campaign 3")] {
+            assert_eq!(update(&mut model, key(KeyCode::Char(c))), run(line));
+        }
+        assert_eq!(
+            update(&mut model, key(KeyCode::Char('i'))),
+            run("isolate 3")
+        );
+        assert_eq!(
+            update(&mut model, key(KeyCode::Char('t'))),
+            run("transfer 3")
+        );
+        assert_eq!(update(&mut model, key(KeyCode::Char('9'))), vec![]);
+        assert_eq!(model.selected, Some(3), "there is no n9");
+    }
+
+    #[test]
+    fn time_keys_are_the_time_commands() {
+        let mut model = paused_model();
+        assert_eq!(update(&mut model, key(KeyCode::Char(' '))), run("resume"));
+        assert_eq!(update(&mut model, key(KeyCode::Char('.'))), run("step"));
+        assert_eq!(update(&mut model, key(KeyCode::Right)), run("step"));
+        assert_eq!(update(&mut model, key(KeyCode::Left)), run("back 1"));
+        assert_eq!(update(&mut model, key(KeyCode::Char('+'))), run("speed 2"));
+        assert_eq!(
+            update(&mut model, key(KeyCode::Char('-'))),
+            run("speed 0.5")
+        );
+        model.cluster.mode = ClockMode::Realtime;
+        assert_eq!(update(&mut model, key(KeyCode::Char(' '))), run("pause"));
+        let step = update(&mut model, key(KeyCode::Char('.')));
+        assert_eq!(step, [run("pause"), run("step")].concat());
+        assert_eq!(update(&mut model, key(KeyCode::Char('h'))), run("heal"));
+        assert_eq!(update(&mut model, key(KeyCode::Char('w'))), run("put w1 1"));
+        assert_eq!(update(&mut model, key(KeyCode::Char('w'))), run("put w2 2"));
+    }
+
+    #[test]
+    fn the_command_line_runs_a_line_and_esc_cancels_it() {
+        let mut model = paused_model();
+        update(&mut model, key(KeyCode::Char(':')));
+        for c in "stat".chars() {
+            assert_eq!(update(&mut model, key(KeyCode::Char(c))), vec![]);
+        }
+        update(&mut model, key(KeyCode::Tab));
+        assert_eq!(model.input.as_deref(), Some("status "), "Tab completes");
+        assert_eq!(update(&mut model, key(KeyCode::Enter)), run("status"));
+        assert_eq!(model.input, None);
+        update(&mut model, key(KeyCode::Char(':')));
+        update(&mut model, key(KeyCode::Char('q')));
+        update(&mut model, key(KeyCode::Esc));
+        assert!(model.input.is_none() && !model.quit, "q is a letter on the command line");
+        update(&mut model, key(KeyCode::Char('?')));
+        assert!(model.help);
+        update(&mut model, key(KeyCode::Char('q')));
+        assert!(!model.help && !model.quit, "a key closes the help first");
+        update(&mut model, key(KeyCode::Char('q')));
+        assert!(model.quit);
+        let mut model = paused_model();
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        update(&mut model, Msg::Key(ctrl_c));
+        assert!(model.quit, "Ctrl-C leaves");
+    }
+
+    #[test]
+    fn a_click_on_a_card_selects_its_node_and_a_resize_redraws() {
+        let mut model = paused_model();
+        let text = frame(&model, (120, 40));
+        let (row, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("n4 follower"))
+            .expect("n4's card");
+        let column = line[..line.find("n4 follower").expect("n4")]
+            .chars()
+            .count();
+        update(&mut model, Msg::Click(column as u16 + 2, row as u16 + 1));
+        assert_eq!(model.selected, Some(4));
+        update(&mut model, Msg::Click(0, 39));
+        assert_eq!(
+            model.selected,
+            Some(4),
+            "a click elsewhere keeps the selection"
+        );
+        update(&mut model, Msg::Resize(80, 24));
+        assert_eq!(model.size, (80, 24));
+        assert!(frame(&model, (80, 24)).contains("cluster: 5 nodes"));
+    }
+}
