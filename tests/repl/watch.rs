@@ -431,7 +431,10 @@ mod keys {
         update(&mut model, key(KeyCode::Char(':')));
         update(&mut model, key(KeyCode::Char('q')));
         update(&mut model, key(KeyCode::Esc));
-        assert!(model.input.is_none() && !model.quit, "q is a letter on the command line");
+        assert!(
+            model.input.is_none() && !model.quit,
+            "q is a letter on the command line"
+        );
         update(&mut model, key(KeyCode::Char('?')));
         assert!(model.help);
         update(&mut model, key(KeyCode::Char('q')));

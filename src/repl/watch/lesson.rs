@@ -75,6 +75,8 @@ pub struct Lesson {
     pub auto: bool,
     /// The `run` or `wait` step whose time is passing, if any.
     pub pending: Option<Pending>,
+    /// The speed the lesson is shown at (cluster time to wall time).
+    pub speed: f64,
 }
 
 impl Lesson {
@@ -88,6 +90,7 @@ impl Lesson {
             hold: HOLD_MIN,
             auto: true,
             pending: None,
+            speed: 1.0,
         }
     }
 
@@ -218,6 +221,7 @@ impl Lesson {
         let target = self.next.saturating_sub(1);
         *session = Session::new(self.scenario.config.clone())?;
         let mut again = Lesson::new(self.scenario.clone());
+        again.speed = self.speed;
         while again.next < target {
             again.play_next(session, 1.0, false)?;
         }

@@ -104,7 +104,10 @@ fn run(
         TraceLevel::Off => TraceLevel::Changes,
         level => level,
     };
-    model.lesson = lesson.map(Lesson::new);
+    model.lesson = lesson.map(|scenario| Lesson {
+        speed: options.lesson_speed,
+        ..Lesson::new(scenario)
+    });
     let mut last_step = Instant::now();
     let mut last_frame = Instant::now();
     let mut dirty = true;

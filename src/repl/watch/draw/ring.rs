@@ -83,12 +83,69 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     if view.nodes.len() <= RING_MAX {
         let center = |id: NodeId| card_center(view, &cards, id);
         cut_links(view, &center, inner, buf, palette);
-        // Under the cards: a message leaves its sender's card and enters its receiver's.
-        messages(view, &center, inner, buf, palette);
     }
     for (node, card) in view.nodes.iter().zip(&cards) {
         let selected = model.selected == Some(node.status.id);
         node_card(node, view.now_us, *card, selected, buf, palette);
+    }
+    if view.nodes.len() <= RING_MAX {
+        let center = |id: NodeId| card_center(view, &cards, id);
+        let mut sky = Sky {
+            buf,
+            area: inner,
+            cards: &cards,
+        };
+        messages(view, &center, &mut sky, palette);
+    }
+}
+
+/// Where messages are drawn: the pane less the cards, so a label never hides a node.
+struct Sky<'a> {
+    buf: &'a mut Buffer,
+    area: Rect,
+    cards: &'a [Rect],
+}
+
+impl Sky<'_> {
+    /// Whether (x, y) is in no card.
+    fn open(&self, x: i32, y: i32) -> bool {
+        self.cards.iter().all(|card| {
+            let (left, top) = (i32::from(card.x), i32::from(card.y));
+            let (right, bottom) = (i32::from(card.right()), i32::from(card.bottom()));
+            x < left || x >= right || y < top || y >= bottom
+        })
+    }
+
+    /// Whether (x, y) is in no card and nothing is drawn there yet.
+    fn blank(&self, x: i32, y: i32) -> bool {
+        let at = u16::try_from(x).ok().zip(u16::try_from(y).ok());
+        self.open(x, y)
+            && at.is_some_and(|at| self.buf.cell(at).is_some_and(|cell| cell.symbol() == " "))
+    }
+
+    /// Writes `text` at (x, y), leaving the cards' cells alone.
+    fn put(&mut self, x: i32, y: i32, text: &str, style: Style) {
+        for (i, c) in text.chars().enumerate() {
+            let cx = x + i as i32;
+            if self.open(cx, y) {
+                put(
+                    self.buf,
+                    self.area,
+                    cx,
+                    y,
+                    c.encode_utf8(&mut [0; 4]),
+                    style,
+                );
+            }
+        }
+    }
+
+    /// Writes `text` only if every cell it takes is blank: what was drawn first stays.
+    fn put_under(&mut self, x: i32, y: i32, text: &str, style: Style) {
+        let width = text.chars().count() as i32;
+        if (x..x + width).all(|cx| self.blank(cx, y)) {
+            put(self.buf, self.area, x, y, text, style);
+        }
     }
 }
 
@@ -130,6 +187,20 @@ fn cut_links(view: &ClusterView, center: &Center, area: Rect, buf: &mut Buffer, 
     }
 }
 
+/// The part of the line between two cards' centres that no card covers, as fractions
+/// of the line: a message leaves its sender's card at the start and reaches its
+/// receiver's at the end.
+fn gap(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let (dx, dy) = ((b.0 - a.0).abs(), (b.1 - a.1).abs());
+    let half = (f64::from(CARD.0) / 2.0 + 1.0, f64::from(CARD.1) / 2.0);
+    let inside = |d: f64, h: f64| if d == 0.0 { f64::INFINITY } else { h / d };
+    let covered = inside(dx, half.0).min(inside(dy, half.1));
+    if covered >= 0.5 {
+        return (0.5, 0.5);
+    }
+    (covered, 1.0 - covered)
+}
+
 fn lerp(a: (f64, f64), b: (f64, f64), t: f64) -> (i32, i32) {
     let x = a.0 + (b.0 - a.0) * t;
     let y = a.1 + (b.1 - a.1) * t;
@@ -137,7 +208,11 @@ fn lerp(a: (f64, f64), b: (f64, f64), t: f64) -> (i32, i32) {
 }
 
 /// Each message in flight at its place on its line, and recent losses.
-fn messages(view: &ClusterView, center: &Center, area: Rect, buf: &mut Buffer, p: Palette) {
+fn messages(view: &ClusterView, center: &Center, sky: &mut Sky, p: Palette) {
+    for message in &view.in_flight {
+        draw_message(message, view.now_us, center, sky, p);
+    }
+    // A loss is marked, faintly, where nothing else is drawn.
     for dropped in &view.dropped {
         if view.now_us.saturating_sub(dropped.time_us) > DROP_SHOWN_US {
             continue;
@@ -146,29 +221,20 @@ fn messages(view: &ClusterView, center: &Center, area: Rect, buf: &mut Buffer, p
         if let (Some(a), Some(b)) = (center(info.from), center(info.to)) {
             let (x, y) = lerp(a, b, 0.5);
             let label = format!("✗{}", label(info));
-            put(buf, area, x - 1, y, &label, p.dim());
+            sky.put_under(x - 1, y, &label, p.dim());
         }
-    }
-    for message in &view.in_flight {
-        draw_message(message, view.now_us, center, area, buf, p);
     }
 }
 
-fn draw_message(
-    m: &MessageView,
-    now_us: u64,
-    center: &Center,
-    area: Rect,
-    buf: &mut Buffer,
-    p: Palette,
-) {
+fn draw_message(m: &MessageView, now_us: u64, center: &Center, sky: &mut Sky, p: Palette) {
     let (Some(a), Some(b)) = (center(m.info.from), center(m.info.to)) else {
         return;
     };
-    let (x, y) = lerp(a, b, m.progress(now_us));
+    let (start, end) = gap(a, b);
+    let (x, y) = lerp(a, b, start + (end - start) * m.progress(now_us));
     let text = label(&m.info);
     let half = (text.chars().count() / 2) as i32;
-    put(buf, area, x - half, y, &text, p.message(&m.info.detail));
+    sky.put(x - half, y, &text, p.message(&m.info.detail));
 }
 
 /// A message in a few characters: `RV t3`, `✓`, `AE 5@2 +1`, `ok 6`.

@@ -35,10 +35,11 @@ pub const KEYS: &[(&str, &str)] = &[
 pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
     let p = Palette { color: model.color };
     let view = &model.cluster;
-    let clock = if model.running() {
-        "▶ running"
-    } else {
-        "⏸ paused"
+    let (clock, speed) = match &model.lesson {
+        Some(lesson) if lesson.auto && !lesson.held => ("▶ lesson playing", lesson.speed),
+        Some(lesson) => ("⏸ lesson held", lesson.speed),
+        None if model.running() => ("▶ running", view.speed),
+        None => ("⏸ paused", view.speed),
     };
     let leader = view.leader.map_or("none".to_string(), |l| format!("n{l}"));
     let verdict = match view.violations.first() {
@@ -48,7 +49,7 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
     let mut parts = vec![
         (" raftlab ".to_string(), p.strong()),
         (format!("t={} ", fmt_ms(view.now_us)), Style::default()),
-        (format!("│ {clock} ×{} ", view.speed), Style::default()),
+        (format!("│ {clock} ×{speed} "), Style::default()),
         (format!("│ seed {} ", view.seed), Style::default()),
         (
             format!("│ leader {leader} term {} ", view.term()),
