@@ -472,3 +472,27 @@ mod keys {
         assert!(frame(&model, (80, 24)).contains("cluster: 5 nodes"));
     }
 }
+
+/// Without a terminal, or with a file that cannot be used, `raftlab watch` says so once
+/// and exits with 2; it never draws into a pipe.
+#[test]
+fn watch_without_a_terminal_or_with_a_bad_file_is_bad_input() {
+    use assert_cmd::Command;
+    use predicates::str::contains;
+
+    Command::cargo_bin("raftlab")
+        .expect("the binary")
+        .arg("watch")
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("raftlab watch needs a terminal"));
+    Command::cargo_bin("raftlab")
+        .expect("the binary")
+        .args(["watch", "no-such-lesson.yaml"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(contains("no-such-lesson.yaml: cannot read the file"));
+}

@@ -15,10 +15,6 @@ use super::{WatchOptions, watch};
 /// file sets the cluster). Returns the exit status: 0, 1 if a lesson's check failed or a
 /// safety rule broke unexpectedly, 2 for bad input or no terminal.
 pub fn start(file: Option<&Path>, config: ClusterConfig, options: WatchOptions) -> i32 {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        eprintln!("{} raftlab watch needs a terminal", "error:".red().bold());
-        return 2;
-    }
     let lesson = match file.map(load).transpose() {
         Ok(lesson) => lesson,
         Err(error) => {
@@ -26,6 +22,10 @@ pub fn start(file: Option<&Path>, config: ClusterConfig, options: WatchOptions) 
             return 2;
         }
     };
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!("{} raftlab watch needs a terminal", "error:".red().bold());
+        return 2;
+    }
     let config = lesson.as_ref().map_or(config, |l| l.config.clone());
     let mut session = match Session::new(config) {
         Ok(session) => session,

@@ -70,8 +70,12 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
 /// The keys line, or the command line while one is typed.
 pub fn keys_line(model: &Model, area: Rect, buf: &mut Buffer) {
     let p = Palette { color: model.color };
+    let folded = super::layout::areas(model).is_some_and(|a| a.story.is_none() || a.log.is_none());
     let text = match &model.input {
         Some(input) => format!(":{input}█"),
+        None if folded => " ? keys  q quit  Tab next pane  space pause  . step  1-9 select  \
+                            : command"
+            .to_string(),
         None => " space pause  . step  ← back  +/- speed  1-9 select: k kill r restart \
                  c campaign i isolate t transfer  w write  h heal  : command  ? help  q quit"
             .to_string(),
