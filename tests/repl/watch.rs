@@ -413,8 +413,13 @@ mod keys {
         let step = update(&mut model, key(KeyCode::Char('.')));
         assert_eq!(step, [run("pause"), run("step")].concat());
         assert_eq!(update(&mut model, key(KeyCode::Char('h'))), run("heal"));
-        assert_eq!(update(&mut model, key(KeyCode::Char('w'))), run("put w1 1"));
-        assert_eq!(update(&mut model, key(KeyCode::Char('w'))), run("put w2 2"));
+        let w = key(KeyCode::Char('w'));
+        assert_eq!(update(&mut model, w.clone()), vec![Effect::Write(1)]);
+        assert_eq!(
+            update(&mut model, w),
+            vec![Effect::Write(2)],
+            "a fresh key each time"
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 use thiserror::Error;
 
+use crate::cluster::kv::KvOp;
 use crate::cluster::{ClusterView, ViewLimits};
 
 use super::command::TraceLevel;
@@ -191,27 +192,8 @@ fn perform(
     options: WatchOptions,
 ) -> Result<(), WatchError> {
     match effect {
-        Effect::Run(line) => {
-            let answer = match session.run_line(&line) {
-                Ok(outcome) => {
-                    model.quit |= outcome.quit;
-                    Answer {
-                        line,
-                        text: outcome.text,
-                        passed: outcome.passed,
-                    }
-                }
-                Err(error) => Answer {
-                    line,
-                    text: format!("error: {error}"),
-                    passed: false,
-                },
-            };
-            model.answer = Some(answer);
-            if session.trace() != TraceLevel::Off {
-                model.trace = session.trace();
-            }
-        }
+        Effect::Run(line) => run_line(line, session, model),
+        Effect::Write(n) => write(n, session, model),
         Effect::LessonNext => {
             if let Some(lesson) = model.lesson.as_mut() {
                 play(lesson, session, &mut model.answer, options)?;
@@ -225,6 +207,54 @@ fn perform(
         }
     }
     Ok(())
+}
+
+/// Runs a REPL command line through the session; its answer goes to the story pane.
+fn run_line(line: String, session: &mut Session, model: &mut Model) {
+    let answer = match session.run_line(&line) {
+        Ok(outcome) => {
+            model.quit |= outcome.quit;
+            Answer {
+                line,
+                text: outcome.text,
+                passed: outcome.passed,
+            }
+        }
+        Err(error) => Answer {
+            line,
+            text: format!("error: {error}"),
+            passed: false,
+        },
+    };
+    model.answer = Some(answer);
+    if session.trace() != TraceLevel::Off {
+        model.trace = session.trace();
+    }
+}
+
+/// `w`: on a running clock the write is only sent (the REPL's `put` would wait for its
+/// answer, and the view with it); otherwise it is the REPL's `put`.
+fn write(n: u64, session: &mut Session, model: &mut Model) {
+    let line = format!("put w{n} {n}");
+    if !model.running() {
+        return run_line(line, session, model);
+    }
+    let op = KvOp::Put {
+        key: format!("w{n}"),
+        value: n.to_string(),
+    };
+    model.answer = Some(match session.cluster().submit(op, None) {
+        Ok(id) => Answer {
+            line,
+            text: format!("sent as operation #{id}; its answer is in the story"),
+            passed: true,
+        },
+        Err(error) => Answer {
+            line,
+            text: format!("error: {error}"),
+            passed: false,
+        },
+    });
 }
 
 /// Moves a playing lesson on: the time of a `run` or `wait` step passes at the speed,

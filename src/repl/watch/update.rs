@@ -32,6 +32,9 @@ pub enum Effect {
     LessonNext,
     /// Go back one step of the lesson.
     LessonBack,
+    /// Write `put wN N` through the leader: sent and left to finish as time runs (a
+    /// running clock does not wait for it, so the view never freezes on a write).
+    Write(u64),
 }
 
 /// Changes the model for `msg`, and says what the cluster must do.
@@ -84,7 +87,7 @@ fn key_pressed(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Char('h') => return vec![run("heal")],
         KeyCode::Char('w') => {
             model.writes += 1;
-            return vec![Effect::Run(format!("put w{0} {0}", model.writes))];
+            return vec![Effect::Write(model.writes)];
         }
         KeyCode::Char(c @ ('k' | 'r' | 'c' | 'i' | 't')) => return on_selected(model, c),
         _ => {}
