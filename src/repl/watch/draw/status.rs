@@ -42,6 +42,11 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
         None => ("⏸ paused", view.speed),
     };
     let leader = view.leader.map_or("none".to_string(), |l| format!("n{l}"));
+    // The leader's term; with no leader, the highest any node has reached.
+    let term = view
+        .leader
+        .and_then(|l| view.node(l))
+        .map_or(view.term(), |n| n.status.term);
     let verdict = match view.violations.first() {
         None => ("✓ safe".to_string(), p.good()),
         Some(v) => (format!("✗ {} broken", v.rule), p.bad()),
@@ -90,7 +95,7 @@ pub fn keys_line(model: &Model, area: Rect, buf: &mut Buffer) {
 
 /// The help overlay, in the middle of `area`.
 pub fn help(area: Rect, buf: &mut Buffer) {
-    let width = 62.min(area.width);
+    let width = 72.min(area.width);
     let height = (KEYS.len() as u16 + 4).min(area.height);
     let x = area.x + (area.width - width) / 2;
     let y = area.y + (area.height - height) / 2;

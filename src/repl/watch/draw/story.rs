@@ -30,8 +30,10 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     if let Some(text) = model.lesson.as_ref().and_then(|l| l.narration.as_ref()) {
         inner = narration(model, text, inner, buf, p);
     }
-    let mut lines = answer_lines(model, p);
-    lines.extend(event_lines(model, p));
+    // The newest last: events, then what the lesson played, then the command's answer,
+    // so that the answer to what was just typed is never the part scrolled away.
+    let mut lines = event_lines(model, p);
+    lines.extend(answer_lines(model, p));
     let lines = wrap(lines, usize::from(inner.width).max(8));
     let room = usize::from(inner.height);
     let skip = lines.len().saturating_sub(room);
