@@ -55,16 +55,13 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
         (" raftlab ".to_string(), p.strong()),
         (format!("t={} ", fmt_ms(view.now_us)), Style::default()),
         (format!("│ {clock} ×{speed} "), Style::default()),
-        (format!("│ seed {} ", view.seed), Style::default()),
+        (format!("│ leader {leader} term {term} │ "), p.strong()),
+        verdict,
+        (format!(" │ seed {} ", view.seed), Style::default()),
         (
-            format!("│ leader {leader} term {} ", view.term()),
-            p.strong(),
-        ),
-        (
-            format!("│ {} in flight │ ", view.in_flight.len()),
+            format!("│ {} in flight", view.in_flight.len()),
             Style::default(),
         ),
-        verdict,
     ];
     if let Some(node) = model.selected {
         parts.push((format!(" │ selected n{node}"), p.strong()));
