@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use raftlab::cluster::{ClockMode, ClusterConfig, bench, experiment};
+use raftlab::cluster::{ClockMode, ClusterConfig, NetworkConfig, bench, experiment};
 use raftlab::raft::{Bug, RaftConfig};
 use raftlab::repl::checkrun::{self, CheckArgs};
 use raftlab::repl::command::TraceLevel;
@@ -14,6 +14,7 @@ use raftlab::repl::perf;
 use raftlab::repl::scenario::{self, RunOptions};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
+use raftlab::repl::watch::WatchOptions;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -103,8 +104,70 @@ enum Sub {
     /// Checks histories from files for linearizability (Porcupine, Jepsen, raftlab JSON
     /// lines). Exit status: 0 linearizable, 1 not, 2 bad input, 3 undecided in time.
     Lincheck(raftlab::lincheck::tool::LincheckArgs),
+    /// The live full-screen view of a cluster, or a lesson (FILE) played as slides.
+    Watch(WatchArgs),
     /// Prints shell completions.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(clap::Args)]
+struct WatchArgs {
+    /// A lesson (scenario file) to play as slides; its file sets the cluster.
+    file: Option<PathBuf>,
+    /// How many nodes.
+    #[arg(long, default_value_t = 5)]
+    nodes: u64,
+    /// The seed every random choice derives from.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Speed: 0.05 shows an election over a few seconds; a lesson's steps are held as
+    /// long as their cluster time takes at this speed.
+    #[arg(long, default_value_t = 0.05)]
+    speed: f64,
+    /// How cluster time moves (space pauses and resumes).
+    #[arg(long, value_enum, default_value_t = WatchClock::Realtime)]
+    clock: WatchClock,
+    /// Message delay range, slower than the REPL's so that messages are seen moving.
+    #[arg(long, default_value = "10ms..15ms", value_parser = duration_range_arg)]
+    delay: (u64, u64),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WatchClock {
+    Realtime,
+    Virtual,
+    Paused,
+}
+
+/// `raftlab watch ...`.
+fn watch(args: &WatchArgs, color: ColorWhen) -> u8 {
+    let clock = match args.clock {
+        WatchClock::Realtime => ClockMode::Realtime,
+        WatchClock::Virtual => ClockMode::Virtual,
+        WatchClock::Paused => ClockMode::Paused,
+    };
+    let config = ClusterConfig {
+        nodes: args.nodes,
+        seed: args.seed,
+        clock,
+        speed: args.speed,
+        network: NetworkConfig {
+            delay_min_us: args.delay.0,
+            delay_max_us: args.delay.1,
+            ..NetworkConfig::default()
+        },
+        ..Default::default()
+    };
+    let color = match color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none(),
+    };
+    let options = WatchOptions {
+        color,
+        lesson_speed: args.speed,
+    };
+    raftlab::repl::watch::start(args.file.as_deref(), config, options) as u8
 }
 
 fn main() -> ExitCode {
@@ -132,6 +195,7 @@ fn main() -> ExitCode {
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
         Some(Sub::Experiment { which }) => experiment(&which),
+        Some(Sub::Watch(args)) => watch(&args, cli.color),
         None => match &cli.file {
             Some(file) => open_file(file),
             None => repl(&cli.cluster),

@@ -19,6 +19,7 @@ use super::event::{ClusterEvent, MsgId, OpId};
 use super::kv::KvOp;
 use super::network::InFlight;
 use super::sim::{NodeStatus, Sim, StepReport};
+use super::view::{ClusterView, ViewLimits};
 use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
 
 type Job = Box<dyn FnOnce(&mut Driver) + Send>;
@@ -272,6 +273,13 @@ impl Cluster {
             nodes: driver.sim.status(),
             in_flight: driver.sim.network().in_flight_count(),
             members: driver.sim.changed_members(),
+        })
+    }
+
+    /// The whole cluster at this instant, as data (see [`ClusterView`]). Reads only.
+    pub fn view(&self, limits: ViewLimits) -> Result<ClusterView, ClusterError> {
+        self.with_driver(move |driver| {
+            ClusterView::capture(&driver.sim, driver.clock.mode, driver.clock.speed, limits)
         })
     }
 

@@ -27,6 +27,7 @@ mod network;
 mod node;
 pub(crate) mod seed;
 mod sim;
+pub mod view;
 
 use thiserror::Error;
 
@@ -39,6 +40,7 @@ pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
 pub use handle::{Cluster, ClusterStatus, NetworkView};
 pub use network::{InFlight, Network};
 pub use sim::{NodeState, NodeStatus, Sim, StepReport};
+pub use view::{ClusterView, ViewLimits};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]

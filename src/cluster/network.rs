@@ -24,6 +24,8 @@ use super::event::{DropReason, EventKind, MsgId, MsgInfo};
 #[derive(Clone, Debug, PartialEq)]
 pub struct InFlight {
     pub id: MsgId,
+    /// When it was put on the wire.
+    pub sent_us: u64,
     pub deliver_us: u64,
     pub envelope: Envelope,
 }
@@ -191,10 +193,10 @@ impl Network {
         if self.config.duplicate > 0.0 && self.rng.random_bool(self.config.duplicate) {
             let copy = self.take_id();
             let copy_due = self.delivery_time(now_us, &envelope);
-            self.enqueue(copy, copy_due, envelope.clone());
+            self.enqueue(copy, (now_us, copy_due), envelope.clone());
             events.push(EventKind::Duplicated { id, copy });
         }
-        self.enqueue(id, deliver_us, envelope);
+        self.enqueue(id, (now_us, deliver_us), envelope);
     }
 
     fn take_id(&mut self) -> MsgId {
@@ -217,11 +219,13 @@ impl Network {
         due
     }
 
-    fn enqueue(&mut self, id: MsgId, deliver_us: u64, envelope: Envelope) {
+    /// Queues a message sent and due at `(sent_us, deliver_us)`.
+    fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Envelope) {
         self.queue
             .insert((deliver_us, id), (envelope.from, envelope.to));
         let message = InFlight {
             id,
+            sent_us,
             deliver_us,
             envelope,
         };

@@ -419,14 +419,14 @@ impl EventDispatcher {
     /// A snapshot of the state machine at the applied index, for the processor.
     fn snapshot_input(&self) -> Input {
         Input::Snapshot {
-            index: self.processor.view().applied,
+            index: self.processor.applied(),
             data: self.sync.snapshot_data(),
         }
     }
 
     /// Takes a snapshot once `snapshot_every` entries were applied since the last one.
     fn maybe_snapshot(&mut self, now_us: u64, report: &mut NodeReport) {
-        let since = self.processor.view().applied - self.processor.snapshot().index;
+        let since = self.processor.applied() - self.processor.snapshot().index;
         if self.snapshot_every == 0 || since < self.snapshot_every {
             return;
         }

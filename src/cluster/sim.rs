@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
+use crate::raft::{
+    Entry, FollowerProgress, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term,
+};
 
 use super::checker::{Checker, Violation};
 use super::clients::{ClientTable, Stage};
@@ -75,6 +77,11 @@ pub struct NodeStatus {
     pub applied: Index,
     /// The node's partition group (0-based), if the network is partitioned.
     pub group: Option<usize>,
+    /// A candidate's votes: (granted so far, its own included; voters in all). A majority
+    /// of the voters wins.
+    pub votes: Option<(u32, u32)>,
+    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
+    pub progress: Vec<FollowerProgress>,
 }
 
 /// Where a running node's dispatcher lives.
@@ -92,6 +99,9 @@ enum Host {
 struct Running {
     host: Host,
     timer_us: u64,
+    /// When `timer_us` was last set to a new deadline, for views that draw how much of
+    /// the timeout has passed.
+    timer_set_us: u64,
     view: NodeView,
     state_machine: Arc<Mutex<KvStateMachine>>,
 }
@@ -400,6 +410,7 @@ impl Sim {
         slot.running = Some(Running {
             host,
             timer_us,
+            timer_set_us: now_us,
             view,
             state_machine,
         });
@@ -523,6 +534,13 @@ impl Sim {
                 commit: view.commit,
                 applied: view.applied,
                 group,
+                votes: (view.role == Role::Candidate)
+                    .then(|| (view.votes_granted, view.voters.len() as u32)),
+                progress: view
+                    .progress
+                    .as_deref()
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default(),
             };
         }
         let storage = lock(&slot.storage);
@@ -541,7 +559,15 @@ impl Sim {
             commit: 0,
             applied: 0,
             group,
+            votes: None,
+            progress: Vec::new(),
         }
+    }
+
+    /// A running node's timer: when it fires next, and when that deadline was set.
+    pub fn timer_of(&self, id: NodeId) -> Option<(u64, u64)> {
+        let running = self.slot(id).ok()?.running.as_ref()?;
+        Some((running.timer_us, running.timer_set_us))
     }
 
     /// The leader: the node that is up, leads, and has the highest term among leaders.
@@ -557,6 +583,13 @@ impl Sim {
     /// A node's durable log: the entries after its snapshot, if it has one.
     pub fn log_of(&self, id: NodeId) -> Result<Vec<Entry>, ClusterError> {
         Ok(lock(&self.slot(id)?.storage).log.entries().to_vec())
+    }
+
+    /// The last `count` entries of a node's durable log.
+    pub fn log_tail_of(&self, id: NodeId, count: usize) -> Result<Vec<Entry>, ClusterError> {
+        let storage = lock(&self.slot(id)?.storage);
+        let entries = storage.log.entries();
+        Ok(entries[entries.len().saturating_sub(count)..].to_vec())
     }
 
     /// Where a node's durable log starts: the last index and term of its snapshot, (0, 0)
@@ -712,7 +745,7 @@ impl Sim {
     /// The last `count` events, oldest first.
     pub fn recent_events(&self, count: usize) -> Vec<ClusterEvent> {
         let skip = self.log.recent.len().saturating_sub(count);
-        self.log.recent.iter().skip(skip).cloned().collect()
+        self.log.recent.range(skip..).cloned().collect()
     }
 
     /// A channel that receives every event from now on.
@@ -1085,11 +1118,14 @@ impl Sim {
     }
 
     fn process_report(&mut self, report: NodeReport) {
-        let node = report.node;
+        let (node, now_us) = (report.node, self.now_us);
         if let Ok(slot) = self.slot_mut(node)
             && let Some(running) = slot.running.as_mut()
         {
             let old_us = std::mem::replace(&mut running.timer_us, report.next_deadline_us);
+            if old_us != report.next_deadline_us {
+                running.timer_set_us = now_us;
+            }
             running.view = report.view;
             self.timers.remove(&(old_us, node));
             self.timers.insert((report.next_deadline_us, node));

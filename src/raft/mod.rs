@@ -65,8 +65,8 @@ pub use config::{Bug, ConfigError, LEASE_CLOCK_DRIFT_PERCENT, RaftConfig, ReadMo
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use processor::{
-    DurableWrite, Input, NoLease, NodeView, Outputs, ProposeError, Proposed, RaftEvent,
-    RaftProcessor, ReadId, ReadState, Role, StepDownCause,
+    DurableWrite, FollowerProgress, Input, NoLease, NodeView, Outputs, ProposeError, Proposed,
+    RaftEvent, RaftProcessor, ReadId, ReadState, Role, StepDownCause,
 };
 pub use storage::{Snapshot, Storage};
 

@@ -230,6 +230,22 @@ pub struct NodeView {
     pub voters: Arc<[NodeId]>,
     /// The learners of the node's latest configuration, sorted.
     pub learners: Arc<[NodeId]>,
+    /// A candidate's (or a PreVote round's) votes granted so far, its own included; 0 for
+    /// a follower or a leader.
+    pub votes_granted: u32,
+    /// A leader's view of each follower's log, in id order; `None` for other roles.
+    pub progress: Option<Arc<[FollowerProgress]>>,
+}
+
+/// What a leader knows of one follower's log, as the views show it (Figure 2's
+/// `nextIndex[]` and `matchIndex[]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowerProgress {
+    pub node: NodeId,
+    /// The next index the leader will send. Invariant: `match_index < next_index`.
+    pub next_index: Index,
+    /// The highest index known to match the leader's log.
+    pub match_index: Index,
 }
 
 /// What a leader knows of one follower's log.
@@ -469,7 +485,37 @@ impl RaftProcessor {
             applied: self.applied,
             voters: Arc::clone(&self.membership.voters),
             learners: Arc::clone(&self.membership.learners),
+            votes_granted: self.votes_granted(),
+            progress: self.follower_progress(),
         }
+    }
+
+    /// A candidate's (or a PreVote round's) votes granted so far; 0 in other roles.
+    pub fn votes_granted(&self) -> u32 {
+        match &self.role {
+            RoleState::Candidate { votes } | RoleState::PreCandidate { votes } => {
+                votes.len() as u32
+            }
+            RoleState::Follower { .. } | RoleState::Leader { .. } => 0,
+        }
+    }
+
+    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
+    pub fn follower_progress(&self) -> Option<Arc<[FollowerProgress]>> {
+        let RoleState::Leader { progress } = &self.role else {
+            return None;
+        };
+        let rows = progress.iter().map(|(&node, p)| FollowerProgress {
+            node,
+            next_index: p.next_index,
+            match_index: p.match_index,
+        });
+        Some(rows.collect())
+    }
+
+    /// The highest index applied to the state machine.
+    pub fn applied(&self) -> Index {
+        self.applied
     }
 
     pub fn id(&self) -> NodeId {

@@ -278,7 +278,11 @@ pub use crate::cluster::kv::KvOp as ClientOp;
 pub enum Command {
     // look
     /// `status [--json] [all|NODE...]`
-    Status { json: bool, rows: Rows },
+    Status {
+        verbose: bool,
+        json: bool,
+        rows: Rows,
+    },
     /// `log [-v] [--json] [all|NODE...]`
     Log {
         verbose: bool,
@@ -291,6 +295,10 @@ pub enum Command {
     Net,
     /// `msgs`
     Msgs,
+    /// `timers`
+    Timers,
+    /// `watch`: the live view (in the interactive REPL)
+    Watch,
     /// `events [N]`
     Events { count: Option<u64> },
     /// `trace off|changes|messages`
@@ -531,8 +539,14 @@ impl Command {
     /// Writes the look and time commands; `false` when `self` is another kind.
     fn fmt_look_time(&self, f: &mut Formatter<'_>) -> Result<bool, fmt::Error> {
         match self {
-            Command::Status { json, rows } => {
-                f.write_str(if *json { "status --json" } else { "status" })?;
+            Command::Status {
+                verbose,
+                json,
+                rows,
+            } => {
+                f.write_str("status")?;
+                f.write_str(if *verbose { " -v" } else { "" })?;
+                f.write_str(if *json { " --json" } else { "" })?;
                 write!(f, "{rows}")?;
             }
             Command::Log {
@@ -548,6 +562,8 @@ impl Command {
             Command::Kv { node: Some(n) } => write!(f, "kv {n}")?,
             Command::Net => f.write_str("net")?,
             Command::Msgs => f.write_str("msgs")?,
+            Command::Timers => f.write_str("timers")?,
+            Command::Watch => f.write_str("watch")?,
             Command::Events { count } => with_count(f, "events", *count)?,
             Command::Trace { level } => write!(f, "trace {level}")?,
             Command::Help { topic: None } => f.write_str("help")?,

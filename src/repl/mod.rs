@@ -69,3 +69,4 @@ pub mod shell;
 #[cfg(test)]
 mod tests;
 pub mod view;
+pub mod watch;

@@ -496,6 +496,8 @@ macro_rules! no_args {
 no_args! {
     net => Command::Net;
     msgs => Command::Msgs;
+    timers => Command::Timers;
+    watch => Command::Watch;
     pause => Command::Pause;
     resume => Command::Resume;
     heal => Command::Heal;
@@ -536,9 +538,14 @@ one_node! {
 }
 
 pub fn status(args: &mut Args) -> Result<Command, ParseError> {
+    let verbose = args.flag("-v");
     let json = args.flag("--json");
     let rows = args.rows()?;
-    Ok(Command::Status { json, rows })
+    Ok(Command::Status {
+        verbose,
+        json,
+        rows,
+    })
 }
 
 pub fn log(args: &mut Args) -> Result<Command, ParseError> {

@@ -295,6 +295,9 @@ impl Session {
             Command::Export { file, window_us } => self.export(file, *window_us),
             Command::ExportLog { file, nodes } => self.export_log(file, nodes),
             Command::Check => self.check(),
+            Command::Watch => Err(ExecError::Io(
+                "`watch` runs in the interactive REPL (or `raftlab watch`)".to_string(),
+            )),
             _ => self.fault(command),
         }
     }
@@ -338,7 +341,11 @@ impl Session {
 
     fn look(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let text = match command {
-            Command::Status { json, rows } => self.status_view(*json, rows)?,
+            Command::Status {
+                verbose,
+                json,
+                rows,
+            } => self.status_view(*json, rows)? + &verbose_status(*verbose && !*json, self)?,
             Command::Log {
                 verbose,
                 json,
@@ -347,6 +354,7 @@ impl Session {
             Command::Kv { node } => self.kv_view(*node)?,
             Command::Net => view::network(&self.cluster.network()?),
             Command::Msgs => view::messages(&self.cluster.in_flight()?),
+            Command::Timers => view::timers(&self.cluster.view(Default::default())?),
             Command::Events { count } => {
                 let count = count.unwrap_or(DEFAULT_EVENTS) as usize;
                 let events = self.cluster.events(count)?;
@@ -1057,6 +1065,7 @@ fn is_look(command: &Command) -> bool {
             | Command::Kv { .. }
             | Command::Net
             | Command::Msgs
+            | Command::Timers
             | Command::Events { .. }
             | Command::Help { .. }
     )
@@ -1076,7 +1085,16 @@ fn is_journalled(command: &Command) -> bool {
                 | Command::Export { .. }
                 | Command::ExportLog { .. }
                 | Command::Quit
+                | Command::Watch
         )
+}
+
+/// `status -v`: below the rows, each follower's `nextIndex` and `matchIndex` at the leader.
+fn verbose_status(verbose: bool, session: &Session) -> Result<String, ExecError> {
+    if !verbose {
+        return Ok(String::new());
+    }
+    Ok(view::followers(&session.cluster.status()?))
 }
 
 fn mark(held: bool, line: &str, actual: &str) -> Outcome {

@@ -14,7 +14,7 @@ use rustyline::error::ReadlineError;
 use crate::cluster::{ClockMode, ClusterEvent, ClusterStatus, EventKind};
 use crate::raft::{NodeId, RaftEvent, Role, Term};
 
-use super::command::{TraceLevel, parse};
+use super::command::{Command, TraceLevel, parse};
 use super::complete::CompletionContext;
 use super::editor::{self, LivePrompt};
 use super::session::Session;
@@ -176,6 +176,12 @@ pub fn interactive(mut session: Session) -> i32 {
         // A line may hold several (a paste the terminal sent as one): each runs in order.
         for part in line.split(['\n', '\r']) {
             interrupt.store(false, Ordering::Relaxed);
+            if let Ok(Some(Command::Watch)) = parse(part) {
+                level.store(level_code(TraceLevel::Off), Ordering::Relaxed);
+                watch_here(&mut session);
+                level.store(level_code(session.trace()), Ordering::Relaxed);
+                continue;
+            }
             let quit = run_interactive(&mut session, part);
             interrupt.store(false, Ordering::Relaxed);
             level.store(level_code(session.trace()), Ordering::Relaxed);
@@ -236,6 +242,17 @@ fn prepare_prompt(
         };
     }
     prompt
+}
+
+/// `watch` at the REPL: the live view of the session's cluster, until `q`.
+fn watch_here(session: &mut Session) {
+    let options = super::watch::WatchOptions {
+        color: colored::control::SHOULD_COLORIZE.should_colorize(),
+        lesson_speed: 1.0,
+    };
+    if let Err(error) = super::watch::watch(session, None, options) {
+        eprintln!("{} {error}", "error:".red().bold());
+    }
 }
 
 fn print_text(text: &str, passed: bool) {

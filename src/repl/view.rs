@@ -17,7 +17,9 @@ use crate::raft::{Entry, Index, NodeId, Payload, RaftEvent, Role, Term};
 use super::command::TraceLevel;
 
 mod summary;
+mod timers;
 pub use summary::{logs_summary, node_runs, status_summary};
+pub use timers::{followers, timers};
 
 /// The most log entries shown side by side; older ones are summarised.
 const LOG_WINDOW: usize = 30;
@@ -114,8 +116,11 @@ fn status_row(node: &NodeStatus) -> String {
     } else {
         ("-".to_string(), "-".to_string())
     };
+    let votes = node.votes.map_or(String::new(), |(granted, voters)| {
+        format!("  {granted}/{voters} votes")
+    });
     format!(
-        "{:<6}{}{:>4}  {:<6}{:<8}{:<10}{:>6}  {:>7}  {}",
+        "{:<6}{}{:>4}  {:<6}{:<8}{:<10}{:>6}  {:>7}  {}{votes}",
         format!("n{}", node.id),
         pad(role_colored(node), 11),
         node.term,

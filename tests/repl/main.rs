@@ -9,3 +9,5 @@ mod random_lines;
 mod replay;
 mod scale;
 mod terminal;
+mod watch;
+mod watch_pty;

@@ -19,6 +19,8 @@ fn view(id: NodeId, role: Role, term: Term, commit: Index) -> NodeView {
         applied: commit,
         voters: Vec::new().into(),
         learners: Vec::new().into(),
+        votes_granted: 0,
+        progress: None,
     }
 }
 

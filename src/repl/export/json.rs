@@ -91,6 +91,12 @@ fn node_status(node: &NodeStatus) -> Value {
         "applied": up.then_some(node.applied),
         "group": node.group.map(|g| g + 1),
         "crash": crash,
+        "votes": node.votes.map(|(granted, voters)| json!({"granted": granted, "voters": voters})),
+        "followers": node.progress.iter().map(|f| json!({
+            "node": f.node,
+            "next_index": f.next_index,
+            "match_index": f.match_index,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -11,7 +11,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "status",
         aliases: &[],
         group: Group::Look,
-        usage: "status [--json] [all|NODE...]",
+        usage: "status [-v] [--json] [all|NODE...]",
         summary: "every node's role, term, commit and applied index",
         description: "Shows one line per node: its role, term, vote, last log index, commit \
                       index and applied index, and the cluster time and clock mode. In a \
@@ -20,9 +20,12 @@ pub static COMMANDS: &[CommandSpec] = &[
                       max, how many are at the leader's), the nodes furthest behind, the \
                       nodes down and the voters and learners. `status all` shows every \
                       node's line however many there are; `status NODE...` the lines of \
-                      those nodes. With --json, every node as one JSON object, for tools.",
+                      those nodes. A candidate shows its votes (`2/5 votes`). With -v, the \
+                      leader's nextIndex and matchIndex for each follower too. With --json, \
+                      every node as one JSON object (votes and followers included), for \
+                      tools.",
         example: "status 1 2 leader",
-        args: &[A::NodesOrJson],
+        args: &[A::NodesOrVerbose],
         parse: p::status,
     },
     CommandSpec {
@@ -66,6 +69,33 @@ pub static COMMANDS: &[CommandSpec] = &[
         example: "net",
         args: &[],
         parse: p::net,
+    },
+    CommandSpec {
+        name: "timers",
+        aliases: &[],
+        group: Group::Look,
+        usage: "timers",
+        summary: "when each node's timer fires next",
+        description: "Shows, for each node that is up, which timer it waits on (a follower's \
+                      or candidate's election timeout, a leader's next heartbeat), when it \
+                      fires and how long until then, and how much of it is left.",
+        example: "timers",
+        args: &[],
+        parse: p::timers,
+    },
+    CommandSpec {
+        name: "watch",
+        aliases: &[],
+        group: Group::Look,
+        usage: "watch",
+        summary: "the live view of this cluster (q comes back)",
+        description: "Shows the cluster full-screen as it runs: nodes with their timers, \
+                      messages in flight, logs, the latest events. Keys act on the cluster \
+                      (? lists them); q or Esc comes back to the REPL with the same cluster. \
+                      Only in the interactive REPL.",
+        example: "watch",
+        args: &[],
+        parse: p::watch,
     },
     CommandSpec {
         name: "msgs",

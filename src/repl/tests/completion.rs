@@ -52,7 +52,7 @@ fn nodes_complete_as_plain_numbers_and_leader() {
     );
     assert_eq!(
         at_end("status "),
-        (7, words(&["--json", "all", "1", "2", "3", "leader"]))
+        (7, words(&["-v", "--json", "all", "1", "2", "3", "leader"]))
     );
     assert_eq!(
         at_end("partition 1,"),
@@ -153,13 +153,13 @@ fn hints_show_the_rest_of_the_name_or_the_usage() {
     );
     assert_eq!(
         usage_hint("status "),
-        Some("[--json] [all|NODE...]".to_string())
+        Some("[-v] [--json] [all|NODE...]".to_string())
     );
     assert_eq!(
-        usage_hint("status --json "),
+        usage_hint("status -v --json "),
         Some("[all|NODE...]".to_string())
     );
-    assert_eq!(usage_hint("status --json all "), None);
+    assert_eq!(usage_hint("status -v --json all "), None);
     assert_eq!(
         usage_hint("export log "),
         Some("FILE.svg [NODE...]".to_string())

@@ -265,7 +265,7 @@ const CASES: &[(&str, &str)] = &[
     (
         "status all 3",
         "'all' shows every node: name nodes or all, not both \
-         (usage: status [--json] [all|NODE...])",
+         (usage: status [-v] [--json] [all|NODE...])",
     ),
     (
         "log 1 all",

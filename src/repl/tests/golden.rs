@@ -27,6 +27,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         (
             "status",
             C::Status {
+                verbose: false,
                 json: false,
                 rows: Rows::Default,
             },
@@ -35,6 +36,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         (
             "status --json",
             C::Status {
+                verbose: false,
                 json: true,
                 rows: Rows::Default,
             },
@@ -43,6 +45,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         (
             "status all",
             C::Status {
+                verbose: false,
                 json: false,
                 rows: Rows::All,
             },
@@ -51,6 +54,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         (
             "status n3 --json leader",
             C::Status {
+                verbose: false,
                 json: true,
                 rows: Rows::Nodes(vec![n(3), L]),
             },
@@ -114,6 +118,17 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         ("kv n3", C::Kv { node: Some(n(3)) }, "kv 3"),
         ("net", C::Net, "net"),
         ("msgs", C::Msgs, "msgs"),
+        ("timers", C::Timers, "timers"),
+        ("watch", C::Watch, "watch"),
+        (
+            "status --json -v 2",
+            C::Status {
+                verbose: true,
+                json: true,
+                rows: Rows::Nodes(vec![n(2)]),
+            },
+            "status -v --json 2",
+        ),
         ("events", C::Events { count: None }, "events"),
         ("events 20", C::Events { count: Some(20) }, "events 20"),
         (
@@ -733,6 +748,7 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         (
             "  \t status  ",
             C::Status {
+                verbose: false,
                 json: false,
                 rows: Rows::Default,
             },

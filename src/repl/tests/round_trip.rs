@@ -159,7 +159,11 @@ fn ends() -> impl Strategy<Value = (NodeRef, NodeRef, bool)> {
 
 fn look_and_time() -> BoxedStrategy<C> {
     prop_oneof![
-        (any::<bool>(), rows()).prop_map(|(json, rows)| C::Status { json, rows }),
+        (any::<bool>(), any::<bool>(), rows()).prop_map(|(verbose, json, rows)| C::Status {
+            verbose,
+            json,
+            rows
+        }),
         (any::<bool>(), any::<bool>(), rows()).prop_map(|(verbose, json, rows)| C::Log {
             verbose,
             json,
