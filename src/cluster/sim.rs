@@ -27,6 +27,7 @@ use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
 use super::kv::KvStateMachine;
 use super::network::Network;
 use super::node::{self, EventDispatcher, FromNode, NodeInput, NodeReport, ToNode, lock};
+use super::storm::{self, StormLimits};
 use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
 
 mod clients;
@@ -162,6 +163,12 @@ pub struct Sim {
     /// between hand-offs so as not to allocate on each.
     due_scratch: Vec<super::network::InFlight>,
     sent_scratch: Vec<EventKind>,
+    /// The bounds on the network's load ([`super::storm`]).
+    storm_limits: StormLimits,
+    /// The second of cluster time being counted, and its events so far.
+    rate: (u64, u64),
+    /// Whether a storm was reported (once per run).
+    storm_reported: bool,
 }
 
 impl Sim {
@@ -169,10 +176,12 @@ impl Sim {
     pub fn start(config: ClusterConfig) -> Result<Sim, ClusterError> {
         config.validate()?;
         let (reports_tx, reports) = crossbeam_channel::unbounded();
-        let network = Network::new(
+        let mut network = Network::new(
             config.network.clone(),
             seed::derive(config.seed, seed::NETWORK, 0),
         );
+        let storm_limits = StormLimits::for_nodes(config.nodes);
+        network.set_limits(storm_limits);
         let nodes = (1..=config.nodes)
             .map(|id| NodeSlot {
                 id,
@@ -208,6 +217,9 @@ impl Sim {
             checker: Checker::with_voters(&voters),
             due_scratch: Vec::new(),
             sent_scratch: Vec::new(),
+            storm_limits,
+            rate: (0, 0),
+            storm_reported: false,
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -225,6 +237,35 @@ impl Sim {
 
     pub fn handoffs(&self) -> u64 {
         self.handoffs
+    }
+
+    /// Sets the bounds on the network's load (by default, [`StormLimits::for_nodes`]).
+    pub fn set_storm_limits(&mut self, limits: StormLimits) {
+        self.storm_limits = limits;
+        self.network.set_limits(limits);
+    }
+
+    /// Reports a message storm to the checker, once: the network past a bound of messages
+    /// in flight, or too many events in one second of cluster time.
+    fn watch_storm(&mut self) {
+        let found = self.network.take_storm().or_else(|| {
+            let (second, events) = self.rate;
+            (events > self.storm_limits.events_per_second).then(|| {
+                let what = format!(
+                    "{} events in the second from {second}s",
+                    storm::thousands(events)
+                );
+                let messages = self.network.in_flight().into_iter();
+                storm::describe(&what, messages.map(|m| storm::kind_and_link(&m)))
+            })
+        });
+        if let Some((detail, nodes)) = found
+            && !self.storm_reported
+        {
+            self.storm_reported = true;
+            self.checker.report_storm(self.now_us, nodes, detail);
+            self.publish_violations();
+        }
     }
 
     /// Lets the nodes run in parallel: every node that is idle and has work due is handed
@@ -349,6 +390,11 @@ impl Sim {
 
     fn emit(&mut self, kind: EventKind) {
         self.events += 1;
+        let second = self.now_us / 1_000_000;
+        if self.rate.0 != second {
+            self.rate = (second, 0);
+        }
+        self.rate.1 += 1;
         let event = ClusterEvent {
             time_us: self.now_us,
             kind,
@@ -1069,6 +1115,9 @@ impl Sim {
         self.sent_scratch = sent;
         for reply in report.replies {
             self.client_reply(node, reply.op, reply.result);
+        }
+        if !self.storm_reported {
+            self.watch_storm();
         }
     }
 

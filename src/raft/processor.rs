@@ -639,7 +639,7 @@ impl RaftProcessor {
             message,
             ..
         } = envelope;
-        if term > self.term {
+        if term > self.term && !self.takes_response_as_own_term(&message) {
             if self.ignores_higher_term(from, term, &message) {
                 return;
             }
@@ -698,6 +698,20 @@ impl RaftProcessor {
                 last_index,
             } => self.handle_snapshot_response(from, snapshot_index, last_index),
         }
+    }
+
+    /// Teaching bug `ignore-higher-term-response`: a response from a higher term is
+    /// handled as though it were of this node's term (the term rule of Figure 2 skipped).
+    fn takes_response_as_own_term(&self, message: &Message) -> bool {
+        self.config.has_bug(Bug::IgnoreHigherTermResponse)
+            && matches!(
+                message,
+                Message::VoteResponse { .. }
+                    | Message::PreVoteResponse { .. }
+                    | Message::AppendResponse { .. }
+                    | Message::SnapshotResponse { .. }
+                    | Message::LeaderCheckResponse { .. }
+            )
     }
 
     /// A request from an older term is refused, so that its sender learns our term and
