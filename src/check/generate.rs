@@ -99,6 +99,8 @@ pub struct Generator {
     net_reset_us: Option<u64>,
     base_network: NetworkConfig,
     clients: Vec<Client>,
+    /// The longest pause of a client between two operations, in ms.
+    client_pause_ms: u64,
     values: u64,
     last_value: BTreeMap<String, String>,
 }
@@ -124,6 +126,7 @@ impl Generator {
             net_reset_us: None,
             base_network: setup.config.network.clone(),
             clients: vec![Client::default(); setup.clients],
+            client_pause_ms: setup.client_pause_ms,
             values: 0,
             last_value: BTreeMap::new(),
         }
@@ -500,7 +503,7 @@ impl Generator {
                 && !sim.is_pending(op)
             {
                 client.pending = None;
-                client.next_us = at_us + self.rng.random_range(0..=40) * MS;
+                client.next_us = at_us + self.rng.random_range(0..=self.client_pause_ms) * MS;
             }
             let client = &self.clients[index];
             if client.pending.is_some() || at_us < client.next_us {

@@ -1,11 +1,15 @@
 //! Many seeds, on worker threads.
+//!
+//! No worker holds back the report: each seed's run is bounded by its budget, a seed over
+//! it is set aside and reported as such while the others go on, and once a seed fails
+//! (with `stop_at_first`) the runs still going are called off rather than awaited.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::run::explore;
-use super::{CheckOptions, RunReport, setup};
+use super::run::explore_unless;
+use super::{CheckOptions, Failure, RunReport, setup};
 
 /// What a batch of seeds did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -13,6 +17,8 @@ pub struct Summary {
     pub seeds_run: u64,
     /// The failing runs, by seed.
     pub failures: Vec<RunReport>,
+    /// The runs stopped for spending their seed's budget, by seed.
+    pub over_budget: Vec<RunReport>,
     pub handoffs: u64,
     pub events: u64,
     pub operations: u64,
@@ -24,7 +30,9 @@ pub struct Summary {
 
 /// Runs `seeds` on `workers` threads (each seed is independent and deterministic, so the
 /// results do not depend on the order). With `stop_at_first`, no seed is started after a
-/// failure (seeds already running finish). `on_done` hears of every run as it ends.
+/// failure, and the seeds still running are called off (a seed over its budget is not a
+/// failure that stops the others). `on_done` hears of every run that ends (not of those
+/// called off).
 pub fn run_seeds(
     seeds: &[u64],
     options: &CheckOptions,
@@ -37,6 +45,7 @@ pub fn run_seeds(
     let stop = AtomicBool::new(false);
     let counters = [(); 6].map(|_| AtomicU64::new(0));
     let failures = Mutex::new(Vec::new());
+    let over_budget = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
             scope.spawn(|| {
@@ -44,7 +53,10 @@ pub fn run_seeds(
                     let Some(&seed) = seeds.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         return;
                     };
-                    let mut report = explore(&setup(seed, options));
+                    let mut report = explore_unless(&setup(seed, options), &stop);
+                    if report.cancelled {
+                        return;
+                    }
                     on_done(&report);
                     let totals = [
                         1,
@@ -57,23 +69,25 @@ pub fn run_seeds(
                     for (counter, value) in counters.iter().zip(totals) {
                         counter.fetch_add(value, Ordering::Relaxed);
                     }
-                    if report.failure.is_some() {
-                        stop.fetch_or(stop_at_first, Ordering::Relaxed);
-                        failures
-                            .lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner())
-                            .push(report);
-                    } else {
-                        report.schedule = Vec::new();
+                    match &report.failure {
+                        Some(Failure::OverBudget(_)) => {
+                            report.schedule = Vec::new();
+                            lock(&over_budget).push(report);
+                        }
+                        Some(_) => {
+                            stop.fetch_or(stop_at_first, Ordering::Relaxed);
+                            lock(&failures).push(report);
+                        }
+                        None => report.schedule = Vec::new(),
                     }
                 }
             });
         }
     });
-    let mut failures = failures
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let [mut failures, mut over_budget] =
+        [failures, over_budget].map(|list| list.into_inner().unwrap_or_else(|p| p.into_inner()));
     failures.sort_by_key(|report| report.setup.seed);
+    over_budget.sort_by_key(|report| report.setup.seed);
     let [
         seeds_run,
         handoffs,
@@ -85,6 +99,7 @@ pub fn run_seeds(
     Summary {
         seeds_run,
         failures,
+        over_budget,
         handoffs,
         events,
         operations,
@@ -92,4 +107,10 @@ pub fn run_seeds(
         undecided,
         wall: started.elapsed(),
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

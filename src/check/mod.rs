@@ -64,10 +64,12 @@ mod many;
 mod run;
 mod schedule;
 mod shrink;
+mod swarm;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,6 +84,7 @@ pub use many::{Summary, run_seeds};
 pub use run::{explore, replay};
 pub use schedule::{Action, Ending, Timed, duration, steps};
 pub use shrink::{ShrinkBudget, Shrunk, shrink};
+pub use swarm::Shape;
 
 /// A millisecond, in microseconds.
 pub const MS: u64 = 1_000;
@@ -188,6 +191,33 @@ pub struct CheckOptions {
     pub clients: Option<usize>,
     /// The linearizability checker's budget.
     pub budget: SearchBudget,
+    /// Swarm testing: each seed draws the shape of its run ([`swarm`]); off, every seed
+    /// has the fixed shape described above.
+    pub swarm: bool,
+    /// What one seed may spend.
+    pub seed_budget: SeedBudget,
+}
+
+/// What one seed's run may spend before it is stopped and reported as over budget: a
+/// runaway run (a message storm below the network's bounds, a cluster that never
+/// settles and churns) must not hold back the report of a whole check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedBudget {
+    /// The most events the cluster may emit (messages sent, delivered, dropped, ...).
+    pub events: u64,
+    /// The most wall time.
+    pub wall: Duration,
+}
+
+impl Default for SeedBudget {
+    /// A seed of a correct 7-node cluster under every fault emits well under a million
+    /// events and takes well under a second of a release build.
+    fn default() -> Self {
+        SeedBudget {
+            events: 10_000_000,
+            wall: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for CheckOptions {
@@ -203,6 +233,8 @@ impl Default for CheckOptions {
             snapshot_every: 0,
             clients: None,
             budget: SearchBudget::default(),
+            swarm: true,
+            seed_budget: SeedBudget::default(),
         }
     }
 }
@@ -222,10 +254,46 @@ pub struct Setup {
     pub fault_gap_ms: (u64, u64),
     pub faults: BTreeSet<FaultKind>,
     pub budget: SearchBudget,
+    /// The longest pause of a client between two of its operations, in ms.
+    pub client_pause_ms: u64,
+    /// The shape swarm testing drew, in words; `None` for the fixed shape.
+    pub shape: Option<String>,
+    pub seed_budget: SeedBudget,
 }
 
-/// The setup of seed `seed`.
+/// The setup of seed `seed`: its swarm shape ([`swarm`]), or the fixed one.
 pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
+    if !options.swarm {
+        return fixed_setup(seed, options);
+    }
+    let shape = swarm::draw(seed, options);
+    let config = ClusterConfig {
+        nodes: shape.nodes,
+        seed,
+        clock: ClockMode::Virtual,
+        hosting: Hosting::Inline,
+        raft: shape.raft.clone(),
+        network: shape.network.clone(),
+        ..ClusterConfig::default()
+    };
+    Setup {
+        seed,
+        config,
+        clients: shape.clients,
+        keys: 3,
+        chaos_us: options.time_us,
+        liveness_us: LIVENESS_US,
+        fault_gap_ms: shape.fault_gap_ms,
+        faults: shape.faults.clone(),
+        budget: options.budget,
+        client_pause_ms: shape.client_pause_ms,
+        shape: Some(shape.describe()),
+        seed_budget: options.seed_budget,
+    }
+}
+
+/// The fixed shape of seed `seed` (`--no-swarm`), as the module doc describes it.
+fn fixed_setup(seed: u64, options: &CheckOptions) -> Setup {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e70_c0f1_6000_0001);
     let nodes = options
         .nodes
@@ -262,6 +330,9 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
         fault_gap_ms,
         faults: options.faults.clone(),
         budget: options.budget,
+        client_pause_ms: 40,
+        shape: None,
+        seed_budget: options.seed_budget,
     }
 }
 
@@ -274,8 +345,10 @@ pub enum Failure {
     Linearizability(linearizability::Violation),
     /// A node's thread panicked: an assert of the Raft core, or a bug of the cluster.
     Crash { node: NodeId, message: String },
-    /// The healed cluster did not elect a leader and commit on every node in time.
-    Liveness,
+    /// The healed cluster did not settle in time: what was still missing.
+    Liveness(String),
+    /// The seed spent its budget ([`SeedBudget`]) before it ended: what ran out.
+    OverBudget(String),
     /// The cluster could not run (a livelock, a node that stopped answering).
     Error(String),
 }
@@ -304,7 +377,8 @@ impl Failure {
             Failure::Violation(violation) => violation.rule.to_string(),
             Failure::Linearizability(_) => "linearizability".to_string(),
             Failure::Crash { .. } => "crash".to_string(),
-            Failure::Liveness => "liveness".to_string(),
+            Failure::Liveness(_) => "liveness".to_string(),
+            Failure::OverBudget(_) => "budget".to_string(),
             Failure::Error(_) => "error".to_string(),
         }
     }
@@ -330,11 +404,12 @@ impl fmt::Display for Failure {
                 write!(f, "linearizability violated: {violation}")
             }
             Failure::Crash { node, message } => write!(f, "n{node} crashed: {message}"),
-            Failure::Liveness => write!(
+            Failure::Liveness(missing) => write!(
                 f,
-                "no progress: {}s after healing, no leader had committed on every node",
+                "the healed cluster did not settle within {}s: {missing}",
                 LIVENESS_US / 1_000_000
             ),
+            Failure::OverBudget(what) => write!(f, "over budget: {what}"),
             Failure::Error(error) => write!(f, "{error}"),
         }
     }
@@ -357,6 +432,8 @@ pub struct RunReport {
     pub steps_checked: u64,
     /// The key whose history the linearizability checker could not decide in its budget.
     pub undecided_key: Option<String>,
+    /// The run was called off (another seed failed first): it counts for nothing.
+    pub cancelled: bool,
 }
 
 impl RunReport {
@@ -378,6 +455,9 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
         setup.config.nodes,
         duration(options.time_us)
     );
+    if !options.swarm {
+        line.push_str(" --no-swarm");
+    }
     if options.faults.len() != FaultKind::ALL.len() {
         let names: Vec<&str> = options.faults.iter().map(|k| k.name()).collect();
         line.push_str(&format!(" --faults {}", names.join(",")));

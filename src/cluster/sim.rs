@@ -12,7 +12,6 @@
 //! report is processed, and what it sends moves on only then.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,6 +45,8 @@ pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
 /// now (rather than later) is caused by another at the same instant, so a long chain of
 /// them is a livelock (such as a client sent back and forth between two nodes).
 const DUE_HANDOFFS_PER_INSTANT_LIMIT: u32 = 100_000;
+/// How many crashes the scheduler remembers for [`Sim::crash_log`].
+pub const CRASHES_KEPT: usize = 100;
 /// How long a client waits before trying again when no node knows the leader.
 const CLIENT_BACKOFF_US: u64 = 10_000;
 
@@ -169,6 +170,8 @@ pub struct Sim {
     rate: (u64, u64),
     /// Whether a storm was reported (once per run).
     storm_reported: bool,
+    /// Every crash of the run, in order (the first [`CRASHES_KEPT`]).
+    crash_log: Vec<(NodeId, String)>,
 }
 
 impl Sim {
@@ -220,6 +223,7 @@ impl Sim {
             storm_limits,
             rate: (0, 0),
             storm_reported: false,
+            crash_log: Vec::new(),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -346,6 +350,12 @@ impl Sim {
         self.nodes
             .iter()
             .find_map(|slot| slot.crashed.clone().map(|message| (slot.id, message)))
+    }
+
+    /// Every node crash of the run so far, in order, with its message (a restarted node's
+    /// too): the first [`CRASHES_KEPT`].
+    pub fn crash_log(&self) -> &[(NodeId, String)] {
+        &self.crash_log
     }
 
     pub fn is_up(&self, node: NodeId) -> bool {
@@ -486,6 +496,9 @@ impl Sim {
             if let Some(running) = running {
                 self.timers.remove(&(running.timer_us, id));
             }
+        }
+        if self.crash_log.len() < CRASHES_KEPT {
+            self.crash_log.push((id, message.clone()));
         }
         self.checker.node_down(id);
         for kind in self.network.drop_node_traffic(id) {
@@ -1046,11 +1059,9 @@ impl Sim {
             .ok_or(ClusterError::NodeIsDown(node))?;
         let outcome = match &mut running.host {
             Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
-            Host::Inline(dispatcher) => {
-                catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)))
-                    .map(Some)
-                    .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic)))
-            }
+            Host::Inline(dispatcher) => node::catch_quietly(|| dispatcher.handle(now_us, inputs))
+                .map(Some)
+                .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic))),
         };
         match outcome {
             // On its thread: its report is awaited as any working node's is.
