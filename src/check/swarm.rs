@@ -13,7 +13,7 @@
 //!   odds (some seeds only kill, some only cut links one way, ...);
 //! - flow control: entries per AppendEntries (1 to the default 256) and the pipeline depth;
 //! - heartbeat and election timeouts, narrow ranges among them (split votes, competing
-//!   candidates);
+//!   candidates), though never narrower than three message delays;
 //! - the base network delay, the tempo of the faults, the clients (1 to 6) and how long
 //!   each pauses between operations;
 //! - automatic snapshots, PreVote and CheckQuorum (on when the options ask for them, else
@@ -63,8 +63,16 @@ pub fn draw(seed: u64, options: &CheckOptions) -> Shape {
         .map(|_| rng.random_bool(0.5))
         .collect();
     let fallback = FaultKind::ALL[rng.random_range(0..FaultKind::ALL.len())];
-    let raft = draw_raft(&mut rng, options);
+    let mut raft = draw_raft(&mut rng, options);
     let network = draw_network(&mut rng, raft.election_timeout_min_us);
+    // Narrow ranges make split votes and competing candidates; wide ones, the paper's.
+    // Never narrower than a few message delays, though: with timeouts that differ by less
+    // than a round trip, every election splits, and correct Raft never elects a leader
+    // (section 5.2 asks for a range well above the broadcast time).
+    let narrow_us = (3 * network.delay_max_us).max(5 * MS);
+    let min_us = raft.election_timeout_min_us;
+    let width_us = pick(&mut rng, &[narrow_us, narrow_us, 20 * MS, 50 * MS, min_us]);
+    raft.election_timeout_max_us = min_us + width_us.max(narrow_us);
     let clients = rng.random_range(1..=6);
     let client_pause_ms = pick(&mut rng, &[0, 10, 40, 40, 150]);
     let fault_gap_ms = pick(&mut rng, &[(100, 800), (30, 300), (10, 100), (5, 40)]);
@@ -98,15 +106,13 @@ fn draw_raft(rng: &mut ChaCha8Rng, options: &CheckOptions) -> RaftConfig {
     let max_inflight_appends = pick(rng, &[1, 1, 2, 4, defaults.max_inflight_appends]);
     let heartbeat_ms = pick(rng, &[20, 30, 50, 50, 80]);
     let min_ms = pick(rng, &[100, 150, 150, 200, 300]).max(heartbeat_ms * 2);
-    // Narrow ranges make split votes and competing candidates; wide ones, the paper's.
-    let width_ms = pick(rng, &[1, 5, 20, min_ms]);
     let snapshot_every = pick(rng, &[0, 0, 5, 20, 100]);
     let odds = if options.bugs.is_empty() { 0.5 } else { 0.25 };
     let prevote = rng.random_bool(odds);
     let check_quorum = rng.random_bool(odds);
     RaftConfig {
         election_timeout_min_us: min_ms * MS,
-        election_timeout_max_us: (min_ms + width_ms) * MS,
+        election_timeout_max_us: 2 * min_ms * MS,
         heartbeat_us: heartbeat_ms * MS,
         max_append_entries,
         max_inflight_appends,
