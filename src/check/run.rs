@@ -95,7 +95,8 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
     report.steps_checked = sim.checker().steps_checked();
     if report.failure.is_none() && !live && !report.cancelled {
         let missing = unsettled(&sim).unwrap_or_else(|| "no leader".to_string());
-        report.failure = Some(Failure::Liveness(missing));
+        let within = crate::cluster::event::format_duration(setup.liveness_us);
+        report.failure = Some(Failure::Liveness(format!("within {within}: {missing}")));
     }
     if report.failure.is_none() && !report.cancelled {
         match check(&operations(sim.history()), setup.budget) {

@@ -928,11 +928,19 @@ impl RaftProcessor {
         };
         peer.last_heard_us = self.now_us;
         if success {
+            // A success that brings the follower no further (a duplicate, or a late answer
+            // overtaken by a later one) frees no room in the pipeline: counted as room, each
+            // copy of a duplicated or reordered answer would send more entries, each
+            // answered again, a storm that grows without end. A heartbeat starts the
+            // pipeline afresh if an answer was lost.
+            let advanced = index > peer.match_index;
             peer.match_index = peer.match_index.max(index);
             peer.next_index = peer.next_index.max(index + 1);
-            peer.inflight = peer.inflight.saturating_sub(1);
-            self.maybe_commit();
-            self.replicate(from);
+            if advanced {
+                peer.inflight = peer.inflight.saturating_sub(1);
+                self.maybe_commit();
+                self.replicate(from);
+            }
             self.maybe_send_timeout_now(from);
             return;
         }
