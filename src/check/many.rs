@@ -25,6 +25,10 @@ pub struct Summary {
     pub steps_checked: u64,
     /// Runs whose history the linearizability checker could not decide in its budget.
     pub undecided: u64,
+    /// The most messages in flight at once in any run (see `cluster::storm`).
+    pub peak_in_flight: u64,
+    /// The most events in one second of cluster time in any run.
+    pub peak_events_per_second: u64,
     pub wall: Duration,
 }
 
@@ -44,6 +48,7 @@ pub fn run_seeds(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let counters = [(); 6].map(|_| AtomicU64::new(0));
+    let peaks = [(); 2].map(|_| AtomicU64::new(0));
     let failures = Mutex::new(Vec::new());
     let over_budget = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -68,6 +73,10 @@ pub fn run_seeds(
                     ];
                     for (counter, value) in counters.iter().zip(totals) {
                         counter.fetch_add(value, Ordering::Relaxed);
+                    }
+                    let highs = [report.peak_in_flight as u64, report.peak_events_per_second];
+                    for (peak, value) in peaks.iter().zip(highs) {
+                        peak.fetch_max(value, Ordering::Relaxed);
                     }
                     match &report.failure {
                         Some(Failure::OverBudget(_)) => {
@@ -96,6 +105,7 @@ pub fn run_seeds(
         steps_checked,
         undecided,
     ] = counters.map(|c| c.into_inner());
+    let [peak_in_flight, peak_events_per_second] = peaks.map(|p| p.into_inner());
     Summary {
         seeds_run,
         failures,
@@ -105,6 +115,8 @@ pub fn run_seeds(
         operations,
         steps_checked,
         undecided,
+        peak_in_flight,
+        peak_events_per_second,
         wall: started.elapsed(),
     }
 }

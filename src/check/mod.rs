@@ -81,7 +81,7 @@ use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
 pub use generate::{MAX_ADDED, MAX_VOTERS};
 pub use many::{Summary, run_seeds};
-pub use run::{explore, replay};
+pub use run::{explore, explore_unless, replay};
 pub use schedule::{Action, Ending, Timed, duration, steps};
 pub use shrink::{ShrinkBudget, Shrunk, shrink};
 pub use swarm::Shape;
@@ -436,6 +436,10 @@ pub struct RunReport {
     pub undecided_key: Option<String>,
     /// The run was called off (another seed failed first): it counts for nothing.
     pub cancelled: bool,
+    /// The most messages in flight at once, looked at every tick.
+    pub peak_in_flight: usize,
+    /// The most events in one second of cluster time.
+    pub peak_events_per_second: u64,
 }
 
 impl RunReport {
@@ -487,3 +491,5 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_robust;

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::{NodeState, Sim};
-use crate::raft::{NodeId, Role};
+use crate::cluster::{NodeState, NodeStatus, Sim};
+use crate::raft::{Index, NodeId, Role, Term};
 
 use super::generate::Generator;
 use super::schedule::Timed;
@@ -80,6 +80,8 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
         steps_checked: 0,
         undecided_key: None,
         cancelled: false,
+        peak_in_flight: 0,
+        peak_events_per_second: 0,
     };
     let mut sim = match Sim::start(setup.config.clone()) {
         Ok(sim) => sim,
@@ -93,6 +95,7 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
     report.events = sim.events_emitted();
     report.operations = sim.history().len();
     report.steps_checked = sim.checker().steps_checked();
+    report.peak_events_per_second = sim.peak_events_per_second();
     if report.failure.is_none() && !live && !report.cancelled {
         let missing = unsettled(&sim).unwrap_or_else(|| "no leader".to_string());
         let within = crate::cluster::event::format_duration(setup.liveness_us);
@@ -138,6 +141,7 @@ fn drive(
             report.failure = Some(Failure::Error(error.to_string()));
             return false;
         }
+        report.peak_in_flight = report.peak_in_flight.max(sim.network().in_flight_count());
         if let Some(failure) = safety_failure(sim) {
             report.failure = Some(failure);
             return false;
@@ -187,25 +191,38 @@ fn made_progress(sim: &Sim) -> bool {
     unsettled(sim).is_none()
 }
 
-/// What keeps the cluster from being settled, in words; `None` once it is: one node
-/// leads, every member of its configuration (its latest, voters and learners) is up, in
-/// its term, and has committed an entry of it, and every voter but the leader is a
-/// follower that names it as leader. A node the configuration leaves out (removed) owes
-/// nothing.
+/// What keeps the cluster from being settled, in words; `None` once it is (see
+/// [`settle_gap`]).
 pub(super) fn unsettled(sim: &Sim) -> Option<String> {
     let Some(leader) = sim.leader() else {
         return Some("no leader".to_string());
     };
-    let nodes = sim.status();
-    let term = nodes.iter().find(|s| s.id == leader).map(|s| s.term)?;
     let (_, voters, learners) = sim.checker().configuration_of(leader);
+    let term_at = |node, index| sim.term_at(node, index);
+    settle_gap(leader, &sim.status(), (&voters, &learners), term_at)
+}
+
+/// What keeps the nodes from being settled under `leader`, in words; `None` once they
+/// are: every member of the leader's configuration (its latest; `members` is its voters
+/// and its learners) is up, in the leader's term, and has committed an entry of it, and
+/// every voter but the leader is a follower that names it as leader. A node the
+/// configuration leaves out (removed) owes nothing. `term_at(node, index)` is the term of
+/// a node's entry.
+pub(super) fn settle_gap(
+    leader: NodeId,
+    nodes: &[NodeStatus],
+    members: (&[NodeId], &[NodeId]),
+    term_at: impl Fn(NodeId, Index) -> Option<Term>,
+) -> Option<String> {
+    let (voters, learners) = members;
+    let term = nodes.iter().find(|s| s.id == leader).map(|s| s.term)?;
     let member = |node: NodeId| voters.contains(&node) || learners.contains(&node);
     for s in nodes.iter().filter(|s| member(s.id)) {
         let n = s.id;
         if s.state != NodeState::Up {
             return Some(format!("n{n} is not up"));
         }
-        if s.term != term || s.commit == 0 || sim.term_at(n, s.commit) != Some(term) {
+        if s.term != term || s.commit == 0 || term_at(n, s.commit) != Some(term) {
             return Some(format!(
                 "n{n} has not committed an entry of n{leader}'s term {term}"
             ));

@@ -168,6 +168,8 @@ pub struct Sim {
     storm_limits: StormLimits,
     /// The second of cluster time being counted, and its events so far.
     rate: (u64, u64),
+    /// The most events of one second of cluster time so far (the current one included).
+    peak_rate: u64,
     /// Whether a storm was reported (once per run).
     storm_reported: bool,
     /// Every crash of the run, in order (the first [`CRASHES_KEPT`]).
@@ -222,6 +224,7 @@ impl Sim {
             sent_scratch: Vec::new(),
             storm_limits,
             rate: (0, 0),
+            peak_rate: 0,
             storm_reported: false,
             crash_log: Vec::new(),
         };
@@ -241,6 +244,11 @@ impl Sim {
 
     pub fn handoffs(&self) -> u64 {
         self.handoffs
+    }
+
+    /// The most events the cluster emitted in one second of cluster time so far.
+    pub fn peak_events_per_second(&self) -> u64 {
+        self.peak_rate
     }
 
     /// Sets the bounds on the network's load (by default, [`StormLimits::for_nodes`]).
@@ -405,6 +413,7 @@ impl Sim {
             self.rate = (second, 0);
         }
         self.rate.1 += 1;
+        self.peak_rate = self.peak_rate.max(self.rate.1);
         let event = ClusterEvent {
             time_us: self.now_us,
             kind,

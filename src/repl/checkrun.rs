@@ -340,6 +340,10 @@ fn summarize(summary: &Summary, seeds: &[u64]) -> String {
         summary.steps_checked,
         summary.operations
     );
+    text.push_str(&format!(
+        "; peak load: {} messages in flight, {} events in a second",
+        summary.peak_in_flight, summary.peak_events_per_second
+    ));
     if !summary.over_budget.is_empty() {
         text.push_str(&format!("; {} over budget", summary.over_budget.len()));
     }
