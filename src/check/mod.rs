@@ -3,7 +3,16 @@
 //!
 //! # One seed
 //!
-//! A seed fixes everything about a run ([`setup`]): the cluster (3 or 5 nodes, in turn, or
+//! A seed fixes everything about a run ([`setup`]). By default it draws the run's *shape*
+//! as well as its faults: swarm testing ([`swarm`]), which picks the fault kinds in play,
+//! the flow control, the timeouts, the clients, snapshots, PreVote and CheckQuorum, and
+//! the cluster size (3, 5 or 7) per seed. Swarm is the default, and `--no-swarm` the
+//! opt-out, because what a user asks of `raftlab check` is "find my bug": a thousand
+//! seeds of one shape miss the bugs that need another (with every seed in one shape,
+//! `--bug commit-previous-term` went unfound in 1,000 seeds; with swarm it is found at
+//! 3 nodes and at 5), and the seed alone still fixes the run, so nothing is lost in
+//! reproducing one. The fixed shape (`--no-swarm`) is kept for comparing runs across
+//! versions and for tests that know a seed: the cluster (3 or 5 nodes, in turn, or
 //! `--nodes`), its Raft flow control (half the seeds send one to three entries per
 //! AppendEntries with a short pipeline, which opens windows the default batch of 256
 //! closes), the clients (3 to 5, each sending one operation at a time, with unique written
@@ -13,10 +22,25 @@
 //! node alone, two sides, three groups, two sides joined by a bridge node), one-way and
 //! two-way cut links, loss, delay, duplication, reordering with long delays, membership
 //! changes and snapshots. After `--time` of faults, everything is healed and every node
-//! restarted (but those removed from the cluster), and the run must make progress: within
-//! [`LIVENESS_US`] some node leads and every member of its configuration (voters and
-//! learners) has committed an entry of that leader's term. Then the clients' history is
-//! checked for linearizability.
+//! restarted (but those removed from the cluster), and the cluster must settle: within
+//! [`LIVENESS_US`] (longer for a swarm shape with a small replication window) some node
+//! leads, every member of its configuration (voters and learners) has committed an entry
+//! of that leader's term, and every voter but the leader is a follower that names it
+//! (a candidate that stays a candidate beside a leader of its own term fails this). Then
+//! the clients' history is checked for linearizability.
+//!
+//! # Bounded whatever the code does
+//!
+//! A check is a tool for broken Raft code, so broken code must not break it. The network's
+//! load is bounded ([`crate::cluster::storm`]): crossing a bound of messages in flight
+//! (in all, on one link) or of events in a second of cluster time is a failure of its own,
+//! the `message-storm` rule, reported, replayed and shrunk like a safety violation. Every
+//! seed has a budget of events and wall time ([`SeedBudget`]); a seed over it is set aside
+//! and reported as such while the others go on, and once a seed fails, the runs still
+//! going are called off rather than awaited, so that no worker holds back the report.
+//! Shrinking has its own budget of replays and wall time. A node whose core panics is a
+//! failure (`Crash`), its message reported once: panics inside a node are caught without
+//! the default hook's printing, which would otherwise repeat on every replay.
 //!
 //! # Membership and snapshot faults
 //!
@@ -64,7 +88,7 @@ mod many;
 mod run;
 mod schedule;
 mod shrink;
-mod swarm;
+pub mod swarm;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -361,7 +361,7 @@ impl Sim {
     }
 
     /// Every node crash of the run so far, in order, with its message (a restarted node's
-    /// too): the first [`CRASHES_KEPT`].
+    /// too): the first hundred (`CRASHES_KEPT`).
     pub fn crash_log(&self) -> &[(NodeId, String)] {
         &self.crash_log
     }
