@@ -47,10 +47,7 @@ pub fn run_seeds(
     let started = Instant::now();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let counters = [(); 6].map(|_| AtomicU64::new(0));
-    let peaks = [(); 2].map(|_| AtomicU64::new(0));
-    let failures = Mutex::new(Vec::new());
-    let over_budget = Mutex::new(Vec::new());
+    let tally = Tally::default();
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
             scope.spawn(|| {
@@ -58,66 +55,92 @@ pub fn run_seeds(
                     let Some(&seed) = seeds.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         return;
                     };
-                    let mut report = explore_unless(&setup(seed, options), &stop);
+                    let report = explore_unless(&setup(seed, options), &stop);
                     if report.cancelled {
                         return;
                     }
                     on_done(&report);
-                    let totals = [
-                        1,
-                        report.handoffs,
-                        report.events,
-                        report.operations as u64,
-                        report.steps_checked,
-                        u64::from(report.undecided_key.is_some()),
-                    ];
-                    for (counter, value) in counters.iter().zip(totals) {
-                        counter.fetch_add(value, Ordering::Relaxed);
-                    }
-                    let highs = [report.peak_in_flight as u64, report.peak_events_per_second];
-                    for (peak, value) in peaks.iter().zip(highs) {
-                        peak.fetch_max(value, Ordering::Relaxed);
-                    }
-                    match &report.failure {
-                        Some(Failure::OverBudget(_)) => {
-                            report.schedule = Vec::new();
-                            lock(&over_budget).push(report);
-                        }
-                        Some(_) => {
-                            stop.fetch_or(stop_at_first, Ordering::Relaxed);
-                            lock(&failures).push(report);
-                        }
-                        None => report.schedule = Vec::new(),
+                    if tally.add(report) {
+                        stop.fetch_or(stop_at_first, Ordering::Relaxed);
                     }
                 }
             });
         }
     });
-    let [mut failures, mut over_budget] =
-        [failures, over_budget].map(|list| list.into_inner().unwrap_or_else(|p| p.into_inner()));
-    failures.sort_by_key(|report| report.setup.seed);
-    over_budget.sort_by_key(|report| report.setup.seed);
-    let [
-        seeds_run,
-        handoffs,
-        events,
-        operations,
-        steps_checked,
-        undecided,
-    ] = counters.map(|c| c.into_inner());
-    let [peak_in_flight, peak_events_per_second] = peaks.map(|p| p.into_inner());
-    Summary {
-        seeds_run,
-        failures,
-        over_budget,
-        handoffs,
-        events,
-        operations,
-        steps_checked,
-        undecided,
-        peak_in_flight,
-        peak_events_per_second,
-        wall: started.elapsed(),
+    tally.into_summary(started.elapsed())
+}
+
+/// What the workers found so far.
+#[derive(Default)]
+struct Tally {
+    /// Seeds run, hand-offs, events, operations, steps checked, undecided runs.
+    counters: [AtomicU64; 6],
+    /// The most messages in flight, the most events in a second.
+    peaks: [AtomicU64; 2],
+    failures: Mutex<Vec<RunReport>>,
+    over_budget: Mutex<Vec<RunReport>>,
+}
+
+impl Tally {
+    /// Counts a run that ended, and keeps it if it failed. Returns whether it failed (a
+    /// run over its budget did not).
+    fn add(&self, mut report: RunReport) -> bool {
+        let totals = [
+            1,
+            report.handoffs,
+            report.events,
+            report.operations as u64,
+            report.steps_checked,
+            u64::from(report.undecided_key.is_some()),
+        ];
+        for (counter, value) in self.counters.iter().zip(totals) {
+            counter.fetch_add(value, Ordering::Relaxed);
+        }
+        let highs = [report.peak_in_flight as u64, report.peak_events_per_second];
+        for (peak, value) in self.peaks.iter().zip(highs) {
+            peak.fetch_max(value, Ordering::Relaxed);
+        }
+        match &report.failure {
+            Some(Failure::OverBudget(_)) => {
+                report.schedule = Vec::new();
+                lock(&self.over_budget).push(report);
+                false
+            }
+            Some(_) => {
+                lock(&self.failures).push(report);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn into_summary(self, wall: Duration) -> Summary {
+        let [mut failures, mut over_budget] = [self.failures, self.over_budget]
+            .map(|list| list.into_inner().unwrap_or_else(|p| p.into_inner()));
+        failures.sort_by_key(|report| report.setup.seed);
+        over_budget.sort_by_key(|report| report.setup.seed);
+        let [
+            seeds_run,
+            handoffs,
+            events,
+            operations,
+            steps_checked,
+            undecided,
+        ] = self.counters.map(|c| c.into_inner());
+        let [peak_in_flight, peak_events_per_second] = self.peaks.map(|p| p.into_inner());
+        Summary {
+            seeds_run,
+            failures,
+            over_budget,
+            handoffs,
+            events,
+            operations,
+            steps_checked,
+            undecided,
+            peak_in_flight,
+            peak_events_per_second,
+            wall,
+        }
     }
 }
 
