@@ -120,6 +120,45 @@ fn a_saved_session_loads_and_replays() {
     assert_eq!(verdict.expect("in memory"), Verdict::Passed);
 }
 
+/// Plays `steps` on a 3-node cluster whose node 2 crashed (its core panicked) first.
+fn play_after_a_crash(steps: &str) -> (String, Verdict) {
+    let text = format!(
+        "name: crash\ndescription: A node's core panics.\ncluster: {{ nodes: 3, seed: 1 }}\n\
+         steps:\n{steps}"
+    );
+    let loaded = scenario::load_str("crash.yaml", "crash", &text).unwrap_or_else(|e| panic!("{e}"));
+    let mut session = Session::new(loaded.config.clone()).expect("the cluster starts");
+    session
+        .cluster()
+        .with(|sim| sim.inject_panic(2, "boom".into()))
+        .expect("the cluster answers")
+        .expect("n2 is up");
+    let mut out = Vec::new();
+    let verdict = scenario::play(
+        &mut session,
+        &loaded,
+        RunOptions::default(),
+        &mut out,
+        &mut None,
+    )
+    .expect("writing to memory cannot fail");
+    (String::from_utf8_lossy(&out).into_owned(), verdict)
+}
+
+#[test]
+fn a_node_whose_core_panicked_fails_the_file_unless_it_expects_it() {
+    let (out, verdict) = play_after_a_crash("  - wait leader within 1s\n  - say: No crash here.\n");
+    assert!(matches!(verdict, Verdict::Failed { .. }), "{out}");
+    assert_eq!(
+        out.matches("n2 crashed (panicked: boom)").count(),
+        1,
+        "{out}"
+    );
+    let (out, verdict) =
+        play_after_a_crash("  - wait leader within 1s\n  - expect role 2 down\n  - say: Down.\n");
+    assert_eq!(verdict, Verdict::Passed, "{out}");
+}
+
 // ---- the binary -------------------------------------------------------------------------
 
 fn raftlab() -> Command {

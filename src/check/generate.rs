@@ -95,10 +95,17 @@ pub struct Generator {
     trap: Option<(Term, u64)>,
     /// When to kill the trapped leader.
     trapped: Option<(NodeId, u64)>,
+    /// Whether the trap isolates the new leader instead of killing it (then healed later).
+    trap_isolates: bool,
+    /// Whether partitions set traps too (swarm shapes only: the fixed shape's runs stay
+    /// as they were).
+    partition_traps: bool,
     heal_us: Option<u64>,
     net_reset_us: Option<u64>,
     base_network: NetworkConfig,
     clients: Vec<Client>,
+    /// The longest pause of a client between two operations, in ms.
+    client_pause_ms: u64,
     values: u64,
     last_value: BTreeMap<String, String>,
 }
@@ -120,10 +127,13 @@ impl Generator {
             restarts: BTreeMap::new(),
             trap: None,
             trapped: None,
+            trap_isolates: false,
+            partition_traps: setup.shape.is_some(),
             heal_us: None,
             net_reset_us: None,
             base_network: setup.config.network.clone(),
             clients: vec![Client::default(); setup.clients],
+            client_pause_ms: setup.client_pause_ms,
             values: 0,
             last_value: BTreeMap::new(),
         }
@@ -182,14 +192,18 @@ impl Generator {
         self.spring_trap(at_us, sim, actions);
     }
 
-    /// Kills a new leader a few milliseconds into its term, while it is still bringing
+    /// Kills (or isolates) a new leader a few milliseconds into its term, while it is still bringing
     /// the others' logs up to date: the moment Figure 8 of the Raft paper is about.
     fn spring_trap(&mut self, at_us: u64, sim: &Sim, actions: &mut Vec<Action>) {
         if let Some((leader, kill_us)) = self.trapped
             && kill_us <= at_us
         {
             self.trapped = None;
-            if sim.is_up(leader) && !self.restarts.contains_key(&leader) {
+            if self.trap_isolates {
+                actions.push(Action::Isolate(leader));
+                let after_ms = self.rng.random_range(20..=1500);
+                self.heal_us = Some(at_us + after_ms * MS);
+            } else if sim.is_up(leader) && !self.restarts.contains_key(&leader) {
                 actions.push(Action::Kill(leader));
                 let after_ms = self.rng.random_range(5..=1500);
                 self.restarts.insert(leader, at_us + after_ms * MS);
@@ -253,6 +267,7 @@ impl Generator {
         match kind {
             FaultKind::Kill => self.kill(sim, actions),
             FaultKind::Partition => {
+                self.set_trap(sim, true);
                 self.partition(sim, actions);
                 self.heal_us = Some(now + self.rng.random_range(200..=2500) * MS);
             }
@@ -376,13 +391,24 @@ impl Generator {
         }
     }
 
-    /// Kills a node that is up (the leader, often), keeping at least one up, and plans
-    /// its restart: soon (a quick crash and reboot) or after a while.
-    fn kill(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    /// Three times in ten, with no trap set: sets one for the next leader elected, to be
+    /// killed (or, for a partition fault of a swarm shape, isolated) 1-30 ms into its
+    /// term.
+    fn set_trap(&mut self, sim: &Sim, isolate: bool) {
+        if isolate && !self.partition_traps {
+            return;
+        }
         if self.trap.is_none() && self.trapped.is_none() && self.rng.random_bool(0.3) {
             let term = sim.status().iter().map(|s| s.term).max().unwrap_or(0);
             self.trap = Some((term, self.rng.random_range(1..=30) * MS));
+            self.trap_isolates = isolate;
         }
+    }
+
+    /// Kills a node that is up (the leader, often), keeping at least one up, and plans
+    /// its restart: soon (a quick crash and reboot) or after a while.
+    fn kill(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+        self.set_trap(sim, false);
         let up: Vec<NodeId> = self
             .live(sim)
             .into_iter()
@@ -500,7 +526,7 @@ impl Generator {
                 && !sim.is_pending(op)
             {
                 client.pending = None;
-                client.next_us = at_us + self.rng.random_range(0..=40) * MS;
+                client.next_us = at_us + self.rng.random_range(0..=self.client_pause_ms) * MS;
             }
             let client = &self.clients[index];
             if client.pending.is_some() || at_us < client.next_us {

@@ -1,10 +1,18 @@
 //! One run: the scheduler driven in steps of [`TICK_US`], its actions from the seed's
 //! generator (exploring) or from a recorded schedule (replaying), and the checks.
+//!
+//! A run is bounded: by its seed's budget of events and wall time ([`super::SeedBudget`]),
+//! by the network's load bounds (a message storm is a violation, see
+//! [`crate::cluster::storm`]), and by a flag that calls it off when another seed has
+//! already failed, so that no run holds back the report of a check.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::{NodeState, Sim};
-use crate::raft::NodeId;
+use crate::cluster::{NodeState, NodeStatus, Sim};
+use crate::raft::{Index, NodeId, Role, Term};
 
 use super::generate::Generator;
 use super::schedule::Timed;
@@ -44,18 +52,23 @@ impl Source for Replay<'_> {
 
 /// Runs a seed, its actions drawn from the seed.
 pub fn explore(setup: &Setup) -> RunReport {
+    explore_unless(setup, &AtomicBool::new(false))
+}
+
+/// [`explore`], called off (the report marked `cancelled`) as soon as `cancel` is set.
+pub fn explore_unless(setup: &Setup, cancel: &AtomicBool) -> RunReport {
     let mut generator = Generator::new(setup.seed, setup, &setup.faults);
-    execute(setup, &mut generator)
+    execute(setup, &mut generator, cancel)
 }
 
 /// Runs `schedule` on the seed's cluster: the same run as the one that recorded it, or,
 /// with actions left out, a smaller one.
 pub fn replay(setup: &Setup, schedule: &[Timed]) -> RunReport {
     let mut source = Replay { schedule, next: 0 };
-    execute(setup, &mut source)
+    execute(setup, &mut source, &AtomicBool::new(false))
 }
 
-fn execute(setup: &Setup, source: &mut dyn Source) -> RunReport {
+fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunReport {
     let mut report = RunReport {
         setup: setup.clone(),
         schedule: Vec::new(),
@@ -66,6 +79,9 @@ fn execute(setup: &Setup, source: &mut dyn Source) -> RunReport {
         operations: 0,
         steps_checked: 0,
         undecided_key: None,
+        cancelled: false,
+        peak_in_flight: 0,
+        peak_events_per_second: 0,
     };
     let mut sim = match Sim::start(setup.config.clone()) {
         Ok(sim) => sim,
@@ -74,15 +90,18 @@ fn execute(setup: &Setup, source: &mut dyn Source) -> RunReport {
             return report;
         }
     };
-    let live = drive(setup, source, &mut sim, &mut report);
+    let live = drive(setup, source, &mut sim, &mut report, cancel);
     report.handoffs = sim.handoffs();
     report.events = sim.events_emitted();
     report.operations = sim.history().len();
     report.steps_checked = sim.checker().steps_checked();
-    if report.failure.is_none() && !live {
-        report.failure = Some(Failure::Liveness);
+    report.peak_events_per_second = sim.peak_events_per_second();
+    if report.failure.is_none() && !live && !report.cancelled {
+        let missing = unsettled(&sim).unwrap_or_else(|| "no leader".to_string());
+        let within = crate::cluster::event::format_duration(setup.liveness_us);
+        report.failure = Some(Failure::Liveness(format!("within {within}: {missing}")));
     }
-    if report.failure.is_none() {
+    if report.failure.is_none() && !report.cancelled {
         match check(&operations(sim.history()), setup.budget) {
             Verdict::Linearizable => {}
             Verdict::Violation(violation) => {
@@ -95,17 +114,34 @@ fn execute(setup: &Setup, source: &mut dyn Source) -> RunReport {
 }
 
 /// Moves the clock a tick at a time, checking and acting, until a failure, until the
-/// healed cluster makes progress (true), or until the liveness bound (false).
-fn drive(setup: &Setup, source: &mut dyn Source, sim: &mut Sim, report: &mut RunReport) -> bool {
+/// healed cluster makes progress (true), until the liveness bound (false), or until the
+/// run is over its budget or called off.
+fn drive(
+    setup: &Setup,
+    source: &mut dyn Source,
+    sim: &mut Sim,
+    report: &mut RunReport,
+    cancel: &AtomicBool,
+) -> bool {
     let end_us = setup.chaos_us + setup.liveness_us;
+    let started = Instant::now();
     let mut at_us = 0;
     while at_us < end_us {
+        if cancel.load(Ordering::Relaxed) {
+            report.cancelled = true;
+            return false;
+        }
+        if let Some(what) = over_budget(setup, sim, started, at_us) {
+            report.failure = Some(Failure::OverBudget(what));
+            return false;
+        }
         at_us += TICK_US;
         report.end_us = at_us;
         if let Err(error) = sim.run_until_time(at_us) {
             report.failure = Some(Failure::Error(error.to_string()));
             return false;
         }
+        report.peak_in_flight = report.peak_in_flight.max(sim.network().in_flight_count());
         if let Some(failure) = safety_failure(sim) {
             report.failure = Some(failure);
             return false;
@@ -127,23 +163,78 @@ fn safety_failure(sim: &Sim) -> Option<Failure> {
         .map(|(node, message)| Failure::Crash { node, message })
 }
 
-/// Some node leads, and every member of its configuration (its latest, voters and
-/// learners) is up, in its term, and has committed an entry of it. A node the
-/// configuration leaves out (removed) owes nothing.
+/// What of the seed's budget ran out, if any: its events, or (looked at every 64 ticks)
+/// its wall time.
+fn over_budget(setup: &Setup, sim: &Sim, started: Instant, at_us: u64) -> Option<String> {
+    let budget = setup.seed_budget;
+    if sim.events_emitted() > budget.events {
+        return Some(format!(
+            "{} events by {} of cluster time (the budget is {})",
+            sim.events_emitted(),
+            crate::cluster::event::fmt_ms(at_us),
+            budget.events
+        ));
+    }
+    let looked_at = (at_us / TICK_US).is_multiple_of(64);
+    (looked_at && started.elapsed() > budget.wall).then(|| {
+        format!(
+            "{:.1}s of wall time by {} of cluster time (the budget is {:?})",
+            started.elapsed().as_secs_f64(),
+            crate::cluster::event::fmt_ms(at_us),
+            budget.wall
+        )
+    })
+}
+
+/// The healed cluster has settled and made progress: see [`unsettled`].
 fn made_progress(sim: &Sim) -> bool {
+    unsettled(sim).is_none()
+}
+
+/// What keeps the cluster from being settled, in words; `None` once it is (see
+/// [`settle_gap`]).
+pub(super) fn unsettled(sim: &Sim) -> Option<String> {
     let Some(leader) = sim.leader() else {
-        return false;
-    };
-    let nodes = sim.status();
-    let Some(term) = nodes.iter().find(|s| s.id == leader).map(|s| s.term) else {
-        return false;
+        return Some("no leader".to_string());
     };
     let (_, voters, learners) = sim.checker().configuration_of(leader);
+    let term_at = |node, index| sim.term_at(node, index);
+    settle_gap(leader, &sim.status(), (&voters, &learners), term_at)
+}
+
+/// What keeps the nodes from being settled under `leader`, in words; `None` once they
+/// are: every member of the leader's configuration (its latest; `members` is its voters
+/// and its learners) is up, in the leader's term, and has committed an entry of it, and
+/// every voter but the leader is a follower that names it as leader. A node the
+/// configuration leaves out (removed) owes nothing. `term_at(node, index)` is the term of
+/// a node's entry.
+pub(super) fn settle_gap(
+    leader: NodeId,
+    nodes: &[NodeStatus],
+    members: (&[NodeId], &[NodeId]),
+    term_at: impl Fn(NodeId, Index) -> Option<Term>,
+) -> Option<String> {
+    let (voters, learners) = members;
+    let term = nodes.iter().find(|s| s.id == leader).map(|s| s.term)?;
     let member = |node: NodeId| voters.contains(&node) || learners.contains(&node);
-    nodes.iter().filter(|s| member(s.id)).all(|s| {
-        s.state == NodeState::Up
-            && s.term == term
-            && s.commit > 0
-            && sim.term_at(s.id, s.commit) == Some(term)
-    })
+    for s in nodes.iter().filter(|s| member(s.id)) {
+        let n = s.id;
+        if s.state != NodeState::Up {
+            return Some(format!("n{n} is not up"));
+        }
+        if s.term != term || s.commit == 0 || term_at(n, s.commit) != Some(term) {
+            return Some(format!(
+                "n{n} has not committed an entry of n{leader}'s term {term}"
+            ));
+        }
+        let follows = s.role == Some(Role::Follower) && s.leader == Some(leader);
+        if n != leader && voters.contains(&n) && !follows {
+            let role = s.role.map_or("down", |r| r.name());
+            return Some(format!(
+                "n{n} is a {role} of term {} that does not name n{leader} as leader",
+                s.term
+            ));
+        }
+    }
+    None
 }

@@ -1,4 +1,5 @@
-//! Shrinking a failing run: drop actions while the run still fails the same way.
+//! Shrinking a failing run: drop actions while the run still fails the same way, within
+//! a budget of replays and wall time (no replay outlasts what is left of it).
 
 use std::time::{Duration, Instant};
 
@@ -67,10 +68,16 @@ pub fn shrink(
                 return done(best, replays, original_actions);
             }
             let candidate = without(&best.schedule, start, chunk);
-            let attempt = replay(&original.setup, &candidate);
+            // No replay outlasts the shrinking's budget: one that would is over budget,
+            // which is not the failure sought, and the loop ends at the next look.
+            let mut setup = original.setup.clone();
+            let left = budget.wall.saturating_sub(started.elapsed());
+            setup.seed_budget.wall = setup.seed_budget.wall.min(left);
+            let attempt = replay(&setup, &candidate);
             replays += 1;
             if fails(&attempt) {
                 best = attempt;
+                best.setup.seed_budget = original.setup.seed_budget;
                 dropped = true;
             } else {
                 start += chunk;

@@ -9,10 +9,12 @@ use crate::repl::command::parse;
 use crate::repl::scenario::{Header, scenario_yaml};
 use crate::repl::session::Session;
 
+/// Options of the fixed shape (`--no-swarm`), which these tests pin.
 fn options(secs: u64, bugs: &[Bug]) -> CheckOptions {
     CheckOptions {
         time_us: secs * 1_000_000,
         bugs: bugs.iter().copied().collect(),
+        swarm: false,
         ..CheckOptions::default()
     }
 }
@@ -228,8 +230,8 @@ fn the_reproduce_command_names_everything_the_seed_depends_on() {
     let command = reproduce_command(&setup(8, &options), &options);
     assert_eq!(
         command,
-        "raftlab check --seed 8 --nodes 3 --time 3s --faults kill,loss --bug forget-vote \
-         --clients 4"
+        "raftlab check --seed 8 --nodes 3 --time 3s --no-swarm --faults kill,loss --bug \
+         forget-vote --clients 4"
     );
 }
 

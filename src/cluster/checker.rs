@@ -85,6 +85,9 @@ pub enum Rule {
     AppliedWithinCommit,
     CommitQuorum,
     OneConfigChange,
+    /// Not a rule of Raft's but of the tool's: the network's load crossed a bound
+    /// ([`super::storm`]), a sign of a node answering messages with more messages forever.
+    MessageStorm,
 }
 
 impl Rule {
@@ -102,6 +105,7 @@ impl Rule {
         Rule::AppliedWithinCommit,
         Rule::CommitQuorum,
         Rule::OneConfigChange,
+        Rule::MessageStorm,
     ];
 
     /// The rule's name, as `expect violation RULE` takes it.
@@ -120,6 +124,7 @@ impl Rule {
             Rule::AppliedWithinCommit => "applied-within-commit",
             Rule::CommitQuorum => "commit-quorum",
             Rule::OneConfigChange => "one-config-change",
+            Rule::MessageStorm => "message-storm",
         }
     }
 
@@ -361,6 +366,12 @@ impl Checker {
         let new = self.violations[self.published..].to_vec();
         self.published = self.violations.len();
         new
+    }
+
+    /// Reports a message storm found by the scheduler at `time_us` ([`super::storm`]).
+    pub fn report_storm(&mut self, time_us: u64, nodes: Vec<NodeId>, detail: String) {
+        self.time_us = self.time_us.max(time_us);
+        self.report(Rule::MessageStorm, nodes, (None, Vec::new()), detail);
     }
 
     fn report(

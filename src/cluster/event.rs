@@ -214,6 +214,8 @@ pub enum DropReason {
     NodeDown,
     /// Dropped by hand (`drop MSG`).
     User,
+    /// The network was past twice a load bound (a message storm, see `cluster::storm`).
+    Overload,
 }
 
 impl DropReason {
@@ -223,6 +225,7 @@ impl DropReason {
             DropReason::Cut => "link cut",
             DropReason::NodeDown => "node down",
             DropReason::User => "dropped by hand",
+            DropReason::Overload => "network overloaded",
         }
     }
 }

@@ -27,6 +27,7 @@ mod network;
 mod node;
 pub(crate) mod seed;
 mod sim;
+pub mod storm;
 pub mod view;
 
 use thiserror::Error;

@@ -19,6 +19,7 @@ use crate::raft::{Envelope, NodeId};
 use super::NetworkConfig;
 use super::digest::Digest;
 use super::event::{DropReason, EventKind, MsgId, MsgInfo};
+use super::storm::{self, StormLimits};
 
 /// A message in flight.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +47,13 @@ pub struct Network {
     envelopes: HashMap<MsgId, InFlight, BuildHasherDefault<Digest>>,
     /// The latest delivery time on each link, to keep links FIFO without reordering.
     last_due: BTreeMap<(NodeId, NodeId), u64>,
+    /// How many messages are in flight on each link that has any.
+    link_load: HashMap<(NodeId, NodeId), usize, BuildHasherDefault<Digest>>,
+    limits: StormLimits,
+    /// Whether a bound of `limits` was crossed (reported once).
+    storm_seen: bool,
+    /// The storm found and not yet taken ([`Network::take_storm`]): its words and nodes.
+    storm: Option<(String, Vec<NodeId>)>,
     next_id: MsgId,
     rng: ChaCha8Rng,
 }
@@ -59,8 +67,62 @@ impl Network {
             queue: BTreeMap::new(),
             envelopes: HashMap::default(),
             last_due: BTreeMap::new(),
+            link_load: HashMap::default(),
+            limits: StormLimits::for_nodes(0),
+            storm_seen: false,
+            storm: None,
             next_id: 1,
             rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    /// Sets the load bounds (see [`super::storm`]).
+    pub fn set_limits(&mut self, limits: StormLimits) {
+        self.limits = limits;
+    }
+
+    /// The storm found since the last call, if any: its words and the nodes of its link.
+    pub fn take_storm(&mut self) -> Option<(String, Vec<NodeId>)> {
+        self.storm.take()
+    }
+
+    /// Whether a message on `link` would take the network past twice a bound: refused.
+    fn overloaded(&self, link: (NodeId, NodeId)) -> bool {
+        let load = self.link_load.get(&link).copied().unwrap_or(0);
+        self.queue.len() >= 2 * self.limits.in_flight || load >= 2 * self.limits.per_link
+    }
+
+    /// Notes a storm the first time a bound is crossed, after a message on `link`.
+    fn watch_load(&mut self, link: (NodeId, NodeId)) {
+        if self.storm_seen {
+            return;
+        }
+        let load = self.link_load.get(&link).copied().unwrap_or(0);
+        let what = if self.queue.len() > self.limits.in_flight {
+            format!(
+                "{} messages in flight",
+                storm::thousands(self.queue.len() as u64)
+            )
+        } else if load > self.limits.per_link {
+            let (from, to) = link;
+            format!(
+                "{} messages in flight on n{from} -> n{to}",
+                storm::thousands(load as u64)
+            )
+        } else {
+            return;
+        };
+        self.storm_seen = true;
+        let messages = self.envelopes.values().map(storm::kind_and_link);
+        self.storm = Some(storm::describe(&what, messages));
+    }
+
+    fn unload(&mut self, link: (NodeId, NodeId)) {
+        if let Some(load) = self.link_load.get_mut(&link) {
+            *load -= 1;
+            if *load == 0 {
+                self.link_load.remove(&link);
+            }
         }
     }
 
@@ -184,6 +246,11 @@ impl Network {
             events.push(EventKind::Dropped { id, info, reason });
             return;
         }
+        if self.overloaded((envelope.from, envelope.to)) {
+            let reason = DropReason::Overload;
+            events.push(EventKind::Dropped { id, info, reason });
+            return;
+        }
         let deliver_us = self.delivery_time(now_us, &envelope);
         events.push(EventKind::Sent {
             id,
@@ -221,8 +288,9 @@ impl Network {
 
     /// Queues a message sent and due at `(sent_us, deliver_us)`.
     fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Envelope) {
-        self.queue
-            .insert((deliver_us, id), (envelope.from, envelope.to));
+        let link = (envelope.from, envelope.to);
+        self.queue.insert((deliver_us, id), link);
+        *self.link_load.entry(link).or_default() += 1;
         let message = InFlight {
             id,
             sent_us,
@@ -230,6 +298,7 @@ impl Network {
             envelope,
         };
         self.envelopes.insert(id, message);
+        self.watch_load(link);
     }
 
     /// When the next message is due.
@@ -250,13 +319,18 @@ impl Network {
         let taken = self
             .queue
             .extract_if(..=(now_us, MsgId::MAX), |_, &mut (_, to)| to == node);
+        let start = due.len();
         due.extend(taken.filter_map(|((_, id), _)| self.envelopes.remove(&id)));
+        for message in &due[start..] {
+            self.unload((message.envelope.from, message.envelope.to));
+        }
     }
 
     /// Takes message `id` off the wire, wherever it is in the queue.
     pub fn take(&mut self, id: MsgId) -> Option<InFlight> {
         let message = self.envelopes.remove(&id)?;
         self.queue.remove(&(message.deliver_us, id));
+        self.unload((message.envelope.from, message.envelope.to));
         Some(message)
     }
 

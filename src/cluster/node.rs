@@ -494,7 +494,7 @@ pub(crate) fn spawn(
         .name(format!("n{id}"))
         .spawn(move || {
             while let Ok(ToNode::Batch { now_us, inputs }) = next_batch(&inbox) {
-                let outcome = catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)));
+                let outcome = catch_quietly(|| dispatcher.handle(now_us, inputs));
                 let message = match outcome {
                     Ok(report) => FromNode::Report(report),
                     Err(panic) => FromNode::Crashed {
@@ -535,6 +535,33 @@ fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvError> {
         Some(word) => Ok(word),
         None => inbox.recv(),
     }
+}
+
+thread_local! {
+    /// Whether this thread is inside [`catch_quietly`].
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a node's step, catching a panic (an assert of the Raft core) as the node's crash.
+/// The panic is not printed where it happens: the cluster reports the crash once, with
+/// its message, where it is shown (the node's status, a check's failure, a scenario's
+/// end). Without this, the default hook would print the panic and a backtrace note on
+/// every replay of a failing run while it is shrunk. Panics anywhere else are printed as
+/// before: the quiet hook hands them to the hook it replaced.
+pub(crate) fn catch_quietly<R>(work: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(|catching| catching.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = CATCHING.with(|catching| catching.replace(true));
+    let outcome = catch_unwind(AssertUnwindSafe(work));
+    CATCHING.with(|catching| catching.set(was));
+    outcome
 }
 
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -12,7 +12,6 @@
 //! report is processed, and what it sends moves on only then.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -30,6 +29,7 @@ use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
 use super::kv::KvStateMachine;
 use super::network::Network;
 use super::node::{self, EventDispatcher, FromNode, NodeInput, NodeReport, ToNode, lock};
+use super::storm::{self, StormLimits};
 use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
 
 mod clients;
@@ -48,6 +48,8 @@ pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
 /// now (rather than later) is caused by another at the same instant, so a long chain of
 /// them is a livelock (such as a client sent back and forth between two nodes).
 const DUE_HANDOFFS_PER_INSTANT_LIMIT: u32 = 100_000;
+/// How many crashes the scheduler remembers for [`Sim::crash_log`].
+pub const CRASHES_KEPT: usize = 100;
 /// How long a client waits before trying again when no node knows the leader.
 const CLIENT_BACKOFF_US: u64 = 10_000;
 
@@ -175,6 +177,16 @@ pub struct Sim {
     sent_scratch: Vec<EventKind>,
     /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
     interrupt: Arc<AtomicBool>,
+    /// The bounds on the network's load ([`super::storm`]).
+    storm_limits: StormLimits,
+    /// The second of cluster time being counted, and its events so far.
+    rate: (u64, u64),
+    /// The most events of one second of cluster time so far (the current one included).
+    peak_rate: u64,
+    /// Whether a storm was reported (once per run).
+    storm_reported: bool,
+    /// Every crash of the run, in order (the first [`CRASHES_KEPT`]).
+    crash_log: Vec<(NodeId, String)>,
 }
 
 impl Sim {
@@ -182,10 +194,12 @@ impl Sim {
     pub fn start(config: ClusterConfig) -> Result<Sim, ClusterError> {
         config.validate()?;
         let (reports_tx, reports) = crossbeam_channel::unbounded();
-        let network = Network::new(
+        let mut network = Network::new(
             config.network.clone(),
             seed::derive(config.seed, seed::NETWORK, 0),
         );
+        let storm_limits = StormLimits::for_nodes(config.nodes);
+        network.set_limits(storm_limits);
         let nodes = (1..=config.nodes)
             .map(|id| NodeSlot {
                 id,
@@ -222,6 +236,11 @@ impl Sim {
             due_scratch: Vec::new(),
             sent_scratch: Vec::new(),
             interrupt: Arc::new(AtomicBool::new(false)),
+            storm_limits,
+            rate: (0, 0),
+            peak_rate: 0,
+            storm_reported: false,
+            crash_log: Vec::new(),
         };
         for id in 1..=sim.config.nodes {
             sim.launch(id)?;
@@ -239,6 +258,40 @@ impl Sim {
 
     pub fn handoffs(&self) -> u64 {
         self.handoffs
+    }
+
+    /// The most events the cluster emitted in one second of cluster time so far.
+    pub fn peak_events_per_second(&self) -> u64 {
+        self.peak_rate
+    }
+
+    /// Sets the bounds on the network's load (by default, [`StormLimits::for_nodes`]).
+    pub fn set_storm_limits(&mut self, limits: StormLimits) {
+        self.storm_limits = limits;
+        self.network.set_limits(limits);
+    }
+
+    /// Reports a message storm to the checker, once: the network past a bound of messages
+    /// in flight, or too many events in one second of cluster time.
+    fn watch_storm(&mut self) {
+        let found = self.network.take_storm().or_else(|| {
+            let (second, events) = self.rate;
+            (events > self.storm_limits.events_per_second).then(|| {
+                let what = format!(
+                    "{} events in the second from {second}s",
+                    storm::thousands(events)
+                );
+                let messages = self.network.in_flight().into_iter();
+                storm::describe(&what, messages.map(|m| storm::kind_and_link(&m)))
+            })
+        });
+        if let Some((detail, nodes)) = found
+            && !self.storm_reported
+        {
+            self.storm_reported = true;
+            self.checker.report_storm(self.now_us, nodes, detail);
+            self.publish_violations();
+        }
     }
 
     /// Lets the nodes run in parallel: every node that is idle and has work due is handed
@@ -321,6 +374,12 @@ impl Sim {
             .find_map(|slot| slot.crashed.clone().map(|message| (slot.id, message)))
     }
 
+    /// Every node crash of the run so far, in order, with its message (a restarted node's
+    /// too): the first hundred (`CRASHES_KEPT`).
+    pub fn crash_log(&self) -> &[(NodeId, String)] {
+        &self.crash_log
+    }
+
     pub fn is_up(&self, node: NodeId) -> bool {
         self.slot(node).is_ok_and(|slot| slot.running.is_some())
     }
@@ -363,6 +422,12 @@ impl Sim {
 
     fn emit(&mut self, kind: EventKind) {
         self.events += 1;
+        let second = self.now_us / 1_000_000;
+        if self.rate.0 != second {
+            self.rate = (second, 0);
+        }
+        self.rate.1 += 1;
+        self.peak_rate = self.peak_rate.max(self.rate.1);
         let event = ClusterEvent {
             time_us: self.now_us,
             kind,
@@ -455,6 +520,9 @@ impl Sim {
             if let Some(running) = running {
                 self.timers.remove(&(running.timer_us, id));
             }
+        }
+        if self.crash_log.len() < CRASHES_KEPT {
+            self.crash_log.push((id, message.clone()));
         }
         self.checker.node_down(id);
         for kind in self.network.drop_node_traffic(id) {
@@ -1075,11 +1143,9 @@ impl Sim {
             .ok_or(ClusterError::NodeIsDown(node))?;
         let outcome = match &mut running.host {
             Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
-            Host::Inline(dispatcher) => {
-                catch_unwind(AssertUnwindSafe(|| dispatcher.handle(now_us, inputs)))
-                    .map(Some)
-                    .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic)))
-            }
+            Host::Inline(dispatcher) => node::catch_quietly(|| dispatcher.handle(now_us, inputs))
+                .map(Some)
+                .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic))),
         };
         match outcome {
             // On its thread: its report is awaited as any working node's is.
@@ -1147,6 +1213,9 @@ impl Sim {
         self.sent_scratch = sent;
         for reply in report.replies {
             self.client_reply(node, reply.op, reply.result);
+        }
+        if !self.storm_reported {
+            self.watch_storm();
         }
     }
 

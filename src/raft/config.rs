@@ -192,6 +192,13 @@ pub enum Bug {
     /// A leader counts its learners (nodes added and still catching up) toward the
     /// majority that commits an entry, as though they were voters.
     LearnersCount,
+    /// A node handles a *response* (to its votes, appends, snapshots or leader checks)
+    /// that carries a higher term as though it were of its own term, instead of taking
+    /// the term and stepping down (Figure 2: "If RPC request or response contains term
+    /// T > currentTerm: set currentTerm = T, convert to follower"). A deposed leader then
+    /// never learns it was deposed, and answers every rejection with another
+    /// AppendEntries at once: a message storm.
+    IgnoreHigherTermResponse,
 }
 
 impl Bug {
@@ -209,6 +216,7 @@ impl Bug {
         Bug::LeaderLocalReads,
         Bug::CommitBeyondMatch,
         Bug::LearnersCount,
+        Bug::IgnoreHigherTermResponse,
     ];
 
     /// The bug's name, as typed after `--bug`.
@@ -221,6 +229,7 @@ impl Bug {
             Bug::LeaderLocalReads => "leader-local-reads",
             Bug::CommitBeyondMatch => "commit-beyond-match",
             Bug::LearnersCount => "learners-count",
+            Bug::IgnoreHigherTermResponse => "ignore-higher-term-response",
         }
     }
 }

@@ -713,7 +713,7 @@ impl RaftProcessor {
             message,
             ..
         } = envelope;
-        if term > self.term {
+        if term > self.term && !self.takes_response_as_own_term(&message) {
             if self.ignores_higher_term(from, term, &message) {
                 return;
             }
@@ -779,6 +779,20 @@ impl RaftProcessor {
                 last_index,
             } => self.handle_snapshot_response(from, snapshot_index, last_index),
         }
+    }
+
+    /// Teaching bug `ignore-higher-term-response`: a response from a higher term is
+    /// handled as though it were of this node's term (the term rule of Figure 2 skipped).
+    fn takes_response_as_own_term(&self, message: &Message) -> bool {
+        self.config.has_bug(Bug::IgnoreHigherTermResponse)
+            && matches!(
+                message,
+                Message::VoteResponse { .. }
+                    | Message::PreVoteResponse { .. }
+                    | Message::AppendResponse { .. }
+                    | Message::SnapshotResponse { .. }
+                    | Message::LeaderCheckResponse { .. }
+            )
     }
 
     /// A request from an older term is refused, so that its sender learns our term and
@@ -995,11 +1009,19 @@ impl RaftProcessor {
         };
         peer.last_heard_us = self.now_us;
         if success {
+            // A success that brings the follower no further (a duplicate, or a late answer
+            // overtaken by a later one) frees no room in the pipeline: counted as room, each
+            // copy of a duplicated or reordered answer would send more entries, each
+            // answered again, a storm that grows without end. A heartbeat starts the
+            // pipeline afresh if an answer was lost.
+            let advanced = index > peer.match_index;
             peer.match_index = peer.match_index.max(index);
             peer.next_index = peer.next_index.max(index + 1);
-            peer.inflight = peer.inflight.saturating_sub(1);
-            self.maybe_commit();
-            self.replicate(from);
+            if advanced {
+                peer.inflight = peer.inflight.saturating_sub(1);
+                self.maybe_commit();
+                self.replicate(from);
+            }
             self.maybe_send_timeout_now(from);
             return;
         }

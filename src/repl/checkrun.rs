@@ -3,11 +3,13 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::check::{
-    self, CheckOptions, FaultKind, RunReport, ShrinkBudget, Summary, reproduce_command,
+    self, CheckOptions, Failure, FaultKind, RunReport, SeedBudget, ShrinkBudget, Summary,
+    reproduce_command,
 };
 use crate::cluster::{ClockMode, ClusterConfig, MAX_NODES};
 use crate::raft::{Bug, ReadMode};
@@ -29,9 +31,23 @@ pub struct CheckArgs {
     /// The first seed of --seeds.
     #[arg(long, default_value_t = 1)]
     pub first_seed: u64,
-    /// Nodes per cluster [default: 3 for even seeds, 5 for odd ones].
+    /// Nodes per cluster [default: drawn per seed, 3, 5 or 7; with --no-swarm, 3 for even
+    /// seeds and 5 for odd ones].
     #[arg(long)]
     pub nodes: Option<u64>,
+    /// Give every seed the same fixed shape instead of drawing one per seed (swarm
+    /// testing draws the fault kinds in play, flow control, timeouts, clients,
+    /// snapshots, PreVote and CheckQuorum, and the cluster size, from the seed).
+    #[arg(long)]
+    pub no_swarm: bool,
+    /// The most events one seed may emit before it is stopped and reported as over
+    /// budget.
+    #[arg(long, value_name = "N", default_value_t = SeedBudget::default().events)]
+    pub seed_events: u64,
+    /// The most wall time one seed may take before it is stopped and reported as over
+    /// budget.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub seed_time: u64,
     /// Faults are injected for this long (cluster time) per seed; healing follows.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub time: u64,
@@ -42,7 +58,7 @@ pub struct CheckArgs {
     pub faults: Vec<FaultKind>,
     /// Turn on a teaching bug (repeatable): commit-previous-term, vote-without-log-check,
     /// forget-vote, skip-prev-check, leader-local-reads, commit-beyond-match,
-    /// learners-count.
+    /// learners-count, ignore-higher-term-response.
     #[arg(long = "bug")]
     pub bugs: Vec<Bug>,
     /// Run with PreVote on.
@@ -86,6 +102,12 @@ impl CheckArgs {
             reads: self.reads,
             snapshot_every: self.snapshot_every,
             clients: self.clients,
+            swarm: !self.no_swarm,
+            seed_budget: SeedBudget {
+                events: self.seed_events,
+                // The duration is of cluster time's unit, microseconds.
+                wall: Duration::from_micros(self.seed_time),
+            },
             ..CheckOptions::default()
         };
         if !self.faults.is_empty() {
@@ -140,7 +162,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         if let Some(failure) = &report.failure {
             let count = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             bar.set_message(format!("{count} failed"));
-            bar.suspend(|| println!("seed {} FAILED: {failure}", report.setup.seed));
+            let verdict = match failure {
+                Failure::OverBudget(_) => "OVER BUDGET",
+                _ => "FAILED",
+            };
+            bar.suspend(|| println!("seed {} {verdict}: {failure}", report.setup.seed));
         }
         bar.inc(1);
     };
@@ -149,22 +175,35 @@ pub fn run(args: &CheckArgs) -> i32 {
     if let Some(first) = summary.failures.first() {
         explain_failure(first, &options, args);
     }
+    for report in &summary.over_budget {
+        let command = reproduce_command(&report.setup, &options);
+        println!(
+            "\nseed {} was stopped over budget; run it again: {command}",
+            report.setup.seed
+        );
+    }
     println!("{}", summarize(&summary, &seeds));
-    i32::from(!summary.failures.is_empty())
+    i32::from(!summary.failures.is_empty() || !summary.over_budget.is_empty())
 }
 
 fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
-    let nodes = options
-        .nodes
-        .map_or("3 and 5 nodes".to_string(), |n| format!("{n} nodes"));
+    let nodes = match (options.nodes, options.swarm) {
+        (Some(n), _) => format!("{n} nodes"),
+        (None, true) => "3, 5 and 7 nodes".to_string(),
+        (None, false) => "3 and 5 nodes".to_string(),
+    };
     let range = match (seeds.first(), seeds.last()) {
         (Some(a), Some(b)) if a == b => format!("seed {a}"),
         (Some(a), Some(b)) => format!("seeds {a}..={b}"),
         _ => "no seeds".to_string(),
     };
     let faults: Vec<&str> = options.faults.iter().map(|f| f.name()).collect();
+    let shape = match options.swarm {
+        true => "swarm: a shape drawn per seed, among ",
+        false => "",
+    };
     let mut text = format!(
-        "raftlab check: {range}, {nodes}, {} of faults each ({}), {workers} workers",
+        "raftlab check: {range}, {nodes}, {} of faults each ({shape}{}), {workers} workers",
         check::duration(options.time_us),
         faults.join(", ")
     );
@@ -204,6 +243,9 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
         "  run it again: {}",
         reproduce_command(&report.setup, options)
     );
+    if let Some(shape) = &report.setup.shape {
+        println!("  {shape}");
+    }
     let shrunk = if args.no_shrink {
         report.clone()
     } else {
@@ -215,10 +257,15 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
     let header = Header {
         name: format!("check-seed-{seed}"),
         description: format!(
-            "Found by `{}`, {} of its {} actions kept.",
+            "Found by `{}`, {} of its {} actions kept.{}",
             reproduce_command(&report.setup, options),
             shrunk.schedule.len(),
-            report.schedule.len()
+            report.schedule.len(),
+            report
+                .setup
+                .shape
+                .as_ref()
+                .map_or(String::new(), |shape| format!(" The {shape}."))
         ),
     };
     let steps = shrunk.scenario_steps();
@@ -296,6 +343,13 @@ fn summarize(summary: &Summary, seeds: &[u64]) -> String {
         summary.steps_checked,
         summary.operations
     );
+    text.push_str(&format!(
+        "; peak load: {} messages in flight, {} events in a second",
+        summary.peak_in_flight, summary.peak_events_per_second
+    ));
+    if !summary.over_budget.is_empty() {
+        text.push_str(&format!("; {} over budget", summary.over_budget.len()));
+    }
     if summary.undecided > 0 {
         text.push_str(&format!(
             "; linearizability undecided (search budget) on {} seeds",

@@ -141,6 +141,9 @@ keywords! {
         CommitQuorum = "commit-quorum",
         /// A leader appends a configuration change only once the last one committed.
         OneConfigChange = "one-config-change",
+        /// The network's load stays within its bounds (messages in flight, events a
+        /// second): no message storm.
+        MessageStorm = "message-storm",
     }
 }
 

@@ -34,6 +34,7 @@ pub fn checker_rule(rule: SafetyRule) -> Rule {
         SafetyRule::AppliedWithinCommit => Rule::AppliedWithinCommit,
         SafetyRule::CommitQuorum => Rule::CommitQuorum,
         SafetyRule::OneConfigChange => Rule::OneConfigChange,
+        SafetyRule::MessageStorm => Rule::MessageStorm,
     }
 }
 

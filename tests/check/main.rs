@@ -2,6 +2,14 @@
 
 use std::process::Command;
 
+/// A fresh directory under the system's temporary one, for a check's scenario files: a
+/// test never writes into the checkout.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("raftlab-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
 fn raftlab(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_raftlab"))
         .args(args)
@@ -17,23 +25,29 @@ fn raftlab(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn correct_raft_passes_and_exits_0() {
-    let (code, out, err) = raftlab(&["check", "--seeds", "2", "--time", "1s"]);
+    // --out: were it to fail, its scenario must not land in the checkout.
+    let dir = temp_dir("check-pass");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = ["check", "--seeds", "2", "--time", "1s", "--out", &out_dir];
+    let (code, out, err) = raftlab(&args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("2 of 2 seeds run"), "{out}");
     assert!(out.contains(": 0 failed;"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_teaching_bug_fails_with_its_replay_command_and_scenario() {
-    let dir = std::env::temp_dir().join(format!("raftlab-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let dir = temp_dir("check");
     let out_dir = dir.to_string_lossy().into_owned();
+    // The fixed shape (--no-swarm), whose seed 1 this test knows.
     let args = [
         "check",
         "--seed",
         "1",
         "--nodes",
         "5",
+        "--no-swarm",
         "--bug",
         "commit-beyond-match",
         "--no-shrink",
@@ -48,7 +62,8 @@ fn a_teaching_bug_fails_with_its_replay_command_and_scenario() {
     );
     assert!(
         out.contains(
-            "run it again: raftlab check --seed 1 --nodes 5 --time 10s --bug commit-beyond-match"
+            "run it again: raftlab check --seed 1 --nodes 5 --time 10s --no-swarm --bug \
+             commit-beyond-match"
         ),
         "{out}"
     );
@@ -66,15 +81,17 @@ fn a_teaching_bug_fails_with_its_replay_command_and_scenario() {
 
 #[test]
 fn an_unknown_bug_is_a_usage_error() {
-    let (code, _, err) = raftlab(&["check", "--bug", "no-such-bug"]);
+    let dir = temp_dir("check-usage");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let (code, _, err) = raftlab(&["check", "--bug", "no-such-bug", "--out", &out_dir]);
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, 2);
     assert!(err.contains("unknown bug 'no-such-bug'"), "{err}");
 }
 
 #[test]
 fn a_failing_seeds_scenario_replays_to_the_same_violation_under_raftlab_run() {
-    let dir = std::env::temp_dir().join(format!("raftlab-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let dir = temp_dir("replay");
     let out_dir = dir.to_string_lossy().into_owned();
     let args = [
         "check",
@@ -82,6 +99,7 @@ fn a_failing_seeds_scenario_replays_to_the_same_violation_under_raftlab_run() {
         "1",
         "--nodes",
         "3",
+        "--no-swarm",
         "--bug",
         "vote-without-log-check",
     ];
@@ -105,5 +123,68 @@ fn a_failing_seeds_scenario_replays_to_the_same_violation_under_raftlab_run() {
         "{out}"
     );
     assert!(out.contains("1 passed, 0 failed"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn seeds_over_their_budget_are_reported_and_the_check_still_ends_with_its_report() {
+    let dir = temp_dir("check-budget");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--seeds",
+        "3",
+        "--time",
+        "1s",
+        "--seed-events",
+        "200",
+        "--out",
+        &out_dir,
+    ];
+    let (code, out, err) = raftlab(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out.matches("OVER BUDGET: over budget: ").count(),
+        3,
+        "{out}"
+    );
+    assert!(
+        out.contains("seed 2 was stopped over budget; run it again: "),
+        "{out}"
+    );
+    assert!(out.contains("3 of 3 seeds run in "), "{out}");
+    assert!(
+        out.contains(": 0 failed;") && out.contains("; 3 over budget"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_swarm_failure_names_the_shape_it_ran_with() {
+    let dir = temp_dir("check-swarm");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--seeds",
+        "20",
+        "--bug",
+        "vote-without-log-check",
+        "--no-shrink",
+        "--out",
+        &out_dir,
+    ];
+    let (code, out, err) = raftlab(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("  swarm shape: "), "{out}");
+    let written: Vec<_> = std::fs::read_dir(&dir).expect("the out dir").collect();
+    let scenario = written
+        .iter()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .expect("a scenario");
+    let text = std::fs::read_to_string(scenario).expect("readable");
+    assert!(text.contains("The swarm shape: "), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

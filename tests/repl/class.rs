@@ -230,6 +230,7 @@ fn check_out_creates_its_folder() {
         "1",
         "--nodes",
         "5",
+        "--no-swarm",
         "--bug",
         "commit-beyond-match",
         "--no-shrink",

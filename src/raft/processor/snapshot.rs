@@ -147,6 +147,14 @@ impl RaftProcessor {
             return;
         };
         peer.last_heard_us = self.now_us;
+        // A duplicate or late answer (it brings the follower no further than known) while
+        // something is on its way to the follower changes nothing. Answering it with
+        // another snapshot would make every copy of a duplicated answer a new snapshot,
+        // each answered again: with duplication on, a chain that grows without end. A
+        // snapshot that was lost is sent again by the next heartbeat.
+        if snapshot_index.min(leader_last) <= peer.match_index && peer.inflight > 0 {
+            return;
+        }
         peer.match_index = peer.match_index.max(snapshot_index.min(leader_last));
         peer.next_index = last_index.min(leader_last).max(peer.match_index) + 1;
         peer.inflight = 0;

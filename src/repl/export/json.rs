@@ -357,6 +357,7 @@ fn reason_name(reason: DropReason) -> &'static str {
         DropReason::Cut => "cut",
         DropReason::NodeDown => "node_down",
         DropReason::User => "user",
+        DropReason::Overload => "overload",
     }
 }
 

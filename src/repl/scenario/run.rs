@@ -35,7 +35,8 @@ use crossbeam_channel::Receiver;
 use serde_json::json;
 
 use crate::cluster::{ClockMode, ClusterConfig, ClusterEvent, Hosting};
-use crate::repl::command::{Command, TraceLevel};
+use crate::raft::NodeId;
+use crate::repl::command::{Command, Condition, NodeRef, NodeRole, NodeSel, TraceLevel};
 use crate::repl::session::Session;
 use crate::repl::shell::shown_at;
 use crate::repl::{export, view};
@@ -296,6 +297,30 @@ pub fn play(
         footer(scenario, verdict, out)?;
         return Ok(verdict);
     }
+    // So does a node whose core panicked, unless the file expects it to be down.
+    let crashes = player
+        .session
+        .cluster()
+        .with(|sim| sim.crash_log().to_vec());
+    let unexpected: Vec<_> = crashes
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(node, _)| !expects_down(scenario, *node))
+        .collect();
+    if let (Some(last), false) = (scenario.steps.last(), unexpected.is_empty()) {
+        for (node, message) in &unexpected {
+            let line = format!(
+                "✗ n{node} crashed ({message}) and no `expect role {node} down` expected it"
+            );
+            writeln!(out, "{}", line.red())?;
+        }
+        let verdict = Verdict::Failed {
+            step: scenario.steps.len(),
+            at: last.at,
+        };
+        footer(scenario, verdict, out)?;
+        return Ok(verdict);
+    }
     footer(scenario, Verdict::Passed, out)?;
     Ok(Verdict::Passed)
 }
@@ -316,6 +341,25 @@ enum PauseEnd {
     Next,
     /// `q`: the lesson ends here.
     Quit,
+}
+
+/// Whether the file expects node `node` to be down (`expect role N down`, or `wait until`
+/// it): the only way a file says that a node's crash is part of its story.
+fn expects_down(scenario: &Scenario, node: NodeId) -> bool {
+    scenario.steps.iter().any(|step| {
+        let condition = match &step.kind {
+            StepKind::Command(Command::Expect { condition })
+            | StepKind::Command(Command::WaitUntil { condition, .. }) => condition,
+            _ => return false,
+        };
+        matches!(
+            condition,
+            Condition::Role {
+                node: NodeSel::One(NodeRef::Id(id)),
+                role: NodeRole::Down,
+            } if *id == node
+        )
+    })
 }
 
 /// What a step leaves the run to do.

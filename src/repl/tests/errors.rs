@@ -202,7 +202,7 @@ const CASES: &[(&str, &str)] = &[
             "'bad-rule' is not a safety rule: expected one of election-safety, ",
             "leader-append-only, log-matching, leader-completeness, state-machine-safety, ",
             "linearizability, term-monotonic, vote-once, commit-monotonic, applied-monotonic, ",
-            "applied-within-commit, commit-quorum, one-config-change"
+            "applied-within-commit, commit-quorum, one-config-change, message-storm"
         ),
     ),
     ("expect leader 1 2", "unexpected '2' (usage: leader [NODE])"),

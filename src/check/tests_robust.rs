@@ -1,0 +1,197 @@
+//! Tests of what keeps a check going whatever the code under test does, and of swarm
+//! testing: a seed fixes its shape and its run; a message storm is a failure of its own,
+//! found in bounded memory; a seed over its budget is set aside and the check ends; a
+//! healed cluster must settle under one leader.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::run::settle_gap;
+use super::*;
+use crate::cluster::storm::StormLimits;
+use crate::cluster::{NodeState, NodeStatus};
+use crate::raft::Role;
+
+/// The options of `raftlab check` with default flags (swarm on).
+fn swarm_options(secs: u64, bugs: &[Bug]) -> CheckOptions {
+    CheckOptions {
+        time_us: secs * 1_000_000,
+        bugs: bugs.iter().copied().collect(),
+        ..CheckOptions::default()
+    }
+}
+
+#[test]
+fn a_swarm_seed_fixes_its_shape_and_its_run() {
+    let options = swarm_options(2, &[]);
+    let (first, again) = (setup(7, &options), setup(7, &options));
+    assert_eq!(first, again, "the same seed, the same setup");
+    let (a, b) = (explore(&first), explore(&again));
+    assert_eq!(a.schedule, b.schedule, "the same seed, the same run");
+    assert_eq!(
+        (a.events, a.handoffs, a.end_us),
+        (b.events, b.handoffs, b.end_us)
+    );
+    // `--nodes N` with the size the seed drew is the same seed: what its replay command
+    // says.
+    let sized = CheckOptions {
+        nodes: Some(first.config.nodes),
+        ..options.clone()
+    };
+    assert_eq!(setup(7, &sized), first);
+}
+
+#[test]
+fn swarm_seeds_draw_many_shapes_and_each_one_can_run() {
+    let options = swarm_options(2, &[]);
+    let setups: Vec<Setup> = (1..=60).map(|seed| setup(seed, &options)).collect();
+    let sizes: BTreeSet<u64> = setups.iter().map(|s| s.config.nodes).collect();
+    assert_eq!(sizes, [3, 5, 7].into());
+    let fault_sets: BTreeSet<Vec<FaultKind>> = setups
+        .iter()
+        .map(|s| s.faults.iter().copied().collect())
+        .collect();
+    assert!(fault_sets.len() > 20, "{} fault sets", fault_sets.len());
+    let windows: BTreeSet<usize> = setups
+        .iter()
+        .map(|s| s.config.raft.max_append_entries)
+        .collect();
+    assert!(
+        windows.contains(&1) && windows.contains(&256),
+        "{windows:?}"
+    );
+    for s in &setups {
+        assert!(
+            s.config.validate().is_ok(),
+            "seed {}: {:?}",
+            s.seed,
+            s.config
+        );
+        assert!(!s.faults.is_empty(), "seed {}", s.seed);
+        let shape = s.shape.as_deref().unwrap_or_default();
+        assert!(shape.starts_with("swarm shape: "), "{shape}");
+    }
+    assert_eq!(
+        setup(
+            1,
+            &CheckOptions {
+                swarm: false,
+                ..options
+            }
+        )
+        .shape,
+        None
+    );
+}
+
+#[test]
+fn the_ignored_higher_term_makes_a_message_storm_within_100_seeds_in_bounded_memory() {
+    // At 5 nodes (`--nodes 5`), where the first storm comes early (at 3, 5 or 7 nodes it
+    // comes later, after runs that fail to settle).
+    let options = CheckOptions {
+        nodes: Some(5),
+        ..swarm_options(10, &[Bug::IgnoreHigherTermResponse])
+    };
+    let mut storm = None;
+    for seed in 1..=100 {
+        let report = explore(&setup(seed, &options));
+        let bound = 2 * StormLimits::for_nodes(report.setup.config.nodes).in_flight;
+        assert!(
+            report.peak_in_flight <= bound,
+            "seed {seed}: {} messages in flight",
+            report.peak_in_flight
+        );
+        assert!(report.events <= options.seed_budget.events, "seed {seed}");
+        if report.failure.as_ref().and_then(Failure::rule) == Some(Rule::MessageStorm) {
+            storm = report.failure;
+            break;
+        }
+    }
+    let text = storm.expect("a message storm within 100 seeds").to_string();
+    assert!(
+        text.starts_with("message-storm violated: message storm: "),
+        "{text}"
+    );
+    assert!(text.contains(" of them "), "{text}");
+}
+
+#[test]
+fn a_seed_over_its_budget_is_set_aside_and_the_check_ends_with_its_report() {
+    for (events, wall) in [(500, Duration::from_secs(600)), (u64::MAX, Duration::ZERO)] {
+        let options = CheckOptions {
+            seed_budget: SeedBudget { events, wall },
+            ..swarm_options(2, &[])
+        };
+        let summary = run_seeds(&[1, 2, 3], &options, 2, true, &|_| {});
+        assert_eq!(summary.seeds_run, 3);
+        assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+        assert_eq!(summary.over_budget.len(), 3);
+        for report in &summary.over_budget {
+            let Some(Failure::OverBudget(what)) = &report.failure else {
+                panic!("{:?}", report.failure);
+            };
+            let unit = if wall.is_zero() {
+                "of wall time"
+            } else {
+                "events"
+            };
+            assert!(what.contains(unit), "{what}");
+        }
+    }
+}
+
+#[test]
+fn a_run_called_off_stops_at_once_and_counts_for_nothing() {
+    let report = explore_unless(&setup(1, &swarm_options(2, &[])), &AtomicBool::new(true));
+    assert!(report.cancelled);
+    assert_eq!((report.end_us, report.failure), (0, None));
+}
+
+fn node(id: NodeId, role: Role, term: u64, leader: Option<NodeId>) -> NodeStatus {
+    NodeStatus {
+        id,
+        state: NodeState::Up,
+        role: Some(role),
+        term,
+        vote: None,
+        leader,
+        last_index: 4,
+        last_term: term,
+        commit: 4,
+        applied: 4,
+        group: None,
+        votes: None,
+        progress: Vec::new(),
+    }
+}
+
+#[test]
+fn a_healed_cluster_is_settled_only_when_every_voter_follows_the_one_leader() {
+    let term_at = |_, _| Some(3);
+    let voters = [1, 2, 3];
+    let mut nodes = vec![
+        node(1, Role::Leader, 3, Some(1)),
+        node(2, Role::Follower, 3, Some(1)),
+        node(3, Role::Follower, 3, Some(1)),
+    ];
+    assert_eq!(settle_gap(1, &nodes, (&voters, &[]), term_at), None);
+    // A candidate that heard from the leader of its own term and stayed a candidate has
+    // the leader's entries and commit: only the rule on roles sees it.
+    nodes[2] = node(3, Role::Candidate, 3, None);
+    assert_eq!(
+        settle_gap(1, &nodes, (&voters, &[]), term_at).as_deref(),
+        Some("n3 is a candidate of term 3 that does not name n1 as leader")
+    );
+    nodes[2] = node(3, Role::Follower, 3, None);
+    assert!(settle_gap(1, &nodes, (&voters, &[]), term_at).is_some());
+    // A learner need not be a follower that names the leader; a voter down must not be.
+    nodes[2] = node(3, Role::Follower, 3, Some(1));
+    nodes.push(node(4, Role::Follower, 3, None));
+    assert_eq!(settle_gap(1, &nodes, (&voters, &[4]), term_at), None);
+    nodes[1].state = NodeState::Down;
+    assert_eq!(
+        settle_gap(1, &nodes, (&voters, &[4]), term_at).as_deref(),
+        Some("n2 is not up")
+    );
+}
