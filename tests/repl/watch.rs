@@ -501,3 +501,18 @@ fn watch_without_a_terminal_or_with_a_bad_file_is_bad_input() {
         .code(2)
         .stderr(contains("no-such-lesson.yaml: cannot read the file"));
 }
+
+/// From 10 to 25 nodes the cards stand in a grid, each with its role, term and timer.
+#[test]
+fn sixteen_nodes_stand_in_a_grid() {
+    let mut session = session(16, 1, ClockMode::Virtual);
+    run(&mut session, &["wait leader within 2s"]);
+    let text = frame(&Model::new(view(&session), false, (200, 60)), (200, 60));
+    assert_eq!(text.matches("┌n").count(), 16, "{text}");
+    assert_eq!(
+        text.matches("LEADER─").count(),
+        1,
+        "one leader card: {text}"
+    );
+    golden("grid_16_nodes_200x60", &text);
+}

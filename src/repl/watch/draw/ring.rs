@@ -13,7 +13,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Block, Borders, Widget};
 
 use crate::cluster::event::MsgDetail;
-use crate::cluster::view::{ClusterView, MessageView, NodeView, TimerKind};
+use crate::cluster::view::{ClusterView, MessageView, NodePicture, TimerKind};
 use crate::cluster::{MsgInfo, NodeState};
 use crate::raft::{NodeId, Role};
 
@@ -270,7 +270,7 @@ pub fn label(info: &MsgInfo) -> String {
 
 /// One node's card: id and role, term and vote (or votes), and its timer.
 fn node_card(
-    node: &NodeView,
+    node: &NodePicture,
     now_us: u64,
     card: Rect,
     selected: bool,
@@ -316,7 +316,7 @@ fn node_card(
 }
 
 /// `t3 vote n1`, or for a candidate `t3 2/3 votes`.
-fn term_line(node: &NodeView) -> String {
+fn term_line(node: &NodePicture) -> String {
     let status = &node.status;
     if let Some((granted, voters)) = status.votes {
         return format!("t{} {granted}/{voters} votes", status.term);
