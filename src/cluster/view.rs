@@ -114,6 +114,9 @@ pub struct DroppedView {
     pub info: MsgInfo,
     pub reason: DropReason,
     pub time_us: u64,
+    /// Whether it was lost on the way (it had been put on the wire), rather than as it
+    /// was sent.
+    pub on_the_way: bool,
 }
 
 /// The whole cluster at one instant.
@@ -235,6 +238,13 @@ fn in_flight(sim: &Sim) -> Vec<MessageView> {
 }
 
 fn dropped(events: &[ClusterEvent]) -> Vec<DroppedView> {
+    let sent: std::collections::HashSet<MsgId> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Sent { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
     events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -243,6 +253,7 @@ fn dropped(events: &[ClusterEvent]) -> Vec<DroppedView> {
                 info: info.clone(),
                 reason: *reason,
                 time_us: e.time_us,
+                on_the_way: sent.contains(id),
             }),
             _ => None,
         })

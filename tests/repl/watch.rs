@@ -410,6 +410,8 @@ mod keys {
         );
         model.cluster.mode = ClockMode::Realtime;
         assert_eq!(update(&mut model, key(KeyCode::Char(' '))), run("pause"));
+        let back = update(&mut model, key(KeyCode::Left));
+        assert_eq!(back, [run("pause"), run("back 1")].concat());
         let step = update(&mut model, key(KeyCode::Char('.')));
         assert_eq!(step, [run("pause"), run("step")].concat());
         assert_eq!(update(&mut model, key(KeyCode::Char('h'))), run("heal"));

@@ -212,14 +212,17 @@ fn messages(view: &ClusterView, center: &Center, sky: &mut Sky, p: Palette) {
     for message in &view.in_flight {
         draw_message(message, view.now_us, center, sky, p);
     }
-    // A loss is marked, faintly, where nothing else is drawn.
+    // A loss is marked, faintly, where it happened (as it was sent, or on arrival) and
+    // where nothing else is drawn.
     for dropped in &view.dropped {
         if view.now_us.saturating_sub(dropped.time_us) > DROP_SHOWN_US {
             continue;
         }
         let info = &dropped.info;
         if let (Some(a), Some(b)) = (center(info.from), center(info.to)) {
-            let (x, y) = lerp(a, b, 0.5);
+            let (start, end) = gap(a, b);
+            let share = if dropped.on_the_way { 0.85 } else { 0.15 };
+            let (x, y) = lerp(a, b, start + (end - start) * share);
             let label = format!("✗{}", label(info));
             sky.put_under(x - 1, y, &label, p.dim());
         }
