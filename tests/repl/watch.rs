@@ -210,10 +210,14 @@ fn a_leader_backs_up_a_followers_next_index() {
     // the AppendEntries in flight with an early `prev`, while `matchIndex` is still 0.
     let backed_up = |view: &ClusterView| {
         view.in_flight.iter().any(|m| {
-            let repair = matches!(
-                m.info.detail,
-                MsgDetail::AppendEntries { prev_index, entries, .. } if prev_index < 9 && entries > 0
-            );
+            let repair = match m.info.detail {
+                MsgDetail::AppendEntries {
+                    prev_index,
+                    entries,
+                    ..
+                } => prev_index < 9 && entries > 0,
+                _ => false,
+            };
             let unmatched = view
                 .leader
                 .and_then(|l| view.node(l))
