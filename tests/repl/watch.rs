@@ -522,3 +522,30 @@ fn sixteen_nodes_stand_in_a_grid() {
     );
     golden("grid_16_nodes_200x60", &text);
 }
+
+/// ← in a lesson: a new cluster, played again up to the step before, at the same instant
+/// a first play reached it.
+#[test]
+fn a_lesson_goes_back_a_step_exactly() {
+    use raftlab::repl::scenario;
+    use raftlab::repl::watch::lesson::Lesson;
+
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/clusters/leader-failover.yaml");
+    let loaded = scenario::load(&path).expect("the lesson loads");
+    let mut session = Session::new(loaded.config.clone()).expect("a cluster");
+    let mut lesson = Lesson::new(loaded.clone());
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        lesson.play_next(&mut session, 1.0, false).expect("a step");
+        times.push((
+            lesson.next,
+            view(&session).now_us,
+            view(&session).events_emitted,
+        ));
+    }
+    lesson.back(&mut session).expect("back a step");
+    assert_eq!(lesson.next, 9);
+    let now = view(&session);
+    assert_eq!((lesson.next, now.now_us, now.events_emitted), times[8]);
+}
