@@ -123,20 +123,15 @@ impl Sky<'_> {
             && at.is_some_and(|at| self.buf.cell(at).is_some_and(|cell| cell.symbol() == " "))
     }
 
-    /// Writes `text` at (x, y), leaving the cards' cells alone.
+    /// Writes `text` at (x, y), or as near it along the row as it fits whole between the
+    /// cards; where it cannot (a message still inside its sender's card, or already in
+    /// its receiver's), it is not drawn.
     fn put(&mut self, x: i32, y: i32, text: &str, style: Style) {
-        for (i, c) in text.chars().enumerate() {
-            let cx = x + i as i32;
-            if self.open(cx, y) {
-                put(
-                    self.buf,
-                    self.area,
-                    cx,
-                    y,
-                    c.encode_utf8(&mut [0; 4]),
-                    style,
-                );
-            }
+        let width = text.chars().count() as i32;
+        let fits = |x: i32| (x..x + width).all(|cx| self.open(cx, y));
+        let shifts = (0..=width).flat_map(|d| [x - d, x + d]);
+        if let Some(x) = shifts.into_iter().find(|&x| fits(x)) {
+            put(self.buf, self.area, x, y, text, style);
         }
     }
 
