@@ -235,13 +235,16 @@ fn draw_message(m: &MessageView, now_us: u64, center: &Center, sky: &mut Sky, p:
     sky.put(x - half, y, &text, p.message(&m.info.detail));
 }
 
-/// A message in a few characters: `RV t3`, `✓`, `AE 5@2 +1`, `ok 6`.
+/// A message in a few characters: `RV t3`, `✓ vote`, `AE 5@2 +1`, `ok 6`.
 pub fn label(info: &MsgInfo) -> String {
     match info.detail {
         MsgDetail::RequestVote { .. } => format!("RV t{}", info.term),
         MsgDetail::PreVote { .. } => format!("PV t{}", info.term + 1),
-        MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
-            (if granted { "✓" } else { "✗" }).to_string()
+        MsgDetail::VoteResponse { granted } => {
+            (if granted { "✓ vote" } else { "✗ vote" }).to_string()
+        }
+        MsgDetail::PreVoteResponse { granted } => {
+            (if granted { "✓ pre" } else { "✗ pre" }).to_string()
         }
         MsgDetail::TimeoutNow => "TimeoutNow".to_string(),
         MsgDetail::LeaderCheck { .. } => "LC".to_string(),
