@@ -549,3 +549,28 @@ fn a_lesson_goes_back_a_step_exactly() {
     let now = view(&session);
     assert_eq!((lesson.next, now.now_us, now.events_emitted), times[8]);
 }
+
+/// A lesson held on its narration: the narration in the story pane, and on a terminal
+/// too small for that pane, over the bottom of the pane shown.
+#[test]
+fn a_lesson_held_on_its_narration() {
+    use raftlab::repl::scenario;
+    use raftlab::repl::watch::lesson::Lesson;
+
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/clusters/step-by-step-election.yaml");
+    let loaded = scenario::load(&path).expect("the lesson loads");
+    let mut session = Session::new(loaded.config.clone()).expect("a cluster");
+    let mut lesson = Lesson::new(loaded);
+    while !lesson.held {
+        lesson.play_next(&mut session, 1.0, false).expect("a step");
+    }
+    let mut model = Model::new(view(&session), false, (120, 40));
+    model.lesson = Some(lesson);
+    let wide = frame(&model, (120, 40));
+    assert!(wide.contains("any key: go on") && wide.contains("lesson: step-by-step-election"));
+    golden("lesson_held_120x40", &wide);
+    let small = frame(&model, (80, 24));
+    assert!(small.contains("any key: go on") && small.contains(" cluster: 3 nodes "));
+    golden("lesson_held_80x24", &small);
+}
