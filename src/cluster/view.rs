@@ -74,7 +74,7 @@ impl TimerView {
 
 /// One node at the instant of the view.
 #[derive(Clone, Debug, PartialEq)]
-pub struct NodeView {
+pub struct NodePicture {
     /// Id, up or down, role, term, vote, leader, last entry, commit, applied, group, a
     /// candidate's votes, a leader's `nextIndex` and `matchIndex` for each follower.
     pub status: NodeStatus,
@@ -114,6 +114,9 @@ pub struct DroppedView {
     pub info: MsgInfo,
     pub reason: DropReason,
     pub time_us: u64,
+    /// Whether it was lost on the way (it had been put on the wire), rather than as it
+    /// was sent.
+    pub on_the_way: bool,
 }
 
 /// The whole cluster at one instant.
@@ -124,7 +127,7 @@ pub struct ClusterView {
     pub speed: f64,
     pub seed: u64,
     pub leader: Option<NodeId>,
-    pub nodes: Vec<NodeView>,
+    pub nodes: Vec<NodePicture>,
     pub network: NetworkView,
     /// Messages in flight, in delivery order.
     pub in_flight: Vec<MessageView>,
@@ -144,7 +147,7 @@ pub struct ClusterView {
 
 impl ClusterView {
     /// The node with id `id`.
-    pub fn node(&self, id: NodeId) -> Option<&NodeView> {
+    pub fn node(&self, id: NodeId) -> Option<&NodePicture> {
         self.nodes.iter().find(|n| n.status.id == id)
     }
 
@@ -158,7 +161,7 @@ impl ClusterView {
         let nodes = sim
             .status()
             .into_iter()
-            .map(|status| node_view(sim, status, limits.log_entries))
+            .map(|status| node_picture(sim, status, limits.log_entries))
             .collect();
         let (voters, learners) = configuration(sim);
         let last = sim.events_emitted().saturating_sub(limits.events as u64);
@@ -183,7 +186,7 @@ impl ClusterView {
     }
 }
 
-fn node_view(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodeView {
+fn node_picture(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodePicture {
     let id = status.id;
     let timer = sim.timer_of(id).map(|(deadline_us, set_us)| TimerView {
         kind: match status.role {
@@ -194,7 +197,7 @@ fn node_view(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodeView {
         set_us,
     });
     let log = sim.log_tail_of(id, log_entries).unwrap_or_default();
-    NodeView {
+    NodePicture {
         timer,
         log,
         snapshot: sim.snapshot_of(id).unwrap_or((0, 0)),
@@ -235,6 +238,13 @@ fn in_flight(sim: &Sim) -> Vec<MessageView> {
 }
 
 fn dropped(events: &[ClusterEvent]) -> Vec<DroppedView> {
+    let sent: std::collections::HashSet<MsgId> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Sent { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
     events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -243,6 +253,7 @@ fn dropped(events: &[ClusterEvent]) -> Vec<DroppedView> {
                 info: info.clone(),
                 reason: *reason,
                 time_us: e.time_us,
+                on_the_way: sent.contains(id),
             }),
             _ => None,
         })

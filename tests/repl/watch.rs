@@ -210,10 +210,14 @@ fn a_leader_backs_up_a_followers_next_index() {
     // the AppendEntries in flight with an early `prev`, while `matchIndex` is still 0.
     let backed_up = |view: &ClusterView| {
         view.in_flight.iter().any(|m| {
-            let repair = matches!(
-                m.info.detail,
-                MsgDetail::AppendEntries { prev_index, entries, .. } if prev_index < 9 && entries > 0
-            );
+            let repair = match m.info.detail {
+                MsgDetail::AppendEntries {
+                    prev_index,
+                    entries,
+                    ..
+                } => prev_index < 9 && entries > 0,
+                _ => false,
+            };
             let unmatched = view
                 .leader
                 .and_then(|l| view.node(l))
@@ -410,6 +414,8 @@ mod keys {
         );
         model.cluster.mode = ClockMode::Realtime;
         assert_eq!(update(&mut model, key(KeyCode::Char(' '))), run("pause"));
+        let back = update(&mut model, key(KeyCode::Left));
+        assert_eq!(back, [run("pause"), run("back 1")].concat());
         let step = update(&mut model, key(KeyCode::Char('.')));
         assert_eq!(step, [run("pause"), run("step")].concat());
         assert_eq!(update(&mut model, key(KeyCode::Char('h'))), run("heal"));
@@ -500,4 +506,71 @@ fn watch_without_a_terminal_or_with_a_bad_file_is_bad_input() {
         .assert()
         .code(2)
         .stderr(contains("no-such-lesson.yaml: cannot read the file"));
+}
+
+/// From 10 to 25 nodes the cards stand in a grid, each with its role, term and timer.
+#[test]
+fn sixteen_nodes_stand_in_a_grid() {
+    let mut session = session(16, 1, ClockMode::Virtual);
+    run(&mut session, &["wait leader within 2s"]);
+    let text = frame(&Model::new(view(&session), false, (200, 60)), (200, 60));
+    assert_eq!(text.matches("┌n").count(), 16, "{text}");
+    assert_eq!(
+        text.matches("LEADER─").count(),
+        1,
+        "one leader card: {text}"
+    );
+    golden("grid_16_nodes_200x60", &text);
+}
+
+/// ← in a lesson: a new cluster, played again up to the step before, at the same instant
+/// a first play reached it.
+#[test]
+fn a_lesson_goes_back_a_step_exactly() {
+    use raftlab::repl::scenario;
+    use raftlab::repl::watch::lesson::Lesson;
+
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/clusters/leader-failover.yaml");
+    let loaded = scenario::load(&path).expect("the lesson loads");
+    let mut session = Session::new(loaded.config.clone()).expect("a cluster");
+    let mut lesson = Lesson::new(loaded.clone());
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        lesson.play_next(&mut session, 1.0, false).expect("a step");
+        times.push((
+            lesson.next,
+            view(&session).now_us,
+            view(&session).events_emitted,
+        ));
+    }
+    lesson.back(&mut session).expect("back a step");
+    assert_eq!(lesson.next, 9);
+    let now = view(&session);
+    assert_eq!((lesson.next, now.now_us, now.events_emitted), times[8]);
+}
+
+/// A lesson held on its narration: the narration in the story pane, and on a terminal
+/// too small for that pane, over the bottom of the pane shown.
+#[test]
+fn a_lesson_held_on_its_narration() {
+    use raftlab::repl::scenario;
+    use raftlab::repl::watch::lesson::Lesson;
+
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/clusters/step-by-step-election.yaml");
+    let loaded = scenario::load(&path).expect("the lesson loads");
+    let mut session = Session::new(loaded.config.clone()).expect("a cluster");
+    let mut lesson = Lesson::new(loaded);
+    while !lesson.held {
+        lesson.play_next(&mut session, 1.0, false).expect("a step");
+    }
+    let mut model = Model::new(view(&session), false, (120, 40));
+    model.lesson = Some(lesson);
+    let wide = frame(&model, (120, 40));
+    assert!(wide.contains("any key: go on") && wide.contains("lesson: step-by-step-election"));
+    golden("lesson_held_120x40", &wide);
+    let small = frame(&model, (80, 24));
+    assert!(small.contains("any key: go on") && small.contains(" cluster: 3 nodes "));
+    golden("lesson_held_80x24", &small);
 }

@@ -48,3 +48,40 @@ fn watch_takes_keys_and_gives_the_terminal_back() {
         "{status}"
     );
 }
+
+/// `watch` at the REPL shows the session's cluster and `q` comes back to the prompt with
+/// the same cluster (its time did not move: a virtual clock).
+#[test]
+fn watch_at_the_repl_comes_back_to_the_same_cluster() {
+    let history = std::env::temp_dir().join(format!("raftlab-watch-pty-{}", std::process::id()));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_raftlab"));
+    command
+        .args(["--clock", "virtual", "--nodes", "3", "--seed", "4"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env("XDG_DATA_HOME", &history);
+    let mut session = Session::spawn(command).expect("the REPL starts in a terminal");
+    session
+        .get_process_mut()
+        .set_window_size(120, 40)
+        .expect("a 120x40 terminal");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session.send("wait leader\r").expect("a line");
+    session.expect("held at t=").expect("a leader");
+    session.expect("]> ").expect("the prompt");
+    session.send("watch\r").expect("watch");
+    session.expect("\x1b[?1049h").expect("the alternate screen");
+    session
+        .expect("LEADER")
+        .expect("the cluster is drawn with its leader");
+    session.send("q").expect("q");
+    session
+        .expect("\x1b[?1049l")
+        .expect("the main screen is back");
+    session.send("status\r").expect("status");
+    session
+        .expect("clock=virtual")
+        .expect("the same session answers");
+    session.send("quit\r").expect("quit");
+    let _ = std::fs::remove_dir_all(&history);
+}

@@ -173,8 +173,13 @@ fn next_msg(timeout: Duration) -> io::Result<Msg> {
 
 /// Reads the cluster again; whether it changed since the last picture.
 fn refresh(model: &mut Model, session: &Session) -> Result<bool, ExecError> {
+    let mut view = capture(session, model.cluster.events_emitted)?;
+    if view.events_emitted < model.cluster.events_emitted {
+        // A new cluster (`back`, a lesson gone back): its story starts again.
+        view = capture(session, 0)?;
+        model.story.clear();
+    }
     let old = &model.cluster;
-    let view = capture(session, old.events_emitted)?;
     let changed = view.now_us != old.now_us
         || view.events_emitted != old.events_emitted
         || view.mode != old.mode

@@ -1,4 +1,5 @@
-//! The live view's model: the cluster's data picture and the view's own state.
+//! The live view's model: the cluster's data picture and the view's own state (the
+//! selected node, the pane, the command line, the help, the lesson, the story so far).
 
 use crate::cluster::{ClusterEvent, ClusterView};
 use crate::raft::NodeId;
@@ -77,7 +78,9 @@ pub struct Model {
 pub const STORY_KEPT: usize = 300;
 
 impl Model {
-    pub fn new(cluster: ClusterView, color: bool, size: (u16, u16)) -> Model {
+    /// A model of `cluster`, whose events begin the story.
+    pub fn new(mut cluster: ClusterView, color: bool, size: (u16, u16)) -> Model {
+        let events = std::mem::take(&mut cluster.events);
         let mut model = Model {
             cluster,
             selected: None,
@@ -93,21 +96,23 @@ impl Model {
             writes: 0,
             quit: false,
         };
-        model.tell(&cluster_events(&model.cluster));
+        model.tell(events);
         model
     }
 
-    /// Takes a new picture of the cluster, whose events are those since the last one.
-    pub fn absorb(&mut self, cluster: ClusterView) {
+    /// Takes a new picture of the cluster, whose events (those since the last picture)
+    /// go on with the story.
+    pub fn absorb(&mut self, mut cluster: ClusterView) {
+        let events = std::mem::take(&mut cluster.events);
         self.cluster = cluster;
-        self.tell(&cluster_events(&self.cluster));
+        self.tell(events);
     }
 
     /// Adds the events the trace level shows to the story.
-    fn tell(&mut self, events: &[ClusterEvent]) {
+    fn tell(&mut self, events: Vec<ClusterEvent>) {
         let trace = self.trace;
         self.story
-            .extend(events.iter().filter(|e| shown_at(trace, e)).cloned());
+            .extend(events.into_iter().filter(|e| shown_at(trace, e)));
         if self.story.len() > STORY_KEPT {
             self.story.drain(..self.story.len() - STORY_KEPT);
         }
@@ -117,8 +122,4 @@ impl Model {
     pub fn running(&self) -> bool {
         self.cluster.mode == crate::cluster::ClockMode::Realtime
     }
-}
-
-fn cluster_events(view: &ClusterView) -> Vec<ClusterEvent> {
-    view.events.clone()
 }

@@ -129,10 +129,12 @@ fn step(model: &Model) -> Vec<Effect> {
     }
 }
 
+/// Back one step: a lesson's step, or the session's last command (pausing first).
 fn back(model: &Model) -> Vec<Effect> {
-    match model.lesson {
-        Some(_) => vec![Effect::LessonBack],
-        None => vec![run("back 1")],
+    match (&model.lesson, model.running()) {
+        (Some(_), _) => vec![Effect::LessonBack],
+        (None, true) => vec![run("pause"), run("back 1")],
+        (None, false) => vec![run("back 1")],
     }
 }
 

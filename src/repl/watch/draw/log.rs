@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Borders, Widget};
 
 use crate::cluster::NodeState;
 use crate::cluster::kv::{KvOp, KvRequest};
-use crate::cluster::view::{ClusterView, NodeView};
+use crate::cluster::view::{ClusterView, NodePicture};
 use crate::raft::{Entry, FollowerProgress, Index, Payload};
 
 use super::super::model::Model;
@@ -105,7 +105,7 @@ fn leader_progress(view: &ClusterView) -> Vec<FollowerProgress> {
         .unwrap_or_default()
 }
 
-fn row(node: &NodeView, grid: Grid, y: i32, area: Rect, buf: &mut Buffer, p: Palette) {
+fn row(node: &NodePicture, grid: Grid, y: i32, area: Rect, buf: &mut Buffer, p: Palette) {
     let status = &node.status;
     let (role, role_style) = p.role(node);
     let letter = if status.state == NodeState::Up {

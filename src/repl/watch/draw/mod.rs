@@ -41,7 +41,25 @@ pub fn render(model: &Model, area: Rect, buf: &mut Buffer) {
         log::draw(model, log, buf);
     }
     status::keys_line(model, areas.keys, buf);
+    folded_narration(model, &areas, buf);
     if model.help {
         status::help(area, buf);
     }
+}
+
+/// On a terminal too small for the story pane, a lesson's narration is still shown: in a
+/// box over the bottom of the pane that is.
+fn folded_narration(model: &Model, areas: &layout::Areas, buf: &mut Buffer) {
+    let Some(text) = model.lesson.as_ref().and_then(|l| l.narration.as_ref()) else {
+        return;
+    };
+    let body = match (areas.story, areas.cluster.or(areas.log)) {
+        (None, Some(body)) => body,
+        _ => return,
+    };
+    let height = story::narration_height(text, body.width, body.height / 2);
+    let boxed = Rect::new(body.x, body.bottom() - height, body.width, height);
+    ratatui::widgets::Widget::render(ratatui::widgets::Clear, boxed, buf);
+    let palette = style::Palette { color: model.color };
+    story::narration_box(model, text, boxed, buf, palette);
 }

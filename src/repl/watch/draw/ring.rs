@@ -13,7 +13,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Block, Borders, Widget};
 
 use crate::cluster::event::MsgDetail;
-use crate::cluster::view::{ClusterView, MessageView, NodeView, TimerKind};
+use crate::cluster::view::{ClusterView, MessageView, NodePicture, TimerKind};
 use crate::cluster::{MsgInfo, NodeState};
 use crate::raft::{NodeId, Role};
 
@@ -123,20 +123,15 @@ impl Sky<'_> {
             && at.is_some_and(|at| self.buf.cell(at).is_some_and(|cell| cell.symbol() == " "))
     }
 
-    /// Writes `text` at (x, y), leaving the cards' cells alone.
+    /// Writes `text` at (x, y), or as near it along the row as it fits whole between the
+    /// cards; where it cannot (a message still inside its sender's card, or already in
+    /// its receiver's), it is not drawn.
     fn put(&mut self, x: i32, y: i32, text: &str, style: Style) {
-        for (i, c) in text.chars().enumerate() {
-            let cx = x + i as i32;
-            if self.open(cx, y) {
-                put(
-                    self.buf,
-                    self.area,
-                    cx,
-                    y,
-                    c.encode_utf8(&mut [0; 4]),
-                    style,
-                );
-            }
+        let width = text.chars().count() as i32;
+        let fits = |x: i32| (x..x + width).all(|cx| self.open(cx, y));
+        let shifts = (0..=width).flat_map(|d| [x - d, x + d]);
+        if let Some(x) = shifts.into_iter().find(|&x| fits(x)) {
+            put(self.buf, self.area, x, y, text, style);
         }
     }
 
@@ -212,14 +207,17 @@ fn messages(view: &ClusterView, center: &Center, sky: &mut Sky, p: Palette) {
     for message in &view.in_flight {
         draw_message(message, view.now_us, center, sky, p);
     }
-    // A loss is marked, faintly, where nothing else is drawn.
+    // A loss is marked, faintly, where it happened (as it was sent, or on arrival) and
+    // where nothing else is drawn.
     for dropped in &view.dropped {
         if view.now_us.saturating_sub(dropped.time_us) > DROP_SHOWN_US {
             continue;
         }
         let info = &dropped.info;
         if let (Some(a), Some(b)) = (center(info.from), center(info.to)) {
-            let (x, y) = lerp(a, b, 0.5);
+            let (start, end) = gap(a, b);
+            let share = if dropped.on_the_way { 0.85 } else { 0.15 };
+            let (x, y) = lerp(a, b, start + (end - start) * share);
             let label = format!("✗{}", label(info));
             sky.put_under(x - 1, y, &label, p.dim());
         }
@@ -237,13 +235,16 @@ fn draw_message(m: &MessageView, now_us: u64, center: &Center, sky: &mut Sky, p:
     sky.put(x - half, y, &text, p.message(&m.info.detail));
 }
 
-/// A message in a few characters: `RV t3`, `✓`, `AE 5@2 +1`, `ok 6`.
+/// A message in a few characters: `RV t3`, `✓ vote`, `AE 5@2 +1`, `ok 6`.
 pub fn label(info: &MsgInfo) -> String {
     match info.detail {
         MsgDetail::RequestVote { .. } => format!("RV t{}", info.term),
         MsgDetail::PreVote { .. } => format!("PV t{}", info.term + 1),
-        MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
-            (if granted { "✓" } else { "✗" }).to_string()
+        MsgDetail::VoteResponse { granted } => {
+            (if granted { "✓ vote" } else { "✗ vote" }).to_string()
+        }
+        MsgDetail::PreVoteResponse { granted } => {
+            (if granted { "✓ pre" } else { "✗ pre" }).to_string()
         }
         MsgDetail::TimeoutNow => "TimeoutNow".to_string(),
         MsgDetail::LeaderCheck { .. } => "LC".to_string(),
@@ -270,7 +271,7 @@ pub fn label(info: &MsgInfo) -> String {
 
 /// One node's card: id and role, term and vote (or votes), and its timer.
 fn node_card(
-    node: &NodeView,
+    node: &NodePicture,
     now_us: u64,
     card: Rect,
     selected: bool,
@@ -316,7 +317,7 @@ fn node_card(
 }
 
 /// `t3 vote n1`, or for a candidate `t3 2/3 votes`.
-fn term_line(node: &NodeView) -> String {
+fn term_line(node: &NodePicture) -> String {
     let status = &node.status;
     if let Some((granted, voters)) = status.votes {
         return format!("t{} {granted}/{voters} votes", status.term);

@@ -73,14 +73,25 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
 pub fn keys_line(model: &Model, area: Rect, buf: &mut Buffer) {
     let p = Palette { color: model.color };
     let folded = super::layout::areas(model).is_some_and(|a| a.story.is_none() || a.log.is_none());
-    let text = match &model.input {
-        Some(input) => format!(":{input}█"),
-        None if folded => " ? keys  q quit  Tab next pane  space pause  . step  1-9 select  \
-                            : command"
-            .to_string(),
-        None => " space pause  . step  ← back  +/- speed  1-9 select: k kill r restart \
-                 c campaign i isolate t transfer  w write  h heal  : command  ? help  q quit"
-            .to_string(),
+    let space = match &model.lesson {
+        Some(lesson) if lesson.auto => "space stop",
+        Some(_) => "space play",
+        None if model.running() => "space pause",
+        None => "space run",
+    };
+    let tab = if folded { "  Tab next pane" } else { "" };
+    let text = match (&model.input, &model.lesson) {
+        (Some(input), _) => format!(":{input}█"),
+        (None, Some(_)) => {
+            format!(" → next step  ← back a step  {space}  : command  ? keys  q quit{tab}")
+        }
+        (None, None) if folded => {
+            format!(" ? keys  q quit{tab}  {space}  . step  1-9 select  : command")
+        }
+        (None, None) => format!(
+            " ? keys  q quit  {space}  . step  ← back  +/- speed  : command  1-9 select, \
+             then k kill r restart c campaign i isolate t transfer  w write  h heal"
+        ),
     };
     let style = if model.input.is_some() {
         p.strong()

@@ -49,11 +49,28 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// How many rows the narration's box takes at `width` (at most `limit`).
+pub fn narration_height(text: &str, width: u16, limit: u16) -> u16 {
+    let width = usize::from(width.saturating_sub(2)).max(1);
+    let rows = text.chars().count().div_ceil(width) as u16 + 1;
+    (rows + 2).min(limit).max(3)
+}
+
 /// The narration in a box at the top; returns the room left below it.
 fn narration(model: &Model, text: &str, area: Rect, buf: &mut Buffer, p: Palette) -> Rect {
-    let width = usize::from(area.width.saturating_sub(2)).max(1);
-    let rows = text.chars().count().div_ceil(width) as u16 + 1;
-    let height = (rows + 2).min(area.height / 2).max(3);
+    let height = narration_height(text, area.width, area.height / 2);
+    let boxed = Rect::new(area.x, area.y, area.width, height);
+    narration_box(model, text, boxed, buf, p);
+    Rect::new(
+        area.x,
+        area.y + height,
+        area.width,
+        area.height.saturating_sub(height),
+    )
+}
+
+/// The narration in a box filling `boxed`, with "any key: go on" while it is held.
+pub fn narration_box(model: &Model, text: &str, boxed: Rect, buf: &mut Buffer, p: Palette) {
     let held = model.lesson.as_ref().is_some_and(|l| l.held);
     let footer = if held { " any key: go on " } else { "" };
     let block = Block::default()
@@ -61,17 +78,10 @@ fn narration(model: &Model, text: &str, area: Rect, buf: &mut Buffer, p: Palette
         .border_style(p.strong())
         .title(" » ")
         .title_bottom(footer);
-    let boxed = Rect::new(area.x, area.y, area.width, height);
     Paragraph::new(text.to_string())
         .wrap(Wrap { trim: true })
         .block(block)
         .render(boxed, buf);
-    Rect::new(
-        area.x,
-        area.y + height,
-        area.width,
-        area.height.saturating_sub(height),
-    )
 }
 
 /// Cuts long lines at the pane's width; what follows is indented under the time.

@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::cluster::NodeState;
 use crate::cluster::event::MsgDetail;
-use crate::cluster::view::NodeView;
+use crate::cluster::view::NodePicture;
 use crate::raft::{Role, Term};
 
 /// Styles, coloured or plain.
@@ -62,7 +62,7 @@ impl Palette {
     }
 
     /// A node's role in words and in its colour.
-    pub fn role(self, node: &NodeView) -> (&'static str, Style) {
+    pub fn role(self, node: &NodePicture) -> (&'static str, Style) {
         match (&node.status.state, node.status.role) {
             (NodeState::Up, Some(Role::Leader)) => (
                 "LEADER",
