@@ -1,10 +1,11 @@
 //! Shrinking a failing run: drop actions while the run still fails the same way, within
-//! a budget of replays and wall time (no replay outlasts what is left of it).
+//! a budget of replays and wall time (no replay outlasts what is left of it). A liveness
+//! failure is replayed whole, not shrunk (see [`shrink`]).
 
 use std::time::{Duration, Instant};
 
-use super::RunReport;
 use super::run::replay;
+use super::{Failure, RunReport};
 
 /// How much shrinking may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +59,12 @@ pub fn shrink(
     progress(replays, best.schedule.len());
     if !fails(&best) {
         return not_reproduced(original, replays);
+    }
+    // A cluster that does not settle is not shrunk: dropping actions drops restarts and
+    // heals too, and a run left partitioned for good fails the same way for no reason
+    // worth showing.
+    if matches!(target, Failure::Liveness(_)) {
+        return done(best, replays, original_actions);
     }
     let mut chunk = best.schedule.len().div_ceil(2).max(1);
     loop {

@@ -318,6 +318,8 @@ fn shrink_with_spinner(report: &RunReport) -> RunReport {
     spinner.finish_and_clear();
     if !shrunk.reproduced {
         println!("  warning: the replay did not fail the same way; writing the whole run");
+    } else if matches!(report.failure, Some(Failure::Liveness(_))) {
+        println!("  not shrunk (a run that does not settle is written whole, heals and all)");
     } else {
         println!(
             "  shrunk from {} to {} actions in {} replays",
