@@ -42,11 +42,7 @@ impl Session {
             )));
         }
         let timeline = Timeline::build(&events, nodes, from_us, to_us.min(now_us));
-        let title = format!(
-            "{}: {nodes} nodes, seed {}",
-            stem(file),
-            self.config.seed
-        );
+        let title = format!("{}: {nodes} nodes, seed {}", stem(file), self.config.seed);
         let pages = slides::pages(&timeline, &title, SlideOptions { heartbeats });
         let mut written = Vec::new();
         let mut png_problem = None;

@@ -137,7 +137,14 @@ impl Placer {
     }
 
     /// Whether a text would overlap no other, wherever it is (outside the area too).
-    pub fn fits_anywhere(&self, x: f64, baseline: f64, text: &str, anchor: Anchor, size: f64) -> bool {
+    pub fn fits_anywhere(
+        &self,
+        x: f64,
+        baseline: f64,
+        text: &str,
+        anchor: Anchor,
+        size: f64,
+    ) -> bool {
         let candidate = text_box(x, baseline, text, size, anchor).grown(PAD);
         !self.taken.iter().any(|t| t.overlaps(&candidate))
     }
@@ -166,7 +173,11 @@ impl Placer {
     }
 
     fn emit(&mut self, x: f64, baseline: f64, text: &str, anchor: Anchor, look: Look) {
-        let weight = if look.bold { r#" font-weight="bold""# } else { "" };
+        let weight = if look.bold {
+            r#" font-weight="bold""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             self.layer,
             r#"<text x="{x:.1}" y="{baseline:.1}" font-size="{}" text-anchor="{}" fill="{}"{weight}>{}</text>"#,

@@ -86,9 +86,18 @@ fn heading(placer: &mut Placer, title: &str, first: usize, longest: usize) {
         colour: "#111",
         bold: true,
     };
-    placer.fixed(24.0, 38.0, &super::fit(title, 22.0, WIDTH - 48.0), Anchor::Start, look);
+    placer.fixed(
+        24.0,
+        38.0,
+        &super::fit(title, 22.0, WIDTH - 48.0),
+        Anchor::Start,
+        look,
+    );
     let note = if first > 1 {
-        format!("entries {first} to {longest}; {} earlier entries not shown", first - 1)
+        format!(
+            "entries {first} to {longest}; {} earlier entries not shown",
+            first - 1
+        )
     } else {
         "each box: the term of its leader, and the command it carries".to_string()
     };
@@ -106,7 +115,13 @@ fn heading(placer: &mut Placer, title: &str, first: usize, longest: usize) {
     placer.fixed(LEFT - 14.0, TOP - 14.0, "index", Anchor::End, index_look);
     let grid_x = |i: usize| LEFT + (i - first) as f64 * (CELL_W + GAP) + CELL_W / 2.0;
     for index in first..=longest {
-        placer.fixed(grid_x(index), TOP - 14.0, &index.to_string(), Anchor::Middle, index_look);
+        placer.fixed(
+            grid_x(index),
+            TOP - 14.0,
+            &index.to_string(),
+            Anchor::Middle,
+            index_look,
+        );
     }
 }
 
@@ -134,7 +149,11 @@ fn draw_row(
         (false, _) => "down",
         _ => "",
     };
-    let name_y = if note.is_empty() { middle + 6.0 } else { middle };
+    let name_y = if note.is_empty() {
+        middle + 6.0
+    } else {
+        middle
+    };
     placer.fixed(LEFT - 14.0, name_y, &format!("n{node}"), Anchor::End, name);
     if !note.is_empty() && grid.row_h >= 40.0 {
         let look = Look {
@@ -142,7 +161,13 @@ fn draw_row(
             colour: "#777",
             bold: false,
         };
-        placer.fixed(LEFT - 14.0, middle + MIN_FONT + 3.0, note, Anchor::End, look);
+        placer.fixed(
+            LEFT - 14.0,
+            middle + MIN_FONT + 3.0,
+            note,
+            Anchor::End,
+            look,
+        );
     }
     for entry in log.iter().filter(|e| e.index as usize >= grid.first) {
         let uncommitted = up && entry.index as usize > commit;
@@ -193,11 +218,23 @@ fn draw_entry(
         colour: "#111",
         bold: true,
     };
-    placer.fixed(x + CELL_W / 2.0, term_y, &entry.term.to_string(), Anchor::Middle, term);
+    placer.fixed(
+        x + CELL_W / 2.0,
+        term_y,
+        &entry.term.to_string(),
+        Anchor::Middle,
+        term,
+    );
     if two_lines {
         let text = super::fit(&command, MIN_FONT, CELL_W - 6.0);
         let look = Look::plain(MIN_FONT);
-        placer.fixed(x + CELL_W / 2.0, y + grid.cell_h - 9.0, &text, Anchor::Middle, look);
+        placer.fixed(
+            x + CELL_W / 2.0,
+            y + grid.cell_h - 9.0,
+            &text,
+            Anchor::Middle,
+            look,
+        );
     }
 }
 
@@ -230,6 +267,6 @@ fn legend(out: &mut String, placer: &mut Placer, terms: &BTreeSet<u64>) {
         FOOTER_Y - 14.0
     );
     placer.fixed(34.0, FOOTER_Y, "commit point", Anchor::Start, look);
-    let note = "dashed: not yet committed   x←3: put x 3   x+=a: append x a";
+    let note = "dashed: not yet committed  ·  x←3: put x 3  ·  x+=a: append x a";
     placer.fixed(180.0, FOOTER_Y, note, Anchor::Start, look);
 }

@@ -118,7 +118,11 @@ mod tests {
     #[test]
     fn long_text_is_cut_to_fit() {
         assert_eq!(fit("short", 14.0, 500.0), "short");
-        let cut = fit("a rather long label indeed", 14.0, 14.0 * CHAR_WIDTH_EM * 10.0);
+        let cut = fit(
+            "a rather long label indeed",
+            14.0,
+            14.0 * CHAR_WIDTH_EM * 10.0,
+        );
         assert_eq!(cut.chars().count(), 10);
         assert!(cut.ends_with('…'));
     }

@@ -24,7 +24,7 @@ use crate::repl::export::timeline::{
 use super::labels::{Anchor, Label, Look, Placer, TextBox};
 use super::scale::{Axis, PageSpan};
 use super::words::{client_colour, client_texts};
-use super::{HEIGHT, SlideOptions, Slide, WIDTH};
+use super::{HEIGHT, Slide, SlideOptions, WIDTH};
 
 /// The left edge of the plot (row names stand before it) and its right edge.
 const X0: f64 = 120.0;
@@ -99,11 +99,7 @@ fn drawn<'a>(timeline: &'a Timeline, options: SlideOptions) -> Drawn<'a> {
 pub fn pages(timeline: &Timeline, title: &str, options: SlideOptions) -> Vec<Slide> {
     let drawn = drawn(timeline, options);
     let axis = Axis::new(axis_times(timeline, &drawn));
-    let spans: Vec<(u64, u64)> = drawn
-        .arrows
-        .iter()
-        .map(|a| (a.sent_us, a.end_us))
-        .collect();
+    let spans: Vec<(u64, u64)> = drawn.arrows.iter().map(|a| (a.sent_us, a.end_us)).collect();
     let page_spans = axis.pages(PAGE_PX, &spans);
     let rows = timeline.nodes as f64 + f64::from(u8::from(!timeline.clients.is_empty()));
     let row_h = ((PLOT_BOTTOM - PLOT_TOP) / rows.max(1.0)).min(110.0);
@@ -173,12 +169,12 @@ fn draw_page(page: &Page, drawn: &Drawn, span: PageSpan, heading: &Heading) -> S
     draw_rounds(page, &drawn.rounds, &mut shapes);
     draw_arrows(page, &drawn.arrows, &mut shapes, &mut placer);
     draw_axis(page, span, &mut shapes, &mut placer);
-    let rounds = drawn
-        .rounds
-        .iter()
-        .filter(|(_, t)| page.shows(*t))
-        .count();
-    draw_legend(!drawn.rounds.is_empty() || drawn.arrows.is_empty(), &mut shapes, &mut placer);
+    let rounds = drawn.rounds.iter().filter(|(_, t)| page.shows(*t)).count();
+    draw_legend(
+        !drawn.rounds.is_empty() || drawn.arrows.is_empty(),
+        &mut shapes,
+        &mut placer,
+    );
     draw_footer(page, rounds, &mut placer);
     let mut svg = String::new();
     let _ = writeln!(
@@ -364,8 +360,16 @@ fn node_mark(page: &Page, node: NodeId, mark: &Mark, out: &mut String, placer: &
     let (x, y) = (page.x(mark.time_us), page.y(node));
     let (shape, texts, colour) = match &mark.kind {
         MarkKind::Commit(index) => (
-            format!(r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#111" stroke-width="2.5"/>"##, y - 11.0, y + 11.0),
-            vec![format!("commit {index}"), format!("c={index}"), index.to_string()],
+            format!(
+                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#111" stroke-width="2.5"/>"##,
+                y - 11.0,
+                y + 11.0
+            ),
+            vec![
+                format!("commit {index}"),
+                format!("c={index}"),
+                index.to_string(),
+            ],
             "#111",
         ),
         MarkKind::Truncated { from, removed } => (
@@ -374,7 +378,11 @@ fn node_mark(page: &Page, node: NodeId, mark: &Mark, out: &mut String, placer: &
             "#6a1b9a",
         ),
         MarkKind::Killed | MarkKind::Crashed(_) => (
-            format!(r##"<path d="M{:.1},{:.1} l12,12 m0,-12 l-12,12" stroke="#c62828" stroke-width="3"/>"##, x - 6.0, y - 6.0),
+            format!(
+                r##"<path d="M{:.1},{:.1} l12,12 m0,-12 l-12,12" stroke="#c62828" stroke-width="3"/>"##,
+                x - 6.0,
+                y - 6.0
+            ),
             match &mark.kind {
                 MarkKind::Crashed(why) => vec![format!("crashed: {why}"), "crashed".into()],
                 _ => vec!["killed".into(), "✖".into()],
@@ -386,7 +394,9 @@ fn node_mark(page: &Page, node: NodeId, mark: &Mark, out: &mut String, placer: &
             vec!["restarted".into(), "up".into()],
             "#2e7d32",
         ),
-        MarkKind::Network(_) | MarkKind::Violation(_) => return network_mark(page, mark, out, placer),
+        MarkKind::Network(_) | MarkKind::Violation(_) => {
+            return network_mark(page, mark, out, placer);
+        }
     };
     out.push_str(&shape);
     out.push('\n');
@@ -444,16 +454,20 @@ fn draw_clients(page: &Page, out: &mut String, placer: &mut Placer) {
         if end < page.from_us || client.start_us > page.to_us {
             continue;
         }
-        let x0 = page.x(client.start_us.max(page.from_us));
-        let x1 = page.x(end.min(page.to_us)).max(x0 + 4.0);
+        // A little short of both ends, so that back-to-back operations stay apart.
+        let x0 = page.x(client.start_us.max(page.from_us)) + 3.0;
+        let x1 = (page.x(end.min(page.to_us)) - 3.0).max(x0 + 2.0);
         let colour = client_colour(client);
         let _ = writeln!(
             out,
-            r#"<g class="client"><title>op {}: {} -> n{}{}</title><line x1="{x0:.1}" y1="{y:.1}" x2="{x1:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="6" stroke-linecap="round"/></g>"#,
+            r#"<g class="client"><title>op {}: {} -> n{}{}</title><line x1="{x0:.1}" y1="{y:.1}" x2="{x1:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="6" stroke-linecap="butt"/></g>"#,
             client.op,
             esc(&client.request),
             client.target,
-            client.outcome.as_ref().map_or(String::new(), |o| format!(": {}", esc(o)))
+            client
+                .outcome
+                .as_ref()
+                .map_or(String::new(), |o| format!(": {}", esc(o)))
         );
         if page.shows(end) || end > page.to_us && client.start_us >= page.from_us {
             client_label(client, (x0, x1, y), colour, placer);
@@ -461,7 +475,12 @@ fn draw_clients(page: &Page, out: &mut String, placer: &mut Placer) {
     }
 }
 
-fn client_label(client: &ClientSpan, (x0, x1, y): (f64, f64, f64), colour: &str, placer: &mut Placer) {
+fn client_label(
+    client: &ClientSpan,
+    (x0, x1, y): (f64, f64, f64),
+    colour: &str,
+    placer: &mut Placer,
+) {
     let look = Look {
         size: LABEL,
         colour,
@@ -506,7 +525,9 @@ fn draw_arrows(page: &Page, arrows: &[&Arrow], out: &mut String, placer: &mut Pl
     }
     let mut order = shown;
     order.sort_by_key(|a| (arrow_rank(a), a.sent_us));
-    for arrow in order {
+    // A message lost as it was sent (a cut link) is a stub with a red x; its words would
+    // only crowd the picture.
+    for arrow in order.into_iter().filter(|a| !stillborn(a)) {
         arrow_label(page, arrow, placer);
     }
 }
@@ -575,7 +596,11 @@ fn arrow_label(page: &Page, arrow: &Arrow, placer: &mut Placer) {
         (xm, ym - 6.0, Anchor::Middle),
         (xm, ym + 16.0, Anchor::Middle),
         (x1 + 6.0, y1 - 10.0, Anchor::Start),
-        (x0 + 6.0, y0 + (y1 - y0).signum() * 20.0 + 5.0, Anchor::Start),
+        (
+            x0 + 6.0,
+            y0 + (y1 - y0).signum() * 20.0 + 5.0,
+            Anchor::Start,
+        ),
     ];
     let look = Look {
         size: LABEL,
@@ -724,7 +749,7 @@ fn legend_roles(out: &mut String, placer: &mut Placer, mut x: f64) {
         x + 4.0,
         y + 2.0
     );
-    legend_text(placer, x + 12.0, "commit (colour = term)");
+    legend_text(placer, x + 12.0, "commit");
 }
 
 /// A legend text at `x`; the x after it.

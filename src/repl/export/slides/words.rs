@@ -138,6 +138,9 @@ mod tests {
             "x←3"
         );
         assert_eq!(entry_command(&entry(Payload::Noop)), "");
-        assert_eq!(entry_command(&entry(Payload::Command(vec![1u8].into()))), "");
+        assert_eq!(
+            entry_command(&entry(Payload::Command(vec![1u8].into()))),
+            ""
+        );
     }
 }
