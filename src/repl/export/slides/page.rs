@@ -662,7 +662,7 @@ fn draw_axis(page: &Page, span: PageSpan, out: &mut String, placer: &mut Placer)
 fn tick_fits(placer: &mut Placer, label: &Label) -> bool {
     let (x, y, anchor) = label.spots[0];
     let text = &label.texts[0];
-    if !placer.fits_anywhere(x, y, text, anchor, label.look.size) || x < X0 || x > X1 {
+    if !placer.fits_anywhere(x, y, text, anchor, label.look.size) || !(X0..=X1).contains(&x) {
         return false;
     }
     placer.fixed(x, y, text, anchor, label.look);

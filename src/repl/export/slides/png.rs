@@ -29,7 +29,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 
 /// Whether any font was found to draw text with; without one, a PNG has no text.
 pub fn has_fonts() -> bool {
-    fonts().len() > 0
+    !fonts().is_empty()
 }
 
 /// The PNG bytes of `svg`, at its own size.
