@@ -469,9 +469,7 @@ fn draw_clients(page: &Page, out: &mut String, placer: &mut Placer) {
                 .as_ref()
                 .map_or(String::new(), |o| format!(": {}", esc(o)))
         );
-        if page.shows(end) || end > page.to_us && client.start_us >= page.from_us {
-            client_label(client, (x0, x1, y), colour, placer);
-        }
+        client_label(client, (x0, x1, y), colour, placer);
     }
 }
 
