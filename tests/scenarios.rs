@@ -415,3 +415,28 @@ fn run_svg_writes_a_diagram_per_file() {
     assert!(svg.starts_with("<svg") && svg.contains("n5"), "{svg}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn run_svg_slides_writes_numbered_pages_with_pngs() {
+    let dir = std::env::temp_dir().join(format!("raftlab-slides-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args([
+            "run",
+            "--svg",
+            &dir_arg,
+            "--slides",
+            "examples/clusters/basic.yaml",
+        ])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(dir.join("basic-01.svg")).expect("the first page");
+    assert!(svg.contains(r#"width="1280" height="720""#), "a slide");
+    assert!(svg.contains("put x=1 ✓ @2"), "the write in words");
+    let png = std::fs::read(dir.join("basic-01.png")).expect("its PNG");
+    assert!(png.starts_with(b"\x89PNG"));
+    assert!(!dir.join("basic.svg").exists(), "pages only");
+    let _ = std::fs::remove_dir_all(&dir);
+}
