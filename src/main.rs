@@ -11,7 +11,7 @@ use raftlab::raft::{Bug, RaftConfig};
 use raftlab::repl::checkrun::{self, CheckArgs};
 use raftlab::repl::command::TraceLevel;
 use raftlab::repl::perf;
-use raftlab::repl::scenario::{self, RunOptions};
+use raftlab::repl::scenario::{self, RunOptions, SvgOutput};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
 use raftlab::repl::watch::WatchOptions;
@@ -91,6 +91,9 @@ enum Sub {
         /// Write each file's message sequence diagram to DIR/NAME.svg.
         #[arg(long, value_name = "DIR")]
         svg: Option<PathBuf>,
+        /// With --svg: 1280x720 slides DIR/NAME-01.svg, ... (and PNGs) instead.
+        #[arg(long, requires = "svg")]
+        slides: bool,
     },
     /// Randomized fault-injection runs that check safety and linearizability.
     Check(CheckArgs),
@@ -190,7 +193,11 @@ fn main() -> ExitCode {
             trace,
             json,
             svg,
-        }) => run(&files, RunOptions { step, trace, json }, svg.as_deref()),
+            slides,
+        }) => {
+            let svg = svg.as_deref().map(|dir| SvgOutput { dir, slides });
+            run(&files, RunOptions { step, trace, json }, svg)
+        }
         Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
@@ -412,12 +419,12 @@ fn open_file(file: &Path) -> u8 {
 }
 
 /// `raftlab run FILE...`.
-fn run(files: &[PathBuf], options: RunOptions, svg_dir: Option<&std::path::Path>) -> u8 {
+fn run(files: &[PathBuf], options: RunOptions, svg: Option<SvgOutput>) -> u8 {
     let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
     let result = scenario::run(
         files,
         options,
-        svg_dir,
+        svg,
         &mut stdout.lock(),
         &mut stderr.lock(),
         &mut stdin.lock(),

@@ -75,6 +75,8 @@ fn a_traced_run_prints_the_same_twice() {
         "lossy-network.yaml",
         "figure8.yaml",
         "step-by-step-election.yaml",
+        "log-repair.yaml",
+        "client-redirection.yaml",
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples/clusters")
@@ -83,6 +85,24 @@ fn a_traced_run_prints_the_same_twice() {
         let (second, _) = play(&path, trace);
         assert!(first.lines().count() > 100, "{name}: the trace is printed");
         assert!(first == second, "{name}: two traced runs differ");
+    }
+}
+
+/// The log-repair lesson shows what it tells: each refused AppendEntries with the
+/// follower's hint, and the leader's next try starting where the hint points.
+#[test]
+fn the_log_repair_lesson_shows_each_refusal_and_its_hint() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters/log-repair.yaml");
+    let (output, verdict) = play(&path, RunOptions::default());
+    assert_eq!(verdict, Verdict::Passed, "{output}");
+    for shown in [
+        "n3 -> n1  AppendResponse term=7 success=false index=10 hint=7@3",
+        "n1 -> n3  AppendEntries term=7 prev=6@5 entries=5",
+        "n3 -> n1  AppendResponse term=7 success=false index=6 hint=4@2",
+        "n1 -> n3  AppendEntries term=7 prev=3@1 entries=8",
+        "n3  log truncated: 8 entries from index 4 removed",
+    ] {
+        assert!(output.contains(shown), "{shown:?} is not shown:\n{output}");
     }
 }
 
@@ -432,5 +452,30 @@ fn run_svg_writes_a_diagram_per_file() {
         .success();
     let svg = std::fs::read_to_string(dir.join("basic.svg")).expect("the diagram");
     assert!(svg.starts_with("<svg") && svg.contains("n5"), "{svg}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_svg_slides_writes_numbered_pages_with_pngs() {
+    let dir = std::env::temp_dir().join(format!("raftlab-slides-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args([
+            "run",
+            "--svg",
+            &dir_arg,
+            "--slides",
+            "examples/clusters/basic.yaml",
+        ])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(dir.join("basic-01.svg")).expect("the first page");
+    assert!(svg.contains(r#"width="1280" height="720""#), "a slide");
+    assert!(svg.contains("put x=1 ✓ @2"), "the write in words");
+    let png = std::fs::read(dir.join("basic-01.png")).expect("its PNG");
+    assert!(png.starts_with(b"\x89PNG"));
+    assert!(!dir.join("basic.svg").exists(), "pages only");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,6 +63,10 @@ pub enum MsgDetail {
     AppendResponse {
         success: bool,
         index: Index,
+        /// On rejection, the follower's hint: the term of its entry at `index` (none when
+        /// its log is shorter) and the first index of that term (or its last index + 1).
+        conflict_term: Option<Term>,
+        conflict_index: Index,
     },
     InstallSnapshot {
         index: Index,
@@ -114,9 +118,17 @@ impl MsgInfo {
                 entries: entries.len() as u64,
                 commit: *leader_commit,
             },
-            Message::AppendResponse { success, index, .. } => MsgDetail::AppendResponse {
+            Message::AppendResponse {
+                success,
+                index,
+                conflict_term,
+                conflict_index,
+                ..
+            } => MsgDetail::AppendResponse {
                 success: *success,
                 index: *index,
+                conflict_term: *conflict_term,
+                conflict_index: *conflict_index,
             },
             Message::InstallSnapshot { snapshot } => MsgDetail::InstallSnapshot {
                 index: snapshot.index,
@@ -190,8 +202,20 @@ impl fmt::Display for MsgInfo {
                     " prev={prev_index}@{prev_term} entries={entries} commit={commit}"
                 )
             }
-            MsgDetail::AppendResponse { success, index } => {
-                write!(f, " success={success} index={index}")
+            MsgDetail::AppendResponse {
+                success,
+                index,
+                conflict_term,
+                conflict_index,
+            } => {
+                write!(f, " success={success} index={index}")?;
+                match (success, conflict_term) {
+                    (true, _) => Ok(()),
+                    // The follower's entries of term T start at index I: `hint=I@T`.
+                    (false, Some(term)) => write!(f, " hint={conflict_index}@{term}"),
+                    // The follower's log ends before `index`: its next free slot.
+                    (false, None) => write!(f, " hint=end {conflict_index}"),
+                }
             }
             MsgDetail::InstallSnapshot { index, term, bytes } => {
                 write!(f, " last={index}@{term} bytes={bytes}")

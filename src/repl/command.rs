@@ -400,6 +400,15 @@ pub enum Command {
     },
     /// `export log FILE [NODE...]`: the logs as a picture (no nodes: all of them)
     ExportLog { file: String, nodes: Vec<NodeRef> },
+    /// `export FILE.svg [FROM..TO] --slides [--heartbeats]`: the run as 1280x720 slides,
+    /// `FILE-01.svg`, `FILE-02.svg`, ... (each with a PNG beside it)
+    ExportSlides {
+        file: String,
+        window_us: Option<(u64, u64)>,
+        heartbeats: bool,
+    },
+    /// `export log FILE.svg [NODE...] --slides`: the logs as one 1280x720 slide
+    ExportLogSlide { file: String, nodes: Vec<NodeRef> },
     /// `quit` (or `exit`)
     Quit,
 }
@@ -664,6 +673,27 @@ impl Command {
             Command::ExportLog { file, nodes } => {
                 write!(f, "export log {}", quote(file))?;
                 nodes.iter().try_for_each(|n| write!(f, " {n}"))
+            }
+            Command::ExportSlides {
+                file,
+                window_us,
+                heartbeats,
+            } => {
+                write!(f, "export {}", quote(file))?;
+                if let Some((lo, hi)) = window_us {
+                    let (lo, hi) = (format_duration(*lo), format_duration(*hi));
+                    write!(f, " {lo}..{hi}")?;
+                }
+                f.write_str(" --slides")?;
+                if *heartbeats {
+                    f.write_str(" --heartbeats")?;
+                }
+                Ok(())
+            }
+            Command::ExportLogSlide { file, nodes } => {
+                write!(f, "export log {}", quote(file))?;
+                nodes.iter().try_for_each(|n| write!(f, " {n}"))?;
+                f.write_str(" --slides")
             }
             Command::Quit => f.write_str("quit"),
             _ => Ok(()),

@@ -259,7 +259,15 @@ pub fn save(args: &mut Args) -> Result<Command, ParseError> {
 }
 
 pub fn export(args: &mut Args) -> Result<Command, ParseError> {
+    let slides = args.flag("--slides");
+    let heartbeats = args.flag("--heartbeats");
     let file = args.word("FILE")?;
+    if slides && ExportFormat::of(&file) != Some(ExportFormat::Svg) {
+        return Err(ParseError::ExportExtension {
+            file,
+            expected: ".svg",
+        });
+    }
     if ExportFormat::of(&file).is_none() {
         return Err(ParseError::ExportExtension {
             file,
@@ -270,10 +278,22 @@ pub fn export(args: &mut Args) -> Result<Command, ParseError> {
         .optional()
         .map(|w| parse_duration_range(&w, false))
         .transpose()?;
-    args.finish().map(|()| Command::Export { file, window_us })
+    args.finish()?;
+    if slides {
+        return Ok(Command::ExportSlides {
+            file,
+            window_us,
+            heartbeats,
+        });
+    }
+    if heartbeats {
+        return Err(args.usage("--heartbeats goes with --slides".to_string()));
+    }
+    Ok(Command::Export { file, window_us })
 }
 
 pub fn export_log(args: &mut Args) -> Result<Command, ParseError> {
+    let slides = args.flag("--slides");
     let file = args.word("FILE")?;
     if ExportFormat::of(&file) != Some(ExportFormat::Svg) {
         return Err(ParseError::ExportExtension {
@@ -282,5 +302,8 @@ pub fn export_log(args: &mut Args) -> Result<Command, ParseError> {
         });
     }
     let nodes = args.nodes()?;
+    if slides {
+        return Ok(Command::ExportLogSlide { file, nodes });
+    }
     Ok(Command::ExportLog { file, nodes })
 }

@@ -34,7 +34,9 @@ impl Command {
             Command::Status { rows, .. } | Command::Log { rows, .. } => {
                 rows.named().iter().copied().for_each(visit)
             }
-            Command::ExportLog { nodes, .. } => nodes.iter().copied().for_each(visit),
+            Command::ExportLog { nodes, .. } | Command::ExportLogSlide { nodes, .. } => {
+                nodes.iter().copied().for_each(visit)
+            }
             Command::Partition { groups } => groups.iter().flatten().copied().for_each(visit),
             Command::Cut { from, to, .. } | Command::Link { from, to, .. } => {
                 visit(*from);

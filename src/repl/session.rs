@@ -47,6 +47,7 @@ use super::scenario::{Header, scenario_yaml};
 use super::{condition, export, table, view};
 
 mod exporting;
+mod slides;
 
 /// How long `wait` waits when the command does not say.
 const DEFAULT_WAIT_US: u64 = 5_000_000;
@@ -294,6 +295,12 @@ impl Session {
             }
             Command::Export { file, window_us } => self.export(file, *window_us),
             Command::ExportLog { file, nodes } => self.export_log(file, nodes),
+            Command::ExportSlides {
+                file,
+                window_us,
+                heartbeats,
+            } => self.export_slides(file, *window_us, *heartbeats),
+            Command::ExportLogSlide { file, nodes } => self.export_log_slide(file, nodes),
             Command::Check => self.check(),
             Command::Watch => Err(ExecError::Io(
                 "`watch` runs in the interactive REPL (or `raftlab watch`)".to_string(),
@@ -1084,6 +1091,8 @@ fn is_journalled(command: &Command) -> bool {
                 | Command::Save { .. }
                 | Command::Export { .. }
                 | Command::ExportLog { .. }
+                | Command::ExportSlides { .. }
+                | Command::ExportLogSlide { .. }
                 | Command::Quit
                 | Command::Watch
         )

@@ -336,9 +336,15 @@ pub fn msg(info: &MsgInfo) -> Value {
             commit,
         } => json!({"type": "append_entries", "term": info.term, "prev_index": prev_index,
                     "prev_term": prev_term, "entries": entries, "commit": commit}),
-        MsgDetail::AppendResponse { success, index } => {
+        MsgDetail::AppendResponse {
+            success,
+            index,
+            conflict_term,
+            conflict_index,
+        } => {
             json!({"type": "append_response", "term": info.term, "success": success,
-                   "index": index})
+                   "index": index, "conflict_term": conflict_term,
+                   "conflict_index": conflict_index})
         }
         MsgDetail::InstallSnapshot { index, term, bytes } => {
             json!({"type": "install_snapshot", "term": info.term, "last_index": index,

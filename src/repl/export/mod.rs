@@ -23,6 +23,7 @@
 pub mod chrome;
 pub mod json;
 pub mod log_svg;
+pub mod slides;
 mod style;
 pub mod svg;
 pub mod timeline;

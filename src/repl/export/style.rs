@@ -149,10 +149,12 @@ pub fn brief(info: &MsgInfo) -> String {
         MsgDetail::AppendResponse {
             success: true,
             index,
+            ..
         } => format!("ok {index}"),
         MsgDetail::AppendResponse {
             success: false,
             index,
+            ..
         } => format!("no {index}"),
         MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
         MsgDetail::SnapshotResponse { index, .. } => format!("snap ok {index}"),

@@ -488,6 +488,8 @@ mod tests {
             detail: MsgDetail::AppendResponse {
                 success: true,
                 index: 1,
+                conflict_term: None,
+                conflict_index: 0,
             },
         }
     }

@@ -64,5 +64,5 @@ pub mod run;
 pub mod write;
 
 pub use load::{LoadError, Position, Problem, Scenario, Step, StepKind, load, load_str};
-pub use run::{RunOptions, Verdict, open, play, report_load_error, run};
+pub use run::{RunOptions, SvgOutput, Verdict, open, play, report_load_error, run};
 pub use write::{Header, scenario_yaml};

@@ -46,6 +46,14 @@ use super::load::{LoadError, Position, Problem, Scenario, Step, StepKind, load};
 /// The width narration is wrapped to.
 const WRAP_COLUMNS: usize = 88;
 
+/// Where `raftlab run --svg DIR [--slides]` draws each file's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SvgOutput<'a> {
+    pub dir: &'a Path,
+    /// 1280x720 pages `DIR/NAME-01.svg`, ... (with PNGs) instead of one `DIR/NAME.svg`.
+    pub slides: bool,
+}
+
 /// How `raftlab run` plays files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -75,7 +83,7 @@ pub enum Verdict {
 pub fn run(
     paths: &[PathBuf],
     options: RunOptions,
-    svg_dir: Option<&Path>,
+    svg: Option<SvgOutput>,
     out: &mut dyn Write,
     errors: &mut dyn Write,
     input: &mut dyn BufRead,
@@ -94,7 +102,7 @@ pub fn run(
     if bad {
         return Ok(2);
     }
-    if let Some(dir) = svg_dir
+    if let Some(SvgOutput { dir, .. }) = svg
         && let Err(error) = std::fs::create_dir_all(dir)
     {
         let dir = dir.display();
@@ -118,8 +126,8 @@ pub fn run(
                 } else {
                     play(&mut session, scenario, options, out, &mut input)?
                 };
-                if let Some(dir) = svg_dir
-                    && !write_svg(&mut session, scenario, dir, errors)?
+                if let Some(svg) = svg
+                    && !write_svg(&mut session, scenario, svg, errors)?
                 {
                     unwritten += 1;
                 }
@@ -174,13 +182,24 @@ fn write_jsonl(
 fn write_svg(
     session: &mut Session,
     scenario: &Scenario,
-    dir: &Path,
+    svg: SvgOutput,
     errors: &mut dyn Write,
 ) -> io::Result<bool> {
-    let file = dir.join(format!("{}.svg", scenario.name));
-    let command = Command::Export {
-        file: file.to_string_lossy().into_owned(),
-        window_us: None,
+    let file = svg
+        .dir
+        .join(format!("{}.svg", scenario.name))
+        .to_string_lossy()
+        .into_owned();
+    let command = match svg.slides {
+        true => Command::ExportSlides {
+            file,
+            window_us: None,
+            heartbeats: false,
+        },
+        false => Command::Export {
+            file,
+            window_us: None,
+        },
     };
     if let Err(error) = session.execute(&command) {
         writeln!(

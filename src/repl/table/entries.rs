@@ -624,13 +624,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "export",
         aliases: &[],
         group: Group::Scripts,
-        usage: "export FILE [FROM..TO]",
+        usage: "export FILE [FROM..TO] [--slides [--heartbeats]]",
         summary: "draw the run as a sequence diagram (.svg) or write a trace (.json, .jsonl)",
         description: "Writes the run so far (or the part between cluster times FROM and TO), \
                       by FILE's extension: .svg, a message sequence diagram (a lane per node, \
                       an arrow per message, roles, faults and commits marked; heartbeats are \
                       left out of large runs); .json, a Chrome trace to open in Perfetto or \
-                      chrome://tracing; .jsonl, the events as JSON Lines.",
+                      chrome://tracing; .jsonl, the events as JSON Lines. With --slides \
+                      (.svg only): 1280x720 pages FILE-01.svg, FILE-02.svg, ... split by time, \
+                      each with a PNG beside it, heartbeat rounds folded into one mark \
+                      (--heartbeats draws them all).",
         example: "export failover.svg 200ms..500ms",
         args: &[A::File, A::DurationRange],
         parse: q::export,
@@ -639,11 +642,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "export log",
         aliases: &[],
         group: Group::Scripts,
-        usage: "export log FILE.svg [NODE...]",
+        usage: "export log FILE.svg [NODE...] [--slides]",
         summary: "draw the logs as a picture, like the Raft paper's figures",
         description: "Writes the logs of the named nodes (all, if none is named) to an SVG \
                       file: a row per node, a column per index, each entry a box coloured and \
-                      labelled by its term, commit points marked. For slides.",
+                      labelled by its term, commit points marked. --slides: one 1280x720 \
+                      slide, each box with its command (x←3), and a PNG beside it.",
         example: "export log figure7.svg",
         args: &[A::File, A::Nodes],
         parse: q::export_log,

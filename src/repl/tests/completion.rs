@@ -162,7 +162,7 @@ fn hints_show_the_rest_of_the_name_or_the_usage() {
     assert_eq!(usage_hint("status -v --json all "), None);
     assert_eq!(
         usage_hint("export log "),
-        Some("FILE.svg [NODE...]".to_string())
+        Some("FILE.svg [NODE...] [--slides]".to_string())
     );
     assert_eq!(usage_hint(""), None);
     assert_eq!(usage_hint("bogus "), None);

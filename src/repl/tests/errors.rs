@@ -252,7 +252,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "export log",
-        "missing FILE (usage: export log FILE.svg [NODE...])",
+        "missing FILE (usage: export log FILE.svg [NODE...] [--slides])",
     ),
     (
         "export log f.svg 0",

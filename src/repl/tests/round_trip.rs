@@ -236,6 +236,21 @@ fn scripts() -> BoxedStrategy<C> {
             prop::collection::vec(node(), 0..4)
         )
             .prop_map(|(file, nodes)| C::ExportLog { file, nodes }),
+        (
+            (word(), Just(".svg")).prop_map(|(w, e)| w + e),
+            proptest::option::of(window()),
+            any::<bool>()
+        )
+            .prop_map(|(file, window_us, heartbeats)| C::ExportSlides {
+                file,
+                window_us,
+                heartbeats
+            }),
+        (
+            (word(), Just(".svg")).prop_map(|(w, e)| w + e),
+            prop::collection::vec(node(), 0..4)
+        )
+            .prop_map(|(file, nodes)| C::ExportLogSlide { file, nodes }),
         Just(C::Quit),
     ]
     .boxed()

@@ -261,7 +261,7 @@ pub fn label(info: &MsgInfo) -> String {
             entries,
             ..
         } => format!("AE {prev_index}@{prev_term} +{entries}"),
-        MsgDetail::AppendResponse { success, index } => {
+        MsgDetail::AppendResponse { success, index, .. } => {
             format!("{} {index}", if success { "ok" } else { "no" })
         }
         MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
