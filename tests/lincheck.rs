@@ -64,7 +64,7 @@ fn a_porcupine_history_that_can_be_ordered_is_linearizable() {
     let (code, out) = lincheck(&history, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("porcupine history, 4 operations, 1 keys"),
+        out.contains("porcupine history, 4 operations, 1 key"),
         "{out}"
     );
     assert!(out.contains(": linearizable"), "{out}");
@@ -86,7 +86,7 @@ fn a_stale_read_in_a_porcupine_history_is_shown_with_the_writes_it_missed() {
     let (code, out) = lincheck(&history, &["--format", "porcupine"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("NOT linearizable"), "{out}");
-    assert!(out.contains("key \"x\": these 3 operations cannot be ordered (a minimal set"));
+    assert!(out.contains("key \"x\": these 3 operations cannot be ordered (minimal"));
     for op in ["put x 1", "put x 2", "get x"] {
         assert!(out.contains(op), "{op} missing: {out}");
     }
@@ -149,15 +149,14 @@ fn two_cas_from_one_value_in_a_jepsen_edn_history_are_a_violation() {
 }
 
 fn invoked(op: u64, client: u64, request: &str) -> String {
-    format!(
-        r#"{{"time_us":{op}0,"event":"client_invoked","op":{op},"client":{client},"request":{request},"target":1}}"#
-    )
+    let head = format!(r#"{{"time_us":{op}0,"event":"client_invoked","op":{op}"#);
+    format!(r#"{head},"client":{client},"request":{request},"target":1}}"#)
 }
 
 fn finished(op: u64, output: &str) -> String {
-    format!(
-        r#"{{"time_us":{op}5,"event":"client_finished","op":{op},"latency_us":5,"outcome":"done","output":"{output}","index":1,"term":1}}"#
-    )
+    let head = format!(r#"{{"time_us":{op}5,"event":"client_finished","op":{op}"#);
+    let tail = r#""index":1,"term":1}"#;
+    format!(r#"{head},"latency_us":5,"outcome":"done","output":"{output}",{tail}"#)
 }
 
 #[test]

@@ -178,10 +178,10 @@ impl Job<'_> {
         let name = self.name;
         let _ = writeln!(
             text,
-            "{name}: {} history, {} operations, {} keys",
+            "{name}: {} history, {} operations, {}",
             self.format,
             ops.len(),
-            report.partitions
+            keys(report.partitions)
         );
         let status = match &report.verdict {
             Verdict::Linearizable => {
@@ -233,11 +233,20 @@ impl Job<'_> {
     }
 }
 
+/// `1 key`, `3 keys`.
+fn keys(count: usize) -> String {
+    if count == 1 {
+        "1 key".to_string()
+    } else {
+        format!("{count} keys")
+    }
+}
+
 fn timing(report: &Report, elapsed: Duration) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     format!(
-        "{} keys in {:.3} ms: search {:.3} ms, shrinking {:.3} ms",
-        report.partitions,
+        "{} in {:.3} ms: search {:.3} ms, shrinking {:.3} ms",
+        keys(report.partitions),
         ms(elapsed),
         ms(report.search_time),
         ms(report.shrink_time)
@@ -260,13 +269,10 @@ pub fn describe_violation<M: Model>(
     let _ = if violation.minimal {
         writeln!(
             text,
-            " (a minimal set: without any one of them the rest can be):"
+            " (minimal: without any one, the rest can be ordered):"
         )
     } else {
-        writeln!(
-            text,
-            " (shrinking ran out of time; the set may not be minimal):"
-        )
+        writeln!(text, " (shrinking ran out of time: maybe not minimal):")
     };
     for &index in &violation.ops {
         let _ = writeln!(text, "    {}", describe_op(model, &ops[index]));
