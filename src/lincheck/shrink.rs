@@ -85,6 +85,18 @@ impl<M: Model> Shrinker<'_, M> {
         let (mut low, Some(mut high)) = (0, cuts.len().checked_sub(1)) else {
             return calls;
         };
+        // Short prefixes first (at 0, 1, 3, 7, ...): they are cheap to search, and a
+        // failing search costs more the longer the history, so no search is much longer
+        // than the shortest failing prefix.
+        let mut probe = 0;
+        while probe < high && !self.out_of_budget {
+            if self.fails(&prefix(self.model, &calls, cuts[probe])) {
+                high = probe;
+                break;
+            }
+            low = probe + 1;
+            probe = 2 * probe + 1;
+        }
         while low < high && !self.out_of_budget {
             let middle = low + (high - low) / 2;
             if self.fails(&prefix(self.model, &calls, cuts[middle])) {
@@ -105,6 +117,20 @@ impl<M: Model> Shrinker<'_, M> {
         // cuts[high] was shown to fail.
         let (mut low, mut high) = (0, cuts.len());
         let mut best = None;
+        // Late cuts first (1, 2, 4, ... from the end): they leave short histories, cheap
+        // to search.
+        let mut back = 1;
+        while back < high && !self.out_of_budget {
+            let probe = high - back;
+            let candidate = cut_before(self.model, &calls, cuts[probe]);
+            if self.fails(&candidate) {
+                low = probe;
+                best = Some(candidate);
+                break;
+            }
+            high = probe;
+            back *= 2;
+        }
         while low + 1 < high && !self.out_of_budget {
             let middle = low + (high - low) / 2;
             let candidate = cut_before(self.model, &calls, cuts[middle]);
