@@ -316,3 +316,17 @@ fn the_picture_of_a_violation_highlights_its_operations_and_draws_the_order() {
     assert_eq!(points.split(' ').count(), 3, "{picture}");
     assert!(picture.contains("client 2"), "{picture}");
 }
+
+#[test]
+fn a_timeout_of_zero_is_refused() {
+    let history = History::new("ok.txt", PORCUPINE_OK);
+    let output = raftlab()
+        .arg("lincheck")
+        .arg(&history.path)
+        .args(["--timeout", "0"])
+        .output()
+        .expect("raftlab runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--timeout must be more than 0"), "{stderr}");
+}

@@ -43,7 +43,10 @@ pub fn shrink<M: Model>(
         deadline,
         out_of_budget: false,
     };
-    let prefix = shrinker.shortest_failing_prefix(calls);
+    // A cut from the left first: its candidates near the end are short and cheap, and a
+    // violation late in a long history is then found without searching long prefixes.
+    let cut = shrinker.latest_failing_cut(calls);
+    let prefix = shrinker.shortest_failing_prefix(cut);
     let mut kept = shrinker.latest_failing_cut(prefix);
     let minimal = shrinker.relax_one_at_a_time(&mut kept);
     // The changes made unknown need not be shown: if the rest cannot be ordered even with
@@ -231,24 +234,40 @@ fn relaxed<'a, M: Model>(model: &M, kept: &[Call<'a, M>], i: usize) -> Option<Ve
 }
 
 /// `calls` without the ones answered before `cut`, except changes whose effect a later
-/// call may have seen ([`Model::may_be_seen`]).
+/// call, or a change kept for that reason, may have seen ([`Model::may_be_seen`]): a `cas`
+/// kept because a late read saw what it wrote keeps the write it found in turn.
 fn cut_before<'a, M: Model>(model: &M, calls: &[Call<'a, M>], cut: u64) -> Vec<Call<'a, M>> {
     let is_late = |call: &Call<M>| match call.returned {
         Some((_, response)) => response >= cut,
         None => call.invoke >= cut,
     };
     let view = |call: &Call<'a, M>| (call.input, call.output());
-    let late: Vec<_> = calls.iter().filter(|c| is_late(c)).map(view).collect();
+    let mut observers: Vec<_> = calls.iter().filter(|c| is_late(c)).map(view).collect();
     let early: Vec<&Call<M>> = calls
         .iter()
         .filter(|c| !is_late(c) && !c.is_effect_free(model))
         .collect();
     let early_views: Vec<_> = early.iter().map(|c| view(c)).collect();
-    let seen = model.may_be_seen(&early_views, &late);
+    // Each round keeps at least one more change, or ends.
+    let mut kept = vec![false; early.len()];
+    loop {
+        let seen = model.may_be_seen(&early_views, &observers);
+        let mut grew = false;
+        for (i, seen) in seen.into_iter().enumerate() {
+            if seen && !kept[i] {
+                kept[i] = true;
+                observers.push(early_views[i]);
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
     let kept_early: HashSet<usize> = early
         .iter()
-        .zip(seen)
-        .filter(|(_, seen)| *seen)
+        .zip(kept)
+        .filter(|(_, kept)| *kept)
         .map(|(call, _)| call.index)
         .collect();
     let keep = |call: &Call<M>| is_late(call) || kept_early.contains(&call.index);

@@ -82,6 +82,10 @@ impl Status {
 
 /// Runs `raftlab lincheck`, printing to stdout; returns the exit status.
 pub fn run(args: &LincheckArgs) -> u8 {
+    if args.timeout == 0 {
+        eprintln!("error: --timeout must be more than 0 (for example 10s or 500ms)");
+        return Status::BadInput.exit_code();
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut worst = Status::Linearizable;
