@@ -2,14 +2,18 @@
 //!
 //! Three steps, each checked by the same search, all within one budget of their own:
 //!
+//! 0. The latest failing *cut* (step 2) on the whole history first: a violation late in
+//!    a long history is then found from short, cheap candidates.
 //! 1. The shortest failing *prefix*, by bisection over response times: the ops answered
 //!    after the cut count as unanswered, the ops invoked after it are left out. Every
 //!    prefix of a linearizable history is linearizable, so a failing prefix is a real
 //!    violation.
 //! 2. The latest failing *cut* from the left, by bisection: the ops answered before the cut
-//!    are dropped, except changes that a later op may have seen ([`Model::may_be_seen`]).
-//!    Dropping a write that a read saw would turn a stale read into a read of a value
-//!    never written and hide the write; keeping it lets the next step judge it.
+//!    are dropped, except changes that a later op may have seen ([`Model::may_be_seen`]),
+//!    and, to a fixpoint, the changes those kept changes may have seen. Dropping a write
+//!    that a read saw would turn a stale read into a read of a value never written and
+//!    hide the write; keeping it lets the next step judge it. This step is a cautious
+//!    guess, the one step that is not a relaxation.
 //! 3. Ops are *relaxed* one at a time while the history still fails: an effect-free op (a
 //!    read, a failed cas) is dropped, and a change that answered becomes an op with an
 //!    unknown outcome, which may take effect at any time after its invoke, or never. Every
@@ -18,6 +22,9 @@
 //!    cannot be ordered on their own either: they are the set reported. It is *1-minimal*
 //!    under these rules: relaxing any one of them makes the history linearizable (unless
 //!    the budget ran out first, which the violation says).
+//!
+//! Under a time budget, judging one relaxation may take at most [`CANDIDATE_STEPS`] steps;
+//! one that needs more is left undone, and the set is then not claimed minimal.
 //!
 //! Relaxing writes, not dropping them, is what keeps the explanation honest: a stale read
 //! is shown with the write it saw and a later write that it missed, and two `cas` that
@@ -42,13 +49,14 @@ pub fn shrink<M: Model>(
         steps_left: max_steps,
         deadline,
         out_of_budget: false,
+        gave_up: false,
     };
     // A cut from the left first: its candidates near the end are short and cheap, and a
     // violation late in a long history is then found without searching long prefixes.
     let cut = shrinker.latest_failing_cut(calls);
     let prefix = shrinker.shortest_failing_prefix(cut);
     let mut kept = shrinker.latest_failing_cut(prefix);
-    let minimal = shrinker.relax_one_at_a_time(&mut kept);
+    let minimal = shrinker.relax_one_at_a_time(&mut kept) && !shrinker.gave_up;
     // The changes made unknown need not be shown: if the rest cannot be ordered even with
     // their help, it cannot be ordered without them.
     let constrained = kept.iter().filter(|call| call.returned.is_some());
@@ -57,24 +65,44 @@ pub fn shrink<M: Model>(
     (indices, minimal)
 }
 
+/// The most steps one relaxation may take to judge under a time budget.
+const CANDIDATE_STEPS: u64 = 100_000;
+
 struct Shrinker<'m, M> {
     model: &'m M,
     steps_left: u64,
     deadline: Option<Instant>,
     out_of_budget: bool,
+    /// Whether a relaxation was left undone for taking more than [`CANDIDATE_STEPS`].
+    gave_up: bool,
 }
 
 impl<M: Model> Shrinker<'_, M> {
     /// Whether `calls` is shown not linearizable within the budget left.
     fn fails(&mut self, calls: &[Call<M>]) -> bool {
+        self.fails_within(calls, u64::MAX)
+    }
+
+    /// Whether `calls` is shown not linearizable in at most `cap` steps; a search cut
+    /// short by the cap (not by the budget) gives up on this candidate only.
+    fn fails_within(&mut self, calls: &[Call<M>], cap: u64) -> bool {
+        let max_steps = self.steps_left.min(cap);
         let limit = Limit {
-            max_steps: self.steps_left,
+            max_steps,
             deadline: self.deadline,
             stop: None,
         };
         let searched = search(self.model, calls, &limit, false);
         self.steps_left = self.steps_left.saturating_sub(searched.steps);
-        self.out_of_budget |= searched.result == SearchResult::OutOfBudget;
+        if searched.result == SearchResult::OutOfBudget {
+            let capped = cap < self.steps_left && searched.steps >= cap;
+            let late = self.deadline.is_some_and(|at| Instant::now() >= at);
+            if capped && !late {
+                self.gave_up = true;
+            } else {
+                self.out_of_budget = true;
+            }
+        }
         searched.result == SearchResult::NotLinearizable
     }
 
@@ -186,8 +214,15 @@ impl<M: Model> Shrinker<'_, M> {
         if reads_only && !kept[i].is_effect_free(self.model) {
             return (false, i + 1);
         }
+        // Under a time budget one candidate may not take the rest of it: a relaxation
+        // that is slow to judge is left undone (and the set not claimed minimal).
+        let cap = if self.deadline.is_some() {
+            CANDIDATE_STEPS
+        } else {
+            u64::MAX
+        };
         match relaxed(self.model, kept, i) {
-            Some(candidate) if self.fails(&candidate) => {
+            Some(candidate) if self.fails_within(&candidate, cap) => {
                 let before = kept.len();
                 *kept = candidate;
                 // A drop moves the next call to `i`; so may dropping late unknown calls.
