@@ -125,33 +125,14 @@ impl Geometry<'_> {
     }
 }
 
-/// The operations drawn: the partition's, or those overlapping the counterexample's span.
+/// The operations drawn: the partition's that overlap the counterexample's span (at most
+/// [`MAX_OPS`] of them, and the counterexample's).
 fn shown_ops<I, O>(ops: &[Operation<I, O>], violation: &Violation) -> Vec<usize> {
-    if violation.partition.len() <= MAX_OPS {
-        return violation.partition.clone();
-    }
     let end = |op: &Operation<I, O>| op.returned().map_or(u64::MAX, |(_, at)| at);
-    let from = violation
-        .ops
-        .iter()
-        .map(|&i| ops[i].invoke)
-        .min()
-        .unwrap_or(0);
-    let to = violation
-        .ops
-        .iter()
-        .map(|&i| end(&ops[i]))
-        .max()
-        .unwrap_or(u64::MAX);
-    let to = to.min(
-        violation
-            .ops
-            .iter()
-            .map(|&i| ops[i].invoke)
-            .max()
-            .unwrap_or(0)
-            .max(from),
-    );
+    let counterexample = || violation.ops.iter().map(|&i| &ops[i]);
+    let from = counterexample().map(|op| op.invoke).min().unwrap_or(0);
+    let last = |op: &Operation<I, O>| op.returned().map_or(op.invoke, |(_, at)| at);
+    let to = counterexample().map(last).max().unwrap_or(u64::MAX);
     let overlapping = violation
         .partition
         .iter()
