@@ -181,7 +181,7 @@ impl<M: Model> Shrinker<'_, M> {
     fn relax_one_at_a_time(&mut self, kept: &mut Vec<Call<M>>) -> bool {
         // Dropping reads first is cheap and leaves fewer changes to relax, and a change
         // made unknown makes every later search larger.
-        self.relax_pass(kept, true);
+        self.drop_reads_in_chunks(kept);
         loop {
             let mut changed = false;
             let mut i = 0;
@@ -189,7 +189,7 @@ impl<M: Model> Shrinker<'_, M> {
                 if self.out_of_budget {
                     return false;
                 }
-                let (changed_here, next) = self.relax_at(kept, i, false);
+                let (changed_here, next) = self.relax_at(kept, i);
                 changed |= changed_here;
                 i = next;
             }
@@ -199,21 +199,41 @@ impl<M: Model> Shrinker<'_, M> {
         }
     }
 
-    /// One pass of relaxing the calls of `kept` in turn (only the effect-free ones if
-    /// `reads_only`).
-    fn relax_pass(&mut self, kept: &mut Vec<Call<M>>, reads_only: bool) {
-        let mut i = 0;
-        while i < kept.len() && !self.out_of_budget {
-            i = self.relax_at(kept, i, reads_only).1;
+    /// Drops effect-free calls of failing `kept` while it still fails, many at a time
+    /// first (halves, quarters, ... as in delta debugging): most reads of a long history
+    /// are beside the point, and one search may then drop many.
+    fn drop_reads_in_chunks(&mut self, kept: &mut Vec<Call<M>>) {
+        let model = self.model;
+        let mut reads: Vec<usize> = kept
+            .iter()
+            .filter(|c| c.is_effect_free(model))
+            .map(|c| c.index)
+            .collect();
+        let mut chunk = reads.len().div_ceil(2);
+        while chunk > 0 && !self.out_of_budget {
+            let mut start = 0;
+            while start < reads.len() && !self.out_of_budget {
+                let end = (start + chunk).min(reads.len());
+                let gone: HashSet<usize> = reads[start..end].iter().copied().collect();
+                let candidate: Vec<Call<M>> = kept
+                    .iter()
+                    .filter(|c| !gone.contains(&c.index))
+                    .copied()
+                    .collect();
+                if self.fails(&candidate) {
+                    *kept = candidate;
+                    reads.drain(start..end);
+                } else {
+                    start = end;
+                }
+            }
+            chunk /= 2;
         }
     }
 
     /// Relaxes call `i` of `kept` if the history still fails without it; returns whether
     /// it did, and the next position to try.
-    fn relax_at(&mut self, kept: &mut Vec<Call<M>>, i: usize, reads_only: bool) -> (bool, usize) {
-        if reads_only && !kept[i].is_effect_free(self.model) {
-            return (false, i + 1);
-        }
+    fn relax_at(&mut self, kept: &mut Vec<Call<M>>, i: usize) -> (bool, usize) {
         // Under a time budget one candidate may not take the rest of it: a relaxation
         // that is slow to judge is left undone (and the set not claimed minimal).
         let cap = if self.deadline.is_some() {
