@@ -88,7 +88,7 @@ pub fn violation<M: Model>(
         .map(|&i| {
             let n = count.entry(ops[i].client).or_default();
             *n += 1;
-            *n % 2 == 0
+            n.is_multiple_of(2)
         })
         .collect();
     let mut next_start: HashMap<(u64, bool), f64> = HashMap::new();
