@@ -193,11 +193,14 @@ impl Job<'_> {
                 Status::Linearizable
             }
             Verdict::Undecided { key, undecided, .. } => {
+                let others = match undecided - 1 {
+                    0 => String::new(),
+                    n => format!(" (and {n} more)"),
+                };
                 let _ = writeln!(
                     text,
-                    "{name}: UNDECIDED: the search of key {key:?} (and {} other undecided) did \
-                     not finish within the {}s budget; try a longer --timeout ({timing})",
-                    undecided - 1,
+                    "{name}: UNDECIDED: the search of key {key:?}{others} did not finish within \
+                     the {}s budget; try a longer --timeout ({timing})",
                     self.timeout.as_secs_f64()
                 );
                 Status::Undecided
