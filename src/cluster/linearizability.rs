@@ -163,6 +163,28 @@ pub fn check_key(history: &[Operation], key: &str, budget: SearchBudget) -> KeyC
     }
 }
 
+/// A picture of `violation` ([`crate::lincheck::svg`]): its operations on a time line, a
+/// row per client, with the longest order of them that can be linearized.
+pub fn violation_svg(violation: &Violation) -> String {
+    let ops: Vec<Operation> = violation.ops.iter().map(|(_, op)| op.clone()).collect();
+    let history = model_history(&ops);
+    let model = KvModel::default();
+    let all: Vec<usize> = (0..ops.len()).collect();
+    let shown = lincheck::Violation {
+        key: violation.key.clone(),
+        ops: all.clone(),
+        minimal: violation.minimal,
+        partition: all.clone(),
+    };
+    let limit = Limit {
+        max_steps: SearchBudget::default().steps,
+        deadline: None,
+        stop: None,
+    };
+    let longest = lincheck::check::longest_order(&model, &history, &all, &limit);
+    lincheck::svg::violation(&model, &history, &shown, &longest)
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.ops.len();
@@ -381,6 +403,30 @@ mod tests {
             done(3, get("x"), (40, 50), value("1")),
         ];
         assert_eq!(violating_indices(&history), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_violation_is_drawn_with_its_operations_highlighted() {
+        let history = [
+            done(1, put("x", "1"), (0, 10), KvOutput::Ok),
+            done(2, put("x", "2"), (20, 30), KvOutput::Ok),
+            done(3, get("x"), (40, 50), value("1")),
+        ];
+        let svg = violation_svg(&violation(&history));
+        let document = roxmltree::Document::parse(&svg).expect("the picture is XML");
+        let red = document
+            .descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#f4a3a8"))
+            .count();
+        assert_eq!(red, 3, "{svg}");
+        for label in [
+            "put x 1 -&gt; ok",
+            "put x 2 -&gt; ok",
+            "get x -&gt; 1",
+            "client 3",
+        ] {
+            assert!(svg.contains(label), "{label} missing: {svg}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! same answers. Porcupine's key-value histories read an absent key as the empty string,
 //! which [`KvModel::absent_reads_empty`] allows.
 
+use std::sync::Arc;
+
 use crate::cluster::kv::{KvOp, KvOutput};
 
 use super::Model;
@@ -36,11 +38,11 @@ impl KvModel {
         }
     }
 
-    fn cas(&self, state: &Option<String>, old: &str, new: &str, out: Option<&KvReply>) -> Step {
+    fn cas(&self, state: &Value, old: &str, new: &str, out: Option<&KvReply>) -> Step {
         let found = state.as_deref();
         if self.same(found, Some(old)) && (state.is_some() || self.absent_reads_empty) {
             return match out {
-                None | Some(KvReply::Output(KvOutput::Ok)) => Some(Some(new.to_string())),
+                None | Some(KvReply::Output(KvOutput::Ok)) => Some(Some(Arc::from(new))),
                 _ => None,
             };
         }
@@ -54,18 +56,21 @@ impl KvModel {
     }
 }
 
-type Step = Option<Option<String>>;
+/// A key's value; shared, so that the search copies a state without copying its text.
+type Value = Option<Arc<str>>;
+
+type Step = Option<Value>;
 
 impl Model for KvModel {
     type Input = KvOp;
     type Output = KvReply;
-    type State = Option<String>;
+    type State = Value;
 
-    fn init(&self) -> Option<String> {
+    fn init(&self) -> Value {
         None
     }
 
-    fn step(&self, state: &Option<String>, input: &KvOp, output: Option<&KvReply>) -> Step {
+    fn step(&self, state: &Value, input: &KvOp, output: Option<&KvReply>) -> Step {
         let written = matches!(output, None | Some(KvReply::Output(KvOutput::Ok)));
         match input {
             KvOp::Get { .. } => match output {
@@ -75,9 +80,12 @@ impl Model for KvModel {
                     .then(|| state.clone()),
                 Some(_) => None,
             },
-            KvOp::Put { value, .. } => written.then(|| Some(value.clone())),
+            KvOp::Put { value, .. } => written.then(|| Some(Arc::from(value.as_str()))),
             KvOp::Append { value, .. } => {
-                let appended = || Some(format!("{}{value}", state.as_deref().unwrap_or("")));
+                let appended = || {
+                    let text = format!("{}{value}", state.as_deref().unwrap_or(""));
+                    Some(Arc::from(text))
+                };
                 written.then(appended)
             }
             KvOp::Del { .. } => written.then_some(None),

@@ -2,14 +2,18 @@
 //!
 //! Three steps, each checked by the same search, all within one budget of their own:
 //!
+//! 0. The latest failing *cut* (step 2) on the whole history first: a violation late in
+//!    a long history is then found from short, cheap candidates.
 //! 1. The shortest failing *prefix*, by bisection over response times: the ops answered
 //!    after the cut count as unanswered, the ops invoked after it are left out. Every
 //!    prefix of a linearizable history is linearizable, so a failing prefix is a real
 //!    violation.
 //! 2. The latest failing *cut* from the left, by bisection: the ops answered before the cut
-//!    are dropped, except changes that a later op may have seen ([`Model::may_be_seen`]).
-//!    Dropping a write that a read saw would turn a stale read into a read of a value
-//!    never written and hide the write; keeping it lets the next step judge it.
+//!    are dropped, except changes that a later op may have seen ([`Model::may_be_seen`]),
+//!    and, to a fixpoint, the changes those kept changes may have seen. Dropping a write
+//!    that a read saw would turn a stale read into a read of a value never written and
+//!    hide the write; keeping it lets the next step judge it. This step is a cautious
+//!    guess, the one step that is not a relaxation.
 //! 3. Ops are *relaxed* one at a time while the history still fails: an effect-free op (a
 //!    read, a failed cas) is dropped, and a change that answered becomes an op with an
 //!    unknown outcome, which may take effect at any time after its invoke, or never. Every
@@ -18,6 +22,9 @@
 //!    cannot be ordered on their own either: they are the set reported. It is *1-minimal*
 //!    under these rules: relaxing any one of them makes the history linearizable (unless
 //!    the budget ran out first, which the violation says).
+//!
+//! Under a time budget, judging one relaxation may take at most [`CANDIDATE_STEPS`] steps;
+//! one that needs more is left undone, and the set is then not claimed minimal.
 //!
 //! Relaxing writes, not dropping them, is what keeps the explanation honest: a stale read
 //! is shown with the write it saw and a later write that it missed, and two `cas` that
@@ -42,10 +49,14 @@ pub fn shrink<M: Model>(
         steps_left: max_steps,
         deadline,
         out_of_budget: false,
+        gave_up: false,
     };
-    let prefix = shrinker.shortest_failing_prefix(calls);
+    // A cut from the left first: its candidates near the end are short and cheap, and a
+    // violation late in a long history is then found without searching long prefixes.
+    let cut = shrinker.latest_failing_cut(calls);
+    let prefix = shrinker.shortest_failing_prefix(cut);
     let mut kept = shrinker.latest_failing_cut(prefix);
-    let minimal = shrinker.relax_one_at_a_time(&mut kept);
+    let minimal = shrinker.relax_one_at_a_time(&mut kept) && !shrinker.gave_up;
     // The changes made unknown need not be shown: if the rest cannot be ordered even with
     // their help, it cannot be ordered without them.
     let constrained = kept.iter().filter(|call| call.returned.is_some());
@@ -54,24 +65,44 @@ pub fn shrink<M: Model>(
     (indices, minimal)
 }
 
+/// The most steps one relaxation may take to judge under a time budget.
+const CANDIDATE_STEPS: u64 = 100_000;
+
 struct Shrinker<'m, M> {
     model: &'m M,
     steps_left: u64,
     deadline: Option<Instant>,
     out_of_budget: bool,
+    /// Whether a relaxation was left undone for taking more than [`CANDIDATE_STEPS`].
+    gave_up: bool,
 }
 
 impl<M: Model> Shrinker<'_, M> {
     /// Whether `calls` is shown not linearizable within the budget left.
     fn fails(&mut self, calls: &[Call<M>]) -> bool {
+        self.fails_within(calls, u64::MAX)
+    }
+
+    /// Whether `calls` is shown not linearizable in at most `cap` steps; a search cut
+    /// short by the cap (not by the budget) gives up on this candidate only.
+    fn fails_within(&mut self, calls: &[Call<M>], cap: u64) -> bool {
+        let max_steps = self.steps_left.min(cap);
         let limit = Limit {
-            max_steps: self.steps_left,
+            max_steps,
             deadline: self.deadline,
             stop: None,
         };
         let searched = search(self.model, calls, &limit, false);
         self.steps_left = self.steps_left.saturating_sub(searched.steps);
-        self.out_of_budget |= searched.result == SearchResult::OutOfBudget;
+        if searched.result == SearchResult::OutOfBudget {
+            let capped = cap < self.steps_left && searched.steps >= cap;
+            let late = self.deadline.is_some_and(|at| Instant::now() >= at);
+            if capped && !late {
+                self.gave_up = true;
+            } else {
+                self.out_of_budget = true;
+            }
+        }
         searched.result == SearchResult::NotLinearizable
     }
 
@@ -85,6 +116,18 @@ impl<M: Model> Shrinker<'_, M> {
         let (mut low, Some(mut high)) = (0, cuts.len().checked_sub(1)) else {
             return calls;
         };
+        // Short prefixes first (at 0, 1, 3, 7, ...): they are cheap to search, and a
+        // failing search costs more the longer the history, so no search is much longer
+        // than the shortest failing prefix.
+        let mut probe = 0;
+        while probe < high && !self.out_of_budget {
+            if self.fails(&prefix(self.model, &calls, cuts[probe])) {
+                high = probe;
+                break;
+            }
+            low = probe + 1;
+            probe = 2 * probe + 1;
+        }
         while low < high && !self.out_of_budget {
             let middle = low + (high - low) / 2;
             if self.fails(&prefix(self.model, &calls, cuts[middle])) {
@@ -105,6 +148,20 @@ impl<M: Model> Shrinker<'_, M> {
         // cuts[high] was shown to fail.
         let (mut low, mut high) = (0, cuts.len());
         let mut best = None;
+        // Late cuts first (1, 2, 4, ... from the end): they leave short histories, cheap
+        // to search.
+        let mut back = 1;
+        while back < high && !self.out_of_budget {
+            let probe = high - back;
+            let candidate = cut_before(self.model, &calls, cuts[probe]);
+            if self.fails(&candidate) {
+                low = probe;
+                best = Some(candidate);
+                break;
+            }
+            high = probe;
+            back *= 2;
+        }
         while low + 1 < high && !self.out_of_budget {
             let middle = low + (high - low) / 2;
             let candidate = cut_before(self.model, &calls, cuts[middle]);
@@ -124,7 +181,7 @@ impl<M: Model> Shrinker<'_, M> {
     fn relax_one_at_a_time(&mut self, kept: &mut Vec<Call<M>>) -> bool {
         // Dropping reads first is cheap and leaves fewer changes to relax, and a change
         // made unknown makes every later search larger.
-        self.relax_pass(kept, true);
+        self.drop_reads_in_chunks(kept);
         loop {
             let mut changed = false;
             let mut i = 0;
@@ -132,7 +189,7 @@ impl<M: Model> Shrinker<'_, M> {
                 if self.out_of_budget {
                     return false;
                 }
-                let (changed_here, next) = self.relax_at(kept, i, false);
+                let (changed_here, next) = self.relax_at(kept, i);
                 changed |= changed_here;
                 i = next;
             }
@@ -142,23 +199,50 @@ impl<M: Model> Shrinker<'_, M> {
         }
     }
 
-    /// One pass of relaxing the calls of `kept` in turn (only the effect-free ones if
-    /// `reads_only`).
-    fn relax_pass(&mut self, kept: &mut Vec<Call<M>>, reads_only: bool) {
-        let mut i = 0;
-        while i < kept.len() && !self.out_of_budget {
-            i = self.relax_at(kept, i, reads_only).1;
+    /// Drops effect-free calls of failing `kept` while it still fails, many at a time
+    /// first (halves, quarters, ... as in delta debugging): most reads of a long history
+    /// are beside the point, and one search may then drop many.
+    fn drop_reads_in_chunks(&mut self, kept: &mut Vec<Call<M>>) {
+        let model = self.model;
+        let mut reads: Vec<usize> = kept
+            .iter()
+            .filter(|c| c.is_effect_free(model))
+            .map(|c| c.index)
+            .collect();
+        let mut chunk = reads.len().div_ceil(2);
+        while chunk > 0 && !self.out_of_budget {
+            let mut start = 0;
+            while start < reads.len() && !self.out_of_budget {
+                let end = (start + chunk).min(reads.len());
+                let gone: HashSet<usize> = reads[start..end].iter().copied().collect();
+                let candidate: Vec<Call<M>> = kept
+                    .iter()
+                    .filter(|c| !gone.contains(&c.index))
+                    .copied()
+                    .collect();
+                if self.fails(&candidate) {
+                    *kept = candidate;
+                    reads.drain(start..end);
+                } else {
+                    start = end;
+                }
+            }
+            chunk /= 2;
         }
     }
 
     /// Relaxes call `i` of `kept` if the history still fails without it; returns whether
     /// it did, and the next position to try.
-    fn relax_at(&mut self, kept: &mut Vec<Call<M>>, i: usize, reads_only: bool) -> (bool, usize) {
-        if reads_only && !kept[i].is_effect_free(self.model) {
-            return (false, i + 1);
-        }
+    fn relax_at(&mut self, kept: &mut Vec<Call<M>>, i: usize) -> (bool, usize) {
+        // Under a time budget one candidate may not take the rest of it: a relaxation
+        // that is slow to judge is left undone (and the set not claimed minimal).
+        let cap = if self.deadline.is_some() {
+            CANDIDATE_STEPS
+        } else {
+            u64::MAX
+        };
         match relaxed(self.model, kept, i) {
-            Some(candidate) if self.fails(&candidate) => {
+            Some(candidate) if self.fails_within(&candidate, cap) => {
                 let before = kept.len();
                 *kept = candidate;
                 // A drop moves the next call to `i`; so may dropping late unknown calls.
@@ -205,24 +289,40 @@ fn relaxed<'a, M: Model>(model: &M, kept: &[Call<'a, M>], i: usize) -> Option<Ve
 }
 
 /// `calls` without the ones answered before `cut`, except changes whose effect a later
-/// call may have seen ([`Model::may_be_seen`]).
+/// call, or a change kept for that reason, may have seen ([`Model::may_be_seen`]): a `cas`
+/// kept because a late read saw what it wrote keeps the write it found in turn.
 fn cut_before<'a, M: Model>(model: &M, calls: &[Call<'a, M>], cut: u64) -> Vec<Call<'a, M>> {
     let is_late = |call: &Call<M>| match call.returned {
         Some((_, response)) => response >= cut,
         None => call.invoke >= cut,
     };
     let view = |call: &Call<'a, M>| (call.input, call.output());
-    let late: Vec<_> = calls.iter().filter(|c| is_late(c)).map(view).collect();
+    let mut observers: Vec<_> = calls.iter().filter(|c| is_late(c)).map(view).collect();
     let early: Vec<&Call<M>> = calls
         .iter()
         .filter(|c| !is_late(c) && !c.is_effect_free(model))
         .collect();
     let early_views: Vec<_> = early.iter().map(|c| view(c)).collect();
-    let seen = model.may_be_seen(&early_views, &late);
+    // Each round keeps at least one more change, or ends.
+    let mut kept = vec![false; early.len()];
+    loop {
+        let seen = model.may_be_seen(&early_views, &observers);
+        let mut grew = false;
+        for (i, seen) in seen.into_iter().enumerate() {
+            if seen && !kept[i] {
+                kept[i] = true;
+                observers.push(early_views[i]);
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
     let kept_early: HashSet<usize> = early
         .iter()
-        .zip(seen)
-        .filter(|(_, seen)| *seen)
+        .zip(kept)
+        .filter(|(_, kept)| *kept)
         .map(|(call, _)| call.index)
         .collect();
     let keep = |call: &Call<M>| is_late(call) || kept_early.contains(&call.index);

@@ -2,13 +2,15 @@
 //! why no order exists.
 //!
 //! A row per client; each operation an interval from its call to its return (an unknown
-//! outcome runs dashed to the right edge), labelled with the operation and its output. The
-//! operations of the shrunk counterexample are red. The longest order the search could
-//! linearize is a green line through the intervals, one point per operation at the
-//! earliest instant it can take effect, numbered in order; where the line ends, no
-//! operation can go next. Time is drawn by rank (every call and return a column), since
-//! the distances between them say nothing about the order. A key with many operations is
-//! drawn around the counterexample only: the operations overlapping its span.
+//! outcome runs dashed to the right edge), labelled with the operation and its output,
+//! above and below the row in turn so that neighbours' labels have room (the full text is
+//! the interval's tooltip). The operations of the shrunk counterexample are red. The
+//! longest order the search could linearize is a green line through the intervals, one
+//! point per operation at the earliest instant it can take effect, numbered in order; the
+//! ringed last point is where it gets stuck: no operation can go next. Time is drawn by
+//! rank (every call and return a column), since the distances between them say nothing
+//! about the order. A key with many operations is drawn around the counterexample only:
+//! the operations overlapping its span.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -19,11 +21,13 @@ use super::{Model, Operation};
 /// At most this many operations are drawn.
 const MAX_OPS: usize = 120;
 const COLUMN: f64 = 26.0;
-const ROW: f64 = 40.0;
+const ROW: f64 = 50.0;
 const LEFT: f64 = 90.0;
 const TOP: f64 = 70.0;
 const FONT: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";
 const CHAR: f64 = 11.0 * 0.61;
+/// The legend's longest line, in characters.
+const LEGEND_CHARS: f64 = 165.0;
 
 /// The picture of `violation` in `ops`, with `longest` the longest linearizable order found
 /// (indices into `ops`).
@@ -44,7 +48,8 @@ pub fn violation<M: Model>(
             .map(|(row, id)| (id, row))
             .collect()
     };
-    let width = LEFT + (columns.len() as f64 + 2.0) * COLUMN + 200.0;
+    // Wide enough for the time line and for the legend's line of text.
+    let width = (LEFT + (columns.len() as f64 + 2.0) * COLUMN + 200.0).max(LEGEND_CHARS * CHAR);
     let height = TOP + clients.len() as f64 * ROW + 50.0;
     let mut svg = String::new();
     let _ = writeln!(
@@ -53,7 +58,13 @@ pub fn violation<M: Model>(
          font-family=\"{FONT}\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" \
          fill=\"white\"/>"
     );
-    header(&mut svg, violation, longest, ops.len(), shown.len());
+    header(
+        &mut svg,
+        violation,
+        longest,
+        violation.partition.len(),
+        shown.len(),
+    );
     for (client, row) in &clients {
         let y = TOP + *row as f64 * ROW;
         let _ = writeln!(
@@ -67,16 +78,30 @@ pub fn violation<M: Model>(
         clients: &clients,
         right: width - 200.0,
     };
-    // A label may run on to where the client's next operation starts.
-    let mut next_start: HashMap<u64, f64> = HashMap::new();
+    // Labels go above and below a client's intervals in turn; a label may run on to where
+    // the client's next operation on its side starts.
     let mut by_invoke = shown.clone();
     by_invoke.sort_by_key(|&i| ops[i].invoke);
-    for &index in by_invoke.iter().rev() {
+    let mut count: HashMap<u64, usize> = HashMap::new();
+    let sides: Vec<bool> = by_invoke
+        .iter()
+        .map(|&i| {
+            let n = count.entry(ops[i].client).or_default();
+            *n += 1;
+            n.is_multiple_of(2)
+        })
+        .collect();
+    let mut next_start: HashMap<(u64, bool), f64> = HashMap::new();
+    for (&index, &below) in by_invoke.iter().zip(&sides).rev() {
         let op = &ops[index];
         let x0 = geometry.x(op.invoke);
-        let room = next_start.insert(op.client, x0).unwrap_or(width) - x0 - 4.0;
-        let highlighted = violation.ops.binary_search(&index).is_ok();
-        interval(&mut svg, model, op, &geometry, highlighted, room);
+        let next = next_start.insert((op.client, below), x0);
+        let label = Label {
+            room_px: next.unwrap_or(width) - x0 - 4.0,
+            below,
+            highlighted: violation.ops.binary_search(&index).is_ok(),
+        };
+        interval(&mut svg, model, op, &geometry, &label);
     }
     order_line(&mut svg, ops, &shown, longest, &geometry);
     svg.push_str("</svg>\n");
@@ -100,33 +125,14 @@ impl Geometry<'_> {
     }
 }
 
-/// The operations drawn: the partition's, or those overlapping the counterexample's span.
+/// The operations drawn: the partition's that overlap the counterexample's span (at most
+/// [`MAX_OPS`] of them, and the counterexample's).
 fn shown_ops<I, O>(ops: &[Operation<I, O>], violation: &Violation) -> Vec<usize> {
-    if violation.partition.len() <= MAX_OPS {
-        return violation.partition.clone();
-    }
     let end = |op: &Operation<I, O>| op.returned().map_or(u64::MAX, |(_, at)| at);
-    let from = violation
-        .ops
-        .iter()
-        .map(|&i| ops[i].invoke)
-        .min()
-        .unwrap_or(0);
-    let to = violation
-        .ops
-        .iter()
-        .map(|&i| end(&ops[i]))
-        .max()
-        .unwrap_or(u64::MAX);
-    let to = to.min(
-        violation
-            .ops
-            .iter()
-            .map(|&i| ops[i].invoke)
-            .max()
-            .unwrap_or(0)
-            .max(from),
-    );
+    let counterexample = || violation.ops.iter().map(|&i| &ops[i]);
+    let from = counterexample().map(|op| op.invoke).min().unwrap_or(0);
+    let last = |op: &Operation<I, O>| op.returned().map_or(op.invoke, |(_, at)| at);
+    let to = counterexample().map(last).max().unwrap_or(u64::MAX);
     let overlapping = violation
         .partition
         .iter()
@@ -168,7 +174,7 @@ fn header(svg: &mut String, violation: &Violation, longest: &[usize], all: usize
     );
     let legend = format!(
         "green line: the longest linearizable order found ({} of {} operations of the key); \
-         dashed: outcome unknown; {shown} of {all} operations drawn",
+         ringed: where it gets stuck; dashed: outcome unknown; {shown} of {all} drawn",
         longest.len(),
         violation.partition.len()
     );
@@ -187,21 +193,20 @@ fn interval<M: Model>(
     model: &M,
     op: &Operation<M::Input, M::Output>,
     geometry: &Geometry,
-    highlighted: bool,
-    room_px: f64,
+    label_at: &Label,
 ) {
     let (x0, y) = (geometry.x(op.invoke), geometry.y(op.client));
     let (x1, dash, output) = match op.returned() {
         Some((output, at)) => (geometry.x(at), "", model.describe_output(&op.input, output)),
         None => (geometry.right, " stroke-dasharray=\"4 3\"", "?".to_string()),
     };
-    let (fill, stroke) = if highlighted {
+    let (fill, stroke) = if label_at.highlighted {
         ("#f4a3a8", "#b00020")
     } else {
         ("#d6e4f0", "#5b7a99")
     };
     let label = format!("{} -> {output}", model.describe_input(&op.input));
-    let room = (room_px / CHAR) as usize;
+    let room = (label_at.room_px / CHAR) as usize;
     let short: String = if label.chars().count() > room.max(6) {
         let mut cut: String = label.chars().take(room.max(6) - 1).collect();
         cut.push('…');
@@ -217,7 +222,7 @@ fn interval<M: Model>(
         esc(&label),
         y - 5.0,
         (x1 - x0).max(3.0),
-        y - 8.0,
+        if label_at.below { y + 27.0 } else { y - 8.0 },
         esc(&short)
     );
 }
@@ -271,12 +276,17 @@ fn order_line<I, O>(
     if let Some((x, y)) = points.last() {
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#2a9d3a\">stuck: nothing \
-             can go next</text>",
-            x + 6.0,
-            y + 26.0
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"none\" stroke=\"#2a9d3a\" \
+             stroke-width=\"2\"><title>the order gets stuck here</title></circle>"
         );
     }
+}
+
+/// Where an interval's label goes and how much room it has.
+struct Label {
+    room_px: f64,
+    below: bool,
+    highlighted: bool,
 }
 
 /// Text made safe for XML.

@@ -82,6 +82,10 @@ impl Status {
 
 /// Runs `raftlab lincheck`, printing to stdout; returns the exit status.
 pub fn run(args: &LincheckArgs) -> u8 {
+    if args.timeout == 0 {
+        eprintln!("error: --timeout must be more than 0 (for example 10s or 500ms)");
+        return Status::BadInput.exit_code();
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut worst = Status::Linearizable;
@@ -178,10 +182,10 @@ impl Job<'_> {
         let name = self.name;
         let _ = writeln!(
             text,
-            "{name}: {} history, {} operations, {} keys",
+            "{name}: {} history, {} operations, {}",
             self.format,
             ops.len(),
-            report.partitions
+            keys(report.partitions)
         );
         let status = match &report.verdict {
             Verdict::Linearizable => {
@@ -189,11 +193,14 @@ impl Job<'_> {
                 Status::Linearizable
             }
             Verdict::Undecided { key, undecided, .. } => {
+                let others = match undecided - 1 {
+                    0 => String::new(),
+                    n => format!(" (and {n} more)"),
+                };
                 let _ = writeln!(
                     text,
-                    "{name}: UNDECIDED: the search of key {key:?} (and {} other undecided) did \
-                     not finish within the {}s budget; try a longer --timeout ({timing})",
-                    undecided - 1,
+                    "{name}: UNDECIDED: the search of key {key:?}{others} did not finish within \
+                     the {}s budget; try a longer --timeout ({timing})",
                     self.timeout.as_secs_f64()
                 );
                 Status::Undecided
@@ -233,11 +240,20 @@ impl Job<'_> {
     }
 }
 
+/// `1 key`, `3 keys`.
+fn keys(count: usize) -> String {
+    if count == 1 {
+        "1 key".to_string()
+    } else {
+        format!("{count} keys")
+    }
+}
+
 fn timing(report: &Report, elapsed: Duration) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     format!(
-        "{} keys in {:.3} ms: search {:.3} ms, shrinking {:.3} ms",
-        report.partitions,
+        "{} in {:.3} ms: search {:.3} ms, shrinking {:.3} ms",
+        keys(report.partitions),
         ms(elapsed),
         ms(report.search_time),
         ms(report.shrink_time)
@@ -260,13 +276,10 @@ pub fn describe_violation<M: Model>(
     let _ = if violation.minimal {
         writeln!(
             text,
-            " (a minimal set: without any one of them the rest can be):"
+            " (minimal: without any one, the rest can be ordered):"
         )
     } else {
-        writeln!(
-            text,
-            " (shrinking ran out of time; the set may not be minimal):"
-        )
+        writeln!(text, " (shrinking ran out of time: maybe not minimal):")
     };
     for &index in &violation.ops {
         let _ = writeln!(text, "    {}", describe_op(model, &ops[index]));

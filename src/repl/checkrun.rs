@@ -283,6 +283,14 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
         Ok(()) => println!("  diagram: {}", diagram.display()),
         Err(error) => eprintln!("error: no diagram: {error}"),
     }
+    if let Some(check::Failure::Linearizability(violation)) = &shrunk.failure {
+        let picture = args.out.join(format!("check-seed-{seed}-lincheck.svg"));
+        let svg = crate::cluster::linearizability::violation_svg(violation);
+        match std::fs::write(&picture, svg) {
+            Ok(()) => println!("  violation: {}", picture.display()),
+            Err(error) => eprintln!("error: cannot write {}: {error}", picture.display()),
+        }
+    }
 }
 
 /// Replays a failing seed's scenario steps on a paused clock, as `raftlab run` would, and
