@@ -103,6 +103,13 @@ enum Sub {
     /// Checks histories from files for linearizability (Porcupine, Jepsen, raftlab JSON
     /// lines). Exit status: 0 linearizable, 1 not, 2 bad input, 3 undecided in time.
     Lincheck(raftlab::lincheck::tool::LincheckArgs),
+    /// Runs N copies of any program that speaks Maelstrom's protocol, with clients, a
+    /// nemesis and the linearizability checker. Exit status: 0 linearizable, 1 not, 2 bad
+    /// input.
+    Host(raftlab::host::HostArgs),
+    /// The project's own Maelstrom lin-kv node (stdin/stdout), for `raftlab host`.
+    #[command(hide = true)]
+    Node(raftlab::host::NodeArgs),
     /// Prints shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -131,6 +138,8 @@ fn main() -> ExitCode {
         Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
+        Some(Sub::Host(args)) => raftlab::host::run::run(&args),
+        Some(Sub::Node(args)) => raftlab::host::node::run(&args),
         Some(Sub::Experiment { which }) => experiment(&which),
         None => match &cli.file {
             Some(file) => open_file(file),
