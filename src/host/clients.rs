@@ -22,6 +22,15 @@ pub enum Workload {
     Echo,
 }
 
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::LinKv => "lin-kv",
+            Workload::Echo => "echo",
+        }
+    }
+}
+
 /// How an operation ended for its client.
 #[derive(Clone, Debug, PartialEq)]
 pub enum End {
@@ -54,6 +63,10 @@ pub struct Call {
     pub deadline_us: u64,
     /// When to try the next node, after error 11.
     pub retry_at_us: Option<u64>,
+    /// How many nodes refused it (error 11).
+    pub refusals: usize,
+    /// Sent to one chosen node: error 11 ends it as failed instead of moving on.
+    pub pinned: bool,
 }
 
 /// One client.
@@ -62,6 +75,8 @@ pub struct Client {
     pub name: String,
     /// The node it talks to (index from 0).
     pub node: usize,
+    /// The node each of its operations starts at.
+    pub home: usize,
     pub next_at_us: u64,
     pub call: Option<Call>,
 }
@@ -118,7 +133,8 @@ pub fn kv_op(body: &Body) -> Option<KvOp> {
 /// What a reply means for the operation: an end, or `None` to try the next node.
 pub fn judge(workload: Workload, request: &Body, reply: &Body) -> Option<End> {
     if workload == Workload::Echo {
-        let same = reply.kind == "echo_ok" && reply.fields.get("echo") == request.fields.get("echo");
+        let same =
+            reply.kind == "echo_ok" && reply.fields.get("echo") == request.fields.get("echo");
         return Some(if same {
             End::Ok(KvReply::Output(KvOutput::Ok))
         } else {
@@ -134,7 +150,9 @@ pub fn judge(workload: Workload, request: &Body, reply: &Body) -> Option<End> {
         Some(KvResponse::CasOk) if is("cas") => End::Ok(KvReply::Output(KvOutput::Ok)),
         Some(KvResponse::Error { code, .. }) => match code {
             code::TEMPORARILY_UNAVAILABLE => return None,
-            code::KEY_DOES_NOT_EXIST if is("read") => End::Ok(KvReply::Output(KvOutput::Value(None))),
+            code::KEY_DOES_NOT_EXIST if is("read") => {
+                End::Ok(KvReply::Output(KvOutput::Value(None)))
+            }
             code::KEY_DOES_NOT_EXIST if is("cas") => {
                 End::Ok(KvReply::Output(KvOutput::CasFailed { current: None }))
             }
@@ -142,7 +160,10 @@ pub fn judge(workload: Workload, request: &Body, reply: &Body) -> Option<End> {
             code if code::is_definite(code) => End::Failed(code),
             code => End::Unknown(format!("error {code}")),
         },
-        _ => End::Unknown(format!("a reply of type {:?} to a {}", reply.kind, request.kind)),
+        _ => End::Unknown(format!(
+            "a reply of type {:?} to a {}",
+            reply.kind, request.kind
+        )),
     })
 }
 
@@ -185,17 +206,27 @@ pub fn history_lines(records: &[Record]) -> String {
             KvOp::Cas { key, old, new } => json!({"op": "cas", "key": key, "old": old, "new": new}),
             other => json!({"op": other.to_string()}),
         };
-        events.push((record.invoke_us, 0, json!({"event": "client_invoked", "op": id,
-            "client": record.client, "time_us": record.invoke_us, "request": request})));
-        let Some((end, at)) = &record.end else { continue };
+        events.push((
+            record.invoke_us,
+            0,
+            json!({"event": "client_invoked", "op": id,
+            "client": record.client, "time_us": record.invoke_us, "request": request}),
+        ));
+        let Some((end, at)) = &record.end else {
+            continue;
+        };
         let (outcome, output) = match end {
             End::Ok(KvReply::Output(output)) => ("done", output.to_string()),
             End::Ok(KvReply::CasFailed) => ("done", "cas failed".to_string()),
             End::Failed(code) => ("failed", format!("error {code}")),
             End::Unknown(why) => ("unknown", why.clone()),
         };
-        events.push((*at, 1, json!({"event": "client_finished", "op": id, "time_us": at,
-            "outcome": outcome, "output": output})));
+        events.push((
+            *at,
+            1,
+            json!({"event": "client_finished", "op": id, "time_us": at,
+            "outcome": outcome, "output": output}),
+        ));
     }
     events.sort_by_key(|(at, order, _)| (*at, *order));
     let mut text = String::new();

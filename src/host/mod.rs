@@ -22,6 +22,7 @@
 
 pub mod child;
 pub mod clients;
+pub mod control;
 pub mod node;
 pub mod protocol;
 pub mod run;

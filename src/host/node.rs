@@ -25,8 +25,8 @@ use serde_json::{Value as Json, json};
 use super::protocol::{Body, KvRequest, KvResponse, Message, code, parse_line, to_line};
 use super::wire;
 use crate::raft::{
-    Bug, Entry, Index, Input, NodeId, Outputs, Payload, RaftConfig, RaftProcessor, Role,
-    Storage, Term,
+    Bug, Entry, Index, Input, NodeId, Outputs, Payload, RaftConfig, RaftProcessor, Role, Storage,
+    Term,
 };
 
 /// The options of `raftlab node`.
@@ -170,10 +170,14 @@ impl KvNode {
     fn receive(&mut self, message: Message) {
         if message.body.kind == "raft" {
             let from = self.names.iter().position(|n| *n == message.src);
-            let envelope = from.and_then(|f| wire::from_body(f as NodeId + 1, self.id, &message.body));
+            let envelope =
+                from.and_then(|f| wire::from_body(f as NodeId + 1, self.id, &message.body));
             match envelope {
                 Some(envelope) => self.step(Input::Message(envelope)),
-                None => eprintln!("raftlab node: a raft message it cannot read from {}", message.src),
+                None => eprintln!(
+                    "raftlab node: a raft message it cannot read from {}",
+                    message.src
+                ),
             }
             return;
         }
@@ -209,7 +213,9 @@ impl KvNode {
         };
         let now_us = self.now_us();
         let bytes = command.to_string().into_bytes();
-        let outputs = self.processor.step(now_us, Input::Propose(vec![bytes.into()]));
+        let outputs = self
+            .processor
+            .step(now_us, Input::Propose(vec![bytes.into()]));
         match &outputs.proposal {
             Some(Ok(proposed)) => {
                 let pending = Pending {
@@ -323,7 +329,11 @@ impl KvNode {
 
     /// Writes the state line of the optional convention when role, term or commit moved.
     fn show_state(&mut self) {
-        let now = (self.processor.role(), self.processor.term(), self.processor.commit());
+        let now = (
+            self.processor.role(),
+            self.processor.term(),
+            self.processor.commit(),
+        );
         if now == self.shown {
             return;
         }

@@ -25,9 +25,9 @@ use super::clients::{self, Call, Client, End, Record, Workload};
 use super::protocol::{self, Message, parse_line, to_line};
 use super::summary::{self, Problems};
 use super::{HostError, STATE_MARKER};
-use crate::cluster::NetworkConfig;
 use crate::cluster::EventKind;
 use crate::cluster::Network;
+use crate::cluster::NetworkConfig;
 use crate::raft::{Envelope, Message as RaftMessage};
 use crate::repl::parse::parse_duration;
 
@@ -97,6 +97,9 @@ pub enum Fault {
     Kill,
     /// SIGSTOP one node; SIGCONT resumes it.
     Pause,
+    /// Cut off the node that last said it leads (by the optional state line on its
+    /// stderr) from all others; a random node when none says so.
+    IsolateLeader,
 }
 
 /// One hosted node.
@@ -125,16 +128,16 @@ enum Active {
 pub struct Host {
     pub args: HostArgs,
     pub slots: Vec<Slot>,
-    lines_tx: Sender<ChildLine>,
-    lines_rx: Receiver<ChildLine>,
-    net: Network,
-    side: HashMap<u64, Message>,
-    start: Instant,
+    pub(super) lines_tx: Sender<ChildLine>,
+    pub(super) lines_rx: Receiver<ChildLine>,
+    pub(super) net: Network,
+    pub(super) side: HashMap<u64, Message>,
+    pub(super) start: Instant,
     pub clients: Vec<Client>,
     pub records: Vec<Record>,
     pub problems: Problems,
-    rng: ChaCha8Rng,
-    next_msg_id: u64,
+    pub(super) rng: ChaCha8Rng,
+    pub(super) next_msg_id: u64,
     pub init_ms: Option<f64>,
     pub routed: u64,
     pub net_dropped: u64,
@@ -144,10 +147,14 @@ pub struct Host {
     pub late_replies: u64,
     pub faults: Vec<String>,
     active: Option<Active>,
-    next_fault_us: u64,
-    end_us: u64,
+    pub(super) next_fault_us: u64,
+    pub(super) end_us: u64,
     pub out: PathBuf,
     interrupted: Arc<AtomicBool>,
+    last_check_us: u64,
+    /// Whether the clients run the workload by themselves (the command line), or only do
+    /// what they are told ([`Host::call`]).
+    pub auto_clients: bool,
 }
 
 fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
@@ -194,7 +201,9 @@ impl Host {
             return Err(HostError::NoProgram);
         }
         if args.nodes == 0 || args.clients == 0 {
-            return Err(HostError::Option("--nodes and --clients must be at least 1".into()));
+            return Err(HostError::Option(
+                "--nodes and --clients must be at least 1".into(),
+            ));
         }
         let (delay_min_us, delay_max_us) = parse_delay(&args.delay)?;
         let config = NetworkConfig {
@@ -221,6 +230,7 @@ impl Host {
             .map(|i| Client {
                 name: format!("c{}", i + 1),
                 node: i % args.nodes,
+                home: i % args.nodes,
                 next_at_us: 0,
                 call: None,
             })
@@ -250,6 +260,8 @@ impl Host {
             active: None,
             out,
             interrupted: Arc::new(AtomicBool::new(false)),
+            last_check_us: 0,
+            auto_clients: true,
         })
     }
 
@@ -270,7 +282,7 @@ impl Host {
         Ok(())
     }
 
-    fn start_node(&mut self, node: usize) -> Result<(), HostError> {
+    pub(super) fn start_node(&mut self, node: usize) -> Result<(), HostError> {
         let program = &self.args.command[0];
         let rest = &self.args.command[1..];
         let slot = &mut self.slots[node];
@@ -311,43 +323,47 @@ impl Host {
     /// The loop: until the clients' time is over (or Ctrl-C), wait for lines, deliver
     /// due messages, run clients and the nemesis.
     pub fn run_loop(&mut self) {
-        let init_deadline_us = self.now_us() + self.args.init_timeout;
-        let mut last_check_us = 0;
-        while !self.interrupted.load(Ordering::Relaxed) {
-            let now_us = self.now_us();
-            if now_us >= self.end_us {
+        while !self.interrupted.load(Ordering::Relaxed) && self.now_us() < self.end_us {
+            if !self.turn(u64::MAX) {
                 break;
-            }
-            if self.end_us == u64::MAX {
-                self.maybe_begin(now_us, init_deadline_us);
-            }
-            self.deliver_due(now_us);
-            self.run_clients(now_us);
-            self.run_nemesis(now_us);
-            if now_us >= last_check_us + 100_000 {
-                last_check_us = now_us;
-                self.check_exits();
-            }
-            let wake_us = self.next_wake_us(now_us);
-            let wait = Duration::from_micros(wake_us.saturating_sub(now_us));
-            match self.lines_rx.recv_timeout(wait) {
-                Ok(line) => self.on_line(line),
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            for _ in 0..4096 {
-                match self.lines_rx.try_recv() {
-                    Ok(line) => self.on_line(line),
-                    Err(_) => break,
-                }
             }
         }
     }
 
+    /// One turn of the loop, waiting at most until `limit_us` for a line; false when no
+    /// child can write any more.
+    pub fn turn(&mut self, limit_us: u64) -> bool {
+        let now_us = self.now_us();
+        if self.end_us == u64::MAX {
+            self.maybe_begin(now_us);
+        }
+        self.deliver_due(now_us);
+        self.run_clients(now_us);
+        self.run_nemesis(now_us);
+        if now_us >= self.last_check_us + 100_000 {
+            self.last_check_us = now_us;
+            self.check_exits();
+        }
+        let wake_us = self.next_wake_us(now_us).min(limit_us);
+        let wait = Duration::from_micros(wake_us.saturating_sub(now_us));
+        match self.lines_rx.recv_timeout(wait) {
+            Ok(line) => self.on_line(line),
+            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+        for _ in 0..4096 {
+            match self.lines_rx.try_recv() {
+                Ok(line) => self.on_line(line),
+                Err(_) => break,
+            }
+        }
+        true
+    }
+
     /// Starts the clients' time once every node answered `init`, or at the deadline.
-    fn maybe_begin(&mut self, now_us: u64, init_deadline_us: u64) {
+    fn maybe_begin(&mut self, now_us: u64) {
         let all = self.slots.iter().all(|s| s.initialised);
-        if !all && now_us < init_deadline_us {
+        if !all && now_us < self.args.init_timeout {
             return;
         }
         if all {
@@ -363,7 +379,7 @@ impl Host {
         self.end_us = now_us + self.args.time;
         self.next_fault_us = now_us + self.args.interval;
         for client in &mut self.clients {
-            client.next_at_us = now_us;
+            client.next_at_us = if self.auto_clients { now_us } else { u64::MAX };
         }
     }
 
@@ -434,7 +450,10 @@ impl Host {
         if let Some(client) = self.clients.iter().position(|c| c.name == message.dest) {
             return self.on_reply(client, message);
         }
-        let text = format!("{name} sent {} to unknown {:?}", message.body.kind, message.dest);
+        let text = format!(
+            "{name} sent {} to unknown {:?}",
+            message.body.kind, message.dest
+        );
         self.problem("unknown destination", text);
     }
 
@@ -511,7 +530,8 @@ impl Host {
             return;
         }
         for c in 0..self.clients.len() {
-            let timed_out = matches!(&self.clients[c].call, Some(call) if now_us >= call.deadline_us);
+            let timed_out =
+                matches!(&self.clients[c].call, Some(call) if now_us >= call.deadline_us);
             if timed_out {
                 self.end_call(c, End::Unknown("no answer in time".into()), now_us);
                 let nodes = self.slots.len();
@@ -548,13 +568,18 @@ impl Host {
             msg_id: 0,
             deadline_us: now_us + self.args.timeout,
             retry_at_us: None,
+            refusals: 0,
+            pinned: false,
         };
+        // Each operation starts at the client's own node, as Maelstrom's clients are bound
+        // to one node each.
+        self.clients[c].node = self.clients[c].home;
         self.clients[c].call = Some(call);
         self.attempt(c);
     }
 
     /// Sends the client's operation to its node, skipping nodes that are down.
-    fn attempt(&mut self, c: usize) {
+    pub(super) fn attempt(&mut self, c: usize) {
         let nodes = self.slots.len();
         for _ in 0..nodes {
             let node = self.clients[c].node;
@@ -592,7 +617,10 @@ impl Host {
                 self.late_replies += 1;
                 return;
             }
-            let text = format!("{} answered {}, which waits for nothing", message.src, message.dest);
+            let text = format!(
+                "{} answered {}, which waits for nothing",
+                message.src, message.dest
+            );
             return self.problem("unknown in_reply_to", text);
         };
         let late = matches!(message.body.in_reply_to, Some(id) if id < self.next_msg_id);
@@ -609,22 +637,33 @@ impl Host {
         }
         match clients::judge(self.args.workload, &call.body, &message.body) {
             Some(end) => self.end_call(c, end, now_us),
-            None if now_us + RETRY_US >= call.deadline_us => {
-                self.end_call(c, End::Failed(protocol::code::TEMPORARILY_UNAVAILABLE), now_us);
+            None if call.pinned || now_us + RETRY_US >= call.deadline_us => {
+                self.end_call(
+                    c,
+                    End::Failed(protocol::code::TEMPORARILY_UNAVAILABLE),
+                    now_us,
+                );
             }
             None => {
-                // Error 11: it did not happen here; the next node may serve it, shortly.
+                // Error 11: it did not happen here; the next node may serve it. Once every
+                // node has refused, the client waits a little before the next round.
                 let nodes = self.slots.len();
                 self.clients[c].node = (self.clients[c].node + 1) % nodes;
-                if let Some(call) = self.clients[c].call.as_mut() {
-                    call.msg_id = 0;
+                let Some(call) = self.clients[c].call.as_mut() else {
+                    return;
+                };
+                call.msg_id = 0;
+                call.refusals += 1;
+                if call.refusals % nodes == 0 {
                     call.retry_at_us = Some(now_us + RETRY_US);
+                } else {
+                    self.attempt(c);
                 }
             }
         }
     }
 
-    fn end_call(&mut self, c: usize, end: End, now_us: u64) {
+    pub(super) fn end_call(&mut self, c: usize, end: End, now_us: u64) {
         let Some(call) = self.clients[c].call.take() else {
             return;
         };
@@ -646,7 +685,7 @@ impl Host {
         }
         self.next_fault_us = now_us + self.args.interval;
         if let Some(active) = self.active.take() {
-            return self.heal(active, now_us);
+            return self.end_fault(active, now_us);
         }
         let Some(&fault) = self.args.nemesis.choose(&mut self.rng) else {
             self.next_fault_us = u64::MAX;
@@ -657,7 +696,24 @@ impl Host {
         let (active, text) = match fault {
             Fault::Partition => {
                 let groups = self.split();
-                (Active::Partition(groups.clone()), format!("partition {groups}"))
+                (
+                    Active::Partition(groups.clone()),
+                    format!("partition {groups}"),
+                )
+            }
+            Fault::IsolateLeader => {
+                let leader = self.reported_leader().unwrap_or(node);
+                let rest: Vec<u64> = (1..=self.slots.len() as u64)
+                    .filter(|&n| n != leader as u64 + 1)
+                    .collect();
+                let all: Vec<u64> = (1..=self.slots.len() as u64).collect();
+                self.net
+                    .partition(&all, vec![vec![leader as u64 + 1], rest]);
+                let name = &self.slots[leader].name;
+                (
+                    Active::Partition(format!("{name} | the rest")),
+                    format!("isolate {name}"),
+                )
             }
             Fault::Kill => {
                 self.slots[node].child = None;
@@ -680,6 +736,19 @@ impl Host {
         self.active = Some(active);
     }
 
+    /// The node whose latest state line says it leads the highest term, if any.
+    fn reported_leader(&self) -> Option<usize> {
+        let leading = |slot: &Slot| {
+            let state = slot.state.as_ref()?;
+            let role = state.get("role")?.as_str()?;
+            (role == "leader").then(|| state.get("term")?.as_u64())?
+        };
+        (0..self.slots.len())
+            .filter_map(|i| Some((leading(&self.slots[i])?, i)))
+            .max()
+            .map(|(_, i)| i)
+    }
+
     /// Splits the nodes at random into two groups; returns them in words.
     fn split(&mut self) -> String {
         let mut ids: Vec<u64> = (1..=self.slots.len() as u64).collect();
@@ -691,11 +760,16 @@ impl Host {
         b.sort_unstable();
         let all: Vec<u64> = (1..=self.slots.len() as u64).collect();
         self.net.partition(&all, vec![a.clone(), b.clone()]);
-        let words = |g: &[u64]| g.iter().map(|n| format!("n{n}")).collect::<Vec<_>>().join(",");
+        let words = |g: &[u64]| {
+            g.iter()
+                .map(|n| format!("n{n}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         format!("{} | {}", words(&a), words(&b))
     }
 
-    fn heal(&mut self, active: Active, now_us: u64) {
+    fn end_fault(&mut self, active: Active, now_us: u64) {
         let text = match active {
             Active::Partition(groups) => {
                 self.net.heal();

@@ -89,7 +89,11 @@ pub fn finish(host: &mut Host) -> u8 {
             let _ = writeln!(text, "  cannot write {}: {error}", history.display());
         }
     }
-    let _ = writeln!(text, "  node logs (stderr): {}/n1.log ...", host.out.display());
+    let _ = writeln!(
+        text,
+        "  node logs (stderr): {}/n1.log ...",
+        host.out.display()
+    );
     print!("{text}");
     code
 }
@@ -99,9 +103,9 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
     let program = args.command.join(" ");
     let _ = writeln!(
         text,
-        "raftlab host: {} nodes of `{program}`, {:?} workload, {} clients, {:.1} s, seed {}",
+        "raftlab host: {} nodes of `{program}`, {} workload, {} clients, {:.1} s, seed {}",
         args.nodes,
-        args.workload,
+        args.workload.name(),
         args.clients,
         host.duration_s(),
         args.seed
@@ -145,7 +149,10 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
             let from = drops.from_child.load(Ordering::Relaxed);
             let to = drops.to_child.load(Ordering::Relaxed);
             if from + to > 0 {
-                problems.push(format!("{}: {from} lines dropped from it, {to} to it", slot.name));
+                problems.push(format!(
+                    "{}: {from} lines dropped from it, {to} to it",
+                    slot.name
+                ));
             }
         }
     }
@@ -158,7 +165,7 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
 fn nodes(host: &Host, text: &mut String) {
     for slot in &host.slots {
         let state = slot.state.as_ref().map_or(String::new(), |s| {
-            let field = |name: &str| s.get(name).map_or("?".to_string(), |v| clients::text(v));
+            let field = |name: &str| s.get(name).map_or("?".to_string(), clients::text);
             format!(
                 ", last state: {} term {} commit {}",
                 field("role"),
@@ -166,11 +173,15 @@ fn nodes(host: &Host, text: &mut String) {
                 field("commit")
             )
         });
-        let starts = slot.pids.len();
+        let pids: Vec<String> = slot.pids.iter().map(u32::to_string).collect();
         let _ = writeln!(
             text,
-            "  {}: {} messages out, {} in, started {starts} time(s){state}",
-            slot.name, slot.sent, slot.received
+            "  {}: {} messages out, {} in, started {} time(s) (pid {}){state}",
+            slot.name,
+            slot.sent,
+            slot.received,
+            pids.len(),
+            pids.join(", ")
         );
     }
 }
@@ -191,7 +202,10 @@ fn verdict(host: &Host, text: &mut String) -> u8 {
             0
         }
         Verdict::Undecided { key, .. } => {
-            let _ = writeln!(text, "  linearizability: undecided (key {key:?} out of time)");
+            let _ = writeln!(
+                text,
+                "  linearizability: undecided (key {key:?} out of time)"
+            );
             0
         }
         Verdict::Violation(violation) => {

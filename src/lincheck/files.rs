@@ -446,8 +446,8 @@ fn read_jsonl(text: &str) -> Result<History, HistoryError> {
                 if json.get("outcome").and_then(Json::as_str) == Some("done") {
                     let text = json.get("output").and_then(Json::as_str).unwrap_or("");
                     // `cas failed` without the value found: a hosted program's error 22.
-                    let failed_cas = matches!(ops[index].input, KvOp::Cas { .. })
-                        && text == "cas failed";
+                    let failed_cas =
+                        matches!(ops[index].input, KvOp::Cas { .. }) && text == "cas failed";
                     let output = match failed_cas {
                         true => KvReply::CasFailed,
                         false => kv_output(&ops[index].input, text)
