@@ -47,6 +47,12 @@ fn alive(pid: u32) -> bool {
     unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
 }
 
+/// Whether any process of the group this process led exists.
+fn group_alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only asks whether a process of the group exists.
+    unsafe { libc::kill(-(pid as libc::pid_t), 0) == 0 }
+}
+
 /// A host of `nodes` project nodes whose clients act only when told.
 fn started(nodes: usize, extra: &[&str], name: &str) -> Host {
     let mut command = vec![BIN, "node"];
@@ -342,5 +348,59 @@ fn a_program_that_cannot_start_is_one_clear_error() {
     assert!(
         stderr.contains("cannot start /nonexistent/raft-node"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_flooding_child_is_bounded_and_counted() {
+    let out = out_dir("flood");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let flood = r#"read line
+id=$(echo "$line" | sed 's/.*"node_id":"\([^"]*\)".*/\1/')
+echo "{\"src\":\"$id\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}"
+yes garbage"#;
+    let (code, stdout, _) = host_cli(&[
+        "--nodes",
+        "1",
+        "--time",
+        "300ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        flood,
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("unreadable line"), "{stdout}");
+    // `yes` is the shell's child: the node's whole process group is gone.
+    let pids = pids_in(&stdout);
+    assert!(!pids.is_empty() && pids.iter().all(|&pid| !alive(pid) && !group_alive(pid)));
+}
+
+#[test]
+fn a_history_file_keeps_a_refused_cas_as_a_failure() {
+    let dir = out_dir("history");
+    let path = dir.join("cas.jsonl");
+    let lines = [
+        r#"{"event":"client_invoked","op":0,"client":1,"request":{"op":"put","key":"0","value":"1"}}"#,
+        r#"{"event":"client_finished","op":0,"outcome":"done","output":"ok"}"#,
+        r#"{"event":"client_invoked","op":1,"client":2,"request":{"op":"cas","key":"0","old":"1","new":"2"}}"#,
+        r#"{"event":"client_finished","op":1,"outcome":"done","output":"cas failed"}"#,
+    ];
+    std::fs::write(&path, lines.join("\n")).expect("a history file");
+    let check = Command::new(BIN)
+        .arg("lincheck")
+        .arg(&path)
+        .output()
+        .expect("lincheck");
+    // The value was 1, so a cas from 1 cannot have been refused.
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
     );
 }

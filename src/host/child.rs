@@ -124,9 +124,10 @@ impl Child {
         #[cfg(unix)]
         {
             let signal = if stop { libc::SIGSTOP } else { libc::SIGCONT };
-            // SAFETY: kill(2) on the pid of a child this guard owns and has not reaped.
+            // SAFETY: kill(2) on the process group of a child this guard owns and has not
+            // reaped (the child leads its own group).
             unsafe {
-                libc::kill(self.process.id() as libc::pid_t, signal);
+                libc::kill(-(self.process.id() as libc::pid_t), signal);
             }
         }
         #[cfg(not(unix))]
@@ -136,15 +137,29 @@ impl Child {
 
 impl Drop for Child {
     fn drop(&mut self) {
-        // Killing a process that already exited fails harmlessly; wait reaps it.
+        // The whole group first, so that what the program started goes too; killing a
+        // process that already exited fails harmlessly; wait reaps it.
+        #[cfg(unix)]
+        // SAFETY: kill(2) on the group the child leads; it is not reaped yet.
+        unsafe {
+            libc::kill(-(self.process.id() as libc::pid_t), libc::SIGKILL);
+        }
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
 }
 
-/// On Linux, the child gets SIGKILL when the thread that started it ends, should raftlab
-/// itself be killed without running its destructors.
+/// The child leads a process group of its own, so that killing, stopping and continuing
+/// it reach whatever it starts (a shell script's commands), and a Ctrl-C at the terminal
+/// reaches raftlab alone, which then ends the children itself. On Linux the child also
+/// gets SIGKILL when the thread that started it ends, should raftlab be killed without
+/// running its destructors.
 fn die_with_parent(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;
