@@ -6,11 +6,16 @@ use std::time::Duration;
 
 use super::HostError;
 use super::clients::{Call, End, Record, kv_op};
-use super::protocol::Body;
+use super::protocol::{Body, Message};
 use super::run::Host;
 use crate::cluster::EventKind;
 
 impl Host {
+    /// Whether the run has begun: every node answered `init`, or the init timeout passed.
+    pub fn begun(&self) -> bool {
+        self.end_us != u64::MAX
+    }
+
     /// Runs the loop for `duration` of wall time.
     pub fn run_for(&mut self, duration: Duration) {
         let until_us = self.now_us() + duration.as_micros() as u64;
@@ -64,6 +69,37 @@ impl Host {
     pub fn restart(&mut self, node: usize) -> Result<(), HostError> {
         self.kill(node);
         self.start_node(node)
+    }
+
+    /// The messages between nodes in flight, in delivery order: (id, from, to, message),
+    /// nodes numbered from 0.
+    pub fn in_flight(&self) -> Vec<(u64, usize, usize, Message)> {
+        self.net
+            .in_flight()
+            .into_iter()
+            .filter_map(|f| {
+                let message = self.side.get(&f.id)?.clone();
+                let (from, to) = (f.envelope.from as usize - 1, f.envelope.to as usize - 1);
+                Some((f.id, from, to, message))
+            })
+            .collect()
+    }
+
+    /// Delivers the first message in flight now, ahead of its time; its id, if any.
+    pub fn step_one(&mut self) -> Option<u64> {
+        let id = self.net.in_flight().first()?.id;
+        self.deliver_now(id);
+        Some(id)
+    }
+
+    /// Takes message `id` off the wire unseen; false when there is no such message.
+    pub fn drop_message(&mut self, id: u64) -> bool {
+        let found = self.net.take(id).is_some();
+        self.side.remove(&id);
+        if found {
+            self.net_dropped += 1;
+        }
+        found
     }
 
     /// Stops (SIGSTOP) or continues (SIGCONT) node `node`'s process.

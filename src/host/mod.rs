@@ -16,9 +16,13 @@
 //! - [`node`] and [`wire`]: the project's node, [`crate::raft::RaftProcessor`] driven by
 //!   stdin, stdout and the process clock, and Raft's messages as Maelstrom bodies.
 //!
+//! - [`control`] and [`shell`]: driving a hosted cluster by hand, from a test or from
+//!   `raftlab host --interactive`: hold messages and deliver or drop one, cut links, kill,
+//!   restart, stop and continue processes, one client operation at a chosen node.
+//!
 //! The programs run in real time on real processes: a program's own clock goes on while
 //! raftlab holds its messages, so holding messages is not stopping time. Left out for now:
-//! the REPL and the live view on a hosted cluster, and `step`/`deliver` of one message.
+//! the project's REPL and live view on a hosted cluster (the shell here is its own).
 
 pub mod child;
 pub mod clients;
@@ -26,6 +30,7 @@ pub mod control;
 pub mod node;
 pub mod protocol;
 pub mod run;
+pub mod shell;
 pub mod summary;
 pub mod wire;
 

@@ -83,6 +83,10 @@ pub struct HostArgs {
     /// [default: a new folder under the system's temporary folder].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Read commands from stdin while the cluster runs (help lists them); the clients
+    /// then act only when told, and `quit` ends the run with the summary.
+    #[arg(long)]
+    pub interactive: bool,
     /// The program and its arguments, after `--`.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
@@ -155,6 +159,8 @@ pub struct Host {
     /// Whether the clients run the workload by themselves (the command line), or only do
     /// what they are told ([`Host::call`]).
     pub auto_clients: bool,
+    /// Messages between nodes are held on the wire until delivered one by one.
+    pub held: bool,
 }
 
 fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
@@ -189,7 +195,12 @@ pub fn run(args: &HostArgs) -> u8 {
         eprintln!("error: {error}");
         return 2;
     }
-    host.run_loop();
+    if args.interactive {
+        host.auto_clients = false;
+        super::shell::run(&mut host);
+    } else {
+        host.run_loop();
+    }
     let code = summary::finish(&mut host);
     host.stop_all();
     code
@@ -262,6 +273,7 @@ impl Host {
             interrupted: Arc::new(AtomicBool::new(false)),
             last_check_us: 0,
             auto_clients: true,
+            held: false,
         })
     }
 
@@ -482,29 +494,39 @@ impl Host {
     }
 
     fn deliver_due(&mut self, now_us: u64) {
+        if self.held {
+            return;
+        }
         let due: Vec<u64> = self.net.due_links(now_us).map(|(id, _, _)| id).collect();
         for id in due {
-            let Some(flight) = self.net.take(id) else {
-                continue;
-            };
-            let Some(message) = self.side.remove(&id) else {
-                continue;
-            };
-            let (from, to) = (flight.envelope.from, flight.envelope.to);
-            if !self.net.is_connected(from, to) {
-                self.net_dropped += 1;
-                continue;
-            }
-            let slot = &mut self.slots[to as usize - 1];
-            match &slot.child {
-                Some(child) => {
-                    slot.received += 1;
-                    self.routed += 1;
-                    child.send(to_line(&message));
-                }
-                None => self.net_dropped += 1,
-            }
+            self.deliver_now(id);
         }
+    }
+
+    /// Takes message `id` off the wire and hands it to its node, unless its link is cut
+    /// or its node is down; false when there is no such message.
+    pub fn deliver_now(&mut self, id: u64) -> bool {
+        let Some(flight) = self.net.take(id) else {
+            return false;
+        };
+        let Some(message) = self.side.remove(&id) else {
+            return false;
+        };
+        let (from, to) = (flight.envelope.from, flight.envelope.to);
+        if !self.net.is_connected(from, to) {
+            self.net_dropped += 1;
+            return true;
+        }
+        let slot = &mut self.slots[to as usize - 1];
+        match &slot.child {
+            Some(child) => {
+                slot.received += 1;
+                self.routed += 1;
+                child.send(to_line(&message));
+            }
+            None => self.net_dropped += 1,
+        }
+        true
     }
 
     fn check_exits(&mut self) {
