@@ -696,7 +696,11 @@ impl Host {
         } else {
             0
         };
-        self.clients[c].next_at_us = now_us + gap_us;
+        // The next operation is due a gap after this one's call, so that the rate holds
+        // while latencies stay below the gap; a slower answer makes the next one start at
+        // once.
+        let invoked_us = self.records[call.record].invoke_us;
+        self.clients[c].next_at_us = (invoked_us + gap_us).max(now_us);
     }
 
     // ---- nemesis ----
