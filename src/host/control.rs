@@ -11,6 +11,11 @@ use super::run::Host;
 use crate::cluster::EventKind;
 
 impl Host {
+    /// Whether Ctrl-C was pressed.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the run has begun: every node answered `init`, or the init timeout passed.
     pub fn begun(&self) -> bool {
         self.end_us != u64::MAX

@@ -154,7 +154,7 @@ pub struct Host {
     pub(super) next_fault_us: u64,
     pub(super) end_us: u64,
     pub out: PathBuf,
-    interrupted: Arc<AtomicBool>,
+    pub(super) interrupted: Arc<AtomicBool>,
     last_check_us: u64,
     /// Whether the clients run the workload by themselves (the command line), or only do
     /// what they are told ([`Host::call`]).

@@ -49,7 +49,7 @@ pub fn run(host: &mut Host) {
     let commands = commands();
     loop {
         let now_us = host.now_us();
-        if !host.turn(now_us + 20_000) {
+        if host.interrupted() || !host.turn(now_us + 20_000) {
             return;
         }
         // Commands wait for every node's init_ok (or the init timeout).
