@@ -153,6 +153,8 @@ pub struct Host {
     active: Option<Active>,
     pub(super) next_fault_us: u64,
     pub(super) end_us: u64,
+    /// When the clients' time began.
+    begin_us: u64,
     pub out: PathBuf,
     pub(super) interrupted: Arc<AtomicBool>,
     last_check_us: u64,
@@ -250,6 +252,7 @@ impl Host {
             net: Network::new(config, args.seed),
             rng: ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(0x5eed)),
             end_us: u64::MAX,
+            begin_us: 0,
             next_fault_us: u64::MAX,
             args,
             slots,
@@ -299,6 +302,13 @@ impl Host {
         let rest = &self.args.command[1..];
         let slot = &mut self.slots[node];
         slot.generation += 1;
+        if let (Some(log), true) = (slot.log.as_mut(), slot.generation > 1) {
+            let _ = writeln!(
+                log,
+                "# raftlab host: {} restarted as a fresh process",
+                slot.name
+            );
+        }
         let child = Child::spawn(program, rest, node, slot.generation, &self.lines_tx)?;
         slot.pids.push(child.pid());
         slot.initialised = false;
@@ -388,6 +398,7 @@ impl Host {
                 }
             }
         }
+        self.begin_us = now_us;
         self.end_us = now_us + self.args.time;
         self.next_fault_us = now_us + self.args.interval;
         for client in &mut self.clients {
@@ -690,6 +701,10 @@ impl Host {
             return;
         };
         self.records[call.record].end = Some((end, now_us));
+        if !self.auto_clients {
+            self.clients[c].next_at_us = u64::MAX;
+            return;
+        }
         let gap_us = if self.args.rate > 0.0 {
             let mean = self.clients.len() as f64 / self.args.rate * 1e6;
             (mean * self.rng.random_range(0.5..1.5)) as u64
@@ -830,10 +845,10 @@ impl Host {
         self.slots.iter().flat_map(|s| s.pids.clone()).collect()
     }
 
-    /// How far the history and the paths go: the records, the start-to-end time in
-    /// seconds.
+    /// How long the clients' time has lasted, in seconds.
     pub fn duration_s(&self) -> f64 {
-        self.args.time as f64 / 1e6
+        let end_us = self.now_us().min(self.end_us);
+        end_us.saturating_sub(self.begin_us) as f64 / 1e6
     }
 }
 

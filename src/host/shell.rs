@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 use super::clients::{End, text};
 use super::protocol::{Body, KvRequest, Message};
 use super::run::Host;
+use crate::lincheck::kv::KvReply;
 use crate::repl::parse::parse_duration;
 
 const HELP: &str = "\
@@ -225,7 +226,8 @@ fn client(host: &mut Host, words: &[&str]) -> Result<String, String> {
     let body: Body = request.body();
     let name = host.slots[to].name.clone();
     Ok(match host.call(0, to, body, Duration::from_secs(2)) {
-        End::Ok(reply) => format!("{name}: {reply:?}"),
+        End::Ok(KvReply::Output(output)) => format!("{name}: {output}"),
+        End::Ok(KvReply::CasFailed) => format!("{name}: cas failed (error 22)"),
         End::Failed(code) => format!("{name}: failed, error {code} (it did not happen)"),
         End::Unknown(why) => format!("{name}: unknown ({why})"),
     })
