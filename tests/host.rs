@@ -499,3 +499,32 @@ fn the_interactive_shell_reads_commands_from_a_pipe() {
         "only what was typed: {stdout}"
     );
 }
+
+#[test]
+fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
+    let out = out_dir("silent");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "2",
+        "--init-timeout",
+        "300ms",
+        "--time",
+        "200ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        "cat > /dev/null",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stderr.contains("n1 did not answer init in time"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("not every node answered init"), "{stdout}");
+    assert!(stdout.contains("2 no init_ok"), "{stdout}");
+}

@@ -100,7 +100,10 @@ fn value(word: &str) -> Json {
 pub fn execute(host: &mut Host, line: &str) -> Result<String, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let arg = |i: usize| words.get(i).copied();
-    match words[0] {
+    let Some(&command) = words.first() else {
+        return Err("an empty command (help lists them)".to_string());
+    };
+    match command {
         "help" => Ok(HELP.to_string()),
         "status" => Ok(status(host)),
         "msgs" => Ok(messages(host)),
