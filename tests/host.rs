@@ -469,7 +469,8 @@ fn the_interactive_shell_reads_commands_from_a_pipe() {
         .arg(&out)
         .args(["--", BIN, "node"])
         .write_stdin(
-            "run 600ms\nput 1 5\nget 1\npause\nrun 100ms\nmsgs\nstep\nbogus\nstatus\nquit\n",
+            "run 600ms\nput 1 5\nget 1\ncut 1 -> 2\nlink 1 -> 2\npause\nrun 100ms\nmsgs\n\
+             step\nbogus\nstatus\nquit\n",
         )
         .timeout(Duration::from_secs(30))
         .output()
@@ -489,6 +490,10 @@ fn the_interactive_shell_reads_commands_from_a_pipe() {
         "msgs shows type and term: {stdout}"
     );
     assert!(stdout.contains("delivered #"), "{stdout}");
+    assert!(
+        stdout.contains("n1 -> n2 cut") && stdout.contains("n1 -> n2 restored"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("error: unknown command 'bogus'"),
         "{stdout}"

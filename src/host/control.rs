@@ -55,6 +55,16 @@ impl Host {
         self.net.partition(&all, groups);
     }
 
+    /// Cuts the link from `from` to `to` (one way), or restores it.
+    pub fn set_link(&mut self, from: usize, to: usize, connected: bool) {
+        let (a, b) = (from as u64 + 1, to as u64 + 1);
+        if connected {
+            self.net.link(a, b);
+        } else {
+            self.net.cut(a, b);
+        }
+    }
+
     /// Restores every link.
     pub fn heal(&mut self) {
         self.net.heal();

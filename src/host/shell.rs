@@ -24,6 +24,7 @@ commands (nodes as 1 or n1):
   pause · resume · step [K] · deliver ID · drop ID     hold and release node-to-node messages
   pause N · resume N · kill N · restart N               the node's process
   partition 1,2 | 3 · isolate N · heal                  the network
+  cut A B · cut A -> B · link A B · link A -> B         links, both ways or one
   put K V [via N] · get K [via N] · cas K OLD NEW [via N]   as a client (default: the leader)
   run DURATION                                          wait while the cluster runs";
 
@@ -177,6 +178,7 @@ pub fn execute(host: &mut Host, line: &str) -> Result<String, String> {
             ))
         }
         "partition" => partition(host, &line["partition".len()..]),
+        "cut" | "link" => link(host, command == "link", &words[1..]),
         "heal" => {
             host.heal();
             Ok("every link restored".to_string())
@@ -205,6 +207,22 @@ fn partition(host: &mut Host, groups: &str) -> Result<String, String> {
     }
     host.partition(&parsed);
     Ok(format!("partitioned:{groups}"))
+}
+
+fn link(host: &mut Host, connected: bool, words: &[&str]) -> Result<String, String> {
+    let (a, b, one_way) = match words {
+        [a, "->", b] => (node(host, Some(a))?, node(host, Some(b))?, true),
+        [a, b] => (node(host, Some(a))?, node(host, Some(b))?, false),
+        _ => return Err("cut A B · cut A -> B (and link the same)".to_string()),
+    };
+    host.set_link(a, b, connected);
+    if !one_way {
+        host.set_link(b, a, connected);
+    }
+    let (a, b) = (&host.slots[a].name, &host.slots[b].name);
+    let arrow = if one_way { "->" } else { "<->" };
+    let verb = if connected { "restored" } else { "cut" };
+    Ok(format!("{a} {arrow} {b} {verb}"))
 }
 
 fn client(host: &mut Host, words: &[&str]) -> Result<String, String> {
