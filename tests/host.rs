@@ -410,9 +410,15 @@ fn a_history_file_keeps_a_refused_cas_as_a_failure() {
     let dir = out_dir("history");
     let path = dir.join("cas.jsonl");
     let lines = [
-        r#"{"event":"client_invoked","op":0,"client":1,"request":{"op":"put","key":"0","value":"1"}}"#,
+        concat!(
+            r#"{"event":"client_invoked","op":0,"client":1,"#,
+            r#""request":{"op":"put","key":"0","value":"1"}}"#
+        ),
         r#"{"event":"client_finished","op":0,"outcome":"done","output":"ok"}"#,
-        r#"{"event":"client_invoked","op":1,"client":2,"request":{"op":"cas","key":"0","old":"1","new":"2"}}"#,
+        concat!(
+            r#"{"event":"client_invoked","op":1,"client":2,"#,
+            r#""request":{"op":"cas","key":"0","old":"1","new":"2"}}"#
+        ),
         r#"{"event":"client_finished","op":1,"outcome":"done","output":"cas failed"}"#,
     ];
     std::fs::write(&path, lines.join("\n")).expect("a history file");

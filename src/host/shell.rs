@@ -109,22 +109,7 @@ pub fn execute(host: &mut Host, line: &str) -> Result<String, String> {
         "status" => Ok(status(host)),
         "msgs" => Ok(messages(host)),
         "logs" => logs(host, node(host, arg(1))?),
-        "pause" | "resume" => {
-            let stop = words[0] == "pause";
-            if words.len() == 1 {
-                host.held = stop;
-                let what = if stop { "held on the wire" } else { "flowing" };
-                return Ok(format!("messages between nodes are {what}"));
-            }
-            let n = node(host, arg(1))?;
-            host.pause(n, stop);
-            let what = if stop {
-                "stopped (SIGSTOP)"
-            } else {
-                "continued (SIGCONT)"
-            };
-            Ok(format!("{} {what}", host.slots[n].name))
-        }
+        "pause" | "resume" => pause(host, command == "pause", arg(1)),
         "step" => {
             let count: usize = arg(1).map_or(Ok(1), str::parse).map_err(|_| "step K")?;
             let ids: Vec<String> = (0..count)
@@ -136,25 +121,7 @@ pub fn execute(host: &mut Host, line: &str) -> Result<String, String> {
                 false => format!("delivered {}", ids.join(" ")),
             })
         }
-        "deliver" | "drop" => {
-            let id: u64 = arg(1)
-                .map(|w| w.trim_start_matches('#'))
-                .and_then(|w| w.parse().ok())
-                .ok_or("a message id, as `msgs` shows it")?;
-            let done = match words[0] {
-                "deliver" => host.deliver_now(id),
-                _ => host.drop_message(id),
-            };
-            let verb = if words[0] == "deliver" {
-                "delivered"
-            } else {
-                "dropped"
-            };
-            match done {
-                true => Ok(format!("{verb} #{id}")),
-                false => Err(format!("no message #{id} in flight")),
-            }
-        }
+        "deliver" | "drop" => deliver(host, command == "deliver", arg(1)),
         "kill" => {
             let n = node(host, arg(1))?;
             host.kill(n);
@@ -190,6 +157,39 @@ pub fn execute(host: &mut Host, line: &str) -> Result<String, String> {
             Ok(format!("ran {} ms", us / 1000))
         }
         other => Err(format!("unknown command '{other}' (help lists them)")),
+    }
+}
+
+/// `pause` / `resume`: of the messages with no node, of node N's process with one.
+fn pause(host: &mut Host, stop: bool, which: Option<&str>) -> Result<String, String> {
+    if which.is_none() {
+        host.held = stop;
+        let what = if stop { "held on the wire" } else { "flowing" };
+        return Ok(format!("messages between nodes are {what}"));
+    }
+    let n = node(host, which)?;
+    host.pause(n, stop);
+    let what = if stop {
+        "stopped (SIGSTOP)"
+    } else {
+        "continued (SIGCONT)"
+    };
+    Ok(format!("{} {what}", host.slots[n].name))
+}
+
+/// `deliver ID` or `drop ID`.
+fn deliver(host: &mut Host, deliver: bool, id: Option<&str>) -> Result<String, String> {
+    let id: u64 = id
+        .map(|w| w.trim_start_matches('#'))
+        .and_then(|w| w.parse().ok())
+        .ok_or("a message id, as `msgs` shows it")?;
+    let (done, verb) = match deliver {
+        true => (host.deliver_now(id), "delivered"),
+        false => (host.drop_message(id), "dropped"),
+    };
+    match done {
+        true => Ok(format!("{verb} #{id}")),
+        false => Err(format!("no message #{id} in flight")),
     }
 }
 
