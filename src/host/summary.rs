@@ -110,6 +110,9 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
         host.duration_s(),
         args.seed
     );
+    if host.interrupted() {
+        let _ = writeln!(text, "  interrupted (Ctrl-C): the run ended early");
+    }
     let _ = match host.init_ms {
         Some(ms) => writeln!(text, "  nodes started and initialised in {ms:.1} ms"),
         None => writeln!(text, "  not every node answered init"),
