@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod host;
 pub mod lincheck;
 pub mod raft;
 pub mod repl;

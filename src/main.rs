@@ -109,6 +109,13 @@ enum Sub {
     Lincheck(raftlab::lincheck::tool::LincheckArgs),
     /// The live full-screen view of a cluster, or a lesson (FILE) played as slides.
     Watch(WatchArgs),
+    /// Runs N copies of any program that speaks Maelstrom's protocol, with clients, a
+    /// nemesis and the linearizability checker. Exit status: 0 linearizable, 1 not, 2 bad
+    /// input.
+    Host(raftlab::host::HostArgs),
+    /// The project's own Maelstrom lin-kv node (stdin/stdout), for `raftlab host`.
+    #[command(hide = true)]
+    Node(raftlab::host::NodeArgs),
     /// Prints shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -201,6 +208,8 @@ fn main() -> ExitCode {
         Some(Sub::Check(args)) => checkrun::run(&args) as u8,
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
+        Some(Sub::Host(args)) => raftlab::host::run::run(&args),
+        Some(Sub::Node(args)) => raftlab::host::node::run(&args),
         Some(Sub::Experiment { which }) => experiment(&which),
         Some(Sub::Watch(args)) => watch(&args, cli.color),
         None => match &cli.file {

@@ -445,10 +445,17 @@ fn read_jsonl(text: &str) -> Result<History, HistoryError> {
                 let index = index.ok_or_else(|| bad("a client_invoked record before this"))?;
                 if json.get("outcome").and_then(Json::as_str) == Some("done") {
                     let text = json.get("output").and_then(Json::as_str).unwrap_or("");
-                    let output = kv_output(&ops[index].input, text)
-                        .ok_or_else(|| bad("an output that fits the request"))?;
+                    // `cas failed` without the value found: a hosted program's error 22.
+                    let failed_cas =
+                        matches!(ops[index].input, KvOp::Cas { .. }) && text == "cas failed";
+                    let output = match failed_cas {
+                        true => KvReply::CasFailed,
+                        false => kv_output(&ops[index].input, text)
+                            .map(KvReply::Output)
+                            .ok_or_else(|| bad("an output that fits the request"))?,
+                    };
                     ops[index].outcome = Outcome::Returned {
-                        output: KvReply::Output(output),
+                        output,
                         response: number as u64,
                     };
                 }

@@ -1,0 +1,541 @@
+//! `raftlab host` with the project's own node (`raftlab node`) and small shell programs as
+//! the hosted children. These run real processes in real time: each is bounded to a few
+//! seconds of wall time, and none asserts a timing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use raftlab::host::HostArgs;
+use raftlab::host::clients::{End, Workload};
+use raftlab::host::protocol::{Body, KvRequest};
+use raftlab::host::run::Host;
+use raftlab::host::summary;
+
+const BIN: &str = env!("CARGO_BIN_EXE_raftlab");
+
+fn out_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("raftlab-host-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
+}
+
+fn args(nodes: usize, command: &[&str], out: &Path) -> HostArgs {
+    HostArgs {
+        nodes,
+        workload: Workload::LinKv,
+        clients: 2,
+        rate: 10.0,
+        keys: 1,
+        time: 1_000_000,
+        nemesis: Vec::new(),
+        interval: 1_000_000,
+        delay: "1ms..2ms".to_string(),
+        drop: 0.0,
+        dup: 0.0,
+        timeout: 1_000_000,
+        init_timeout: 3_000_000,
+        seed: 1,
+        out: Some(out.to_path_buf()),
+        interactive: false,
+        command: command.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Whether a process with this id exists (a reaped child does not).
+fn alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+/// Whether any process of the group this process led runs (a zombie waiting for init to
+/// reap it does not).
+fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let after_name = stat.rsplit(')').next().unwrap_or("");
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        // After the command's name: state, parent, process group.
+        fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
+    })
+}
+
+/// A host of `nodes` project nodes whose clients act only when told.
+fn started(nodes: usize, extra: &[&str], name: &str) -> Host {
+    let mut command = vec![BIN, "node"];
+    command.extend_from_slice(extra);
+    let mut host = Host::new(args(nodes, &command, &out_dir(name))).expect("a host");
+    host.auto_clients = false;
+    host.start_all().expect("the nodes start");
+    let all_init = host.run_until(Duration::from_secs(5), |h| {
+        h.slots.iter().all(|s| s.initialised)
+    });
+    assert!(all_init, "every node answers init with init_ok");
+    host
+}
+
+fn leader(host: &Host) -> Option<usize> {
+    let mut best = None;
+    for (i, slot) in host.slots.iter().enumerate() {
+        let Some(state) = &slot.state else { continue };
+        if state["role"] == "leader" {
+            let term = state["term"].as_u64().unwrap_or(0);
+            if best.is_none_or(|(t, _)| term > t) {
+                best = Some((term, i));
+            }
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+fn write(key: u64, value: u64) -> Body {
+    KvRequest::Write {
+        key: key.into(),
+        value: value.into(),
+    }
+    .body()
+}
+
+fn read(key: u64) -> Body {
+    KvRequest::Read { key: key.into() }.body()
+}
+
+/// Sends `body` from `client` to the node that says it leads, until one takes it; that
+/// node. (The leader a node last reported may have just lost its place.)
+fn write_at_leader(host: &mut Host, client: usize, body: Body) -> usize {
+    for _ in 0..20 {
+        host.run_until(Duration::from_secs(2), |h| leader(h).is_some());
+        let Some(l) = leader(host) else { continue };
+        if matches!(
+            host.call(client, l, body.clone(), Duration::from_secs(1)),
+            End::Ok(_)
+        ) {
+            return l;
+        }
+    }
+    panic!("no leader took the write within 20 tries");
+}
+
+#[test]
+fn the_handshake_and_routing_elect_a_leader_that_serves_writes() {
+    let mut host = started(3, &[], "handshake");
+    let l = write_at_leader(&mut host, 0, write(1, 7));
+    assert!(matches!(
+        host.call(1, l, read(1), Duration::from_secs(2)),
+        End::Ok(_)
+    ));
+    assert!(host.routed > 0, "raft messages went through the network");
+    let pids = host.pids();
+    assert_eq!(
+        summary::finish(&mut host),
+        0,
+        "a correct node's history is linearizable"
+    );
+    drop(host);
+    assert!(
+        pids.iter().all(|&pid| !alive(pid)),
+        "no child outlives the host"
+    );
+}
+
+#[test]
+fn a_partition_stops_traffic_to_the_cut_off_node() {
+    let mut host = started(3, &[], "partition");
+    host.run_for(Duration::from_millis(500));
+    host.partition(&[vec![0], vec![1, 2]]);
+    // What was on the wire to n1 when the link was cut is lost on arrival.
+    host.run_for(Duration::from_millis(50));
+    let (cut_off, others) = (host.slots[0].received, host.slots[1].received);
+    host.run_for(Duration::from_millis(600));
+    assert_eq!(
+        host.slots[0].received, cut_off,
+        "nothing reaches n1 across the cut"
+    );
+    assert!(host.slots[1].received > others, "n2 and n3 still talk");
+    host.heal();
+    let healed = host.run_until(Duration::from_secs(2), |h| h.slots[0].received > cut_off);
+    assert!(healed, "after heal n1 hears again");
+}
+
+#[test]
+fn a_killed_node_is_gone_and_restarts_fresh() {
+    let mut host = started(3, &[], "kill");
+    let old = host.slots[2].pids[0];
+    host.kill(2);
+    assert!(!alive(old), "the killed process is gone");
+    host.restart(2).expect("a fresh process");
+    let new = host.slots[2].pids[1];
+    assert_ne!(old, new);
+    let ok = host.run_until(Duration::from_secs(3), |h| h.slots[2].initialised);
+    assert!(ok, "the restarted node answers init again");
+    drop(host);
+    assert!(!alive(new));
+}
+
+#[test]
+fn a_paused_node_is_stopped_and_resumes() {
+    let mut host = started(3, &[], "pause");
+    let pid = host.slots[0].pids[0];
+    let state = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string)
+    };
+    host.pause(0, true);
+    host.run_until(Duration::from_secs(1), |_| {
+        state(pid).as_deref() == Some("T")
+    });
+    assert_eq!(state(pid).as_deref(), Some("T"), "SIGSTOP stopped it");
+    host.pause(0, false);
+    host.run_until(Duration::from_secs(1), |_| {
+        state(pid).as_deref() != Some("T")
+    });
+    assert_ne!(state(pid).as_deref(), Some("T"), "SIGCONT resumed it");
+}
+
+/// Isolates the leader after a write, lets the others elect a new one and write again,
+/// then reads at the old leader: with the bug it answers from its own stale state.
+fn stale_read_scenario(bug: &[&str], name: &str) -> u8 {
+    let mut host = started(3, bug, name);
+    let old = write_at_leader(&mut host, 0, write(0, 1));
+    let rest: Vec<usize> = (0..3).filter(|&n| n != old).collect();
+    host.partition(&[vec![old], rest.clone()]);
+    let new_leader = |h: &Host| {
+        rest.iter()
+            .find(|&&n| {
+                let state = h.slots[n].state.as_ref();
+                state.is_some_and(|s| s["role"] == "leader")
+            })
+            .copied()
+    };
+    let mut written = false;
+    for _ in 0..20 {
+        host.run_until(Duration::from_secs(2), |h| new_leader(h).is_some());
+        let Some(new) = new_leader(&host) else {
+            continue;
+        };
+        if matches!(
+            host.call(1, new, write(0, 2), Duration::from_secs(1)),
+            End::Ok(_)
+        ) {
+            written = true;
+            break;
+        }
+    }
+    assert!(written, "the majority elected a leader that took a write");
+    host.call(0, old, read(0), Duration::from_millis(300));
+    summary::finish(&mut host)
+}
+
+#[test]
+fn a_teaching_bug_shows_as_a_violation_in_the_clients_history() {
+    assert_eq!(
+        stale_read_scenario(&["--bug", "leader-local-reads"], "bug"),
+        1
+    );
+    assert_eq!(
+        stale_read_scenario(&[], "nobug"),
+        0,
+        "the correct node stays linearizable"
+    );
+}
+
+fn host_cli(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN)
+        .arg("host")
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("raftlab host runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (
+        output.status.code().unwrap_or(-1),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
+fn pids_in(summary: &str) -> Vec<u32> {
+    summary
+        .lines()
+        .filter_map(|l| l.split("(pid ").nth(1)?.split(')').next())
+        .flat_map(|list| {
+            list.split(", ")
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_command_line_runs_clients_kills_and_writes_a_history_lincheck_reads() {
+    let out = out_dir("cli");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, _) = host_cli(&[
+        "--nodes",
+        "3",
+        "--time",
+        "1500ms",
+        "--rate",
+        "40",
+        "--nemesis",
+        "kill",
+        "--interval",
+        "500ms",
+        "--out",
+        out_arg,
+        "--",
+        BIN,
+        "node",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("linearizability: linearizable"), "{stdout}");
+    assert!(
+        stdout.contains("started 2 time(s)"),
+        "the killed node restarted: {stdout}"
+    );
+    let pids = pids_in(&stdout);
+    assert!(pids.len() >= 4, "{stdout}");
+    assert!(
+        pids.iter().all(|&pid| !alive(pid)),
+        "no child outlives raftlab"
+    );
+    let history = out.join("history.jsonl");
+    let check = Command::new(BIN)
+        .arg("lincheck")
+        .arg(&history)
+        .output()
+        .expect("lincheck");
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+/// A node that answers init, then writes a line that is not JSON, a message to a node that
+/// does not exist and a reply to nobody, and exits with status 3.
+const BAD_NODE: &str = r#"read line
+id=$(echo "$line" | sed 's/.*"node_id":"\([^"]*\)".*/\1/')
+echo "{\"src\":\"$id\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}"
+echo "this is not json"
+echo "{\"src\":\"$id\",\"dest\":\"n99\",\"body\":{\"type\":\"gossip\"}}"
+echo "{\"src\":\"$id\",\"dest\":\"c1\",\"body\":{\"type\":\"read_ok\",\"in_reply_to\":123456}}"
+exit 3"#;
+
+#[test]
+fn malformed_output_and_a_crashing_child_are_counted_and_shown() {
+    let out = out_dir("bad");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "2",
+        "--time",
+        "500ms",
+        "--timeout",
+        "200ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        BAD_NODE,
+    ]);
+    assert_eq!(code, 0, "no answer is no violation: {stdout}");
+    for problem in [
+        "unreadable line",
+        "unknown destination",
+        "exited",
+        "unknown in_reply_to",
+    ] {
+        assert!(
+            stdout.contains(problem),
+            "{problem} in the summary: {stdout}"
+        );
+        assert!(
+            stderr.contains(problem),
+            "{problem} shown as it happens: {stderr}"
+        );
+    }
+    assert!(pids_in(&stdout).iter().all(|&pid| !alive(pid)));
+}
+
+#[test]
+fn a_program_that_cannot_start_is_one_clear_error() {
+    let (code, _, stderr) = host_cli(&["--", "/nonexistent/raft-node"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot start /nonexistent/raft-node"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_flooding_child_is_bounded_and_counted() {
+    let out = out_dir("flood");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let flood = r#"read line
+id=$(echo "$line" | sed 's/.*"node_id":"\([^"]*\)".*/\1/')
+echo "{\"src\":\"$id\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}"
+yes garbage"#;
+    let (code, stdout, _) = host_cli(&[
+        "--nodes",
+        "1",
+        "--time",
+        "300ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        flood,
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("unreadable line"), "{stdout}");
+    // `yes` is the shell's child: the node's whole process group is gone.
+    let pids = pids_in(&stdout);
+    assert!(!pids.is_empty() && pids.iter().all(|&pid| !alive(pid) && !group_alive(pid)));
+}
+
+#[test]
+fn a_history_file_keeps_a_refused_cas_as_a_failure() {
+    let dir = out_dir("history");
+    let path = dir.join("cas.jsonl");
+    let lines = [
+        concat!(
+            r#"{"event":"client_invoked","op":0,"client":1,"#,
+            r#""request":{"op":"put","key":"0","value":"1"}}"#
+        ),
+        r#"{"event":"client_finished","op":0,"outcome":"done","output":"ok"}"#,
+        concat!(
+            r#"{"event":"client_invoked","op":1,"client":2,"#,
+            r#""request":{"op":"cas","key":"0","old":"1","new":"2"}}"#
+        ),
+        r#"{"event":"client_finished","op":1,"outcome":"done","output":"cas failed"}"#,
+    ];
+    std::fs::write(&path, lines.join("\n")).expect("a history file");
+    let check = Command::new(BIN)
+        .arg("lincheck")
+        .arg(&path)
+        .output()
+        .expect("lincheck");
+    // The value was 1, so a cas from 1 cannot have been refused.
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+#[test]
+fn held_messages_wait_until_stepped_delivered_or_dropped() {
+    let mut host = started(3, &[], "hold");
+    host.held = true;
+    let some = host.run_until(Duration::from_secs(3), |h| h.in_flight().len() >= 3);
+    assert!(some, "the nodes' messages wait on the wire");
+    let received = |h: &Host| h.slots.iter().map(|s| s.received).sum::<u64>();
+    let before = received(&host);
+    host.run_for(Duration::from_millis(100));
+    assert_eq!(received(&host), before, "nothing is delivered while held");
+    let first = host.in_flight()[0].0;
+    assert_eq!(
+        host.step_one(),
+        Some(first),
+        "step delivers the first in flight"
+    );
+    assert_eq!(received(&host), before + 1);
+    let (id, _, to, _) = host.in_flight()[0].clone();
+    assert!(host.drop_message(id));
+    assert!(!host.in_flight().iter().any(|f| f.0 == id));
+    assert!(!host.drop_message(id), "a message is dropped once");
+    let (id, _, to2, _) = host.in_flight().last().cloned().expect("more in flight");
+    let node_before = host.slots[to2].received;
+    assert!(
+        host.deliver_now(id),
+        "a chosen message is delivered ahead of its turn"
+    );
+    assert_eq!(host.slots[to2].received, node_before + 1);
+    let _ = to;
+}
+
+#[test]
+fn the_interactive_shell_reads_commands_from_a_pipe() {
+    let out = out_dir("shell");
+    let output = Command::new(BIN)
+        .args(["host", "--interactive", "--nodes", "3", "--out"])
+        .arg(&out)
+        .args(["--", BIN, "node"])
+        .write_stdin(
+            "run 600ms\nput 1 5\nget 1\ncut 1 -> 2\nlink 1 -> 2\npause\nrun 100ms\nmsgs\n\
+             step\nbogus\nstatus\nquit\n",
+        )
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("raftlab host runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(": ok\n") && stdout.contains(": 5\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("messages between nodes are held on the wire"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("raft AppendEntries term"),
+        "msgs shows type and term: {stdout}"
+    );
+    assert!(stdout.contains("delivered #"), "{stdout}");
+    assert!(
+        stdout.contains("n1 -> n2 cut") && stdout.contains("n1 -> n2 restored"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("error: unknown command 'bogus'"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("linearizability: linearizable"), "{stdout}");
+    assert!(
+        stdout.contains("operations: 2: 2 ok"),
+        "only what was typed: {stdout}"
+    );
+}
+
+#[test]
+fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
+    let out = out_dir("silent");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "2",
+        "--init-timeout",
+        "300ms",
+        "--time",
+        "200ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        "cat > /dev/null",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stderr.contains("n1 did not answer init in time"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("not every node answered init"), "{stdout}");
+    assert!(stdout.contains("2 no init_ok"), "{stdout}");
+}
