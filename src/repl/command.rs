@@ -286,6 +286,10 @@ pub enum Command {
     Deliver { msg: u64 },
     /// `drop MSG`
     Drop { msg: u64 },
+    /// `dup MSG`
+    Dup { msg: u64 },
+    /// `tick NODE`
+    Tick { node: NodeRef },
     // faults
     /// `kill NODE`
     Kill { node: NodeRef },
@@ -523,6 +527,8 @@ impl Command {
             Command::Back { count } => write!(f, "back {count}")?,
             Command::Deliver { msg } => write!(f, "deliver {msg}")?,
             Command::Drop { msg } => write!(f, "drop {msg}")?,
+            Command::Dup { msg } => write!(f, "dup {msg}")?,
+            Command::Tick { node } => write!(f, "tick {node}")?,
             _ => return Ok(false),
         }
         Ok(true)

@@ -478,6 +478,7 @@ one_node! {
     restart => Restart;
     isolate => Isolate;
     campaign => Campaign;
+    tick => Tick;
     transfer => Transfer;
     remove => Remove;
     snapshot => Snapshot;
@@ -583,4 +584,9 @@ pub fn deliver(args: &mut Args) -> Result<Command, ParseError> {
 pub fn drop(args: &mut Args) -> Result<Command, ParseError> {
     let msg = parse_u64(&args.word("MSG")?, "message id")?;
     args.finish().map(|()| Command::Drop { msg })
+}
+
+pub fn dup(args: &mut Args) -> Result<Command, ParseError> {
+    let msg = parse_u64(&args.word("MSG")?, "message id")?;
+    args.finish().map(|()| Command::Dup { msg })
 }

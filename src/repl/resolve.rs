@@ -56,6 +56,7 @@ impl Command {
             | Command::Restart { node }
             | Command::Isolate { node }
             | Command::Campaign { node }
+            | Command::Tick { node }
             | Command::Transfer { node }
             | Command::Remove { node }
             | Command::Snapshot { node }

@@ -355,7 +355,10 @@ impl Player<'_> {
 /// Whether a command's output is the events it caused (`step`, `deliver`, `campaign`).
 fn shows_events(command: &Command) -> bool {
     match command {
-        Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
+        Command::Step { .. }
+        | Command::Deliver { .. }
+        | Command::Tick { .. }
+        | Command::Campaign { .. } => true,
         Command::Try { command } => shows_events(command),
         _ => false,
     }
