@@ -270,8 +270,11 @@ mod tests {
             let id = position as NodeId + 1;
             let raft = model.raft.clone();
             let seed = 77 + id;
+            let node = std::sync::Arc::make_mut(node);
             node.incarnation = 9;
-            node.processor = Some(RaftProcessor::new(id, &[1, 2, 3], raft, &node.storage, seed, late.now_us));
+            let storage = &node.storage;
+            let now_us = late.now_us;
+            node.processor = Some(RaftProcessor::new(id, &[1, 2, 3], raft, storage, seed, now_us));
         }
         let late = after(&model, &late, &path);
         let deadline = |s: &State| s.nodes[0].processor.as_ref().map(|p| p.next_deadline_us());

@@ -11,6 +11,7 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::cluster::{ClusterConfig, MsgId, MsgInfo, NetworkConfig};
 use crate::raft::{
@@ -136,11 +137,14 @@ pub struct Node {
 }
 
 /// A state of the whole cluster. See the module documentation.
+///
+/// Nodes and messages are shared between a state and the states that follow it: an action
+/// changes one node and a few messages, and copies only those.
 #[derive(Clone, Debug)]
 pub struct State {
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<Arc<Node>>,
     /// In the order they were sent.
-    pub flights: Vec<Flight>,
+    pub flights: Vec<Arc<Flight>>,
     /// The time handed to the core: it only moves when a leader's heartbeat timer is fired.
     pub now_us: u64,
     /// The id the next message sent gets.
@@ -156,7 +160,7 @@ impl State {
     }
 
     fn flight(&self, msg: MsgId) -> Option<&Flight> {
-        self.flights.iter().find(|f| f.id == msg)
+        self.flights.iter().find(|f| f.id == msg).map(|f| &**f)
     }
 }
 
@@ -314,10 +318,12 @@ impl Model {
     /// Every node up, as a follower in term 0 with an empty log; nothing in flight.
     pub fn init(&self) -> State {
         let nodes = (1..=self.bounds.nodes)
-            .map(|id| Node {
-                processor: Some(self.start(id, &Storage::default(), 0, 0)),
-                storage: Storage::default(),
-                incarnation: 0,
+            .map(|id| {
+                Arc::new(Node {
+                    processor: Some(self.start(id, &Storage::default(), 0, 0)),
+                    storage: Storage::default(),
+                    incarnation: 0,
+                })
             })
             .collect();
         State {
@@ -424,7 +430,7 @@ impl Model {
                 if let Some(flight) = next.flight(msg).cloned() {
                     let id = next.next_msg;
                     next.next_msg += 1;
-                    next.flights.push(Flight { id, ..flight });
+                    next.flights.push(Arc::new(Flight { id, ..flight }));
                 }
                 Ok(())
             }
@@ -444,6 +450,7 @@ impl Model {
                 self.step_node(&mut next, node, Input::Propose(vec![command]))
             }
         };
+        forget_dead_responses(&mut next);
         let result = result.and_then(|()| next.ghost.log_matching(&next.nodes));
         match result {
             Ok(()) => {
@@ -464,7 +471,7 @@ impl Model {
 
     fn restart(&self, state: &mut State, node: NodeId) {
         let now_us = state.now_us;
-        let slot = &mut state.nodes[node as usize - 1];
+        let slot = Arc::make_mut(&mut state.nodes[node as usize - 1]);
         slot.incarnation += 1;
         slot.processor = Some(self.start(node, &slot.storage, slot.incarnation, now_us));
     }
@@ -473,7 +480,10 @@ impl Model {
     /// its messages in flight.
     fn step_node(&self, state: &mut State, node: NodeId, input: Input) -> Result<(), Finding> {
         let now_us = state.now_us;
-        let slot = &mut state.nodes[node as usize - 1];
+        if state.nodes[node as usize - 1].processor.is_none() {
+            return Ok(());
+        }
+        let slot = Arc::make_mut(&mut state.nodes[node as usize - 1]);
         let Some(processor) = slot.processor.as_mut() else {
             return Ok(());
         };
@@ -496,24 +506,47 @@ impl Model {
             let id = state.next_msg;
             state.next_msg += 1;
             let digest = message_digest(&envelope, &|n| n);
-            state.flights.push(Flight {
+            state.flights.push(Arc::new(Flight {
                 id,
                 envelope,
                 digest,
-            });
+            }));
         }
         Ok(())
     }
 }
 
+/// Removes the responses in flight that their receiver ignores whatever happens: those
+/// of an older term than the receiver's (terms never go back), and a vote or an
+/// AppendEntries answer in the receiver's term when it is a follower or down (it cannot
+/// become a candidate or leader of that term again). Delivering one is the same as losing
+/// it, so it is no part of the state. In a replay it stays in flight, never delivered.
+fn forget_dead_responses(state: &mut State) {
+    let nodes = &state.nodes;
+    state.flights.retain(|flight| {
+        let envelope = &flight.envelope;
+        if !envelope.message.is_response() {
+            return true;
+        }
+        let receiver = &nodes[envelope.to as usize - 1];
+        let term = receiver.storage.term;
+        let settled = receiver
+            .processor
+            .as_ref()
+            .is_none_or(|p| p.role() == Role::Follower);
+        envelope.term >= term && !(envelope.term == term && settled)
+    });
+}
+
 fn take(state: &mut State, msg: MsgId) -> Option<Flight> {
     let position = state.flights.iter().position(|f| f.id == msg)?;
-    Some(state.flights.remove(position))
+    let flight = state.flights.remove(position);
+    Some(Arc::unwrap_or_clone(flight))
 }
 
 fn crash(state: &mut State, node: NodeId) {
     state.crashes += 1;
-    state.nodes[node as usize - 1].processor = None;
+    Arc::make_mut(&mut state.nodes[node as usize - 1]).processor = None;
     state
         .flights
         .retain(|f| f.envelope.from != node && f.envelope.to != node);

@@ -224,7 +224,7 @@ impl Ghost {
     }
 
     /// Log Matching between the durable logs of `nodes`.
-    pub fn log_matching(&self, nodes: &[Node]) -> Result<(), Finding> {
+    pub fn log_matching(&self, nodes: &[std::sync::Arc<Node>]) -> Result<(), Finding> {
         for (a, first) in nodes.iter().enumerate() {
             for (b, second) in nodes.iter().enumerate().skip(a + 1) {
                 let (one, two) = (first.storage.log.entries(), second.storage.log.entries());
