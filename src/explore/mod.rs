@@ -170,3 +170,6 @@ pub fn replay(model: &Model, counterexample: &Counterexample) -> Result<Vec<Rule
     rules.dedup();
     Ok(rules)
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use crate::cluster::{ClusterConfig, MsgId, MsgInfo, NetworkConfig};
 use crate::raft::{
-    Bug, Command, Envelope, Index, Input, NodeId, RaftConfig, RaftProcessor, Role, Storage, Term,
+    Bug, Command, Envelope, Index, Input, Message, NodeId, RaftConfig, RaftProcessor, Role, Storage,
+    Term,
 };
 
 use super::fingerprint::message_digest;
@@ -450,7 +451,7 @@ impl Model {
                 self.step_node(&mut next, node, Input::Propose(vec![command]))
             }
         };
-        forget_dead_responses(&mut next);
+        forget_dead_messages(&mut next);
         let result = result.and_then(|()| next.ghost.log_matching(&next.nodes));
         match result {
             Ok(()) => {
@@ -516,25 +517,35 @@ impl Model {
     }
 }
 
-/// Removes the responses in flight that their receiver ignores whatever happens: those
-/// of an older term than the receiver's (terms never go back), and a vote or an
-/// AppendEntries answer in the receiver's term when it is a follower or down (it cannot
-/// become a candidate or leader of that term again). Delivering one is the same as losing
-/// it, so it is no part of the state. In a replay it stays in flight, never delivered.
-fn forget_dead_responses(state: &mut State) {
+/// Removes the messages in flight whose delivery can change nothing, now or later. Such
+/// a message is no part of the state (delivering it is the same as losing it); in a
+/// replay it stays in flight, never delivered. Terms never go back, so once dead a message
+/// stays dead:
+///
+/// - a response of an older term than its receiver's is ignored;
+/// - a vote in the receiver's term is ignored unless it is a candidate, and an
+///   AppendEntries answer unless it leads or campaigns (a node never campaigns in a term
+///   it is in, so a follower, a leader or a node that is down never counts votes of its
+///   term again, and a follower or a node that is down never leads it).
+///
+/// (A request of an older term is not dead: its refusal carries the receiver's term at
+/// the time it is delivered, which may be later than any its sender knows.)
+fn forget_dead_messages(state: &mut State) {
     let nodes = &state.nodes;
     state.flights.retain(|flight| {
         let envelope = &flight.envelope;
-        if !envelope.message.is_response() {
-            return true;
-        }
         let receiver = &nodes[envelope.to as usize - 1];
         let term = receiver.storage.term;
-        let settled = receiver
-            .processor
-            .as_ref()
-            .is_none_or(|p| p.role() == Role::Follower);
-        envelope.term >= term && !(envelope.term == term && settled)
+        let role = receiver.processor.as_ref().map(|p| p.role());
+        if envelope.term > term || !envelope.message.is_response() {
+            return true;
+        }
+        match &envelope.message {
+            _ if envelope.term < term => false,
+            Message::VoteResponse { .. } => role == Some(Role::Candidate),
+            Message::AppendResponse { .. } => matches!(role, Some(Role::Leader | Role::Candidate)),
+            _ => true,
+        }
     });
 }
 

@@ -13,7 +13,12 @@
 //!   from a shallower path; the search then says the bound was not exhausted.
 //! - **Random walks** go from the initial state, one random action after another, to the
 //!   depth bound (or a state with no action), as many walks as asked: no completeness, but
-//!   nearly no memory, and deep paths at once.
+//!   nearly no memory, and deep paths at once. A uniform choice delivers every message
+//!   soon, and so rarely builds the unusual shapes deep bugs need (a node that does not
+//!   hear a leader for a while, elections in a row). So each walk is drawn a shape of its
+//!   own, as swarm testing draws a configuration per test (Groce et al., ISSTA 2012): how
+//!   often it delivers rather than does something else, and a set of muted links, drawn
+//!   anew now and then, whose messages wait while anything else can happen.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -200,9 +205,13 @@ impl Shared<'_> {
         self.stop.load(Ordering::Relaxed)
     }
 
+    /// Notes why the search is not exhaustive; a limit that stopped it outranks states
+    /// left at the depth bound.
     fn cut(&self, cutoff: Cutoff) {
         let mut slot = self.cutoff.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert(cutoff);
+        if slot.is_none() || *slot == Some(Cutoff::Depth) {
+            *slot = Some(cutoff);
+        }
     }
 
     /// Stops the search if a limit is reached.
@@ -518,6 +527,7 @@ fn walker(shared: &Shared, walks: &AtomicU64) {
             return;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(shared.options.seed.wrapping_add(walk << 20));
+        let mut shape = Shape::draw(&mut rng, model.bounds.nodes);
         let mut state = model.init();
         let mut path = Vec::new();
         for depth in 0..model.bounds.max_depth {
@@ -525,7 +535,8 @@ fn walker(shared: &Shared, walks: &AtomicU64) {
             if actions.is_empty() {
                 break;
             }
-            let action = actions[rng.random_range(0..actions.len())];
+            shape.maybe_redraw_links(&mut rng, model.bounds.nodes);
+            let action = shape.choose(&state, &actions, &mut rng);
             path.push(action);
             shared.states.fetch_add(1, Ordering::Relaxed);
             match model.next(&state, action) {
@@ -543,5 +554,78 @@ fn walker(shared: &Shared, walks: &AtomicU64) {
                 }
             }
         }
+    }
+}
+
+/// The shape of one random walk: how likely it delivers a message rather than does
+/// something else, which links are muted, how many, and how often they change.
+struct Shape {
+    deliver: f64,
+    mute: f64,
+    redraw: f64,
+    /// Bit `(from - 1) * 8 + (to - 1)` set: the link is muted.
+    muted: u64,
+}
+
+impl Shape {
+    fn draw(rng: &mut ChaCha8Rng, nodes: u64) -> Shape {
+        let mut shape = Shape {
+            deliver: rng.random_range(0.3..0.95),
+            mute: rng.random_range(0.0..0.6),
+            redraw: rng.random_range(0.02..0.3),
+            muted: 0,
+        };
+        shape.redraw_links(rng, nodes);
+        shape
+    }
+
+    fn redraw_links(&mut self, rng: &mut ChaCha8Rng, nodes: u64) {
+        self.muted = 0;
+        for from in 0..nodes {
+            for to in 0..nodes {
+                if from != to && rng.random_bool(self.mute) {
+                    self.muted |= 1 << (from * 8 + to);
+                }
+            }
+        }
+    }
+
+    fn maybe_redraw_links(&mut self, rng: &mut ChaCha8Rng, nodes: u64) {
+        if rng.random_bool(self.redraw) {
+            self.redraw_links(rng, nodes);
+        }
+    }
+
+    fn muted(&self, state: &State, action: Action) -> bool {
+        let Action::Deliver { msg } = action else {
+            return false;
+        };
+        let link = state.flights.iter().find(|f| f.id == msg).map(|f| {
+            let envelope = &f.envelope;
+            (envelope.from - 1) * 8 + (envelope.to - 1)
+        });
+        link.is_some_and(|bit| self.muted & (1 << bit) != 0)
+    }
+
+    /// A delivery on a link not muted (with the walk's odds), else anything else, else
+    /// anything.
+    fn choose(&self, state: &State, actions: &[Action], rng: &mut ChaCha8Rng) -> Action {
+        let open: Vec<Action> = actions
+            .iter()
+            .copied()
+            .filter(|&a| matches!(a, Action::Deliver { .. }) && !self.muted(state, a))
+            .collect();
+        let other: Vec<Action> = actions
+            .iter()
+            .copied()
+            .filter(|a| !matches!(a, Action::Deliver { .. }))
+            .collect();
+        let pool = match (open.is_empty(), other.is_empty()) {
+            (false, true) => open,
+            (false, false) if rng.random_bool(self.deliver) => open,
+            (_, false) => other,
+            (true, true) => actions.to_vec(),
+        };
+        pool[rng.random_range(0..pool.len())]
     }
 }
