@@ -57,8 +57,8 @@ pub struct ExploreArgs {
     /// Stop after this many distinct states.
     #[arg(long, default_value_t = 20_000_000)]
     pub max_states: u64,
-    /// Stop after this long (wall time): 60s, 10m.
-    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    /// Stop after this long (wall time): 60s, 1.5s.
+    #[arg(long, default_value = "600s", value_parser = parse_duration)]
     pub max_time: u64,
     /// Random walks: how many.
     #[arg(long, default_value_t = 100_000)]
