@@ -198,7 +198,7 @@ fn print_progress(progress: &Progress, terminal: bool) {
     if terminal {
         let _ = write!(err, "\r\x1b[K{}", progress_line(progress));
         let _ = err.flush();
-    } else if progress.elapsed.as_secs() % 10 == 0 {
+    } else if progress.elapsed.as_secs().is_multiple_of(10) {
         let _ = writeln!(err, "{}", progress_line(progress));
     }
 }
@@ -277,15 +277,26 @@ fn write_scenario(args: &ExploreArgs, model: &Model, counterexample: &Counterexa
     };
     let text = scenario(model, counterexample, &header);
     match std::fs::write(&args.out, text) {
-        Ok(()) => println!("\nscenario: {} (raftlab run replays it)", args.out.display()),
+        Ok(()) => println!(
+            "\nscenario: {} (raftlab run replays it)",
+            args.out.display()
+        ),
         Err(error) => {
             eprintln!("error: cannot write {}: {error}", args.out.display());
             return;
         }
     }
     match replay(model, counterexample) {
-        Ok(rules) if counterexample.finding.rule.is_some_and(|r| rules.contains(&r)) => {
-            println!("replayed on a cluster: its checker reports {}", names(&rules));
+        Ok(rules)
+            if counterexample
+                .finding
+                .rule
+                .is_some_and(|r| rules.contains(&r)) =>
+        {
+            println!(
+                "replayed on a cluster: its checker reports {}",
+                names(&rules)
+            );
         }
         Ok(rules) => println!(
             "warning: replayed on a cluster, its checker reports {}",

@@ -274,7 +274,14 @@ mod tests {
             node.incarnation = 9;
             let storage = &node.storage;
             let now_us = late.now_us;
-            node.processor = Some(RaftProcessor::new(id, &[1, 2, 3], raft, storage, seed, now_us));
+            node.processor = Some(RaftProcessor::new(
+                id,
+                &[1, 2, 3],
+                raft,
+                storage,
+                seed,
+                now_us,
+            ));
         }
         let late = after(&model, &late, &path);
         let deadline = |s: &State| s.nodes[0].processor.as_ref().map(|p| p.next_deadline_us());
@@ -287,16 +294,22 @@ mod tests {
             fingerprint(&after(&model, &late, &beat), false)
         );
         // What the nodes hold and what is in flight do count.
-        assert_ne!(fingerprint(&early, false), fingerprint(&model.init(), false));
+        assert_ne!(
+            fingerprint(&early, false),
+            fingerprint(&model.init(), false)
+        );
         let dropped = after(&model, &early, &[Action::Drop { msg: 4 }]);
         assert_ne!(fingerprint(&dropped, false), fingerprint(&early, false));
     }
 
     fn sent_us(state: &State) -> Vec<u64> {
-        let sent = state.flights.iter().filter_map(|f| match f.envelope.message {
-            Message::AppendEntries { sent_us, .. } => Some(sent_us),
-            _ => None,
-        });
+        let sent = state
+            .flights
+            .iter()
+            .filter_map(|f| match f.envelope.message {
+                Message::AppendEntries { sent_us, .. } => Some(sent_us),
+                _ => None,
+            });
         sent.collect()
     }
 

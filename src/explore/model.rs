@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::cluster::{ClusterConfig, MsgId, MsgInfo, NetworkConfig};
 use crate::raft::{
-    Bug, Command, Envelope, Index, Input, Message, NodeId, RaftConfig, RaftProcessor, Role, Storage,
-    Term,
+    Bug, Command, Envelope, Index, Input, Message, NodeId, RaftConfig, RaftProcessor, Role,
+    Storage, Term,
 };
 
 use super::fingerprint::message_digest;
@@ -169,20 +169,36 @@ impl State {
 /// action is taken in (and in the cluster that replays the path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    Deliver { msg: MsgId },
-    Drop { msg: MsgId },
-    Duplicate { msg: MsgId },
+    Deliver {
+        msg: MsgId,
+    },
+    Drop {
+        msg: MsgId,
+    },
+    Duplicate {
+        msg: MsgId,
+    },
     /// The node's election timer fires: it campaigns in the next term.
-    Timeout { node: NodeId },
+    Timeout {
+        node: NodeId,
+    },
     /// The leader's heartbeat timer fires.
-    Heartbeat { node: NodeId },
+    Heartbeat {
+        node: NodeId,
+    },
     /// The node goes down, losing everything but its storage; messages to and from it are
     /// lost.
-    Crash { node: NodeId },
+    Crash {
+        node: NodeId,
+    },
     /// The node starts again from its storage.
-    Restart { node: NodeId },
+    Restart {
+        node: NodeId,
+    },
     /// A client writes at the node, a leader.
-    Write { node: NodeId },
+    Write {
+        node: NodeId,
+    },
 }
 
 impl Action {
@@ -198,11 +214,7 @@ impl Action {
                 None => format!("#{msg} is lost"),
             },
             Action::Duplicate { msg } => match before.flight(msg) {
-                Some(f) => format!(
-                    "#{msg} {} is duplicated as #{}",
-                    info(f),
-                    before.next_msg
-                ),
+                Some(f) => format!("#{msg} {} is duplicated as #{}", info(f), before.next_msg),
                 None => format!("#{msg} is duplicated"),
             },
             Action::Timeout { node } => {
@@ -244,7 +256,10 @@ impl Action {
             // A client request reaches its node at the next hand-off: nothing else is due.
             Action::Write { node } => {
                 let value = before.writes + 1;
-                vec![format!("put w{value} {value} via {node}"), "step".to_string()]
+                vec![
+                    format!("put w{value} {value} via {node}"),
+                    "step".to_string(),
+                ]
             }
         }
     }
@@ -357,7 +372,9 @@ impl Model {
             let id = position as NodeId + 1;
             match &node.processor {
                 Some(processor) => self.node_actions(state, id, processor, actions),
-                None if self.allows(ActionKind::Restart) => actions.push(Action::Restart { node: id }),
+                None if self.allows(ActionKind::Restart) => {
+                    actions.push(Action::Restart { node: id })
+                }
                 None => {}
             }
         }
@@ -456,7 +473,10 @@ impl Model {
         match result {
             Ok(()) => {
                 let within = next.flights.len() <= self.bounds.max_msgs;
-                Outcome::Next { state: next, within }
+                Outcome::Next {
+                    state: next,
+                    within,
+                }
             }
             Err(finding) => Outcome::Broken(finding),
         }
@@ -568,4 +588,3 @@ impl fmt::Display for ActionKind {
         f.write_str(self.name())
     }
 }
-

@@ -253,5 +253,8 @@ impl Ghost {
 fn chain_at(log: &RaftLog, index: Index) -> Option<u64> {
     let entries = log.entries();
     let upto = entries.get(..index as usize)?;
-    Some(upto.iter().fold(0, |previous, entry| chain(previous, entry_digest(entry))))
+    Some(
+        upto.iter()
+            .fold(0, |previous, entry| chain(previous, entry_digest(entry))),
+    )
 }

@@ -141,7 +141,9 @@ impl Visited {
 
     fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, FingerprintMap> {
         let shard = &self.shards[(fp >> 58) as usize % SHARDS];
-        shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        shard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Records `fp`, reached from `parent`; whether it is new.
@@ -393,12 +395,14 @@ fn rebuild(shared: &Shared, finding: Finding, parent: u64) -> Found {
     let mut actions = Vec::new();
     for &target in &chain[1..] {
         model.actions(&state, &mut actions);
-        let step = actions.iter().find_map(|&action| match model.next(&state, action) {
-            Outcome::Next { state: next, .. } if shared.fingerprint(&next) == target => {
-                Some((action, next))
-            }
-            _ => None,
-        });
+        let step = actions
+            .iter()
+            .find_map(|&action| match model.next(&state, action) {
+                Outcome::Next { state: next, .. } if shared.fingerprint(&next) == target => {
+                    Some((action, next))
+                }
+                _ => None,
+            });
         let Some((action, next)) = step else {
             // Only a fingerprint collision can get here: report what was found, unproven.
             return Found {
@@ -410,10 +414,12 @@ fn rebuild(shared: &Shared, finding: Finding, parent: u64) -> Found {
         state = next;
     }
     model.actions(&state, &mut actions);
-    let last = actions.iter().find_map(|&action| match model.next(&state, action) {
-        Outcome::Broken(again) if again.rule == finding.rule => Some((action, again)),
-        _ => None,
-    });
+    let last = actions
+        .iter()
+        .find_map(|&action| match model.next(&state, action) {
+            Outcome::Broken(again) if again.rule == finding.rule => Some((action, again)),
+            _ => None,
+        });
     match last {
         Some((action, again)) => {
             path.push(action);
@@ -485,7 +491,9 @@ fn depth_first_worker(shared: &Shared, init: State, root: u64, worker: u64) {
                     continue;
                 }
                 stack.push(frame(shared, state, fp, worker, &mut rng));
-                shared.depth.fetch_max(stack.len() as u32, Ordering::Relaxed);
+                shared
+                    .depth
+                    .fetch_max(stack.len() as u32, Ordering::Relaxed);
             }
         }
     }
@@ -544,7 +552,10 @@ fn walker(shared: &Shared, walks: &AtomicU64) {
                     shared.report(finding, 0, path);
                     return;
                 }
-                Outcome::Next { state: next, within } => {
+                Outcome::Next {
+                    state: next,
+                    within,
+                } => {
                     shared.visited.insert(shared.fingerprint(&next), 0);
                     shared.depth.fetch_max(depth + 1, Ordering::Relaxed);
                     if !within {

@@ -36,11 +36,7 @@ const ELECTIONS_AND_CRASHES: &[ActionKind] = &[
 /// debug build (see `every_teaching_bug_in_reach`).
 fn tight(bug: Bug) -> Option<(Bounds, Rule, usize)> {
     match bug {
-        Bug::VoteWithoutLogCheck => Some((
-            bounds(2, 1, 8, ELECTIONS),
-            Rule::LeaderCompleteness,
-            8,
-        )),
+        Bug::VoteWithoutLogCheck => Some((bounds(2, 1, 8, ELECTIONS), Rule::LeaderCompleteness, 8)),
         Bug::ForgetVote => Some((
             bounds(1, 1, 8, ELECTIONS_AND_CRASHES),
             Rule::ElectionSafety,
@@ -80,7 +76,12 @@ fn every_teaching_bug_in_reach_is_found_with_the_same_shortest_counterexample() 
         for _ in 0..2 {
             let outcomes = run(&model, &options());
             let found = outcomes.found.expect("a violation is found");
-            assert_eq!(found.finding.rule, Some(rule), "{bug}: {}", found.finding.detail);
+            assert_eq!(
+                found.finding.rule,
+                Some(rule),
+                "{bug}: {}",
+                found.finding.detail
+            );
             assert_eq!(found.actions.len(), length, "{bug}");
             let counterexample = counterexample(&model, &found);
             let rules = replay(&model, &counterexample).expect("the path replays");
@@ -107,18 +108,28 @@ fn a_counterexample_is_told_in_words_and_in_command_lines() {
     let model = Model::new(bounds, &[Bug::ForgetVote], 1);
     let found = run(&model, &options()).found.expect("a violation is found");
     let counterexample = counterexample(&model, &found);
-    let words: Vec<&str> = counterexample.steps.iter().map(|s| s.words.as_str()).collect();
+    let words: Vec<&str> = counterexample
+        .steps
+        .iter()
+        .map(|s| s.words.as_str())
+        .collect();
     assert!(
         words[0].ends_with(" times out and asks for votes in term 1"),
         "{words:#?}"
     );
     assert!(words.iter().any(|w| w.ends_with(" crashes")), "{words:#?}");
-    assert!(words.iter().any(|w| w.contains(" receives #")), "{words:#?}");
+    assert!(
+        words.iter().any(|w| w.contains(" receives #")),
+        "{words:#?}"
+    );
     let lines = scenario_steps(&counterexample);
     assert!(lines[0].starts_with("say 1. n"), "{lines:#?}");
     assert!(lines[1].starts_with("campaign "), "{lines:#?}");
     assert!(lines.iter().any(|l| l.starts_with("kill ")), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.starts_with("restart ")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("restart ")),
+        "{lines:#?}"
+    );
     assert_eq!(
         lines.last().map(String::as_str),
         Some("expect violation election-safety")

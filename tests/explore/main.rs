@@ -61,7 +61,10 @@ fn a_found_violation_is_a_scenario_that_run_replays_to_the_same_violation() {
         "{text}"
     );
     let (code, out, err) = raftlab(&["run", &file_arg]);
-    assert_eq!(code, 0, "the replay passes its own expectation:\n{out}{err}");
+    assert_eq!(
+        code, 0,
+        "the replay passes its own expectation:\n{out}{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
