@@ -11,7 +11,7 @@ use crate::repl::scenario::Header;
 
 use super::model::{ActionKind, Bounds, Model};
 use super::search::{Cutoff, Outcomes, Progress, SearchOptions, Strategy, search};
-use super::{Counterexample, counterexample, replay, scenario, validate};
+use super::{Counterexample, ExploreError, counterexample, replay, scenario, validate};
 
 /// The options of `raftlab explore`.
 #[derive(clap::Args, Debug, Clone)]
@@ -122,7 +122,7 @@ pub fn run(args: &ExploreArgs) -> u8 {
         return 2;
     }
     if args.max_append_entries == 0 {
-        eprintln!("error: --max-append-entries must be at least 1");
+        eprintln!("error: {}", ExploreError::Zero("max-append-entries"));
         return 2;
     }
     let options = args.search_options();

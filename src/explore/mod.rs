@@ -57,8 +57,6 @@ pub enum ExploreError {
     Zero(&'static str),
     #[error("--actions leaves nothing to do: name at least one of deliver, timeout, write")]
     NoActions,
-    #[error("--max-append-entries must be at least 1")]
-    AppendEntries,
 }
 
 /// Checks the bounds before anything runs.

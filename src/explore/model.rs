@@ -265,6 +265,22 @@ impl Action {
     }
 }
 
+/// The action in words without its state: "deliver #5", "n1 crashes".
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Deliver { msg } => write!(f, "deliver #{msg}"),
+            Action::Drop { msg } => write!(f, "#{msg} is lost"),
+            Action::Duplicate { msg } => write!(f, "#{msg} is duplicated"),
+            Action::Timeout { node } => write!(f, "n{node} times out and asks for votes"),
+            Action::Heartbeat { node } => write!(f, "n{node} sends heartbeats"),
+            Action::Crash { node } => write!(f, "n{node} crashes"),
+            Action::Restart { node } => write!(f, "n{node} restarts"),
+            Action::Write { node } => write!(f, "a client writes at n{node}"),
+        }
+    }
+}
+
 fn info(flight: &Flight) -> String {
     let envelope = &flight.envelope;
     let info = MsgInfo::of(envelope);

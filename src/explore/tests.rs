@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use super::model::{ActionKind, Bounds, Model};
+use super::model::{Action, ActionKind, Bounds, Model, Outcome, State};
 use super::search::{Outcomes, SearchOptions, Strategy, search};
 use super::{counterexample, replay, scenario_steps};
-use crate::cluster::Rule;
-use crate::raft::Bug;
+use crate::cluster::{ClockMode, ClusterConfig, MsgId, Rule};
+use crate::raft::{Bug, NodeId};
+use crate::repl::session::Session;
 
 fn bounds(max_term: u64, max_log: u64, max_depth: u32, actions: &[ActionKind]) -> Bounds {
     Bounds {
@@ -179,4 +180,99 @@ fn figure_8_is_found_from_scratch() {
     let rule = found.finding.rule.expect("a rule, not a panic");
     let rules = replay(&model, &counterexample).expect("the path replays");
     assert!(rules.contains(&rule), "the cluster saw {rules:?}");
+}
+
+/// The id of the first message in flight from `from` to `to` of `kind`.
+fn message(state: &State, from: NodeId, to: NodeId, kind: &str) -> MsgId {
+    let flight = state.flights.iter().find(|f| {
+        let envelope = &f.envelope;
+        envelope.from == from && envelope.to == to && envelope.message.kind() == kind
+    });
+    flight.map(|f| f.id).expect("such a message is in flight")
+}
+
+#[test]
+fn every_kind_of_action_does_on_a_cluster_what_it_does_in_the_model() {
+    let bounds = Bounds {
+        max_msgs: 30,
+        ..Bounds::default()
+    };
+    let model = Model::new(bounds, &[], 1);
+    let mut state = model.init();
+    let mut lines = Vec::new();
+    let mut take = |state: &mut State, action: Action| {
+        lines.extend(action.steps(state));
+        match model.next(state, action) {
+            Outcome::Next { state: next, .. } => *state = next,
+            Outcome::Broken(finding) => panic!("{}", finding.detail),
+        }
+    };
+    take(&mut state, Action::Timeout { node: 1 });
+    let msg = message(&state, 1, 2, "RequestVote");
+    take(&mut state, Action::Deliver { msg });
+    let msg = message(&state, 1, 3, "RequestVote");
+    take(&mut state, Action::Duplicate { msg });
+    let msg = message(&state, 2, 1, "VoteResponse");
+    take(&mut state, Action::Deliver { msg });
+    take(&mut state, Action::Write { node: 1 });
+    take(&mut state, Action::Heartbeat { node: 1 });
+    let msg = message(&state, 1, 3, "AppendEntries");
+    take(&mut state, Action::Drop { msg });
+    let msg = message(&state, 1, 2, "AppendEntries");
+    take(&mut state, Action::Deliver { msg });
+    take(&mut state, Action::Crash { node: 3 });
+    take(&mut state, Action::Restart { node: 3 });
+    let msg = message(&state, 2, 1, "AppendResponse");
+    take(&mut state, Action::Deliver { msg });
+    for _ in 0..6 {
+        let deliverable = state.flights.iter().find(|f| {
+            let to = f.envelope.to;
+            state.node(to).processor.is_some()
+        });
+        let Some(msg) = deliverable.map(|f| f.id) else {
+            break;
+        };
+        take(&mut state, Action::Deliver { msg });
+    }
+    let config = ClusterConfig {
+        clock: ClockMode::Paused,
+        ..model.cluster_config()
+    };
+    let mut session = Session::new(config).expect("the cluster starts");
+    for line in &lines {
+        let outcome = session.run_line(line).expect("the line runs");
+        assert!(outcome.passed, "{line}: {}", outcome.text);
+    }
+    let status = session.cluster().status().expect("a status");
+    for node in &status.nodes {
+        let model_node = state.node(node.id);
+        let view = model_node.processor.as_ref().map(|p| p.view());
+        let view = view.expect("every node is up");
+        let seen = (
+            node.term,
+            node.vote,
+            node.last_index,
+            node.last_term,
+            node.commit,
+        );
+        let modelled = (
+            view.term,
+            view.vote,
+            view.last_index,
+            view.last_term,
+            view.commit,
+        );
+        assert_eq!(seen, modelled, "n{} in {lines:#?}", node.id);
+    }
+    assert!(state.node(1).storage.log.last_index() == 2 && state.node(1).processor.is_some());
+    let in_flight = session.cluster().in_flight().expect("the messages");
+    for flight in &state.flights {
+        assert!(
+            in_flight
+                .iter()
+                .any(|m| m.id == flight.id && m.envelope.to == flight.envelope.to),
+            "#{} is in flight on the cluster too",
+            flight.id
+        );
+    }
 }
