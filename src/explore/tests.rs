@@ -45,8 +45,8 @@ fn tight(bug: Bug) -> Option<(Bounds, Rule, usize)> {
         )),
         // Reads are not modelled (leader-local-reads), nor membership changes
         // (learners-count); commit-previous-term, skip-prev-check and commit-beyond-match
-        // need deeper paths, found by `figure_8_is_found_from_scratch` and the README's
-        // runs.
+        // need deeper paths, found by random walks (`deep_bugs_are_found_by_random_walks`,
+        // `figure_8_is_found_from_scratch`).
         _ => None,
     }
 }
@@ -152,6 +152,33 @@ fn symmetry_reduction_finds_the_same_shortest_counterexample_in_fewer_states() {
     let found = reduced.found.expect("a violation is found");
     assert_eq!(found.actions.len(), length);
     assert!(reduced.progress.distinct * 2 < plain.progress.distinct);
+}
+
+/// Bugs whose shortest counterexample is beyond a breadth-first search in a test: found
+/// by random walks of every action, on one worker, so that the same walk finds them on
+/// every run.
+#[test]
+fn deep_bugs_are_found_by_random_walks() {
+    for bug in [Bug::SkipPrevCheck, Bug::CommitBeyondMatch] {
+        let bounds = Bounds {
+            max_writes: 2,
+            ..Bounds::default()
+        };
+        let model = Model::new(bounds, &[bug], 1);
+        let options = SearchOptions {
+            strategy: Strategy::Random,
+            workers: 1,
+            walks: 100_000,
+            ..options()
+        };
+        let found = run(&model, &options).found.expect("a violation is found");
+        let again = run(&model, &options).found.expect("a violation is found");
+        assert_eq!(found.actions, again.actions, "{bug}");
+        assert!(found.actions.len() <= 40, "{bug}");
+        let rule = found.finding.rule.expect("a rule, not a panic");
+        let rules = replay(&model, &counterexample(&model, &found)).expect("the path replays");
+        assert!(rules.contains(&rule), "{bug}: the cluster saw {rules:?}");
+    }
 }
 
 /// Figure 8 of the Raft paper, found from the initial state: a leader commits an entry of
