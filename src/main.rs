@@ -97,6 +97,8 @@ enum Sub {
     },
     /// Randomized fault-injection runs that check safety and linearizability.
     Check(CheckArgs),
+    /// Bounded model checking of the Raft core: every interleaving within bounds.
+    Explore(raftlab::explore::ExploreArgs),
     /// Throughput and latency of a realtime cluster.
     Bench(BenchArgs),
     /// Experiments, such as the election-time experiment of the Raft paper.
@@ -206,6 +208,7 @@ fn main() -> ExitCode {
             run(&files, RunOptions { step, trace, json }, svg)
         }
         Some(Sub::Check(args)) => checkrun::run(&args) as u8,
+        Some(Sub::Explore(args)) => raftlab::explore::run(&args),
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
         Some(Sub::Host(args)) => raftlab::host::run::run(&args),

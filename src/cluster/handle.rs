@@ -384,6 +384,22 @@ impl Cluster {
         })?
     }
 
+    /// Puts a second copy of message `id` on the wire; returns the copy's id.
+    pub fn duplicate(&self, id: MsgId) -> Result<MsgId, ClusterError> {
+        self.with_driver(move |driver| {
+            driver.require_stopped_clock("dup")?;
+            driver.sim.duplicate(id)
+        })?
+    }
+
+    /// Fires `node`'s timer now, moving the clock to its deadline.
+    pub fn fire_timer(&self, node: NodeId) -> Result<StepReport, ClusterError> {
+        self.with_driver(move |driver| {
+            driver.require_stopped_clock("tick")?;
+            driver.sim.fire_timer(node)
+        })?
+    }
+
     /// Drops message `id`.
     pub fn drop_message(&self, id: MsgId) -> Result<(), ClusterError> {
         self.with(move |sim| sim.drop_message(id))?

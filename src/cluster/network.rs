@@ -334,6 +334,17 @@ impl Network {
         Some(message)
     }
 
+    /// Puts a second copy of message `id` on the wire, due when the first is, under the
+    /// next id (`dup MSG`; what a duplicating network does at random). Returns the copy's id.
+    pub fn duplicate(&mut self, id: MsgId) -> Option<MsgId> {
+        let message = self.envelopes.get(&id)?;
+        let times = (message.sent_us, message.deliver_us);
+        let envelope = message.envelope.clone();
+        let copy = self.take_id();
+        self.enqueue(copy, times, envelope);
+        Some(copy)
+    }
+
     /// The messages in flight, in delivery order.
     pub fn in_flight(&self) -> Vec<InFlight> {
         self.queue

@@ -1280,6 +1280,32 @@ impl Sim {
         Ok(())
     }
 
+    /// Puts a second copy of message `id` on the wire (`dup MSG`). Returns the copy's id.
+    pub fn duplicate(&mut self, id: super::MsgId) -> Result<super::MsgId, ClusterError> {
+        let copy = self
+            .network
+            .duplicate(id)
+            .ok_or(ClusterError::NoSuchMessage(id))?;
+        self.emit(EventKind::Duplicated { id, copy });
+        Ok(copy)
+    }
+
+    /// Fires `node`'s timer now (`tick NODE`): the clock moves on to the timer's deadline
+    /// if that is later, and the node alone is handed its tick, whatever else is due. A
+    /// leader sends heartbeats; a follower or candidate starts an election. A model
+    /// checker's counterexample, in which a timer firing is an action, replays with it.
+    pub fn fire_timer(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        if !self.is_up(node) {
+            self.check_node(node)?;
+            return Err(ClusterError::NodeIsDown(node));
+        }
+        let due_us = self.slot(node)?.running.as_ref().map_or(0, |r| r.timer_us);
+        self.now_us = self.now_us.max(due_us);
+        self.step_events.clear();
+        self.emit(EventKind::Timer { node });
+        self.hand_off(node, vec![NodeInput::Tick])
+    }
+
     /// Makes `node`'s thread panic with `message`: a fault to show (and test) that a
     /// crashing node is contained and reported.
     pub fn inject_panic(&mut self, node: NodeId, message: String) -> Result<(), ClusterError> {

@@ -111,6 +111,12 @@ impl RaftLog {
         self.assert_well_formed();
     }
 
+    /// Feeds the log into `state`: the snapshot's last index and term and every entry.
+    pub fn hash_entries<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        (self.snapshot_index, self.snapshot_term, &self.entries).hash(state);
+    }
+
     /// All entries, in order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries

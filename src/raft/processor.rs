@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 mod election;
+mod logical;
 mod read;
 
 pub use read::{NoLease, ReadId, ReadState};

@@ -325,6 +325,10 @@ pub enum Command {
     Deliver { msg: u64 },
     /// `drop MSG`
     Drop { msg: u64 },
+    /// `dup MSG`
+    Dup { msg: u64 },
+    /// `tick NODE`
+    Tick { node: NodeRef },
     // faults
     /// `kill NODES`
     Kill { nodes: NodeSet },
@@ -542,7 +546,10 @@ impl Command {
     /// command leaves those out for it, so that nothing shows twice.
     pub fn reports_events(&self) -> bool {
         match self {
-            Command::Step { .. } | Command::Deliver { .. } | Command::Campaign { .. } => true,
+            Command::Step { .. }
+            | Command::Deliver { .. }
+            | Command::Tick { .. }
+            | Command::Campaign { .. } => true,
             Command::Try { command } => command.reports_events(),
             _ => false,
         }
@@ -590,6 +597,8 @@ impl Command {
             Command::Back { count } => write!(f, "back {count}")?,
             Command::Deliver { msg } => write!(f, "deliver {msg}")?,
             Command::Drop { msg } => write!(f, "drop {msg}")?,
+            Command::Dup { msg } => write!(f, "dup {msg}")?,
+            Command::Tick { node } => write!(f, "tick {node}")?,
             _ => return Ok(false),
         }
         Ok(true)

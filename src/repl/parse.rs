@@ -532,6 +532,7 @@ pub fn restart(args: &mut Args) -> Result<Command, ParseError> {
 one_node! {
     isolate => Isolate;
     campaign => Campaign;
+    tick => Tick;
     transfer => Transfer;
     remove => Remove;
     snapshot => Snapshot;
@@ -642,4 +643,9 @@ pub fn deliver(args: &mut Args) -> Result<Command, ParseError> {
 pub fn drop(args: &mut Args) -> Result<Command, ParseError> {
     let msg = parse_u64(&args.word("MSG")?, "message id")?;
     args.finish().map(|()| Command::Drop { msg })
+}
+
+pub fn dup(args: &mut Args) -> Result<Command, ParseError> {
+    let msg = parse_u64(&args.word("MSG")?, "message id")?;
+    args.finish().map(|()| Command::Dup { msg })
 }

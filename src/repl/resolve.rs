@@ -51,6 +51,7 @@ impl Command {
             }
             Command::Isolate { node }
             | Command::Campaign { node }
+            | Command::Tick { node }
             | Command::Transfer { node }
             | Command::Remove { node }
             | Command::Snapshot { node }

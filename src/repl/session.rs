@@ -273,7 +273,9 @@ impl Session {
             | Command::Step { .. }
             | Command::Back { .. }
             | Command::Deliver { .. }
-            | Command::Drop { .. } => self.time(command),
+            | Command::Drop { .. }
+            | Command::Dup { .. }
+            | Command::Tick { .. } => self.time(command),
             Command::Client { op, via } => self.client(op, *via),
             Command::WaitLeader { .. }
             | Command::WaitCommit { .. }
@@ -468,6 +470,8 @@ impl Session {
                 cluster.drop_message(*msg)?;
                 format!("#{msg} dropped")
             }
+            Command::Dup { msg } => format!("#{msg} duplicated as #{}", cluster.duplicate(*msg)?),
+            Command::Tick { node } => view::step(&cluster.fire_timer(self.node(*node)?)?),
             _ => unreachable!("time() is called for time commands only"),
         };
         Ok(Outcome::text(text))

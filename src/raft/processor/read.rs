@@ -117,6 +117,10 @@ impl PendingReads {
     pub(super) fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }
+
+    pub(super) fn len(&self) -> usize {
+        self.pending.len()
+    }
 }
 
 impl RaftProcessor {

@@ -240,6 +240,31 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[A::Msg],
         parse: p::drop,
     },
+    CommandSpec {
+        name: "dup",
+        aliases: &[],
+        group: Group::Time,
+        usage: "dup MSG",
+        summary: "duplicate one message",
+        description: "Puts a second copy of the in-flight message MSG on the wire, due when \
+                      the first is, under a new id (what `net dup` does at random).",
+        example: "dup 17",
+        args: &[A::Msg],
+        parse: p::dup,
+    },
+    CommandSpec {
+        name: "tick",
+        aliases: &[],
+        group: Group::Time,
+        usage: "tick NODE",
+        summary: "fire a node's timer now",
+        description: "Moves the clock on to the node's timer deadline, if later, and fires it \
+                      for that node alone: a leader sends heartbeats, a follower or candidate \
+                      starts an election. Counterexamples of `raftlab explore` use it.",
+        example: "tick 1",
+        args: &[A::Node],
+        parse: p::tick,
+    },
     // faults
     CommandSpec {
         name: "kill",

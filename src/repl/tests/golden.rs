@@ -221,6 +221,8 @@ fn goldens() -> Vec<(&'static str, C, &'static str)> {
         ("back 3", C::Back { count: 3 }, "back 3"),
         ("deliver 17", C::Deliver { msg: 17 }, "deliver 17"),
         ("drop 0", C::Drop { msg: 0 }, "drop 0"),
+        ("dup 4", C::Dup { msg: 4 }, "dup 4"),
+        ("tick n2", C::Tick { node: n(2) }, "tick 2"),
         (
             "kill leader",
             C::Kill {

@@ -1,0 +1,260 @@
+//! What must hold: the safety rules of the cluster's checker, held on every step of every
+//! explored path.
+//!
+//! The rules and their words are those of [`crate::cluster::checker`], so that the rule a
+//! counterexample breaks here is the one `raftlab run` reports when the path replays:
+//!
+//! - **Election Safety**: at most one node becomes leader in a term (over the path).
+//! - **Leader Append-Only**: a leader never truncates its log while it leads its term.
+//! - **Log Matching**: two logs with an entry of the same index and term hold the same
+//!   entries up to there (checked between the durable logs of every state).
+//! - **Leader Completeness**: a node that becomes leader of term T holds every entry seen
+//!   committed in a term before T (an entry counts as committed in the term of the node
+//!   seen advancing its commit index over it, as the checker counts it).
+//! - **State Machine Safety**: no two nodes apply different entries at one index.
+//!
+//! and the core's own asserts: a step that panics is a finding too.
+//!
+//! The history these need (who led each term, what was seen committed and applied) is the
+//! [`Ghost`] part of a state, and counts in its fingerprint: two states with the same nodes
+//! but another history can go on to different findings.
+
+use std::any::Any;
+
+use crate::cluster::Rule;
+use crate::raft::{DurableWrite, Entry, Index, NodeId, NodeView, RaftEvent, RaftLog, Role, Term};
+
+use super::fingerprint::{chain, entry_digest};
+use super::model::Node;
+
+/// A broken rule, or a panic in the core.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule broken; `None` when the core panicked.
+    pub rule: Option<Rule>,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+impl Finding {
+    fn broken(rule: Rule, detail: String) -> Finding {
+        Finding {
+            rule: Some(rule),
+            detail,
+        }
+    }
+
+    /// The core of `node` panicked with `payload`.
+    pub fn panic(node: NodeId, payload: &(dyn Any + Send)) -> Finding {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Finding {
+            rule: None,
+            detail: format!("n{node}'s core panicked: {message}"),
+        }
+    }
+
+    /// The rule's name, or `core-panic`.
+    pub fn name(&self) -> &'static str {
+        self.rule.map_or("core-panic", |rule| rule.name())
+    }
+}
+
+/// An entry seen committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Committed {
+    pub term: Term,
+    /// The digest of the entry and every entry before it, in the log of the node seen
+    /// committing it.
+    pub chain: u64,
+    /// The term of the node seen committing it.
+    pub in_term: Term,
+    pub node: NodeId,
+}
+
+/// The history the rules need. See the module documentation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ghost {
+    /// By term (position = term): the node that became leader of it, 0 for none yet.
+    pub leaders: Vec<NodeId>,
+    /// By term: the highest index seen committed by a node in that term.
+    pub commit_terms: Vec<Index>,
+    /// By index (position = index - 1).
+    pub committed: Vec<Committed>,
+    /// By index: the digest, term and node of the entry first applied there.
+    pub applied: Vec<(u64, Term, NodeId)>,
+}
+
+impl Ghost {
+    /// Leader Append-Only, on the durable writes of one step of `node`.
+    pub fn writes(
+        &self,
+        node: NodeId,
+        before: &NodeView,
+        after: &NodeView,
+        writes: &[DurableWrite],
+    ) -> Result<(), Finding> {
+        let leading = before.role == Role::Leader && before.term == after.term;
+        for write in writes {
+            if let (DurableWrite::Truncate { from }, true) = (write, leading) {
+                let detail = format!(
+                    "n{node}, leader of term {}, removed its entries from index {from}",
+                    before.term
+                );
+                return Err(Finding::broken(Rule::LeaderAppendOnly, detail));
+            }
+        }
+        Ok(())
+    }
+
+    /// State Machine Safety, on the entries `node` applied.
+    pub fn applied(&mut self, node: NodeId, entries: &[Entry]) -> Result<(), Finding> {
+        for entry in entries {
+            let position = entry.index as usize - 1;
+            let digest = entry_digest(entry);
+            match self.applied.get(position) {
+                Some(&(first, _, _)) if first == digest => {}
+                Some(&(_, term, other)) => {
+                    let detail = format!(
+                        "n{node} applied an entry of term {} at index {} where n{other} \
+                         applied one of term {term}{}",
+                        entry.term,
+                        entry.index,
+                        if term == entry.term {
+                            " with another command"
+                        } else {
+                            ""
+                        }
+                    );
+                    return Err(Finding::broken(Rule::StateMachineSafety, detail));
+                }
+                None if position == self.applied.len() => {
+                    self.applied.push((digest, entry.term, node))
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the entries `node` was seen committing, and in which term.
+    pub fn commits(&mut self, node: NodeId, before: &NodeView, after: &NodeView, log: &RaftLog) {
+        if after.commit <= before.commit {
+            return;
+        }
+        let term = after.term as usize;
+        if self.commit_terms.len() <= term {
+            self.commit_terms.resize(term + 1, 0);
+        }
+        self.commit_terms[term] = self.commit_terms[term].max(after.commit);
+        let start = self.committed.len() as Index + 1;
+        for index in start..=after.commit {
+            let Some(entry) = log.get(index) else {
+                break;
+            };
+            self.committed.push(Committed {
+                term: entry.term,
+                chain: chain_at(log, index).unwrap_or(0),
+                in_term: after.term,
+                node,
+            });
+        }
+    }
+
+    /// Election Safety and Leader Completeness, on `node`'s events.
+    pub fn events(
+        &mut self,
+        node: NodeId,
+        events: &[RaftEvent],
+        log: &RaftLog,
+    ) -> Result<(), Finding> {
+        for event in events {
+            if let RaftEvent::BecameLeader { term } = *event {
+                self.election_safety(node, term)?;
+                self.leader_completeness(node, term, log)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn election_safety(&mut self, node: NodeId, term: Term) -> Result<(), Finding> {
+        let position = term as usize;
+        if self.leaders.len() <= position {
+            self.leaders.resize(position + 1, 0);
+        }
+        match self.leaders[position] {
+            0 => {
+                self.leaders[position] = node;
+                Ok(())
+            }
+            other if other == node => Ok(()),
+            other => {
+                let detail = format!("n{other} and n{node} both became leader of term {term}");
+                Err(Finding::broken(Rule::ElectionSafety, detail))
+            }
+        }
+    }
+
+    fn leader_completeness(&self, node: NodeId, term: Term, log: &RaftLog) -> Result<(), Finding> {
+        let earlier = self.commit_terms.iter().take(term as usize);
+        let Some(index) = earlier.copied().max().filter(|&i| i > 0) else {
+            return Ok(());
+        };
+        let Some(committed) = self.committed.get(index as usize - 1) else {
+            return Ok(());
+        };
+        let held = chain_at(log, index);
+        if held == Some(committed.chain) {
+            return Ok(());
+        }
+        let lacks = if held.is_some() {
+            "holds another entry (or prefix) at"
+        } else {
+            "lacks"
+        };
+        let detail = format!(
+            "n{node} became leader of term {term} but {lacks} index {index}, committed with \
+             term {} by n{} in term {}",
+            committed.term, committed.node, committed.in_term
+        );
+        Err(Finding::broken(Rule::LeaderCompleteness, detail))
+    }
+
+    /// Log Matching between the durable logs of `nodes`.
+    pub fn log_matching(&self, nodes: &[std::sync::Arc<Node>]) -> Result<(), Finding> {
+        for (a, first) in nodes.iter().enumerate() {
+            for (b, second) in nodes.iter().enumerate().skip(a + 1) {
+                let (one, two) = (first.storage.log.entries(), second.storage.log.entries());
+                let Some(last) = one.iter().zip(two).rposition(|(x, y)| x.term == y.term) else {
+                    continue;
+                };
+                if one[..=last] != two[..=last] {
+                    let entry = &one[last];
+                    let detail = format!(
+                        "n{} and n{} hold entries of term {} at index {} that differ, or whose \
+                         earlier entries differ",
+                        a + 1,
+                        b + 1,
+                        entry.term,
+                        entry.index
+                    );
+                    return Err(Finding::broken(Rule::LogMatching, detail));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The digest of `log`'s entries up to `index`, if it holds them.
+fn chain_at(log: &RaftLog, index: Index) -> Option<u64> {
+    let entries = log.entries();
+    let upto = entries.get(..index as usize)?;
+    Some(
+        upto.iter()
+            .fold(0, |previous, entry| chain(previous, entry_digest(entry))),
+    )
+}
