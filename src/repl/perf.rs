@@ -296,13 +296,21 @@ fn draw_panel(
         .margin_right(30)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d((lo..hi).log_scale(), 0f64..100f64)?;
+        // A little room below 0%: a range that rarely or never converges (150-150 ms, whose
+        // votes split round after round) is a line at 0% that the x axis would hide.
+        .build_cartesian_2d((lo..hi).log_scale(), -4f64..100f64)?;
     chart
         .configure_mesh()
         .x_desc("time without leader (ms)")
         .y_desc("cumulative percent")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0}%"))
+        .y_label_formatter(&|y| {
+            if *y < 0.0 {
+                String::new()
+            } else {
+                format!("{y:.0}%")
+            }
+        })
         .draw()?;
     for &(index, result) in series {
         let color = LINE_COLORS[index % LINE_COLORS.len()];
