@@ -218,8 +218,8 @@ impl Session {
             for done in 0..*count {
                 if self.interrupt.load(Ordering::Relaxed) {
                     let now_us = self.cluster.now_us()?;
-                    let _ = write!(text, "{}", self.interrupted(now_us, command)?.text);
-                    text = format!("{text} after {done} of {count} steps");
+                    let progress = format!(" after {done} of {count} steps");
+                    text.push_str(&self.interrupted(now_us, command, &progress)?.text);
                     return Ok(Outcome::failed(text));
                 }
                 let outcome = self.execute(&Command::Step { count: 1 })?;
@@ -237,7 +237,7 @@ impl Session {
                 // A client operation was sent before the interrupt and stays in flight:
                 // the journal keeps it, so that `save` and `back` replay it. A run or a
                 // wait is not kept: the time it ran is the next command's start.
-                let outcome = self.interrupted(now_us, command)?;
+                let outcome = self.interrupted(now_us, command, "")?;
                 if !matches!(command, Command::Client { .. }) {
                     return Ok(outcome);
                 }
@@ -312,7 +312,12 @@ impl Session {
     }
 
     /// What an interrupted command says: that it stopped, when, and the cluster then.
-    fn interrupted(&self, now_us: u64, command: &Command) -> Result<Outcome, ExecError> {
+    fn interrupted(
+        &self,
+        now_us: u64,
+        command: &Command,
+        progress: &str,
+    ) -> Result<Outcome, ExecError> {
         let status = self.cluster.status()?;
         let leader = match status.leader {
             Some(leader) => format!("n{leader} leads"),
@@ -327,8 +332,8 @@ impl Session {
         let name = command.to_string();
         let name = name.split_whitespace().next().unwrap_or("command");
         Ok(Outcome::failed(format!(
-            "interrupted: `{name}` stopped at t={}; {leader}, term {term}, {up} of {} nodes \
-             up",
+            "interrupted: `{name}` stopped{progress} at t={}; {leader}, term {term}, {up} of {} \
+             nodes up",
             crate::cluster::event::fmt_ms(now_us),
             status.nodes.len()
         )))

@@ -389,3 +389,48 @@ fn kill_and_restart_take_lists_ranges_and_all() {
     let error = s.run_line("restart all").expect_err("none is down");
     assert_eq!(error.to_string(), "no node is down");
 }
+
+// ---- 1. an interrupt stops the command, not the session -----------------------------------
+
+#[test]
+fn an_interrupt_stops_a_run_a_wait_a_step_and_a_client_command() {
+    use std::sync::atomic::Ordering;
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    let flag = s.interrupt_flag();
+    for line in [
+        "run 10s",
+        "wait until term leader >= 50 within 60s",
+        "put x 1",
+    ] {
+        flag.store(true, Ordering::Relaxed);
+        let outcome = s.run_line(line).expect(line);
+        flag.store(false, Ordering::Relaxed);
+        assert!(!outcome.passed, "{line}");
+        assert!(
+            outcome.text.starts_with("interrupted: `"),
+            "{line}: {}",
+            outcome.text
+        );
+        assert!(
+            outcome.text.contains("leads, term 1, 3 of 3 nodes up"),
+            "{}",
+            outcome.text
+        );
+    }
+    run(&mut s, "pause");
+    flag.store(true, Ordering::Relaxed);
+    let step = s.run_line("step 100").expect("step");
+    flag.store(false, Ordering::Relaxed);
+    assert!(
+        step.text.contains("`step` stopped after 0 of 100 steps"),
+        "{}",
+        step.text
+    );
+    // The session goes on, and the interrupted write is still on its way.
+    let status = run(&mut s, "status");
+    assert!(status.contains("leader"), "{status}");
+    let saved = s.scenario_text();
+    assert!(saved.contains("  - put x 1\n"), "{saved}");
+    assert!(!saved.contains("run 10s"), "{saved}");
+}
