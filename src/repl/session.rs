@@ -339,6 +339,31 @@ impl Session {
         )))
     }
 
+    /// Sends a client command without waiting for its answer, which comes as time runs
+    /// (the live view's `w` on a running clock, where waiting would stop the picture).
+    /// It is journalled as the REPL's own would be, so that `save` and `back` keep it.
+    pub fn send_client(&mut self, line: &str) -> Result<crate::cluster::OpId, ExecError> {
+        let command = match parse(line)? {
+            Some(command @ Command::Client { .. }) => command,
+            _ => return Err(ExecError::Io(format!("'{line}' is not a client command"))),
+        };
+        command.check_nodes(&self.cluster.hosted()?)?;
+        let Command::Client { op, via } = &command else {
+            return Err(ExecError::Io(format!("'{line}' is not a client command")));
+        };
+        let via = via.map(|n| self.node(n)).transpose()?;
+        self.keys.insert(op.key().to_string());
+        let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
+        let id = self.cluster.submit(op.clone(), via)?;
+        self.journal.push(Journalled {
+            time_us,
+            end_us: time_us,
+            handoffs,
+            command,
+        });
+        Ok(id)
+    }
+
     /// Resolves a node reference now: `leader` is the current leader.
     fn node(&self, node: NodeRef) -> Result<NodeId, ExecError> {
         match node {

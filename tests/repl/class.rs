@@ -434,3 +434,15 @@ fn an_interrupt_stops_a_run_a_wait_a_step_and_a_client_command() {
     assert!(saved.contains("  - put x 1\n"), "{saved}");
     assert!(!saved.contains("run 10s"), "{saved}");
 }
+
+/// The live view's `w` sends a write without waiting; `save` and `back` must still see it.
+#[test]
+fn a_write_sent_without_waiting_is_journalled() {
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    s.send_client("put a 1").expect("sent");
+    assert!(s.scenario_text().contains("  - put a 1\n"));
+    run(&mut s, "run 100ms");
+    assert!(run(&mut s, "kv 1").contains("a = 1"));
+    assert!(s.send_client("status").is_err(), "only client commands");
+}

@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 use thiserror::Error;
 
-use crate::cluster::kv::KvOp;
 use crate::cluster::{ClusterView, ViewLimits};
 
 use super::command::TraceLevel;
@@ -244,11 +243,7 @@ fn write(n: u64, session: &mut Session, model: &mut Model) {
     if !model.running() {
         return run_line(line, session, model);
     }
-    let op = KvOp::Put {
-        key: format!("w{n}"),
-        value: n.to_string(),
-    };
-    model.answer = Some(match session.cluster().submit(op, None) {
+    model.answer = Some(match session.send_client(&line) {
         Ok(id) => Answer {
             line,
             text: format!("sent as operation #{id}; its answer is in the story"),
