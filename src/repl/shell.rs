@@ -22,6 +22,9 @@ use super::view;
 
 pub use super::view::shown_at;
 
+/// The live printer's level while the live view has the screen: it prints nothing.
+const MUTED: u8 = u8::MAX;
+
 fn level_code(level: TraceLevel) -> u8 {
     match level {
         TraceLevel::Off => 0,
@@ -177,7 +180,9 @@ pub fn interactive(mut session: Session) -> i32 {
         for part in line.split(['\n', '\r']) {
             interrupt.store(false, Ordering::Relaxed);
             if let Ok(Some(Command::Watch)) = parse(part) {
-                level.store(level_code(TraceLevel::Off), Ordering::Relaxed);
+                // The view owns the screen: nothing is printed under it, not even a
+                // violation (the view names those itself).
+                level.store(MUTED, Ordering::Relaxed);
                 watch_here(&mut session);
                 level.store(level_code(session.trace()), Ordering::Relaxed);
                 continue;
@@ -303,7 +308,9 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
         .spawn(move || {
             for event in events {
                 live.follow(&event);
-                if shown_at(code_level(live.level.load(Ordering::Relaxed)), &event)
+                let code = live.level.load(Ordering::Relaxed);
+                if code != MUTED
+                    && shown_at(code_level(code), &event)
                     && printer.print(view::event(&event) + "\n").is_err()
                 {
                     return;
