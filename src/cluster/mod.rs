@@ -15,7 +15,7 @@
 
 pub mod bench;
 pub mod checker;
-mod clients;
+mod client_table;
 mod config;
 mod digest;
 pub mod event;
@@ -35,7 +35,7 @@ use thiserror::Error;
 use crate::raft::{ConfigError, NodeId};
 
 pub use checker::{Checker, Rule, Violation};
-pub use clients::{ClientRecord, ClientResult};
+pub use client_table::{ClientRecord, ClientResult};
 pub use config::{ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig};
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
 pub use handle::{Cluster, ClusterStatus, NetworkView};

@@ -24,7 +24,7 @@ use crate::raft::{
 };
 
 use super::checker::{Checker, Violation};
-use super::clients::{ClientTable, Stage};
+use super::client_table::{ClientTable, Stage};
 use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
 use super::kv::KvStateMachine;
 use super::network::Network;
@@ -32,7 +32,7 @@ use super::node::{self, EventDispatcher, FromNode, NodeInput, NodeReport, ToNode
 use super::storm::{self, StormLimits};
 use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
 
-mod clients;
+mod client_requests;
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
