@@ -25,7 +25,7 @@ pub mod kv;
 pub mod linearizability;
 mod network;
 mod node;
-pub(crate) mod seed;
+pub mod seed;
 mod sim;
 pub mod storm;
 pub mod view;
