@@ -428,7 +428,7 @@ impl fmt::Display for Failure {
             Failure::Violation(violation) => write!(
                 f,
                 "{violation} (at {})",
-                crate::cluster::event::fmt_ms(violation.time_us)
+                crate::repl::words::fmt_ms(violation.time_us)
             ),
             Failure::Linearizability(violation) => {
                 write!(f, "linearizability violated: {violation}")

@@ -37,7 +37,7 @@ use crate::raft::{ConfigError, NodeId};
 pub use checker::{Checker, Rule, Violation};
 pub use client_table::{ClientRecord, ClientResult};
 pub use config::{ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig};
-pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
+pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
 pub use handle::{Cluster, ClusterStatus, NetworkView};
 pub use network::{InFlight, Network};
 pub use sim::{NodeState, NodeStatus, Sim, StepReport};

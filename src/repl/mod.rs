@@ -68,3 +68,4 @@ pub mod shell;
 mod tests;
 pub mod view;
 pub mod watch;
+pub mod words;
