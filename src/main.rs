@@ -8,9 +8,9 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{ClockMode, ClusterConfig, NetworkConfig, bench, experiment};
 use raftlab::raft::{Bug, RaftConfig};
-use raftlab::repl::checkrun::{self, CheckArgs};
+use raftlab::repl::bench_output;
+use raftlab::repl::check_output::{self, CheckArgs};
 use raftlab::repl::command::TraceLevel;
-use raftlab::repl::perf;
 use raftlab::repl::scenario::{self, RunOptions, SvgOutput};
 use raftlab::repl::session::Session;
 use raftlab::repl::shell;
@@ -207,7 +207,7 @@ fn main() -> ExitCode {
             let svg = svg.as_deref().map(|dir| SvgOutput { dir, slides });
             run(&files, RunOptions { step, trace, json }, svg)
         }
-        Some(Sub::Check(args)) => checkrun::run(&args) as u8,
+        Some(Sub::Check(args)) => check_output::run(&args) as u8,
         Some(Sub::Explore(args)) => raftlab::explore::run(&args),
         Some(Sub::Bench(args)) => bench(&args),
         Some(Sub::Lincheck(args)) => raftlab::lincheck::tool::run(&args),
@@ -277,9 +277,9 @@ fn bench(args: &BenchArgs) -> u8 {
         }
     };
     if args.json {
-        println!("{}", perf::bench_json(&report));
+        println!("{}", bench_output::bench_json(&report));
     } else {
-        print!("{}", perf::bench_text(&report));
+        print!("{}", bench_output::bench_text(&report));
     }
     if report.agreement.holds() { 0 } else { 1 }
 }
@@ -337,7 +337,7 @@ fn experiment(which: &ExperimentSub) -> u8 {
         delay_max_us: args.delay.1,
         limit_us: args.limit.as_micros().min(u128::from(u64::MAX)) as u64,
     };
-    let bar = perf::progress_bar(experiment::total_trials(&setup, &ranges));
+    let bar = bench_output::progress_bar(experiment::total_trials(&setup, &ranges));
     let results = experiment::run(&setup, &ranges, &mut || bar.inc(1));
     bar.finish_and_clear();
     let results = match results {
@@ -347,9 +347,9 @@ fn experiment(which: &ExperimentSub) -> u8 {
             return 2;
         }
     };
-    print!("{}", perf::election_text(&setup, &results));
+    print!("{}", bench_output::election_text(&setup, &results));
     if let Some(path) = &args.svg {
-        if let Err(error) = perf::write_election_svg(path, &setup, &results) {
+        if let Err(error) = bench_output::write_election_svg(path, &setup, &results) {
             eprintln!("error: could not write {}: {error}", path.display());
             return 2;
         }

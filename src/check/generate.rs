@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::kv::KvOp;
-use crate::cluster::{NetworkConfig, OpId, Sim};
+use crate::cluster::{NetworkConfig, OpId, Sim, seed};
 use crate::raft::{Index, NodeId, Term};
 
 use super::schedule::{Action, Timed};
@@ -112,7 +112,7 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(seed: u64, setup: &super::Setup, faults: &BTreeSet<FaultKind>) -> Generator {
-        let rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_fa17_c4ec_0001);
+        let rng = ChaCha8Rng::seed_from_u64(seed::derive(seed, seed::CHECK_SCHEDULE, 0));
         Generator {
             rng,
             nodes: setup.config.nodes,

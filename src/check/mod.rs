@@ -100,7 +100,7 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 use crate::cluster::linearizability::SearchBudget;
-use crate::cluster::{ClockMode, ClusterConfig, Hosting, Rule, Violation, linearizability};
+use crate::cluster::{ClockMode, ClusterConfig, Hosting, Rule, Violation, linearizability, seed};
 use crate::raft::{Bug, NodeId, RaftConfig, ReadMode};
 
 pub use generate::{MAX_ADDED, MAX_VOTERS};
@@ -324,7 +324,7 @@ pub fn setup(seed: u64, options: &CheckOptions) -> Setup {
 
 /// The fixed shape of seed `seed` (`--no-swarm`), as the module doc describes it.
 fn fixed_setup(seed: u64, options: &CheckOptions) -> Setup {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e70_c0f1_6000_0001);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed::derive(seed, seed::CHECK_SETUP, 0));
     let nodes = options
         .nodes
         .unwrap_or(if seed.is_multiple_of(2) { 3 } else { 5 });
@@ -428,7 +428,7 @@ impl fmt::Display for Failure {
             Failure::Violation(violation) => write!(
                 f,
                 "{violation} (at {})",
-                crate::cluster::event::fmt_ms(violation.time_us)
+                crate::repl::words::fmt_ms(violation.time_us)
             ),
             Failure::Linearizability(violation) => {
                 write!(f, "linearizability violated: {violation}")

@@ -98,7 +98,7 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
     report.peak_events_per_second = sim.peak_events_per_second();
     if report.failure.is_none() && !live && !report.cancelled {
         let missing = unsettled(&sim).unwrap_or_else(|| "no leader".to_string());
-        let within = crate::cluster::event::format_duration(setup.liveness_us);
+        let within = crate::repl::words::format_duration(setup.liveness_us);
         report.failure = Some(Failure::Liveness(format!("within {within}: {missing}")));
     }
     if report.failure.is_none() && !report.cancelled {
@@ -171,7 +171,7 @@ fn over_budget(setup: &Setup, sim: &Sim, started: Instant, at_us: u64) -> Option
         return Some(format!(
             "{} events by {} of cluster time (the budget is {})",
             sim.events_emitted(),
-            crate::cluster::event::fmt_ms(at_us),
+            crate::repl::words::fmt_ms(at_us),
             budget.events
         ));
     }
@@ -180,7 +180,7 @@ fn over_budget(setup: &Setup, sim: &Sim, started: Instant, at_us: u64) -> Option
         format!(
             "{:.1}s of wall time by {} of cluster time (the budget is {:?})",
             started.elapsed().as_secs_f64(),
-            crate::cluster::event::fmt_ms(at_us),
+            crate::repl::words::fmt_ms(at_us),
             budget.wall
         )
     })

@@ -58,7 +58,7 @@ pub struct Timed {
     pub action: Action,
 }
 
-pub use crate::cluster::event::format_duration as duration;
+pub use crate::repl::words::format_duration as duration;
 
 fn node_list(nodes: &[NodeId]) -> String {
     let names: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();

@@ -31,7 +31,7 @@ use std::collections::BTreeSet;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::cluster::NetworkConfig;
+use crate::cluster::{NetworkConfig, seed};
 use crate::raft::RaftConfig;
 
 use super::{CheckOptions, FaultKind, MS};
@@ -56,7 +56,7 @@ fn pick<T: Copy>(rng: &mut ChaCha8Rng, values: &[T]) -> T {
 
 /// The shape of seed `seed` under `options`.
 pub fn draw(seed: u64, options: &CheckOptions) -> Shape {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a7a_6d00_0000_0001);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed::derive(seed, seed::CHECK_SHAPE, 0));
     let nodes = pick(&mut rng, &[3, 3, 5, 5, 7]);
     let mask: Vec<bool> = FaultKind::ALL
         .iter()

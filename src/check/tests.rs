@@ -125,7 +125,8 @@ fn a_schedule_becomes_run_steps_between_its_actions() {
 
 #[test]
 fn correct_raft_holds_on_a_few_short_seeds() {
-    for seed in 1..=4 {
+    // Two seeds of 5 nodes (odd) and two of 3 (even), each with enough going on.
+    for seed in [1, 3, 6, 8] {
         let report = explore(&setup(seed, &options(2, &[])));
         assert_eq!(report.failure, None, "seed {seed}");
         assert!(

@@ -61,7 +61,7 @@ use crate::raft::{
     DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
 };
 
-use super::clients::ClientRecord;
+use super::client_table::ClientRecord;
 use super::event::ClientOutcome;
 use super::linearizability::{Operation, Outcome};
 

@@ -1,12 +1,12 @@
 //! What the cluster reports: one event for every send, delivery, drop, timer, role or
 //! term change, commit, client reply and fault, each stamped with cluster time.
 
-use std::fmt;
 use std::sync::Arc;
 
-use crate::raft::{Envelope, Index, Message, NoLease, NodeId, RaftEvent, StepDownCause, Term};
+use crate::raft::{Envelope, Index, Message, NodeId, RaftEvent, Term};
 
 use super::checker::Violation;
+use super::config::NetworkConfig;
 use super::kv::{ClientId, KvOp, KvOutput};
 
 /// A message's id in the network: unique and increasing over a cluster's life.
@@ -169,64 +169,6 @@ impl MsgInfo {
     }
 }
 
-/// `RequestVote term=2 last=5@1`: the message type and its key fields.
-impl fmt::Display for MsgInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} term={}", self.kind(), self.term)?;
-        match self.detail {
-            MsgDetail::RequestVote {
-                last_index,
-                last_term,
-            }
-            | MsgDetail::PreVote {
-                last_index,
-                last_term,
-            } => {
-                write!(f, " last={last_index}@{last_term}")
-            }
-            MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
-                write!(f, " granted={granted}")
-            }
-            MsgDetail::TimeoutNow => Ok(()),
-            MsgDetail::LeaderCheck { round } | MsgDetail::LeaderCheckResponse { round } => {
-                write!(f, " round={round}")
-            }
-            MsgDetail::AppendEntries {
-                prev_index,
-                prev_term,
-                entries,
-                commit,
-            } => {
-                write!(
-                    f,
-                    " prev={prev_index}@{prev_term} entries={entries} commit={commit}"
-                )
-            }
-            MsgDetail::AppendResponse {
-                success,
-                index,
-                conflict_term,
-                conflict_index,
-            } => {
-                write!(f, " success={success} index={index}")?;
-                match (success, conflict_term) {
-                    (true, _) => Ok(()),
-                    // The follower's entries of term T start at index I: `hint=I@T`.
-                    (false, Some(term)) => write!(f, " hint={conflict_index}@{term}"),
-                    // The follower's log ends before `index`: its next free slot.
-                    (false, None) => write!(f, " hint=end {conflict_index}"),
-                }
-            }
-            MsgDetail::InstallSnapshot { index, term, bytes } => {
-                write!(f, " last={index}@{term} bytes={bytes}")
-            }
-            MsgDetail::SnapshotResponse { index, last_index } => {
-                write!(f, " index={index} last={last_index}")
-            }
-        }
-    }
-}
-
 /// Why a message did not arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropReason {
@@ -267,6 +209,27 @@ pub enum ClientOutcome {
     Refused { reason: String },
     /// No answer before the client deadline: it may or may not have taken effect.
     TimedOut,
+}
+
+/// What changed in the network, as values.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetworkChange {
+    /// The cluster was split into these groups; nodes named in none form one more.
+    Partition(Vec<Vec<NodeId>>),
+    /// Every link to and from the node was cut.
+    Isolate(NodeId),
+    /// The link from `a` to `b`, and from `b` to `a` unless `one_way`, was restored
+    /// (`up`) or cut.
+    Link {
+        a: NodeId,
+        b: NodeId,
+        one_way: bool,
+        up: bool,
+    },
+    /// Every link was restored.
+    Heal,
+    /// The fault settings (loss, duplication, delay, reordering) became these.
+    Faults(NetworkConfig),
 }
 
 /// What happened.
@@ -315,7 +278,7 @@ pub enum EventKind {
     /// A node's thread panicked.
     NodeCrashed { node: NodeId, message: String },
     /// The links or the network's fault settings changed.
-    NetworkChanged { change: String },
+    NetworkChanged { change: NetworkChange },
     /// The checker found a safety rule broken.
     Violation(Violation),
 }
@@ -332,235 +295,5 @@ impl EventKind {
                 | EventKind::Dropped { .. }
                 | EventKind::Timer { .. }
         )
-    }
-}
-
-/// Writes a duration in microseconds in the largest unit that is exact.
-pub fn format_duration(us: u64) -> String {
-    if us != 0 && us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else if us.is_multiple_of(1000) {
-        format!("{}ms", us / 1000)
-    } else {
-        format!("{us}us")
-    }
-}
-
-/// A time in milliseconds with one decimal, as every view shows it: `152.3ms`.
-pub fn fmt_ms(time_us: u64) -> String {
-    format!("{}.{}ms", time_us / 1000, (time_us % 1000) / 100)
-}
-
-impl fmt::Display for ClusterEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>10}  ", fmt_ms(self.time_us))?;
-        match &self.kind {
-            EventKind::Sent {
-                id,
-                info,
-                deliver_us,
-            } => write!(
-                f,
-                "n{} -> n{}  {info}  #{id} due {}",
-                info.from,
-                info.to,
-                fmt_ms(*deliver_us)
-            ),
-            EventKind::Duplicated { id, copy } => write!(f, "#{id} duplicated as #{copy}"),
-            EventKind::Delivered { id, info } => {
-                write!(f, "n{} => n{}  {info}  #{id} delivered", info.from, info.to)
-            }
-            EventKind::Dropped { id, info, reason } => write!(
-                f,
-                "n{} -x n{}  {info}  #{id} {}",
-                info.from,
-                info.to,
-                reason.name()
-            ),
-            EventKind::Timer { node } => write!(f, "n{node}  timer fired"),
-            EventKind::Raft { node, event } => write!(f, "n{node}  {}", describe_raft(event)),
-            EventKind::ClientInvoked {
-                op,
-                client,
-                request,
-                target,
-            } => {
-                write!(f, "client {client}  op {op}: {request} -> n{target}")
-            }
-            EventKind::ClientRetried { op, target } => write!(f, "op {op} retried -> n{target}"),
-            EventKind::ClientFinished {
-                op,
-                request,
-                outcome,
-                latency_us,
-            } => {
-                write!(
-                    f,
-                    "op {op} {} in {}",
-                    describe_result(request, outcome),
-                    fmt_ms(*latency_us)
-                )
-            }
-            EventKind::NodeKilled { node } => write!(f, "n{node}  killed"),
-            EventKind::NodeRestarted { node } => write!(f, "n{node}  restarted"),
-            EventKind::NodeCrashed { node, message } => write!(f, "n{node}  crashed: {message}"),
-            EventKind::NetworkChanged { change } => write!(f, "net  {change}"),
-            EventKind::Violation(violation) => write!(f, "SAFETY  {violation}"),
-        }
-    }
-}
-
-/// A Raft event in words.
-pub fn describe_raft(event: &RaftEvent) -> String {
-    match event {
-        RaftEvent::TermChanged { from, to } => format!("term {from} -> {to}"),
-        RaftEvent::BecameFollower {
-            term,
-            leader: Some(leader),
-        } => {
-            format!("follower in term {term} (leader n{leader})")
-        }
-        RaftEvent::BecameFollower { term, leader: None } => format!("follower in term {term}"),
-        RaftEvent::PreVoteStarted { term } => format!("pre-vote for term {term}"),
-        RaftEvent::BecameCandidate { term } => format!("candidate in term {term}"),
-        RaftEvent::LostQuorum { term } => {
-            format!("steps down: no majority heard within an election timeout (term {term})")
-        }
-        RaftEvent::BecameLeader { term } => format!("LEADER in term {term}"),
-        RaftEvent::SteppedDown {
-            was,
-            term,
-            cause: StepDownCause::HigherTerm { from },
-        } => format!("{} -> follower (saw term {term} from n{from})", was.name()),
-        RaftEvent::SteppedDown {
-            was,
-            term,
-            cause: StepDownCause::LeaderOfTerm { leader },
-        } => format!("{} -> follower (n{leader} leads term {term})", was.name()),
-        RaftEvent::LeaderKnown { term, leader } => format!("knows leader n{leader} of term {term}"),
-        RaftEvent::Voted { term, candidate } => format!("votes for n{candidate} in term {term}"),
-        RaftEvent::TransferStarted { term, target } => {
-            format!("hands its leadership of term {term} to n{target}: proposals refused")
-        }
-        RaftEvent::TimeoutNowSent { target, .. } => {
-            format!("n{target} is up to date: TimeoutNow sent")
-        }
-        RaftEvent::TransferFailed { target, reason, .. } => {
-            format!("transfer to n{target} FAILED: {reason}")
-        }
-        RaftEvent::CommitAdvanced { from, to } => format!("commit {from} -> {to}"),
-        RaftEvent::LogTruncated { from, removed } => {
-            format!("log truncated: {removed} entries from index {from} removed")
-        }
-        RaftEvent::SnapshotTaken { index, term } => {
-            format!("snapshot taken: log compacted up to {index}@{term}")
-        }
-        RaftEvent::SnapshotInstalled { index, term } => {
-            format!("snapshot installed from the leader: up to {index}@{term}")
-        }
-        RaftEvent::ConfigChanged {
-            index,
-            voters,
-            learners,
-        } => format!(
-            "configuration (index {index}): {}",
-            describe_members(voters, learners)
-        ),
-        RaftEvent::ChangeRefused { reason } => format!("membership change refused: {reason}"),
-        RaftEvent::LeaseRead {
-            reads,
-            index,
-            lease_until_us,
-            ..
-        } => format!(
-            "{} at index {index} under its lease (until {}): no round",
-            count_reads(*reads),
-            fmt_ms(*lease_until_us)
-        ),
-        RaftEvent::ReadWithoutLease { reads, why, .. } => format!(
-            "no lease ({}): {} by a ReadIndex round",
-            describe_no_lease(why),
-            count_reads(*reads)
-        ),
-        RaftEvent::CampaignIgnored { until_us, .. } => format!(
-            "campaign ignored: withholds its vote until {} (a leader's lease may count on it)",
-            fmt_ms(*until_us)
-        ),
-    }
-}
-
-/// `1 read` or `3 reads`.
-fn count_reads(reads: usize) -> String {
-    if reads == 1 {
-        "1 read".to_string()
-    } else {
-        format!("{reads} reads")
-    }
-}
-
-/// Why a leader had no lease, in words.
-fn describe_no_lease(why: &NoLease) -> String {
-    match why {
-        NoLease::Expired { until_us } => format!("it ended at {}", fmt_ms(*until_us)),
-        other => other.to_string(),
-    }
-}
-
-/// A configuration in words: `voters n1,n2,n3 learners n4`.
-pub fn describe_members(
-    voters: &[crate::raft::NodeId],
-    learners: &[crate::raft::NodeId],
-) -> String {
-    let names = |nodes: &[crate::raft::NodeId]| {
-        let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
-        if names.is_empty() {
-            "-".to_string()
-        } else {
-            names.join(",")
-        }
-    };
-    format!("voters {} learners {}", names(voters), names(learners))
-}
-
-/// A finished client operation in words: `get x = 1 (index 3@1)`, `put x 1: ok (index
-/// 2@1)`, `cas x 1 2: failed, x is 3 (index 5@1)`.
-pub fn describe_result(request: &KvOp, outcome: &ClientOutcome) -> String {
-    let ClientOutcome::Done {
-        output,
-        index,
-        term,
-    } = outcome
-    else {
-        return format!("{request}: {}", describe_outcome(outcome));
-    };
-    let what = match (request, output) {
-        (KvOp::Get { key }, KvOutput::Value(Some(value))) => format!("get {key} = {value}"),
-        (KvOp::Get { key }, KvOutput::Value(None)) => format!("get {key}: no such key"),
-        (
-            request,
-            KvOutput::CasFailed {
-                current: Some(value),
-            },
-        ) => {
-            format!("{request}: failed, {} is {value}", request.key())
-        }
-        (request, KvOutput::CasFailed { current: None }) => {
-            format!("{request}: failed, no such key")
-        }
-        (request, output) => format!("{request}: {output}"),
-    };
-    format!("{what} (index {index}@{term})")
-}
-
-/// A client outcome in words.
-pub fn describe_outcome(outcome: &ClientOutcome) -> String {
-    match outcome {
-        ClientOutcome::Done {
-            output,
-            index,
-            term,
-        } => format!("{output} (index {index}@{term})"),
-        ClientOutcome::Refused { reason } => format!("refused: {reason}"),
-        ClientOutcome::TimedOut => "timed out (may or may not have happened)".to_string(),
     }
 }

@@ -100,8 +100,6 @@ use super::{ClockMode, ClusterConfig, ClusterError, Hosting, NetworkConfig, Sim,
 pub const PAPER_RANGES: &str =
     "150-150,150-151,150-155,150-175,150-200,150-300,12-24,25-50,50-100,100-200";
 
-/// The seed stream of election trials (the cluster's own streams are in `seed`).
-const TRIAL_STREAM: u64 = 0x0046_4947_3136;
 /// The nodes of a trial: the old leader, two survivors with its whole log, two without.
 const OLD_LEADER: NodeId = 1;
 const UP_TO_DATE: [NodeId; 2] = [2, 3];
@@ -384,7 +382,7 @@ pub fn total_trials(setup: &ElectionSetup, ranges: &[TimeoutRange]) -> u64 {
 
 /// The seed of trial `index` of `range`.
 fn trial_seed(setup: &ElectionSetup, range: TimeoutRange, index: u32) -> u64 {
-    let range_seed = seed::derive(setup.seed, TRIAL_STREAM, range.min_us);
+    let range_seed = seed::derive(setup.seed, seed::EXPERIMENT_TRIAL, range.min_us);
     seed::derive(range_seed, range.max_us, u64::from(index))
 }
 

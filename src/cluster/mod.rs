@@ -15,7 +15,7 @@
 
 pub mod bench;
 pub mod checker;
-mod clients;
+mod client_table;
 mod config;
 mod digest;
 pub mod event;
@@ -25,7 +25,7 @@ pub mod kv;
 pub mod linearizability;
 mod network;
 mod node;
-pub(crate) mod seed;
+pub mod seed;
 mod sim;
 pub mod storm;
 pub mod view;
@@ -35,9 +35,9 @@ use thiserror::Error;
 use crate::raft::{ConfigError, NodeId};
 
 pub use checker::{Checker, Rule, Violation};
-pub use clients::{ClientRecord, ClientResult};
+pub use client_table::{ClientRecord, ClientResult};
 pub use config::{ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig};
-pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
+pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
 pub use handle::{Cluster, ClusterStatus, NetworkView};
 pub use network::{InFlight, Network};
 pub use sim::{NodeState, NodeStatus, Sim, StepReport};

@@ -24,15 +24,15 @@ use crate::raft::{
 };
 
 use super::checker::{Checker, Violation};
-use super::clients::{ClientTable, Stage};
-use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
+use super::client_table::{ClientTable, Stage};
+use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo, NetworkChange};
 use super::kv::KvStateMachine;
 use super::network::Network;
 use super::node::{self, EventDispatcher, FromNode, NodeInput, NodeReport, ToNode, lock};
 use super::storm::{self, StormLimits};
 use super::{ClusterConfig, ClusterError, Hosting, NetworkConfig, seed};
 
-mod clients;
+mod client_requests;
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
@@ -704,7 +704,7 @@ impl Sim {
     }
 
     /// Records a change of the network, as an event.
-    pub fn network_changed(&mut self, change: String) {
+    pub fn network_changed(&mut self, change: NetworkChange) {
         self.emit(EventKind::NetworkChanged { change });
     }
 
@@ -718,17 +718,8 @@ impl Sim {
             }
         }
         let nodes = self.hosted();
-        let text: Vec<String> = groups
-            .iter()
-            .map(|g| {
-                g.iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .collect();
-        self.network.partition(&nodes, groups);
-        self.network_changed(format!("partition {}", text.join(" | ")));
+        self.network.partition(&nodes, groups.clone());
+        self.network_changed(NetworkChange::Partition(groups));
         Ok(())
     }
 
@@ -742,7 +733,7 @@ impl Sim {
             self.network.cut(other, node);
         }
         self.network.refresh_groups(&nodes);
-        self.network_changed(format!("isolate n{node}"));
+        self.network_changed(NetworkChange::Isolate(node));
         Ok(())
     }
 
@@ -773,31 +764,21 @@ impl Sim {
             }
         }
         self.network.refresh_groups(&self.hosted());
-        let verb = if up { "link" } else { "cut" };
-        let arrow = if one_way { "->" } else { "<->" };
-        self.network_changed(format!("{verb} n{a} {arrow} n{b}"));
+        self.network_changed(NetworkChange::Link { a, b, one_way, up });
         Ok(())
     }
 
     /// Restores every link.
     pub fn heal(&mut self) {
         self.network.heal();
-        self.network_changed("heal: every link restored".to_string());
+        self.network_changed(NetworkChange::Heal);
     }
 
     /// Changes the network's faults (loss, delay, duplication, reordering).
     pub fn set_network(&mut self, config: NetworkConfig) -> Result<(), ClusterError> {
         config.validate()?;
-        let change = format!(
-            "drop={} duplicate={} delay={}us..{}us reorder={}",
-            config.drop,
-            config.duplicate,
-            config.delay_min_us,
-            config.delay_max_us,
-            if config.reorder { "on" } else { "off" }
-        );
-        self.network.set_config(config);
-        self.network_changed(change);
+        self.network.set_config(config.clone());
+        self.network_changed(NetworkChange::Faults(config));
         Ok(())
     }
 

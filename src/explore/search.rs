@@ -31,6 +31,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::cluster::seed;
+
 use super::fingerprint::fingerprint;
 use super::model::{Action, Model, Outcome, State};
 use super::rules::Finding;
@@ -462,7 +464,11 @@ fn depth_first(shared: &Shared) {
 /// One worker's depth-first search; worker 0 tries actions in the model's order, the
 /// others in an order of their own.
 fn depth_first_worker(shared: &Shared, init: State, root: u64, worker: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(shared.options.seed ^ worker.wrapping_mul(0x9e37));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed::derive(
+        shared.options.seed,
+        seed::EXPLORE_WORKER,
+        worker,
+    ));
     let max_depth = shared.model.bounds.max_depth as usize;
     let mut stack = vec![frame(shared, init, root, worker, &mut rng)];
     while let Some(top) = stack.last_mut() {
@@ -534,7 +540,8 @@ fn walker(shared: &Shared, walks: &AtomicU64) {
         if walk >= shared.options.walks {
             return;
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(shared.options.seed.wrapping_add(walk << 20));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(seed::derive(shared.options.seed, seed::EXPLORE_WALK, walk));
         let mut shape = Shape::draw(&mut rng, model.bounds.nodes);
         let mut state = model.init();
         let mut path = Vec::new();

@@ -28,6 +28,7 @@ use super::{HostError, STATE_MARKER};
 use crate::cluster::EventKind;
 use crate::cluster::Network;
 use crate::cluster::NetworkConfig;
+use crate::cluster::seed;
 use crate::raft::{Envelope, Message as RaftMessage};
 use crate::repl::parse::parse_duration;
 
@@ -250,7 +251,7 @@ impl Host {
             .collect();
         Ok(Host {
             net: Network::new(config, args.seed),
-            rng: ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(0x5eed)),
+            rng: ChaCha8Rng::seed_from_u64(seed::derive(args.seed, seed::HOST_CLIENTS, 0)),
             end_us: u64::MAX,
             begin_us: 0,
             next_fault_us: u64::MAX,

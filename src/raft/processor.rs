@@ -9,7 +9,9 @@ use thiserror::Error;
 
 mod election;
 mod logical;
+mod membership;
 mod read;
+mod snapshot;
 
 pub use read::{NoLease, ReadId, ReadState};
 
@@ -17,9 +19,6 @@ use super::{
     Bug, Command, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Snapshot,
     Storage, Term,
 };
-
-mod membership;
-mod snapshot;
 
 /// What can happen to a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -715,7 +714,7 @@ impl RaftProcessor {
             ..
         } = envelope;
         if term > self.term && !self.takes_response_as_own_term(&message) {
-            if self.ignores_higher_term(from, term, &message) {
+            if self.skips_term_rule(from, term, &message) {
                 return;
             }
             let from_leader = matches!(

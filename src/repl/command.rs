@@ -444,7 +444,7 @@ impl ExportFormat {
     }
 }
 
-pub use crate::cluster::event::format_duration;
+pub use crate::repl::words::format_duration;
 
 impl Display for NodeRef {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {

@@ -54,7 +54,7 @@ pub fn describe_violations(sim: &Sim) -> String {
         Some(first) => format!(
             "{} violation(s), the first at {}: {first}",
             sim.checker().violation_count(),
-            crate::cluster::event::fmt_ms(first.time_us)
+            crate::repl::words::fmt_ms(first.time_us)
         ),
     }
 }

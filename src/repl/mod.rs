@@ -46,15 +46,14 @@
 //!   other is a syntax error, so a scenario fails before it runs); `export log FILE.svg
 //!   [NODE...]` is a command of its own. A file called `log` cannot be exported to, so
 //!   `export log ...` is never ambiguous.
-//! - Commands whose feature comes later (`transfer`, `add`, `remove`, `snapshot`,
-//!   `check`) parse; the executor reports that they are not available.
 
-pub mod checkrun;
+pub mod bench_output;
+pub mod check_output;
 pub mod command;
 pub mod complete;
 mod error;
 pub mod parse;
-mod parse_more;
+mod parse_net_client_script;
 mod resolve;
 pub mod table;
 pub mod token;
@@ -62,7 +61,6 @@ pub mod token;
 pub mod condition;
 pub mod editor;
 pub mod export;
-pub mod perf;
 pub mod scenario;
 pub mod session;
 pub mod shell;
@@ -70,3 +68,4 @@ pub mod shell;
 mod tests;
 pub mod view;
 pub mod watch;
+pub mod words;

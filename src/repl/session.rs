@@ -31,13 +31,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use thiserror::Error;
 
 use crate::cluster::checker::operations;
-use crate::cluster::event::{describe_outcome, describe_result};
 use crate::cluster::kv::KvOp;
 use crate::cluster::linearizability::{self, SearchBudget, Verdict};
 use crate::cluster::{
     ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, EventKind, NodeState,
 };
 use crate::raft::{NodeId, RaftEvent};
+use crate::repl::words::{describe_outcome, describe_result};
 
 use super::command::{
     ClientOp, Command, Condition, NodeRef, NodeSet, ParseError, ResolveError, Rows, SafetyRule,
@@ -334,7 +334,7 @@ impl Session {
         Ok(Outcome::failed(format!(
             "interrupted: `{name}` stopped{progress} at t={}; {leader}, term {term}, {up} of {} \
              nodes up",
-            crate::cluster::event::fmt_ms(now_us),
+            crate::repl::words::fmt_ms(now_us),
             status.nodes.len()
         )))
     }
@@ -770,7 +770,7 @@ impl Session {
         }
         let result = self.cluster.request(request.clone(), via)?;
         let text = describe_result(&request, &result.outcome);
-        let latency = format!(" in {}", crate::cluster::event::fmt_ms(result.latency_us));
+        let latency = format!(" in {}", crate::repl::words::fmt_ms(result.latency_us));
         match result.outcome {
             ClientOutcome::Done { .. } => Ok(Outcome::text(text + &latency)),
             _ => Ok(Outcome::failed(text)),
@@ -1025,7 +1025,7 @@ impl Session {
                 n => format!("safety: {n} violation(s)\n"),
             };
             for violation in checker.violations() {
-                let time = crate::cluster::event::fmt_ms(violation.time_us);
+                let time = crate::repl::words::fmt_ms(violation.time_us);
                 let _ = writeln!(text, "{time:>10}  {violation}");
             }
             (text, checker.violation_count())
@@ -1149,5 +1149,5 @@ fn mark(held: bool, line: &str, actual: &str) -> Outcome {
 }
 
 fn fmt_now(cluster: &Cluster) -> Result<String, ExecError> {
-    Ok(crate::cluster::event::fmt_ms(cluster.now_us()?))
+    Ok(crate::repl::words::fmt_ms(cluster.now_us()?))
 }

@@ -6,9 +6,8 @@
 //! Commands of two words (`net drop`, `wait leader`) are entries of their own; the first
 //! word alone (`net`, `wait`) is a help topic that shows them all.
 //!
-//! The table does not say whether a command's feature exists yet (`transfer`, `add`,
-//! `remove`, `snapshot`, `check` parse before the cluster does them):
-//! the executor answers those with an error of its own.
+//! The table holds the language only: what a command does is the executor's
+//! ([`super::session`]), which runs every command the table parses.
 
 use std::fmt::Write as _;
 

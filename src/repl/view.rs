@@ -6,13 +6,13 @@ use std::fmt::Write;
 
 use colored::{ColoredString, Colorize};
 
-use crate::cluster::event::fmt_ms;
 use crate::cluster::kv::KvRequest;
 use crate::cluster::{
     ClusterEvent, ClusterStatus, EventKind, InFlight, MsgInfo, NetworkView, NodeState, NodeStatus,
     StepReport,
 };
 use crate::raft::{Entry, Index, NodeId, Payload, RaftEvent, Role, Term};
+use crate::repl::words::fmt_ms;
 
 use super::command::TraceLevel;
 
@@ -84,7 +84,7 @@ pub fn status_rows(status: &ClusterStatus, ids: &[NodeId]) -> String {
         let _ = writeln!(out, "{}", status_row(node));
     }
     if let Some((voters, learners)) = &status.members {
-        let members = crate::cluster::event::describe_members(voters, learners);
+        let members = crate::repl::words::describe_members(voters, learners);
         let _ = writeln!(out, "config: {members}");
     }
     for node in &shown {
@@ -311,7 +311,7 @@ pub fn describe_entry(entry: &Entry) -> String {
         Payload::Config { voters, learners } => {
             format!(
                 "config  {}",
-                crate::cluster::event::describe_members(voters, learners)
+                crate::repl::words::describe_members(voters, learners)
             )
         }
         Payload::Command(bytes) => match KvRequest::decode(bytes) {

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use raftlab::cluster::seed;
 use raftlab::raft::{
     DurableWrite, Entry, Envelope, Index, Input, Message, NodeId, Outputs, Payload, RaftConfig,
     RaftEvent, RaftProcessor, Role, Storage, Term,
@@ -142,12 +143,9 @@ pub fn terms_of(entries: &[Entry]) -> Vec<Term> {
 }
 
 /// A seed for the `incarnation`th processor of node `id`, derived from the cluster seed.
+/// The cluster's own derivation, so a node's numbers here are those it draws in the cluster.
 fn node_seed(cluster_seed: u64, id: NodeId, incarnation: u64) -> u64 {
-    // splitmix64 over the three numbers: well spread, and the same on every machine.
-    let mut x = cluster_seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (incarnation << 32);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
+    seed::derive(cluster_seed, seed::NODE, (id << 20) | incarnation)
 }
 
 /// The Raft safety properties, checked against everything every node does.

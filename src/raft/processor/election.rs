@@ -109,16 +109,11 @@ impl RaftProcessor {
         (self.now_us < until_us).then_some(until_us)
     }
 
-    /// Messages of a higher term that the term rule must not apply to: a PreVote (its term
-    /// is only prospective; it is answered here) and, under CheckQuorum, a RequestVote
-    /// while a leader is known to be alive (it is dropped). Returns whether the message
-    /// was taken care of.
-    pub(super) fn ignores_higher_term(
-        &mut self,
-        from: NodeId,
-        term: Term,
-        message: &Message,
-    ) -> bool {
+    /// Whether a message of a higher term skips the term rule (no step down, no new term):
+    /// a PreVote (its term is only prospective; it is answered here) and, under
+    /// CheckQuorum, a RequestVote while a leader is known to be alive (it is dropped).
+    /// True means the message was taken care of.
+    pub(super) fn skips_term_rule(&mut self, from: NodeId, term: Term, message: &Message) -> bool {
         match *message {
             Message::PreVote {
                 last_log_index,

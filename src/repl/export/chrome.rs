@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::cluster::event::fmt_ms;
 use crate::raft::NodeId;
+use crate::repl::words::fmt_ms;
 
 use super::timeline::{Arrow, Fate, MarkKind, SpanRole, Timeline};
 

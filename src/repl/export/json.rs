@@ -191,7 +191,9 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
         EventKind::NodeCrashed { node, message } => {
             ("node_crashed", json!({"node": node, "message": message}))
         }
-        EventKind::NetworkChanged { change } => ("network_changed", json!({ "change": change })),
+        EventKind::NetworkChanged { change } => {
+            ("network_changed", json!({ "change": change.to_string() }))
+        }
         EventKind::Violation(violation) => (
             "violation",
             json!({"rule": violation.rule.to_string(), "nodes": violation.nodes,

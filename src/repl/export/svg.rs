@@ -20,8 +20,8 @@
 
 use std::fmt::Write;
 
-use crate::cluster::event::fmt_ms;
 use crate::raft::NodeId;
+use crate::repl::words::fmt_ms;
 
 use super::style::{ArrowClass, FONT, brief, esc, term_fill, term_stroke, text_width};
 use super::timeline::{Arrow, ClientSpan, Fate, Mark, MarkKind, Span, SpanRole, Timeline};

@@ -246,7 +246,7 @@ impl Builder {
                 self.switch(t, *node, SpanRole::Follower, None);
             }
             EventKind::NetworkChanged { change } => {
-                self.mark(t, None, MarkKind::Network(change.clone()))
+                self.mark(t, None, MarkKind::Network(change.to_string()))
             }
             EventKind::Violation(violation) => {
                 let node = violation.nodes.first().copied();

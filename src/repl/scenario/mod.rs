@@ -50,8 +50,8 @@
 //!   one AppendEntries carries; `raft.snapshot_every: N` makes each node take a snapshot
 //!   every N applied entries (0, the default: only on `snapshot NODE`).
 //! - A step that is a command line is parsed and its nodes checked against the cluster
-//!   size when the file loads. A command that parses but whose feature is not built yet
-//!   (`add`, `remove`) fails when it runs.
+//!   size when the file loads; what only the running cluster can refuse (an `add` when
+//!   there is no leader, say) fails when it runs.
 //! - `say TEXT` as a command line is narration too, just like `say: TEXT`.
 //! - A `#` after a space starts a YAML comment, even inside a step: quote a step that
 //!   needs one (`- 'say Step #1'`).

@@ -2,10 +2,10 @@
 //! [`crate::repl::export`] render them, and writes the file.
 
 use super::{ExecError, Outcome, Session};
-use crate::cluster::event::fmt_ms;
 use crate::raft::NodeId;
 use crate::repl::command::{ExportFormat, NodeRef, format_duration};
 use crate::repl::export::{Timeline, chrome, events_jsonl, log_svg, svg};
+use crate::repl::words::fmt_ms;
 
 /// The most nodes a sequence diagram has lanes for.
 pub const MAX_LANES: u64 = 64;

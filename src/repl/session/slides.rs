@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::{ExecError, Outcome, Session};
-use crate::cluster::event::fmt_ms;
 use crate::raft::NodeId;
 use crate::repl::command::{NodeRef, format_duration};
 use crate::repl::export::Timeline;
 use crate::repl::export::slides::{self, SlideOptions, page_file, png};
+use crate::repl::words::fmt_ms;
 
 /// The most nodes a slide has rows for.
 pub const MAX_ROWS: u64 = 32;

@@ -2,7 +2,7 @@
 
 use super::{ArgKind as A, CommandSpec, CondArg as C, ConditionSpec, Group};
 use crate::repl::parse as p;
-use crate::repl::parse_more as q;
+use crate::repl::parse_net_client_script as q;
 
 /// Every command, grouped as `help` lists them.
 pub static COMMANDS: &[CommandSpec] = &[

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::cluster::ClusterView;
-use crate::cluster::event::fmt_ms;
 use crate::cluster::view::TimerKind;
+use crate::repl::words::fmt_ms;
 
 /// One line per node: which timer it waits on, when it fires, and how much is left.
 pub fn timers(view: &ClusterView) -> String {

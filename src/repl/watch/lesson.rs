@@ -17,12 +17,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::event::fmt_ms;
 use crate::cluster::{ClockMode, Sim};
 use crate::repl::command::{Command, Condition};
 use crate::repl::condition;
 use crate::repl::scenario::{Scenario, StepKind};
 use crate::repl::session::{ExecError, Outcome, Session};
+use crate::repl::words::fmt_ms;
 
 /// The shortest and longest a played step is held before the next one, in wall time.
 const HOLD_MIN: Duration = Duration::from_millis(600);

@@ -14,12 +14,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::cluster::event::fmt_ms;
 use crate::raft::NodeId;
 use crate::repl::export::style::{ArrowClass, FONT, esc, term_fill, term_stroke};
 use crate::repl::export::timeline::{
     Arrow, ClientSpan, Fate, Mark, MarkKind, Span, SpanRole, Timeline,
 };
+use crate::repl::words::fmt_ms;
 
 use super::labels::{Anchor, Label, Look, Placer, TextBox};
 use super::scale::{Axis, PageSpan};

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use crate::cluster::event::fmt_ms;
+use crate::repl::words::fmt_ms;
 
 use super::super::model::Model;
 use super::story::spans;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 
 use crate::cluster::ClusterError;
-use crate::cluster::clients::{ClientResult, PendingStart, Stage};
+use crate::cluster::client_table::{ClientResult, PendingStart, Stage};
 use crate::cluster::event::{ClientOutcome, EventKind, OpId};
 use crate::cluster::kv::{ClientId, KvOp};
 use crate::cluster::node::{ClientRequest, NodeInput, ReplyResult};

@@ -1,4 +1,6 @@
-//! The parse functions of the fault, client, raft and script commands.
+//! The parse functions of the network-fault, client, membership and log-setting, and
+//! script commands (`wait`, `expect`, `try`, `say`, `save`, `export`); the rest are in
+//! [`super::parse`].
 
 use std::collections::HashSet;
 
