@@ -375,3 +375,67 @@ fn prefix<'a, M: Model>(model: &M, calls: &[Call<'a, M>], cut: u64) -> Vec<Call<
         .filter(|call| !call.is_irrelevant(model))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cluster::kv::{KvOp, KvOutput};
+    use crate::lincheck::check::Verdict;
+    use crate::lincheck::kv::{KvModel, KvReply};
+    use crate::lincheck::{Budget, Operation, Outcome, check};
+
+    type KvOperation = Operation<KvOp, KvReply>;
+
+    fn op(client: u64, input: KvOp, output: KvOutput, invoke: u64) -> KvOperation {
+        let outcome = Outcome::Returned {
+            output: KvReply::Output(output),
+            response: invoke + 1,
+        };
+        Operation {
+            client,
+            input,
+            invoke,
+            outcome,
+        }
+    }
+
+    fn put(client: u64, value: u64, at: u64) -> KvOperation {
+        let (key, value) = ("x".to_string(), value.to_string());
+        op(client, KvOp::Put { key, value }, KvOutput::Ok, at)
+    }
+
+    fn get(client: u64, value: u64, at: u64) -> KvOperation {
+        let output = KvOutput::Value(Some(value.to_string()));
+        op(client, KvOp::Get { key: "x".into() }, output, at)
+    }
+
+    /// Twenty writes, each read back by another client, then a read of the third write:
+    /// the violation is the third write, the write after it and the stale read.
+    fn stale_read_at_the_end() -> Vec<KvOperation> {
+        let mut history = Vec::new();
+        for value in 0..20 {
+            history.push(put(value % 3, value, 4 * value));
+            history.push(get(3, value, 4 * value + 2));
+        }
+        history.push(get(4, 2, 100));
+        history
+    }
+
+    /// With the default time budget, a small violation is still shrunk in full (the first
+    /// steps of shrinking do not look at the clock), and the set reported really cannot be
+    /// ordered: checked again on its own.
+    #[test]
+    fn a_small_violation_is_shrunk_to_a_few_operations_that_really_fail() {
+        let history = stale_read_at_the_end();
+        let model = KvModel::default();
+        let report = check(&model, &history, Budget::default());
+        let Verdict::Violation(violation) = report.verdict else {
+            panic!("not a violation: {:?}", report.verdict);
+        };
+        assert!(violation.minimal, "{violation:?}");
+        assert!(violation.ops.len() <= 4, "{violation:?}");
+        assert!(violation.ops.contains(&40), "the stale read: {violation:?}");
+        let alone: Vec<KvOperation> = violation.ops.iter().map(|&i| history[i].clone()).collect();
+        let again = check(&model, &alone, Budget::Steps(10_000)).verdict;
+        assert!(matches!(again, Verdict::Violation(_)), "{again:?}");
+    }
+}
