@@ -264,15 +264,15 @@ fn undecided(parts: &[(&str, Vec<usize>)], results: &Results) -> Verdict {
     }
 }
 
-/// Shrinking's steps and deadline: as many steps as the search had; or half as long as the
+/// Shrinking's steps and deadline: as many steps as the search had; or a quarter as long as
 /// search took, at least [`SHRINK_FLOOR`] and at most a tenth of the timeout. Shrinking is a
 /// courtesy: it should not cost much more than the answer, so a verdict with its
-/// counterexample comes in about one and a half times the search's time.
+/// counterexample comes in about one and a quarter times the search's time.
 fn shrink_budget(budget: Budget, search_time: Duration) -> (u64, Option<Instant>) {
     match budget {
         Budget::Steps(steps) => (steps, None),
         Budget::Time(timeout) => {
-            let time = (search_time / 2).max(SHRINK_FLOOR).min(timeout / 10);
+            let time = (search_time / 4).max(SHRINK_FLOOR).min(timeout / 10);
             (u64::MAX, Some(Instant::now() + time))
         }
     }

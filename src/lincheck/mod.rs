@@ -155,7 +155,7 @@ pub enum Budget {
     /// At most this many search steps per partition, and as many again for shrinking a
     /// violation: deterministic, so a seeded run gives the same answer on any machine.
     Steps(u64),
-    /// At most this long for the whole search; shrinking then gets half as long as the
+    /// At most this long for the whole search; shrinking then gets a quarter as long as
     /// search took, at least 0.25 ms and at most a tenth of this.
     Time(Duration),
 }
