@@ -264,16 +264,20 @@ fn undecided(parts: &[(&str, Vec<usize>)], results: &Results) -> Verdict {
     }
 }
 
-/// Shrinking's steps and deadline: as many steps as the search had; or ten times as long as
-/// the search took, at least 50 ms and at most a tenth of the timeout. Shrinking is a
-/// courtesy: it should not cost much more than the answer.
+/// Shrinking's steps and deadline: as many steps as the search had; or a quarter as long as
+/// search took, at least [`SHRINK_FLOOR`] and at most a tenth of the timeout. Shrinking is a
+/// courtesy: it should not cost much more than the answer, so a verdict with its
+/// counterexample comes in about one and a quarter times the search's time.
 fn shrink_budget(budget: Budget, search_time: Duration) -> (u64, Option<Instant>) {
     match budget {
         Budget::Steps(steps) => (steps, None),
         Budget::Time(timeout) => {
-            let floor = Duration::from_millis(50).min(timeout / 10);
-            let time = (search_time * 10).clamp(floor, timeout / 10);
+            let time = (search_time / 4).max(SHRINK_FLOOR).min(timeout / 10);
             (u64::MAX, Some(Instant::now() + time))
         }
     }
 }
+
+/// The least time shrinking gets under a time budget: a small violation is shrunk in full
+/// well within it.
+const SHRINK_FLOOR: Duration = Duration::from_micros(250);

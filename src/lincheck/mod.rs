@@ -155,8 +155,8 @@ pub enum Budget {
     /// At most this many search steps per partition, and as many again for shrinking a
     /// violation: deterministic, so a seeded run gives the same answer on any machine.
     Steps(u64),
-    /// At most this long for the whole search; shrinking then gets ten times as long as
-    /// the search took, at least 50 ms and at most a tenth of this.
+    /// At most this long for the whole search; shrinking then gets a quarter as long as
+    /// search took, at least 0.25 ms and at most a tenth of this.
     Time(Duration),
 }
 
