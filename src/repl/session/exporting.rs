@@ -11,6 +11,32 @@ use crate::repl::words::fmt_ms;
 pub const MAX_LANES: u64 = 64;
 
 impl Session {
+    /// The window of the run a picture shows: all of it, or `window_us` cut at the present.
+    /// A window that starts after the present is an error.
+    pub(super) fn export_window(
+        &self,
+        window_us: Option<(u64, u64)>,
+    ) -> Result<(u64, u64), ExecError> {
+        let now_us = self.cluster.now_us()?;
+        let (from_us, to_us) = window_us.unwrap_or((0, now_us));
+        if window_us.is_some() && from_us >= now_us {
+            return Err(ExecError::Io(format!(
+                "the window {}..{} starts after the run so far (t={}): nothing to export",
+                format_duration(from_us),
+                format_duration(to_us),
+                fmt_ms(now_us)
+            )));
+        }
+        Ok((from_us, to_us.min(now_us)))
+    }
+
+    /// How many lanes (or rows) a picture of the run has: one for every node the cluster
+    /// has had, those added since it started too.
+    pub(super) fn lanes(&self) -> Result<u64, ExecError> {
+        let hosted = self.cluster.hosted()?;
+        Ok(hosted.into_iter().max().unwrap_or(0).max(self.config.nodes))
+    }
+
     /// `export FILE [FROM..TO]`: the run (or the window) as the file's extension says.
     pub(super) fn export(
         &self,
@@ -23,21 +49,9 @@ impl Session {
                 ExportFormat::EXTENSIONS
             ))
         })?;
-        let now_us = self.cluster.now_us()?;
-        let (from_us, to_us) = window_us.unwrap_or((0, now_us));
-        if window_us.is_some() && from_us >= now_us {
-            return Err(ExecError::Io(format!(
-                "the window {}..{} starts after the run so far (t={}): nothing to export",
-                format_duration(from_us),
-                format_duration(to_us),
-                fmt_ms(now_us)
-            )));
-        }
-        let to_us = to_us.min(now_us);
+        let (from_us, to_us) = self.export_window(window_us)?;
         let events = self.cluster.events(usize::MAX)?;
-        // A lane for every node the cluster has had: those added since it started too.
-        let hosted = self.cluster.hosted()?;
-        let nodes = hosted.into_iter().max().unwrap_or(0).max(self.config.nodes);
+        let nodes = self.lanes()?;
         let title = format!(
             "raftlab: {nodes} nodes, seed {}, t = {} .. {}",
             self.config.seed,

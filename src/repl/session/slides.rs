@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{ExecError, Outcome, Session};
 use crate::raft::NodeId;
-use crate::repl::command::{NodeRef, format_duration};
+use crate::repl::command::NodeRef;
 use crate::repl::export::Timeline;
 use crate::repl::export::slides::{self, SlideOptions, page_file, png};
 use crate::repl::words::fmt_ms;
@@ -22,26 +22,16 @@ impl Session {
         window_us: Option<(u64, u64)>,
         heartbeats: bool,
     ) -> Result<Outcome, ExecError> {
-        let now_us = self.cluster.now_us()?;
-        let (from_us, to_us) = window_us.unwrap_or((0, now_us));
-        if window_us.is_some() && from_us >= now_us {
-            return Err(ExecError::Io(format!(
-                "the window {}..{} starts after the run so far (t={}): nothing to export",
-                format_duration(from_us),
-                format_duration(to_us),
-                fmt_ms(now_us)
-            )));
-        }
+        let (from_us, to_us) = self.export_window(window_us)?;
         let events = self.cluster.events(usize::MAX)?;
-        let hosted = self.cluster.hosted()?;
-        let nodes = hosted.into_iter().max().unwrap_or(0).max(self.config.nodes);
+        let nodes = self.lanes()?;
         if nodes > MAX_ROWS {
             return Err(ExecError::Io(format!(
                 "a slide has rows for at most {MAX_ROWS} nodes, and the cluster has {nodes}: \
                  export a .json trace instead"
             )));
         }
-        let timeline = Timeline::build(&events, nodes, from_us, to_us.min(now_us));
+        let timeline = Timeline::build(&events, nodes, from_us, to_us);
         let title = format!("{}: {nodes} nodes, seed {}", stem(file), self.config.seed);
         let pages = slides::pages(&timeline, &title, SlideOptions { heartbeats });
         let mut written = Vec::new();
