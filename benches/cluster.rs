@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use raftlab::cluster::kv::KvOp;
-use raftlab::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId};
+use raftlab::cluster::{
+    ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId, ViewLimits,
+};
 
 const SECOND_US: u64 = 1_000_000;
 
@@ -25,7 +27,8 @@ fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
     let elected = cluster
         .wait_until(
             5 * SECOND_US,
-            Arc::new(|sim| sim.world().leader().is_some()),
+            ViewLimits::least(),
+            Arc::new(|view| view.leader.is_some()),
         )
         .expect("the cluster runs");
     assert!(elected, "no leader");
@@ -73,7 +76,7 @@ fn virtual_many_clients(clients: usize, duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
     let wall = Instant::now();
     let (ops, ran_us) = cluster
-        .with(move |sim| {
+        .with_clock(move |sim, _| {
             let start_us = sim.now_us();
             let end_us = start_us + duration_us;
             let mut issued = 0;
@@ -108,7 +111,7 @@ fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
     let wall = Instant::now();
     let (ops, ran_us) = cluster
-        .with(move |sim| {
+        .with_clock(move |sim, _| {
             let start_us = sim.now_us();
             let gap_us = SECOND_US / rate;
             let mut issued = 0;
@@ -130,11 +133,11 @@ fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
 /// No clients: heartbeats only, for `duration_us` of virtual time.
 fn virtual_idle(duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
-    let handoffs_before = cluster.with(|sim| sim.handoffs()).unwrap();
+    let handoffs_before = cluster.position().unwrap().1;
     let wall = Instant::now();
     cluster.run_for(duration_us).unwrap();
     let elapsed = wall.elapsed();
-    let handoffs = cluster.with(|sim| sim.handoffs()).unwrap() - handoffs_before;
+    let handoffs = cluster.position().unwrap().1 - handoffs_before;
     let name = format!("virtual {}, 5 nodes, idle", hosting.name());
     report_virtual(&name, 0, duration_us, elapsed);
     println!(

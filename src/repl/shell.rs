@@ -379,7 +379,8 @@ mod tests {
         let cluster = Cluster::start(config).expect("starts");
         let elected = cluster.wait_until(
             2_000_000,
-            std::sync::Arc::new(|sim| sim.world().leader().is_some()),
+            crate::cluster::ViewLimits::least(),
+            std::sync::Arc::new(|view| view.leader.is_some()),
         );
         assert!(elected.expect("runs"));
         let status = cluster.status().expect("a status");
