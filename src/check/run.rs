@@ -159,8 +159,10 @@ fn safety_failure(sim: &Sim) -> Option<Failure> {
     if let Some(violation) = sim.violations().first() {
         return Some(Failure::Violation(violation.clone()));
     }
-    sim.crashed()
-        .map(|(node, message)| Failure::Crash { node, message })
+    sim.crashed().map(|(node, crash)| Failure::Crash {
+        node,
+        message: crash.to_string(),
+    })
 }
 
 /// What of the seed's budget ran out, if any: its events, or (looked at every 64 ticks)

@@ -25,7 +25,7 @@ use crate::raft::{
 
 use super::checker::{Checker, Violation};
 use super::client_table::{ClientTable, Stage};
-use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo, NetworkChange};
+use super::event::{ClusterEvent, Crash, DropReason, EventKind, MsgInfo, NetworkChange};
 use super::kv::KvStateMachine;
 use super::network::Network;
 use super::node::{self, EventDispatcher, FromNode, NodeInput, NodeReport, ToNode, lock};
@@ -58,8 +58,8 @@ const CLIENT_BACKOFF_US: u64 = 10_000;
 pub enum NodeState {
     Up,
     Down,
-    /// The node's thread panicked (or stopped answering), with the message.
-    Crashed(String),
+    /// The node's thread panicked (or stopped answering).
+    Crashed(Crash),
 }
 
 /// A node as the views show it.
@@ -112,7 +112,7 @@ struct NodeSlot {
     id: NodeId,
     storage: Arc<Mutex<Storage>>,
     running: Option<Running>,
-    crashed: Option<String>,
+    crashed: Option<Crash>,
     incarnation: u64,
 }
 
@@ -186,7 +186,7 @@ pub struct Sim {
     /// Whether a storm was reported (once per run).
     storm_reported: bool,
     /// Every crash of the run, in order (the first [`CRASHES_KEPT`]).
-    crash_log: Vec<(NodeId, String)>,
+    crash_log: Vec<(NodeId, Crash)>,
 }
 
 impl Sim {
@@ -277,12 +277,9 @@ impl Sim {
         let found = self.network.take_storm().or_else(|| {
             let (second, events) = self.rate;
             (events > self.storm_limits.events_per_second).then(|| {
-                let what = format!(
-                    "{} events in the second from {second}s",
-                    storm::thousands(events)
-                );
+                let load = storm::Load::EventsInSecond { events, second };
                 let messages = self.network.in_flight().into_iter();
-                storm::describe(&what, messages.map(|m| storm::kind_and_link(&m)))
+                storm::summarise(load, messages.map(|m| storm::kind_and_link(&m)))
             })
         });
         if let Some((detail, nodes)) = found
@@ -368,7 +365,7 @@ impl Sim {
     }
 
     /// The first node that crashed (its thread panicked or hung), with the message.
-    pub fn crashed(&self) -> Option<(NodeId, String)> {
+    pub fn crashed(&self) -> Option<(NodeId, Crash)> {
         self.nodes
             .iter()
             .find_map(|slot| slot.crashed.clone().map(|message| (slot.id, message)))
@@ -376,7 +373,7 @@ impl Sim {
 
     /// Every node crash of the run so far, in order, with its message (a restarted node's
     /// too): the first hundred (`CRASHES_KEPT`).
-    pub fn crash_log(&self) -> &[(NodeId, String)] {
+    pub fn crash_log(&self) -> &[(NodeId, Crash)] {
         &self.crash_log
     }
 
@@ -512,23 +509,23 @@ impl Sim {
     }
 
     /// Records that node `id` crashed: its thread is gone or hung.
-    fn mark_crashed(&mut self, id: NodeId, message: String) {
+    fn mark_crashed(&mut self, id: NodeId, crash: Crash) {
         if let Ok(slot) = self.slot_mut(id) {
             // A hung thread is left to itself; a panicked one has already ended.
             let running = slot.running.take();
-            slot.crashed = Some(message.clone());
+            slot.crashed = Some(crash.clone());
             if let Some(running) = running {
                 self.timers.remove(&(running.timer_us, id));
             }
         }
         if self.crash_log.len() < CRASHES_KEPT {
-            self.crash_log.push((id, message.clone()));
+            self.crash_log.push((id, crash.clone()));
         }
         self.checker.node_down(id);
         for kind in self.network.drop_node_traffic(id) {
             self.emit(kind);
         }
-        self.emit(EventKind::NodeCrashed { node: id, message });
+        self.emit(EventKind::NodeCrashed { node: id, crash });
     }
 
     /// Replaces a down node's durable log with entries of the given terms (to build the
@@ -1037,7 +1034,7 @@ impl Sim {
                 self.handoffs += 1;
                 match self.send_batch(node, inputs) {
                     Ok(()) => self.busy.push(node),
-                    Err(message) => self.mark_crashed(node, message),
+                    Err(crash) => self.mark_crashed(node, crash),
                 }
                 started = true;
             }
@@ -1064,7 +1061,7 @@ impl Sim {
             Ok(FromNode::Crashed { node, message }) => {
                 if let Some(position) = self.busy.iter().position(|&n| n == node) {
                     self.busy.swap_remove(position);
-                    self.mark_crashed(node, format!("panicked: {message}"));
+                    self.mark_crashed(node, Crash::Panicked { message });
                 }
             }
             Err(_) => {
@@ -1083,7 +1080,7 @@ impl Sim {
     }
 
     /// Sends `node`'s thread a batch of inputs due now.
-    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), String> {
+    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), Crash> {
         let batch = ToNode::Batch {
             now_us: self.now_us,
             inputs,
@@ -1093,7 +1090,7 @@ impl Sim {
                 host: Host::Thread { inbox, .. },
                 ..
             }) if inbox.send(batch).is_ok() => Ok(()),
-            _ => Err("the node's thread has ended".to_string()),
+            _ => Err(Crash::ThreadEnded),
         }
     }
 
@@ -1126,7 +1123,9 @@ impl Sim {
             Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
             Host::Inline(dispatcher) => node::catch_quietly(|| dispatcher.handle(now_us, inputs))
                 .map(Some)
-                .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic))),
+                .map_err(|panic| Crash::Panicked {
+                    message: node::panic_message(&*panic),
+                }),
         };
         match outcome {
             // On its thread: its report is awaited as any working node's is.
@@ -1135,7 +1134,7 @@ impl Sim {
                 self.finish_busy();
             }
             Ok(Some(report)) => self.process_report(report),
-            Err(message) => self.mark_crashed(node, message),
+            Err(crash) => self.mark_crashed(node, crash),
         }
         Ok(self.step_report(Some(node), before))
     }
@@ -1446,7 +1445,7 @@ fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
 }
 
 /// Why a node thread that did not report within [`NODE_ANSWER_LIMIT`] is marked crashed.
-fn unanswered() -> String {
-    let limit = NODE_ANSWER_LIMIT.as_secs();
-    format!("did not answer within {limit}s")
+fn unanswered() -> Crash {
+    let limit_s = NODE_ANSWER_LIMIT.as_secs();
+    Crash::Silent { limit_s }
 }

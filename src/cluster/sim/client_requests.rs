@@ -7,7 +7,7 @@ use crossbeam_channel::Sender;
 
 use crate::cluster::ClusterError;
 use crate::cluster::client_table::{ClientResult, PendingStart, Stage};
-use crate::cluster::event::{ClientOutcome, EventKind, OpId};
+use crate::cluster::event::{ClientOutcome, EventKind, OpId, Refusal};
 use crate::cluster::kv::{ClientId, KvOp};
 use crate::cluster::node::{ClientRequest, NodeInput, ReplyResult};
 use crate::raft::NodeId;
@@ -92,7 +92,7 @@ impl Sim {
                 Stage::Waiting { .. } => self.retry_client(op, None, now),
                 Stage::ToSend { target, .. } if !self.is_up(target) => match pending.via {
                     Some(via) => {
-                        let reason = format!("n{via} is down");
+                        let reason = Refusal::NodeDown { node: via };
                         self.finish_client(op, ClientOutcome::Refused { reason })
                     }
                     None if self.nodes.iter().any(|s| s.running.is_some()) => {
@@ -173,8 +173,7 @@ impl Sim {
                 },
             ),
             ReplyResult::NotLeader { leader } if via.is_some() => {
-                let leader = leader.map_or("unknown".to_string(), |l| format!("n{l}"));
-                let reason = format!("n{node} is not the leader (leader: {leader})");
+                let reason = Refusal::NotLeader { node, leader };
                 self.finish_client(op, ClientOutcome::Refused { reason })
             }
             ReplyResult::NotLeader {

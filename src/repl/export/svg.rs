@@ -581,7 +581,7 @@ fn draw_arrow(out: &mut String, layout: &Layout, arrow: &Arrow) {
     let fate = match arrow.fate {
         Fate::Delivered => "delivered".to_string(),
         Fate::InFlight => "in flight".to_string(),
-        Fate::Dropped(reason) => format!("dropped: {}", reason.name()),
+        Fate::Dropped(reason) => format!("dropped: {}", crate::repl::words::drop_reason(reason)),
     };
     let copy = arrow
         .copy_of
