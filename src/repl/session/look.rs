@@ -17,6 +17,16 @@ impl Session {
         Ok(events.iter().map(|e| view::event(e) + "\n").collect())
     }
 
+    /// `status`, and with `-v` (not with `--json`) the leader's view of each follower.
+    pub(super) fn status(
+        &self,
+        verbose: bool,
+        json: bool,
+        rows: &Rows,
+    ) -> Result<String, ExecError> {
+        Ok(self.status_view(json, rows)? + &verbose_status(verbose && !json, self)?)
+    }
+
     /// `status`: every row, the named rows, or above [`view::SUMMARY_ABOVE_NODES`] nodes
     /// a summary. `--json` is every node (or the named ones), never a summary.
     pub(super) fn status_view(&self, json: bool, rows: &Rows) -> Result<String, ExecError> {

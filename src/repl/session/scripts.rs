@@ -33,7 +33,15 @@ impl Session {
         self.report_wait(held, &what, within, &Condition::Leader { node: None })
     }
 
-    pub(super) fn wait(
+    pub(super) fn wait_until(
+        &mut self,
+        condition: &Condition,
+        within_us: Option<u64>,
+    ) -> Result<Outcome, ExecError> {
+        self.wait(condition.clone(), within_us, "wait until")
+    }
+
+    fn wait(
         &mut self,
         condition: Condition,
         within_us: Option<u64>,
