@@ -161,9 +161,10 @@ fn safety_failure(sim: &Scheduler) -> Option<Failure> {
     if let Some(violation) = sim.observers().violations().first() {
         return Some(Failure::Violation(violation.clone()));
     }
-    sim.world()
-        .crashed()
-        .map(|(node, message)| Failure::Crash { node, message })
+    sim.world().crashed().map(|(node, crash)| Failure::Crash {
+        node,
+        message: crash.to_string(),
+    })
 }
 
 /// What of the seed's budget ran out, if any: its events, or (looked at every 64 ticks)

@@ -52,10 +52,10 @@
 //! applied, events), so the checker runs in every mode, always.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
-use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::digest::Digest;
+use super::storm::Storm;
 
 use crate::raft::{
     DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
@@ -64,6 +64,9 @@ use crate::raft::{
 use super::client_table::ClientRecord;
 use super::event::ClientOutcome;
 use super::linearizability::{Operation, Outcome};
+
+mod breach;
+pub use breach::Breach;
 
 /// How many violations of one rule are kept and published; later ones are only counted.
 pub const KEPT_PER_RULE: usize = 5;
@@ -133,12 +136,6 @@ impl Rule {
     }
 }
 
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// A broken rule: which, when, the nodes, index and terms involved, and what happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -147,14 +144,8 @@ pub struct Violation {
     pub nodes: Vec<NodeId>,
     pub index: Option<Index>,
     pub terms: Vec<Term>,
-    /// What happened, in words.
-    pub detail: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} violated: {}", self.rule, self.detail)
-    }
+    /// What happened.
+    pub detail: Breach,
 }
 
 /// What one step of a node's Raft changed: the durable writes (already applied to its
@@ -369,8 +360,9 @@ impl Checker {
     }
 
     /// Reports a message storm found by the scheduler at `time_us` ([`super::storm`]).
-    pub fn report_storm(&mut self, time_us: u64, nodes: Vec<NodeId>, detail: String) {
+    pub fn report_storm(&mut self, time_us: u64, nodes: Vec<NodeId>, storm: Storm) {
         self.time_us = self.time_us.max(time_us);
+        let detail = Breach::Storm(storm);
         self.report(Rule::MessageStorm, nodes, (None, Vec::new()), detail);
     }
 
@@ -379,7 +371,7 @@ impl Checker {
         rule: Rule,
         nodes: Vec<NodeId>,
         at: (Option<Index>, Vec<Term>),
-        detail: String,
+        detail: Breach,
     ) {
         let count = self.counts.entry(rule).or_default();
         *count += 1;
@@ -408,10 +400,11 @@ impl Checker {
         self.time_us = time_us;
         let durable = self.track(node).durable_term;
         if view.term < durable {
-            let detail = format!(
-                "n{node} restarted in term {} after reaching term {durable}",
-                view.term
-            );
+            let detail = Breach::RestartedInLowerTerm {
+                node,
+                term: view.term,
+                durable,
+            };
             self.report(
                 Rule::TermMonotonic,
                 vec![node],
@@ -494,7 +487,11 @@ impl Checker {
             DurableWrite::HardState { term, .. } => {
                 let durable = self.track(node).durable_term;
                 if *term < durable {
-                    let detail = format!("n{node} wrote term {term} after term {durable}");
+                    let detail = Breach::WroteLowerTerm {
+                        node,
+                        term: *term,
+                        durable,
+                    };
                     self.report(
                         Rule::TermMonotonic,
                         vec![node],
@@ -508,10 +505,11 @@ impl Checker {
             DurableWrite::Truncate { from } => {
                 let leading = before.filter(|b| b.role == Role::Leader && b.term == after.term);
                 if let Some(leader) = leading {
-                    let detail = format!(
-                        "n{node}, leader of term {}, removed its entries from index {from}",
-                        leader.term
-                    );
+                    let detail = Breach::LeaderTruncated {
+                        node,
+                        term: leader.term,
+                        from: *from,
+                    };
                     self.report(
                         Rule::LeaderAppendOnly,
                         vec![node],
@@ -613,11 +611,13 @@ impl Checker {
         if pending <= after.commit {
             return;
         }
-        let detail = format!(
-            "n{node}, leader of term {term}, appended a configuration entry at index {index} \
-             while the one at index {pending} was not committed (commit {})",
-            after.commit
-        );
+        let detail = Breach::ConfigChangeBeforeCommit {
+            node,
+            term,
+            index,
+            pending,
+            commit: after.commit,
+        };
         self.report(
             Rule::OneConfigChange,
             vec![node],
@@ -642,11 +642,12 @@ impl Checker {
             None => {}
             Some((seen, _)) if seen == hash => {}
             Some((_, other)) => {
-                let detail = format!(
-                    "n{other} and n{node} hold entries of term {} at index {} that differ, \
-                     or whose earlier entries differ",
-                    entry.term, entry.index
-                );
+                let detail = Breach::LogsDiffer {
+                    first: other,
+                    second: node,
+                    term: entry.term,
+                    index: entry.index,
+                };
                 self.report(
                     Rule::LogMatching,
                     vec![other, node],
@@ -665,19 +666,13 @@ impl Checker {
             Some(first) if first.digest == digest => {}
             Some(first) => {
                 let first = *first;
-                let detail = format!(
-                    "n{node} applied an entry of term {} at index {} where n{} applied one of \
-                     term {}{}",
-                    entry.term,
-                    entry.index,
-                    first.node,
-                    first.term,
-                    if first.term == entry.term {
-                        " with another command"
-                    } else {
-                        ""
-                    }
-                );
+                let detail = Breach::AppliedDiffer {
+                    node,
+                    term: entry.term,
+                    index: entry.index,
+                    first: first.node,
+                    first_term: first.term,
+                };
                 let at = (Some(entry.index), vec![first.term, entry.term]);
                 self.report(Rule::StateMachineSafety, vec![first.node, node], at, detail);
             }
@@ -696,10 +691,11 @@ impl Checker {
     fn volatile(&mut self, before: &NodeView, after: &NodeView) {
         let node = after.id;
         if after.term < before.term {
-            let detail = format!(
-                "n{node}'s term went from {} back to {}",
-                before.term, after.term
-            );
+            let detail = Breach::TermWentBack {
+                node,
+                from: before.term,
+                to: after.term,
+            };
             self.report(
                 Rule::TermMonotonic,
                 vec![node],
@@ -708,10 +704,11 @@ impl Checker {
             );
         }
         if after.commit < before.commit {
-            let detail = format!(
-                "n{node}'s commit went from {} back to {}",
-                before.commit, after.commit
-            );
+            let detail = Breach::CommitWentBack {
+                node,
+                from: before.commit,
+                to: after.commit,
+            };
             self.report(
                 Rule::CommitMonotonic,
                 vec![node],
@@ -720,10 +717,11 @@ impl Checker {
             );
         }
         if after.applied < before.applied {
-            let detail = format!(
-                "n{node}'s applied index went from {} back to {}",
-                before.applied, after.applied
-            );
+            let detail = Breach::AppliedWentBack {
+                node,
+                from: before.applied,
+                to: after.applied,
+            };
             self.report(
                 Rule::AppliedMonotonic,
                 vec![node],
@@ -732,10 +730,11 @@ impl Checker {
             );
         }
         if after.applied > after.commit {
-            let detail = format!(
-                "n{node} applied up to {} with commit {}",
-                after.applied, after.commit
-            );
+            let detail = Breach::AppliedPastCommit {
+                node,
+                applied: after.applied,
+                commit: after.commit,
+            };
             self.report(
                 Rule::AppliedWithinCommit,
                 vec![node],
@@ -794,15 +793,15 @@ impl Checker {
         }
         let holders: Vec<NodeId> = voters.iter().copied().filter(holds).collect();
         let voters = voters.to_vec();
-        let detail = format!(
-            "n{node}, leader of term {}, committed index {index}, which only {} of the voters \
-             {} hold",
-            after.term,
-            describe(&holders),
-            describe(&voters)
-        );
         let mut nodes = vec![node];
-        nodes.extend(holders);
+        nodes.extend(holders.iter().copied());
+        let detail = Breach::CommitWithoutMajority {
+            node,
+            term: after.term,
+            index,
+            holders,
+            voters,
+        };
         self.report(
             Rule::CommitQuorum,
             nodes,
@@ -825,7 +824,11 @@ impl Checker {
     fn election_safety(&mut self, node: NodeId, term: Term) {
         match self.leaders.get(&term) {
             Some(&other) if other != node => {
-                let detail = format!("n{other} and n{node} both became leader of term {term}");
+                let detail = Breach::TwoLeaders {
+                    first: other,
+                    second: node,
+                    term,
+                };
                 self.report(
                     Rule::ElectionSafety,
                     vec![other, node],
@@ -843,8 +846,12 @@ impl Checker {
     fn vote_once(&mut self, node: NodeId, term: Term, candidate: NodeId) {
         match self.votes.get(&(node, term)) {
             Some(&first) if first != candidate => {
-                let detail =
-                    format!("n{node} voted for n{first} and for n{candidate} in term {term}");
+                let detail = Breach::VotedTwice {
+                    node,
+                    first,
+                    second: candidate,
+                    term,
+                };
                 self.report(
                     Rule::VoteOnce,
                     vec![node, first, candidate],
@@ -875,16 +882,15 @@ impl Checker {
         if held == Some(committed.chain) {
             return;
         }
-        let lacks = if held.is_some() {
-            "holds another entry (or prefix) at"
-        } else {
-            "lacks"
+        let detail = Breach::LeaderLacksCommitted {
+            node,
+            term,
+            index,
+            holds_other: held.is_some(),
+            entry_term: committed.term,
+            committed_by: committed.node,
+            in_term: committed.in_term,
         };
-        let detail = format!(
-            "n{node} became leader of term {term} but {lacks} index {index}, committed with \
-             term {} by n{} in term {}",
-            committed.term, committed.node, committed.in_term
-        );
         let at = (Some(index), vec![term, committed.term]);
         self.report(
             Rule::LeaderCompleteness,
@@ -898,12 +904,6 @@ impl Checker {
     pub fn nodes_seen(&self) -> BTreeSet<NodeId> {
         self.nodes.keys().copied().collect()
     }
-}
-
-/// Nodes as `{n1,n2}` (`{}` for none).
-fn describe(nodes: &[NodeId]) -> String {
-    let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
-    format!("{{{}}}", names.join(","))
 }
 
 /// The clients' history as the linearizability checker reads it:

@@ -184,16 +184,27 @@ pub enum DropReason {
     Overload,
 }
 
-impl DropReason {
-    pub fn name(self) -> &'static str {
-        match self {
-            DropReason::Loss => "lost",
-            DropReason::Cut => "link cut",
-            DropReason::NodeDown => "node down",
-            DropReason::User => "dropped by hand",
-            DropReason::Overload => "network overloaded",
-        }
-    }
+/// Why a node's thread is gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Crash {
+    /// Its Raft code panicked, with this message (the panic's own).
+    Panicked { message: String },
+    /// It did not answer within `limit_s` seconds: hung.
+    Silent { limit_s: u64 },
+    /// Its thread had ended before a batch could be sent to it.
+    ThreadEnded,
+}
+
+/// Why a client operation sent `via` a node was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The node it was sent via is down.
+    NodeDown { node: NodeId },
+    /// The node it was sent via is not the leader; `leader` is the one it knows, if any.
+    NotLeader {
+        node: NodeId,
+        leader: Option<NodeId>,
+    },
 }
 
 /// How a client operation ended.
@@ -206,7 +217,7 @@ pub enum ClientOutcome {
         term: Term,
     },
     /// Refused, and not retried: sent `via` a node that is not the leader.
-    Refused { reason: String },
+    Refused { reason: Refusal },
     /// No answer before the client deadline: it may or may not have taken effect.
     TimedOut,
 }
@@ -276,7 +287,7 @@ pub enum EventKind {
     /// A node was rebuilt from its durable storage.
     NodeRestarted { node: NodeId },
     /// A node's thread panicked.
-    NodeCrashed { node: NodeId, message: String },
+    NodeCrashed { node: NodeId, crash: Crash },
     /// The links or the network's fault settings changed.
     NetworkChanged { change: NetworkChange },
     /// The checker found a safety rule broken.

@@ -84,7 +84,6 @@
 //! Seeds: a trial's seed is derived from the experiment seed, the range's bounds and the
 //! trial's number, so a range's results do not depend on which other ranges run with it.
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rand::{Rng, SeedableRng};
@@ -163,14 +162,6 @@ impl TimeoutRange {
     /// The leader's heartbeat interval: half the minimum election timeout, as in the paper.
     pub fn heartbeat_us(&self) -> u64 {
         self.min_us / 2
-    }
-}
-
-/// `150-155ms`.
-impl fmt::Display for TimeoutRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = |us: u64| us as f64 / 1000.0;
-        write!(f, "{}-{}ms", ms(self.min_us), ms(self.max_us))
     }
 }
 

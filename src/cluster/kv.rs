@@ -6,7 +6,6 @@
 //! answers with the first result and changes nothing, so a retried write happens once.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use thiserror::Error;
 
@@ -50,18 +49,6 @@ impl KvOp {
     }
 }
 
-impl fmt::Display for KvOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvOp::Put { key, value } => write!(f, "put {key} {value}"),
-            KvOp::Append { key, value } => write!(f, "append {key} {value}"),
-            KvOp::Get { key } => write!(f, "get {key}"),
-            KvOp::Del { key } => write!(f, "del {key}"),
-            KvOp::Cas { key, old, new } => write!(f, "cas {key} {old} {new}"),
-        }
-    }
-}
-
 /// The result of applying a [`KvOp`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KvOutput {
@@ -71,20 +58,6 @@ pub enum KvOutput {
     Value(Option<String>),
     /// A `cas` found another value (`None`: no such key) and changed nothing.
     CasFailed { current: Option<String> },
-}
-
-impl fmt::Display for KvOutput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvOutput::Ok => write!(f, "ok"),
-            KvOutput::Value(Some(value)) => write!(f, "{value}"),
-            KvOutput::Value(None) => write!(f, "(none)"),
-            KvOutput::CasFailed {
-                current: Some(value),
-            } => write!(f, "cas failed: is {value}"),
-            KvOutput::CasFailed { current: None } => write!(f, "cas failed: no such key"),
-        }
-    }
 }
 
 /// A map of keys to values, with the rules of each operation. The linearizability checker

@@ -12,8 +12,6 @@
 //! The cluster's checks are seeded and must give the same answer on any machine, so they
 //! count their budget in search steps ([`SearchBudget`]), never in time.
 
-use std::fmt;
-
 use super::kv::{ClientId, KvOp, KvOutput};
 use crate::lincheck::kv::{KvModel, KvReply};
 use crate::lincheck::search::{Call, Limit, search};
@@ -183,69 +181,6 @@ pub fn violation_svg(violation: &Violation) -> String {
     };
     let longest = lincheck::check::longest_order(&model, &history, &all, &limit);
     lincheck::svg::violation(&model, &history, &shown, &longest)
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.ops.len();
-        write!(
-            f,
-            "key {:?}: these {count} operations cannot be ordered",
-            self.key
-        )?;
-        if !self.minimal {
-            write!(
-                f,
-                " (search budget ran out while shrinking; the set may not be minimal)"
-            )?;
-        }
-        writeln!(f, ":")?;
-        for (index, operation) in &self.ops {
-            writeln!(f, "  #{index:<5} {operation}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Operation {
-    /// One line: client, operation, invoke..response and output.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let invoke = millis(self.invoke_us);
-        let op = self.op.to_string();
-        match &self.outcome {
-            Outcome::Returned {
-                output,
-                response_us,
-            } => {
-                let response = millis(*response_us);
-                let span = format!("{invoke}..{response}");
-                write!(
-                    f,
-                    "client {:<3} {op:<24} {span:<24} -> {output}",
-                    self.client
-                )
-            }
-            Outcome::Unknown => {
-                let span = format!("{invoke}..?");
-                write!(
-                    f,
-                    "client {:<3} {op:<24} {span:<24} -> unknown",
-                    self.client
-                )
-            }
-        }
-    }
-}
-
-/// Microseconds as milliseconds, without trailing zeros: `152.3ms`, `10ms`, `0.005ms`.
-fn millis(us: u64) -> String {
-    let fraction = format!("{:03}", us % 1000);
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() {
-        format!("{}ms", us / 1000)
-    } else {
-        format!("{}.{fraction}ms", us / 1000)
-    }
 }
 
 #[cfg(test)]

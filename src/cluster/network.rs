@@ -19,7 +19,7 @@ use crate::raft::{Envelope, NodeId};
 use super::NetworkConfig;
 use super::digest::Digest;
 use super::event::{DropReason, EventKind, MsgId, MsgInfo};
-use super::storm::{self, StormLimits};
+use super::storm::{self, Storm, StormLimits};
 
 /// A message in flight.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,8 +52,8 @@ pub struct Network {
     limits: StormLimits,
     /// Whether a bound of `limits` was crossed (reported once).
     storm_seen: bool,
-    /// The storm found and not yet taken ([`Network::take_storm`]): its words and nodes.
-    storm: Option<(String, Vec<NodeId>)>,
+    /// The storm found and not yet taken ([`Network::take_storm`]), and its nodes.
+    storm: Option<(Storm, Vec<NodeId>)>,
     next_id: MsgId,
     rng: ChaCha8Rng,
 }
@@ -81,8 +81,8 @@ impl Network {
         self.limits = limits;
     }
 
-    /// The storm found since the last call, if any: its words and the nodes of its link.
-    pub fn take_storm(&mut self) -> Option<(String, Vec<NodeId>)> {
+    /// The storm found since the last call, if any, and the nodes of its link.
+    pub fn take_storm(&mut self) -> Option<(Storm, Vec<NodeId>)> {
         self.storm.take()
     }
 
@@ -97,24 +97,20 @@ impl Network {
         if self.storm_seen {
             return;
         }
-        let load = self.link_load.get(&link).copied().unwrap_or(0);
-        let what = if self.queue.len() > self.limits.in_flight {
-            format!(
-                "{} messages in flight",
-                storm::thousands(self.queue.len() as u64)
-            )
-        } else if load > self.limits.per_link {
+        let link_load = self.link_load.get(&link).copied().unwrap_or(0);
+        let load = if self.queue.len() > self.limits.in_flight {
+            let count = self.queue.len() as u64;
+            storm::Load::InFlight { count }
+        } else if link_load > self.limits.per_link {
             let (from, to) = link;
-            format!(
-                "{} messages in flight on n{from} -> n{to}",
-                storm::thousands(load as u64)
-            )
+            let count = link_load as u64;
+            storm::Load::OnLink { count, from, to }
         } else {
             return;
         };
         self.storm_seen = true;
         let messages = self.envelopes.values().map(storm::kind_and_link);
-        self.storm = Some(storm::describe(&what, messages));
+        self.storm = Some(storm::summarise(load, messages));
     }
 
     fn unload(&mut self, link: (NodeId, NodeId)) {

@@ -18,7 +18,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::raft::NodeId;
 
 use super::checker::{Checker, Violation};
-use super::event::{ClusterEvent, EventKind};
+use super::event::{ClusterEvent, Crash, EventKind};
 use super::network::Network;
 use super::storm::{self, StormLimits};
 
@@ -63,7 +63,7 @@ pub struct Observers {
     /// Whether a storm was reported (once per run).
     storm_reported: bool,
     /// Every crash of the run, in order (the first [`CRASHES_KEPT`]).
-    crash_log: Vec<(NodeId, String)>,
+    crash_log: Vec<(NodeId, Crash)>,
 }
 
 impl Observers {
@@ -123,12 +123,9 @@ impl Observers {
         let found = network.take_storm().or_else(|| {
             let (second, events) = self.rate;
             (events > self.storm_limits.events_per_second).then(|| {
-                let what = format!(
-                    "{} events in the second from {second}s",
-                    storm::thousands(events)
-                );
+                let load = storm::Load::EventsInSecond { events, second };
                 let messages = network.in_flight().into_iter();
-                storm::describe(&what, messages.map(|m| storm::kind_and_link(&m)))
+                storm::summarise(load, messages.map(|m| storm::kind_and_link(&m)))
             })
         });
         if let Some((detail, nodes)) = found
@@ -145,9 +142,9 @@ impl Observers {
     }
 
     /// Remembers a node's crash (the first [`CRASHES_KEPT`]).
-    pub(super) fn record_crash(&mut self, node: NodeId, message: &str) {
+    pub(super) fn record_crash(&mut self, node: NodeId, crash: &Crash) {
         if self.crash_log.len() < CRASHES_KEPT {
-            self.crash_log.push((node, message.to_string()));
+            self.crash_log.push((node, crash.clone()));
         }
     }
 
@@ -187,7 +184,7 @@ impl Observers {
 
     /// Every node crash of the run so far, in order, with its message (a restarted node's
     /// too): the first hundred (`CRASHES_KEPT`).
-    pub fn crash_log(&self) -> &[(NodeId, String)] {
+    pub fn crash_log(&self) -> &[(NodeId, Crash)] {
         &self.crash_log
     }
 

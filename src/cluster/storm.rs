@@ -44,58 +44,72 @@ impl StormLimits {
     }
 }
 
-/// What crossed a bound, in words: the count and the largest group of messages by kind
-/// and link ("message storm: 10,001 messages in flight, 9,800 of them AppendEntries
-/// n2 -> n3"). Returns the words and the two nodes of that link.
-pub fn describe(
-    what: &str,
+/// A message storm: the bound crossed, and the largest group of messages in flight then,
+/// by kind and link (none when nothing was in flight).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Storm {
+    pub load: Load,
+    pub busiest: Option<Busiest>,
+}
+
+/// Which bound a storm crossed, and by how much.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// `count` messages in flight in all.
+    InFlight { count: u64 },
+    /// `count` messages in flight on the link `from -> to`.
+    OnLink {
+        count: u64,
+        from: NodeId,
+        to: NodeId,
+    },
+    /// `events` events in the second of cluster time that began at `second` seconds.
+    EventsInSecond { events: u64, second: u64 },
+}
+
+/// The largest group of messages in flight, by kind and link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Busiest {
+    pub count: u64,
+    pub kind: &'static str,
+    pub from: NodeId,
+    pub to: NodeId,
+}
+
+/// The storm of a crossed bound, with the largest group of messages by kind and link
+/// (for "message storm: 10,001 messages in flight, 9,800 of them AppendEntries n2 ->
+/// n3"). Returns the storm and the two nodes of that link.
+pub fn summarise(
+    load: Load,
     messages: impl Iterator<Item = (NodeId, NodeId, &'static str)>,
-) -> (String, Vec<NodeId>) {
+) -> (Storm, Vec<NodeId>) {
     let mut groups: BTreeMap<(&'static str, NodeId, NodeId), usize> = BTreeMap::new();
     for (from, to, kind) in messages {
         *groups.entry((kind, from, to)).or_default() += 1;
     }
     let Some(((kind, from, to), count)) = groups.into_iter().max_by_key(|&(key, n)| (n, key))
     else {
-        return (format!("message storm: {what}"), Vec::new());
+        let busiest = None;
+        return (Storm { load, busiest }, Vec::new());
     };
-    let text = format!(
-        "message storm: {what}, {} of them {kind} n{from} -> n{to}",
-        thousands(count as u64)
-    );
-    (text, vec![from, to])
+    let busiest = Some(Busiest {
+        count: count as u64,
+        kind,
+        from,
+        to,
+    });
+    (Storm { load, busiest }, vec![from, to])
 }
 
-/// The kind and link of a message in flight, for [`describe`].
+/// The kind and link of a message in flight, for [`summarise`].
 pub fn kind_and_link(message: &InFlight) -> (NodeId, NodeId, &'static str) {
     let envelope = &message.envelope;
     (envelope.from, envelope.to, envelope.message.kind())
 }
 
-/// `12345` as `12,345`.
-pub fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_are_grouped_by_commas() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(10_000), "10,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn a_storm_is_told_by_its_largest_group_of_messages() {
@@ -104,11 +118,15 @@ mod tests {
             (2, 3, "AppendEntries"),
             (3, 2, "Vote"),
         ];
-        let (text, nodes) = describe("3 messages in flight", messages.into_iter());
-        assert_eq!(
-            text,
-            "message storm: 3 messages in flight, 2 of them AppendEntries n2 -> n3"
-        );
+        let load = Load::InFlight { count: 3 };
+        let (storm, nodes) = summarise(load, messages.into_iter());
+        let busiest = Some(Busiest {
+            count: 2,
+            kind: "AppendEntries",
+            from: 2,
+            to: 3,
+        });
+        assert_eq!(storm, Storm { load, busiest });
         assert_eq!(nodes, vec![2, 3]);
     }
 }

@@ -20,7 +20,7 @@ use crate::raft::{Entry, Index, NodeId, Role, Term};
 
 use super::ClockMode;
 use super::checker::{Rule, Violation};
-use super::event::{ClusterEvent, DropReason, EventKind, MsgId, MsgInfo, OpId};
+use super::event::{ClusterEvent, Crash, DropReason, EventKind, MsgId, MsgInfo, OpId};
 use super::handle::NetworkView;
 use super::scheduler::Scheduler;
 use super::world::NodeStatus;
@@ -178,7 +178,7 @@ pub struct ClusterView {
     /// How many node steps the checker has checked.
     pub steps_checked: u64,
     /// Every node crash of the run so far, in order (the first hundred).
-    pub crashes: Vec<(NodeId, String)>,
+    pub crashes: Vec<(NodeId, Crash)>,
     /// Whether every two nodes' durable logs agree where both hold entries (Log
     /// Matching); `None` unless asked for ([`ViewLimits::logs_match`]).
     pub logs_match: Option<bool>,

@@ -19,6 +19,7 @@ use crate::raft::{
     Entry, FollowerProgress, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term,
 };
 
+use super::event::Crash;
 use super::kv::KvStateMachine;
 use super::network::Network;
 use super::node::{self, EventDispatcher, FromNode, ToNode, lock};
@@ -29,8 +30,8 @@ use super::{ClusterConfig, ClusterError, Hosting, NetworkChange, NetworkConfig, 
 pub enum NodeState {
     Up,
     Down,
-    /// The node's thread panicked (or stopped answering), with the message.
-    Crashed(String),
+    /// The node's thread panicked (or stopped answering).
+    Crashed(Crash),
 }
 
 /// A node as the views show it.
@@ -84,7 +85,7 @@ pub(super) struct NodeSlot {
     pub id: NodeId,
     pub storage: Arc<Mutex<Storage>>,
     pub running: Option<Running>,
-    pub crashed: Option<String>,
+    pub crashed: Option<Crash>,
     pub incarnation: u64,
 }
 
@@ -187,7 +188,7 @@ impl World {
     }
 
     /// The first node that crashed (its thread panicked or hung), with the message.
-    pub fn crashed(&self) -> Option<(NodeId, String)> {
+    pub fn crashed(&self) -> Option<(NodeId, Crash)> {
         self.nodes
             .iter()
             .find_map(|slot| slot.crashed.clone().map(|message| (slot.id, message)))

@@ -289,8 +289,8 @@ struct Label {
     highlighted: bool,
 }
 
-/// Text made safe for XML.
-fn esc(text: &str) -> String {
+/// Text made safe for XML content and attribute values (every SVG raftlab writes uses it).
+pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -298,6 +298,7 @@ fn esc(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }

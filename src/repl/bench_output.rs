@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use serde_json::{Value, json};
 
 use crate::cluster::bench::BenchReport;
-use crate::cluster::experiment::{ElectionSetup, ElectionStats, RangeResult};
+use crate::cluster::experiment::{ElectionSetup, ElectionStats, RangeResult, TimeoutRange};
 
 /// A bench report as a few lines of text.
 pub fn bench_text(report: &BenchReport) -> String {
@@ -357,6 +357,14 @@ fn cdf_points(result: &RangeResult, lo: f64, hi: f64) -> Vec<(f64, f64)> {
     }
     points.push((hi, percent));
     points
+}
+
+/// `150-155ms`.
+impl std::fmt::Display for TimeoutRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |us: u64| us as f64 / 1000.0;
+        write!(f, "{}-{}ms", ms(self.min_us), ms(self.max_us))
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use std::fmt::{self, Display, Formatter};
 
 pub use super::error::{ParseError, ResolveError};
 pub use super::parse::parse;
+use super::table::{self, Effect};
 use super::token::quote;
 use crate::raft::NodeId;
 
@@ -541,17 +542,80 @@ fn join<T: Display>(items: &[T], sep: &str) -> String {
 }
 
 impl Command {
+    /// The name of the command's entry in [`super::table::COMMANDS`].
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Status { .. } => "status",
+            Command::Log { .. } => "log",
+            Command::Kv { .. } => "kv",
+            Command::Net => "net",
+            Command::Msgs => "msgs",
+            Command::Timers => "timers",
+            Command::Watch => "watch",
+            Command::Events { .. } => "events",
+            Command::Trace { .. } => "trace",
+            Command::Help { .. } => "help",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::Speed { .. } => "speed",
+            Command::Run { .. } => "run",
+            Command::Step { .. } => "step",
+            Command::Back { .. } => "back",
+            Command::Deliver { .. } => "deliver",
+            Command::Drop { .. } => "drop",
+            Command::Dup { .. } => "dup",
+            Command::Tick { .. } => "tick",
+            Command::Kill { .. } => "kill",
+            Command::Restart { .. } => "restart",
+            Command::Partition { .. } => "partition",
+            Command::Isolate { .. } => "isolate",
+            Command::Cut { .. } => "cut",
+            Command::Link { .. } => "link",
+            Command::Heal => "heal",
+            Command::NetDrop { .. } => "net drop",
+            Command::NetDelay { .. } => "net delay",
+            Command::NetDup { .. } => "net dup",
+            Command::NetReorder { .. } => "net reorder",
+            Command::Client { op, .. } => match op {
+                ClientOp::Put { .. } => "put",
+                ClientOp::Append { .. } => "append",
+                ClientOp::Get { .. } => "get",
+                ClientOp::Del { .. } => "del",
+                ClientOp::Cas { .. } => "cas",
+            },
+            Command::Campaign { .. } => "campaign",
+            Command::Transfer { .. } => "transfer",
+            Command::Add { .. } => "add",
+            Command::Remove { .. } => "remove",
+            Command::Snapshot { .. } => "snapshot",
+            Command::SetLog { .. } => "set-log",
+            Command::WaitLeader { .. } => "wait leader",
+            Command::WaitCommit { .. } => "wait commit",
+            Command::WaitUntil { .. } => "wait until",
+            Command::Expect { .. } => "expect",
+            Command::Try { .. } => "try",
+            Command::Check => "check",
+            Command::Say { .. } => "say",
+            Command::Save { .. } => "save",
+            Command::Export { .. } | Command::ExportSlides { .. } => "export",
+            Command::ExportLog { .. } | Command::ExportLogSlide { .. } => "export log",
+            Command::Quit => "quit",
+        }
+    }
+
+    /// What running the command does to a session, as its table entry says.
+    pub fn effect(&self) -> Effect {
+        // Every name above is an entry's (a test holds this); `Run` is never reached.
+        table::find(self.name()).map_or(Effect::Run, |spec| spec.effect)
+    }
+
     /// Whether the command's output is the events it caused, each hand-off in time order
     /// (`step`, `deliver`, `campaign`): a front-end that prints the trace after each
     /// command leaves those out for it, so that nothing shows twice.
     pub fn reports_events(&self) -> bool {
         match self {
-            Command::Step { .. }
-            | Command::Deliver { .. }
-            | Command::Tick { .. }
-            | Command::Campaign { .. } => true,
             Command::Try { command } => command.reports_events(),
-            _ => false,
+            _ => self.effect() == Effect::HandOff,
         }
     }
 

@@ -6,8 +6,11 @@
 //! Commands of two words (`net drop`, `wait leader`) are entries of their own; the first
 //! word alone (`net`, `wait`) is a help topic that shows them all.
 //!
-//! The table holds the language only: what a command does is the executor's
-//! ([`super::session`]), which runs every command the table parses.
+//! Each entry also says what running the command does to a session (its [`Effect`]):
+//! whether it only looks, whether it is journalled (so that `save` writes it and `back`
+//! replays it), whether its output is the events of its hand-offs. The executor
+//! ([`super::session`]) asks the table, and keeps no list of its own; it runs each
+//! command with one handler, and the compiler holds that every command has one.
 
 use std::fmt::Write as _;
 
@@ -47,6 +50,29 @@ impl Group {
             Group::Raft => "raft",
             Group::Scripts => "scripts",
         }
+    }
+}
+
+/// What running a command does to a session, as the executor and the front-ends see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Only looks (at the cluster, or at the help): changes nothing, and is not journalled.
+    Look,
+    /// Acts on the session, the clock's mode or files, not on the run (`trace`, `pause`,
+    /// `back`, `save`, `export`, ...): not journalled.
+    Session,
+    /// Part of the run: journalled, so that `save` writes it and `back` replays it.
+    Run,
+    /// Part of the run, and what it prints is the events of the hand-offs it made
+    /// (`step`, `deliver`, `tick`, `campaign`), which a front-end printing the trace as it
+    /// goes leaves out.
+    HandOff,
+}
+
+impl Effect {
+    /// Whether the command is journalled: `save` writes it and `back` replays it.
+    pub fn journalled(self) -> bool {
+        matches!(self, Effect::Run | Effect::HandOff)
     }
 }
 
@@ -113,6 +139,8 @@ pub struct CommandSpec {
     pub aliases: &'static [&'static str],
     /// The group `help` lists it under.
     pub group: Group,
+    /// What running it does to a session.
+    pub effect: Effect,
     /// The usage line.
     pub usage: &'static str,
     /// One line on what it does.

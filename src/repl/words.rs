@@ -5,10 +5,14 @@
 use std::fmt;
 
 use crate::cluster::event::{
-    ClientOutcome, ClusterEvent, EventKind, MsgDetail, MsgInfo, NetworkChange,
+    ClientOutcome, ClusterEvent, Crash, DropReason, EventKind, MsgDetail, MsgInfo, NetworkChange,
+    Refusal,
 };
 use crate::cluster::kv::{KvOp, KvOutput};
 use crate::raft::{NoLease, RaftEvent, StepDownCause};
+
+mod kv;
+mod safety;
 
 /// `RequestVote term=2 last=5@1`: the message type and its key fields.
 impl fmt::Display for MsgInfo {
@@ -144,7 +148,7 @@ impl fmt::Display for ClusterEvent {
                 "n{} -x n{}  {info}  #{id} {}",
                 info.from,
                 info.to,
-                reason.name()
+                drop_reason(*reason)
             ),
             EventKind::Timer { node } => write!(f, "n{node}  timer fired"),
             EventKind::Raft { node, event } => write!(f, "n{node}  {}", describe_raft(event)),
@@ -172,7 +176,7 @@ impl fmt::Display for ClusterEvent {
             }
             EventKind::NodeKilled { node } => write!(f, "n{node}  killed"),
             EventKind::NodeRestarted { node } => write!(f, "n{node}  restarted"),
-            EventKind::NodeCrashed { node, message } => write!(f, "n{node}  crashed: {message}"),
+            EventKind::NodeCrashed { node, crash } => write!(f, "n{node}  crashed: {crash}"),
             EventKind::NetworkChanged { change } => write!(f, "net  {change}"),
             EventKind::Violation(violation) => write!(f, "SAFETY  {violation}"),
         }
@@ -319,6 +323,44 @@ pub fn describe_result(request: &KvOp, outcome: &ClientOutcome) -> String {
         (request, output) => format!("{request}: {output}"),
     };
     format!("{what} (index {index}@{term})")
+}
+
+/// Why a message did not arrive, in words.
+pub fn drop_reason(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::Loss => "lost",
+        DropReason::Cut => "link cut",
+        DropReason::NodeDown => "node down",
+        DropReason::User => "dropped by hand",
+        DropReason::Overload => "network overloaded",
+    }
+}
+
+/// `panicked: MESSAGE`, `did not answer within 10s`.
+impl fmt::Display for Crash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Crash::Panicked { message } => write!(f, "panicked: {message}"),
+            Crash::Silent { limit_s } => write!(f, "did not answer within {limit_s}s"),
+            Crash::ThreadEnded => write!(f, "the node's thread has ended"),
+        }
+    }
+}
+
+/// `n2 is not the leader (leader: n1)`, `n3 is down`.
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NodeDown { node } => write!(f, "n{node} is down"),
+            Refusal::NotLeader {
+                node,
+                leader: Some(leader),
+            } => write!(f, "n{node} is not the leader (leader: n{leader})"),
+            Refusal::NotLeader { node, leader: None } => {
+                write!(f, "n{node} is not the leader (leader: unknown)")
+            }
+        }
+    }
 }
 
 /// A client outcome in words.

@@ -8,7 +8,7 @@ use crate::support::*;
 
 fn crashed_message(cluster: &raftlab::cluster::Cluster, node: u64) -> Option<String> {
     match &cluster.status().unwrap().nodes[node as usize - 1].state {
-        NodeState::Crashed(message) => Some(message.clone()),
+        NodeState::Crashed(crash) => Some(crash.to_string()),
         _ => None,
     }
 }
@@ -32,7 +32,7 @@ fn panicking_node_is_contained(hosting: Hosting) {
     assert!(message.contains("boom"), "{message}");
     assert!(cluster.events(100).unwrap().iter().any(|e| matches!(
         &e.kind,
-        EventKind::NodeCrashed { node: 2, message } if message.contains("boom")
+        EventKind::NodeCrashed { node: 2, crash } if crash.to_string().contains("boom")
     )));
     // A crashed node is down: it has no role and cannot be killed again or read.
     assert_eq!(role(&cluster, 2), None);

@@ -356,7 +356,10 @@ fn done(output: KvOutput) -> Option<ClientOutcome> {
 #[test]
 fn history_conversion_of_each_outcome() {
     let refused = Some(ClientOutcome::Refused {
-        reason: "n2 is not the leader".into(),
+        reason: crate::cluster::event::Refusal::NotLeader {
+            node: 2,
+            leader: None,
+        },
     });
     let mut never = record(3, put("c"), (30, Some(31)), refused.clone());
     never.may_be_in_log = false;
@@ -471,6 +474,7 @@ fn commit_quorum_a_leader_commits_an_entry_only_it_holds() {
     assert!(
         violation
             .detail
+            .to_string()
             .contains("only {n1} of the voters {n1,n2,n3}")
     );
 }

@@ -7,7 +7,7 @@ use crossbeam_channel::Sender;
 
 use crate::cluster::ClusterError;
 use crate::cluster::client_table::{ClientResult, PendingStart, Stage};
-use crate::cluster::event::{ClientOutcome, EventKind, OpId};
+use crate::cluster::event::{ClientOutcome, EventKind, OpId, Refusal};
 use crate::cluster::kv::{ClientId, KvOp};
 use crate::cluster::node::{ClientRequest, NodeInput, ReplyResult};
 use crate::raft::NodeId;
@@ -98,7 +98,7 @@ impl Scheduler {
                 Stage::Waiting { .. } => self.retry_client(op, None, now),
                 Stage::ToSend { target, .. } if !self.world.is_up(target) => match pending.via {
                     Some(via) => {
-                        let reason = format!("n{via} is down");
+                        let reason = Refusal::NodeDown { node: via };
                         self.finish_client(op, ClientOutcome::Refused { reason })
                     }
                     None if self.world.any_up() => self.retry_client(op, None, now),
@@ -178,8 +178,7 @@ impl Scheduler {
                 },
             ),
             ReplyResult::NotLeader { leader } if via.is_some() => {
-                let leader = leader.map_or("unknown".to_string(), |l| format!("n{l}"));
-                let reason = format!("n{node} is not the leader (leader: {leader})");
+                let reason = Refusal::NotLeader { node, leader };
                 self.finish_client(op, ClientOutcome::Refused { reason })
             }
             ReplyResult::NotLeader {

@@ -7,7 +7,7 @@
 
 use crate::raft::{NodeId, RaftEvent, Term};
 
-use super::super::event::{DropReason, EventKind, MsgId, MsgInfo, NetworkChange};
+use super::super::event::{Crash, DropReason, EventKind, MsgId, MsgInfo, NetworkChange};
 use super::super::node::NodeInput;
 use super::super::world::stop_thread;
 use super::super::{ClusterError, NetworkConfig};
@@ -54,21 +54,21 @@ impl Scheduler {
     }
 
     /// Records that node `id` crashed: its thread is gone or hung.
-    pub(super) fn mark_crashed(&mut self, id: NodeId, message: String) {
+    pub(super) fn mark_crashed(&mut self, id: NodeId, crash: Crash) {
         if let Ok(slot) = self.world.slot_mut(id) {
             // A hung thread is left to itself; a panicked one has already ended.
             let running = slot.running.take();
-            slot.crashed = Some(message.clone());
+            slot.crashed = Some(crash.clone());
             if let Some(running) = running {
                 self.timers.remove(&(running.timer_us, id));
             }
         }
-        self.observers.record_crash(id, &message);
+        self.observers.record_crash(id, &crash);
         self.observers.checker_mut().node_down(id);
         for kind in self.world.network_mut().drop_node_traffic(id) {
             self.emit(kind);
         }
-        self.emit(EventKind::NodeCrashed { node: id, message });
+        self.emit(EventKind::NodeCrashed { node: id, crash });
     }
 
     /// Replaces a down node's durable log with entries of the given terms (to build the

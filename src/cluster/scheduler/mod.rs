@@ -27,7 +27,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::raft::NodeId;
 
 use super::client_table::{ClientTable, Stage};
-use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
+use super::event::{ClusterEvent, Crash, DropReason, EventKind, MsgInfo};
 use super::network::{InFlight, Network};
 use super::node::{self, FromNode, NodeInput, NodeReport, ToNode};
 use super::observers::Observers;
@@ -438,7 +438,7 @@ impl Scheduler {
                 self.handoffs += 1;
                 match self.send_batch(node, inputs) {
                     Ok(()) => self.busy.push(node),
-                    Err(message) => self.mark_crashed(node, message),
+                    Err(crash) => self.mark_crashed(node, crash),
                 }
                 started = true;
             }
@@ -465,7 +465,7 @@ impl Scheduler {
             Ok(FromNode::Crashed { node, message }) => {
                 if let Some(position) = self.busy.iter().position(|&n| n == node) {
                     self.busy.swap_remove(position);
-                    self.mark_crashed(node, format!("panicked: {message}"));
+                    self.mark_crashed(node, Crash::Panicked { message });
                 }
             }
             Err(_) => {
@@ -484,7 +484,7 @@ impl Scheduler {
     }
 
     /// Sends `node`'s thread a batch of inputs due now.
-    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), String> {
+    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), Crash> {
         let batch = ToNode::Batch {
             now_us: self.now_us,
             inputs,
@@ -494,7 +494,7 @@ impl Scheduler {
                 host: Host::Thread { inbox, .. },
                 ..
             }) if inbox.send(batch).is_ok() => Ok(()),
-            _ => Err("the node's thread has ended".to_string()),
+            _ => Err(Crash::ThreadEnded),
         }
     }
 
@@ -522,7 +522,9 @@ impl Scheduler {
             Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
             Host::Inline(dispatcher) => node::catch_quietly(|| dispatcher.handle(now_us, inputs))
                 .map(Some)
-                .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic))),
+                .map_err(|panic| Crash::Panicked {
+                    message: node::panic_message(&*panic),
+                }),
         };
         match outcome {
             // On its thread: its report is awaited as any working node's is.
@@ -531,7 +533,7 @@ impl Scheduler {
                 self.finish_busy();
             }
             Ok(Some(report)) => self.process_report(report),
-            Err(message) => self.mark_crashed(node, message),
+            Err(crash) => self.mark_crashed(node, crash),
         }
         Ok(self.step_report(Some(node), before))
     }
@@ -607,7 +609,7 @@ impl Drop for Scheduler {
 }
 
 /// Why a node thread that did not report within [`NODE_ANSWER_LIMIT`] is marked crashed.
-fn unanswered() -> String {
-    let limit = NODE_ANSWER_LIMIT.as_secs();
-    format!("did not answer within {limit}s")
+fn unanswered() -> Crash {
+    let limit_s = NODE_ANSWER_LIMIT.as_secs();
+    Crash::Silent { limit_s }
 }

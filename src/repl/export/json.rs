@@ -75,7 +75,7 @@ pub fn status(status: &ClusterStatus) -> String {
 fn node_status(node: &NodeStatus) -> Value {
     let up = node.state == NodeState::Up;
     let crash = match &node.state {
-        NodeState::Crashed(message) => Some(message.as_str()),
+        NodeState::Crashed(crash) => Some(crash.to_string()),
         _ => None,
     };
     json!({
@@ -188,9 +188,10 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
         } => ("client_finished", finished(*op, outcome, *latency_us)),
         EventKind::NodeKilled { node } => ("node_killed", json!({ "node": node })),
         EventKind::NodeRestarted { node } => ("node_restarted", json!({ "node": node })),
-        EventKind::NodeCrashed { node, message } => {
-            ("node_crashed", json!({"node": node, "message": message}))
-        }
+        EventKind::NodeCrashed { node, crash } => (
+            "node_crashed",
+            json!({"node": node, "message": crash.to_string()}),
+        ),
         EventKind::NetworkChanged { change } => {
             ("network_changed", json!({ "change": change.to_string() }))
         }
@@ -198,7 +199,7 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
             "violation",
             json!({"rule": violation.rule.to_string(), "nodes": violation.nodes,
                    "index": violation.index, "terms": violation.terms,
-                   "detail": violation.detail}),
+                   "detail": violation.detail.to_string()}),
         ),
     }
 }
@@ -388,7 +389,7 @@ fn finished(op: u64, outcome: &ClientOutcome, latency_us: u64) -> Value {
         } => json!({"op": op, "latency_us": latency_us, "outcome": "done",
                     "output": output.to_string(), "index": index, "term": term}),
         ClientOutcome::Refused { reason } => json!({"op": op, "latency_us": latency_us,
-                    "outcome": "refused", "reason": reason}),
+                    "outcome": "refused", "reason": reason.to_string()}),
         ClientOutcome::TimedOut => {
             json!({"op": op, "latency_us": latency_us, "outcome": "timed_out"})
         }

@@ -1,5 +1,7 @@
 //! What the pictures share: term colours, message colours, and writing text into XML.
 
+use std::fmt::Write;
+
 use crate::cluster::MsgInfo;
 use crate::cluster::event::MsgDetail;
 use crate::raft::Term;
@@ -162,20 +164,17 @@ pub fn brief(info: &MsgInfo) -> String {
 }
 
 /// Text made safe for XML content and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+pub use crate::lincheck::svg::esc;
+
+/// The red cross on a dropped message's arrow: `size` pixels square, centred on `at`.
+pub fn drop_cross(out: &mut String, at: (f64, f64), size: f64, stroke_width: f64) {
+    let (x, y) = at;
+    let _ = write!(
+        out,
+        r##"<path d="M{:.1},{:.1} l{size},{size} m0,-{size} l-{size},{size}" stroke="#d32f2f" stroke-width="{stroke_width}"/>"##,
+        x - size / 2.0,
+        y - size / 2.0
+    );
 }
 
 /// The width of `text` at `size` pixels, roughly.

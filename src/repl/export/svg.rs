@@ -23,7 +23,7 @@ use std::fmt::Write;
 use crate::raft::NodeId;
 use crate::repl::words::fmt_ms;
 
-use super::style::{ArrowClass, FONT, brief, esc, term_fill, term_stroke, text_width};
+use super::style::{ArrowClass, FONT, brief, drop_cross, esc, term_fill, term_stroke, text_width};
 use super::timeline::{Arrow, ClientSpan, Fate, Mark, MarkKind, Span, SpanRole, Timeline};
 
 /// Pixels per millisecond inside a burst.
@@ -581,7 +581,7 @@ fn draw_arrow(out: &mut String, layout: &Layout, arrow: &Arrow) {
     let fate = match arrow.fate {
         Fate::Delivered => "delivered".to_string(),
         Fate::InFlight => "in flight".to_string(),
-        Fate::Dropped(reason) => format!("dropped: {}", reason.name()),
+        Fate::Dropped(reason) => format!("dropped: {}", crate::repl::words::drop_reason(reason)),
     };
     let copy = arrow
         .copy_of
@@ -599,12 +599,7 @@ fn draw_arrow(out: &mut String, layout: &Layout, arrow: &Arrow) {
         fmt_ms(arrow.end_us)
     );
     if matches!(arrow.fate, Fate::Dropped(_)) {
-        let _ = write!(
-            out,
-            r##"<path d="M{:.1},{:.1} l8,8 m0,-8 l-8,8" stroke="#d32f2f" stroke-width="2"/>"##,
-            x1 - 4.0,
-            y1 - 4.0
-        );
+        drop_cross(out, (x1, y1), 8.0, 2.0);
     }
     out.push_str("</g>\n");
 }

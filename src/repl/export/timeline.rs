@@ -237,8 +237,8 @@ impl Builder {
                 self.mark(t, Some(*node), MarkKind::Killed);
                 self.switch(t, *node, SpanRole::Down, None);
             }
-            EventKind::NodeCrashed { node, message } => {
-                self.mark(t, Some(*node), MarkKind::Crashed(message.clone()));
+            EventKind::NodeCrashed { node, crash } => {
+                self.mark(t, Some(*node), MarkKind::Crashed(crash.to_string()));
                 self.switch(t, *node, SpanRole::Down, None);
             }
             EventKind::NodeRestarted { node } => {

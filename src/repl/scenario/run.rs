@@ -309,12 +309,7 @@ pub fn play(
     ) {
         let line = format!("✗ {unexpected} safety violations that no `expect violation` claimed");
         writeln!(out, "{}", line.red())?;
-        let verdict = Verdict::Failed {
-            step: scenario.steps.len(),
-            at: last.at,
-        };
-        footer(scenario, verdict, out)?;
-        return Ok(verdict);
+        return failed_at_end(scenario, last, out);
     }
     // So does a node whose core panicked, unless the file expects it to be down.
     let crashes = player
@@ -334,12 +329,7 @@ pub fn play(
             );
             writeln!(out, "{}", line.red())?;
         }
-        let verdict = Verdict::Failed {
-            step: scenario.steps.len(),
-            at: last.at,
-        };
-        footer(scenario, verdict, out)?;
-        return Ok(verdict);
+        return failed_at_end(scenario, last, out);
     }
     footer(scenario, Verdict::Passed, out)?;
     Ok(Verdict::Passed)
@@ -473,6 +463,16 @@ fn header(scenario: &Scenario, out: &mut dyn Write) -> io::Result<()> {
         ),
         _ => writeln!(out, "   {nodes} nodes, {clock} clock, seed {}", config.seed),
     }
+}
+
+/// A file whose steps all ran fails at its end: the footer, and the verdict.
+fn failed_at_end(scenario: &Scenario, last: &Step, out: &mut dyn Write) -> io::Result<Verdict> {
+    let verdict = Verdict::Failed {
+        step: scenario.steps.len(),
+        at: last.at,
+    };
+    footer(scenario, verdict, out)?;
+    Ok(verdict)
 }
 
 fn footer(scenario: &Scenario, verdict: Verdict, out: &mut dyn Write) -> io::Result<()> {

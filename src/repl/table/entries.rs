@@ -1,6 +1,6 @@
 //! The entries of the command table and the condition table.
 
-use super::{ArgKind as A, CommandSpec, CondArg as C, ConditionSpec, Group};
+use super::{ArgKind as A, CommandSpec, CondArg as C, ConditionSpec, Effect, Group};
 use crate::repl::parse as p;
 use crate::repl::parse_net_client_script as q;
 
@@ -11,6 +11,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "status",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "status [-v] [--json] [all|NODE...]",
         summary: "every node's role, term, commit and applied index",
         description: "Shows one line per node: its role, term, vote, last log index, commit \
@@ -32,6 +33,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "log",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "log [-v] [--json] [all|NODE...]",
         summary: "the nodes' logs, laid out by index",
         description: "Shows the logs of the named nodes (all, if none is named), one row per \
@@ -50,6 +52,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "kv",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "kv [NODE]",
         summary: "the key-value state machine of a node (or all)",
         description: "Shows the keys and values a node has applied, or every node's side by \
@@ -62,6 +65,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "net",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "net",
         summary: "the network: links, cuts, loss, delay",
         description: "Shows which links are cut (both ways or one way), and the network's \
@@ -74,6 +78,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "timers",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "timers",
         summary: "when each node's timer fires next",
         description: "Shows, for each node that is up, which timer it waits on (a follower's \
@@ -87,6 +92,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "watch",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Session,
         usage: "watch",
         summary: "the live view of this cluster (q comes back)",
         description: "Shows the cluster full-screen as it runs: nodes with their timers, \
@@ -101,6 +107,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "msgs",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "msgs",
         summary: "the messages in flight, with their ids",
         description: "Lists the messages the network holds, each with the id that deliver \
@@ -113,6 +120,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "events",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "events [N]",
         summary: "the last N events",
         description: "Shows the most recent events (role and term changes, commits, \
@@ -125,6 +133,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "trace",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Session,
         usage: "trace off|changes|messages",
         summary: "how much to print as the cluster runs",
         description: "off prints nothing while time passes; changes prints role, term and \
@@ -137,6 +146,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "help",
         aliases: &[],
         group: Group::Look,
+        effect: Effect::Look,
         usage: "help [COMMAND]",
         summary: "this list, or one command's usage and example",
         description: "Without a command, lists every command by group. With one, shows its \
@@ -150,6 +160,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "pause",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Session,
         usage: "pause",
         summary: "stop the clock",
         description: "Stops cluster time. Nothing happens until run, step or deliver.",
@@ -161,6 +172,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "resume",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Session,
         usage: "resume",
         summary: "let the clock follow the wall clock again",
         description: "Restarts cluster time in realtime mode, at the current speed.",
@@ -172,6 +184,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "speed",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Session,
         usage: "speed X",
         summary: "cluster time runs X times the wall clock",
         description: "Sets how fast cluster time runs in realtime mode: speed 0.1 is ten \
@@ -184,6 +197,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "run",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Run,
         usage: "run DURATION",
         summary: "advance cluster time by DURATION",
         description: "Runs the cluster for DURATION of cluster time (as fast as the machine \
@@ -196,6 +210,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "step",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::HandOff,
         usage: "step [N]",
         summary: "process the next N events (default 1)",
         description: "Processes the next due event (a message delivery or a timer), or the \
@@ -208,6 +223,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "back",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Session,
         usage: "back [N]",
         summary: "undo the last N steps (default 1)",
         description: "Replays the run from the start up to N steps ago, which a \
@@ -220,6 +236,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "deliver",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::HandOff,
         usage: "deliver MSG",
         summary: "deliver one message now",
         description: "Delivers the in-flight message MSG (an id from msgs) now, ahead of its \
@@ -232,6 +249,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "drop",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Run,
         usage: "drop MSG",
         summary: "lose one message",
         description: "Removes the in-flight message MSG (an id from msgs): it is never \
@@ -244,6 +262,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "dup",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::Run,
         usage: "dup MSG",
         summary: "duplicate one message",
         description: "Puts a second copy of the in-flight message MSG on the wire, due when \
@@ -256,6 +275,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "tick",
         aliases: &[],
         group: Group::Time,
+        effect: Effect::HandOff,
         usage: "tick NODE",
         summary: "fire a node's timer now",
         description: "Moves the clock on to the node's timer deadline, if later, and fires it \
@@ -270,6 +290,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "kill",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "kill NODES",
         summary: "crash nodes; each keeps only its durable state",
         description: "Stops each node's thread. Its term, vote and log survive on durable \
@@ -284,6 +305,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "restart",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "restart NODES",
         summary: "start killed nodes from their durable state",
         description: "Builds a new node from the durable term, vote and log of a killed \
@@ -298,6 +320,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "partition",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "partition NODES | NODES [| NODES...]",
         summary: "split the network into groups",
         description: "Cuts every link between nodes of different groups and restores \
@@ -312,6 +335,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "isolate",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "isolate NODE",
         summary: "cut a node off from all others",
         description: "Cuts every link to and from the node. It keeps running. Other cuts \
@@ -325,6 +349,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "cut",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "cut A B | cut A -> B",
         summary: "cut the link between two nodes (or one way)",
         description: "Cuts the link between A and B both ways, or with -> only messages \
@@ -337,6 +362,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "link",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "link A B | link A -> B",
         summary: "restore the link between two nodes (or one way)",
         description: "Restores the link between A and B both ways, or with -> only the \
@@ -349,6 +375,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "heal",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "heal",
         summary: "restore every link",
         description: "Undoes every partition, isolation and cut. Loss, delay and \
@@ -361,6 +388,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "net drop",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "net drop P",
         summary: "lose each message with probability P",
         description: "Sets the probability (0 to 1) that the network loses a message.",
@@ -372,6 +400,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "net delay",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "net delay D[..D]",
         summary: "delay each message by D, or between two durations",
         description: "Sets the delay of every message: a fixed duration, or a range from \
@@ -384,6 +413,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "net dup",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "net dup P",
         summary: "duplicate each message with probability P",
         description: "Sets the probability (0 to 1) that the network delivers a message \
@@ -396,6 +426,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "net reorder",
         aliases: &[],
         group: Group::Faults,
+        effect: Effect::Run,
         usage: "net reorder on|off",
         summary: "let messages overtake each other",
         description: "With reordering on, messages on one link may arrive out of order.",
@@ -408,6 +439,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "put",
         aliases: &[],
         group: Group::Clients,
+        effect: Effect::Run,
         usage: "put K V [via NODE]",
         summary: "set key K to V",
         description: "Sends a put to the leader (or to NODE with via) and waits until it is \
@@ -421,6 +453,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "append",
         aliases: &[],
         group: Group::Clients,
+        effect: Effect::Run,
         usage: "append K V [via NODE]",
         summary: "append V to key K's value",
         description: "Sends an append (an absent key counts as empty) and waits for its \
@@ -433,6 +466,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "get",
         aliases: &[],
         group: Group::Clients,
+        effect: Effect::Run,
         usage: "get K [via NODE]",
         summary: "read key K (through the log, or by ReadIndex or lease)",
         description: "Sends a read of K and prints the value. How the read is served is the \
@@ -448,6 +482,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "del",
         aliases: &[],
         group: Group::Clients,
+        effect: Effect::Run,
         usage: "del K [via NODE]",
         summary: "delete key K",
         description: "Sends a delete of K and waits for its result.",
@@ -459,6 +494,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "cas",
         aliases: &[],
         group: Group::Clients,
+        effect: Effect::Run,
         usage: "cas K OLD NEW [via NODE]",
         summary: "set K to NEW if its value is OLD",
         description: "Sends a compare-and-set and prints whether it took effect.",
@@ -471,6 +507,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "campaign",
         aliases: &[],
         group: Group::Raft,
+        effect: Effect::HandOff,
         usage: "campaign NODE",
         summary: "make a node start an election now",
         description: "Fires the node's election timer: it becomes a candidate in a new term \
@@ -483,6 +520,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "transfer",
         aliases: &[],
         group: Group::Raft,
+        effect: Effect::Run,
         usage: "transfer NODE",
         summary: "hand leadership to a node",
         description: "Asks the leader to bring NODE up to date, then to send it TimeoutNow so \
@@ -498,6 +536,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "add",
         aliases: &[],
         group: Group::Raft,
+        effect: Effect::Run,
         usage: "add NODE",
         summary: "add a new node to the cluster",
         description: "Starts a new, empty node with id NODE and has the leader add it, one \
@@ -513,6 +552,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "remove",
         aliases: &[],
         group: Group::Raft,
+        effect: Effect::Run,
         usage: "remove NODE",
         summary: "remove a node from the cluster",
         description: "Has the leader remove NODE by a configuration entry in the log. The \
@@ -527,6 +567,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "snapshot",
         aliases: &[],
         group: Group::Raft,
+        effect: Effect::Run,
         usage: "snapshot NODE",
         summary: "compact a node's log into a snapshot",
         description: "Makes the node snapshot its state machine and drop the log entries the \
@@ -539,6 +580,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "set-log",
         aliases: &[],
         group: Group::Raft,
+        effect: Effect::Run,
         usage: "set-log NODE TERMS",
         summary: "replace a down node's log (terms, e.g. 1,1,4,4,5; - for empty)",
         description: "Replaces the durable log of a killed node with entries of the given \
@@ -554,6 +596,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "wait leader",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "wait leader [within D]",
         summary: "run until a node leads",
         description: "Runs the cluster until some node is leader, failing after D (or the \
@@ -566,6 +609,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "wait commit",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "wait commit IDX [within D]",
         summary: "run until index IDX is committed",
         description: "Runs the cluster until the leader has committed the entry at IDX, \
@@ -578,6 +622,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "wait until",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "wait until CONDITION [within D]",
         summary: "run until a condition holds",
         description: "Runs the cluster until CONDITION holds, failing after D (or the \
@@ -590,6 +635,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "expect",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "expect CONDITION",
         summary: "fail unless a condition holds now",
         description: "Checks CONDITION now; if it does not hold, the command (and a script) \
@@ -602,6 +648,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "try",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "try COMMAND",
         summary: "run a command whose failure is acceptable",
         description: "Runs COMMAND (any command but try) and prints its outcome; a script \
@@ -614,6 +661,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "check",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "check",
         summary: "run the safety and linearizability checks now",
         description: "Runs every safety check and the linearizability check on the history \
@@ -626,6 +674,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "say",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Run,
         usage: "say TEXT",
         summary: "print a line of narration",
         description: "Prints TEXT, the rest of the line as written (quotes included).",
@@ -637,6 +686,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "save",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Session,
         usage: "save FILE",
         summary: "save this session as a scenario file",
         description: "Writes the cluster settings and every command so far as a YAML \
@@ -649,6 +699,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "export",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Session,
         usage: "export FILE [FROM..TO] [--slides [--heartbeats]]",
         summary: "draw the run as a sequence diagram (.svg) or write a trace (.json, .jsonl)",
         description: "Writes the run so far (or the part between cluster times FROM and TO), \
@@ -667,6 +718,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "export log",
         aliases: &[],
         group: Group::Scripts,
+        effect: Effect::Session,
         usage: "export log FILE.svg [NODE...] [--slides]",
         summary: "draw the logs as a picture, like the Raft paper's figures",
         description: "Writes the logs of the named nodes (all, if none is named) to an SVG \
@@ -681,6 +733,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "quit",
         aliases: &["exit"],
         group: Group::Scripts,
+        effect: Effect::Session,
         usage: "quit",
         summary: "leave",
         description: "Stops the cluster and leaves the REPL. Ctrl-D does the same.",

@@ -90,3 +90,30 @@ fn help_of_status_and_log_names_the_summary_threshold() {
         );
     }
 }
+
+#[test]
+fn every_entry_s_example_runs_as_that_entry_s_command() {
+    for spec in COMMANDS {
+        let command = crate::repl::parse::parse(spec.example);
+        let Ok(Some(command)) = command else {
+            panic!("{}: example {:?} does not parse", spec.name, spec.example);
+        };
+        assert_eq!(command.name(), spec.name, "{}", spec.example);
+        assert_eq!(command.effect(), spec.effect, "{}", spec.example);
+    }
+}
+
+#[test]
+fn what_is_journalled_and_what_reports_its_events_comes_from_the_table() {
+    let effect = |line: &str| match crate::repl::parse::parse(line) {
+        Ok(Some(command)) => (command.effect().journalled(), command.reports_events()),
+        other => panic!("{line}: {other:?}"),
+    };
+    assert_eq!(effect("status"), (false, false));
+    assert_eq!(effect("export run.svg --slides"), (false, false));
+    assert_eq!(effect("export log logs.svg --slides"), (false, false));
+    assert_eq!(effect("put x 1"), (true, false));
+    assert_eq!(effect("step 2"), (true, true));
+    assert_eq!(effect("try campaign 1"), (true, true));
+    assert_eq!(effect("try put x 1"), (true, false));
+}

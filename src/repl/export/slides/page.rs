@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::raft::NodeId;
-use crate::repl::export::style::{ArrowClass, FONT, esc, term_fill, term_stroke};
+use crate::repl::export::style::{ArrowClass, FONT, drop_cross, esc, term_fill, term_stroke};
 use crate::repl::export::timeline::{
     Arrow, ClientSpan, Fate, Mark, MarkKind, Span, SpanRole, Timeline,
 };
@@ -573,12 +573,7 @@ fn draw_arrow(page: &Page, arrow: &Arrow, out: &mut String) {
         class.colour()
     );
     if matches!(arrow.fate, Fate::Dropped(_)) {
-        let _ = write!(
-            out,
-            r##"<path d="M{:.1},{:.1} l10,10 m0,-10 l-10,10" stroke="#d32f2f" stroke-width="2.5"/>"##,
-            x1 - 5.0,
-            y1 - 5.0
-        );
+        drop_cross(out, (x1, y1), 10.0, 2.5);
     }
     out.push_str("</g>\n");
 }
@@ -677,13 +672,7 @@ fn draw_legend(folded: bool, out: &mut String, placer: &mut Placer) {
     ];
     let y = LEGEND_Y;
     for (colour, text) in items {
-        let _ = writeln!(
-            out,
-            r#"<line x1="{x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="3"/>"#,
-            y - 5.0,
-            x + 24.0,
-            y - 5.0
-        );
+        legend_line(out, x, y, colour);
         x = legend_text(placer, x + 30.0, text);
     }
     let hb = ArrowClass::Heartbeat.colour();
@@ -696,13 +685,7 @@ fn draw_legend(folded: bool, out: &mut String, placer: &mut Placer) {
         );
         "heartbeat round"
     } else {
-        let _ = writeln!(
-            out,
-            r#"<line x1="{x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{hb}" stroke-width="3"/>"#,
-            y - 5.0,
-            x + 24.0,
-            y - 5.0
-        );
+        legend_line(out, x, y, hb);
         "heartbeat"
     };
     x = legend_text(placer, x + 30.0, heartbeat);
@@ -751,6 +734,17 @@ fn legend_roles(out: &mut String, placer: &mut Placer, mut x: f64) {
 }
 
 /// A legend text at `x`; the x after it.
+/// A legend's sample of an arrow: a short thick line in `colour`.
+fn legend_line(out: &mut String, x: f64, y: f64, colour: &str) {
+    let _ = writeln!(
+        out,
+        r#"<line x1="{x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="3"/>"#,
+        y - 5.0,
+        x + 24.0,
+        y - 5.0
+    );
+}
+
 fn legend_text(placer: &mut Placer, x: f64, text: &str) -> f64 {
     placer.fixed(x, LEGEND_Y, text, Anchor::Start, Look::plain(LABEL));
     x + super::width_of(text, LABEL) + 18.0
