@@ -49,8 +49,8 @@ use super::digest::Digest;
 use super::event::{ClientOutcome, ClusterEvent, EventKind, MsgDetail, OpId};
 use super::kv::{ClientId, KvOp};
 use super::{
-    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NodeState,
-    NodeStatus, Scheduler, ViewLimits,
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NodePicture,
+    NodeState, Scheduler, ViewLimits,
 };
 
 /// How long the bench waits for the first leader, in wall time.
@@ -585,7 +585,7 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
         }
     }
     let settle_us = SETTLE_WAIT.as_micros() as u64;
-    let settled = Arc::new(|view: &ClusterView| all_applied(view.nodes.iter().map(|n| &n.status)));
+    let settled = Arc::new(|view: &ClusterView| all_applied(view.nodes.iter()));
     cluster.wait_until(settle_us, ViewLimits::least(), settled)?;
     let expected = Tally {
         last_done: tally.last_done.clone(),
@@ -638,7 +638,7 @@ fn thread_client(
 // ---- the final check -------------------------------------------------------------------
 
 /// Whether every node is up and has applied every entry of the longest log.
-fn all_applied<'a>(mut status: impl Iterator<Item = &'a NodeStatus> + Clone) -> bool {
+fn all_applied<'a>(mut status: impl Iterator<Item = &'a NodePicture> + Clone) -> bool {
     let last = status.clone().map(|n| n.last_index).max().unwrap_or(0);
     status.all(|n| n.state == NodeState::Up && n.applied == last)
 }

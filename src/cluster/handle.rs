@@ -20,7 +20,6 @@ use super::kv::{ClientId, KvOp};
 use super::network::InFlight;
 use super::scheduler::{Scheduler, StepReport};
 use super::view::{ClusterView, ViewLimits};
-use super::world::NodeStatus;
 use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
 
 type Job = Box<dyn FnOnce(&mut Driver) + Send>;
@@ -123,19 +122,6 @@ impl Driver {
         }
         self.clock.mode = mode;
     }
-}
-
-/// The current state of the whole cluster.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterStatus {
-    pub now_us: u64,
-    pub mode: ClockMode,
-    pub speed: f64,
-    pub leader: Option<NodeId>,
-    pub nodes: Vec<NodeStatus>,
-    pub in_flight: usize,
-    /// The leader's voters and learners, once they differ from the initial cluster.
-    pub members: Option<(Vec<NodeId>, Vec<NodeId>)>,
 }
 
 /// The links and the fault settings.
@@ -266,15 +252,12 @@ impl Cluster {
 
     // ---- views ----------------------------------------------------------------------
 
-    pub fn status(&self) -> Result<ClusterStatus, ClusterError> {
-        self.with_driver(|driver| ClusterStatus {
-            now_us: driver.sim.now_us(),
-            mode: driver.clock.mode,
-            speed: driver.clock.speed,
-            leader: driver.sim.world().leader(),
-            nodes: driver.sim.world().status(),
-            in_flight: driver.sim.world().network().in_flight_count(),
-            members: driver.sim.world().changed_members(),
+    /// The cluster now, as `status` shows it: the view with the nodes, the network and the
+    /// messages in flight, but no log entries or events ([`ClusterView`]).
+    pub fn status(&self) -> Result<ClusterView, ClusterError> {
+        self.view(ViewLimits {
+            messages: true,
+            ..ViewLimits::least()
         })
     }
 

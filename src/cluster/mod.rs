@@ -53,12 +53,12 @@ pub use checker::{Checker, Rule, Violation};
 pub use client_table::{ClientRecord, ClientResult};
 pub use config::{ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig};
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
-pub use handle::{Cluster, ClusterStatus, NetworkView};
+pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};
 pub use observers::Observers;
 pub use scheduler::{Scheduler, StepReport};
-pub use view::{ClusterView, ViewLimits};
-pub use world::{NodeState, NodeStatus, World};
+pub use view::{ClusterView, NodePicture, ViewLimits};
+pub use world::{NodeState, World};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]

@@ -16,14 +16,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::raft::{Entry, Index, NodeId, Role, Term};
+use crate::raft::{Entry, FollowerProgress, Index, NodeId, Role, Term};
 
 use super::ClockMode;
 use super::checker::{Rule, Violation};
 use super::event::{ClusterEvent, Crash, DropReason, EventKind, MsgId, MsgInfo, OpId};
 use super::handle::NetworkView;
 use super::scheduler::Scheduler;
-use super::world::NodeStatus;
+use super::world::NodeState;
 
 /// How many of the latest events are searched for lost messages.
 const DROPS_LOOKED_AT: usize = 200;
@@ -103,12 +103,31 @@ impl TimerView {
     }
 }
 
-/// One node at the instant of the view.
-#[derive(Clone, Debug, PartialEq)]
+/// One node at the instant of the view: for a node that is up, what its processor's own
+/// view ([`crate::raft::NodeView`]) says; for one that is down, what its durable storage
+/// holds. The REPL's `status`, `log` and step reports, its conditions, the exports and
+/// the live view all show a node from this.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodePicture {
-    /// Id, up or down, role, term, vote, leader, last entry, commit, applied, group, a
-    /// candidate's votes, a leader's `nextIndex` and `matchIndex` for each follower.
-    pub status: NodeStatus,
+    pub id: NodeId,
+    pub state: NodeState,
+    /// The role, for a node that is up.
+    pub role: Option<Role>,
+    pub term: Term,
+    pub vote: Option<NodeId>,
+    pub leader: Option<NodeId>,
+    pub last_index: Index,
+    pub last_term: Term,
+    /// Commit and applied are volatile: 0 for a node that is down.
+    pub commit: Index,
+    pub applied: Index,
+    /// The node's partition group (0-based), if the network is partitioned.
+    pub group: Option<usize>,
+    /// A candidate's votes: (granted so far, its own included; voters in all). A majority
+    /// of the voters wins.
+    pub votes: Option<(u32, u32)>,
+    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
+    pub progress: Vec<FollowerProgress>,
     /// The node's timer, if it is up.
     pub timer: Option<TimerView>,
     /// The last entries of the durable log (at most [`ViewLimits::log_entries`]).
@@ -160,6 +179,8 @@ pub struct ClusterView {
     pub mode: ClockMode,
     pub speed: f64,
     pub seed: u64,
+    /// The nodes the cluster started with: n1 to this.
+    pub initial_nodes: u64,
     pub leader: Option<NodeId>,
     pub nodes: Vec<NodePicture>,
     pub network: NetworkView,
@@ -198,7 +219,15 @@ pub struct ClusterView {
 impl ClusterView {
     /// The node with id `id`.
     pub fn node(&self, id: NodeId) -> Option<&NodePicture> {
-        self.nodes.iter().find(|n| n.status.id == id)
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The leader's voters and learners, once they differ from the initial cluster's.
+    pub fn changed_members(&self) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
+        self.leader?;
+        let initial: Vec<NodeId> = (1..=self.initial_nodes).collect();
+        (self.voters != initial || !self.learners.is_empty())
+            .then(|| (self.voters.clone(), self.learners.clone()))
     }
 
     /// How many violations the checker found in all, kept or only counted.
@@ -215,7 +244,7 @@ impl ClusterView {
 
     /// The highest term any node has.
     pub fn term(&self) -> Term {
-        self.nodes.iter().map(|n| n.status.term).max().unwrap_or(0)
+        self.nodes.iter().map(|n| n.term).max().unwrap_or(0)
     }
 
     /// Builds the picture from the scheduler's state. Reads only.
@@ -225,12 +254,7 @@ impl ClusterView {
         speed: f64,
         limits: ViewLimits,
     ) -> Self {
-        let nodes = sim
-            .world()
-            .status()
-            .into_iter()
-            .map(|status| node_picture(sim, status, &limits))
-            .collect();
+        let nodes = sim.world().pictures(&limits);
         let (voters, learners) = configuration(sim);
         let last = sim
             .observers()
@@ -243,6 +267,7 @@ impl ClusterView {
             mode,
             speed,
             seed: sim.world().config().seed,
+            initial_nodes: sim.world().config().nodes,
             leader: sim.world().leader(),
             nodes,
             network: network_view(sim),
@@ -267,40 +292,6 @@ impl ClusterView {
             events,
             events_emitted: sim.observers().events_emitted(),
         }
-    }
-}
-
-fn node_picture(sim: &Scheduler, status: NodeStatus, limits: &ViewLimits) -> NodePicture {
-    let id = status.id;
-    let timer = sim
-        .world()
-        .timer_of(id)
-        .map(|(deadline_us, set_us)| TimerView {
-            kind: match status.role {
-                Some(Role::Leader) => TimerKind::Heartbeat,
-                _ => TimerKind::Election,
-            },
-            deadline_us,
-            set_us,
-        });
-    let log = sim
-        .world()
-        .log_tail_of(id, limits.log_entries)
-        .unwrap_or_default();
-    let kv = match limits.kv {
-        true => sim
-            .world()
-            .kv_of(id)
-            .ok()
-            .map(|pairs| pairs.into_iter().collect()),
-        false => None,
-    };
-    NodePicture {
-        timer,
-        log,
-        snapshot: sim.world().snapshot_of(id).unwrap_or((0, 0)),
-        kv,
-        status,
     }
 }
 

@@ -9,7 +9,7 @@
 //! `violation RULE` here are the cluster checker's: the Raft rules it holds after every
 //! hand-off; the session adds the linearizability check of the history to `expect`.
 
-use crate::cluster::{ClusterView, NodeState, NodeStatus, Rule, ViewLimits};
+use crate::cluster::{ClusterView, NodePicture, NodeState, Rule, ViewLimits};
 use crate::raft::{NodeId, Role};
 
 use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
@@ -75,7 +75,6 @@ fn select(view: &ClusterView, node: NodeSel) -> Option<Vec<NodeId>> {
         NodeSel::All => Some(
             view.nodes
                 .iter()
-                .map(|n| &n.status)
                 .filter(|s| s.state == NodeState::Up)
                 .map(|s| s.id)
                 .collect(),
@@ -85,8 +84,8 @@ fn select(view: &ClusterView, node: NodeSel) -> Option<Vec<NodeId>> {
     }
 }
 
-fn status_of(view: &ClusterView, id: NodeId) -> Option<&NodeStatus> {
-    view.node(id).map(|n| &n.status)
+fn status_of(view: &ClusterView, id: NodeId) -> Option<&NodePicture> {
+    view.node(id)
 }
 
 /// The leader's value for `key`, if there is a leader and it holds the key.
@@ -94,7 +93,7 @@ fn leader_value<'a>(view: &'a ClusterView, key: &str) -> Option<&'a str> {
     view.leader.and_then(|l| view.kv_get(l, key).flatten())
 }
 
-fn role_matches(status: &NodeStatus, role: NodeRole) -> bool {
+fn role_matches(status: &NodePicture, role: NodeRole) -> bool {
     match role {
         NodeRole::Down => status.state != NodeState::Up,
         NodeRole::Follower => status.role == Some(Role::Follower),
@@ -103,7 +102,7 @@ fn role_matches(status: &NodeStatus, role: NodeRole) -> bool {
     }
 }
 
-fn number(status: &NodeStatus, number: NodeNumber) -> u64 {
+fn number(status: &NodePicture, number: NodeNumber) -> u64 {
     match number {
         NodeNumber::Term => status.term,
         NodeNumber::Commit => status.commit,
@@ -141,7 +140,7 @@ pub fn holds(view: &ClusterView, condition: &Condition) -> bool {
     }
 }
 
-fn every(view: &ClusterView, node: NodeSel, test: impl Fn(&NodeStatus) -> bool) -> bool {
+fn every(view: &ClusterView, node: NodeSel, test: impl Fn(&NodePicture) -> bool) -> bool {
     let Some(ids) = select(view, node) else {
         return false;
     };
@@ -187,7 +186,7 @@ pub fn actual(view: &ClusterView, condition: &Condition) -> String {
 fn describe_nodes(
     view: &ClusterView,
     node: NodeSel,
-    show: impl Fn(&NodeStatus) -> String,
+    show: impl Fn(&NodePicture) -> String,
 ) -> String {
     let Some(ids) = select(view, node) else {
         return "there is no leader".to_string();

@@ -3,7 +3,7 @@
 //! setting out of range returns its own `ClusterError` and leaves the cluster as it was.
 
 use raftlab::cluster::{
-    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterStatus, NetworkConfig, NetworkView,
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NetworkView,
 };
 
 use crate::support::*;
@@ -11,7 +11,7 @@ use crate::support::*;
 /// Everything a failed operation must leave alone.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
-    status: ClusterStatus,
+    status: ClusterView,
     network: NetworkView,
     events: usize,
     history: usize,

@@ -92,7 +92,7 @@ fn check_minority_leader(seed: u64) {
     // Heal: the old leader hears a later term, steps down and takes the new leader's log.
     cluster.heal().unwrap();
     let stepped_down = wait(&cluster, 2 * SECOND_US, move |sim| {
-        let status: Vec<_> = sim.nodes.iter().map(|n| &n.status).collect();
+        let status = &sim.nodes;
         let old_node = &status[old as usize - 1];
         old_node.role == Some(Role::Follower) && old_node.term == status[new as usize - 1].term
     });

@@ -133,13 +133,13 @@ pub fn role(cluster: &Cluster, node: NodeId) -> Option<Role> {
 /// Runs until every up node has applied every entry of the leader's log.
 pub fn wait_converged(cluster: &Cluster, within_us: u64) -> bool {
     wait(cluster, within_us, |sim| {
-        let status: Vec<_> = sim.nodes.iter().map(|n| &n.status).collect();
+        let status = &sim.nodes;
         let Some(leader) = sim.leader else {
             return false;
         };
         let last = status[leader as usize - 1].last_index;
         status
-            .into_iter()
+            .iter()
             .filter(|n| n.state == NodeState::Up)
             .all(|n| n.applied == last && n.last_index == last)
     })

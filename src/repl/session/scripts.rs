@@ -26,7 +26,7 @@ impl Session {
         let committed = Arc::new(move |view: &ClusterView| {
             view.leader
                 .and_then(|l| view.node(l))
-                .is_some_and(|n| n.status.commit >= index)
+                .is_some_and(|n| n.commit >= index)
         });
         let within = within_us.unwrap_or(DEFAULT_WAIT_US);
         let held = self
