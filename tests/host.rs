@@ -38,6 +38,7 @@ fn args(nodes: usize, command: &[&str], out: &Path) -> HostArgs {
         seed: 1,
         out: Some(out.to_path_buf()),
         interactive: false,
+        watch: false,
         command: command.iter().map(|s| s.to_string()).collect(),
     }
 }

@@ -24,7 +24,7 @@ impl Host {
     /// Runs the loop for `duration` of wall time.
     pub fn run_for(&mut self, duration: Duration) {
         let until_us = self.now_us() + duration.as_micros() as u64;
-        while self.now_us() < until_us {
+        while self.now_us() < until_us && !self.interrupted() {
             if !self.turn(until_us) {
                 return;
             }
@@ -34,7 +34,7 @@ impl Host {
     /// Runs the loop until `holds` or `within` passes; whether it held.
     pub fn run_until(&mut self, within: Duration, holds: impl Fn(&Host) -> bool) -> bool {
         let until_us = self.now_us() + within.as_micros() as u64;
-        while self.now_us() < until_us {
+        while self.now_us() < until_us && !self.interrupted() {
             if holds(self) {
                 return true;
             }
@@ -96,6 +96,19 @@ impl Host {
                 let message = self.side.get(&f.id)?.clone();
                 let (from, to) = (f.envelope.from as usize - 1, f.envelope.to as usize - 1);
                 Some((f.id, from, to, message))
+            })
+            .collect()
+    }
+
+    /// The messages between nodes in flight, with when each was sent and is due.
+    pub fn in_flight_timed(&self) -> Vec<(u64, usize, usize, Message, u64, u64)> {
+        self.net
+            .in_flight()
+            .into_iter()
+            .filter_map(|f| {
+                let message = self.side.get(&f.id)?.clone();
+                let (from, to) = (f.envelope.from as usize - 1, f.envelope.to as usize - 1);
+                Some((f.id, from, to, message, f.sent_us, f.deliver_us))
             })
             .collect()
     }

@@ -6,7 +6,7 @@
 //! Client messages go straight to and from the nodes, as Maelstrom's partitions leave
 //! clients alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -25,15 +25,18 @@ use super::clients::{self, Call, Client, End, Record, Workload};
 use super::protocol::{self, Message, parse_line, to_line};
 use super::summary::{self, Problems};
 use super::{HostError, STATE_MARKER};
-use crate::cluster::EventKind;
 use crate::cluster::Network;
 use crate::cluster::NetworkConfig;
 use crate::cluster::seed;
+use crate::cluster::{ClusterEvent, EventKind};
 use crate::raft::{Envelope, Message as RaftMessage};
 use crate::repl::parse::parse_duration;
 
 /// How long a client waits before it tries the next node after error 11.
 const RETRY_US: u64 = 10_000;
+
+/// How many notes (stderr lines, answers, faults, problems) the story keeps.
+pub const NOTES_KEPT: usize = 2_000;
 
 /// The options of `raftlab host`.
 #[derive(clap::Args, Debug, Clone)]
@@ -88,6 +91,10 @@ pub struct HostArgs {
     /// then act only when told, and `quit` ends the run with the summary.
     #[arg(long)]
     pub interactive: bool,
+    /// Show the live view of the hosted cluster (a terminal is needed) until `q`; the
+    /// clients run as without it.
+    #[arg(long, conflicts_with = "interactive")]
+    pub watch: bool,
     /// The program and its arguments, after `--`.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
@@ -164,6 +171,11 @@ pub struct Host {
     pub auto_clients: bool,
     /// Messages between nodes are held on the wire until delivered one by one.
     pub held: bool,
+    /// The story so far: what the nodes wrote on stderr, the clients' answers, faults and
+    /// problems, as [`EventKind::Note`]s (the latest [`NOTES_KEPT`]).
+    pub notes: VecDeque<ClusterEvent>,
+    /// How many notes were ever taken.
+    pub notes_taken: u64,
 }
 
 fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
@@ -198,9 +210,11 @@ pub fn run(args: &HostArgs) -> u8 {
         eprintln!("error: {error}");
         return 2;
     }
-    if args.interactive {
-        host.auto_clients = false;
-        super::shell::run(&mut host);
+    if args.interactive || args.watch {
+        host.auto_clients = !args.interactive;
+        let mut session = super::session::HostSession::new(host);
+        super::shell::run(&mut session, args.watch);
+        host = session.host;
     } else {
         host.run_loop();
     }
@@ -278,6 +292,8 @@ impl Host {
             last_check_us: 0,
             auto_clients: true,
             held: false,
+            notes: VecDeque::new(),
+            notes_taken: 0,
         })
     }
 
@@ -331,8 +347,25 @@ impl Host {
         }
     }
 
+    /// Adds a line to the story, of node `node` (from 0) or of the host.
+    pub fn note(&mut self, node: Option<usize>, text: String) {
+        let event = ClusterEvent {
+            time_us: self.now_us(),
+            kind: EventKind::Note {
+                node: node.map(|n| n as u64 + 1),
+                text,
+            },
+        };
+        self.notes.push_back(event);
+        self.notes_taken += 1;
+        if self.notes.len() > NOTES_KEPT {
+            self.notes.pop_front();
+        }
+    }
+
     /// Prints one problem line as it happens (the first few of each kind), and counts it.
     pub fn problem(&mut self, kind: &'static str, text: String) {
+        self.note(None, format!("{kind}: {text}"));
         let count = self.problems.count(kind);
         if count <= 5 {
             let at = self.now_us() as f64 / 1e6;
@@ -452,8 +485,12 @@ impl Host {
         if let Some(file) = slot.log.as_mut() {
             let _ = writeln!(file, "{text}");
         }
-        if let Some(state) = text.strip_prefix(STATE_MARKER) {
-            slot.state = serde_json::from_str(state.trim()).ok();
+        match text.strip_prefix(STATE_MARKER) {
+            Some(state) => slot.state = serde_json::from_str(state.trim()).ok(),
+            None => {
+                let shown: String = text.chars().take(200).collect();
+                self.note(Some(node), shown);
+            }
         }
     }
 
@@ -701,6 +738,8 @@ impl Host {
         let Some(call) = self.clients[c].call.take() else {
             return;
         };
+        let text = clients::answer_words(&self.clients[c].name, &self.records[call.record], &end);
+        self.note(Some(self.clients[c].node), text);
         self.records[call.record].end = Some((end, now_us));
         if !self.auto_clients {
             self.clients[c].next_at_us = u64::MAX;
@@ -779,7 +818,7 @@ impl Host {
     }
 
     /// The node whose latest state line says it leads the highest term, if any.
-    fn reported_leader(&self) -> Option<usize> {
+    pub fn reported_leader(&self) -> Option<usize> {
         let leading = |slot: &Slot| {
             let state = slot.state.as_ref()?;
             let role = state.get("role")?.as_str()?;
@@ -838,6 +877,7 @@ impl Host {
     fn note_fault(&mut self, now_us: u64, text: String) {
         let at = now_us as f64 / 1e6;
         eprintln!("host {at:8.3}s  nemesis: {text}");
+        self.note(None, format!("nemesis: {text}"));
         self.faults.push(text);
     }
 

@@ -13,6 +13,12 @@ use crate::raft::{NoLease, RaftEvent, StepDownCause};
 /// `RequestVote term=2 last=5@1`: the message type and its key fields.
 impl fmt::Display for MsgInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let MsgDetail::Hosted { kind, fields } = &self.detail {
+            return match self.term {
+                0 => write!(f, "{kind} {fields}"),
+                term => write!(f, "{kind} term={term} {fields}"),
+            };
+        }
         write!(f, "{} term={}", self.kind(), self.term)?;
         match self.detail {
             MsgDetail::RequestVote {
@@ -64,6 +70,7 @@ impl fmt::Display for MsgInfo {
             MsgDetail::SnapshotResponse { index, last_index } => {
                 write!(f, " index={index} last={last_index}")
             }
+            MsgDetail::Hosted { .. } => Ok(()),
         }
     }
 }
@@ -175,6 +182,11 @@ impl fmt::Display for ClusterEvent {
             EventKind::NodeCrashed { node, message } => write!(f, "n{node}  crashed: {message}"),
             EventKind::NetworkChanged { change } => write!(f, "net  {change}"),
             EventKind::Violation(violation) => write!(f, "SAFETY  {violation}"),
+            EventKind::Note {
+                node: Some(node),
+                text,
+            } => write!(f, "n{node}  {text}"),
+            EventKind::Note { node: None, text } => write!(f, "host  {text}"),
         }
     }
 }

@@ -266,6 +266,8 @@ pub fn label(info: &MsgInfo) -> String {
         }
         MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
         MsgDetail::SnapshotResponse { index, .. } => format!("ok s{index}"),
+        MsgDetail::Hosted { ref kind, .. } if info.term > 0 => format!("{kind} t{}", info.term),
+        MsgDetail::Hosted { ref kind, .. } => kind.clone(),
     }
 }
 
