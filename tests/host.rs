@@ -468,33 +468,48 @@ fn held_messages_wait_until_stepped_delivered_or_dropped() {
     let _ = to;
 }
 
+/// The pids `status` shows (`pid 1234`).
+fn pids_in_status(stdout: &str) -> Vec<u32> {
+    stdout
+        .split("pid ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
 #[test]
-fn the_interactive_shell_reads_commands_from_a_pipe() {
+fn the_host_shell_speaks_the_projects_language() {
     let out = out_dir("shell");
     let output = Command::new(BIN)
         .args(["host", "--interactive", "--nodes", "3", "--out"])
         .arg(&out)
         .args(["--", BIN, "node"])
         .write_stdin(
-            "run 600ms\nput 1 5\nget 1\ncut 1 -> 2\nlink 1 -> 2\npause\nrun 100ms\nmsgs\n\
-             step\nbogus\nstatus\nquit\n",
+            "run 600ms\nstatus\nput 1 5\nget 1\nexpect get 1 == 5\ncut 1 -> 2\nlink 1 -> 2\n\
+             pause\nrun 100ms\nmsgs\nstep\ncampaign 1\nset-log 1 1,2\nstatus --bogus\nbogus\n\
+             kill 9\nlogs 1\nquit\n",
         )
         .timeout(Duration::from_secs(30))
         .output()
         .expect("raftlab host runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
-        stdout.contains(": ok\n") && stdout.contains(": 5\n"),
+        stdout.contains(": ok\n") && stdout.contains(": 5\n") && stdout.contains("ok: get 1 == 5"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("n1   up"),
+        "status shows the nodes: {stdout}"
     );
     assert!(
         stdout.contains("messages between nodes are held on the wire"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("raft AppendEntries term"),
-        "msgs shows type and term: {stdout}"
+        stdout.contains("AppendEntries term=1"),
+        "msgs reads the project's node's messages as Raft's: {stdout}"
     );
     assert!(stdout.contains("delivered #"), "{stdout}");
     assert!(
@@ -502,14 +517,88 @@ fn the_interactive_shell_reads_commands_from_a_pipe() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("error: unknown command 'bogus'"),
-        "{stdout}"
+        stdout.contains("raftlab-state"),
+        "logs shows the node's stderr: {stdout}"
     );
+    assert!(
+        stderr.contains(
+            "error: `campaign` needs the built-in cluster: a hosted node decides its own elections"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: `set-log` needs the built-in cluster"),
+        "{stderr}"
+    );
+    // The REPL's parser answers a syntax error in the same words.
+    let repl = Command::new(BIN)
+        .write_stdin("status --bogus\nbogus\n")
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("raftlab runs");
+    let repl_errors = String::from_utf8_lossy(&repl.stderr);
+    assert_eq!(repl_errors.lines().count(), 2, "{repl_errors}");
+    for line in repl_errors.lines() {
+        assert!(stderr.contains(line), "{line:?} in {stderr}");
+    }
+    assert!(stderr.contains("error: node 9 does not exist"), "{stderr}");
     assert!(stdout.contains("linearizability: linearizable"), "{stdout}");
     assert!(
-        stdout.contains("operations: 2: 2 ok"),
+        stdout.contains("operations: 3: 3 ok"),
         "only what was typed: {stdout}"
     );
+    let pids = pids_in_status(&stdout);
+    assert_eq!(pids.len(), 3, "{stdout}");
+    for pid in pids {
+        assert!(!alive(pid), "node process {pid} outlived raftlab");
+    }
+}
+
+#[test]
+fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
+    use raftlab::cluster::NodeState;
+    use raftlab::cluster::event::MsgDetail;
+    let mut host = started(3, &[], "picture");
+    let elected = host.run_until(Duration::from_secs(5), |h| h.reported_leader().is_some());
+    assert!(elected, "a node says it leads");
+    host.held = true;
+    let some = host.run_until(Duration::from_secs(3), |h| h.in_flight().len() >= 2);
+    assert!(some, "messages wait on the wire");
+    host.kill(0);
+    let picture = host.picture(0);
+    assert_eq!(picture.nodes.len(), 3);
+    assert_eq!(picture.nodes[0].status.state, NodeState::Down);
+    let leader = host.reported_leader().expect("a leader") as u64 + 1;
+    assert_eq!(picture.leader, Some(leader));
+    let node = picture.node(leader).expect("the leader's picture");
+    assert!(node.status.term >= 1, "the term from the state line");
+    assert!(node.counts.is_some_and(|(sent, _)| sent > 0));
+    assert_eq!(
+        picture.in_flight.len(),
+        host.in_flight().len(),
+        "every message in flight is in the picture"
+    );
+    assert!(
+        picture
+            .in_flight
+            .iter()
+            .all(|m| !matches!(m.info.detail, MsgDetail::Hosted { .. })),
+        "the project's node's messages read as Raft's"
+    );
+    assert!(
+        picture
+            .events
+            .iter()
+            .any(|e| matches!(&e.kind, raftlab::cluster::EventKind::Note { .. })),
+        "the story has the host's notes"
+    );
+    assert_eq!(
+        picture.mode,
+        raftlab::cluster::ClockMode::Paused,
+        "held messages show as a paused clock"
+    );
+    let later = host.picture(picture.events_emitted);
+    assert!(later.events.is_empty(), "no note twice");
 }
 
 #[test]

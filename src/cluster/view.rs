@@ -84,6 +84,8 @@ pub struct NodePicture {
     pub log: Vec<Entry>,
     /// Where the durable log starts: the snapshot's last index and term ((0, 0): none).
     pub snapshot: (Index, Term),
+    /// Messages the node sent and received, where they are counted (a hosted node's).
+    pub counts: Option<(u64, u64)>,
 }
 
 /// A message on the wire.
@@ -201,6 +203,7 @@ fn node_picture(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodePictur
         timer,
         log,
         snapshot: sim.snapshot_of(id).unwrap_or((0, 0)),
+        counts: None,
         status,
     }
 }

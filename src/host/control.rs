@@ -72,7 +72,9 @@ impl Host {
 
     /// Kills node `node` (SIGKILL); its messages in flight are lost.
     pub fn kill(&mut self, node: usize) {
-        self.slots[node].child = None;
+        if self.slots[node].child.take().is_some() {
+            self.note(Some(node), "killed (SIGKILL)".to_string());
+        }
         for event in self.net.drop_node_traffic(node as u64 + 1) {
             if matches!(event, EventKind::Dropped { .. }) {
                 self.net_dropped += 1;
@@ -83,6 +85,7 @@ impl Host {
     /// Starts node `node` again as a fresh process and sends it `init`.
     pub fn restart(&mut self, node: usize) -> Result<(), HostError> {
         self.kill(node);
+        self.note(Some(node), "restarted as a fresh process".to_string());
         self.start_node(node)
     }
 
@@ -136,6 +139,12 @@ impl Host {
             child.signal(stop);
         }
         self.slots[node].paused = stop;
+        let what = if stop {
+            "stopped (SIGSTOP)"
+        } else {
+            "continued (SIGCONT)"
+        };
+        self.note(Some(node), what.to_string());
     }
 
     /// Client `client` (from 0) sends `body` to node `node` and waits up to `within` for

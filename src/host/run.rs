@@ -176,6 +176,9 @@ pub struct Host {
     pub notes: VecDeque<ClusterEvent>,
     /// How many notes were ever taken.
     pub notes_taken: u64,
+    /// Problems and faults go only to the story, not to stderr (the live view has the
+    /// screen).
+    pub quiet: bool,
 }
 
 fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
@@ -294,6 +297,7 @@ impl Host {
             held: false,
             notes: VecDeque::new(),
             notes_taken: 0,
+            quiet: false,
         })
     }
 
@@ -367,7 +371,7 @@ impl Host {
     pub fn problem(&mut self, kind: &'static str, text: String) {
         self.note(None, format!("{kind}: {text}"));
         let count = self.problems.count(kind);
-        if count <= 5 {
+        if count <= 5 && !self.quiet {
             let at = self.now_us() as f64 / 1e6;
             eprintln!("host {at:8.3}s  {kind}: {text}");
             if count == 5 {
@@ -876,7 +880,9 @@ impl Host {
 
     fn note_fault(&mut self, now_us: u64, text: String) {
         let at = now_us as f64 / 1e6;
-        eprintln!("host {at:8.3}s  nemesis: {text}");
+        if !self.quiet {
+            eprintln!("host {at:8.3}s  nemesis: {text}");
+        }
         self.note(None, format!("nemesis: {text}"));
         self.faults.push(text);
     }

@@ -193,7 +193,10 @@ fn watch_here(session: &mut HostSession) {
         color: colored::control::SHOULD_COLORIZE.should_colorize(),
         lesson_speed: 1.0,
     };
-    if let Err(error) = watch_driven(session, options) {
+    session.host.quiet = true;
+    let result = watch_driven(session, options);
+    session.host.quiet = false;
+    if let Err(error) = result {
         eprintln!("{} {error}", "error:".red().bold());
     }
 }

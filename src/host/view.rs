@@ -29,6 +29,7 @@ impl Host {
                 timer: None,
                 log: Vec::new(),
                 snapshot: (0, 0),
+                counts: Some((slot.sent, slot.received)),
             })
             .collect();
         let in_flight = self

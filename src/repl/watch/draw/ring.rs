@@ -308,6 +308,10 @@ fn node_card(
             };
             format!("{icon}{}{}", "█".repeat(full), "░".repeat(BAR - full))
         }
+        (NodeState::Up, None) => match node.counts {
+            Some((sent, received)) => format!("out {sent} in {received}"),
+            None => String::new(),
+        },
         _ => "  - down -".to_string(),
     };
     let style = if status.state == NodeState::Up {
@@ -321,6 +325,9 @@ fn node_card(
 /// `t3 vote n1`, or for a candidate `t3 2/3 votes`.
 fn term_line(node: &NodePicture) -> String {
     let status = &node.status;
+    if status.role.is_none() && status.state == NodeState::Up {
+        return "(no state line)".to_string();
+    }
     if let Some((granted, voters)) = status.votes {
         return format!("t{} {granted}/{voters} votes", status.term);
     }
