@@ -629,3 +629,54 @@ fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
     assert!(stdout.contains("not every node answered init"), "{stdout}");
     assert!(stdout.contains("2 no init_ok"), "{stdout}");
 }
+
+#[test]
+fn a_hosted_scenario_file_runs_its_steps_and_passes() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hosted/failover.yaml");
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg(&example)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("raftlab run runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("ok: get 1 == 5"), "{stdout}");
+    assert!(stdout.contains("hosted-failover: passed"), "{stdout}");
+    for pid in pids_in(&stdout) {
+        assert!(!alive(pid), "node process {pid} outlived raftlab");
+    }
+}
+
+#[test]
+fn a_hosted_scenario_fails_on_a_wrong_expectation_and_names_a_bad_step() {
+    let dir = out_dir("scenario");
+    let wrong = dir.join("wrong.yaml");
+    let text = "host:\n  command: [raftlab, node]\nsteps:\n  - wait leader within 5s\n  \
+                - put 1 5\n  - expect get 1 == 6\n";
+    std::fs::write(&wrong, text).expect("a scenario file");
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg(&wrong)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("raftlab run runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED: expect get 1 == 6"), "{stdout}");
+    let bad = dir.join("bad.yaml");
+    let text = "host:\n  command: [raftlab, node]\nsteps:\n  - status\n  - kill 7\n";
+    std::fs::write(&bad, text).expect("a scenario file");
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg(&bad)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("raftlab run runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.yaml:5:5: node 7 does not exist"),
+        "{stderr}"
+    );
+}

@@ -72,6 +72,8 @@ impl Host {
 
     /// Kills node `node` (SIGKILL); its messages in flight are lost.
     pub fn kill(&mut self, node: usize) {
+        // What its state line said died with it.
+        self.slots[node].state = None;
         if self.slots[node].child.take().is_some() {
             self.note(Some(node), "killed (SIGKILL)".to_string());
         }

@@ -33,6 +33,7 @@ pub mod control;
 pub mod node;
 pub mod protocol;
 pub mod run;
+pub mod scenario;
 pub mod session;
 pub mod shell;
 pub mod summary;

@@ -195,12 +195,7 @@ fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
 /// Runs `raftlab host`, printing the summary; returns the exit status (0 linearizable,
 /// 1 not, 2 bad input or a program that cannot start).
 pub fn run(args: &HostArgs) -> u8 {
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to ignore; a dead child's pipe then gives
-    // EPIPE to its writer thread instead of killing raftlab.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
+    ignore_sigpipe();
     let mut host = match Host::new(args.clone()) {
         Ok(host) => host,
         Err(error) => {
@@ -208,7 +203,7 @@ pub fn run(args: &HostArgs) -> u8 {
             return 2;
         }
     };
-    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, host.interrupted.clone());
+    host.catch_interrupts();
     if let Err(error) = host.start_all() {
         eprintln!("error: {error}");
         return 2;
@@ -226,7 +221,21 @@ pub fn run(args: &HostArgs) -> u8 {
     code
 }
 
+/// A dead child's pipe gives EPIPE to its writer thread instead of killing raftlab.
+pub fn ignore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to ignore.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 impl Host {
+    /// Ctrl-C ends the run (with its summary, every child killed) instead of raftlab.
+    pub fn catch_interrupts(&self) {
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, self.interrupted.clone());
+    }
+
     pub fn new(args: HostArgs) -> Result<Host, HostError> {
         if args.command.is_empty() {
             return Err(HostError::NoProgram);
@@ -822,8 +831,12 @@ impl Host {
     }
 
     /// The node whose latest state line says it leads the highest term, if any.
+    /// A node that is down, or stopped, leads nothing.
     pub fn reported_leader(&self) -> Option<usize> {
         let leading = |slot: &Slot| {
+            if slot.child.is_none() || slot.paused {
+                return None;
+            }
             let state = slot.state.as_ref()?;
             let role = state.get("role")?.as_str()?;
             (role == "leader").then(|| state.get("term")?.as_u64())?
