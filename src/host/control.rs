@@ -16,6 +16,12 @@ impl Host {
         self.interrupted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Forgets a Ctrl-C once the command it interrupted has stopped; whether there was one.
+    pub fn clear_interrupt(&self) -> bool {
+        self.interrupted
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the run has begun: every node answered `init`, or the init timeout passed.
     pub fn begun(&self) -> bool {
         self.end_us != u64::MAX

@@ -181,8 +181,13 @@ impl HostSession {
             }
             Command::Run { duration_us } => {
                 let wait = Duration::from_micros(*duration_us).min(WAIT_LONGEST);
+                let before_us = host.now_us();
                 host.run_for(wait);
-                said(format!("ran {} ms", wait.as_millis()))
+                let ran_ms = (host.now_us() - before_us) / 1000;
+                match host.interrupted() {
+                    true => said(format!("interrupted (Ctrl-C) after {ran_ms} ms")),
+                    false => said(format!("ran {} ms", wait.as_millis())),
+                }
             }
             Command::Step { count } => {
                 let ids: Vec<String> = (0..*count)

@@ -5,7 +5,9 @@
 //!
 //! The hosted cluster runs only while the host's loop turns, so the loop never waits on
 //! the user: the terminal's editor reads lines on a thread of its own and hands each one
-//! over, and the loop runs it between two turns.
+//! over, and the loop runs it between two turns. At the terminal, Ctrl-C at the prompt
+//! clears the line and during a command (`run 10s`, a `wait`) stops that command, as in
+//! the REPL; piped, Ctrl-C ends the run with its summary.
 
 use std::io::{BufRead, IsTerminal};
 use std::sync::{Arc, Mutex};
@@ -169,6 +171,8 @@ fn interactive(session: &mut HostSession) {
             } else if run_printed(session, part) {
                 break 'lines;
             }
+            // Ctrl-C stopped that command, not the run: the prompt comes back.
+            session.host.clear_interrupt();
         }
         if let Ok(mut context) = context.lock() {
             context.keys = session.keys();
