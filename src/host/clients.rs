@@ -241,10 +241,7 @@ pub fn history_lines(records: &[Record]) -> String {
 pub fn answer_words(client: &str, record: &Record, end: &End) -> String {
     let op = match &record.op {
         Some(op) => op.to_string(),
-        None => record
-            .request
-            .get("type")
-            .map_or("?".to_string(), |t| text(t)),
+        None => record.request.get("type").map_or("?".to_string(), text),
     };
     let end = match end {
         End::Ok(KvReply::Output(output)) => output.to_string(),
