@@ -485,7 +485,7 @@ fn the_host_shell_speaks_the_projects_language() {
         .arg(&out)
         .args(["--", BIN, "node"])
         .write_stdin(
-            "run 600ms\nstatus\nput 1 5\nget 1\nexpect get 1 == 5\ncut 1 -> 2\nlink 1 -> 2\n\
+            "wait leader within 5s\nstatus\nput 1 5\nget 1\nexpect get 1 == 5\ncut 1 -> 2\nlink 1 -> 2\n\
              pause\nrun 100ms\nmsgs\nstep\ncampaign 1\nset-log 1 1,2\nstatus --bogus\nbogus\n\
              kill 9\nlogs 1\nquit\n",
         )
@@ -564,11 +564,13 @@ fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
     host.held = true;
     let some = host.run_until(Duration::from_secs(3), |h| h.in_flight().len() >= 2);
     assert!(some, "messages wait on the wire");
-    host.kill(0);
+    let leader = host.reported_leader().expect("a leader");
+    let follower = (leader + 1) % 3;
+    host.kill(follower);
     let picture = host.picture(0);
     assert_eq!(picture.nodes.len(), 3);
-    assert_eq!(picture.nodes[0].status.state, NodeState::Down);
-    let leader = host.reported_leader().expect("a leader") as u64 + 1;
+    assert_eq!(picture.nodes[follower].status.state, NodeState::Down);
+    let leader = leader as u64 + 1;
     assert_eq!(picture.leader, Some(leader));
     let node = picture.node(leader).expect("the leader's picture");
     assert!(node.status.term >= 1, "the term from the state line");
