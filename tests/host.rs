@@ -601,6 +601,15 @@ fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
     );
     let later = host.picture(picture.events_emitted);
     assert!(later.events.is_empty(), "no note twice");
+    // The live view draws it with its own code: the cards, the down node, the messages.
+    let model = raftlab::repl::watch::model::Model::new(picture, false, (120, 40));
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let mut buffer = ratatui::buffer::Buffer::empty(area);
+    raftlab::repl::watch::draw::render(&model, area, &mut buffer);
+    let screen: String = buffer.content().iter().map(|cell| cell.symbol()).collect();
+    assert!(screen.contains(&format!("n{leader} LEADER")), "{screen}");
+    assert!(screen.contains("DOWN"), "{screen}");
+    assert!(screen.contains("AE ") || screen.contains("ok "), "{screen}");
 }
 
 #[test]
