@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -196,6 +196,11 @@ fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
 /// 1 not, 2 bad input or a program that cannot start).
 pub fn run(args: &HostArgs) -> u8 {
     ignore_sigpipe();
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if args.watch && !terminal {
+        eprintln!("error: the live view (--watch) needs a terminal");
+        return 2;
+    }
     let mut host = match Host::new(args.clone()) {
         Ok(host) => host,
         Err(error) => {
@@ -499,7 +504,24 @@ impl Host {
             let _ = writeln!(file, "{text}");
         }
         match text.strip_prefix(STATE_MARKER) {
-            Some(state) => slot.state = serde_json::from_str(state.trim()).ok(),
+            Some(state) => {
+                let state: Option<Json> = serde_json::from_str(state.trim()).ok();
+                let said =
+                    |s: &Option<Json>, key: &str| s.as_ref().and_then(|s| s.get(key).cloned());
+                let changed = ["role", "term"]
+                    .iter()
+                    .any(|key| said(&state, key) != said(&slot.state, key));
+                let words = match (said(&state, "role"), said(&state, "term")) {
+                    (Some(role), Some(term)) => {
+                        Some(format!("{} in term {term}", clients::text(&role)))
+                    }
+                    _ => None,
+                };
+                slot.state = state;
+                if let (true, Some(words)) = (changed, words) {
+                    self.note(Some(node), words);
+                }
+            }
             None => {
                 let shown: String = text.chars().take(200).collect();
                 self.note(Some(node), shown);
