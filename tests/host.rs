@@ -691,3 +691,51 @@ fn a_hosted_scenario_fails_on_a_wrong_expectation_and_names_a_bad_step() {
         "{stderr}"
     );
 }
+
+#[test]
+fn ctrl_c_ends_a_hosted_session_with_its_summary_and_no_child_left() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let out = out_dir("interrupt");
+    let mut child = std::process::Command::new(BIN)
+        .args(["host", "--interactive", "--nodes", "3", "--out"])
+        .arg(&out)
+        .args(["--", BIN, "node"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("raftlab host starts");
+    let mut stdin = child.stdin.take().expect("its stdin");
+    stdin
+        .write_all(b"wait leader within 5s\nstatus\nrun 60s\n")
+        .expect("commands written");
+    let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+    let mut seen = String::new();
+    for _ in 0..20 {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+        if line.starts_with("in flight:") {
+            break;
+        }
+    }
+    let pids = pids_in_status(&seen);
+    assert_eq!(pids.len(), 3, "{seen}");
+    // SAFETY: sending SIGINT to the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+    drop(stdin);
+    let status = child.wait().expect("raftlab host ends");
+    assert_eq!(status.code(), Some(0), "{seen}{rest}");
+    assert!(rest.contains("interrupted (Ctrl-C)"), "{rest}");
+    assert!(rest.contains("linearizability:"), "the summary: {rest}");
+    for pid in pids {
+        assert!(!alive(pid), "node process {pid} outlived raftlab");
+    }
+}
