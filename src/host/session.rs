@@ -107,6 +107,11 @@ impl HostSession {
         let words: Vec<&str> = line.split_whitespace().collect();
         let (verb, node) = match words.as_slice() {
             [verb @ ("pause" | "resume" | "logs"), node] => (*verb, *node),
+            ["help", "logs"] => {
+                let text = "usage: logs NODE\nThe end of what a hosted node wrote on stderr \
+                            (all of it is in OUT/nN.log).\nexample: logs 2";
+                return Ok(Some(said(text)));
+            }
             ["logs"] => {
                 let usage = "logs NODE: the end of what the node wrote on stderr";
                 return Err(HostCommandError::Failed(usage.to_string()));
@@ -162,7 +167,15 @@ impl HostSession {
     fn execute(&mut self, command: &Command) -> Result<Outcome, HostCommandError> {
         let host = &mut self.host;
         Ok(match command {
-            Command::Status { .. } => said(status(host)),
+            Command::Status { json: true, .. } => {
+                let why = "on a hosted cluster `status` is words only";
+                return Err(HostCommandError::Failed(why.to_string()));
+            }
+            Command::Status { rows, .. } => {
+                let named: Result<Vec<usize>, _> =
+                    rows.named().iter().map(|&n| self.node(n)).collect();
+                said(status(&self.host, &named?))
+            }
             Command::Msgs => said(messages(host)),
             Command::Net => said(network(host)),
             Command::Events { count } => said(events(host, count.unwrap_or(20))),
@@ -579,15 +592,41 @@ fn help(topic: Option<&str>) -> String {
                 built-in cluster.";
     match topic {
         None => format!("{}{note}", table::help_overview()),
-        Some(topic) => table::help_command(topic)
-            .unwrap_or_else(|| format!("no help on '{topic}': not a command")),
+        Some(topic) => {
+            let text = table::help_command(topic)
+                .unwrap_or_else(|| format!("no help on '{topic}': not a command"));
+            match hosted_meaning(topic) {
+                Some(meaning) => format!("{}\n\nOn a hosted cluster: {meaning}", text.trim_end()),
+                None => text,
+            }
+        }
     }
 }
 
-/// The nodes, their processes and what their state lines say.
-pub fn status(host: &Host) -> String {
+/// What a command means on a hosted cluster, where that differs from the built-in one.
+fn hosted_meaning(topic: &str) -> Option<&'static str> {
+    Some(match topic {
+        "kill" => "SIGKILL to the node's process; its messages in flight are lost.",
+        "restart" => "a fresh process, its state lost (as in Maelstrom), sent `init` again.",
+        "pause" => {
+            "holds every message between nodes on the wire (the programs' clocks go on); \
+                    `pause N` stops node N's process (SIGSTOP)."
+        }
+        "resume" => "lets held messages flow again; `resume N` continues node N (SIGCONT).",
+        "step" | "deliver" | "drop" => "acts on the messages held on the wire (`msgs`).",
+        "put" | "get" | "cas" => {
+            "sent as Maelstrom's lin-kv write, read or cas by client c1, \
+                                 to the node that says it leads (or `via N`, else n1)."
+        }
+        _ => return None,
+    })
+}
+
+/// The nodes (those named, or all), their processes and what their state lines say.
+pub fn status(host: &Host, named: &[usize]) -> String {
     let mut out = String::new();
-    for slot in &host.slots {
+    let shown = |n: &usize| named.is_empty() || named.contains(n);
+    for slot in (0..host.slots.len()).filter(shown).map(|n| &host.slots[n]) {
         let life = match (&slot.child, slot.paused) {
             (None, _) => "down",
             (Some(_), true) => "stopped",
