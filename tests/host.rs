@@ -494,7 +494,11 @@ fn the_host_shell_speaks_the_projects_language() {
         .expect("raftlab host runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "as the REPL, a piped session whose commands failed exits 1: {stdout}{stderr}"
+    );
     assert!(
         stdout.contains(": ok\n") && stdout.contains(": 5\n") && stdout.contains("ok: get 1 == 5"),
         "{stdout}"

@@ -193,7 +193,8 @@ fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
 }
 
 /// Runs `raftlab host`, printing the summary; returns the exit status (0 linearizable,
-/// 1 not, 2 bad input or a program that cannot start).
+/// 1 not, or a piped command or expectation failed, 2 bad input or a program that cannot
+/// start).
 pub fn run(args: &HostArgs) -> u8 {
     ignore_sigpipe();
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
@@ -213,15 +214,16 @@ pub fn run(args: &HostArgs) -> u8 {
         eprintln!("error: {error}");
         return 2;
     }
+    let mut failed = false;
     if args.interactive || args.watch {
         host.auto_clients = !args.interactive;
         let mut session = super::session::HostSession::new(host);
-        super::shell::run(&mut session, args.watch);
+        failed = super::shell::run(&mut session, args.watch);
         host = session.host;
     } else {
         host.run_loop();
     }
-    let code = summary::finish(&mut host);
+    let code = summary::finish(&mut host).max(u8::from(failed));
     host.stop_all();
     code
 }

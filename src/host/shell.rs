@@ -23,8 +23,9 @@ use crate::repl::editor::{self, LivePrompt};
 use crate::repl::watch::{WatchOptions, watch_driven};
 
 /// Runs the chosen front-end until `quit`, Ctrl-D, the end of stdin, `q` in the live
-/// view, or Ctrl-C.
-pub fn run(session: &mut HostSession, watch: bool) {
+/// view, or Ctrl-C. Whether a piped command or expectation failed (as the REPL's exit
+/// status says).
+pub fn run(session: &mut HostSession, watch: bool) -> bool {
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if watch {
         if terminal {
@@ -32,10 +33,13 @@ pub fn run(session: &mut HostSession, watch: bool) {
         } else {
             eprintln!("{} the live view needs a terminal", "error:".red().bold());
         }
-        return;
+        return false;
     }
     match terminal {
-        true => interactive(session),
+        true => {
+            interactive(session);
+            false
+        }
         false => piped(session, lines(std::io::BufReader::new(std::io::stdin()))),
     }
 }
@@ -55,25 +59,35 @@ pub fn lines(input: impl BufRead + Send + 'static) -> Receiver<String> {
 }
 
 /// Runs the lines of a pipe without prompt or banner, each once every node has answered
-/// `init` (or the init timeout passed). Answers go to stdout, errors to stderr.
-pub fn piped(session: &mut HostSession, lines: Receiver<String>) {
+/// `init` (or the init timeout passed). Answers go to stdout, errors to stderr. Whether
+/// any command or expectation failed.
+pub fn piped(session: &mut HostSession, lines: Receiver<String>) -> bool {
+    let mut failed = false;
     loop {
         if !turn(session) {
-            return;
+            return failed;
         }
         if !session.host.begun() {
             continue;
         }
         match lines.try_recv() {
             Ok(line) => {
-                if run_printed(session, &line) {
-                    return;
+                let ran = run_printed(session, &line);
+                failed |= ran.failed;
+                if ran.quit {
+                    return failed;
                 }
             }
             Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => return,
+            Err(TryRecvError::Disconnected) => return failed,
         }
     }
+}
+
+/// How a line went.
+struct Ran {
+    quit: bool,
+    failed: bool,
 }
 
 /// One turn of the host's loop; false once the run is over (Ctrl-C, every child gone).
@@ -83,8 +97,8 @@ fn turn(session: &mut HostSession) -> bool {
     !host.interrupted() && host.turn(limit_us)
 }
 
-/// Runs one line and prints its answer; whether it was `quit`.
-fn run_printed(session: &mut HostSession, line: &str) -> bool {
+/// Runs one line and prints its answer.
+fn run_printed(session: &mut HostSession, line: &str) -> Ran {
     match session.run_line(line) {
         Ok(outcome) => {
             let text = outcome.text.trim_end_matches('\n');
@@ -93,11 +107,17 @@ fn run_printed(session: &mut HostSession, line: &str) -> bool {
                 (false, true) => println!("{text}"),
                 (false, false) => println!("{}", text.red()),
             }
-            outcome.quit
+            Ran {
+                quit: outcome.quit,
+                failed: !outcome.passed,
+            }
         }
         Err(error) => {
             eprintln!("{} {error}", "error:".red().bold());
-            false
+            Ran {
+                quit: false,
+                failed: true,
+            }
         }
     }
 }
@@ -168,7 +188,7 @@ fn interactive(session: &mut HostSession) {
         for part in line.split(['\n', '\r']) {
             if let Ok(Some(Command::Watch)) = parse(part) {
                 watch_here(session);
-            } else if run_printed(session, part) {
+            } else if run_printed(session, part).quit {
                 break 'lines;
             }
             // Ctrl-C stopped that command, not the run: the prompt comes back.
