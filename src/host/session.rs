@@ -277,7 +277,26 @@ impl HostSession {
                     .run_until(within, |h| state_condition(h, condition).unwrap_or(false));
                 waited(held, &condition.to_string(), within)
             }
+            Command::WaitCommit { index, within_us } => {
+                let within = within(*within_us);
+                let committed = |h: &Host| {
+                    let leader = h.reported_leader()?;
+                    h.slots[leader].state.as_ref()?.get("commit")?.as_u64()
+                };
+                let held = self
+                    .host
+                    .run_until(within, |h| committed(h).is_some_and(|c| c >= *index));
+                let what = format!("the leader's state line says commit >= {index}");
+                waited(held, &what, within)
+            }
             Command::Expect { condition } => self.expect(condition)?,
+            Command::Try { command } => match self.execute(command) {
+                Ok(outcome) => Outcome {
+                    passed: true,
+                    ..outcome
+                },
+                Err(error) => said(format!("tried, and it failed: {error}")),
+            },
             Command::Say { text } => said(text.clone()),
             Command::Quit => Outcome {
                 text: String::new(),
@@ -526,6 +545,7 @@ fn built_in_only(command: &Command) -> HostCommandError {
             "a hosted run is real processes in real time, which cannot be replayed"
         }
         Command::Dup { .. } => "on a hosted cluster `net dup P` duplicates messages",
+        Command::Log { .. } => "raftlab cannot see a hosted node's log (`logs N` shows its stderr)",
         Command::Check => "a hosted run's history is checked by `expect safe` and in the summary",
         Command::Export { .. }
         | Command::ExportLog { .. }
