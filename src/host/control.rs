@@ -158,6 +158,23 @@ impl Host {
     /// Client `client` (from 0) sends `body` to node `node` and waits up to `within` for
     /// the end; the operation is recorded in the history. Error 11 ends it as failed.
     pub fn call(&mut self, client: usize, node: usize, body: Body, within: Duration) -> End {
+        self.call_from(client, node, body, within, true)
+    }
+
+    /// As [`Host::call`], but on error 11 the client tries the next node, as the workload's
+    /// clients do, until `within` passes.
+    pub fn call_any(&mut self, client: usize, node: usize, body: Body, within: Duration) -> End {
+        self.call_from(client, node, body, within, false)
+    }
+
+    fn call_from(
+        &mut self,
+        client: usize,
+        node: usize,
+        body: Body,
+        within: Duration,
+        pinned: bool,
+    ) -> End {
         let now_us = self.now_us();
         self.records.push(Record {
             client: client + 1,
@@ -175,7 +192,7 @@ impl Host {
             deadline_us: now_us + within.as_micros() as u64,
             retry_at_us: None,
             refusals: 0,
-            pinned: true,
+            pinned,
         });
         self.clients[client].home = node;
         self.clients[client].node = node;

@@ -382,8 +382,9 @@ impl HostSession {
         }
     }
 
-    /// One operation as client c1 would send it: to `via`, or to the node that says it
-    /// leads, or else to n1. The node's name and how it ended.
+    /// One operation as client c1 would send it: to `via` (error 11 ends it), or to the
+    /// node that says it leads (or else n1), trying the next node on error 11 as the
+    /// workload's clients do. The name of the node it ended at, and how it ended.
     fn client(&mut self, op: &KvOp, via: Option<usize>) -> Result<(String, End), HostCommandError> {
         let request = match op {
             KvOp::Put { key, value } => KvRequest::Write {
@@ -406,9 +407,16 @@ impl HostSession {
                 });
             }
         };
-        let to = via.or_else(|| self.host.reported_leader()).unwrap_or(0);
         let body: Body = request.body();
-        let end = self.host.call(0, to, body, CLIENT_WAIT);
+        let end = match via {
+            Some(to) => self.host.call(0, to, body, CLIENT_WAIT),
+            None => {
+                let to = self.host.reported_leader().unwrap_or(0);
+                self.host.call_any(0, to, body, CLIENT_WAIT)
+            }
+        };
+        // The node that answered last.
+        let to = self.host.clients[0].node;
         Ok((self.host.slots[to].name.clone(), end))
     }
 
