@@ -432,6 +432,19 @@ fn open_file(file: &Path) -> u8 {
 
 /// `raftlab run FILE...`.
 fn run(files: &[PathBuf], options: RunOptions, svg: Option<SvgOutput>) -> u8 {
+    // Files with a `host:` section run against hosted programs.
+    let (hosted, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .iter()
+        .cloned()
+        .partition(|f| raftlab::host::scenario::is_hosted(f));
+    let hosted_status = match hosted.is_empty() {
+        true => 0,
+        false => raftlab::host::scenario::run(&hosted),
+    };
+    if files.is_empty() {
+        return hosted_status;
+    }
+    let files = &files[..];
     let (stdout, stderr, stdin) = (std::io::stdout(), std::io::stderr(), std::io::stdin());
     let result = scenario::run(
         files,
@@ -441,7 +454,7 @@ fn run(files: &[PathBuf], options: RunOptions, svg: Option<SvgOutput>) -> u8 {
         &mut stderr.lock(),
         &mut stdin.lock(),
     );
-    io_status(result)
+    io_status(result).max(hosted_status)
 }
 
 /// The exit status of a run that may have failed to write: a closed pipe is not an error.

@@ -38,6 +38,7 @@ fn args(nodes: usize, command: &[&str], out: &Path) -> HostArgs {
         seed: 1,
         out: Some(out.to_path_buf()),
         interactive: false,
+        watch: false,
         command: command.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -467,33 +468,52 @@ fn held_messages_wait_until_stepped_delivered_or_dropped() {
     let _ = to;
 }
 
+/// The pids `status` shows (`pid 1234`).
+fn pids_in_status(stdout: &str) -> Vec<u32> {
+    stdout
+        .split("pid ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
 #[test]
-fn the_interactive_shell_reads_commands_from_a_pipe() {
+fn the_host_shell_speaks_the_projects_language() {
     let out = out_dir("shell");
     let output = Command::new(BIN)
         .args(["host", "--interactive", "--nodes", "3", "--out"])
         .arg(&out)
         .args(["--", BIN, "node"])
         .write_stdin(
-            "run 600ms\nput 1 5\nget 1\ncut 1 -> 2\nlink 1 -> 2\npause\nrun 100ms\nmsgs\n\
-             step\nbogus\nstatus\nquit\n",
+            "wait leader within 5s\nstatus\nput 1 5\nget 1\nexpect get 1 == 5\ncut 1 -> 2\nlink 1 -> 2\n\
+             pause\nrun 100ms\nmsgs\nstep\ncampaign 1\nset-log 1 1,2\nstatus --bogus\nbogus\n\
+             kill 9\nlogs 1\nquit\n",
         )
         .timeout(Duration::from_secs(30))
         .output()
         .expect("raftlab host runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "as the REPL, a piped session whose commands failed exits 1: {stdout}{stderr}"
+    );
     assert!(
-        stdout.contains(": ok\n") && stdout.contains(": 5\n"),
+        stdout.contains(": ok\n") && stdout.contains(": 5\n") && stdout.contains("ok: get 1 == 5"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("n1   up"),
+        "status shows the nodes: {stdout}"
     );
     assert!(
         stdout.contains("messages between nodes are held on the wire"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("raft AppendEntries term"),
-        "msgs shows type and term: {stdout}"
+        stdout.contains("AppendEntries term=1"),
+        "msgs reads the project's node's messages as Raft's: {stdout}"
     );
     assert!(stdout.contains("delivered #"), "{stdout}");
     assert!(
@@ -501,14 +521,99 @@ fn the_interactive_shell_reads_commands_from_a_pipe() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("error: unknown command 'bogus'"),
-        "{stdout}"
+        stdout.contains("raftlab-state"),
+        "logs shows the node's stderr: {stdout}"
     );
+    assert!(
+        stderr.contains(
+            "error: `campaign` needs the built-in cluster: a hosted node decides its own elections"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: `set-log` needs the built-in cluster"),
+        "{stderr}"
+    );
+    // The REPL's parser answers a syntax error in the same words.
+    let repl = Command::new(BIN)
+        .write_stdin("status --bogus\nbogus\n")
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("raftlab runs");
+    let repl_errors = String::from_utf8_lossy(&repl.stderr);
+    assert_eq!(repl_errors.lines().count(), 2, "{repl_errors}");
+    for line in repl_errors.lines() {
+        assert!(stderr.contains(line), "{line:?} in {stderr}");
+    }
+    assert!(stderr.contains("error: node 9 does not exist"), "{stderr}");
     assert!(stdout.contains("linearizability: linearizable"), "{stdout}");
     assert!(
-        stdout.contains("operations: 2: 2 ok"),
+        stdout.contains("operations: 3: 3 ok"),
         "only what was typed: {stdout}"
     );
+    let pids = pids_in_status(&stdout);
+    assert_eq!(pids.len(), 3, "{stdout}");
+    for pid in pids {
+        assert!(!alive(pid), "node process {pid} outlived raftlab");
+    }
+}
+
+#[test]
+fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
+    use raftlab::cluster::NodeState;
+    use raftlab::cluster::event::MsgDetail;
+    let mut host = started(3, &[], "picture");
+    let elected = host.run_until(Duration::from_secs(5), |h| h.reported_leader().is_some());
+    assert!(elected, "a node says it leads");
+    host.held = true;
+    let some = host.run_until(Duration::from_secs(3), |h| h.in_flight().len() >= 2);
+    assert!(some, "messages wait on the wire");
+    let leader = host.reported_leader().expect("a leader");
+    let follower = (leader + 1) % 3;
+    host.kill(follower);
+    let picture = host.picture(0);
+    assert_eq!(picture.nodes.len(), 3);
+    assert_eq!(picture.nodes[follower].state, NodeState::Down);
+    let leader = leader as u64 + 1;
+    assert_eq!(picture.leader, Some(leader));
+    let node = picture.node(leader).expect("the leader's picture");
+    assert!(node.term >= 1, "the term from the state line");
+    assert!(node.counts.is_some_and(|(sent, _)| sent > 0));
+    assert_eq!(
+        picture.in_flight.len(),
+        host.in_flight().len(),
+        "every message in flight is in the picture"
+    );
+    assert!(
+        picture
+            .in_flight
+            .iter()
+            .all(|m| !matches!(m.info.detail, MsgDetail::Hosted { .. })),
+        "the project's node's messages read as Raft's"
+    );
+    assert!(
+        picture
+            .events
+            .iter()
+            .any(|e| matches!(&e.kind, raftlab::cluster::EventKind::Note { .. })),
+        "the story has the host's notes"
+    );
+    assert_eq!(
+        picture.mode,
+        raftlab::cluster::ClockMode::Paused,
+        "held messages show as a paused clock"
+    );
+    let later = host.picture(picture.events_emitted);
+    assert!(later.events.is_empty(), "no note twice");
+    // The live view draws it with its own code: the cards, the down node, the messages.
+    let model = raftlab::repl::watch::model::Model::new(picture, false, (120, 40));
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let mut buffer = ratatui::buffer::Buffer::empty(area);
+    raftlab::repl::watch::draw::render(&model, area, &mut buffer);
+    let screen: String = buffer.content().iter().map(|cell| cell.symbol()).collect();
+    assert!(screen.contains(&format!("n{leader} LEADER")), "{screen}");
+    assert!(screen.contains("DOWN"), "{screen}");
+    assert!(screen.contains("AE ") || screen.contains("ok "), "{screen}");
 }
 
 #[test]
@@ -538,4 +643,103 @@ fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
     );
     assert!(stdout.contains("not every node answered init"), "{stdout}");
     assert!(stdout.contains("2 no init_ok"), "{stdout}");
+}
+
+#[test]
+fn a_hosted_scenario_file_runs_its_steps_and_passes() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hosted/failover.yaml");
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg(&example)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("raftlab run runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("ok: get 1 == 5"), "{stdout}");
+    assert!(stdout.contains("hosted-failover: passed"), "{stdout}");
+    for pid in pids_in(&stdout) {
+        assert!(!alive(pid), "node process {pid} outlived raftlab");
+    }
+}
+
+#[test]
+fn a_hosted_scenario_fails_on_a_wrong_expectation_and_names_a_bad_step() {
+    let dir = out_dir("scenario");
+    let wrong = dir.join("wrong.yaml");
+    let text = "host:\n  command: [raftlab, node]\nsteps:\n  - wait leader within 5s\n  \
+                - put 1 5\n  - expect get 1 == 6\n";
+    std::fs::write(&wrong, text).expect("a scenario file");
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg(&wrong)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("raftlab run runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED: expect get 1 == 6"), "{stdout}");
+    let bad = dir.join("bad.yaml");
+    let text = "host:\n  command: [raftlab, node]\nsteps:\n  - status\n  - kill 7\n";
+    std::fs::write(&bad, text).expect("a scenario file");
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg(&bad)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("raftlab run runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.yaml:5:5: node 7 does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_ends_a_hosted_session_with_its_summary_and_no_child_left() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let out = out_dir("interrupt");
+    let mut child = std::process::Command::new(BIN)
+        .args(["host", "--interactive", "--nodes", "3", "--out"])
+        .arg(&out)
+        .args(["--", BIN, "node"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("raftlab host starts");
+    let mut stdin = child.stdin.take().expect("its stdin");
+    stdin
+        .write_all(b"wait leader within 5s\nstatus\nrun 60s\n")
+        .expect("commands written");
+    let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+    let mut seen = String::new();
+    for _ in 0..20 {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+        if line.starts_with("in flight:") {
+            break;
+        }
+    }
+    let pids = pids_in_status(&seen);
+    assert_eq!(pids.len(), 3, "{seen}");
+    // SAFETY: sending SIGINT to the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+    drop(stdin);
+    let status = child.wait().expect("raftlab host ends");
+    assert_eq!(status.code(), Some(0), "{seen}{rest}");
+    assert!(rest.contains("interrupted (Ctrl-C)"), "{rest}");
+    assert!(rest.contains("linearizability:"), "the summary: {rest}");
+    for pid in pids {
+        assert!(!alive(pid), "node process {pid} outlived raftlab");
+    }
 }

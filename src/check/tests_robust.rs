@@ -167,6 +167,7 @@ fn node(id: NodeId, role: Role, term: u64, leader: Option<NodeId>) -> NodePictur
         log: Vec::new(),
         snapshot: (0, 0),
         kv: None,
+        counts: None,
     }
 }
 

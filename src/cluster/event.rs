@@ -77,6 +77,12 @@ pub enum MsgDetail {
         index: Index,
         last_index: Index,
     },
+    /// A hosted program's message, which raftlab does not read as Raft's: its `type` (and
+    /// `rpc`, where it has one) and its other fields in words.
+    Hosted {
+        kind: String,
+        fields: String,
+    },
 }
 
 impl MsgInfo {
@@ -152,8 +158,8 @@ impl MsgInfo {
     }
 
     /// The message type's name.
-    pub fn kind(&self) -> &'static str {
-        match self.detail {
+    pub fn kind(&self) -> &str {
+        match &self.detail {
             MsgDetail::RequestVote { .. } => "RequestVote",
             MsgDetail::VoteResponse { .. } => "VoteResponse",
             MsgDetail::PreVote { .. } => "PreVote",
@@ -165,6 +171,7 @@ impl MsgInfo {
             MsgDetail::AppendResponse { .. } => "AppendResponse",
             MsgDetail::InstallSnapshot { .. } => "InstallSnapshot",
             MsgDetail::SnapshotResponse { .. } => "SnapshotResponse",
+            MsgDetail::Hosted { kind, .. } => kind,
         }
     }
 }
@@ -193,6 +200,8 @@ pub enum Crash {
     Silent { limit_s: u64 },
     /// Its thread had ended before a batch could be sent to it.
     ThreadEnded,
+    /// A hosted node's process ended by itself, with the exit status the system gave.
+    Exited { status: String },
 }
 
 /// Why a client operation sent `via` a node was refused.
@@ -292,6 +301,9 @@ pub enum EventKind {
     NetworkChanged { change: NetworkChange },
     /// The checker found a safety rule broken.
     Violation(Violation),
+    /// A line from outside raftlab's own nodes: what a hosted node wrote on its stderr
+    /// (`node` set), or what the host saw (a client's answer, a fault, a problem).
+    Note { node: Option<NodeId>, text: String },
 }
 
 impl EventKind {

@@ -137,6 +137,8 @@ pub struct NodePicture {
     /// The key-value pairs of the node's state machine, if it is up and they were asked
     /// for ([`ViewLimits::kv`]).
     pub kv: Option<BTreeMap<String, String>>,
+    /// Messages the node sent and received, where they are counted (a hosted node's).
+    pub counts: Option<(u64, u64)>,
 }
 
 /// A message on the wire.

@@ -353,6 +353,7 @@ impl World {
                 log,
                 snapshot,
                 kv,
+                counts: None,
             };
         }
         NodePicture {
@@ -376,6 +377,7 @@ impl World {
             log,
             snapshot,
             kv: None,
+            counts: None,
         }
     }
 

@@ -236,3 +236,18 @@ pub fn history_lines(records: &[Record]) -> String {
     }
     text
 }
+
+/// An operation's end in words, for the story: `c1 put 1 5: ok`.
+pub fn answer_words(client: &str, record: &Record, end: &End) -> String {
+    let op = match &record.op {
+        Some(op) => op.to_string(),
+        None => record.request.get("type").map_or("?".to_string(), text),
+    };
+    let end = match end {
+        End::Ok(KvReply::Output(output)) => output.to_string(),
+        End::Ok(KvReply::CasFailed) => "cas failed (error 22)".to_string(),
+        End::Failed(code) => format!("failed, error {code} (it did not happen)"),
+        End::Unknown(why) => format!("unknown ({why})"),
+    };
+    format!("{client} {op}: {end}")
+}

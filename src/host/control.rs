@@ -16,6 +16,12 @@ impl Host {
         self.interrupted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Forgets a Ctrl-C once the command it interrupted has stopped; whether there was one.
+    pub fn clear_interrupt(&self) -> bool {
+        self.interrupted
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the run has begun: every node answered `init`, or the init timeout passed.
     pub fn begun(&self) -> bool {
         self.end_us != u64::MAX
@@ -24,7 +30,7 @@ impl Host {
     /// Runs the loop for `duration` of wall time.
     pub fn run_for(&mut self, duration: Duration) {
         let until_us = self.now_us() + duration.as_micros() as u64;
-        while self.now_us() < until_us {
+        while self.now_us() < until_us && !self.interrupted() {
             if !self.turn(until_us) {
                 return;
             }
@@ -34,7 +40,7 @@ impl Host {
     /// Runs the loop until `holds` or `within` passes; whether it held.
     pub fn run_until(&mut self, within: Duration, holds: impl Fn(&Host) -> bool) -> bool {
         let until_us = self.now_us() + within.as_micros() as u64;
-        while self.now_us() < until_us {
+        while self.now_us() < until_us && !self.interrupted() {
             if holds(self) {
                 return true;
             }
@@ -72,7 +78,11 @@ impl Host {
 
     /// Kills node `node` (SIGKILL); its messages in flight are lost.
     pub fn kill(&mut self, node: usize) {
-        self.slots[node].child = None;
+        // What its state line said died with it.
+        self.slots[node].state = None;
+        if self.slots[node].child.take().is_some() {
+            self.note(Some(node), "killed (SIGKILL)".to_string());
+        }
         for event in self.net.drop_node_traffic(node as u64 + 1) {
             if matches!(event, EventKind::Dropped { .. }) {
                 self.net_dropped += 1;
@@ -83,6 +93,7 @@ impl Host {
     /// Starts node `node` again as a fresh process and sends it `init`.
     pub fn restart(&mut self, node: usize) -> Result<(), HostError> {
         self.kill(node);
+        self.note(Some(node), "restarted as a fresh process".to_string());
         self.start_node(node)
     }
 
@@ -96,6 +107,19 @@ impl Host {
                 let message = self.side.get(&f.id)?.clone();
                 let (from, to) = (f.envelope.from as usize - 1, f.envelope.to as usize - 1);
                 Some((f.id, from, to, message))
+            })
+            .collect()
+    }
+
+    /// The messages between nodes in flight, with when each was sent and is due.
+    pub fn in_flight_timed(&self) -> Vec<(u64, usize, usize, Message, u64, u64)> {
+        self.net
+            .in_flight()
+            .into_iter()
+            .filter_map(|f| {
+                let message = self.side.get(&f.id)?.clone();
+                let (from, to) = (f.envelope.from as usize - 1, f.envelope.to as usize - 1);
+                Some((f.id, from, to, message, f.sent_us, f.deliver_us))
             })
             .collect()
     }
@@ -123,11 +147,34 @@ impl Host {
             child.signal(stop);
         }
         self.slots[node].paused = stop;
+        let what = if stop {
+            "stopped (SIGSTOP)"
+        } else {
+            "continued (SIGCONT)"
+        };
+        self.note(Some(node), what.to_string());
     }
 
     /// Client `client` (from 0) sends `body` to node `node` and waits up to `within` for
     /// the end; the operation is recorded in the history. Error 11 ends it as failed.
     pub fn call(&mut self, client: usize, node: usize, body: Body, within: Duration) -> End {
+        self.call_from(client, node, body, within, true)
+    }
+
+    /// As [`Host::call`], but on error 11 the client tries the next node, as the workload's
+    /// clients do, until `within` passes.
+    pub fn call_any(&mut self, client: usize, node: usize, body: Body, within: Duration) -> End {
+        self.call_from(client, node, body, within, false)
+    }
+
+    fn call_from(
+        &mut self,
+        client: usize,
+        node: usize,
+        body: Body,
+        within: Duration,
+        pinned: bool,
+    ) -> End {
         let now_us = self.now_us();
         self.records.push(Record {
             client: client + 1,
@@ -145,7 +192,7 @@ impl Host {
             deadline_us: now_us + within.as_micros() as u64,
             retry_at_us: None,
             refusals: 0,
-            pinned: true,
+            pinned,
         });
         self.clients[client].home = node;
         self.clients[client].node = node;

@@ -16,13 +16,16 @@
 //! - [`node`] and [`wire`]: the project's node, [`crate::raft::RaftProcessor`] driven by
 //!   stdin, stdout and the process clock, and Raft's messages as Maelstrom bodies.
 //!
-//! - [`control`] and [`shell`]: driving a hosted cluster by hand, from a test or from
-//!   `raftlab host --interactive`: hold messages and deliver or drop one, cut links, kill,
-//!   restart, stop and continue processes, one client operation at a chosen node.
+//! - [`control`]: driving a hosted cluster by hand: hold messages and deliver or drop one,
+//!   cut links, kill, restart, stop and continue processes, one client operation at a
+//!   chosen node.
+//! - [`session`]: the project's command language on a hosted cluster (the REPL's parser
+//!   and table; what only the built-in cluster can do answers one line that says why).
+//! - [`shell`]: the front-ends: the REPL's editor (`--interactive`), piped lines, and the
+//!   live view (`--watch`, `watch`), which draws [`view`]'s picture of the host.
 //!
 //! The programs run in real time on real processes: a program's own clock goes on while
-//! raftlab holds its messages, so holding messages is not stopping time. Left out for now:
-//! the project's REPL and live view on a hosted cluster (the shell here is its own).
+//! raftlab holds its messages, so holding messages is not stopping time.
 
 pub mod child;
 pub mod clients;
@@ -30,8 +33,11 @@ pub mod control;
 pub mod node;
 pub mod protocol;
 pub mod run;
+pub mod scenario;
+pub mod session;
 pub mod shell;
 pub mod summary;
+pub mod view;
 pub mod wire;
 
 use thiserror::Error;

@@ -6,9 +6,9 @@
 //! Client messages go straight to and from the nodes, as Maelstrom's partitions leave
 //! clients alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,15 +25,18 @@ use super::clients::{self, Call, Client, End, Record, Workload};
 use super::protocol::{self, Message, parse_line, to_line};
 use super::summary::{self, Problems};
 use super::{HostError, STATE_MARKER};
-use crate::cluster::EventKind;
 use crate::cluster::Network;
 use crate::cluster::NetworkConfig;
 use crate::cluster::seed;
+use crate::cluster::{ClusterEvent, EventKind};
 use crate::raft::{Envelope, Message as RaftMessage};
 use crate::repl::parse::parse_duration;
 
 /// How long a client waits before it tries the next node after error 11.
 const RETRY_US: u64 = 10_000;
+
+/// How many notes (stderr lines, answers, faults, problems) the story keeps.
+pub const NOTES_KEPT: usize = 2_000;
 
 /// The options of `raftlab host`.
 #[derive(clap::Args, Debug, Clone)]
@@ -88,6 +91,10 @@ pub struct HostArgs {
     /// then act only when told, and `quit` ends the run with the summary.
     #[arg(long)]
     pub interactive: bool,
+    /// Show the live view of the hosted cluster (a terminal is needed) until `q`; the
+    /// clients run as without it.
+    #[arg(long, conflicts_with = "interactive")]
+    pub watch: bool,
     /// The program and its arguments, after `--`.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
@@ -164,6 +171,14 @@ pub struct Host {
     pub auto_clients: bool,
     /// Messages between nodes are held on the wire until delivered one by one.
     pub held: bool,
+    /// The story so far: what the nodes wrote on stderr, the clients' answers, faults and
+    /// problems, as [`EventKind::Note`]s (the latest [`NOTES_KEPT`]).
+    pub notes: VecDeque<ClusterEvent>,
+    /// How many notes were ever taken.
+    pub notes_taken: u64,
+    /// Problems and faults go only to the story, not to stderr (the live view has the
+    /// screen).
+    pub quiet: bool,
 }
 
 fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
@@ -178,13 +193,14 @@ fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
 }
 
 /// Runs `raftlab host`, printing the summary; returns the exit status (0 linearizable,
-/// 1 not, 2 bad input or a program that cannot start).
+/// 1 not, or a piped command or expectation failed, 2 bad input or a program that cannot
+/// start).
 pub fn run(args: &HostArgs) -> u8 {
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to ignore; a dead child's pipe then gives
-    // EPIPE to its writer thread instead of killing raftlab.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    ignore_sigpipe();
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if args.watch && !terminal {
+        eprintln!("error: the live view (--watch) needs a terminal");
+        return 2;
     }
     let mut host = match Host::new(args.clone()) {
         Ok(host) => host,
@@ -193,23 +209,40 @@ pub fn run(args: &HostArgs) -> u8 {
             return 2;
         }
     };
-    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, host.interrupted.clone());
+    host.catch_interrupts();
     if let Err(error) = host.start_all() {
         eprintln!("error: {error}");
         return 2;
     }
-    if args.interactive {
-        host.auto_clients = false;
-        super::shell::run(&mut host);
+    let mut failed = false;
+    if args.interactive || args.watch {
+        host.auto_clients = !args.interactive;
+        let mut session = super::session::HostSession::new(host);
+        failed = super::shell::run(&mut session, args.watch);
+        host = session.host;
     } else {
         host.run_loop();
     }
-    let code = summary::finish(&mut host);
+    let code = summary::finish(&mut host).max(u8::from(failed));
     host.stop_all();
     code
 }
 
+/// A dead child's pipe gives EPIPE to its writer thread instead of killing raftlab.
+pub fn ignore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to ignore.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 impl Host {
+    /// Ctrl-C ends the run (with its summary, every child killed) instead of raftlab.
+    pub fn catch_interrupts(&self) {
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, self.interrupted.clone());
+    }
+
     pub fn new(args: HostArgs) -> Result<Host, HostError> {
         if args.command.is_empty() {
             return Err(HostError::NoProgram);
@@ -278,6 +311,9 @@ impl Host {
             last_check_us: 0,
             auto_clients: true,
             held: false,
+            notes: VecDeque::new(),
+            notes_taken: 0,
+            quiet: false,
         })
     }
 
@@ -331,10 +367,27 @@ impl Host {
         }
     }
 
+    /// Adds a line to the story, of node `node` (from 0) or of the host.
+    pub fn note(&mut self, node: Option<usize>, text: String) {
+        let event = ClusterEvent {
+            time_us: self.now_us(),
+            kind: EventKind::Note {
+                node: node.map(|n| n as u64 + 1),
+                text,
+            },
+        };
+        self.notes.push_back(event);
+        self.notes_taken += 1;
+        if self.notes.len() > NOTES_KEPT {
+            self.notes.pop_front();
+        }
+    }
+
     /// Prints one problem line as it happens (the first few of each kind), and counts it.
     pub fn problem(&mut self, kind: &'static str, text: String) {
+        self.note(None, format!("{kind}: {text}"));
         let count = self.problems.count(kind);
-        if count <= 5 {
+        if count <= 5 && !self.quiet {
             let at = self.now_us() as f64 / 1e6;
             eprintln!("host {at:8.3}s  {kind}: {text}");
             if count == 5 {
@@ -452,8 +505,29 @@ impl Host {
         if let Some(file) = slot.log.as_mut() {
             let _ = writeln!(file, "{text}");
         }
-        if let Some(state) = text.strip_prefix(STATE_MARKER) {
-            slot.state = serde_json::from_str(state.trim()).ok();
+        match text.strip_prefix(STATE_MARKER) {
+            Some(state) => {
+                let state: Option<Json> = serde_json::from_str(state.trim()).ok();
+                let said =
+                    |s: &Option<Json>, key: &str| s.as_ref().and_then(|s| s.get(key).cloned());
+                let changed = ["role", "term"]
+                    .iter()
+                    .any(|key| said(&state, key) != said(&slot.state, key));
+                let words = match (said(&state, "role"), said(&state, "term")) {
+                    (Some(role), Some(term)) => {
+                        Some(format!("{} in term {term}", clients::text(&role)))
+                    }
+                    _ => None,
+                };
+                slot.state = state;
+                if let (true, Some(words)) = (changed, words) {
+                    self.note(Some(node), words);
+                }
+            }
+            None => {
+                let shown: String = text.chars().take(200).collect();
+                self.note(Some(node), shown);
+            }
         }
     }
 
@@ -701,6 +775,8 @@ impl Host {
         let Some(call) = self.clients[c].call.take() else {
             return;
         };
+        let text = clients::answer_words(&self.clients[c].name, &self.records[call.record], &end);
+        self.note(Some(self.clients[c].node), text);
         self.records[call.record].end = Some((end, now_us));
         if !self.auto_clients {
             self.clients[c].next_at_us = u64::MAX;
@@ -779,8 +855,12 @@ impl Host {
     }
 
     /// The node whose latest state line says it leads the highest term, if any.
-    fn reported_leader(&self) -> Option<usize> {
+    /// A node that is down, or stopped, leads nothing.
+    pub fn reported_leader(&self) -> Option<usize> {
         let leading = |slot: &Slot| {
+            if slot.child.is_none() || slot.paused {
+                return None;
+            }
             let state = slot.state.as_ref()?;
             let role = state.get("role")?.as_str()?;
             (role == "leader").then(|| state.get("term")?.as_u64())?
@@ -837,7 +917,10 @@ impl Host {
 
     fn note_fault(&mut self, now_us: u64, text: String) {
         let at = now_us as f64 / 1e6;
-        eprintln!("host {at:8.3}s  nemesis: {text}");
+        if !self.quiet {
+            eprintln!("host {at:8.3}s  nemesis: {text}");
+        }
+        self.note(None, format!("nemesis: {text}"));
         self.faults.push(text);
     }
 

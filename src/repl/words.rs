@@ -17,6 +17,12 @@ mod safety;
 /// `RequestVote term=2 last=5@1`: the message type and its key fields.
 impl fmt::Display for MsgInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let MsgDetail::Hosted { kind, fields } = &self.detail {
+            return match self.term {
+                0 => write!(f, "{kind} {fields}"),
+                term => write!(f, "{kind} term={term} {fields}"),
+            };
+        }
         write!(f, "{} term={}", self.kind(), self.term)?;
         match self.detail {
             MsgDetail::RequestVote {
@@ -68,6 +74,7 @@ impl fmt::Display for MsgInfo {
             MsgDetail::SnapshotResponse { index, last_index } => {
                 write!(f, " index={index} last={last_index}")
             }
+            MsgDetail::Hosted { .. } => Ok(()),
         }
     }
 }
@@ -179,6 +186,11 @@ impl fmt::Display for ClusterEvent {
             EventKind::NodeCrashed { node, crash } => write!(f, "n{node}  crashed: {crash}"),
             EventKind::NetworkChanged { change } => write!(f, "net  {change}"),
             EventKind::Violation(violation) => write!(f, "SAFETY  {violation}"),
+            EventKind::Note {
+                node: Some(node),
+                text,
+            } => write!(f, "n{node}  {text}"),
+            EventKind::Note { node: None, text } => write!(f, "host  {text}"),
         }
     }
 }
@@ -343,6 +355,7 @@ impl fmt::Display for Crash {
             Crash::Panicked { message } => write!(f, "panicked: {message}"),
             Crash::Silent { limit_s } => write!(f, "did not answer within {limit_s}s"),
             Crash::ThreadEnded => write!(f, "the node's thread has ended"),
+            Crash::Exited { status } => write!(f, "{status}"),
         }
     }
 }

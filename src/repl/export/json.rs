@@ -201,6 +201,7 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
                    "index": violation.index, "terms": violation.terms,
                    "detail": violation.detail.to_string()}),
         ),
+        EventKind::Note { node, text } => ("note", json!({"node": node, "text": text})),
     }
 }
 
@@ -357,6 +358,10 @@ pub fn msg(info: &MsgInfo) -> Value {
             json!({"type": "snapshot_response", "term": info.term, "index": index,
                    "last_index": last_index})
         }
+        MsgDetail::Hosted {
+            ref kind,
+            ref fields,
+        } => json!({"type": kind, "term": info.term, "fields": fields}),
     }
 }
 

@@ -84,6 +84,7 @@ impl ArrowClass {
             // A snapshot is drawn as the replication it stands in for.
             (MsgDetail::InstallSnapshot { .. }, _) => ArrowClass::AppendEntries,
             (MsgDetail::SnapshotResponse { .. }, _) => ArrowClass::AppendResponse,
+            (MsgDetail::Hosted { .. }, _) => ArrowClass::HeartbeatResponse,
         }
     }
 
@@ -160,6 +161,7 @@ pub fn brief(info: &MsgInfo) -> String {
         } => format!("no {index}"),
         MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
         MsgDetail::SnapshotResponse { index, .. } => format!("snap ok {index}"),
+        MsgDetail::Hosted { ref kind, .. } => kind.clone(),
     }
 }
 

@@ -269,7 +269,7 @@ impl Builder {
                     span.outcome = Some(outcome_brief(outcome));
                 }
             }
-            EventKind::Timer { .. } => {}
+            EventKind::Timer { .. } | EventKind::Note { .. } => {}
         }
     }
 

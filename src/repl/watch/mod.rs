@@ -19,6 +19,7 @@
 //! `terminal.rs` (taking the terminal and always giving it back).
 
 pub mod draw;
+pub mod driven;
 pub mod lesson;
 pub mod model;
 mod start;
@@ -36,6 +37,7 @@ use crate::cluster::{ClusterView, ViewLimits};
 use super::command::TraceLevel;
 use super::scenario::Scenario;
 use super::session::{ExecError, Session};
+pub use driven::Driven;
 use lesson::Lesson;
 use model::{Answer, Model};
 pub use start::start;
@@ -53,6 +55,9 @@ pub enum WatchError {
     Terminal(#[from] io::Error),
     #[error(transparent)]
     Exec(#[from] ExecError),
+    /// The driven cluster could not be read (a hosted one, say).
+    #[error("{0}")]
+    Driven(String),
 }
 
 /// How to show the view.
@@ -88,15 +93,31 @@ pub fn watch(
     result
 }
 
-fn run(
-    session: &mut Session,
+/// Shows the live view of any [`Driven`] cluster (a hosted one) until `q`.
+pub fn watch_driven<D: Driven>(driven: &mut D, options: WatchOptions) -> Result<(), WatchError> {
+    let colored_before = colored::control::SHOULD_COLORIZE.should_colorize();
+    colored::control::set_override(false);
+    let result = run(driven, None, options);
+    colored::control::set_override(colored_before);
+    result
+}
+
+/// Reads the driven cluster's picture, with the events after the first `events_after`.
+fn picture<D: Driven>(driven: &D, events_after: u64) -> Result<ClusterView, WatchError> {
+    driven
+        .capture(events_after)
+        .map_err(|e| WatchError::Driven(e.to_string()))
+}
+
+fn run<D: Driven>(
+    session: &mut D,
     lesson: Option<Scenario>,
     options: WatchOptions,
 ) -> Result<(), WatchError> {
     let mut screen = terminal::Screen::enter()?;
     let size = screen.terminal.size()?;
     let mut model = Model::new(
-        capture(session, 0)?,
+        picture(session, 0)?,
         options.color,
         (size.width, size.height),
     );
@@ -129,7 +150,7 @@ fn run(
         } else {
             IDLE
         };
-        let msg = next_msg(timeout)?;
+        let msg = next_msg(session.idle(timeout))?;
         let effects = update(&mut model, msg.clone());
         dirty |= msg != Msg::Tick;
         let acted = !effects.is_empty();
@@ -139,7 +160,7 @@ fn run(
         }
         let wall = last_frame.elapsed();
         last_frame = Instant::now();
-        if let Some(lesson) = model.lesson.as_mut() {
+        if let (Some(lesson), Some(session)) = (model.lesson.as_mut(), session.session()) {
             dirty |= play_on(
                 lesson,
                 session,
@@ -171,11 +192,11 @@ fn next_msg(timeout: Duration) -> io::Result<Msg> {
 }
 
 /// Reads the cluster again; whether it changed since the last picture.
-fn refresh(model: &mut Model, session: &Session) -> Result<bool, ExecError> {
-    let mut view = capture(session, model.cluster.events_emitted)?;
+fn refresh<D: Driven>(model: &mut Model, session: &D) -> Result<bool, WatchError> {
+    let mut view = picture(session, model.cluster.events_emitted)?;
     if view.events_emitted < model.cluster.events_emitted {
         // A new cluster (`back`, a lesson gone back): its story starts again.
-        view = capture(session, 0)?;
+        view = picture(session, 0)?;
         model.story.clear();
     }
     let old = &model.cluster;
@@ -189,22 +210,22 @@ fn refresh(model: &mut Model, session: &Session) -> Result<bool, ExecError> {
 }
 
 /// Does what an update asked of the cluster.
-fn perform(
+fn perform<D: Driven>(
     effect: Effect,
-    session: &mut Session,
+    driven: &mut D,
     model: &mut Model,
     options: WatchOptions,
 ) -> Result<(), WatchError> {
     match effect {
-        Effect::Run(line) => run_line(line, session, model),
-        Effect::Write(n) => write(n, session, model),
+        Effect::Run(line) => run_line(line, driven, model),
+        Effect::Write(n) => write(n, driven, model),
         Effect::LessonNext => {
-            if let Some(lesson) = model.lesson.as_mut() {
+            if let (Some(lesson), Some(session)) = (model.lesson.as_mut(), driven.session()) {
                 play(lesson, session, &mut model.answer, options)?;
             }
         }
         Effect::LessonBack => {
-            if let Some(lesson) = model.lesson.as_mut() {
+            if let (Some(lesson), Some(session)) = (model.lesson.as_mut(), driven.session()) {
                 lesson.back(session)?;
                 model.answer = None;
             }
@@ -214,7 +235,7 @@ fn perform(
 }
 
 /// Runs a REPL command line through the session; its answer goes to the story pane.
-fn run_line(line: String, session: &mut Session, model: &mut Model) {
+fn run_line<D: Driven>(line: String, session: &mut D, model: &mut Model) {
     let answer = match session.run_line(&line) {
         Ok(outcome) => {
             model.quit |= outcome.quit;
@@ -238,7 +259,7 @@ fn run_line(line: String, session: &mut Session, model: &mut Model) {
 
 /// `w`: on a running clock the write is only sent (the REPL's `put` would wait for its
 /// answer, and the view with it); otherwise it is the REPL's `put`.
-fn write(n: u64, session: &mut Session, model: &mut Model) {
+fn write<D: Driven>(n: u64, session: &mut D, model: &mut Model) {
     let line = format!("put w{n} {n}");
     if !model.running() {
         return run_line(line, session, model);

@@ -266,6 +266,8 @@ pub fn label(info: &MsgInfo) -> String {
         }
         MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
         MsgDetail::SnapshotResponse { index, .. } => format!("ok s{index}"),
+        MsgDetail::Hosted { ref kind, .. } if info.term > 0 => format!("{kind} t{}", info.term),
+        MsgDetail::Hosted { ref kind, .. } => kind.clone(),
     }
 }
 
@@ -306,6 +308,10 @@ fn node_card(
             };
             format!("{icon}{}{}", "█".repeat(full), "░".repeat(BAR - full))
         }
+        (NodeState::Up, None) => match node.counts {
+            Some((sent, received)) => format!("out {sent} in {received}"),
+            None => String::new(),
+        },
         _ => "  - down -".to_string(),
     };
     let style = if status.state == NodeState::Up {
@@ -319,6 +325,9 @@ fn node_card(
 /// `t3 vote n1`, or for a candidate `t3 2/3 votes`.
 fn term_line(node: &NodePicture) -> String {
     let status = node;
+    if status.role.is_none() && status.state == NodeState::Up {
+        return "(no state line)".to_string();
+    }
     if let Some((granted, voters)) = status.votes {
         return format!("t{} {granted}/{voters} votes", status.term);
     }

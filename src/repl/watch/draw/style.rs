@@ -75,7 +75,9 @@ impl Palette {
             (NodeState::Up, Some(Role::Candidate)) => {
                 ("candidate", self.pick(Style::default().fg(Color::Yellow)))
             }
-            (NodeState::Up, _) => ("follower", Style::default()),
+            (NodeState::Up, Some(Role::Follower)) => ("follower", Style::default()),
+            // A hosted node that tells nothing of its role.
+            (NodeState::Up, None) => ("unknown", Style::default()),
             (NodeState::Down, _) => ("DOWN", self.dim()),
             (NodeState::Crashed(_), _) => ("CRASHED", self.bad()),
         }
