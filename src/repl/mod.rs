@@ -47,25 +47,14 @@
 //!   [NODE...]` is a command of its own. A file called `log` cannot be exported to, so
 //!   `export log ...` is never ambiguous.
 
-pub mod bench_output;
-pub mod check_output;
-pub mod command;
-pub mod complete;
-mod error;
-pub mod parse;
-mod parse_net_client_script;
-mod resolve;
-pub mod table;
-pub mod token;
-
-pub mod condition;
-pub mod editor;
-pub mod export;
-pub mod scenario;
+pub mod front;
+pub mod language;
+pub mod render;
 pub mod session;
-pub mod shell;
 #[cfg(test)]
 mod tests;
-pub mod view;
-pub mod watch;
-pub mod words;
+
+pub use front::{complete, editor, scenario, shell, watch};
+pub use language::{command, parse, table, token};
+pub use render::{bench_output, check_output, export, view, words};
+pub use session::condition;

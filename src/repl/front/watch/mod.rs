@@ -33,9 +33,9 @@ use thiserror::Error;
 
 use crate::cluster::{ClusterView, ViewLimits};
 
-use super::command::TraceLevel;
 use super::scenario::Scenario;
-use super::session::{ExecError, Session};
+use crate::repl::command::TraceLevel;
+use crate::repl::session::{ExecError, Session};
 use lesson::Lesson;
 use model::{Answer, Model};
 pub use start::start;

@@ -194,7 +194,7 @@ impl Display for NodeSet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rows {
     /// No node named: every node, or a summary of them in a cluster of more than
-    /// [`SUMMARY_ABOVE_NODES`](super::view::SUMMARY_ABOVE_NODES) nodes.
+    /// [`SUMMARY_ABOVE_NODES`](crate::repl::view::SUMMARY_ABOVE_NODES) nodes.
     Default,
     /// `all`: every node, one row each, however many there are.
     All,
