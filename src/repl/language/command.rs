@@ -445,7 +445,16 @@ impl ExportFormat {
     }
 }
 
-pub use crate::repl::words::format_duration;
+/// Writes a duration in microseconds in the largest unit that is exact.
+pub fn format_duration(us: u64) -> String {
+    if us != 0 && us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1000) {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{us}us")
+    }
+}
 
 impl Display for NodeRef {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
