@@ -85,7 +85,7 @@ enum Sub {
         #[arg(long)]
         trace: bool,
         /// Print the event stream as JSON Lines instead of text (schema in
-        /// src/repl/export/json.rs).
+        /// src/repl/render/export/json.rs).
         #[arg(long)]
         json: bool,
         /// Write each file's message sequence diagram to DIR/NAME.svg.

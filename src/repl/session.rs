@@ -43,6 +43,7 @@ use super::view;
 use look::help;
 
 mod clients;
+pub mod condition;
 mod exporting;
 mod faults;
 mod look;

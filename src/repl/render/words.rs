@@ -115,16 +115,7 @@ impl fmt::Display for NetworkChange {
     }
 }
 
-/// Writes a duration in microseconds in the largest unit that is exact.
-pub fn format_duration(us: u64) -> String {
-    if us != 0 && us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else if us.is_multiple_of(1000) {
-        format!("{}ms", us / 1000)
-    } else {
-        format!("{us}us")
-    }
-}
+pub use crate::repl::command::format_duration;
 
 /// A time in milliseconds with one decimal, as every view shows it: `152.3ms`.
 pub fn fmt_ms(time_us: u64) -> String {

@@ -7,9 +7,9 @@
 //! roles, comparisons and safety rules. `try` completes the command after it; `help` the
 //! command names. [`usage_hint`] gives the rest of the usage line for rustyline's hinter.
 
-use super::command::{CmpOp, NodeRole, SafetyRule, TraceLevel};
-use super::table::{self, ArgKind, CommandSpec, CondArg};
-use super::token::{quote, tokenize_lenient};
+use crate::repl::command::{CmpOp, NodeRole, SafetyRule, TraceLevel};
+use crate::repl::table::{self, ArgKind, CommandSpec, CondArg};
+use crate::repl::token::{quote, tokenize_lenient};
 
 /// What the cluster knows that completion can offer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -14,13 +14,13 @@ use rustyline::error::ReadlineError;
 use crate::cluster::{ClockMode, ClusterEvent, ClusterView, EventKind};
 use crate::raft::{NodeId, RaftEvent, Role, Term};
 
-use super::command::{Command, TraceLevel, parse};
 use super::complete::CompletionContext;
 use super::editor::{self, LivePrompt};
-use super::session::Session;
-use super::view;
+use crate::repl::command::{Command, TraceLevel, parse};
+use crate::repl::session::Session;
+use crate::repl::view;
 
-pub use super::view::shown_at;
+pub use crate::repl::view::shown_at;
 
 /// The live printer's level while the live view has the screen: it prints nothing.
 const MUTED: u8 = u8::MAX;

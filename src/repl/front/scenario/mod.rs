@@ -1,5 +1,5 @@
 //! Scenario files: a cluster and a list of steps, in YAML, loaded whole and checked before
-//! anything runs, then played against a [`Session`](super::session::Session).
+//! anything runs, then played against a [`Session`](crate::repl::session::Session).
 //!
 //! ```yaml
 //! name: leader-failover

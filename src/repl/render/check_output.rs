@@ -14,10 +14,10 @@ use crate::check::{
 use crate::cluster::{ClockMode, ClusterConfig, MAX_NODES};
 use crate::raft::{Bug, ReadMode};
 
-use super::command::Command;
-use super::parse::parse_duration;
-use super::scenario::{Header, scenario_yaml};
-use super::session::Session;
+use crate::repl::command::Command;
+use crate::repl::parse::parse_duration;
+use crate::repl::scenario::{Header, scenario_yaml};
+use crate::repl::session::Session;
 
 /// The options of `raftlab check`.
 #[derive(clap::Args, Debug, Clone)]

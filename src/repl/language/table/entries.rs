@@ -1,8 +1,8 @@
 //! The entries of the command table and the condition table.
 
 use super::{ArgKind as A, CommandSpec, CondArg as C, ConditionSpec, Effect, Group};
+use crate::repl::language::parse_net_client_script as q;
 use crate::repl::parse as p;
-use crate::repl::parse_net_client_script as q;
 
 /// Every command, grouped as `help` lists them.
 pub static COMMANDS: &[CommandSpec] = &[

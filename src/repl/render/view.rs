@@ -14,7 +14,7 @@ use crate::cluster::{
 use crate::raft::{Entry, Index, NodeId, Payload, RaftEvent, Role, Term};
 use crate::repl::words::fmt_ms;
 
-use super::command::TraceLevel;
+use crate::repl::command::TraceLevel;
 
 mod summary;
 mod timers;

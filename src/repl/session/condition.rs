@@ -12,8 +12,8 @@
 use crate::cluster::{ClusterView, NodePicture, NodeState, Rule, ViewLimits};
 use crate::raft::{NodeId, Role};
 
-use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
-use super::view::{SUMMARY_ABOVE_NODES, node_runs};
+use crate::repl::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
+use crate::repl::view::{SUMMARY_ABOVE_NODES, node_runs};
 
 /// Over more nodes than a summary is for, the most different values a failed condition's
 /// message spells out.

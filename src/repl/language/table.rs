@@ -9,7 +9,7 @@
 //! Each entry also says what running the command does to a session (its [`Effect`]):
 //! whether it only looks, whether it is journalled (so that `save` writes it and `back`
 //! replays it), whether its output is the events of its hand-offs. The executor
-//! ([`super::session`]) asks the table, and keeps no list of its own; it runs each
+//! ([`crate::repl::session`]) asks the table, and keeps no list of its own; it runs each
 //! command with one handler, and the compiler holds that every command has one.
 
 use std::fmt::Write as _;

@@ -34,9 +34,9 @@ use thiserror::Error;
 
 use crate::cluster::{ClusterView, ViewLimits};
 
-use super::command::TraceLevel;
 use super::scenario::Scenario;
-use super::session::{ExecError, Session};
+use crate::repl::command::TraceLevel;
+use crate::repl::session::{ExecError, Session};
 pub use driven::Driven;
 use lesson::Lesson;
 use model::{Answer, Model};

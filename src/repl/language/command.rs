@@ -194,7 +194,7 @@ impl Display for NodeSet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rows {
     /// No node named: every node, or a summary of them in a cluster of more than
-    /// [`SUMMARY_ABOVE_NODES`](super::view::SUMMARY_ABOVE_NODES) nodes.
+    /// [`SUMMARY_ABOVE_NODES`](crate::repl::view::SUMMARY_ABOVE_NODES) nodes.
     Default,
     /// `all`: every node, one row each, however many there are.
     All,
@@ -445,7 +445,16 @@ impl ExportFormat {
     }
 }
 
-pub use crate::repl::words::format_duration;
+/// Writes a duration in microseconds in the largest unit that is exact.
+pub fn format_duration(us: u64) -> String {
+    if us != 0 && us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1000) {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{us}us")
+    }
+}
 
 impl Display for NodeRef {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
