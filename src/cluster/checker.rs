@@ -56,6 +56,7 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::digest::Digest;
+use window::IndexWindow;
 
 use crate::raft::{
     DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
@@ -186,7 +187,10 @@ struct ConfigEntry {
 /// What the checker knows of one node.
 #[derive(Clone, Debug, Default)]
 struct NodeTrack {
-    log: Vec<Mirrored>,
+    log: IndexWindow<Mirrored>,
+    /// The last index of the node's latest snapshot: it appends, applies and commits only
+    /// after it.
+    snapshot_index: Index,
     /// The configuration entries of `log`, by increasing index.
     configs: Vec<ConfigEntry>,
     /// The highest term the node has made durable.
@@ -201,9 +205,8 @@ struct NodeTrack {
 /// that came later at an index, after a conflict, in a map.
 #[derive(Clone, Debug, Default)]
 struct EntriesSeen {
-    /// By index (position = index - 1): the first term seen there (0 for none yet), its
-    /// hash chain and the node.
-    first: Vec<(Term, u64, NodeId)>,
+    /// By index: the first term seen there (0 for none yet), its hash chain and the node.
+    first: IndexWindow<(Term, u64, NodeId)>,
     /// Any other term seen at an index.
     later: HashMap<(Index, Term), (u64, NodeId), BuildHasherDefault<Digest>>,
 }
@@ -216,11 +219,11 @@ impl EntriesSeen {
         term: Term,
         seen: (u64, NodeId),
     ) -> Option<(u64, NodeId)> {
-        let position = index.saturating_sub(1) as usize;
-        if position >= self.first.len() {
-            self.first.resize(position + 1, (0, 0, 0));
-        }
-        let slot = &mut self.first[position];
+        self.first.extend_to(index, (0, 0, 0));
+        // An index already let go: every node has compacted past it.
+        let Some(slot) = self.first.get_mut(index) else {
+            return None;
+        };
         if slot.0 == 0 {
             *slot = (term, seen.0, seen.1);
             return None;
@@ -270,12 +273,15 @@ pub struct Checker {
     /// The voters and learners of each configuration entry ever appended, by index and
     /// term, to rebuild a node's configurations when a snapshot replaces its log.
     configs_seen: BTreeMap<(Index, Term), (Vec<NodeId>, Vec<NodeId>)>,
-    /// Entries seen committed, by index (position = index - 1).
-    committed: Vec<Committed>,
+    /// Entries seen committed, by index.
+    committed: IndexWindow<Committed>,
+    /// The configuration entries among them, by increasing index (kept whole: they are
+    /// few, and a snapshot's configuration is the last of them before it).
+    committed_configs: Vec<ConfigEntry>,
     /// For each term, the highest index seen committed by a node in that term.
     commit_terms: BTreeMap<Term, Index>,
-    /// Entries seen applied, by index (position = index - 1).
-    applied: Vec<Applied>,
+    /// Entries seen applied, by index.
+    applied: IndexWindow<Applied>,
     violations: Vec<Violation>,
     counts: BTreeMap<Rule, u64>,
     published: usize,
@@ -438,7 +444,8 @@ impl Checker {
     /// mirror but not the table of entries seen, since they were never created by a leader.
     pub fn log_replaced(&mut self, node: NodeId, storage: &Storage) {
         let track = self.track(node);
-        track.log.clear();
+        track.log = IndexWindow::starting_at(storage.log.first_index(), None);
+        track.snapshot_index = storage.log.snapshot_index();
         track.configs.clear();
         let mut previous = 0;
         for entry in storage.log.entries() {
@@ -519,9 +526,8 @@ impl Checker {
                         detail,
                     );
                 }
-                let keep = from.saturating_sub(1) as usize;
                 let track = self.track(node);
-                track.log.truncate(keep);
+                track.log.truncate_from(*from);
                 track.configs.retain(|c| c.index < *from);
             }
             DurableWrite::Append { entries } => {
@@ -543,31 +549,33 @@ impl Checker {
     /// Log Matching); one that did not now holds what the snapshot stands for: the entries
     /// seen committed up to `index` (a snapshot holds committed entries only).
     fn snapshot(&mut self, node: NodeId, index: Index, term: Term) {
-        let position = index as usize - 1;
-        let held = self.track(node).log.get(position).map(|m| m.term);
-        if held == Some(term) {
-            return;
+        let track = self.track(node);
+        let compacted_before = index <= track.snapshot_index;
+        track.snapshot_index = track.snapshot_index.max(index);
+        let held = track.log.get(index).map(|m| m.term);
+        if held != Some(term) && !compacted_before {
+            self.mirror_committed(node, index);
         }
-        let committed: Vec<Mirrored> = self
-            .committed
+        self.forget_compacted();
+    }
+
+    /// Makes `node`'s mirror what a snapshot up to `index` stands for: the entries seen
+    /// committed up to there.
+    fn mirror_committed(&mut self, node: NodeId, index: Index) {
+        let prefix = self.committed.prefix_to(index);
+        let mirror = |c: Committed| Mirrored {
+            term: c.term,
+            chain: c.chain,
+        };
+        let mut committed = IndexWindow::starting_at(prefix.first(), prefix.before().map(mirror));
+        for (_, entry) in prefix.iter() {
+            committed.push(mirror(entry));
+        }
+        let configs = self
+            .committed_configs
             .iter()
-            .take(index as usize)
-            .map(|c| Mirrored {
-                term: c.term,
-                chain: c.chain,
-            })
-            .collect();
-        let configs = committed
-            .iter()
-            .zip(1..)
-            .filter_map(|(mirrored, index)| {
-                let (voters, learners) = self.configs_seen.get(&(index, mirrored.term))?;
-                Some(ConfigEntry {
-                    index,
-                    voters: voters.clone(),
-                    learners: learners.clone(),
-                })
-            })
+            .take_while(|c| c.index <= index)
+            .cloned()
             .collect();
         let track = self.track(node);
         track.log = committed;
@@ -626,6 +634,27 @@ impl Checker {
         );
     }
 
+    /// Lets go of what no rule can read again: the values at indexes that every node seen
+    /// has compacted into a snapshot. No node appends, commits or applies there again (a
+    /// node added later starts from a leader's snapshot or entries, which follow it);
+    /// Leader Completeness below them compares the hash chains just before what is kept,
+    /// which stand for every entry before. A node that never compacts (snapshots off, or
+    /// down) keeps everything.
+    fn forget_compacted(&mut self) {
+        let Some(floor) = self.nodes.values().map(|t| t.snapshot_index).min() else {
+            return;
+        };
+        let floor = floor + 1;
+        for track in self.nodes.values_mut() {
+            track.log.forget_before(floor);
+        }
+        if self.entries.first.forget_before(floor) {
+            self.entries.later.retain(|&(index, _), _| index >= floor);
+        }
+        self.committed.forget_before(floor);
+        self.applied.forget_before(floor);
+    }
+
     /// Mirrors one appended entry and holds Log Matching for it.
     fn append(&mut self, node: NodeId, entry: &Entry) {
         let track = self.track(node);
@@ -642,9 +671,13 @@ impl Checker {
             None => {}
             Some((seen, _)) if seen == hash => {}
             Some((_, other)) => {
+                let first = match self.first_difference(other, node, entry.index) {
+                    Some(first) => format!(": {first}"),
+                    None => String::new(),
+                };
                 let detail = format!(
                     "n{other} and n{node} hold entries of term {} at index {} that differ, \
-                     or whose earlier entries differ",
+                     or whose earlier entries differ{first}",
                     entry.term, entry.index
                 );
                 self.report(
@@ -657,14 +690,52 @@ impl Checker {
         }
     }
 
+    /// Where the mirrors of `a` and `b` first differ, up to `index`, in words: found by
+    /// bisection, since equal hash chains at an index mean equal entries up to there, and
+    /// a difference at an index runs on to every later one. `None` when one of them no
+    /// longer holds what differed (the entry at `index` was seen on `a` earlier, and its
+    /// log has changed since).
+    fn first_difference(&self, a: NodeId, b: NodeId, index: Index) -> Option<String> {
+        let (log_a, log_b) = (&self.nodes.get(&a)?.log, &self.nodes.get(&b)?.log);
+        let differs = |i: Index| match (log_a.at(i), log_b.at(i)) {
+            (Some(x), Some(y)) => Some(x.chain != y.chain),
+            _ => None,
+        };
+        if differs(index) != Some(true) {
+            return None;
+        }
+        // Invariant: the chains differ at `high`; at `low` they are equal or not held.
+        let (mut low, mut high) = (log_a.first().max(log_b.first()) - 1, index);
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            if differs(middle) == Some(true) {
+                high = middle;
+            } else {
+                low = middle;
+            }
+        }
+        let (x, y) = (log_a.get(high)?, log_b.get(high)?);
+        let earlier = if differs(low) == Some(false) || low == 0 {
+            ""
+        } else {
+            " (or earlier: the entries before it were compacted)"
+        };
+        let what = if x.term == y.term {
+            format!("both of term {}, with other commands", x.term)
+        } else {
+            format!("term {} on n{a}, term {} on n{b}", x.term, y.term)
+        };
+        Some(format!(
+            "the first entry that differs is at index {high}{earlier}, {what}"
+        ))
+    }
+
     /// Holds State Machine Safety for an entry `node` applied.
     fn applied_entry(&mut self, node: NodeId, entry: &Entry) {
-        let position = entry.index.saturating_sub(1) as usize;
         let digest = digest(entry);
-        match self.applied.get(position) {
+        match self.applied.get(entry.index) {
             Some(first) if first.digest == digest => {}
             Some(first) => {
-                let first = *first;
                 let detail = format!(
                     "n{node} applied an entry of term {} at index {} where n{} applied one of \
                      term {}{}",
@@ -681,13 +752,14 @@ impl Checker {
                 let at = (Some(entry.index), vec![first.term, entry.term]);
                 self.report(Rule::StateMachineSafety, vec![first.node, node], at, detail);
             }
-            None if position == self.applied.len() => self.applied.push(Applied {
+            None if entry.index == self.applied.end() => self.applied.push(Applied {
                 digest,
                 term: entry.term,
                 node,
             }),
             // An index beyond what any node applied so far, with a gap before it: only a
-            // node whose commit ran past its log can get there. Left unrecorded.
+            // node whose commit ran past its log can get there. Left unrecorded, as is one
+            // every node has compacted (let go).
             None => {}
         }
     }
@@ -757,9 +829,8 @@ impl Checker {
         let known = self.commit_terms.entry(after.term).or_default();
         *known = (*known).max(after.commit);
         let track = &self.nodes[&node];
-        let start = self.committed.len() as Index + 1;
-        for index in start..=after.commit {
-            let Some(mirrored) = track.log.get(index as usize - 1) else {
+        for index in self.committed.end()..=after.commit {
+            let Some(mirrored) = track.log.get(index) else {
                 break;
             };
             self.committed.push(Committed {
@@ -768,14 +839,20 @@ impl Checker {
                 node,
                 in_term: after.term,
             });
+            if let Some((voters, learners)) = self.configs_seen.get(&(index, mirrored.term)) {
+                self.committed_configs.push(ConfigEntry {
+                    index,
+                    voters: voters.clone(),
+                    learners: learners.clone(),
+                });
+            }
         }
     }
 
     /// Holds Commit Quorum for leader `node`, which has just advanced its commit index.
     fn commit_quorum(&mut self, node: NodeId, after: &NodeView) {
         let index = after.commit;
-        let position = index as usize - 1;
-        let Some(own) = self.nodes[&node].log.get(position).map(|m| m.chain) else {
+        let Some(own) = self.nodes[&node].log.get(index).map(|m| m.chain) else {
             return;
         };
         let voters = self.voters_in_force(node);
@@ -785,7 +862,7 @@ impl Checker {
         let holds = |voter: &NodeId| {
             self.nodes
                 .get(voter)
-                .and_then(|t| t.log.get(position))
+                .and_then(|t| t.log.get(index))
                 .is_some_and(|m| m.chain == own)
         };
         // Checked on every commit: the holders are only listed for a report.
@@ -865,13 +942,20 @@ impl Checker {
         let Some(index) = self.commit_terms.range(..term).map(|(_, &i)| i).max() else {
             return;
         };
-        let Some(committed) = self.committed.get(index as usize - 1).copied() else {
+        let log = &self.nodes[&node].log;
+        if index < self.committed.first() {
+            // Let go, as every node compacted past it: equal chains at a later index
+            // cover it.
+            let at = log.first().max(self.committed.first()) - 1;
+            let committed = self.committed.at(at).map(|c| c.chain);
+            if committed.is_some() && log.at(at).map(|m| m.chain) == committed {
+                return;
+            }
+        }
+        let Some(committed) = self.committed.get(index) else {
             return;
         };
-        let held = self.nodes[&node]
-            .log
-            .get(index as usize - 1)
-            .map(|m| m.chain);
+        let held = log.get(index).map(|m| m.chain);
         if held == Some(committed.chain) {
             return;
         }
@@ -942,3 +1026,4 @@ pub fn operations(history: &[ClientRecord]) -> Vec<Operation> {
 
 #[cfg(test)]
 mod tests;
+mod window;
