@@ -53,9 +53,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash};
 
-use super::digest::Digest;
+use super::digest::{Digest, chain, entry_digest as digest};
 use window::IndexWindow;
 
 use crate::raft::{
@@ -287,18 +287,6 @@ pub struct Checker {
     published: usize,
     steps: u64,
     time_us: u64,
-}
-
-fn digest(entry: &Entry) -> u64 {
-    let mut hasher = Digest::default();
-    entry.hash(&mut hasher);
-    hasher.finish()
-}
-
-fn chain(previous: u64, digest: u64) -> u64 {
-    let mut hasher = Digest::default();
-    (previous, digest).hash(&mut hasher);
-    hasher.finish()
 }
 
 impl Checker {
