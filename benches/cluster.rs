@@ -23,7 +23,10 @@ fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
     };
     let cluster = Cluster::start(config).expect("the cluster starts");
     let elected = cluster
-        .wait_until(5 * SECOND_US, Arc::new(|sim| sim.leader().is_some()))
+        .wait_until(
+            5 * SECOND_US,
+            Arc::new(|sim| sim.world().leader().is_some()),
+        )
         .expect("the cluster runs");
     assert!(elected, "no leader");
     cluster

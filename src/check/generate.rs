@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::kv::KvOp;
-use crate::cluster::{NetworkConfig, OpId, Sim, seed};
+use crate::cluster::{NetworkConfig, OpId, Scheduler, seed};
 use crate::raft::{Index, NodeId, Term};
 
 use super::schedule::{Action, Timed};
@@ -45,10 +45,10 @@ struct LeaderConfig {
 }
 
 impl LeaderConfig {
-    fn of(sim: &Sim) -> Option<LeaderConfig> {
-        let leader = sim.leader()?;
-        let commit = sim.status().iter().find(|s| s.id == leader)?.commit;
-        let (index, voters, learners) = sim.checker().configuration_of(leader);
+    fn of(sim: &Scheduler) -> Option<LeaderConfig> {
+        let leader = sim.world().leader()?;
+        let commit = sim.world().status().iter().find(|s| s.id == leader)?.commit;
+        let (index, voters, learners) = sim.observers().checker().configuration_of(leader);
         Some(LeaderConfig {
             leader,
             index,
@@ -140,7 +140,7 @@ impl Generator {
     }
 
     /// Chooses and applies the actions of time `at_us`, recording those that applied.
-    pub fn tick(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>) {
+    pub fn tick(&mut self, at_us: u64, sim: &mut Scheduler, applied: &mut Vec<Timed>) {
         let mut actions = Vec::new();
         if at_us < self.chaos_end_us {
             self.due_repairs(at_us, sim, &mut actions);
@@ -164,7 +164,7 @@ impl Generator {
     }
 
     /// Restarts, heals and network resets that are due.
-    fn due_repairs(&mut self, at_us: u64, sim: &Sim, actions: &mut Vec<Action>) {
+    fn due_repairs(&mut self, at_us: u64, sim: &Scheduler, actions: &mut Vec<Action>) {
         let due: Vec<NodeId> = self
             .restarts
             .iter()
@@ -194,7 +194,7 @@ impl Generator {
 
     /// Kills (or isolates) a new leader a few milliseconds into its term, while it is still bringing
     /// the others' logs up to date: the moment Figure 8 of the Raft paper is about.
-    fn spring_trap(&mut self, at_us: u64, sim: &Sim, actions: &mut Vec<Action>) {
+    fn spring_trap(&mut self, at_us: u64, sim: &Scheduler, actions: &mut Vec<Action>) {
         if let Some((leader, kill_us)) = self.trapped
             && kill_us <= at_us
         {
@@ -203,7 +203,7 @@ impl Generator {
                 actions.push(Action::Isolate(leader));
                 let after_ms = self.rng.random_range(20..=1500);
                 self.heal_us = Some(at_us + after_ms * MS);
-            } else if sim.is_up(leader) && !self.restarts.contains_key(&leader) {
+            } else if sim.world().is_up(leader) && !self.restarts.contains_key(&leader) {
                 actions.push(Action::Kill(leader));
                 let after_ms = self.rng.random_range(5..=1500);
                 self.restarts.insert(leader, at_us + after_ms * MS);
@@ -212,10 +212,15 @@ impl Generator {
         let Some((term, delay_us)) = self.trap else {
             return;
         };
-        let Some(leader) = sim.leader() else {
+        let Some(leader) = sim.world().leader() else {
             return;
         };
-        let leader_term = sim.status().iter().find(|s| s.id == leader).map(|s| s.term);
+        let leader_term = sim
+            .world()
+            .status()
+            .iter()
+            .find(|s| s.id == leader)
+            .map(|s| s.term);
         if leader_term.is_some_and(|t| t > term) {
             self.trap = None;
             self.trapped = Some((leader, at_us + delay_us));
@@ -223,8 +228,8 @@ impl Generator {
     }
 
     /// The actions that set the network back to the run's base settings.
-    fn network_resets(&self, sim: &Sim) -> Vec<Action> {
-        let (now, base) = (sim.network().config(), &self.base_network);
+    fn network_resets(&self, sim: &Scheduler) -> Vec<Action> {
+        let (now, base) = (sim.world().network().config(), &self.base_network);
         let mut actions = Vec::new();
         if now.drop != base.drop {
             actions.push(Action::NetDrop(base.drop));
@@ -245,13 +250,13 @@ impl Generator {
     }
 
     /// The end of the faults: every link restored, the network as it began, every node up.
-    fn heal_everything(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
-        if sim.network().cut_links().next().is_some() {
+    fn heal_everything(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
+        if sim.world().network().cut_links().next().is_some() {
             actions.push(Action::Heal);
         }
         actions.extend(self.network_resets(sim));
         for node in self.live(sim) {
-            if !sim.is_up(node) {
+            if !sim.world().is_up(node) {
                 actions.push(Action::Restart(node));
             }
         }
@@ -261,7 +266,7 @@ impl Generator {
         (self.trap, self.trapped) = (None, None);
     }
 
-    fn fault(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    fn fault(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let kind = self.faults[self.rng.random_range(0..self.faults.len())];
         let now = sim.now_us();
         match kind {
@@ -284,7 +289,7 @@ impl Generator {
                 let up: Vec<NodeId> = self
                     .live(sim)
                     .into_iter()
-                    .filter(|&n| sim.is_up(n))
+                    .filter(|&n| sim.world().is_up(n))
                     .collect();
                 if !up.is_empty() {
                     actions.push(Action::Snapshot(up[self.rng.random_range(0..up.len())]));
@@ -294,8 +299,8 @@ impl Generator {
     }
 
     /// The nodes the cluster hosts that were not decommissioned, in order.
-    fn live(&self, sim: &Sim) -> Vec<NodeId> {
-        let mut nodes = sim.hosted();
+    fn live(&self, sim: &Scheduler) -> Vec<NodeId> {
+        let mut nodes = sim.world().hosted();
         nodes.retain(|n| !self.decommissioned.contains(n));
         nodes
     }
@@ -303,7 +308,7 @@ impl Generator {
     /// The membership change that is due, once none is in flight: add a new node, remove
     /// a voter (the leader, sometimes), or replace one (add now, remove once the new one
     /// is in).
-    fn membership(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    fn membership(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let Some(config) = LeaderConfig::of(sim) else {
             return;
         };
@@ -311,7 +316,7 @@ impl Generator {
             return;
         }
         self.change_due = false;
-        let hosted = sim.hosted();
+        let hosted = sim.world().hosted();
         let fresh = hosted.iter().max().map_or(1, |&n| n + 1);
         let can_add = config.voters.len() < MAX_VOTERS && fresh <= self.nodes + MAX_ADDED;
         let can_remove = config.voters.len() > (self.nodes as usize).min(3);
@@ -335,7 +340,7 @@ impl Generator {
 
     /// The second half of a replacement: remove the old voter once no change is in flight
     /// (the new node promoted, or its addition lost), if the cluster can spare a voter.
-    fn replacement(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    fn replacement(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let Some(old) = self.replace else {
             return;
         };
@@ -356,11 +361,12 @@ impl Generator {
     /// out. (A node only *missing* from a configuration, such as one whose `add` is still
     /// in flight, or was refused, is not removed: its entry may yet commit.) Ids are never
     /// reused, so a removed node never comes back.
-    fn decommission(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
-        let Some(leader) = sim.leader() else {
+    fn decommission(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
+        let Some(leader) = sim.world().leader() else {
             return;
         };
         let Some(commit) = sim
+            .world()
             .status()
             .iter()
             .find(|s| s.id == leader)
@@ -368,7 +374,7 @@ impl Generator {
         else {
             return;
         };
-        let configs = sim.checker().configurations_of(leader);
+        let configs = sim.observers().checker().configurations_of(leader);
         let committed: Vec<_> = configs.iter().filter(|c| c.0 <= commit).collect();
         let Some((_, voters, learners)) = committed.last() else {
             return;
@@ -385,7 +391,7 @@ impl Generator {
                 continue;
             }
             self.restarts.remove(&node);
-            if sim.is_up(node) {
+            if sim.world().is_up(node) {
                 actions.push(Action::Kill(node));
             }
         }
@@ -394,12 +400,18 @@ impl Generator {
     /// Three times in ten, with no trap set: sets one for the next leader elected, to be
     /// killed (or, for a partition fault of a swarm shape, isolated) 1-30 ms into its
     /// term.
-    fn set_trap(&mut self, sim: &Sim, isolate: bool) {
+    fn set_trap(&mut self, sim: &Scheduler, isolate: bool) {
         if isolate && !self.partition_traps {
             return;
         }
         if self.trap.is_none() && self.trapped.is_none() && self.rng.random_bool(0.3) {
-            let term = sim.status().iter().map(|s| s.term).max().unwrap_or(0);
+            let term = sim
+                .world()
+                .status()
+                .iter()
+                .map(|s| s.term)
+                .max()
+                .unwrap_or(0);
             self.trap = Some((term, self.rng.random_range(1..=30) * MS));
             self.trap_isolates = isolate;
         }
@@ -407,17 +419,17 @@ impl Generator {
 
     /// Kills a node that is up (the leader, often), keeping at least one up, and plans
     /// its restart: soon (a quick crash and reboot) or after a while.
-    fn kill(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    fn kill(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         self.set_trap(sim, false);
         let up: Vec<NodeId> = self
             .live(sim)
             .into_iter()
-            .filter(|&n| sim.is_up(n))
+            .filter(|&n| sim.world().is_up(n))
             .collect();
         if up.len() <= 1 {
             return;
         }
-        let victim = match sim.leader() {
+        let victim = match sim.world().leader() {
             Some(leader) if self.rng.random_bool(0.4) => leader,
             _ => up[self.rng.random_range(0..up.len())],
         };
@@ -432,7 +444,7 @@ impl Generator {
 
     /// A partition of one of four shapes: one node alone (the leader, often), two sides of
     /// random sizes, three groups, or two sides joined by a bridge node that reaches both.
-    fn partition(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    fn partition(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let mut nodes = self.live(sim);
         nodes.shuffle(&mut self.rng);
         let n = nodes.len();
@@ -441,7 +453,7 @@ impl Generator {
         }
         match self.rng.random_range(0..4) {
             0 => {
-                let alone = match sim.leader() {
+                let alone = match sim.world().leader() {
                     Some(leader) if self.rng.random_bool(0.5) => leader,
                     _ => nodes[0],
                 };
@@ -475,7 +487,7 @@ impl Generator {
     }
 
     /// One to three cut links, most of them one way.
-    fn cuts(&mut self, sim: &Sim, actions: &mut Vec<Action>) {
+    fn cuts(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let nodes = self.live(sim);
         if nodes.len() < 2 {
             return;
@@ -519,7 +531,7 @@ impl Generator {
     }
 
     /// Each client whose last operation finished, and whose pause is over, sends the next.
-    fn client_operations(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>) {
+    fn client_operations(&mut self, at_us: u64, sim: &mut Scheduler, applied: &mut Vec<Timed>) {
         for index in 0..self.clients.len() {
             let client = &mut self.clients[index];
             if let Some(op) = client.pending
@@ -542,7 +554,7 @@ impl Generator {
 
     /// A random operation on one of the keys. Written values are unique, which is what
     /// lets the linearizability checker tell every write apart.
-    fn client_action(&mut self, sim: &Sim) -> Action {
+    fn client_action(&mut self, sim: &Scheduler) -> Action {
         let key = format!("k{}", self.rng.random_range(1..=self.keys));
         self.values += 1;
         let value = format!("v{}", self.values);

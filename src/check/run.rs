@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::{NodeState, NodeStatus, Sim};
+use crate::cluster::{NodeState, NodeStatus, Scheduler};
 use crate::raft::{Index, NodeId, Role, Term};
 
 use super::generate::Generator;
@@ -21,11 +21,11 @@ use super::{Failure, RunReport, Setup, TICK_US};
 /// Where a run's actions come from.
 trait Source {
     /// Applies the actions of time `at_us`, recording those that applied.
-    fn tick(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>);
+    fn tick(&mut self, at_us: u64, sim: &mut Scheduler, applied: &mut Vec<Timed>);
 }
 
 impl Source for Generator {
-    fn tick(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>) {
+    fn tick(&mut self, at_us: u64, sim: &mut Scheduler, applied: &mut Vec<Timed>) {
         Generator::tick(self, at_us, sim, applied)
     }
 }
@@ -37,7 +37,7 @@ struct Replay<'a> {
 }
 
 impl Source for Replay<'_> {
-    fn tick(&mut self, at_us: u64, sim: &mut Sim, applied: &mut Vec<Timed>) {
+    fn tick(&mut self, at_us: u64, sim: &mut Scheduler, applied: &mut Vec<Timed>) {
         while let Some(timed) = self.schedule.get(self.next) {
             if timed.at_us > at_us {
                 return;
@@ -83,7 +83,7 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
         peak_in_flight: 0,
         peak_events_per_second: 0,
     };
-    let mut sim = match Sim::start(setup.config.clone()) {
+    let mut sim = match Scheduler::start(setup.config.clone()) {
         Ok(sim) => sim,
         Err(error) => {
             report.failure = Some(Failure::Error(error.to_string()));
@@ -92,10 +92,10 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
     };
     let live = drive(setup, source, &mut sim, &mut report, cancel);
     report.handoffs = sim.handoffs();
-    report.events = sim.events_emitted();
+    report.events = sim.observers().events_emitted();
     report.operations = sim.history().len();
-    report.steps_checked = sim.checker().steps_checked();
-    report.peak_events_per_second = sim.peak_events_per_second();
+    report.steps_checked = sim.observers().checker().steps_checked();
+    report.peak_events_per_second = sim.observers().peak_events_per_second();
     if report.failure.is_none() && !live && !report.cancelled {
         let missing = unsettled(&sim).unwrap_or_else(|| "no leader".to_string());
         let within = crate::repl::words::format_duration(setup.liveness_us);
@@ -119,7 +119,7 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
 fn drive(
     setup: &Setup,
     source: &mut dyn Source,
-    sim: &mut Sim,
+    sim: &mut Scheduler,
     report: &mut RunReport,
     cancel: &AtomicBool,
 ) -> bool {
@@ -141,7 +141,9 @@ fn drive(
             report.failure = Some(Failure::Error(error.to_string()));
             return false;
         }
-        report.peak_in_flight = report.peak_in_flight.max(sim.network().in_flight_count());
+        report.peak_in_flight = report
+            .peak_in_flight
+            .max(sim.world().network().in_flight_count());
         if let Some(failure) = safety_failure(sim) {
             report.failure = Some(failure);
             return false;
@@ -155,22 +157,23 @@ fn drive(
 }
 
 /// The first violation the checker found, or a node that crashed.
-fn safety_failure(sim: &Sim) -> Option<Failure> {
-    if let Some(violation) = sim.violations().first() {
+fn safety_failure(sim: &Scheduler) -> Option<Failure> {
+    if let Some(violation) = sim.observers().violations().first() {
         return Some(Failure::Violation(violation.clone()));
     }
-    sim.crashed()
+    sim.world()
+        .crashed()
         .map(|(node, message)| Failure::Crash { node, message })
 }
 
 /// What of the seed's budget ran out, if any: its events, or (looked at every 64 ticks)
 /// its wall time.
-fn over_budget(setup: &Setup, sim: &Sim, started: Instant, at_us: u64) -> Option<String> {
+fn over_budget(setup: &Setup, sim: &Scheduler, started: Instant, at_us: u64) -> Option<String> {
     let budget = setup.seed_budget;
-    if sim.events_emitted() > budget.events {
+    if sim.observers().events_emitted() > budget.events {
         return Some(format!(
             "{} events by {} of cluster time (the budget is {})",
-            sim.events_emitted(),
+            sim.observers().events_emitted(),
             crate::repl::words::fmt_ms(at_us),
             budget.events
         ));
@@ -187,19 +190,19 @@ fn over_budget(setup: &Setup, sim: &Sim, started: Instant, at_us: u64) -> Option
 }
 
 /// The healed cluster has settled and made progress: see [`unsettled`].
-fn made_progress(sim: &Sim) -> bool {
+fn made_progress(sim: &Scheduler) -> bool {
     unsettled(sim).is_none()
 }
 
 /// What keeps the cluster from being settled, in words; `None` once it is (see
 /// [`settle_gap`]).
-pub(super) fn unsettled(sim: &Sim) -> Option<String> {
-    let Some(leader) = sim.leader() else {
+pub(super) fn unsettled(sim: &Scheduler) -> Option<String> {
+    let Some(leader) = sim.world().leader() else {
         return Some("no leader".to_string());
     };
-    let (_, voters, learners) = sim.checker().configuration_of(leader);
-    let term_at = |node, index| sim.term_at(node, index);
-    settle_gap(leader, &sim.status(), (&voters, &learners), term_at)
+    let (_, voters, learners) = sim.observers().checker().configuration_of(leader);
+    let term_at = |node, index| sim.world().term_at(node, index);
+    settle_gap(leader, &sim.world().status(), (&voters, &learners), term_at)
 }
 
 /// What keeps the nodes from being settled under `leader`, in words; `None` once they

@@ -2,14 +2,14 @@
 //! cluster time, and how it becomes the command lines of a scenario file.
 //!
 //! Every action is one command of the command language, and is applied to the scheduler
-//! through the same [`Sim`] method the REPL's command reaches through the cluster handle,
+//! through the same [`Scheduler`] method the REPL's command reaches through the cluster handle,
 //! so a schedule written as a scenario (on a paused clock, with `run D` steps between the
 //! actions) replays the run exactly.
 
 use std::fmt;
 
 use crate::cluster::kv::KvOp;
-use crate::cluster::{ClusterError, OpId, Rule, Sim};
+use crate::cluster::{ClusterError, OpId, Rule, Scheduler};
 use crate::raft::NodeId;
 
 /// One fault or client operation.
@@ -105,9 +105,9 @@ impl Action {
     /// operation's id for a client operation. An action that cannot apply (killing a
     /// node that is down, removing a node the cluster does not host, adding one when no
     /// node leads) changes nothing.
-    pub fn apply(&self, sim: &mut Sim) -> Result<Option<OpId>, ClusterError> {
-        let net = |sim: &mut Sim, change: &dyn Fn(&mut crate::cluster::NetworkConfig)| {
-            let mut config = sim.network().config().clone();
+    pub fn apply(&self, sim: &mut Scheduler) -> Result<Option<OpId>, ClusterError> {
+        let net = |sim: &mut Scheduler, change: &dyn Fn(&mut crate::cluster::NetworkConfig)| {
+            let mut config = sim.world().network().config().clone();
             change(&mut config);
             sim.set_network(config)
         };

@@ -48,7 +48,7 @@ use crate::raft::{Index, NodeId, RaftConfig};
 use super::digest::Digest;
 use super::event::{ClientOutcome, ClusterEvent, EventKind, MsgDetail, OpId};
 use super::kv::{ClientId, KvOp};
-use super::{ClockMode, Cluster, ClusterConfig, ClusterError, NetworkConfig, NodeState, Sim};
+use super::{ClockMode, Cluster, ClusterConfig, ClusterError, NetworkConfig, NodeState, Scheduler};
 
 /// How long the bench waits for the first leader, in wall time.
 const LEADER_WAIT: Duration = Duration::from_secs(5);
@@ -342,7 +342,10 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     }
     let cluster = Cluster::start(cluster_config(config))?;
     let within_us = LEADER_WAIT.as_micros() as u64;
-    if !cluster.wait_until(within_us, Arc::new(|sim: &Sim| sim.leader().is_some()))? {
+    if !cluster.wait_until(
+        within_us,
+        Arc::new(|sim: &Scheduler| sim.world().leader().is_some()),
+    )? {
         return Err(BenchError::NoLeader);
     }
     match config.driver {
@@ -493,7 +496,7 @@ struct ClosedLoop {
 }
 
 impl ClosedLoop {
-    fn new(sim: &mut Sim, clients: u64) -> ClosedLoop {
+    fn new(sim: &mut Scheduler, clients: u64) -> ClosedLoop {
         let clients: Vec<LoopClient> = (0..clients)
             .map(|index| LoopClient {
                 id: sim.new_client(),
@@ -511,12 +514,12 @@ impl ClosedLoop {
             measuring: true,
             tally: Tally::default(),
             traffic: Traffic::default(),
-            seen: sim.events_emitted(),
+            seen: sim.observers().events_emitted(),
         }
     }
 
     /// Gives every idle client its next operation.
-    fn issue(&mut self, sim: &mut Sim) -> Result<(), ClusterError> {
+    fn issue(&mut self, sim: &mut Scheduler) -> Result<(), ClusterError> {
         if !self.issuing {
             return Ok(());
         }
@@ -536,12 +539,12 @@ impl ClosedLoop {
     }
 
     /// Takes in the events since the last call: counts messages, and finishes operations.
-    fn absorb(&mut self, sim: &Sim) -> Result<(), BenchError> {
-        let (missed, events) = sim.events_since(self.seen);
+    fn absorb(&mut self, sim: &Scheduler) -> Result<(), BenchError> {
+        let (missed, events) = sim.observers().events_since(self.seen);
         if missed > 0 {
             return Err(BenchError::EventsMissed(missed));
         }
-        self.seen = sim.events_emitted();
+        self.seen = sim.observers().events_emitted();
         for event in events {
             if self.measuring {
                 self.traffic.count(event);
@@ -562,7 +565,7 @@ impl ClosedLoop {
 
 /// The bench with the clients in a closed loop inside the driver thread.
 fn run_loop(
-    sim: &mut Sim,
+    sim: &mut Scheduler,
     clock: &dyn Fn() -> u64,
     config: &BenchConfig,
 ) -> Result<BenchReport, BenchError> {
@@ -603,7 +606,11 @@ fn run_loop(
 
 /// Runs what the wall clock has made due, answering and reissuing after every hand-off;
 /// sleeps briefly when nothing is due.
-fn pump(sim: &mut Sim, clock: &dyn Fn() -> u64, load: &mut ClosedLoop) -> Result<(), BenchError> {
+fn pump(
+    sim: &mut Scheduler,
+    clock: &dyn Fn() -> u64,
+    load: &mut ClosedLoop,
+) -> Result<(), BenchError> {
     let now_us = clock();
     let mut worked = false;
     for _ in 0..PUMP_BATCH {
@@ -721,8 +728,8 @@ fn thread_client(
 // ---- the final check -------------------------------------------------------------------
 
 /// Whether every node is up and has applied every entry of the longest log.
-fn all_applied(sim: &Sim) -> bool {
-    let status = sim.status();
+fn all_applied(sim: &Scheduler) -> bool {
+    let status = sim.world().status();
     let last = status.iter().map(|n| n.last_index).max().unwrap_or(0);
     status
         .iter()
@@ -730,11 +737,16 @@ fn all_applied(sim: &Sim) -> bool {
 }
 
 /// Compares the nodes' maps with each other and with what the clients saw acknowledged.
-fn agreement(sim: &Sim, tally: &Tally) -> Result<Agreement, ClusterError> {
+fn agreement(sim: &Scheduler, tally: &Tally) -> Result<Agreement, ClusterError> {
     let settled = all_applied(sim);
-    let applied = sim.status().iter().map(|n| (n.id, n.applied)).collect();
-    let maps = (1..=sim.config().nodes)
-        .map(|node| sim.kv_of(node))
+    let applied = sim
+        .world()
+        .status()
+        .iter()
+        .map(|n| (n.id, n.applied))
+        .collect();
+    let maps = (1..=sim.world().config().nodes)
+        .map(|node| sim.world().kv_of(node))
         .collect::<Result<Vec<_>, _>>()?;
     let nodes_agree = maps.windows(2).all(|pair| pair[0] == pair[1]);
     let matches_clients = (tally.failed_ever == 0).then(|| {

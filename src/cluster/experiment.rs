@@ -93,7 +93,7 @@ use thiserror::Error;
 
 use crate::raft::{NodeId, RaftConfig, Role, Term};
 
-use super::{ClockMode, ClusterConfig, ClusterError, Hosting, NetworkConfig, Sim, seed};
+use super::{ClockMode, ClusterConfig, ClusterError, Hosting, NetworkConfig, Scheduler, seed};
 
 /// The ranges of Figure 16, in milliseconds: the top graph varies the randomness, the bottom
 /// graph scales the minimum.
@@ -418,8 +418,8 @@ pub fn trial_detail(
     index: u32,
 ) -> Result<TrialDetail, ClusterError> {
     let seed = trial_seed(setup, range, index);
-    let mut sim = Sim::start(trial_config(setup, range, seed))?;
-    for node in 1..=sim.config().nodes {
+    let mut sim = Scheduler::start(trial_config(setup, range, seed))?;
+    for node in 1..=sim.world().config().nodes {
         sim.kill(node)?;
     }
     for node in UP_TO_DATE {
@@ -445,9 +445,9 @@ pub fn trial_detail(
     }
     let deadline_us = crash_us + setup.limit_us;
     let mut detail = TrialDetail::default();
-    let since_crash = |sim: &Sim| Some(sim.now_us().saturating_sub(crash_us));
+    let since_crash = |sim: &Scheduler| Some(sim.now_us().saturating_sub(crash_us));
     let settled = sim.run_while(deadline_us, |sim| {
-        let status = sim.status();
+        let status = sim.world().status();
         let up = || status.iter().filter(|s| s.role.is_some());
         if detail.first_candidate_us.is_none() && up().any(|s| s.term > OLD_TERM) {
             detail.first_candidate_us = since_crash(sim);
@@ -464,6 +464,7 @@ pub fn trial_detail(
         detail.elected_us = since_crash(&sim);
     }
     let last_term = sim
+        .world()
         .status()
         .iter()
         .map(|s| s.term)

@@ -1,4 +1,4 @@
-//! The cluster handle: a driver thread owns the [`Sim`] and its clock; the handle sends it
+//! The cluster handle: a driver thread owns the [`Scheduler`] and its clock; the handle sends it
 //! jobs over a channel and waits for the answers.
 //!
 //! In realtime mode the driver runs due events as the wall clock (times the speed)
@@ -18,8 +18,9 @@ use crate::raft::{Entry, Index, NodeId, Term};
 use super::event::{ClusterEvent, MsgId, OpId};
 use super::kv::KvOp;
 use super::network::InFlight;
-use super::sim::{NodeStatus, Sim, StepReport};
+use super::scheduler::{Scheduler, StepReport};
 use super::view::{ClusterView, ViewLimits};
+use super::world::NodeStatus;
 use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
 
 type Job = Box<dyn FnOnce(&mut Driver) + Send>;
@@ -58,7 +59,7 @@ impl Clock {
 
 /// The driver thread's state.
 pub struct Driver {
-    sim: Sim,
+    sim: Scheduler,
     clock: Clock,
     stopping: bool,
 }
@@ -165,7 +166,7 @@ impl Cluster {
         let driver_config = config.clone();
         let driver = thread::Builder::new()
             .name("driver".to_string())
-            .spawn(move || match Sim::start(driver_config.clone()) {
+            .spawn(move || match Scheduler::start(driver_config.clone()) {
                 Ok(sim) => {
                     let _ = ready_tx.send(Ok(()));
                     let clock = Clock {
@@ -206,7 +207,7 @@ impl Cluster {
     pub fn with<R, F>(&self, job: F) -> Result<R, ClusterError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Sim) -> R + Send + 'static,
+        F: FnOnce(&mut Scheduler) -> R + Send + 'static,
     {
         self.with_driver(move |driver| job(&mut driver.sim))
     }
@@ -219,7 +220,7 @@ impl Cluster {
     pub fn with_clock<R, F>(&self, job: F) -> Result<R, ClusterError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Sim, &dyn Fn() -> u64) -> R + Send + 'static,
+        F: FnOnce(&mut Scheduler, &dyn Fn() -> u64) -> R + Send + 'static,
     {
         self.with_driver(move |driver| {
             let Driver { sim, clock, .. } = driver;
@@ -269,10 +270,10 @@ impl Cluster {
             now_us: driver.sim.now_us(),
             mode: driver.clock.mode,
             speed: driver.clock.speed,
-            leader: driver.sim.leader(),
-            nodes: driver.sim.status(),
-            in_flight: driver.sim.network().in_flight_count(),
-            members: driver.sim.changed_members(),
+            leader: driver.sim.world().leader(),
+            nodes: driver.sim.world().status(),
+            in_flight: driver.sim.world().network().in_flight_count(),
+            members: driver.sim.world().changed_members(),
         })
     }
 
@@ -288,46 +289,49 @@ impl Cluster {
     }
 
     pub fn leader(&self) -> Result<Option<NodeId>, ClusterError> {
-        self.with(|sim| sim.leader())
+        self.with(|sim| sim.world().leader())
     }
 
     /// The durable logs of `nodes` (every node when empty).
     pub fn logs(&self, nodes: Vec<NodeId>) -> Result<Vec<(NodeId, Vec<Entry>)>, ClusterError> {
         self.with(move |sim| {
             let nodes = if nodes.is_empty() {
-                sim.hosted()
+                sim.world().hosted()
             } else {
                 nodes
             };
-            nodes.into_iter().map(|n| Ok((n, sim.log_of(n)?))).collect()
+            nodes
+                .into_iter()
+                .map(|n| Ok((n, sim.world().log_of(n)?)))
+                .collect()
         })?
     }
 
     pub fn kv(&self, node: NodeId) -> Result<Vec<(String, String)>, ClusterError> {
-        self.with(move |sim| sim.kv_of(node))?
+        self.with(move |sim| sim.world().kv_of(node))?
     }
 
     pub fn network(&self) -> Result<NetworkView, ClusterError> {
         self.with(|sim| NetworkView {
-            nodes: sim.hosted(),
-            config: sim.network().config().clone(),
-            cut: sim.network().cut_links().collect(),
-            groups: sim.network().groups().to_vec(),
+            nodes: sim.world().hosted(),
+            config: sim.world().network().config().clone(),
+            cut: sim.world().network().cut_links().collect(),
+            groups: sim.world().network().groups().to_vec(),
         })
     }
 
     pub fn in_flight(&self) -> Result<Vec<InFlight>, ClusterError> {
-        self.with(|sim| sim.network().in_flight())
+        self.with(|sim| sim.world().network().in_flight())
     }
 
     /// The last `count` events.
     pub fn events(&self, count: usize) -> Result<Vec<ClusterEvent>, ClusterError> {
-        self.with(move |sim| sim.recent_events(count))
+        self.with(move |sim| sim.observers().recent_events(count))
     }
 
     /// Every event from now on, as it happens.
     pub fn subscribe(&self) -> Result<Receiver<ClusterEvent>, ClusterError> {
-        self.with(|sim| sim.subscribe())
+        self.with(|sim| sim.observers_mut().subscribe())
     }
 
     /// Every client operation so far.
@@ -410,7 +414,7 @@ impl Cluster {
     pub fn wait_until(
         &self,
         within_us: u64,
-        condition: Arc<dyn Fn(&Sim) -> bool + Send + Sync>,
+        condition: Arc<dyn Fn(&Scheduler) -> bool + Send + Sync>,
     ) -> Result<bool, ClusterError> {
         if self.mode()? == ClockMode::Realtime {
             return self.wait_realtime(within_us, condition);
@@ -424,7 +428,7 @@ impl Cluster {
     fn wait_realtime(
         &self,
         within_us: u64,
-        condition: Arc<dyn Fn(&Sim) -> bool + Send + Sync>,
+        condition: Arc<dyn Fn(&Scheduler) -> bool + Send + Sync>,
     ) -> Result<bool, ClusterError> {
         let until = self.now_us()?.saturating_add(within_us);
         loop {
@@ -494,11 +498,14 @@ impl Cluster {
     pub fn snapshots(&self, nodes: Vec<NodeId>) -> Result<Vec<(Index, Term)>, ClusterError> {
         self.with(move |sim| {
             let nodes = if nodes.is_empty() {
-                sim.hosted()
+                sim.world().hosted()
             } else {
                 nodes
             };
-            nodes.into_iter().map(|n| sim.snapshot_of(n)).collect()
+            nodes
+                .into_iter()
+                .map(|n| sim.world().snapshot_of(n))
+                .collect()
         })?
     }
 
@@ -507,22 +514,22 @@ impl Cluster {
         self.with(move |sim| sim.campaign(node))?
     }
 
-    /// Makes the leader hand its leadership to `target` (see [`Sim::transfer`]).
+    /// Makes the leader hand its leadership to `target` (see [`Scheduler::transfer`]).
     pub fn transfer(&self, target: NodeId) -> Result<StepReport, ClusterError> {
         self.with(move |sim| sim.transfer(target))?
     }
 
     /// Every node the cluster hosts, the added ones included.
     pub fn hosted(&self) -> Result<Vec<NodeId>, ClusterError> {
-        self.with(|sim| sim.hosted())
+        self.with(|sim| sim.world().hosted())
     }
 
-    /// Asks the leader to add `node` (see [`Sim::add`]).
+    /// Asks the leader to add `node` (see [`Scheduler::add`]).
     pub fn add(&self, node: NodeId) -> Result<StepReport, ClusterError> {
         self.with(move |sim| sim.add(node))?
     }
 
-    /// Asks the leader to remove `node` (see [`Sim::remove`]).
+    /// Asks the leader to remove `node` (see [`Scheduler::remove`]).
     pub fn remove(&self, node: NodeId) -> Result<StepReport, ClusterError> {
         self.with(move |sim| sim.remove(node))?
     }
@@ -604,8 +611,8 @@ impl Cluster {
 
     /// Hands the subscribers of this cluster's events to `other`, which replaces it.
     pub fn hand_subscribers_to(&self, other: &Cluster) -> Result<(), ClusterError> {
-        let subscribers = self.with(|sim| sim.take_subscribers())?;
-        other.with(move |sim| sim.add_subscribers(subscribers))
+        let subscribers = self.with(|sim| sim.observers_mut().take_subscribers())?;
+        other.with(move |sim| sim.observers_mut().add_subscribers(subscribers))
     }
 }
 

@@ -6,7 +6,7 @@
 //! and publishes what comes out) and a `LogSynchronizer` (it drains the node's
 //! `LogBuffer` of client commands into one proposal per batch, and applies committed
 //! entries in order to the node's key-value state machine). Around them, the [`Network`]
-//! holds the links, the faults and the messages in flight, and the scheduler ([`Sim`]) is
+//! holds the links, the faults and the messages in flight, and the scheduler ([`Scheduler`]) is
 //! the one authority on time: it hands each node its due inputs one batch at a time and
 //! waits for the node's report, so that a paused or virtual run is deterministic.
 //!
@@ -25,10 +25,12 @@ pub mod kv;
 pub mod linearizability;
 mod network;
 mod node;
+mod observers;
+mod scheduler;
 pub mod seed;
-mod sim;
 pub mod storm;
 pub mod view;
+mod world;
 
 use thiserror::Error;
 
@@ -42,8 +44,10 @@ pub use config::{
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
 pub use handle::{Cluster, ClusterStatus, NetworkView};
 pub use network::{InFlight, Network};
-pub use sim::{NodeState, NodeStatus, Sim, StepReport};
+pub use observers::Observers;
+pub use scheduler::{Scheduler, StepReport};
 pub use view::{ClusterView, ViewLimits};
+pub use world::{NodeState, NodeStatus, World};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]

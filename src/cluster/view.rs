@@ -17,7 +17,8 @@ use super::ClockMode;
 use super::checker::Violation;
 use super::event::{ClusterEvent, DropReason, EventKind, MsgId, MsgInfo};
 use super::handle::NetworkView;
-use super::sim::{NodeStatus, Sim};
+use super::scheduler::Scheduler;
+use super::world::NodeStatus;
 
 /// How many of the latest events are searched for lost messages.
 const DROPS_LOOKED_AT: usize = 200;
@@ -157,75 +158,91 @@ impl ClusterView {
     }
 
     /// Builds the picture from the scheduler's state. Reads only.
-    pub(super) fn capture(sim: &Sim, mode: ClockMode, speed: f64, limits: ViewLimits) -> Self {
+    pub(super) fn capture(
+        sim: &Scheduler,
+        mode: ClockMode,
+        speed: f64,
+        limits: ViewLimits,
+    ) -> Self {
         let nodes = sim
+            .world()
             .status()
             .into_iter()
             .map(|status| node_picture(sim, status, limits.log_entries))
             .collect();
         let (voters, learners) = configuration(sim);
-        let last = sim.events_emitted().saturating_sub(limits.events as u64);
-        let (_, new) = sim.events_since(limits.events_after.max(last));
+        let last = sim
+            .observers()
+            .events_emitted()
+            .saturating_sub(limits.events as u64);
+        let (_, new) = sim.observers().events_since(limits.events_after.max(last));
         let events: Vec<ClusterEvent> = new.cloned().collect();
         ClusterView {
             now_us: sim.now_us(),
             mode,
             speed,
-            seed: sim.config().seed,
-            leader: sim.leader(),
+            seed: sim.world().config().seed,
+            leader: sim.world().leader(),
             nodes,
             network: network_view(sim),
             in_flight: in_flight(sim),
-            dropped: dropped(&sim.recent_events(DROPS_LOOKED_AT)),
+            dropped: dropped(&sim.observers().recent_events(DROPS_LOOKED_AT)),
             voters,
             learners,
-            violations: sim.violations().to_vec(),
+            violations: sim.observers().violations().to_vec(),
             events,
-            events_emitted: sim.events_emitted(),
+            events_emitted: sim.observers().events_emitted(),
         }
     }
 }
 
-fn node_picture(sim: &Sim, status: NodeStatus, log_entries: usize) -> NodePicture {
+fn node_picture(sim: &Scheduler, status: NodeStatus, log_entries: usize) -> NodePicture {
     let id = status.id;
-    let timer = sim.timer_of(id).map(|(deadline_us, set_us)| TimerView {
-        kind: match status.role {
-            Some(Role::Leader) => TimerKind::Heartbeat,
-            _ => TimerKind::Election,
-        },
-        deadline_us,
-        set_us,
-    });
-    let log = sim.log_tail_of(id, log_entries).unwrap_or_default();
+    let timer = sim
+        .world()
+        .timer_of(id)
+        .map(|(deadline_us, set_us)| TimerView {
+            kind: match status.role {
+                Some(Role::Leader) => TimerKind::Heartbeat,
+                _ => TimerKind::Election,
+            },
+            deadline_us,
+            set_us,
+        });
+    let log = sim.world().log_tail_of(id, log_entries).unwrap_or_default();
     NodePicture {
         timer,
         log,
-        snapshot: sim.snapshot_of(id).unwrap_or((0, 0)),
+        snapshot: sim.world().snapshot_of(id).unwrap_or((0, 0)),
         status,
     }
 }
 
-fn configuration(sim: &Sim) -> (Vec<NodeId>, Vec<NodeId>) {
-    let holder = sim
-        .leader()
-        .or_else(|| sim.hosted().into_iter().find(|&n| sim.is_up(n)));
-    match holder.and_then(|n| sim.members_of(n)) {
+fn configuration(sim: &Scheduler) -> (Vec<NodeId>, Vec<NodeId>) {
+    let holder = sim.world().leader().or_else(|| {
+        sim.world()
+            .hosted()
+            .into_iter()
+            .find(|&n| sim.world().is_up(n))
+    });
+    match holder.and_then(|n| sim.world().members_of(n)) {
         Some(members) => members,
-        None => ((1..=sim.config().nodes).collect(), Vec::new()),
+        None => ((1..=sim.world().config().nodes).collect(), Vec::new()),
     }
 }
 
-fn network_view(sim: &Sim) -> NetworkView {
+fn network_view(sim: &Scheduler) -> NetworkView {
     NetworkView {
-        nodes: sim.hosted(),
-        config: sim.network().config().clone(),
-        cut: sim.network().cut_links().collect(),
-        groups: sim.network().groups().to_vec(),
+        nodes: sim.world().hosted(),
+        config: sim.world().network().config().clone(),
+        cut: sim.world().network().cut_links().collect(),
+        groups: sim.world().network().groups().to_vec(),
     }
 }
 
-fn in_flight(sim: &Sim) -> Vec<MessageView> {
-    sim.network()
+fn in_flight(sim: &Scheduler) -> Vec<MessageView> {
+    sim.world()
+        .network()
         .in_flight()
         .into_iter()
         .map(|m| MessageView {

@@ -162,7 +162,7 @@ pub fn replay(model: &Model, counterexample: &Counterexample) -> Result<Vec<Rule
     }
     let violations = session
         .cluster()
-        .with(|sim| sim.violations().to_vec())
+        .with(|sim| sim.observers().violations().to_vec())
         .map_err(|e| e.to_string())?;
     let mut rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
     rules.dedup();

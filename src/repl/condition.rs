@@ -1,6 +1,6 @@
 //! Conditions for `expect` and `wait until`, evaluated against the cluster's state.
 //!
-//! A condition is a predicate over the scheduler's [`Sim`], so that `wait until` can test
+//! A condition is a predicate over the scheduler's [`Scheduler`], so that `wait until` can test
 //! it after every hand-off. `leader` in a condition means the leader at that moment.
 //! `all` means every node that is up. `get K == V` is a linearizable read when `expect`
 //! runs it (a client `get` through the log); `wait until get K == V` cannot issue reads
@@ -8,7 +8,7 @@
 //! `violation RULE` here are the cluster checker's: the Raft rules it holds after every
 //! hand-off; the session adds the linearizability check of the history to `expect`.
 
-use crate::cluster::{NodeState, NodeStatus, Rule, Sim};
+use crate::cluster::{NodeState, NodeStatus, Rule, Scheduler};
 use crate::raft::{NodeId, Role};
 
 use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
@@ -39,43 +39,44 @@ pub fn checker_rule(rule: SafetyRule) -> Rule {
 }
 
 /// Whether the checker has found `rule` broken (any rule, for `None`).
-pub fn violated(sim: &Sim, rule: Option<SafetyRule>) -> bool {
-    let counts = sim.checker().counts();
+pub fn violated(sim: &Scheduler, rule: Option<SafetyRule>) -> bool {
+    let counts = sim.observers().checker().counts();
     match rule {
-        None => sim.checker().violation_count() > 0,
+        None => sim.observers().checker().violation_count() > 0,
         Some(rule) => counts.get(&checker_rule(rule)).is_some_and(|&n| n > 0),
     }
 }
 
 /// The checker's findings in words: `no violation`, or the count and the first.
-pub fn describe_violations(sim: &Sim) -> String {
-    match sim.violations().first() {
+pub fn describe_violations(sim: &Scheduler) -> String {
+    match sim.observers().violations().first() {
         None => "no violation".to_string(),
         Some(first) => format!(
             "{} violation(s), the first at {}: {first}",
-            sim.checker().violation_count(),
+            sim.observers().checker().violation_count(),
             crate::repl::words::fmt_ms(first.time_us)
         ),
     }
 }
 
 /// Which nodes a selection names now: `None` when it names the leader and there is none.
-fn select(sim: &Sim, node: NodeSel) -> Option<Vec<NodeId>> {
+fn select(sim: &Scheduler, node: NodeSel) -> Option<Vec<NodeId>> {
     match node {
         NodeSel::All => Some(
-            sim.status()
+            sim.world()
+                .status()
                 .iter()
                 .filter(|s| s.state == NodeState::Up)
                 .map(|s| s.id)
                 .collect(),
         ),
         NodeSel::One(NodeRef::Id(id)) => Some(vec![id]),
-        NodeSel::One(NodeRef::Leader) => sim.leader().map(|l| vec![l]),
+        NodeSel::One(NodeRef::Leader) => sim.world().leader().map(|l| vec![l]),
     }
 }
 
-fn status_of(sim: &Sim, id: NodeId) -> Option<NodeStatus> {
-    sim.status().into_iter().find(|s| s.id == id)
+fn status_of(sim: &Scheduler, id: NodeId) -> Option<NodeStatus> {
+    sim.world().status().into_iter().find(|s| s.id == id)
 }
 
 fn role_matches(status: &NodeStatus, role: NodeRole) -> bool {
@@ -96,15 +97,15 @@ fn number(status: &NodeStatus, number: NodeNumber) -> u64 {
 }
 
 /// Whether `condition` holds now. `get` is judged by the leader's state machine here.
-pub fn holds(sim: &Sim, condition: &Condition) -> bool {
+pub fn holds(sim: &Scheduler, condition: &Condition) -> bool {
     match condition {
         Condition::Leader {
             node: None | Some(NodeRef::Leader),
-        } => sim.leader().is_some(),
+        } => sim.world().leader().is_some(),
         Condition::Leader {
             node: Some(NodeRef::Id(id)),
-        } => sim.leader() == Some(*id),
-        Condition::NoLeader => sim.leader().is_none(),
+        } => sim.world().leader() == Some(*id),
+        Condition::NoLeader => sim.world().leader().is_none(),
         Condition::Role { node, role } => every(sim, *node, |s| role_matches(s, *role)),
         Condition::Compare {
             number: which,
@@ -115,20 +116,21 @@ pub fn holds(sim: &Sim, condition: &Condition) -> bool {
             s.state == NodeState::Up && op.holds(number(s, *which), *value)
         }),
         Condition::Get { key, value } => sim
+            .world()
             .leader()
-            .and_then(|l| sim.kv_get(l, key).ok().flatten())
+            .and_then(|l| sim.world().kv_get(l, key).ok().flatten())
             .is_some_and(|v| &v == value),
         Condition::Kv { node, key, value } => select(sim, *node).is_some_and(|ids| {
             ids.iter()
-                .all(|&id| sim.kv_get(id, key).ok().flatten().as_ref() == Some(value))
+                .all(|&id| sim.world().kv_get(id, key).ok().flatten().as_ref() == Some(value))
         }),
-        Condition::LogsMatch => sim.logs_match(),
+        Condition::LogsMatch => sim.world().logs_match(),
         Condition::Safe => !violated(sim, None),
         Condition::Violation { rule } => violated(sim, *rule),
     }
 }
 
-fn every(sim: &Sim, node: NodeSel, test: impl Fn(&NodeStatus) -> bool) -> bool {
+fn every(sim: &Scheduler, node: NodeSel, test: impl Fn(&NodeStatus) -> bool) -> bool {
     let Some(ids) = select(sim, node) else {
         return false;
     };
@@ -139,9 +141,9 @@ fn every(sim: &Sim, node: NodeSel, test: impl Fn(&NodeStatus) -> bool) -> bool {
 }
 
 /// What the condition's subject is now, for the message of a failed `expect` or `wait`.
-pub fn actual(sim: &Sim, condition: &Condition) -> String {
+pub fn actual(sim: &Scheduler, condition: &Condition) -> String {
     match condition {
-        Condition::Leader { .. } | Condition::NoLeader => match sim.leader() {
+        Condition::Leader { .. } | Condition::NoLeader => match sim.world().leader() {
             Some(leader) => format!("leader is n{leader}"),
             None => "there is no leader".to_string(),
         },
@@ -159,11 +161,14 @@ pub fn actual(sim: &Sim, condition: &Condition) -> String {
             format!("{} {}", which.word(), number(s, *which))
         }),
         Condition::Get { key, .. } => {
-            let value = sim.leader().and_then(|l| sim.kv_get(l, key).ok().flatten());
+            let value = sim
+                .world()
+                .leader()
+                .and_then(|l| sim.world().kv_get(l, key).ok().flatten());
             format!("{key} is {}", value.unwrap_or_else(|| "absent".to_string()))
         }
         Condition::Kv { node, key, .. } => {
-            describe_nodes(sim, *node, |s| match sim.kv_get(s.id, key) {
+            describe_nodes(sim, *node, |s| match sim.world().kv_get(s.id, key) {
                 Ok(Some(v)) => format!("{key}={v}"),
                 Ok(None) => format!("{key} absent"),
                 Err(_) => "down".to_string(),
@@ -174,7 +179,7 @@ pub fn actual(sim: &Sim, condition: &Condition) -> String {
     }
 }
 
-fn describe_nodes(sim: &Sim, node: NodeSel, show: impl Fn(&NodeStatus) -> String) -> String {
+fn describe_nodes(sim: &Scheduler, node: NodeSel, show: impl Fn(&NodeStatus) -> String) -> String {
     let Some(ids) = select(sim, node) else {
         return "there is no leader".to_string();
     };

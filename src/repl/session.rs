@@ -787,9 +787,10 @@ impl Session {
             Command::WaitCommit { index, within_us } => {
                 let what = format!("wait commit {index}");
                 let index = *index;
-                let committed = Arc::new(move |sim: &crate::cluster::Sim| {
-                    sim.leader()
-                        .and_then(|l| sim.status().into_iter().find(|s| s.id == l))
+                let committed = Arc::new(move |sim: &crate::cluster::Scheduler| {
+                    sim.world()
+                        .leader()
+                        .and_then(|l| sim.world().status().into_iter().find(|s| s.id == l))
                         .is_some_and(|s| s.commit >= index)
                 });
                 let within = within_us.unwrap_or(DEFAULT_WAIT_US);
@@ -978,7 +979,9 @@ impl Session {
     }
 
     fn violation_count(&self) -> Result<u64, ExecError> {
-        Ok(self.cluster.with(|sim| sim.checker().violation_count())?)
+        Ok(self
+            .cluster
+            .with(|sim| sim.observers().checker().violation_count())?)
     }
 
     fn bugs_on(&self) -> bool {
@@ -1016,7 +1019,7 @@ impl Session {
     /// `check`: the checker's findings, then the linearizability of the history.
     fn check(&mut self) -> Result<Outcome, ExecError> {
         let (mut text, count) = self.cluster.with(|sim| {
-            let checker = sim.checker();
+            let checker = sim.observers().checker();
             let mut text = match checker.violation_count() {
                 0 => format!(
                     "safety: every rule held over {} node steps\n",

@@ -377,8 +377,10 @@ mod tests {
             ..ClusterConfig::default()
         };
         let cluster = Cluster::start(config).expect("starts");
-        let elected =
-            cluster.wait_until(2_000_000, std::sync::Arc::new(|sim| sim.leader().is_some()));
+        let elected = cluster.wait_until(
+            2_000_000,
+            std::sync::Arc::new(|sim| sim.world().leader().is_some()),
+        );
         assert!(elected.expect("runs"));
         let status = cluster.status().expect("a status");
         let leader = status.leader.expect("a leader");

@@ -84,7 +84,7 @@ fn operations_on_a_node_that_does_not_exist_fail_and_change_nothing() {
             c.with(move |sim| sim.inject_panic(node, "boom".into()))?
         });
         refused(&cluster, "kv get", missing.clone(), |c| {
-            c.with(move |sim| sim.kv_get(node, "x"))?
+            c.with(move |sim| sim.world().kv_get(node, "x"))?
         });
     }
 }

@@ -40,7 +40,10 @@ fn killing_the_leader_elects_another_and_loses_no_committed_write() {
                 "seed {seed}: n{node}'s kv"
             );
         }
-        assert!(cluster.with(|sim| sim.logs_match()).unwrap(), "seed {seed}");
+        assert!(
+            cluster.with(|sim| sim.world().logs_match()).unwrap(),
+            "seed {seed}"
+        );
     }
 }
 
@@ -62,7 +65,7 @@ fn a_killed_leader_rejoins_as_a_follower_and_catches_up() {
 
 /// Followers that still name the dead leader redirect clients to it; the client must wait
 /// for the election instead of bouncing between a follower and the dead node at one
-/// instant (a livelock found by these tests, fixed in `Sim::client_reply`).
+/// instant (a livelock found by these tests, fixed in `Scheduler::client_reply`).
 #[test]
 fn a_request_right_after_the_leader_dies_waits_for_the_new_leader() {
     for seed in [7, 1, 2, 3] {

@@ -9,7 +9,10 @@ use crate::support::*;
 /// little longer, for it to commit (a change is refused while another is pending).
 fn wait_voters(cluster: &Cluster, voters: Vec<u64>, within_us: u64) -> bool {
     let done = wait(cluster, within_us, move |sim| {
-        let members = sim.leader().and_then(|leader| sim.members_of(leader));
+        let members = sim
+            .world()
+            .leader()
+            .and_then(|leader| sim.world().members_of(leader));
         members == Some((voters.clone(), Vec::new()))
     });
     cluster.run_for(100_000).expect("the cluster runs");
@@ -53,7 +56,7 @@ fn membership_grow_three_to_five_then_remove_one_and_writes_still_commit() {
             "seed {seed}"
         );
         assert!(
-            wait(&cluster, 1, |sim| sim.violations().is_empty()),
+            wait(&cluster, 1, |sim| sim.observers().violations().is_empty()),
             "seed {seed}: a safety violation"
         );
     }

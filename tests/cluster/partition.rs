@@ -95,7 +95,7 @@ fn check_minority_leader(seed: u64) {
     // Heal: the old leader hears a later term, steps down and takes the new leader's log.
     cluster.heal().unwrap();
     let stepped_down = wait(&cluster, 2 * SECOND_US, move |sim| {
-        let status = sim.status();
+        let status = sim.world().status();
         let old_node = &status[old as usize - 1];
         old_node.role == Some(Role::Follower) && old_node.term == status[new as usize - 1].term
     });
@@ -113,7 +113,10 @@ fn check_minority_leader(seed: u64) {
             "seed {seed}: n{node}'s log differs from the leader's"
         );
     }
-    assert!(cluster.with(|sim| sim.logs_match()).unwrap(), "seed {seed}");
+    assert!(
+        cluster.with(|sim| sim.world().logs_match()).unwrap(),
+        "seed {seed}"
+    );
     let truncated = cluster.events(100_000).unwrap().iter().any(|e| {
         matches!(e.kind, EventKind::Raft { node, event: RaftEvent::LogTruncated { .. } }
             if node == old)

@@ -93,5 +93,9 @@ fn nodes_handed_their_work_together_still_agree() {
     for node in up_nodes(&cluster) {
         assert_eq!(cluster.kv(node).unwrap(), first, "n{node}");
     }
-    assert!(cluster.with(|sim| sim.violations().is_empty()).unwrap());
+    assert!(
+        cluster
+            .with(|sim| sim.observers().violations().is_empty())
+            .unwrap()
+    );
 }

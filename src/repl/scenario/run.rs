@@ -320,7 +320,7 @@ pub fn play(
     let crashes = player
         .session
         .cluster()
-        .with(|sim| sim.crash_log().to_vec());
+        .with(|sim| sim.observers().crash_log().to_vec());
     let unexpected: Vec<_> = crashes
         .unwrap_or_default()
         .into_iter()

@@ -55,7 +55,13 @@ fn steps_of(yaml: &str) -> Vec<String> {
 fn violations(session: &Session) -> Vec<Rule> {
     session
         .cluster()
-        .with(|sim| sim.violations().iter().map(|v| v.rule).collect())
+        .with(|sim| {
+            sim.observers()
+                .violations()
+                .iter()
+                .map(|v| v.rule)
+                .collect()
+        })
         .expect("cluster runs")
 }
 

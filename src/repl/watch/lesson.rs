@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::{ClockMode, Sim};
+use crate::cluster::{ClockMode, Scheduler};
 use crate::repl::command::{Command, Condition};
 use crate::repl::condition;
 use crate::repl::scenario::{Scenario, StepKind};
@@ -41,7 +41,7 @@ pub struct Played {
 }
 
 /// A condition a wait stops at, checked after every hand-off.
-type Test = Arc<dyn Fn(&Sim) -> bool + Send + Sync>;
+type Test = Arc<dyn Fn(&Scheduler) -> bool + Send + Sync>;
 
 /// A `run` or `wait` step being shown as its time passes.
 #[derive(Clone)]
@@ -235,10 +235,10 @@ impl Lesson {
 fn time_passing(command: &Command) -> Option<(u64, Test)> {
     const DEFAULT_WAIT_US: u64 = 5_000_000;
     let holds = |condition: Condition| -> Test {
-        Arc::new(move |sim: &Sim| condition::holds(sim, &condition))
+        Arc::new(move |sim: &Scheduler| condition::holds(sim, &condition))
     };
     match command {
-        Command::Run { duration_us } => Some((*duration_us, Arc::new(|_: &Sim| false))),
+        Command::Run { duration_us } => Some((*duration_us, Arc::new(|_: &Scheduler| false))),
         Command::WaitLeader { within_us } => Some((
             within_us.unwrap_or(DEFAULT_WAIT_US),
             holds(Condition::Leader { node: None }),

@@ -12,9 +12,9 @@ use crate::cluster::kv::{ClientId, KvOp};
 use crate::cluster::node::{ClientRequest, NodeInput, ReplyResult};
 use crate::raft::NodeId;
 
-use super::{CLIENT_BACKOFF_US, Sim};
+use super::{CLIENT_BACKOFF_US, Scheduler};
 
-impl Sim {
+impl Scheduler {
     /// Starts a client operation at the current time. `via` sends it to that node only.
     pub fn submit(
         &mut self,
@@ -24,7 +24,7 @@ impl Sim {
         waiter: Option<Sender<ClientResult>>,
     ) -> Result<OpId, ClusterError> {
         if let Some(node) = via {
-            self.check_node(node)?;
+            self.world.check_node(node)?;
         }
         let (client, seq) = client.unwrap_or_else(|| (self.clients.new_client(), 1));
         let target = via.unwrap_or_else(|| self.guess_leader(0));
@@ -32,7 +32,7 @@ impl Sim {
             now_us: self.now_us,
             via,
             target,
-            deadline_us: self.config.client_deadline_us,
+            deadline_us: self.world.config().client_deadline_us,
             waiter,
         };
         let request = Arc::new(request);
@@ -58,11 +58,12 @@ impl Sim {
     /// The node a client should try: the leader if one is known, else a node that is up,
     /// chosen by `attempt` so that retries go round the cluster.
     fn guess_leader(&self, attempt: u64) -> NodeId {
-        if let Some(leader) = self.leader() {
+        if let Some(leader) = self.world.leader() {
             return leader;
         }
         let up: Vec<NodeId> = self
-            .nodes
+            .world
+            .slots()
             .iter()
             .filter(|s| s.running.is_some())
             .map(|s| s.id)
@@ -90,14 +91,12 @@ impl Sim {
             match pending.stage {
                 _ if pending.deadline_us <= now => self.finish_client(op, ClientOutcome::TimedOut),
                 Stage::Waiting { .. } => self.retry_client(op, None, now),
-                Stage::ToSend { target, .. } if !self.is_up(target) => match pending.via {
+                Stage::ToSend { target, .. } if !self.world.is_up(target) => match pending.via {
                     Some(via) => {
                         let reason = format!("n{via} is down");
                         self.finish_client(op, ClientOutcome::Refused { reason })
                     }
-                    None if self.nodes.iter().any(|s| s.running.is_some()) => {
-                        self.retry_client(op, None, now)
-                    }
+                    None if self.world.any_up() => self.retry_client(op, None, now),
                     None => self.retry_client(op, None, now + CLIENT_BACKOFF_US),
                 },
                 Stage::ToSend { .. } => {}
@@ -118,7 +117,7 @@ impl Sim {
     /// Takes the client requests due now for `node`, marking them sent.
     pub(super) fn take_client_requests(&mut self, node: NodeId) -> Vec<NodeInput> {
         let now = self.now_us;
-        let retry_us = self.config.client_retry_us;
+        let retry_us = self.world.config().client_retry_us;
         let mut inputs = Vec::new();
         for (&op, pending) in self.clients.pending.iter_mut() {
             if let Stage::ToSend { target, at_us } = pending.stage
@@ -144,7 +143,8 @@ impl Sim {
 
     pub(super) fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
         let now = self.now_us;
-        let hint_up = matches!(result, ReplyResult::NotLeader { leader: Some(l) } if self.is_up(l));
+        let hint_up =
+            matches!(result, ReplyResult::NotLeader { leader: Some(l) } if self.world.is_up(l));
         let Some(pending) = self.clients.pending.get_mut(&op) else {
             return;
         };

@@ -1,0 +1,241 @@
+//! The observers: everyone who watches the cluster run and records what happened, without
+//! changing what happens.
+//!
+//! [`Observers`] holds the event log (the latest events, for `events` and the views), the
+//! subscribers that see each event as it is emitted (the trace, the live view), the
+//! events of the current hand-off (for a `step` report), the [`Checker`] with its safety
+//! violations, the storm watch (the network's load and the events of each second of
+//! cluster time, see [`super::storm`]) and the list of node crashes. The clients' history
+//! of operations is kept with the clients, in the scheduler's client table.
+//!
+//! Every event passes through [`Observers::emit`], in the order the scheduler makes
+//! things happen; nothing here draws a random number or moves the clock.
+
+use std::collections::VecDeque;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::raft::NodeId;
+
+use super::checker::{Checker, Violation};
+use super::event::{ClusterEvent, EventKind};
+use super::network::Network;
+use super::storm::{self, StormLimits};
+
+/// How many events the observers keep for `events`.
+const EVENT_LOG_CAPACITY: usize = 100_000;
+/// How many crashes the observers remember for [`Observers::crash_log`].
+pub const CRASHES_KEPT: usize = 100;
+
+/// The events kept for `events`, and the subscribers that see each one as it happens.
+struct EventLog {
+    recent: VecDeque<ClusterEvent>,
+    subscribers: Vec<Sender<ClusterEvent>>,
+}
+
+impl EventLog {
+    fn push(&mut self, event: ClusterEvent) {
+        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        if self.recent.len() == EVENT_LOG_CAPACITY {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event);
+    }
+}
+
+/// What is recorded of a run: events, violations, load, crashes.
+pub struct Observers {
+    log: EventLog,
+    /// How many events the cluster has emitted.
+    events: u64,
+    /// Events since the last hand-off began, for `step` reports.
+    step_events: Vec<ClusterEvent>,
+    /// Whether hand-offs report what they did (`step`, `deliver`, ...). A run of many
+    /// hand-offs (`run`, waits) does not: it skips the copies a report needs.
+    reporting: bool,
+    checker: Checker,
+    /// The bounds on the network's load ([`super::storm`]).
+    storm_limits: StormLimits,
+    /// The second of cluster time being counted, and its events so far.
+    rate: (u64, u64),
+    /// The most events of one second of cluster time so far (the current one included).
+    peak_rate: u64,
+    /// Whether a storm was reported (once per run).
+    storm_reported: bool,
+    /// Every crash of the run, in order (the first [`CRASHES_KEPT`]).
+    crash_log: Vec<(NodeId, String)>,
+}
+
+impl Observers {
+    /// Observers of a cluster whose initial voters are `voters`.
+    pub(super) fn new(voters: &[NodeId], storm_limits: StormLimits) -> Observers {
+        Observers {
+            // The whole ring at once: growing it by doubling copies every event kept.
+            // Its pages are only touched as events arrive.
+            log: EventLog {
+                recent: VecDeque::with_capacity(EVENT_LOG_CAPACITY),
+                subscribers: Vec::new(),
+            },
+            events: 0,
+            step_events: Vec::new(),
+            reporting: true,
+            checker: Checker::with_voters(voters),
+            storm_limits,
+            rate: (0, 0),
+            peak_rate: 0,
+            storm_reported: false,
+            crash_log: Vec::new(),
+        }
+    }
+
+    /// Records an event at `now_us`: counted, kept, sent to every subscriber.
+    pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
+        self.events += 1;
+        let second = now_us / 1_000_000;
+        if self.rate.0 != second {
+            self.rate = (second, 0);
+        }
+        self.rate.1 += 1;
+        self.peak_rate = self.peak_rate.max(self.rate.1);
+        let event = ClusterEvent {
+            time_us: now_us,
+            kind,
+        };
+        if self.reporting {
+            self.step_events.push(event.clone());
+        }
+        self.log.push(event);
+    }
+
+    /// Emits the violations the checker found since the last call.
+    pub(super) fn publish_violations(&mut self, now_us: u64) {
+        for violation in self.checker.take_new() {
+            self.emit(now_us, EventKind::Violation(violation));
+        }
+    }
+
+    /// Reports a message storm to the checker, once: the network past a bound of messages
+    /// in flight, or too many events in one second of cluster time.
+    pub(super) fn watch_storm(&mut self, now_us: u64, network: &mut Network) {
+        if self.storm_reported {
+            return;
+        }
+        let found = network.take_storm().or_else(|| {
+            let (second, events) = self.rate;
+            (events > self.storm_limits.events_per_second).then(|| {
+                let what = format!(
+                    "{} events in the second from {second}s",
+                    storm::thousands(events)
+                );
+                let messages = network.in_flight().into_iter();
+                storm::describe(&what, messages.map(|m| storm::kind_and_link(&m)))
+            })
+        });
+        if let Some((detail, nodes)) = found
+            && !self.storm_reported
+        {
+            self.storm_reported = true;
+            self.checker.report_storm(now_us, nodes, detail);
+            self.publish_violations(now_us);
+        }
+    }
+
+    pub(super) fn set_storm_limits(&mut self, limits: StormLimits) {
+        self.storm_limits = limits;
+    }
+
+    /// Remembers a node's crash (the first [`CRASHES_KEPT`]).
+    pub(super) fn record_crash(&mut self, node: NodeId, message: &str) {
+        if self.crash_log.len() < CRASHES_KEPT {
+            self.crash_log.push((node, message.to_string()));
+        }
+    }
+
+    /// Turns step reports on or off; returns whether they were on.
+    pub(super) fn set_reporting(&mut self, on: bool) -> bool {
+        std::mem::replace(&mut self.reporting, on)
+    }
+
+    /// Whether hand-offs build step reports.
+    pub(super) fn reporting(&self) -> bool {
+        self.reporting
+    }
+
+    /// Forgets the events of the hand-off before: a new one begins.
+    pub(super) fn clear_step_events(&mut self) {
+        self.step_events.clear();
+    }
+
+    /// Takes the events of the current hand-off, for its report.
+    pub(super) fn take_step_events(&mut self) -> Vec<ClusterEvent> {
+        std::mem::take(&mut self.step_events)
+    }
+
+    pub(super) fn checker_mut(&mut self) -> &mut Checker {
+        &mut self.checker
+    }
+
+    /// The checker, with every violation found so far.
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+
+    /// Every violation kept so far (see [`Checker::violations`]).
+    pub fn violations(&self) -> &[Violation] {
+        self.checker.violations()
+    }
+
+    /// Every node crash of the run so far, in order, with its message (a restarted node's
+    /// too): the first hundred (`CRASHES_KEPT`).
+    pub fn crash_log(&self) -> &[(NodeId, String)] {
+        &self.crash_log
+    }
+
+    /// The most events the cluster emitted in one second of cluster time so far.
+    pub fn peak_events_per_second(&self) -> u64 {
+        self.peak_rate
+    }
+
+    /// How many events the cluster has emitted since it started.
+    pub fn events_emitted(&self) -> u64 {
+        self.events
+    }
+
+    /// The events emitted after the first `seen`, oldest first, without copying them: for
+    /// a caller inside the driver that reads every event as it goes (a closed-loop load),
+    /// where a subscription would copy each one through a channel. Events older than the
+    /// event log keeps are gone; the count of those missed comes first.
+    pub fn events_since(&self, seen: u64) -> (u64, impl Iterator<Item = &ClusterEvent>) {
+        let kept_from = self.events - self.log.recent.len() as u64;
+        let missed = kept_from.saturating_sub(seen);
+        let skip = seen.saturating_sub(kept_from) as usize;
+        (
+            missed,
+            self.log.recent.range(skip.min(self.log.recent.len())..),
+        )
+    }
+
+    /// The last `count` events, oldest first.
+    pub fn recent_events(&self, count: usize) -> Vec<ClusterEvent> {
+        let skip = self.log.recent.len().saturating_sub(count);
+        self.log.recent.range(skip..).cloned().collect()
+    }
+
+    /// A channel that receives every event from now on.
+    pub fn subscribe(&mut self) -> Receiver<ClusterEvent> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.log.subscribers.push(tx);
+        rx
+    }
+
+    /// Hands these subscribers over, so that a cluster rebuilt in this one's place
+    /// (`back`) goes on feeding the same channels.
+    pub fn take_subscribers(&mut self) -> Vec<Sender<ClusterEvent>> {
+        std::mem::take(&mut self.log.subscribers)
+    }
+
+    /// Takes over subscribers from a cluster this one replaces.
+    pub fn add_subscribers(&mut self, subscribers: Vec<Sender<ClusterEvent>>) {
+        self.log.subscribers.extend(subscribers);
+    }
+}

@@ -1,0 +1,613 @@
+//! The scheduler: the one authority on cluster time. It owns the [`World`] (the nodes and
+//! the network) and the [`Observers`] (event log, checker), keeps every node's timer and
+//! the clients' pending operations, and decides what happens next: it finds the earliest
+//! due instant, hands the lowest-numbered node with work at that instant all of that work
+//! (messages in id order, then its timer, then client requests) and waits for the node's
+//! report before it goes on. One hand-off at a time, in a fixed order, is what makes a
+//! paused or virtual run the same on every machine.
+//!
+//! In realtime the nodes run in parallel ([`Scheduler::set_parallel`]): every idle node
+//! with work due is handed it, and each report is processed as it comes while the others
+//! work on. The checker still sees one valid order of steps: a node's step depends only
+//! on its own state and the inputs it was handed, so it may be taken to happen when its
+//! report is processed, and what it sends moves on only then.
+//!
+//! The rooms: this file holds the clock and the hand-offs (serial and parallel, `run`,
+//! waits); [`commands`] what a user does to the cluster (kill, restart, the links,
+//! deliver or drop a message, fire a timer, membership); [`client_requests`] the clients'
+//! side (send, redirect, retry, finish).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::raft::NodeId;
+
+use super::client_table::{ClientTable, Stage};
+use super::event::{ClusterEvent, DropReason, EventKind, MsgInfo};
+use super::network::{InFlight, Network};
+use super::node::{self, FromNode, NodeInput, NodeReport, ToNode};
+use super::observers::Observers;
+use super::storm::StormLimits;
+use super::world::{Host, NodeStatus, Running, World};
+use super::{ClusterConfig, ClusterError, Hosting, seed};
+
+mod client_requests;
+mod commands;
+
+/// How long the scheduler waits for a node's report before it declares the node hung.
+const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
+/// The most rounds `advance` may spend at one instant without handing anything off or
+/// emitting an event: a wake-up time that never clears would otherwise spin forever.
+const IDLE_ROUNDS_PER_INSTANT_LIMIT: u32 = 1_000_000;
+/// The most hand-offs one `run` or wait may take, so that a command like `run 1000000s`
+/// stops with a clear error instead of running for hours.
+pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
+/// The most due hand-offs one instant of cluster time may take. Every hand-off that is due
+/// now (rather than later) is caused by another at the same instant, so a long chain of
+/// them is a livelock (such as a client sent back and forth between two nodes).
+const DUE_HANDOFFS_PER_INSTANT_LIMIT: u32 = 100_000;
+/// How long a client waits before trying again when no node knows the leader.
+const CLIENT_BACKOFF_US: u64 = 10_000;
+
+/// What one hand-off did, for `step`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepReport {
+    pub time_us: u64,
+    /// The node that was handed work, if any (a hand-off may only drop messages).
+    pub node: Option<NodeId>,
+    pub before: Option<NodeStatus>,
+    pub after: Option<NodeStatus>,
+    pub events: Vec<ClusterEvent>,
+}
+
+/// The clock and the hand-offs, over the world it drives and the observers it feeds.
+pub struct Scheduler {
+    world: World,
+    observers: Observers,
+    now_us: u64,
+    reports_tx: Sender<FromNode>,
+    reports: Receiver<FromNode>,
+    clients: ClientTable,
+    /// Every running node's timer, as (due time, node): the earliest first.
+    timers: BTreeSet<(u64, NodeId)>,
+    /// Whether nodes are handed work while others are still working (realtime only).
+    parallel: bool,
+    /// The nodes handed a batch whose report has not been processed yet (parallel only).
+    busy: Vec<NodeId>,
+    handoffs: u64,
+    /// The instant of the last due hand-off, and how many there were at it.
+    instant: (u64, u32),
+    /// The messages being handed to a node, and the events of those a node sends: kept
+    /// between hand-offs so as not to allocate on each.
+    due_scratch: Vec<InFlight>,
+    sent_scratch: Vec<EventKind>,
+    /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
+    interrupt: Arc<AtomicBool>,
+}
+
+impl Scheduler {
+    /// Builds the cluster and starts every node at time 0.
+    pub fn start(config: ClusterConfig) -> Result<Scheduler, ClusterError> {
+        config.validate()?;
+        let (reports_tx, reports) = crossbeam_channel::unbounded();
+        let mut network = Network::new(
+            config.network.clone(),
+            seed::derive(config.seed, seed::NETWORK, 0),
+        );
+        let storm_limits = StormLimits::for_nodes(config.nodes);
+        network.set_limits(storm_limits);
+        let voters: Vec<NodeId> = (1..=config.nodes).collect();
+        let mut scheduler = Scheduler {
+            observers: Observers::new(&voters, storm_limits),
+            world: World::new(config, network),
+            now_us: 0,
+            reports_tx,
+            reports,
+            clients: ClientTable::default(),
+            timers: BTreeSet::new(),
+            parallel: false,
+            busy: Vec::new(),
+            handoffs: 0,
+            instant: (0, 0),
+            due_scratch: Vec::new(),
+            sent_scratch: Vec::new(),
+            interrupt: Arc::new(AtomicBool::new(false)),
+        };
+        for id in voters {
+            scheduler.launch(id)?;
+        }
+        Ok(scheduler)
+    }
+
+    /// The nodes and the network, to read.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The event log, the checker and the other records of the run, to read.
+    pub fn observers(&self) -> &Observers {
+        &self.observers
+    }
+
+    /// The records of the run, to subscribe to or hand over their subscribers.
+    pub fn observers_mut(&mut self) -> &mut Observers {
+        &mut self.observers
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.now_us
+    }
+
+    pub fn handoffs(&self) -> u64 {
+        self.handoffs
+    }
+
+    /// Every client operation so far.
+    pub fn history(&self) -> &[super::ClientRecord] {
+        &self.clients.history
+    }
+
+    /// Sets the bounds on the network's load (by default, [`StormLimits::for_nodes`]).
+    pub fn set_storm_limits(&mut self, limits: StormLimits) {
+        self.observers.set_storm_limits(limits);
+        self.world.network_mut().set_limits(limits);
+    }
+
+    /// Lets the nodes run in parallel: every node that is idle and has work due is handed
+    /// it at once, and each report is processed as it comes, while the other nodes work
+    /// on; otherwise one node at a time, each report awaited. Only for a realtime clock,
+    /// and only with nodes on threads: the order of reports depends on the wall clock
+    /// there anyway, while a paused or virtual run must stay the same on every machine.
+    /// Turning it off waits for the nodes still working and processes their reports, so
+    /// that nothing is in flight outside a parallel stretch.
+    pub fn set_parallel(&mut self, on: bool) {
+        self.parallel = on && self.world.config().hosting == Hosting::Threads;
+        if !self.parallel {
+            self.finish_busy();
+        }
+    }
+
+    /// Uses `flag` to interrupt long runs: once it is set, [`Scheduler::run_until_time`]
+    /// and [`Scheduler::run_while`] stop before their next hand-off with
+    /// [`ClusterError::Interrupted`]. Whoever sets it clears it.
+    pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = flag;
+    }
+
+    /// Records an event at the current time.
+    fn emit(&mut self, kind: EventKind) {
+        self.observers.emit(self.now_us, kind);
+    }
+
+    /// Emits the violations the checker found since the last call.
+    fn publish_violations(&mut self) {
+        self.observers.publish_violations(self.now_us);
+    }
+
+    // ---- time -----------------------------------------------------------------------
+
+    /// Moves the clock forward to `time_us` without events (the realtime clock, `run`).
+    pub fn set_now(&mut self, time_us: u64) {
+        self.now_us = self.now_us.max(time_us);
+    }
+
+    /// When the next thing is due: a message, a timer or a client.
+    pub fn next_event_us(&self) -> Option<u64> {
+        [
+            self.world.network().next_due_us(),
+            self.timers.first().map(|&(time_us, _)| time_us),
+            self.clients.next_wake_us(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs what is due up to `limit_us`, as [`Scheduler::advance`] does, but without
+    /// building a step report. Returns whether anything was due.
+    pub fn advance_quietly(&mut self, limit_us: u64) -> Result<bool, ClusterError> {
+        self.quietly(|scheduler| scheduler.advance(limit_us))
+            .map(|report| report.is_some())
+    }
+
+    /// Runs `work` without building step reports: a run of many hand-offs skips the copies
+    /// a report needs.
+    fn quietly<R>(&mut self, work: impl FnOnce(&mut Scheduler) -> R) -> R {
+        let reporting = self.observers.set_reporting(false);
+        let result = work(self);
+        self.observers.set_reporting(reporting);
+        result
+    }
+
+    /// Runs every event due up to `until_us`, then sets the clock to `until_us`.
+    pub fn run_until_time(&mut self, until_us: u64) -> Result<(), ClusterError> {
+        self.quietly(|scheduler| {
+            let budget_end = scheduler.handoffs + HANDOFFS_PER_RUN_LIMIT;
+            while scheduler.advance(until_us)?.is_some() {
+                scheduler.check_budget(budget_end)?;
+            }
+            Ok::<(), ClusterError>(())
+        })?;
+        self.set_now(until_us);
+        Ok(())
+    }
+
+    fn check_budget(&self, budget_end: u64) -> Result<(), ClusterError> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            return Err(ClusterError::Interrupted {
+                time_us: self.now_us,
+            });
+        }
+        if self.handoffs >= budget_end {
+            let (handoffs, time_us) = (HANDOFFS_PER_RUN_LIMIT, self.now_us);
+            return Err(ClusterError::RunTooLong { handoffs, time_us });
+        }
+        Ok(())
+    }
+
+    /// Runs until `done` holds (checked before each hand-off and at the end) or the clock
+    /// reaches `until_us`. Returns whether `done` held.
+    pub fn run_while<F>(&mut self, until_us: u64, mut done: F) -> Result<bool, ClusterError>
+    where
+        F: FnMut(&Scheduler) -> bool,
+    {
+        self.quietly(|scheduler| {
+            let budget_end = scheduler.handoffs + HANDOFFS_PER_RUN_LIMIT;
+            loop {
+                if done(scheduler) {
+                    return Ok(true);
+                }
+                scheduler.check_budget(budget_end)?;
+                if scheduler.advance(until_us)?.is_none() {
+                    scheduler.set_now(until_us);
+                    return Ok(done(scheduler));
+                }
+            }
+        })
+    }
+
+    /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
+    /// time. `None` when nothing is due by then.
+    pub fn advance(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+        if self.parallel {
+            return self.advance_parallel(limit_us);
+        }
+        let mut idle_rounds = 0;
+        loop {
+            let Some(time_us) = self.next_event_us() else {
+                return Ok(None);
+            };
+            if time_us > limit_us {
+                return Ok(None);
+            }
+            self.now_us = self.now_us.max(time_us);
+            self.observers.clear_step_events();
+            let events_before = self.observers.events_emitted();
+            self.client_housekeeping();
+            self.drop_undeliverable();
+            if let Some(node) = self.due_node() {
+                self.count_instant()?;
+                return self.hand_off_due(node).map(Some);
+            }
+            if self.observers.events_emitted() != events_before {
+                return Ok(Some(self.step_report(None, None)));
+            }
+            idle_rounds += 1;
+            if idle_rounds > IDLE_ROUNDS_PER_INSTANT_LIMIT {
+                return Err(ClusterError::Livelock {
+                    time_us: self.now_us,
+                });
+            }
+        }
+    }
+
+    /// Counts a due hand-off at the current instant; too many is a livelock.
+    fn count_instant(&mut self) -> Result<(), ClusterError> {
+        if self.instant.0 != self.now_us {
+            self.instant = (self.now_us, 0);
+        }
+        self.instant.1 += 1;
+        if self.instant.1 > DUE_HANDOFFS_PER_INSTANT_LIMIT {
+            return Err(ClusterError::Livelock {
+                time_us: self.now_us,
+            });
+        }
+        Ok(())
+    }
+
+    /// The nodes whose timers are due at `now`, earliest first.
+    fn due_timers(&self, now: u64) -> impl Iterator<Item = NodeId> + '_ {
+        self.timers.range(..=(now, NodeId::MAX)).map(|&(_, id)| id)
+    }
+
+    /// Every up node with a message, timer or client request due now, perhaps more than
+    /// once, in no order.
+    fn due_work(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let now = self.now_us;
+        let messages = self.world.network().due_links(now).map(|(_, _, to)| to);
+        let clients = self
+            .clients
+            .pending
+            .values()
+            .filter_map(move |op| match op.stage {
+                Stage::ToSend { target, at_us } if at_us <= now => Some(target),
+                _ => None,
+            });
+        messages
+            .chain(self.due_timers(now))
+            .chain(clients)
+            .filter(|&n| self.world.is_up(n))
+    }
+
+    /// The lowest-numbered up node with a message, timer or client request due now.
+    fn due_node(&self) -> Option<NodeId> {
+        self.due_work().min()
+    }
+
+    /// Every up node with a message, timer or client request due now, in id order.
+    fn due_nodes(&self) -> Vec<NodeId> {
+        let due: BTreeSet<NodeId> = self.due_work().collect();
+        due.into_iter().collect()
+    }
+
+    /// Hands `node` everything due for it now.
+    fn hand_off_due(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
+        let inputs = self.due_inputs(node)?;
+        self.hand_off(node, inputs)
+    }
+
+    /// Everything due for `node` now: messages in id order, its timer, client requests.
+    fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
+        let now = self.now_us;
+        let mut due = std::mem::take(&mut self.due_scratch);
+        self.world.network_mut().take_due_for(node, now, &mut due);
+        // The messages, a tick and a client request or so.
+        let mut inputs = Vec::with_capacity(due.len() + 2);
+        for message in due.drain(..) {
+            let info = MsgInfo::of(&message.envelope);
+            self.emit(EventKind::Delivered {
+                id: message.id,
+                info,
+            });
+            inputs.push(NodeInput::Deliver(message.envelope));
+        }
+        self.due_scratch = due;
+        if self
+            .world
+            .slot(node)?
+            .running
+            .as_ref()
+            .is_some_and(|r| r.timer_us <= now)
+        {
+            self.emit(EventKind::Timer { node });
+            inputs.push(NodeInput::Tick);
+        }
+        inputs.extend(self.take_client_requests(node));
+        Ok(inputs)
+    }
+
+    /// Drops the messages due now that cannot arrive: receiver down or link cut.
+    fn drop_undeliverable(&mut self) {
+        // Usually none: the list is then empty, and allocates nothing.
+        let network = self.world.network();
+        let undeliverable: Vec<_> = network
+            .due_links(self.now_us)
+            .filter_map(|(id, from, to)| {
+                if !self.world.is_up(to) {
+                    Some((id, DropReason::NodeDown))
+                } else if !network.is_connected(from, to) {
+                    Some((id, DropReason::Cut))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, reason) in undeliverable {
+            if let Some(message) = self.world.network_mut().take(id) {
+                let info = MsgInfo::of(&message.envelope);
+                self.emit(EventKind::Dropped { id, info, reason });
+            }
+        }
+    }
+
+    // ---- hand-offs ------------------------------------------------------------------
+
+    /// [`Scheduler::advance`] with nodes in parallel: moves the clock to the earliest work
+    /// due by `limit_us`, hands every idle node with work due its batch, then processes
+    /// the next report that comes from a node still working. A node with work due while
+    /// it works gets it once its report is in. `None` when nothing is due and no node
+    /// works.
+    fn advance_parallel(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+        self.observers.clear_step_events();
+        let events_before = self.observers.events_emitted();
+        let mut started = false;
+        if let Some(time_us) = self.next_event_us().filter(|&t| t <= limit_us) {
+            self.now_us = self.now_us.max(time_us);
+            self.client_housekeeping();
+            self.drop_undeliverable();
+            for node in self.due_nodes() {
+                if self.busy.contains(&node) {
+                    continue;
+                }
+                self.count_instant()?;
+                let inputs = self.due_inputs(node)?;
+                self.handoffs += 1;
+                match self.send_batch(node, inputs) {
+                    Ok(()) => self.busy.push(node),
+                    Err(message) => self.mark_crashed(node, message),
+                }
+                started = true;
+            }
+        }
+        if !self.busy.is_empty() {
+            self.finish_one_busy();
+        } else if !started && self.observers.events_emitted() == events_before {
+            return Ok(None);
+        }
+        Ok(Some(self.step_report(None, None)))
+    }
+
+    /// Waits for the next report of a node that is working and processes it. A node that
+    /// does not answer within the limit is marked crashed, as are the others still
+    /// working then (the wait is for any of them).
+    fn finish_one_busy(&mut self) {
+        match self.next_report() {
+            Ok(FromNode::Report(report)) => {
+                if let Some(position) = self.busy.iter().position(|&n| n == report.node) {
+                    self.busy.swap_remove(position);
+                    self.process_report(report);
+                }
+            }
+            Ok(FromNode::Crashed { node, message }) => {
+                if let Some(position) = self.busy.iter().position(|&n| n == node) {
+                    self.busy.swap_remove(position);
+                    self.mark_crashed(node, format!("panicked: {message}"));
+                }
+            }
+            Err(_) => {
+                for node in std::mem::take(&mut self.busy) {
+                    self.mark_crashed(node, unanswered());
+                }
+            }
+        }
+    }
+
+    /// Waits for every node still working and processes their reports.
+    fn finish_busy(&mut self) {
+        while !self.busy.is_empty() {
+            self.finish_one_busy();
+        }
+    }
+
+    /// Sends `node`'s thread a batch of inputs due now.
+    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), String> {
+        let batch = ToNode::Batch {
+            now_us: self.now_us,
+            inputs,
+        };
+        match self.world.running(node) {
+            Some(Running {
+                host: Host::Thread { inbox, .. },
+                ..
+            }) if inbox.send(batch).is_ok() => Ok(()),
+            _ => Err("the node's thread has ended".to_string()),
+        }
+    }
+
+    /// Hands a node a batch of inputs at the current time and processes its report.
+    fn hand_off(
+        &mut self,
+        node: NodeId,
+        inputs: Vec<NodeInput>,
+    ) -> Result<StepReport, ClusterError> {
+        // A node still working on a batch of its own answers that one first.
+        self.finish_busy();
+        let before = match self.observers.reporting() {
+            true => self.world.status_of(node).ok(),
+            false => None,
+        };
+        self.handoffs += 1;
+        let now_us = self.now_us;
+        let running = self
+            .world
+            .slot_mut(node)?
+            .running
+            .as_mut()
+            .ok_or(ClusterError::NodeIsDown(node))?;
+        let outcome = match &mut running.host {
+            Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
+            Host::Inline(dispatcher) => node::catch_quietly(|| dispatcher.handle(now_us, inputs))
+                .map(Some)
+                .map_err(|panic| format!("panicked: {}", node::panic_message(&*panic))),
+        };
+        match outcome {
+            // On its thread: its report is awaited as any working node's is.
+            Ok(None) => {
+                self.busy.push(node);
+                self.finish_busy();
+            }
+            Ok(Some(report)) => self.process_report(report),
+            Err(message) => self.mark_crashed(node, message),
+        }
+        Ok(self.step_report(Some(node), before))
+    }
+
+    /// The next word from a node thread: polled for briefly ([`node::poll`]), then
+    /// waited for up to [`NODE_ANSWER_LIMIT`].
+    fn next_report(&self) -> Result<FromNode, RecvTimeoutError> {
+        match node::poll(&self.reports) {
+            Ok(Some(word)) => Ok(word),
+            Ok(None) => self.reports.recv_timeout(NODE_ANSWER_LIMIT),
+            Err(_) => Err(RecvTimeoutError::Disconnected),
+        }
+    }
+
+    fn step_report(&mut self, node: Option<NodeId>, before: Option<NodeStatus>) -> StepReport {
+        let after = node
+            .filter(|_| self.observers.reporting())
+            .and_then(|n| self.world.status_of(n).ok());
+        StepReport {
+            time_us: self.now_us,
+            node,
+            before,
+            after,
+            events: self.observers.take_step_events(),
+        }
+    }
+
+    /// Takes in what a node did with its batch: its new timer and view, its steps for the
+    /// checker, its events, the messages it sent, its replies to clients.
+    fn process_report(&mut self, report: NodeReport) {
+        let (node, now_us) = (report.node, self.now_us);
+        if let Ok(slot) = self.world.slot_mut(node)
+            && let Some(running) = slot.running.as_mut()
+        {
+            let old_us = std::mem::replace(&mut running.timer_us, report.next_deadline_us);
+            if old_us != report.next_deadline_us {
+                running.timer_set_us = now_us;
+            }
+            running.view = report.view;
+            self.timers.remove(&(old_us, node));
+            self.timers.insert((report.next_deadline_us, node));
+        }
+        self.observers
+            .checker_mut()
+            .observe(now_us, node, &report.steps);
+        for step in report.steps {
+            for event in step.events {
+                self.emit(EventKind::Raft { node, event });
+            }
+        }
+        self.publish_violations();
+        let mut sent = std::mem::take(&mut self.sent_scratch);
+        for envelope in report.messages {
+            self.world
+                .network_mut()
+                .send_into(now_us, envelope, &mut sent);
+        }
+        for kind in sent.drain(..) {
+            self.emit(kind);
+        }
+        self.sent_scratch = sent;
+        for reply in report.replies {
+            self.client_reply(node, reply.op, reply.result);
+        }
+        self.observers.watch_storm(now_us, self.world.network_mut());
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Why a node thread that did not report within [`NODE_ANSWER_LIMIT`] is marked crashed.
+fn unanswered() -> String {
+    let limit = NODE_ANSWER_LIMIT.as_secs();
+    format!("did not answer within {limit}s")
+}
