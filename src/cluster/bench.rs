@@ -58,6 +58,8 @@ const DRAIN_WAIT: Duration = Duration::from_secs(10);
 const SETTLE_WAIT: Duration = Duration::from_secs(3);
 /// The most hand-offs the loop runs before it looks at the wall clock again.
 const PUMP_BATCH: u32 = 32;
+/// How often the threads driver counts the events it subscribed to and lets the history go.
+const THREADS_TIDY_EVERY: Duration = Duration::from_millis(100);
 /// How many keys each client writes in turn.
 const KEYS_PER_CLIENT: u64 = 8;
 /// The longest measured window: a bound on the run, not on its memory, which stays flat
@@ -622,6 +624,7 @@ fn pump(
         load.issue(sim)?;
     }
     sim.set_now(now_us);
+    sim.forget_finished_history();
     if !worked {
         let wait_us = sim
             .next_event_us()
@@ -645,6 +648,7 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
     let mut elapsed = config.duration;
     let mut handoffs = 0;
     let mut end_us = u64::MAX;
+    let mut traffic = Traffic::default();
     std::thread::scope(|scope| -> Result<(), BenchError> {
         let mut workers = Vec::new();
         for index in 0..config.clients {
@@ -656,7 +660,16 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
                 .map_err(|e| BenchError::Spawn(e.to_string()))?;
             workers.push(worker);
         }
-        std::thread::sleep(end.saturating_duration_since(Instant::now()));
+        // Counts the traffic and lets the history go as the window runs, so that neither
+        // the subscription nor the history grows with it.
+        while Instant::now() < end {
+            let left = end.saturating_duration_since(Instant::now());
+            std::thread::sleep(left.min(THREADS_TIDY_EVERY));
+            cluster.with(|sim| sim.forget_finished_history())?;
+            for event in events.try_iter() {
+                traffic.count(&event);
+            }
+        }
         stop.store(true, Ordering::Relaxed);
         elapsed = start.elapsed();
         handoffs = cluster.with(|sim| sim.handoffs())? - handoffs_before;
@@ -669,7 +682,6 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
         }
         Ok(())
     })?;
-    let mut traffic = Traffic::default();
     for event in events.try_iter() {
         if (start_us..end_us).contains(&event.time_us) {
             traffic.count(&event);

@@ -90,8 +90,6 @@ impl PendingOp {
 pub struct History {
     records: Vec<ClientRecord>,
     first_op: OpId,
-    /// How many finished records were let go.
-    forgotten: u64,
 }
 
 impl Default for History {
@@ -99,7 +97,6 @@ impl Default for History {
         History {
             records: Vec::new(),
             first_op: 1,
-            forgotten: 0,
         }
     }
 }
@@ -136,12 +133,6 @@ impl History {
         }
         self.records.drain(..finished);
         self.first_op += finished as OpId;
-        self.forgotten += finished as u64;
-    }
-
-    /// How many finished records were let go ([`History::forget_finished`]).
-    pub fn forgotten(&self) -> u64 {
-        self.forgotten
     }
 }
 
