@@ -31,8 +31,9 @@ fn first_violation(path: &Path, rule: Rule) -> (Violation, Vec<(NodeId, Vec<Entr
         }
         if let Some(ms) = line.strip_prefix("run ").and_then(|d| d.strip_suffix("ms")) {
             let duration_us: u64 = ms.parse::<u64>().expect("a run in whole ms") * 1_000;
-            let broken =
-                move |sim: &raftlab::cluster::Sim| sim.violations().iter().any(|v| v.rule == rule);
+            let broken = move |sim: &raftlab::cluster::Scheduler| {
+                sim.observers().violations().iter().any(|v| v.rule == rule)
+            };
             let found = session
                 .cluster()
                 .with(move |sim| {
@@ -50,7 +51,7 @@ fn first_violation(path: &Path, rule: Rule) -> (Violation, Vec<(NodeId, Vec<Entr
     }
     let violations = session
         .cluster()
-        .with(|sim| sim.violations().to_vec())
+        .with(|sim| sim.observers().violations().to_vec())
         .expect("the cluster answers");
     let violation = violations
         .into_iter()
