@@ -9,9 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use raftlab::cluster::kv::KvOp;
-use raftlab::cluster::{ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId};
+use raftlab::cluster::{
+    ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId, REPL_SNAPSHOT_EVERY,
+};
+use raftlab::raft::RaftConfig;
 
 const SECOND_US: u64 = 1_000_000;
+/// The row run only when named: `cargo bench --bench cluster -- "REPL cluster"`.
+const REPL_TEN_MINUTES: &str = "REPL cluster, 1000 ops/s, 10 min";
 
 fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
     let config = ClusterConfig {
@@ -21,6 +26,11 @@ fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
         hosting,
         ..Default::default()
     };
+    started(config)
+}
+
+/// A started cluster with a leader.
+fn started(config: ClusterConfig) -> Cluster {
     let cluster = Cluster::start(config).expect("the cluster starts");
     let elected = cluster
         .wait_until(
@@ -106,6 +116,30 @@ fn virtual_many_clients(clients: usize, duration_us: u64, hosting: Hosting) {
 /// whatever the cluster does), from 100 clients in turn, for `duration_us`.
 fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
+    let name = format!("virtual {}, 5 nodes, {rate} ops/s", hosting.name());
+    open_loop(&cluster, &name, rate, duration_us);
+}
+
+/// The REPL's own cluster (5 nodes on threads, a snapshot every
+/// [`REPL_SNAPSHOT_EVERY`] entries) on a virtual clock, under 1,000 puts per simulated
+/// second for ten simulated minutes: run it under `/usr/bin/time -v` for its peak memory.
+fn repl_cluster_ten_minutes() {
+    let config = ClusterConfig {
+        nodes: 5,
+        seed: 42,
+        clock: ClockMode::Virtual,
+        raft: RaftConfig {
+            snapshot_every: REPL_SNAPSHOT_EVERY,
+            ..RaftConfig::default()
+        },
+        ..Default::default()
+    };
+    let cluster = started(config);
+    open_loop(&cluster, REPL_TEN_MINUTES, 1_000, 600 * SECOND_US);
+}
+
+/// Drives `cluster` with `rate` puts per simulated second for `duration_us`.
+fn open_loop(cluster: &Cluster, name: &str, rate: u64, duration_us: u64) {
     let wall = Instant::now();
     let (ops, ran_us) = cluster
         .with(move |sim| {
@@ -123,8 +157,7 @@ fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
             (done, sim.now_us() - start_us)
         })
         .unwrap();
-    let name = format!("virtual {}, 5 nodes, {rate} ops/s", hosting.name());
-    report_virtual(&name, ops, ran_us, wall.elapsed());
+    report_virtual(name, ops, ran_us, wall.elapsed());
 }
 
 /// No clients: heartbeats only, for `duration_us` of virtual time.
@@ -210,6 +243,12 @@ fn main() {
         if wanted(&row("idle")) {
             virtual_idle(60 * SECOND_US / scale, hosting);
         }
+    }
+    if filters
+        .iter()
+        .any(|f| REPL_TEN_MINUTES.contains(f.as_str()))
+    {
+        repl_cluster_ten_minutes();
     }
     if wanted("realtime, 3 nodes, 64 clients") {
         realtime_throughput(3, 64, Duration::from_millis(3_000 / scale));
