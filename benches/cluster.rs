@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use raftlab::cluster::kv::KvOp;
 use raftlab::cluster::{
     ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId, REPL_SNAPSHOT_EVERY,
+    ViewLimits,
 };
 use raftlab::raft::RaftConfig;
 
@@ -35,7 +36,8 @@ fn started(config: ClusterConfig) -> Cluster {
     let elected = cluster
         .wait_until(
             5 * SECOND_US,
-            Arc::new(|sim| sim.world().leader().is_some()),
+            ViewLimits::least(),
+            Arc::new(|view| view.leader.is_some()),
         )
         .expect("the cluster runs");
     assert!(elected, "no leader");
@@ -83,7 +85,7 @@ fn virtual_many_clients(clients: usize, duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
     let wall = Instant::now();
     let (ops, ran_us) = cluster
-        .with(move |sim| {
+        .with_clock(move |sim, _| {
             let start_us = sim.now_us();
             let end_us = start_us + duration_us;
             let mut issued = 0;
@@ -142,7 +144,7 @@ fn repl_cluster_ten_minutes() {
 fn open_loop(cluster: &Cluster, name: &str, rate: u64, duration_us: u64) {
     let wall = Instant::now();
     let (ops, ran_us) = cluster
-        .with(move |sim| {
+        .with_clock(move |sim, _| {
             let start_us = sim.now_us();
             let gap_us = SECOND_US / rate;
             let mut issued = 0;
@@ -163,11 +165,11 @@ fn open_loop(cluster: &Cluster, name: &str, rate: u64, duration_us: u64) {
 /// No clients: heartbeats only, for `duration_us` of virtual time.
 fn virtual_idle(duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
-    let handoffs_before = cluster.with(|sim| sim.handoffs()).unwrap();
+    let handoffs_before = cluster.position().unwrap().1;
     let wall = Instant::now();
     cluster.run_for(duration_us).unwrap();
     let elapsed = wall.elapsed();
-    let handoffs = cluster.with(|sim| sim.handoffs()).unwrap() - handoffs_before;
+    let handoffs = cluster.position().unwrap().1 - handoffs_before;
     let name = format!("virtual {}, 5 nodes, idle", hosting.name());
     report_virtual(&name, 0, duration_us, elapsed);
     println!(

@@ -150,8 +150,7 @@ fn play_after_a_crash(steps: &str) -> (String, Verdict) {
     let mut session = Session::new(loaded.config.clone()).expect("the cluster starts");
     session
         .cluster()
-        .with(|sim| sim.inject_panic(2, "boom".into()))
-        .expect("the cluster answers")
+        .inject_panic(2, "boom".into())
         .expect("n2 is up");
     let mut out = Vec::new();
     let verdict = scenario::play(

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::{NodeState, NodeStatus, Scheduler};
+use crate::cluster::{NodePicture, NodeState, Scheduler};
 use crate::raft::{Index, NodeId, Role, Term};
 
 use super::generate::Generator;
@@ -213,7 +213,7 @@ pub(super) fn unsettled(sim: &Scheduler) -> Option<String> {
 /// a node's entry.
 pub(super) fn settle_gap(
     leader: NodeId,
-    nodes: &[NodeStatus],
+    nodes: &[NodePicture],
     members: (&[NodeId], &[NodeId]),
     term_at: impl Fn(NodeId, Index) -> Option<Term>,
 ) -> Option<String> {

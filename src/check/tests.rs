@@ -198,7 +198,8 @@ fn a_failing_seed_shrinks_and_its_scenario_replays_to_the_same_violation() {
     assert!(failed.is_empty(), "{failed:#?}");
     let found = session
         .cluster()
-        .with(|sim| sim.observers().violations().to_vec())
+        .view(crate::cluster::ViewLimits::least())
+        .map(|view| view.violations)
         .unwrap();
     assert_eq!(
         found.first(),
@@ -251,7 +252,8 @@ fn every_bug_is_found_and_its_shrunk_scenario_replays_through_a_session() {
         if let Some(Failure::Violation(expected)) = &report.failure {
             let found = session
                 .cluster()
-                .with(|sim| sim.observers().violations().to_vec())
+                .view(crate::cluster::ViewLimits::least())
+                .map(|view| view.violations)
                 .unwrap();
             assert_eq!(found.first(), Some(expected), "{bug}");
         }
@@ -342,7 +344,8 @@ fn a_membership_bug_shrinks_to_a_scenario_that_replays_to_the_same_violation() {
     assert!(failed.is_empty(), "{failed:#?}");
     let found = session
         .cluster()
-        .with(|sim| sim.observers().violations().to_vec())
+        .view(crate::cluster::ViewLimits::least())
+        .map(|view| view.violations)
         .unwrap();
     assert_eq!(found.first(), Some(&expected));
 }

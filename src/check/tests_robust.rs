@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::run::settle_gap;
 use super::*;
 use crate::cluster::storm::StormLimits;
-use crate::cluster::{NodeState, NodeStatus};
+use crate::cluster::{NodePicture, NodeState};
 use crate::raft::Role;
 
 /// The options of `raftlab check` with default flags (swarm on).
@@ -148,8 +148,8 @@ fn a_run_called_off_stops_at_once_and_counts_for_nothing() {
     assert_eq!((report.end_us, report.failure), (0, None));
 }
 
-fn node(id: NodeId, role: Role, term: u64, leader: Option<NodeId>) -> NodeStatus {
-    NodeStatus {
+fn node(id: NodeId, role: Role, term: u64, leader: Option<NodeId>) -> NodePicture {
+    NodePicture {
         id,
         state: NodeState::Up,
         role: Some(role),
@@ -163,6 +163,10 @@ fn node(id: NodeId, role: Role, term: u64, leader: Option<NodeId>) -> NodeStatus
         group: None,
         votes: None,
         progress: Vec::new(),
+        timer: None,
+        log: Vec::new(),
+        snapshot: (0, 0),
+        kv: None,
     }
 }
 

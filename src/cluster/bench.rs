@@ -48,7 +48,10 @@ use crate::raft::{Index, NodeId, RaftConfig};
 use super::digest::Digest;
 use super::event::{ClientOutcome, ClusterEvent, EventKind, MsgDetail, OpId};
 use super::kv::{ClientId, KvOp};
-use super::{ClockMode, Cluster, ClusterConfig, ClusterError, NetworkConfig, NodeState, Scheduler};
+use super::{
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NodePicture,
+    NodeState, Scheduler, ViewLimits,
+};
 
 /// How long the bench waits for the first leader, in wall time.
 const LEADER_WAIT: Duration = Duration::from_secs(5);
@@ -344,10 +347,8 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     }
     let cluster = Cluster::start(cluster_config(config))?;
     let within_us = LEADER_WAIT.as_micros() as u64;
-    if !cluster.wait_until(
-        within_us,
-        Arc::new(|sim: &Scheduler| sim.world().leader().is_some()),
-    )? {
+    let has_leader = Arc::new(|view: &ClusterView| view.leader.is_some());
+    if !cluster.wait_until(within_us, ViewLimits::least(), has_leader)? {
         return Err(BenchError::NoLeader);
     }
     match config.driver {
@@ -588,7 +589,7 @@ fn run_loop(
         pump(sim, clock, &mut load)?;
     }
     let settle_end = Instant::now() + SETTLE_WAIT;
-    while !all_applied(sim) && Instant::now() < settle_end {
+    while !all_applied(sim.world().status().iter()) && Instant::now() < settle_end {
         pump(sim, clock, &mut load)?;
     }
     let agreement = agreement(sim, &load.tally)?;
@@ -639,7 +640,7 @@ fn pump(
 /// The bench with one OS thread per client.
 fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, BenchError> {
     let events = cluster.subscribe()?;
-    let handoffs_before = cluster.with(|sim| sim.handoffs())?;
+    let handoffs_before = cluster.view(ViewLimits::least())?.handoffs;
     let start_us = cluster.now_us()?;
     let stop = AtomicBool::new(false);
     let start = Instant::now();
@@ -652,7 +653,7 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
     std::thread::scope(|scope| -> Result<(), BenchError> {
         let mut workers = Vec::new();
         for index in 0..config.clients {
-            let id = cluster.with(|sim| sim.new_client())?;
+            let id = cluster.new_client()?;
             let (stop, cluster) = (&stop, cluster);
             let worker = std::thread::Builder::new()
                 .name(format!("client {index}"))
@@ -665,14 +666,14 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
         while Instant::now() < end {
             let left = end.saturating_duration_since(Instant::now());
             std::thread::sleep(left.min(THREADS_TIDY_EVERY));
-            cluster.with(|sim| sim.forget_finished_history())?;
+            cluster.with_clock(|sim, _| sim.forget_finished_history())?;
             for event in events.try_iter() {
                 traffic.count(&event);
             }
         }
         stop.store(true, Ordering::Relaxed);
         elapsed = start.elapsed();
-        handoffs = cluster.with(|sim| sim.handoffs())? - handoffs_before;
+        handoffs = cluster.view(ViewLimits::least())?.handoffs - handoffs_before;
         end_us = cluster.now_us()?;
         for worker in workers {
             let client = worker
@@ -688,13 +689,14 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
         }
     }
     let settle_us = SETTLE_WAIT.as_micros() as u64;
-    cluster.wait_until(settle_us, Arc::new(all_applied))?;
+    let settled = Arc::new(|view: &ClusterView| all_applied(view.nodes.iter()));
+    cluster.wait_until(settle_us, ViewLimits::least(), settled)?;
     let expected = Tally {
         last_done: tally.last_done.clone(),
         failed_ever: tally.failed_ever,
         ..Tally::default()
     };
-    let agreement = cluster.with(move |sim| agreement(sim, &expected))??;
+    let agreement = cluster.with_clock(move |sim, _| agreement(sim, &expected))??;
     Ok(BenchReport {
         nodes: config.nodes,
         clients: config.clients,
@@ -726,7 +728,7 @@ fn thread_client(
         let op = client_op(index, seq);
         let (waiter, answer) = crossbeam_channel::bounded(1);
         let sent = Instant::now();
-        cluster.with(move |sim| sim.submit(op, None, Some((id, seq)), Some(waiter)))??;
+        cluster.submit_as(op, (id, seq), waiter)?;
         let result = answer
             .recv_timeout(wait)
             .map_err(|_| ClusterError::ClientLost)?;
@@ -740,17 +742,14 @@ fn thread_client(
 // ---- the final check -------------------------------------------------------------------
 
 /// Whether every node is up and has applied every entry of the longest log.
-fn all_applied(sim: &Scheduler) -> bool {
-    let status = sim.world().status();
-    let last = status.iter().map(|n| n.last_index).max().unwrap_or(0);
-    status
-        .iter()
-        .all(|n| n.state == NodeState::Up && n.applied == last)
+fn all_applied<'a>(mut status: impl Iterator<Item = &'a NodePicture> + Clone) -> bool {
+    let last = status.clone().map(|n| n.last_index).max().unwrap_or(0);
+    status.all(|n| n.state == NodeState::Up && n.applied == last)
 }
 
 /// Compares the nodes' maps with each other and with what the clients saw acknowledged.
 fn agreement(sim: &Scheduler, tally: &Tally) -> Result<Agreement, ClusterError> {
-    let settled = all_applied(sim);
+    let settled = all_applied(sim.world().status().iter());
     let applied = sim
         .world()
         .status()

@@ -16,11 +16,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 use crate::raft::{Entry, Index, NodeId, Term};
 
 use super::event::{ClusterEvent, MsgId, OpId};
-use super::kv::KvOp;
+use super::kv::{ClientId, KvOp};
 use super::network::InFlight;
 use super::scheduler::{Scheduler, StepReport};
 use super::view::{ClusterView, ViewLimits};
-use super::world::NodeStatus;
 use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
 
 type Job = Box<dyn FnOnce(&mut Driver) + Send>;
@@ -125,19 +124,6 @@ impl Driver {
     }
 }
 
-/// The current state of the whole cluster.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterStatus {
-    pub now_us: u64,
-    pub mode: ClockMode,
-    pub speed: f64,
-    pub leader: Option<NodeId>,
-    pub nodes: Vec<NodeStatus>,
-    pub in_flight: usize,
-    /// The leader's voters and learners, once they differ from the initial cluster.
-    pub members: Option<(Vec<NodeId>, Vec<NodeId>)>,
-}
-
 /// The links and the fault settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkView {
@@ -203,8 +189,9 @@ impl Cluster {
         &self.config
     }
 
-    /// Runs `job` on the driver thread with the cluster's state and returns its result.
-    pub fn with<R, F>(&self, job: F) -> Result<R, ClusterError>
+    /// Runs `job` on the driver thread with the scheduler and returns its result: the
+    /// one way the commands below reach the cluster.
+    fn with<R, F>(&self, job: F) -> Result<R, ClusterError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Scheduler) -> R + Send + 'static,
@@ -265,15 +252,12 @@ impl Cluster {
 
     // ---- views ----------------------------------------------------------------------
 
-    pub fn status(&self) -> Result<ClusterStatus, ClusterError> {
-        self.with_driver(|driver| ClusterStatus {
-            now_us: driver.sim.now_us(),
-            mode: driver.clock.mode,
-            speed: driver.clock.speed,
-            leader: driver.sim.world().leader(),
-            nodes: driver.sim.world().status(),
-            in_flight: driver.sim.world().network().in_flight_count(),
-            members: driver.sim.world().changed_members(),
+    /// The cluster now, as `status` shows it: the view with the nodes, the network and the
+    /// messages in flight, but no log entries or events ([`ClusterView`]).
+    pub fn status(&self) -> Result<ClusterView, ClusterError> {
+        self.view(ViewLimits {
+            messages: true,
+            ..ViewLimits::least()
         })
     }
 
@@ -282,6 +266,12 @@ impl Cluster {
         self.with_driver(move |driver| {
             ClusterView::capture(&driver.sim, driver.clock.mode, driver.clock.speed, limits)
         })
+    }
+
+    /// Where the run is: the cluster time and how many hand-offs the scheduler has made
+    /// (a position [`Cluster::replay_to`] returns to).
+    pub fn position(&self) -> Result<(u64, u64), ClusterError> {
+        self.with(|sim| (sim.now_us(), sim.handoffs()))
     }
 
     pub fn now_us(&self) -> Result<u64, ClusterError> {
@@ -409,37 +399,65 @@ impl Cluster {
         self.with(move |sim| sim.drop_message(id))?
     }
 
-    /// Runs until `condition` holds or `within_us` of cluster time pass. In realtime the
-    /// wait is in wall time (scaled by the speed). Returns whether the condition held.
+    /// Runs until `condition` holds or `within_us` of cluster time pass. The condition
+    /// reads a [`ClusterView`] taken with `limits` before each hand-off (ask for only what
+    /// it reads: one is taken after every hand-off). In realtime the wait is in wall time
+    /// (scaled by the speed). Returns whether the condition held.
     pub fn wait_until(
         &self,
         within_us: u64,
-        condition: Arc<dyn Fn(&Scheduler) -> bool + Send + Sync>,
+        limits: ViewLimits,
+        condition: Arc<dyn Fn(&ClusterView) -> bool + Send + Sync>,
     ) -> Result<bool, ClusterError> {
         if self.mode()? == ClockMode::Realtime {
-            return self.wait_realtime(within_us, condition);
+            return self.wait_realtime(within_us, limits, condition);
         }
-        self.with(move |sim| {
-            let until = sim.now_us().saturating_add(within_us);
-            sim.run_while(until, |sim| condition(sim))
+        self.with_driver(move |driver| {
+            let (mode, speed) = (driver.clock.mode, driver.clock.speed);
+            let until = driver.sim.now_us().saturating_add(within_us);
+            driver.sim.run_while(until, |sim| {
+                condition(&ClusterView::capture(sim, mode, speed, limits))
+            })
         })?
     }
 
     fn wait_realtime(
         &self,
         within_us: u64,
-        condition: Arc<dyn Fn(&Scheduler) -> bool + Send + Sync>,
+        limits: ViewLimits,
+        condition: Arc<dyn Fn(&ClusterView) -> bool + Send + Sync>,
     ) -> Result<bool, ClusterError> {
         let until = self.now_us()?.saturating_add(within_us);
         loop {
-            let check = condition.clone();
-            let (held, now) = self.with(move |sim| (check(sim), sim.now_us()))?;
+            let view = self.view(limits)?;
+            let (held, now) = (condition(&view), view.now_us);
             if held || now >= until {
                 return Ok(held);
             }
             self.check_interrupt(now)?;
             thread::sleep(REALTIME_POLL);
         }
+    }
+
+    /// Runs a paused or virtual clock until the scheduler has made `handoffs` hand-offs
+    /// (or nothing is left to do), then sets the clock to `time_us`: replays a run to a
+    /// position recorded with [`ClusterView::handoffs`] (`back`).
+    pub fn replay_to(&self, handoffs: u64, time_us: u64) -> Result<(), ClusterError> {
+        self.with(move |sim| {
+            while sim.handoffs() < handoffs {
+                if sim.advance(u64::MAX)?.is_none() {
+                    break;
+                }
+            }
+            sim.set_now(time_us);
+            Ok(())
+        })?
+    }
+
+    /// Hands nodes their work in parallel (see [`Scheduler::set_parallel`]), also in
+    /// virtual time: for tests of the parallel scheduler.
+    pub fn set_parallel(&self, on: bool) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.set_parallel(on))
     }
 
     // ---- faults ---------------------------------------------------------------------
@@ -450,6 +468,11 @@ impl Cluster {
 
     pub fn restart(&self, node: NodeId) -> Result<(), ClusterError> {
         self.with(move |sim| sim.restart(node))?
+    }
+
+    /// Makes `node`'s thread panic with `message` (see [`Scheduler::inject_panic`]).
+    pub fn inject_panic(&self, node: NodeId, message: String) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.inject_panic(node, message))?
     }
 
     /// Splits the cluster into `groups`; nodes named in none form one more group.
@@ -544,6 +567,27 @@ impl Cluster {
     /// Starts a client operation and returns at once; it completes as time advances.
     pub fn submit(&self, request: KvOp, via: Option<NodeId>) -> Result<OpId, ClusterError> {
         self.with(move |sim| sim.submit(request, via, None, None))?
+    }
+
+    /// A new client id, for callers that run clients of their own.
+    pub fn new_client(&self) -> Result<ClientId, ClusterError> {
+        self.with(|sim| sim.new_client())
+    }
+
+    /// Starts operation `seq` of `client` (its own id, from [`Cluster::new_client`]) and
+    /// returns at once; `waiter` receives the result.
+    pub fn submit_as(
+        &self,
+        request: KvOp,
+        (client, seq): (ClientId, u64),
+        waiter: Sender<ClientResult>,
+    ) -> Result<OpId, ClusterError> {
+        self.with(move |sim| sim.submit(request, None, Some((client, seq)), Some(waiter)))?
+    }
+
+    /// Whether client operation `op` is still waiting for its outcome.
+    pub fn is_pending(&self, op: OpId) -> Result<bool, ClusterError> {
+        self.with(move |sim| sim.is_pending(op))
     }
 
     /// Runs a client operation to its end: in virtual time by running the clock, in

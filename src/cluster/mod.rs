@@ -5,13 +5,26 @@
 //! node's inputs from its crossbeam inbox, hands them to the [`crate::raft::RaftProcessor`]
 //! and publishes what comes out) and a `LogSynchronizer` (it drains the node's
 //! `LogBuffer` of client commands into one proposal per batch, and applies committed
-//! entries in order to the node's key-value state machine). Around them, the [`Network`]
-//! holds the links, the faults and the messages in flight, and the scheduler ([`Scheduler`]) is
-//! the one authority on time: it hands each node its due inputs one batch at a time and
-//! waits for the node's report, so that a paused or virtual run is deterministic.
+//! entries in order to the node's key-value state machine); both are in `node.rs`.
 //!
-//! [`Cluster`] is the handle the REPL, scenario files and checks use. The cluster never
-//! prints: it returns data and [`ClusterEvent`]s, and the REPL renders them.
+//! Around them, three rooms, each a type of its own:
+//!
+//! - the [`Scheduler`] (`scheduler/`), the one authority on time: it finds the work due,
+//!   hands each node its due inputs one batch at a time and waits for the node's report,
+//!   so that a paused or virtual run is deterministic; it carries out the user's commands
+//!   (faults, a message or timer by hand, membership) and the clients' operations;
+//! - the [`World`] (`world.rs`) it drives: the nodes' slots (durable storage, and for a
+//!   node that is up its dispatcher, timer, view and state machine), the [`Network`] with
+//!   its links, faults and messages in flight, and the membership;
+//! - the [`Observers`] (`observers.rs`) it feeds: the event log and its subscribers, the
+//!   [`Checker`], the storm watch and the crashes.
+//!
+//! [`Cluster`] is the one way in for the REPL, scenario files and front-ends: a driver
+//! thread owns the scheduler; the handle sends it commands and reads the cluster back as
+//! one data picture, a [`ClusterView`], or as the stream of [`ClusterEvent`]s. `check`,
+//! the experiment and the bench's closed loop, which run inside one thread, drive a
+//! [`Scheduler`] directly. The cluster never prints: it returns data and events, and the
+//! REPL renders them.
 
 pub mod bench;
 pub mod checker;
@@ -42,12 +55,12 @@ pub use config::{
     ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig, REPL_SNAPSHOT_EVERY,
 };
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
-pub use handle::{Cluster, ClusterStatus, NetworkView};
+pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};
 pub use observers::Observers;
 pub use scheduler::{Scheduler, StepReport};
-pub use view::{ClusterView, ViewLimits};
-pub use world::{NodeState, NodeStatus, World};
+pub use view::{ClusterView, NodePicture, ViewLimits};
+pub use world::{NodeState, World};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]

@@ -5,20 +5,25 @@
 //! node's role, term, vote, votes, log tail, commit and applied index, snapshot, timer and,
 //! for a leader, each follower's `nextIndex` and `matchIndex`; the links and the network's
 //! settings; the messages in flight with when they were sent and are due; the messages
-//! recently lost; the configuration; the clock; the checker's verdict; the last events.
+//! recently lost; the configuration; the clock; the checker's verdict; the last events;
+//! and, when asked for, each node's key-value pairs and whether the logs match. The REPL's
+//! views, its conditions (`expect`, `wait until`), the exports and the live view all read
+//! the cluster through it; [`super::Cluster`] offers the commands.
 //!
 //! It is data only, built in one job on the driver thread so that every part of it is of
 //! the same instant. Taking it reads the cluster and changes nothing: a run is the same,
 //! hand-off for hand-off, whether or not anyone looks.
 
-use crate::raft::{Entry, Index, NodeId, Role, Term};
+use std::collections::BTreeMap;
+
+use crate::raft::{Entry, FollowerProgress, Index, NodeId, Role, Term};
 
 use super::ClockMode;
-use super::checker::Violation;
-use super::event::{ClusterEvent, DropReason, EventKind, MsgId, MsgInfo};
+use super::checker::{Rule, Violation};
+use super::event::{ClusterEvent, DropReason, EventKind, MsgId, MsgInfo, OpId};
 use super::handle::NetworkView;
 use super::scheduler::Scheduler;
-use super::world::NodeStatus;
+use super::world::NodeState;
 
 /// How many of the latest events are searched for lost messages.
 const DROPS_LOOKED_AT: usize = 200;
@@ -33,6 +38,28 @@ pub struct ViewLimits {
     /// Keep only the events after the first this many the cluster emitted (a front-end
     /// that has seen those asks only for the new ones).
     pub events_after: u64,
+    /// Whether to carry the messages in flight and those recently lost.
+    pub messages: bool,
+    /// Whether to carry each up node's key-value pairs ([`NodePicture::kv`]).
+    pub kv: bool,
+    /// Whether to compare the nodes' whole logs ([`ClusterView::logs_match`]).
+    pub logs_match: bool,
+}
+
+impl ViewLimits {
+    /// The least picture: the nodes' states, the network, the checker; no log entries,
+    /// events, messages, key-value pairs or log comparison. Cheap enough to take after
+    /// every hand-off (a `wait until`).
+    pub fn least() -> ViewLimits {
+        ViewLimits {
+            log_entries: 0,
+            events: 0,
+            events_after: 0,
+            messages: false,
+            kv: false,
+            logs_match: false,
+        }
+    }
 }
 
 impl Default for ViewLimits {
@@ -41,6 +68,9 @@ impl Default for ViewLimits {
             log_entries: 64,
             events: 2_000,
             events_after: 0,
+            messages: true,
+            kv: false,
+            logs_match: false,
         }
     }
 }
@@ -73,18 +103,40 @@ impl TimerView {
     }
 }
 
-/// One node at the instant of the view.
-#[derive(Clone, Debug, PartialEq)]
+/// One node at the instant of the view: for a node that is up, what its processor's own
+/// view ([`crate::raft::NodeView`]) says; for one that is down, what its durable storage
+/// holds. The REPL's `status`, `log` and step reports, its conditions, the exports and
+/// the live view all show a node from this.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodePicture {
-    /// Id, up or down, role, term, vote, leader, last entry, commit, applied, group, a
-    /// candidate's votes, a leader's `nextIndex` and `matchIndex` for each follower.
-    pub status: NodeStatus,
+    pub id: NodeId,
+    pub state: NodeState,
+    /// The role, for a node that is up.
+    pub role: Option<Role>,
+    pub term: Term,
+    pub vote: Option<NodeId>,
+    pub leader: Option<NodeId>,
+    pub last_index: Index,
+    pub last_term: Term,
+    /// Commit and applied are volatile: 0 for a node that is down.
+    pub commit: Index,
+    pub applied: Index,
+    /// The node's partition group (0-based), if the network is partitioned.
+    pub group: Option<usize>,
+    /// A candidate's votes: (granted so far, its own included; voters in all). A majority
+    /// of the voters wins.
+    pub votes: Option<(u32, u32)>,
+    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
+    pub progress: Vec<FollowerProgress>,
     /// The node's timer, if it is up.
     pub timer: Option<TimerView>,
     /// The last entries of the durable log (at most [`ViewLimits::log_entries`]).
     pub log: Vec<Entry>,
     /// Where the durable log starts: the snapshot's last index and term ((0, 0): none).
     pub snapshot: (Index, Term),
+    /// The key-value pairs of the node's state machine, if it is up and they were asked
+    /// for ([`ViewLimits::kv`]).
+    pub kv: Option<BTreeMap<String, String>>,
 }
 
 /// A message on the wire.
@@ -127,6 +179,8 @@ pub struct ClusterView {
     pub mode: ClockMode,
     pub speed: f64,
     pub seed: u64,
+    /// The nodes the cluster started with: n1 to this.
+    pub initial_nodes: u64,
     pub leader: Option<NodeId>,
     pub nodes: Vec<NodePicture>,
     pub network: NetworkView,
@@ -137,8 +191,24 @@ pub struct ClusterView {
     /// The configuration the leader (or else the first node up) holds: voters, learners.
     pub voters: Vec<NodeId>,
     pub learners: Vec<NodeId>,
-    /// Every safety violation the checker has found; empty while the run is safe.
+    /// The safety violations the checker keeps (a few per rule); empty while the run is
+    /// safe.
     pub violations: Vec<Violation>,
+    /// How many violations of each rule the checker found, kept or only counted.
+    pub violation_counts: BTreeMap<Rule, u64>,
+    /// How many node steps the checker has checked.
+    pub steps_checked: u64,
+    /// Every node crash of the run so far, in order (the first hundred).
+    pub crashes: Vec<(NodeId, String)>,
+    /// Whether every two nodes' durable logs agree where both hold entries (Log
+    /// Matching); `None` unless asked for ([`ViewLimits::logs_match`]).
+    pub logs_match: Option<bool>,
+    /// When the next message, timer or client is due, if anything is.
+    pub next_event_us: Option<u64>,
+    /// How many hand-offs the scheduler has made: a position in the run that replays.
+    pub handoffs: u64,
+    /// The client operations still waiting for their outcome, in id order.
+    pub pending_ops: Vec<OpId>,
     /// The latest events (those after [`ViewLimits::events_after`]), oldest first.
     pub events: Vec<ClusterEvent>,
     /// How many events the cluster has emitted: a view with the same count and time as
@@ -149,12 +219,32 @@ pub struct ClusterView {
 impl ClusterView {
     /// The node with id `id`.
     pub fn node(&self, id: NodeId) -> Option<&NodePicture> {
-        self.nodes.iter().find(|n| n.status.id == id)
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The leader's voters and learners, once they differ from the initial cluster's.
+    pub fn changed_members(&self) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
+        self.leader?;
+        let initial: Vec<NodeId> = (1..=self.initial_nodes).collect();
+        (self.voters != initial || !self.learners.is_empty())
+            .then(|| (self.voters.clone(), self.learners.clone()))
+    }
+
+    /// How many violations the checker found in all, kept or only counted.
+    pub fn violation_count(&self) -> u64 {
+        self.violation_counts.values().sum()
+    }
+
+    /// The node's value for `key`: `None` for a node that is down (or whose pairs were not
+    /// asked for), `Some(None)` for a key it does not hold.
+    pub fn kv_get(&self, id: NodeId, key: &str) -> Option<Option<&str>> {
+        let kv = self.node(id)?.kv.as_ref()?;
+        Some(kv.get(key).map(String::as_str))
     }
 
     /// The highest term any node has.
     pub fn term(&self) -> Term {
-        self.nodes.iter().map(|n| n.status.term).max().unwrap_or(0)
+        self.nodes.iter().map(|n| n.term).max().unwrap_or(0)
     }
 
     /// Builds the picture from the scheduler's state. Reads only.
@@ -164,12 +254,7 @@ impl ClusterView {
         speed: f64,
         limits: ViewLimits,
     ) -> Self {
-        let nodes = sim
-            .world()
-            .status()
-            .into_iter()
-            .map(|status| node_picture(sim, status, limits.log_entries))
-            .collect();
+        let nodes = sim.world().pictures(&limits);
         let (voters, learners) = configuration(sim);
         let last = sim
             .observers()
@@ -182,39 +267,31 @@ impl ClusterView {
             mode,
             speed,
             seed: sim.world().config().seed,
+            initial_nodes: sim.world().config().nodes,
             leader: sim.world().leader(),
             nodes,
             network: network_view(sim),
-            in_flight: in_flight(sim),
-            dropped: dropped(&sim.observers().recent_events(DROPS_LOOKED_AT)),
+            in_flight: match limits.messages {
+                true => in_flight(sim),
+                false => Vec::new(),
+            },
+            dropped: match limits.messages {
+                true => dropped(&sim.observers().recent_events(DROPS_LOOKED_AT)),
+                false => Vec::new(),
+            },
             voters,
             learners,
             violations: sim.observers().violations().to_vec(),
+            violation_counts: sim.observers().checker().counts().clone(),
+            steps_checked: sim.observers().checker().steps_checked(),
+            crashes: sim.observers().crash_log().to_vec(),
+            logs_match: limits.logs_match.then(|| sim.world().logs_match()),
+            next_event_us: sim.next_event_us(),
+            handoffs: sim.handoffs(),
+            pending_ops: sim.pending_ops().collect(),
             events,
             events_emitted: sim.observers().events_emitted(),
         }
-    }
-}
-
-fn node_picture(sim: &Scheduler, status: NodeStatus, log_entries: usize) -> NodePicture {
-    let id = status.id;
-    let timer = sim
-        .world()
-        .timer_of(id)
-        .map(|(deadline_us, set_us)| TimerView {
-            kind: match status.role {
-                Some(Role::Leader) => TimerKind::Heartbeat,
-                _ => TimerKind::Election,
-            },
-            deadline_us,
-            set_us,
-        });
-    let log = sim.world().log_tail_of(id, log_entries).unwrap_or_default();
-    NodePicture {
-        timer,
-        log,
-        snapshot: sim.world().snapshot_of(id).unwrap_or((0, 0)),
-        status,
     }
 }
 

@@ -15,13 +15,12 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
 
-use crate::raft::{
-    Entry, FollowerProgress, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term,
-};
+use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
 
 use super::kv::KvStateMachine;
 use super::network::Network;
 use super::node::{self, EventDispatcher, FromNode, ToNode, lock};
+use super::view::{NodePicture, TimerKind, TimerView, ViewLimits};
 use super::{ClusterConfig, ClusterError, Hosting, NetworkChange, NetworkConfig, seed};
 
 /// Whether a node is running.
@@ -31,30 +30,6 @@ pub enum NodeState {
     Down,
     /// The node's thread panicked (or stopped answering), with the message.
     Crashed(String),
-}
-
-/// A node as the views show it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeStatus {
-    pub id: NodeId,
-    pub state: NodeState,
-    /// The role, for a node that is up.
-    pub role: Option<Role>,
-    pub term: Term,
-    pub vote: Option<NodeId>,
-    pub leader: Option<NodeId>,
-    pub last_index: Index,
-    pub last_term: Term,
-    /// Commit and applied are volatile: 0 for a node that is down.
-    pub commit: Index,
-    pub applied: Index,
-    /// The node's partition group (0-based), if the network is partitioned.
-    pub group: Option<usize>,
-    /// A candidate's votes: (granted so far, its own included; voters in all). A majority
-    /// of the voters wins.
-    pub votes: Option<(u32, u32)>,
-    /// A leader's `nextIndex` and `matchIndex` for each follower, in id order.
-    pub progress: Vec<FollowerProgress>,
 }
 
 /// Where a running node's dispatcher lives.
@@ -307,28 +282,54 @@ impl World {
 
     // ---- what the nodes are like ----------------------------------------------------
 
-    /// Every node's status, in id order.
-    pub fn status(&self) -> Vec<NodeStatus> {
+    /// Every node's status, in id order: the least picture of each ([`ViewLimits::least`]).
+    pub fn status(&self) -> Vec<NodePicture> {
+        self.pictures(&ViewLimits::least())
+    }
+
+    /// Every node's picture, in id order, with as much as `limits` asks for.
+    pub fn pictures(&self, limits: &ViewLimits) -> Vec<NodePicture> {
         self.nodes
             .iter()
-            .map(|slot| self.node_status(slot))
+            .map(|slot| self.picture(slot, limits))
             .collect()
     }
 
-    /// Node `id`'s status.
-    pub fn status_of(&self, id: NodeId) -> Result<NodeStatus, ClusterError> {
-        self.slot(id).map(|slot| self.node_status(slot))
+    /// Node `id`'s status (its least picture).
+    pub fn status_of(&self, id: NodeId) -> Result<NodePicture, ClusterError> {
+        self.slot(id)
+            .map(|slot| self.picture(slot, &ViewLimits::least()))
     }
 
-    fn node_status(&self, slot: &NodeSlot) -> NodeStatus {
+    /// A node as the views show it: for a node that is up, from its processor's own view;
+    /// for one that is down, from its durable storage.
+    fn picture(&self, slot: &NodeSlot, limits: &ViewLimits) -> NodePicture {
         let group = self
             .network
             .groups()
             .iter()
             .position(|g| g.contains(&slot.id));
+        let storage = lock(&slot.storage);
+        let snapshot = (storage.log.snapshot_index(), storage.log.snapshot_term());
+        let entries = storage.log.entries();
+        let log = entries[entries.len().saturating_sub(limits.log_entries)..].to_vec();
         if let Some(running) = &slot.running {
+            drop(storage);
             let view = &running.view;
-            return NodeStatus {
+            let timer = TimerView {
+                kind: match view.role {
+                    Role::Leader => TimerKind::Heartbeat,
+                    _ => TimerKind::Election,
+                },
+                deadline_us: running.timer_us,
+                set_us: running.timer_set_us,
+            };
+            let kv = limits.kv.then(|| {
+                let state_machine = lock(&running.state_machine);
+                let pairs = state_machine.map().iter();
+                pairs.map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            });
+            return NodePicture {
                 id: slot.id,
                 state: NodeState::Up,
                 role: Some(view.role),
@@ -347,10 +348,13 @@ impl World {
                     .as_deref()
                     .map(<[_]>::to_vec)
                     .unwrap_or_default(),
+                timer: Some(timer),
+                log,
+                snapshot,
+                kv,
             };
         }
-        let storage = lock(&slot.storage);
-        NodeStatus {
+        NodePicture {
             id: slot.id,
             state: slot
                 .crashed
@@ -367,6 +371,10 @@ impl World {
             group,
             votes: None,
             progress: Vec::new(),
+            timer: None,
+            log,
+            snapshot,
+            kv: None,
         }
     }
 

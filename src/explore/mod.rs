@@ -39,7 +39,7 @@ pub mod search;
 
 use thiserror::Error;
 
-use crate::cluster::{ClockMode, ClusterConfig, Rule};
+use crate::cluster::{ClockMode, ClusterConfig, Rule, ViewLimits};
 use crate::repl::scenario::{Header, scenario_yaml};
 use crate::repl::session::Session;
 
@@ -162,7 +162,8 @@ pub fn replay(model: &Model, counterexample: &Counterexample) -> Result<Vec<Rule
     }
     let violations = session
         .cluster()
-        .with(|sim| sim.observers().violations().to_vec())
+        .view(ViewLimits::least())
+        .map(|view| view.violations)
         .map_err(|e| e.to_string())?;
     let mut rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
     rules.dedup();

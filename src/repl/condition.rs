@@ -1,14 +1,15 @@
 //! Conditions for `expect` and `wait until`, evaluated against the cluster's state.
 //!
-//! A condition is a predicate over the scheduler's [`Scheduler`], so that `wait until` can test
-//! it after every hand-off. `leader` in a condition means the leader at that moment.
+//! A condition is a predicate over the cluster's data picture, a [`ClusterView`], so that
+//! `wait until` can test it after every hand-off ([`limits`] says how much of the picture
+//! a condition reads). `leader` in a condition means the leader at that moment.
 //! `all` means every node that is up. `get K == V` is a linearizable read when `expect`
 //! runs it (a client `get` through the log); `wait until get K == V` cannot issue reads
 //! between hand-offs, so it tests the leader's state machine instead. `safe` and
 //! `violation RULE` here are the cluster checker's: the Raft rules it holds after every
 //! hand-off; the session adds the linearizability check of the history to `expect`.
 
-use crate::cluster::{NodeState, NodeStatus, Rule, Scheduler};
+use crate::cluster::{ClusterView, NodePicture, NodeState, Rule, ViewLimits};
 use crate::raft::{NodeId, Role};
 
 use super::command::{Condition, NodeNumber, NodeRef, NodeRole, NodeSel, SafetyRule};
@@ -38,48 +39,61 @@ pub fn checker_rule(rule: SafetyRule) -> Rule {
     }
 }
 
+/// How much of the cluster's picture `condition` reads.
+pub fn limits(condition: &Condition) -> ViewLimits {
+    ViewLimits {
+        kv: matches!(condition, Condition::Get { .. } | Condition::Kv { .. }),
+        logs_match: matches!(condition, Condition::LogsMatch),
+        ..ViewLimits::least()
+    }
+}
+
 /// Whether the checker has found `rule` broken (any rule, for `None`).
-pub fn violated(sim: &Scheduler, rule: Option<SafetyRule>) -> bool {
-    let counts = sim.observers().checker().counts();
+pub fn violated(view: &ClusterView, rule: Option<SafetyRule>) -> bool {
+    let counts = &view.violation_counts;
     match rule {
-        None => sim.observers().checker().violation_count() > 0,
+        None => view.violation_count() > 0,
         Some(rule) => counts.get(&checker_rule(rule)).is_some_and(|&n| n > 0),
     }
 }
 
 /// The checker's findings in words: `no violation`, or the count and the first.
-pub fn describe_violations(sim: &Scheduler) -> String {
-    match sim.observers().violations().first() {
+pub fn describe_violations(view: &ClusterView) -> String {
+    match view.violations.first() {
         None => "no violation".to_string(),
         Some(first) => format!(
             "{} violation(s), the first at {}: {first}",
-            sim.observers().checker().violation_count(),
+            view.violation_count(),
             crate::repl::words::fmt_ms(first.time_us)
         ),
     }
 }
 
 /// Which nodes a selection names now: `None` when it names the leader and there is none.
-fn select(sim: &Scheduler, node: NodeSel) -> Option<Vec<NodeId>> {
+fn select(view: &ClusterView, node: NodeSel) -> Option<Vec<NodeId>> {
     match node {
         NodeSel::All => Some(
-            sim.world()
-                .status()
+            view.nodes
                 .iter()
                 .filter(|s| s.state == NodeState::Up)
                 .map(|s| s.id)
                 .collect(),
         ),
         NodeSel::One(NodeRef::Id(id)) => Some(vec![id]),
-        NodeSel::One(NodeRef::Leader) => sim.world().leader().map(|l| vec![l]),
+        NodeSel::One(NodeRef::Leader) => view.leader.map(|l| vec![l]),
     }
 }
 
-fn status_of(sim: &Scheduler, id: NodeId) -> Option<NodeStatus> {
-    sim.world().status().into_iter().find(|s| s.id == id)
+fn status_of(view: &ClusterView, id: NodeId) -> Option<&NodePicture> {
+    view.node(id)
 }
 
-fn role_matches(status: &NodeStatus, role: NodeRole) -> bool {
+/// The leader's value for `key`, if there is a leader and it holds the key.
+fn leader_value<'a>(view: &'a ClusterView, key: &str) -> Option<&'a str> {
+    view.leader.and_then(|l| view.kv_get(l, key).flatten())
+}
+
+fn role_matches(status: &NodePicture, role: NodeRole) -> bool {
     match role {
         NodeRole::Down => status.state != NodeState::Up,
         NodeRole::Follower => status.role == Some(Role::Follower),
@@ -88,7 +102,7 @@ fn role_matches(status: &NodeStatus, role: NodeRole) -> bool {
     }
 }
 
-fn number(status: &NodeStatus, number: NodeNumber) -> u64 {
+fn number(status: &NodePicture, number: NodeNumber) -> u64 {
     match number {
         NodeNumber::Term => status.term,
         NodeNumber::Commit => status.commit,
@@ -97,57 +111,50 @@ fn number(status: &NodeStatus, number: NodeNumber) -> u64 {
 }
 
 /// Whether `condition` holds now. `get` is judged by the leader's state machine here.
-pub fn holds(sim: &Scheduler, condition: &Condition) -> bool {
+pub fn holds(view: &ClusterView, condition: &Condition) -> bool {
     match condition {
         Condition::Leader {
             node: None | Some(NodeRef::Leader),
-        } => sim.world().leader().is_some(),
+        } => view.leader.is_some(),
         Condition::Leader {
             node: Some(NodeRef::Id(id)),
-        } => sim.world().leader() == Some(*id),
-        Condition::NoLeader => sim.world().leader().is_none(),
-        Condition::Role { node, role } => every(sim, *node, |s| role_matches(s, *role)),
+        } => view.leader == Some(*id),
+        Condition::NoLeader => view.leader.is_none(),
+        Condition::Role { node, role } => every(view, *node, |s| role_matches(s, *role)),
         Condition::Compare {
             number: which,
             node,
             op,
             value,
-        } => every(sim, *node, |s| {
+        } => every(view, *node, |s| {
             s.state == NodeState::Up && op.holds(number(s, *which), *value)
         }),
-        Condition::Get { key, value } => sim
-            .world()
-            .leader()
-            .and_then(|l| sim.world().kv_get(l, key).ok().flatten())
-            .is_some_and(|v| &v == value),
-        Condition::Kv { node, key, value } => select(sim, *node).is_some_and(|ids| {
+        Condition::Get { key, value } => leader_value(view, key) == Some(value.as_str()),
+        Condition::Kv { node, key, value } => select(view, *node).is_some_and(|ids| {
             ids.iter()
-                .all(|&id| sim.world().kv_get(id, key).ok().flatten().as_ref() == Some(value))
+                .all(|&id| view.kv_get(id, key).flatten() == Some(value.as_str()))
         }),
-        Condition::LogsMatch => sim.world().logs_match(),
-        Condition::Safe => !violated(sim, None),
-        Condition::Violation { rule } => violated(sim, *rule),
+        Condition::LogsMatch => view.logs_match == Some(true),
+        Condition::Safe => !violated(view, None),
+        Condition::Violation { rule } => violated(view, *rule),
     }
 }
 
-fn every(sim: &Scheduler, node: NodeSel, test: impl Fn(&NodeStatus) -> bool) -> bool {
-    let Some(ids) = select(sim, node) else {
+fn every(view: &ClusterView, node: NodeSel, test: impl Fn(&NodePicture) -> bool) -> bool {
+    let Some(ids) = select(view, node) else {
         return false;
     };
-    !ids.is_empty()
-        && ids
-            .iter()
-            .all(|&id| status_of(sim, id).is_some_and(|s| test(&s)))
+    !ids.is_empty() && ids.iter().all(|&id| status_of(view, id).is_some_and(&test))
 }
 
 /// What the condition's subject is now, for the message of a failed `expect` or `wait`.
-pub fn actual(sim: &Scheduler, condition: &Condition) -> String {
+pub fn actual(view: &ClusterView, condition: &Condition) -> String {
     match condition {
-        Condition::Leader { .. } | Condition::NoLeader => match sim.world().leader() {
+        Condition::Leader { .. } | Condition::NoLeader => match view.leader {
             Some(leader) => format!("leader is n{leader}"),
             None => "there is no leader".to_string(),
         },
-        Condition::Role { node, .. } => describe_nodes(sim, *node, |s| {
+        Condition::Role { node, .. } => describe_nodes(view, *node, |s| {
             s.role
                 .filter(|_| s.state == NodeState::Up)
                 .map_or("down", Role::name)
@@ -157,36 +164,37 @@ pub fn actual(sim: &Scheduler, condition: &Condition) -> String {
             number: which,
             node,
             ..
-        } => describe_nodes(sim, *node, |s| {
+        } => describe_nodes(view, *node, |s| {
             format!("{} {}", which.word(), number(s, *which))
         }),
         Condition::Get { key, .. } => {
-            let value = sim
-                .world()
-                .leader()
-                .and_then(|l| sim.world().kv_get(l, key).ok().flatten());
-            format!("{key} is {}", value.unwrap_or_else(|| "absent".to_string()))
+            let value = leader_value(view, key);
+            format!("{key} is {}", value.unwrap_or("absent"))
         }
         Condition::Kv { node, key, .. } => {
-            describe_nodes(sim, *node, |s| match sim.world().kv_get(s.id, key) {
-                Ok(Some(v)) => format!("{key}={v}"),
-                Ok(None) => format!("{key} absent"),
-                Err(_) => "down".to_string(),
+            describe_nodes(view, *node, |s| match view.kv_get(s.id, key) {
+                Some(Some(v)) => format!("{key}={v}"),
+                Some(None) => format!("{key} absent"),
+                None => "down".to_string(),
             })
         }
         Condition::LogsMatch => "the logs differ".to_string(),
-        Condition::Safe | Condition::Violation { .. } => describe_violations(sim),
+        Condition::Safe | Condition::Violation { .. } => describe_violations(view),
     }
 }
 
-fn describe_nodes(sim: &Scheduler, node: NodeSel, show: impl Fn(&NodeStatus) -> String) -> String {
-    let Some(ids) = select(sim, node) else {
+fn describe_nodes(
+    view: &ClusterView,
+    node: NodeSel,
+    show: impl Fn(&NodePicture) -> String,
+) -> String {
+    let Some(ids) = select(view, node) else {
         return "there is no leader".to_string();
     };
     let shown: Vec<(NodeId, String)> = ids
         .iter()
-        .filter_map(|&id| status_of(sim, id))
-        .map(|s| (s.id, show(&s)))
+        .filter_map(|&id| status_of(view, id))
+        .map(|s| (s.id, show(s)))
         .collect();
     if shown.is_empty() {
         return "no node is up".to_string();

@@ -34,7 +34,8 @@ use crate::cluster::checker::operations;
 use crate::cluster::kv::KvOp;
 use crate::cluster::linearizability::{self, SearchBudget, Verdict};
 use crate::cluster::{
-    ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, EventKind, NodeState,
+    ClientOutcome, ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, EventKind,
+    NodeState, ViewLimits,
 };
 use crate::raft::{NodeId, RaftEvent};
 use crate::repl::words::{describe_outcome, describe_result};
@@ -224,13 +225,18 @@ impl Session {
                 }
                 let outcome = self.execute(&Command::Step { count: 1 })?;
                 text.push_str(&outcome.text);
-                if self.cluster.with(|sim| sim.next_event_us().is_none())? {
+                if self
+                    .cluster
+                    .view(ViewLimits::least())?
+                    .next_event_us
+                    .is_none()
+                {
                     break;
                 }
             }
             return Ok(Outcome::text(text));
         }
-        let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
+        let (time_us, handoffs) = self.cluster.position()?;
         let violations_before = self.violation_count()?;
         let outcome = match self.dispatch(command) {
             Err(ExecError::Cluster(ClusterError::Interrupted { time_us: now_us })) => {
@@ -353,7 +359,7 @@ impl Session {
         };
         let via = via.map(|n| self.node(n)).transpose()?;
         self.keys.insert(op.key().to_string());
-        let (time_us, handoffs) = self.cluster.with(|sim| (sim.now_us(), sim.handoffs()))?;
+        let (time_us, handoffs) = self.cluster.position()?;
         let id = self.cluster.submit(op.clone(), via)?;
         self.journal.push(Journalled {
             time_us,
@@ -572,16 +578,7 @@ impl Session {
 
     /// Runs the scheduler until it has made `handoffs` hand-offs, then sets the clock.
     fn replay_to(&self, handoffs: u64, time_us: u64) -> Result<(), ExecError> {
-        self.cluster.with(move |sim| {
-            while sim.handoffs() < handoffs {
-                if sim.advance(u64::MAX)?.is_none() {
-                    break;
-                }
-            }
-            sim.set_now(time_us);
-            Ok::<(), ClusterError>(())
-        })??;
-        Ok(())
+        Ok(self.cluster.replay_to(handoffs, time_us)?)
     }
 
     // ---- faults and raft ------------------------------------------------------------
@@ -787,14 +784,15 @@ impl Session {
             Command::WaitCommit { index, within_us } => {
                 let what = format!("wait commit {index}");
                 let index = *index;
-                let committed = Arc::new(move |sim: &crate::cluster::Scheduler| {
-                    sim.world()
-                        .leader()
-                        .and_then(|l| sim.world().status().into_iter().find(|s| s.id == l))
-                        .is_some_and(|s| s.commit >= index)
+                let committed = Arc::new(move |view: &ClusterView| {
+                    view.leader
+                        .and_then(|l| view.node(l))
+                        .is_some_and(|n| n.commit >= index)
                 });
                 let within = within_us.unwrap_or(DEFAULT_WAIT_US);
-                let held = self.cluster.wait_until(within, committed)?;
+                let held = self
+                    .cluster
+                    .wait_until(within, ViewLimits::least(), committed)?;
                 self.report_wait(held, &what, within, &Condition::Leader { node: None })
             }
             Command::WaitUntil {
@@ -822,10 +820,12 @@ impl Session {
             ));
         }
         let within = within_us.unwrap_or(DEFAULT_WAIT_US);
-        let test = condition.clone();
-        let held = self
-            .cluster
-            .wait_until(within, Arc::new(move |sim| condition::holds(sim, &test)))?;
+        let (test, limits) = (condition.clone(), condition::limits(&condition));
+        let held = self.cluster.wait_until(
+            within,
+            limits,
+            Arc::new(move |view| condition::holds(view, &test)),
+        )?;
         self.report_wait(held, what, within, &condition)
     }
 
@@ -837,10 +837,8 @@ impl Session {
         condition: &Condition,
     ) -> Result<Outcome, ExecError> {
         let now = fmt_now(&self.cluster)?;
-        let test = condition.clone();
-        let actual = self
-            .cluster
-            .with(move |sim| condition::actual(sim, &test))?;
+        let view = self.cluster.view(condition::limits(condition))?;
+        let actual = condition::actual(&view, condition);
         if held {
             return Ok(Outcome::text(format!("{what}: held at t={now} ({actual})")));
         }
@@ -857,10 +855,11 @@ impl Session {
         if let Condition::Get { key, value } = condition {
             return self.expect_get(key, value);
         }
-        let test = condition.clone();
-        let (held, actual) = self
-            .cluster
-            .with(move |sim| (condition::holds(sim, &test), condition::actual(sim, &test)))?;
+        let view = self.cluster.view(condition::limits(condition))?;
+        let (held, actual) = (
+            condition::holds(&view, condition),
+            condition::actual(&view, condition),
+        );
         let line = Command::Expect {
             condition: condition.clone(),
         }
@@ -912,10 +911,11 @@ impl Session {
             key: key.to_string(),
             value: value.to_string(),
         };
-        let test = condition.clone();
-        let (held, actual) = self
-            .cluster
-            .with(move |sim| (condition::holds(sim, &test), condition::actual(sim, &test)))?;
+        let view = self.cluster.view(condition::limits(&condition))?;
+        let (held, actual) = (
+            condition::holds(&view, &condition),
+            condition::actual(&view, &condition),
+        );
         let line = format!("{line} (paused: judged by the leader's state machine)");
         Ok(mark(held, &line, &actual))
     }
@@ -979,9 +979,7 @@ impl Session {
     }
 
     fn violation_count(&self) -> Result<u64, ExecError> {
-        Ok(self
-            .cluster
-            .with(|sim| sim.observers().checker().violation_count())?)
+        Ok(self.cluster.view(ViewLimits::least())?.violation_count())
     }
 
     fn bugs_on(&self) -> bool {
@@ -1018,21 +1016,19 @@ impl Session {
 
     /// `check`: the checker's findings, then the linearizability of the history.
     fn check(&mut self) -> Result<Outcome, ExecError> {
-        let (mut text, count) = self.cluster.with(|sim| {
-            let checker = sim.observers().checker();
-            let mut text = match checker.violation_count() {
-                0 => format!(
-                    "safety: every rule held over {} node steps\n",
-                    checker.steps_checked()
-                ),
-                n => format!("safety: {n} violation(s)\n"),
-            };
-            for violation in checker.violations() {
-                let time = crate::repl::words::fmt_ms(violation.time_us);
-                let _ = writeln!(text, "{time:>10}  {violation}");
-            }
-            (text, checker.violation_count())
-        })?;
+        let view = self.cluster.view(ViewLimits::least())?;
+        let count = view.violation_count();
+        let mut text = match count {
+            0 => format!(
+                "safety: every rule held over {} node steps\n",
+                view.steps_checked
+            ),
+            n => format!("safety: {n} violation(s)\n"),
+        };
+        for violation in &view.violations {
+            let time = crate::repl::words::fmt_ms(violation.time_us);
+            let _ = writeln!(text, "{time:>10}  {violation}");
+        }
         let operations = self.cluster.history()?.len();
         let verdict = self.linearizability()?;
         match &verdict {
@@ -1065,10 +1061,11 @@ impl Session {
             condition: condition.clone(),
         }
         .to_string();
-        let test = condition.clone();
-        let (held, mut actual) = self
-            .cluster
-            .with(move |sim| (condition::holds(sim, &test), condition::actual(sim, &test)))?;
+        let view = self.cluster.view(condition::limits(condition))?;
+        let (held, mut actual) = (
+            condition::holds(&view, condition),
+            condition::actual(&view, condition),
+        );
         let rule = match condition {
             Condition::Violation { rule } => *rule,
             _ => None,

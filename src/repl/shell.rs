@@ -11,7 +11,7 @@ use crossbeam_channel::Receiver;
 use rustyline::ExternalPrinter;
 use rustyline::error::ReadlineError;
 
-use crate::cluster::{ClockMode, ClusterEvent, ClusterStatus, EventKind};
+use crate::cluster::{ClockMode, ClusterEvent, ClusterView, EventKind};
 use crate::raft::{NodeId, RaftEvent, Role, Term};
 
 use super::command::{Command, TraceLevel, parse};
@@ -46,7 +46,7 @@ fn code_level(code: u8) -> TraceLevel {
 /// time; a realtime cluster changes under it, so its prompt leaves the time out and is
 /// redrawn by the live events as the leader or term changes, and with the trace off
 /// (nothing printed, so nothing redrawn) it shows no state at all.
-fn prompt_text(status: &ClusterStatus, trace: TraceLevel) -> String {
+fn prompt_text(status: &ClusterView, trace: TraceLevel) -> String {
     if status.mode == ClockMode::Realtime {
         if trace == TraceLevel::Off {
             return "raftlab> ".to_string();
@@ -68,7 +68,7 @@ struct PromptTracker {
 }
 
 impl PromptTracker {
-    fn of(status: &ClusterStatus) -> PromptTracker {
+    fn of(status: &ClusterView) -> PromptTracker {
         let leaders = status
             .nodes
             .iter()
@@ -379,7 +379,8 @@ mod tests {
         let cluster = Cluster::start(config).expect("starts");
         let elected = cluster.wait_until(
             2_000_000,
-            std::sync::Arc::new(|sim| sim.world().leader().is_some()),
+            crate::cluster::ViewLimits::least(),
+            std::sync::Arc::new(|view| view.leader.is_some()),
         );
         assert!(elected.expect("runs"));
         let status = cluster.status().expect("a status");

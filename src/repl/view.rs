@@ -8,7 +8,7 @@ use colored::{ColoredString, Colorize};
 
 use crate::cluster::kv::KvRequest;
 use crate::cluster::{
-    ClusterEvent, ClusterStatus, EventKind, InFlight, MsgInfo, NetworkView, NodeState, NodeStatus,
+    ClusterEvent, ClusterView, EventKind, InFlight, MsgInfo, NetworkView, NodePicture, NodeState,
     StepReport,
 };
 use crate::raft::{Entry, Index, NodeId, Payload, RaftEvent, Role, Term};
@@ -37,7 +37,7 @@ pub fn term_colored(term: Term, text: &str) -> ColoredString {
 }
 
 /// A node's role (or down) in its colour.
-pub fn role_colored(status: &NodeStatus) -> ColoredString {
+pub fn role_colored(status: &NodePicture) -> ColoredString {
     match (&status.state, status.role) {
         (NodeState::Up, Some(Role::Leader)) => "leader".green().bold(),
         (NodeState::Up, Some(Role::Candidate)) => "candidate".yellow(),
@@ -62,20 +62,20 @@ fn pad(cell: ColoredString, width: usize) -> String {
 pub const SUMMARY_ABOVE_NODES: usize = 15;
 
 /// `status`: one row per node.
-pub fn status(status: &ClusterStatus) -> String {
+pub fn status(status: &ClusterView) -> String {
     let ids: Vec<NodeId> = status.nodes.iter().map(|n| n.id).collect();
     status_rows(status, &ids)
 }
 
 /// `status NODE...`: the rows of the nodes `ids`, in that order (each once).
-pub fn status_rows(status: &ClusterStatus, ids: &[NodeId]) -> String {
+pub fn status_rows(status: &ClusterView, ids: &[NodeId]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", status_time_line(status));
     let header = "node  role       term  vote  leader  last      commit  applied  group";
     let _ = writeln!(out, "{}", header.bold());
-    let by_id: HashMap<NodeId, &NodeStatus> = status.nodes.iter().map(|n| (n.id, n)).collect();
+    let by_id: HashMap<NodeId, &NodePicture> = status.nodes.iter().map(|n| (n.id, n)).collect();
     let mut seen = HashSet::with_capacity(ids.len());
-    let shown: Vec<&NodeStatus> = ids
+    let shown: Vec<&NodePicture> = ids
         .iter()
         .filter(|&&id| seen.insert(id))
         .filter_map(|id| by_id.get(id).copied())
@@ -83,7 +83,7 @@ pub fn status_rows(status: &ClusterStatus, ids: &[NodeId]) -> String {
     for node in &shown {
         let _ = writeln!(out, "{}", status_row(node));
     }
-    if let Some((voters, learners)) = &status.members {
+    if let Some((voters, learners)) = &status.changed_members() {
         let members = crate::repl::words::describe_members(voters, learners);
         let _ = writeln!(out, "config: {members}");
     }
@@ -96,18 +96,18 @@ pub fn status_rows(status: &ClusterStatus, ids: &[NodeId]) -> String {
 }
 
 /// The first line of `status`: time, clock, leader and messages in flight.
-fn status_time_line(status: &ClusterStatus) -> String {
+fn status_time_line(status: &ClusterView) -> String {
     format!(
         "t={}  clock={}  speed={}  leader={}  in flight={}",
         fmt_ms(status.now_us),
         status.mode.name(),
         status.speed,
         node_name(status.leader),
-        status.in_flight
+        status.in_flight.len()
     )
 }
 
-fn status_row(node: &NodeStatus) -> String {
+fn status_row(node: &NodePicture) -> String {
     let last = format!("{}@{}", node.last_index, node.last_term);
     let group = node.group.map_or("-".to_string(), |g| (g + 1).to_string());
     let up = node.state == NodeState::Up;
@@ -140,7 +140,7 @@ fn status_row(node: &NodeStatus) -> String {
 pub fn logs(
     logs: &[(NodeId, Vec<Entry>)],
     snapshots: &[(Index, Term)],
-    nodes: &[NodeStatus],
+    nodes: &[NodePicture],
 ) -> String {
     let layout = LogLayout::of(logs, snapshots);
     let mut out = String::new();
@@ -209,7 +209,7 @@ impl LogLayout {
         node: NodeId,
         log: &[Entry],
         (snapshot_index, snapshot_term): (Index, Term),
-        status: Option<&NodeStatus>,
+        status: Option<&NodePicture>,
     ) {
         let LogLayout { first, width, .. } = *self;
         let commit = status
@@ -263,7 +263,7 @@ fn logs_legend(out: &mut String, snapshots: &[(Index, Term)]) {
     }
 }
 
-fn log_row_label(node: NodeId, status: Option<&NodeStatus>) -> String {
+fn log_row_label(node: NodeId, status: Option<&NodePicture>) -> String {
     let mark = match status.map(|s| (&s.state, s.role)) {
         Some((NodeState::Up, Some(Role::Leader))) => "*",
         Some((NodeState::Up, _)) | None => "",
@@ -273,7 +273,7 @@ fn log_row_label(node: NodeId, status: Option<&NodeStatus>) -> String {
 }
 
 /// `log -v`: every entry with its command.
-pub fn logs_verbose(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
+pub fn logs_verbose(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodePicture]) -> String {
     let mut out = String::new();
     for (node, log) in logs {
         let status = nodes.iter().find(|s| s.id == *node);
@@ -562,10 +562,10 @@ fn step_filtered(report: &StepReport, keep: impl Fn(&ClusterEvent) -> bool) -> S
     out
 }
 
-fn changes(before: &NodeStatus, after: &NodeStatus) -> Vec<String> {
+fn changes(before: &NodePicture, after: &NodePicture) -> Vec<String> {
     let mut changes = Vec::new();
     if before.role != after.role {
-        let role = |s: &NodeStatus| s.role.map_or("down", Role::name);
+        let role = |s: &NodePicture| s.role.map_or("down", Role::name);
         changes.push(format!("role {} -> {}", role(before), role(after)));
     }
     if before.term != after.term {

@@ -3,7 +3,7 @@
 //! setting out of range returns its own `ClusterError` and leaves the cluster as it was.
 
 use raftlab::cluster::{
-    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterStatus, NetworkConfig, NetworkView,
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NetworkView,
 };
 
 use crate::support::*;
@@ -11,7 +11,7 @@ use crate::support::*;
 /// Everything a failed operation must leave alone.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
-    status: ClusterStatus,
+    status: ClusterView,
     network: NetworkView,
     events: usize,
     history: usize,
@@ -81,11 +81,9 @@ fn operations_on_a_node_that_does_not_exist_fail_and_change_nothing() {
             c.request(put_op("y", "2"), Some(node))
         });
         refused(&cluster, "inject panic", missing.clone(), |c| {
-            c.with(move |sim| sim.inject_panic(node, "boom".into()))?
+            c.inject_panic(node, "boom".into())
         });
-        refused(&cluster, "kv get", missing.clone(), |c| {
-            c.with(move |sim| sim.world().kv_get(node, "x"))?
-        });
+        refused(&cluster, "kv get", missing.clone(), |c| c.kv(node));
     }
 }
 
@@ -126,7 +124,7 @@ fn operations_on_a_node_in_the_wrong_state_fail_and_change_nothing() {
         &cluster,
         "panic a dead node",
         ClusterError::NodeIsDown(5),
-        |c| c.with(|sim| sim.inject_panic(5, "boom".into()))?,
+        |c| c.inject_panic(5, "boom".into()),
     );
     refused(
         &cluster,

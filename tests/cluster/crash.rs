@@ -26,10 +26,7 @@ fn panicking_node_is_contained(hosting: Hosting) {
     let cluster = start(config);
     wait_leader(&cluster, 3 * SECOND_US);
     put(&cluster, "before", "1");
-    cluster
-        .with(|sim| sim.inject_panic(2, "boom".into()))
-        .unwrap()
-        .unwrap();
+    cluster.inject_panic(2, "boom".into()).unwrap();
 
     let message = crashed_message(&cluster, 2).expect("n2 is crashed");
     assert!(message.contains("boom"), "{message}");
@@ -61,10 +58,7 @@ fn a_crashed_leader_is_replaced() {
     let cluster = virtual_cluster(3, 9);
     let leader = wait_leader(&cluster, 3 * SECOND_US);
     put(&cluster, "x", "1");
-    cluster
-        .with(move |sim| sim.inject_panic(leader, "leader boom".into()))
-        .unwrap()
-        .unwrap();
+    cluster.inject_panic(leader, "leader boom".into()).unwrap();
     assert!(crashed_message(&cluster, leader).is_some_and(|m| m.contains("leader boom")));
     let new = wait_new_leader(&cluster, leader, 3 * SECOND_US);
     assert_eq!(get(&cluster, "x").as_deref(), Some("1"));

@@ -36,7 +36,7 @@ fn first_violation(path: &Path, rule: Rule) -> (Violation, Vec<(NodeId, Vec<Entr
             };
             let found = session
                 .cluster()
-                .with(move |sim| {
+                .with_clock(move |sim, _| {
                     let until = sim.now_us() + duration_us;
                     sim.run_while(until, broken)
                 })
@@ -51,7 +51,7 @@ fn first_violation(path: &Path, rule: Rule) -> (Violation, Vec<(NodeId, Vec<Entr
     }
     let violations = session
         .cluster()
-        .with(|sim| sim.observers().violations().to_vec())
+        .with_clock(|sim, _| sim.observers().violations().to_vec())
         .expect("the cluster answers");
     let violation = violations
         .into_iter()

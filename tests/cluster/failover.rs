@@ -40,10 +40,7 @@ fn killing_the_leader_elects_another_and_loses_no_committed_write() {
                 "seed {seed}: n{node}'s kv"
             );
         }
-        assert!(
-            cluster.with(|sim| sim.world().logs_match()).unwrap(),
-            "seed {seed}"
-        );
+        assert!(logs_match(&cluster), "seed {seed}");
     }
 }
 

@@ -49,10 +49,7 @@ fn writes_commit_and_nodes_converge_despite_loss_duplication_and_reordering() {
         for node in 2..=5 {
             assert_eq!(cluster.kv(node).unwrap(), reference, "seed {seed}: n{node}");
         }
-        assert!(
-            cluster.with(|sim| sim.world().logs_match()).unwrap(),
-            "seed {seed}"
-        );
+        assert!(logs_match(&cluster), "seed {seed}");
         let events = cluster.events(100_000).unwrap();
         let lost = events
             .iter()

@@ -9,11 +9,7 @@ use crate::support::*;
 /// little longer, for it to commit (a change is refused while another is pending).
 fn wait_voters(cluster: &Cluster, voters: Vec<u64>, within_us: u64) -> bool {
     let done = wait(cluster, within_us, move |sim| {
-        let members = sim
-            .world()
-            .leader()
-            .and_then(|leader| sim.world().members_of(leader));
-        members == Some((voters.clone(), Vec::new()))
+        sim.leader.is_some() && (&sim.voters, &sim.learners) == (&voters, &Vec::new())
     });
     cluster.run_for(100_000).expect("the cluster runs");
     done
@@ -56,7 +52,7 @@ fn membership_grow_three_to_five_then_remove_one_and_writes_still_commit() {
             "seed {seed}"
         );
         assert!(
-            wait(&cluster, 1, |sim| sim.observers().violations().is_empty()),
+            wait(&cluster, 1, |sim| sim.violations.is_empty()),
             "seed {seed}: a safety violation"
         );
     }

@@ -40,7 +40,7 @@ fn cutting_leader_to_follower_silences_the_leader_only_and_the_follower_campaign
 
         // The follower hears no heartbeat, times out and campaigns in a later term.
         let campaigned = wait(&cluster, SECOND_US, move |sim| {
-            let node = &sim.world().status()[follower as usize - 1];
+            let node = &sim.nodes[follower as usize - 1];
             node.role == Some(Role::Candidate) || node.term > term
         });
         assert!(campaigned, "seed {seed}: n{follower} never campaigned");

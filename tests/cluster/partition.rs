@@ -57,10 +57,7 @@ fn check_minority_leader(seed: u64) {
         "seed {seed}"
     );
     for &op in &stale {
-        assert!(
-            cluster.with(move |sim| sim.is_pending(op)).unwrap(),
-            "seed {seed}: op {op}"
-        );
+        assert!(cluster.is_pending(op).unwrap(), "seed {seed}: op {op}");
     }
 
     // The majority elects a leader of a later term and commits.
@@ -95,7 +92,7 @@ fn check_minority_leader(seed: u64) {
     // Heal: the old leader hears a later term, steps down and takes the new leader's log.
     cluster.heal().unwrap();
     let stepped_down = wait(&cluster, 2 * SECOND_US, move |sim| {
-        let status = sim.world().status();
+        let status = &sim.nodes;
         let old_node = &status[old as usize - 1];
         old_node.role == Some(Role::Follower) && old_node.term == status[new as usize - 1].term
     });
@@ -113,10 +110,7 @@ fn check_minority_leader(seed: u64) {
             "seed {seed}: n{node}'s log differs from the leader's"
         );
     }
-    assert!(
-        cluster.with(|sim| sim.world().logs_match()).unwrap(),
-        "seed {seed}"
-    );
+    assert!(logs_match(&cluster), "seed {seed}");
     let truncated = cluster.events(100_000).unwrap().iter().any(|e| {
         matches!(e.kind, EventKind::Raft { node, event: RaftEvent::LogTruncated { .. } }
             if node == old)
@@ -138,7 +132,7 @@ fn check_minority_leader(seed: u64) {
     // (its node no longer leads) or times out; none was applied.
     assert!(wait(&cluster, 6 * SECOND_US, move |sim| !stale
         .iter()
-        .any(|&op| sim.is_pending(op))));
+        .any(|op| sim.pending_ops.contains(op))));
     for record in cluster.history().unwrap() {
         if record.request.key().starts_with("stale") {
             let outcome = record.outcome.expect("ended");

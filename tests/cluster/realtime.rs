@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use raftlab::cluster::{ClientOutcome, ClockMode, ClusterConfig};
+use raftlab::cluster::{ClientOutcome, ClockMode, ClusterConfig, ViewLimits};
 
 use crate::support::*;
 
@@ -77,7 +77,7 @@ fn nodes_handed_their_work_together_still_agree() {
     config.network.delay_max_us = 1_000;
     config.network.duplicate = 0.1;
     let cluster = start(config);
-    cluster.with(|sim| sim.set_parallel(true)).unwrap();
+    cluster.set_parallel(true).unwrap();
     let leader = wait_leader(&cluster, 3 * SECOND_US);
     for i in 0..20 {
         put(&cluster, &format!("k{i}"), &i.to_string());
@@ -95,7 +95,9 @@ fn nodes_handed_their_work_together_still_agree() {
     }
     assert!(
         cluster
-            .with(|sim| sim.observers().violations().is_empty())
+            .view(ViewLimits::least())
             .unwrap()
+            .violations
+            .is_empty()
     );
 }

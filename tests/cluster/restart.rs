@@ -2,13 +2,13 @@
 //! storage keeps its term, its vote and its log, so a restart of any node, or of every
 //! node, loses no committed write.
 
-use raftlab::cluster::{NodeState, NodeStatus};
+use raftlab::cluster::{NodePicture, NodeState};
 use raftlab::raft::Role;
 
 use crate::support::*;
 
 /// The durable part of a node's status.
-fn durable(status: &NodeStatus) -> (u64, Option<u64>, u64, u64) {
+fn durable(status: &NodePicture) -> (u64, Option<u64>, u64, u64) {
     (
         status.term,
         status.vote,

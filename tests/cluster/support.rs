@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use raftlab::cluster::kv::{KvOp, KvOutput};
 use raftlab::cluster::{
-    ClientOutcome, ClientResult, ClockMode, Cluster, ClusterConfig, NetworkConfig, NodeState,
-    Scheduler,
+    ClientOutcome, ClientResult, ClockMode, Cluster, ClusterConfig, ClusterView, NetworkConfig,
+    NodeState, ViewLimits,
 };
 use raftlab::raft::{NodeId, Role};
 
@@ -37,18 +37,27 @@ pub fn virtual_cluster(nodes: u64, seed: u64) -> Cluster {
 pub fn wait(
     cluster: &Cluster,
     within_us: u64,
-    condition: impl Fn(&Scheduler) -> bool + Send + Sync + 'static,
+    condition: impl Fn(&ClusterView) -> bool + Send + Sync + 'static,
 ) -> bool {
     cluster
-        .wait_until(within_us, Arc::new(condition))
+        .wait_until(within_us, ViewLimits::least(), Arc::new(condition))
         .expect("the cluster runs")
+}
+
+/// Whether every two nodes' durable logs agree where both hold entries.
+pub fn logs_match(cluster: &Cluster) -> bool {
+    let limits = ViewLimits {
+        logs_match: true,
+        ..ViewLimits::least()
+    };
+    cluster.view(limits).unwrap().logs_match == Some(true)
 }
 
 /// Runs until some node leads, and returns it.
 pub fn wait_leader(cluster: &Cluster, within_us: u64) -> NodeId {
     let seed = cluster.config().seed;
     assert!(
-        wait(cluster, within_us, |sim| sim.world().leader().is_some()),
+        wait(cluster, within_us, |sim| sim.leader.is_some()),
         "seed {seed}: no leader within {within_us}us"
     );
     cluster.leader().unwrap().expect("a leader")
@@ -59,8 +68,7 @@ pub fn wait_new_leader(cluster: &Cluster, old: NodeId, within_us: u64) -> NodeId
     let seed = cluster.config().seed;
     assert!(
         wait(cluster, within_us, move |sim| sim
-            .world()
-            .leader()
+            .leader
             .is_some_and(|l| l != old)),
         "seed {seed}: no leader other than n{old} within {within_us}us"
     );
@@ -125,8 +133,8 @@ pub fn role(cluster: &Cluster, node: NodeId) -> Option<Role> {
 /// Runs until every up node has applied every entry of the leader's log.
 pub fn wait_converged(cluster: &Cluster, within_us: u64) -> bool {
     wait(cluster, within_us, |sim| {
-        let status = sim.world().status();
-        let Some(leader) = sim.world().leader() else {
+        let status = &sim.nodes;
+        let Some(leader) = sim.leader else {
             return false;
         };
         let last = status[leader as usize - 1].last_index;

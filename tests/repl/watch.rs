@@ -179,7 +179,7 @@ fn a_partition_with_a_minority_leader() {
     let leaders = view
         .nodes
         .iter()
-        .filter(|n| n.status.role == Some(raftlab::raft::Role::Leader))
+        .filter(|n| n.role == Some(raftlab::raft::Role::Leader))
         .count();
     assert_eq!(leaders, 2, "a leader on each side");
     let text = frame(&Model::new(view, false, (120, 40)), (120, 40));
@@ -221,7 +221,7 @@ fn a_leader_backs_up_a_followers_next_index() {
             let unmatched = view
                 .leader
                 .and_then(|l| view.node(l))
-                .and_then(|l| l.status.progress.iter().find(|f| f.node == m.info.to))
+                .and_then(|l| l.progress.iter().find(|f| f.node == m.info.to))
                 .is_some_and(|f| f.match_index == 0);
             repair && unmatched && m.progress(view.now_us) >= 0.4
         })

@@ -55,6 +55,11 @@ impl Scheduler {
         self.clients.is_pending(op)
     }
 
+    /// The operations still waiting for their outcome, in id order.
+    pub fn pending_ops(&self) -> impl Iterator<Item = OpId> + '_ {
+        self.clients.pending.keys().copied()
+    }
+
     /// The node a client should try: the leader if one is known, else a node that is up,
     /// chosen by `attempt` so that retries go round the cluster.
     fn guess_leader(&self, attempt: u64) -> NodeId {

@@ -32,7 +32,8 @@ use super::network::{InFlight, Network};
 use super::node::{self, FromNode, NodeInput, NodeReport, ToNode};
 use super::observers::Observers;
 use super::storm::StormLimits;
-use super::world::{Host, NodeStatus, Running, World};
+use super::view::NodePicture;
+use super::world::{Host, Running, World};
 use super::{ClusterConfig, ClusterError, Hosting, seed};
 
 mod client_requests;
@@ -59,8 +60,8 @@ pub struct StepReport {
     pub time_us: u64,
     /// The node that was handed work, if any (a hand-off may only drop messages).
     pub node: Option<NodeId>,
-    pub before: Option<NodeStatus>,
-    pub after: Option<NodeStatus>,
+    pub before: Option<NodePicture>,
+    pub after: Option<NodePicture>,
     pub events: Vec<ClusterEvent>,
 }
 
@@ -554,7 +555,7 @@ impl Scheduler {
         }
     }
 
-    fn step_report(&mut self, node: Option<NodeId>, before: Option<NodeStatus>) -> StepReport {
+    fn step_report(&mut self, node: Option<NodeId>, before: Option<NodePicture>) -> StepReport {
         let after = node
             .filter(|_| self.observers.reporting())
             .and_then(|n| self.world.status_of(n).ok());

@@ -1,4 +1,5 @@
-//! PreVote and CheckQuorum (Ongaro's thesis, sections 9.6 and 6.2): the two guards that
+//! Elections: starting one, RequestVote and its answers (section 5.2), and PreVote and
+//! CheckQuorum (Ongaro's thesis, sections 9.6 and 6.2): the two guards that
 //! keep a node cut off from the cluster from deposing a healthy leader when it returns,
 //! and a leader cut off from the cluster from believing it still leads.
 //!
@@ -15,7 +16,7 @@
 use std::collections::BTreeSet;
 
 use super::{RaftEvent, RaftProcessor, RoleState};
-use crate::raft::{Envelope, Index, Message, NodeId, ReadMode, Term};
+use crate::raft::{Bug, Envelope, Index, Message, NodeId, ReadMode, Term};
 
 impl RaftProcessor {
     /// The election timer fired, or `campaign` was typed: a pre-vote round when PreVote
@@ -298,6 +299,51 @@ impl RaftProcessor {
             RoleState::PreCandidate { .. } => self.campaign_for(true),
             // A leader or candidate of this term is not the follower the leader meant.
             _ => {}
+        }
+    }
+}
+
+/// Votes (section 5.2): one per term, to a candidate whose log is at least as up to date.
+impl RaftProcessor {
+    /// RequestVote in the node's term: one vote per term, to a candidate whose log is at
+    /// least as up to date (section 5.4.1).
+    pub(super) fn handle_vote_request(
+        &mut self,
+        from: NodeId,
+        last_log_index: Index,
+        last_log_term: Term,
+    ) {
+        let free_to_vote = self.vote.is_none() || self.vote == Some(from);
+        // Teaching bug `vote-without-log-check`: any candidate's log will do.
+        let up_to_date = self.config.has_bug(Bug::VoteWithoutLogCheck)
+            || self.log.is_up_to_date(last_log_index, last_log_term);
+        let granted = free_to_vote && up_to_date;
+        if granted && self.vote.is_none() {
+            self.vote = Some(from);
+            self.hard_state_dirty = true;
+            self.out.events.push(RaftEvent::Voted {
+                term: self.term,
+                candidate: from,
+            });
+        }
+        if granted {
+            // Granting a vote restarts the timer, so that the candidate has time to win.
+            self.reset_election_timer();
+        }
+        self.send(from, Message::VoteResponse { granted });
+    }
+
+    pub(super) fn handle_vote_response(&mut self, from: NodeId, granted: bool) {
+        let quorum = self.quorum();
+        // Responses that reach a follower or a leader are late: the election is over.
+        let RoleState::Candidate { votes } = &mut self.role else {
+            return;
+        };
+        if granted && self.membership.voters.binary_search(&from).is_ok() {
+            votes.insert(from);
+        }
+        if votes.len() >= quorum {
+            self.become_leader();
         }
     }
 }

@@ -54,25 +54,25 @@ use serde_json::{Map, Value, json};
 
 use crate::cluster::event::{ClientOutcome, DropReason, MsgDetail};
 use crate::cluster::kv::KvOp;
-use crate::cluster::{ClusterEvent, ClusterStatus, EventKind, MsgInfo, NodeState, NodeStatus};
+use crate::cluster::{ClusterEvent, ClusterView, EventKind, MsgInfo, NodePicture, NodeState};
 use crate::raft::{Entry, NodeId, RaftEvent, StepDownCause};
 use crate::repl::view::describe_entry;
 
 /// `status --json`: the cluster's state as one JSON object, on one line.
-pub fn status(status: &ClusterStatus) -> String {
+pub fn status(status: &ClusterView) -> String {
     let nodes: Vec<Value> = status.nodes.iter().map(node_status).collect();
     json!({
         "now_us": status.now_us,
         "clock": status.mode.name(),
         "speed": status.speed,
         "leader": status.leader,
-        "in_flight": status.in_flight,
+        "in_flight": status.in_flight.len(),
         "nodes": nodes,
     })
     .to_string()
 }
 
-fn node_status(node: &NodeStatus) -> Value {
+fn node_status(node: &NodePicture) -> Value {
     let up = node.state == NodeState::Up;
     let crash = match &node.state {
         NodeState::Crashed(message) => Some(message.as_str()),
@@ -109,7 +109,7 @@ fn state_name(state: &NodeState) -> &'static str {
 }
 
 /// `log --json`: every entry of the logs asked for, as one JSON object on one line.
-pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus]) -> String {
+pub fn logs(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodePicture]) -> String {
     let rows: Vec<Value> = logs
         .iter()
         .map(|(id, log)| {

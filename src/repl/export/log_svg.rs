@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::cluster::{NodeState, NodeStatus};
+use crate::cluster::{NodePicture, NodeState};
 use crate::raft::{Entry, NodeId, Role};
 
 use super::style::{FONT, esc, term_fill, term_stroke, text_width};
@@ -25,7 +25,7 @@ const GAP: f64 = 4.0;
 const ROW: f64 = 48.0;
 
 /// The picture of `logs` (in the order given), with each node's state from `nodes`.
-pub fn log_picture(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus], title: &str) -> String {
+pub fn log_picture(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodePicture], title: &str) -> String {
     let longest = logs.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
     let first = longest.saturating_sub(MAX_ENTRIES) + 1;
     let columns = longest + 1 - first;
@@ -92,7 +92,7 @@ fn draw_row(
     out: &mut String,
     node: NodeId,
     log: &[Entry],
-    status: Option<&NodeStatus>,
+    status: Option<&NodePicture>,
     (first, cell, y): (usize, f64, f64),
     x_of: &dyn Fn(usize) -> f64,
 ) {

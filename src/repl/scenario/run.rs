@@ -34,7 +34,7 @@ use colored::Colorize;
 use crossbeam_channel::Receiver;
 use serde_json::json;
 
-use crate::cluster::{ClockMode, ClusterConfig, ClusterEvent, Hosting};
+use crate::cluster::{ClockMode, ClusterConfig, ClusterEvent, Hosting, ViewLimits};
 use crate::raft::NodeId;
 use crate::repl::command::{Command, Condition, NodeRef, NodeRole, NodeSel, TraceLevel};
 use crate::repl::session::Session;
@@ -320,7 +320,8 @@ pub fn play(
     let crashes = player
         .session
         .cluster()
-        .with(|sim| sim.observers().crash_log().to_vec());
+        .view(ViewLimits::least())
+        .map(|view| view.crashes);
     let unexpected: Vec<_> = crashes
         .unwrap_or_default()
         .into_iter()

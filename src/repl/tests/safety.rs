@@ -55,13 +55,8 @@ fn steps_of(yaml: &str) -> Vec<String> {
 fn violations(session: &Session) -> Vec<Rule> {
     session
         .cluster()
-        .with(|sim| {
-            sim.observers()
-                .violations()
-                .iter()
-                .map(|v| v.rule)
-                .collect()
-        })
+        .view(crate::cluster::ViewLimits::least())
+        .map(|view| view.violations.iter().map(|v| v.rule).collect())
         .expect("cluster runs")
 }
 

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use colored::Colorize;
 
 use super::{LogLayout, logs_legend, logs_verbose};
-use crate::cluster::{ClusterStatus, NodeState, NodeStatus};
+use crate::cluster::{ClusterView, NodePicture, NodeState};
 use crate::raft::{Entry, Index, NodeId, Role, Term};
 
 /// The nodes the summary of `status` names as furthest behind.
@@ -29,7 +29,7 @@ const RUNS_SHOWN: usize = 8;
 /// `status` in a large cluster: the time line of the full view, then counts and extremes.
 /// `initial_voters` is the size of the initial cluster, whose members every node is until
 /// a configuration change.
-pub fn status_summary(status: &ClusterStatus, initial_voters: u64) -> String {
+pub fn status_summary(status: &ClusterView, initial_voters: u64) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", super::status_time_line(status));
     let nodes = &status.nodes;
@@ -67,7 +67,7 @@ pub fn status_summary(status: &ClusterStatus, initial_voters: u64) -> String {
 }
 
 /// `101 nodes: 1 leader, 100 followers, 0 candidates, 0 down` (and crashed, if any).
-fn roles_line(nodes: &[NodeStatus]) -> String {
+fn roles_line(nodes: &[NodePicture]) -> String {
     let role = |role: Role| {
         nodes
             .iter()
@@ -94,7 +94,7 @@ fn roles_line(nodes: &[NodeStatus]) -> String {
 
 /// The leader and its term, and any node that still leads in an older term (one cut off
 /// from the rest, which has not heard of the new term yet).
-fn leader_line(status: &ClusterStatus) -> String {
+fn leader_line(status: &ClusterView) -> String {
     let Some(leader) = status.leader else {
         return "leader: none".to_string();
     };
@@ -118,7 +118,7 @@ fn leader_line(status: &ClusterStatus) -> String {
 
 /// The range of terms over every node (down nodes by their durable term), and which
 /// nodes have the highest if not all do.
-fn terms_line(nodes: &[NodeStatus]) -> String {
+fn terms_line(nodes: &[NodePicture]) -> String {
     let (Some(low), Some(high)) = (
         nodes.iter().map(|n| n.term).min(),
         nodes.iter().map(|n| n.term).max(),
@@ -138,7 +138,7 @@ fn terms_line(nodes: &[NodeStatus]) -> String {
 
 /// The commit indexes of the nodes that are up: min, median, max, and how many have
 /// reached the leader's. The median of an even count is the lower middle one.
-fn commit_line(nodes: &[NodeStatus], leader_commit: Option<Index>) -> String {
+fn commit_line(nodes: &[NodePicture], leader_commit: Option<Index>) -> String {
     let mut commits: Vec<Index> = nodes
         .iter()
         .filter(|n| n.state == NodeState::Up)
@@ -166,12 +166,12 @@ fn commit_line(nodes: &[NodeStatus], leader_commit: Option<Index>) -> String {
 
 /// The nodes up whose commit index is furthest behind the leader's (with no leader, the
 /// highest of any node's), lowest first.
-fn lagging_line(nodes: &[NodeStatus], leader_commit: Option<Index>) -> String {
+fn lagging_line(nodes: &[NodePicture], leader_commit: Option<Index>) -> String {
     let up = || nodes.iter().filter(|n| n.state == NodeState::Up);
     let Some(target) = leader_commit.or_else(|| up().map(|n| n.commit).max()) else {
         return "lagging: none".to_string();
     };
-    let mut behind: Vec<&NodeStatus> = up().filter(|n| n.commit < target).collect();
+    let mut behind: Vec<&NodePicture> = up().filter(|n| n.commit < target).collect();
     if behind.is_empty() {
         return "lagging: none".to_string();
     }
@@ -196,7 +196,7 @@ fn lagging_line(nodes: &[NodeStatus], leader_commit: Option<Index>) -> String {
 }
 
 /// The partition's groups, if the network is partitioned.
-fn partition_line(nodes: &[NodeStatus]) -> Option<String> {
+fn partition_line(nodes: &[NodePicture]) -> Option<String> {
     let groups = nodes.iter().filter_map(|n| n.group).max()? + 1;
     let described: Vec<String> = (0..groups)
         .map(|g| {
@@ -213,8 +213,8 @@ fn partition_line(nodes: &[NodeStatus]) -> Option<String> {
 
 /// How many voters and learners: the leader's configuration once it changed, else the
 /// initial cluster's.
-fn members_line(status: &ClusterStatus, initial_voters: u64) -> String {
-    match (&status.members, status.leader) {
+fn members_line(status: &ClusterView, initial_voters: u64) -> String {
+    match (&status.changed_members(), status.leader) {
         (Some((voters, learners)), _) => format!(
             "members: {}, {} (changed from the initial {initial_voters})",
             count(voters.len(), "voter"),
@@ -245,7 +245,7 @@ type LogKey = (bool, Index, Term, Option<Index>, (Index, Term));
 pub fn logs_summary(
     logs: &[(NodeId, Vec<Entry>)],
     snapshots: &[(Index, Term)],
-    nodes: &[NodeStatus],
+    nodes: &[NodePicture],
     leader: Option<NodeId>,
     verbose: bool,
 ) -> String {
@@ -313,11 +313,11 @@ pub fn logs_summary(
 fn log_groups(
     logs: &[(NodeId, Vec<Entry>)],
     snapshots: &[(Index, Term)],
-    nodes: &[NodeStatus],
+    nodes: &[NodePicture],
     leader: Option<NodeId>,
 ) -> Vec<LogGroup> {
     // Each group's key and its members' rows, in the order of `logs`.
-    let by_id: HashMap<NodeId, &NodeStatus> = nodes.iter().map(|n| (n.id, n)).collect();
+    let by_id: HashMap<NodeId, &NodePicture> = nodes.iter().map(|n| (n.id, n)).collect();
     let mut keyed: Vec<(LogKey, Vec<usize>)> = Vec::new();
     for (row, (id, log)) in logs.iter().enumerate() {
         let snapshot = snapshots.get(row).copied().unwrap_or((0, 0));

@@ -10,7 +10,7 @@ use crate::repl::words::fmt_ms;
 pub fn timers(view: &ClusterView) -> String {
     let mut out = format!("t={}\n", fmt_ms(view.now_us));
     for node in &view.nodes {
-        let id = node.status.id;
+        let id = node.id;
         let Some(timer) = node.timer else {
             let _ = writeln!(out, "n{id:<4} down");
             continue;
@@ -32,7 +32,7 @@ pub fn timers(view: &ClusterView) -> String {
 }
 
 /// `status -v`: the leader's `nextIndex` and `matchIndex` for each follower, one a line.
-pub fn followers(status: &crate::cluster::ClusterStatus) -> String {
+pub fn followers(status: &crate::cluster::ClusterView) -> String {
     let Some(leader) = status
         .leader
         .and_then(|l| status.nodes.iter().find(|n| n.id == l))

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::{ClockMode, Scheduler};
+use crate::cluster::{ClockMode, ClusterView, ViewLimits};
 use crate::repl::command::{Command, Condition};
 use crate::repl::condition;
 use crate::repl::scenario::{Scenario, StepKind};
@@ -40,8 +40,9 @@ pub struct Played {
     pub text: String,
 }
 
-/// A condition a wait stops at, checked after every hand-off.
-type Test = Arc<dyn Fn(&Scheduler) -> bool + Send + Sync>;
+/// A condition a wait stops at, checked after every hand-off, with how much of the
+/// cluster's picture it reads.
+type Test = (ViewLimits, Arc<dyn Fn(&ClusterView) -> bool + Send + Sync>);
 
 /// A `run` or `wait` step being shown as its time passes.
 #[derive(Clone)]
@@ -156,9 +157,8 @@ impl Lesson {
         let now_us = session.cluster().now_us()?;
         let chunk_us = ((wall.as_secs_f64() * speed * 1e6) as u64).max(1);
         let chunk_us = chunk_us.min(pending.until_us.saturating_sub(now_us));
-        let held = session
-            .cluster()
-            .wait_until(chunk_us, pending.test.clone())?;
+        let (limits, test) = pending.test.clone();
+        let held = session.cluster().wait_until(chunk_us, limits, test)?;
         let now_us = session.cluster().now_us()?;
         if !held && now_us < pending.until_us {
             return Ok(());
@@ -235,10 +235,17 @@ impl Lesson {
 fn time_passing(command: &Command) -> Option<(u64, Test)> {
     const DEFAULT_WAIT_US: u64 = 5_000_000;
     let holds = |condition: Condition| -> Test {
-        Arc::new(move |sim: &Scheduler| condition::holds(sim, &condition))
+        let limits = condition::limits(&condition);
+        (
+            limits,
+            Arc::new(move |view| condition::holds(view, &condition)),
+        )
     };
     match command {
-        Command::Run { duration_us } => Some((*duration_us, Arc::new(|_: &Scheduler| false))),
+        Command::Run { duration_us } => Some((
+            *duration_us,
+            (ViewLimits::least(), Arc::new(|_: &ClusterView| false)),
+        )),
         Command::WaitLeader { within_us } => Some((
             within_us.unwrap_or(DEFAULT_WAIT_US),
             holds(Condition::Leader { node: None }),

@@ -184,7 +184,7 @@ fn command_line_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Tab => {
             let context = CompletionContext {
-                node_ids: model.cluster.nodes.iter().map(|n| n.status.id).collect(),
+                node_ids: model.cluster.nodes.iter().map(|n| n.id).collect(),
                 keys: Vec::new(),
             };
             let (start, candidates) = complete(input, input.len(), &context);

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::cluster::{NodeState, NodeStatus};
+use crate::cluster::{NodePicture, NodeState};
 use crate::raft::{Entry, NodeId, Role};
 use crate::repl::export::style::{FONT, term_fill, term_stroke};
 
@@ -40,7 +40,7 @@ impl Grid {
 }
 
 /// The slide of `logs` (in the order given), with each node's state from `nodes`.
-pub fn log_slide(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodeStatus], title: &str) -> String {
+pub fn log_slide(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodePicture], title: &str) -> String {
     let longest = logs.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
     let columns = ((WIDTH - LEFT - 40.0) / (CELL_W + GAP)).floor() as usize;
     let first = longest.saturating_sub(columns) + 1;
@@ -131,7 +131,7 @@ fn draw_row(
     grid: &Grid,
     (row, node): (usize, NodeId),
     log: &[Entry],
-    status: Option<&NodeStatus>,
+    status: Option<&NodePicture>,
 ) {
     let up = status.is_some_and(|s| s.state == NodeState::Up);
     let leader = up && status.is_some_and(|s| s.role == Some(Role::Leader));

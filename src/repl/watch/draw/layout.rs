@@ -73,5 +73,5 @@ pub fn node_at(model: &Model, column: u16, row: u16) -> Option<NodeId> {
     let hit = cards.iter().position(|card| {
         column >= card.x && column < card.right() && row >= card.y && row < card.bottom()
     })?;
-    model.cluster.nodes.get(hit).map(|n| n.status.id)
+    model.cluster.nodes.get(hit).map(|n| n.id)
 }

@@ -58,12 +58,7 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
     let block = Block::default().borders(Borders::ALL).title(" log ");
     let inner = block.inner(area);
     block.render(area, buf);
-    let last = view
-        .nodes
-        .iter()
-        .map(|n| n.status.last_index)
-        .max()
-        .unwrap_or(0);
+    let last = view.nodes.iter().map(|n| n.last_index).max().unwrap_or(0);
     let room = i32::from(inner.width) - LABEL - TAIL;
     let cell = if last > 0 && room / WIDE_CELL >= last as i32 {
         WIDE_CELL
@@ -91,7 +86,7 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
         }
         row(node, grid, y, inner, buf, p);
         y += 1;
-        if let Some(follower) = progress.iter().find(|f| f.node == node.status.id) {
+        if let Some(follower) = progress.iter().find(|f| f.node == node.id) {
             marks(follower, grid, y, inner, buf, p);
             y += 1;
         }
@@ -101,12 +96,12 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
 fn leader_progress(view: &ClusterView) -> Vec<FollowerProgress> {
     view.leader
         .and_then(|l| view.node(l))
-        .map(|l| l.status.progress.clone())
+        .map(|l| l.progress.clone())
         .unwrap_or_default()
 }
 
 fn row(node: &NodePicture, grid: Grid, y: i32, area: Rect, buf: &mut Buffer, p: Palette) {
-    let status = &node.status;
+    let status = node;
     let (role, role_style) = p.role(node);
     let letter = if status.state == NodeState::Up {
         &role[..1]

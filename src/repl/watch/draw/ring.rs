@@ -85,7 +85,7 @@ pub fn draw(model: &Model, area: Rect, buf: &mut Buffer) {
         cut_links(view, &center, inner, buf, palette);
     }
     for (node, card) in view.nodes.iter().zip(&cards) {
-        let selected = model.selected == Some(node.status.id);
+        let selected = model.selected == Some(node.id);
         node_card(node, view.now_us, *card, selected, buf, palette);
     }
     if view.nodes.len() <= RING_MAX {
@@ -146,7 +146,7 @@ impl Sky<'_> {
 
 /// The middle of node `id`'s card.
 fn card_center(view: &ClusterView, cards: &[Rect], id: NodeId) -> Option<(f64, f64)> {
-    let at = view.nodes.iter().position(|n| n.status.id == id)?;
+    let at = view.nodes.iter().position(|n| n.id == id)?;
     let card = cards.get(at)?;
     Some((
         f64::from(card.x) + f64::from(card.width) / 2.0,
@@ -279,7 +279,7 @@ fn node_card(
     p: Palette,
 ) {
     let (role, role_style) = p.role(node);
-    let status = &node.status;
+    let status = node;
     let mut border = role_style;
     if selected {
         border = border.add_modifier(Modifier::BOLD | Modifier::REVERSED);
@@ -318,7 +318,7 @@ fn node_card(
 
 /// `t3 vote n1`, or for a candidate `t3 2/3 votes`.
 fn term_line(node: &NodePicture) -> String {
-    let status = &node.status;
+    let status = node;
     if let Some((granted, voters)) = status.votes {
         return format!("t{} {granted}/{voters} votes", status.term);
     }
@@ -328,21 +328,16 @@ fn term_line(node: &NodePicture) -> String {
 
 /// Above [`GRID_MAX`] nodes: the nodes by role, terms, commit spread, who is down.
 fn summary(view: &ClusterView, area: Rect, buf: &mut Buffer, p: Palette) {
-    let count = |role: Role| {
-        view.nodes
-            .iter()
-            .filter(|n| n.status.role == Some(role))
-            .count()
-    };
+    let count = |role: Role| view.nodes.iter().filter(|n| n.role == Some(role)).count();
     let down: Vec<String> = view
         .nodes
         .iter()
-        .filter(|n| n.status.state != NodeState::Up)
-        .map(|n| format!("n{}", n.status.id))
+        .filter(|n| n.state != NodeState::Up)
+        .map(|n| format!("n{}", n.id))
         .collect();
-    let mut commits: Vec<u64> = view.nodes.iter().map(|n| n.status.commit).collect();
+    let mut commits: Vec<u64> = view.nodes.iter().map(|n| n.commit).collect();
     commits.sort_unstable();
-    let terms = view.nodes.iter().map(|n| n.status.term);
+    let terms = view.nodes.iter().map(|n| n.term);
     let (lo, hi) = (terms.clone().min().unwrap_or(0), terms.max().unwrap_or(0));
     let leader = view.leader.map_or("none".to_string(), |l| format!("n{l}"));
     let median = commits.get(commits.len() / 2).copied().unwrap_or(0);

@@ -46,7 +46,7 @@ pub fn status_line(model: &Model, area: Rect, buf: &mut Buffer) {
     let term = view
         .leader
         .and_then(|l| view.node(l))
-        .map_or(view.term(), |n| n.status.term);
+        .map_or(view.term(), |n| n.term);
     let verdict = match view.violations.first() {
         None => ("✓ safe".to_string(), p.good()),
         Some(v) => (format!("✗ {} broken", v.rule), p.bad()),

@@ -63,7 +63,7 @@ impl Palette {
 
     /// A node's role in words and in its colour.
     pub fn role(self, node: &NodePicture) -> (&'static str, Style) {
-        match (&node.status.state, node.status.role) {
+        match (&node.state, node.role) {
             (NodeState::Up, Some(Role::Leader)) => (
                 "LEADER",
                 self.pick(

@@ -1,0 +1,384 @@
+//! Log replication (section 5.3): a follower's side (AppendEntries: check the entry
+//! before the new ones, cut off a conflicting suffix, append, follow the leader's commit)
+//! and the leader's (proposals into its own log, AppendEntries to each follower, the
+//! answers that move `nextIndex` and `matchIndex`, and the commit index that follows a
+//! majority's `matchIndex` in the leader's own term, section 5.4.2).
+
+use super::{DurableWrite, Progress, ProposeError, Proposed, RaftEvent, RaftProcessor, RoleState};
+use crate::raft::{Bug, Command, Entry, Index, Message, NodeId, Payload, Term};
+
+impl RaftProcessor {
+    /// AppendEntries in the node's term; `prev` is `(prev_log_index, prev_log_term)`.
+    pub(super) fn handle_append_entries(
+        &mut self,
+        from: NodeId,
+        prev: (Index, Term),
+        entries: Vec<Entry>,
+        leader_commit: Index,
+        sent_us: u64,
+    ) {
+        let (prev_log_index, prev_log_term) = prev;
+        match self.role {
+            RoleState::Leader { .. } => {
+                // Two leaders in one term: only possible once Election Safety is already
+                // broken (the checker reports it). Refuse rather than touch our own log.
+                self.send(
+                    from,
+                    Message::AppendResponse {
+                        success: false,
+                        index: prev_log_index,
+                        conflict_term: None,
+                        conflict_index: 0,
+                        sent_us,
+                    },
+                );
+                return;
+            }
+            RoleState::Candidate { .. }
+            | RoleState::PreCandidate { .. }
+            | RoleState::Follower { leader: None } => self.follow_leader_of_term(from),
+            RoleState::Follower { leader: Some(_) } => self.reset_election_timer(),
+        }
+        self.leader_contact_us = Some(self.now_us);
+        let (prev_log_index, prev_log_term, entries) =
+            self.skip_compacted(prev_log_index, prev_log_term, entries);
+        let response = match self.log.term_at(prev_log_index) {
+            Some(term) if term == prev_log_term || self.skips_prev_check(term, &entries) => {
+                let last_new = prev_log_index + entries.len() as Index;
+                self.append_from_leader(entries);
+                // Teaching bug `commit-beyond-match`: bounded by the whole log, not by what
+                // this AppendEntries showed to match the leader's.
+                let bound = if self.config.has_bug(Bug::CommitBeyondMatch) {
+                    self.log.last_index()
+                } else {
+                    last_new
+                };
+                self.advance_commit(leader_commit.min(bound));
+                Message::AppendResponse {
+                    success: true,
+                    index: last_new,
+                    conflict_term: None,
+                    conflict_index: 0,
+                    sent_us,
+                }
+            }
+            found => self.conflict_response(prev_log_index, found, sent_us),
+        };
+        self.send(from, response);
+    }
+
+    /// Teaching bug `skip-prev-check`: the entry at `prev_log_index` (of term `found`) is
+    /// taken as matching whatever its term. Only where the result is still a log whose
+    /// terms never decrease: [`RaftLog`] cannot hold any other, so the bug skips the check
+    /// where a real implementation would corrupt its log in that way too.
+    fn skips_prev_check(&self, found: Term, entries: &[Entry]) -> bool {
+        self.config.has_bug(Bug::SkipPrevCheck) && entries.first().is_none_or(|e| e.term >= found)
+    }
+
+    /// The rejection of an AppendEntries whose `prev_log_index` did not match: it names
+    /// the conflicting term and where it starts, so the leader can skip it whole.
+    fn conflict_response(
+        &self,
+        prev_log_index: Index,
+        found: Option<Term>,
+        sent_us: u64,
+    ) -> Message {
+        let (conflict_term, conflict_index) = match found {
+            Some(term) => (
+                Some(term),
+                self.log.first_index_of_term_before(prev_log_index, term),
+            ),
+            None => (None, self.log.last_index() + 1),
+        };
+        Message::AppendResponse {
+            success: false,
+            index: prev_log_index,
+            conflict_term,
+            conflict_index,
+            sent_us,
+        }
+    }
+
+    /// Appends the leader's entries that are new here, removing conflicting entries first
+    /// (Figure 2, receiver rule 3). Entries already present are left alone, so a stale or
+    /// repeated AppendEntries never removes anything that matches.
+    fn append_from_leader(&mut self, mut entries: Vec<Entry>) {
+        let Some(first_new) = self.log.first_new(&entries) else {
+            return;
+        };
+        // In place: the entries usually are all new, and a split would copy them.
+        entries.drain(..first_new);
+        let from = entries[0].index;
+        if from <= self.log.last_index() {
+            // Relaxed under a log-safety bug, whose point is that this can happen: the
+            // checker reports it (State Machine Safety, Leader Completeness).
+            assert!(
+                from > self.commit || self.config.log_safety_bugs(),
+                "a committed entry conflicts with the leader's log"
+            );
+            let removed = self.log.last_index() - from + 1;
+            self.log.truncate_from(from);
+            self.membership_rescan = true;
+            self.out.writes.push(DurableWrite::Truncate { from });
+            self.out
+                .events
+                .push(RaftEvent::LogTruncated { from, removed });
+        }
+        for entry in &entries {
+            self.log.push(entry.clone());
+        }
+        self.out.writes.push(DurableWrite::Append { entries });
+    }
+
+    pub(super) fn handle_append_response(
+        &mut self,
+        from: NodeId,
+        success: bool,
+        index: Index,
+        conflict_term: Option<Term>,
+        conflict_index: Index,
+    ) {
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        let Some(peer) = progress.get_mut(&from) else {
+            return;
+        };
+        peer.last_heard_us = self.now_us;
+        if success {
+            // A success that brings the follower no further (a duplicate, or a late answer
+            // overtaken by a later one) frees no room in the pipeline: counted as room, each
+            // copy of a duplicated or reordered answer would send more entries, each
+            // answered again, a storm that grows without end. A heartbeat starts the
+            // pipeline afresh if an answer was lost.
+            let advanced = index > peer.match_index;
+            peer.match_index = peer.match_index.max(index);
+            peer.next_index = peer.next_index.max(index + 1);
+            if advanced {
+                peer.inflight = peer.inflight.saturating_sub(1);
+                self.maybe_commit();
+                self.replicate(from);
+            }
+            self.maybe_send_timeout_now(from);
+            return;
+        }
+        // A rejection below what already matched, or of an index no longer being probed,
+        // is stale (delayed or duplicated) and must not move the follower back.
+        if index < peer.match_index || index >= peer.next_index {
+            return;
+        }
+        let hint = conflict_term
+            .and_then(|term| self.log.last_index_of_term(term))
+            .map_or(conflict_index, |last| last + 1);
+        peer.next_index = hint.clamp(peer.match_index + 1, index.max(peer.match_index + 1));
+        peer.inflight = 0;
+        self.send_append(from);
+    }
+
+    // ---- the leader's log -----------------------------------------------------------
+
+    /// Whether this node takes proposals: only a leader that is not handing its
+    /// leadership over does.
+    pub(super) fn may_propose(&self) -> Result<(), ProposeError> {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return Err(ProposeError::NotLeader {
+                leader: self.leader(),
+            });
+        }
+        if let Some(transfer) = &self.transfer {
+            return Err(ProposeError::Transferring {
+                target: transfer.target,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn propose(&mut self, commands: Vec<Command>) -> Result<Proposed, ProposeError> {
+        self.may_propose()?;
+        let first_index = self.log.last_index() + 1;
+        let payloads: Vec<Payload> = commands.into_iter().map(Payload::Command).collect();
+        self.append_to_own_log(payloads);
+        for peer in self.replication_targets() {
+            self.replicate(peer);
+        }
+        self.maybe_commit();
+        Ok(Proposed {
+            first_index,
+            last_index: self.log.last_index(),
+            term: self.term,
+        })
+    }
+
+    pub(super) fn append_to_own_log(&mut self, payloads: Vec<Payload>) {
+        let mut entries = Vec::with_capacity(payloads.len());
+        for payload in payloads {
+            let entry = Entry {
+                index: self.log.last_index() + 1,
+                term: self.term,
+                payload,
+            };
+            self.log.push(entry.clone());
+            entries.push(entry);
+        }
+        if !entries.is_empty() {
+            self.out.writes.push(DurableWrite::Append { entries });
+        }
+    }
+
+    pub(super) fn send_heartbeats(&mut self) {
+        self.heartbeat_deadline_us = self.now_us + self.config.heartbeat_us;
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        // A heartbeat probes again from what is known to match wherever entries are still
+        // unanswered, so entries lost on the way are sent again. A follower with nothing
+        // in flight keeps its next index: a new leader's first heartbeat must probe just
+        // after its last entry (Figure 2), not resend its whole log from index 1.
+        for peer in progress.values_mut() {
+            if peer.inflight > 0 {
+                peer.next_index = peer.match_index + 1;
+                peer.inflight = 0;
+            }
+        }
+        for peer in self.replication_targets() {
+            self.send_append(peer);
+            self.replicate(peer);
+        }
+    }
+
+    /// Sends entries to `peer` while it is behind and the pipeline has room.
+    pub(super) fn replicate(&mut self, peer: NodeId) {
+        loop {
+            let RoleState::Leader { progress } = &self.role else {
+                return;
+            };
+            let state = &progress[&peer];
+            let behind = state.next_index <= self.log.last_index();
+            if !behind || state.inflight >= self.config.max_inflight_appends {
+                return;
+            }
+            self.send_append(peer);
+        }
+    }
+
+    /// Sends one AppendEntries from `peer`'s next index: entries if it is behind, else a
+    /// heartbeat.
+    pub(super) fn send_append(&mut self, peer: NodeId) {
+        let RoleState::Leader { progress } = &mut self.role else {
+            return;
+        };
+        let Some(state) = progress.get_mut(&peer) else {
+            return;
+        };
+        if state.next_index <= self.log.snapshot_index() {
+            self.send_snapshot(peer);
+            return;
+        }
+        let prev_log_index = state.next_index - 1;
+        let prev_log_term = self.log.term_at(prev_log_index);
+        let prev_log_term = prev_log_term.expect("a follower's next index is within the log");
+        let entries = self
+            .log
+            .slice(state.next_index, self.config.max_append_entries)
+            .to_vec();
+        if let Some(last) = entries.last() {
+            state.next_index = last.index + 1;
+            state.inflight += 1;
+        }
+        let message = Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit: self.commit,
+            sent_us: self.now_us,
+        };
+        self.send(peer, message);
+    }
+
+    /// The commit rule (sections 5.3 and 5.4.2): the highest index held by a majority,
+    /// and only if that entry is of the leader's own term.
+    pub(super) fn maybe_commit(&mut self) {
+        // Teaching bug `learners-count`: every follower's copy counts, learners' too.
+        let learners_count = self.config.has_bug(Bug::LearnersCount);
+        let own = self.log.last_index();
+        let Some(majority_index) =
+            self.majority_value(own, |p| Some(p.match_index), learners_count)
+        else {
+            return;
+        };
+        // Teaching bug `commit-previous-term`: counting replicas is enough (Figure 8).
+        let own_term = self.log.term_at(majority_index) == Some(self.term)
+            || self.config.has_bug(Bug::CommitPreviousTerm);
+        if majority_index > self.commit && own_term {
+            self.advance_commit(majority_index);
+        }
+    }
+
+    /// At a leader, the highest value a majority of the voters in force have reached:
+    /// `own` for the leader (if it votes), `value` of each follower's progress (learners'
+    /// too with `count_learners`). `None` when fewer than a majority have a value. The
+    /// quorum-th highest is found by selection, not a sort: a leader of 1000 does this on
+    /// every answer.
+    pub(super) fn majority_value(
+        &self,
+        own: u64,
+        value: impl Fn(&Progress) -> Option<u64>,
+        count_learners: bool,
+    ) -> Option<u64> {
+        let RoleState::Leader { progress } = &self.role else {
+            return None;
+        };
+        let voters = &self.membership.voters;
+        let followers = progress
+            .iter()
+            .filter(|(peer, _)| count_learners || voters.binary_search(peer).is_ok())
+            .filter_map(|(_, peer)| value(peer));
+        let own = voters.binary_search(&self.id).is_ok().then_some(own);
+        // Called on every answer a leader gets: the values of a small cluster are gathered
+        // on the stack, a large one's in a vector.
+        let mut small = [0; 16];
+        let mut large = Vec::new();
+        let mut count = 0;
+        for value in followers.chain(own) {
+            match small.get_mut(count) {
+                Some(slot) => *slot = value,
+                None if large.is_empty() => {
+                    large.extend_from_slice(&small);
+                    large.push(value);
+                }
+                None => large.push(value),
+            }
+            count += 1;
+        }
+        let values = if count <= small.len() {
+            &mut small[..count]
+        } else {
+            &mut large[..]
+        };
+        let position = self.quorum().checked_sub(1)?;
+        if values.len() <= position {
+            return None;
+        }
+        let (_, &mut majority, _) = values.select_nth_unstable_by(position, |a, b| b.cmp(a));
+        Some(majority)
+    }
+
+    fn advance_commit(&mut self, to: Index) {
+        if to <= self.commit {
+            return;
+        }
+        assert!(
+            to <= self.log.last_index(),
+            "commit beyond the end of the log"
+        );
+        self.out.events.push(RaftEvent::CommitAdvanced {
+            from: self.commit,
+            to,
+        });
+        self.commit = to;
+        let count = (to - self.applied) as usize;
+        let newly = self.log.slice(self.applied + 1, count);
+        self.out.committed.extend_from_slice(newly);
+        self.applied = to;
+    }
+}
