@@ -248,7 +248,7 @@ fn main() {
     }
     if filters
         .iter()
-        .any(|f| REPL_TEN_MINUTES.contains(f.as_str()))
+        .any(|f| f.contains("REPL") && REPL_TEN_MINUTES.contains(f.as_str()))
     {
         repl_cluster_ten_minutes();
     }
