@@ -10,10 +10,14 @@ use std::time::{Duration, Instant};
 
 use raftlab::cluster::kv::KvOp;
 use raftlab::cluster::{
-    ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId, ViewLimits,
+    ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId, REPL_SNAPSHOT_EVERY,
+    ViewLimits,
 };
+use raftlab::raft::RaftConfig;
 
 const SECOND_US: u64 = 1_000_000;
+/// The row run only when named: `cargo bench --bench cluster -- "REPL cluster"`.
+const REPL_TEN_MINUTES: &str = "REPL cluster, 1000 ops/s, 10 min";
 
 fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
     let config = ClusterConfig {
@@ -23,6 +27,11 @@ fn cluster(nodes: u64, clock: ClockMode, hosting: Hosting) -> Cluster {
         hosting,
         ..Default::default()
     };
+    started(config)
+}
+
+/// A started cluster with a leader.
+fn started(config: ClusterConfig) -> Cluster {
     let cluster = Cluster::start(config).expect("the cluster starts");
     let elected = cluster
         .wait_until(
@@ -109,6 +118,30 @@ fn virtual_many_clients(clients: usize, duration_us: u64, hosting: Hosting) {
 /// whatever the cluster does), from 100 clients in turn, for `duration_us`.
 fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
     let cluster = cluster(5, ClockMode::Virtual, hosting);
+    let name = format!("virtual {}, 5 nodes, {rate} ops/s", hosting.name());
+    open_loop(&cluster, &name, rate, duration_us);
+}
+
+/// The REPL's own cluster (5 nodes on threads, a snapshot every
+/// [`REPL_SNAPSHOT_EVERY`] entries) on a virtual clock, under 1,000 puts per simulated
+/// second for ten simulated minutes: run it under `/usr/bin/time -v` for its peak memory.
+fn repl_cluster_ten_minutes() {
+    let config = ClusterConfig {
+        nodes: 5,
+        seed: 42,
+        clock: ClockMode::Virtual,
+        raft: RaftConfig {
+            snapshot_every: REPL_SNAPSHOT_EVERY,
+            ..RaftConfig::default()
+        },
+        ..Default::default()
+    };
+    let cluster = started(config);
+    open_loop(&cluster, REPL_TEN_MINUTES, 1_000, 600 * SECOND_US);
+}
+
+/// Drives `cluster` with `rate` puts per simulated second for `duration_us`.
+fn open_loop(cluster: &Cluster, name: &str, rate: u64, duration_us: u64) {
     let wall = Instant::now();
     let (ops, ran_us) = cluster
         .with_clock(move |sim, _| {
@@ -126,8 +159,7 @@ fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
             (done, sim.now_us() - start_us)
         })
         .unwrap();
-    let name = format!("virtual {}, 5 nodes, {rate} ops/s", hosting.name());
-    report_virtual(&name, ops, ran_us, wall.elapsed());
+    report_virtual(name, ops, ran_us, wall.elapsed());
 }
 
 /// No clients: heartbeats only, for `duration_us` of virtual time.
@@ -213,6 +245,12 @@ fn main() {
         if wanted(&row("idle")) {
             virtual_idle(60 * SECOND_US / scale, hosting);
         }
+    }
+    if filters
+        .iter()
+        .any(|f| f.contains("REPL") && REPL_TEN_MINUTES.contains(f.as_str()))
+    {
+        repl_cluster_ten_minutes();
     }
     if wanted("realtime, 3 nodes, 64 clients") {
         realtime_throughput(3, 64, Duration::from_millis(3_000 / scale));

@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod digest;
 pub mod explore;
 pub mod host;
 pub mod lincheck;

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use raftlab::cluster::{ClockMode, ClusterConfig, NetworkConfig, bench, experiment};
+use raftlab::cluster::{
+    ClockMode, ClusterConfig, NetworkConfig, REPL_SNAPSHOT_EVERY, bench, experiment,
+};
 use raftlab::raft::{Bug, RaftConfig};
 use raftlab::repl::bench_output;
 use raftlab::repl::check_output::{self, CheckArgs};
@@ -167,6 +169,10 @@ fn watch(args: &WatchArgs, color: ColorWhen) -> u8 {
             delay_min_us: args.delay.0,
             delay_max_us: args.delay.1,
             ..NetworkConfig::default()
+        },
+        raft: RaftConfig {
+            snapshot_every: REPL_SNAPSHOT_EVERY,
+            ..RaftConfig::default()
         },
         ..Default::default()
     };
@@ -394,6 +400,7 @@ fn repl(args: &ClusterArgs) -> u8 {
         speed: args.speed,
         raft: RaftConfig {
             bugs: args.bugs.iter().copied().collect(),
+            snapshot_every: REPL_SNAPSHOT_EVERY,
             ..RaftConfig::default()
         },
         ..Default::default()

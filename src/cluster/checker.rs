@@ -51,11 +51,13 @@
 //! Every observation costs time in proportion to what changed (entries appended or
 //! applied, events), so the checker runs in every mode, always.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::Hash;
 
-use super::digest::Digest;
+use super::digest::{chain, entry_digest as digest};
 use super::storm::Storm;
+use mirror::EntriesSeen;
+use window::IndexWindow;
 
 use crate::raft::{
     DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
@@ -66,7 +68,7 @@ use super::event::ClientOutcome;
 use super::linearizability::{Operation, Outcome};
 
 mod breach;
-pub use breach::Breach;
+pub use breach::{Breach, FirstDifference};
 
 /// How many violations of one rule are kept and published; later ones are only counted.
 pub const KEPT_PER_RULE: usize = 5;
@@ -177,56 +179,16 @@ struct ConfigEntry {
 /// What the checker knows of one node.
 #[derive(Clone, Debug, Default)]
 struct NodeTrack {
-    log: Vec<Mirrored>,
+    log: IndexWindow<Mirrored>,
+    /// The last index of the node's latest snapshot: it appends, applies and commits only
+    /// after it.
+    snapshot_index: Index,
     /// The configuration entries of `log`, by increasing index.
     configs: Vec<ConfigEntry>,
     /// The highest term the node has made durable.
     durable_term: Term,
     /// The node's state after its last step, while it is up.
     last: Option<NodeView>,
-}
-
-/// The hash chain of each (index, term) ever appended, and a node that held it. Nearly
-/// every index only ever holds entries of one term: those are kept by index, in a vector
-/// that grows without rehashing every entry seen (a long bench sees millions); the terms
-/// that came later at an index, after a conflict, in a map.
-#[derive(Clone, Debug, Default)]
-struct EntriesSeen {
-    /// By index (position = index - 1): the first term seen there (0 for none yet), its
-    /// hash chain and the node.
-    first: Vec<(Term, u64, NodeId)>,
-    /// Any other term seen at an index.
-    later: HashMap<(Index, Term), (u64, NodeId), BuildHasherDefault<Digest>>,
-}
-
-impl EntriesSeen {
-    /// What was first seen at `index`@`term`, or `None` after recording `seen` there.
-    fn seen_or_record(
-        &mut self,
-        index: Index,
-        term: Term,
-        seen: (u64, NodeId),
-    ) -> Option<(u64, NodeId)> {
-        let position = index.saturating_sub(1) as usize;
-        if position >= self.first.len() {
-            self.first.resize(position + 1, (0, 0, 0));
-        }
-        let slot = &mut self.first[position];
-        if slot.0 == 0 {
-            *slot = (term, seen.0, seen.1);
-            return None;
-        }
-        if slot.0 == term {
-            return Some((slot.1, slot.2));
-        }
-        match self.later.entry((index, term)) {
-            hash_map::Entry::Occupied(first) => Some(*first.get()),
-            hash_map::Entry::Vacant(slot) => {
-                slot.insert(seen);
-                None
-            }
-        }
-    }
 }
 
 /// An entry seen committed.
@@ -261,29 +223,20 @@ pub struct Checker {
     /// The voters and learners of each configuration entry ever appended, by index and
     /// term, to rebuild a node's configurations when a snapshot replaces its log.
     configs_seen: BTreeMap<(Index, Term), (Vec<NodeId>, Vec<NodeId>)>,
-    /// Entries seen committed, by index (position = index - 1).
-    committed: Vec<Committed>,
+    /// Entries seen committed, by index.
+    committed: IndexWindow<Committed>,
+    /// The configuration entries among them, by increasing index (kept whole: they are
+    /// few, and a snapshot's configuration is the last of them before it).
+    committed_configs: Vec<ConfigEntry>,
     /// For each term, the highest index seen committed by a node in that term.
     commit_terms: BTreeMap<Term, Index>,
-    /// Entries seen applied, by index (position = index - 1).
-    applied: Vec<Applied>,
+    /// Entries seen applied, by index.
+    applied: IndexWindow<Applied>,
     violations: Vec<Violation>,
     counts: BTreeMap<Rule, u64>,
     published: usize,
     steps: u64,
     time_us: u64,
-}
-
-fn digest(entry: &Entry) -> u64 {
-    let mut hasher = Digest::default();
-    entry.hash(&mut hasher);
-    hasher.finish()
-}
-
-fn chain(previous: u64, digest: u64) -> u64 {
-    let mut hasher = Digest::default();
-    (previous, digest).hash(&mut hasher);
-    hasher.finish()
 }
 
 impl Checker {
@@ -431,7 +384,8 @@ impl Checker {
     /// mirror but not the table of entries seen, since they were never created by a leader.
     pub fn log_replaced(&mut self, node: NodeId, storage: &Storage) {
         let track = self.track(node);
-        track.log.clear();
+        track.log = IndexWindow::starting_at(storage.log.first_index(), None);
+        track.snapshot_index = storage.log.snapshot_index();
         track.configs.clear();
         let mut previous = 0;
         for entry in storage.log.entries() {
@@ -517,9 +471,8 @@ impl Checker {
                         detail,
                     );
                 }
-                let keep = from.saturating_sub(1) as usize;
                 let track = self.track(node);
-                track.log.truncate(keep);
+                track.log.truncate_from(*from);
                 track.configs.retain(|c| c.index < *from);
             }
             DurableWrite::Append { entries } => {
@@ -533,43 +486,6 @@ impl Checker {
             }
             DurableWrite::Snapshot(snapshot) => self.snapshot(node, snapshot.index, snapshot.term),
         }
-    }
-
-    /// Mirrors a snapshot written by `node` up to `index`@`term`. The mirror keeps every
-    /// entry, compacted or not, so the rules read a compacted log as they read a whole one.
-    /// A node that held the snapshot's last entry keeps its entries (they are the same by
-    /// Log Matching); one that did not now holds what the snapshot stands for: the entries
-    /// seen committed up to `index` (a snapshot holds committed entries only).
-    fn snapshot(&mut self, node: NodeId, index: Index, term: Term) {
-        let position = index as usize - 1;
-        let held = self.track(node).log.get(position).map(|m| m.term);
-        if held == Some(term) {
-            return;
-        }
-        let committed: Vec<Mirrored> = self
-            .committed
-            .iter()
-            .take(index as usize)
-            .map(|c| Mirrored {
-                term: c.term,
-                chain: c.chain,
-            })
-            .collect();
-        let configs = committed
-            .iter()
-            .zip(1..)
-            .filter_map(|(mirrored, index)| {
-                let (voters, learners) = self.configs_seen.get(&(index, mirrored.term))?;
-                Some(ConfigEntry {
-                    index,
-                    voters: voters.clone(),
-                    learners: learners.clone(),
-                })
-            })
-            .collect();
-        let track = self.track(node);
-        track.log = committed;
-        track.configs = configs;
     }
 
     /// Mirrors a configuration entry `node` appended.
@@ -626,46 +542,13 @@ impl Checker {
         );
     }
 
-    /// Mirrors one appended entry and holds Log Matching for it.
-    fn append(&mut self, node: NodeId, entry: &Entry) {
-        let track = self.track(node);
-        let previous = track.log.last().map_or(0, |m| m.chain);
-        let hash = chain(previous, digest(entry));
-        track.log.push(Mirrored {
-            term: entry.term,
-            chain: hash,
-        });
-        match self
-            .entries
-            .seen_or_record(entry.index, entry.term, (hash, node))
-        {
-            None => {}
-            Some((seen, _)) if seen == hash => {}
-            Some((_, other)) => {
-                let detail = Breach::LogsDiffer {
-                    first: other,
-                    second: node,
-                    term: entry.term,
-                    index: entry.index,
-                };
-                self.report(
-                    Rule::LogMatching,
-                    vec![other, node],
-                    (Some(entry.index), vec![entry.term]),
-                    detail,
-                );
-            }
-        }
-    }
-
     /// Holds State Machine Safety for an entry `node` applied.
     fn applied_entry(&mut self, node: NodeId, entry: &Entry) {
-        let position = entry.index.saturating_sub(1) as usize;
         let digest = digest(entry);
-        match self.applied.get(position) {
+        match self.applied.get(entry.index) {
             Some(first) if first.digest == digest => {}
             Some(first) => {
-                let first = *first;
+                let first = first.clone();
                 let detail = Breach::AppliedDiffer {
                     node,
                     term: entry.term,
@@ -676,13 +559,14 @@ impl Checker {
                 let at = (Some(entry.index), vec![first.term, entry.term]);
                 self.report(Rule::StateMachineSafety, vec![first.node, node], at, detail);
             }
-            None if position == self.applied.len() => self.applied.push(Applied {
+            None if entry.index == self.applied.end() => self.applied.push(Applied {
                 digest,
                 term: entry.term,
                 node,
             }),
             // An index beyond what any node applied so far, with a gap before it: only a
-            // node whose commit ran past its log can get there. Left unrecorded.
+            // node whose commit ran past its log can get there. Left unrecorded, as is one
+            // every node has compacted (let go).
             None => {}
         }
     }
@@ -756,9 +640,8 @@ impl Checker {
         let known = self.commit_terms.entry(after.term).or_default();
         *known = (*known).max(after.commit);
         let track = &self.nodes[&node];
-        let start = self.committed.len() as Index + 1;
-        for index in start..=after.commit {
-            let Some(mirrored) = track.log.get(index as usize - 1) else {
+        for index in self.committed.end()..=after.commit {
+            let Some(mirrored) = track.log.get(index) else {
                 break;
             };
             self.committed.push(Committed {
@@ -767,14 +650,20 @@ impl Checker {
                 node,
                 in_term: after.term,
             });
+            if let Some((voters, learners)) = self.configs_seen.get(&(index, mirrored.term)) {
+                self.committed_configs.push(ConfigEntry {
+                    index,
+                    voters: voters.clone(),
+                    learners: learners.clone(),
+                });
+            }
         }
     }
 
     /// Holds Commit Quorum for leader `node`, which has just advanced its commit index.
     fn commit_quorum(&mut self, node: NodeId, after: &NodeView) {
         let index = after.commit;
-        let position = index as usize - 1;
-        let Some(own) = self.nodes[&node].log.get(position).map(|m| m.chain) else {
+        let Some(own) = self.nodes[&node].log.get(index).map(|m| m.chain) else {
             return;
         };
         let voters = self.voters_in_force(node);
@@ -784,7 +673,7 @@ impl Checker {
         let holds = |voter: &NodeId| {
             self.nodes
                 .get(voter)
-                .and_then(|t| t.log.get(position))
+                .and_then(|t| t.log.get(index))
                 .is_some_and(|m| m.chain == own)
         };
         // Checked on every commit: the holders are only listed for a report.
@@ -872,13 +761,20 @@ impl Checker {
         let Some(index) = self.commit_terms.range(..term).map(|(_, &i)| i).max() else {
             return;
         };
-        let Some(committed) = self.committed.get(index as usize - 1).copied() else {
+        let log = &self.nodes[&node].log;
+        if index < self.committed.first() {
+            // Let go, as every node compacted past it: equal chains at a later index
+            // cover it.
+            let at = log.first().max(self.committed.first()) - 1;
+            let committed = self.committed.at(at).map(|c| c.chain);
+            if committed.is_some() && log.at(at).map(|m| m.chain) == committed {
+                return;
+            }
+        }
+        let Some(committed) = self.committed.get(index) else {
             return;
         };
-        let held = self.nodes[&node]
-            .log
-            .get(index as usize - 1)
-            .map(|m| m.chain);
+        let held = log.get(index).map(|m| m.chain);
         if held == Some(committed.chain) {
             return;
         }
@@ -940,5 +836,7 @@ pub fn operations(history: &[ClientRecord]) -> Vec<Operation> {
         .collect()
 }
 
+mod mirror;
 #[cfg(test)]
 mod tests;
+mod window;

@@ -80,13 +80,69 @@ impl PendingOp {
     }
 }
 
+/// The history of client operations, oldest first: every operation, or, once told to
+/// [`History::forget_finished`], those from the oldest still in progress on (a bench,
+/// which checks only that the nodes agree, keeps no more).
+///
+/// Invariant: `records[i].op == first_op + i` (operation ids are handed out in order,
+/// one record each).
+#[derive(Debug)]
+pub struct History {
+    records: Vec<ClientRecord>,
+    first_op: OpId,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            records: Vec::new(),
+            first_op: 1,
+        }
+    }
+}
+
+impl std::ops::Deref for History {
+    type Target = [ClientRecord];
+
+    fn deref(&self) -> &[ClientRecord] {
+        &self.records
+    }
+}
+
+impl History {
+    fn push(&mut self, record: ClientRecord) {
+        debug_assert_eq!(record.op, self.first_op + self.records.len() as OpId);
+        self.records.push(record);
+    }
+
+    fn get_mut(&mut self, op: OpId) -> Option<&mut ClientRecord> {
+        let position = op.checked_sub(self.first_op)?;
+        self.records.get_mut(position as usize)
+    }
+
+    /// Lets go of the finished records before the oldest operation still in progress,
+    /// once there are enough of them to be worth moving the rest.
+    pub fn forget_finished(&mut self) {
+        let finished = self
+            .records
+            .iter()
+            .position(|r| r.outcome.is_none())
+            .unwrap_or(self.records.len());
+        if finished < 4096.max(self.records.len() / 2) {
+            return;
+        }
+        self.records.drain(..finished);
+        self.first_op += finished as OpId;
+    }
+}
+
 /// Every client operation: those in progress and the history of all.
 #[derive(Default)]
 pub(crate) struct ClientTable {
     /// Boxed: the tree's nodes stay small enough for the allocator's fast path (a bench
     /// starts and ends hundreds of thousands a second).
     pub pending: BTreeMap<OpId, Box<PendingOp>>,
-    pub history: Vec<ClientRecord>,
+    pub history: History,
     next_op: OpId,
     next_client: ClientId,
 }
@@ -151,10 +207,7 @@ impl ClientTable {
         let pending = *self.pending.remove(&op)?;
         let request = pending.request.clone();
         let latency_us = now_us - pending.invoke_us;
-        // Operation ids are handed out in order from 1, one history record each, and the
-        // history is never trimmed: operation `op` is record `op - 1`.
-        let position = op.checked_sub(1).map(|p| p as usize);
-        if let Some(record) = position.and_then(|p| self.history.get_mut(p)) {
+        if let Some(record) = self.history.get_mut(op) {
             assert_eq!(
                 record.op, op,
                 "the history is out of step with operation ids"

@@ -119,6 +119,11 @@ pub struct ClusterConfig {
     pub hosting: Hosting,
 }
 
+/// How many entries a node of the REPL's own cluster (`raftlab`, `raftlab watch`) applies
+/// between two snapshots, so that a cluster left running holds its memory flat. Scenario
+/// files and checks choose their own (`raft.snapshot_every`, 0 by default).
+pub const REPL_SNAPSHOT_EVERY: u64 = 10_000;
+
 /// The most nodes a cluster may have.
 pub const MAX_NODES: u64 = 2001;
 

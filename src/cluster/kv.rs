@@ -250,8 +250,18 @@ fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &str, &str)> {
     reader.bytes.is_empty().then_some((client, seq, key, value))
 }
 
+/// How many clients' last requests a state machine remembers. Beyond it, the client with
+/// the lowest id is forgotten (ids are handed out in order, so the oldest client): every
+/// node applies the same requests and so forgets the same clients, as the Raft thesis
+/// (section 6.3) asks of expiring client sessions. A REPL command or a check's operation
+/// is a client of its own, so without this bound a long run would remember one client per
+/// operation, on every node and in every snapshot; a retry comes within the client
+/// deadline, many thousands of clients sooner.
+pub const CLIENTS_REMEMBERED: usize = 16_384;
+
 /// A node's state machine: the map, and each client's last applied request with its
-/// result, so that a request applied twice takes effect once.
+/// result, so that a request applied twice takes effect once (for the last
+/// [`CLIENTS_REMEMBERED`] clients).
 #[derive(Clone, Debug, Default)]
 pub struct KvStateMachine {
     map: KvMap,
@@ -293,6 +303,9 @@ impl KvStateMachine {
         }
         let output = apply(&mut self.map);
         self.last_by_client.insert(client, (seq, output.clone()));
+        if self.last_by_client.len() > CLIENTS_REMEMBERED {
+            self.last_by_client.pop_first();
+        }
         output
     }
 
@@ -439,6 +452,31 @@ mod tests {
         assert_eq!(sm.apply(append.clone()), KvOutput::Ok);
         assert_eq!(sm.apply(append), KvOutput::Ok);
         assert_eq!(sm.map().get("k"), Some("a"));
+    }
+
+    #[test]
+    fn the_oldest_clients_are_forgotten_beyond_the_bound() {
+        let mut sm = KvStateMachine::default();
+        let append = |client| KvRequest {
+            client,
+            seq: 1,
+            op: KvOp::Append {
+                key: "k".into(),
+                value: "a".into(),
+            },
+        };
+        for client in 1..=CLIENTS_REMEMBERED as u64 + 1 {
+            sm.apply(append(client));
+        }
+        assert_eq!(sm.last_by_client.len(), CLIENTS_REMEMBERED);
+        // The newest is still remembered: its retry takes effect once ...
+        sm.apply(append(CLIENTS_REMEMBERED as u64 + 1));
+        assert_eq!(
+            sm.map().get("k").map(str::len),
+            Some(CLIENTS_REMEMBERED + 1)
+        );
+        // ... and the oldest is not.
+        assert!(!sm.last_by_client.contains_key(&1));
     }
 
     #[test]

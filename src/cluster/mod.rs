@@ -51,7 +51,9 @@ use crate::raft::{ConfigError, NodeId};
 
 pub use checker::{Checker, Rule, Violation};
 pub use client_table::{ClientRecord, ClientResult};
-pub use config::{ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig};
+pub use config::{
+    ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig, REPL_SNAPSHOT_EVERY,
+};
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
 pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};

@@ -27,72 +27,15 @@
 
 use std::hash::{Hash, Hasher};
 
-use crate::raft::{Entry, Envelope, Message, NodeId};
+use crate::raft::{Envelope, Message, NodeId};
 
 use super::model::State;
 use super::rules::Ghost;
 
-/// A 64-bit hasher with a full mix of every word: a 64-bit fingerprint is only as good as
-/// its spread (at ten million states, a good one collides with odds of about one in a
-/// hundred thousand).
-#[derive(Default)]
-pub struct Fingerprinter(u64);
-
-/// The finalizer of SplitMix64: every input bit reaches every output bit.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-impl Hasher for Fingerprinter {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        let mut word = [0; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        self.write_u64(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = mix(self.0 ^ value).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn finish(&self) -> u64 {
-        mix(self.0)
-    }
-}
-
-/// The digest of one log entry.
-pub fn entry_digest(entry: &Entry) -> u64 {
-    let mut hasher = Fingerprinter::default();
-    entry.hash(&mut hasher);
-    hasher.finish()
-}
-
-/// The digest of an entry after the entries of digest `previous`.
-pub fn chain(previous: u64, digest: u64) -> u64 {
-    let mut hasher = Fingerprinter::default();
-    (previous, digest).hash(&mut hasher);
-    hasher.finish()
-}
+/// The crate's one hasher ([`crate::digest`]), which mixes every word fully: a 64-bit
+/// fingerprint is only as good as its spread.
+pub use crate::digest::Digest as Fingerprinter;
+pub use crate::digest::{chain, entry_digest};
 
 /// The digest of a message in flight, with node ids renamed, without clock readings.
 pub fn message_digest(envelope: &Envelope, rename: &dyn Fn(NodeId) -> NodeId) -> u64 {

@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod crash;
 mod determinism;
+mod digest;
 mod election;
 mod failover;
 mod lossy;

@@ -43,6 +43,8 @@ pub enum Breach {
         second: NodeId,
         term: Term,
         index: Index,
+        /// Where the two logs first differ, where both still hold it.
+        difference: Option<FirstDifference>,
     },
     /// State Machine Safety: `node` applied an entry of `term` at `index` where `first`
     /// applied one of `first_term` (of the same term: another command).
@@ -107,4 +109,15 @@ pub enum Breach {
     },
     /// Message Storm: the network's load crossed a bound.
     Storm(Storm),
+}
+
+/// Where two nodes' logs first differ (found by bisection over their hash chains).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FirstDifference {
+    /// The first index at which the two logs differ.
+    pub index: Index,
+    /// Whether entries before it were compacted, so that the difference may start earlier.
+    pub earlier_compacted: bool,
+    /// The terms of the two entries there, in the order of the breach's two nodes.
+    pub terms: (Term, Term),
 }

@@ -574,3 +574,95 @@ fn entries_seen_keep_the_first_of_each_index_and_term() {
     assert_eq!(seen.seen_or_record(3, 2, (13, 2)), None);
     assert_eq!(seen.seen_or_record(5, 2, (0, 1)), Some((15, 2)));
 }
+
+// ---- letting go of what every node compacted -----------------------------------------
+
+/// Nodes 1..=3 each hold and apply entries 1..=`count` of term 1 (led by node 1), then
+/// compact up to `snapshot`; nodes after 3, up to `nodes`, are up and hold nothing.
+fn compacted_cluster(nodes: NodeId, count: Index, snapshot: Index) -> Checker {
+    let mut checker = checker(nodes);
+    lead(&mut checker, 1, 1);
+    let log: Vec<Entry> = (1..=count).map(|i| entry(i, 1, &i.to_string())).collect();
+    for node in 1..=3 {
+        let role = if node == 1 {
+            Role::Leader
+        } else {
+            Role::Follower
+        };
+        let mut step = writes(vec![append(log.clone())], view(node, role, 1, count));
+        step.applied = log.clone();
+        checker.observe(2, node, &[step]);
+    }
+    for node in 1..=3 {
+        let role = if node == 1 {
+            Role::Leader
+        } else {
+            Role::Follower
+        };
+        let snapshot = DurableWrite::Snapshot(crate::raft::Snapshot {
+            index: snapshot,
+            term: 1,
+            data: Vec::new(),
+            voters: Vec::new(),
+            learners: Vec::new(),
+        });
+        checker.observe(
+            3,
+            node,
+            &[writes(vec![snapshot], view(node, role, 1, count))],
+        );
+    }
+    checker
+}
+
+#[test]
+fn what_every_node_compacted_is_let_go_and_the_rules_still_hold_after_it() {
+    let count = 20_000;
+    let mut checker = compacted_cluster(3, count, count - 10);
+    assert!(
+        checker.violations().is_empty(),
+        "{:?}",
+        checker.violations()
+    );
+    // The tables kept at most what follows the snapshots, and twice that before it.
+    assert!(checker.committed.first() > count / 2);
+    assert!(checker.entries.first.first() > count / 2);
+    assert!(checker.nodes[&2].log.first() > count / 2);
+    // Leader Completeness for a committed index let go, by the chains before what is kept.
+    let became = RaftEvent::BecameLeader { term: 2 };
+    let leader = view(2, Role::Leader, 2, count);
+    checker.observe(4, 2, &[events(vec![became], leader)]);
+    assert!(
+        checker.violations().is_empty(),
+        "{:?}",
+        checker.violations()
+    );
+    // Log Matching after the snapshot, with the first differing entry named.
+    let next = count + 1;
+    for (node, command) in [(2, "x"), (3, "y")] {
+        let step = writes(
+            vec![append(vec![entry(next, 2, command)])],
+            view(node, Role::Follower, 2, count),
+        );
+        checker.observe(4, node, &[step]);
+    }
+    let violation = &checker.violations()[0];
+    assert_eq!(violation.rule, Rule::LogMatching);
+    let difference = match &violation.detail {
+        Breach::LogsDiffer { difference, .. } => *difference,
+        other => panic!("not a Log Matching breach: {other:?}"),
+    };
+    let expected = FirstDifference {
+        index: next,
+        earlier_compacted: false,
+        terms: (2, 2),
+    };
+    assert_eq!(difference, Some(expected), "{:?}", violation.detail);
+}
+
+#[test]
+fn a_node_that_never_compacts_keeps_everything() {
+    let checker = compacted_cluster(4, 10_000, 9_990);
+    assert_eq!(checker.committed.first(), 1);
+    assert_eq!(checker.nodes[&1].log.first(), 1);
+}

@@ -147,9 +147,17 @@ impl Scheduler {
         self.handoffs
     }
 
-    /// Every client operation so far.
+    /// Every client operation so far, or since the front let go by
+    /// [`Scheduler::forget_finished_history`].
     pub fn history(&self) -> &[super::ClientRecord] {
         &self.clients.history
+    }
+
+    /// Lets go of the finished operations at the front of the history: for a run that
+    /// checks no linearizability (a bench checks that the nodes agree), so that its
+    /// memory stays flat.
+    pub fn forget_finished_history(&mut self) {
+        self.clients.history.forget_finished();
     }
 
     /// Sets the bounds on the network's load (by default, [`StormLimits::for_nodes`]).

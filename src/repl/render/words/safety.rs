@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::cluster::checker::{Breach, Rule, Violation};
+use crate::cluster::checker::{Breach, FirstDifference, Rule, Violation};
 use crate::cluster::linearizability::{self, Operation, Outcome};
 use crate::cluster::storm::{Busiest, Load, Storm};
 use crate::raft::NodeId;
@@ -123,11 +123,18 @@ impl fmt::Display for Breach {
                 second,
                 term,
                 index,
-            } => write!(
-                f,
-                "n{first} and n{second} hold entries of term {term} at index {index} that \
-                 differ, or whose earlier entries differ"
-            ),
+                difference,
+            } => {
+                write!(
+                    f,
+                    "n{first} and n{second} hold entries of term {term} at index {index} \
+                     that differ, or whose earlier entries differ"
+                )?;
+                match difference {
+                    Some(d) => write!(f, ": {}", first_difference(d, *first, *second)),
+                    None => Ok(()),
+                }
+            }
             Breach::AppliedDiffer {
                 node,
                 term,
@@ -287,4 +294,23 @@ mod tests {
             "message storm: 3 messages in flight, 2 of them AppendEntries n2 -> n3"
         );
     }
+}
+
+/// Where two logs first differ, in words.
+fn first_difference(d: &FirstDifference, a: NodeId, b: NodeId) -> String {
+    let earlier = if d.earlier_compacted {
+        " (or earlier: the entries before it were compacted)"
+    } else {
+        ""
+    };
+    let (x, y) = d.terms;
+    let what = if x == y {
+        format!("both of term {x}, with other commands")
+    } else {
+        format!("term {x} on n{a}, term {y} on n{b}")
+    };
+    format!(
+        "the first entry that differs is at index {}{earlier}, {what}",
+        d.index
+    )
 }
