@@ -239,13 +239,50 @@ impl EntriesSeen {
 }
 
 /// An entry seen committed.
-#[derive(Clone, Copy, Debug)]
-struct Committed {
-    chain: u64,
-    term: Term,
-    node: NodeId,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Committed {
+    /// The digest of the entry and every entry before it, in the log of the node seen
+    /// committing it.
+    pub chain: u64,
+    pub term: Term,
+    pub node: NodeId,
     /// The term of the node seen committing it.
-    in_term: Term,
+    pub in_term: Term,
+}
+
+/// Leader Completeness, as this checker and `raftlab explore` both hold it: a node that
+/// became leader of `term` must hold every entry committed in an earlier term. Entries
+/// committed are a prefix, so the check is of the last of them: `commit_terms` gives the
+/// highest index seen committed in each term, `committed` the entries seen committed by
+/// index (position = index - 1), `held` the chain digest the new leader's log has at an
+/// index. When the rule is broken: the index, the entry committed there, and the words.
+pub fn leader_completeness(
+    node: NodeId,
+    term: Term,
+    commit_terms: impl Iterator<Item = (Term, Index)>,
+    committed: &[Committed],
+    held: impl Fn(Index) -> Option<u64>,
+) -> Option<(Index, Committed, String)> {
+    let index = commit_terms
+        .filter(|&(t, i)| t < term && i > 0)
+        .map(|(_, i)| i)
+        .max()?;
+    let committed = *committed.get(index as usize - 1)?;
+    let held = held(index);
+    if held == Some(committed.chain) {
+        return None;
+    }
+    let lacks = if held.is_some() {
+        "holds another entry (or prefix) at"
+    } else {
+        "lacks"
+    };
+    let detail = format!(
+        "n{node} became leader of term {term} but {lacks} index {index}, committed with \
+         term {} by n{} in term {}",
+        committed.term, committed.node, committed.in_term
+    );
+    Some((index, committed, detail))
 }
 
 /// An entry seen applied, with the first node that applied it.
@@ -862,29 +899,17 @@ impl Checker {
     /// A new leader of `term` must hold every entry committed in an earlier term. Entries
     /// committed are a prefix, so the check is of the last of them, by its hash chain.
     fn leader_completeness(&mut self, node: NodeId, term: Term) {
-        let Some(index) = self.commit_terms.range(..term).map(|(_, &i)| i).max() else {
-            return;
-        };
-        let Some(committed) = self.committed.get(index as usize - 1).copied() else {
-            return;
-        };
-        let held = self.nodes[&node]
-            .log
-            .get(index as usize - 1)
-            .map(|m| m.chain);
-        if held == Some(committed.chain) {
-            return;
-        }
-        let lacks = if held.is_some() {
-            "holds another entry (or prefix) at"
-        } else {
-            "lacks"
-        };
-        let detail = format!(
-            "n{node} became leader of term {term} but {lacks} index {index}, committed with \
-             term {} by n{} in term {}",
-            committed.term, committed.node, committed.in_term
+        let log = &self.nodes[&node].log;
+        let found = leader_completeness(
+            node,
+            term,
+            self.commit_terms.iter().map(|(&t, &i)| (t, i)),
+            &self.committed,
+            |index| log.get(index as usize - 1).map(|m| m.chain),
         );
+        let Some((index, committed, detail)) = found else {
+            return;
+        };
         let at = (Some(index), vec![term, committed.term]);
         self.report(
             Rule::LeaderCompleteness,

@@ -46,7 +46,7 @@ use crate::repl::session::Session;
 pub use cli::{ExploreArgs, run};
 pub use model::{Action, ActionKind, Bounds, MAX_NODES, Model, Outcome, State};
 pub use rules::Finding;
-pub use search::{Cutoff, Found, Outcomes, Progress, SearchOptions, Strategy, search};
+pub use search::{Cutoff, Found, Outcomes, Progress, SearchOptions, Searcher, Strategy, search};
 
 /// Bounds that cannot work.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
