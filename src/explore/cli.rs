@@ -55,8 +55,9 @@ pub struct ExploreArgs {
     /// Treat states that differ only in the names of the nodes as one.
     #[arg(long)]
     pub symmetry: bool,
-    /// Stop after this many distinct states.
-    #[arg(long, default_value_t = 20_000_000)]
+    /// Stop after this many distinct states (auto: breadth-first stops, the walks go on
+    /// to --max-time).
+    #[arg(long, default_value_t = 2_000_000)]
     pub max_states: u64,
     /// Stop after this long (wall time): 60s, 1.5s.
     #[arg(long, default_value = "600s", value_parser = parse_duration)]
