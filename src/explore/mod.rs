@@ -144,26 +144,36 @@ pub fn scenario(model: &Model, counterexample: &Counterexample, header: &Header)
 }
 
 /// Plays a counterexample's steps on a real cluster on a paused clock, as `raftlab run`
-/// plays its scenario, and returns the rules the cluster's checker saw broken (none when
-/// a step fails to run, with the failure).
+/// plays its scenario, and returns the rules the cluster's checker saw broken. The replay
+/// ends at the first step that breaks a rule (the cluster's checker has rules the model
+/// does not hold, and may see one broken before the model's); a step that fails without
+/// a broken rule is an error.
 pub fn replay(model: &Model, counterexample: &Counterexample) -> Result<Vec<Rule>, String> {
     let config = ClusterConfig {
         clock: ClockMode::Paused,
         ..model.cluster_config()
     };
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
-    for step in &counterexample.steps {
+    let violations = |session: &Session| {
+        session
+            .cluster()
+            .with(|sim| sim.violations().to_vec())
+            .map_err(|e| e.to_string())
+    };
+    'steps: for step in &counterexample.steps {
         for line in &step.commands {
             let outcome = session.run_line(line).map_err(|e| format!("{line}: {e}"))?;
             if !outcome.passed {
+                // A step fails when it breaks a rule: the replay ends there, as the
+                // path does (a later step may not even be possible any more).
+                if !violations(&session)?.is_empty() {
+                    break 'steps;
+                }
                 return Err(format!("{line}: {}", outcome.text));
             }
         }
     }
-    let violations = session
-        .cluster()
-        .with(|sim| sim.violations().to_vec())
-        .map_err(|e| e.to_string())?;
+    let violations = violations(&session)?;
     let mut rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
     rules.dedup();
     Ok(rules)
