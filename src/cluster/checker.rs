@@ -192,13 +192,50 @@ struct NodeTrack {
 }
 
 /// An entry seen committed.
-#[derive(Clone, Copy, Debug)]
-struct Committed {
-    chain: u64,
-    term: Term,
-    node: NodeId,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Committed {
+    /// The digest of the entry and every entry before it, in the log of the node seen
+    /// committing it.
+    pub chain: u64,
+    pub term: Term,
+    pub node: NodeId,
     /// The term of the node seen committing it.
-    in_term: Term,
+    pub in_term: Term,
+}
+
+/// Leader Completeness, as this checker and `raftlab explore` both hold it: a node that
+/// became leader of `term` must hold every entry committed in an earlier term. Entries
+/// committed are a prefix, so the check is of the last of them: `commit_terms` gives the
+/// highest index seen committed in each term, `committed_at` the entry seen committed at
+/// an index (`None` where nothing can be said of it), `held` the chain digest the new
+/// leader's log has at an index. When the rule is broken: the index, the entry committed
+/// there, and what broke.
+pub fn leader_completeness(
+    node: NodeId,
+    term: Term,
+    commit_terms: impl Iterator<Item = (Term, Index)>,
+    committed_at: impl Fn(Index) -> Option<Committed>,
+    held: impl Fn(Index) -> Option<u64>,
+) -> Option<(Index, Committed, Breach)> {
+    let index = commit_terms
+        .filter(|&(t, i)| t < term && i > 0)
+        .map(|(_, i)| i)
+        .max()?;
+    let committed = committed_at(index)?;
+    let held = held(index);
+    if held == Some(committed.chain) {
+        return None;
+    }
+    let breach = Breach::LeaderLacksCommitted {
+        node,
+        term,
+        index,
+        holds_other: held.is_some(),
+        entry_term: committed.term,
+        committed_by: committed.node,
+        in_term: committed.in_term,
+    };
+    Some((index, committed, breach))
 }
 
 /// An entry seen applied, with the first node that applied it.
@@ -758,34 +795,29 @@ impl Checker {
     /// A new leader of `term` must hold every entry committed in an earlier term. Entries
     /// committed are a prefix, so the check is of the last of them, by its hash chain.
     fn leader_completeness(&mut self, node: NodeId, term: Term) {
-        let Some(index) = self.commit_terms.range(..term).map(|(_, &i)| i).max() else {
-            return;
-        };
         let log = &self.nodes[&node].log;
-        if index < self.committed.first() {
-            // Let go, as every node compacted past it: equal chains at a later index
-            // cover it.
-            let at = log.first().max(self.committed.first()) - 1;
-            let committed = self.committed.at(at).map(|c| c.chain);
-            if committed.is_some() && log.at(at).map(|m| m.chain) == committed {
-                return;
+        let committed = &self.committed;
+        let committed_at = |index: Index| {
+            if index < committed.first() {
+                // Let go, as every node compacted past it: equal chains at a later index
+                // cover it.
+                let at = log.first().max(committed.first()) - 1;
+                let chain = committed.at(at).map(|c| c.chain);
+                if chain.is_some() && log.at(at).map(|m| m.chain) == chain {
+                    return None;
+                }
             }
-        }
-        let Some(committed) = self.committed.get(index) else {
-            return;
+            committed.get(index)
         };
-        let held = log.get(index).map(|m| m.chain);
-        if held == Some(committed.chain) {
-            return;
-        }
-        let detail = Breach::LeaderLacksCommitted {
+        let found = leader_completeness(
             node,
             term,
-            index,
-            holds_other: held.is_some(),
-            entry_term: committed.term,
-            committed_by: committed.node,
-            in_term: committed.in_term,
+            self.commit_terms.range(..term).map(|(&t, &i)| (t, i)),
+            committed_at,
+            |index| log.get(index).map(|m| m.chain),
+        );
+        let Some((index, committed, detail)) = found else {
+            return;
         };
         let at = (Some(index), vec![term, committed.term]);
         self.report(

@@ -19,8 +19,8 @@ pub struct ExploreArgs {
     /// How many nodes (1 to 5).
     #[arg(long, default_value_t = 3)]
     pub nodes: u64,
-    /// No node campaigns into a term above this.
-    #[arg(long, default_value_t = 3)]
+    /// No node campaigns into a term above this (4: Figure 8 needs four terms).
+    #[arg(long, default_value_t = 4)]
     pub max_term: u64,
     /// No log grows beyond this many entries.
     #[arg(long, default_value_t = 3)]
@@ -47,21 +47,23 @@ pub struct ExploreArgs {
     /// Turn on a teaching bug (repeatable), to find what it breaks.
     #[arg(long = "bug", value_name = "NAME")]
     pub bugs: Vec<Bug>,
-    /// How to search: bfs finds a shortest counterexample; dfs and random go deeper for
-    /// less memory.
-    #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
+    /// How to search: auto runs bfs on one thread and random walks on another (the one
+    /// that needs fewer states wins); bfs finds a shortest counterexample; dfs and random
+    /// go deeper for less memory.
+    #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub search: Strategy,
     /// Treat states that differ only in the names of the nodes as one.
     #[arg(long)]
     pub symmetry: bool,
-    /// Stop after this many distinct states.
-    #[arg(long, default_value_t = 20_000_000)]
+    /// Stop after this many distinct states (auto: breadth-first stops, the walks go on
+    /// to --max-time).
+    #[arg(long, default_value_t = 2_000_000)]
     pub max_states: u64,
     /// Stop after this long (wall time): 60s, 1.5s.
     #[arg(long, default_value = "600s", value_parser = parse_duration)]
     pub max_time: u64,
     /// Random walks: how many.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 1_000_000_000)]
     pub walks: u64,
     /// Random walks and the order depth-first workers try actions in derive from this.
     #[arg(long, default_value_t = 1)]
@@ -175,6 +177,10 @@ fn describe_bounds(args: &ExploreArgs, model: &Model, options: &SearchOptions) -
         options.workers,
         if options.symmetry { ", symmetry" } else { "" }
     )
+    .replace(
+        &format!("Auto search on {} workers", options.workers),
+        "breadth-first search and random walks, one thread each",
+    )
     .replace("Bfs search", "breadth-first search")
     .replace("Dfs search", "depth-first search")
     .replace("Random search", "random walks")
@@ -210,8 +216,9 @@ pub fn summary(outcomes: &Outcomes) -> String {
     let head = format!("{} in {seconds:.1}s", progress_line(progress));
     let end = match (&outcomes.found, outcomes.cutoff) {
         (Some(found), _) => format!(
-            "violation after {} steps: {}",
+            "violation after {} steps, found by {}: {}",
             found.actions.len(),
+            found.by,
             found.finding.detail
         ),
         (None, None) => "bounds exhausted: no violation".to_string(),

@@ -46,7 +46,7 @@ use crate::repl::session::Session;
 pub use cli::{ExploreArgs, run};
 pub use model::{Action, ActionKind, Bounds, MAX_NODES, Model, Outcome, State};
 pub use rules::Finding;
-pub use search::{Cutoff, Found, Outcomes, Progress, SearchOptions, Strategy, search};
+pub use search::{Cutoff, Found, Outcomes, Progress, SearchOptions, Searcher, Strategy, search};
 
 /// Bounds that cannot work.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -144,27 +144,37 @@ pub fn scenario(model: &Model, counterexample: &Counterexample, header: &Header)
 }
 
 /// Plays a counterexample's steps on a real cluster on a paused clock, as `raftlab run`
-/// plays its scenario, and returns the rules the cluster's checker saw broken (none when
-/// a step fails to run, with the failure).
+/// plays its scenario, and returns the rules the cluster's checker saw broken. The replay
+/// ends at the first step that breaks a rule (the cluster's checker has rules the model
+/// does not hold, and may see one broken before the model's); a step that fails without
+/// a broken rule is an error.
 pub fn replay(model: &Model, counterexample: &Counterexample) -> Result<Vec<Rule>, String> {
     let config = ClusterConfig {
         clock: ClockMode::Paused,
         ..model.cluster_config()
     };
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
-    for step in &counterexample.steps {
+    let violations = |session: &Session| {
+        session
+            .cluster()
+            .view(ViewLimits::least())
+            .map(|view| view.violations)
+            .map_err(|e| e.to_string())
+    };
+    'steps: for step in &counterexample.steps {
         for line in &step.commands {
             let outcome = session.run_line(line).map_err(|e| format!("{line}: {e}"))?;
             if !outcome.passed {
+                // A step fails when it breaks a rule: the replay ends there, as the
+                // path does (a later step may not even be possible any more).
+                if !violations(&session)?.is_empty() {
+                    break 'steps;
+                }
                 return Err(format!("{line}: {}", outcome.text));
             }
         }
     }
-    let violations = session
-        .cluster()
-        .view(ViewLimits::least())
-        .map(|view| view.violations)
-        .map_err(|e| e.to_string())?;
+    let violations = violations(&session)?;
     let mut rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
     rules.dedup();
     Ok(rules)

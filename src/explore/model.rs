@@ -107,7 +107,7 @@ impl Default for Bounds {
     fn default() -> Self {
         Bounds {
             nodes: 3,
-            max_term: 3,
+            max_term: 4,
             max_log: 3,
             max_msgs: 6,
             max_crashes: 1,
@@ -202,6 +202,20 @@ pub enum Action {
 }
 
 impl Action {
+    /// The kind of the action.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Deliver { .. } => ActionKind::Deliver,
+            Action::Drop { .. } => ActionKind::Drop,
+            Action::Duplicate { .. } => ActionKind::Duplicate,
+            Action::Timeout { .. } => ActionKind::Timeout,
+            Action::Heartbeat { .. } => ActionKind::Heartbeat,
+            Action::Crash { .. } => ActionKind::Crash,
+            Action::Restart { .. } => ActionKind::Restart,
+            Action::Write { .. } => ActionKind::Write,
+        }
+    }
+
     /// The action in words, in the state it is taken in.
     pub fn describe(&self, before: &State) -> String {
         match *self {

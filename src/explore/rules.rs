@@ -22,6 +22,7 @@
 use std::any::Any;
 
 use crate::cluster::Rule;
+use crate::cluster::checker::{Committed, leader_completeness};
 use crate::raft::{DurableWrite, Entry, Index, NodeId, NodeView, RaftEvent, RaftLog, Role, Term};
 
 use super::fingerprint::{chain, entry_digest};
@@ -61,18 +62,6 @@ impl Finding {
     pub fn name(&self) -> &'static str {
         self.rule.map_or("core-panic", |rule| rule.name())
     }
-}
-
-/// An entry seen committed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Committed {
-    pub term: Term,
-    /// The digest of the entry and every entry before it, in the log of the node seen
-    /// committing it.
-    pub chain: u64,
-    /// The term of the node seen committing it.
-    pub in_term: Term,
-    pub node: NodeId,
 }
 
 /// The history the rules need. See the module documentation.
@@ -198,29 +187,20 @@ impl Ghost {
         }
     }
 
+    /// The cluster checker's own rule ([`leader_completeness`]), on the ghost's history.
     fn leader_completeness(&self, node: NodeId, term: Term, log: &RaftLog) -> Result<(), Finding> {
-        let earlier = self.commit_terms.iter().take(term as usize);
-        let Some(index) = earlier.copied().max().filter(|&i| i > 0) else {
-            return Ok(());
-        };
-        let Some(committed) = self.committed.get(index as usize - 1) else {
-            return Ok(());
-        };
-        let held = chain_at(log, index);
-        if held == Some(committed.chain) {
-            return Ok(());
+        let commit_terms = (self.commit_terms.iter().enumerate()).map(|(t, &i)| (t as Term, i));
+        let committed_at = |index: Index| self.committed.get(index as usize - 1).copied();
+        let found = leader_completeness(node, term, commit_terms, committed_at, |index| {
+            chain_at(log, index)
+        });
+        match found {
+            Some((_, _, breach)) => Err(Finding::broken(
+                Rule::LeaderCompleteness,
+                breach.to_string(),
+            )),
+            None => Ok(()),
         }
-        let lacks = if held.is_some() {
-            "holds another entry (or prefix) at"
-        } else {
-            "lacks"
-        };
-        let detail = format!(
-            "n{node} became leader of term {term} but {lacks} index {index}, committed with \
-             term {} by n{} in term {}",
-            committed.term, committed.node, committed.in_term
-        );
-        Err(Finding::broken(Rule::LeaderCompleteness, detail))
     }
 
     /// Log Matching between the durable logs of `nodes`.
