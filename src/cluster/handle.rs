@@ -20,7 +20,9 @@ use super::kv::{ClientId, KvOp};
 use super::network::InFlight;
 use super::scheduler::{Scheduler, StepReport};
 use super::view::{ClusterView, ViewLimits};
-use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
+use super::{
+    ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig, Rule,
+};
 
 type Job = Box<dyn FnOnce(&mut Driver) + Send>;
 
@@ -358,6 +360,21 @@ impl Cluster {
             driver.require_stopped_clock("run")?;
             let until = driver.sim.now_us().saturating_add(duration_us);
             driver.sim.run_until_time(until)
+        })?
+    }
+
+    /// Advances a paused or virtual clock by `duration_us`, or only until the checker has
+    /// found `rule` broken, whichever comes first: it stops right after the hand-off that
+    /// broke it. Returns whether `rule` is broken.
+    pub fn run_until_broken(&self, rule: Rule, duration_us: u64) -> Result<bool, ClusterError> {
+        self.with_driver(move |driver| {
+            driver.require_stopped_clock("run")?;
+            let until = driver.sim.now_us().saturating_add(duration_us);
+            let broken = move |sim: &Scheduler| {
+                let violations = sim.observers().violations();
+                violations.iter().any(|v| v.rule == rule)
+            };
+            driver.sim.run_while(until, broken)
         })?
     }
 
