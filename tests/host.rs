@@ -560,8 +560,8 @@ fn the_host_shell_speaks_the_projects_language() {
 
 #[test]
 fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
+    use raftlab::cluster::MsgInfo;
     use raftlab::cluster::NodeState;
-    use raftlab::cluster::event::MsgDetail;
     let mut host = started(3, &[], "picture");
     let elected = host.run_until(Duration::from_secs(5), |h| h.reported_leader().is_some());
     assert!(elected, "a node says it leads");
@@ -588,7 +588,7 @@ fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
         picture
             .in_flight
             .iter()
-            .all(|m| !matches!(m.info.detail, MsgDetail::Hosted { .. })),
+            .all(|m| !matches!(m.info, MsgInfo::Hosted(_))),
         "the project's node's messages read as Raft's"
     );
     assert!(

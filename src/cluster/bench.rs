@@ -43,10 +43,10 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::raft::{Index, NodeId, RaftConfig};
+use crate::raft::{Index, Message, NodeId, RaftConfig};
 
 use super::digest::Digest;
-use super::event::{ClientOutcome, ClusterEvent, EventKind, MsgDetail, OpId};
+use super::event::{ClientOutcome, ClusterEvent, EventKind, OpId};
 use super::kv::{ClientId, KvOp};
 use super::{
     ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NodePicture,
@@ -270,9 +270,9 @@ impl Traffic {
     fn count(&mut self, event: &ClusterEvent) {
         if let EventKind::Sent { info, .. } = &event.kind {
             self.messages += 1;
-            if let MsgDetail::AppendEntries { entries, .. } = info.detail {
+            if let Some(Message::AppendEntries { entries, .. }) = info.message() {
                 self.append_entries += 1;
-                self.entries += entries;
+                self.entries += entries.len() as u64;
             }
         }
     }

@@ -21,157 +21,69 @@ pub struct ClusterEvent {
     pub kind: EventKind,
 }
 
-/// A message in brief: who, to whom, what, and its key fields.
+/// A message as the cluster reports it: the core's own envelope, shared (not copied) by the
+/// network's queue and every event and view that names it; or a hosted program's message,
+/// which raftlab does not read as Raft's.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MsgInfo {
+pub enum MsgInfo {
+    Raft(Arc<Envelope>),
+    Hosted(Arc<HostedMsg>),
+}
+
+/// A hosted program's message: its `type` (and `rpc`, where it has one), the term it
+/// carries (0 when none) and its other fields in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostedMsg {
     pub from: NodeId,
     pub to: NodeId,
     pub term: Term,
-    pub detail: MsgDetail,
-}
-
-/// The key fields of each message type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MsgDetail {
-    RequestVote {
-        last_index: Index,
-        last_term: Term,
-    },
-    VoteResponse {
-        granted: bool,
-    },
-    PreVote {
-        last_index: Index,
-        last_term: Term,
-    },
-    PreVoteResponse {
-        granted: bool,
-    },
-    TimeoutNow,
-    LeaderCheck {
-        round: u64,
-    },
-    LeaderCheckResponse {
-        round: u64,
-    },
-    AppendEntries {
-        prev_index: Index,
-        prev_term: Term,
-        entries: u64,
-        commit: Index,
-    },
-    AppendResponse {
-        success: bool,
-        index: Index,
-        /// On rejection, the follower's hint: the term of its entry at `index` (none when
-        /// its log is shorter) and the first index of that term (or its last index + 1).
-        conflict_term: Option<Term>,
-        conflict_index: Index,
-    },
-    InstallSnapshot {
-        index: Index,
-        term: Term,
-        bytes: u64,
-    },
-    SnapshotResponse {
-        index: Index,
-        last_index: Index,
-    },
-    /// A hosted program's message, which raftlab does not read as Raft's: its `type` (and
-    /// `rpc`, where it has one) and its other fields in words.
-    Hosted {
-        kind: String,
-        fields: String,
-    },
+    pub kind: String,
+    pub fields: String,
 }
 
 impl MsgInfo {
-    pub fn of(envelope: &Envelope) -> MsgInfo {
-        let detail = match &envelope.message {
-            Message::RequestVote {
-                last_log_index,
-                last_log_term,
-                ..
-            } => MsgDetail::RequestVote {
-                last_index: *last_log_index,
-                last_term: *last_log_term,
-            },
-            Message::VoteResponse { granted } => MsgDetail::VoteResponse { granted: *granted },
-            Message::PreVote {
-                last_log_index,
-                last_log_term,
-            } => MsgDetail::PreVote {
-                last_index: *last_log_index,
-                last_term: *last_log_term,
-            },
-            Message::PreVoteResponse { granted } => {
-                MsgDetail::PreVoteResponse { granted: *granted }
-            }
-            Message::TimeoutNow => MsgDetail::TimeoutNow,
-            Message::LeaderCheck { round } => MsgDetail::LeaderCheck { round: *round },
-            Message::LeaderCheckResponse { round } => {
-                MsgDetail::LeaderCheckResponse { round: *round }
-            }
-            Message::AppendEntries {
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-                ..
-            } => MsgDetail::AppendEntries {
-                prev_index: *prev_log_index,
-                prev_term: *prev_log_term,
-                entries: entries.len() as u64,
-                commit: *leader_commit,
-            },
-            Message::AppendResponse {
-                success,
-                index,
-                conflict_term,
-                conflict_index,
-                ..
-            } => MsgDetail::AppendResponse {
-                success: *success,
-                index: *index,
-                conflict_term: *conflict_term,
-                conflict_index: *conflict_index,
-            },
-            Message::InstallSnapshot { snapshot } => MsgDetail::InstallSnapshot {
-                index: snapshot.index,
-                term: snapshot.term,
-                bytes: snapshot.data.len() as u64,
-            },
-            Message::SnapshotResponse {
-                snapshot_index,
-                last_index,
-            } => MsgDetail::SnapshotResponse {
-                index: *snapshot_index,
-                last_index: *last_index,
-            },
-        };
-        MsgInfo {
-            from: envelope.from,
-            to: envelope.to,
-            term: envelope.term,
-            detail,
+    /// The message of an envelope on the wire: the envelope itself, shared.
+    pub fn of(envelope: &Arc<Envelope>) -> MsgInfo {
+        MsgInfo::Raft(Arc::clone(envelope))
+    }
+
+    /// The sender.
+    pub fn from(&self) -> NodeId {
+        match self {
+            MsgInfo::Raft(envelope) => envelope.from,
+            MsgInfo::Hosted(hosted) => hosted.from,
+        }
+    }
+
+    /// The receiver.
+    pub fn to(&self) -> NodeId {
+        match self {
+            MsgInfo::Raft(envelope) => envelope.to,
+            MsgInfo::Hosted(hosted) => hosted.to,
+        }
+    }
+
+    /// The term the message carries.
+    pub fn term(&self) -> Term {
+        match self {
+            MsgInfo::Raft(envelope) => envelope.term,
+            MsgInfo::Hosted(hosted) => hosted.term,
+        }
+    }
+
+    /// The Raft message, unless it is a hosted program's.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            MsgInfo::Raft(envelope) => Some(&envelope.message),
+            MsgInfo::Hosted(_) => None,
         }
     }
 
     /// The message type's name.
     pub fn kind(&self) -> &str {
-        match &self.detail {
-            MsgDetail::RequestVote { .. } => "RequestVote",
-            MsgDetail::VoteResponse { .. } => "VoteResponse",
-            MsgDetail::PreVote { .. } => "PreVote",
-            MsgDetail::PreVoteResponse { .. } => "PreVoteResponse",
-            MsgDetail::TimeoutNow => "TimeoutNow",
-            MsgDetail::LeaderCheck { .. } => "LeaderCheck",
-            MsgDetail::LeaderCheckResponse { .. } => "LeaderCheckResponse",
-            MsgDetail::AppendEntries { .. } => "AppendEntries",
-            MsgDetail::AppendResponse { .. } => "AppendResponse",
-            MsgDetail::InstallSnapshot { .. } => "InstallSnapshot",
-            MsgDetail::SnapshotResponse { .. } => "SnapshotResponse",
-            MsgDetail::Hosted { kind, .. } => kind,
+        match self {
+            MsgInfo::Raft(envelope) => envelope.message.kind(),
+            MsgInfo::Hosted(hosted) => &hosted.kind,
         }
     }
 }

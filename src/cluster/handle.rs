@@ -20,7 +20,9 @@ use super::kv::{ClientId, KvOp};
 use super::network::InFlight;
 use super::scheduler::{Scheduler, StepReport};
 use super::view::{ClusterView, ViewLimits};
-use super::{ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig};
+use super::{
+    ClientRecord, ClientResult, ClockMode, ClusterConfig, ClusterError, NetworkConfig, Rule,
+};
 
 type Job = Box<dyn FnOnce(&mut Driver) + Send>;
 
@@ -223,6 +225,19 @@ impl Cluster {
         })
     }
 
+    /// Runs `job`, a command of a paused or virtual clock (`what`), with the scheduler:
+    /// refused while the clock runs by itself.
+    fn with_stopped_clock<R, F>(&self, what: &'static str, job: F) -> Result<R, ClusterError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Scheduler) -> Result<R, ClusterError> + Send + 'static,
+    {
+        self.with_driver(move |driver| {
+            driver.require_stopped_clock(what)?;
+            job(&mut driver.sim)
+        })?
+    }
+
     fn with_driver<R, F>(&self, job: F) -> Result<R, ClusterError>
     where
         R: Send + 'static,
@@ -354,44 +369,45 @@ impl Cluster {
 
     /// Advances a paused or virtual clock by `duration_us`, running what falls due.
     pub fn run_for(&self, duration_us: u64) -> Result<(), ClusterError> {
-        self.with_driver(move |driver| {
-            driver.require_stopped_clock("run")?;
-            let until = driver.sim.now_us().saturating_add(duration_us);
-            driver.sim.run_until_time(until)
-        })?
+        self.with_stopped_clock("run", move |sim| {
+            let until = sim.now_us().saturating_add(duration_us);
+            sim.run_until_time(until)
+        })
+    }
+
+    /// Advances a paused or virtual clock by `duration_us`, or only until the checker has
+    /// found `rule` broken, whichever comes first: it stops right after the hand-off that
+    /// broke it. Returns whether `rule` is broken.
+    pub fn run_until_broken(&self, rule: Rule, duration_us: u64) -> Result<bool, ClusterError> {
+        self.with_stopped_clock("run", move |sim| {
+            let until = sim.now_us().saturating_add(duration_us);
+            let broken = move |sim: &Scheduler| {
+                let violations = sim.observers().violations();
+                violations.iter().any(|v| v.rule == rule)
+            };
+            sim.run_while(until, broken)
+        })
     }
 
     /// Processes the next hand-off of a paused or virtual clock. `None` when nothing is
     /// scheduled at all.
     pub fn step(&self) -> Result<Option<StepReport>, ClusterError> {
-        self.with_driver(|driver| {
-            driver.require_stopped_clock("step")?;
-            driver.sim.advance(u64::MAX)
-        })?
+        self.with_stopped_clock("step", |sim| sim.advance(u64::MAX))
     }
 
     /// Delivers message `id` now.
     pub fn deliver(&self, id: MsgId) -> Result<StepReport, ClusterError> {
-        self.with_driver(move |driver| {
-            driver.require_stopped_clock("deliver")?;
-            driver.sim.deliver(id)
-        })?
+        self.with_stopped_clock("deliver", move |sim| sim.deliver(id))
     }
 
     /// Puts a second copy of message `id` on the wire; returns the copy's id.
     pub fn duplicate(&self, id: MsgId) -> Result<MsgId, ClusterError> {
-        self.with_driver(move |driver| {
-            driver.require_stopped_clock("dup")?;
-            driver.sim.duplicate(id)
-        })?
+        self.with_stopped_clock("dup", move |sim| sim.duplicate(id))
     }
 
     /// Fires `node`'s timer now, moving the clock to its deadline.
     pub fn fire_timer(&self, node: NodeId) -> Result<StepReport, ClusterError> {
-        self.with_driver(move |driver| {
-            driver.require_stopped_clock("tick")?;
-            driver.sim.fire_timer(node)
-        })?
+        self.with_stopped_clock("tick", move |sim| sim.fire_timer(node))
     }
 
     /// Drops message `id`.

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -28,7 +29,8 @@ pub struct InFlight {
     /// When it was put on the wire.
     pub sent_us: u64,
     pub deliver_us: u64,
-    pub envelope: Envelope,
+    /// Shared with the events that name the message: never copied on the way.
+    pub envelope: Arc<Envelope>,
 }
 
 /// The network between the nodes.
@@ -231,6 +233,7 @@ impl Network {
     /// [`Network::send`], adding the events to `events`.
     pub fn send_into(&mut self, now_us: u64, envelope: Envelope, events: &mut Vec<EventKind>) {
         let id = self.take_id();
+        let envelope = Arc::new(envelope);
         let info = MsgInfo::of(&envelope);
         if !self.is_connected(envelope.from, envelope.to) {
             let reason = DropReason::Cut;
@@ -256,7 +259,7 @@ impl Network {
         if self.config.duplicate > 0.0 && self.rng.random_bool(self.config.duplicate) {
             let copy = self.take_id();
             let copy_due = self.delivery_time(now_us, &envelope);
-            self.enqueue(copy, (now_us, copy_due), envelope.clone());
+            self.enqueue(copy, (now_us, copy_due), Arc::clone(&envelope));
             events.push(EventKind::Duplicated { id, copy });
         }
         self.enqueue(id, (now_us, deliver_us), envelope);
@@ -283,7 +286,7 @@ impl Network {
     }
 
     /// Queues a message sent and due at `(sent_us, deliver_us)`.
-    fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Envelope) {
+    fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Arc<Envelope>) {
         let link = (envelope.from, envelope.to);
         self.queue.insert((deliver_us, id), link);
         *self.link_load.entry(link).or_default() += 1;
@@ -335,7 +338,7 @@ impl Network {
     pub fn duplicate(&mut self, id: MsgId) -> Option<MsgId> {
         let message = self.envelopes.get(&id)?;
         let times = (message.sent_us, message.deliver_us);
-        let envelope = message.envelope.clone();
+        let envelope = Arc::clone(&message.envelope);
         let copy = self.take_id();
         self.enqueue(copy, times, envelope);
         Some(copy)

@@ -78,7 +78,9 @@ pub(crate) struct ClientReply {
 /// One input to a node.
 #[derive(Clone, Debug)]
 pub(crate) enum NodeInput {
-    Deliver(Envelope),
+    /// A message, shared with the events that name it: taken out of the share as the
+    /// node receives it (copied only if an event is still kept).
+    Deliver(Arc<Envelope>),
     Tick,
     Client(ClientRequest),
     Campaign,
@@ -380,7 +382,7 @@ impl EventDispatcher {
         };
         for input in inputs {
             let raft_input = match input {
-                NodeInput::Deliver(envelope) => Input::Message(envelope),
+                NodeInput::Deliver(envelope) => Input::Message(Arc::unwrap_or_clone(envelope)),
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
                 NodeInput::TransferLeader(target) => Input::TransferLeader(target),

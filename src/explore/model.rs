@@ -297,7 +297,8 @@ impl fmt::Display for Action {
 
 fn info(flight: &Flight) -> String {
     let envelope = &flight.envelope;
-    let info = MsgInfo::of(envelope);
+    // Worded once, for a counterexample: a copy is cheap here.
+    let info = MsgInfo::Raft(Arc::new(envelope.clone()));
     format!("n{} -> n{} {info}", envelope.from, envelope.to)
 }
 

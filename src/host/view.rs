@@ -5,13 +5,14 @@
 //! A message of the project's own node reads as the Raft message it carries; any other
 //! is shown by its `type` and fields.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 use super::protocol::Message;
 use super::run::{Host, Slot};
 use super::wire;
-use crate::cluster::event::Crash;
-use crate::cluster::event::MsgDetail;
+use crate::cluster::event::{Crash, HostedMsg};
 use crate::cluster::view::{MessageView, NodePicture};
 use crate::cluster::{ClockMode, ClusterView, MsgInfo, NetworkView, NodeState};
 use crate::raft::{NodeId, Role};
@@ -79,7 +80,7 @@ impl Host {
 /// and fields.
 pub fn info(from: NodeId, to: NodeId, message: &Message) -> MsgInfo {
     if let Some(envelope) = wire::from_body(from, to, &message.body) {
-        return MsgInfo::of(&envelope);
+        return MsgInfo::Raft(Arc::new(envelope));
     }
     let body = &message.body;
     let mut kind = body.kind.clone();
@@ -96,12 +97,13 @@ pub fn info(from: NodeId, to: NodeId, message: &Message) -> MsgInfo {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    MsgInfo {
+    MsgInfo::Hosted(Arc::new(HostedMsg {
         from,
         to,
         term: body.term().unwrap_or(0),
-        detail: MsgDetail::Hosted { kind, fields },
-    }
+        kind,
+        fields,
+    }))
 }
 
 /// What the host knows of a node: up or down, its message counts, and what its latest

@@ -32,16 +32,9 @@ fn first_violation(path: &Path, rule: Rule) -> (Violation, Vec<(NodeId, Vec<Entr
         }
         if let Some(ms) = line.strip_prefix("run ").and_then(|d| d.strip_suffix("ms")) {
             let duration_us: u64 = ms.parse::<u64>().expect("a run in whole ms") * 1_000;
-            let broken = move |sim: &raftlab::cluster::Scheduler| {
-                sim.observers().violations().iter().any(|v| v.rule == rule)
-            };
             let found = session
                 .cluster()
-                .with_clock(move |sim, _| {
-                    let until = sim.now_us() + duration_us;
-                    sim.run_while(until, broken)
-                })
-                .expect("the cluster answers")
+                .run_until_broken(rule, duration_us)
                 .expect("the run stays in bounds");
             if found {
                 break;
@@ -52,8 +45,9 @@ fn first_violation(path: &Path, rule: Rule) -> (Violation, Vec<(NodeId, Vec<Entr
     }
     let violations = session
         .cluster()
-        .with_clock(|sim, _| sim.observers().violations().to_vec())
-        .expect("the cluster answers");
+        .status()
+        .expect("the cluster answers")
+        .violations;
     let violation = violations
         .into_iter()
         .find(|v| v.rule == rule)

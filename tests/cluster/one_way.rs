@@ -19,8 +19,8 @@ fn cut_drops_and_deliveries(events: &[ClusterEvent]) -> (Vec<Link>, Vec<Link>) {
                 info,
                 reason: DropReason::Cut,
                 ..
-            } => dropped.push((info.from, info.to)),
-            EventKind::Delivered { info, .. } => delivered.push((info.from, info.to)),
+            } => dropped.push((info.from(), info.to())),
+            EventKind::Delivered { info, .. } => delivered.push((info.from(), info.to())),
             _ => {}
         }
     }

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use raftlab::cluster::event::MsgDetail;
 use raftlab::cluster::{ClockMode, ClusterConfig, ClusterView, ViewLimits};
+use raftlab::raft::Message;
 use raftlab::repl::session::Session;
 use raftlab::repl::watch::draw;
 use raftlab::repl::watch::model::Model;
@@ -210,18 +210,18 @@ fn a_leader_backs_up_a_followers_next_index() {
     // the AppendEntries in flight with an early `prev`, while `matchIndex` is still 0.
     let backed_up = |view: &ClusterView| {
         view.in_flight.iter().any(|m| {
-            let repair = match m.info.detail {
-                MsgDetail::AppendEntries {
-                    prev_index,
+            let repair = match m.info.message() {
+                Some(Message::AppendEntries {
+                    prev_log_index,
                     entries,
                     ..
-                } => prev_index < 9 && entries > 0,
+                }) => *prev_log_index < 9 && !entries.is_empty(),
                 _ => false,
             };
             let unmatched = view
                 .leader
                 .and_then(|l| view.node(l))
-                .and_then(|l| l.progress.iter().find(|f| f.node == m.info.to))
+                .and_then(|l| l.progress.iter().find(|f| f.node == m.info.to()))
                 .is_some_and(|f| f.match_index == 0);
             repair && unmatched && m.progress(view.now_us) >= 0.4
         })

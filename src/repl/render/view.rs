@@ -468,7 +468,7 @@ pub fn messages(in_flight: &[InFlight]) -> String {
     let _ = writeln!(out, "{}", header.bold());
     for message in in_flight {
         let info = MsgInfo::of(&message.envelope);
-        let link = format!("n{} -> n{}", info.from, info.to);
+        let link = format!("n{} -> n{}", info.from(), info.to());
         let due = fmt_ms(message.deliver_us);
         let _ = writeln!(out, "{:>5}  {due:>9}  {link:<10}  {info}", message.id);
     }

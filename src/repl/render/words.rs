@@ -5,11 +5,11 @@
 use std::fmt;
 
 use crate::cluster::event::{
-    ClientOutcome, ClusterEvent, Crash, DropReason, EventKind, MsgDetail, MsgInfo, NetworkChange,
+    ClientOutcome, ClusterEvent, Crash, DropReason, EventKind, HostedMsg, MsgInfo, NetworkChange,
     Refusal,
 };
 use crate::cluster::kv::{KvOp, KvOutput};
-use crate::raft::{NoLease, RaftEvent, StepDownCause};
+use crate::raft::{Message, NoLease, RaftEvent, StepDownCause};
 
 mod kv;
 mod safety;
@@ -17,47 +17,55 @@ mod safety;
 /// `RequestVote term=2 last=5@1`: the message type and its key fields.
 impl fmt::Display for MsgInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let MsgDetail::Hosted { kind, fields } = &self.detail {
-            return match self.term {
-                0 => write!(f, "{kind} {fields}"),
-                term => write!(f, "{kind} term={term} {fields}"),
-            };
-        }
-        write!(f, "{} term={}", self.kind(), self.term)?;
-        match self.detail {
-            MsgDetail::RequestVote {
-                last_index,
-                last_term,
+        let envelope = match self {
+            MsgInfo::Raft(envelope) => envelope,
+            MsgInfo::Hosted(hosted) => {
+                let HostedMsg { kind, fields, .. } = &**hosted;
+                return match hosted.term {
+                    0 => write!(f, "{kind} {fields}"),
+                    term => write!(f, "{kind} term={term} {fields}"),
+                };
             }
-            | MsgDetail::PreVote {
-                last_index,
-                last_term,
+        };
+        write!(f, "{} term={}", self.kind(), envelope.term)?;
+        match &envelope.message {
+            Message::RequestVote {
+                last_log_index,
+                last_log_term,
+                ..
+            }
+            | Message::PreVote {
+                last_log_index,
+                last_log_term,
             } => {
-                write!(f, " last={last_index}@{last_term}")
+                write!(f, " last={last_log_index}@{last_log_term}")
             }
-            MsgDetail::VoteResponse { granted } | MsgDetail::PreVoteResponse { granted } => {
+            Message::VoteResponse { granted } | Message::PreVoteResponse { granted } => {
                 write!(f, " granted={granted}")
             }
-            MsgDetail::TimeoutNow => Ok(()),
-            MsgDetail::LeaderCheck { round } | MsgDetail::LeaderCheckResponse { round } => {
+            Message::TimeoutNow => Ok(()),
+            Message::LeaderCheck { round } | Message::LeaderCheckResponse { round } => {
                 write!(f, " round={round}")
             }
-            MsgDetail::AppendEntries {
-                prev_index,
-                prev_term,
+            Message::AppendEntries {
+                prev_log_index,
+                prev_log_term,
                 entries,
-                commit,
+                leader_commit,
+                ..
             } => {
+                let entries = entries.len();
                 write!(
                     f,
-                    " prev={prev_index}@{prev_term} entries={entries} commit={commit}"
+                    " prev={prev_log_index}@{prev_log_term} entries={entries} commit={leader_commit}"
                 )
             }
-            MsgDetail::AppendResponse {
+            Message::AppendResponse {
                 success,
                 index,
                 conflict_term,
                 conflict_index,
+                ..
             } => {
                 write!(f, " success={success} index={index}")?;
                 match (success, conflict_term) {
@@ -68,13 +76,16 @@ impl fmt::Display for MsgInfo {
                     (false, None) => write!(f, " hint=end {conflict_index}"),
                 }
             }
-            MsgDetail::InstallSnapshot { index, term, bytes } => {
+            Message::InstallSnapshot { snapshot } => {
+                let (index, term, bytes) = (snapshot.index, snapshot.term, snapshot.data.len());
                 write!(f, " last={index}@{term} bytes={bytes}")
             }
-            MsgDetail::SnapshotResponse { index, last_index } => {
-                write!(f, " index={index} last={last_index}")
+            Message::SnapshotResponse {
+                snapshot_index,
+                last_index,
+            } => {
+                write!(f, " index={snapshot_index} last={last_index}")
             }
-            MsgDetail::Hosted { .. } => Ok(()),
         }
     }
 }
@@ -133,19 +144,24 @@ impl fmt::Display for ClusterEvent {
             } => write!(
                 f,
                 "n{} -> n{}  {info}  #{id} due {}",
-                info.from,
-                info.to,
+                info.from(),
+                info.to(),
                 fmt_ms(*deliver_us)
             ),
             EventKind::Duplicated { id, copy } => write!(f, "#{id} duplicated as #{copy}"),
             EventKind::Delivered { id, info } => {
-                write!(f, "n{} => n{}  {info}  #{id} delivered", info.from, info.to)
+                write!(
+                    f,
+                    "n{} => n{}  {info}  #{id} delivered",
+                    info.from(),
+                    info.to()
+                )
             }
             EventKind::Dropped { id, info, reason } => write!(
                 f,
                 "n{} -x n{}  {info}  #{id} {}",
-                info.from,
-                info.to,
+                info.from(),
+                info.to(),
                 drop_reason(*reason)
             ),
             EventKind::Timer { node } => write!(f, "n{node}  timer fired"),

@@ -110,7 +110,10 @@ impl Instant {
         }
         self.messages.push(format!(
             "{verb} #{} n{} -> n{} {}",
-            arrow.id, arrow.info.from, arrow.info.to, arrow.info
+            arrow.id,
+            arrow.info.from(),
+            arrow.info.to(),
+            arrow.info
         ));
     }
 }
@@ -118,7 +121,7 @@ impl Instant {
 fn messages(arrows: &[Arrow], out: &mut Vec<Value>) {
     let mut instants: BTreeMap<(NodeId, u64), Instant> = BTreeMap::new();
     for arrow in arrows {
-        let (from, to) = (arrow.info.from, arrow.info.to);
+        let (from, to) = (arrow.info.from(), arrow.info.to());
         instants
             .entry((from, arrow.sent_us))
             .or_default()

@@ -52,10 +52,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::cluster::event::{ClientOutcome, DropReason, MsgDetail};
+use crate::cluster::event::{ClientOutcome, DropReason};
 use crate::cluster::kv::KvOp;
 use crate::cluster::{ClusterEvent, ClusterView, EventKind, MsgInfo, NodePicture, NodeState};
-use crate::raft::{Entry, NodeId, RaftEvent, StepDownCause};
+use crate::raft::{Entry, Message, NodeId, RaftEvent, StepDownCause};
 use crate::repl::view::describe_entry;
 
 /// `status --json`: the cluster's state as one JSON object, on one line.
@@ -152,17 +152,17 @@ fn event_fields(kind: &EventKind) -> (&'static str, Value) {
             deliver_us,
         } => (
             "sent",
-            json!({"id": id, "from": info.from, "to": info.to, "msg": msg(info),
+            json!({"id": id, "from": info.from(), "to": info.to(), "msg": msg(info),
                    "deliver_us": deliver_us}),
         ),
         EventKind::Duplicated { id, copy } => ("duplicated", json!({"id": id, "copy": copy})),
         EventKind::Delivered { id, info } => (
             "delivered",
-            json!({"id": id, "from": info.from, "to": info.to, "msg": msg(info)}),
+            json!({"id": id, "from": info.from(), "to": info.to(), "msg": msg(info)}),
         ),
         EventKind::Dropped { id, info, reason } => (
             "dropped",
-            json!({"id": id, "from": info.from, "to": info.to, "msg": msg(info),
+            json!({"id": id, "from": info.from(), "to": info.to(), "msg": msg(info),
                    "reason": reason_name(*reason)}),
         ),
         EventKind::Timer { node } => ("timer", json!({ "node": node })),
@@ -309,59 +309,69 @@ fn raft_fields(node: NodeId, event: &RaftEvent) -> (&'static str, Value) {
 
 /// A message in brief, as the `msg` field.
 pub fn msg(info: &MsgInfo) -> Value {
-    match info.detail {
-        MsgDetail::RequestVote {
-            last_index,
-            last_term,
-        } => json!({"type": "request_vote", "term": info.term, "last_index": last_index,
-                    "last_term": last_term}),
-        MsgDetail::VoteResponse { granted } => {
-            json!({"type": "vote_response", "term": info.term, "granted": granted})
+    let envelope = match info {
+        MsgInfo::Raft(envelope) => envelope,
+        MsgInfo::Hosted(hosted) => {
+            return json!({"type": hosted.kind, "term": hosted.term, "fields": hosted.fields});
         }
-        MsgDetail::PreVote {
-            last_index,
-            last_term,
-        } => json!({"type": "prevote", "term": info.term, "last_index": last_index,
-                    "last_term": last_term}),
-        MsgDetail::PreVoteResponse { granted } => {
-            json!({"type": "prevote_response", "term": info.term, "granted": granted})
+    };
+    let term = envelope.term;
+    match &envelope.message {
+        Message::RequestVote {
+            last_log_index,
+            last_log_term,
+            ..
+        } => json!({"type": "request_vote", "term": term, "last_index": last_log_index,
+                    "last_term": last_log_term}),
+        Message::VoteResponse { granted } => {
+            json!({"type": "vote_response", "term": term, "granted": granted})
         }
-        MsgDetail::TimeoutNow => json!({"type": "timeout_now", "term": info.term}),
-        MsgDetail::LeaderCheck { round } => {
-            json!({"type": "leader_check", "term": info.term, "round": round})
+        Message::PreVote {
+            last_log_index,
+            last_log_term,
+        } => json!({"type": "prevote", "term": term, "last_index": last_log_index,
+                    "last_term": last_log_term}),
+        Message::PreVoteResponse { granted } => {
+            json!({"type": "prevote_response", "term": term, "granted": granted})
         }
-        MsgDetail::LeaderCheckResponse { round } => {
-            json!({"type": "leader_check_response", "term": info.term, "round": round})
+        Message::TimeoutNow => json!({"type": "timeout_now", "term": term}),
+        Message::LeaderCheck { round } => {
+            json!({"type": "leader_check", "term": term, "round": round})
         }
-        MsgDetail::AppendEntries {
-            prev_index,
-            prev_term,
+        Message::LeaderCheckResponse { round } => {
+            json!({"type": "leader_check_response", "term": term, "round": round})
+        }
+        Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
             entries,
-            commit,
-        } => json!({"type": "append_entries", "term": info.term, "prev_index": prev_index,
-                    "prev_term": prev_term, "entries": entries, "commit": commit}),
-        MsgDetail::AppendResponse {
+            leader_commit,
+            ..
+        } => json!({"type": "append_entries", "term": term, "prev_index": prev_log_index,
+                    "prev_term": prev_log_term, "entries": entries.len(),
+                    "commit": leader_commit}),
+        Message::AppendResponse {
             success,
             index,
             conflict_term,
             conflict_index,
+            ..
         } => {
-            json!({"type": "append_response", "term": info.term, "success": success,
+            json!({"type": "append_response", "term": term, "success": success,
                    "index": index, "conflict_term": conflict_term,
                    "conflict_index": conflict_index})
         }
-        MsgDetail::InstallSnapshot { index, term, bytes } => {
-            json!({"type": "install_snapshot", "term": info.term, "last_index": index,
-                   "last_term": term, "bytes": bytes})
+        Message::InstallSnapshot { snapshot } => {
+            json!({"type": "install_snapshot", "term": term, "last_index": snapshot.index,
+                   "last_term": snapshot.term, "bytes": snapshot.data.len()})
         }
-        MsgDetail::SnapshotResponse { index, last_index } => {
-            json!({"type": "snapshot_response", "term": info.term, "index": index,
+        Message::SnapshotResponse {
+            snapshot_index,
+            last_index,
+        } => {
+            json!({"type": "snapshot_response", "term": term, "index": snapshot_index,
                    "last_index": last_index})
         }
-        MsgDetail::Hosted {
-            ref kind,
-            ref fields,
-        } => json!({"type": kind, "term": info.term, "fields": fields}),
     }
 }
 

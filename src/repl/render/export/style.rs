@@ -3,8 +3,7 @@
 use std::fmt::Write;
 
 use crate::cluster::MsgInfo;
-use crate::cluster::event::MsgDetail;
-use crate::raft::Term;
+use crate::raft::{Message, Term};
 
 /// The fonts of every picture: a monospace font most systems have.
 pub const FONT: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";
@@ -66,25 +65,26 @@ impl ArrowClass {
     ];
 
     pub fn of(info: &MsgInfo, heartbeat: bool) -> ArrowClass {
-        match (&info.detail, heartbeat) {
-            (
-                MsgDetail::RequestVote { .. } | MsgDetail::PreVote { .. } | MsgDetail::TimeoutNow,
-                _,
-            ) => ArrowClass::RequestVote,
-            (MsgDetail::VoteResponse { .. } | MsgDetail::PreVoteResponse { .. }, _) => {
+        let Some(message) = info.message() else {
+            return ArrowClass::HeartbeatResponse;
+        };
+        match (message, heartbeat) {
+            (Message::RequestVote { .. } | Message::PreVote { .. } | Message::TimeoutNow, _) => {
+                ArrowClass::RequestVote
+            }
+            (Message::VoteResponse { .. } | Message::PreVoteResponse { .. }, _) => {
                 ArrowClass::VoteResponse
             }
-            (MsgDetail::AppendEntries { .. }, false) => ArrowClass::AppendEntries,
-            (MsgDetail::AppendEntries { .. }, true) | (MsgDetail::LeaderCheck { .. }, _) => {
+            (Message::AppendEntries { .. }, false) => ArrowClass::AppendEntries,
+            (Message::AppendEntries { .. }, true) | (Message::LeaderCheck { .. }, _) => {
                 ArrowClass::Heartbeat
             }
-            (MsgDetail::LeaderCheckResponse { .. }, _) => ArrowClass::HeartbeatResponse,
-            (MsgDetail::AppendResponse { .. }, false) => ArrowClass::AppendResponse,
-            (MsgDetail::AppendResponse { .. }, true) => ArrowClass::HeartbeatResponse,
+            (Message::LeaderCheckResponse { .. }, _) => ArrowClass::HeartbeatResponse,
+            (Message::AppendResponse { .. }, false) => ArrowClass::AppendResponse,
+            (Message::AppendResponse { .. }, true) => ArrowClass::HeartbeatResponse,
             // A snapshot is drawn as the replication it stands in for.
-            (MsgDetail::InstallSnapshot { .. }, _) => ArrowClass::AppendEntries,
-            (MsgDetail::SnapshotResponse { .. }, _) => ArrowClass::AppendResponse,
-            (MsgDetail::Hosted { .. }, _) => ArrowClass::HeartbeatResponse,
+            (Message::InstallSnapshot { .. }, _) => ArrowClass::AppendEntries,
+            (Message::SnapshotResponse { .. }, _) => ArrowClass::AppendResponse,
         }
     }
 
@@ -127,41 +127,51 @@ impl ArrowClass {
 /// A message in a few characters, for an arrow: `RV t3 5@1`, `vote✓`, `AE 3@2 +5 c=4`,
 /// `ok 8`, `no 3`.
 pub fn brief(info: &MsgInfo) -> String {
-    match info.detail {
-        MsgDetail::RequestVote {
-            last_index,
-            last_term,
-        } => format!("RV t{} {last_index}@{last_term}", info.term),
-        MsgDetail::VoteResponse { granted: true } => "vote✓".to_string(),
-        MsgDetail::VoteResponse { granted: false } => "vote✗".to_string(),
-        MsgDetail::PreVote {
-            last_index,
-            last_term,
-        } => format!("PV t{} {last_index}@{last_term}", info.term),
-        MsgDetail::PreVoteResponse { granted: true } => "pre✓".to_string(),
-        MsgDetail::PreVoteResponse { granted: false } => "pre✗".to_string(),
-        MsgDetail::TimeoutNow => format!("TimeoutNow t{}", info.term),
-        MsgDetail::LeaderCheck { round } => format!("check r{round}"),
-        MsgDetail::LeaderCheckResponse { round } => format!("checked r{round}"),
-        MsgDetail::AppendEntries {
-            prev_index,
-            prev_term,
+    let Some(message) = info.message() else {
+        return info.kind().to_string();
+    };
+    let term = info.term();
+    match message {
+        Message::RequestVote {
+            last_log_index,
+            last_log_term,
+            ..
+        } => format!("RV t{term} {last_log_index}@{last_log_term}"),
+        Message::VoteResponse { granted: true } => "vote✓".to_string(),
+        Message::VoteResponse { granted: false } => "vote✗".to_string(),
+        Message::PreVote {
+            last_log_index,
+            last_log_term,
+        } => format!("PV t{term} {last_log_index}@{last_log_term}"),
+        Message::PreVoteResponse { granted: true } => "pre✓".to_string(),
+        Message::PreVoteResponse { granted: false } => "pre✗".to_string(),
+        Message::TimeoutNow => format!("TimeoutNow t{term}"),
+        Message::LeaderCheck { round } => format!("check r{round}"),
+        Message::LeaderCheckResponse { round } => format!("checked r{round}"),
+        Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
             entries,
-            commit,
-        } => format!("AE {prev_index}@{prev_term} +{entries} c={commit}"),
-        MsgDetail::AppendResponse {
+            leader_commit,
+            ..
+        } => {
+            let entries = entries.len();
+            format!("AE {prev_log_index}@{prev_log_term} +{entries} c={leader_commit}")
+        }
+        Message::AppendResponse {
             success: true,
             index,
             ..
         } => format!("ok {index}"),
-        MsgDetail::AppendResponse {
+        Message::AppendResponse {
             success: false,
             index,
             ..
         } => format!("no {index}"),
-        MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
-        MsgDetail::SnapshotResponse { index, .. } => format!("snap ok {index}"),
-        MsgDetail::Hosted { ref kind, .. } => kind.clone(),
+        Message::InstallSnapshot { snapshot } => {
+            format!("SNAP {}@{}", snapshot.index, snapshot.term)
+        }
+        Message::SnapshotResponse { snapshot_index, .. } => format!("snap ok {snapshot_index}"),
     }
 }
 

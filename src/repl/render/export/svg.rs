@@ -555,7 +555,7 @@ fn stillborn(arrow: &Arrow) -> bool {
 /// towards its receiver, not reaching the next lane; stubs to farther nodes slope more,
 /// so that a broadcast into a partition fans out.
 fn arrow_ends(layout: &Layout, arrow: &Arrow) -> (f64, f64, f64, f64) {
-    let (x0, x1) = (layout.x(arrow.info.from), layout.x(arrow.info.to));
+    let (x0, x1) = (layout.x(arrow.info.from()), layout.x(arrow.info.to()));
     let (y0, y1) = (layout.scale.y(arrow.sent_us), layout.scale.y(arrow.end_us));
     if stillborn(arrow) {
         let lanes = ((x1 - x0) / layout.lane_w).abs();
@@ -592,8 +592,8 @@ fn draw_arrow(out: &mut String, layout: &Layout, arrow: &Arrow) {
         class.name(),
         arrow.id,
         arrow.id,
-        arrow.info.from,
-        arrow.info.to,
+        arrow.info.from(),
+        arrow.info.to(),
         esc(&arrow.info.to_string()),
         fmt_ms(arrow.sent_us),
         fmt_ms(arrow.end_us)

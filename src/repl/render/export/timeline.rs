@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::cluster::event::{ClientOutcome, DropReason, MsgDetail};
+use crate::cluster::event::{ClientOutcome, DropReason};
 use crate::cluster::{ClusterEvent, EventKind, MsgId, MsgInfo, OpId};
-use crate::raft::{Index, NodeId, RaftEvent, Term};
+use crate::raft::{Index, Message, NodeId, RaftEvent, Term};
 
 /// What a node is during a span of time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,10 +288,10 @@ impl Builder {
     }
 
     fn sent(&mut self, t: u64, id: MsgId, info: &MsgInfo, deliver_us: u64) {
-        let heartbeat = match info.detail {
-            MsgDetail::AppendEntries { entries, .. } => entries == 0,
-            MsgDetail::AppendResponse { .. } => {
-                self.last_heartbeat.get(&info.from) == Some(&(t, info.to))
+        let heartbeat = match info.message() {
+            Some(Message::AppendEntries { entries, .. }) => entries.is_empty(),
+            Some(Message::AppendResponse { .. }) => {
+                self.last_heartbeat.get(&info.from()) == Some(&(t, info.to()))
             }
             _ => false,
         };
@@ -328,9 +328,9 @@ impl Builder {
     /// never `Sent`: it becomes an arrow that ends where it starts.
     fn ended(&mut self, t: u64, id: MsgId, info: &MsgInfo, fate: Fate) {
         if fate == Fate::Delivered
-            && matches!(info.detail, MsgDetail::AppendEntries { entries: 0, .. })
+            && matches!(info.message(), Some(Message::AppendEntries { entries, .. }) if entries.is_empty())
         {
-            self.last_heartbeat.insert(info.to, (t, info.from));
+            self.last_heartbeat.insert(info.to(), (t, info.from()));
         }
         let arrow = match self.pending.remove(&id) {
             Some(i) => self.timeline.arrows.get_mut(i),
@@ -461,37 +461,65 @@ fn outcome_brief(outcome: &ClientOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use crate::raft::{Entry, Envelope, Payload};
 
     fn at(time_us: u64, kind: EventKind) -> ClusterEvent {
         ClusterEvent { time_us, kind }
     }
 
-    fn heartbeat(from: NodeId, to: NodeId) -> MsgInfo {
-        MsgInfo {
+    fn message(from: NodeId, to: NodeId, message: Message) -> MsgInfo {
+        let term = 1;
+        MsgInfo::of(&Arc::new(Envelope {
             from,
             to,
-            term: 1,
-            detail: MsgDetail::AppendEntries {
-                prev_index: 1,
-                prev_term: 1,
-                entries: 0,
-                commit: 1,
+            term,
+            message,
+        }))
+    }
+
+    /// An AppendEntries from `from` to `to` carrying `entries` no-op entries.
+    fn append(from: NodeId, to: NodeId, entries: Index) -> MsgInfo {
+        let entries = (2..2 + entries)
+            .map(|index| Entry {
+                index,
+                term: 1,
+                payload: Payload::Noop,
+            })
+            .collect();
+        let prev_log_index = 1;
+        let (prev_log_term, leader_commit, sent_us) = (1, 1, 0);
+        message(
+            from,
+            to,
+            Message::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                sent_us,
             },
-        }
+        )
+    }
+
+    fn heartbeat(from: NodeId, to: NodeId) -> MsgInfo {
+        append(from, to, 0)
     }
 
     fn answer(from: NodeId, to: NodeId) -> MsgInfo {
-        MsgInfo {
+        let (success, index, conflict_term, conflict_index, sent_us) = (true, 1, None, 0, 0);
+        message(
             from,
             to,
-            term: 1,
-            detail: MsgDetail::AppendResponse {
-                success: true,
-                index: 1,
-                conflict_term: None,
-                conflict_index: 0,
+            Message::AppendResponse {
+                success,
+                index,
+                conflict_term,
+                conflict_index,
+                sent_us,
             },
-        }
+        )
     }
 
     fn sent(time_us: u64, id: MsgId, info: MsgInfo, deliver_us: u64) -> ClusterEvent {
@@ -627,13 +655,7 @@ mod tests {
         for i in 0..10 {
             events.push(sent(i * 10, i, heartbeat(1, 2), i * 10 + 2));
         }
-        let mut entries = heartbeat(1, 2);
-        entries.detail = MsgDetail::AppendEntries {
-            prev_index: 1,
-            prev_term: 1,
-            entries: 3,
-            commit: 1,
-        };
+        let entries = append(1, 2, 3);
         for i in 10..16 {
             events.push(sent(i * 10, i, entries.clone(), i * 10 + 2));
         }

@@ -12,10 +12,9 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Block, Borders, Widget};
 
-use crate::cluster::event::MsgDetail;
 use crate::cluster::view::{ClusterView, MessageView, NodePicture, TimerKind};
 use crate::cluster::{MsgInfo, NodeState};
-use crate::raft::{NodeId, Role};
+use crate::raft::{Message, NodeId, Role};
 
 use super::super::model::Model;
 use super::style::{Palette, put};
@@ -214,7 +213,7 @@ fn messages(view: &ClusterView, center: &Center, sky: &mut Sky, p: Palette) {
             continue;
         }
         let info = &dropped.info;
-        if let (Some(a), Some(b)) = (center(info.from), center(info.to)) {
+        if let (Some(a), Some(b)) = (center(info.from()), center(info.to())) {
             let (start, end) = gap(a, b);
             let share = if dropped.on_the_way { 0.85 } else { 0.15 };
             let (x, y) = lerp(a, b, start + (end - start) * share);
@@ -225,49 +224,56 @@ fn messages(view: &ClusterView, center: &Center, sky: &mut Sky, p: Palette) {
 }
 
 fn draw_message(m: &MessageView, now_us: u64, center: &Center, sky: &mut Sky, p: Palette) {
-    let (Some(a), Some(b)) = (center(m.info.from), center(m.info.to)) else {
+    let (Some(a), Some(b)) = (center(m.info.from()), center(m.info.to())) else {
         return;
     };
     let (start, end) = gap(a, b);
     let (x, y) = lerp(a, b, start + (end - start) * m.progress(now_us));
     let text = label(&m.info);
     let half = (text.chars().count() / 2) as i32;
-    sky.put(x - half, y, &text, p.message(&m.info.detail));
+    sky.put(x - half, y, &text, p.message(m.info.message()));
 }
 
 /// A message in a few characters: `RV t3`, `✓ vote`, `AE 5@2 +1`, `ok 6`.
 pub fn label(info: &MsgInfo) -> String {
-    match info.detail {
-        MsgDetail::RequestVote { .. } => format!("RV t{}", info.term),
-        MsgDetail::PreVote { .. } => format!("PV t{}", info.term + 1),
-        MsgDetail::VoteResponse { granted } => {
-            (if granted { "✓ vote" } else { "✗ vote" }).to_string()
+    let term = info.term();
+    let Some(message) = info.message() else {
+        return match term {
+            0 => info.kind().to_string(),
+            term => format!("{} t{term}", info.kind()),
+        };
+    };
+    match message {
+        Message::RequestVote { .. } => format!("RV t{term}"),
+        Message::PreVote { .. } => format!("PV t{}", term + 1),
+        Message::VoteResponse { granted } => {
+            (if *granted { "✓ vote" } else { "✗ vote" }).to_string()
         }
-        MsgDetail::PreVoteResponse { granted } => {
-            (if granted { "✓ pre" } else { "✗ pre" }).to_string()
+        Message::PreVoteResponse { granted } => {
+            (if *granted { "✓ pre" } else { "✗ pre" }).to_string()
         }
-        MsgDetail::TimeoutNow => "TimeoutNow".to_string(),
-        MsgDetail::LeaderCheck { .. } => "LC".to_string(),
-        MsgDetail::LeaderCheckResponse { .. } => "lc".to_string(),
-        MsgDetail::AppendEntries {
-            prev_index,
-            prev_term,
-            entries: 0,
-            ..
-        } => format!("AE {prev_index}@{prev_term}"),
-        MsgDetail::AppendEntries {
-            prev_index,
-            prev_term,
+        Message::TimeoutNow => "TimeoutNow".to_string(),
+        Message::LeaderCheck { .. } => "LC".to_string(),
+        Message::LeaderCheckResponse { .. } => "lc".to_string(),
+        Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
             entries,
             ..
-        } => format!("AE {prev_index}@{prev_term} +{entries}"),
-        MsgDetail::AppendResponse { success, index, .. } => {
-            format!("{} {index}", if success { "ok" } else { "no" })
+        } if entries.is_empty() => format!("AE {prev_log_index}@{prev_log_term}"),
+        Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            ..
+        } => format!("AE {prev_log_index}@{prev_log_term} +{}", entries.len()),
+        Message::AppendResponse { success, index, .. } => {
+            format!("{} {index}", if *success { "ok" } else { "no" })
         }
-        MsgDetail::InstallSnapshot { index, term, .. } => format!("SNAP {index}@{term}"),
-        MsgDetail::SnapshotResponse { index, .. } => format!("ok s{index}"),
-        MsgDetail::Hosted { ref kind, .. } if info.term > 0 => format!("{kind} t{}", info.term),
-        MsgDetail::Hosted { ref kind, .. } => kind.clone(),
+        Message::InstallSnapshot { snapshot } => {
+            format!("SNAP {}@{}", snapshot.index, snapshot.term)
+        }
+        Message::SnapshotResponse { snapshot_index, .. } => format!("ok s{snapshot_index}"),
     }
 }
 

@@ -8,9 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::cluster::NodeState;
-use crate::cluster::event::MsgDetail;
 use crate::cluster::view::NodePicture;
-use crate::raft::{Role, Term};
+use crate::raft::{Message, Role, Term};
 
 /// Styles, coloured or plain.
 #[derive(Clone, Copy, Debug)]
@@ -84,14 +83,15 @@ impl Palette {
     }
 
     /// A message's colour by kind: votes asked, votes given, entries, answers.
-    pub fn message(self, detail: &MsgDetail) -> Style {
-        let color = match detail {
-            MsgDetail::RequestVote { .. } | MsgDetail::PreVote { .. } => Color::Yellow,
-            MsgDetail::VoteResponse { .. } | MsgDetail::PreVoteResponse { .. } => {
+    /// A hosted program's message (`None`) is an answer's colour.
+    pub fn message(self, message: Option<&Message>) -> Style {
+        let color = match message {
+            Some(Message::RequestVote { .. } | Message::PreVote { .. }) => Color::Yellow,
+            Some(Message::VoteResponse { .. } | Message::PreVoteResponse { .. }) => {
                 Color::LightYellow
             }
-            MsgDetail::AppendEntries { .. } | MsgDetail::InstallSnapshot { .. } => Color::Cyan,
-            MsgDetail::TimeoutNow => Color::Magenta,
+            Some(Message::AppendEntries { .. } | Message::InstallSnapshot { .. }) => Color::Cyan,
+            Some(Message::TimeoutNow) => Color::Magenta,
             _ => Color::LightBlue,
         };
         self.pick(Style::default().fg(color).add_modifier(Modifier::BOLD))

@@ -21,7 +21,7 @@ pub use log::log_slide;
 pub use page::pages;
 
 use crate::cluster::MsgInfo;
-use crate::cluster::event::MsgDetail;
+use crate::raft::Message;
 use crate::repl::export::style::{CHAR_WIDTH_EM, brief};
 
 /// A slide's size in pixels.
@@ -73,17 +73,17 @@ fn fit(text: &str, size: f64, width: f64) -> String {
 fn arrow_texts(info: &MsgInfo) -> Vec<String> {
     let whole = brief(info);
     let first = whole.split(' ').next().unwrap_or("").to_string();
-    let middle = match info.detail {
-        MsgDetail::AppendEntries { entries, .. } => Some(format!("AE +{entries}")),
-        MsgDetail::RequestVote { .. } | MsgDetail::PreVote { .. } => {
-            Some(format!("{first} t{}", info.term))
+    let middle = match info.message() {
+        Some(Message::AppendEntries { entries, .. }) => Some(format!("AE +{}", entries.len())),
+        Some(Message::RequestVote { .. } | Message::PreVote { .. }) => {
+            Some(format!("{first} t{}", info.term()))
         }
-        MsgDetail::AppendResponse {
+        Some(Message::AppendResponse {
             success: false,
             conflict_term: Some(term),
             conflict_index,
             ..
-        } => {
+        }) => {
             return vec![
                 format!("{whole} hint {conflict_index}@{term}"),
                 whole,
@@ -92,9 +92,9 @@ fn arrow_texts(info: &MsgInfo) -> Vec<String> {
         }
         _ => None,
     };
-    let shortest = match info.detail {
-        MsgDetail::AppendEntries { entries, .. } => format!("+{entries}"),
-        MsgDetail::VoteResponse { granted } => (if granted { "✓" } else { "✗" }).to_string(),
+    let shortest = match info.message() {
+        Some(Message::AppendEntries { entries, .. }) => format!("+{}", entries.len()),
+        Some(Message::VoteResponse { granted }) => (if *granted { "✓" } else { "✗" }).to_string(),
         _ => first.clone(),
     };
     let mut texts = vec![whole];

@@ -85,7 +85,7 @@ fn drawn<'a>(timeline: &'a Timeline, options: SlideOptions) -> Drawn<'a> {
     for arrow in &timeline.arrows {
         match ArrowClass::of(&arrow.info, arrow.heartbeat) {
             ArrowClass::Heartbeat => {
-                rounds.insert((arrow.sent_us, arrow.info.from), ());
+                rounds.insert((arrow.sent_us, arrow.info.from()), ());
             }
             ArrowClass::HeartbeatResponse => {}
             _ => arrows.push(arrow),
@@ -545,8 +545,8 @@ fn stillborn(arrow: &Arrow) -> bool {
 
 /// The ends of an arrow; one that never left is a short stub towards its receiver.
 fn arrow_ends(page: &Page, arrow: &Arrow) -> (f64, f64, f64, f64) {
-    let (x0, y0) = (page.x(arrow.sent_us), page.y(arrow.info.from));
-    let y1 = page.y(arrow.info.to);
+    let (x0, y0) = (page.x(arrow.sent_us), page.y(arrow.info.from()));
+    let y1 = page.y(arrow.info.to());
     if stillborn(arrow) {
         let dir = (y1 - y0).signum();
         return (x0, y0, x0 + 10.0, y0 + dir * page.row_h * 0.4);
@@ -567,8 +567,8 @@ fn draw_arrow(page: &Page, arrow: &Arrow, out: &mut String) {
         r#"<g class="msg {}"><title>#{} n{} -> n{} {}</title><line x1="{x0:.1}" y1="{y0:.1}" x2="{x1:.1}" y2="{y1:.1}" stroke="{}" stroke-width="2"{dash}{end}/>"#,
         class.name(),
         arrow.id,
-        arrow.info.from,
-        arrow.info.to,
+        arrow.info.from(),
+        arrow.info.to(),
         esc(&arrow.info.to_string()),
         class.colour()
     );
