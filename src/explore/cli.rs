@@ -317,6 +317,11 @@ fn write_scenario(args: &ExploreArgs, model: &Model, counterexample: &Counterexa
                 names(&rules)
             );
         }
+        Ok(rules) if counterexample.finding.rule.is_none() => println!(
+            "replayed on a cluster (its checker has no rule for {}; it reports {})",
+            counterexample.finding.name(),
+            names(&rules)
+        ),
         Ok(rules) => println!(
             "warning: replayed on a cluster, its checker reports {}",
             names(&rules)

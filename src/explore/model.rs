@@ -704,6 +704,10 @@ impl Model {
             return Ok(());
         };
         let before = processor.view();
+        let incoming = match &input {
+            Input::Message(envelope) => Some((envelope.term, envelope.message.kind())),
+            _ => None,
+        };
         let stepped = catch_unwind(AssertUnwindSafe(|| {
             let outputs = processor.step(now_us, input);
             for write in &outputs.writes {
@@ -713,6 +717,10 @@ impl Model {
         }));
         let outputs = stepped.map_err(|panic| Finding::panic(node, &*panic))?;
         let after = processor.view();
+        if let Some((higher, kind)) = incoming.filter(|&(term, _)| term > after.term) {
+            let what = format!("a {kind}");
+            return Err(Finding::kept_lower_term(node, after.term, &what, higher));
+        }
         let ghost = &mut state.ghost;
         ghost.writes(node, &before, &after, &outputs.writes)?;
         ghost.applied(node, &outputs.committed)?;

@@ -19,7 +19,16 @@
 //!   with the teaching bug `leader-local-reads`. (The cluster's linearizability checker
 //!   holds the same over the history the replay's clients make.)
 //!
-//! and the core's own asserts: a step that panics is a finding too.
+//! and the core's own asserts: a step that panics is a finding too. One rule is the
+//! model's own, as the cluster's checker has no rule to see it broken at one step:
+//!
+//! - **Adopt Higher Term** (Figure 2, "Rules for all servers": if an RPC request or
+//!   response contains a term T > currentTerm, set currentTerm = T and convert to
+//!   follower): a node that handled a message of a higher term than its own is in that term
+//!   at least. (Breaking it makes a deposed leader storm its followers, which the cluster
+//!   sees as a message storm and an unsettled cluster only later, over time.) It holds in
+//!   this model because PreVote and CheckQuorum, whose messages and leader stickiness are
+//!   its exceptions, are off.
 //!
 //! The history these need (who led each term, what was seen committed and applied) is the
 //! [`Ghost`] part of a state, and counts in its fingerprint: two states with the same nodes
@@ -39,8 +48,11 @@ use super::model::Node;
 /// A broken rule, or a panic in the core.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule broken; `None` when the core panicked.
+    /// The cluster checker's rule broken; `None` when the core panicked or a rule of the
+    /// model's own broke.
     pub rule: Option<Rule>,
+    /// The rule's name: the cluster's, `core-panic`, or the model's own.
+    pub name: &'static str,
     /// What happened, in words.
     pub detail: String,
 }
@@ -49,6 +61,7 @@ impl Finding {
     fn broken(rule: Rule, detail: String) -> Finding {
         Finding {
             rule: Some(rule),
+            name: rule.name(),
             detail,
         }
     }
@@ -62,15 +75,32 @@ impl Finding {
             .unwrap_or_else(|| "a panic without a message".to_string());
         Finding {
             rule: None,
+            name: "core-panic",
             detail: format!("n{node}'s core panicked: {message}"),
+        }
+    }
+
+    /// Adopt Higher Term: `node`, in `term` before and after, handled `what` of the higher
+    /// term `higher`.
+    pub fn kept_lower_term(node: NodeId, term: Term, what: &str, higher: Term) -> Finding {
+        Finding {
+            rule: None,
+            name: ADOPT_HIGHER_TERM,
+            detail: format!(
+                "n{node} handled {what} of term {higher} and stayed in term {term} (Figure 2: \
+                 a request or response of a higher term sets the term, and the node follows)"
+            ),
         }
     }
 
     /// The rule's name, or `core-panic`.
     pub fn name(&self) -> &'static str {
-        self.rule.map_or("core-panic", |rule| rule.name())
+        self.name
     }
 }
+
+/// The name of the model's own rule of Figure 2's term rule.
+pub const ADOPT_HIGHER_TERM: &str = "adopt-higher-term";
 
 /// The history the rules need. See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -2,11 +2,13 @@
 //! a linearizability violation) and `learners-count` (an entry committed by a leader and
 //! a learner, lost by the next leader) are found with tight bounds, with the same shortest
 //! counterexample every run, and replay on a real cluster; correct code breaks nothing
-//! within the same bounds.
+//! within the same bounds. And `ignore-higher-term-response` breaks the model's own term
+//! rule of Figure 2 (see [`super::rules`]).
 
 use std::time::Duration;
 
 use super::model::{ActionKind, Bounds, Model};
+use super::rules::ADOPT_HIGHER_TERM;
 use super::search::{Outcomes, SearchOptions, Strategy, search};
 use super::{counterexample, replay, scenario_steps};
 use crate::cluster::Rule;
@@ -138,4 +140,34 @@ fn membership_changes_break_no_rule_in_as_many_walks_of_correct_code() {
     let outcomes = run(&Model::new(membership(), &[], 1), &options);
     assert!(outcomes.found.is_none(), "{:?}", outcomes.found);
     assert!(outcomes.progress.distinct > 10_000);
+}
+
+#[test]
+fn a_response_of_a_higher_term_ignored_is_found_by_the_term_rule_of_figure_2() {
+    // ignore-higher-term-response: n1 asks for votes in term 1; n2, in term 2 already,
+    // refuses; n1 handles the refusal as one of its own term and stays in term 1.
+    let bounds = Bounds {
+        max_term: 2,
+        max_log: 1,
+        max_depth: 8,
+        max_crashes: 0,
+        max_reads: 0,
+        actions: vec![ActionKind::Deliver, ActionKind::Timeout],
+        ..Bounds::default()
+    };
+    let model = Model::new(bounds.clone(), &[Bug::IgnoreHigherTermResponse], 1);
+    for _ in 0..2 {
+        let found = run(&model, &options()).found.expect("a violation is found");
+        assert_eq!(found.finding.name, ADOPT_HIGHER_TERM, "{found:?}");
+        assert_eq!(found.actions.len(), 5);
+        let counterexample = counterexample(&model, &found);
+        let lines = scenario_steps(&counterexample);
+        assert!(
+            lines.last().is_some_and(|l| l.starts_with("say n")),
+            "{lines:#?}"
+        );
+        replay(&model, &counterexample).expect("the path replays");
+    }
+    let outcomes = run(&Model::new(bounds, &[], 1), &options());
+    assert!(outcomes.found.is_none(), "{:?}", outcomes.found);
 }
