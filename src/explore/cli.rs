@@ -34,11 +34,19 @@ pub struct ExploreArgs {
     /// The most client writes on one path.
     #[arg(long, default_value_t = 1)]
     pub max_writes: u32,
+    /// The most client reads on one path (each of a key written before; through the log,
+    /// or from a leader's state machine with --bug leader-local-reads); 0 for none.
+    #[arg(long, default_value_t = 1)]
+    pub max_reads: u32,
+    /// The most membership changes (`add`, `remove`) on one path; with any, one node more
+    /// than --nodes may be added. 0 for none.
+    #[arg(long, default_value_t = 0)]
+    pub max_changes: u32,
     /// The most actions on one path.
     #[arg(long, default_value_t = 40)]
     pub max_depth: u32,
     /// The kinds of action taken, comma-separated: deliver, drop, dup, timeout,
-    /// heartbeat, crash, restart, write [default: all].
+    /// heartbeat, crash, restart, write, read, add, remove [default: all].
     #[arg(long, value_delimiter = ',')]
     pub actions: Vec<ActionKind>,
     /// The most entries one AppendEntries carries (1 opens the windows of Figure 8).
@@ -94,6 +102,8 @@ impl ExploreArgs {
             max_msgs: self.max_msgs,
             max_crashes: self.max_crashes,
             max_writes: self.max_writes,
+            max_reads: self.max_reads,
+            max_changes: self.max_changes,
             max_depth: self.max_depth,
             actions,
         };
@@ -157,7 +167,7 @@ fn describe_bounds(args: &ExploreArgs, model: &Model, options: &SearchOptions) -
     let bugs: Vec<&str> = args.bugs.iter().map(|b| b.name()).collect();
     format!(
         "explore: {} nodes, terms <= {}, logs <= {}, messages in flight <= {}, crashes <= {}, \
-         writes <= {}, depth <= {}; actions {}; {} entries per AppendEntries; bugs: {}; \
+         writes <= {}, reads <= {}, membership changes <= {}, depth <= {}; actions {}; {} entries per AppendEntries; bugs: {}; \
          {:?} search on {} workers{}",
         bounds.nodes,
         bounds.max_term,
@@ -165,6 +175,8 @@ fn describe_bounds(args: &ExploreArgs, model: &Model, options: &SearchOptions) -
         bounds.max_msgs,
         bounds.max_crashes,
         bounds.max_writes,
+        bounds.max_reads,
+        bounds.max_changes,
         bounds.max_depth,
         actions.join(","),
         args.max_append_entries,
@@ -305,6 +317,11 @@ fn write_scenario(args: &ExploreArgs, model: &Model, counterexample: &Counterexa
                 names(&rules)
             );
         }
+        Ok(rules) if counterexample.finding.rule.is_none() => println!(
+            "replayed on a cluster (its checker has no rule for {}; it reports {})",
+            counterexample.finding.name(),
+            names(&rules)
+        ),
         Ok(rules) => println!(
             "warning: replayed on a cluster, its checker reports {}",
             names(&rules)

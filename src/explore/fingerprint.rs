@@ -10,9 +10,11 @@
 //!   leader's progress per follower);
 //! - the messages in flight, as a multiset: each message's digest without its clock
 //!   reading (`sent_us` of AppendEntries and its response), sorted;
-//! - the crashes and client writes used so far (they bound what may still happen);
+//! - the crashes, client writes, reads and membership changes used so far, and the nodes
+//!   added (they bound what may still happen);
 //! - the [`Ghost`] history of the rules: who led each term, what was seen committed (term,
-//!   digest, and the term it was seen committed in) and what was applied (digests).
+//!   digest, and the term it was seen committed in), what was applied (digests), and the
+//!   clients' side: each write's node and whether it was acknowledged, the reads waiting.
 //!
 //! What does not count: `now_us` and every deadline, RNG positions and incarnation counts
 //! (timing only: a timer firing is an action, and the core's behaviour without PreVote,
@@ -20,8 +22,9 @@
 //! the replay, not state), and the nodes the ghost names in its reports.
 //!
 //! With symmetry reduction on, the fingerprint is the least over every permutation of the
-//! node ids (each node id, wherever it appears, is renamed): states that are the same up
-//! to the names of the nodes are one state.
+//! initial node ids (each node id, wherever it appears, is renamed): states that are the
+//! same up to the names of the nodes are one state. A node added by a membership change
+//! keeps its name: it is no voter of the configuration every node starts with.
 //!
 //! [`RaftProcessor::hash_logical`]: crate::raft::RaftProcessor::hash_logical
 
@@ -104,15 +107,16 @@ fn message_tag(message: &Message) -> u8 {
 /// over the permutations of the node ids.
 pub fn fingerprint(state: &State, symmetry: bool) -> u64 {
     let nodes = state.nodes.len() as NodeId;
-    if !symmetry || nodes < 2 {
-        let identity: Vec<NodeId> = (1..=nodes).collect();
+    let initial = nodes - NodeId::from(state.added);
+    let identity: Vec<NodeId> = (1..=nodes).collect();
+    if !symmetry || initial < 2 {
         return fingerprint_renamed(state, &identity);
     }
-    let mut permutation: Vec<NodeId> = (1..=nodes).collect();
+    let mut permutation = identity;
     let mut least = u64::MAX;
     loop {
         least = least.min(fingerprint_renamed(state, &permutation));
-        if !next_permutation(&mut permutation) {
+        if !next_permutation(&mut permutation[..initial as usize]) {
             return least;
         }
     }
@@ -145,7 +149,14 @@ fn fingerprint_renamed(state: &State, to: &[NodeId]) -> u64 {
         .collect();
     messages.sort_unstable();
     messages.hash(&mut h);
-    (state.crashes, state.writes).hash(&mut h);
+    (
+        state.crashes,
+        state.writes,
+        state.reads,
+        state.changes,
+        state.added,
+    )
+        .hash(&mut h);
     hash_ghost(&state.ghost, &rename, &mut h);
     h.finish()
 }
@@ -164,6 +175,16 @@ fn hash_ghost(ghost: &Ghost, rename: &dyn Fn(NodeId) -> NodeId, h: &mut Fingerpr
     for (digest, _, _) in &ghost.applied {
         digest.hash(h);
     }
+    for write in &ghost.writes {
+        (rename_some(write.origin, rename), write.acknowledged).hash(h);
+    }
+    for read in &ghost.reads {
+        (read.number, rename(read.node), read.key, read.must_see).hash(h);
+    }
+}
+
+fn rename_some(node: NodeId, rename: &dyn Fn(NodeId) -> NodeId) -> NodeId {
+    if node == 0 { 0 } else { rename(node) }
 }
 
 /// The next permutation in lexicographic order; `false` after the last.

@@ -9,7 +9,8 @@
 //!   durable storage, the multiset of messages in flight and which nodes are up; actions
 //!   deliver, drop or duplicate any message in flight, fire a node's election timer or a
 //!   leader's heartbeat timer, crash a node (volatile state lost, messages to and from it
-//!   lost), restart it from its storage, or write at a leader. Time is abstracted: a
+//!   lost), restart it from its storage, write or read at a leader, or ask the leader to
+//!   add or remove a node (one node more than the initial ones may join). Time is abstracted: a
 //!   timer firing is an action, and the clock readings are no part of a state;
 //! - **what makes two states one** ([`fingerprint`]): a 64-bit fingerprint over exactly
 //!   the fields that matter, optionally the least over every renaming of the nodes
@@ -23,13 +24,14 @@
 //! and as command lines that replay it on a paused cluster in which nothing happens by
 //! itself ([`Model::cluster_config`]): `deliver`, `drop` and `dup` by message id (the ids
 //! the cluster gives, predicted by the model), `campaign` for an election timeout, `tick`
-//! for a heartbeat, `kill`, `restart`, and `put ... via NODE` then `step` for a write.
+//! for a heartbeat, `kill`, `restart`, `put ... via NODE` or `get ... via NODE` then
+//! `step` for a write or a read, `add` and `remove`.
 //! [`scenario`] writes that as a scenario file ending with `expect violation RULE`;
 //! [`replay`] plays it on a real cluster and returns the rules its checker saw broken.
 //!
-//! Deliberately left out: PreVote, CheckQuorum, lease and ReadIndex reads, snapshots and
-//! membership changes (the model turns them off; their timing rules would need the clock
-//! back in the state), and client reads.
+//! Deliberately left out: PreVote, CheckQuorum, lease and ReadIndex reads and snapshots
+//! (the model turns them off; their timing rules would need the clock back in the state):
+//! reads go through the log, as the cluster's default `reads: log` has them.
 
 mod cli;
 pub mod fingerprint;
@@ -177,8 +179,19 @@ pub fn replay(model: &Model, counterexample: &Counterexample) -> Result<Vec<Rule
     let violations = violations(&session)?;
     let mut rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
     rules.dedup();
+    // Linearizability is checked over the clients' history on demand, not by the rules
+    // held at every hand-off.
+    if counterexample.finding.rule == Some(Rule::Linearizability) {
+        let line = "expect violation linearizability";
+        let outcome = session.run_line(line).map_err(|e| format!("{line}: {e}"))?;
+        if outcome.passed {
+            rules.push(Rule::Linearizability);
+        }
+    }
     Ok(rules)
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_clients;

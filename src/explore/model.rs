@@ -20,7 +20,7 @@ use crate::raft::{
 };
 
 use super::fingerprint::message_digest;
-use super::rules::{Finding, Ghost};
+use super::rules::{Finding, Ghost, Read, holds_write, read_command, write_command};
 
 /// The most nodes `explore` takes: beyond five the state space is out of reach anyway.
 pub const MAX_NODES: u64 = 5;
@@ -36,6 +36,9 @@ pub enum ActionKind {
     Crash,
     Restart,
     Write,
+    Read,
+    Add,
+    Remove,
 }
 
 impl ActionKind {
@@ -48,6 +51,9 @@ impl ActionKind {
         ActionKind::Crash,
         ActionKind::Restart,
         ActionKind::Write,
+        ActionKind::Read,
+        ActionKind::Add,
+        ActionKind::Remove,
     ];
 
     /// The kind's name, as `--actions` takes it.
@@ -61,6 +67,9 @@ impl ActionKind {
             ActionKind::Crash => "crash",
             ActionKind::Restart => "restart",
             ActionKind::Write => "write",
+            ActionKind::Read => "read",
+            ActionKind::Add => "add",
+            ActionKind::Remove => "remove",
         }
     }
 }
@@ -97,6 +106,11 @@ pub struct Bounds {
     pub max_crashes: u32,
     /// The most client writes in one path.
     pub max_writes: u32,
+    /// The most client reads in one path (of the keys written so far).
+    pub max_reads: u32,
+    /// The most membership changes (`add` and `remove`) in one path. With any, one node
+    /// more than `nodes` may be added (as a learner, promoted once caught up).
+    pub max_changes: u32,
     /// The most actions in one path.
     pub max_depth: u32,
     /// The kinds of action taken.
@@ -112,6 +126,8 @@ impl Default for Bounds {
             max_msgs: 6,
             max_crashes: 1,
             max_writes: 1,
+            max_reads: 1,
+            max_changes: 0,
             max_depth: 40,
             actions: ActionKind::ALL.to_vec(),
         }
@@ -152,6 +168,11 @@ pub struct State {
     pub next_msg: MsgId,
     pub crashes: u32,
     pub writes: u32,
+    pub reads: u32,
+    /// Membership changes asked for.
+    pub changes: u32,
+    /// Nodes hosted beyond the initial ones (added by a change): the last of `nodes`.
+    pub added: u32,
     pub ghost: Ghost,
 }
 
@@ -199,6 +220,21 @@ pub enum Action {
     Write {
         node: NodeId,
     },
+    /// A client reads the key of the write `wK` at the node, a leader.
+    Read {
+        node: NodeId,
+        key: u32,
+    },
+    /// The leader (the cluster's: of the highest term) is asked to add `new`.
+    Add {
+        leader: NodeId,
+        new: NodeId,
+    },
+    /// The leader is asked to remove `target`.
+    Remove {
+        leader: NodeId,
+        target: NodeId,
+    },
 }
 
 impl Action {
@@ -213,6 +249,9 @@ impl Action {
             Action::Crash { .. } => ActionKind::Crash,
             Action::Restart { .. } => ActionKind::Restart,
             Action::Write { .. } => ActionKind::Write,
+            Action::Read { .. } => ActionKind::Read,
+            Action::Add { .. } => ActionKind::Add,
+            Action::Remove { .. } => ActionKind::Remove,
         }
     }
 
@@ -253,6 +292,18 @@ impl Action {
                 let value = before.writes + 1;
                 format!("a client writes w{value} at n{node}, leader of term {term}")
             }
+            Action::Read { node, key } => {
+                let term = term_of(before, node);
+                format!("a client reads w{key} at n{node}, leader of term {term}")
+            }
+            Action::Add { leader, new } => {
+                let term = term_of(before, leader);
+                format!("n{leader}, leader of term {term}, is asked to add n{new}")
+            }
+            Action::Remove { leader, target } => {
+                let term = term_of(before, leader);
+                format!("n{leader}, leader of term {term}, is asked to remove n{target}")
+            }
         }
     }
 
@@ -275,6 +326,16 @@ impl Action {
                     "step".to_string(),
                 ]
             }
+            // The clients' history is checked on times: the read begins a microsecond
+            // after what came before it (no timer is due so soon), as in the model.
+            Action::Read { node, key } => vec![
+                "run 1us".to_string(),
+                format!("get w{key} via {node}"),
+                "step".to_string(),
+            ],
+            // `add` and `remove` go to the cluster's leader, the model's `leader`.
+            Action::Add { new, .. } => vec![format!("add {new}")],
+            Action::Remove { target, .. } => vec![format!("remove {target}")],
         }
     }
 }
@@ -291,6 +352,9 @@ impl fmt::Display for Action {
             Action::Crash { node } => write!(f, "n{node} crashes"),
             Action::Restart { node } => write!(f, "n{node} restarts"),
             Action::Write { node } => write!(f, "a client writes at n{node}"),
+            Action::Read { node, key } => write!(f, "a client reads w{key} at n{node}"),
+            Action::Add { new, .. } => write!(f, "n{new} is added"),
+            Action::Remove { target, .. } => write!(f, "n{target} is removed"),
         }
     }
 }
@@ -380,6 +444,9 @@ impl Model {
             next_msg: 1,
             crashes: 0,
             writes: 0,
+            reads: 0,
+            changes: 0,
+            added: 0,
             ghost: Ghost::default(),
         }
     }
@@ -407,6 +474,41 @@ impl Model {
                     actions.push(Action::Restart { node: id })
                 }
                 None => {}
+            }
+        }
+        self.membership_actions(state, actions);
+    }
+
+    /// `add` and `remove` at the cluster's leader (the leader of the highest term that is
+    /// up, as `add` and `remove` find it): add a node of no configuration, the initial
+    /// ones or one more; remove a member.
+    fn membership_actions(&self, state: &State, actions: &mut Vec<Action>) {
+        if state.changes >= self.bounds.max_changes {
+            return;
+        }
+        let leaders = (state.nodes.iter()).filter_map(|node| node.processor.as_ref());
+        let Some(processor) = leaders
+            .filter(|p| p.role() == Role::Leader)
+            .max_by_key(|p| p.term())
+        else {
+            return;
+        };
+        if processor.log().last_index() >= self.bounds.max_log {
+            return;
+        }
+        let leader = processor.id();
+        let member =
+            |n: &NodeId| processor.voters().contains(n) || processor.learners().contains(n);
+        for node in 1..=self.bounds.nodes + 1 {
+            match member(&node) {
+                false if self.allows(ActionKind::Add) => {
+                    actions.push(Action::Add { leader, new: node })
+                }
+                true if self.allows(ActionKind::Remove) => actions.push(Action::Remove {
+                    leader,
+                    target: node,
+                }),
+                _ => {}
             }
         }
     }
@@ -451,6 +553,13 @@ impl Model {
             if log_room && state.writes < bounds.max_writes && self.allows(ActionKind::Write) {
                 actions.push(Action::Write { node });
             }
+            // A read goes through the log (an entry), but for `leader-local-reads`.
+            let room = log_room || self.raft.has_bug(Bug::LeaderLocalReads);
+            if room && state.reads < bounds.max_reads && self.allows(ActionKind::Read) {
+                for key in 1..=state.writes {
+                    actions.push(Action::Read { node, key });
+                }
+            }
         } else if log_room && processor.term() < bounds.max_term && self.allows(ActionKind::Timeout)
         {
             actions.push(Action::Timeout { node });
@@ -487,6 +596,7 @@ impl Model {
             Action::Heartbeat { node } => self.heartbeat(&mut next, node),
             Action::Crash { node } => {
                 crash(&mut next, node);
+                next.ghost.crashed(node);
                 Ok(())
             }
             Action::Restart { node } => {
@@ -495,8 +605,15 @@ impl Model {
             }
             Action::Write { node } => {
                 next.writes += 1;
-                let command: Command = format!("w{}", next.writes).into_bytes().into();
+                next.ghost.wrote(node);
+                let command: Command = write_command(next.writes).into();
                 self.step_node(&mut next, node, Input::Propose(vec![command]))
+            }
+            Action::Read { node, key } => self.read(&mut next, node, key),
+            Action::Add { leader, new } => self.add(&mut next, leader, new),
+            Action::Remove { leader, target } => {
+                next.changes += 1;
+                self.step_node(&mut next, leader, Input::RemoveNode(target))
             }
         };
         forget_dead_messages(&mut next);
@@ -511,6 +628,54 @@ impl Model {
             }
             Err(finding) => Outcome::Broken(finding),
         }
+    }
+
+    /// A client reads `wK` at `node`: through the log (the read's own entry, answered when
+    /// the node applies it), or, with `leader-local-reads`, at once from what the leader
+    /// applied.
+    fn read(&self, state: &mut State, node: NodeId, key: u32) -> Result<(), Finding> {
+        state.reads += 1;
+        state.now_us += 1;
+        let must_see = state.ghost.acknowledged(key);
+        let Some(processor) = &state.node(node).processor else {
+            return Ok(());
+        };
+        if self.raft.has_bug(Bug::LeaderLocalReads) && processor.role() == Role::Leader {
+            let seen = holds_write(processor.log(), key, processor.applied());
+            return state.ghost.read_answered(node, key, must_see, seen);
+        }
+        state.ghost.reads.push(Read {
+            number: state.reads,
+            node,
+            key,
+            must_see,
+        });
+        let command: Command = read_command(state.reads).into();
+        self.step_node(state, node, Input::Propose(vec![command]))
+    }
+
+    /// The leader is asked to add `new`, which is first started with empty storage if it
+    /// was never hosted (as `add` does); if the leader refuses, it goes again.
+    fn add(&self, state: &mut State, leader: NodeId, new: NodeId) -> Result<(), Finding> {
+        state.changes += 1;
+        let hosted = (new as usize) <= state.nodes.len();
+        if !hosted {
+            let processor = self.start(new, &Storage::default(), 0, state.now_us);
+            state.nodes.push(Arc::new(Node {
+                processor: Some(processor),
+                storage: Storage::default(),
+                incarnation: 0,
+            }));
+            state.added += 1;
+        }
+        self.step_node(state, leader, Input::AddNode(new))?;
+        let taken = (state.node(leader).processor.as_ref())
+            .is_some_and(|p| p.voters().contains(&new) || p.learners().contains(&new));
+        if !hosted && !taken {
+            state.nodes.pop();
+            state.added -= 1;
+        }
+        Ok(())
     }
 
     /// The leader's heartbeat timer fires: the clock moves on to its deadline.
@@ -540,6 +705,10 @@ impl Model {
             return Ok(());
         };
         let before = processor.view();
+        let incoming = match &input {
+            Input::Message(envelope) => Some((envelope.term, envelope.message.kind())),
+            _ => None,
+        };
         let stepped = catch_unwind(AssertUnwindSafe(|| {
             let outputs = processor.step(now_us, input);
             for write in &outputs.writes {
@@ -549,9 +718,14 @@ impl Model {
         }));
         let outputs = stepped.map_err(|panic| Finding::panic(node, &*panic))?;
         let after = processor.view();
+        if let Some((higher, kind)) = incoming.filter(|&(term, _)| term > after.term) {
+            let what = format!("a {kind}");
+            return Err(Finding::kept_lower_term(node, after.term, &what, higher));
+        }
         let ghost = &mut state.ghost;
         ghost.writes(node, &before, &after, &outputs.writes)?;
         ghost.applied(node, &outputs.committed)?;
+        ghost.answers(node, &outputs.committed, &slot.storage.log)?;
         ghost.commits(node, &before, &after, &slot.storage.log);
         ghost.events(node, &outputs.events, &slot.storage.log)?;
         for envelope in outputs.messages {

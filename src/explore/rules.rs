@@ -12,8 +12,23 @@
 //!   committed in a term before T (an entry counts as committed in the term of the node
 //!   seen advancing its commit index over it, as the checker counts it).
 //! - **State Machine Safety**: no two nodes apply different entries at one index.
+//! - **Linearizability**, for the model's clients: each write `wK` writes its own key once,
+//!   so a read of `wK` that begins after the write was acknowledged (its node applied it
+//!   and answered the client) must see it. A read is answered by the node it was sent to,
+//!   when that node applies the read's own log entry, or at once from its state machine
+//!   with the teaching bug `leader-local-reads`. (The cluster's linearizability checker
+//!   holds the same over the history the replay's clients make.)
 //!
-//! and the core's own asserts: a step that panics is a finding too.
+//! and the core's own asserts: a step that panics is a finding too. One rule is the
+//! model's own, as the cluster's checker has no rule to see it broken at one step:
+//!
+//! - **Adopt Higher Term** (Figure 2, "Rules for all servers": if an RPC request or
+//!   response contains a term T > currentTerm, set currentTerm = T and convert to
+//!   follower): a node that handled a message of a higher term than its own is in that term
+//!   at least. (Breaking it makes a deposed leader storm its followers, which the cluster
+//!   sees as a message storm and an unsettled cluster only later, over time.) It holds in
+//!   this model because PreVote and CheckQuorum, whose messages and leader stickiness are
+//!   its exceptions, are off.
 //!
 //! The history these need (who led each term, what was seen committed and applied) is the
 //! [`Ghost`] part of a state, and counts in its fingerprint: two states with the same nodes
@@ -23,7 +38,9 @@ use std::any::Any;
 
 use crate::cluster::Rule;
 use crate::cluster::checker::{Committed, leader_completeness};
-use crate::raft::{DurableWrite, Entry, Index, NodeId, NodeView, RaftEvent, RaftLog, Role, Term};
+use crate::raft::{
+    DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, RaftLog, Role, Term,
+};
 
 use super::fingerprint::{chain, entry_digest};
 use super::model::Node;
@@ -31,8 +48,11 @@ use super::model::Node;
 /// A broken rule, or a panic in the core.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule broken; `None` when the core panicked.
+    /// The cluster checker's rule broken; `None` when the core panicked or a rule of the
+    /// model's own broke.
     pub rule: Option<Rule>,
+    /// The rule's name: the cluster's, `core-panic`, or the model's own.
+    pub name: &'static str,
     /// What happened, in words.
     pub detail: String,
 }
@@ -41,6 +61,7 @@ impl Finding {
     fn broken(rule: Rule, detail: String) -> Finding {
         Finding {
             rule: Some(rule),
+            name: rule.name(),
             detail,
         }
     }
@@ -54,15 +75,32 @@ impl Finding {
             .unwrap_or_else(|| "a panic without a message".to_string());
         Finding {
             rule: None,
+            name: "core-panic",
             detail: format!("n{node}'s core panicked: {message}"),
+        }
+    }
+
+    /// Adopt Higher Term: `node`, in `term` before and after, handled `what` of the higher
+    /// term `higher`.
+    pub fn kept_lower_term(node: NodeId, term: Term, what: &str, higher: Term) -> Finding {
+        Finding {
+            rule: None,
+            name: ADOPT_HIGHER_TERM,
+            detail: format!(
+                "n{node} handled {what} of term {higher} and stayed in term {term} (Figure 2: \
+                 a request or response of a higher term sets the term, and the node follows)"
+            ),
         }
     }
 
     /// The rule's name, or `core-panic`.
     pub fn name(&self) -> &'static str {
-        self.rule.map_or("core-panic", |rule| rule.name())
+        self.name
     }
 }
+
+/// The name of the model's own rule of Figure 2's term rule.
+pub const ADOPT_HIGHER_TERM: &str = "adopt-higher-term";
 
 /// The history the rules need. See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -75,6 +113,49 @@ pub struct Ghost {
     pub committed: Vec<Committed>,
     /// By index: the digest, term and node of the entry first applied there.
     pub applied: Vec<(u64, Term, NodeId)>,
+    /// By write (position = K - 1 for the write `wK`): who may still acknowledge it.
+    pub writes: Vec<Write>,
+    /// The reads sent and not answered yet.
+    pub reads: Vec<Read>,
+}
+
+/// A client write `wK`, as its client sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Write {
+    /// The node whose client waits for the answer; 0 once it crashed (the answer is lost).
+    pub origin: NodeId,
+    /// The node applied the write and answered: every read that begins now must see it.
+    pub acknowledged: bool,
+}
+
+/// A client read of `wK` waiting for its node to apply the read's own log entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Read {
+    /// The read's number R: its log entry's command is `rR`.
+    pub number: u32,
+    pub node: NodeId,
+    /// The key read: `wK`.
+    pub key: u32,
+    /// `wK` was acknowledged before the read began.
+    pub must_see: bool,
+}
+
+/// The command of the client write `wK` (the model's own commands: each write has a key of
+/// its own).
+pub fn write_command(key: u32) -> Vec<u8> {
+    format!("w{key}").into_bytes()
+}
+
+/// The command of the read `rR`, which goes through the log.
+pub fn read_command(number: u32) -> Vec<u8> {
+    format!("r{number}").into_bytes()
+}
+
+fn command_of(entry: &Entry) -> Option<&[u8]> {
+    match &entry.payload {
+        Payload::Command(command) => Some(command),
+        _ => None,
+    }
 }
 
 impl Ghost {
@@ -125,6 +206,76 @@ impl Ghost {
                 }
                 None => {}
             }
+        }
+        Ok(())
+    }
+
+    /// A client sends the write `wK` (K the next number) to `node`.
+    pub fn wrote(&mut self, node: NodeId) {
+        self.writes.push(Write {
+            origin: node,
+            acknowledged: false,
+        });
+    }
+
+    /// `node` went down: its clients hear nothing more from it.
+    pub fn crashed(&mut self, node: NodeId) {
+        for write in &mut self.writes {
+            if write.origin == node && !write.acknowledged {
+                write.origin = 0;
+            }
+        }
+        self.reads.retain(|read| read.node != node);
+    }
+
+    /// Whether the write `wK` was acknowledged.
+    pub fn acknowledged(&self, key: u32) -> bool {
+        (self.writes.get(key as usize - 1)).is_some_and(|write| write.acknowledged)
+    }
+
+    /// Linearizability of a read of `wK` at `node` that saw the write (`seen`) or not.
+    pub fn read_answered(
+        &self,
+        node: NodeId,
+        key: u32,
+        must_see: bool,
+        seen: bool,
+    ) -> Result<(), Finding> {
+        if must_see && !seen {
+            let detail = format!(
+                "n{node} answered a read of w{key} with no value, though the write of w{key} \
+                 was acknowledged before the read began (a stale read)"
+            );
+            return Err(Finding::broken(Rule::Linearizability, detail));
+        }
+        Ok(())
+    }
+
+    /// The clients' side of the entries `node` applied (its log holds them): writes
+    /// acknowledged, reads answered.
+    pub fn answers(
+        &mut self,
+        node: NodeId,
+        entries: &[Entry],
+        log: &RaftLog,
+    ) -> Result<(), Finding> {
+        for entry in entries {
+            let Some(command) = command_of(entry) else {
+                continue;
+            };
+            for (position, write) in self.writes.iter_mut().enumerate() {
+                if write.origin == node && command == write_command(position as u32 + 1) {
+                    write.acknowledged = true;
+                }
+            }
+            let Some(at) = (self.reads.iter())
+                .position(|read| read.node == node && command == read_command(read.number))
+            else {
+                continue;
+            };
+            let read = self.reads.remove(at);
+            let seen = holds_write(log, read.key, entry.index - 1);
+            self.read_answered(node, read.key, read.must_see, seen)?;
         }
         Ok(())
     }
@@ -227,6 +378,16 @@ impl Ghost {
         }
         Ok(())
     }
+}
+
+/// Whether `log` holds the write `wK` at an index up to `upto`.
+pub fn holds_write(log: &RaftLog, key: u32, upto: Index) -> bool {
+    let command = write_command(key);
+    let entries = log.entries();
+    let end = entries.len().min(upto as usize);
+    entries[..end]
+        .iter()
+        .any(|entry| command_of(entry) == Some(&command[..]))
 }
 
 /// The digest of `log`'s entries up to `index`, if it holds them.

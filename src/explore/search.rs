@@ -555,7 +555,7 @@ fn rebuild(shared: &Shared, finding: Finding, parent: u64) -> Found {
     let last = actions
         .iter()
         .find_map(|&action| match model.next(&state, action) {
-            Outcome::Broken(again) if again.rule == finding.rule => Some((action, again)),
+            Outcome::Broken(again) if again.name == finding.name => Some((action, again)),
             _ => None,
         });
     match last {
@@ -776,7 +776,7 @@ pub fn shorten(model: &Model, finding: Finding, path: &[Action], by: Searcher) -
         fewer.remove(position);
         match replay_keys(model, &fewer) {
             Some((finding, actions, used))
-                if finding.rule == best.finding.rule && actions.len() < best.actions.len() =>
+                if finding.name == best.finding.name && actions.len() < best.actions.len() =>
             {
                 best.finding = finding;
                 best.actions = actions;

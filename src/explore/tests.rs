@@ -19,6 +19,8 @@ fn bounds(max_term: u64, max_log: u64, max_depth: u32, actions: &[ActionKind]) -
         max_msgs: 4,
         max_crashes: 1,
         max_writes: 1,
+        max_reads: 1,
+        max_changes: 0,
         max_depth,
         actions: actions.to_vec(),
     }
@@ -43,8 +45,8 @@ fn tight(bug: Bug) -> Option<(Bounds, Rule, usize)> {
             Rule::ElectionSafety,
             8,
         )),
-        // Reads are not modelled (leader-local-reads), nor membership changes
-        // (learners-count); commit-previous-term, skip-prev-check and commit-beyond-match
+        // leader-local-reads and learners-count need reads and membership changes
+        // (`tests_clients`); commit-previous-term, skip-prev-check and commit-beyond-match
         // need deeper paths, found by random walks (`deep_bugs_are_found_by_random_walks`,
         // `figure_8_is_found_from_scratch`).
         _ => None,
