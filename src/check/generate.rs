@@ -376,14 +376,16 @@ impl Generator {
         let earlier = committed()
             .take(count - 1)
             .flat_map(|(_, v, l)| v.iter().chain(l));
-        let removed: BTreeSet<NodeId> = earlier
+        // Only the newly removed, in id order (most ticks: none, and no allocation).
+        let mut removed: Vec<NodeId> = earlier
             .copied()
             .filter(|n| !voters.contains(n) && !learners.contains(n))
+            .filter(|n| !self.decommissioned.contains(n))
             .collect();
+        removed.sort_unstable();
+        removed.dedup();
         for node in removed {
-            if !self.decommissioned.insert(node) {
-                continue;
-            }
+            self.decommissioned.insert(node);
             self.restarts.remove(&node);
             if sim.world().is_up(node) {
                 actions.push(Action::Kill(node));
