@@ -561,7 +561,6 @@ impl Checker {
         match self.applied.get(entry.index) {
             Some(first) if first.digest == digest => {}
             Some(first) => {
-                let first = first.clone();
                 let detail = Breach::AppliedDiffer {
                     node,
                     term: entry.term,

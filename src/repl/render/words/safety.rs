@@ -268,6 +268,25 @@ pub fn thousands(value: u64) -> String {
     text
 }
 
+/// Where two logs first differ, in words.
+fn first_difference(d: &FirstDifference, a: NodeId, b: NodeId) -> String {
+    let earlier = if d.earlier_compacted {
+        " (or earlier: the entries before it were compacted)"
+    } else {
+        ""
+    };
+    let (x, y) = d.terms;
+    let what = if x == y {
+        format!("both of term {x}, with other commands")
+    } else {
+        format!("term {x} on n{a}, term {y} on n{b}")
+    };
+    format!(
+        "the first entry that differs is at index {}{earlier}, {what}",
+        d.index
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,23 +313,4 @@ mod tests {
             "message storm: 3 messages in flight, 2 of them AppendEntries n2 -> n3"
         );
     }
-}
-
-/// Where two logs first differ, in words.
-fn first_difference(d: &FirstDifference, a: NodeId, b: NodeId) -> String {
-    let earlier = if d.earlier_compacted {
-        " (or earlier: the entries before it were compacted)"
-    } else {
-        ""
-    };
-    let (x, y) = d.terms;
-    let what = if x == y {
-        format!("both of term {x}, with other commands")
-    } else {
-        format!("term {x} on n{a}, term {y} on n{b}")
-    };
-    format!(
-        "the first entry that differs is at index {}{earlier}, {what}",
-        d.index
-    )
 }
