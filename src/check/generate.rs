@@ -47,7 +47,7 @@ struct LeaderConfig {
 impl LeaderConfig {
     fn of(sim: &Scheduler) -> Option<LeaderConfig> {
         let leader = sim.world().leader()?;
-        let commit = sim.world().status().iter().find(|s| s.id == leader)?.commit;
+        let commit = sim.world().view_of(leader)?.commit;
         let (index, voters, learners) = sim.observers().checker().configuration_of(leader);
         Some(LeaderConfig {
             leader,
@@ -215,12 +215,7 @@ impl Generator {
         let Some(leader) = sim.world().leader() else {
             return;
         };
-        let leader_term = sim
-            .world()
-            .status()
-            .iter()
-            .find(|s| s.id == leader)
-            .map(|s| s.term);
+        let leader_term = sim.world().view_of(leader).map(|view| view.term);
         if leader_term.is_some_and(|t| t > term) {
             self.trap = None;
             self.trapped = Some((leader, at_us + delay_us));
@@ -365,31 +360,32 @@ impl Generator {
         let Some(leader) = sim.world().leader() else {
             return;
         };
-        let Some(commit) = sim
-            .world()
-            .status()
-            .iter()
-            .find(|s| s.id == leader)
-            .map(|s| s.commit)
-        else {
+        let Some(commit) = sim.world().view_of(leader).map(|view| view.commit) else {
             return;
         };
-        let configs = sim.observers().checker().configurations_of(leader);
-        let committed: Vec<_> = configs.iter().filter(|c| c.0 <= commit).collect();
-        let Some((_, voters, learners)) = committed.last() else {
+        let checker = sim.observers().checker();
+        let committed = || {
+            checker
+                .configurations_iter(leader)
+                .filter(|c| c.0 <= commit)
+        };
+        let count = committed().count();
+        let Some((_, voters, learners)) = committed().last() else {
             return;
         };
-        let earlier = committed[..committed.len() - 1]
-            .iter()
+        let earlier = committed()
+            .take(count - 1)
             .flat_map(|(_, v, l)| v.iter().chain(l));
-        let removed: BTreeSet<NodeId> = earlier
+        // Only the newly removed, in id order (most ticks: none, and no allocation).
+        let mut removed: Vec<NodeId> = earlier
             .copied()
             .filter(|n| !voters.contains(n) && !learners.contains(n))
+            .filter(|n| !self.decommissioned.contains(n))
             .collect();
+        removed.sort_unstable();
+        removed.dedup();
         for node in removed {
-            if !self.decommissioned.insert(node) {
-                continue;
-            }
+            self.decommissioned.insert(node);
             self.restarts.remove(&node);
             if sim.world().is_up(node) {
                 actions.push(Action::Kill(node));

@@ -313,6 +313,19 @@ impl Checker {
             .collect()
     }
 
+    /// Like [`Checker::configurations_of`], borrowed: no copy of the member lists.
+    pub fn configurations_iter(
+        &self,
+        node: NodeId,
+    ) -> impl Iterator<Item = (Index, &[NodeId], &[NodeId])> {
+        let entries = self.nodes.get(&node).map_or(&[][..], |t| &t.configs[..]);
+        std::iter::once((0, &self.initial_voters[..], &[][..])).chain(
+            entries
+                .iter()
+                .map(|c| (c.index, &c.voters[..], &c.learners[..])),
+        )
+    }
+
     /// The voters in force for `node`: those of the latest configuration entry in its
     /// log, else the initial voters.
     fn voters_in_force(&self, node: NodeId) -> &[NodeId] {

@@ -316,7 +316,14 @@ impl KvStateMachine {
     /// The state machine as snapshot bytes: the map, then each client's last request and
     /// its result (so that a request retried after the snapshot still takes effect once).
     pub fn encode(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
+        // Sized up front: a snapshot of a large map would otherwise be copied as it grows.
+        let map_len: usize = (self.map.values.iter())
+            .map(|(key, value)| 8 + key.len() + value.len())
+            .sum();
+        let clients_len: usize = (self.last_by_client.values())
+            .map(|(_, output)| 17 + optional_len(output))
+            .sum();
+        let mut bytes = Vec::with_capacity(16 + map_len + clients_len);
         bytes.extend_from_slice(&(self.map.values.len() as u64).to_le_bytes());
         for (key, value) in &self.map.values {
             put_string(&mut bytes, key);
@@ -362,6 +369,15 @@ impl KvStateMachine {
         }
         Ok(state)
     }
+}
+
+/// The bytes [`put_optional`] writes for an output's text.
+fn optional_len(output: &KvOutput) -> usize {
+    let text = match output {
+        KvOutput::Ok => None,
+        KvOutput::Value(value) | KvOutput::CasFailed { current: value } => value.as_deref(),
+    };
+    1 + text.map_or(0, |text| 4 + text.len())
 }
 
 fn put_string(bytes: &mut Vec<u8>, text: &str) {

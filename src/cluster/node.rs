@@ -111,7 +111,8 @@ pub(crate) struct NodeReport {
     pub steps: Vec<StepTrace>,
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
-    pub view: NodeView,
+    /// The node's view once the batch is done (always set by then).
+    pub view: Option<NodeView>,
 }
 
 /// What a node thread sends the driver.
@@ -378,7 +379,7 @@ impl EventDispatcher {
             steps: Vec::with_capacity(inputs.len() + 1),
             replies: Vec::new(),
             next_deadline_us: 0,
-            view: self.processor.view(),
+            view: None,
         };
         for input in inputs {
             let raft_input = match input {
@@ -414,7 +415,11 @@ impl EventDispatcher {
             self.maybe_snapshot(now_us, &mut report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
-        report.view = self.processor.view();
+        // Nothing steps the processor after the last step's view was taken.
+        report.view = Some(match report.steps.last() {
+            Some(step) => step.view.clone(),
+            None => self.processor.view(),
+        });
         report
     }
 

@@ -34,12 +34,16 @@ struct EventLog {
 }
 
 impl EventLog {
-    fn push(&mut self, event: ClusterEvent) {
-        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+    /// Keeps the event (built in place: an event is large, and most runs have no
+    /// subscriber) and sends a copy to every subscriber.
+    fn push(&mut self, time_us: u64, kind: EventKind) -> &ClusterEvent {
         if self.recent.len() == EVENT_LOG_CAPACITY {
             self.recent.pop_front();
         }
-        self.recent.push_back(event);
+        self.recent.push_back(ClusterEvent { time_us, kind });
+        let event = self.recent.back().expect("just pushed");
+        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        event
     }
 }
 
@@ -97,14 +101,10 @@ impl Observers {
         }
         self.rate.1 += 1;
         self.peak_rate = self.peak_rate.max(self.rate.1);
-        let event = ClusterEvent {
-            time_us: now_us,
-            kind,
-        };
+        let event = self.log.push(now_us, kind);
         if self.reporting {
             self.step_events.push(event.clone());
         }
-        self.log.push(event);
     }
 
     /// Emits the violations the checker found since the last call.

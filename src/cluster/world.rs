@@ -387,6 +387,12 @@ impl World {
         Some((running.timer_us, running.timer_set_us))
     }
 
+    /// The latest view of node `id`'s Raft state, if it is up: what its picture shows,
+    /// without building one.
+    pub fn view_of(&self, id: NodeId) -> Option<&NodeView> {
+        self.running(id).map(|running| &running.view)
+    }
+
     /// The leader: the node that is up, leads, and has the highest term among leaders.
     pub fn leader(&self) -> Option<NodeId> {
         self.nodes

@@ -581,7 +581,9 @@ impl Scheduler {
             if old_us != report.next_deadline_us {
                 running.timer_set_us = now_us;
             }
-            running.view = report.view;
+            if let Some(view) = report.view {
+                running.view = view;
+            }
             self.timers.remove(&(old_us, node));
             self.timers.insert((report.next_deadline_us, node));
         }
