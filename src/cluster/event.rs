@@ -31,14 +31,14 @@ pub enum MsgInfo {
 }
 
 /// A hosted program's message: its `type` (and `rpc`, where it has one), the term it
-/// carries (0 when none) and its other fields in words.
+/// carries (0 when none) and its other fields, as the program sent them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostedMsg {
     pub from: NodeId,
     pub to: NodeId,
     pub term: Term,
     pub kind: String,
-    pub fields: String,
+    pub fields: Vec<(String, serde_json::Value)>,
 }
 
 impl MsgInfo {

@@ -91,12 +91,8 @@ pub fn info(from: NodeId, to: NodeId, message: &Message) -> MsgInfo {
         .fields
         .iter()
         .filter(|(name, _)| *name != "rpc" && *name != "term")
-        .map(|(name, value)| {
-            let shown: String = value.to_string().chars().take(40).collect();
-            format!("{name}={shown}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     MsgInfo::Hosted(Arc::new(HostedMsg {
         from,
         to,

@@ -14,13 +14,23 @@ use crate::raft::{Message, NoLease, RaftEvent, StepDownCause};
 mod kv;
 mod safety;
 
+/// A hosted message's fields in brief: `name=value` each, a value cut at 40 characters.
+pub fn hosted_fields(hosted: &HostedMsg) -> String {
+    let shown = hosted.fields.iter().map(|(name, value)| {
+        let value: String = value.to_string().chars().take(40).collect();
+        format!("{name}={value}")
+    });
+    shown.collect::<Vec<_>>().join(" ")
+}
+
 /// `RequestVote term=2 last=5@1`: the message type and its key fields.
 impl fmt::Display for MsgInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let envelope = match self {
             MsgInfo::Raft(envelope) => envelope,
             MsgInfo::Hosted(hosted) => {
-                let HostedMsg { kind, fields, .. } = &**hosted;
+                let HostedMsg { kind, .. } = &**hosted;
+                let fields = hosted_fields(hosted);
                 return match hosted.term {
                     0 => write!(f, "{kind} {fields}"),
                     term => write!(f, "{kind} term={term} {fields}"),

@@ -56,6 +56,7 @@ use crate::cluster::event::{ClientOutcome, DropReason};
 use crate::cluster::kv::KvOp;
 use crate::cluster::{ClusterEvent, ClusterView, EventKind, MsgInfo, NodePicture, NodeState};
 use crate::raft::{Entry, Message, NodeId, RaftEvent, StepDownCause};
+use crate::repl::render::words;
 use crate::repl::view::describe_entry;
 
 /// `status --json`: the cluster's state as one JSON object, on one line.
@@ -312,7 +313,7 @@ pub fn msg(info: &MsgInfo) -> Value {
     let envelope = match info {
         MsgInfo::Raft(envelope) => envelope,
         MsgInfo::Hosted(hosted) => {
-            return json!({"type": hosted.kind, "term": hosted.term, "fields": hosted.fields});
+            return json!({"type": hosted.kind, "term": hosted.term, "fields": words::hosted_fields(hosted)});
         }
     };
     let term = envelope.term;
