@@ -5,9 +5,12 @@
 //! has already applied (a client retried after a timeout, and both copies reached the log)
 //! answers with the first result and changes nothing, so a retried write happens once.
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 use thiserror::Error;
+
+use crate::digest::BuildDigest;
 
 /// A client's identity.
 pub type ClientId = u64;
@@ -62,9 +65,14 @@ pub enum KvOutput {
 
 /// A map of keys to values, with the rules of each operation. The linearizability checker
 /// uses the same rules as the nodes' state machines.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// A hash map (with raftlab's one hasher, [`crate::digest`]): a node applies every write
+/// to it, and a lookup by hash costs one pass over the key where a tree compares strings
+/// at every level. What shows the map in order ([`KvMap::iter`], a snapshot's bytes) sorts
+/// the keys then.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvMap {
-    values: BTreeMap<String, String>,
+    values: HashMap<String, String, BuildDigest>,
 }
 
 impl KvMap {
@@ -109,9 +117,14 @@ impl KvMap {
         self.values.get(key).map(String::as_str)
     }
 
-    /// Every key and value, in key order.
+    /// Every key and value, in key order (sorted on each call).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        let mut pairs: Vec<(&str, &str)> = (self.values.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        // Keys are unique: an unstable sort gives the one order.
+        pairs.sort_unstable_by_key(|&(key, _)| key);
+        pairs.into_iter()
     }
 
     pub fn len(&self) -> usize {
@@ -145,6 +158,14 @@ impl KvRequest {
 
     /// The bytes of a log entry for `op`, the `seq`-th request of `client`.
     pub fn encode_parts(client: ClientId, seq: u64, op: &KvOp) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        KvRequest::encode_parts_into(client, seq, op, &mut bytes);
+        bytes
+    }
+
+    /// Writes the bytes of [`KvRequest::encode_parts`] at the end of `bytes`: a caller
+    /// that encodes many requests reuses one buffer.
+    pub fn encode_parts_into(client: ClientId, seq: u64, op: &KvOp, bytes: &mut Vec<u8>) {
         let (tag, fields): (u8, &[&String]) = match op {
             KvOp::Put { key, value } => (b'p', &[key, value]),
             KvOp::Append { key, value } => (b'a', &[key, value]),
@@ -152,7 +173,7 @@ impl KvRequest {
             KvOp::Del { key } => (b'd', &[key]),
             KvOp::Cas { key, old, new } => (b'c', &[key, old, new]),
         };
-        let mut bytes = Vec::with_capacity(17 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
+        bytes.reserve(17 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
         bytes.extend_from_slice(&client.to_le_bytes());
         bytes.extend_from_slice(&seq.to_le_bytes());
         bytes.push(tag);
@@ -160,7 +181,6 @@ impl KvRequest {
             bytes.extend_from_slice(&(field.len() as u32).to_le_bytes());
             bytes.extend_from_slice(field.as_bytes());
         }
-        bytes
     }
 
     /// The request held in the bytes of a log entry.
@@ -296,17 +316,25 @@ impl KvStateMachine {
         seq: u64,
         apply: impl FnOnce(&mut KvMap) -> KvOutput,
     ) -> KvOutput {
-        if let Some((last, output)) = self.last_by_client.get(&client)
-            && *last >= seq
-        {
-            return output.clone();
+        // One search of the tree for a client it knows (the common case), not two.
+        match self.last_by_client.entry(client) {
+            Entry::Occupied(mut last) => {
+                if last.get().0 >= seq {
+                    return last.get().1.clone();
+                }
+                let output = apply(&mut self.map);
+                last.insert((seq, output.clone()));
+                output
+            }
+            Entry::Vacant(slot) => {
+                let output = apply(&mut self.map);
+                slot.insert((seq, output.clone()));
+                if self.last_by_client.len() > CLIENTS_REMEMBERED {
+                    self.last_by_client.pop_first();
+                }
+                output
+            }
         }
-        let output = apply(&mut self.map);
-        self.last_by_client.insert(client, (seq, output.clone()));
-        if self.last_by_client.len() > CLIENTS_REMEMBERED {
-            self.last_by_client.pop_first();
-        }
-        output
     }
 
     pub fn map(&self) -> &KvMap {
@@ -325,7 +353,7 @@ impl KvStateMachine {
             .sum();
         let mut bytes = Vec::with_capacity(16 + map_len + clients_len);
         bytes.extend_from_slice(&(self.map.values.len() as u64).to_le_bytes());
-        for (key, value) in &self.map.values {
+        for (key, value) in self.map.iter() {
             put_string(&mut bytes, key);
             put_string(&mut bytes, value);
         }
@@ -525,6 +553,31 @@ mod tests {
         let mut bad_utf8 = put(3, "x").encode();
         *bad_utf8.last_mut().expect("a value byte") = 0xff;
         assert_eq!(encoded.apply_encoded(&bad_utf8), None);
+    }
+
+    #[test]
+    fn the_map_shows_and_snapshots_in_key_order_whatever_the_order_of_writes() {
+        let put = |client, key: &str| KvRequest {
+            client,
+            seq: 1,
+            op: KvOp::Put {
+                key: key.into(),
+                value: key.to_uppercase(),
+            },
+        };
+        let keys = ["k2", "a", "k10", "b", "k1"];
+        let (mut forward, mut backward) = (KvStateMachine::default(), KvStateMachine::default());
+        for (client, key) in (1..).zip(keys) {
+            forward.apply(put(client, key));
+        }
+        for (client, key) in (1..).zip(keys.iter().rev()) {
+            backward.apply(put(client, key));
+        }
+        let shown: Vec<&str> = forward.map().iter().map(|(key, _)| key).collect();
+        assert_eq!(shown, ["a", "b", "k1", "k10", "k2"]);
+        assert_eq!(forward.encode(), backward.encode());
+        let restored = KvStateMachine::decode(&backward.encode()).expect("decodes");
+        assert_eq!(restored.map(), forward.map());
     }
 
     #[test]
