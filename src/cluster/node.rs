@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvError, Sender, TryRecvError};
 
 use crate::raft::{
-    Bug, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
+    Bug, Command, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
     RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Snapshot, Storage, Term,
 };
 
@@ -48,9 +48,12 @@ pub(crate) struct ClientRequest {
 }
 
 impl ClientRequest {
-    /// The request as the bytes of a log entry.
-    fn encode(&self) -> Vec<u8> {
-        KvRequest::encode_parts(self.client, self.seq, &self.request)
+    /// The request as the shared bytes of a log entry: encoded in `scratch` (a buffer
+    /// reused for every request), then copied once into bytes of exactly their length.
+    fn command(&self, scratch: &mut Vec<u8>) -> Command {
+        scratch.clear();
+        KvRequest::encode_parts_into(self.client, self.seq, &self.request, scratch);
+        Command::from(&scratch[..])
     }
 }
 
@@ -329,6 +332,8 @@ pub(crate) struct EventDispatcher {
     read_index: bool,
     /// Take a snapshot once this many entries were applied since the last; 0 never.
     snapshot_every: u64,
+    /// Where each client request is encoded before its bytes are shared.
+    encode_buffer: Vec<u8>,
 }
 
 impl EventDispatcher {
@@ -359,6 +364,7 @@ impl EventDispatcher {
             local_reads,
             read_index,
             snapshot_every,
+            encode_buffer: Vec::new(),
         }
     }
 
@@ -407,7 +413,8 @@ impl EventDispatcher {
         }
         let batch = self.sync.drain();
         if !batch.is_empty() {
-            let commands = batch.iter().map(|r| r.encode().into()).collect();
+            let scratch = &mut self.encode_buffer;
+            let commands = batch.iter().map(|r| r.command(scratch)).collect();
             let mut outputs = self.processor.step(now_us, Input::Propose(commands));
             let result = outputs.proposal.take();
             self.sync.proposed(batch, result, &mut report.replies);
