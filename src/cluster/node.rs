@@ -11,7 +11,7 @@
 //! `Input::Read` and answers each from the state machine when Raft says it is ready
 //! (confirmed leader, read index applied), or refuses it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -137,11 +137,60 @@ struct Waiter {
     term: Term,
 }
 
+/// The clients waiting for entries, by index. A leader proposes at the end of its log and
+/// applies from the front, so a queue in index order serves both ends without a search; an
+/// index out of that order (a node that leads again before it applied what it proposed
+/// before) is placed by a binary search.
+#[derive(Debug, Default)]
+struct Waiters {
+    /// Invariant: sorted by index, each index at most once.
+    queue: VecDeque<(Index, Waiter)>,
+}
+
+impl Waiters {
+    /// Sets the waiter of `index`, replacing the one there if any.
+    fn insert(&mut self, index: Index, waiter: Waiter) {
+        match self.queue.back() {
+            Some(&(last, _)) if last >= index => {
+                match self.queue.binary_search_by_key(&index, |&(at, _)| at) {
+                    Ok(position) => self.queue[position].1 = waiter,
+                    Err(position) => self.queue.insert(position, (index, waiter)),
+                }
+            }
+            _ => self.queue.push_back((index, waiter)),
+        }
+    }
+
+    /// Takes the waiter of `index`, if there is one.
+    fn remove(&mut self, index: Index) -> Option<Waiter> {
+        let &(first, _) = self.queue.front()?;
+        if first == index {
+            return self.queue.pop_front().map(|(_, waiter)| waiter);
+        }
+        if first > index {
+            return None;
+        }
+        let position = (self.queue)
+            .binary_search_by_key(&index, |&(at, _)| at)
+            .ok()?;
+        self.queue.remove(position).map(|(_, waiter)| waiter)
+    }
+
+    /// Takes every waiter of an index up to `index`, in index order.
+    fn take_through(&mut self, index: Index) -> Vec<Waiter> {
+        let count = self.queue.partition_point(|&(at, _)| at <= index);
+        self.queue
+            .drain(..count)
+            .map(|(_, waiter)| waiter)
+            .collect()
+    }
+}
+
 /// Moves client commands from the LogBuffer into the Raft log and applies committed
 /// entries to the state machine.
 pub(crate) struct LogSynchronizer {
     buffer: LogBuffer,
-    waiting: BTreeMap<Index, Waiter>,
+    waiting: Waiters,
     state_machine: Arc<Mutex<KvStateMachine>>,
     /// ReadIndex reads not yet handed to Raft.
     reads_buffer: Vec<ClientRequest>,
@@ -157,7 +206,7 @@ impl LogSynchronizer {
             reads_waiting: BTreeMap::new(),
             next_read_id: 0,
             buffer: LogBuffer::default(),
-            waiting: BTreeMap::new(),
+            waiting: Waiters::default(),
             state_machine,
         }
     }
@@ -284,8 +333,7 @@ impl LogSynchronizer {
         let state = KvStateMachine::decode(&snapshot.data)
             .unwrap_or_else(|_| panic!("snapshot {} does not decode", snapshot.index));
         *lock(&self.state_machine) = state;
-        let after = self.waiting.split_off(&(snapshot.index + 1));
-        for (_, waiter) in std::mem::replace(&mut self.waiting, after) {
+        for waiter in self.waiting.take_through(snapshot.index) {
             let result = ReplyResult::Lost;
             replies.push(ClientReply {
                 op: waiter.op,
@@ -302,7 +350,7 @@ impl LogSynchronizer {
                 Payload::Command(bytes) => state_machine.apply_encoded(bytes),
                 Payload::Noop | Payload::Config { .. } => None,
             };
-            let Some(waiter) = self.waiting.remove(&entry.index) else {
+            let Some(waiter) = self.waiting.remove(entry.index) else {
                 continue;
             };
             let result = match output {
@@ -585,5 +633,41 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         text.clone()
     } else {
         "panic with a non-text payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiter(op: OpId) -> Waiter {
+        Waiter { op, term: 1 }
+    }
+
+    fn ops(waiters: &Waiters) -> Vec<(Index, OpId)> {
+        waiters
+            .queue
+            .iter()
+            .map(|&(index, w)| (index, w.op))
+            .collect()
+    }
+
+    #[test]
+    fn waiters_keep_index_order_and_one_waiter_per_index() {
+        let mut waiters = Waiters::default();
+        for (index, op) in [(5, 50), (6, 60), (9, 90), (7, 70), (6, 61)] {
+            waiters.insert(index, waiter(op));
+        }
+        assert_eq!(ops(&waiters), [(5, 50), (6, 61), (7, 70), (9, 90)]);
+        // Applied in order: the front answers; an index nobody waits for takes nothing.
+        assert_eq!(waiters.remove(4).map(|w| w.op), None);
+        assert_eq!(waiters.remove(5).map(|w| w.op), Some(50));
+        assert_eq!(waiters.remove(8).map(|w| w.op), None);
+        // Out of order: found by search.
+        assert_eq!(waiters.remove(7).map(|w| w.op), Some(70));
+        assert_eq!(ops(&waiters), [(6, 61), (9, 90)]);
+        let taken: Vec<OpId> = waiters.take_through(8).iter().map(|w| w.op).collect();
+        assert_eq!(taken, [61]);
+        assert_eq!(ops(&waiters), [(9, 90)]);
     }
 }
