@@ -516,19 +516,22 @@ impl ClosedLoop {
         }
     }
 
-    /// Gives every idle client its next operation.
-    fn issue(&mut self, sim: &mut Scheduler) -> Result<(), ClusterError> {
-        if !self.issuing {
-            return Ok(());
+    /// Gives every idle client its next operation, all submitted as one unit.
+    fn issue(&mut self, sim: &mut Scheduler) {
+        if !self.issuing || self.idle.is_empty() {
+            return;
         }
-        while let Some(index) = self.idle.pop() {
-            let client = &mut self.clients[index];
+        let sent = Instant::now();
+        self.outstanding += self.idle.len();
+        let clients = &mut self.clients;
+        // Last idle first, as popping them one by one would.
+        let requests = self.idle.drain(..).rev().map(|index| {
+            let client = &mut clients[index];
             let (seq, op) = client.next_op();
-            client.sent = Some(Instant::now());
-            sim.submit(op, None, Some((client.id, seq)), None)?;
-            self.outstanding += 1;
-        }
-        Ok(())
+            client.sent = Some(sent);
+            ((client.id, seq), op)
+        });
+        sim.submit_batch(requests);
     }
 
     /// Takes in what happened since the last call: finishes the operations that ended,
@@ -580,7 +583,7 @@ fn run_loop(
     let handoffs_before = sim.handoffs();
     let start = Instant::now();
     let end = start + config.duration;
-    load.issue(sim)?;
+    load.issue(sim);
     while Instant::now() < end {
         pump(sim, clock, &mut load)?;
     }
@@ -627,7 +630,7 @@ fn pump(
         }
         worked = true;
         load.absorb(sim)?;
-        load.issue(sim)?;
+        load.issue(sim);
     }
     sim.set_now(now_us);
     sim.forget_finished_history();

@@ -59,6 +59,38 @@ impl Scheduler {
         self.clients.take_completions(into);
     }
 
+    /// Starts client operations that arrive together, at the current time, as one unit:
+    /// each is what [`Scheduler::submit`] with no `via` and no waiter would start, and they
+    /// are started (and their events emitted) in the order given, but the node they go
+    /// to and their deadline are worked out once. Returns their ids.
+    pub fn submit_batch(
+        &mut self,
+        requests: impl IntoIterator<Item = ((ClientId, u64), KvOp)>,
+    ) -> std::ops::Range<OpId> {
+        let target = self.guess_leader(0);
+        let deadline_us = self.world.config().client_deadline_us;
+        let mut ops = OpId::MAX..OpId::MAX;
+        for ((client, seq), request) in requests {
+            let start = PendingStart {
+                now_us: self.now_us,
+                via: None,
+                target,
+                deadline_us,
+                waiter: None,
+            };
+            let request = Arc::new(request);
+            let op = self.clients.start(client, seq, request.clone(), start);
+            ops = ops.start.min(op)..op + 1;
+            self.emit(EventKind::ClientInvoked {
+                op,
+                client,
+                request,
+                target,
+            });
+        }
+        ops
+    }
+
     /// A new client id, for callers that run clients of their own.
     pub fn new_client(&mut self) -> ClientId {
         self.clients.new_client()
