@@ -35,8 +35,7 @@
 //! README's Performance section). Memory stays flat however long the window (see
 //! [`LONGEST_BENCH`]).
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -45,11 +44,10 @@ use thiserror::Error;
 
 use crate::raft::{Index, Message, NodeId, RaftConfig};
 
-use super::digest::Digest;
-use super::event::{ClientOutcome, ClusterEvent, EventKind, OpId};
+use super::event::{ClientOutcome, ClusterEvent, EventKind};
 use super::kv::{ClientId, KvOp};
 use super::{
-    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NodePicture,
+    ClockMode, Cluster, ClusterConfig, Completion, ClusterError, ClusterView, NetworkConfig, NodePicture,
     NodeState, Scheduler, ViewLimits,
 };
 
@@ -424,15 +422,8 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(
-        &mut self,
-        client: u64,
-        seq: u64,
-        outcome: &ClientOutcome,
-        latency_us: u64,
-        in_window: bool,
-    ) {
-        let done = matches!(outcome, ClientOutcome::Done { .. });
+    /// Counts an operation that ended: applied if `done`, else refused or timed out.
+    fn record(&mut self, client: u64, seq: u64, done: bool, latency_us: u64, in_window: bool) {
         if done {
             let last = self.last_done.entry(client).or_default();
             *last = (*last).max(seq);
@@ -466,6 +457,8 @@ struct LoopClient {
     seq: u64,
     /// Its keys, written once rather than formatted for every operation.
     keys: Vec<String>,
+    /// When its operation in progress was submitted; `None` while it is idle.
+    sent: Option<Instant>,
 }
 
 impl LoopClient {
@@ -478,24 +471,22 @@ impl LoopClient {
     }
 }
 
-/// An operation the loop has outstanding.
-struct Outstanding {
-    client: usize,
-    seq: u64,
-    sent: Instant,
-}
-
 /// The clients of the loop and what they saw.
 struct ClosedLoop {
+    /// The clients, whose ids run from `first_id` on in this order.
     clients: Vec<LoopClient>,
+    first_id: ClientId,
     idle: Vec<usize>,
-    outstanding: HashMap<OpId, Outstanding, BuildHasherDefault<Digest>>,
+    /// How many clients have an operation in progress.
+    outstanding: usize,
     issuing: bool,
     measuring: bool,
     tally: Tally,
     traffic: Traffic,
     /// How many of the cluster's events have been read.
     seen: u64,
+    /// The operations that ended, as the scheduler lists them: kept between calls.
+    completions: Vec<Completion>,
 }
 
 impl ClosedLoop {
@@ -507,60 +498,76 @@ impl ClosedLoop {
                 keys: (0..KEYS_PER_CLIENT)
                     .map(|key| client_key(index, key))
                     .collect(),
+                sent: None,
             })
             .collect();
+        sim.keep_completions(true);
         ClosedLoop {
             idle: (0..clients.len()).rev().collect(),
+            first_id: clients.first().map_or(0, |c| c.id),
             clients,
-            outstanding: HashMap::default(),
+            outstanding: 0,
             issuing: true,
             measuring: true,
             tally: Tally::default(),
             traffic: Traffic::default(),
             seen: sim.observers().events_emitted(),
+            completions: Vec::new(),
         }
     }
 
-    /// Gives every idle client its next operation.
-    fn issue(&mut self, sim: &mut Scheduler) -> Result<(), ClusterError> {
-        if !self.issuing {
-            return Ok(());
+    /// Gives every idle client its next operation, all submitted as one unit.
+    fn issue(&mut self, sim: &mut Scheduler) {
+        if !self.issuing || self.idle.is_empty() {
+            return;
         }
-        while let Some(index) = self.idle.pop() {
-            let client = &mut self.clients[index];
+        let sent = Instant::now();
+        self.outstanding += self.idle.len();
+        let clients = &mut self.clients;
+        // Last idle first, as popping them one by one would.
+        let requests = self.idle.drain(..).rev().map(|index| {
+            let client = &mut clients[index];
             let (seq, op) = client.next_op();
-            let sent = Instant::now();
-            let id = sim.submit(op, None, Some((client.id, seq)), None)?;
-            let outstanding = Outstanding {
-                client: index,
-                seq,
-                sent,
-            };
-            self.outstanding.insert(id, outstanding);
-        }
-        Ok(())
+            client.sent = Some(sent);
+            ((client.id, seq), op)
+        });
+        sim.submit_batch(requests);
     }
 
-    /// Takes in the events since the last call: counts messages, and finishes operations.
-    fn absorb(&mut self, sim: &Scheduler) -> Result<(), BenchError> {
-        let (missed, events) = sim.observers().events_since(self.seen);
-        if missed > 0 {
-            return Err(BenchError::EventsMissed(missed));
-        }
-        self.seen = sim.observers().events_emitted();
-        for event in events {
-            if self.measuring {
+    /// Takes in what happened since the last call: finishes the operations that ended,
+    /// and, while measuring, counts the messages sent.
+    fn absorb(&mut self, sim: &mut Scheduler) -> Result<(), BenchError> {
+        if self.measuring {
+            let (missed, events) = sim.observers().events_since(self.seen);
+            if missed > 0 {
+                return Err(BenchError::EventsMissed(missed));
+            }
+            for event in events {
                 self.traffic.count(event);
             }
-            if let EventKind::ClientFinished { op, outcome, .. } = &event.kind
-                && let Some(done) = self.outstanding.remove(op)
-            {
-                let latency_us = done.sent.elapsed().as_micros() as u64;
-                let client = done.client as u64;
-                self.tally
-                    .record(client, done.seq, outcome, latency_us, self.measuring);
-                self.idle.push(done.client);
-            }
+        }
+        self.seen = sim.observers().events_emitted();
+        sim.take_completions(&mut self.completions);
+        for completion in self.completions.drain(..) {
+            let Some(index) = completion.client.checked_sub(self.first_id) else {
+                continue;
+            };
+            let Some(client) = self.clients.get_mut(index as usize) else {
+                continue;
+            };
+            let Some(sent) = client.sent.take() else {
+                continue;
+            };
+            let latency_us = sent.elapsed().as_micros() as u64;
+            self.tally.record(
+                index,
+                completion.seq,
+                completion.done,
+                latency_us,
+                self.measuring,
+            );
+            self.outstanding -= 1;
+            self.idle.push(index as usize);
         }
         Ok(())
     }
@@ -576,7 +583,7 @@ fn run_loop(
     let handoffs_before = sim.handoffs();
     let start = Instant::now();
     let end = start + config.duration;
-    load.issue(sim)?;
+    load.issue(sim);
     while Instant::now() < end {
         pump(sim, clock, &mut load)?;
     }
@@ -585,13 +592,14 @@ fn run_loop(
     load.issuing = false;
     load.measuring = false;
     let drain_end = Instant::now() + DRAIN_WAIT;
-    while !load.outstanding.is_empty() && Instant::now() < drain_end {
+    while load.outstanding > 0 && Instant::now() < drain_end {
         pump(sim, clock, &mut load)?;
     }
     let settle_end = Instant::now() + SETTLE_WAIT;
     while !all_applied(sim.world().status().iter()) && Instant::now() < settle_end {
         pump(sim, clock, &mut load)?;
     }
+    sim.keep_completions(false);
     let agreement = agreement(sim, &load.tally)?;
     Ok(BenchReport {
         nodes: config.nodes,
@@ -622,7 +630,7 @@ fn pump(
         }
         worked = true;
         load.absorb(sim)?;
-        load.issue(sim)?;
+        load.issue(sim);
     }
     sim.set_now(now_us);
     sim.forget_finished_history();
@@ -734,7 +742,8 @@ fn thread_client(
             .map_err(|_| ClusterError::ClientLost)?;
         let answered = Instant::now();
         let latency_us = answered.duration_since(sent).as_micros() as u64;
-        tally.record(index, seq, &result.outcome, latency_us, answered <= end);
+        let done = matches!(result.outcome, ClientOutcome::Done { .. });
+        tally.record(index, seq, done, latency_us, answered <= end);
     }
     Ok(tally)
 }
@@ -845,6 +854,7 @@ mod tests {
             id: 1,
             seq: 0,
             keys: (0..KEYS_PER_CLIENT).map(|key| client_key(3, key)).collect(),
+            sent: None,
         };
         for seq in 1..=2 * KEYS_PER_CLIENT {
             assert_eq!(client.next_op(), (seq, client_op(3, seq)));
@@ -861,7 +871,7 @@ mod tests {
     #[test]
     fn a_failed_operation_is_counted_and_not_acknowledged() {
         let mut tally = Tally::default();
-        tally.record(0, 1, &ClientOutcome::TimedOut, 5, true);
+        tally.record(0, 1, false, 5, true);
         assert_eq!((tally.failed, tally.failed_ever, tally.ops), (1, 1, 0));
         assert!(tally.last_done.is_empty());
     }

@@ -1,11 +1,12 @@
 //! The clients' side: operations in progress, their retries, and the history of every
 //! operation (invoke time, response time, result or unknown) that the checker reads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
+use crate::digest::BuildDigest;
 use crate::raft::NodeId;
 
 use super::event::{ClientOutcome, OpId};
@@ -57,7 +58,9 @@ pub(crate) struct PendingOp {
     pub via: Option<NodeId>,
     pub invoke_us: u64,
     pub deadline_us: u64,
-    pub stage: Stage,
+    /// Private: the table's indexes follow it, so only [`ClientTable::set_stage`]
+    /// changes it.
+    stage: Stage,
     /// How many times the operation was handed to a node.
     pub attempts: u32,
     /// How many of those attempts were answered "not the leader" (and so never reached a
@@ -70,6 +73,10 @@ pub(crate) struct PendingOp {
 }
 
 impl PendingOp {
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
     /// When the operation next needs attention.
     pub fn wake_us(&self) -> u64 {
         let stage_us = match self.stage {
@@ -78,6 +85,17 @@ impl PendingOp {
         };
         stage_us.min(self.deadline_us)
     }
+}
+
+/// An operation that ended, as [`ClientTable::take_completions`] lists it: for a load
+/// inside the driver that reads its answers without scanning every event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub op: OpId,
+    pub client: ClientId,
+    pub seq: u64,
+    /// Whether it was applied (`Done`); otherwise refused or timed out.
+    pub done: bool,
 }
 
 /// The history of client operations, oldest first: every operation, or, once told to
@@ -137,11 +155,18 @@ impl History {
 }
 
 /// Every client operation: those in progress and the history of all.
+///
+/// The operations in progress are kept by id, with two indexes that follow each one's
+/// stage, so that nothing the scheduler does per hand-off visits every operation: when
+/// each next needs attention (for the next wake-up and housekeeping), and, per target
+/// node, which are to be sent and from when. Whatever the indexes yield in a batch is
+/// put in id order first, the order the scheduler has always handled operations in.
 #[derive(Default)]
 pub(crate) struct ClientTable {
-    /// Boxed: the tree's nodes stay small enough for the allocator's fast path (a bench
-    /// starts and ends hundreds of thousands a second).
-    pub pending: BTreeMap<OpId, Box<PendingOp>>,
+    pending: HashMap<OpId, PendingOp, BuildDigest>,
+    indexes: Indexes,
+    /// The operations ended since the last [`ClientTable::take_completions`], when kept.
+    completions: Option<Vec<Completion>>,
     pub history: History,
     next_op: OpId,
     next_client: ClientId,
@@ -188,13 +213,82 @@ impl ClientTable {
             redirected_us: None,
             waiter: op.waiter,
         };
-        self.pending.insert(id, Box::new(pending));
+        self.indexes.add(id, &pending);
+        self.pending.insert(id, pending);
         id
+    }
+
+    /// Moves an operation in progress to `stage`. Returns whether it is in progress.
+    pub fn set_stage(&mut self, id: OpId, stage: Stage) -> bool {
+        let Some(op) = self.pending.get_mut(&id) else {
+            return false;
+        };
+        self.indexes.remove(id, op);
+        op.stage = stage;
+        self.indexes.add(id, op);
+        true
     }
 
     /// When the next operation needs attention.
     pub fn next_wake_us(&self) -> Option<u64> {
-        self.pending.values().map(|op| op.wake_us()).min()
+        self.indexes.wakes.first().map(|&(wake_us, _)| wake_us)
+    }
+
+    /// The operations that need attention at `now_us` (their wake-up is due), in id order,
+    /// into `due` (cleared first).
+    pub fn due(&self, now_us: u64, due: &mut Vec<OpId>) {
+        due.clear();
+        due.extend(self.indexes.wakes.range(..=(now_us, OpId::MAX)).map(|&(_, id)| id));
+        due.sort_unstable();
+    }
+
+    /// The operations to be sent to `node` by `now_us`, in id order, into `due` (cleared
+    /// first).
+    pub fn sendable(&self, node: NodeId, now_us: u64, due: &mut Vec<OpId>) {
+        due.clear();
+        if let Some(sends) = self.indexes.to_send.get(&node) {
+            due.extend(sends.range(..=(now_us, OpId::MAX)).map(|&(_, id)| id));
+            due.sort_unstable();
+        }
+    }
+
+    /// Every node that operations are to be sent to by `now_us`, in id order.
+    pub fn send_targets(&self, now_us: u64) -> impl Iterator<Item = NodeId> + '_ {
+        self.indexes
+            .to_send
+            .iter()
+            .filter(move |(_, sends)| sends.first().is_some_and(|&(at_us, _)| at_us <= now_us))
+            .map(|(&node, _)| node)
+    }
+
+    pub fn get(&self, op: OpId) -> Option<&PendingOp> {
+        self.pending.get(&op)
+    }
+
+    /// An operation in progress, to change anything but its stage.
+    pub fn get_mut(&mut self, op: OpId) -> Option<&mut PendingOp> {
+        self.pending.get_mut(&op)
+    }
+
+    /// The operations in progress, in id order.
+    pub fn pending_ops(&self) -> Vec<OpId> {
+        let mut ops: Vec<OpId> = self.pending.keys().copied().collect();
+        ops.sort_unstable();
+        ops
+    }
+
+    /// Starts or stops keeping the list of ended operations (see
+    /// [`ClientTable::take_completions`]); stopping forgets it.
+    pub fn keep_completions(&mut self, on: bool) {
+        self.completions = on.then(Vec::new);
+    }
+
+    /// Moves the operations ended since the last call, in the order they ended, into
+    /// `into`; nothing unless kept ([`ClientTable::keep_completions`]).
+    pub fn take_completions(&mut self, into: &mut Vec<Completion>) {
+        if let Some(completions) = self.completions.as_mut() {
+            into.append(completions);
+        }
     }
 
     /// Ends an operation: records the outcome and tells whoever waits.
@@ -204,7 +298,8 @@ impl ClientTable {
         outcome: ClientOutcome,
         now_us: u64,
     ) -> Option<(u64, Arc<KvOp>)> {
-        let pending = *self.pending.remove(&op)?;
+        let pending = self.pending.remove(&op)?;
+        self.indexes.remove(op, &pending);
         let request = pending.request.clone();
         let latency_us = now_us - pending.invoke_us;
         if let Some(record) = self.history.get_mut(op) {
@@ -215,6 +310,14 @@ impl ClientTable {
             record.outcome = Some(outcome.clone());
             record.response_us = Some(now_us);
             record.may_be_in_log = pending.attempts > pending.not_leader_replies;
+        }
+        if let Some(completions) = self.completions.as_mut() {
+            completions.push(Completion {
+                op,
+                client: pending.client,
+                seq: pending.seq,
+                done: matches!(outcome, ClientOutcome::Done { .. }),
+            });
         }
         if let Some(waiter) = pending.waiter {
             let result = ClientResult {
@@ -231,6 +334,39 @@ impl ClientTable {
 
     pub fn is_pending(&self, op: OpId) -> bool {
         self.pending.contains_key(&op)
+    }
+}
+
+/// The indexes of the operations in progress.
+///
+/// Invariant: they hold exactly the operations in `ClientTable::pending`, each by its
+/// current stage: every one in `wakes`, those to be sent in `to_send` too.
+#[derive(Default)]
+struct Indexes {
+    /// Every operation in progress as (its [`PendingOp::wake_us`], id).
+    wakes: BTreeSet<(u64, OpId)>,
+    /// The operations to be sent, per target node, as (when, id).
+    to_send: BTreeMap<NodeId, BTreeSet<(u64, OpId)>>,
+}
+
+impl Indexes {
+    /// Adds an operation, by its stage.
+    fn add(&mut self, id: OpId, op: &PendingOp) {
+        self.wakes.insert((op.wake_us(), id));
+        if let Stage::ToSend { target, at_us } = op.stage {
+            self.to_send.entry(target).or_default().insert((at_us, id));
+        }
+    }
+
+    /// Takes an operation out, by its stage.
+    fn remove(&mut self, id: OpId, op: &PendingOp) {
+        let indexed = self.wakes.remove(&(op.wake_us(), id));
+        debug_assert!(indexed, "operation {id} was not indexed");
+        if let Stage::ToSend { target, at_us } = op.stage
+            && let Some(sends) = self.to_send.get_mut(&target)
+        {
+            sends.remove(&(at_us, id));
+        }
     }
 }
 

@@ -211,8 +211,10 @@ pub enum EventKind {
     NodeCrashed { node: NodeId, crash: Crash },
     /// The links or the network's fault settings changed.
     NetworkChanged { change: NetworkChange },
-    /// The checker found a safety rule broken.
-    Violation(Violation),
+    /// The checker found a safety rule broken. Boxed: a violation is rare and large, and
+    /// every event is as large as the largest kind (the event log moves hundreds of
+    /// thousands a second).
+    Violation(Box<Violation>),
     /// A line from outside raftlab's own nodes: what a hosted node wrote on its stderr
     /// (`node` set), or what the host saw (a client's answer, a fault, a problem).
     Note { node: Option<NodeId>, text: String },
@@ -230,5 +232,21 @@ impl EventKind {
                 | EventKind::Dropped { .. }
                 | EventKind::Timer { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_stays_small_enough_to_log_by_the_hundred_thousand() {
+        // The event log moves every event in and drops the oldest; a rare variant that
+        // grows past this should be boxed.
+        assert!(
+            std::mem::size_of::<ClusterEvent>() <= 96,
+            "{} bytes",
+            std::mem::size_of::<ClusterEvent>()
+        );
     }
 }

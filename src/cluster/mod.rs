@@ -50,7 +50,7 @@ use thiserror::Error;
 use crate::raft::{ConfigError, NodeId};
 
 pub use checker::{Checker, Rule, Violation};
-pub use client_table::{ClientRecord, ClientResult};
+pub use client_table::{ClientRecord, ClientResult, Completion};
 pub use config::{
     ClockMode, ClusterConfig, Hosting, MAX_NODES, NetworkConfig, REPL_SNAPSHOT_EVERY,
 };

@@ -110,7 +110,7 @@ impl Observers {
     /// Emits the violations the checker found since the last call.
     pub(super) fn publish_violations(&mut self, now_us: u64) {
         for violation in self.checker.take_new() {
-            self.emit(now_us, EventKind::Violation(violation));
+            self.emit(now_us, EventKind::Violation(Box::new(violation)));
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 
 use crate::cluster::ClusterError;
-use crate::cluster::client_table::{ClientResult, PendingStart, Stage};
+use crate::cluster::client_table::{ClientResult, Completion, PendingStart, Stage};
 use crate::cluster::event::{ClientOutcome, EventKind, OpId, Refusal};
 use crate::cluster::kv::{ClientId, KvOp};
 use crate::cluster::node::{ClientRequest, NodeInput, ReplyResult};
@@ -46,6 +46,51 @@ impl Scheduler {
         Ok(op)
     }
 
+    /// Starts or stops keeping the list of ended operations that
+    /// [`Scheduler::take_completions`] hands out; stopping forgets it.
+    pub fn keep_completions(&mut self, on: bool) {
+        self.clients.keep_completions(on);
+    }
+
+    /// Moves the operations ended since the last call, in the order they ended, into
+    /// `into`: for a load inside the driver, which then need not scan every event for
+    /// its answers. Nothing unless kept ([`Scheduler::keep_completions`]).
+    pub fn take_completions(&mut self, into: &mut Vec<Completion>) {
+        self.clients.take_completions(into);
+    }
+
+    /// Starts client operations that arrive together, at the current time, as one unit:
+    /// each is what [`Scheduler::submit`] with no `via` and no waiter would start, and they
+    /// are started (and their events emitted) in the order given, but the node they go
+    /// to and their deadline are worked out once. Returns their ids.
+    pub fn submit_batch(
+        &mut self,
+        requests: impl IntoIterator<Item = ((ClientId, u64), KvOp)>,
+    ) -> std::ops::Range<OpId> {
+        let target = self.guess_leader(0);
+        let deadline_us = self.world.config().client_deadline_us;
+        let mut ops = OpId::MAX..OpId::MAX;
+        for ((client, seq), request) in requests {
+            let start = PendingStart {
+                now_us: self.now_us,
+                via: None,
+                target,
+                deadline_us,
+                waiter: None,
+            };
+            let request = Arc::new(request);
+            let op = self.clients.start(client, seq, request.clone(), start);
+            ops = ops.start.min(op)..op + 1;
+            self.emit(EventKind::ClientInvoked {
+                op,
+                client,
+                request,
+                target,
+            });
+        }
+        ops
+    }
+
     /// A new client id, for callers that run clients of their own.
     pub fn new_client(&mut self) -> ClientId {
         self.clients.new_client()
@@ -57,7 +102,7 @@ impl Scheduler {
 
     /// The operations still waiting for their outcome, in id order.
     pub fn pending_ops(&self) -> impl Iterator<Item = OpId> + '_ {
-        self.clients.pending.keys().copied()
+        self.clients.pending_ops().into_iter()
     }
 
     /// The node a client should try: the leader if one is known, else a node that is up,
@@ -82,18 +127,13 @@ impl Scheduler {
     /// Times out operations past their deadline and retries unanswered ones.
     pub(super) fn client_housekeeping(&mut self) {
         let now = self.now_us;
-        let due: Vec<OpId> = self
-            .clients
-            .pending
-            .iter()
-            .filter(|(_, op)| op.wake_us() <= now)
-            .map(|(&id, _)| id)
-            .collect();
-        for op in due {
-            let Some(pending) = self.clients.pending.get(&op) else {
+        let mut due = std::mem::take(&mut self.ops_scratch);
+        self.clients.due(now, &mut due);
+        for &op in &due {
+            let Some(pending) = self.clients.get(op) else {
                 continue;
             };
-            match pending.stage {
+            match pending.stage() {
                 _ if pending.deadline_us <= now => self.finish_client(op, ClientOutcome::TimedOut),
                 Stage::Waiting { .. } => self.retry_client(op, None, now),
                 Stage::ToSend { target, .. } if !self.world.is_up(target) => match pending.via {
@@ -107,50 +147,55 @@ impl Scheduler {
                 Stage::ToSend { .. } => {}
             }
         }
+        self.ops_scratch = due;
     }
 
     fn retry_client(&mut self, op: OpId, hint: Option<NodeId>, at_us: u64) {
         let target = hint.unwrap_or_else(|| self.guess_leader(op + self.now_us / 1000));
-        let Some(pending) = self.clients.pending.get_mut(&op) else {
+        let Some(pending) = self.clients.get(op) else {
             return;
         };
         let target = pending.via.unwrap_or(target);
-        pending.stage = Stage::ToSend { target, at_us };
+        self.clients.set_stage(op, Stage::ToSend { target, at_us });
         self.emit(EventKind::ClientRetried { op, target });
     }
 
-    /// Takes the client requests due now for `node`, marking them sent.
-    pub(super) fn take_client_requests(&mut self, node: NodeId) -> Vec<NodeInput> {
+    /// Adds the client requests due now for `node` to `inputs`, in id order, marking them
+    /// sent.
+    pub(super) fn take_client_requests(&mut self, node: NodeId, inputs: &mut Vec<NodeInput>) {
         let now = self.now_us;
-        let retry_us = self.world.config().client_retry_us;
-        let mut inputs = Vec::new();
-        for (&op, pending) in self.clients.pending.iter_mut() {
-            if let Stage::ToSend { target, at_us } = pending.stage
-                && target == node
-                && at_us <= now
-            {
-                pending.stage = Stage::Waiting {
-                    target,
-                    until_us: now + retry_us,
-                };
-                pending.attempts += 1;
-                let request = ClientRequest {
-                    op,
-                    client: pending.client,
-                    seq: pending.seq,
-                    request: pending.request.clone(),
-                };
-                inputs.push(NodeInput::Client(request));
-            }
+        let until_us = now + self.world.config().client_retry_us;
+        let mut due = std::mem::take(&mut self.ops_scratch);
+        self.clients.sendable(node, now, &mut due);
+        inputs.reserve(due.len());
+        for &op in &due {
+            self.clients.set_stage(
+                op,
+                Stage::Waiting {
+                    target: node,
+                    until_us,
+                },
+            );
+            let Some(pending) = self.clients.get_mut(op) else {
+                continue;
+            };
+            pending.attempts += 1;
+            let request = ClientRequest {
+                op,
+                client: pending.client,
+                seq: pending.seq,
+                request: pending.request.clone(),
+            };
+            inputs.push(NodeInput::Client(request));
         }
-        inputs
+        self.ops_scratch = due;
     }
 
     pub(super) fn client_reply(&mut self, node: NodeId, op: OpId, result: ReplyResult) {
         let now = self.now_us;
         let hint_up =
             matches!(result, ReplyResult::NotLeader { leader: Some(l) } if self.world.is_up(l));
-        let Some(pending) = self.clients.pending.get_mut(&op) else {
+        let Some(pending) = self.clients.get_mut(op) else {
             return;
         };
         if matches!(result, ReplyResult::NotLeader { .. }) {

@@ -26,7 +26,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::raft::NodeId;
 
-use super::client_table::{ClientTable, Stage};
+use super::client_table::ClientTable;
 use super::event::{ClusterEvent, Crash, DropReason, EventKind, MsgInfo};
 use super::network::{InFlight, Network};
 use super::node::{self, FromNode, NodeInput, NodeReport, ToNode};
@@ -86,6 +86,8 @@ pub struct Scheduler {
     /// between hand-offs so as not to allocate on each.
     due_scratch: Vec<InFlight>,
     sent_scratch: Vec<EventKind>,
+    /// The client operations being handled (due for housekeeping, or being sent).
+    ops_scratch: Vec<super::OpId>,
     /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
     interrupt: Arc<AtomicBool>,
 }
@@ -116,6 +118,7 @@ impl Scheduler {
             instant: (0, 0),
             due_scratch: Vec::new(),
             sent_scratch: Vec::new(),
+            ops_scratch: Vec::new(),
             interrupt: Arc::new(AtomicBool::new(false)),
         };
         for id in voters {
@@ -338,14 +341,7 @@ impl Scheduler {
     fn due_work(&self) -> impl Iterator<Item = NodeId> + '_ {
         let now = self.now_us;
         let messages = self.world.network().due_links(now).map(|(_, _, to)| to);
-        let clients = self
-            .clients
-            .pending
-            .values()
-            .filter_map(move |op| match op.stage {
-                Stage::ToSend { target, at_us } if at_us <= now => Some(target),
-                _ => None,
-            });
+        let clients = self.clients.send_targets(now);
         messages
             .chain(self.due_timers(now))
             .chain(clients)
@@ -395,7 +391,7 @@ impl Scheduler {
             self.emit(EventKind::Timer { node });
             inputs.push(NodeInput::Tick);
         }
-        inputs.extend(self.take_client_requests(node));
+        self.take_client_requests(node, &mut inputs);
         Ok(inputs)
     }
 
