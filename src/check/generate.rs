@@ -78,6 +78,12 @@ pub struct Generator {
     nodes: u64,
     /// Nodes removed by a committed change and stopped for good.
     decommissioned: BTreeSet<NodeId>,
+    /// What [`Generator::decommission`] last looked at: the leader, the checker's
+    /// [`Checker::configurations_version`] and how many of the leader's configurations
+    /// were committed. While these stay the same, no node is newly removed.
+    ///
+    /// [`Checker::configurations_version`]: crate::cluster::checker::Checker::configurations_version
+    decommission_seen: Option<(NodeId, u64, usize)>,
     /// A voter to remove once the node added to replace it is in (or given up).
     replace: Option<NodeId>,
     /// A membership change was drawn: made at the first tick with a leader and no change
@@ -117,6 +123,7 @@ impl Generator {
             rng,
             nodes: setup.config.nodes,
             decommissioned: BTreeSet::new(),
+            decommission_seen: None,
             replace: None,
             change_due: false,
             faults: faults.iter().copied().collect(),
@@ -356,6 +363,9 @@ impl Generator {
     /// out. (A node only *missing* from a configuration, such as one whose `add` is still
     /// in flight, or was refused, is not removed: its entry may yet commit.) Ids are never
     /// reused, so a removed node never comes back.
+    ///
+    /// Most ticks the leader's committed configurations are those of the tick before,
+    /// whose removed nodes are decommissioned already: then it looks no further.
     fn decommission(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let Some(leader) = sim.world().leader() else {
             return;
@@ -364,6 +374,14 @@ impl Generator {
             return;
         };
         let checker = sim.observers().checker();
+        let seen = (
+            leader,
+            checker.configurations_version(),
+            checker.configuration_count_to(leader, commit),
+        );
+        if self.decommission_seen.replace(seen) == Some(seen) {
+            return;
+        }
         let committed = || {
             checker
                 .configurations_iter(leader)

@@ -56,6 +56,7 @@ use std::hash::Hash;
 
 use super::digest::{chain, entry_digest as digest};
 use super::storm::Storm;
+use digests::DigestCache;
 use mirror::EntriesSeen;
 use window::IndexWindow;
 
@@ -188,7 +189,28 @@ struct NodeTrack {
     /// The highest term the node has made durable.
     durable_term: Term,
     /// The node's state after its last step, while it is up.
-    last: Option<NodeView>,
+    last: Option<Volatile>,
+}
+
+/// What the rules read of a node's state after a step: a copy of four fields of its
+/// [`NodeView`], kept without the view's shared lists (no reference counts to move).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Volatile {
+    role: Role,
+    term: Term,
+    commit: Index,
+    applied: Index,
+}
+
+impl Volatile {
+    fn of(view: &NodeView) -> Volatile {
+        Volatile {
+            role: view.role,
+            term: view.term,
+            commit: view.commit,
+            applied: view.applied,
+        }
+    }
 }
 
 /// An entry seen committed.
@@ -269,6 +291,11 @@ pub struct Checker {
     commit_terms: BTreeMap<Term, Index>,
     /// Entries seen applied, by index.
     applied: IndexWindow<Applied>,
+    /// The digests of the entries seen lately, each computed once for every node.
+    digests: DigestCache,
+    /// Counts the changes to any node's configuration entries (`NodeTrack::configs`):
+    /// equal counts mean every node's configurations are as they were.
+    config_changes: u64,
     violations: Vec<Violation>,
     counts: BTreeMap<Rule, u64>,
     published: usize,
@@ -324,6 +351,19 @@ impl Checker {
                 .iter()
                 .map(|c| (c.index, &c.voters[..], &c.learners[..])),
         )
+    }
+
+    /// How many of `node`'s configurations ([`Checker::configurations_iter`]: the initial
+    /// one, then each configuration entry of its log) are at or before `index`.
+    pub fn configuration_count_to(&self, node: NodeId, index: Index) -> usize {
+        let entries = self.nodes.get(&node).map_or(&[][..], |t| &t.configs[..]);
+        1 + entries.partition_point(|c| c.index <= index)
+    }
+
+    /// A number that changes whenever any node's configurations do (the answers of
+    /// [`Checker::configurations_iter`]): while it stays the same, so do they.
+    pub fn configurations_version(&self) -> u64 {
+        self.config_changes
     }
 
     /// The voters in force for `node`: those of the latest configuration entry in its
@@ -417,12 +457,13 @@ impl Checker {
         }
         let track = self.track(node);
         track.durable_term = track.durable_term.max(view.term);
-        track.last = Some(view.clone());
+        track.last = Some(Volatile::of(view));
     }
 
     /// Node `node` is no longer hosted at all (an `add` that was refused): it never ran.
     pub fn forget(&mut self, node: NodeId) {
         self.nodes.remove(&node);
+        self.config_changes += 1;
     }
 
     /// Node `node` went down (killed or crashed): its volatile state is gone.
@@ -437,6 +478,8 @@ impl Checker {
         track.log = IndexWindow::starting_at(storage.log.first_index(), None);
         track.snapshot_index = storage.log.snapshot_index();
         track.configs.clear();
+        self.config_changes += 1;
+        let track = self.track(node);
         let mut previous = 0;
         for entry in storage.log.entries() {
             previous = chain(previous, digest(entry));
@@ -462,7 +505,7 @@ impl Checker {
         self.time_us = time_us;
         for step in steps {
             self.steps += 1;
-            let before = self.track(node).last.take();
+            let before = self.track(node).last;
             for write in &step.writes {
                 self.write(node, before.as_ref(), &step.view, write);
             }
@@ -476,14 +519,14 @@ impl Checker {
             for event in &step.events {
                 self.event(node, event);
             }
-            self.track(node).last = Some(step.view.clone());
+            self.track(node).last = Some(Volatile::of(&step.view));
         }
     }
 
     fn write(
         &mut self,
         node: NodeId,
-        before: Option<&NodeView>,
+        before: Option<&Volatile>,
         after: &NodeView,
         write: &DurableWrite,
     ) {
@@ -523,7 +566,11 @@ impl Checker {
                 }
                 let track = self.track(node);
                 track.log.truncate_from(*from);
+                let configs = track.configs.len();
                 track.configs.retain(|c| c.index < *from);
+                if track.configs.len() != configs {
+                    self.config_changes += 1;
+                }
             }
             DurableWrite::Append { entries } => {
                 for entry in entries {
@@ -549,6 +596,7 @@ impl Checker {
         self.configs_seen
             .entry((entry.index, entry.term))
             .or_insert_with(|| (voters.to_vec(), learners.to_vec()));
+        self.config_changes += 1;
         let track = self.track(node);
         track.configs.retain(|c| c.index < entry.index);
         track.configs.push(ConfigEntry {
@@ -594,7 +642,7 @@ impl Checker {
 
     /// Holds State Machine Safety for an entry `node` applied.
     fn applied_entry(&mut self, node: NodeId, entry: &Entry) {
-        let digest = digest(entry);
+        let digest = self.digests.digest(entry);
         match self.applied.get(entry.index) {
             Some(first) if first.digest == digest => {}
             Some(first) => {
@@ -621,7 +669,7 @@ impl Checker {
     }
 
     /// The per-node rules on volatile state, within one incarnation.
-    fn volatile(&mut self, before: &NodeView, after: &NodeView) {
+    fn volatile(&mut self, before: &Volatile, after: &NodeView) {
         let node = after.id;
         if after.term < before.term {
             let detail = Breach::TermWentBack {
@@ -678,7 +726,7 @@ impl Checker {
     }
 
     /// Records the entries `node` was seen committing, and in which term.
-    fn commits(&mut self, node: NodeId, before: Option<&NodeView>, after: &NodeView) {
+    fn commits(&mut self, node: NodeId, before: Option<&Volatile>, after: &NodeView) {
         let from = before.map_or(0, |b| b.commit);
         if after.commit <= from {
             return;
@@ -880,6 +928,7 @@ pub fn operations(history: &[ClientRecord]) -> Vec<Operation> {
         .collect()
 }
 
+mod digests;
 mod mirror;
 #[cfg(test)]
 mod tests;

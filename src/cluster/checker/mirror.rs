@@ -8,7 +8,7 @@ use std::hash::BuildHasherDefault;
 use crate::raft::{Entry, Index, NodeId, Term};
 
 use super::window::IndexWindow;
-use super::{Breach, Checker, Committed, FirstDifference, Mirrored, Rule, chain, digest};
+use super::{Breach, Checker, Committed, FirstDifference, Mirrored, Rule};
 use crate::cluster::digest::Digest;
 
 /// The hash chain of each (index, term) ever appended, and a node that held it. Nearly
@@ -86,6 +86,7 @@ impl Checker {
             .take_while(|c| c.index <= index)
             .cloned()
             .collect();
+        self.config_changes += 1;
         let track = self.track(node);
         track.log = committed;
         track.configs = configs;
@@ -114,10 +115,9 @@ impl Checker {
 
     /// Mirrors one appended entry and holds Log Matching for it.
     pub(super) fn append(&mut self, node: NodeId, entry: &Entry) {
-        let track = self.track(node);
-        let previous = track.log.last().map_or(0, |m| m.chain);
-        let hash = chain(previous, digest(entry));
-        track.log.push(Mirrored {
+        let previous = self.track(node).log.last().map_or(0, |m| m.chain);
+        let hash = self.digests.chain(previous, entry);
+        self.track(node).log.push(Mirrored {
             term: entry.term,
             chain: hash,
         });
