@@ -205,6 +205,9 @@ pub fn violation_svg(violation: &Violation) -> String {
     lincheck::svg::violation(&model, &history, &shown, &longest)
 }
 
+/// Operations with their indices in the whole history.
+type Indexed = Vec<(usize, Operation)>;
+
 /// The state of one key as the key-value model keeps it.
 type KeyState = <KvModel as Model>::State;
 
@@ -363,7 +366,7 @@ impl WindowedHistory {
             .map(String::as_str)
             .chain(rest_by_key.keys().copied())
             .collect();
-        let mut order: Vec<(&str, &KeyWindows, Vec<(usize, Operation)>)> = names
+        let mut order: Vec<(&str, &KeyWindows, Indexed)> = names
             .into_iter()
             .map(|name| {
                 let key = self.keys.get(name).unwrap_or(&empty);
