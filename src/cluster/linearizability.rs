@@ -225,6 +225,8 @@ pub struct WindowedHistory {
     keys: BTreeMap<String, KeyWindows>,
     /// How many operations were pushed: the next one's index in the whole history.
     pushed: usize,
+    /// When the last one pushed was invoked.
+    last_invoke_us: u64,
     /// Whether a window was closed. Until then the history is whole, and the verdict is
     /// [`check`]'s on it, word for word.
     windowed: bool,
@@ -280,6 +282,7 @@ impl WindowedHistory {
             window_ops: window_ops.max(1),
             keys: BTreeMap::new(),
             pushed: 0,
+            last_invoke_us: 0,
             windowed: false,
             violation: None,
             undecided: None,
@@ -310,6 +313,11 @@ impl WindowedHistory {
     /// the windows of keys with enough new operations.
     pub fn push(&mut self, operations: impl IntoIterator<Item = Operation>) {
         for operation in operations {
+            debug_assert!(
+                operation.invoke_us >= self.last_invoke_us,
+                "operations are pushed in the order they were invoked"
+            );
+            self.last_invoke_us = operation.invoke_us;
             let index = self.pushed;
             self.pushed += 1;
             let key = self.keys.entry(operation.op.key().to_string()).or_default();
@@ -1048,6 +1056,12 @@ key \"x\": these 3 operations cannot be ordered:
         assert_eq!(violation.ops[0].0, read);
     }
 
+    /// `history` in the order a cluster records it: by invoke time.
+    fn in_invoke_order(mut history: Vec<Operation>) -> Vec<Operation> {
+        history.sort_by_key(|operation| operation.invoke_us);
+        history
+    }
+
     /// The verdict of `history` pushed `batch` operations at a time into windows of
     /// `window_ops`, the last `open` operations left unpushed (as if still in progress).
     fn windowed(
@@ -1074,7 +1088,7 @@ key \"x\": these 3 operations cannot be ordered:
 
     #[test]
     fn a_history_never_windowed_gets_the_whole_check_word_for_word() {
-        let mut history = generated_history(3, 300, 4, 6);
+        let mut history = in_invoke_order(generated_history(3, 300, 4, 6));
         if let Outcome::Returned { output, .. } = &mut history[200].outcome {
             *output = value("corrupted");
         }
@@ -1086,7 +1100,7 @@ key \"x\": these 3 operations cannot be ordered:
     #[test]
     fn windowed_and_whole_agree_on_linearizable_histories() {
         for seed in 0..6 {
-            let history = generated_history(seed, 1500, 5, 8);
+            let history = in_invoke_order(generated_history(seed, 1500, 5, 8));
             for (window_ops, batch) in [(4, 1), (16, 50), (64, 333)] {
                 let (verdict, was_windowed) = windowed(&history, window_ops, batch, 3);
                 assert!(was_windowed);
@@ -1106,7 +1120,7 @@ key \"x\": these 3 operations cannot be ordered:
         let mut violations = 0;
         for seed in 0..40 {
             let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
-            let mut history = generated_history(seed, 400, 3, 6);
+            let mut history = in_invoke_order(generated_history(seed, 400, 3, 6));
             for operation in &mut history {
                 if !operation.op.is_read() && rng.random_bool(0.05) {
                     operation.outcome = Outcome::Unknown;
