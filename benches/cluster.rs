@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use raftlab::cluster::checker::operations;
 use raftlab::cluster::kv::KvOp;
+use raftlab::cluster::linearizability::{SearchBudget, Verdict, WINDOW_OPS, WindowedHistory};
 use raftlab::cluster::{
     ClientOutcome, ClockMode, Cluster, ClusterConfig, Hosting, OpId, REPL_SNAPSHOT_EVERY,
     ViewLimits,
@@ -124,7 +126,9 @@ fn virtual_open_loop(rate: u64, duration_us: u64, hosting: Hosting) {
 
 /// The REPL's own cluster (5 nodes on threads, a snapshot every
 /// [`REPL_SNAPSHOT_EVERY`] entries) on a virtual clock, under 1,000 puts per simulated
-/// second for ten simulated minutes: run it under `/usr/bin/time -v` for its peak memory.
+/// second for ten simulated minutes, its history taken out every 1,024 operations and
+/// checked in windows as the REPL's session does, and checked whole at the end: run it
+/// under `/usr/bin/time -v` for its peak memory.
 fn repl_cluster_ten_minutes() {
     let config = ClusterConfig {
         nodes: 5,
@@ -137,7 +141,37 @@ fn repl_cluster_ten_minutes() {
         ..Default::default()
     };
     let cluster = started(config);
-    open_loop(&cluster, REPL_TEN_MINUTES, 1_000, 600 * SECOND_US);
+    let rate = 1_000;
+    let duration_us = 600 * SECOND_US;
+    let wall = Instant::now();
+    let (ops, ran_us, kept) = cluster
+        .with_clock(move |sim, _| {
+            let mut history = WindowedHistory::new(SearchBudget::default(), WINDOW_OPS);
+            let mut kept = 0;
+            let start_us = sim.now_us();
+            let gap_us = SECOND_US / rate;
+            let mut issued = 0;
+            while sim.now_us() < start_us + duration_us {
+                let client = (1_000_000 + issued % 100, 1 + issued / 100);
+                sim.submit(put(issued), None, Some(client), None).unwrap();
+                issued += 1;
+                sim.run_until_time(start_us + issued * gap_us).unwrap();
+                if issued % 1024 == 0 {
+                    history.push(operations(&sim.take_finished_history()));
+                    kept = history.kept().max(kept);
+                }
+            }
+            let verdict = history.verdict(&operations(sim.history()));
+            assert_eq!(verdict, Verdict::Linearizable);
+            let done = issued - sim.pending_ops().count() as u64;
+            (done, sim.now_us() - start_us, kept)
+        })
+        .unwrap();
+    report_virtual(REPL_TEN_MINUTES, ops, ran_us, wall.elapsed());
+    println!(
+        "{:<34} linearizable; at most {kept} operations kept by the windows",
+        ""
+    );
 }
 
 /// Drives `cluster` with `rate` puts per simulated second for `duration_us`.

@@ -100,7 +100,8 @@ pub struct Completion {
 
 /// The history of client operations, oldest first: every operation, or, once told to
 /// [`History::forget_finished`], those from the oldest still in progress on (a bench,
-/// which checks only that the nodes agree, keeps no more).
+/// which checks only that the nodes agree, keeps no more), or, after
+/// [`History::take_finished`], those the taker has not taken.
 ///
 /// Invariant: `records[i].op == first_op + i` (operation ids are handed out in order,
 /// one record each).
@@ -151,6 +152,19 @@ impl History {
         }
         self.records.drain(..finished);
         self.first_op += finished as OpId;
+    }
+
+    /// Hands over the finished records before the oldest operation still in progress, for
+    /// a caller that checks the history as it grows (the REPL's
+    /// [`WindowedHistory`](super::linearizability::WindowedHistory)).
+    pub fn take_finished(&mut self) -> Vec<ClientRecord> {
+        let finished = self
+            .records
+            .iter()
+            .position(|r| r.outcome.is_none())
+            .unwrap_or(self.records.len());
+        self.first_op += finished as OpId;
+        self.records.drain(..finished).collect()
     }
 }
 

@@ -339,9 +339,15 @@ impl Cluster {
         self.with(|sim| sim.observers_mut().subscribe())
     }
 
-    /// Every client operation so far.
+    /// Every client operation so far (since those [`Cluster::take_finished_history`] took).
     pub fn history(&self) -> Result<Vec<ClientRecord>, ClusterError> {
         self.with(|sim| sim.history().to_vec())
+    }
+
+    /// Takes the finished operations at the front of the history out of the cluster, for
+    /// a caller that checks them as they come: [`Cluster::history`] then starts after them.
+    pub fn take_finished_history(&self) -> Result<Vec<ClientRecord>, ClusterError> {
+        self.with(|sim| sim.take_finished_history())
     }
 
     // ---- time -----------------------------------------------------------------------

@@ -62,6 +62,7 @@ pub mod search;
 pub mod shrink;
 pub mod svg;
 pub mod tool;
+pub mod window;
 
 use std::hash::Hash;
 use std::time::Duration;

@@ -14,6 +14,14 @@
 //! passed between commands, so that even a session that began in real time replays.
 //! `back N` rebuilds the cluster and replays the journal but its last N entries, exactly:
 //! it runs the same number of hand-offs before each command.
+//! The journal keeps each command as its line and a few bytes of numbers
+//! ([`journal`]), so that a session of millions of commands stays small.
+//!
+//! The clients' history is not kept whole either: every so many commands the session takes
+//! the finished operations out of the cluster into a
+//! [`WindowedHistory`](crate::cluster::linearizability::WindowedHistory), which checks them
+//! key by key in windows and keeps only what the rest of the check needs; `check` and
+//! `expect safe` ask it for the verdict on everything so far.
 //!
 //! # Safety violations
 //!
@@ -40,12 +48,16 @@ use crate::raft::NodeId;
 
 use super::command::{Command, NodeRef, ParseError, ResolveError, TraceLevel, parse};
 use super::view;
+use crate::cluster::checker::operations;
+use crate::cluster::linearizability::{SearchBudget, WINDOW_OPS, WindowedHistory};
+use journal::{Journal, Journalled};
 use look::help;
 
 mod clients;
 pub mod condition;
 mod exporting;
 mod faults;
+mod journal;
 mod look;
 mod safety;
 mod scripts;
@@ -60,6 +72,9 @@ const STEPS_PER_COMMAND_LIMIT: u64 = 100_000;
 const NOTHING_SCHEDULED: &str = "nothing is scheduled\n";
 /// How many events `events` shows when the command does not say.
 const DEFAULT_EVENTS: u64 = 20;
+/// How many journalled commands go by between two takings of the clients' finished
+/// operations out of the cluster, into the windows of the session's history.
+const TAKE_HISTORY_EVERY: usize = 1024;
 /// What `watch` says where it cannot run.
 const WATCH_ELSEWHERE: &str = "`watch` runs in the interactive REPL (or `raftlab watch`)";
 
@@ -116,21 +131,18 @@ impl Outcome {
     }
 }
 
-/// One journalled command: when it ran, after how many hand-offs, and what it was.
-#[derive(Clone, Debug)]
-struct Journalled {
-    time_us: u64,
-    end_us: u64,
-    handoffs: u64,
-    command: Command,
-}
-
 /// A cluster and the session's state around it.
 pub struct Session {
     cluster: Cluster,
     config: ClusterConfig,
     trace: TraceLevel,
-    journal: Vec<Journalled>,
+    journal: Journal,
+    /// The clients' history taken out of the cluster so far, checked in windows.
+    history: WindowedHistory,
+    /// How many history records were taken out of the cluster (refused ones included).
+    history_taken: usize,
+    /// The journal's length when the history was last taken.
+    history_taken_at: usize,
     keys: BTreeSet<String>,
     /// How many of the checker's violations an `expect violation` has claimed.
     claimed: u64,
@@ -147,7 +159,7 @@ pub struct Session {
 impl Session {
     pub fn new(config: ClusterConfig) -> Result<Session, ClusterError> {
         let cluster = Cluster::start(config.clone())?;
-        let journal = Vec::new();
+        let journal = Journal::default();
         let trace = TraceLevel::Changes;
         let interrupt = cluster.interrupt_flag();
         Ok(Session {
@@ -155,6 +167,9 @@ impl Session {
             config,
             trace,
             journal,
+            history: WindowedHistory::new(SearchBudget::default(), WINDOW_OPS),
+            history_taken: 0,
+            history_taken_at: 0,
             keys: BTreeSet::new(),
             claimed: 0,
             linearizability_broken: false,
@@ -273,8 +288,24 @@ impl Session {
                 handoffs,
                 command,
             });
+            self.take_history_now_and_then()?;
         }
         Ok(outcome)
+    }
+
+    /// Every [`TAKE_HISTORY_EVERY`] journalled commands, takes the clients' finished
+    /// operations out of the cluster into the session's history, which checks them in
+    /// windows and keeps only what the rest of the check needs: memory stays flat however
+    /// long the session. (On the journal's count, so that `back` takes at the same points.)
+    fn take_history_now_and_then(&mut self) -> Result<(), ExecError> {
+        if self.journal.len() < self.history_taken_at + TAKE_HISTORY_EVERY {
+            return Ok(());
+        }
+        self.history_taken_at = self.journal.len();
+        let records = self.cluster.take_finished_history()?;
+        self.history_taken += records.len();
+        self.history.push(operations(&records));
+        Ok(())
     }
 
     /// Runs a command with its handler: one arm per command, no catch-all, so that a new

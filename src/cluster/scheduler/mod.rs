@@ -151,7 +151,8 @@ impl Scheduler {
     }
 
     /// Every client operation so far, or since the front let go by
-    /// [`Scheduler::forget_finished_history`].
+    /// [`Scheduler::forget_finished_history`] or taken by
+    /// [`Scheduler::take_finished_history`].
     pub fn history(&self) -> &[super::ClientRecord] {
         &self.clients.history
     }
@@ -161,6 +162,12 @@ impl Scheduler {
     /// memory stays flat.
     pub fn forget_finished_history(&mut self) {
         self.clients.history.forget_finished();
+    }
+
+    /// Hands over the finished operations at the front of the history (the REPL checks
+    /// them in windows as they come).
+    pub fn take_finished_history(&mut self) -> Vec<super::ClientRecord> {
+        self.clients.history.take_finished()
     }
 
     /// Sets the bounds on the network's load (by default, [`StormLimits::for_nodes`]).

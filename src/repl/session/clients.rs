@@ -52,6 +52,7 @@ impl Session {
             handoffs,
             command,
         });
+        self.take_history_now_and_then()?;
         Ok(id)
     }
 }

@@ -8,7 +8,7 @@ use super::scripts::mark;
 use super::{ExecError, Outcome, Session};
 use crate::cluster::ViewLimits;
 use crate::cluster::checker::operations;
-use crate::cluster::linearizability::{self, SearchBudget, Verdict};
+use crate::cluster::linearizability::{SearchBudget, Verdict, WINDOW_OPS, WindowedHistory};
 use crate::repl::command::{Command, Condition, SafetyRule};
 use crate::repl::condition;
 
@@ -49,15 +49,22 @@ impl Session {
         Ok(outcome)
     }
 
-    /// Checks the clients' history so far; a violation found is the session's until an
+    /// Checks the clients' history so far (the windows already taken out of the cluster,
+    /// then what the cluster still holds); a violation found is the session's until an
     /// `expect violation` claims it.
     pub(super) fn linearizability(&mut self) -> Result<Verdict, ExecError> {
-        let history = self.cluster.history()?;
-        let verdict = linearizability::check(&operations(&history), SearchBudget::default());
+        let rest = operations(&self.cluster.history()?);
+        let verdict = self.history.verdict(&rest);
         if matches!(verdict, Verdict::Violation(_)) {
             self.linearizability_broken = true;
         }
         Ok(verdict)
+    }
+
+    /// Starts the clients' history afresh, for a rebuilt cluster (`back`).
+    pub(super) fn forget_history(&mut self) {
+        self.history = WindowedHistory::new(SearchBudget::default(), WINDOW_OPS);
+        (self.history_taken, self.history_taken_at) = (0, 0);
     }
 
     /// `check`: the checker's findings, then the linearizability of the history.
@@ -75,7 +82,7 @@ impl Session {
             let time = crate::repl::words::fmt_ms(violation.time_us);
             let _ = writeln!(text, "{time:>10}  {violation}");
         }
-        let operations = self.cluster.history()?.len();
+        let operations = self.history_taken + self.cluster.history()?.len();
         let verdict = self.linearizability()?;
         match &verdict {
             Verdict::Linearizable => {

@@ -196,7 +196,7 @@ impl Session {
     pub(super) fn scenario_steps(&self) -> Vec<String> {
         let mut steps = Vec::new();
         let mut clock_us = 0;
-        for entry in &self.journal {
+        for entry in self.journal.iter() {
             if entry.time_us > clock_us {
                 steps.push(format!("run {}", format_duration(entry.time_us - clock_us)));
             }

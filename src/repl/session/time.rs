@@ -67,8 +67,11 @@ impl Session {
             return Err(ClusterError::ClockRunning("back").into());
         }
         let keep = self.journal.len().saturating_sub(count as usize);
-        let replay: Vec<Journalled> = self.journal[..keep].to_vec();
-        let final_point = self.journal.get(keep).map(|j| (j.time_us, j.handoffs));
+        let final_point = self
+            .journal
+            .iter()
+            .nth(keep)
+            .map(|j| (j.time_us, j.handoffs));
         let config = ClusterConfig {
             clock: ClockMode::Paused,
             ..self.config.clone()
@@ -76,9 +79,10 @@ impl Session {
         let mut rebuilt = Cluster::start(config)?;
         rebuilt.set_interrupt(self.interrupt.clone())?;
         let old = std::mem::replace(&mut self.cluster, rebuilt);
-        self.journal.clear();
+        let journal = std::mem::take(&mut self.journal);
+        self.forget_history();
         (self.claimed, self.linearizability_broken) = (0, false);
-        let replayed = self.replay(replay, final_point);
+        let replayed = self.replay(journal.iter().take(keep), final_point);
         // Whoever watched the old cluster's events (the REPL's live printer, piped
         // input) goes on with the new one's, from here on: the replay is not shown again.
         old.hand_subscribers_to(&self.cluster)?;
@@ -96,7 +100,7 @@ impl Session {
     /// came after, then runs to the point `back` returns to.
     pub(super) fn replay(
         &mut self,
-        entries: Vec<Journalled>,
+        entries: impl Iterator<Item = Journalled>,
         final_point: Option<(u64, u64)>,
     ) -> Result<(), ExecError> {
         for entry in entries {

@@ -11,10 +11,14 @@ use crate::repl::session::Session;
 const FIGURE8_BUG: &str = include_str!("../../../examples/clusters/figure8-bug.yaml");
 
 fn session(nodes: u64, bugs: &[Bug]) -> Session {
+    session_on(ClockMode::Paused, nodes, bugs)
+}
+
+fn session_on(clock: ClockMode, nodes: u64, bugs: &[Bug]) -> Session {
     let config = ClusterConfig {
         nodes,
         seed: 8,
-        clock: ClockMode::Paused,
+        clock,
         raft: RaftConfig {
             election_timeout_min_us: 1_000_000,
             election_timeout_max_us: 2_000_000,
@@ -238,4 +242,76 @@ fn a_stale_read_from_a_deposed_leader_is_a_linearizability_violation() {
             .passed
     );
     assert_eq!(session.violations_unexpected().unwrap(), 0);
+}
+
+/// `campaign 1`, then `count` puts of `x` (so that the session's history is taken out of
+/// the cluster and checked in windows), values 0 up. On a virtual clock: each put waits for
+/// its answer.
+fn many_puts(session: &mut Session, count: u64) {
+    let mut lines = vec!["campaign 1".to_string(), "run 10ms".to_string()];
+    lines.extend((0..count).map(|i| format!("put x {i}")));
+    let failed = run_all(session, &lines);
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
+fn a_long_session_is_checked_in_windows_and_back_still_replays() {
+    let mut session = session_on(ClockMode::Virtual, 3, &[]);
+    many_puts(&mut session, 1500);
+    let check = session.run_line("check").unwrap();
+    assert!(check.passed, "{}", check.text);
+    assert!(
+        check
+            .text
+            .contains("linearizability: held over 1500 operations"),
+        "{}",
+        check.text
+    );
+    // The journal: campaign, run, 1500 puts, check; back to the 901st put.
+    let back = session.run_line("back 600").unwrap();
+    assert!(
+        back.text.contains("(903 commands replayed)"),
+        "{}",
+        back.text
+    );
+    let check = session.run_line("check").unwrap();
+    assert!(
+        check
+            .text
+            .contains("linearizability: held over 901 operations"),
+        "{}",
+        check.text
+    );
+    let get = session.run_line("get x").unwrap();
+    assert!(get.text.contains("get x = 900"), "{}", get.text);
+}
+
+#[test]
+fn a_stale_read_after_many_windows_is_found_and_named() {
+    let mut session = session_on(ClockMode::Virtual, 3, &[Bug::LeaderLocalReads]);
+    many_puts(&mut session, 1100);
+    let lines: Vec<String> = [
+        "isolate 1",
+        "campaign 2",
+        "run 10ms",
+        "put x new",
+        "run 10ms",
+        "get x via 1",
+        "run 10ms",
+        "expect safe",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let failed = run_all(&mut session, &lines);
+    assert_eq!(failed.len(), 1, "only `expect safe` fails: {failed:#?}");
+    for named in ["put x new", "get x", "-> 1099"] {
+        assert!(failed[0].contains(named), "{named}: {failed:#?}");
+    }
+    assert!(
+        session
+            .run_line("expect violation linearizability")
+            .unwrap()
+            .passed
+    );
 }

@@ -35,6 +35,22 @@ impl fmt::Display for linearizability::Violation {
             )?;
         }
         writeln!(f, ":")?;
+        if !self.held_before.is_empty() {
+            let values: Vec<String> = self
+                .held_before
+                .iter()
+                .map(|value| match value {
+                    Some(value) => format!("{value:?}"),
+                    None => "absent".to_string(),
+                })
+                .collect();
+            writeln!(
+                f,
+                "  (before them the key held one of: {}; the operations before were checked \
+                 and summarised)",
+                values.join(", ")
+            )?;
+        }
         for (index, operation) in &self.ops {
             writeln!(f, "  #{index:<5} {operation}")?;
         }
