@@ -218,6 +218,11 @@ pub const WINDOW_OPS: usize = 128;
 /// operations in the order they were invoked, ask for the [`verdict`](Self::verdict) at any
 /// time. Memory holds per key the operations since its last cut, those carried across
 /// it, the configurations at it, and the last closed window (to explain a violation).
+///
+/// The one way its answer can differ from [`check`]'s: the budget counts per window, not per
+/// key, so a long key that the whole check would give up on (`Unknown`) may be decided
+/// here; and a violation found in a closed window is the one reported, whatever later
+/// keys show.
 #[derive(Debug)]
 pub struct WindowedHistory {
     budget: SearchBudget,

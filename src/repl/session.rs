@@ -14,12 +14,11 @@
 //! passed between commands, so that even a session that began in real time replays.
 //! `back N` rebuilds the cluster and replays the journal but its last N entries, exactly:
 //! it runs the same number of hand-offs before each command.
-//! The journal keeps each command as its line and a few bytes of numbers
-//! ([`journal`]), so that a session of millions of commands stays small.
+//! The journal keeps each command as its line and a few bytes of numbers (`journal.rs`),
+//! so that a session of millions of commands stays small.
 //!
 //! The clients' history is not kept whole either: every so many commands the session takes
-//! the finished operations out of the cluster into a
-//! [`WindowedHistory`](crate::cluster::linearizability::WindowedHistory), which checks them
+//! the finished operations out of the cluster into a [`WindowedHistory`], which checks them
 //! key by key in windows and keeps only what the rest of the check needs; `check` and
 //! `expect safe` ask it for the verdict on everything so far.
 //!
