@@ -238,7 +238,12 @@ impl ClientTable {
     /// into `due` (cleared first).
     pub fn due(&self, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
-        due.extend(self.indexes.wakes.range(..=(now_us, OpId::MAX)).map(|&(_, id)| id));
+        due.extend(
+            self.indexes
+                .wakes
+                .range(..=(now_us, OpId::MAX))
+                .map(|&(_, id)| id),
+        );
         due.sort_unstable();
     }
 
