@@ -47,8 +47,8 @@ use crate::raft::{Index, Message, NodeId, RaftConfig};
 use super::event::{ClientOutcome, ClusterEvent, EventKind};
 use super::kv::{ClientId, KvOp};
 use super::{
-    ClockMode, Cluster, ClusterConfig, Completion, ClusterError, ClusterView, NetworkConfig, NodePicture,
-    NodeState, Scheduler, ViewLimits,
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, Completion, NetworkConfig,
+    NodePicture, NodeState, Scheduler, ViewLimits,
 };
 
 /// How long the bench waits for the first leader, in wall time.
@@ -393,11 +393,11 @@ fn client_key(client: u64, key: u64) -> String {
     format!("k{client}.{key}")
 }
 
-/// The map every node must hold once client `c` (for each `(c, s)` in `last_done`) has
-/// had its operations 1..=s acknowledged: each of its keys holds the last value put there.
-fn expected_map(last_done: &BTreeMap<u64, u64>) -> Vec<(String, String)> {
+/// The map every node must hold once client number `c` has had its operations
+/// 1..=`last_done[c]` acknowledged: each of its keys holds the last value put there.
+fn expected_map(last_done: &[u64]) -> Vec<(String, String)> {
     let mut map = BTreeMap::new();
-    for (&client, &last) in last_done {
+    for (client, &last) in (0..).zip(last_done) {
         let first = last.saturating_sub(KEYS_PER_CLIENT - 1).max(1);
         for seq in first..=last {
             if let KvOp::Put { key, value } = client_op(client, seq) {
@@ -418,15 +418,19 @@ struct Tally {
     failed_ever: u64,
     /// Each client's last acknowledged operation (a client's operations run one at a time,
     /// in order).
-    last_done: BTreeMap<u64, u64>,
+    /// By client number; 0 for one with none acknowledged.
+    last_done: Vec<u64>,
 }
 
 impl Tally {
     /// Counts an operation that ended: applied if `done`, else refused or timed out.
     fn record(&mut self, client: u64, seq: u64, done: bool, latency_us: u64, in_window: bool) {
         if done {
-            let last = self.last_done.entry(client).or_default();
-            *last = (*last).max(seq);
+            let client = client as usize;
+            if client >= self.last_done.len() {
+                self.last_done.resize(client + 1, 0);
+            }
+            self.last_done[client] = self.last_done[client].max(seq);
         } else {
             self.failed_ever += 1;
         }
@@ -445,7 +449,12 @@ impl Tally {
         self.ops += other.ops;
         self.failed += other.failed;
         self.failed_ever += other.failed_ever;
-        self.last_done.extend(other.last_done);
+        if other.last_done.len() > self.last_done.len() {
+            self.last_done.resize(other.last_done.len(), 0);
+        }
+        for (mine, theirs) in self.last_done.iter_mut().zip(other.last_done) {
+            *mine = (*mine).max(theirs);
+        }
     }
 }
 
@@ -873,12 +882,12 @@ mod tests {
         let mut tally = Tally::default();
         tally.record(0, 1, false, 5, true);
         assert_eq!((tally.failed, tally.failed_ever, tally.ops), (1, 1, 0));
-        assert!(tally.last_done.is_empty());
+        assert!(tally.last_done.iter().all(|&seq| seq == 0));
     }
 
     #[test]
     fn the_expected_map_holds_each_keys_last_put() {
-        let expected = expected_map(&BTreeMap::from([(0, 10), (1, 2)]));
+        let expected = expected_map(&[10, 2]);
         let pairs = [
             ("k0.0", "8"),
             ("k0.1", "9"),

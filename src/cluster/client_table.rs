@@ -252,7 +252,12 @@ impl ClientTable {
     /// into `due` (cleared first).
     pub fn due(&self, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
-        due.extend(self.indexes.wakes.range(..=(now_us, OpId::MAX)).map(|&(_, id)| id));
+        due.extend(
+            self.indexes
+                .wakes
+                .range(..=(now_us, OpId::MAX))
+                .map(|&(_, id)| id),
+        );
         due.sort_unstable();
     }
 
@@ -391,4 +396,113 @@ pub(crate) struct PendingStart {
     pub target: NodeId,
     pub deadline_us: u64,
     pub waiter: Option<Sender<ClientResult>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(table: &mut ClientTable, now_us: u64, target: NodeId) -> OpId {
+        let request = Arc::new(KvOp::Put {
+            key: "k".into(),
+            value: "v".into(),
+        });
+        let start = PendingStart {
+            now_us,
+            via: None,
+            target,
+            deadline_us: 1_000,
+            waiter: None,
+        };
+        table.start(1, 1, request, start)
+    }
+
+    /// What the indexes must answer, worked out by visiting every operation in id order.
+    fn scanned(table: &ClientTable, node: NodeId, now_us: u64) -> (Vec<OpId>, Vec<OpId>) {
+        let ops = table.pending_ops();
+        let due = ops
+            .iter()
+            .copied()
+            .filter(|&op| table.get(op).is_some_and(|p| p.wake_us() <= now_us))
+            .collect();
+        let sendable = ops
+            .iter()
+            .copied()
+            .filter(|&op| {
+                table.get(op).is_some_and(|p| {
+                    matches!(p.stage(), Stage::ToSend { target, at_us }
+                        if target == node && at_us <= now_us)
+                })
+            })
+            .collect();
+        (due, sendable)
+    }
+
+    #[test]
+    fn the_indexes_answer_as_a_scan_of_every_operation_in_id_order_would() {
+        let mut table = ClientTable::default();
+        let ops: Vec<OpId> = (0..12)
+            .map(|i| start(&mut table, i * 10, 1 + i % 3))
+            .collect();
+        // Later operations wake earlier: the indexes must still yield them in id order.
+        for (i, &op) in ops.iter().enumerate().skip(6) {
+            let at_us = 200 - i as u64 * 10;
+            table.set_stage(op, Stage::ToSend { target: 2, at_us });
+        }
+        table.set_stage(
+            ops[0],
+            Stage::Waiting {
+                target: 1,
+                until_us: 50,
+            },
+        );
+        table.finish(ops[3], ClientOutcome::TimedOut, 100);
+        assert!(!table.set_stage(
+            ops[3],
+            Stage::Waiting {
+                target: 1,
+                until_us: 9
+            }
+        ));
+        let mut got = Vec::new();
+        for now_us in [0, 40, 95, 150, 2_000] {
+            for node in 1..=3 {
+                let (due, sendable) = scanned(&table, node, now_us);
+                table.due(now_us, &mut got);
+                assert_eq!(got, due, "due at {now_us}");
+                table.sendable(node, now_us, &mut got);
+                assert_eq!(got, sendable, "sendable to n{node} at {now_us}");
+                let targets: Vec<NodeId> = table.send_targets(now_us).collect();
+                assert_eq!(targets.contains(&node), !sendable.is_empty(), "at {now_us}");
+            }
+        }
+        let wakes = ops
+            .iter()
+            .filter_map(|&op| table.get(op))
+            .map(|p| p.wake_us());
+        assert_eq!(table.next_wake_us(), wakes.min());
+    }
+
+    #[test]
+    fn completions_are_listed_only_while_kept() {
+        let mut table = ClientTable::default();
+        let first = start(&mut table, 0, 1);
+        table.finish(first, ClientOutcome::TimedOut, 5);
+        let mut got = Vec::new();
+        table.take_completions(&mut got);
+        assert!(got.is_empty());
+        table.keep_completions(true);
+        let second = start(&mut table, 0, 1);
+        table.finish(second, ClientOutcome::TimedOut, 5);
+        table.take_completions(&mut got);
+        let expected = Completion {
+            op: second,
+            client: 1,
+            seq: 1,
+            done: false,
+        };
+        assert_eq!(got, vec![expected]);
+        table.take_completions(&mut got);
+        assert_eq!(got.len(), 1, "taken once");
+    }
 }
