@@ -576,7 +576,7 @@ impl Model {
             Action::Deliver { msg } => match take(&mut next, msg) {
                 Some(flight) => {
                     let to = flight.envelope.to;
-                    self.step_node(&mut next, to, Input::Message(flight.envelope))
+                    self.step_node(&mut next, to, Input::message(flight.envelope))
                 }
                 None => Ok(()),
             },
