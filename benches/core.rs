@@ -43,7 +43,7 @@ fn follower(length: u64, committed: u64) -> RaftProcessor {
     // The last entry comes by AppendEntries, as in a running cluster: the log's vector then
     // has room to grow, as it has after a while (a fresh copy would be full, and the timed
     // append would pay for copying the whole log).
-    node.step(1, Input::Message(append(length - 1, 1, committed)));
+    node.step(1, Input::message(append(length - 1, 1, committed)));
     node
 }
 
@@ -73,7 +73,7 @@ fn follower_append_entries(c: &mut Criterion) {
             b.iter_batched(
                 || (follower(1_000, 1_000 - count), append(1_000, count, 1_000)),
                 |(mut node, envelope)| {
-                    let outputs = node.step(2, Input::Message(envelope));
+                    let outputs = node.step(2, Input::message(envelope));
                     // Returned, so that dropping the node is not timed.
                     (node, outputs)
                 },
@@ -95,7 +95,7 @@ fn leader() -> RaftProcessor {
         term: 2,
         message: Message::VoteResponse { granted: true },
     };
-    node.step(2, Input::Message(vote));
+    node.step(2, Input::message(vote));
     assert_eq!(node.role(), raftlab::raft::Role::Leader);
     node
 }

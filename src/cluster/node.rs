@@ -437,7 +437,7 @@ impl EventDispatcher {
         };
         for input in inputs {
             let raft_input = match input {
-                NodeInput::Deliver(envelope) => Input::Message(Arc::unwrap_or_clone(envelope)),
+                NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
                 NodeInput::TransferLeader(target) => Input::TransferLeader(target),

@@ -139,7 +139,8 @@ impl Default for Bounds {
 pub struct Flight {
     /// The id the cluster gives it when the path is replayed.
     pub id: MsgId,
-    pub envelope: Envelope,
+    /// The message, shared with the states that branch from this one.
+    pub envelope: Arc<Envelope>,
     /// The message's digest without its clock readings: equal for identical messages.
     pub digest: u64,
 }
@@ -362,7 +363,7 @@ impl fmt::Display for Action {
 fn info(flight: &Flight) -> String {
     let envelope = &flight.envelope;
     // Worded once, for a counterexample: a copy is cheap here.
-    let info = MsgInfo::Raft(Arc::new(envelope.clone()));
+    let info = MsgInfo::of(envelope);
     format!("n{} -> n{} {info}", envelope.from, envelope.to)
 }
 
@@ -734,7 +735,7 @@ impl Model {
             let digest = message_digest(&envelope, &|n| n);
             state.flights.push(Arc::new(Flight {
                 id,
-                envelope,
+                envelope: Arc::new(envelope),
                 digest,
             }));
         }

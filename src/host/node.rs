@@ -173,7 +173,7 @@ impl KvNode {
             let envelope =
                 from.and_then(|f| wire::from_body(f as NodeId + 1, self.id, &message.body));
             match envelope {
-                Some(envelope) => self.step(Input::Message(envelope)),
+                Some(envelope) => self.step(Input::message(envelope)),
                 None => eprintln!(
                     "raftlab node: a raft message it cannot read from {}",
                     message.src

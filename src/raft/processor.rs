@@ -32,8 +32,10 @@ use super::{
 /// What can happen to a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
-    /// A message from a peer arrived.
-    Message(Envelope),
+    /// A message from a peer arrived. Shared, not owned: the caller may hold the same
+    /// envelope elsewhere (a network queue, an event log), and the node copies out only
+    /// what it keeps, the entries it appends or the snapshot it installs.
+    Message(Arc<Envelope>),
     /// The node's timer fired: the caller saw `now_us >= next_deadline_us`.
     Tick,
     /// A batch of client commands to append to the log, as one proposal.
@@ -53,6 +55,14 @@ pub enum Input {
     AddNode(NodeId),
     /// Remove this node, voter or learner, from the cluster (a single-server change).
     RemoveNode(NodeId),
+}
+
+impl Input {
+    /// A message from a peer that nothing else holds: [`Input::Message`] with the envelope
+    /// wrapped for it.
+    pub fn message(envelope: Envelope) -> Input {
+        Input::Message(Arc::new(envelope))
+    }
 }
 
 /// A change to durable state, to be applied to the node's [`Storage`] before the
@@ -421,7 +431,7 @@ impl RaftProcessor {
         self.now_us = now_us;
         let (term_before, commit_before) = (self.term, self.commit);
         match input {
-            Input::Message(envelope) => self.handle_message(envelope),
+            Input::Message(envelope) => self.handle_message(&envelope),
             Input::Tick => self.handle_tick(),
             Input::Propose(commands) => {
                 let result = self.propose(commands);
@@ -714,16 +724,16 @@ impl RaftProcessor {
     }
 
     /// The term rules of Figure 2, in one place for every message, then dispatch by type.
-    fn handle_message(&mut self, envelope: Envelope) {
+    fn handle_message(&mut self, envelope: &Envelope) {
         assert_eq!(envelope.to, self.id, "message delivered to the wrong node");
-        let Envelope {
+        let &Envelope {
             from,
             term,
-            message,
+            ref message,
             ..
         } = envelope;
-        if term > self.term && !self.takes_response_as_own_term(&message) {
-            if self.skips_term_rule(from, term, &message) {
+        if term > self.term && !self.takes_response_as_own_term(message) {
+            if self.skips_term_rule(from, term, message) {
                 return;
             }
             let from_leader = matches!(
@@ -742,10 +752,10 @@ impl RaftProcessor {
                     .push(RaftEvent::SteppedDown { was, term, cause });
             }
         } else if term < self.term {
-            self.reject_stale(from, &message);
+            self.reject_stale(from, message);
             return;
         }
-        match message {
+        match *message {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
@@ -765,7 +775,7 @@ impl RaftProcessor {
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
-                entries,
+                ref entries,
                 leader_commit,
                 sent_us,
             } => {
@@ -782,7 +792,9 @@ impl RaftProcessor {
                 self.note_lease_ack(from, sent_us);
                 self.handle_append_response(from, success, index, conflict_term, conflict_index)
             }
-            Message::InstallSnapshot { snapshot } => self.handle_install_snapshot(from, snapshot),
+            Message::InstallSnapshot { ref snapshot } => {
+                self.handle_install_snapshot(from, snapshot)
+            }
             Message::SnapshotResponse {
                 snapshot_index,
                 last_index,

@@ -14,7 +14,7 @@ fn processor(id: NodeId, voters: &[NodeId], storage: &Storage) -> RaftProcessor 
 }
 
 fn vote_request(from: NodeId, to: NodeId, term: u64, last_index: u64, last_term: u64) -> Input {
-    Input::Message(envelope(
+    Input::message(envelope(
         from,
         to,
         term,
@@ -38,7 +38,7 @@ fn leader_of_term(term: u64) -> RaftProcessor {
     let mut node = processor(1, &VOTERS, &storage);
     node.step(0, Input::Campaign);
     let vote = envelope(2, 1, term, Message::VoteResponse { granted: true });
-    node.step(0, Input::Message(vote));
+    node.step(0, Input::message(vote));
     assert_eq!((node.role(), node.term()), (Role::Leader, term));
     node
 }
@@ -257,7 +257,7 @@ fn any_message_with_a_higher_term_makes_the_node_a_follower_of_that_term() {
                 Role::Leader => leader_of_term(2),
             };
             assert_eq!((node.role(), node.term()), (role, 2));
-            let outputs = node.step(10, Input::Message(envelope(3, 1, 5, message.clone())));
+            let outputs = node.step(10, Input::message(envelope(3, 1, 5, message.clone())));
             let what = format!("{role:?} receiving {}", message.kind());
             assert_eq!(node.role(), Role::Follower, "{what}");
             assert_eq!(node.term(), 5, "{what}");
@@ -300,7 +300,7 @@ fn a_request_with_a_stale_term_is_refused() {
         leader_commit: 3,
         sent_us: 0,
     };
-    let outputs = node.step(1, Input::Message(envelope(2, 1, 3, append)));
+    let outputs = node.step(1, Input::message(envelope(2, 1, 3, append)));
     let responses = messages_of_kind(&outputs, "AppendResponse");
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0].term, 5);
@@ -325,7 +325,7 @@ fn a_response_with_a_stale_term_is_ignored() {
         conflict_index: 0,
         sent_us: 0,
     };
-    let outputs = leader.step(1, Input::Message(envelope(2, 1, 3, stale_success)));
+    let outputs = leader.step(1, Input::message(envelope(2, 1, 3, stale_success)));
     assert_eq!(
         leader.commit(),
         0,
@@ -336,7 +336,7 @@ fn a_response_with_a_stale_term_is_ignored() {
     let mut candidate = processor(1, &[1, 2, 3], &Storage::with_log(Vec::new(), 3));
     candidate.step(0, Input::Campaign);
     let stale_vote = Message::VoteResponse { granted: true };
-    candidate.step(1, Input::Message(envelope(2, 1, 3, stale_vote)));
+    candidate.step(1, Input::message(envelope(2, 1, 3, stale_vote)));
     assert_eq!(
         candidate.role(),
         Role::Candidate,

@@ -545,7 +545,7 @@ impl Cluster {
         if self.record_delivered {
             self.delivered.push(envelope.clone());
         }
-        Some(self.step(envelope.to, Input::Message(envelope)))
+        Some(self.step(envelope.to, Input::message(envelope)))
     }
 
     /// Removes every message from the wire and returns them, in the order they were sent.

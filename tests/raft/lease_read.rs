@@ -255,7 +255,7 @@ fn lease_a_restarted_node_withholds_its_vote_for_an_election_timeout() {
             last_log_term: 0,
             leadership_transfer: false,
         };
-        Input::Message(envelope(3, 2, term, message))
+        Input::message(envelope(3, 2, term, message))
     };
     let early_us = started_us + config.election_timeout_min_us - 1;
     let out = node.step(early_us, request(1));

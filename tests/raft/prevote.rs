@@ -88,7 +88,7 @@ fn prevote_a_round_changes_no_term_and_no_vote() {
     assert!(out.writes.is_empty(), "nothing durable changes");
 
     let mut voter = RaftProcessor::new(2, &[1, 2, 3], config_with(true, false), &storage, 8, 0);
-    let out = voter.step(0, Input::Message(asks[0].clone()));
+    let out = voter.step(0, Input::message(asks[0].clone()));
     assert_eq!((voter.term(), voter.view().vote), (0, None));
     assert_eq!(
         messages_of_kind(&out, "PreVoteResponse")[0].message,
@@ -96,7 +96,7 @@ fn prevote_a_round_changes_no_term_and_no_vote() {
     );
     // A majority of yes starts the real election at term 1.
     let yes = envelope(2, 1, 0, Message::PreVoteResponse { granted: true });
-    let out = node.step(0, Input::Message(yes));
+    let out = node.step(0, Input::message(yes));
     assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
     assert_eq!(messages_of_kind(&out, "RequestVote").len(), 2);
 }
@@ -117,7 +117,7 @@ fn prevote_a_voter_with_a_live_leader_says_no() {
             last_log_term: term,
         },
     );
-    let out = cluster.step(follower, Input::Message(ask));
+    let out = cluster.step(follower, Input::message(ask));
     assert_eq!(
         messages_of_kind(&out, "PreVoteResponse")[0].message,
         Message::PreVoteResponse { granted: false }
@@ -173,7 +173,7 @@ fn check_quorum_a_follower_with_a_live_leader_ignores_request_vote() {
             leadership_transfer: false,
         },
     );
-    let out = cluster.step(follower, Input::Message(ask));
+    let out = cluster.step(follower, Input::message(ask));
     assert!(messages_of_kind(&out, "VoteResponse").is_empty());
     assert_eq!(cluster.node(follower).term(), term);
 }

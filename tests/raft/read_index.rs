@@ -104,11 +104,11 @@ fn read_index_a_new_leader_waits_for_an_entry_of_its_term() {
     let mut node = RaftProcessor::new(1, &[1, 2, 3], config(), &storage, 7, 0);
     node.step(0, Input::Campaign);
     let vote = envelope(2, 1, 1, Message::VoteResponse { granted: true });
-    node.step(0, Input::Message(vote));
+    node.step(0, Input::message(vote));
     assert_eq!(node.role(), Role::Leader);
     node.step(0, Input::Read(vec![5]));
     let ack = envelope(2, 1, 1, Message::LeaderCheckResponse { round: 1 });
-    let out = node.step(0, Input::Message(ack));
+    let out = node.step(0, Input::message(ack));
     assert!(out.reads.is_empty(), "the no-op is not committed yet");
     let appended = envelope(
         2,
@@ -122,7 +122,7 @@ fn read_index_a_new_leader_waits_for_an_entry_of_its_term() {
             sent_us: 0,
         },
     );
-    let out = node.step(0, Input::Message(appended));
+    let out = node.step(0, Input::message(appended));
     assert_eq!(out.reads, vec![ReadState::Ready { id: 5, index: 1 }]);
 }
 

@@ -183,7 +183,7 @@ fn a_stale_or_duplicated_append_entries_never_removes_matching_entries() {
     let first = append_entries((0, 0), log[..3].to_vec(), 0);
     let second = append_entries((3, 1), log[3..].to_vec(), 2);
     let deliver = |follower: &mut RaftProcessor, message: &Message| {
-        follower.step(0, Input::Message(envelope(1, 2, 1, message.clone())))
+        follower.step(0, Input::message(envelope(1, 2, 1, message.clone())))
     };
     deliver(&mut follower, &first);
     deliver(&mut follower, &second);
@@ -214,7 +214,7 @@ fn a_stale_or_duplicated_append_entries_never_removes_matching_entries() {
     let mut conflicting = entries_with_terms(&[1, 1, 1, 2]);
     let outputs = follower.step(
         1,
-        Input::Message(envelope(
+        Input::message(envelope(
             3,
             2,
             2,

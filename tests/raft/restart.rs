@@ -11,7 +11,7 @@ fn vote_request(from: NodeId, term: u64) -> Input {
         last_log_term: 10,
         leadership_transfer: false,
     };
-    Input::Message(envelope(from, 1, term, request))
+    Input::message(envelope(from, 1, term, request))
 }
 
 fn granted(node: &mut RaftProcessor, storage: &mut Storage, input: Input) -> bool {

@@ -33,7 +33,7 @@ fn install(index: u64, term: u64) -> Input {
         data: b"kv".to_vec(),
         ..Snapshot::default()
     };
-    Input::Message(envelope(1, 2, 2, Message::InstallSnapshot { snapshot }))
+    Input::message(envelope(1, 2, 2, Message::InstallSnapshot { snapshot }))
 }
 
 /// Reference: section 7, "the leader must occasionally send snapshots to followers that
@@ -199,7 +199,7 @@ fn snapshot_a_stale_install_snapshot_is_ignored() {
         leader_commit: 4,
         sent_us: 0,
     };
-    node.step(1, Input::Message(envelope(1, 2, 2, heartbeat)));
+    node.step(1, Input::message(envelope(1, 2, 2, heartbeat)));
     assert_eq!(node.commit(), 4);
     let log = node.log().clone();
     for index in [2, 4] {

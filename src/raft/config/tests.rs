@@ -31,7 +31,7 @@ fn follower(bug: Option<Bug>, terms: &[Term], term: Term) -> RaftProcessor {
 }
 
 fn from(node: NodeId, term: Term, message: Message) -> Input {
-    Input::Message(Envelope {
+    Input::message(Envelope {
         from: node,
         to: 2,
         term,

@@ -13,7 +13,7 @@ impl RaftProcessor {
         &mut self,
         from: NodeId,
         prev: (Index, Term),
-        entries: Vec<Entry>,
+        entries: &[Entry],
         leader_commit: Index,
         sent_us: u64,
     ) {
@@ -43,7 +43,7 @@ impl RaftProcessor {
         let (prev_log_index, prev_log_term, entries) =
             self.skip_compacted(prev_log_index, prev_log_term, entries);
         let response = match self.log.term_at(prev_log_index) {
-            Some(term) if term == prev_log_term || self.skips_prev_check(term, &entries) => {
+            Some(term) if term == prev_log_term || self.skips_prev_check(term, entries) => {
                 let last_new = prev_log_index + entries.len() as Index;
                 self.append_from_leader(entries);
                 // Teaching bug `commit-beyond-match`: bounded by the whole log, not by what
@@ -101,13 +101,14 @@ impl RaftProcessor {
 
     /// Appends the leader's entries that are new here, removing conflicting entries first
     /// (Figure 2, receiver rule 3). Entries already present are left alone, so a stale or
-    /// repeated AppendEntries never removes anything that matches.
-    fn append_from_leader(&mut self, mut entries: Vec<Entry>) {
-        let Some(first_new) = self.log.first_new(&entries) else {
+    /// repeated AppendEntries never removes anything that matches. Only the new entries
+    /// are copied out of the (shared) message, into the log and the durable write; a copy
+    /// shares the command bytes.
+    fn append_from_leader(&mut self, entries: &[Entry]) {
+        let Some(first_new) = self.log.first_new(entries) else {
             return;
         };
-        // In place: the entries usually are all new, and a split would copy them.
-        entries.drain(..first_new);
+        let entries = &entries[first_new..];
         let from = entries[0].index;
         if from <= self.log.last_index() {
             // Relaxed under a log-safety bug, whose point is that this can happen: the
@@ -124,9 +125,10 @@ impl RaftProcessor {
                 .events
                 .push(RaftEvent::LogTruncated { from, removed });
         }
-        for entry in &entries {
+        for entry in entries {
             self.log.push(entry.clone());
         }
+        let entries = entries.to_vec();
         self.out.writes.push(DurableWrite::Append { entries });
     }
 

@@ -71,7 +71,7 @@ impl RaftProcessor {
 
     /// InstallSnapshot in the node's term (section 7, "InstallSnapshot RPC", receiver
     /// rules), answered with the snapshot's index and the node's resulting last index.
-    pub(super) fn handle_install_snapshot(&mut self, from: NodeId, snapshot: Snapshot) {
+    pub(super) fn handle_install_snapshot(&mut self, from: NodeId, snapshot: &Snapshot) {
         match self.role {
             // Two leaders in one term: Election Safety is already broken (the checker
             // reports it). Never let another node replace our log.
@@ -88,7 +88,7 @@ impl RaftProcessor {
         // A snapshot at or below the commit index is stale: those entries are here
         // already. Installing it would move the state machine back.
         if index > self.commit {
-            self.install_snapshot(snapshot);
+            self.install_snapshot(snapshot.clone());
         }
         // Either way the snapshot's last entry is now compacted here or in the log with its
         // term: it was committed, and committed entries agree everywhere.
@@ -166,17 +166,23 @@ impl RaftProcessor {
     /// An AppendEntries whose `prev_log_index` is before this node's snapshot: the
     /// entries up to the snapshot's index are committed here, so they match the leader's.
     /// Drops them and checks from the snapshot's last entry instead.
-    pub(super) fn skip_compacted(
+    pub(super) fn skip_compacted<'e>(
         &self,
         prev_log_index: Index,
         prev_log_term: Term,
-        mut entries: Vec<Entry>,
-    ) -> (Index, Term, Vec<Entry>) {
+        entries: &'e [Entry],
+    ) -> (Index, Term, &'e [Entry]) {
         let snapshot_index = self.log.snapshot_index();
         if prev_log_index >= snapshot_index {
             return (prev_log_index, prev_log_term, entries);
         }
-        entries.retain(|entry| entry.index > snapshot_index);
-        (snapshot_index, self.log.snapshot_term(), entries)
+        // The entries follow each other from `prev_log_index + 1`: the compacted ones are
+        // a prefix.
+        let compacted = entries.partition_point(|entry| entry.index <= snapshot_index);
+        (
+            snapshot_index,
+            self.log.snapshot_term(),
+            &entries[compacted..],
+        )
     }
 }
