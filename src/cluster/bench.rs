@@ -582,6 +582,17 @@ impl ClosedLoop {
     }
 }
 
+/// How many of the latest events the loop bench keeps: it reads them after every
+/// hand-off, and one hand-off with the issue before it emits a few events per operation it
+/// starts or ends and per message, so this is ample; a smaller log than the REPL's keeps
+/// the events' memory warm.
+fn events_kept(clients: u64) -> usize {
+    usize::try_from(clients)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(32)
+        .clamp(8_192, 100_000)
+}
+
 /// The bench with the clients in a closed loop inside the driver thread.
 fn run_loop(
     sim: &mut Scheduler,
@@ -589,6 +600,7 @@ fn run_loop(
     config: &BenchConfig,
 ) -> Result<BenchReport, BenchError> {
     let mut load = ClosedLoop::new(sim, config.clients);
+    sim.observers_mut().keep_events(events_kept(config.clients));
     let handoffs_before = sim.handoffs();
     let start = Instant::now();
     let end = start + config.duration;

@@ -22,7 +22,8 @@ use super::event::{ClusterEvent, Crash, EventKind};
 use super::network::Network;
 use super::storm::{self, StormLimits};
 
-/// How many events the observers keep for `events`.
+/// How many events the observers keep for `events`, unless told otherwise
+/// ([`Observers::keep_events`]).
 const EVENT_LOG_CAPACITY: usize = 100_000;
 /// How many crashes the observers remember for [`Observers::crash_log`].
 pub const CRASHES_KEPT: usize = 100;
@@ -30,6 +31,8 @@ pub const CRASHES_KEPT: usize = 100;
 /// The events kept for `events`, and the subscribers that see each one as it happens.
 struct EventLog {
     recent: VecDeque<ClusterEvent>,
+    /// How many events `recent` keeps.
+    capacity: usize,
     subscribers: Vec<Sender<ClusterEvent>>,
 }
 
@@ -37,7 +40,7 @@ impl EventLog {
     /// Keeps the event (built in place: an event is large, and most runs have no
     /// subscriber) and sends a copy to every subscriber.
     fn push(&mut self, time_us: u64, kind: EventKind) -> &ClusterEvent {
-        if self.recent.len() == EVENT_LOG_CAPACITY {
+        while self.recent.len() >= self.capacity {
             self.recent.pop_front();
         }
         self.recent.push_back(ClusterEvent { time_us, kind });
@@ -78,6 +81,7 @@ impl Observers {
             // Its pages are only touched as events arrive.
             log: EventLog {
                 recent: VecDeque::with_capacity(EVENT_LOG_CAPACITY),
+                capacity: EVENT_LOG_CAPACITY,
                 subscribers: Vec::new(),
             },
             events: 0,
@@ -90,6 +94,18 @@ impl Observers {
             storm_reported: false,
             crash_log: Vec::new(),
         }
+    }
+
+    /// Keeps only the latest `count` events (at least one) from now on, for a run whose
+    /// events nobody looks back on far (a bench reads each one as it goes): a smaller log
+    /// keeps the memory the events pass through warm, and lets go of each event's shared
+    /// parts while they are still in the cache.
+    pub(super) fn keep_events(&mut self, count: usize) {
+        let capacity = count.max(1);
+        self.log.capacity = capacity;
+        let excess = self.log.recent.len().saturating_sub(capacity);
+        self.log.recent.drain(..excess);
+        self.log.recent.shrink_to(capacity);
     }
 
     /// Records an event at `now_us`: counted, kept, sent to every subscriber.
@@ -234,5 +250,44 @@ impl Observers {
     /// Takes over subscribers from a cluster this one replaces.
     pub fn add_subscribers(&mut self, subscribers: Vec<Sender<ClusterEvent>>) {
         self.log.subscribers.extend(subscribers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timer(observers: &mut Observers, time_us: u64) {
+        observers.emit(time_us, EventKind::Timer { node: 1 });
+    }
+
+    #[test]
+    fn a_smaller_event_log_keeps_the_latest_and_counts_what_it_let_go() {
+        let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
+        for time_us in 0..10 {
+            timer(&mut observers, time_us);
+        }
+        observers.keep_events(4);
+        let kept: Vec<u64> = observers
+            .recent_events(100)
+            .iter()
+            .map(|e| e.time_us)
+            .collect();
+        assert_eq!(kept, [6, 7, 8, 9], "shrinking keeps the latest events");
+        for time_us in 10..13 {
+            timer(&mut observers, time_us);
+        }
+        assert_eq!(
+            observers.events_emitted(),
+            13,
+            "every event is still counted"
+        );
+        let (missed, since) = observers.events_since(5);
+        let since: Vec<u64> = since.map(|e| e.time_us).collect();
+        assert_eq!(missed, 4, "events 5 to 8 were let go");
+        assert_eq!(since, [9, 10, 11, 12]);
+        let (missed, since) = observers.events_since(11);
+        assert_eq!(missed, 0);
+        assert_eq!(since.map(|e| e.time_us).collect::<Vec<_>>(), [11, 12]);
     }
 }
