@@ -2,8 +2,16 @@
 //!
 //! No worker holds back the report: each seed's run is bounded by its budget, a seed over
 //! it is set aside and reported as such while the others go on, and once a seed fails
-//! (with `stop_at_first`) the runs still going are called off rather than awaited.
+//! (with `stop_at_first`) the runs of later seeds still going are called off rather than
+//! awaited, while those of earlier seeds finish: one of them may fail too, and it is the
+//! first failure in seed order that stops the check.
+//!
+//! What a check reports does not depend on how the workers' runs interleave: runs are
+//! told of ([`run_seeds`]'s `on_done`) and counted in seed order, as if one worker ran
+//! them one after another, and with `stop_at_first` exactly the seeds up to the first
+//! failing one count.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -33,10 +41,11 @@ pub struct Summary {
 }
 
 /// Runs `seeds` on `workers` threads (each seed is independent and deterministic, so the
-/// results do not depend on the order). With `stop_at_first`, no seed is started after a
-/// failure, and the seeds still running are called off (a seed over its budget is not a
-/// failure that stops the others). `on_done` hears of every run that ends (not of those
-/// called off).
+/// results do not depend on the order). With `stop_at_first`, the check stops at the first
+/// failing seed in seed order: no later seed is started, later seeds still running are
+/// called off, earlier ones finish (a seed over its budget is not a failure that stops the
+/// others). `on_done` hears of every run that counts, in seed order (not of those called
+/// off or past the first failure).
 pub fn run_seeds(
     seeds: &[u64],
     options: &CheckOptions,
@@ -45,29 +54,90 @@ pub fn run_seeds(
     on_done: &(dyn Fn(&RunReport) + Sync),
 ) -> Summary {
     let started = Instant::now();
+    let workers = workers.max(1);
     let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
+    // The position of the first failing seed found so far (none: past the end).
+    let limit = AtomicUsize::new(usize::MAX);
+    // Each worker's seed (its position) and the flag that calls its run off.
+    let running: Vec<(AtomicUsize, AtomicBool)> = (0..workers)
+        .map(|_| (AtomicUsize::new(usize::MAX), AtomicBool::new(false)))
+        .collect();
     let tally = Tally::default();
+    let order = Mutex::new(InOrder::default());
     std::thread::scope(|scope| {
-        for _ in 0..workers.max(1) {
-            scope.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    let Some(&seed) = seeds.get(next.fetch_add(1, Ordering::Relaxed)) else {
+        for (current, cancel) in &running {
+            let (next, limit, running, tally, order) = (&next, &limit, &running, &tally, &order);
+            scope.spawn(move || {
+                loop {
+                    let position = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&seed) = seeds.get(position) else {
                         return;
                     };
-                    let report = explore_unless(&setup(seed, options), &stop);
-                    if report.cancelled {
+                    cancel.store(false, Ordering::SeqCst);
+                    current.store(position, Ordering::SeqCst);
+                    if position > limit.load(Ordering::SeqCst) {
                         return;
                     }
-                    on_done(&report);
-                    if tally.add(report) {
-                        stop.fetch_or(stop_at_first, Ordering::Relaxed);
+                    let report = explore_unless(&setup(seed, options), cancel);
+                    if report.cancelled {
+                        continue;
                     }
+                    let fails = matches!(
+                        report.failure,
+                        Some(ref failure) if !matches!(failure, Failure::OverBudget(_))
+                    );
+                    if fails && stop_at_first {
+                        limit.fetch_min(position, Ordering::SeqCst);
+                        for (other, other_cancel) in running {
+                            if other.load(Ordering::SeqCst) > limit.load(Ordering::SeqCst) {
+                                other_cancel.store(true, Ordering::SeqCst);
+                            }
+                        }
+                    }
+                    lock(order).arrive(position, report, limit, tally, on_done);
                 }
             });
         }
     });
+    let bound = limit.load(Ordering::SeqCst);
+    let order = order.into_inner().unwrap_or_else(|p| p.into_inner());
+    assert!(
+        order.waiting.keys().all(|&position| position > bound),
+        "every run up to the first failure was told of"
+    );
     tally.into_summary(started.elapsed())
+}
+
+/// The runs that ended out of seed order, held until every earlier one has ended.
+#[derive(Default)]
+struct InOrder {
+    /// The position of the next run to tell of.
+    next: usize,
+    waiting: BTreeMap<usize, RunReport>,
+}
+
+impl InOrder {
+    /// Takes in the run at `position`, then tells of and counts every run now next in
+    /// order, up to the first failure's position. That is read here, under the lock: a
+    /// failure lowers it before its own run arrives, so no run after it is told of.
+    fn arrive(
+        &mut self,
+        position: usize,
+        report: RunReport,
+        limit: &AtomicUsize,
+        tally: &Tally,
+        on_done: &(dyn Fn(&RunReport) + Sync),
+    ) {
+        self.waiting.insert(position, report);
+        let bound = limit.load(Ordering::SeqCst);
+        while self.next <= bound
+            && let Some(report) = self.waiting.remove(&self.next)
+        {
+            on_done(&report);
+            tally.add(report);
+            self.next += 1;
+        }
+    }
 }
 
 /// What the workers found so far.
@@ -82,9 +152,8 @@ struct Tally {
 }
 
 impl Tally {
-    /// Counts a run that ended, and keeps it if it failed. Returns whether it failed (a
-    /// run over its budget did not).
-    fn add(&self, mut report: RunReport) -> bool {
+    /// Counts a run that ended, and keeps it if it failed or went over its budget.
+    fn add(&self, mut report: RunReport) {
         let totals = [
             1,
             report.handoffs,
@@ -104,13 +173,9 @@ impl Tally {
             Some(Failure::OverBudget(_)) => {
                 report.schedule = Vec::new();
                 lock(&self.over_budget).push(report);
-                false
             }
-            Some(_) => {
-                lock(&self.failures).push(report);
-                true
-            }
-            None => false,
+            Some(_) => lock(&self.failures).push(report),
+            None => {}
         }
     }
 

@@ -200,3 +200,42 @@ fn a_healed_cluster_is_settled_only_when_every_voter_follows_the_one_leader() {
         Some("n2 is not up")
     );
 }
+
+/// Runs `seeds` as `check` does and returns what it was told of, in order (seed, failed),
+/// with the seeds counted and the failing seeds kept.
+fn told(seeds: &[u64], options: &CheckOptions, workers: usize, stop: bool) -> Told {
+    let heard = std::sync::Mutex::new(Vec::new());
+    let on_done = |report: &RunReport| {
+        let failed = report.failure.is_some();
+        heard
+            .lock()
+            .expect("not poisoned")
+            .push((report.setup.seed, failed));
+    };
+    let summary = run_seeds(seeds, options, workers, stop, &on_done);
+    let failing = summary.failures.iter().map(|r| r.setup.seed).collect();
+    let heard = heard.into_inner().expect("not poisoned");
+    (heard, summary.seeds_run, failing)
+}
+
+type Told = (Vec<(u64, bool)>, u64, Vec<u64>);
+
+#[test]
+fn what_a_check_reports_does_not_depend_on_how_many_workers_run_it() {
+    // The teaching bug breaks Log Matching on seeds 2, 4, 5, 7, 8 and 9 of these.
+    let options = swarm_options(10, &[Bug::SkipPrevCheck]);
+    let seeds: Vec<u64> = (1..=12).collect();
+    let alone = told(&seeds, &options, 1, true);
+    assert_eq!(alone, (vec![(1, false), (2, true)], 2, vec![2]));
+    let every = told(&seeds, &options, 1, false);
+    assert_eq!(every.1, 12);
+    assert_eq!(every.2, [2, 4, 5, 7, 8, 9]);
+    let in_order: Vec<u64> = every.0.iter().map(|&(seed, _)| seed).collect();
+    assert_eq!(in_order, seeds, "told of in seed order");
+    for workers in [2, 3] {
+        for _ in 0..2 {
+            assert_eq!(told(&seeds, &options, workers, true), alone, "{workers}");
+            assert_eq!(told(&seeds, &options, workers, false), every, "{workers}");
+        }
+    }
+}
