@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::run::explore_unless;
@@ -62,11 +62,10 @@ pub fn run_seeds(
     let running: Vec<(AtomicUsize, AtomicBool)> = (0..workers)
         .map(|_| (AtomicUsize::new(usize::MAX), AtomicBool::new(false)))
         .collect();
-    let tally = Tally::default();
     let order = Mutex::new(InOrder::default());
     std::thread::scope(|scope| {
         for (current, cancel) in &running {
-            let (next, limit, running, tally, order) = (&next, &limit, &running, &tally, &order);
+            let (next, limit, running, order) = (&next, &limit, &running, &order);
             scope.spawn(move || {
                 loop {
                     let position = next.fetch_add(1, Ordering::SeqCst);
@@ -94,7 +93,7 @@ pub fn run_seeds(
                             }
                         }
                     }
-                    lock(order).arrive(position, report, limit, tally, on_done);
+                    lock(order).arrive(position, report, limit, on_done);
                 }
             });
         }
@@ -105,7 +104,7 @@ pub fn run_seeds(
         order.waiting.keys().all(|&position| position > bound),
         "every run up to the first failure was told of"
     );
-    tally.into_summary(started.elapsed())
+    order.tally.into_summary(started.elapsed())
 }
 
 /// The runs that ended out of seed order, held until every earlier one has ended.
@@ -114,6 +113,8 @@ struct InOrder {
     /// The position of the next run to tell of.
     next: usize,
     waiting: BTreeMap<usize, RunReport>,
+    /// What the runs told of so far found.
+    tally: Tally,
 }
 
 impl InOrder {
@@ -125,7 +126,6 @@ impl InOrder {
         position: usize,
         report: RunReport,
         limit: &AtomicUsize,
-        tally: &Tally,
         on_done: &(dyn Fn(&RunReport) + Sync),
     ) {
         self.waiting.insert(position, report);
@@ -134,26 +134,26 @@ impl InOrder {
             && let Some(report) = self.waiting.remove(&self.next)
         {
             on_done(&report);
-            tally.add(report);
+            self.tally.add(report);
             self.next += 1;
         }
     }
 }
 
-/// What the workers found so far.
+/// What the runs told of found.
 #[derive(Default)]
 struct Tally {
     /// Seeds run, hand-offs, events, operations, steps checked, undecided runs.
-    counters: [AtomicU64; 6],
+    counters: [u64; 6],
     /// The most messages in flight, the most events in a second.
-    peaks: [AtomicU64; 2],
-    failures: Mutex<Vec<RunReport>>,
-    over_budget: Mutex<Vec<RunReport>>,
+    peaks: [u64; 2],
+    failures: Vec<RunReport>,
+    over_budget: Vec<RunReport>,
 }
 
 impl Tally {
     /// Counts a run that ended, and keeps it if it failed or went over its budget.
-    fn add(&self, mut report: RunReport) {
+    fn add(&mut self, mut report: RunReport) {
         let totals = [
             1,
             report.handoffs,
@@ -162,26 +162,25 @@ impl Tally {
             report.steps_checked,
             u64::from(report.undecided_key.is_some()),
         ];
-        for (counter, value) in self.counters.iter().zip(totals) {
-            counter.fetch_add(value, Ordering::Relaxed);
+        for (counter, value) in self.counters.iter_mut().zip(totals) {
+            *counter += value;
         }
         let highs = [report.peak_in_flight as u64, report.peak_events_per_second];
-        for (peak, value) in self.peaks.iter().zip(highs) {
-            peak.fetch_max(value, Ordering::Relaxed);
+        for (peak, value) in self.peaks.iter_mut().zip(highs) {
+            *peak = (*peak).max(value);
         }
         match &report.failure {
             Some(Failure::OverBudget(_)) => {
                 report.schedule = Vec::new();
-                lock(&self.over_budget).push(report);
+                self.over_budget.push(report);
             }
-            Some(_) => lock(&self.failures).push(report),
+            Some(_) => self.failures.push(report),
             None => {}
         }
     }
 
     fn into_summary(self, wall: Duration) -> Summary {
-        let [mut failures, mut over_budget] = [self.failures, self.over_budget]
-            .map(|list| list.into_inner().unwrap_or_else(|p| p.into_inner()));
+        let (mut failures, mut over_budget) = (self.failures, self.over_budget);
         failures.sort_by_key(|report| report.setup.seed);
         over_budget.sort_by_key(|report| report.setup.seed);
         let [
@@ -191,8 +190,8 @@ impl Tally {
             operations,
             steps_checked,
             undecided,
-        ] = self.counters.map(|c| c.into_inner());
-        let [peak_in_flight, peak_events_per_second] = self.peaks.map(|p| p.into_inner());
+        ] = self.counters;
+        let [peak_in_flight, peak_events_per_second] = self.peaks;
         Summary {
             seeds_run,
             failures,

@@ -142,11 +142,7 @@ impl History {
     /// Lets go of the finished records before the oldest operation still in progress,
     /// once there are enough of them to be worth moving the rest.
     pub fn forget_finished(&mut self) {
-        let finished = self
-            .records
-            .iter()
-            .position(|r| r.outcome.is_none())
-            .unwrap_or(self.records.len());
+        let finished = self.finished_front();
         if finished < 4096.max(self.records.len() / 2) {
             return;
         }
@@ -154,15 +150,20 @@ impl History {
         self.first_op += finished as OpId;
     }
 
+    /// How many records at the front are finished: those before the oldest operation
+    /// still in progress.
+    fn finished_front(&self) -> usize {
+        self.records
+            .iter()
+            .position(|r| r.outcome.is_none())
+            .unwrap_or(self.records.len())
+    }
+
     /// Hands over the finished records before the oldest operation still in progress, for
     /// a caller that checks the history as it grows (the REPL's
     /// [`WindowedHistory`](super::linearizability::WindowedHistory)).
     pub fn take_finished(&mut self) -> Vec<ClientRecord> {
-        let finished = self
-            .records
-            .iter()
-            .position(|r| r.outcome.is_none())
-            .unwrap_or(self.records.len());
+        let finished = self.finished_front();
         self.first_op += finished as OpId;
         self.records.drain(..finished).collect()
     }
@@ -271,7 +272,7 @@ impl ClientTable {
         }
     }
 
-    /// Every node that operations are to be sent to by `now_us`, in id order.
+    /// Every node that operations are to be sent to by `now_us`, in node order.
     pub fn send_targets(&self, now_us: u64) -> impl Iterator<Item = NodeId> + '_ {
         self.indexes
             .to_send
