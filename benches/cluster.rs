@@ -17,6 +17,11 @@ use raftlab::cluster::{
 };
 use raftlab::raft::RaftConfig;
 
+/// The allocator the `raftlab` binary uses, so that these rows measure the cluster as it
+/// runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECOND_US: u64 = 1_000_000;
 /// The row run only when named: `cargo bench --bench cluster -- "REPL cluster"`.
 const REPL_TEN_MINUTES: &str = "REPL cluster, 1000 ops/s, 10 min";

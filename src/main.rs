@@ -18,6 +18,11 @@ use raftlab::repl::session::Session;
 use raftlab::repl::shell;
 use raftlab::repl::watch::WatchOptions;
 
+/// The allocator: the nodes allocate what the scheduler thread frees (entries, reports,
+/// messages), which the system allocator serves slowly across threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLES: &str = "\
 Examples:
   raftlab                          open the REPL on a 5-node cluster in real time
