@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvError, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, Sender, TryRecvError};
 
 use crate::raft::{
     Bug, Command, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
@@ -577,26 +577,63 @@ pub(crate) fn spawn(
 /// sooner than sleeping and being woken again takes.
 pub(crate) const HANDOFF_POLL: Duration = Duration::from_micros(50);
 
-/// Polls `channel` for up to [`HANDOFF_POLL`], yielding the processor to whoever needs
-/// it: the word if one came, `None` if none came in time (block for it then).
-pub(crate) fn poll<T>(channel: &Receiver<T>) -> Result<Option<T>, RecvError> {
-    let poll_until = Instant::now() + HANDOFF_POLL;
+/// How often, lately, a thread's word came within [`HANDOFF_POLL`]: a score out of
+/// [`SCORE_FULL`] that each wait moves an eighth of the way towards full (the word came in
+/// time) or empty (it came later).
+const SCORE_FULL: u32 = 1 << 10;
+
+thread_local! {
+    /// This thread's [`SCORE_FULL`]-based score. Each thread waits on one channel (a node
+    /// thread on its inbox, the scheduler on the reports), so the score is that channel's.
+    static PROMPT_SCORE: std::cell::Cell<u32> = const { std::cell::Cell::new(SCORE_FULL) };
+}
+
+/// Waits for the next word on `channel`, for at most `limit` (forever if `None`).
+///
+/// A thread whose words mostly come within [`HANDOFF_POLL`] polls for that long first,
+/// yielding the processor to whoever needs it, then sleeps; one whose words mostly come
+/// later (a follower between rounds of replication) sleeps at once, since polling would
+/// only burn the time another thread could use. Either way the word is the same: this
+/// decides only how the thread waits, never what it receives.
+pub(crate) fn receive<T>(
+    channel: &Receiver<T>,
+    limit: Option<Duration>,
+) -> Result<T, RecvTimeoutError> {
+    let started = Instant::now();
+    let score = PROMPT_SCORE.with(|score| score.get());
+    let word = match poll(channel, started, score >= SCORE_FULL / 2) {
+        Ok(Some(word)) => Ok(word),
+        Ok(None) => match limit {
+            Some(limit) => channel.recv_timeout(limit.saturating_sub(started.elapsed())),
+            None => channel.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        },
+        Err(RecvError) => Err(RecvTimeoutError::Disconnected),
+    };
+    let prompt = started.elapsed() <= HANDOFF_POLL;
+    let score = score - score / 8 + if prompt { SCORE_FULL / 8 } else { 0 };
+    PROMPT_SCORE.with(|cell| cell.set(score));
+    word
+}
+
+/// Takes the word on `channel` if there is one; with `patient`, polls for it until
+/// [`HANDOFF_POLL`] after `started`. `None` if none came.
+fn poll<T>(channel: &Receiver<T>, started: Instant, patient: bool) -> Result<Option<T>, RecvError> {
+    let poll_until = started + HANDOFF_POLL;
     loop {
         match channel.try_recv() {
             Ok(word) => return Ok(Some(word)),
             Err(TryRecvError::Disconnected) => return Err(RecvError),
-            Err(TryRecvError::Empty) if Instant::now() < poll_until => thread::yield_now(),
+            Err(TryRecvError::Empty) if patient && Instant::now() < poll_until => {
+                thread::yield_now()
+            }
             Err(TryRecvError::Empty) => return Ok(None),
         }
     }
 }
 
 /// The next word from the scheduler.
-fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvError> {
-    match poll(inbox)? {
-        Some(word) => Ok(word),
-        None => inbox.recv(),
-    }
+fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvTimeoutError> {
+    receive(inbox, None)
 }
 
 thread_local! {
@@ -650,6 +687,32 @@ mod tests {
             .iter()
             .map(|&(index, w)| (index, w.op))
             .collect()
+    }
+
+    #[test]
+    fn a_word_is_received_however_the_thread_waits() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // A thread whose words came late sleeps at once; one whose words came in time
+        // polls first. Either way it gets the word waiting for it, in order.
+        for score in [0, SCORE_FULL] {
+            PROMPT_SCORE.with(|cell| cell.set(score));
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+            assert_eq!(receive(&rx, None), Ok(1));
+            assert_eq!(receive(&rx, Some(Duration::from_secs(1))), Ok(2));
+        }
+        // A word that was waiting counts as prompt.
+        PROMPT_SCORE.with(|cell| cell.set(0));
+        tx.send(3).unwrap();
+        assert_eq!(receive(&rx, None), Ok(3));
+        assert_eq!(PROMPT_SCORE.with(|cell| cell.get()), SCORE_FULL / 8);
+        // Nothing comes: the limit ends the wait; a closed channel ends it at once.
+        assert_eq!(
+            receive(&rx, Some(Duration::ZERO)),
+            Err(RecvTimeoutError::Timeout)
+        );
+        drop(tx);
+        assert_eq!(receive(&rx, None), Err(RecvTimeoutError::Disconnected));
     }
 
     #[test]

@@ -550,14 +550,10 @@ impl Scheduler {
         Ok(self.step_report(Some(node), before))
     }
 
-    /// The next word from a node thread: polled for briefly ([`node::poll`]), then
-    /// waited for up to [`NODE_ANSWER_LIMIT`].
+    /// The next word from a node thread, waited for up to [`NODE_ANSWER_LIMIT`]
+    /// ([`node::receive`]).
     fn next_report(&self) -> Result<FromNode, RecvTimeoutError> {
-        match node::poll(&self.reports) {
-            Ok(Some(word)) => Ok(word),
-            Ok(None) => self.reports.recv_timeout(NODE_ANSWER_LIMIT),
-            Err(_) => Err(RecvTimeoutError::Disconnected),
-        }
+        node::receive(&self.reports, Some(NODE_ANSWER_LIMIT))
     }
 
     fn step_report(&mut self, node: Option<NodeId>, before: Option<NodePicture>) -> StepReport {
