@@ -24,7 +24,7 @@ use crate::raft::{
     RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Snapshot, Storage, Term,
 };
 
-use super::checker::StepTrace;
+use super::checker::{StepTrace, Volatile};
 use super::event::OpId;
 use super::kv::{ClientId, KvOp, KvOutput, KvRequest, KvStateMachine};
 
@@ -105,8 +105,9 @@ pub(crate) enum ToNode {
     Stop,
 }
 
-/// What one batch caused on a node.
-#[derive(Clone, Debug)]
+/// What one batch caused on a node. An inline node fills the same report on every
+/// hand-off ([`EventDispatcher::handle_into`]), so that its lists keep their room.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct NodeReport {
     pub node: NodeId,
     pub messages: Vec<Envelope>,
@@ -425,17 +426,28 @@ impl EventDispatcher {
     }
 
     /// Handles a batch of inputs due at `now_us`, then proposes what the clients sent.
-    pub fn handle(&mut self, now_us: u64, inputs: Vec<NodeInput>) -> NodeReport {
-        let mut report = NodeReport {
-            node: self.processor.id(),
-            messages: Vec::new(),
-            // A step for each input, and one for the proposal.
-            steps: Vec::with_capacity(inputs.len() + 1),
-            replies: Vec::new(),
-            next_deadline_us: 0,
-            view: None,
-        };
-        for input in inputs {
+    pub fn handle(&mut self, now_us: u64, mut inputs: Vec<NodeInput>) -> NodeReport {
+        let mut report = NodeReport::default();
+        self.handle_into(now_us, &mut inputs, &mut report);
+        report
+    }
+
+    /// [`EventDispatcher::handle`] into a report kept between hand-offs: `report` is
+    /// emptied first (its lists keep their room), and `inputs` is left empty.
+    pub fn handle_into(
+        &mut self,
+        now_us: u64,
+        inputs: &mut Vec<NodeInput>,
+        report: &mut NodeReport,
+    ) {
+        report.node = self.processor.id();
+        report.messages.clear();
+        report.steps.clear();
+        report.replies.clear();
+        report.view = None;
+        // A step for each input, and one for the proposal.
+        report.steps.reserve(inputs.len() + 1);
+        for input in inputs.drain(..) {
             let raft_input = match input {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
@@ -451,13 +463,13 @@ impl EventDispatcher {
                 }
             };
             let outputs = self.processor.step(now_us, raft_input);
-            self.publish(outputs, &mut report);
-            self.maybe_snapshot(now_us, &mut report);
+            self.publish(outputs, report);
+            self.maybe_snapshot(now_us, report);
         }
         let reads = self.sync.drain_reads();
         if !reads.is_empty() {
             let outputs = self.processor.step(now_us, Input::Read(reads));
-            self.publish(outputs, &mut report);
+            self.publish(outputs, report);
         }
         let batch = self.sync.drain();
         if !batch.is_empty() {
@@ -466,16 +478,12 @@ impl EventDispatcher {
             let mut outputs = self.processor.step(now_us, Input::Propose(commands));
             let result = outputs.proposal.take();
             self.sync.proposed(batch, result, &mut report.replies);
-            self.publish(outputs, &mut report);
-            self.maybe_snapshot(now_us, &mut report);
+            self.publish(outputs, report);
+            self.maybe_snapshot(now_us, report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
-        // Nothing steps the processor after the last step's view was taken.
-        report.view = Some(match report.steps.last() {
-            Some(step) => step.view.clone(),
-            None => self.processor.view(),
-        });
-        report
+        // The whole view once per batch: its steps carry only what the checker reads.
+        report.view = Some(self.processor.view());
     }
 
     /// A snapshot of the state machine at the applied index, for the processor.
@@ -538,7 +546,12 @@ impl EventDispatcher {
             writes: outputs.writes,
             applied: outputs.committed,
             events: outputs.events,
-            view: self.processor.view(),
+            after: Volatile {
+                role: self.processor.role(),
+                term: self.processor.term(),
+                commit: self.processor.commit(),
+                applied: self.processor.applied(),
+            },
         };
         report.steps.push(step);
     }

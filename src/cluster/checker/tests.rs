@@ -42,7 +42,7 @@ fn writes(writes: Vec<DurableWrite>, after: NodeView) -> StepTrace {
         writes,
         applied: Vec::new(),
         events: Vec::new(),
-        view: after,
+        after: Volatile::of(&after),
     }
 }
 
@@ -51,7 +51,7 @@ fn events(events: Vec<RaftEvent>, after: NodeView) -> StepTrace {
         writes: Vec::new(),
         applied: Vec::new(),
         events,
-        view: after,
+        after: Volatile::of(&after),
     }
 }
 
