@@ -115,7 +115,8 @@ pub(crate) struct NodeReport {
     pub steps: Vec<StepTrace>,
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
-    /// The node's view once the batch is done (always set by then).
+    /// The node's view once the batch is done, if it changed since the node last showed
+    /// one (in a report, or when it started); `None` if it did not.
     pub view: Option<NodeView>,
 }
 
@@ -383,6 +384,9 @@ pub(crate) struct EventDispatcher {
     snapshot_every: u64,
     /// Where each client request is encoded before its bytes are shared.
     encode_buffer: Vec<u8>,
+    /// The view the node last showed the scheduler: a report sends a new one only when
+    /// the node's state moved from it.
+    shown: NodeView,
 }
 
 impl EventDispatcher {
@@ -407,6 +411,7 @@ impl EventDispatcher {
             sync.restore(snapshot, &mut Vec::new());
         }
         EventDispatcher {
+            shown: processor.view(),
             processor,
             storage,
             sync,
@@ -417,8 +422,9 @@ impl EventDispatcher {
         }
     }
 
+    /// The node's view, as it shows it: up to date between batches.
     pub fn view(&self) -> NodeView {
-        self.processor.view()
+        self.shown.clone()
     }
 
     pub fn next_deadline_us(&self) -> u64 {
@@ -482,8 +488,12 @@ impl EventDispatcher {
             self.maybe_snapshot(now_us, report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
-        // The whole view once per batch: its steps carry only what the checker reads.
-        report.view = Some(self.processor.view());
+        // The whole view at most once per batch (its steps carry only what the checker
+        // reads), and only when it changed.
+        if !self.processor.view_is_current(&self.shown) {
+            self.shown = self.processor.view();
+            report.view = Some(self.shown.clone());
+        }
     }
 
     /// A snapshot of the state machine at the applied index, for the processor.
