@@ -101,12 +101,19 @@ pub(crate) enum NodeInput {
 
 /// What the driver sends a node thread.
 pub(crate) enum ToNode {
-    Batch { now_us: u64, inputs: Vec<NodeInput> },
+    /// Inputs due at `now_us`, and the report to fill with what they cause: one the
+    /// driver has processed before, its lists emptied and their room kept.
+    Batch {
+        now_us: u64,
+        inputs: Vec<NodeInput>,
+        report: NodeReport,
+    },
     Stop,
 }
 
-/// What one batch caused on a node. An inline node fills the same report on every
-/// hand-off ([`EventDispatcher::handle_into`]), so that its lists keep their room.
+/// What one batch caused on a node. Reports go round between the driver and the nodes
+/// ([`ToNode::Batch`]): once processed, a report's lists, emptied, hold the next batch's
+/// outputs without allocating again.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeReport {
     pub node: NodeId,
@@ -118,6 +125,9 @@ pub(crate) struct NodeReport {
     /// The node's view once the batch is done, if it changed since the node last showed
     /// one (in a report, or when it started); `None` if it did not.
     pub view: Option<NodeView>,
+    /// The batch's list of inputs, emptied: handed back, so that its room carries the
+    /// next batch.
+    pub inputs: Vec<NodeInput>,
 }
 
 /// What a node thread sends the driver.
@@ -432,20 +442,9 @@ impl EventDispatcher {
     }
 
     /// Handles a batch of inputs due at `now_us`, then proposes what the clients sent.
-    pub fn handle(&mut self, now_us: u64, mut inputs: Vec<NodeInput>) -> NodeReport {
-        let mut report = NodeReport::default();
-        self.handle_into(now_us, &mut inputs, &mut report);
-        report
-    }
-
-    /// [`EventDispatcher::handle`] into a report kept between hand-offs: `report` is
-    /// emptied first (its lists keep their room), and `inputs` is left empty.
-    pub fn handle_into(
-        &mut self,
-        now_us: u64,
-        inputs: &mut Vec<NodeInput>,
-        report: &mut NodeReport,
-    ) {
+    /// What they caused goes into `report`, emptied first (its lists keep their room);
+    /// `inputs` is left empty, and `report.inputs` is not touched.
+    pub fn handle(&mut self, now_us: u64, inputs: &mut Vec<NodeInput>, report: &mut NodeReport) {
         report.node = self.processor.id();
         report.messages.clear();
         report.steps.clear();
@@ -578,10 +577,18 @@ pub(crate) fn spawn(
     thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
-            while let Ok(ToNode::Batch { now_us, inputs }) = next_batch(&inbox) {
-                let outcome = catch_quietly(|| dispatcher.handle(now_us, inputs));
+            while let Ok(ToNode::Batch {
+                now_us,
+                mut inputs,
+                mut report,
+            }) = next_batch(&inbox)
+            {
+                let outcome = catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report));
                 let message = match outcome {
-                    Ok(report) => FromNode::Report(report),
+                    Ok(()) => {
+                        report.inputs = inputs;
+                        FromNode::Report(report)
+                    }
                     Err(panic) => FromNode::Crashed {
                         node: id,
                         message: panic_message(&*panic),

@@ -88,10 +88,12 @@ pub struct Scheduler {
     sent_scratch: Vec<EventKind>,
     /// The client operations being handled (due for housekeeping, or being sent).
     ops_scratch: Vec<super::OpId>,
-    /// The batch being handed to a node, and the report an inline node fills: kept
-    /// between hand-offs so as not to allocate on each.
+    /// The list of the batch being handed to a node, and the reports processed, for the
+    /// nodes to fill again: kept between hand-offs so as not to allocate on each. Every
+    /// report taken from `spare_reports` comes back to it once processed (unless its node
+    /// crashed), so it holds at most one report per node working at once.
     inputs_scratch: Vec<NodeInput>,
-    report_scratch: NodeReport,
+    spare_reports: Vec<NodeReport>,
     /// The picture of the node handed work by the last hand-off, before it, when
     /// hand-offs are reported: for its [`StepReport`].
     picture_before: Option<NodePicture>,
@@ -127,7 +129,7 @@ impl Scheduler {
             sent_scratch: Vec::new(),
             ops_scratch: Vec::new(),
             inputs_scratch: Vec::new(),
-            report_scratch: NodeReport::default(),
+            spare_reports: Vec::new(),
             picture_before: None,
             interrupt: Arc::new(AtomicBool::new(false)),
         };
@@ -391,7 +393,7 @@ impl Scheduler {
     }
 
     /// Everything due for `node` now: messages in id order, its timer, client requests.
-    /// The list is the scheduler's own, handed back by [`Scheduler::hand_off_batch`].
+    /// The list is one a node handed back, if there is one ([`Scheduler::take_report`]).
     fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
         let mut due = std::mem::take(&mut self.due_scratch);
@@ -468,7 +470,8 @@ impl Scheduler {
                 self.count_instant()?;
                 let inputs = self.due_inputs(node)?;
                 self.handoffs += 1;
-                match self.send_batch(node, inputs) {
+                let report = self.spare_reports.pop().unwrap_or_default();
+                match self.send_batch(node, inputs, report) {
                     Ok(()) => self.busy.push(node),
                     Err(crash) => self.mark_crashed(node, crash),
                 }
@@ -488,10 +491,10 @@ impl Scheduler {
     /// working then (the wait is for any of them).
     fn finish_one_busy(&mut self) {
         match self.next_report() {
-            Ok(FromNode::Report(mut report)) => {
+            Ok(FromNode::Report(report)) => {
                 if let Some(position) = self.busy.iter().position(|&n| n == report.node) {
                     self.busy.swap_remove(position);
-                    self.process_report(&mut report);
+                    self.take_report(report);
                 }
             }
             Ok(FromNode::Crashed { node, message }) => {
@@ -515,11 +518,17 @@ impl Scheduler {
         }
     }
 
-    /// Sends `node`'s thread a batch of inputs due now.
-    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), Crash> {
+    /// Sends `node`'s thread a batch of inputs due now, and a report to fill.
+    fn send_batch(
+        &self,
+        node: NodeId,
+        inputs: Vec<NodeInput>,
+        report: NodeReport,
+    ) -> Result<(), Crash> {
         let batch = ToNode::Batch {
             now_us: self.now_us,
             inputs,
+            report,
         };
         match self.world.running(node) {
             Some(Running {
@@ -543,8 +552,7 @@ impl Scheduler {
 
     /// Hands a node a batch of inputs at the current time and processes its report,
     /// without building a [`StepReport`]: when hand-offs are reported, the node's picture
-    /// before is left in `picture_before` for one. The batch's list, emptied, is kept
-    /// for the next.
+    /// before is left in `picture_before` for one.
     fn hand_off_batch(
         &mut self,
         node: NodeId,
@@ -558,39 +566,34 @@ impl Scheduler {
         };
         self.handoffs += 1;
         let now_us = self.now_us;
+        let mut report = self.spare_reports.pop().unwrap_or_default();
         let running = self
             .world
             .slot_mut(node)?
             .running
             .as_mut()
             .ok_or(ClusterError::NodeIsDown(node))?;
-        let report = &mut self.report_scratch;
         let outcome = match &mut running.host {
-            Host::Thread { .. } => self
-                .send_batch(node, std::mem::take(&mut inputs))
-                .map(|()| false),
+            Host::Thread { .. } => self.send_batch(node, inputs, report).map(|()| None),
             Host::Inline(dispatcher) => {
-                node::catch_quietly(|| dispatcher.handle_into(now_us, &mut inputs, report))
-                    .map(|()| true)
-                    .map_err(|panic| Crash::Panicked {
+                match node::catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report)) {
+                    Ok(()) => {
+                        report.inputs = inputs;
+                        Ok(Some(report))
+                    }
+                    Err(panic) => Err(Crash::Panicked {
                         message: node::panic_message(&*panic),
-                    })
+                    }),
+                }
             }
         };
-        // Whatever a panic left in it.
-        inputs.clear();
-        self.inputs_scratch = inputs;
         match outcome {
             // On its thread: its report is awaited as any working node's is.
-            Ok(false) => {
+            Ok(None) => {
                 self.busy.push(node);
                 self.finish_busy();
             }
-            Ok(true) => {
-                let mut report = std::mem::take(&mut self.report_scratch);
-                self.process_report(&mut report);
-                self.report_scratch = report;
-            }
+            Ok(Some(report)) => self.take_report(report),
             Err(crash) => self.mark_crashed(node, crash),
         }
         self.picture_before = before;
@@ -618,6 +621,18 @@ impl Scheduler {
             after,
             events: self.observers.take_step_events(),
         }
+    }
+
+    /// Processes a node's report, then keeps its lists (and its batch's), emptied, for
+    /// the next hand-offs.
+    fn take_report(&mut self, mut report: NodeReport) {
+        self.process_report(&mut report);
+        let mut inputs = std::mem::take(&mut report.inputs);
+        if self.inputs_scratch.capacity() < inputs.capacity() {
+            inputs.clear();
+            self.inputs_scratch = inputs;
+        }
+        self.spare_reports.push(report);
     }
 
     /// Takes in what a node did with its batch: its new timer and view, its steps for the
