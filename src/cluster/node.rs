@@ -102,11 +102,12 @@ pub(crate) enum NodeInput {
 /// What the driver sends a node thread.
 pub(crate) enum ToNode {
     /// Inputs due at `now_us`, and the report to fill with what they cause: one the
-    /// driver has processed before, its lists emptied and their room kept.
+    /// driver has processed before, its lists emptied and their room kept (boxed, so
+    /// that a report moves as a pointer).
     Batch {
         now_us: u64,
         inputs: Vec<NodeInput>,
-        report: NodeReport,
+        report: Box<NodeReport>,
     },
     Stop,
 }
@@ -132,7 +133,7 @@ pub(crate) struct NodeReport {
 
 /// What a node thread sends the driver.
 pub(crate) enum FromNode {
-    Report(NodeReport),
+    Report(Box<NodeReport>),
     Crashed { node: NodeId, message: String },
 }
 

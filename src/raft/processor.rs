@@ -512,31 +512,32 @@ impl RaftProcessor {
     /// Whether `view` shows this node as it is now: equal to what [`RaftProcessor::view`]
     /// would build, found without building it (no list allocated, no reference counted).
     pub fn view_is_current(&self, view: &NodeView) -> bool {
-        let progress_current = match (&self.role, &view.progress) {
-            (RoleState::Leader { progress }, Some(shown)) => {
-                progress.len() == shown.len()
-                    && progress.iter().zip(shown.iter()).all(|((&node, p), row)| {
-                        row.node == node
-                            && row.next_index == p.next_index
-                            && row.match_index == p.match_index
-                    })
-            }
-            (RoleState::Leader { .. }, None) => false,
-            (_, shown) => shown.is_none(),
-        };
-        progress_current
-            && view.id == self.id
-            && view.role == self.role()
+        // The fields that change most often first: most changed views fail early.
+        let scalars_current = view.commit == self.commit
+            && view.applied == self.applied
+            && view.last_index == self.log.last_index()
             && view.term == self.term
+            && view.role == self.role()
+            && view.id == self.id
             && view.vote == self.vote
             && view.leader == self.leader()
-            && view.last_index == self.log.last_index()
             && view.last_term == self.log.last_term()
-            && view.commit == self.commit
-            && view.applied == self.applied
+            && view.votes_granted == self.votes_granted();
+        scalars_current
             && view.voters == self.membership.voters
             && view.learners == self.membership.learners
-            && view.votes_granted == self.votes_granted()
+            && match (&self.role, &view.progress) {
+                (RoleState::Leader { progress }, Some(shown)) => {
+                    progress.len() == shown.len()
+                        && progress.iter().zip(shown.iter()).all(|((&node, p), row)| {
+                            row.node == node
+                                && row.next_index == p.next_index
+                                && row.match_index == p.match_index
+                        })
+                }
+                (RoleState::Leader { .. }, None) => false,
+                (_, shown) => shown.is_none(),
+            }
     }
 
     /// A candidate's (or a PreVote round's) votes granted so far; 0 in other roles.

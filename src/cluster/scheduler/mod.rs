@@ -93,7 +93,7 @@ pub struct Scheduler {
     /// report taken from `spare_reports` comes back to it once processed (unless its node
     /// crashed), so it holds at most one report per node working at once.
     inputs_scratch: Vec<NodeInput>,
-    spare_reports: Vec<NodeReport>,
+    spare_reports: Vec<Box<NodeReport>>,
     /// The picture of the node handed work by the last hand-off, before it, when
     /// hand-offs are reported: for its [`StepReport`].
     picture_before: Option<NodePicture>,
@@ -523,7 +523,7 @@ impl Scheduler {
         &self,
         node: NodeId,
         inputs: Vec<NodeInput>,
-        report: NodeReport,
+        report: Box<NodeReport>,
     ) -> Result<(), Crash> {
         let batch = ToNode::Batch {
             now_us: self.now_us,
@@ -625,7 +625,7 @@ impl Scheduler {
 
     /// Processes a node's report, then keeps its lists (and its batch's), emptied, for
     /// the next hand-offs.
-    fn take_report(&mut self, mut report: NodeReport) {
+    fn take_report(&mut self, mut report: Box<NodeReport>) {
         self.process_report(&mut report);
         let mut inputs = std::mem::take(&mut report.inputs);
         if self.inputs_scratch.capacity() < inputs.capacity() {
