@@ -93,6 +93,8 @@ pub struct Scheduler {
     /// report taken from `spare_reports` comes back to it once processed (unless its node
     /// crashed), so it holds at most one report per node working at once.
     inputs_scratch: Vec<NodeInput>,
+    // Boxed on purpose: a report goes to a node and back by value, as a pointer.
+    #[allow(clippy::vec_box)]
     spare_reports: Vec<Box<NodeReport>>,
     /// The picture of the node handed work by the last hand-off, before it, when
     /// hand-offs are reported: for its [`StepReport`].
