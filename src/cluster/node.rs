@@ -24,7 +24,7 @@ use crate::raft::{
     RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Snapshot, Storage, Term,
 };
 
-use super::checker::StepTrace;
+use super::checker::{StepTrace, Volatile};
 use super::event::OpId;
 use super::kv::{ClientId, KvOp, KvOutput, KvRequest, KvStateMachine};
 
@@ -101,12 +101,21 @@ pub(crate) enum NodeInput {
 
 /// What the driver sends a node thread.
 pub(crate) enum ToNode {
-    Batch { now_us: u64, inputs: Vec<NodeInput> },
+    /// Inputs due at `now_us`, and the report to fill with what they cause: one the
+    /// driver has processed before, its lists emptied and their room kept (boxed, so
+    /// that a report moves as a pointer).
+    Batch {
+        now_us: u64,
+        inputs: Vec<NodeInput>,
+        report: Box<NodeReport>,
+    },
     Stop,
 }
 
-/// What one batch caused on a node.
-#[derive(Clone, Debug)]
+/// What one batch caused on a node. Reports go round between the driver and the nodes
+/// ([`ToNode::Batch`]): once processed, a report's lists, emptied, hold the next batch's
+/// outputs without allocating again.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct NodeReport {
     pub node: NodeId,
     pub messages: Vec<Envelope>,
@@ -114,13 +123,17 @@ pub(crate) struct NodeReport {
     pub steps: Vec<StepTrace>,
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
-    /// The node's view once the batch is done (always set by then).
+    /// The node's view once the batch is done, if it changed since the node last showed
+    /// one (in a report, or when it started); `None` if it did not.
     pub view: Option<NodeView>,
+    /// The batch's list of inputs, emptied: handed back, so that its room carries the
+    /// next batch.
+    pub inputs: Vec<NodeInput>,
 }
 
 /// What a node thread sends the driver.
 pub(crate) enum FromNode {
-    Report(NodeReport),
+    Report(Box<NodeReport>),
     Crashed { node: NodeId, message: String },
 }
 
@@ -382,6 +395,9 @@ pub(crate) struct EventDispatcher {
     snapshot_every: u64,
     /// Where each client request is encoded before its bytes are shared.
     encode_buffer: Vec<u8>,
+    /// The view the node last showed the scheduler: a report sends a new one only when
+    /// the node's state moved from it.
+    shown: NodeView,
 }
 
 impl EventDispatcher {
@@ -406,6 +422,7 @@ impl EventDispatcher {
             sync.restore(snapshot, &mut Vec::new());
         }
         EventDispatcher {
+            shown: processor.view(),
             processor,
             storage,
             sync,
@@ -416,8 +433,9 @@ impl EventDispatcher {
         }
     }
 
+    /// The node's view, as it shows it: up to date between batches.
     pub fn view(&self) -> NodeView {
-        self.processor.view()
+        self.shown.clone()
     }
 
     pub fn next_deadline_us(&self) -> u64 {
@@ -425,17 +443,17 @@ impl EventDispatcher {
     }
 
     /// Handles a batch of inputs due at `now_us`, then proposes what the clients sent.
-    pub fn handle(&mut self, now_us: u64, inputs: Vec<NodeInput>) -> NodeReport {
-        let mut report = NodeReport {
-            node: self.processor.id(),
-            messages: Vec::new(),
-            // A step for each input, and one for the proposal.
-            steps: Vec::with_capacity(inputs.len() + 1),
-            replies: Vec::new(),
-            next_deadline_us: 0,
-            view: None,
-        };
-        for input in inputs {
+    /// What they caused goes into `report`, emptied first (its lists keep their room);
+    /// `inputs` is left empty, and `report.inputs` is not touched.
+    pub fn handle(&mut self, now_us: u64, inputs: &mut Vec<NodeInput>, report: &mut NodeReport) {
+        report.node = self.processor.id();
+        report.messages.clear();
+        report.steps.clear();
+        report.replies.clear();
+        report.view = None;
+        // A step for each input, and one for the proposal.
+        report.steps.reserve(inputs.len() + 1);
+        for input in inputs.drain(..) {
             let raft_input = match input {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
@@ -451,13 +469,13 @@ impl EventDispatcher {
                 }
             };
             let outputs = self.processor.step(now_us, raft_input);
-            self.publish(outputs, &mut report);
-            self.maybe_snapshot(now_us, &mut report);
+            self.publish(outputs, report);
+            self.maybe_snapshot(now_us, report);
         }
         let reads = self.sync.drain_reads();
         if !reads.is_empty() {
             let outputs = self.processor.step(now_us, Input::Read(reads));
-            self.publish(outputs, &mut report);
+            self.publish(outputs, report);
         }
         let batch = self.sync.drain();
         if !batch.is_empty() {
@@ -466,16 +484,16 @@ impl EventDispatcher {
             let mut outputs = self.processor.step(now_us, Input::Propose(commands));
             let result = outputs.proposal.take();
             self.sync.proposed(batch, result, &mut report.replies);
-            self.publish(outputs, &mut report);
-            self.maybe_snapshot(now_us, &mut report);
+            self.publish(outputs, report);
+            self.maybe_snapshot(now_us, report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
-        // Nothing steps the processor after the last step's view was taken.
-        report.view = Some(match report.steps.last() {
-            Some(step) => step.view.clone(),
-            None => self.processor.view(),
-        });
-        report
+        // The whole view at most once per batch (its steps carry only what the checker
+        // reads), and only when it changed.
+        if !self.processor.view_is_current(&self.shown) {
+            self.shown = self.processor.view();
+            report.view = Some(self.shown.clone());
+        }
     }
 
     /// A snapshot of the state machine at the applied index, for the processor.
@@ -538,7 +556,12 @@ impl EventDispatcher {
             writes: outputs.writes,
             applied: outputs.committed,
             events: outputs.events,
-            view: self.processor.view(),
+            after: Volatile {
+                role: self.processor.role(),
+                term: self.processor.term(),
+                commit: self.processor.commit(),
+                applied: self.processor.applied(),
+            },
         };
         report.steps.push(step);
     }
@@ -555,10 +578,18 @@ pub(crate) fn spawn(
     thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
-            while let Ok(ToNode::Batch { now_us, inputs }) = next_batch(&inbox) {
-                let outcome = catch_quietly(|| dispatcher.handle(now_us, inputs));
+            while let Ok(ToNode::Batch {
+                now_us,
+                mut inputs,
+                mut report,
+            }) = next_batch(&inbox)
+            {
+                let outcome = catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report));
                 let message = match outcome {
-                    Ok(report) => FromNode::Report(report),
+                    Ok(()) => {
+                        report.inputs = inputs;
+                        FromNode::Report(report)
+                    }
                     Err(panic) => FromNode::Crashed {
                         node: id,
                         message: panic_message(&*panic),

@@ -509,6 +509,37 @@ impl RaftProcessor {
         }
     }
 
+    /// Whether `view` shows this node as it is now: equal to what [`RaftProcessor::view`]
+    /// would build, found without building it (no list allocated, no reference counted).
+    pub fn view_is_current(&self, view: &NodeView) -> bool {
+        // The fields that change most often first: most changed views fail early.
+        let scalars_current = view.commit == self.commit
+            && view.applied == self.applied
+            && view.last_index == self.log.last_index()
+            && view.term == self.term
+            && view.role == self.role()
+            && view.id == self.id
+            && view.vote == self.vote
+            && view.leader == self.leader()
+            && view.last_term == self.log.last_term()
+            && view.votes_granted == self.votes_granted();
+        scalars_current
+            && view.voters == self.membership.voters
+            && view.learners == self.membership.learners
+            && match (&self.role, &view.progress) {
+                (RoleState::Leader { progress }, Some(shown)) => {
+                    progress.len() == shown.len()
+                        && progress.iter().zip(shown.iter()).all(|((&node, p), row)| {
+                            row.node == node
+                                && row.next_index == p.next_index
+                                && row.match_index == p.match_index
+                        })
+                }
+                (RoleState::Leader { .. }, None) => false,
+                (_, shown) => shown.is_none(),
+            }
+    }
+
     /// A candidate's (or a PreVote round's) votes granted so far; 0 in other roles.
     pub fn votes_granted(&self) -> u32 {
         match &self.role {

@@ -121,3 +121,41 @@ fn nodes_inline_give_the_same_trace_as_nodes_on_threads() {
         }
     }
 }
+
+/// `step` reports one hand-off: the node handed work, with its picture before and after.
+/// Stepping changes nothing in the run: hand-off by hand-off, or run quietly (no reports
+/// built), the same seed gives the same events.
+#[test]
+fn a_step_reports_its_hand_off_and_stepping_runs_as_a_quiet_run_does() {
+    for hosting in [Hosting::Inline, Hosting::Threads] {
+        let mut config = virtual_config(3, 11);
+        config.hosting = hosting;
+        let stepped = start(config.clone());
+        let (mut handed, mut terms_moved) = (0, 0);
+        for _ in 0..400 {
+            let report = stepped.step().unwrap().expect("a timer is always due");
+            let Some(node) = report.node else { continue };
+            handed += 1;
+            let (before, after) = (report.before.unwrap(), report.after.unwrap());
+            assert_eq!((before.id, after.id), (node, node), "{hosting:?}");
+            if after.term > before.term {
+                terms_moved += 1;
+            }
+        }
+        assert!(handed > 300, "{hosting:?}: {handed} hand-offs");
+        assert!(terms_moved > 0, "{hosting:?}: no step started a term");
+
+        // Every event before the last step's instant: that instant may hold more.
+        let (now_us, _) = stepped.position().unwrap();
+        let quiet = start(config);
+        quiet.run_for(now_us).unwrap();
+        let before_now = |cluster: &raftlab::cluster::Cluster| -> Vec<String> {
+            let events = cluster.events(100_000).unwrap();
+            let kept = events.iter().filter(|e| e.time_us < now_us);
+            kept.map(|e| e.to_string()).collect()
+        };
+        let stepped_events = before_now(&stepped);
+        assert!(stepped_events.len() > 300, "{hosting:?}");
+        assert_eq!(stepped_events, before_now(&quiet), "{hosting:?}");
+    }
+}

@@ -473,7 +473,15 @@ impl Cluster {
         let now_us = self.now_us;
         let node = self.nodes.get_mut(&id).and_then(Option::as_mut);
         let node = node.expect("stepping a node that is down");
+        let view_before = node.view();
         let outputs = node.step(now_us, input);
+        // `view_is_current` must say what comparing a new view would, after every step.
+        let changed = view_before != node.view();
+        assert_eq!(
+            node.view_is_current(&view_before),
+            !changed,
+            "view_is_current after {input_text}"
+        );
         let storage = self.storages.get_mut(&id).expect("every node has storage");
         for write in &outputs.writes {
             storage.apply(write);

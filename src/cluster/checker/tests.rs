@@ -42,7 +42,7 @@ fn writes(writes: Vec<DurableWrite>, after: NodeView) -> StepTrace {
         writes,
         applied: Vec::new(),
         events: Vec::new(),
-        view: after,
+        after: Volatile::of(&after),
     }
 }
 
@@ -51,7 +51,7 @@ fn events(events: Vec<RaftEvent>, after: NodeView) -> StepTrace {
         writes: Vec::new(),
         applied: Vec::new(),
         events,
-        view: after,
+        after: Volatile::of(&after),
     }
 }
 
@@ -307,6 +307,28 @@ fn applied_within_commit() {
     ahead.applied = 3;
     checker.observe(1, 1, &[writes(vec![], ahead)]);
     assert_eq!(rules(&checker), vec![Rule::AppliedWithinCommit]);
+}
+
+#[test]
+fn a_step_that_changes_nothing_is_counted_and_breaks_nothing() {
+    let mut checker = checker(1);
+    let follower = view(1, Role::Follower, 1, 2);
+    checker.observe(1, 1, &[writes(vec![], follower.clone())]);
+    let quiet = writes(vec![], follower);
+    checker.observe(2, 1, &[quiet.clone(), quiet]);
+    assert_eq!(checker.steps_checked(), 3);
+    assert!(checker.violations().is_empty());
+}
+
+#[test]
+fn applied_past_commit_is_reported_on_every_step_it_lasts() {
+    let mut checker = checker(1);
+    let mut ahead = view(1, Role::Follower, 1, 2);
+    ahead.applied = 3;
+    let step = writes(vec![], ahead);
+    checker.observe(1, 1, &[step.clone(), step.clone()]);
+    checker.observe(2, 1, &[step]);
+    assert_eq!(checker.counts()[&Rule::AppliedWithinCommit], 3);
 }
 
 #[test]

@@ -88,6 +88,17 @@ pub struct Scheduler {
     sent_scratch: Vec<EventKind>,
     /// The client operations being handled (due for housekeeping, or being sent).
     ops_scratch: Vec<super::OpId>,
+    /// The list of the batch being handed to a node, and the reports processed, for the
+    /// nodes to fill again: kept between hand-offs so as not to allocate on each. Every
+    /// report taken from `spare_reports` comes back to it once processed (unless its node
+    /// crashed), so it holds at most one report per node working at once.
+    inputs_scratch: Vec<NodeInput>,
+    // Boxed on purpose: a report goes to a node and back by value, as a pointer.
+    #[allow(clippy::vec_box)]
+    spare_reports: Vec<Box<NodeReport>>,
+    /// The picture of the node handed work by the last hand-off, before it, when
+    /// hand-offs are reported: for its [`StepReport`].
+    picture_before: Option<NodePicture>,
     /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
     interrupt: Arc<AtomicBool>,
 }
@@ -119,6 +130,9 @@ impl Scheduler {
             due_scratch: Vec::new(),
             sent_scratch: Vec::new(),
             ops_scratch: Vec::new(),
+            inputs_scratch: Vec::new(),
+            spare_reports: Vec::new(),
+            picture_before: None,
             interrupt: Arc::new(AtomicBool::new(false)),
         };
         for id in voters {
@@ -229,8 +243,8 @@ impl Scheduler {
     /// Runs what is due up to `limit_us`, as [`Scheduler::advance`] does, but without
     /// building a step report. Returns whether anything was due.
     pub fn advance_quietly(&mut self, limit_us: u64) -> Result<bool, ClusterError> {
-        self.quietly(|scheduler| scheduler.advance(limit_us))
-            .map(|report| report.is_some())
+        self.quietly(|scheduler| scheduler.advance_round(limit_us))
+            .map(|round| round.is_some())
     }
 
     /// Runs `work` without building step reports: a run of many hand-offs skips the copies
@@ -246,7 +260,7 @@ impl Scheduler {
     pub fn run_until_time(&mut self, until_us: u64) -> Result<(), ClusterError> {
         self.quietly(|scheduler| {
             let budget_end = scheduler.handoffs + HANDOFFS_PER_RUN_LIMIT;
-            while scheduler.advance(until_us)?.is_some() {
+            while scheduler.advance_round(until_us)?.is_some() {
                 scheduler.check_budget(budget_end)?;
             }
             Ok::<(), ClusterError>(())
@@ -281,7 +295,7 @@ impl Scheduler {
                     return Ok(true);
                 }
                 scheduler.check_budget(budget_end)?;
-                if scheduler.advance(until_us)?.is_none() {
+                if scheduler.advance_round(until_us)?.is_none() {
                     scheduler.set_now(until_us);
                     return Ok(done(scheduler));
                 }
@@ -292,6 +306,18 @@ impl Scheduler {
     /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
     /// time. `None` when nothing is due by then.
     pub fn advance(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+        let Some(node) = self.advance_round(limit_us)? else {
+            return Ok(None);
+        };
+        let before = self.picture_before.take();
+        Ok(Some(self.step_report(node, before)))
+    }
+
+    /// [`Scheduler::advance`] without its report, which a run of many hand-offs does not
+    /// want (nor the copies of it moved back up): `None` when nothing was due by
+    /// `limit_us`, else the node handed work, if any (a round may only drop messages, or
+    /// in parallel only take in a report).
+    fn advance_round(&mut self, limit_us: u64) -> Result<Option<Option<NodeId>>, ClusterError> {
         if self.parallel {
             return self.advance_parallel(limit_us);
         }
@@ -310,10 +336,12 @@ impl Scheduler {
             self.drop_undeliverable();
             if let Some(node) = self.due_node() {
                 self.count_instant()?;
-                return self.hand_off_due(node).map(Some);
+                let inputs = self.due_inputs(node)?;
+                self.hand_off_batch(node, inputs)?;
+                return Ok(Some(Some(node)));
             }
             if self.observers.events_emitted() != events_before {
-                return Ok(Some(self.step_report(None, None)));
+                return Ok(Some(None));
             }
             idle_rounds += 1;
             if idle_rounds > IDLE_ROUNDS_PER_INSTANT_LIMIT {
@@ -366,19 +394,15 @@ impl Scheduler {
         due.into_iter().collect()
     }
 
-    /// Hands `node` everything due for it now.
-    fn hand_off_due(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
-        let inputs = self.due_inputs(node)?;
-        self.hand_off(node, inputs)
-    }
-
     /// Everything due for `node` now: messages in id order, its timer, client requests.
+    /// The list is one a node handed back, if there is one ([`Scheduler::take_report`]).
     fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
         let mut due = std::mem::take(&mut self.due_scratch);
         self.world.network_mut().take_due_for(node, now, &mut due);
         // The messages, a tick and a client request or so.
-        let mut inputs = Vec::with_capacity(due.len() + 2);
+        let mut inputs = std::mem::take(&mut self.inputs_scratch);
+        inputs.reserve(due.len() + 2);
         for message in due.drain(..) {
             let info = MsgInfo::of(&message.envelope);
             self.emit(EventKind::Delivered {
@@ -433,7 +457,7 @@ impl Scheduler {
     /// the next report that comes from a node still working. A node with work due while
     /// it works gets it once its report is in. `None` when nothing is due and no node
     /// works.
-    fn advance_parallel(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
+    fn advance_parallel(&mut self, limit_us: u64) -> Result<Option<Option<NodeId>>, ClusterError> {
         self.observers.clear_step_events();
         let events_before = self.observers.events_emitted();
         let mut started = false;
@@ -448,7 +472,8 @@ impl Scheduler {
                 self.count_instant()?;
                 let inputs = self.due_inputs(node)?;
                 self.handoffs += 1;
-                match self.send_batch(node, inputs) {
+                let report = self.spare_reports.pop().unwrap_or_default();
+                match self.send_batch(node, inputs, report) {
                     Ok(()) => self.busy.push(node),
                     Err(crash) => self.mark_crashed(node, crash),
                 }
@@ -460,7 +485,7 @@ impl Scheduler {
         } else if !started && self.observers.events_emitted() == events_before {
             return Ok(None);
         }
-        Ok(Some(self.step_report(None, None)))
+        Ok(Some(None))
     }
 
     /// Waits for the next report of a node that is working and processes it. A node that
@@ -471,7 +496,7 @@ impl Scheduler {
             Ok(FromNode::Report(report)) => {
                 if let Some(position) = self.busy.iter().position(|&n| n == report.node) {
                     self.busy.swap_remove(position);
-                    self.process_report(report);
+                    self.take_report(report);
                 }
             }
             Ok(FromNode::Crashed { node, message }) => {
@@ -495,11 +520,17 @@ impl Scheduler {
         }
     }
 
-    /// Sends `node`'s thread a batch of inputs due now.
-    fn send_batch(&self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), Crash> {
+    /// Sends `node`'s thread a batch of inputs due now, and a report to fill.
+    fn send_batch(
+        &self,
+        node: NodeId,
+        inputs: Vec<NodeInput>,
+        report: Box<NodeReport>,
+    ) -> Result<(), Crash> {
         let batch = ToNode::Batch {
             now_us: self.now_us,
             inputs,
+            report,
         };
         match self.world.running(node) {
             Some(Running {
@@ -516,6 +547,19 @@ impl Scheduler {
         node: NodeId,
         inputs: Vec<NodeInput>,
     ) -> Result<StepReport, ClusterError> {
+        self.hand_off_batch(node, inputs)?;
+        let before = self.picture_before.take();
+        Ok(self.step_report(Some(node), before))
+    }
+
+    /// Hands a node a batch of inputs at the current time and processes its report,
+    /// without building a [`StepReport`]: when hand-offs are reported, the node's picture
+    /// before is left in `picture_before` for one.
+    fn hand_off_batch(
+        &mut self,
+        node: NodeId,
+        mut inputs: Vec<NodeInput>,
+    ) -> Result<(), ClusterError> {
         // A node still working on a batch of its own answers that one first.
         self.finish_busy();
         let before = match self.observers.reporting() {
@@ -524,6 +568,7 @@ impl Scheduler {
         };
         self.handoffs += 1;
         let now_us = self.now_us;
+        let mut report = self.spare_reports.pop().unwrap_or_default();
         let running = self
             .world
             .slot_mut(node)?
@@ -531,12 +576,18 @@ impl Scheduler {
             .as_mut()
             .ok_or(ClusterError::NodeIsDown(node))?;
         let outcome = match &mut running.host {
-            Host::Thread { .. } => self.send_batch(node, inputs).map(|()| None),
-            Host::Inline(dispatcher) => node::catch_quietly(|| dispatcher.handle(now_us, inputs))
-                .map(Some)
-                .map_err(|panic| Crash::Panicked {
-                    message: node::panic_message(&*panic),
-                }),
+            Host::Thread { .. } => self.send_batch(node, inputs, report).map(|()| None),
+            Host::Inline(dispatcher) => {
+                match node::catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report)) {
+                    Ok(()) => {
+                        report.inputs = inputs;
+                        Ok(Some(report))
+                    }
+                    Err(panic) => Err(Crash::Panicked {
+                        message: node::panic_message(&*panic),
+                    }),
+                }
+            }
         };
         match outcome {
             // On its thread: its report is awaited as any working node's is.
@@ -544,10 +595,11 @@ impl Scheduler {
                 self.busy.push(node);
                 self.finish_busy();
             }
-            Ok(Some(report)) => self.process_report(report),
+            Ok(Some(report)) => self.take_report(report),
             Err(crash) => self.mark_crashed(node, crash),
         }
-        Ok(self.step_report(Some(node), before))
+        self.picture_before = before;
+        Ok(())
     }
 
     /// The next word from a node thread, waited for up to [`NODE_ANSWER_LIMIT`]
@@ -569,34 +621,49 @@ impl Scheduler {
         }
     }
 
+    /// Processes a node's report, then keeps its lists (and its batch's), emptied, for
+    /// the next hand-offs.
+    fn take_report(&mut self, mut report: Box<NodeReport>) {
+        self.process_report(&mut report);
+        let mut inputs = std::mem::take(&mut report.inputs);
+        if self.inputs_scratch.capacity() < inputs.capacity() {
+            inputs.clear();
+            self.inputs_scratch = inputs;
+        }
+        self.spare_reports.push(report);
+    }
+
     /// Takes in what a node did with its batch: its new timer and view, its steps for the
-    /// checker, its events, the messages it sent, its replies to clients.
-    fn process_report(&mut self, report: NodeReport) {
+    /// checker, its events, the messages it sent, its replies to clients. The report's
+    /// lists are left empty, their room kept.
+    fn process_report(&mut self, report: &mut NodeReport) {
         let (node, now_us) = (report.node, self.now_us);
         if let Ok(slot) = self.world.slot_mut(node)
             && let Some(running) = slot.running.as_mut()
         {
             let old_us = std::mem::replace(&mut running.timer_us, report.next_deadline_us);
-            if old_us != report.next_deadline_us {
-                running.timer_set_us = now_us;
-            }
-            if let Some(view) = report.view {
+            if let Some(view) = report.view.take() {
                 running.view = view;
             }
-            self.timers.remove(&(old_us, node));
-            self.timers.insert((report.next_deadline_us, node));
+            // A running node's timer is in `timers` under its `timer_us`: moved only when
+            // the deadline moved.
+            if old_us != report.next_deadline_us {
+                running.timer_set_us = now_us;
+                self.timers.remove(&(old_us, node));
+                self.timers.insert((report.next_deadline_us, node));
+            }
         }
         self.observers
             .checker_mut()
             .observe(now_us, node, &report.steps);
-        for step in report.steps {
+        for step in report.steps.drain(..) {
             for event in step.events {
                 self.emit(EventKind::Raft { node, event });
             }
         }
         self.publish_violations();
         let mut sent = std::mem::take(&mut self.sent_scratch);
-        for envelope in report.messages {
+        for envelope in report.messages.drain(..) {
             self.world
                 .network_mut()
                 .send_into(now_us, envelope, &mut sent);
@@ -605,7 +672,7 @@ impl Scheduler {
             self.emit(kind);
         }
         self.sent_scratch = sent;
-        for reply in report.replies {
+        for reply in report.replies.drain(..) {
             self.client_reply(node, reply.op, reply.result);
         }
         self.observers.watch_storm(now_us, self.world.network_mut());
