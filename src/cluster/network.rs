@@ -48,7 +48,7 @@ pub struct Network {
     /// Each message in flight, by id.
     envelopes: HashMap<MsgId, InFlight, BuildHasherDefault<Digest>>,
     /// The latest delivery time on each link, to keep links FIFO without reordering.
-    last_due: BTreeMap<(NodeId, NodeId), u64>,
+    last_due: HashMap<(NodeId, NodeId), u64, BuildHasherDefault<Digest>>,
     /// How many messages are in flight on each link that has any.
     link_load: HashMap<(NodeId, NodeId), usize, BuildHasherDefault<Digest>>,
     limits: StormLimits,
@@ -68,7 +68,7 @@ impl Network {
             groups: Vec::new(),
             queue: BTreeMap::new(),
             envelopes: HashMap::default(),
-            last_due: BTreeMap::new(),
+            last_due: HashMap::default(),
             link_load: HashMap::default(),
             limits: StormLimits::for_nodes(0),
             storm_seen: false,
@@ -94,12 +94,12 @@ impl Network {
         self.queue.len() >= 2 * self.limits.in_flight || load >= 2 * self.limits.per_link
     }
 
-    /// Notes a storm the first time a bound is crossed, after a message on `link`.
-    fn watch_load(&mut self, link: (NodeId, NodeId)) {
+    /// Notes a storm the first time a bound is crossed, after a message on `link`, which
+    /// now carries `link_load` messages.
+    fn watch_load(&mut self, link: (NodeId, NodeId), link_load: usize) {
         if self.storm_seen {
             return;
         }
-        let link_load = self.link_load.get(&link).copied().unwrap_or(0);
         let load = if self.queue.len() > self.limits.in_flight {
             let count = self.queue.len() as u64;
             storm::Load::InFlight { count }
@@ -279,17 +279,21 @@ impl Network {
             let extra_us = self.rng.random_range(0..=hi.saturating_mul(2));
             return now_us + delay_us + extra_us;
         }
-        let link = (envelope.from, envelope.to);
-        let due = (now_us + delay_us).max(self.last_due.get(&link).copied().unwrap_or(0));
-        self.last_due.insert(link, due);
-        due
+        let last_due = self
+            .last_due
+            .entry((envelope.from, envelope.to))
+            .or_default();
+        *last_due = (now_us + delay_us).max(*last_due);
+        *last_due
     }
 
     /// Queues a message sent and due at `(sent_us, deliver_us)`.
     fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Arc<Envelope>) {
         let link = (envelope.from, envelope.to);
         self.queue.insert((deliver_us, id), link);
-        *self.link_load.entry(link).or_default() += 1;
+        let link_load = self.link_load.entry(link).or_default();
+        *link_load += 1;
+        let link_load = *link_load;
         let message = InFlight {
             id,
             sent_us,
@@ -297,7 +301,7 @@ impl Network {
             envelope,
         };
         self.envelopes.insert(id, message);
-        self.watch_load(link);
+        self.watch_load(link, link_load);
     }
 
     /// When the next message is due.
