@@ -179,28 +179,37 @@ impl Network {
     /// both ways and none inside one is; otherwise (a one-way cut, a single cut link) there
     /// are no groups to show, and the views show the cut links instead.
     pub fn refresh_groups(&mut self, nodes: &[NodeId]) {
-        let mut group_of: BTreeMap<NodeId, usize> = BTreeMap::new();
-        let mut groups: Vec<Vec<NodeId>> = Vec::new();
-        for &node in nodes {
+        // Which node reaches which, by their positions in `nodes`: one pass over the cut
+        // links, then no more lookups.
+        let n = nodes.len();
+        let mut reach = vec![true; n * n];
+        let position = |node: NodeId| nodes.iter().position(|&m| m == node);
+        for &(from, to) in &self.cut {
+            if let (Some(a), Some(b)) = (position(from), position(to)) {
+                reach[a * n + b] = false;
+            }
+        }
+        let connected = |a: usize, b: usize| reach[a * n + b];
+        let mut group_of = vec![0; n];
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for node in 0..n {
             let found = groups.iter().position(|group| {
                 group
                     .iter()
-                    .all(|&m| self.is_connected(node, m) && self.is_connected(m, node))
+                    .all(|&m| connected(node, m) && connected(m, node))
             });
             let index = found.unwrap_or_else(|| {
                 groups.push(Vec::new());
                 groups.len() - 1
             });
             groups[index].push(node);
-            group_of.insert(node, index);
+            group_of[node] = index;
         }
-        let clean = nodes.iter().all(|a| {
-            nodes.iter().all(|b| {
-                a == b || (group_of.get(a) == group_of.get(b)) == self.is_connected(*a, *b)
-            })
-        });
+        let clean = (0..n)
+            .all(|a| (0..n).all(|b| a == b || (group_of[a] == group_of[b]) == connected(a, b)));
         self.groups = if clean && groups.len() > 1 {
-            groups
+            let ids = |group: Vec<usize>| group.into_iter().map(|m| nodes[m]).collect();
+            groups.into_iter().map(ids).collect()
         } else {
             Vec::new()
         };
@@ -306,7 +315,7 @@ impl Network {
 
     /// When the next message is due.
     pub fn next_due_us(&self) -> Option<u64> {
-        self.queue.keys().next().map(|&(due, _)| due)
+        self.queue.first_key_value().map(|(&(due, _), _)| due)
     }
 
     /// The messages due at or before `now_us`, as (id, from, to), in delivery order.
@@ -436,5 +445,32 @@ mod tests {
         assert_eq!(net.groups().len(), 3);
         net.heal();
         assert!(net.is_connected(1, 3));
+    }
+
+    #[test]
+    fn groups_are_found_from_the_cut_links_only_when_they_split_the_nodes_cleanly() {
+        let nodes = [1, 2, 3, 4];
+        let mut net = Network::new(NetworkConfig::default(), 1);
+        net.partition(&nodes, vec![vec![1, 3], vec![2, 4]]);
+        net.refresh_groups(&nodes);
+        assert_eq!(net.groups(), [vec![1, 3], vec![2, 4]]);
+        // 1 and 2 reach each other again, but not each other's group: no clean groups.
+        net.link(1, 2);
+        net.link(2, 1);
+        net.refresh_groups(&nodes);
+        assert!(net.groups().is_empty());
+        // One node cut off both ways is a group of its own.
+        net.heal();
+        for other in [1, 2, 3] {
+            net.cut(4, other);
+            net.cut(other, 4);
+        }
+        net.refresh_groups(&nodes);
+        assert_eq!(net.groups(), [vec![1, 2, 3], vec![4]]);
+        // A one-way cut splits nothing.
+        net.heal();
+        net.cut(1, 2);
+        net.refresh_groups(&nodes);
+        assert!(net.groups().is_empty());
     }
 }
