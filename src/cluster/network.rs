@@ -190,7 +190,7 @@ impl Network {
             }
         }
         let connected = |a: usize, b: usize| reach[a * n + b];
-        let mut group_of = vec![0; n];
+        let mut group_of = Vec::with_capacity(n);
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for node in 0..n {
             let found = groups.iter().position(|group| {
@@ -203,7 +203,7 @@ impl Network {
                 groups.len() - 1
             });
             groups[index].push(node);
-            group_of[node] = index;
+            group_of.push(index);
         }
         let clean = (0..n)
             .all(|a| (0..n).all(|b| a == b || (group_of[a] == group_of[b]) == connected(a, b)));
