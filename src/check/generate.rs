@@ -64,6 +64,16 @@ impl LeaderConfig {
     }
 }
 
+/// How far the cluster has come, as (hand-offs, events). Everything the generator looks
+/// at besides the clock changes only in a hand-off or with an event: a node's role, term
+/// and commit (its report, a kill, a restart), the checker's configurations (a report, a
+/// node started), the nodes up, the operations finished (`ClientFinished`), the network
+/// (`NetworkChanged`). So while this stays the same, so does what the generator sees,
+/// and a look it took at the same moment still holds.
+fn moment(sim: &Scheduler) -> (u64, u64) {
+    (sim.handoffs(), sim.observers().events_emitted())
+}
+
 /// A client of the run: one operation at a time, with a pause between them.
 #[derive(Clone, Debug, Default)]
 struct Client {
@@ -84,6 +94,12 @@ pub struct Generator {
     ///
     /// [`Checker::configurations_version`]: crate::cluster::checker::Checker::configurations_version
     decommission_seen: Option<(NodeId, u64, usize)>,
+    /// The [`moment`] of [`Generator::decommission`]'s last look: at the same moment it
+    /// would find what it found then, so it does not look again.
+    decommission_moment: Option<(u64, u64)>,
+    /// The [`moment`] at which the leader's configuration was last found unsettled (or no
+    /// node led): a change waiting for it looks again only once the cluster moved.
+    unsettled_at: Option<(u64, u64)>,
     /// A voter to remove once the node added to replace it is in (or given up).
     replace: Option<NodeId>,
     /// A membership change was drawn: made at the first tick with a leader and no change
@@ -110,6 +126,10 @@ pub struct Generator {
     net_reset_us: Option<u64>,
     base_network: NetworkConfig,
     clients: Vec<Client>,
+    /// The number of events when every client's pending operation was last found still
+    /// pending: finishing an operation is an event, so while no other event came, they
+    /// all still are.
+    clients_looked_at: Option<u64>,
     /// The longest pause of a client between two operations, in ms.
     client_pause_ms: u64,
     values: u64,
@@ -124,6 +144,8 @@ impl Generator {
             nodes: setup.config.nodes,
             decommissioned: BTreeSet::new(),
             decommission_seen: None,
+            decommission_moment: None,
+            unsettled_at: None,
             replace: None,
             change_due: false,
             faults: faults.iter().copied().collect(),
@@ -140,6 +162,7 @@ impl Generator {
             net_reset_us: None,
             base_network: setup.config.network.clone(),
             clients: vec![Client::default(); setup.clients],
+            clients_looked_at: None,
             client_pause_ms: setup.client_pause_ms,
             values: 0,
             last_value: BTreeMap::new(),
@@ -311,12 +334,12 @@ impl Generator {
     /// a voter (the leader, sometimes), or replace one (add now, remove once the new one
     /// is in).
     fn membership(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
-        let Some(config) = LeaderConfig::of(sim) else {
-            return;
-        };
-        if !config.settled() || self.replace.is_some() {
+        if self.replace.is_some() {
             return;
         }
+        let Some(config) = self.settled_config(sim) else {
+            return;
+        };
         self.change_due = false;
         let hosted = sim.world().hosted();
         let fresh = hosted.iter().max().map_or(1, |&n| n + 1);
@@ -340,18 +363,30 @@ impl Generator {
         }
     }
 
+    /// The leader's configuration, if a node leads and no change is in flight
+    /// ([`LeaderConfig::settled`]). A change waits for that over many ticks: an answer of
+    /// none is kept for its [`moment`], and not looked for again until the cluster moved.
+    fn settled_config(&mut self, sim: &Scheduler) -> Option<LeaderConfig> {
+        let now = moment(sim);
+        if self.unsettled_at == Some(now) {
+            return None;
+        }
+        let config = LeaderConfig::of(sim).filter(LeaderConfig::settled);
+        if config.is_none() {
+            self.unsettled_at = Some(now);
+        }
+        config
+    }
+
     /// The second half of a replacement: remove the old voter once no change is in flight
     /// (the new node promoted, or its addition lost), if the cluster can spare a voter.
     fn replacement(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
         let Some(old) = self.replace else {
             return;
         };
-        let Some(config) = LeaderConfig::of(sim) else {
+        let Some(config) = self.settled_config(sim) else {
             return;
         };
-        if !config.settled() {
-            return;
-        }
         self.replace = None;
         if config.voters.contains(&old) && config.voters.len() > (self.nodes as usize).min(3) {
             actions.push(Action::Remove(old));
@@ -364,9 +399,14 @@ impl Generator {
     /// in flight, or was refused, is not removed: its entry may yet commit.) Ids are never
     /// reused, so a removed node never comes back.
     ///
-    /// Most ticks the leader's committed configurations are those of the tick before,
-    /// whose removed nodes are decommissioned already: then it looks no further.
+    /// Most ticks the cluster has not moved since the last look (see [`moment`]), or the
+    /// leader's committed configurations are those of that look, whose removed nodes are
+    /// decommissioned already: then it looks no further.
     fn decommission(&mut self, sim: &Scheduler, actions: &mut Vec<Action>) {
+        let now = moment(sim);
+        if self.decommission_moment.replace(now) == Some(now) {
+            return;
+        }
         let Some(leader) = sim.world().leader() else {
             return;
         };
@@ -545,10 +585,16 @@ impl Generator {
     }
 
     /// Each client whose last operation finished, and whose pause is over, sends the next.
+    /// Their pending operations are looked up only when an event came since the last look
+    /// (see [`Generator::clients_looked_at`]).
     fn client_operations(&mut self, at_us: u64, sim: &mut Scheduler, applied: &mut Vec<Timed>) {
+        let events = sim.observers().events_emitted();
+        let look = self.clients_looked_at != Some(events);
+        self.clients_looked_at = Some(events);
         for index in 0..self.clients.len() {
             let client = &mut self.clients[index];
-            if let Some(op) = client.pending
+            if look
+                && let Some(op) = client.pending
                 && !sim.is_pending(op)
             {
                 client.pending = None;

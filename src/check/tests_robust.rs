@@ -42,6 +42,26 @@ fn a_swarm_seed_fixes_its_shape_and_its_run() {
     assert_eq!(setup(7, &sized), first);
 }
 
+/// The generator looks at the cluster only when it moved; it must still make the choices
+/// it made when it looked at every tick. These runs (`raftlab check --seed S --time 5s
+/// --faults kill,partition,membership`) were recorded when it did, at 553ff52.
+#[test]
+fn a_seed_makes_the_run_it_always_made() {
+    let options = CheckOptions {
+        time_us: 5_000_000,
+        faults: [FaultKind::Kill, FaultKind::Partition, FaultKind::Membership].into(),
+        ..CheckOptions::default()
+    };
+    for (seed, events, handoffs, operations) in [(5, 7007, 3217, 127), (6, 5480, 2347, 128)] {
+        let setup = setup(seed, &options);
+        assert!(setup.faults.contains(&FaultKind::Membership), "seed {seed}");
+        let run = explore(&setup);
+        assert_eq!(run.failure, None, "seed {seed}");
+        let done = (run.events, run.handoffs, run.operations);
+        assert_eq!(done, (events, handoffs, operations), "seed {seed}");
+    }
+}
+
 #[test]
 fn swarm_seeds_draw_many_shapes_and_each_one_can_run() {
     let options = swarm_options(2, &[]);

@@ -48,7 +48,7 @@ pub struct Network {
     /// Each message in flight, by id.
     envelopes: HashMap<MsgId, InFlight, BuildHasherDefault<Digest>>,
     /// The latest delivery time on each link, to keep links FIFO without reordering.
-    last_due: BTreeMap<(NodeId, NodeId), u64>,
+    last_due: HashMap<(NodeId, NodeId), u64, BuildHasherDefault<Digest>>,
     /// How many messages are in flight on each link that has any.
     link_load: HashMap<(NodeId, NodeId), usize, BuildHasherDefault<Digest>>,
     limits: StormLimits,
@@ -68,7 +68,7 @@ impl Network {
             groups: Vec::new(),
             queue: BTreeMap::new(),
             envelopes: HashMap::default(),
-            last_due: BTreeMap::new(),
+            last_due: HashMap::default(),
             link_load: HashMap::default(),
             limits: StormLimits::for_nodes(0),
             storm_seen: false,
@@ -94,12 +94,12 @@ impl Network {
         self.queue.len() >= 2 * self.limits.in_flight || load >= 2 * self.limits.per_link
     }
 
-    /// Notes a storm the first time a bound is crossed, after a message on `link`.
-    fn watch_load(&mut self, link: (NodeId, NodeId)) {
+    /// Notes a storm the first time a bound is crossed, after a message on `link`, which
+    /// now carries `link_load` messages.
+    fn watch_load(&mut self, link: (NodeId, NodeId), link_load: usize) {
         if self.storm_seen {
             return;
         }
-        let link_load = self.link_load.get(&link).copied().unwrap_or(0);
         let load = if self.queue.len() > self.limits.in_flight {
             let count = self.queue.len() as u64;
             storm::Load::InFlight { count }
@@ -179,28 +179,37 @@ impl Network {
     /// both ways and none inside one is; otherwise (a one-way cut, a single cut link) there
     /// are no groups to show, and the views show the cut links instead.
     pub fn refresh_groups(&mut self, nodes: &[NodeId]) {
-        let mut group_of: BTreeMap<NodeId, usize> = BTreeMap::new();
-        let mut groups: Vec<Vec<NodeId>> = Vec::new();
-        for &node in nodes {
+        // Which node reaches which, by their positions in `nodes`: one pass over the cut
+        // links, then no more lookups.
+        let n = nodes.len();
+        let mut reach = vec![true; n * n];
+        let position = |node: NodeId| nodes.iter().position(|&m| m == node);
+        for &(from, to) in &self.cut {
+            if let (Some(a), Some(b)) = (position(from), position(to)) {
+                reach[a * n + b] = false;
+            }
+        }
+        let connected = |a: usize, b: usize| reach[a * n + b];
+        let mut group_of = Vec::with_capacity(n);
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for node in 0..n {
             let found = groups.iter().position(|group| {
                 group
                     .iter()
-                    .all(|&m| self.is_connected(node, m) && self.is_connected(m, node))
+                    .all(|&m| connected(node, m) && connected(m, node))
             });
             let index = found.unwrap_or_else(|| {
                 groups.push(Vec::new());
                 groups.len() - 1
             });
             groups[index].push(node);
-            group_of.insert(node, index);
+            group_of.push(index);
         }
-        let clean = nodes.iter().all(|a| {
-            nodes.iter().all(|b| {
-                a == b || (group_of.get(a) == group_of.get(b)) == self.is_connected(*a, *b)
-            })
-        });
+        let clean = (0..n)
+            .all(|a| (0..n).all(|b| a == b || (group_of[a] == group_of[b]) == connected(a, b)));
         self.groups = if clean && groups.len() > 1 {
-            groups
+            let ids = |group: Vec<usize>| group.into_iter().map(|m| nodes[m]).collect();
+            groups.into_iter().map(ids).collect()
         } else {
             Vec::new()
         };
@@ -279,17 +288,21 @@ impl Network {
             let extra_us = self.rng.random_range(0..=hi.saturating_mul(2));
             return now_us + delay_us + extra_us;
         }
-        let link = (envelope.from, envelope.to);
-        let due = (now_us + delay_us).max(self.last_due.get(&link).copied().unwrap_or(0));
-        self.last_due.insert(link, due);
-        due
+        let last_due = self
+            .last_due
+            .entry((envelope.from, envelope.to))
+            .or_default();
+        *last_due = (now_us + delay_us).max(*last_due);
+        *last_due
     }
 
     /// Queues a message sent and due at `(sent_us, deliver_us)`.
     fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Arc<Envelope>) {
         let link = (envelope.from, envelope.to);
         self.queue.insert((deliver_us, id), link);
-        *self.link_load.entry(link).or_default() += 1;
+        let link_load = self.link_load.entry(link).or_default();
+        *link_load += 1;
+        let link_load = *link_load;
         let message = InFlight {
             id,
             sent_us,
@@ -297,12 +310,12 @@ impl Network {
             envelope,
         };
         self.envelopes.insert(id, message);
-        self.watch_load(link);
+        self.watch_load(link, link_load);
     }
 
     /// When the next message is due.
     pub fn next_due_us(&self) -> Option<u64> {
-        self.queue.keys().next().map(|&(due, _)| due)
+        self.queue.first_key_value().map(|(&(due, _), _)| due)
     }
 
     /// The messages due at or before `now_us`, as (id, from, to), in delivery order.
@@ -432,5 +445,32 @@ mod tests {
         assert_eq!(net.groups().len(), 3);
         net.heal();
         assert!(net.is_connected(1, 3));
+    }
+
+    #[test]
+    fn groups_are_found_from_the_cut_links_only_when_they_split_the_nodes_cleanly() {
+        let nodes = [1, 2, 3, 4];
+        let mut net = Network::new(NetworkConfig::default(), 1);
+        net.partition(&nodes, vec![vec![1, 3], vec![2, 4]]);
+        net.refresh_groups(&nodes);
+        assert_eq!(net.groups(), [vec![1, 3], vec![2, 4]]);
+        // 1 and 2 reach each other again, but not each other's group: no clean groups.
+        net.link(1, 2);
+        net.link(2, 1);
+        net.refresh_groups(&nodes);
+        assert!(net.groups().is_empty());
+        // One node cut off both ways is a group of its own.
+        net.heal();
+        for other in [1, 2, 3] {
+            net.cut(4, other);
+            net.cut(other, 4);
+        }
+        net.refresh_groups(&nodes);
+        assert_eq!(net.groups(), [vec![1, 2, 3], vec![4]]);
+        // A one-way cut splits nothing.
+        net.heal();
+        net.cut(1, 2);
+        net.refresh_groups(&nodes);
+        assert!(net.groups().is_empty());
     }
 }
