@@ -187,6 +187,10 @@ impl Observers {
     /// [`Observers::log_only`]), sent to every subscriber.
     pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
         self.count(now_us);
+        if !self.reporting && self.log.subscribers.is_empty() && !self.log.scope.keeps(&kind) {
+            // Nobody would see it.
+            return;
+        }
         match self.log.push(now_us, kind) {
             Some(unlogged) if self.reporting => self.step_events.push(unlogged),
             Some(_) => {}
@@ -369,6 +373,13 @@ mod tests {
         assert!(observers.sees_client_events(), "step reports are on");
         observers.set_reporting(false);
         assert!(!observers.sees_client_events());
+        timer(&mut observers, 0);
+        assert_eq!(
+            observers.events_emitted(),
+            1,
+            "counted though nobody sees it"
+        );
+        assert_eq!(observers.events_logged(), 0);
         let events = observers.subscribe();
         assert!(observers.sees_client_events(), "a subscriber sees them");
         observers.clear_step_events();
@@ -378,7 +389,7 @@ mod tests {
         timer(&mut observers, 3);
         observers.count_unseen(4);
         sent(&mut observers, 5);
-        assert_eq!(observers.events_emitted(), 5);
+        assert_eq!(observers.events_emitted(), 6);
         assert_eq!(observers.events_logged(), 2);
         let times = |events: &[ClusterEvent]| events.iter().map(|e| e.time_us).collect::<Vec<_>>();
         assert_eq!(times(&observers.recent_events(10)), [2, 5]);
