@@ -482,7 +482,8 @@ const LANES: usize = 4;
 /// that ends just before it. Adding is then a push and taking out a search and a removal
 /// near the front, where a B-tree would allocate and rebalance.
 ///
-/// Invariant: every lane is sorted, without repeats, and not empty; no pair is in two lanes.
+/// Invariant: every lane is sorted, without repeats; no pair is in two lanes; there are at
+/// most [`LANES`] lanes.
 #[derive(Default)]
 struct TimeIndex {
     lanes: Vec<VecDeque<(u64, OpId)>>,
@@ -497,6 +498,8 @@ impl TimeIndex {
             .filter(|lane| lane.back().is_some_and(|&last| last < key))
             .max_by_key(|lane| lane.back().copied());
         if let Some(lane) = fitting {
+            lane.push_back(key);
+        } else if let Some(lane) = self.lanes.iter_mut().find(|lane| lane.is_empty()) {
             lane.push_back(key);
         } else if self.lanes.len() < LANES {
             self.lanes.push(VecDeque::from([key]));
@@ -527,11 +530,9 @@ impl TimeIndex {
         let Some((number, position)) = found else {
             return false;
         };
-        let lane = &mut self.lanes[number];
-        lane.remove(position);
-        if lane.is_empty() {
-            self.lanes.swap_remove(number);
-        }
+        // An emptied lane is kept for the next pair that fits no other: an index that
+        // empties and fills again (one client) then allocates nothing.
+        self.lanes[number].remove(position);
         true
     }
 
