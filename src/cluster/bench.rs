@@ -24,6 +24,10 @@
 //!
 //! Latency is wall time from submitting to seeing the answer. Messages, AppendEntries and
 //! the entries they carry are counted from the cluster's events over the measured window.
+//! The loop reads back nothing else, so its cluster logs only the messages sent
+//! ([`LogScope::MessagesSent`]) and records no history of operations: every event is still
+//! counted and the run is the same, but the others are not kept (and the clients' events
+//! not even built); everywhere else (the REPL, scenarios, `check`) every event is logged.
 //! After the window, the bench stops issuing, lets every outstanding operation finish,
 //! waits (bounded) until every node has applied everything, and compares the nodes' maps
 //! with each other and with what the clients saw acknowledged.
