@@ -24,6 +24,10 @@
 //!
 //! Latency is wall time from submitting to seeing the answer. Messages, AppendEntries and
 //! the entries they carry are counted from the cluster's events over the measured window.
+//! The loop reads back nothing else, so its cluster logs only the messages sent
+//! ([`LogScope::MessagesSent`]) and records no history of operations: every event is still
+//! counted and the run is the same, but the others are not kept (and the clients' events
+//! not even built); everywhere else (the REPL, scenarios, `check`) every event is logged.
 //! After the window, the bench stops issuing, lets every outstanding operation finish,
 //! waits (bounded) until every node has applied everything, and compares the nodes' maps
 //! with each other and with what the clients saw acknowledged.
@@ -47,8 +51,8 @@ use crate::raft::{Index, Message, NodeId, RaftConfig};
 use super::event::{ClientOutcome, ClusterEvent, EventKind};
 use super::kv::{ClientId, KvOp};
 use super::{
-    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, Completion, NetworkConfig,
-    NodePicture, NodeState, Scheduler, ViewLimits,
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, Completion, LogScope,
+    NetworkConfig, NodePicture, NodeState, Scheduler, ViewLimits,
 };
 
 /// How long the bench waits for the first leader, in wall time.
@@ -65,7 +69,8 @@ const THREADS_TIDY_EVERY: Duration = Duration::from_millis(100);
 const KEYS_PER_CLIENT: u64 = 8;
 /// The longest measured window: a bound on the run, not on its memory, which stays flat
 /// (each node compacts its log every [`SNAPSHOT_EVERY`] entries, the checker lets go of
-/// what every node compacted, and the clients' history keeps only operations in progress).
+/// what every node compacted, and the clients' history keeps only operations in progress,
+/// or none in the loop).
 pub const LONGEST_BENCH: Duration = Duration::from_secs(24 * 60 * 60);
 /// How many entries each node applies between two snapshots of its state machine (the
 /// bench's map is small: a few keys per client).
@@ -520,7 +525,7 @@ impl ClosedLoop {
             measuring: true,
             tally: Tally::default(),
             traffic: Traffic::default(),
-            seen: sim.observers().events_emitted(),
+            seen: sim.observers().events_logged(),
             completions: Vec::new(),
         }
     }
@@ -555,8 +560,14 @@ impl ClosedLoop {
                 self.traffic.count(event);
             }
         }
-        self.seen = sim.observers().events_emitted();
+        self.seen = sim.observers().events_logged();
         sim.take_completions(&mut self.completions);
+        if self.completions.is_empty() {
+            return Ok(());
+        }
+        // One reading of the clock for every operation that ended in this hand-off: they
+        // are all seen to end now.
+        let now = Instant::now();
         for completion in self.completions.drain(..) {
             let Some(index) = completion.client.checked_sub(self.first_id) else {
                 continue;
@@ -567,7 +578,7 @@ impl ClosedLoop {
             let Some(sent) = client.sent.take() else {
                 continue;
             };
-            let latency_us = sent.elapsed().as_micros() as u64;
+            let latency_us = now.saturating_duration_since(sent).as_micros() as u64;
             self.tally.record(
                 index,
                 completion.seq,
@@ -583,9 +594,8 @@ impl ClosedLoop {
 }
 
 /// How many of the latest events the loop bench keeps: it reads them after every
-/// hand-off, and one hand-off with the issue before it emits a few events per operation it
-/// starts or ends and per message, so this is ample; a smaller log than the REPL's keeps
-/// the events' memory warm.
+/// hand-off, and one hand-off with the issue before it sends a few messages per node at
+/// most, so this is ample; a smaller log than the REPL's keeps the events' memory warm.
 fn events_kept(clients: u64) -> usize {
     usize::try_from(clients)
         .unwrap_or(usize::MAX)
@@ -599,6 +609,10 @@ fn run_loop(
     clock: &dyn Fn() -> u64,
     config: &BenchConfig,
 ) -> Result<BenchReport, BenchError> {
+    // The loop reads back only the messages sent (to count them) and its list of ended
+    // operations: the other events and the history need not be kept.
+    sim.observers_mut().log_only(LogScope::MessagesSent);
+    sim.record_history(false);
     let mut load = ClosedLoop::new(sim, config.clients);
     sim.observers_mut().keep_events(events_kept(config.clients));
     let handoffs_before = sim.handoffs();
@@ -621,6 +635,8 @@ fn run_loop(
         pump(sim, clock, &mut load)?;
     }
     sim.keep_completions(false);
+    sim.observers_mut().log_only(LogScope::Every);
+    sim.record_history(true);
     let agreement = agreement(sim, &load.tally)?;
     Ok(BenchReport {
         nodes: config.nodes,
@@ -818,6 +834,65 @@ mod tests {
             ..BenchConfig::default()
         };
         assert!(matches!(run(&config), Err(BenchError::NoDuration)));
+    }
+
+    /// What [`closed_loop_run`] saw: every event logged, how many were emitted, every
+    /// operation that ended, and how many operations the history holds.
+    type LoopRun = (Vec<ClusterEvent>, u64, Vec<Completion>, usize);
+
+    /// A virtual cluster with four clients in a closed loop for 40 rounds of 20 ms of
+    /// cluster time, run as the bench runs it (`as_bench`: the event log keeps only the
+    /// messages sent, and the history is not recorded) or as everything else does.
+    fn closed_loop_run(as_bench: bool) -> LoopRun {
+        let config = ClusterConfig {
+            nodes: 3,
+            seed: 11,
+            clock: ClockMode::Virtual,
+            ..Default::default()
+        };
+        let cluster = Cluster::start(config).expect("the cluster starts");
+        let run = cluster.with_clock(move |sim, _| -> Result<_, ClusterError> {
+            if as_bench {
+                sim.observers_mut().log_only(LogScope::MessagesSent);
+                sim.record_history(false);
+            }
+            sim.run_until_time(2_000_000)?;
+            sim.keep_completions(true);
+            let clients: Vec<ClientId> = (0..4).map(|_| sim.new_client()).collect();
+            let mut ended = Vec::new();
+            for seq in 1..=40 {
+                let requests = (0..)
+                    .zip(&clients)
+                    .map(|(index, &client)| ((client, seq), client_op(index, seq)));
+                sim.submit_batch(requests);
+                sim.run_until_time(2_000_000 + seq * 20_000)?;
+                sim.take_completions(&mut ended);
+            }
+            let events = sim.observers().events_since(0).1.cloned().collect();
+            let emitted = sim.observers().events_emitted();
+            Ok((events, emitted, ended, sim.history().len()))
+        });
+        run.expect("the driver runs the job").expect("the run")
+    }
+
+    #[test]
+    fn the_bench_keeps_fewer_events_and_no_history_but_the_run_is_the_same() {
+        let (bench_events, bench_emitted, bench_ended, bench_history) = closed_loop_run(true);
+        let (events, emitted, ended, history) = closed_loop_run(false);
+        assert_eq!(
+            (bench_history, history),
+            (0, 160),
+            "no history in the bench"
+        );
+        assert_eq!(bench_emitted, emitted, "every event is still counted");
+        assert_eq!(bench_ended, ended);
+        assert!(ended.len() > 100, "{} operations ended", ended.len());
+        let sent: Vec<ClusterEvent> = events
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::Sent { .. }))
+            .collect();
+        assert!(!sent.is_empty());
+        assert_eq!(bench_events, sent, "the same messages, and only those");
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! The clients' side: operations in progress, their retries, and the history of every
 //! operation (invoke time, response time, result or unknown) that the checker reads.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::digest::BuildDigest;
 use crate::raft::NodeId;
 
 use super::event::{ClientOutcome, OpId};
@@ -101,7 +100,8 @@ pub struct Completion {
 /// The history of client operations, oldest first: every operation, or, once told to
 /// [`History::forget_finished`], those from the oldest still in progress on (a bench,
 /// which checks only that the nodes agree, keeps no more), or, after
-/// [`History::take_finished`], those the taker has not taken.
+/// [`History::take_finished`], those the taker has not taken; none while not recorded
+/// ([`ClientTable::record_history`]).
 ///
 /// Invariant: `records[i].op == first_op + i` (operation ids are handed out in order,
 /// one record each).
@@ -109,6 +109,8 @@ pub struct Completion {
 pub struct History {
     records: Vec<ClientRecord>,
     first_op: OpId,
+    /// Whether operations are recorded (by default they are).
+    recording: bool,
 }
 
 impl Default for History {
@@ -116,6 +118,7 @@ impl Default for History {
         History {
             records: Vec::new(),
             first_op: 1,
+            recording: true,
         }
     }
 }
@@ -129,14 +132,33 @@ impl std::ops::Deref for History {
 }
 
 impl History {
+    /// Records an operation that begins (while recording).
     fn push(&mut self, record: ClientRecord) {
+        debug_assert!(self.recording);
         debug_assert_eq!(record.op, self.first_op + self.records.len() as OpId);
         self.records.push(record);
+    }
+
+    /// Passes over an operation that begins while not recording: the next record kept,
+    /// once recording again, is of a later operation.
+    fn skip(&mut self, op: OpId) {
+        debug_assert!(!self.recording && self.records.is_empty());
+        self.first_op = op + 1;
     }
 
     fn get_mut(&mut self, op: OpId) -> Option<&mut ClientRecord> {
         let position = op.checked_sub(self.first_op)?;
         self.records.get_mut(position as usize)
+    }
+
+    /// Starts or stops recording operations; stopping forgets every record, and
+    /// operations that begin while stopped are never recorded.
+    fn set_recording(&mut self, on: bool, next_op: OpId) {
+        if !on && self.recording {
+            self.records = Vec::new();
+            self.first_op = next_op;
+        }
+        self.recording = on;
     }
 
     /// Lets go of the finished records before the oldest operation still in progress,
@@ -169,6 +191,63 @@ impl History {
     }
 }
 
+/// The operations in progress, by id. Operation ids are handed out in order and most
+/// operations end soon, roughly in the order they began, so they are kept in a ring of
+/// slots rather than hashed.
+///
+/// Invariant: `slots[i]` is operation `first + i`, `None` once it ended; the front slot is
+/// never `None` (ended operations at the front are let go at once).
+#[derive(Default)]
+struct PendingOps {
+    slots: VecDeque<Option<PendingOp>>,
+    first: OpId,
+}
+
+impl PendingOps {
+    /// Adds operation `id`, the highest so far.
+    fn insert(&mut self, id: OpId, op: PendingOp) {
+        if self.slots.is_empty() {
+            self.first = id;
+        }
+        debug_assert_eq!(
+            id,
+            self.first + self.slots.len() as OpId,
+            "ids out of order"
+        );
+        self.slots.push_back(Some(op));
+    }
+
+    fn get(&self, id: OpId) -> Option<&PendingOp> {
+        let position = id.checked_sub(self.first)?;
+        self.slots.get(usize::try_from(position).ok()?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, id: OpId) -> Option<&mut PendingOp> {
+        let position = id.checked_sub(self.first)?;
+        self.slots
+            .get_mut(usize::try_from(position).ok()?)?
+            .as_mut()
+    }
+
+    fn remove(&mut self, id: OpId) -> Option<PendingOp> {
+        let position = usize::try_from(id.checked_sub(self.first)?).ok()?;
+        let op = self.slots.get_mut(position)?.take()?;
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        Some(op)
+    }
+
+    /// The ids of the operations in progress, in order.
+    fn ids(&self) -> impl Iterator<Item = OpId> + '_ {
+        (self.first..)
+            .zip(&self.slots)
+            .filter(|(_, slot)| slot.is_some())
+            .map(|(id, _)| id)
+    }
+}
+
 /// Every client operation: those in progress and the history of all.
 ///
 /// The operations in progress are kept by id, with two indexes that follow each one's
@@ -178,7 +257,7 @@ impl History {
 /// put in id order first, the order the scheduler has always handled operations in.
 #[derive(Default)]
 pub(crate) struct ClientTable {
-    pending: HashMap<OpId, PendingOp, BuildDigest>,
+    pending: PendingOps,
     indexes: Indexes,
     /// The operations ended since the last [`ClientTable::take_completions`], when kept.
     completions: Option<Vec<Completion>>,
@@ -203,15 +282,19 @@ impl ClientTable {
     ) -> OpId {
         self.next_op += 1;
         let id = self.next_op;
-        self.history.push(ClientRecord {
-            op: id,
-            client,
-            request: request.clone(),
-            invoke_us: op.now_us,
-            outcome: None,
-            response_us: None,
-            may_be_in_log: false,
-        });
+        if self.history.recording {
+            self.history.push(ClientRecord {
+                op: id,
+                client,
+                request: request.clone(),
+                invoke_us: op.now_us,
+                outcome: None,
+                response_us: None,
+                may_be_in_log: false,
+            });
+        } else {
+            self.history.skip(id);
+        }
         let pending = PendingOp {
             client,
             seq,
@@ -235,7 +318,7 @@ impl ClientTable {
 
     /// Moves an operation in progress to `stage`. Returns whether it is in progress.
     pub fn set_stage(&mut self, id: OpId, stage: Stage) -> bool {
-        let Some(op) = self.pending.get_mut(&id) else {
+        let Some(op) = self.pending.get_mut(id) else {
             return false;
         };
         self.indexes.remove(id, op);
@@ -246,19 +329,14 @@ impl ClientTable {
 
     /// When the next operation needs attention.
     pub fn next_wake_us(&self) -> Option<u64> {
-        self.indexes.wakes.first().map(|&(wake_us, _)| wake_us)
+        self.indexes.wakes.first().map(|(wake_us, _)| wake_us)
     }
 
     /// The operations that need attention at `now_us` (their wake-up is due), in id order,
     /// into `due` (cleared first).
     pub fn due(&self, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
-        due.extend(
-            self.indexes
-                .wakes
-                .range(..=(now_us, OpId::MAX))
-                .map(|&(_, id)| id),
-        );
+        due.extend(self.indexes.wakes.up_to(now_us).map(|(_, id)| id));
         due.sort_unstable();
     }
 
@@ -267,7 +345,7 @@ impl ClientTable {
     pub fn sendable(&self, node: NodeId, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
         if let Some(sends) = self.indexes.to_send.get(&node) {
-            due.extend(sends.range(..=(now_us, OpId::MAX)).map(|&(_, id)| id));
+            due.extend(sends.up_to(now_us).map(|(_, id)| id));
             due.sort_unstable();
         }
     }
@@ -277,30 +355,35 @@ impl ClientTable {
         self.indexes
             .to_send
             .iter()
-            .filter(move |(_, sends)| sends.first().is_some_and(|&(at_us, _)| at_us <= now_us))
+            .filter(move |(_, sends)| sends.first().is_some_and(|(at_us, _)| at_us <= now_us))
             .map(|(&node, _)| node)
     }
 
     pub fn get(&self, op: OpId) -> Option<&PendingOp> {
-        self.pending.get(&op)
+        self.pending.get(op)
     }
 
     /// An operation in progress, to change anything but its stage.
     pub fn get_mut(&mut self, op: OpId) -> Option<&mut PendingOp> {
-        self.pending.get_mut(&op)
+        self.pending.get_mut(op)
     }
 
     /// The operations in progress, in id order.
     pub fn pending_ops(&self) -> Vec<OpId> {
-        let mut ops: Vec<OpId> = self.pending.keys().copied().collect();
-        ops.sort_unstable();
-        ops
+        self.pending.ids().collect()
     }
 
     /// Starts or stops keeping the list of ended operations (see
     /// [`ClientTable::take_completions`]); stopping forgets it.
     pub fn keep_completions(&mut self, on: bool) {
         self.completions = on.then(Vec::new);
+    }
+
+    /// Starts or stops recording operations in the history (by default they are), for a
+    /// load that never reads it (a bench); stopping forgets the history, and operations
+    /// that begin while stopped are never in it.
+    pub fn record_history(&mut self, on: bool) {
+        self.history.set_recording(on, self.next_op + 1);
     }
 
     /// Moves the operations ended since the last call, in the order they ended, into
@@ -311,16 +394,16 @@ impl ClientTable {
         }
     }
 
-    /// Ends an operation: records the outcome and tells whoever waits.
+    /// Ends an operation: records the outcome and tells whoever waits. Returns the
+    /// operation's latency and request, for its event.
     pub fn finish(
         &mut self,
         op: OpId,
-        outcome: ClientOutcome,
+        outcome: &ClientOutcome,
         now_us: u64,
     ) -> Option<(u64, Arc<KvOp>)> {
-        let pending = self.pending.remove(&op)?;
+        let pending = self.pending.remove(op)?;
         self.indexes.remove(op, &pending);
-        let request = pending.request.clone();
         let latency_us = now_us - pending.invoke_us;
         if let Some(record) = self.history.get_mut(op) {
             assert_eq!(
@@ -342,18 +425,18 @@ impl ClientTable {
         if let Some(waiter) = pending.waiter {
             let result = ClientResult {
                 op,
-                request: Arc::unwrap_or_clone(pending.request),
-                outcome,
+                request: KvOp::clone(&pending.request),
+                outcome: outcome.clone(),
                 latency_us,
             };
             // The waiter may have given up; nothing to do then.
             let _ = waiter.send(result);
         }
-        Some((latency_us, request))
+        Some((latency_us, pending.request))
     }
 
     pub fn is_pending(&self, op: OpId) -> bool {
-        self.pending.contains_key(&op)
+        self.pending.get(op).is_some()
     }
 }
 
@@ -364,9 +447,9 @@ impl ClientTable {
 #[derive(Default)]
 struct Indexes {
     /// Every operation in progress as (its [`PendingOp::wake_us`], id).
-    wakes: BTreeSet<(u64, OpId)>,
+    wakes: TimeIndex,
     /// The operations to be sent, per target node, as (when, id).
-    to_send: BTreeMap<NodeId, BTreeSet<(u64, OpId)>>,
+    to_send: BTreeMap<NodeId, TimeIndex>,
 }
 
 impl Indexes {
@@ -380,13 +463,92 @@ impl Indexes {
 
     /// Takes an operation out, by its stage.
     fn remove(&mut self, id: OpId, op: &PendingOp) {
-        let indexed = self.wakes.remove(&(op.wake_us(), id));
+        let indexed = self.wakes.remove((op.wake_us(), id));
         debug_assert!(indexed, "operation {id} was not indexed");
         if let Stage::ToSend { target, at_us } = op.stage
             && let Some(sends) = self.to_send.get_mut(&target)
         {
-            sends.remove(&(at_us, id));
+            sends.remove((at_us, id));
         }
+    }
+}
+
+/// How many sorted lanes a [`TimeIndex`] keeps before it inserts in the middle of one.
+const LANES: usize = 4;
+
+/// A set of (time, id) pairs, for operations that are mostly added in order of time (each
+/// stage's time is the current time, or the current time plus a fixed wait) and taken out
+/// near the earliest: a few lanes, each sorted, with a pair added at the end of the lane
+/// that ends just before it. Adding is then a push and taking out a search and a removal
+/// near the front, where a B-tree would allocate and rebalance.
+///
+/// Invariant: every lane is sorted, without repeats; no pair is in two lanes; there are at
+/// most [`LANES`] lanes.
+#[derive(Default)]
+struct TimeIndex {
+    lanes: Vec<VecDeque<(u64, OpId)>>,
+}
+
+impl TimeIndex {
+    /// Adds `key` (not already in the set).
+    fn insert(&mut self, key: (u64, OpId)) {
+        let fitting = self
+            .lanes
+            .iter_mut()
+            .filter(|lane| lane.back().is_some_and(|&last| last < key))
+            .max_by_key(|lane| lane.back().copied());
+        if let Some(lane) = fitting {
+            lane.push_back(key);
+        } else if let Some(lane) = self.lanes.iter_mut().find(|lane| lane.is_empty()) {
+            lane.push_back(key);
+        } else if self.lanes.len() < LANES {
+            self.lanes.push(VecDeque::from([key]));
+        } else {
+            let lane = &mut self.lanes[0];
+            let position = lane.partition_point(|&pair| pair < key);
+            debug_assert_ne!(lane.get(position), Some(&key), "{key:?} added twice");
+            lane.insert(position, key);
+        }
+    }
+
+    /// Takes `key` out; returns whether it was in. Looks at each lane's front first: the
+    /// earliest pairs are the ones usually taken out.
+    fn remove(&mut self, key: (u64, OpId)) -> bool {
+        let found = self
+            .lanes
+            .iter()
+            .position(|lane| lane.front() == Some(&key))
+            .map(|number| (number, 0))
+            .or_else(|| {
+                self.lanes.iter().enumerate().find_map(|(number, lane)| {
+                    let within = lane.front().is_some_and(|&first| first < key)
+                        && lane.back().is_some_and(|&last| key <= last);
+                    let position = within.then(|| lane.binary_search(&key).ok())??;
+                    Some((number, position))
+                })
+            });
+        let Some((number, position)) = found else {
+            return false;
+        };
+        // An emptied lane is kept for the next pair that fits no other: an index that
+        // empties and fills again (one client) then allocates nothing.
+        self.lanes[number].remove(position);
+        true
+    }
+
+    /// The earliest pair.
+    fn first(&self) -> Option<(u64, OpId)> {
+        self.lanes
+            .iter()
+            .filter_map(|lane| lane.front().copied())
+            .min()
+    }
+
+    /// The pairs whose time is at most `time`, in no particular order.
+    fn up_to(&self, time: u64) -> impl Iterator<Item = (u64, OpId)> + '_ {
+        self.lanes
+            .iter()
+            .flat_map(move |lane| lane.iter().take_while(move |&&(t, _)| t <= time).copied())
     }
 }
 
@@ -457,7 +619,7 @@ mod tests {
                 until_us: 50,
             },
         );
-        table.finish(ops[3], ClientOutcome::TimedOut, 100);
+        table.finish(ops[3], &ClientOutcome::TimedOut, 100);
         assert!(!table.set_stage(
             ops[3],
             Stage::Waiting {
@@ -484,17 +646,111 @@ mod tests {
         assert_eq!(table.next_wake_us(), wakes.min());
     }
 
+    /// A small deterministic generator for the tests (xorshift).
+    struct Draws(u64);
+
+    impl Draws {
+        fn below(&mut self, bound: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % bound
+        }
+    }
+
+    #[test]
+    fn a_time_index_holds_and_yields_what_a_sorted_set_would() {
+        let mut draws = Draws(0x2545_f491_4f6c_dd1d);
+        let mut index = TimeIndex::default();
+        let mut model = std::collections::BTreeSet::new();
+        let mut now = 0;
+        for id in 0..5_000 {
+            now += draws.below(3);
+            // Mostly in time order (now, or now plus a wait); now and then anywhere.
+            let time = match draws.below(10) {
+                0 => draws.below(now + 100),
+                1..=4 => now + 50,
+                _ => now,
+            };
+            index.insert((time, id));
+            model.insert((time, id));
+            // Take out the earliest, a recent one, or one anywhere.
+            for _ in 0..draws.below(3) {
+                let chosen = match draws.below(4) {
+                    0 => model
+                        .iter()
+                        .nth(draws.below(model.len() as u64 + 1) as usize),
+                    1 => model.iter().next_back(),
+                    _ => model.iter().next(),
+                };
+                if let Some(&key) = chosen {
+                    assert!(index.remove(key), "{key:?} was in");
+                    model.remove(&key);
+                }
+            }
+            assert!(!index.remove((now + 1_000, id)), "never added");
+            assert_eq!(index.first(), model.first().copied());
+            let bound = now.saturating_sub(draws.below(20));
+            let mut got: Vec<_> = index.up_to(bound).collect();
+            got.sort_unstable();
+            let expected: Vec<_> = model.range(..=(bound, OpId::MAX)).copied().collect();
+            assert_eq!(got, expected, "up to {bound}");
+            assert!(index.lanes.len() <= LANES);
+        }
+    }
+
+    #[test]
+    fn operations_that_end_out_of_order_are_found_by_id_until_they_end() {
+        let mut table = ClientTable::default();
+        let ops: Vec<OpId> = (0..6).map(|i| start(&mut table, i, 1)).collect();
+        for &op in [&ops[2], &ops[0], &ops[5]] {
+            assert!(table.finish(op, &ClientOutcome::TimedOut, 10).is_some());
+            assert!(table.finish(op, &ClientOutcome::TimedOut, 10).is_none());
+        }
+        assert_eq!(table.pending_ops(), [ops[1], ops[3], ops[4]]);
+        assert!(!table.is_pending(ops[0]) && table.is_pending(ops[1]));
+        assert!(table.get(ops[5] + 1).is_none() && table.get(0).is_none());
+        for &op in [&ops[1], &ops[3], &ops[4]] {
+            table.finish(op, &ClientOutcome::TimedOut, 10);
+        }
+        assert!(table.pending_ops().is_empty());
+        let next = start(&mut table, 20, 2);
+        assert_eq!(table.pending_ops(), [next]);
+        assert_eq!(table.next_wake_us(), Some(20));
+    }
+
+    #[test]
+    fn a_history_not_recorded_is_empty_and_takes_up_again_with_the_next_operation() {
+        let mut table = ClientTable::default();
+        let first = start(&mut table, 0, 1);
+        table.record_history(false);
+        assert!(table.history.is_empty(), "stopping forgets");
+        let second = start(&mut table, 0, 1);
+        table.finish(first, &ClientOutcome::TimedOut, 5);
+        table.finish(second, &ClientOutcome::TimedOut, 5);
+        assert!(table.history.is_empty());
+        table.record_history(true);
+        let third = start(&mut table, 6, 1);
+        table.finish(third, &ClientOutcome::TimedOut, 9);
+        let recorded: Vec<(OpId, Option<u64>)> = table
+            .history
+            .iter()
+            .map(|r| (r.op, r.response_us))
+            .collect();
+        assert_eq!(recorded, [(third, Some(9))]);
+    }
+
     #[test]
     fn completions_are_listed_only_while_kept() {
         let mut table = ClientTable::default();
         let first = start(&mut table, 0, 1);
-        table.finish(first, ClientOutcome::TimedOut, 5);
+        table.finish(first, &ClientOutcome::TimedOut, 5);
         let mut got = Vec::new();
         table.take_completions(&mut got);
         assert!(got.is_empty());
         table.keep_completions(true);
         let second = start(&mut table, 0, 1);
-        table.finish(second, ClientOutcome::TimedOut, 5);
+        table.finish(second, &ClientOutcome::TimedOut, 5);
         table.take_completions(&mut got);
         let expected = Completion {
             op: second,

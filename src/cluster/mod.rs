@@ -57,7 +57,7 @@ pub use config::{
 pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkChange, OpId};
 pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};
-pub use observers::Observers;
+pub use observers::{LogScope, Observers};
 pub use scheduler::{Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
 pub use world::{NodeState, World};

@@ -28,25 +28,64 @@ const EVENT_LOG_CAPACITY: usize = 100_000;
 /// How many crashes the observers remember for [`Observers::crash_log`].
 pub const CRASHES_KEPT: usize = 100;
 
+/// Which events the event log keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogScope {
+    /// Every event: always, but in a bench.
+    #[default]
+    Every,
+    /// Only the messages sent ([`EventKind::Sent`]): all a bench reads back.
+    MessagesSent,
+}
+
+impl LogScope {
+    fn keeps(self, kind: &EventKind) -> bool {
+        match self {
+            LogScope::Every => true,
+            LogScope::MessagesSent => matches!(kind, EventKind::Sent { .. }),
+        }
+    }
+
+    /// Whether it keeps the clients' events (invoked, retried, finished).
+    fn keeps_client_events(self) -> bool {
+        match self {
+            LogScope::Every => true,
+            LogScope::MessagesSent => false,
+        }
+    }
+}
+
 /// The events kept for `events`, and the subscribers that see each one as it happens.
 struct EventLog {
     recent: VecDeque<ClusterEvent>,
     /// How many events `recent` keeps.
     capacity: usize,
+    /// How many events were logged (kept in `recent` at the time): every event unless
+    /// `scope` leaves some out.
+    logged: u64,
+    /// Which events are logged.
+    scope: LogScope,
     subscribers: Vec<Sender<ClusterEvent>>,
 }
 
 impl EventLog {
-    /// Keeps the event (built in place: an event is large, and most runs have no
-    /// subscriber) and sends a copy to every subscriber.
-    fn push(&mut self, time_us: u64, kind: EventKind) -> &ClusterEvent {
+    /// Sends a copy of the event to every subscriber and keeps it (built in place: an
+    /// event is large, and most runs have no subscriber) unless out of the log's scope.
+    /// Returns the event, kept or not, for the step report.
+    fn push(&mut self, time_us: u64, kind: EventKind) -> Option<ClusterEvent> {
+        let event = ClusterEvent { time_us, kind };
+        if !self.scope.keeps(&event.kind) {
+            self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+            return Some(event);
+        }
         while self.recent.len() >= self.capacity {
             self.recent.pop_front();
         }
-        self.recent.push_back(ClusterEvent { time_us, kind });
+        self.logged += 1;
+        self.recent.push_back(event);
         let event = self.recent.back().expect("just pushed");
         self.subscribers.retain(|s| s.send(event.clone()).is_ok());
-        event
+        None
     }
 }
 
@@ -82,6 +121,8 @@ impl Observers {
             log: EventLog {
                 recent: VecDeque::with_capacity(EVENT_LOG_CAPACITY),
                 capacity: EVENT_LOG_CAPACITY,
+                logged: 0,
+                scope: LogScope::Every,
                 subscribers: Vec::new(),
             },
             events: 0,
@@ -108,8 +149,31 @@ impl Observers {
         self.log.recent.shrink_to(capacity);
     }
 
-    /// Records an event at `now_us`: counted, kept, sent to every subscriber.
-    pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
+    /// Keeps in the event log only the events in `scope` from now on (by default every
+    /// event): for a run that reads only some kinds back (a bench counts the messages
+    /// sent), so that the others need not pass through the log. Every event is still
+    /// counted ([`Observers::events_emitted`]), sent to every subscriber and, while
+    /// reporting, put in the step report; only [`Observers::events_since`] and
+    /// [`Observers::recent_events`] see fewer.
+    pub fn log_only(&mut self, scope: LogScope) {
+        self.log.scope = scope;
+    }
+
+    /// Whether a client event (invoked, retried, finished) would be seen: logged, sent to
+    /// a subscriber or put in a step report. If not, [`Observers::count_unseen`] may stand
+    /// for [`Observers::emit`], and the event need not be built.
+    pub(super) fn sees_client_events(&self) -> bool {
+        self.log.scope.keeps_client_events() || self.reporting || !self.log.subscribers.is_empty()
+    }
+
+    /// Counts an event at `now_us` that nobody would see (see
+    /// [`Observers::sees_client_events`]): what [`Observers::emit`] would do with it.
+    pub(super) fn count_unseen(&mut self, now_us: u64) {
+        self.count(now_us);
+    }
+
+    /// Counts an event at `now_us`, in all and in its second of cluster time.
+    fn count(&mut self, now_us: u64) {
         self.events += 1;
         let second = now_us / 1_000_000;
         if self.rate.0 != second {
@@ -117,9 +181,24 @@ impl Observers {
         }
         self.rate.1 += 1;
         self.peak_rate = self.peak_rate.max(self.rate.1);
-        let event = self.log.push(now_us, kind);
-        if self.reporting {
-            self.step_events.push(event.clone());
+    }
+
+    /// Records an event at `now_us`: counted, kept (if in the log's scope, see
+    /// [`Observers::log_only`]), sent to every subscriber.
+    pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
+        self.count(now_us);
+        if !self.reporting && self.log.subscribers.is_empty() && !self.log.scope.keeps(&kind) {
+            // Nobody would see it.
+            return;
+        }
+        match self.log.push(now_us, kind) {
+            Some(unlogged) if self.reporting => self.step_events.push(unlogged),
+            Some(_) => {}
+            None if self.reporting => {
+                let event = self.log.recent.back().expect("just logged");
+                self.step_events.push(event.clone());
+            }
+            None => {}
         }
     }
 
@@ -214,12 +293,20 @@ impl Observers {
         self.events
     }
 
-    /// The events emitted after the first `seen`, oldest first, without copying them: for
-    /// a caller inside the driver that reads every event as it goes (a closed-loop load),
-    /// where a subscription would copy each one through a channel. Events older than the
-    /// event log keeps are gone; the count of those missed comes first.
+    /// How many events the event log took in since the cluster started: every event
+    /// emitted ([`Observers::events_emitted`]) unless its scope is narrower
+    /// ([`Observers::log_only`]). [`Observers::events_since`] counts in these.
+    pub fn events_logged(&self) -> u64 {
+        self.log.logged
+    }
+
+    /// The events logged after the first `seen` ([`Observers::events_logged`]: by
+    /// default, those emitted), oldest first, without copying them: for a caller inside the
+    /// driver that reads every event as it goes (a closed-loop load), where a
+    /// subscription would copy each one through a channel. Events older than the event
+    /// log keeps are gone; the count of those missed comes first.
     pub fn events_since(&self, seen: u64) -> (u64, impl Iterator<Item = &ClusterEvent>) {
-        let kept_from = self.events - self.log.recent.len() as u64;
+        let kept_from = self.log.logged - self.log.recent.len() as u64;
         let missed = kept_from.saturating_sub(seen);
         let skip = seen.saturating_sub(kept_from) as usize;
         (
@@ -259,6 +346,61 @@ mod tests {
 
     fn timer(observers: &mut Observers, time_us: u64) {
         observers.emit(time_us, EventKind::Timer { node: 1 });
+    }
+
+    fn sent(observers: &mut Observers, time_us: u64) {
+        let message = super::super::event::HostedMsg {
+            from: 1,
+            to: 2,
+            term: 1,
+            kind: "ping".into(),
+            fields: Vec::new(),
+        };
+        let info = super::super::event::MsgInfo::Hosted(std::sync::Arc::new(message));
+        let kind = EventKind::Sent {
+            id: time_us,
+            info,
+            deliver_us: time_us,
+        };
+        observers.emit(time_us, kind);
+    }
+
+    #[test]
+    fn a_log_of_sent_messages_only_still_counts_reports_and_sends_every_event() {
+        let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
+        assert!(observers.sees_client_events());
+        observers.log_only(LogScope::MessagesSent);
+        assert!(observers.sees_client_events(), "step reports are on");
+        observers.set_reporting(false);
+        assert!(!observers.sees_client_events());
+        timer(&mut observers, 0);
+        assert_eq!(
+            observers.events_emitted(),
+            1,
+            "counted though nobody sees it"
+        );
+        assert_eq!(observers.events_logged(), 0);
+        let events = observers.subscribe();
+        assert!(observers.sees_client_events(), "a subscriber sees them");
+        observers.clear_step_events();
+        observers.set_reporting(true);
+        timer(&mut observers, 1);
+        sent(&mut observers, 2);
+        timer(&mut observers, 3);
+        observers.count_unseen(4);
+        sent(&mut observers, 5);
+        assert_eq!(observers.events_emitted(), 6);
+        assert_eq!(observers.events_logged(), 2);
+        let times = |events: &[ClusterEvent]| events.iter().map(|e| e.time_us).collect::<Vec<_>>();
+        assert_eq!(times(&observers.recent_events(10)), [2, 5]);
+        let (missed, since) = observers.events_since(1);
+        assert_eq!(missed, 0);
+        assert_eq!(since.map(|e| e.time_us).collect::<Vec<_>>(), [5]);
+        assert_eq!(times(&observers.take_step_events()), [1, 2, 3, 5]);
+        assert_eq!(times(&events.try_iter().collect::<Vec<_>>()), [1, 2, 3, 5]);
+        observers.log_only(LogScope::Every);
+        timer(&mut observers, 6);
+        assert_eq!(observers.events_logged(), 3);
     }
 
     #[test]

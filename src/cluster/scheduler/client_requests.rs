@@ -36,8 +36,8 @@ impl Scheduler {
             waiter,
         };
         let request = Arc::new(request);
-        let op = self.clients.start(client, seq, request.clone(), start);
-        self.emit(EventKind::ClientInvoked {
+        let op = self.clients.start(client, seq, Arc::clone(&request), start);
+        self.emit_client(|| EventKind::ClientInvoked {
             op,
             client,
             request,
@@ -50,6 +50,14 @@ impl Scheduler {
     /// [`Scheduler::take_completions`] hands out; stopping forgets it.
     pub fn keep_completions(&mut self, on: bool) {
         self.clients.keep_completions(on);
+    }
+
+    /// Starts or stops recording client operations in the history
+    /// ([`Scheduler::history`]; by default they are), for a load that never reads it (a
+    /// bench, which checks that the nodes agree): stopping forgets the history, and
+    /// operations that begin while stopped are never in it. Nothing else changes.
+    pub fn record_history(&mut self, on: bool) {
+        self.clients.record_history(on);
     }
 
     /// Moves the operations ended since the last call, in the order they ended, into
@@ -79,9 +87,9 @@ impl Scheduler {
                 waiter: None,
             };
             let request = Arc::new(request);
-            let op = self.clients.start(client, seq, request.clone(), start);
+            let op = self.clients.start(client, seq, Arc::clone(&request), start);
             ops = ops.start.min(op)..op + 1;
-            self.emit(EventKind::ClientInvoked {
+            self.emit_client(|| EventKind::ClientInvoked {
                 op,
                 client,
                 request,
@@ -157,7 +165,7 @@ impl Scheduler {
         };
         let target = pending.via.unwrap_or(target);
         self.clients.set_stage(op, Stage::ToSend { target, at_us });
-        self.emit(EventKind::ClientRetried { op, target });
+        self.emit_client(|| EventKind::ClientRetried { op, target });
     }
 
     /// Adds the client requests due now for `node` to `inputs`, in id order, marking them
@@ -240,13 +248,24 @@ impl Scheduler {
 
     fn finish_client(&mut self, op: OpId, outcome: ClientOutcome) {
         let now = self.now_us;
-        if let Some((latency_us, request)) = self.clients.finish(op, outcome.clone(), now) {
-            self.emit(EventKind::ClientFinished {
+        if let Some((latency_us, request)) = self.clients.finish(op, &outcome, now) {
+            self.emit_client(|| EventKind::ClientFinished {
                 op,
                 request,
                 outcome,
                 latency_us,
             });
+        }
+    }
+
+    /// Emits a client event, built only if someone would see it (see
+    /// [`Observers::log_only`](crate::cluster::Observers::log_only)); otherwise only
+    /// counts it, as emitting it would.
+    fn emit_client(&mut self, event: impl FnOnce() -> EventKind) {
+        if self.observers.sees_client_events() {
+            self.emit(event());
+        } else {
+            self.observers.count_unseen(self.now_us);
         }
     }
 }
