@@ -36,6 +36,9 @@ pub enum LogScope {
     Every,
     /// Only the messages sent ([`EventKind::Sent`]): all a bench reads back.
     MessagesSent,
+    /// None: a `check` run reads no event back (its verdict comes from the checker, the
+    /// clients' history and the cluster itself), so it keeps none.
+    Nothing,
 }
 
 impl LogScope {
@@ -43,6 +46,7 @@ impl LogScope {
         match self {
             LogScope::Every => true,
             LogScope::MessagesSent => matches!(kind, EventKind::Sent { .. }),
+            LogScope::Nothing => false,
         }
     }
 
@@ -50,7 +54,7 @@ impl LogScope {
     fn keeps_client_events(self) -> bool {
         match self {
             LogScope::Every => true,
-            LogScope::MessagesSent => false,
+            LogScope::MessagesSent | LogScope::Nothing => false,
         }
     }
 }
