@@ -50,8 +50,9 @@ impl LogScope {
         }
     }
 
-    /// Whether it keeps the clients' events (invoked, retried, finished).
-    fn keeps_client_events(self) -> bool {
+    /// Whether it keeps the events other than messages sent (a client's, a delivery, a
+    /// timer, a Raft event).
+    fn keeps_unsent_events(self) -> bool {
         match self {
             LogScope::Every => true,
             LogScope::MessagesSent | LogScope::Nothing => false,
@@ -163,15 +164,16 @@ impl Observers {
         self.log.scope = scope;
     }
 
-    /// Whether a client event (invoked, retried, finished) would be seen: logged, sent to
-    /// a subscriber or put in a step report. If not, [`Observers::count_unseen`] may stand
-    /// for [`Observers::emit`], and the event need not be built.
-    pub(super) fn sees_client_events(&self) -> bool {
-        self.log.scope.keeps_client_events() || self.reporting || !self.log.subscribers.is_empty()
+    /// Whether an event other than a message sent (a client's, a delivery, a timer, a Raft
+    /// event) would be seen: logged, sent to a subscriber or put in a step report. If not,
+    /// [`Observers::count_unseen`] may stand for [`Observers::emit`], and the event need
+    /// not be built.
+    pub(super) fn sees_unsent_events(&self) -> bool {
+        self.log.scope.keeps_unsent_events() || self.reporting || !self.log.subscribers.is_empty()
     }
 
     /// Counts an event at `now_us` that nobody would see (see
-    /// [`Observers::sees_client_events`]): what [`Observers::emit`] would do with it.
+    /// [`Observers::sees_unsent_events`]): what [`Observers::emit`] would do with it.
     pub(super) fn count_unseen(&mut self, now_us: u64) {
         self.count(now_us);
     }
@@ -372,11 +374,11 @@ mod tests {
     #[test]
     fn a_log_of_sent_messages_only_still_counts_reports_and_sends_every_event() {
         let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
-        assert!(observers.sees_client_events());
+        assert!(observers.sees_unsent_events());
         observers.log_only(LogScope::MessagesSent);
-        assert!(observers.sees_client_events(), "step reports are on");
+        assert!(observers.sees_unsent_events(), "step reports are on");
         observers.set_reporting(false);
-        assert!(!observers.sees_client_events());
+        assert!(!observers.sees_unsent_events());
         timer(&mut observers, 0);
         assert_eq!(
             observers.events_emitted(),
@@ -385,7 +387,7 @@ mod tests {
         );
         assert_eq!(observers.events_logged(), 0);
         let events = observers.subscribe();
-        assert!(observers.sees_client_events(), "a subscriber sees them");
+        assert!(observers.sees_unsent_events(), "a subscriber sees them");
         observers.clear_step_events();
         observers.set_reporting(true);
         timer(&mut observers, 1);

@@ -37,7 +37,7 @@ impl Scheduler {
         };
         let request = Arc::new(request);
         let op = self.clients.start(client, seq, Arc::clone(&request), start);
-        self.emit_client(|| EventKind::ClientInvoked {
+        self.emit_unsent(|| EventKind::ClientInvoked {
             op,
             client,
             request,
@@ -89,7 +89,7 @@ impl Scheduler {
             let request = Arc::new(request);
             let op = self.clients.start(client, seq, Arc::clone(&request), start);
             ops = ops.start.min(op)..op + 1;
-            self.emit_client(|| EventKind::ClientInvoked {
+            self.emit_unsent(|| EventKind::ClientInvoked {
                 op,
                 client,
                 request,
@@ -165,7 +165,7 @@ impl Scheduler {
         };
         let target = pending.via.unwrap_or(target);
         self.clients.set_stage(op, Stage::ToSend { target, at_us });
-        self.emit_client(|| EventKind::ClientRetried { op, target });
+        self.emit_unsent(|| EventKind::ClientRetried { op, target });
     }
 
     /// Adds the client requests due now for `node` to `inputs`, in id order, marking them
@@ -249,7 +249,7 @@ impl Scheduler {
     fn finish_client(&mut self, op: OpId, outcome: ClientOutcome) {
         let now = self.now_us;
         if let Some((latency_us, request)) = self.clients.finish(op, &outcome, now) {
-            self.emit_client(|| EventKind::ClientFinished {
+            self.emit_unsent(|| EventKind::ClientFinished {
                 op,
                 request,
                 outcome,
@@ -258,11 +258,11 @@ impl Scheduler {
         }
     }
 
-    /// Emits a client event, built only if someone would see it (see
+    /// Emits an event other than a message sent, built only if someone would see it (see
     /// [`Observers::log_only`](crate::cluster::Observers::log_only)); otherwise only
     /// counts it, as emitting it would.
-    fn emit_client(&mut self, event: impl FnOnce() -> EventKind) {
-        if self.observers.sees_client_events() {
+    pub(super) fn emit_unsent(&mut self, event: impl FnOnce() -> EventKind) {
+        if self.observers.sees_unsent_events() {
             self.emit(event());
         } else {
             self.observers.count_unseen(self.now_us);

@@ -404,10 +404,10 @@ impl Scheduler {
         let mut inputs = std::mem::take(&mut self.inputs_scratch);
         inputs.reserve(due.len() + 2);
         for message in due.drain(..) {
-            let info = MsgInfo::of(&message.envelope);
-            self.emit(EventKind::Delivered {
-                id: message.id,
-                info,
+            let id = message.id;
+            self.emit_unsent(|| EventKind::Delivered {
+                id,
+                info: MsgInfo::of(&message.envelope),
             });
             inputs.push(NodeInput::Deliver(message.envelope));
         }
@@ -419,7 +419,7 @@ impl Scheduler {
             .as_ref()
             .is_some_and(|r| r.timer_us <= now)
         {
-            self.emit(EventKind::Timer { node });
+            self.emit_unsent(|| EventKind::Timer { node });
             inputs.push(NodeInput::Tick);
         }
         self.take_client_requests(node, &mut inputs);
@@ -658,7 +658,7 @@ impl Scheduler {
             .observe(now_us, node, &report.steps);
         for step in report.steps.drain(..) {
             for event in step.events {
-                self.emit(EventKind::Raft { node, event });
+                self.emit_unsent(|| EventKind::Raft { node, event });
             }
         }
         self.publish_violations();
