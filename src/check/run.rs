@@ -203,9 +203,11 @@ pub(super) fn unsettled(sim: &Scheduler) -> Option<String> {
     let Some(leader) = sim.world().leader() else {
         return Some("no leader".to_string());
     };
-    let (_, voters, learners) = sim.observers().checker().configuration_of(leader);
+    let checker = sim.observers().checker();
+    let (_, voters, learners) = (checker.configurations_iter(leader).last())
+        .expect("a node's configurations start with the initial one");
     let term_at = |node, index| sim.world().term_at(node, index);
-    settle_gap(leader, &sim.world().status(), (&voters, &learners), term_at)
+    settle_gap(leader, &sim.world().status(), (voters, learners), term_at)
 }
 
 /// What keeps the nodes from being settled under `leader`, in words; `None` once they

@@ -119,17 +119,13 @@ impl Scheduler {
         if let Some(leader) = self.world.leader() {
             return leader;
         }
-        let up: Vec<NodeId> = self
-            .world
-            .slots()
-            .iter()
-            .filter(|s| s.running.is_some())
-            .map(|s| s.id)
-            .collect();
-        if up.is_empty() {
-            return 1;
+        let up = || (self.world.slots().iter()).filter(|s| s.running.is_some());
+        match up().count() {
+            0 => 1,
+            count => up()
+                .nth((attempt as usize) % count)
+                .map_or(1, |slot| slot.id),
         }
-        up[(attempt as usize) % up.len()]
     }
 
     /// Times out operations past their deadline and retries unanswered ones.
