@@ -593,14 +593,21 @@ impl ClosedLoop {
     }
 }
 
-/// How many of the latest events the loop bench keeps: it reads them after every
-/// hand-off, and one hand-off with the issue before it sends a few messages per node at
-/// most, so this is ample; a smaller log than the REPL's keeps the events' memory warm.
-fn events_kept(clients: u64) -> usize {
-    usize::try_from(clients)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(32)
-        .clamp(8_192, 100_000)
+/// How many of the latest events the loop bench keeps: only the messages sent are logged
+/// ([`LogScope::MessagesSent`]), and it reads them after every hand-off, which processes
+/// one node's report. A report holds a step for each message delivered (at most
+/// `max_inflight_appends` (8) from each peer) and for a tick and a proposal, and each step
+/// sends at most one message to each peer: under 16 x nodes^2 messages, kept four times
+/// over. No more: a message sent stays in memory while its event is kept, and an
+/// AppendEntries at 256 clients carries some 250 entries. Had any been let go before they
+/// were read, the bench would stop with [`BenchError::EventsMissed`] rather than count
+/// wrong.
+fn events_kept(nodes: u64) -> usize {
+    let nodes = usize::try_from(nodes).unwrap_or(usize::MAX);
+    nodes
+        .saturating_mul(nodes)
+        .saturating_mul(64)
+        .clamp(256, 100_000)
 }
 
 /// The bench with the clients in a closed loop inside the driver thread.
@@ -614,7 +621,7 @@ fn run_loop(
     sim.observers_mut().log_only(LogScope::MessagesSent);
     sim.record_history(false);
     let mut load = ClosedLoop::new(sim, config.clients);
-    sim.observers_mut().keep_events(events_kept(config.clients));
+    sim.observers_mut().keep_events(events_kept(config.nodes));
     let handoffs_before = sim.handoffs();
     let start = Instant::now();
     let end = start + config.duration;

@@ -192,48 +192,72 @@ impl History {
 }
 
 /// The operations in progress, by id. Operation ids are handed out in order and most
-/// operations end soon, roughly in the order they began, so they are kept in a ring of
-/// slots rather than hashed.
+/// operations end soon, roughly in the order they began, so they are found through a ring
+/// of slot numbers by id rather than hashed. The operations themselves sit in a slab of
+/// as many slots as are in progress at once: one operation that stays in progress long
+/// (its client waiting out a leader change) while thousands start and end after it keeps
+/// four bytes for each of those, not a whole operation.
 ///
-/// Invariant: `slots[i]` is operation `first + i`, `None` once it ended; the front slot is
-/// never `None` (ended operations at the front are let go at once).
+/// Invariant: `ring[i]` is the slab slot of operation `first + i`, [`ENDED`] once it
+/// ended; the front is never [`ENDED`] (ended operations at the front are let go at once).
 #[derive(Default)]
 struct PendingOps {
-    slots: VecDeque<Option<PendingOp>>,
+    ring: VecDeque<u32>,
     first: OpId,
+    slab: Vec<Option<PendingOp>>,
+    /// The slab's empty slots.
+    free: Vec<u32>,
 }
+
+/// A ring entry for an operation that ended.
+const ENDED: u32 = u32::MAX;
 
 impl PendingOps {
     /// Adds operation `id`, the highest so far.
     fn insert(&mut self, id: OpId, op: PendingOp) {
-        if self.slots.is_empty() {
+        if self.ring.is_empty() {
             self.first = id;
         }
-        debug_assert_eq!(
-            id,
-            self.first + self.slots.len() as OpId,
-            "ids out of order"
-        );
-        self.slots.push_back(Some(op));
+        debug_assert_eq!(id, self.first + self.ring.len() as OpId, "ids out of order");
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slab[slot as usize] = Some(op);
+                slot
+            }
+            None => {
+                self.slab.push(Some(op));
+                let slot = u32::try_from(self.slab.len() - 1)
+                    .expect("fewer than 2^32 operations in progress");
+                assert_ne!(slot, ENDED, "too many operations in progress");
+                slot
+            }
+        };
+        self.ring.push_back(slot);
+    }
+
+    /// The slab slot of operation `id`, if it is in progress.
+    fn slot(&self, id: OpId) -> Option<usize> {
+        let position = usize::try_from(id.checked_sub(self.first)?).ok()?;
+        let slot = *self.ring.get(position)?;
+        (slot != ENDED).then_some(slot as usize)
     }
 
     fn get(&self, id: OpId) -> Option<&PendingOp> {
-        let position = id.checked_sub(self.first)?;
-        self.slots.get(usize::try_from(position).ok()?)?.as_ref()
+        self.slab[self.slot(id)?].as_ref()
     }
 
     fn get_mut(&mut self, id: OpId) -> Option<&mut PendingOp> {
-        let position = id.checked_sub(self.first)?;
-        self.slots
-            .get_mut(usize::try_from(position).ok()?)?
-            .as_mut()
+        let slot = self.slot(id)?;
+        self.slab[slot].as_mut()
     }
 
     fn remove(&mut self, id: OpId) -> Option<PendingOp> {
-        let position = usize::try_from(id.checked_sub(self.first)?).ok()?;
-        let op = self.slots.get_mut(position)?.take()?;
-        while let Some(None) = self.slots.front() {
-            self.slots.pop_front();
+        let slot = self.slot(id)?;
+        let op = self.slab[slot].take()?;
+        self.free.push(slot as u32);
+        self.ring[(id - self.first) as usize] = ENDED;
+        while self.ring.front() == Some(&ENDED) {
+            self.ring.pop_front();
             self.first += 1;
         }
         Some(op)
@@ -242,8 +266,8 @@ impl PendingOps {
     /// The ids of the operations in progress, in order.
     fn ids(&self) -> impl Iterator<Item = OpId> + '_ {
         (self.first..)
-            .zip(&self.slots)
-            .filter(|(_, slot)| slot.is_some())
+            .zip(&self.ring)
+            .filter(|&(_, &slot)| slot != ENDED)
             .map(|(id, _)| id)
     }
 }
