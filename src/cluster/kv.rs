@@ -5,8 +5,7 @@
 //! has already applied (a client retried after a timeout, and both copies reached the log)
 //! answers with the first result and changes nothing, so a retried write happens once.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 
 use thiserror::Error;
 
@@ -119,12 +118,17 @@ impl KvMap {
 
     /// Every key and value, in key order (sorted on each call).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sorted_pairs().into_iter()
+    }
+
+    /// Every key and value, in key order.
+    fn sorted_pairs(&self) -> Vec<(&str, &str)> {
         let mut pairs: Vec<(&str, &str)> = (self.values.iter())
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         // Keys are unique: an unstable sort gives the one order.
         pairs.sort_unstable_by_key(|&(key, _)| key);
-        pairs.into_iter()
+        pairs
     }
 
     pub fn len(&self) -> usize {
@@ -285,7 +289,54 @@ pub const CLIENTS_REMEMBERED: usize = 16_384;
 #[derive(Clone, Debug, Default)]
 pub struct KvStateMachine {
     map: KvMap,
-    last_by_client: BTreeMap<ClientId, (u64, KvOutput)>,
+    sessions: Sessions,
+}
+
+/// A client's last applied request and its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Session {
+    client: ClientId,
+    seq: u64,
+    output: KvOutput,
+}
+
+/// The clients a state machine remembers, in client id order.
+///
+/// A deque sorted by id rather than a tree: ids are handed out in order, so a new client
+/// goes at or near the back and the one forgotten is at the front, a lookup is a binary
+/// search, and a snapshot (every few entries in `raftlab check`'s swarm) walks contiguous
+/// memory.
+///
+/// Invariant: ids strictly increase from front to back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Sessions {
+    by_client: VecDeque<Session>,
+}
+
+impl Sessions {
+    fn len(&self) -> usize {
+        self.by_client.len()
+    }
+
+    /// Where `client`'s session is (`Ok`), or where it would go (`Err`).
+    fn find(&self, client: ClientId) -> Result<usize, usize> {
+        // The newest client, the usual one in a check, without a search.
+        match self.by_client.back() {
+            Some(last) if last.client == client => Ok(self.by_client.len() - 1),
+            Some(last) if last.client < client => Err(self.by_client.len()),
+            _ => self
+                .by_client
+                .binary_search_by_key(&client, |session| session.client),
+        }
+    }
+
+    fn contains(&self, client: ClientId) -> bool {
+        self.find(client).is_ok()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Session> {
+        self.by_client.iter()
+    }
 }
 
 impl KvStateMachine {
@@ -316,21 +367,29 @@ impl KvStateMachine {
         seq: u64,
         apply: impl FnOnce(&mut KvMap) -> KvOutput,
     ) -> KvOutput {
-        // One search of the tree for a client it knows (the common case), not two.
-        match self.last_by_client.entry(client) {
-            Entry::Occupied(mut last) => {
-                if last.get().0 >= seq {
-                    return last.get().1.clone();
+        let found = self.sessions.find(client);
+        let sessions = &mut self.sessions.by_client;
+        match found {
+            Ok(at) => {
+                let last = &mut sessions[at];
+                if last.seq >= seq {
+                    return last.output.clone();
                 }
                 let output = apply(&mut self.map);
-                last.insert((seq, output.clone()));
+                last.seq = seq;
+                last.output = output.clone();
                 output
             }
-            Entry::Vacant(slot) => {
+            Err(at) => {
                 let output = apply(&mut self.map);
-                slot.insert((seq, output.clone()));
-                if self.last_by_client.len() > CLIENTS_REMEMBERED {
-                    self.last_by_client.pop_first();
+                let session = Session {
+                    client,
+                    seq,
+                    output: output.clone(),
+                };
+                sessions.insert(at, session);
+                if sessions.len() > CLIENTS_REMEMBERED {
+                    sessions.pop_front();
                 }
                 output
             }
@@ -344,30 +403,37 @@ impl KvStateMachine {
     /// The state machine as snapshot bytes: the map, then each client's last request and
     /// its result (so that a request retried after the snapshot still takes effect once).
     pub fn encode(&self) -> Vec<u8> {
+        let pairs = self.map.sorted_pairs();
         // Sized up front: a snapshot of a large map would otherwise be copied as it grows.
-        let map_len: usize = (self.map.values.iter())
+        let map_len: usize = (pairs.iter())
             .map(|(key, value)| 8 + key.len() + value.len())
             .sum();
-        let clients_len: usize = (self.last_by_client.values())
-            .map(|(_, output)| 17 + optional_len(output))
+        let clients_len: usize = (self.sessions.iter())
+            .map(|session| 17 + optional_len(&session.output))
             .sum();
         let mut bytes = Vec::with_capacity(16 + map_len + clients_len);
-        bytes.extend_from_slice(&(self.map.values.len() as u64).to_le_bytes());
-        for (key, value) in self.map.iter() {
+        bytes.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
+        for (key, value) in pairs {
             put_string(&mut bytes, key);
             put_string(&mut bytes, value);
         }
-        bytes.extend_from_slice(&(self.last_by_client.len() as u64).to_le_bytes());
-        for (client, (seq, output)) in &self.last_by_client {
-            bytes.extend_from_slice(&client.to_le_bytes());
-            bytes.extend_from_slice(&seq.to_le_bytes());
-            let (tag, value) = match output {
+        bytes.extend_from_slice(&(self.sessions.len() as u64).to_le_bytes());
+        for session in self.sessions.iter() {
+            let (tag, text) = match &session.output {
                 KvOutput::Ok => (b'o', None),
                 KvOutput::Value(value) => (b'v', value.as_deref()),
                 KvOutput::CasFailed { current } => (b'c', current.as_deref()),
             };
-            bytes.push(tag);
-            put_optional(&mut bytes, value);
+            // Id, sequence number, tag and whether a text follows, written at once.
+            let mut head = [0; 18];
+            head[..8].copy_from_slice(&session.client.to_le_bytes());
+            head[8..16].copy_from_slice(&session.seq.to_le_bytes());
+            head[16] = tag;
+            head[17] = u8::from(text.is_some());
+            bytes.extend_from_slice(&head);
+            if let Some(text) = text {
+                put_string(&mut bytes, text);
+            }
         }
         bytes
     }
@@ -376,11 +442,18 @@ impl KvStateMachine {
     pub fn decode(bytes: &[u8]) -> Result<KvStateMachine, DecodeError> {
         let mut reader = Reader { bytes };
         let mut state = KvStateMachine::default();
-        for _ in 0..reader.u64()? {
+        // Sized by the count the bytes give, bounded by what they can hold (8 bytes or
+        // more a pair, 18 or more a client): bad bytes cannot ask for a huge table.
+        let pairs = reader.u64()?;
+        state.map.values.reserve(bounded_count(pairs, reader.bytes, 8));
+        for _ in 0..pairs {
             let key = reader.string()?;
             state.map.values.insert(key, reader.string()?);
         }
-        for _ in 0..reader.u64()? {
+        let clients = reader.u64()?;
+        let sessions = &mut state.sessions.by_client;
+        sessions.reserve(bounded_count(clients, reader.bytes, 18));
+        for _ in 0..clients {
             let (client, seq) = (reader.u64()?, reader.u64()?);
             let tag = reader.take(1)?[0];
             let value = reader.optional()?;
@@ -390,7 +463,15 @@ impl KvStateMachine {
                 (b'c', current) => KvOutput::CasFailed { current },
                 _ => return Err(DecodeError),
             };
-            state.last_by_client.insert(client, (seq, output));
+            // Snapshots list clients in id order, each once.
+            if sessions.back().is_some_and(|last| last.client >= client) {
+                return Err(DecodeError);
+            }
+            sessions.push_back(Session {
+                client,
+                seq,
+                output,
+            });
         }
         if !reader.bytes.is_empty() {
             return Err(DecodeError);
@@ -399,7 +480,13 @@ impl KvStateMachine {
     }
 }
 
-/// The bytes [`put_optional`] writes for an output's text.
+/// `count` items said to follow in `rest`, each `min_len` bytes or more, bounded by how
+/// many `rest` can hold.
+fn bounded_count(count: u64, rest: &[u8], min_len: usize) -> usize {
+    usize::try_from(count).map_or(usize::MAX, |count| count.min(rest.len() / min_len))
+}
+
+/// The bytes a snapshot holds for an output's text: whether there is one, and the text.
 fn optional_len(output: &KvOutput) -> usize {
     let text = match output {
         KvOutput::Ok => None,
@@ -411,16 +498,6 @@ fn optional_len(output: &KvOutput) -> usize {
 fn put_string(bytes: &mut Vec<u8>, text: &str) {
     bytes.extend_from_slice(&(text.len() as u32).to_le_bytes());
     bytes.extend_from_slice(text.as_bytes());
-}
-
-fn put_optional(bytes: &mut Vec<u8>, text: Option<&str>) {
-    match text {
-        None => bytes.push(0),
-        Some(text) => {
-            bytes.push(1);
-            put_string(bytes, text);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -478,7 +555,7 @@ mod tests {
         let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
         assert_eq!(restored.encode(), sm.encode());
         assert_eq!(restored.map().get("x"), Some("1"));
-        assert_eq!(restored.last_by_client, sm.last_by_client);
+        assert_eq!(restored.sessions, sm.sessions);
         assert!(KvStateMachine::decode(b"bad").is_err());
     }
 
@@ -512,7 +589,7 @@ mod tests {
         for client in 1..=CLIENTS_REMEMBERED as u64 + 1 {
             sm.apply(append(client));
         }
-        assert_eq!(sm.last_by_client.len(), CLIENTS_REMEMBERED);
+        assert_eq!(sm.sessions.len(), CLIENTS_REMEMBERED);
         // The newest is still remembered: its retry takes effect once ...
         sm.apply(append(CLIENTS_REMEMBERED as u64 + 1));
         assert_eq!(
@@ -520,7 +597,57 @@ mod tests {
             Some(CLIENTS_REMEMBERED + 1)
         );
         // ... and the oldest is not.
-        assert!(!sm.last_by_client.contains_key(&1));
+        assert!(!sm.sessions.contains(1));
+    }
+
+    #[test]
+    fn clients_applied_out_of_id_order_are_remembered_and_snapshotted_in_id_order() {
+        let put = |client, seq| KvRequest {
+            client,
+            seq,
+            op: KvOp::Put {
+                key: format!("k{client}"),
+                value: seq.to_string(),
+            },
+        };
+        let mut sm = KvStateMachine::default();
+        for client in [5, 2, 9, 7, 1] {
+            sm.apply(put(client, 3));
+        }
+        let ids: Vec<ClientId> = sm.sessions.iter().map(|session| session.client).collect();
+        assert_eq!(ids, [1, 2, 5, 7, 9]);
+        // A retry of each is answered from memory and changes nothing ...
+        for client in [9, 1, 5] {
+            sm.apply(put(client, 2));
+        }
+        assert_eq!(sm.map().get("k9"), Some("3"));
+        // ... and a later request of each takes effect.
+        sm.apply(put(7, 4));
+        assert_eq!(sm.map().get("k7"), Some("4"));
+        let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        assert_eq!(restored.sessions, sm.sessions);
+    }
+
+    #[test]
+    fn a_snapshot_that_lists_clients_out_of_order_does_not_decode() {
+        let mut sm = KvStateMachine::default();
+        for client in [1, 2] {
+            sm.apply(KvRequest {
+                client,
+                seq: 1,
+                op: KvOp::Get { key: "k".into() },
+            });
+        }
+        let mut bytes = sm.encode();
+        // No keys (8 bytes), 2 clients (8 bytes), then two 18-byte records.
+        assert_eq!(bytes.len(), 16 + 2 * 18);
+        let (first, second) = bytes[16..].split_at_mut(18);
+        first.swap_with_slice(second);
+        assert_eq!(KvStateMachine::decode(&bytes).err(), Some(DecodeError));
+        // A count no bytes back is refused, not allocated.
+        let mut huge = 0u64.to_le_bytes().to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(KvStateMachine::decode(&huge).err(), Some(DecodeError));
     }
 
     #[test]
