@@ -61,11 +61,7 @@ impl Storage {
                 self.vote = *vote;
             }
             DurableWrite::Truncate { from } => self.log.truncate_from(*from),
-            DurableWrite::Append { entries } => {
-                for entry in entries {
-                    self.log.push(entry.clone());
-                }
-            }
+            DurableWrite::Append { entries } => self.log.extend_from_slice(entries),
             DurableWrite::Snapshot(snapshot) => {
                 if snapshot.index > self.log.snapshot_index() {
                     self.log.compact(snapshot.index, snapshot.term);
