@@ -67,11 +67,12 @@ pub enum KvOutput {
 ///
 /// A hash map (with raftlab's one hasher, [`crate::digest`]): a node applies every write
 /// to it, and a lookup by hash costs one pass over the key where a tree compares strings
-/// at every level. What shows the map in order ([`KvMap::iter`], a snapshot's bytes) sorts
-/// the keys then.
+/// at every level. Keys and values are [`Text`]: a short one sits in the map's own slot,
+/// so a write to a key reads and writes that slot only, not two buffers elsewhere. What
+/// shows the map in order ([`KvMap::iter`], a snapshot's bytes) sorts the keys then.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvMap {
-    values: HashMap<String, String, BuildDigest>,
+    values: HashMap<Text, Text, BuildDigest>,
 }
 
 impl KvMap {
@@ -80,40 +81,42 @@ impl KvMap {
         match op {
             KvOp::Put { key, value } => self.put(key, value),
             KvOp::Append { key, value } => {
-                self.values.entry(key.clone()).or_default().push_str(value);
+                match self.values.get_mut(key.as_bytes()) {
+                    Some(current) => current.push_str(value),
+                    None => {
+                        self.values.insert(Text::from(&**key), Text::from(&**value));
+                    }
+                }
                 KvOutput::Ok
             }
-            KvOp::Get { key } => KvOutput::Value(self.values.get(key).cloned()),
+            KvOp::Get { key } => KvOutput::Value(self.get(key).map(str::to_string)),
             KvOp::Del { key } => {
-                self.values.remove(key);
+                self.values.remove(key.as_bytes());
                 KvOutput::Ok
             }
-            KvOp::Cas { key, old, new } => match self.values.get(key) {
+            KvOp::Cas { key, old, new } => match self.get(key) {
                 Some(current) if current == old => self.put(key, new),
                 current => KvOutput::CasFailed {
-                    current: current.cloned(),
+                    current: current.map(str::to_string),
                 },
             },
         }
     }
 
-    /// Sets `key` to `value`, over the old value's buffer when the key exists: a node puts
-    /// every write, and then allocates nothing.
+    /// Sets `key` to `value`, in place when the key exists: a node puts every write, and
+    /// then allocates nothing.
     fn put(&mut self, key: &str, value: &str) -> KvOutput {
-        match self.values.get_mut(key) {
-            Some(current) => {
-                current.clear();
-                current.push_str(value);
-            }
+        match self.values.get_mut(key.as_bytes()) {
+            Some(current) => current.set(value),
             None => {
-                self.values.insert(key.to_string(), value.to_string());
+                self.values.insert(Text::from(key), Text::from(value));
             }
         }
         KvOutput::Ok
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
+        self.values.get(key.as_bytes()).map(Text::as_str)
     }
 
     /// Every key and value, in key order (sorted on each call).
@@ -137,6 +140,106 @@ impl KvMap {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+/// The longest text a [`Text`] holds in place: with its length, it fits in the bytes of
+/// the `String` that holds a longer one, so a `Text` is no larger than a `String`.
+const INLINE: usize = 15;
+
+/// A key or a value of a [`KvMap`]: in place when it is [`INLINE`] bytes or shorter (the
+/// keys and values of the bench and of the checks are), in a `String` when longer.
+///
+/// Compared, hashed and borrowed as its bytes, whichever way it is held: the map is
+/// searched with a `&str`'s bytes.
+#[derive(Clone)]
+enum Text {
+    /// Invariant: `bytes[..len]` is UTF-8 (made from `&str`s only) and `len <= INLINE`.
+    Inline { len: u8, bytes: [u8; INLINE] },
+    /// Invariant: longer than [`INLINE`].
+    Heap(String),
+}
+
+impl Text {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Text::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Text::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)])
+                .expect("an inline text holds whole UTF-8: it was copied from strs"),
+            Text::Heap(text) => text,
+        }
+    }
+
+    /// Replaces the text with `text`, over the old buffer when both are long.
+    fn set(&mut self, text: &str) {
+        match self {
+            Text::Heap(current) if text.len() > INLINE => {
+                current.clear();
+                current.push_str(text);
+            }
+            _ => *self = Text::from(text),
+        }
+    }
+
+    /// Appends `more`, moving to the heap when the text outgrows [`INLINE`].
+    fn push_str(&mut self, more: &str) {
+        match self {
+            Text::Inline { len, bytes } if usize::from(*len) + more.len() <= INLINE => {
+                let start = usize::from(*len);
+                bytes[start..start + more.len()].copy_from_slice(more.as_bytes());
+                *len += more.len() as u8;
+            }
+            Text::Inline { .. } => *self = Text::Heap(format!("{}{more}", self.as_str())),
+            Text::Heap(text) => text.push_str(more),
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        if text.len() > INLINE {
+            return Text::Heap(text.to_string());
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Text::Inline {
+            len: text.len() as u8,
+            bytes,
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Text {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Text {}
+
+/// As its bytes, as `Borrow<[u8]>` requires.
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+/// As the string it holds.
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
     }
 }
 
@@ -447,8 +550,8 @@ impl KvStateMachine {
         let pairs = reader.u64()?;
         state.map.values.reserve(bounded_count(pairs, reader.bytes, 8));
         for _ in 0..pairs {
-            let key = reader.string()?;
-            state.map.values.insert(key, reader.string()?);
+            let key = Text::from(reader.str()?);
+            state.map.values.insert(key, Text::from(reader.str()?));
         }
         let clients = reader.u64()?;
         let sessions = &mut state.sessions.by_client;
@@ -502,6 +605,8 @@ fn put_string(bytes: &mut Vec<u8>, text: &str) {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
@@ -705,6 +810,84 @@ mod tests {
         assert_eq!(forward.encode(), backward.encode());
         let restored = KvStateMachine::decode(&backward.encode()).expect("decodes");
         assert_eq!(restored.map(), forward.map());
+    }
+
+    /// The rules of [`KvMap::apply`] over plain strings in a tree.
+    fn reference_apply(map: &mut BTreeMap<String, String>, op: &KvOp) -> KvOutput {
+        match op {
+            KvOp::Put { key, value } => {
+                map.insert(key.clone(), value.clone());
+                KvOutput::Ok
+            }
+            KvOp::Append { key, value } => {
+                map.entry(key.clone()).or_default().push_str(value);
+                KvOutput::Ok
+            }
+            KvOp::Get { key } => KvOutput::Value(map.get(key).cloned()),
+            KvOp::Del { key } => {
+                map.remove(key);
+                KvOutput::Ok
+            }
+            KvOp::Cas { key, old, new } => match map.get(key) {
+                Some(current) if current == old => {
+                    map.insert(key.clone(), new.clone());
+                    KvOutput::Ok
+                }
+                current => KvOutput::CasFailed {
+                    current: current.cloned(),
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn short_and_long_keys_and_values_follow_the_same_rules() {
+        // Lengths on both sides of what is held in place, and text of several bytes a
+        // character.
+        let texts: Vec<String> = [0, 1, 7, INLINE - 1, INLINE, INLINE + 1, 40]
+            .iter()
+            .flat_map(|&len| ["a".repeat(len), "é".repeat(len / 2)])
+            .collect();
+        let keys = [&texts[2], &texts[6], &texts[8], &texts[10], &texts[11], &texts[12]];
+        let (mut map, mut reference) = (KvMap::default(), BTreeMap::new());
+        let mut step = 0usize;
+        for round in 0..6 {
+            for (k, key) in keys.iter().enumerate() {
+                for (v, value) in texts.iter().enumerate() {
+                    step += 1;
+                    let (key, value) = (key.to_string(), value.to_string());
+                    let op = match (round + k + v) % 5 {
+                        0 => KvOp::Put { key, value },
+                        1 => KvOp::Append { key, value },
+                        2 => KvOp::Get { key },
+                        3 if step % 3 == 0 => KvOp::Del { key },
+                        _ => KvOp::Cas {
+                            old: reference.get(&key).cloned().unwrap_or_default(),
+                            key,
+                            new: value,
+                        },
+                    };
+                    assert_eq!(map.apply(&op), reference_apply(&mut reference, &op), "{op:?}");
+                }
+            }
+            let shown: Vec<(&str, &str)> = map.iter().collect();
+            let expected: Vec<(&str, &str)> = (reference.iter())
+                .map(|(key, value)| (key.as_str(), value.as_str()))
+                .collect();
+            assert_eq!(shown, expected);
+        }
+        // Held in place or not, equal maps are equal and print as strings do.
+        let mut rebuilt = KvMap::default();
+        for (key, value) in map.iter() {
+            rebuilt.put(key, value);
+        }
+        assert_eq!(rebuilt, map);
+        assert_eq!(format!("{:?}", Text::from("é\"")), format!("{:?}", "é\""));
+        assert_eq!(Text::from("x".repeat(30).as_str()), {
+            let mut grown = Text::from("x".repeat(10).as_str());
+            grown.push_str(&"x".repeat(20));
+            grown
+        });
     }
 
     #[test]
