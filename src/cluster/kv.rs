@@ -393,6 +393,8 @@ pub const CLIENTS_REMEMBERED: usize = 16_384;
 pub struct KvStateMachine {
     map: KvMap,
     sessions: Sessions,
+    /// The sessions' part of the last snapshot, reused by the next.
+    encoded_sessions: EncodedSessions,
 }
 
 /// A client's last applied request and its result.
@@ -442,6 +444,39 @@ impl Sessions {
     }
 }
 
+/// The snapshot records of the first sessions, kept from one snapshot to the next.
+/// Between two snapshots few sessions change (in a check, each operation is a client of
+/// its own and comes at the back), so a snapshot encodes the sessions from the first one
+/// that changed on, and copies the records before it.
+///
+/// Invariant: `bytes` holds the records of the first `ends.len()` sessions as they are
+/// now, one after the other; the record of session `i` ends at `ends[i]`.
+#[derive(Clone, Debug, Default)]
+struct EncodedSessions {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl EncodedSessions {
+    /// Forgets the records of the sessions from position `at` on: one of them changed,
+    /// or they moved.
+    fn forget_from(&mut self, at: usize) {
+        if at < self.ends.len() {
+            self.ends.truncate(at);
+            self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
+        }
+    }
+
+    /// The records of every session in `sessions`, encoding those not kept.
+    fn update(&mut self, sessions: &Sessions) -> &[u8] {
+        for session in sessions.by_client.range(self.ends.len()..) {
+            put_session(&mut self.bytes, session);
+            self.ends.push(self.bytes.len());
+        }
+        &self.bytes
+    }
+}
+
 impl KvStateMachine {
     /// Applies a request, or returns the remembered result of a request already applied.
     pub fn apply(&mut self, request: KvRequest) -> KvOutput {
@@ -481,6 +516,7 @@ impl KvStateMachine {
                 let output = apply(&mut self.map);
                 last.seq = seq;
                 last.output = output.clone();
+                self.encoded_sessions.forget_from(at);
                 output
             }
             Err(at) => {
@@ -491,8 +527,10 @@ impl KvStateMachine {
                     output: output.clone(),
                 };
                 sessions.insert(at, session);
+                self.encoded_sessions.forget_from(at);
                 if sessions.len() > CLIENTS_REMEMBERED {
                     sessions.pop_front();
+                    self.encoded_sessions.forget_from(0);
                 }
                 output
             }
@@ -505,39 +543,22 @@ impl KvStateMachine {
 
     /// The state machine as snapshot bytes: the map, then each client's last request and
     /// its result (so that a request retried after the snapshot still takes effect once).
-    pub fn encode(&self) -> Vec<u8> {
+    /// Mutable for the sessions' records it keeps for the next snapshot.
+    pub fn encode(&mut self) -> Vec<u8> {
         let pairs = self.map.sorted_pairs();
+        let records = self.encoded_sessions.update(&self.sessions);
         // Sized up front: a snapshot of a large map would otherwise be copied as it grows.
         let map_len: usize = (pairs.iter())
             .map(|(key, value)| 8 + key.len() + value.len())
             .sum();
-        let clients_len: usize = (self.sessions.iter())
-            .map(|session| 17 + optional_len(&session.output))
-            .sum();
-        let mut bytes = Vec::with_capacity(16 + map_len + clients_len);
+        let mut bytes = Vec::with_capacity(16 + map_len + records.len());
         bytes.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
         for (key, value) in pairs {
             put_string(&mut bytes, key);
             put_string(&mut bytes, value);
         }
         bytes.extend_from_slice(&(self.sessions.len() as u64).to_le_bytes());
-        for session in self.sessions.iter() {
-            let (tag, text) = match &session.output {
-                KvOutput::Ok => (b'o', None),
-                KvOutput::Value(value) => (b'v', value.as_deref()),
-                KvOutput::CasFailed { current } => (b'c', current.as_deref()),
-            };
-            // Id, sequence number, tag and whether a text follows, written at once.
-            let mut head = [0; 18];
-            head[..8].copy_from_slice(&session.client.to_le_bytes());
-            head[8..16].copy_from_slice(&session.seq.to_le_bytes());
-            head[16] = tag;
-            head[17] = u8::from(text.is_some());
-            bytes.extend_from_slice(&head);
-            if let Some(text) = text {
-                put_string(&mut bytes, text);
-            }
-        }
+        bytes.extend_from_slice(records);
         bytes
     }
 
@@ -589,13 +610,24 @@ fn bounded_count(count: u64, rest: &[u8], min_len: usize) -> usize {
     usize::try_from(count).map_or(usize::MAX, |count| count.min(rest.len() / min_len))
 }
 
-/// The bytes a snapshot holds for an output's text: whether there is one, and the text.
-fn optional_len(output: &KvOutput) -> usize {
-    let text = match output {
-        KvOutput::Ok => None,
-        KvOutput::Value(value) | KvOutput::CasFailed { current: value } => value.as_deref(),
+/// Writes a session's snapshot record: client id, sequence number, the output's tag,
+/// whether a text follows, and the text.
+fn put_session(bytes: &mut Vec<u8>, session: &Session) {
+    let (tag, text) = match &session.output {
+        KvOutput::Ok => (b'o', None),
+        KvOutput::Value(value) => (b'v', value.as_deref()),
+        KvOutput::CasFailed { current } => (b'c', current.as_deref()),
     };
-    1 + text.map_or(0, |text| 4 + text.len())
+    // The fixed part written at once.
+    let mut head = [0; 18];
+    head[..8].copy_from_slice(&session.client.to_le_bytes());
+    head[8..16].copy_from_slice(&session.seq.to_le_bytes());
+    head[16] = tag;
+    head[17] = u8::from(text.is_some());
+    bytes.extend_from_slice(&head);
+    if let Some(text) = text {
+        put_string(bytes, text);
+    }
 }
 
 fn put_string(bytes: &mut Vec<u8>, text: &str) {
@@ -657,7 +689,7 @@ mod tests {
         for (client, op) in (1..).zip(ops) {
             sm.apply(KvRequest { client, seq: 3, op });
         }
-        let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        let mut restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
         assert_eq!(restored.encode(), sm.encode());
         assert_eq!(restored.map().get("x"), Some("1"));
         assert_eq!(restored.sessions, sm.sessions);
@@ -731,6 +763,68 @@ mod tests {
         assert_eq!(sm.map().get("k7"), Some("4"));
         let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
         assert_eq!(restored.sessions, sm.sessions);
+    }
+
+    /// `sm`'s snapshot encoded from nothing kept.
+    fn encoded_afresh(sm: &KvStateMachine) -> Vec<u8> {
+        let mut fresh = KvStateMachine {
+            map: sm.map.clone(),
+            sessions: sm.sessions.clone(),
+            encoded_sessions: EncodedSessions::default(),
+        };
+        fresh.encode()
+    }
+
+    #[test]
+    fn a_snapshot_reusing_the_last_ones_records_is_the_snapshot_encoded_afresh() {
+        let request = |client, seq| KvRequest {
+            client,
+            seq,
+            op: match seq % 3 {
+                0 => KvOp::Get { key: "k".into() },
+                1 => KvOp::Append {
+                    key: "k".into(),
+                    value: format!("{client}.{seq}"),
+                },
+                _ => KvOp::Cas {
+                    key: "k".into(),
+                    old: "no".into(),
+                    new: "yes".into(),
+                },
+            },
+        };
+        let mut sm = KvStateMachine::default();
+        // New clients at the back, a client in the middle, later requests of clients
+        // before the last, retries, each followed by a snapshot.
+        let steps = [(10, 1), (20, 1), (30, 1), (15, 1), (20, 2), (20, 2), (40, 3)];
+        for (client, seq) in steps.into_iter().chain((50..60).map(|c| (c, c))) {
+            sm.apply(request(client, seq));
+            assert_eq!(sm.encode(), encoded_afresh(&sm), "after {client}/{seq}");
+        }
+        sm.apply(request(10, 5));
+        sm.apply(request(5, 1));
+        assert_eq!(sm.encode(), encoded_afresh(&sm));
+        let mut restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        restored.apply(request(30, 4));
+        sm.apply(request(30, 4));
+        assert_eq!(restored.encode(), sm.encode());
+    }
+
+    #[test]
+    fn a_snapshot_after_a_client_is_forgotten_is_the_snapshot_encoded_afresh() {
+        let mut sm = KvStateMachine::default();
+        let get = |client| KvRequest {
+            client,
+            seq: 1,
+            op: KvOp::Get { key: "k".into() },
+        };
+        for client in 1..=CLIENTS_REMEMBERED as u64 {
+            sm.apply(get(client));
+        }
+        sm.encode();
+        sm.apply(get(CLIENTS_REMEMBERED as u64 + 1));
+        assert!(!sm.sessions.contains(1));
+        assert_eq!(sm.encode(), encoded_afresh(&sm));
     }
 
     #[test]
