@@ -434,14 +434,6 @@ impl Sessions {
                 .binary_search_by_key(&client, |session| session.client),
         }
     }
-
-    fn contains(&self, client: ClientId) -> bool {
-        self.find(client).is_ok()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Session> {
-        self.by_client.iter()
-    }
 }
 
 /// The snapshot records of the first sessions, kept from one snapshot to the next.
@@ -569,7 +561,10 @@ impl KvStateMachine {
         // Sized by the count the bytes give, bounded by what they can hold (8 bytes or
         // more a pair, 18 or more a client): bad bytes cannot ask for a huge table.
         let pairs = reader.u64()?;
-        state.map.values.reserve(bounded_count(pairs, reader.bytes, 8));
+        state
+            .map
+            .values
+            .reserve(bounded_count(pairs, reader.bytes, 8));
         for _ in 0..pairs {
             let key = Text::from(reader.str()?);
             state.map.values.insert(key, Text::from(reader.str()?));
@@ -734,7 +729,7 @@ mod tests {
             Some(CLIENTS_REMEMBERED + 1)
         );
         // ... and the oldest is not.
-        assert!(!sm.sessions.contains(1));
+        assert!(sm.sessions.find(1).is_err());
     }
 
     #[test]
@@ -751,7 +746,12 @@ mod tests {
         for client in [5, 2, 9, 7, 1] {
             sm.apply(put(client, 3));
         }
-        let ids: Vec<ClientId> = sm.sessions.iter().map(|session| session.client).collect();
+        let ids: Vec<ClientId> = sm
+            .sessions
+            .by_client
+            .iter()
+            .map(|session| session.client)
+            .collect();
         assert_eq!(ids, [1, 2, 5, 7, 9]);
         // A retry of each is answered from memory and changes nothing ...
         for client in [9, 1, 5] {
@@ -796,7 +796,15 @@ mod tests {
         let mut sm = KvStateMachine::default();
         // New clients at the back, a client in the middle, later requests of clients
         // before the last, retries, each followed by a snapshot.
-        let steps = [(10, 1), (20, 1), (30, 1), (15, 1), (20, 2), (20, 2), (40, 3)];
+        let steps = [
+            (10, 1),
+            (20, 1),
+            (30, 1),
+            (15, 1),
+            (20, 2),
+            (20, 2),
+            (40, 3),
+        ];
         for (client, seq) in steps.into_iter().chain((50..60).map(|c| (c, c))) {
             sm.apply(request(client, seq));
             assert_eq!(sm.encode(), encoded_afresh(&sm), "after {client}/{seq}");
@@ -823,7 +831,7 @@ mod tests {
         }
         sm.encode();
         sm.apply(get(CLIENTS_REMEMBERED as u64 + 1));
-        assert!(!sm.sessions.contains(1));
+        assert!(sm.sessions.find(1).is_err());
         assert_eq!(sm.encode(), encoded_afresh(&sm));
     }
 
@@ -942,7 +950,9 @@ mod tests {
             .iter()
             .flat_map(|&len| ["a".repeat(len), "é".repeat(len / 2)])
             .collect();
-        let keys = [&texts[2], &texts[6], &texts[8], &texts[10], &texts[11], &texts[12]];
+        let keys = [
+            &texts[2], &texts[6], &texts[8], &texts[10], &texts[11], &texts[12],
+        ];
         let (mut map, mut reference) = (KvMap::default(), BTreeMap::new());
         let mut step = 0usize;
         for round in 0..6 {
@@ -954,14 +964,18 @@ mod tests {
                         0 => KvOp::Put { key, value },
                         1 => KvOp::Append { key, value },
                         2 => KvOp::Get { key },
-                        3 if step % 3 == 0 => KvOp::Del { key },
+                        3 if step.is_multiple_of(3) => KvOp::Del { key },
                         _ => KvOp::Cas {
                             old: reference.get(&key).cloned().unwrap_or_default(),
                             key,
                             new: value,
                         },
                     };
-                    assert_eq!(map.apply(&op), reference_apply(&mut reference, &op), "{op:?}");
+                    assert_eq!(
+                        map.apply(&op),
+                        reference_apply(&mut reference, &op),
+                        "{op:?}"
+                    );
                 }
             }
             let shown: Vec<(&str, &str)> = map.iter().collect();
