@@ -148,7 +148,8 @@ impl KvMap {
 const INLINE: usize = 15;
 
 /// A key or a value of a [`KvMap`]: in place when it is [`INLINE`] bytes or shorter (the
-/// keys and values of the bench and of the checks are), in a `String` when longer.
+/// bench's keys and values are, and the checks' keys), in a `String` when longer (a
+/// value that appends made long).
 ///
 /// Compared, hashed and borrowed as its bytes, whichever way it is held: the map is
 /// searched with a `&str`'s bytes.
@@ -409,8 +410,8 @@ struct Session {
 ///
 /// A deque sorted by id rather than a tree: ids are handed out in order, so a new client
 /// goes at or near the back and the one forgotten is at the front, a lookup is a binary
-/// search, and a snapshot (every few entries in `raftlab check`'s swarm) walks contiguous
-/// memory.
+/// search, and a snapshot (every few entries in `raftlab check`'s swarm) and its decoding
+/// walk contiguous memory in order.
 ///
 /// Invariant: ids strictly increase from front to back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
