@@ -78,23 +78,28 @@ pub struct KvMap {
 impl KvMap {
     /// Applies `op` and returns its result.
     pub fn apply(&mut self, op: &KvOp) -> KvOutput {
+        self.apply_in_place(OpRef::of(op))
+    }
+
+    /// Applies an operation whose strings are borrowed (from a log entry, say).
+    fn apply_in_place(&mut self, op: OpRef<'_>) -> KvOutput {
         match op {
-            KvOp::Put { key, value } => self.put(key, value),
-            KvOp::Append { key, value } => {
+            OpRef::Put { key, value } => self.put(key, value),
+            OpRef::Append { key, value } => {
                 match self.values.get_mut(key.as_bytes()) {
                     Some(current) => current.push_str(value),
                     None => {
-                        self.values.insert(Text::from(&**key), Text::from(&**value));
+                        self.values.insert(Text::from(key), Text::from(value));
                     }
                 }
                 KvOutput::Ok
             }
-            KvOp::Get { key } => KvOutput::Value(self.get(key).map(str::to_string)),
-            KvOp::Del { key } => {
+            OpRef::Get { key } => KvOutput::Value(self.get(key).map(str::to_string)),
+            OpRef::Del { key } => {
                 self.values.remove(key.as_bytes());
                 KvOutput::Ok
             }
-            KvOp::Cas { key, old, new } => match self.get(key) {
+            OpRef::Cas { key, old, new } => match self.get(key) {
                 Some(current) if current == old => self.put(key, new),
                 current => KvOutput::CasFailed {
                     current: current.map(str::to_string),
@@ -293,37 +298,101 @@ impl KvRequest {
 
     /// The request held in the bytes of a log entry.
     pub fn decode(bytes: &[u8]) -> Result<KvRequest, DecodeError> {
-        let mut reader = Reader { bytes };
-        let client = reader.u64()?;
-        let seq = reader.u64()?;
-        let tag = reader.take(1)?[0];
-        let op = match tag {
-            b'p' => KvOp::Put {
-                key: reader.string()?,
-                value: reader.string()?,
-            },
-            b'a' => KvOp::Append {
-                key: reader.string()?,
-                value: reader.string()?,
-            },
-            b'g' => KvOp::Get {
-                key: reader.string()?,
-            },
-            b'd' => KvOp::Del {
-                key: reader.string()?,
-            },
-            b'c' => KvOp::Cas {
-                key: reader.string()?,
-                old: reader.string()?,
-                new: reader.string()?,
-            },
-            _ => return Err(DecodeError),
-        };
-        if !reader.bytes.is_empty() {
-            return Err(DecodeError);
-        }
-        Ok(KvRequest { client, seq, op })
+        let (client, seq, op) = decode_in_place(bytes)?;
+        Ok(KvRequest {
+            client,
+            seq,
+            op: op.to_op(),
+        })
     }
+}
+
+/// A [`KvOp`] whose strings are borrowed: read in place from a log entry, a request is
+/// applied without strings of its own.
+#[derive(Clone, Copy, Debug)]
+enum OpRef<'a> {
+    Put {
+        key: &'a str,
+        value: &'a str,
+    },
+    Append {
+        key: &'a str,
+        value: &'a str,
+    },
+    Get {
+        key: &'a str,
+    },
+    Del {
+        key: &'a str,
+    },
+    Cas {
+        key: &'a str,
+        old: &'a str,
+        new: &'a str,
+    },
+}
+
+impl<'a> OpRef<'a> {
+    fn of(op: &'a KvOp) -> OpRef<'a> {
+        match op {
+            KvOp::Put { key, value } => OpRef::Put { key, value },
+            KvOp::Append { key, value } => OpRef::Append { key, value },
+            KvOp::Get { key } => OpRef::Get { key },
+            KvOp::Del { key } => OpRef::Del { key },
+            KvOp::Cas { key, old, new } => OpRef::Cas { key, old, new },
+        }
+    }
+
+    fn to_op(self) -> KvOp {
+        match self {
+            OpRef::Put { key, value } => KvOp::Put {
+                key: key.into(),
+                value: value.into(),
+            },
+            OpRef::Append { key, value } => KvOp::Append {
+                key: key.into(),
+                value: value.into(),
+            },
+            OpRef::Get { key } => KvOp::Get { key: key.into() },
+            OpRef::Del { key } => KvOp::Del { key: key.into() },
+            OpRef::Cas { key, old, new } => KvOp::Cas {
+                key: key.into(),
+                old: old.into(),
+                new: new.into(),
+            },
+        }
+    }
+}
+
+/// A request read in place from the bytes of a log entry: client, sequence number and
+/// operation (what [`KvRequest::encode_parts_into`] wrote).
+fn decode_in_place(bytes: &[u8]) -> Result<(ClientId, u64, OpRef<'_>), DecodeError> {
+    let mut reader = Reader { bytes };
+    let client = reader.u64()?;
+    let seq = reader.u64()?;
+    // Fields in the order they were written: arguments are evaluated left to right.
+    let op = match reader.take(1)?[0] {
+        b'p' => OpRef::Put {
+            key: reader.str()?,
+            value: reader.str()?,
+        },
+        b'a' => OpRef::Append {
+            key: reader.str()?,
+            value: reader.str()?,
+        },
+        b'g' => OpRef::Get { key: reader.str()? },
+        b'd' => OpRef::Del { key: reader.str()? },
+        b'c' => OpRef::Cas {
+            key: reader.str()?,
+            old: reader.str()?,
+            new: reader.str()?,
+        },
+        _ => return Err(DecodeError),
+    };
+    if !reader.bytes.is_empty() {
+        return Err(DecodeError);
+    }
+    Ok((client, seq, op))
 }
 
 struct Reader<'a> {
@@ -364,18 +433,6 @@ impl<'a> Reader<'a> {
         let len = u32::from_le_bytes(len_bytes.try_into().map_err(|_| DecodeError)?) as usize;
         std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError)
     }
-}
-
-/// A `put` request read in place: client, sequence number, key and value. `None` for
-/// anything else (another operation, or bytes that do not decode).
-fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &str, &str)> {
-    let mut reader = Reader { bytes };
-    let (client, seq) = (reader.u64().ok()?, reader.u64().ok()?);
-    if reader.take(1).ok()? != b"p" {
-        return None;
-    }
-    let (key, value) = (reader.str().ok()?, reader.str().ok()?);
-    reader.bytes.is_empty().then_some((client, seq, key, value))
 }
 
 /// How many clients' last requests a state machine remembers. Beyond it, the client with
@@ -477,17 +534,10 @@ impl KvStateMachine {
     }
 
     /// Applies a request as it is in the log, or returns `None` if the bytes are not a
-    /// request. A `put`, the common case, is read in place rather than decoded into
-    /// strings of its own.
+    /// request. The request is read in place rather than decoded into strings of its own.
     pub fn apply_encoded(&mut self, bytes: &[u8]) -> Option<KvOutput> {
-        match decode_put(bytes) {
-            Some((client, seq, key, value)) => {
-                Some(self.apply_once(client, seq, |map| map.put(key, value)))
-            }
-            None => KvRequest::decode(bytes)
-                .ok()
-                .map(|request| self.apply(request)),
-        }
+        let (client, seq, op) = decode_in_place(bytes).ok()?;
+        Some(self.apply_once(client, seq, |map| map.apply_in_place(op)))
     }
 
     /// Runs `apply` for the `seq`-th request of `client` unless that request (or a later
@@ -884,7 +934,33 @@ mod tests {
         }
         assert_eq!(encoded.encode(), decoded.encode());
         assert_eq!(encoded.map().get("k"), Some("bbbbbbbb+"));
+        // Every other operation, each of a client of its own.
+        let others = [
+            KvOp::Get { key: "k".into() },
+            KvOp::Cas {
+                key: "k".into(),
+                old: "no".into(),
+                new: "x".into(),
+            },
+            KvOp::Cas {
+                key: "k".into(),
+                old: "bbbbbbbb+".into(),
+                new: "c".into(),
+            },
+            KvOp::Del { key: "k".into() },
+            KvOp::Get { key: "k".into() },
+        ];
+        for (client, op) in (6..).zip(others) {
+            let request = KvRequest { client, seq: 1, op };
+            let bytes = request.encode();
+            assert_eq!(encoded.apply_encoded(&bytes), Some(decoded.apply(request)));
+        }
+        assert_eq!(encoded.encode(), decoded.encode());
+        assert_eq!(encoded.map().get("k"), None);
         assert_eq!(encoded.apply_encoded(b"not a request"), None);
+        let mut trailing = put(9, "y").encode();
+        trailing.push(0);
+        assert_eq!(encoded.apply_encoded(&trailing), None);
         let mut bad_utf8 = put(3, "x").encode();
         *bad_utf8.last_mut().expect("a value byte") = 0xff;
         assert_eq!(encoded.apply_encoded(&bad_utf8), None);
