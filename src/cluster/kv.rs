@@ -435,6 +435,19 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A `put` request read in place: client, sequence number, key and value. `None` for
+/// anything else (another operation, or bytes that do not decode). What
+/// [`decode_in_place`] reads of a put, in fewer instructions: a node applies every put.
+fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &str, &str)> {
+    let mut reader = Reader { bytes };
+    let (client, seq) = (reader.u64().ok()?, reader.u64().ok()?);
+    if reader.take(1).ok()? != b"p" {
+        return None;
+    }
+    let (key, value) = (reader.str().ok()?, reader.str().ok()?);
+    reader.bytes.is_empty().then_some((client, seq, key, value))
+}
+
 /// How many clients' last requests a state machine remembers. Beyond it, the client with
 /// the lowest id is forgotten (ids are handed out in order, so the oldest client): every
 /// node applies the same requests and so forgets the same clients, as the Raft thesis
@@ -534,8 +547,12 @@ impl KvStateMachine {
     }
 
     /// Applies a request as it is in the log, or returns `None` if the bytes are not a
-    /// request. The request is read in place rather than decoded into strings of its own.
+    /// request. The request is read in place rather than decoded into strings of its own;
+    /// a `put`, the common case, by a reader of its own that only reads a put.
     pub fn apply_encoded(&mut self, bytes: &[u8]) -> Option<KvOutput> {
+        if let Some((client, seq, key, value)) = decode_put(bytes) {
+            return Some(self.apply_once(client, seq, |map| map.put(key, value)));
+        }
         let (client, seq, op) = decode_in_place(bytes).ok()?;
         Some(self.apply_once(client, seq, |map| map.apply_in_place(op)))
     }
