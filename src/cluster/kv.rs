@@ -5,8 +5,7 @@
 //! has already applied (a client retried after a timeout, and both copies reached the log)
 //! answers with the first result and changes nothing, so a retried write happens once.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 
 use thiserror::Error;
 
@@ -68,63 +67,76 @@ pub enum KvOutput {
 ///
 /// A hash map (with raftlab's one hasher, [`crate::digest`]): a node applies every write
 /// to it, and a lookup by hash costs one pass over the key where a tree compares strings
-/// at every level. What shows the map in order ([`KvMap::iter`], a snapshot's bytes) sorts
-/// the keys then.
+/// at every level. Keys and values are [`Text`]: a short one sits in the map's own slot,
+/// so a write to a key reads and writes that slot only, not two buffers elsewhere. What
+/// shows the map in order ([`KvMap::iter`], a snapshot's bytes) sorts the keys then.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvMap {
-    values: HashMap<String, String, BuildDigest>,
+    values: HashMap<Text, Text, BuildDigest>,
 }
 
 impl KvMap {
     /// Applies `op` and returns its result.
     pub fn apply(&mut self, op: &KvOp) -> KvOutput {
+        self.apply_in_place(OpRef::of(op))
+    }
+
+    /// Applies an operation whose strings are borrowed (from a log entry, say).
+    fn apply_in_place(&mut self, op: OpRef<'_>) -> KvOutput {
         match op {
-            KvOp::Put { key, value } => self.put(key, value),
-            KvOp::Append { key, value } => {
-                self.values.entry(key.clone()).or_default().push_str(value);
+            OpRef::Put { key, value } => self.put(key, value),
+            OpRef::Append { key, value } => {
+                match self.values.get_mut(key.as_bytes()) {
+                    Some(current) => current.push_str(value),
+                    None => {
+                        self.values.insert(Text::from(key), Text::from(value));
+                    }
+                }
                 KvOutput::Ok
             }
-            KvOp::Get { key } => KvOutput::Value(self.values.get(key).cloned()),
-            KvOp::Del { key } => {
-                self.values.remove(key);
+            OpRef::Get { key } => KvOutput::Value(self.get(key).map(str::to_string)),
+            OpRef::Del { key } => {
+                self.values.remove(key.as_bytes());
                 KvOutput::Ok
             }
-            KvOp::Cas { key, old, new } => match self.values.get(key) {
+            OpRef::Cas { key, old, new } => match self.get(key) {
                 Some(current) if current == old => self.put(key, new),
                 current => KvOutput::CasFailed {
-                    current: current.cloned(),
+                    current: current.map(str::to_string),
                 },
             },
         }
     }
 
-    /// Sets `key` to `value`, over the old value's buffer when the key exists: a node puts
-    /// every write, and then allocates nothing.
+    /// Sets `key` to `value`, in place when the key exists: a node puts every write, and
+    /// then allocates nothing.
     fn put(&mut self, key: &str, value: &str) -> KvOutput {
-        match self.values.get_mut(key) {
-            Some(current) => {
-                current.clear();
-                current.push_str(value);
-            }
+        match self.values.get_mut(key.as_bytes()) {
+            Some(current) => current.set(value),
             None => {
-                self.values.insert(key.to_string(), value.to_string());
+                self.values.insert(Text::from(key), Text::from(value));
             }
         }
         KvOutput::Ok
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
+        self.values.get(key.as_bytes()).map(Text::as_str)
     }
 
     /// Every key and value, in key order (sorted on each call).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sorted_pairs().into_iter()
+    }
+
+    /// Every key and value, in key order.
+    fn sorted_pairs(&self) -> Vec<(&str, &str)> {
         let mut pairs: Vec<(&str, &str)> = (self.values.iter())
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         // Keys are unique: an unstable sort gives the one order.
         pairs.sort_unstable_by_key(|&(key, _)| key);
-        pairs.into_iter()
+        pairs
     }
 
     pub fn len(&self) -> usize {
@@ -133,6 +145,107 @@ impl KvMap {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+/// The longest text a [`Text`] holds in place: with its length, it fits in the bytes of
+/// the `String` that holds a longer one, so a `Text` is no larger than a `String`.
+const INLINE: usize = 15;
+
+/// A key or a value of a [`KvMap`]: in place when it is [`INLINE`] bytes or shorter (the
+/// bench's keys and values are, and the checks' keys), in a `String` when longer (a
+/// value that appends made long).
+///
+/// Compared, hashed and borrowed as its bytes, whichever way it is held: the map is
+/// searched with a `&str`'s bytes.
+#[derive(Clone)]
+enum Text {
+    /// Invariant: `bytes[..len]` is UTF-8 (made from `&str`s only) and `len <= INLINE`.
+    Inline { len: u8, bytes: [u8; INLINE] },
+    /// Invariant: longer than [`INLINE`].
+    Heap(String),
+}
+
+impl Text {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Text::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Text::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)])
+                .expect("an inline text holds whole UTF-8: it was copied from strs"),
+            Text::Heap(text) => text,
+        }
+    }
+
+    /// Replaces the text with `text`, over the old buffer when both are long.
+    fn set(&mut self, text: &str) {
+        match self {
+            Text::Heap(current) if text.len() > INLINE => {
+                current.clear();
+                current.push_str(text);
+            }
+            _ => *self = Text::from(text),
+        }
+    }
+
+    /// Appends `more`, moving to the heap when the text outgrows [`INLINE`].
+    fn push_str(&mut self, more: &str) {
+        match self {
+            Text::Inline { len, bytes } if usize::from(*len) + more.len() <= INLINE => {
+                let start = usize::from(*len);
+                bytes[start..start + more.len()].copy_from_slice(more.as_bytes());
+                *len += more.len() as u8;
+            }
+            Text::Inline { .. } => *self = Text::Heap(format!("{}{more}", self.as_str())),
+            Text::Heap(text) => text.push_str(more),
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        if text.len() > INLINE {
+            return Text::Heap(text.to_string());
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Text::Inline {
+            len: text.len() as u8,
+            bytes,
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Text {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Text {}
+
+/// As its bytes, as `Borrow<[u8]>` requires.
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+/// As the string it holds.
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
     }
 }
 
@@ -185,37 +298,101 @@ impl KvRequest {
 
     /// The request held in the bytes of a log entry.
     pub fn decode(bytes: &[u8]) -> Result<KvRequest, DecodeError> {
-        let mut reader = Reader { bytes };
-        let client = reader.u64()?;
-        let seq = reader.u64()?;
-        let tag = reader.take(1)?[0];
-        let op = match tag {
-            b'p' => KvOp::Put {
-                key: reader.string()?,
-                value: reader.string()?,
-            },
-            b'a' => KvOp::Append {
-                key: reader.string()?,
-                value: reader.string()?,
-            },
-            b'g' => KvOp::Get {
-                key: reader.string()?,
-            },
-            b'd' => KvOp::Del {
-                key: reader.string()?,
-            },
-            b'c' => KvOp::Cas {
-                key: reader.string()?,
-                old: reader.string()?,
-                new: reader.string()?,
-            },
-            _ => return Err(DecodeError),
-        };
-        if !reader.bytes.is_empty() {
-            return Err(DecodeError);
-        }
-        Ok(KvRequest { client, seq, op })
+        let (client, seq, op) = decode_in_place(bytes)?;
+        Ok(KvRequest {
+            client,
+            seq,
+            op: op.to_op(),
+        })
     }
+}
+
+/// A [`KvOp`] whose strings are borrowed: read in place from a log entry, a request is
+/// applied without strings of its own.
+#[derive(Clone, Copy, Debug)]
+enum OpRef<'a> {
+    Put {
+        key: &'a str,
+        value: &'a str,
+    },
+    Append {
+        key: &'a str,
+        value: &'a str,
+    },
+    Get {
+        key: &'a str,
+    },
+    Del {
+        key: &'a str,
+    },
+    Cas {
+        key: &'a str,
+        old: &'a str,
+        new: &'a str,
+    },
+}
+
+impl<'a> OpRef<'a> {
+    fn of(op: &'a KvOp) -> OpRef<'a> {
+        match op {
+            KvOp::Put { key, value } => OpRef::Put { key, value },
+            KvOp::Append { key, value } => OpRef::Append { key, value },
+            KvOp::Get { key } => OpRef::Get { key },
+            KvOp::Del { key } => OpRef::Del { key },
+            KvOp::Cas { key, old, new } => OpRef::Cas { key, old, new },
+        }
+    }
+
+    fn to_op(self) -> KvOp {
+        match self {
+            OpRef::Put { key, value } => KvOp::Put {
+                key: key.into(),
+                value: value.into(),
+            },
+            OpRef::Append { key, value } => KvOp::Append {
+                key: key.into(),
+                value: value.into(),
+            },
+            OpRef::Get { key } => KvOp::Get { key: key.into() },
+            OpRef::Del { key } => KvOp::Del { key: key.into() },
+            OpRef::Cas { key, old, new } => KvOp::Cas {
+                key: key.into(),
+                old: old.into(),
+                new: new.into(),
+            },
+        }
+    }
+}
+
+/// A request read in place from the bytes of a log entry: client, sequence number and
+/// operation (what [`KvRequest::encode_parts_into`] wrote).
+fn decode_in_place(bytes: &[u8]) -> Result<(ClientId, u64, OpRef<'_>), DecodeError> {
+    let mut reader = Reader { bytes };
+    let client = reader.u64()?;
+    let seq = reader.u64()?;
+    // Fields in the order they were written: arguments are evaluated left to right.
+    let op = match reader.take(1)?[0] {
+        b'p' => OpRef::Put {
+            key: reader.str()?,
+            value: reader.str()?,
+        },
+        b'a' => OpRef::Append {
+            key: reader.str()?,
+            value: reader.str()?,
+        },
+        b'g' => OpRef::Get { key: reader.str()? },
+        b'd' => OpRef::Del { key: reader.str()? },
+        b'c' => OpRef::Cas {
+            key: reader.str()?,
+            old: reader.str()?,
+            new: reader.str()?,
+        },
+        _ => return Err(DecodeError),
+    };
+    if !reader.bytes.is_empty() {
+        return Err(DecodeError);
+    }
+    Ok((client, seq, op))
 }
 
 struct Reader<'a> {
@@ -259,7 +436,8 @@ impl<'a> Reader<'a> {
 }
 
 /// A `put` request read in place: client, sequence number, key and value. `None` for
-/// anything else (another operation, or bytes that do not decode).
+/// anything else (another operation, or bytes that do not decode). What
+/// [`decode_in_place`] reads of a put, in fewer instructions: a node applies every put.
 fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &str, &str)> {
     let mut reader = Reader { bytes };
     let (client, seq) = (reader.u64().ok()?, reader.u64().ok()?);
@@ -285,7 +463,81 @@ pub const CLIENTS_REMEMBERED: usize = 16_384;
 #[derive(Clone, Debug, Default)]
 pub struct KvStateMachine {
     map: KvMap,
-    last_by_client: BTreeMap<ClientId, (u64, KvOutput)>,
+    sessions: Sessions,
+    /// The sessions' part of the last snapshot, reused by the next.
+    encoded_sessions: EncodedSessions,
+}
+
+/// A client's last applied request and its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Session {
+    client: ClientId,
+    seq: u64,
+    output: KvOutput,
+}
+
+/// The clients a state machine remembers, in client id order.
+///
+/// A deque sorted by id rather than a tree: ids are handed out in order, so a new client
+/// goes at or near the back and the one forgotten is at the front, a lookup is a binary
+/// search, and a snapshot (every few entries in `raftlab check`'s swarm) and its decoding
+/// walk contiguous memory in order.
+///
+/// Invariant: ids strictly increase from front to back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Sessions {
+    by_client: VecDeque<Session>,
+}
+
+impl Sessions {
+    fn len(&self) -> usize {
+        self.by_client.len()
+    }
+
+    /// Where `client`'s session is (`Ok`), or where it would go (`Err`).
+    fn find(&self, client: ClientId) -> Result<usize, usize> {
+        // The newest client, the usual one in a check, without a search.
+        match self.by_client.back() {
+            Some(last) if last.client == client => Ok(self.by_client.len() - 1),
+            Some(last) if last.client < client => Err(self.by_client.len()),
+            _ => self
+                .by_client
+                .binary_search_by_key(&client, |session| session.client),
+        }
+    }
+}
+
+/// The snapshot records of the first sessions, kept from one snapshot to the next.
+/// Between two snapshots few sessions change (in a check, each operation is a client of
+/// its own and comes at the back), so a snapshot encodes the sessions from the first one
+/// that changed on, and copies the records before it.
+///
+/// Invariant: `bytes` holds the records of the first `ends.len()` sessions as they are
+/// now, one after the other; the record of session `i` ends at `ends[i]`.
+#[derive(Clone, Debug, Default)]
+struct EncodedSessions {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl EncodedSessions {
+    /// Forgets the records of the sessions from position `at` on: one of them changed,
+    /// or they moved.
+    fn forget_from(&mut self, at: usize) {
+        if at < self.ends.len() {
+            self.ends.truncate(at);
+            self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
+        }
+    }
+
+    /// The records of every session in `sessions`, encoding those not kept.
+    fn update(&mut self, sessions: &Sessions) -> &[u8] {
+        for session in sessions.by_client.range(self.ends.len()..) {
+            put_session(&mut self.bytes, session);
+            self.ends.push(self.bytes.len());
+        }
+        &self.bytes
+    }
 }
 
 impl KvStateMachine {
@@ -295,17 +547,14 @@ impl KvStateMachine {
     }
 
     /// Applies a request as it is in the log, or returns `None` if the bytes are not a
-    /// request. A `put`, the common case, is read in place rather than decoded into
-    /// strings of its own.
+    /// request. The request is read in place rather than decoded into strings of its own;
+    /// a `put`, the common case, by a reader of its own that only reads a put.
     pub fn apply_encoded(&mut self, bytes: &[u8]) -> Option<KvOutput> {
-        match decode_put(bytes) {
-            Some((client, seq, key, value)) => {
-                Some(self.apply_once(client, seq, |map| map.put(key, value)))
-            }
-            None => KvRequest::decode(bytes)
-                .ok()
-                .map(|request| self.apply(request)),
+        if let Some((client, seq, key, value)) = decode_put(bytes) {
+            return Some(self.apply_once(client, seq, |map| map.put(key, value)));
         }
+        let (client, seq, op) = decode_in_place(bytes).ok()?;
+        Some(self.apply_once(client, seq, |map| map.apply_in_place(op)))
     }
 
     /// Runs `apply` for the `seq`-th request of `client` unless that request (or a later
@@ -316,21 +565,32 @@ impl KvStateMachine {
         seq: u64,
         apply: impl FnOnce(&mut KvMap) -> KvOutput,
     ) -> KvOutput {
-        // One search of the tree for a client it knows (the common case), not two.
-        match self.last_by_client.entry(client) {
-            Entry::Occupied(mut last) => {
-                if last.get().0 >= seq {
-                    return last.get().1.clone();
+        let found = self.sessions.find(client);
+        let sessions = &mut self.sessions.by_client;
+        match found {
+            Ok(at) => {
+                let last = &mut sessions[at];
+                if last.seq >= seq {
+                    return last.output.clone();
                 }
                 let output = apply(&mut self.map);
-                last.insert((seq, output.clone()));
+                last.seq = seq;
+                last.output = output.clone();
+                self.encoded_sessions.forget_from(at);
                 output
             }
-            Entry::Vacant(slot) => {
+            Err(at) => {
                 let output = apply(&mut self.map);
-                slot.insert((seq, output.clone()));
-                if self.last_by_client.len() > CLIENTS_REMEMBERED {
-                    self.last_by_client.pop_first();
+                let session = Session {
+                    client,
+                    seq,
+                    output: output.clone(),
+                };
+                sessions.insert(at, session);
+                self.encoded_sessions.forget_from(at);
+                if sessions.len() > CLIENTS_REMEMBERED {
+                    sessions.pop_front();
+                    self.encoded_sessions.forget_from(0);
                 }
                 output
             }
@@ -343,32 +603,22 @@ impl KvStateMachine {
 
     /// The state machine as snapshot bytes: the map, then each client's last request and
     /// its result (so that a request retried after the snapshot still takes effect once).
-    pub fn encode(&self) -> Vec<u8> {
+    /// Mutable for the sessions' records it keeps for the next snapshot.
+    pub fn encode(&mut self) -> Vec<u8> {
+        let pairs = self.map.sorted_pairs();
+        let records = self.encoded_sessions.update(&self.sessions);
         // Sized up front: a snapshot of a large map would otherwise be copied as it grows.
-        let map_len: usize = (self.map.values.iter())
+        let map_len: usize = (pairs.iter())
             .map(|(key, value)| 8 + key.len() + value.len())
             .sum();
-        let clients_len: usize = (self.last_by_client.values())
-            .map(|(_, output)| 17 + optional_len(output))
-            .sum();
-        let mut bytes = Vec::with_capacity(16 + map_len + clients_len);
-        bytes.extend_from_slice(&(self.map.values.len() as u64).to_le_bytes());
-        for (key, value) in self.map.iter() {
+        let mut bytes = Vec::with_capacity(16 + map_len + records.len());
+        bytes.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
+        for (key, value) in pairs {
             put_string(&mut bytes, key);
             put_string(&mut bytes, value);
         }
-        bytes.extend_from_slice(&(self.last_by_client.len() as u64).to_le_bytes());
-        for (client, (seq, output)) in &self.last_by_client {
-            bytes.extend_from_slice(&client.to_le_bytes());
-            bytes.extend_from_slice(&seq.to_le_bytes());
-            let (tag, value) = match output {
-                KvOutput::Ok => (b'o', None),
-                KvOutput::Value(value) => (b'v', value.as_deref()),
-                KvOutput::CasFailed { current } => (b'c', current.as_deref()),
-            };
-            bytes.push(tag);
-            put_optional(&mut bytes, value);
-        }
+        bytes.extend_from_slice(&(self.sessions.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(records);
         bytes
     }
 
@@ -376,11 +626,21 @@ impl KvStateMachine {
     pub fn decode(bytes: &[u8]) -> Result<KvStateMachine, DecodeError> {
         let mut reader = Reader { bytes };
         let mut state = KvStateMachine::default();
-        for _ in 0..reader.u64()? {
-            let key = reader.string()?;
-            state.map.values.insert(key, reader.string()?);
+        // Sized by the count the bytes give, bounded by what they can hold (8 bytes or
+        // more a pair, 18 or more a client): bad bytes cannot ask for a huge table.
+        let pairs = reader.u64()?;
+        state
+            .map
+            .values
+            .reserve(bounded_count(pairs, reader.bytes, 8));
+        for _ in 0..pairs {
+            let key = Text::from(reader.str()?);
+            state.map.values.insert(key, Text::from(reader.str()?));
         }
-        for _ in 0..reader.u64()? {
+        let clients = reader.u64()?;
+        let sessions = &mut state.sessions.by_client;
+        sessions.reserve(bounded_count(clients, reader.bytes, 18));
+        for _ in 0..clients {
             let (client, seq) = (reader.u64()?, reader.u64()?);
             let tag = reader.take(1)?[0];
             let value = reader.optional()?;
@@ -390,7 +650,15 @@ impl KvStateMachine {
                 (b'c', current) => KvOutput::CasFailed { current },
                 _ => return Err(DecodeError),
             };
-            state.last_by_client.insert(client, (seq, output));
+            // Snapshots list clients in id order, each once.
+            if sessions.back().is_some_and(|last| last.client >= client) {
+                return Err(DecodeError);
+            }
+            sessions.push_back(Session {
+                client,
+                seq,
+                output,
+            });
         }
         if !reader.bytes.is_empty() {
             return Err(DecodeError);
@@ -399,13 +667,30 @@ impl KvStateMachine {
     }
 }
 
-/// The bytes [`put_optional`] writes for an output's text.
-fn optional_len(output: &KvOutput) -> usize {
-    let text = match output {
-        KvOutput::Ok => None,
-        KvOutput::Value(value) | KvOutput::CasFailed { current: value } => value.as_deref(),
+/// `count` items said to follow in `rest`, each `min_len` bytes or more, bounded by how
+/// many `rest` can hold.
+fn bounded_count(count: u64, rest: &[u8], min_len: usize) -> usize {
+    usize::try_from(count).map_or(usize::MAX, |count| count.min(rest.len() / min_len))
+}
+
+/// Writes a session's snapshot record: client id, sequence number, the output's tag,
+/// whether a text follows, and the text.
+fn put_session(bytes: &mut Vec<u8>, session: &Session) {
+    let (tag, text) = match &session.output {
+        KvOutput::Ok => (b'o', None),
+        KvOutput::Value(value) => (b'v', value.as_deref()),
+        KvOutput::CasFailed { current } => (b'c', current.as_deref()),
     };
-    1 + text.map_or(0, |text| 4 + text.len())
+    // The fixed part written at once.
+    let mut head = [0; 18];
+    head[..8].copy_from_slice(&session.client.to_le_bytes());
+    head[8..16].copy_from_slice(&session.seq.to_le_bytes());
+    head[16] = tag;
+    head[17] = u8::from(text.is_some());
+    bytes.extend_from_slice(&head);
+    if let Some(text) = text {
+        put_string(bytes, text);
+    }
 }
 
 fn put_string(bytes: &mut Vec<u8>, text: &str) {
@@ -413,18 +698,10 @@ fn put_string(bytes: &mut Vec<u8>, text: &str) {
     bytes.extend_from_slice(text.as_bytes());
 }
 
-fn put_optional(bytes: &mut Vec<u8>, text: Option<&str>) {
-    match text {
-        None => bytes.push(0),
-        Some(text) => {
-            bytes.push(1);
-            put_string(bytes, text);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
@@ -475,10 +752,10 @@ mod tests {
         for (client, op) in (1..).zip(ops) {
             sm.apply(KvRequest { client, seq: 3, op });
         }
-        let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        let mut restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
         assert_eq!(restored.encode(), sm.encode());
         assert_eq!(restored.map().get("x"), Some("1"));
-        assert_eq!(restored.last_by_client, sm.last_by_client);
+        assert_eq!(restored.sessions, sm.sessions);
         assert!(KvStateMachine::decode(b"bad").is_err());
     }
 
@@ -512,7 +789,7 @@ mod tests {
         for client in 1..=CLIENTS_REMEMBERED as u64 + 1 {
             sm.apply(append(client));
         }
-        assert_eq!(sm.last_by_client.len(), CLIENTS_REMEMBERED);
+        assert_eq!(sm.sessions.len(), CLIENTS_REMEMBERED);
         // The newest is still remembered: its retry takes effect once ...
         sm.apply(append(CLIENTS_REMEMBERED as u64 + 1));
         assert_eq!(
@@ -520,7 +797,132 @@ mod tests {
             Some(CLIENTS_REMEMBERED + 1)
         );
         // ... and the oldest is not.
-        assert!(!sm.last_by_client.contains_key(&1));
+        assert!(sm.sessions.find(1).is_err());
+    }
+
+    #[test]
+    fn clients_applied_out_of_id_order_are_remembered_and_snapshotted_in_id_order() {
+        let put = |client, seq| KvRequest {
+            client,
+            seq,
+            op: KvOp::Put {
+                key: format!("k{client}"),
+                value: seq.to_string(),
+            },
+        };
+        let mut sm = KvStateMachine::default();
+        for client in [5, 2, 9, 7, 1] {
+            sm.apply(put(client, 3));
+        }
+        let ids: Vec<ClientId> = sm
+            .sessions
+            .by_client
+            .iter()
+            .map(|session| session.client)
+            .collect();
+        assert_eq!(ids, [1, 2, 5, 7, 9]);
+        // A retry of each is answered from memory and changes nothing ...
+        for client in [9, 1, 5] {
+            sm.apply(put(client, 2));
+        }
+        assert_eq!(sm.map().get("k9"), Some("3"));
+        // ... and a later request of each takes effect.
+        sm.apply(put(7, 4));
+        assert_eq!(sm.map().get("k7"), Some("4"));
+        let restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        assert_eq!(restored.sessions, sm.sessions);
+    }
+
+    /// `sm`'s snapshot encoded from nothing kept.
+    fn encoded_afresh(sm: &KvStateMachine) -> Vec<u8> {
+        let mut fresh = KvStateMachine {
+            map: sm.map.clone(),
+            sessions: sm.sessions.clone(),
+            encoded_sessions: EncodedSessions::default(),
+        };
+        fresh.encode()
+    }
+
+    #[test]
+    fn a_snapshot_reusing_the_last_ones_records_is_the_snapshot_encoded_afresh() {
+        let request = |client, seq| KvRequest {
+            client,
+            seq,
+            op: match seq % 3 {
+                0 => KvOp::Get { key: "k".into() },
+                1 => KvOp::Append {
+                    key: "k".into(),
+                    value: format!("{client}.{seq}"),
+                },
+                _ => KvOp::Cas {
+                    key: "k".into(),
+                    old: "no".into(),
+                    new: "yes".into(),
+                },
+            },
+        };
+        let mut sm = KvStateMachine::default();
+        // New clients at the back, a client in the middle, later requests of clients
+        // before the last, retries, each followed by a snapshot.
+        let steps = [
+            (10, 1),
+            (20, 1),
+            (30, 1),
+            (15, 1),
+            (20, 2),
+            (20, 2),
+            (40, 3),
+        ];
+        for (client, seq) in steps.into_iter().chain((50..60).map(|c| (c, c))) {
+            sm.apply(request(client, seq));
+            assert_eq!(sm.encode(), encoded_afresh(&sm), "after {client}/{seq}");
+        }
+        sm.apply(request(10, 5));
+        sm.apply(request(5, 1));
+        assert_eq!(sm.encode(), encoded_afresh(&sm));
+        let mut restored = KvStateMachine::decode(&sm.encode()).expect("decodes");
+        restored.apply(request(30, 4));
+        sm.apply(request(30, 4));
+        assert_eq!(restored.encode(), sm.encode());
+    }
+
+    #[test]
+    fn a_snapshot_after_a_client_is_forgotten_is_the_snapshot_encoded_afresh() {
+        let mut sm = KvStateMachine::default();
+        let get = |client| KvRequest {
+            client,
+            seq: 1,
+            op: KvOp::Get { key: "k".into() },
+        };
+        for client in 1..=CLIENTS_REMEMBERED as u64 {
+            sm.apply(get(client));
+        }
+        sm.encode();
+        sm.apply(get(CLIENTS_REMEMBERED as u64 + 1));
+        assert!(sm.sessions.find(1).is_err());
+        assert_eq!(sm.encode(), encoded_afresh(&sm));
+    }
+
+    #[test]
+    fn a_snapshot_that_lists_clients_out_of_order_does_not_decode() {
+        let mut sm = KvStateMachine::default();
+        for client in [1, 2] {
+            sm.apply(KvRequest {
+                client,
+                seq: 1,
+                op: KvOp::Get { key: "k".into() },
+            });
+        }
+        let mut bytes = sm.encode();
+        // No keys (8 bytes), 2 clients (8 bytes), then two 18-byte records.
+        assert_eq!(bytes.len(), 16 + 2 * 18);
+        let (first, second) = bytes[16..].split_at_mut(18);
+        first.swap_with_slice(second);
+        assert_eq!(KvStateMachine::decode(&bytes).err(), Some(DecodeError));
+        // A count no bytes back is refused, not allocated.
+        let mut huge = 0u64.to_le_bytes().to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(KvStateMachine::decode(&huge).err(), Some(DecodeError));
     }
 
     #[test]
@@ -549,7 +951,33 @@ mod tests {
         }
         assert_eq!(encoded.encode(), decoded.encode());
         assert_eq!(encoded.map().get("k"), Some("bbbbbbbb+"));
+        // Every other operation, each of a client of its own.
+        let others = [
+            KvOp::Get { key: "k".into() },
+            KvOp::Cas {
+                key: "k".into(),
+                old: "no".into(),
+                new: "x".into(),
+            },
+            KvOp::Cas {
+                key: "k".into(),
+                old: "bbbbbbbb+".into(),
+                new: "c".into(),
+            },
+            KvOp::Del { key: "k".into() },
+            KvOp::Get { key: "k".into() },
+        ];
+        for (client, op) in (6..).zip(others) {
+            let request = KvRequest { client, seq: 1, op };
+            let bytes = request.encode();
+            assert_eq!(encoded.apply_encoded(&bytes), Some(decoded.apply(request)));
+        }
+        assert_eq!(encoded.encode(), decoded.encode());
+        assert_eq!(encoded.map().get("k"), None);
         assert_eq!(encoded.apply_encoded(b"not a request"), None);
+        let mut trailing = put(9, "y").encode();
+        trailing.push(0);
+        assert_eq!(encoded.apply_encoded(&trailing), None);
         let mut bad_utf8 = put(3, "x").encode();
         *bad_utf8.last_mut().expect("a value byte") = 0xff;
         assert_eq!(encoded.apply_encoded(&bad_utf8), None);
@@ -578,6 +1006,90 @@ mod tests {
         assert_eq!(forward.encode(), backward.encode());
         let restored = KvStateMachine::decode(&backward.encode()).expect("decodes");
         assert_eq!(restored.map(), forward.map());
+    }
+
+    /// The rules of [`KvMap::apply`] over plain strings in a tree.
+    fn reference_apply(map: &mut BTreeMap<String, String>, op: &KvOp) -> KvOutput {
+        match op {
+            KvOp::Put { key, value } => {
+                map.insert(key.clone(), value.clone());
+                KvOutput::Ok
+            }
+            KvOp::Append { key, value } => {
+                map.entry(key.clone()).or_default().push_str(value);
+                KvOutput::Ok
+            }
+            KvOp::Get { key } => KvOutput::Value(map.get(key).cloned()),
+            KvOp::Del { key } => {
+                map.remove(key);
+                KvOutput::Ok
+            }
+            KvOp::Cas { key, old, new } => match map.get(key) {
+                Some(current) if current == old => {
+                    map.insert(key.clone(), new.clone());
+                    KvOutput::Ok
+                }
+                current => KvOutput::CasFailed {
+                    current: current.cloned(),
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn short_and_long_keys_and_values_follow_the_same_rules() {
+        // Lengths on both sides of what is held in place, and text of several bytes a
+        // character.
+        let texts: Vec<String> = [0, 1, 7, INLINE - 1, INLINE, INLINE + 1, 40]
+            .iter()
+            .flat_map(|&len| ["a".repeat(len), "é".repeat(len / 2)])
+            .collect();
+        let keys = [
+            &texts[2], &texts[6], &texts[8], &texts[10], &texts[11], &texts[12],
+        ];
+        let (mut map, mut reference) = (KvMap::default(), BTreeMap::new());
+        let mut step = 0usize;
+        for round in 0..6 {
+            for (k, key) in keys.iter().enumerate() {
+                for (v, value) in texts.iter().enumerate() {
+                    step += 1;
+                    let (key, value) = (key.to_string(), value.to_string());
+                    let op = match (round + k + v) % 5 {
+                        0 => KvOp::Put { key, value },
+                        1 => KvOp::Append { key, value },
+                        2 => KvOp::Get { key },
+                        3 if step.is_multiple_of(3) => KvOp::Del { key },
+                        _ => KvOp::Cas {
+                            old: reference.get(&key).cloned().unwrap_or_default(),
+                            key,
+                            new: value,
+                        },
+                    };
+                    assert_eq!(
+                        map.apply(&op),
+                        reference_apply(&mut reference, &op),
+                        "{op:?}"
+                    );
+                }
+            }
+            let shown: Vec<(&str, &str)> = map.iter().collect();
+            let expected: Vec<(&str, &str)> = (reference.iter())
+                .map(|(key, value)| (key.as_str(), value.as_str()))
+                .collect();
+            assert_eq!(shown, expected);
+        }
+        // Held in place or not, equal maps are equal and print as strings do.
+        let mut rebuilt = KvMap::default();
+        for (key, value) in map.iter() {
+            rebuilt.put(key, value);
+        }
+        assert_eq!(rebuilt, map);
+        assert_eq!(format!("{:?}", Text::from("é\"")), format!("{:?}", "é\""));
+        assert_eq!(Text::from("x".repeat(30).as_str()), {
+            let mut grown = Text::from("x".repeat(10).as_str());
+            grown.push_str(&"x".repeat(20));
+            grown
+        });
     }
 
     #[test]

@@ -166,6 +166,19 @@ impl RaftLog {
         self.entries.push(entry);
     }
 
+    /// Appends copies of `entries` (a copy shares the command bytes), which must follow
+    /// on from the last entry, numbered on with terms that do not decrease: what
+    /// [`RaftLog::push`] of each would do, with the log grown once.
+    pub fn extend_from_slice(&mut self, entries: &[Entry]) {
+        let (mut index, mut term) = (self.last_index(), self.last_term());
+        for entry in entries {
+            assert_eq!(entry.index, index + 1, "appended out of order");
+            assert!(entry.term >= term, "appended an entry of an older term");
+            (index, term) = (entry.index, entry.term);
+        }
+        self.entries.extend_from_slice(entries);
+    }
+
     /// Removes the entry at `from` and every entry after it.
     pub fn truncate_from(&mut self, from: Index) {
         assert!(
@@ -182,5 +195,68 @@ impl RaftLog {
         entries
             .iter()
             .position(|entry| self.term_at(entry.index) != Some(entry.term))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::Payload;
+
+    fn entries(first: Index, terms: &[Term]) -> Vec<Entry> {
+        (first..)
+            .zip(terms)
+            .map(|(index, &term)| Entry {
+                index,
+                term,
+                payload: Payload::Command(index.to_le_bytes().to_vec().into()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn extending_appends_as_pushing_each_does() {
+        let mut pushed = RaftLog::from_entries(entries(1, &[1, 1]));
+        let mut extended = pushed.clone();
+        let more = entries(3, &[1, 2, 2]);
+        for entry in &more {
+            pushed.push(entry.clone());
+        }
+        extended.extend_from_slice(&more);
+        extended.extend_from_slice(&[]);
+        assert_eq!(extended, pushed);
+        assert_eq!((extended.last_index(), extended.last_term()), (5, 2));
+    }
+
+    #[test]
+    fn extending_after_a_compaction_numbers_on_from_the_snapshot() {
+        let mut log = RaftLog::from_entries(entries(1, &[1, 1, 2]));
+        log.compact(3, 2);
+        log.extend_from_slice(&entries(4, &[2, 3]));
+        assert_eq!((log.first_index(), log.last_index()), (4, 5));
+        assert_eq!(log.term_at(5), Some(3));
+    }
+
+    #[test]
+    #[should_panic(expected = "appended out of order")]
+    fn extending_with_a_gap_is_refused() {
+        let mut log = RaftLog::from_entries(entries(1, &[1]));
+        log.extend_from_slice(&entries(3, &[1]));
+    }
+
+    #[test]
+    #[should_panic(expected = "appended out of order")]
+    fn extending_with_entries_out_of_order_is_refused() {
+        let mut log = RaftLog::from_entries(entries(1, &[1]));
+        let mut more = entries(2, &[1, 1]);
+        more.swap(0, 1);
+        log.extend_from_slice(&more);
+    }
+
+    #[test]
+    #[should_panic(expected = "appended an entry of an older term")]
+    fn extending_with_an_older_term_is_refused() {
+        let mut log = RaftLog::from_entries(entries(1, &[2]));
+        log.extend_from_slice(&entries(2, &[2, 1]));
     }
 }

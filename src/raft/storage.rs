@@ -4,7 +4,7 @@ use super::{DurableWrite, Entry, Index, NodeId, RaftLog, Term};
 
 /// A snapshot of a node's state machine: everything the log held up to `index`, applied.
 /// The data is opaque to Raft: the state machine produces it and restores from it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// The last log index the snapshot covers.
     pub index: Index,
@@ -17,6 +17,27 @@ pub struct Snapshot {
     pub voters: Vec<NodeId>,
     /// The learners of that configuration.
     pub learners: Vec<NodeId>,
+}
+
+impl Clone for Snapshot {
+    fn clone(&self) -> Snapshot {
+        Snapshot {
+            index: self.index,
+            term: self.term,
+            data: self.data.clone(),
+            voters: self.voters.clone(),
+            learners: self.learners.clone(),
+        }
+    }
+
+    /// Copies `source` into `self`'s buffers, which a snapshot's data may fit in.
+    fn clone_from(&mut self, source: &Snapshot) {
+        self.index = source.index;
+        self.term = source.term;
+        self.data.clone_from(&source.data);
+        self.voters.clone_from(&source.voters);
+        self.learners.clone_from(&source.learners);
+    }
 }
 
 /// The durable state of one node (Figure 2's "persistent state on all servers"): the
@@ -61,17 +82,43 @@ impl Storage {
                 self.vote = *vote;
             }
             DurableWrite::Truncate { from } => self.log.truncate_from(*from),
-            DurableWrite::Append { entries } => {
-                for entry in entries {
-                    self.log.push(entry.clone());
-                }
-            }
+            DurableWrite::Append { entries } => self.log.extend_from_slice(entries),
             DurableWrite::Snapshot(snapshot) => {
                 if snapshot.index > self.log.snapshot_index() {
                     self.log.compact(snapshot.index, snapshot.term);
-                    self.snapshot = Some(snapshot.clone());
+                    // Copied into the buffers of the snapshot it replaces.
+                    match &mut self.snapshot {
+                        Some(kept) => kept.clone_from(snapshot),
+                        None => self.snapshot = Some(snapshot.clone()),
+                    }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(index: Index, data: &[u8], voters: &[NodeId]) -> Snapshot {
+        Snapshot {
+            index,
+            term: 1,
+            data: data.to_vec(),
+            voters: voters.to_vec(),
+            learners: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_later_snapshot_replaces_the_kept_one_whole_and_an_earlier_one_changes_nothing() {
+        let mut storage = Storage::with_log(Vec::new(), 1);
+        let (first, second) = (snapshot(4, &[7; 64], &[1, 2, 3]), snapshot(9, b"kv", &[1]));
+        for taken in [&first, &second, &first] {
+            storage.apply(&DurableWrite::Snapshot(taken.clone()));
+        }
+        assert_eq!(storage.snapshot, Some(second));
+        assert_eq!(storage.log.snapshot_index(), 9);
     }
 }
