@@ -108,6 +108,9 @@ pub(crate) enum ToNode {
         now_us: u64,
         inputs: Vec<NodeInput>,
         report: Box<NodeReport>,
+        /// Whether the nodes run in parallel (`Scheduler::set_parallel`): the node then
+        /// waits for its next batch as [`receive`] adapts.
+        parallel: bool,
     },
     Stop,
 }
@@ -578,12 +581,15 @@ pub(crate) fn spawn(
     thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
+            let mut parallel = false;
             while let Ok(ToNode::Batch {
                 now_us,
                 mut inputs,
                 mut report,
-            }) = next_batch(&inbox)
+                parallel: batch_parallel,
+            }) = receive(&inbox, None, parallel)
             {
+                parallel = batch_parallel;
                 let outcome = catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report));
                 let message = match outcome {
                     Ok(()) => {
@@ -621,18 +627,23 @@ thread_local! {
 
 /// Waits for the next word on `channel`, for at most `limit` (forever if `None`).
 ///
-/// A thread whose words mostly come within [`HANDOFF_POLL`] polls for that long first,
-/// yielding the processor to whoever needs it, then sleeps; one whose words mostly come
-/// later (a follower between rounds of replication) sleeps at once, since polling would
-/// only burn the time another thread could use. Either way the word is the same: this
-/// decides only how the thread waits, never what it receives.
+/// The thread polls for [`HANDOFF_POLL`] first, yielding the processor to whoever needs
+/// it, then sleeps. With `adaptive` (the nodes run in parallel), a thread whose words
+/// mostly came later than that (a follower between rounds of replication) sleeps at once,
+/// since polling would only burn the time another thread could use. Not when the nodes
+/// run one at a time: there every hand-off waits for this word, and a thread that sleeps
+/// makes the next wait longer still (woken, it answers later), so its score would only
+/// fall. Either way the word is the same: this decides only how the thread waits, never
+/// what it receives.
 pub(crate) fn receive<T>(
     channel: &Receiver<T>,
     limit: Option<Duration>,
+    adaptive: bool,
 ) -> Result<T, RecvTimeoutError> {
     let started = Instant::now();
     let score = PROMPT_SCORE.with(|score| score.get());
-    let word = match poll(channel, started, score >= SCORE_FULL / 2) {
+    let patient = !adaptive || score >= SCORE_FULL / 2;
+    let word = match poll(channel, started, patient) {
         Ok(Some(word)) => Ok(word),
         Ok(None) => match limit {
             Some(limit) => channel.recv_timeout(limit.saturating_sub(started.elapsed())),
@@ -640,9 +651,11 @@ pub(crate) fn receive<T>(
         },
         Err(RecvError) => Err(RecvTimeoutError::Disconnected),
     };
-    let prompt = started.elapsed() <= HANDOFF_POLL;
-    let score = score - score / 8 + if prompt { SCORE_FULL / 8 } else { 0 };
-    PROMPT_SCORE.with(|cell| cell.set(score));
+    if adaptive {
+        let prompt = started.elapsed() <= HANDOFF_POLL;
+        let score = score - score / 8 + if prompt { SCORE_FULL / 8 } else { 0 };
+        PROMPT_SCORE.with(|cell| cell.set(score));
+    }
     word
 }
 
@@ -660,11 +673,6 @@ fn poll<T>(channel: &Receiver<T>, started: Instant, patient: bool) -> Result<Opt
             Err(TryRecvError::Empty) => return Ok(None),
         }
     }
-}
-
-/// The next word from the scheduler.
-fn next_batch(inbox: &Receiver<ToNode>) -> Result<ToNode, RecvTimeoutError> {
-    receive(inbox, None)
 }
 
 thread_local! {
@@ -723,27 +731,35 @@ mod tests {
     #[test]
     fn a_word_is_received_however_the_thread_waits() {
         let (tx, rx) = crossbeam_channel::unbounded();
-        // A thread whose words came late sleeps at once; one whose words came in time
-        // polls first. Either way it gets the word waiting for it, in order.
-        for score in [0, SCORE_FULL] {
+        // A thread whose words came late sleeps at once when it adapts; one whose words
+        // came in time, or one that does not adapt, polls first. Either way it gets the
+        // word waiting for it, in order.
+        for (score, adaptive) in [(0, true), (SCORE_FULL, true), (0, false)] {
             PROMPT_SCORE.with(|cell| cell.set(score));
             tx.send(1).unwrap();
             tx.send(2).unwrap();
-            assert_eq!(receive(&rx, None), Ok(1));
-            assert_eq!(receive(&rx, Some(Duration::from_secs(1))), Ok(2));
+            assert_eq!(receive(&rx, None, adaptive), Ok(1));
+            assert_eq!(receive(&rx, Some(Duration::from_secs(1)), adaptive), Ok(2));
         }
-        // A word that was waiting counts as prompt.
+        // A word that was waiting counts as prompt, when the thread adapts; otherwise
+        // the score is left alone.
         PROMPT_SCORE.with(|cell| cell.set(0));
         tx.send(3).unwrap();
-        assert_eq!(receive(&rx, None), Ok(3));
+        assert_eq!(receive(&rx, None, false), Ok(3));
+        assert_eq!(PROMPT_SCORE.with(|cell| cell.get()), 0);
+        tx.send(4).unwrap();
+        assert_eq!(receive(&rx, None, true), Ok(4));
         assert_eq!(PROMPT_SCORE.with(|cell| cell.get()), SCORE_FULL / 8);
         // Nothing comes: the limit ends the wait; a closed channel ends it at once.
         assert_eq!(
-            receive(&rx, Some(Duration::ZERO)),
+            receive(&rx, Some(Duration::ZERO), true),
             Err(RecvTimeoutError::Timeout)
         );
         drop(tx);
-        assert_eq!(receive(&rx, None), Err(RecvTimeoutError::Disconnected));
+        assert_eq!(
+            receive(&rx, None, false),
+            Err(RecvTimeoutError::Disconnected)
+        );
     }
 
     #[test]

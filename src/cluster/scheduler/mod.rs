@@ -531,6 +531,7 @@ impl Scheduler {
             now_us: self.now_us,
             inputs,
             report,
+            parallel: self.parallel,
         };
         match self.world.running(node) {
             Some(Running {
@@ -605,7 +606,7 @@ impl Scheduler {
     /// The next word from a node thread, waited for up to [`NODE_ANSWER_LIMIT`]
     /// ([`node::receive`]).
     fn next_report(&self) -> Result<FromNode, RecvTimeoutError> {
-        node::receive(&self.reports, Some(NODE_ANSWER_LIMIT))
+        node::receive(&self.reports, Some(NODE_ANSWER_LIMIT), self.parallel)
     }
 
     fn step_report(&mut self, node: Option<NodeId>, before: Option<NodePicture>) -> StepReport {
