@@ -499,6 +499,24 @@ impl EventDispatcher {
         }
     }
 
+    /// Handles a batch as [`EventDispatcher::handle`] does, on a node's thread or inline,
+    /// catching a panic (an assert of the Raft core) as the node's crash: its message. The
+    /// batch's list, emptied, goes back with the report, for the next batch.
+    pub fn handle_caught(
+        &mut self,
+        now_us: u64,
+        mut inputs: Vec<NodeInput>,
+        mut report: Box<NodeReport>,
+    ) -> Result<Box<NodeReport>, String> {
+        match catch_quietly(|| self.handle(now_us, &mut inputs, &mut report)) {
+            Ok(()) => {
+                report.inputs = inputs;
+                Ok(report)
+            }
+            Err(panic) => Err(panic_message(&*panic)),
+        }
+    }
+
     /// A snapshot of the state machine at the applied index, for the processor.
     fn snapshot_input(&self) -> Input {
         Input::Snapshot {
@@ -584,22 +602,15 @@ pub(crate) fn spawn(
             let mut parallel = false;
             while let Ok(ToNode::Batch {
                 now_us,
-                mut inputs,
-                mut report,
+                inputs,
+                report,
                 parallel: batch_parallel,
             }) = receive(&inbox, None, parallel)
             {
                 parallel = batch_parallel;
-                let outcome = catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report));
-                let message = match outcome {
-                    Ok(()) => {
-                        report.inputs = inputs;
-                        FromNode::Report(report)
-                    }
-                    Err(panic) => FromNode::Crashed {
-                        node: id,
-                        message: panic_message(&*panic),
-                    },
+                let message = match dispatcher.handle_caught(now_us, inputs, report) {
+                    Ok(report) => FromNode::Report(report),
+                    Err(message) => FromNode::Crashed { node: id, message },
                 };
                 let crashed = matches!(message, FromNode::Crashed { .. });
                 if reports.send(message).is_err() || crashed {

@@ -166,20 +166,22 @@ impl Observers {
 
     /// Whether an event other than a message sent (a client's, a delivery, a timer, a Raft
     /// event) would be seen: logged, sent to a subscriber or put in a step report. If not,
-    /// [`Observers::count_unseen`] may stand for [`Observers::emit`], and the event need
+    /// [`Observers::count`] may stand for [`Observers::emit`], and the event need
     /// not be built.
     pub(super) fn sees_unsent_events(&self) -> bool {
-        self.log.scope.keeps_unsent_events() || self.reporting || !self.log.subscribers.is_empty()
+        self.log.scope.keeps_unsent_events() || self.watched()
     }
 
-    /// Counts an event at `now_us` that nobody would see (see
-    /// [`Observers::sees_unsent_events`]): what [`Observers::emit`] would do with it.
-    pub(super) fn count_unseen(&mut self, now_us: u64) {
-        self.count(now_us);
+    /// Whether every event is seen whatever the log keeps: put in step reports, or sent
+    /// to a subscriber.
+    fn watched(&self) -> bool {
+        self.reporting || !self.log.subscribers.is_empty()
     }
 
-    /// Counts an event at `now_us`, in all and in its second of cluster time.
-    fn count(&mut self, now_us: u64) {
+    /// Counts an event at `now_us`, in all and in its second of cluster time: all
+    /// [`Observers::emit`] does with an event nobody would see (see
+    /// [`Observers::sees_unsent_events`]), which then need not be built.
+    pub(super) fn count(&mut self, now_us: u64) {
         self.events += 1;
         let second = now_us / 1_000_000;
         if self.rate.0 != second {
@@ -193,7 +195,7 @@ impl Observers {
     /// [`Observers::log_only`]), sent to every subscriber.
     pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
         self.count(now_us);
-        if !self.reporting && self.log.subscribers.is_empty() && !self.log.scope.keeps(&kind) {
+        if !self.watched() && !self.log.scope.keeps(&kind) {
             // Nobody would see it.
             return;
         }
@@ -393,7 +395,7 @@ mod tests {
         timer(&mut observers, 1);
         sent(&mut observers, 2);
         timer(&mut observers, 3);
-        observers.count_unseen(4);
+        observers.count(4);
         sent(&mut observers, 5);
         assert_eq!(observers.events_emitted(), 6);
         assert_eq!(observers.events_logged(), 2);

@@ -261,7 +261,7 @@ impl Scheduler {
         if self.observers.sees_unsent_events() {
             self.emit(event());
         } else {
-            self.observers.count_unseen(self.now_us);
+            self.observers.count(self.now_us);
         }
     }
 }

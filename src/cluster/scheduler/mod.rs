@@ -65,6 +65,25 @@ pub struct StepReport {
     pub events: Vec<ClusterEvent>,
 }
 
+/// What one round of [`Scheduler::advance`] did, when something was due by its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Round {
+    /// A node was handed its due work, and its report processed.
+    HandedTo(NodeId),
+    /// Something else: messages dropped only, or (in parallel) a report taken in.
+    Other,
+}
+
+impl Round {
+    /// The node handed work, if any.
+    fn node(self) -> Option<NodeId> {
+        match self {
+            Round::HandedTo(node) => Some(node),
+            Round::Other => None,
+        }
+    }
+}
+
 /// The clock and the hand-offs, over the world it drives and the observers it feeds.
 pub struct Scheduler {
     world: World,
@@ -306,18 +325,17 @@ impl Scheduler {
     /// Processes the next hand-off due at or before `limit_us`: the clock moves to its
     /// time. `None` when nothing is due by then.
     pub fn advance(&mut self, limit_us: u64) -> Result<Option<StepReport>, ClusterError> {
-        let Some(node) = self.advance_round(limit_us)? else {
+        let Some(round) = self.advance_round(limit_us)? else {
             return Ok(None);
         };
         let before = self.picture_before.take();
-        Ok(Some(self.step_report(node, before)))
+        Ok(Some(self.step_report(round.node(), before)))
     }
 
     /// [`Scheduler::advance`] without its report, which a run of many hand-offs does not
     /// want (nor the copies of it moved back up): `None` when nothing was due by
-    /// `limit_us`, else the node handed work, if any (a round may only drop messages, or
-    /// in parallel only take in a report).
-    fn advance_round(&mut self, limit_us: u64) -> Result<Option<Option<NodeId>>, ClusterError> {
+    /// `limit_us`.
+    fn advance_round(&mut self, limit_us: u64) -> Result<Option<Round>, ClusterError> {
         if self.parallel {
             return self.advance_parallel(limit_us);
         }
@@ -338,10 +356,10 @@ impl Scheduler {
                 self.count_instant()?;
                 let inputs = self.due_inputs(node)?;
                 self.hand_off_batch(node, inputs)?;
-                return Ok(Some(Some(node)));
+                return Ok(Some(Round::HandedTo(node)));
             }
             if self.observers.events_emitted() != events_before {
-                return Ok(Some(None));
+                return Ok(Some(Round::Other));
             }
             idle_rounds += 1;
             if idle_rounds > IDLE_ROUNDS_PER_INSTANT_LIMIT {
@@ -457,7 +475,7 @@ impl Scheduler {
     /// the next report that comes from a node still working. A node with work due while
     /// it works gets it once its report is in. `None` when nothing is due and no node
     /// works.
-    fn advance_parallel(&mut self, limit_us: u64) -> Result<Option<Option<NodeId>>, ClusterError> {
+    fn advance_parallel(&mut self, limit_us: u64) -> Result<Option<Round>, ClusterError> {
         self.observers.clear_step_events();
         let events_before = self.observers.events_emitted();
         let mut started = false;
@@ -485,7 +503,7 @@ impl Scheduler {
         } else if !started && self.observers.events_emitted() == events_before {
             return Ok(None);
         }
-        Ok(Some(None))
+        Ok(Some(Round::Other))
     }
 
     /// Waits for the next report of a node that is working and processes it. A node that
@@ -556,11 +574,7 @@ impl Scheduler {
     /// Hands a node a batch of inputs at the current time and processes its report,
     /// without building a [`StepReport`]: when hand-offs are reported, the node's picture
     /// before is left in `picture_before` for one.
-    fn hand_off_batch(
-        &mut self,
-        node: NodeId,
-        mut inputs: Vec<NodeInput>,
-    ) -> Result<(), ClusterError> {
+    fn hand_off_batch(&mut self, node: NodeId, inputs: Vec<NodeInput>) -> Result<(), ClusterError> {
         // A node still working on a batch of its own answers that one first.
         self.finish_busy();
         let before = match self.observers.reporting() {
@@ -569,7 +583,7 @@ impl Scheduler {
         };
         self.handoffs += 1;
         let now_us = self.now_us;
-        let mut report = self.spare_reports.pop().unwrap_or_default();
+        let report = self.spare_reports.pop().unwrap_or_default();
         let running = self
             .world
             .slot_mut(node)?
@@ -578,17 +592,9 @@ impl Scheduler {
             .ok_or(ClusterError::NodeIsDown(node))?;
         let outcome = match &mut running.host {
             Host::Thread { .. } => self.send_batch(node, inputs, report).map(|()| None),
-            Host::Inline(dispatcher) => {
-                match node::catch_quietly(|| dispatcher.handle(now_us, &mut inputs, &mut report)) {
-                    Ok(()) => {
-                        report.inputs = inputs;
-                        Ok(Some(report))
-                    }
-                    Err(panic) => Err(Crash::Panicked {
-                        message: node::panic_message(&*panic),
-                    }),
-                }
-            }
+            Host::Inline(dispatcher) => (dispatcher.handle_caught(now_us, inputs, report))
+                .map(Some)
+                .map_err(|message| Crash::Panicked { message }),
         };
         match outcome {
             // On its thread: its report is awaited as any working node's is.
