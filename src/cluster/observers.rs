@@ -374,6 +374,27 @@ mod tests {
     }
 
     #[test]
+    fn a_log_of_nothing_keeps_no_event_but_counts_each_and_still_reports() {
+        let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
+        observers.log_only(LogScope::Nothing);
+        observers.set_reporting(false);
+        assert!(!observers.sees_unsent_events());
+        timer(&mut observers, 0);
+        sent(&mut observers, 1);
+        assert_eq!(observers.events_emitted(), 2, "every event is counted");
+        assert_eq!(observers.events_logged(), 0, "none is kept");
+        assert!(observers.recent_events(10).is_empty());
+        observers.set_reporting(true);
+        assert!(observers.sees_unsent_events(), "a step report sees them");
+        timer(&mut observers, 2);
+        let reported: Vec<u64> = (observers.take_step_events().iter())
+            .map(|e| e.time_us)
+            .collect();
+        assert_eq!(reported, [2]);
+        assert_eq!(observers.events_logged(), 0);
+    }
+
+    #[test]
     fn a_log_of_sent_messages_only_still_counts_reports_and_sends_every_event() {
         let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
         assert!(observers.sees_unsent_events());
