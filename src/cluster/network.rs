@@ -7,9 +7,13 @@
 //! reordering a link is FIFO: a message never overtakes one sent before it on the same
 //! link. Cuts are checked again when a message is due, so a message already on the wire
 //! when a link is cut is lost.
+//!
+//! The messages in flight wait in one inbox per receiver, in the order they are delivered
+//! in, (delivery time, id): a hand-off takes the front of one inbox, and a message sent
+//! is nearly always due after those already waiting for its receiver, so it joins at the
+//! back. The earliest message overall is the earliest of the inboxes' fronts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
@@ -18,7 +22,6 @@ use rand_chacha::ChaCha8Rng;
 use crate::raft::{Envelope, NodeId};
 
 use super::NetworkConfig;
-use super::digest::Digest;
 use super::event::{DropReason, EventKind, MsgId, MsgInfo};
 use super::storm::{self, Storm, StormLimits};
 
@@ -33,6 +36,110 @@ pub struct InFlight {
     pub envelope: Arc<Envelope>,
 }
 
+impl InFlight {
+    /// Where the message stands in the order of delivery: (delivery time, id).
+    fn order(&self) -> (u64, MsgId) {
+        (self.deliver_us, self.id)
+    }
+
+    fn link(&self) -> (NodeId, NodeId) {
+        (self.envelope.from, self.envelope.to)
+    }
+}
+
+/// The messages in flight to one node, and the links into it.
+#[derive(Clone, Debug)]
+struct Inbox {
+    to: NodeId,
+    /// Invariant: in the order of delivery, [`InFlight::order`], strictly increasing.
+    queue: VecDeque<InFlight>,
+    /// Each link into `to` that ever carried a message, by sender.
+    links: Vec<Link>,
+}
+
+/// What the network keeps of one link `(from, to)` (in the inbox of `to`).
+#[derive(Clone, Copy, Debug)]
+struct Link {
+    from: NodeId,
+    /// The latest delivery time on the link, to keep it FIFO without reordering.
+    last_due: u64,
+    /// How many messages are in flight on the link.
+    load: usize,
+}
+
+impl Inbox {
+    fn new(to: NodeId) -> Inbox {
+        Inbox {
+            to,
+            queue: VecDeque::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// The link from `from`, made (unused) if it has carried nothing yet.
+    fn link_mut(&mut self, from: NodeId) -> &mut Link {
+        let position = match self.links.iter().position(|link| link.from == from) {
+            Some(position) => position,
+            None => {
+                self.links.push(Link {
+                    from,
+                    last_due: 0,
+                    load: 0,
+                });
+                self.links.len() - 1
+            }
+        };
+        &mut self.links[position]
+    }
+
+    fn load_from(&self, from: NodeId) -> usize {
+        (self.links.iter())
+            .find(|link| link.from == from)
+            .map_or(0, |link| link.load)
+    }
+
+    /// Puts `message` in its place in the order of delivery: at the back, unless it is
+    /// due before the last one (reordering, `dup MSG`, senders with different delays).
+    /// Returns the load of its link.
+    fn insert(&mut self, message: InFlight) -> usize {
+        let link = self.link_mut(message.envelope.from);
+        link.load += 1;
+        let load = link.load;
+        let order = message.order();
+        match self.queue.back() {
+            Some(last) if last.order() > order => {
+                let at = self.queue.partition_point(|m| m.order() < order);
+                self.queue.insert(at, message);
+            }
+            _ => self.queue.push_back(message),
+        }
+        load
+    }
+
+    /// Counts a message taken off the link from `from`.
+    fn unload(&mut self, from: NodeId) {
+        let link = self.link_mut(from);
+        link.load = link.load.saturating_sub(1);
+    }
+
+    /// Whether a message is due at or before `now_us`.
+    fn has_due(&self, now_us: u64) -> bool {
+        self.queue.front().is_some_and(|m| m.deliver_us <= now_us)
+    }
+
+    /// How many messages at the front are due at or before `now_us`.
+    fn due_count(&self, now_us: u64) -> usize {
+        self.queue.partition_point(|m| m.deliver_us <= now_us)
+    }
+
+    /// Takes the message at `position` out of the queue.
+    fn remove(&mut self, position: usize) -> Option<InFlight> {
+        let message = self.queue.remove(position)?;
+        self.unload(message.envelope.from);
+        Some(message)
+    }
+}
+
 /// The network between the nodes.
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -41,16 +148,10 @@ pub struct Network {
     cut: BTreeSet<(NodeId, NodeId)>,
     /// The partition groups last set (`partition`, `isolate`), for views; empty when none.
     groups: Vec<Vec<NodeId>>,
-    /// Messages in flight by (delivery time, id), the order they are delivered in, with
-    /// their link (from, to). The envelopes themselves stay put in `envelopes`: the queue
-    /// moves only these small keys around as it grows and shrinks.
-    queue: BTreeMap<(u64, MsgId), (NodeId, NodeId)>,
-    /// Each message in flight, by id.
-    envelopes: HashMap<MsgId, InFlight, BuildHasherDefault<Digest>>,
-    /// The latest delivery time on each link, to keep links FIFO without reordering.
-    last_due: HashMap<(NodeId, NodeId), u64, BuildHasherDefault<Digest>>,
-    /// How many messages are in flight on each link that has any.
-    link_load: HashMap<(NodeId, NodeId), usize, BuildHasherDefault<Digest>>,
+    /// The messages in flight, one inbox per receiver that was ever sent one, by node id.
+    inboxes: Vec<Inbox>,
+    /// How many messages are in flight: the sum of the inboxes' lengths.
+    in_flight: usize,
     limits: StormLimits,
     /// Whether a bound of `limits` was crossed (reported once).
     storm_seen: bool,
@@ -66,10 +167,8 @@ impl Network {
             config,
             cut: BTreeSet::new(),
             groups: Vec::new(),
-            queue: BTreeMap::new(),
-            envelopes: HashMap::default(),
-            last_due: HashMap::default(),
-            link_load: HashMap::default(),
+            inboxes: Vec::new(),
+            in_flight: 0,
             limits: StormLimits::for_nodes(0),
             storm_seen: false,
             storm: None,
@@ -88,10 +187,28 @@ impl Network {
         self.storm.take()
     }
 
+    /// The inbox of `to`, if it was ever sent a message.
+    fn inbox(&self, to: NodeId) -> Option<&Inbox> {
+        let position = self.inboxes.binary_search_by_key(&to, |inbox| inbox.to);
+        position.ok().map(|position| &self.inboxes[position])
+    }
+
+    /// The inbox of `to`, made (empty) if it was never sent a message.
+    fn inbox_mut(&mut self, to: NodeId) -> &mut Inbox {
+        let position = match self.inboxes.binary_search_by_key(&to, |inbox| inbox.to) {
+            Ok(position) => position,
+            Err(position) => {
+                self.inboxes.insert(position, Inbox::new(to));
+                position
+            }
+        };
+        &mut self.inboxes[position]
+    }
+
     /// Whether a message on `link` would take the network past twice a bound: refused.
-    fn overloaded(&self, link: (NodeId, NodeId)) -> bool {
-        let load = self.link_load.get(&link).copied().unwrap_or(0);
-        self.queue.len() >= 2 * self.limits.in_flight || load >= 2 * self.limits.per_link
+    fn overloaded(&self, (from, to): (NodeId, NodeId)) -> bool {
+        let load = self.inbox(to).map_or(0, |inbox| inbox.load_from(from));
+        self.in_flight >= 2 * self.limits.in_flight || load >= 2 * self.limits.per_link
     }
 
     /// Notes a storm the first time a bound is crossed, after a message on `link`, which
@@ -100,8 +217,8 @@ impl Network {
         if self.storm_seen {
             return;
         }
-        let load = if self.queue.len() > self.limits.in_flight {
-            let count = self.queue.len() as u64;
+        let load = if self.in_flight > self.limits.in_flight {
+            let count = self.in_flight as u64;
             storm::Load::InFlight { count }
         } else if link_load > self.limits.per_link {
             let (from, to) = link;
@@ -111,17 +228,10 @@ impl Network {
             return;
         };
         self.storm_seen = true;
-        let messages = self.envelopes.values().map(storm::kind_and_link);
+        let messages = (self.inboxes.iter())
+            .flat_map(|inbox| &inbox.queue)
+            .map(storm::kind_and_link);
         self.storm = Some(storm::summarise(load, messages));
-    }
-
-    fn unload(&mut self, link: (NodeId, NodeId)) {
-        if let Some(load) = self.link_load.get_mut(&link) {
-            *load -= 1;
-            if *load == 0 {
-                self.link_load.remove(&link);
-            }
-        }
     }
 
     pub fn config(&self) -> &NetworkConfig {
@@ -134,7 +244,12 @@ impl Network {
 
     /// Whether messages from `from` reach `to`.
     pub fn is_connected(&self, from: NodeId, to: NodeId) -> bool {
-        !self.cut.contains(&(from, to))
+        self.cut.is_empty() || !self.cut.contains(&(from, to))
+    }
+
+    /// Whether any link is cut.
+    pub fn any_cut(&self) -> bool {
+        !self.cut.is_empty()
     }
 
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
@@ -288,68 +403,126 @@ impl Network {
             let extra_us = self.rng.random_range(0..=hi.saturating_mul(2));
             return now_us + delay_us + extra_us;
         }
-        let last_due = self
-            .last_due
-            .entry((envelope.from, envelope.to))
-            .or_default();
-        *last_due = (now_us + delay_us).max(*last_due);
-        *last_due
+        let link = self.inbox_mut(envelope.to).link_mut(envelope.from);
+        link.last_due = (now_us + delay_us).max(link.last_due);
+        link.last_due
     }
 
     /// Queues a message sent and due at `(sent_us, deliver_us)`.
     fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Arc<Envelope>) {
         let link = (envelope.from, envelope.to);
-        self.queue.insert((deliver_us, id), link);
-        let link_load = self.link_load.entry(link).or_default();
-        *link_load += 1;
-        let link_load = *link_load;
         let message = InFlight {
             id,
             sent_us,
             deliver_us,
             envelope,
         };
-        self.envelopes.insert(id, message);
+        let link_load = self.inbox_mut(link.1).insert(message);
+        self.in_flight += 1;
         self.watch_load(link, link_load);
     }
 
     /// When the next message is due.
     pub fn next_due_us(&self) -> Option<u64> {
-        self.queue.first_key_value().map(|(&(due, _), _)| due)
+        (self.inboxes.iter())
+            .filter_map(|inbox| inbox.queue.front())
+            .map(|message| message.deliver_us)
+            .min()
+    }
+
+    /// The nodes with a message due at or before `now_us`, in id order.
+    pub fn due_receivers(&self, now_us: u64) -> impl Iterator<Item = NodeId> + '_ {
+        (self.inboxes.iter())
+            .filter(move |inbox| inbox.has_due(now_us))
+            .map(|inbox| inbox.to)
     }
 
     /// The messages due at or before `now_us`, as (id, from, to), in delivery order.
-    pub fn due_links(&self, now_us: u64) -> impl Iterator<Item = (MsgId, NodeId, NodeId)> + '_ {
-        self.queue
-            .range(..=(now_us, MsgId::MAX))
-            .map(|(&(_, id), &(from, to))| (id, from, to))
+    pub fn due_links(&self, now_us: u64) -> impl Iterator<Item = (MsgId, NodeId, NodeId)> {
+        let mut due: Vec<&InFlight> = (self.inboxes.iter())
+            .flat_map(|inbox| inbox.queue.range(..inbox.due_count(now_us)))
+            .collect();
+        due.sort_unstable_by_key(|message| message.order());
+        due.into_iter()
+            .map(|message| (message.id, message.envelope.from, message.envelope.to))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     /// Takes every message for `node` due at or before `now_us`, in delivery order, into
     /// `due` (a buffer the caller keeps, so that a hand-off allocates nothing here).
     pub fn take_due_for(&mut self, node: NodeId, now_us: u64, due: &mut Vec<InFlight>) {
-        let taken = self
-            .queue
-            .extract_if(..=(now_us, MsgId::MAX), |_, &mut (_, to)| to == node);
+        let Ok(position) = self.inboxes.binary_search_by_key(&node, |inbox| inbox.to) else {
+            return;
+        };
+        let inbox = &mut self.inboxes[position];
         let start = due.len();
-        due.extend(taken.filter_map(|((_, id), _)| self.envelopes.remove(&id)));
+        let count = inbox.due_count(now_us);
+        due.extend(inbox.queue.drain(..count));
         for message in &due[start..] {
-            self.unload((message.envelope.from, message.envelope.to));
+            inbox.unload(message.envelope.from);
         }
+        self.in_flight -= count;
+    }
+
+    /// Takes the messages due at or before `now_us` that cannot arrive: those to a node in
+    /// `down` (as [`DropReason::NodeDown`]) and those on a cut link (as
+    /// [`DropReason::Cut`]). Returns them in delivery order.
+    pub fn take_undeliverable(
+        &mut self,
+        now_us: u64,
+        down: &[NodeId],
+    ) -> Vec<(InFlight, DropReason)> {
+        let mut taken = Vec::new();
+        let cut = &self.cut;
+        for inbox in &mut self.inboxes {
+            let count = inbox.due_count(now_us);
+            if down.contains(&inbox.to) {
+                for message in inbox.queue.drain(..count) {
+                    taken.push((message, DropReason::NodeDown));
+                }
+            } else if !cut.is_empty() {
+                let mut position = 0;
+                for _ in 0..count {
+                    if cut.contains(&inbox.queue[position].link()) {
+                        let message = inbox.queue.remove(position);
+                        taken.extend(message.map(|m| (m, DropReason::Cut)));
+                    } else {
+                        position += 1;
+                    }
+                }
+            }
+        }
+        for (message, _) in &taken {
+            self.inbox_mut(message.envelope.to)
+                .unload(message.envelope.from);
+        }
+        self.in_flight -= taken.len();
+        taken.sort_unstable_by_key(|(message, _)| message.order());
+        taken
+    }
+
+    /// Where message `id` is: (inbox, position in its queue).
+    fn find(&self, id: MsgId) -> Option<(usize, usize)> {
+        self.inboxes.iter().enumerate().find_map(|(i, inbox)| {
+            let position = inbox.queue.iter().position(|message| message.id == id)?;
+            Some((i, position))
+        })
     }
 
     /// Takes message `id` off the wire, wherever it is in the queue.
     pub fn take(&mut self, id: MsgId) -> Option<InFlight> {
-        let message = self.envelopes.remove(&id)?;
-        self.queue.remove(&(message.deliver_us, id));
-        self.unload((message.envelope.from, message.envelope.to));
+        let (inbox, position) = self.find(id)?;
+        let message = self.inboxes[inbox].remove(position)?;
+        self.in_flight -= 1;
         Some(message)
     }
 
     /// Puts a second copy of message `id` on the wire, due when the first is, under the
     /// next id (`dup MSG`; what a duplicating network does at random). Returns the copy's id.
     pub fn duplicate(&mut self, id: MsgId) -> Option<MsgId> {
-        let message = self.envelopes.get(&id)?;
+        let (inbox, position) = self.find(id)?;
+        let message = &self.inboxes[inbox].queue[position];
         let times = (message.sent_us, message.deliver_us);
         let envelope = Arc::clone(&message.envelope);
         let copy = self.take_id();
@@ -359,36 +532,39 @@ impl Network {
 
     /// The messages in flight, in delivery order.
     pub fn in_flight(&self) -> Vec<InFlight> {
-        self.queue
-            .keys()
-            .filter_map(|(_, id)| self.envelopes.get(id).cloned())
-            .collect()
+        let mut all: Vec<InFlight> = (self.inboxes.iter())
+            .flat_map(|inbox| inbox.queue.iter().cloned())
+            .collect();
+        all.sort_unstable_by_key(InFlight::order);
+        all
     }
 
     pub fn in_flight_count(&self) -> usize {
-        self.queue.len()
+        self.in_flight
     }
 
-    /// Drops every message in flight to or from `node` (it went down). Returns the events.
+    /// Drops every message in flight to or from `node` (it went down). Returns the events,
+    /// in delivery order.
     pub fn drop_node_traffic(&mut self, node: NodeId) -> Vec<EventKind> {
-        let ids: Vec<MsgId> = self
-            .queue
-            .iter()
-            .filter(|(_, (from, to))| *from == node || *to == node)
-            .map(|(&(_, id), _)| id)
-            .collect();
-        let mut events = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(message) = self.take(id) {
-                let info = MsgInfo::of(&message.envelope);
-                events.push(EventKind::Dropped {
-                    id,
-                    info,
-                    reason: DropReason::NodeDown,
-                });
+        let mut dropped = Vec::new();
+        for inbox in &mut self.inboxes {
+            let (gone, kept) = (inbox.queue.drain(..))
+                .partition(|m: &InFlight| m.envelope.from == node || m.envelope.to == node);
+            inbox.queue = kept;
+            for message in &gone {
+                inbox.unload(message.envelope.from);
             }
+            dropped.extend(gone);
         }
-        events
+        self.in_flight -= dropped.len();
+        dropped.sort_unstable_by_key(InFlight::order);
+        (dropped.into_iter())
+            .map(|message| EventKind::Dropped {
+                id: message.id,
+                info: MsgInfo::of(&message.envelope),
+                reason: DropReason::NodeDown,
+            })
+            .collect()
     }
 }
 

@@ -27,7 +27,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::raft::NodeId;
 
 use super::client_table::ClientTable;
-use super::event::{ClusterEvent, Crash, DropReason, EventKind, MsgInfo};
+use super::event::{ClusterEvent, Crash, EventKind, MsgInfo};
 use super::network::{InFlight, Network};
 use super::node::{self, FromNode, NodeInput, NodeReport, ToNode};
 use super::observers::Observers;
@@ -393,7 +393,7 @@ impl Scheduler {
     /// once, in no order.
     fn due_work(&self) -> impl Iterator<Item = NodeId> + '_ {
         let now = self.now_us;
-        let messages = self.world.network().due_links(now).map(|(_, _, to)| to);
+        let messages = self.world.network().due_receivers(now);
         let clients = self.clients.send_targets(now);
         messages
             .chain(self.due_timers(now))
@@ -446,25 +446,21 @@ impl Scheduler {
 
     /// Drops the messages due now that cannot arrive: receiver down or link cut.
     fn drop_undeliverable(&mut self) {
-        // Usually none: the list is then empty, and allocates nothing.
+        let now = self.now_us;
         let network = self.world.network();
-        let undeliverable: Vec<_> = network
-            .due_links(self.now_us)
-            .filter_map(|(id, from, to)| {
-                if !self.world.is_up(to) {
-                    Some((id, DropReason::NodeDown))
-                } else if !network.is_connected(from, to) {
-                    Some((id, DropReason::Cut))
-                } else {
-                    None
-                }
-            })
+        // Usually no receiver is down and no link cut: nothing to look for then, and the
+        // list of nodes down is empty and allocates nothing.
+        let down: Vec<NodeId> = network
+            .due_receivers(now)
+            .filter(|&to| !self.world.is_up(to))
             .collect();
-        for (id, reason) in undeliverable {
-            if let Some(message) = self.world.network_mut().take(id) {
-                let info = MsgInfo::of(&message.envelope);
-                self.emit(EventKind::Dropped { id, info, reason });
-            }
+        if down.is_empty() && !network.any_cut() {
+            return;
+        }
+        let undeliverable = self.world.network_mut().take_undeliverable(now, &down);
+        for (message, reason) in undeliverable {
+            let (id, info) = (message.id, MsgInfo::of(&message.envelope));
+            self.emit(EventKind::Dropped { id, info, reason });
         }
     }
 
