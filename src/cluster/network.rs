@@ -53,6 +53,10 @@ struct Inbox {
     to: NodeId,
     /// Invariant: in the order of delivery, [`InFlight::order`], strictly increasing.
     queue: VecDeque<InFlight>,
+    /// When the front of `queue` is due; `u64::MAX` when it is empty. Kept by every
+    /// change to the queue, so that finding the next message due reads one number an
+    /// inbox.
+    front_us: u64,
     /// Each link into `to` that ever carried a message, by sender.
     links: Vec<Link>,
 }
@@ -72,13 +76,19 @@ impl Inbox {
         Inbox {
             to,
             queue: VecDeque::new(),
+            front_us: u64::MAX,
             links: Vec::new(),
         }
     }
 
-    /// The link from `from`, made (unused) if it has carried nothing yet.
-    fn link_mut(&mut self, from: NodeId) -> &mut Link {
-        let position = match self.links.iter().position(|link| link.from == from) {
+    fn refresh_front(&mut self) {
+        self.front_us = self.queue.front().map_or(u64::MAX, |m| m.deliver_us);
+    }
+
+    /// The position in `links` of the link from `from`, made (unused) if it has carried
+    /// nothing yet.
+    fn link_position(&mut self, from: NodeId) -> usize {
+        match self.links.iter().position(|link| link.from == from) {
             Some(position) => position,
             None => {
                 self.links.push(Link {
@@ -88,21 +98,14 @@ impl Inbox {
                 });
                 self.links.len() - 1
             }
-        };
-        &mut self.links[position]
+        }
     }
 
-    fn load_from(&self, from: NodeId) -> usize {
-        (self.links.iter())
-            .find(|link| link.from == from)
-            .map_or(0, |link| link.load)
-    }
-
-    /// Puts `message` in its place in the order of delivery: at the back, unless it is
-    /// due before the last one (reordering, `dup MSG`, senders with different delays).
-    /// Returns the load of its link.
-    fn insert(&mut self, message: InFlight) -> usize {
-        let link = self.link_mut(message.envelope.from);
+    /// Puts `message`, on the link at `link` in `links`, in its place in the order of
+    /// delivery: at the back, unless it is due before the last one (reordering, `dup MSG`,
+    /// senders with different delays). Returns the load of its link.
+    fn insert(&mut self, link: usize, message: InFlight) -> usize {
+        let link = &mut self.links[link];
         link.load += 1;
         let load = link.load;
         let order = message.order();
@@ -113,18 +116,20 @@ impl Inbox {
             }
             _ => self.queue.push_back(message),
         }
+        self.refresh_front();
         load
     }
 
     /// Counts a message taken off the link from `from`.
     fn unload(&mut self, from: NodeId) {
-        let link = self.link_mut(from);
+        let position = self.link_position(from);
+        let link = &mut self.links[position];
         link.load = link.load.saturating_sub(1);
     }
 
     /// Whether a message is due at or before `now_us`.
     fn has_due(&self, now_us: u64) -> bool {
-        self.queue.front().is_some_and(|m| m.deliver_us <= now_us)
+        self.front_us <= now_us
     }
 
     /// How many messages at the front are due at or before `now_us`.
@@ -132,12 +137,71 @@ impl Inbox {
         self.queue.partition_point(|m| m.deliver_us <= now_us)
     }
 
+    /// Takes the messages due at or before `now_us` into `due`, in order. Returns how many.
+    fn take_due(&mut self, now_us: u64, due: &mut Vec<InFlight>) -> usize {
+        let mut count = 0;
+        while self.front_us <= now_us {
+            let Some(message) = self.queue.pop_front() else {
+                break;
+            };
+            self.unload(message.envelope.from);
+            due.push(message);
+            count += 1;
+            self.refresh_front();
+        }
+        count
+    }
+
+    /// Takes the messages due at or before `now_us` that cannot arrive into `taken`: all
+    /// of them when the node is `down`, else those on a link in `cut`.
+    fn take_undeliverable(
+        &mut self,
+        now_us: u64,
+        down: bool,
+        cut: &BTreeSet<(NodeId, NodeId)>,
+        taken: &mut Vec<(InFlight, DropReason)>,
+    ) {
+        let mut position = 0;
+        for _ in 0..self.due_count(now_us) {
+            let reason = if down {
+                DropReason::NodeDown
+            } else if cut.contains(&self.queue[position].link()) {
+                DropReason::Cut
+            } else {
+                position += 1;
+                continue;
+            };
+            taken.extend(self.remove(position).map(|m| (m, reason)));
+        }
+    }
+
     /// Takes the message at `position` out of the queue.
     fn remove(&mut self, position: usize) -> Option<InFlight> {
         let message = self.queue.remove(position)?;
         self.unload(message.envelope.from);
+        self.refresh_front();
         Some(message)
     }
+
+    /// Takes every message from or to `node` into `taken`.
+    fn take_traffic_of(&mut self, node: NodeId, taken: &mut Vec<InFlight>) {
+        let (gone, kept) = (self.queue.drain(..))
+            .partition(|m: &InFlight| m.envelope.from == node || m.envelope.to == node);
+        self.queue = kept;
+        for message in &gone {
+            self.unload(message.envelope.from);
+        }
+        self.refresh_front();
+        taken.extend(gone);
+    }
+}
+
+/// Where the network keeps a link: the position of its inbox in `Network::inboxes` and
+/// its own in that inbox's `links`.
+#[derive(Clone, Copy, Debug)]
+struct LinkAt {
+    inbox: usize,
+    link: usize,
 }
 
 /// The network between the nodes.
@@ -187,27 +251,34 @@ impl Network {
         self.storm.take()
     }
 
-    /// The inbox of `to`, if it was ever sent a message.
-    fn inbox(&self, to: NodeId) -> Option<&Inbox> {
-        let position = self.inboxes.binary_search_by_key(&to, |inbox| inbox.to);
-        position.ok().map(|position| &self.inboxes[position])
-    }
-
-    /// The inbox of `to`, made (empty) if it was never sent a message.
-    fn inbox_mut(&mut self, to: NodeId) -> &mut Inbox {
-        let position = match self.inboxes.binary_search_by_key(&to, |inbox| inbox.to) {
+    /// The position in `inboxes` of the inbox of `to`, made (empty) if it was never sent
+    /// a message.
+    fn inbox_position(&mut self, to: NodeId) -> usize {
+        match self.inboxes.binary_search_by_key(&to, |inbox| inbox.to) {
             Ok(position) => position,
             Err(position) => {
                 self.inboxes.insert(position, Inbox::new(to));
                 position
             }
-        };
-        &mut self.inboxes[position]
+        }
     }
 
-    /// Whether a message on `link` would take the network past twice a bound: refused.
-    fn overloaded(&self, (from, to): (NodeId, NodeId)) -> bool {
-        let load = self.inbox(to).map_or(0, |inbox| inbox.load_from(from));
+    /// Where the network keeps link `(from, to)`, made if it has carried nothing yet.
+    /// Valid until the next inbox is made.
+    fn link_at(&mut self, (from, to): (NodeId, NodeId)) -> LinkAt {
+        let inbox = self.inbox_position(to);
+        let link = self.inboxes[inbox].link_position(from);
+        LinkAt { inbox, link }
+    }
+
+    fn link_mut(&mut self, at: LinkAt) -> &mut Link {
+        &mut self.inboxes[at.inbox].links[at.link]
+    }
+
+    /// Whether a message on the link at `at` would take the network past twice a bound:
+    /// refused.
+    fn overloaded(&mut self, at: LinkAt) -> bool {
+        let load = self.link_mut(at).load;
         self.in_flight >= 2 * self.limits.in_flight || load >= 2 * self.limits.per_link
     }
 
@@ -369,12 +440,13 @@ impl Network {
             events.push(EventKind::Dropped { id, info, reason });
             return;
         }
-        if self.overloaded((envelope.from, envelope.to)) {
+        let at = self.link_at((envelope.from, envelope.to));
+        if self.overloaded(at) {
             let reason = DropReason::Overload;
             events.push(EventKind::Dropped { id, info, reason });
             return;
         }
-        let deliver_us = self.delivery_time(now_us, &envelope);
+        let deliver_us = self.delivery_time(now_us, at);
         events.push(EventKind::Sent {
             id,
             info,
@@ -382,11 +454,11 @@ impl Network {
         });
         if self.config.duplicate > 0.0 && self.rng.random_bool(self.config.duplicate) {
             let copy = self.take_id();
-            let copy_due = self.delivery_time(now_us, &envelope);
-            self.enqueue(copy, (now_us, copy_due), Arc::clone(&envelope));
+            let copy_due = self.delivery_time(now_us, at);
+            self.enqueue(at, copy, (now_us, copy_due), Arc::clone(&envelope));
             events.push(EventKind::Duplicated { id, copy });
         }
-        self.enqueue(id, (now_us, deliver_us), envelope);
+        self.enqueue(at, id, (now_us, deliver_us), envelope);
     }
 
     fn take_id(&mut self) -> MsgId {
@@ -395,7 +467,8 @@ impl Network {
         id
     }
 
-    fn delivery_time(&mut self, now_us: u64, envelope: &Envelope) -> u64 {
+    /// When a message sent at `now_us` on the link at `at` is delivered.
+    fn delivery_time(&mut self, now_us: u64, at: LinkAt) -> u64 {
         let (lo, hi) = (self.config.delay_min_us, self.config.delay_max_us);
         let delay_us = self.rng.random_range(lo..=hi);
         if self.config.reorder {
@@ -403,13 +476,19 @@ impl Network {
             let extra_us = self.rng.random_range(0..=hi.saturating_mul(2));
             return now_us + delay_us + extra_us;
         }
-        let link = self.inbox_mut(envelope.to).link_mut(envelope.from);
+        let link = self.link_mut(at);
         link.last_due = (now_us + delay_us).max(link.last_due);
         link.last_due
     }
 
-    /// Queues a message sent and due at `(sent_us, deliver_us)`.
-    fn enqueue(&mut self, id: MsgId, (sent_us, deliver_us): (u64, u64), envelope: Arc<Envelope>) {
+    /// Queues a message on the link at `at`, sent and due at `(sent_us, deliver_us)`.
+    fn enqueue(
+        &mut self,
+        at: LinkAt,
+        id: MsgId,
+        (sent_us, deliver_us): (u64, u64),
+        envelope: Arc<Envelope>,
+    ) {
         let link = (envelope.from, envelope.to);
         let message = InFlight {
             id,
@@ -417,17 +496,15 @@ impl Network {
             deliver_us,
             envelope,
         };
-        let link_load = self.inbox_mut(link.1).insert(message);
+        let link_load = self.inboxes[at.inbox].insert(at.link, message);
         self.in_flight += 1;
         self.watch_load(link, link_load);
     }
 
     /// When the next message is due.
     pub fn next_due_us(&self) -> Option<u64> {
-        (self.inboxes.iter())
-            .filter_map(|inbox| inbox.queue.front())
-            .map(|message| message.deliver_us)
-            .min()
+        let earliest = self.inboxes.iter().map(|inbox| inbox.front_us).min()?;
+        (earliest != u64::MAX).then_some(earliest)
     }
 
     /// The nodes with a message due at or before `now_us`, in id order.
@@ -455,14 +532,7 @@ impl Network {
         let Ok(position) = self.inboxes.binary_search_by_key(&node, |inbox| inbox.to) else {
             return;
         };
-        let inbox = &mut self.inboxes[position];
-        let start = due.len();
-        let count = inbox.due_count(now_us);
-        due.extend(inbox.queue.drain(..count));
-        for message in &due[start..] {
-            inbox.unload(message.envelope.from);
-        }
-        self.in_flight -= count;
+        self.in_flight -= self.inboxes[position].take_due(now_us, due);
     }
 
     /// Takes the messages due at or before `now_us` that cannot arrive: those to a node in
@@ -474,28 +544,11 @@ impl Network {
         down: &[NodeId],
     ) -> Vec<(InFlight, DropReason)> {
         let mut taken = Vec::new();
-        let cut = &self.cut;
         for inbox in &mut self.inboxes {
-            let count = inbox.due_count(now_us);
-            if down.contains(&inbox.to) {
-                for message in inbox.queue.drain(..count) {
-                    taken.push((message, DropReason::NodeDown));
-                }
-            } else if !cut.is_empty() {
-                let mut position = 0;
-                for _ in 0..count {
-                    if cut.contains(&inbox.queue[position].link()) {
-                        let message = inbox.queue.remove(position);
-                        taken.extend(message.map(|m| (m, DropReason::Cut)));
-                    } else {
-                        position += 1;
-                    }
-                }
+            let down = down.contains(&inbox.to);
+            if down || !self.cut.is_empty() {
+                inbox.take_undeliverable(now_us, down, &self.cut, &mut taken);
             }
-        }
-        for (message, _) in &taken {
-            self.inbox_mut(message.envelope.to)
-                .unload(message.envelope.from);
         }
         self.in_flight -= taken.len();
         taken.sort_unstable_by_key(|(message, _)| message.order());
@@ -526,7 +579,8 @@ impl Network {
         let times = (message.sent_us, message.deliver_us);
         let envelope = Arc::clone(&message.envelope);
         let copy = self.take_id();
-        self.enqueue(copy, times, envelope);
+        let at = self.link_at((envelope.from, envelope.to));
+        self.enqueue(at, copy, times, envelope);
         Some(copy)
     }
 
@@ -548,13 +602,7 @@ impl Network {
     pub fn drop_node_traffic(&mut self, node: NodeId) -> Vec<EventKind> {
         let mut dropped = Vec::new();
         for inbox in &mut self.inboxes {
-            let (gone, kept) = (inbox.queue.drain(..))
-                .partition(|m: &InFlight| m.envelope.from == node || m.envelope.to == node);
-            inbox.queue = kept;
-            for message in &gone {
-                inbox.unload(message.envelope.from);
-            }
-            dropped.extend(gone);
+            inbox.take_traffic_of(node, &mut dropped);
         }
         self.in_flight -= dropped.len();
         dropped.sort_unstable_by_key(InFlight::order);

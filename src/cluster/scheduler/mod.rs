@@ -448,15 +448,12 @@ impl Scheduler {
     fn drop_undeliverable(&mut self) {
         let now = self.now_us;
         let network = self.world.network();
-        // Usually no receiver is down and no link cut: nothing to look for then, and the
-        // list of nodes down is empty and allocates nothing.
-        let down: Vec<NodeId> = network
-            .due_receivers(now)
-            .filter(|&to| !self.world.is_up(to))
-            .collect();
-        if down.is_empty() && !network.any_cut() {
+        let is_down = |&to: &NodeId| !self.world.is_up(to);
+        // Usually no receiver is down and no link cut: nothing to look for then.
+        if !network.any_cut() && !network.due_receivers(now).any(|to| is_down(&to)) {
             return;
         }
+        let down: Vec<NodeId> = network.due_receivers(now).filter(is_down).collect();
         let undeliverable = self.world.network_mut().take_undeliverable(now, &down);
         for (message, reason) in undeliverable {
             let (id, info) = (message.id, MsgInfo::of(&message.envelope));
