@@ -648,6 +648,115 @@ mod tests {
         assert_eq!(ids, sorted);
     }
 
+    /// The ids and delivery times of messages, in the order given.
+    fn order_of(messages: &[InFlight]) -> Vec<(u64, MsgId)> {
+        messages.iter().map(InFlight::order).collect()
+    }
+
+    /// Whether every link's load is zero, as it is with nothing in flight.
+    fn unloaded(net: &Network) -> bool {
+        (net.inboxes.iter())
+            .flat_map(|inbox| &inbox.links)
+            .all(|link| link.load == 0)
+    }
+
+    #[test]
+    fn a_node_is_handed_its_due_messages_in_delivery_order_and_no_others() {
+        let config = NetworkConfig {
+            delay_min_us: 1,
+            delay_max_us: 10_000,
+            reorder: true,
+            ..Default::default()
+        };
+        let mut net = Network::new(config, 7);
+        for t in 0..60 {
+            net.send(t, vote(1 + t % 3, 4));
+            net.send(t, vote(4, 1));
+        }
+        let all = net.in_flight();
+        assert_eq!(all.len(), 120);
+        assert!(order_of(&all).is_sorted());
+        assert_eq!(net.next_due_us(), all.first().map(|m| m.deliver_us));
+        let now = 5_000;
+        let mut due = Vec::new();
+        net.take_due_for(4, now, &mut due);
+        let expected: Vec<_> = (all.iter())
+            .filter(|m| m.envelope.to == 4 && m.deliver_us <= now)
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(due, expected);
+        assert_eq!(net.in_flight_count(), 120 - due.len());
+        assert!(net.due_receivers(now).eq([1]));
+        let later: Vec<_> = all.into_iter().filter(|m| !due.contains(m)).collect();
+        assert_eq!(net.in_flight(), later);
+        assert_eq!(net.next_due_us(), later.first().map(|m| m.deliver_us));
+        for node in [1, 4] {
+            net.take_due_for(node, u64::MAX, &mut due);
+        }
+        assert_eq!(net.in_flight_count(), 0);
+        assert_eq!(net.next_due_us(), None);
+        assert!(unloaded(&net));
+    }
+
+    #[test]
+    fn a_copy_is_delivered_right_after_its_original() {
+        let mut net = Network::new(NetworkConfig::default(), 3);
+        for t in 0..5 {
+            net.send(t * 10_000, vote(1, 2));
+        }
+        let first = net.in_flight()[0].clone();
+        let copy = net.duplicate(first.id).expect("the message is in flight");
+        let mut due = Vec::new();
+        net.take_due_for(2, u64::MAX, &mut due);
+        let ids: Vec<MsgId> = due.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [first.id, copy, 2, 3, 4, 5]);
+        assert_eq!(due[1].deliver_us, first.deliver_us);
+    }
+
+    #[test]
+    fn undeliverable_messages_are_taken_in_delivery_order_with_their_reason() {
+        let mut net = Network::new(NetworkConfig::default(), 5);
+        for t in 0..20 {
+            net.send(t * 500, vote(1, 2));
+            net.send(t * 500, vote(3, 2));
+            net.send(t * 500, vote(2, 3));
+        }
+        let all = net.in_flight();
+        net.cut(1, 2);
+        let now = 6_000;
+        let taken = net.take_undeliverable(now, &[3]);
+        let expected: Vec<_> = (all.iter())
+            .filter(|m| m.deliver_us <= now)
+            .filter_map(|m| match (m.envelope.from, m.envelope.to) {
+                (1, 2) => Some((m.clone(), DropReason::Cut)),
+                (_, 3) => Some((m.clone(), DropReason::NodeDown)),
+                _ => None,
+            })
+            .collect();
+        assert!(expected.iter().any(|(_, r)| *r == DropReason::Cut));
+        assert!(expected.iter().any(|(_, r)| *r == DropReason::NodeDown));
+        assert_eq!(taken, expected);
+        assert_eq!(net.in_flight_count(), all.len() - taken.len());
+        // What stays: those not yet due, and those from 3 to 2.
+        let kept = net.in_flight();
+        assert!(
+            kept.iter()
+                .all(|m| m.deliver_us > now || m.envelope.from == 3)
+        );
+        // Node 2 goes down: every message left is to or from it.
+        let ids: Vec<MsgId> = (net.drop_node_traffic(2).iter())
+            .filter_map(|event| match event {
+                EventKind::Dropped { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, kept.iter().map(|m| m.id).collect::<Vec<_>>());
+        net.drop_node_traffic(3);
+        assert_eq!(net.in_flight_count(), 0);
+        assert!(unloaded(&net));
+    }
+
     #[test]
     fn a_one_way_cut_stops_one_direction_only() {
         let mut net = Network::new(NetworkConfig::default(), 1);
