@@ -249,14 +249,15 @@ impl Scheduler {
 
     /// When the next thing is due: a message, a timer or a client.
     pub fn next_event_us(&self) -> Option<u64> {
-        [
-            self.world.network().next_due_us(),
-            self.timers.first().map(|&(time_us, _)| time_us),
-            self.clients.next_wake_us(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let message = self.world.network().next_due_us();
+        let timer = self.timers.first().map(|&(time_us, _)| time_us);
+        let client = self.clients.next_wake_us();
+        // Spelt out: it runs once a round, and an iterator over the three cost more.
+        let earlier = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        earlier(earlier(message, timer), client)
     }
 
     /// Runs what is due up to `limit_us`, as [`Scheduler::advance`] does, but without
