@@ -413,7 +413,8 @@ impl Scheduler {
         due.into_iter().collect()
     }
 
-    /// Everything due for `node` now: messages in id order, its timer, client requests.
+    /// Everything due for `node` now: messages in delivery order, its timer, client
+    /// requests.
     /// The list is one a node handed back, if there is one ([`Scheduler::take_report`]).
     fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
