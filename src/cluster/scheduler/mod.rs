@@ -605,7 +605,12 @@ impl Scheduler {
             Ok(Some(report)) => self.take_report(report),
             Err(crash) => self.mark_crashed(node, crash),
         }
-        self.picture_before = before;
+        // Written only when there is a picture: unless hand-offs are reported there is
+        // none, and `picture_before` is already empty (every reported hand-off's picture
+        // is taken by its step report), so the large value is not moved on each hand-off.
+        if before.is_some() || self.picture_before.is_some() {
+            self.picture_before = before;
+        }
         Ok(())
     }
 
