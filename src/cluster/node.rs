@@ -127,7 +127,8 @@ pub(crate) struct NodeReport {
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
     /// The node's view once the batch is done, if it changed since the node last showed
-    /// one (in a report, or when it started); `None` if it did not.
+    /// one (in a report, or when it started); `None` if it did not, and always `None`
+    /// from a node hosted inline (see [`EventDispatcher::read_views_inline`]).
     pub view: Option<NodeView>,
     /// The batch's list of inputs, emptied: handed back, so that its room carries the
     /// next batch.
@@ -407,6 +408,9 @@ pub(crate) struct EventDispatcher {
     /// The view the node last showed the scheduler: a report sends a new one only when
     /// the node's state moved from it.
     shown: NodeView,
+    /// Whether a report carries the view when it changed (on a thread); otherwise (inline)
+    /// `shown` is not kept, and [`EventDispatcher::view`] builds the view when asked.
+    reports_views: bool,
 }
 
 impl EventDispatcher {
@@ -439,12 +443,28 @@ impl EventDispatcher {
             read_index,
             snapshot_every,
             encode_buffer: Vec::new(),
+            reports_views: true,
         }
     }
 
     /// The node's view, as it shows it: up to date between batches.
     pub fn view(&self) -> NodeView {
-        self.shown.clone()
+        match self.reports_views {
+            true => self.shown.clone(),
+            false => self.processor.view(),
+        }
+    }
+
+    /// The node's role and term (as its view shows them), without building the view.
+    pub fn role_and_term(&self) -> (Role, Term) {
+        (self.processor.role(), self.processor.term())
+    }
+
+    /// Stops sending the view in reports, for a node hosted inline: the scheduler reads
+    /// it from the node ([`EventDispatcher::view`]) when it needs one, rather than have
+    /// the node build one after almost every batch.
+    pub fn read_views_inline(&mut self) {
+        self.reports_views = false;
     }
 
     pub fn next_deadline_us(&self) -> u64 {
@@ -497,6 +517,10 @@ impl EventDispatcher {
             self.maybe_snapshot(now_us, report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
+        if !self.reports_views {
+            // Hosted inline: the scheduler reads the view when it needs one.
+            return;
+        }
         // The whole view at most once per batch (its steps carry only what the checker
         // reads), and only when it changed.
         if !self.processor.view_is_current(&self.shown) {

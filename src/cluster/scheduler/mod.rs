@@ -654,9 +654,7 @@ impl Scheduler {
             && let Some(running) = slot.running.as_mut()
         {
             let old_us = std::mem::replace(&mut running.timer_us, report.next_deadline_us);
-            if let Some(view) = report.view.take() {
-                running.view = view;
-            }
+            running.update_view(report.view.take());
             // A running node's timer is in `timers` under its `timer_us`: moved only when
             // the deadline moved.
             if old_us != report.next_deadline_us {
