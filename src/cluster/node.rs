@@ -260,8 +260,10 @@ impl LogSynchronizer {
     /// Takes every buffered ReadIndex read, named for Raft.
     fn drain_reads(&mut self) -> Vec<ReadId> {
         let mut ids = Vec::new();
-        // Drained in place: the buffer keeps its room, and an empty one (the usual case)
-        // costs nothing.
+        // Usually none. Drained in place otherwise: the buffer keeps its room.
+        if self.reads_buffer.is_empty() {
+            return ids;
+        }
         for request in self.reads_buffer.drain(..) {
             let id = self.next_read_id;
             self.next_read_id += 1;
@@ -300,21 +302,24 @@ impl LogSynchronizer {
         }
     }
 
-    /// Takes every buffered command, as the one batch to propose.
+    /// Takes every buffered command, as the one batch to propose. The batch's list comes
+    /// back, emptied, in [`LogSynchronizer::proposed`].
     fn drain(&mut self) -> Vec<ClientRequest> {
         std::mem::take(&mut self.buffer.requests)
     }
 
-    /// Records where a proposal's commands went, or refuses them all.
+    /// Records where a proposal's commands went, or refuses them all. The batch's list,
+    /// emptied, becomes the buffer again (empty since [`LogSynchronizer::drain`]), so that
+    /// its room carries the next batch.
     fn proposed(
         &mut self,
-        batch: Vec<ClientRequest>,
+        mut batch: Vec<ClientRequest>,
         result: Option<Result<crate::raft::Proposed, ProposeError>>,
         replies: &mut Vec<ClientReply>,
     ) {
         match result {
             Some(Ok(proposed)) => {
-                for (index, request) in (proposed.first_index..).zip(batch) {
+                for (index, request) in (proposed.first_index..).zip(batch.drain(..)) {
                     let waiter = Waiter {
                         op: request.op,
                         term: proposed.term,
@@ -329,7 +334,7 @@ impl LogSynchronizer {
                     ProposeError::Transferring { target } => Some(target),
                     _ => None,
                 };
-                for request in batch {
+                for request in batch.drain(..) {
                     let result = ReplyResult::NotLeader { leader };
                     replies.push(ClientReply {
                         op: request.op,
@@ -339,6 +344,7 @@ impl LogSynchronizer {
             }
             None => unreachable!("a proposal always has a result"),
         }
+        self.buffer.requests = batch;
     }
 
     /// The state machine as snapshot bytes.

@@ -682,8 +682,11 @@ impl Scheduler {
             self.emit(kind);
         }
         self.sent_scratch = sent;
-        for reply in report.replies.drain(..) {
-            self.client_reply(node, reply.op, reply.result);
+        // Usually none: a node answers a client as its entry applies, once an operation.
+        if !report.replies.is_empty() {
+            for reply in report.replies.drain(..) {
+                self.client_reply(node, reply.op, reply.result);
+            }
         }
         self.observers.watch_storm(now_us, self.world.network_mut());
     }
