@@ -120,6 +120,8 @@ pub struct Scheduler {
     picture_before: Option<NodePicture>,
     /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
     interrupt: Arc<AtomicBool>,
+    /// How many violations the checker kept when they were last published.
+    violations_kept: usize,
 }
 
 impl Scheduler {
@@ -153,6 +155,7 @@ impl Scheduler {
             spare_reports: Vec::new(),
             picture_before: None,
             interrupt: Arc::new(AtomicBool::new(false)),
+            violations_kept: 0,
         };
         for id in voters {
             scheduler.launch(id)?;
@@ -235,9 +238,15 @@ impl Scheduler {
         self.observers.emit(self.now_us, kind);
     }
 
-    /// Emits the violations the checker found since the last call.
+    /// Emits the violations the checker found since the last call. Usually there are
+    /// none: the checker keeps each violation once and never lets one go, so unless it
+    /// keeps more than when they were last published, there is nothing to ask it for.
     fn publish_violations(&mut self) {
-        self.observers.publish_violations(self.now_us);
+        let kept = self.observers.checker().violations().len();
+        if kept != self.violations_kept {
+            self.violations_kept = kept;
+            self.observers.publish_violations(self.now_us);
+        }
     }
 
     // ---- time -----------------------------------------------------------------------
