@@ -712,3 +712,58 @@ fn unanswered() -> Crash {
     let limit_s = NODE_ANSWER_LIMIT.as_secs();
     Crash::Silent { limit_s }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::ClockMode;
+    use crate::cluster::kv::KvOp;
+
+    fn scheduler(hosting: Hosting) -> Scheduler {
+        let config = ClusterConfig {
+            nodes: 3,
+            seed: 5,
+            clock: ClockMode::Virtual,
+            hosting,
+            ..Default::default()
+        };
+        let mut scheduler = Scheduler::start(config).expect("the cluster starts");
+        scheduler.observers_mut().set_reporting(true);
+        scheduler
+    }
+
+    /// A node hosted inline sends no view in its reports; the one the world builds when
+    /// asked is, after every hand-off, the one a node on a thread reports: the same
+    /// pictures before and after each step, the same leader, the same views.
+    #[test]
+    fn an_inline_nodes_view_read_when_asked_is_the_view_a_thread_reports() {
+        let mut threads = scheduler(Hosting::Threads);
+        let mut inline = scheduler(Hosting::Inline);
+        let mut led = 0;
+        for step in 0..600 {
+            if step % 20 == 0 {
+                for scheduler in [&mut threads, &mut inline] {
+                    let put = KvOp::Put {
+                        key: format!("k{step}"),
+                        value: "v".to_string(),
+                    };
+                    scheduler
+                        .submit(put, None, None, None)
+                        .expect("a put starts");
+                }
+            }
+            let expected = threads.advance(u64::MAX).expect("a step");
+            assert_eq!(inline.advance(u64::MAX).expect("a step"), expected);
+            let leader = threads.world().leader();
+            assert_eq!(inline.world().leader(), leader, "step {step}");
+            led += usize::from(leader.is_some());
+            for node in 1..=3 {
+                let view = threads.world().view_of(node);
+                assert_eq!(inline.world().view_of(node), view, "step {step}, n{node}");
+            }
+        }
+        assert!(led > 300, "a leader for only {led} steps");
+        let committed = |s: &Scheduler| s.world().view_of(1).map(|view| view.commit);
+        assert!(committed(&inline) > Some(10), "{:?}", committed(&inline));
+    }
+}
