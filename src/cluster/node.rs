@@ -127,7 +127,8 @@ pub(crate) struct NodeReport {
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
     /// The node's view once the batch is done, if it changed since the node last showed
-    /// one (in a report, or when it started); `None` if it did not.
+    /// one (in a report, or when it started); `None` if it did not, and always `None`
+    /// from a node hosted inline (see [`EventDispatcher::read_views_inline`]).
     pub view: Option<NodeView>,
     /// The batch's list of inputs, emptied: handed back, so that its room carries the
     /// next batch.
@@ -259,7 +260,11 @@ impl LogSynchronizer {
     /// Takes every buffered ReadIndex read, named for Raft.
     fn drain_reads(&mut self) -> Vec<ReadId> {
         let mut ids = Vec::new();
-        for request in std::mem::take(&mut self.reads_buffer) {
+        // Usually none. Drained in place otherwise: the buffer keeps its room.
+        if self.reads_buffer.is_empty() {
+            return ids;
+        }
+        for request in self.reads_buffer.drain(..) {
             let id = self.next_read_id;
             self.next_read_id += 1;
             self.reads_waiting.insert(id, request);
@@ -297,21 +302,24 @@ impl LogSynchronizer {
         }
     }
 
-    /// Takes every buffered command, as the one batch to propose.
+    /// Takes every buffered command, as the one batch to propose. The batch's list comes
+    /// back, emptied, in [`LogSynchronizer::proposed`].
     fn drain(&mut self) -> Vec<ClientRequest> {
         std::mem::take(&mut self.buffer.requests)
     }
 
-    /// Records where a proposal's commands went, or refuses them all.
+    /// Records where a proposal's commands went, or refuses them all. The batch's list,
+    /// emptied, becomes the buffer again (empty since [`LogSynchronizer::drain`]), so that
+    /// its room carries the next batch.
     fn proposed(
         &mut self,
-        batch: Vec<ClientRequest>,
+        mut batch: Vec<ClientRequest>,
         result: Option<Result<crate::raft::Proposed, ProposeError>>,
         replies: &mut Vec<ClientReply>,
     ) {
         match result {
             Some(Ok(proposed)) => {
-                for (index, request) in (proposed.first_index..).zip(batch) {
+                for (index, request) in (proposed.first_index..).zip(batch.drain(..)) {
                     let waiter = Waiter {
                         op: request.op,
                         term: proposed.term,
@@ -326,7 +334,7 @@ impl LogSynchronizer {
                     ProposeError::Transferring { target } => Some(target),
                     _ => None,
                 };
-                for request in batch {
+                for request in batch.drain(..) {
                     let result = ReplyResult::NotLeader { leader };
                     replies.push(ClientReply {
                         op: request.op,
@@ -336,6 +344,7 @@ impl LogSynchronizer {
             }
             None => unreachable!("a proposal always has a result"),
         }
+        self.buffer.requests = batch;
     }
 
     /// The state machine as snapshot bytes.
@@ -360,6 +369,10 @@ impl LogSynchronizer {
 
     /// Applies committed entries in order and answers the clients waiting for them.
     fn apply(&mut self, committed: &[Entry], replies: &mut Vec<ClientReply>) {
+        // Most steps commit nothing: they need not take the lock.
+        if committed.is_empty() {
+            return;
+        }
         let mut state_machine = lock(&self.state_machine);
         for entry in committed {
             let output = match &entry.payload {
@@ -401,6 +414,9 @@ pub(crate) struct EventDispatcher {
     /// The view the node last showed the scheduler: a report sends a new one only when
     /// the node's state moved from it.
     shown: NodeView,
+    /// Whether a report carries the view when it changed (on a thread); otherwise (inline)
+    /// `shown` is not kept, and [`EventDispatcher::view`] builds the view when asked.
+    reports_views: bool,
 }
 
 impl EventDispatcher {
@@ -433,12 +449,28 @@ impl EventDispatcher {
             read_index,
             snapshot_every,
             encode_buffer: Vec::new(),
+            reports_views: true,
         }
     }
 
     /// The node's view, as it shows it: up to date between batches.
     pub fn view(&self) -> NodeView {
-        self.shown.clone()
+        match self.reports_views {
+            true => self.shown.clone(),
+            false => self.processor.view(),
+        }
+    }
+
+    /// The node's role and term (as its view shows them), without building the view.
+    pub fn role_and_term(&self) -> (Role, Term) {
+        (self.processor.role(), self.processor.term())
+    }
+
+    /// Stops sending the view in reports, for a node hosted inline: the scheduler reads
+    /// it from the node ([`EventDispatcher::view`]) when it needs one, rather than have
+    /// the node build one after almost every batch.
+    pub fn read_views_inline(&mut self) {
+        self.reports_views = false;
     }
 
     pub fn next_deadline_us(&self) -> u64 {
@@ -491,6 +523,10 @@ impl EventDispatcher {
             self.maybe_snapshot(now_us, report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
+        if !self.reports_views {
+            // Hosted inline: the scheduler reads the view when it needs one.
+            return;
+        }
         // The whole view at most once per batch (its steps carry only what the checker
         // reads), and only when it changed.
         if !self.processor.view_is_current(&self.shown) {

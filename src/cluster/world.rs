@@ -9,6 +9,7 @@
 //! when anything happens (that is the [`super::scheduler`]'s job) and never records what
 //! happened (that is the [`super::observers`]'s).
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -51,8 +52,40 @@ pub(super) struct Running {
     /// When `timer_us` was last set to a new deadline, for views that draw how much of
     /// the timeout has passed.
     pub timer_set_us: u64,
-    pub view: NodeView,
+    /// The node's view: for a node on a thread, the last one it reported (always set); for
+    /// one hosted inline, built from the node when first asked for after a hand-off
+    /// ([`Running::view`]), since most are never read.
+    view: OnceCell<NodeView>,
     pub state_machine: Arc<Mutex<KvStateMachine>>,
+}
+
+impl Running {
+    /// The node's view as of its last hand-off.
+    pub fn view(&self) -> &NodeView {
+        self.view.get_or_init(|| match &self.host {
+            Host::Inline(dispatcher) => dispatcher.view(),
+            Host::Thread { .. } => unreachable!("a node on a thread keeps its last view"),
+        })
+    }
+
+    /// Takes in what a hand-off's report says of the view: a new one from a node on a
+    /// thread (`None`: unchanged); a node hosted inline sends none, and its view, built
+    /// before, may be out of date now.
+    pub fn update_view(&mut self, reported: Option<NodeView>) {
+        match (reported, &self.host) {
+            (Some(view), _) => self.view = OnceCell::from(view),
+            (None, Host::Inline(_)) => drop(self.view.take()),
+            (None, Host::Thread { .. }) => {}
+        }
+    }
+
+    /// The node's role and term, as its view shows them, without building a view.
+    fn role_and_term(&self) -> (Role, Term) {
+        match (self.view.get(), &self.host) {
+            (None, Host::Inline(dispatcher)) => dispatcher.role_and_term(),
+            _ => (self.view().role, self.view().term),
+        }
+    }
 }
 
 /// A node's place in the world, whether it runs or not.
@@ -216,13 +249,17 @@ impl World {
                     .map_err(|e| ClusterError::Spawn(e.to_string()))?;
                 Host::Thread { inbox, thread }
             }
-            Hosting::Inline => Host::Inline(Box::new(dispatcher)),
+            Hosting::Inline => {
+                let mut dispatcher = Box::new(dispatcher);
+                dispatcher.read_views_inline();
+                Host::Inline(dispatcher)
+            }
         };
         slot.running = Some(Running {
             host,
             timer_us,
             timer_set_us: now_us,
-            view: view.clone(),
+            view: OnceCell::from(view.clone()),
             state_machine,
         });
         slot.crashed = None;
@@ -316,7 +353,7 @@ impl World {
         let log = entries[entries.len().saturating_sub(limits.log_entries)..].to_vec();
         if let Some(running) = &slot.running {
             drop(storage);
-            let view = &running.view;
+            let view = running.view();
             let timer = TimerView {
                 kind: match view.role {
                     Role::Leader => TimerKind::Heartbeat,
@@ -390,17 +427,18 @@ impl World {
     /// The latest view of node `id`'s Raft state, if it is up: what its picture shows,
     /// without building one.
     pub fn view_of(&self, id: NodeId) -> Option<&NodeView> {
-        self.running(id).map(|running| &running.view)
+        self.running(id).map(Running::view)
     }
 
     /// The leader: the node that is up, leads, and has the highest term among leaders.
     pub fn leader(&self) -> Option<NodeId> {
+        // Without building views: most of an inline node's are never read.
         self.nodes
             .iter()
-            .filter_map(|slot| slot.running.as_ref().map(|r| &r.view))
-            .filter(|view| view.role == Role::Leader)
-            .max_by_key(|view| view.term)
-            .map(|view| view.id)
+            .filter_map(|slot| Some((slot.id, slot.running.as_ref()?.role_and_term())))
+            .filter(|&(_, (role, _))| role == Role::Leader)
+            .max_by_key(|&(_, (_, term))| term)
+            .map(|(id, _)| id)
     }
 
     /// A node's durable log: the entries after its snapshot, if it has one.
@@ -480,7 +518,8 @@ impl World {
     /// The voters and learners of `node`'s latest configuration, if it is up.
     pub fn members_of(&self, node: NodeId) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
         let running = self.running(node)?;
-        Some((running.view.voters.to_vec(), running.view.learners.to_vec()))
+        let view = running.view();
+        Some((view.voters.to_vec(), view.learners.to_vec()))
     }
 
     /// The leader's voters and learners, if they differ from the initial cluster.
