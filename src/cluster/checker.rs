@@ -559,7 +559,9 @@ impl Checker {
     ) {
         match write {
             DurableWrite::HardState { term, .. } => {
-                let durable = self.track(node).durable_term;
+                let track = self.track(node);
+                let durable = track.durable_term;
+                track.durable_term = durable.max(*term);
                 if *term < durable {
                     let detail = Breach::WroteLowerTerm {
                         node,
@@ -573,8 +575,6 @@ impl Checker {
                         detail,
                     );
                 }
-                let track = self.track(node);
-                track.durable_term = track.durable_term.max(*term);
             }
             DurableWrite::Truncate { from } => {
                 let leading = before.filter(|b| b.role == Role::Leader && b.term == after.term);

@@ -75,13 +75,13 @@ impl EventLog {
     /// event is large, and most runs have no subscriber) unless out of the log's scope.
     /// Returns the event, kept or not, for the step report.
     fn push(&mut self, time_us: u64, kind: EventKind) -> Option<ClusterEvent> {
-        let event = ClusterEvent { time_us, kind };
-        if !self.scope.keeps(&event.kind) {
+        if !self.scope.keeps(&kind) {
+            let event = ClusterEvent { time_us, kind };
             send(&mut self.subscribers, &event);
             return Some(event);
         }
         self.logged += 1;
-        let event = self.recent.push(event);
+        let event = self.recent.push(time_us, kind);
         send(&mut self.subscribers, event);
         None
     }

@@ -17,6 +17,7 @@ pub(super) struct Tracks(Vec<(NodeId, NodeTrack)>);
 impl Tracks {
     /// Where `node` is (`Ok`) or would go (`Err`). Nodes are usually numbered from 1 with
     /// no gap, so node `n` is first looked for at position `n - 1`.
+    #[inline]
     fn position(&self, node: NodeId) -> Result<usize, usize> {
         let guess = usize::try_from(node).map_or(usize::MAX, |n| n.wrapping_sub(1));
         match self.0.get(guess) {
@@ -26,21 +27,27 @@ impl Tracks {
     }
 
     /// The track of `node`, if it was seen.
+    #[inline]
     pub(super) fn get(&self, node: &NodeId) -> Option<&NodeTrack> {
         let position = self.position(*node).ok()?;
         Some(&self.0[position].1)
     }
 
     /// The track of `node`, begun (empty) if it was not seen yet.
+    #[inline]
     pub(super) fn entry(&mut self, node: NodeId) -> &mut NodeTrack {
         let position = match self.position(node) {
             Ok(position) => position,
-            Err(position) => {
-                self.0.insert(position, (node, NodeTrack::default()));
-                position
-            }
+            Err(position) => self.insert(position, node),
         };
         &mut self.0[position].1
+    }
+
+    /// Begins the track of a node first seen, at `position`.
+    #[cold]
+    fn insert(&mut self, position: usize, node: NodeId) -> usize {
+        self.0.insert(position, (node, NodeTrack::default()));
+        position
     }
 
     /// Forgets `node`.

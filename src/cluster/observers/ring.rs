@@ -2,7 +2,7 @@
 //! is written over the oldest, in its place: no event is moved out of the ring to be
 //! dropped, and the ring never moves the others.
 
-use super::ClusterEvent;
+use super::{ClusterEvent, EventKind};
 
 /// The latest `capacity` events.
 ///
@@ -32,16 +32,18 @@ impl Ring {
         self.events.len()
     }
 
-    /// Keeps `event`, in place of the oldest if the ring is full; returns it, kept.
-    pub(super) fn push(&mut self, event: ClusterEvent) -> &ClusterEvent {
+    /// Keeps the event of `kind` at `time_us`, written over the oldest if the ring is
+    /// full; returns it, kept.
+    pub(super) fn push(&mut self, time_us: u64, kind: EventKind) -> &ClusterEvent {
         if self.events.len() < self.capacity {
-            self.events.push(event);
+            self.events.push(ClusterEvent { time_us, kind });
             return self.events.last().expect("just pushed");
         }
         let at = self.oldest;
         self.oldest = if at + 1 == self.capacity { 0 } else { at + 1 };
         let slot = &mut self.events[at];
-        *slot = event;
+        slot.time_us = time_us;
+        slot.kind = kind;
         slot
     }
 
@@ -77,13 +79,7 @@ impl Ring {
 
 #[cfg(test)]
 mod tests {
-    use super::super::EventKind;
     use super::*;
-
-    fn timer(time_us: u64) -> ClusterEvent {
-        let kind = EventKind::Timer { node: 1 };
-        ClusterEvent { time_us, kind }
-    }
 
     fn times<'a>(events: impl Iterator<Item = &'a ClusterEvent>) -> Vec<u64> {
         events.map(|e| e.time_us).collect()
@@ -94,7 +90,10 @@ mod tests {
         let mut ring = Ring::with_capacity(3);
         assert!(ring.back().is_none());
         for time_us in 0..5 {
-            assert_eq!(ring.push(timer(time_us)).time_us, time_us);
+            assert_eq!(
+                ring.push(time_us, EventKind::Timer { node: 1 }).time_us,
+                time_us
+            );
             assert_eq!(ring.back().map(|e| e.time_us), Some(time_us));
         }
         assert_eq!(ring.len(), 3);
@@ -109,16 +108,16 @@ mod tests {
     fn a_ring_shrunk_or_grown_keeps_its_order() {
         let mut ring = Ring::with_capacity(4);
         for time_us in 0..6 {
-            ring.push(timer(time_us));
+            ring.push(time_us, EventKind::Timer { node: 1 });
         }
         ring.set_capacity(3);
         assert_eq!(times(ring.iter_from(0)), [3, 4, 5]);
-        ring.push(timer(6));
+        ring.push(6, EventKind::Timer { node: 1 });
         assert_eq!(times(ring.iter_from(0)), [4, 5, 6]);
         ring.set_capacity(5);
-        ring.push(timer(7));
-        ring.push(timer(8));
-        ring.push(timer(9));
+        ring.push(7, EventKind::Timer { node: 1 });
+        ring.push(8, EventKind::Timer { node: 1 });
+        ring.push(9, EventKind::Timer { node: 1 });
         assert_eq!(times(ring.iter_from(0)), [5, 6, 7, 8, 9]);
         assert_eq!(ring.back().map(|e| e.time_us), Some(9));
     }
