@@ -33,7 +33,9 @@ impl Ring {
     }
 
     /// Keeps the event of `kind` at `time_us`, written over the oldest if the ring is
-    /// full; returns it, kept.
+    /// full; returns it, kept. Inlined into its one caller, so that the event is moved
+    /// once, into its place.
+    #[inline(always)]
     pub(super) fn push(&mut self, time_us: u64, kind: EventKind) -> &ClusterEvent {
         if self.events.len() < self.capacity {
             self.events.push(ClusterEvent { time_us, kind });
