@@ -58,6 +58,7 @@ use super::digest::{chain, entry_digest as digest};
 use super::storm::Storm;
 use digests::DigestCache;
 use mirror::EntriesSeen;
+use tracks::Tracks;
 use window::IndexWindow;
 
 use crate::raft::{
@@ -276,7 +277,7 @@ pub struct Checker {
     /// The voters of the initial configuration, in force where a log holds no
     /// configuration entry (empty: unknown, and Commit Quorum is not checked there).
     initial_voters: Vec<NodeId>,
-    nodes: BTreeMap<NodeId, NodeTrack>,
+    nodes: Tracks,
     leaders: BTreeMap<Term, NodeId>,
     votes: BTreeMap<(NodeId, Term), NodeId>,
     /// The hash chain of each (index, term) ever appended, and a node that held it.
@@ -289,8 +290,9 @@ pub struct Checker {
     /// The configuration entries among them, by increasing index (kept whole: they are
     /// few, and a snapshot's configuration is the last of them before it).
     committed_configs: Vec<ConfigEntry>,
-    /// For each term, the highest index seen committed by a node in that term.
-    commit_terms: BTreeMap<Term, Index>,
+    /// For each term, the highest index seen committed by a node in that term, by
+    /// increasing term (nearly every commit is seen in the latest term: updated in place).
+    commit_terms: Vec<(Term, Index)>,
     /// Entries seen applied, by index.
     applied: IndexWindow<Applied>,
     /// The digests of the entries seen lately, each computed once for every node.
@@ -397,6 +399,11 @@ impl Checker {
         self.steps
     }
 
+    /// Whether violations were kept since the last [`Checker::take_new`].
+    pub fn has_new(&self) -> bool {
+        self.published < self.violations.len()
+    }
+
     /// The violations kept since the last call, to publish.
     pub fn take_new(&mut self) -> Vec<Violation> {
         let new = self.violations[self.published..].to_vec();
@@ -435,7 +442,7 @@ impl Checker {
     }
 
     fn track(&mut self, node: NodeId) -> &mut NodeTrack {
-        self.nodes.entry(node).or_default()
+        self.nodes.entry(node)
     }
 
     // ---- nodes up and down --------------------------------------------------------------
@@ -552,7 +559,9 @@ impl Checker {
     ) {
         match write {
             DurableWrite::HardState { term, .. } => {
-                let durable = self.track(node).durable_term;
+                let track = self.track(node);
+                let durable = track.durable_term;
+                track.durable_term = durable.max(*term);
                 if *term < durable {
                     let detail = Breach::WroteLowerTerm {
                         node,
@@ -566,8 +575,6 @@ impl Checker {
                         detail,
                     );
                 }
-                let track = self.track(node);
-                track.durable_term = track.durable_term.max(*term);
             }
             DurableWrite::Truncate { from } => {
                 let leading = before.filter(|b| b.role == Role::Leader && b.term == after.term);
@@ -753,8 +760,7 @@ impl Checker {
         if after.role == Role::Leader {
             self.commit_quorum(node, after);
         }
-        let known = self.commit_terms.entry(after.term).or_default();
-        *known = (*known).max(after.commit);
+        self.seen_committed_in(after.term, after.commit);
         let track = &self.nodes[&node];
         for index in self.committed.end()..=after.commit {
             let Some(mirrored) = track.log.get(index) else {
@@ -773,6 +779,19 @@ impl Checker {
                     learners: learners.clone(),
                 });
             }
+        }
+    }
+
+    /// Records that a node in `term` was seen committing up to `commit`.
+    fn seen_committed_in(&mut self, term: Term, commit: Index) {
+        let terms = &mut self.commit_terms;
+        let position = match terms.last() {
+            Some(&(last, _)) if last == term => Ok(terms.len() - 1),
+            _ => terms.binary_search_by_key(&term, |&(t, _)| t),
+        };
+        match position {
+            Ok(position) => terms[position].1 = terms[position].1.max(commit),
+            Err(position) => terms.insert(position, (term, commit)),
         }
     }
 
@@ -891,7 +910,9 @@ impl Checker {
         let found = leader_completeness(
             node,
             term,
-            self.commit_terms.range(..term).map(|(&t, &i)| (t, i)),
+            self.commit_terms[..self.commit_terms.partition_point(|&(t, _)| t < term)]
+                .iter()
+                .copied(),
             committed_at,
             |index| log.get(index).map(|m| m.chain),
         );
@@ -951,4 +972,5 @@ mod digests;
 mod mirror;
 #[cfg(test)]
 mod tests;
+mod tracks;
 mod window;

@@ -11,8 +11,6 @@
 //! Every event passes through [`Observers::emit`], in the order the scheduler makes
 //! things happen; nothing here draws a random number or moves the clock.
 
-use std::collections::VecDeque;
-
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::raft::NodeId;
@@ -21,6 +19,7 @@ use super::checker::{Checker, Violation};
 use super::event::{ClusterEvent, Crash, EventKind};
 use super::network::Network;
 use super::storm::{self, StormLimits};
+use ring::Ring;
 
 /// How many events the observers keep for `events`, unless told otherwise
 /// ([`Observers::keep_events`]).
@@ -62,9 +61,7 @@ impl LogScope {
 
 /// The events kept for `events`, and the subscribers that see each one as it happens.
 struct EventLog {
-    recent: VecDeque<ClusterEvent>,
-    /// How many events `recent` keeps.
-    capacity: usize,
+    recent: Ring,
     /// How many events were logged (kept in `recent` at the time): every event unless
     /// `scope` leaves some out.
     logged: u64,
@@ -78,19 +75,22 @@ impl EventLog {
     /// event is large, and most runs have no subscriber) unless out of the log's scope.
     /// Returns the event, kept or not, for the step report.
     fn push(&mut self, time_us: u64, kind: EventKind) -> Option<ClusterEvent> {
-        let event = ClusterEvent { time_us, kind };
-        if !self.scope.keeps(&event.kind) {
-            self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        if !self.scope.keeps(&kind) {
+            let event = ClusterEvent { time_us, kind };
+            send(&mut self.subscribers, &event);
             return Some(event);
         }
-        while self.recent.len() >= self.capacity {
-            self.recent.pop_front();
-        }
         self.logged += 1;
-        self.recent.push_back(event);
-        let event = self.recent.back().expect("just pushed");
-        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        let event = self.recent.push(time_us, kind);
+        send(&mut self.subscribers, event);
         None
+    }
+}
+
+/// Sends a copy of `event` to every subscriber, and lets go of those that hung up.
+fn send(subscribers: &mut Vec<Sender<ClusterEvent>>, event: &ClusterEvent) {
+    if !subscribers.is_empty() {
+        subscribers.retain(|s| s.send(event.clone()).is_ok());
     }
 }
 
@@ -121,11 +121,8 @@ impl Observers {
     /// Observers of a cluster whose initial voters are `voters`.
     pub(super) fn new(voters: &[NodeId], storm_limits: StormLimits) -> Observers {
         Observers {
-            // The whole ring at once: growing it by doubling copies every event kept.
-            // Its pages are only touched as events arrive.
             log: EventLog {
-                recent: VecDeque::with_capacity(EVENT_LOG_CAPACITY),
-                capacity: EVENT_LOG_CAPACITY,
+                recent: Ring::with_capacity(EVENT_LOG_CAPACITY),
                 logged: 0,
                 scope: LogScope::Every,
                 subscribers: Vec::new(),
@@ -147,11 +144,7 @@ impl Observers {
     /// keeps the memory the events pass through warm, and lets go of each event's shared
     /// parts while they are still in the cache.
     pub(super) fn keep_events(&mut self, count: usize) {
-        let capacity = count.max(1);
-        self.log.capacity = capacity;
-        let excess = self.log.recent.len().saturating_sub(capacity);
-        self.log.recent.drain(..excess);
-        self.log.recent.shrink_to(capacity);
+        self.log.recent.set_capacity(count);
     }
 
     /// Keeps in the event log only the events in `scope` from now on (by default every
@@ -212,6 +205,9 @@ impl Observers {
 
     /// Emits the violations the checker found since the last call.
     pub(super) fn publish_violations(&mut self, now_us: u64) {
+        if !self.checker.has_new() {
+            return;
+        }
         for violation in self.checker.take_new() {
             self.emit(now_us, EventKind::Violation(Box::new(violation)));
         }
@@ -317,16 +313,13 @@ impl Observers {
         let kept_from = self.log.logged - self.log.recent.len() as u64;
         let missed = kept_from.saturating_sub(seen);
         let skip = seen.saturating_sub(kept_from) as usize;
-        (
-            missed,
-            self.log.recent.range(skip.min(self.log.recent.len())..),
-        )
+        (missed, self.log.recent.iter_from(skip))
     }
 
     /// The last `count` events, oldest first.
     pub fn recent_events(&self, count: usize) -> Vec<ClusterEvent> {
         let skip = self.log.recent.len().saturating_sub(count);
-        self.log.recent.range(skip..).cloned().collect()
+        self.log.recent.iter_from(skip).cloned().collect()
     }
 
     /// A channel that receives every event from now on.
@@ -347,6 +340,8 @@ impl Observers {
         self.log.subscribers.extend(subscribers);
     }
 }
+
+mod ring;
 
 #[cfg(test)]
 mod tests {

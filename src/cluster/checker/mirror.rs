@@ -31,6 +31,11 @@ impl EntriesSeen {
         term: Term,
         seen: (u64, NodeId),
     ) -> Option<(u64, NodeId)> {
+        if index == self.first.end() {
+            // The common case: the next index, seen for the first time.
+            self.first.push((term, seen.0, seen.1));
+            return None;
+        }
         self.first.extend_to(index, (0, 0, 0));
         // An index already let go: every node has compacted past it.
         let slot = self.first.get_mut(index)?;
@@ -115,9 +120,10 @@ impl Checker {
 
     /// Mirrors one appended entry and holds Log Matching for it.
     pub(super) fn append(&mut self, node: NodeId, entry: &Entry) {
-        let previous = self.track(node).log.last().map_or(0, |m| m.chain);
+        let log = &mut self.nodes.entry(node).log;
+        let previous = log.last().map_or(0, |m| m.chain);
         let hash = self.digests.chain(previous, entry);
-        self.track(node).log.push(Mirrored {
+        log.push(Mirrored {
             term: entry.term,
             chain: hash,
         });
