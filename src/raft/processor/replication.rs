@@ -330,25 +330,12 @@ impl RaftProcessor {
         };
         let position = self.quorum().checked_sub(1)?;
         let voters = &self.membership.voters;
-        let mut voters_ahead = voters.iter().copied().peekable();
-        let mut counts = |peer: NodeId| {
-            if count_learners {
-                return true;
-            }
-            while voters_ahead.next_if(|&voter| voter < peer).is_some() {}
-            voters_ahead.peek() == Some(&peer)
-        };
-        let followers = progress
-            .iter()
-            .filter(|&(&peer, _)| counts(peer))
-            .filter_map(|(_, peer)| value(peer));
-        let own = voters.binary_search(&self.id).is_ok().then_some(own);
         // The values of a small cluster are gathered on the stack, a large one's in a
         // vector.
         let mut small = [0; 16];
         let mut large = Vec::new();
         let mut count = 0;
-        for value in followers.chain(own) {
+        let mut gather = |value: u64| {
             match small.get_mut(count) {
                 Some(slot) => *slot = value,
                 None if large.is_empty() => {
@@ -358,6 +345,26 @@ impl RaftProcessor {
                 None => large.push(value),
             }
             count += 1;
+        };
+        // The voters not yet passed: the progress is in id order too.
+        let mut voters_ahead: &[NodeId] = voters;
+        for (&peer, state) in progress {
+            if !count_learners {
+                while let [voter, rest @ ..] = voters_ahead
+                    && *voter < peer
+                {
+                    voters_ahead = rest;
+                }
+                if voters_ahead.first() != Some(&peer) {
+                    continue;
+                }
+            }
+            if let Some(value) = value(state) {
+                gather(value);
+            }
+        }
+        if voters.binary_search(&self.id).is_ok() {
+            gather(own);
         }
         if count <= position {
             return None;
