@@ -318,7 +318,7 @@ impl RaftProcessor {
     /// `own` for the leader (if it votes), `value` of each follower's progress (learners'
     /// too with `count_learners`). `None` when fewer than a majority have a value. Called
     /// on every answer a leader gets, so it neither allocates (for up to 16 values) nor
-    /// searches: the voters and the progress are both sorted and are walked together.
+    /// searches the voters for each follower: both lists are sorted and walked together.
     pub(super) fn majority_value(
         &self,
         own: u64,
