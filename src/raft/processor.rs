@@ -325,6 +325,10 @@ pub struct RaftProcessor {
     membership_scanned: Index,
     /// The log was truncated or compacted: the configuration is looked up again whole.
     membership_rescan: bool,
+    /// A leader's progress is known to hold exactly its peers under a committed
+    /// configuration, so `sync_progress` has nothing to do. Only `sync_progress` sets it;
+    /// becoming leader and finding a configuration in the log clear it.
+    progress_settled: bool,
     config: RaftConfig,
     /// Invariant: never decreases.
     term: Term,
@@ -393,6 +397,7 @@ impl RaftProcessor {
             base_membership,
             membership_scanned: 0,
             membership_rescan: true,
+            progress_settled: false,
             config,
             term: storage.term,
             vote: storage.vote,
@@ -732,6 +737,7 @@ impl RaftProcessor {
         self.role = RoleState::Leader {
             progress: BTreeMap::new(),
         };
+        self.progress_settled = false;
         // A progress for each peer (and each node being removed), from the next index.
         self.sync_progress();
         self.out

@@ -17,7 +17,8 @@
 //! `leader_contact_us`, a progress's `last_heard_us` and `acked_sent_us` (clock readings:
 //! they only matter to PreVote, CheckQuorum and lease reads, which a model checker turns
 //! off), the RNG, the configuration (the same on every node of one model), and the
-//! configuration fields derived from the log (`membership` and its caches).
+//! configuration fields derived from the log (`membership` and its caches, and
+//! `progress_settled`).
 //!
 //! Node ids go through `rename`, so that a symmetry reduction can hash a state as its
 //! image under a permutation of the ids; sets and maps keyed by node are hashed in the

@@ -182,6 +182,11 @@ impl RaftProcessor {
     /// looked at, unless the log was truncated or compacted.
     pub(super) fn sync_membership(&mut self) {
         let last = self.log.last_index();
+        // The common case, on every step: no new entry to look at.
+        if !self.membership_rescan && self.membership_scanned == last && !self.peers.is_empty() {
+            self.sync_progress();
+            return;
+        }
         let latest = if self.membership_rescan || self.membership_scanned > last {
             Some(self.membership_at(last))
         } else if self.membership_scanned < last {
@@ -193,6 +198,7 @@ impl RaftProcessor {
         self.membership_scanned = last;
         let found = latest.is_some();
         if let Some(latest) = latest {
+            self.progress_settled = false;
             // A configuration now held by a snapshot, not an entry, is no change.
             let changed = (&latest.voters, &latest.learners)
                 != (&self.membership.voters, &self.membership.learners);
@@ -233,16 +239,19 @@ impl RaftProcessor {
     /// AppendEntries, carrying the commit index, before its progress is dropped: it learns
     /// that its removal committed, and so does not campaign.
     pub(super) fn sync_progress(&mut self) {
-        if !matches!(self.role, RoleState::Leader { .. }) {
+        let RoleState::Leader { progress } = &self.role else {
+            return;
+        };
+        let settled = self.membership.index <= self.commit;
+        // Once settled, it stays so until the role or the configuration changes (the
+        // commit index never decreases): the check runs once, not on every step.
+        debug_assert!(!self.progress_settled || (settled && progress.keys().eq(&self.peers)));
+        if self.progress_settled {
             return;
         }
-        let settled = self.membership.index <= self.commit;
-        if let RoleState::Leader { progress } = &self.role
-            && settled
-            && progress.keys().eq(self.peers.iter())
-        {
-            // One progress for each peer and none besides: nothing to do (the common
-            // case, checked without allocating: this runs on every step of a leader).
+        if settled && progress.keys().eq(self.peers.iter()) {
+            // One progress for each peer and none besides: nothing to do.
+            self.progress_settled = true;
             return;
         }
         let id = self.id;

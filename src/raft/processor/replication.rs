@@ -125,9 +125,7 @@ impl RaftProcessor {
                 .events
                 .push(RaftEvent::LogTruncated { from, removed });
         }
-        for entry in entries {
-            self.log.push(entry.clone());
-        }
+        self.log.extend_from_slice(entries);
         let entries = entries.to_vec();
         self.out.writes.push(DurableWrite::Append { entries });
     }
@@ -212,16 +210,16 @@ impl RaftProcessor {
     }
 
     pub(super) fn append_to_own_log(&mut self, payloads: Vec<Payload>) {
-        let mut entries = Vec::with_capacity(payloads.len());
-        for payload in payloads {
-            let entry = Entry {
-                index: self.log.last_index() + 1,
-                term: self.term,
+        let (last, term) = (self.log.last_index(), self.term);
+        let entries: Vec<Entry> = (last + 1..)
+            .zip(payloads)
+            .map(|(index, payload)| Entry {
+                index,
+                term,
                 payload,
-            };
-            self.log.push(entry.clone());
-            entries.push(entry);
-        }
+            })
+            .collect();
+        self.log.extend_from_slice(&entries);
         if !entries.is_empty() {
             self.out.writes.push(DurableWrite::Append { entries });
         }
@@ -318,9 +316,9 @@ impl RaftProcessor {
 
     /// At a leader, the highest value a majority of the voters in force have reached:
     /// `own` for the leader (if it votes), `value` of each follower's progress (learners'
-    /// too with `count_learners`). `None` when fewer than a majority have a value. The
-    /// quorum-th highest is found by selection, not a sort: a leader of 1000 does this on
-    /// every answer.
+    /// too with `count_learners`). `None` when fewer than a majority have a value. Called
+    /// on every answer a leader gets, so it neither allocates (for up to 16 values) nor
+    /// searches the voters for each follower: both lists are sorted and walked together.
     pub(super) fn majority_value(
         &self,
         own: u64,
@@ -330,18 +328,14 @@ impl RaftProcessor {
         let RoleState::Leader { progress } = &self.role else {
             return None;
         };
+        let position = self.quorum().checked_sub(1)?;
         let voters = &self.membership.voters;
-        let followers = progress
-            .iter()
-            .filter(|(peer, _)| count_learners || voters.binary_search(peer).is_ok())
-            .filter_map(|(_, peer)| value(peer));
-        let own = voters.binary_search(&self.id).is_ok().then_some(own);
-        // Called on every answer a leader gets: the values of a small cluster are gathered
-        // on the stack, a large one's in a vector.
+        // The values of a small cluster are gathered on the stack, a large one's in a
+        // vector.
         let mut small = [0; 16];
         let mut large = Vec::new();
         let mut count = 0;
-        for value in followers.chain(own) {
+        let mut gather = |value: u64| {
             match small.get_mut(count) {
                 Some(slot) => *slot = value,
                 None if large.is_empty() => {
@@ -351,17 +345,38 @@ impl RaftProcessor {
                 None => large.push(value),
             }
             count += 1;
-        }
-        let values = if count <= small.len() {
-            &mut small[..count]
-        } else {
-            &mut large[..]
         };
-        let position = self.quorum().checked_sub(1)?;
-        if values.len() <= position {
+        // The voters not yet passed: the progress is in id order too.
+        let mut voters_ahead: &[NodeId] = voters;
+        for (&peer, state) in progress {
+            if !count_learners {
+                while let [voter, rest @ ..] = voters_ahead
+                    && *voter < peer
+                {
+                    voters_ahead = rest;
+                }
+                if voters_ahead.first() != Some(&peer) {
+                    continue;
+                }
+            }
+            if let Some(value) = value(state) {
+                gather(value);
+            }
+        }
+        if voters.binary_search(&self.id).is_ok() {
+            gather(own);
+        }
+        if count <= position {
             return None;
         }
-        let (_, &mut majority, _) = values.select_nth_unstable_by(position, |a, b| b.cmp(a));
+        // The `position`-th highest: a handful of values is sorted (cheaper than setting up
+        // a selection), many are selected (cheaper than sorting them).
+        if count <= small.len() {
+            let values = &mut small[..count];
+            values.sort_unstable();
+            return Some(values[count - 1 - position]);
+        }
+        let (_, &mut majority, _) = large.select_nth_unstable_by(position, |a, b| b.cmp(a));
         Some(majority)
     }
 
