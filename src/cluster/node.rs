@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, Sender, TryRecvError};
 
 use crate::raft::{
-    Bug, Command, Entry, Envelope, Index, Input, NodeId, NodeView, Outputs, Payload, ProposeError,
+    Bug, Command, Entry, Envelope, Index, Input, NodeId, NodeView, Payload, ProposeError,
     RaftConfig, RaftProcessor, ReadId, ReadMode, ReadState, Role, Snapshot, Storage, Term,
 };
 
@@ -503,23 +503,22 @@ impl EventDispatcher {
                     continue;
                 }
             };
-            let outputs = self.processor.step(now_us, raft_input);
-            self.publish(outputs, report);
+            self.step(now_us, raft_input, report);
             self.maybe_snapshot(now_us, report);
         }
         let reads = self.sync.drain_reads();
         if !reads.is_empty() {
-            let outputs = self.processor.step(now_us, Input::Read(reads));
-            self.publish(outputs, report);
+            self.step(now_us, Input::Read(reads), report);
         }
         let batch = self.sync.drain();
         if !batch.is_empty() {
             let scratch = &mut self.encode_buffer;
             let commands = batch.iter().map(|r| r.command(scratch)).collect();
-            let mut outputs = self.processor.step(now_us, Input::Propose(commands));
-            let result = outputs.proposal.take();
+            let input = Input::Propose(commands);
+            self.processor.step_in_place(now_us, input);
+            let result = self.processor.outputs_mut().proposal.take();
             self.sync.proposed(batch, result, &mut report.replies);
-            self.publish(outputs, report);
+            self.publish(report);
             self.maybe_snapshot(now_us, report);
         }
         report.next_deadline_us = self.processor.next_deadline_us();
@@ -567,8 +566,7 @@ impl EventDispatcher {
         if self.snapshot_every == 0 || since < self.snapshot_every {
             return;
         }
-        let outputs = self.processor.step(now_us, self.snapshot_input());
-        self.publish(outputs, report);
+        self.step(now_us, self.snapshot_input(), report);
     }
 
     /// Buffers a client request to propose, or answers it at once (a teaching bug).
@@ -588,37 +586,48 @@ impl EventDispatcher {
         }
     }
 
-    /// Durable writes first, then the rest of a step's outputs.
-    fn publish(&mut self, outputs: Outputs, report: &mut NodeReport) {
+    /// Hands `input` to Raft and publishes what it caused.
+    fn step(&mut self, now_us: u64, input: Input, report: &mut NodeReport) {
+        self.processor.step_in_place(now_us, input);
+        self.publish(report);
+    }
+
+    /// Durable writes first, then the rest of the last step's outputs, which stay in the
+    /// processor: the lists that go on in the report are taken out of them, or swapped
+    /// for the report's empty one, and the rest keep their room for the next step.
+    fn publish(&mut self, report: &mut NodeReport) {
+        let term = self.processor.term();
+        let after = Volatile {
+            role: self.processor.role(),
+            term,
+            commit: self.processor.commit(),
+            applied: self.processor.applied(),
+        };
+        let outputs = self.processor.outputs_mut();
         if !outputs.writes.is_empty() {
             let mut storage = lock(&self.storage);
             for write in &outputs.writes {
                 storage.apply(write);
             }
         }
-        if let Some(snapshot) = &outputs.restore {
-            self.sync.restore(snapshot, &mut report.replies);
+        if let Some(snapshot) = outputs.restore.take() {
+            self.sync.restore(&snapshot, &mut report.replies);
         }
         self.sync.apply(&outputs.committed, &mut report.replies);
-        let term = self.processor.term();
         self.sync
             .answer_reads(&outputs.reads, term, &mut report.replies);
         if report.messages.is_empty() {
-            // Usually one step of a batch sends: its vector is taken whole, not copied.
-            report.messages = outputs.messages;
+            // Usually one step of a batch sends: its vector is swapped in whole, not
+            // copied, and the report's empty one holds the next step's messages.
+            std::mem::swap(&mut report.messages, &mut outputs.messages);
         } else {
-            report.messages.extend(outputs.messages);
+            report.messages.append(&mut outputs.messages);
         }
         let step = StepTrace {
-            writes: outputs.writes,
-            applied: outputs.committed,
-            events: outputs.events,
-            after: Volatile {
-                role: self.processor.role(),
-                term: self.processor.term(),
-                commit: self.processor.commit(),
-                applied: self.processor.applied(),
-            },
+            writes: std::mem::take(&mut outputs.writes),
+            applied: std::mem::take(&mut outputs.committed),
+            events: std::mem::take(&mut outputs.events),
+            after,
         };
         report.steps.push(step);
     }

@@ -1,7 +1,8 @@
 //! The Raft core: one node's Raft as a pure, deterministic state machine.
 //!
 //! A [`RaftProcessor`] is driven from outside, one input at a time:
-//! `processor.step(now_us, input)` returns the [`Outputs`] that input caused. Like a
+//! `processor.step(now_us, input)` returns the [`Outputs`] that input caused
+//! (`step_in_place` leaves them in the processor, whose lists keep their room). Like a
 //! sans-IO protocol library, the core has no threads, no channels, no clock and no I/O.
 //! Time is an argument (`now_us`, microseconds of cluster time), timers are data
 //! ([`Outputs::next_deadline_us`]: call `step(.., Input::Tick)` once that time has come),

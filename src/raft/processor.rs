@@ -233,6 +233,21 @@ pub struct Outputs {
     pub next_deadline_us: u64,
 }
 
+impl Outputs {
+    /// Empties every list, keeping its room, and resets the rest as
+    /// [`Outputs::default`] has it.
+    pub fn clear(&mut self) {
+        self.writes.clear();
+        self.messages.clear();
+        self.committed.clear();
+        self.events.clear();
+        self.reads.clear();
+        self.restore = None;
+        self.proposal = None;
+        self.next_deadline_us = 0;
+    }
+}
+
 /// The state of one node at a glance, for views and checks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeView {
@@ -364,6 +379,8 @@ pub struct RaftProcessor {
     /// The term in which this node, leading, sent TimeoutNow: it serves no lease reads
     /// for the rest of that term (see `processor/read.rs`).
     timeout_now_term: Option<Term>,
+    /// What the step under way caused; between steps, what the caller left of the last
+    /// step's (see [`RaftProcessor::step_in_place`]).
     out: Outputs,
     /// The term or vote changed in this step and must be written.
     hard_state_dirty: bool,
@@ -428,6 +445,17 @@ impl RaftProcessor {
 
     /// Handles one input at time `now_us` and returns what it caused.
     pub fn step(&mut self, now_us: u64, input: Input) -> Outputs {
+        self.step_in_place(now_us, input);
+        std::mem::take(&mut self.out)
+    }
+
+    /// Handles one input at time `now_us`, as [`RaftProcessor::step`] does, and leaves
+    /// what it caused in the processor's own [`Outputs`] ([`RaftProcessor::outputs_mut`]),
+    /// cleared first. Their lists keep their room from step to step: a caller that takes
+    /// out only what it hands on, and empties or swaps the rest, lets a step that fits
+    /// in that room allocate no list.
+    pub fn step_in_place(&mut self, now_us: u64, input: Input) {
+        self.out.clear();
         assert!(
             now_us >= self.now_us,
             "time went backwards: {now_us} < {}",
@@ -481,7 +509,12 @@ impl RaftProcessor {
             self.out.writes.insert(0, write);
         }
         self.out.next_deadline_us = self.next_deadline_us();
-        std::mem::take(&mut self.out)
+    }
+
+    /// The outputs of the last [`RaftProcessor::step_in_place`], for the caller to take,
+    /// empty or swap out; the next step clears what is left.
+    pub fn outputs_mut(&mut self) -> &mut Outputs {
+        &mut self.out
     }
 
     /// When the node's timer must fire next.
