@@ -196,8 +196,7 @@ impl RaftProcessor {
     pub(super) fn propose(&mut self, commands: Vec<Command>) -> Result<Proposed, ProposeError> {
         self.may_propose()?;
         let first_index = self.log.last_index() + 1;
-        let payloads: Vec<Payload> = commands.into_iter().map(Payload::Command).collect();
-        self.append_to_own_log(payloads);
+        self.append_to_own_log(commands.into_iter().map(Payload::Command));
         for peer in self.replication_targets() {
             self.replicate(peer);
         }
@@ -209,7 +208,9 @@ impl RaftProcessor {
         })
     }
 
-    pub(super) fn append_to_own_log(&mut self, payloads: Vec<Payload>) {
+    /// Appends `payloads` to the leader's own log as entries of its term, and to the
+    /// durable writes. The entries are built once, straight from the payloads.
+    pub(super) fn append_to_own_log(&mut self, payloads: impl IntoIterator<Item = Payload>) {
         let (last, term) = (self.log.last_index(), self.term);
         let entries: Vec<Entry> = (last + 1..)
             .zip(payloads)
