@@ -156,7 +156,16 @@ impl RaftProcessor {
             peer.next_index = peer.next_index.max(index + 1);
             if advanced {
                 peer.inflight = peer.inflight.saturating_sub(1);
-                self.maybe_commit();
+                // A follower that reached no further than the commit index cannot make a
+                // majority past it: the highest index a majority holds changed at most up
+                // to that (every other change of the values counted, or of who counts, is
+                // followed by `maybe_commit`), and an index past it that a majority held
+                // before was either committed then or is not of this term, forever.
+                if index > self.commit {
+                    self.maybe_commit();
+                } else {
+                    debug_assert_eq!(self.commit_target(), None, "a commit was missed");
+                }
                 self.replicate(from);
             }
             self.maybe_send_timeout_now(from);
@@ -299,20 +308,21 @@ impl RaftProcessor {
     /// The commit rule (sections 5.3 and 5.4.2): the highest index held by a majority,
     /// and only if that entry is of the leader's own term.
     pub(super) fn maybe_commit(&mut self) {
+        if let Some(to) = self.commit_target() {
+            self.advance_commit(to);
+        }
+    }
+
+    /// The index the commit rule moves a leader's commit index to, if it moves it.
+    fn commit_target(&self) -> Option<Index> {
         // Teaching bug `learners-count`: every follower's copy counts, learners' too.
         let learners_count = self.config.has_bug(Bug::LearnersCount);
         let own = self.log.last_index();
-        let Some(majority_index) =
-            self.majority_value(own, |p| Some(p.match_index), learners_count)
-        else {
-            return;
-        };
+        let majority_index = self.majority_value(own, |p| Some(p.match_index), learners_count)?;
         // Teaching bug `commit-previous-term`: counting replicas is enough (Figure 8).
         let own_term = self.log.term_at(majority_index) == Some(self.term)
             || self.config.has_bug(Bug::CommitPreviousTerm);
-        if majority_index > self.commit && own_term {
-            self.advance_commit(majority_index);
-        }
+        (majority_index > self.commit && own_term).then_some(majority_index)
     }
 
     /// At a leader, the highest value a majority of the voters in force have reached:
