@@ -925,3 +925,50 @@ impl RaftProcessor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vote_from(from: NodeId) -> Input {
+        Input::message(Envelope {
+            from,
+            to: 1,
+            term: 1,
+            message: Message::VoteResponse { granted: true },
+        })
+    }
+
+    /// `step_in_place` leaves in the processor what `step` returns, and a list the caller
+    /// emptied keeps its room: a step that sends nothing after one that sent does not
+    /// find it gone.
+    #[test]
+    fn a_step_in_place_causes_what_a_step_returns_and_keeps_the_room_of_emptied_lists() {
+        let storage = Storage::default();
+        let mut returned = RaftProcessor::new(1, &[1, 2, 3], RaftConfig::default(), &storage, 7, 0);
+        let mut in_place = returned.clone();
+        let command = Command::from(&b"x"[..]);
+        // Elected by n2's vote, the leader replicates a proposal, then its timer has not
+        // come yet: the last step sends nothing.
+        let inputs = [
+            Input::Campaign,
+            vote_from(2),
+            Input::Propose(vec![command]),
+            Input::Tick,
+        ];
+        let mut room = 0;
+        let mut sent = 0;
+        for input in inputs {
+            let expected = returned.step(10, input.clone());
+            in_place.step_in_place(10, input);
+            let outputs = in_place.outputs_mut();
+            assert_eq!(*outputs, expected);
+            assert!(outputs.messages.capacity() >= room, "the room was lost");
+            sent += outputs.messages.len();
+            outputs.messages.clear();
+            room = outputs.messages.capacity();
+        }
+        assert_eq!(in_place.role(), Role::Leader);
+        assert!(sent > 0 && room > 0);
+    }
+}
