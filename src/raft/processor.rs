@@ -236,6 +236,7 @@ pub struct Outputs {
 impl Outputs {
     /// Empties every list, keeping its room, and resets the rest as
     /// [`Outputs::default`] has it.
+    #[inline]
     pub fn clear(&mut self) {
         self.writes.clear();
         self.messages.clear();
