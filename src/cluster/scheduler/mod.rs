@@ -658,7 +658,7 @@ impl Scheduler {
             && let Some(running) = slot.running.as_mut()
         {
             let old_us = std::mem::replace(&mut running.timer_us, report.next_deadline_us);
-            running.update_view(report.view.take());
+            running.update_view(&mut report.view);
             // A running node's timer is in `timers` under its `timer_us`: moved only when
             // the deadline moved.
             if old_us != report.next_deadline_us {
