@@ -101,10 +101,9 @@ pub struct Scheduler {
     handoffs: u64,
     /// The instant of the last due hand-off, and how many there were at it.
     instant: (u64, u32),
-    /// The messages being handed to a node, and the events of those a node sends: kept
-    /// between hand-offs so as not to allocate on each.
+    /// The messages being handed to a node: kept between hand-offs so as not to allocate
+    /// on each.
     due_scratch: Vec<InFlight>,
-    sent_scratch: Vec<EventKind>,
     /// The client operations being handled (due for housekeeping, or being sent).
     ops_scratch: Vec<super::OpId>,
     /// The list of the batch being handed to a node, and the reports processed, for the
@@ -149,7 +148,6 @@ impl Scheduler {
             handoffs: 0,
             instant: (0, 0),
             due_scratch: Vec::new(),
-            sent_scratch: Vec::new(),
             ops_scratch: Vec::new(),
             inputs_scratch: Vec::new(),
             spare_reports: Vec::new(),
@@ -670,22 +668,18 @@ impl Scheduler {
         self.observers
             .checker_mut()
             .observe(now_us, node, &report.steps);
-        for step in report.steps.drain(..) {
-            for event in step.events {
+        // The steps are let go in place, not moved out one by one: a step is large.
+        for step in &mut report.steps {
+            for event in step.events.drain(..) {
                 self.emit_unsent(|| EventKind::Raft { node, event });
             }
         }
+        report.steps.clear();
         self.publish_violations();
-        let mut sent = std::mem::take(&mut self.sent_scratch);
+        let (network, observers) = (self.world.network_mut(), &mut self.observers);
         for envelope in report.messages.drain(..) {
-            self.world
-                .network_mut()
-                .send_into(now_us, envelope, &mut sent);
+            network.send_into(now_us, envelope, |kind| observers.emit(now_us, kind));
         }
-        for kind in sent.drain(..) {
-            self.emit(kind);
-        }
-        self.sent_scratch = sent;
         // Usually none: a node answers a client as its entry applies, once an operation.
         if !report.replies.is_empty() {
             for reply in report.replies.drain(..) {
