@@ -372,7 +372,10 @@ impl ClientTable {
     /// first).
     pub fn sendable(&self, node: NodeId, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
-        if let Some(sends) = self.indexes.to_send.get(&node) {
+        // Usually none is due: the earliest says so without a scan.
+        if let Some(sends) = self.indexes.to_send.get(&node)
+            && sends.first().is_some_and(|(at_us, _)| at_us <= now_us)
+        {
             due.extend(sends.up_to(now_us).map(|(_, id)| id));
             due.sort_unstable();
         }
