@@ -372,7 +372,10 @@ impl ClientTable {
     /// first).
     pub fn sendable(&self, node: NodeId, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
-        if let Some(sends) = self.indexes.to_send.get(&node) {
+        // Usually none is due: the earliest says so without a scan.
+        if let Some(sends) = self.indexes.to_send.get(&node)
+            && sends.first().is_some_and(|(at_us, _)| at_us <= now_us)
+        {
             due.extend(sends.up_to(now_us).map(|(_, id)| id));
             due.sort_unstable();
         }
@@ -511,15 +514,19 @@ const LANES: usize = 4;
 /// near the front, where a B-tree would allocate and rebalance.
 ///
 /// Invariant: every lane is sorted, without repeats; no pair is in two lanes; there are at
-/// most [`LANES`] lanes.
+/// most [`LANES`] lanes; `earliest` is the least pair of all lanes (`None` when empty).
 #[derive(Default)]
 struct TimeIndex {
     lanes: Vec<VecDeque<(u64, OpId)>>,
+    /// The earliest pair, kept as pairs come and go: the scheduler asks for it on every
+    /// round, and it changes far less often.
+    earliest: Option<(u64, OpId)>,
 }
 
 impl TimeIndex {
     /// Adds `key` (not already in the set).
     fn insert(&mut self, key: (u64, OpId)) {
+        self.earliest = Some(self.earliest.map_or(key, |earliest| earliest.min(key)));
         let fitting = self
             .lanes
             .iter_mut()
@@ -561,15 +568,17 @@ impl TimeIndex {
         // An emptied lane is kept for the next pair that fits no other: an index that
         // empties and fills again (one client) then allocates nothing.
         self.lanes[number].remove(position);
+        if self.earliest == Some(key) {
+            self.earliest = (self.lanes.iter())
+                .filter_map(|lane| lane.front().copied())
+                .min();
+        }
         true
     }
 
     /// The earliest pair.
     fn first(&self) -> Option<(u64, OpId)> {
-        self.lanes
-            .iter()
-            .filter_map(|lane| lane.front().copied())
-            .min()
+        self.earliest
     }
 
     /// The pairs whose time is at most `time`, in no particular order.

@@ -501,9 +501,23 @@ impl Sessions {
             Some(last) if last.client == client => Ok(self.by_client.len() - 1),
             Some(last) if last.client < client => Err(self.by_client.len()),
             _ => self
-                .by_client
-                .binary_search_by_key(&client, |session| session.client),
+                .dense_guess(client)
+                .map_or_else(|| self.search(client), Ok),
         }
+    }
+
+    /// Where `client`'s session is if the ids from the front on have no gaps up to it (a
+    /// load of many clients started together, applied in any order): as far from the
+    /// front as its id is from the front's.
+    fn dense_guess(&self, client: ClientId) -> Option<usize> {
+        let offset = client.checked_sub(self.by_client.front()?.client)?;
+        let at = usize::try_from(offset).ok()?;
+        (self.by_client.get(at)?.client == client).then_some(at)
+    }
+
+    fn search(&self, client: ClientId) -> Result<usize, usize> {
+        self.by_client
+            .binary_search_by_key(&client, |session| session.client)
     }
 }
 
@@ -703,6 +717,28 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn a_session_is_found_where_a_search_finds_it_with_or_without_gaps_in_the_ids() {
+        let session = |client| Session {
+            client,
+            seq: 1,
+            output: KvOutput::Ok,
+        };
+        let sessions = Sessions {
+            by_client: [3, 4, 5, 7, 8, 20].into_iter().map(session).collect(),
+        };
+        for client in 0..25 {
+            assert_eq!(
+                sessions.find(client),
+                sessions.search(client),
+                "client {client}"
+            );
+        }
+        assert_eq!(sessions.find(5), Ok(2));
+        assert_eq!(sessions.find(8), Ok(4));
+        assert_eq!(sessions.find(6), Err(3));
+    }
 
     #[test]
     fn requests_survive_encoding() {

@@ -431,33 +431,39 @@ impl Network {
     /// events it caused.
     pub fn send(&mut self, now_us: u64, envelope: Envelope) -> Vec<EventKind> {
         let mut events = Vec::new();
-        self.send_into(now_us, envelope, &mut events);
+        self.send_into(now_us, envelope, |event| events.push(event));
         events
     }
 
-    /// [`Network::send`], adding the events to `events`.
-    pub fn send_into(&mut self, now_us: u64, envelope: Envelope, events: &mut Vec<EventKind>) {
+    /// [`Network::send`], handing each event to `events` as it happens, in order: the
+    /// scheduler emits them at once, without a list between.
+    pub fn send_into(
+        &mut self,
+        now_us: u64,
+        envelope: Envelope,
+        mut events: impl FnMut(EventKind),
+    ) {
         let id = self.take_id();
         let envelope = Arc::new(envelope);
         let info = MsgInfo::of(&envelope);
         if !self.is_connected(envelope.from, envelope.to) {
             let reason = DropReason::Cut;
-            events.push(EventKind::Dropped { id, info, reason });
+            events(EventKind::Dropped { id, info, reason });
             return;
         }
         if self.config.drop > 0.0 && self.rng.random_bool(self.config.drop) {
             let reason = DropReason::Loss;
-            events.push(EventKind::Dropped { id, info, reason });
+            events(EventKind::Dropped { id, info, reason });
             return;
         }
         let at = self.link_at((envelope.from, envelope.to));
         if self.overloaded(at) {
             let reason = DropReason::Overload;
-            events.push(EventKind::Dropped { id, info, reason });
+            events(EventKind::Dropped { id, info, reason });
             return;
         }
         let deliver_us = self.delivery_time(now_us, at);
-        events.push(EventKind::Sent {
+        events(EventKind::Sent {
             id,
             info,
             deliver_us,
@@ -466,7 +472,7 @@ impl Network {
             let copy = self.take_id();
             let copy_due = self.delivery_time(now_us, at);
             self.enqueue(at, copy, (now_us, copy_due), Arc::clone(&envelope));
-            events.push(EventKind::Duplicated { id, copy });
+            events(EventKind::Duplicated { id, copy });
         }
         self.enqueue(at, id, (now_us, deliver_us), envelope);
     }

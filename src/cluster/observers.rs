@@ -188,8 +188,13 @@ impl Observers {
     /// [`Observers::log_only`]), sent to every subscriber.
     pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
         self.count(now_us);
-        if !self.watched() && !self.log.scope.keeps(&kind) {
-            // Nobody would see it.
+        if !self.watched() {
+            // The usual case (a run, a bench): no subscriber and no step report, so the
+            // log is the only one who might see it.
+            if self.log.scope.keeps(&kind) {
+                self.log.logged += 1;
+                self.log.recent.push(now_us, kind);
+            }
             return;
         }
         match self.log.push(now_us, kind) {

@@ -70,12 +70,18 @@ impl Running {
 
     /// Takes in what a hand-off's report says of the view: a new one from a node on a
     /// thread (`None`: unchanged); a node hosted inline sends none, and its view, built
-    /// before, may be out of date now.
-    pub fn update_view(&mut self, reported: Option<NodeView>) {
-        match (reported, &self.host) {
-            (Some(view), _) => self.view = OnceCell::from(view),
-            (None, Host::Inline(_)) => drop(self.view.take()),
-            (None, Host::Thread { .. }) => {}
+    /// before, may be out of date now. The view is taken from `reported` only when there
+    /// is one, and an inline node's is let go in place: a view is large, and this runs on
+    /// every hand-off.
+    pub fn update_view(&mut self, reported: &mut Option<NodeView>) {
+        if reported.is_some()
+            && let Some(view) = reported.take()
+        {
+            self.view = OnceCell::from(view);
+            return;
+        }
+        if matches!(self.host, Host::Inline(_)) && self.view.get().is_some() {
+            self.view = OnceCell::new();
         }
     }
 
