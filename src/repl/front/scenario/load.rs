@@ -89,6 +89,13 @@ pub enum Problem {
     Command(ParseError),
     #[error("{0}")]
     Node(ResolveError),
+    /// A hosted scenario (a `host:` section: someone's own program run as the nodes) where
+    /// one of raftlab's own clusters is expected.
+    #[error(
+        "this is a hosted scenario ('host:': your own program as the nodes); play it with \
+         `raftlab run FILE`: the REPL and `raftlab watch` open raftlab's own clusters only"
+    )]
+    Hosted,
     #[error("a step needs a command, but this one is blank or a comment")]
     EmptyStep,
     #[error("a command is one line, but this step has {0} lines")]
@@ -260,6 +267,9 @@ fn yaml_problem(error: &serde_saphyr::Error) -> (Position, Problem) {
         .location()
         .map_or(Position::START, |l| Position::of(&l));
     let problem = match error {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } if field == "host" && expected.contains(&"cluster") => Problem::Hosted,
         serde_saphyr::Error::SerdeUnknownField {
             field, expected, ..
         } => unknown_key(field, expected),
@@ -662,6 +672,14 @@ mod tests {
         assert_eq!(kinds[3], &StepKind::Pause("Look".to_string()));
         assert_eq!(steps[0].at, Position { line: 2, column: 5 });
         assert_eq!(steps[0].line, "put x 1");
+    }
+
+    #[test]
+    fn a_hosted_scenario_is_one_error_that_says_how_to_play_it() {
+        let (at, problem) = only_problem("name: x\nhost:\n  command: [prog]\nsteps:\n  - status\n");
+        assert_eq!(at, Position { line: 2, column: 1 });
+        assert_eq!(problem, Problem::Hosted);
+        assert!(problem.to_string().contains("raftlab run FILE"));
     }
 
     #[test]
