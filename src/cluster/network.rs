@@ -253,12 +253,7 @@ impl Network {
 
     /// The position in `inboxes` of the inbox of `to`, or where it would go.
     fn find_inbox(&self, to: NodeId) -> Result<usize, usize> {
-        // Node ids are usually 1, 2, 3 ...: the inbox of `to` is then at `to - 1`.
-        let guess = usize::try_from(to.wrapping_sub(1)).unwrap_or(usize::MAX);
-        if self.inboxes.get(guess).is_some_and(|inbox| inbox.to == to) {
-            return Ok(guess);
-        }
-        self.inboxes.binary_search_by_key(&to, |inbox| inbox.to)
+        super::find_node(&self.inboxes, to, |inbox| inbox.to)
     }
 
     /// The position in `inboxes` of the inbox of `to`, made (empty) if it was never sent

@@ -15,15 +15,10 @@ use super::NodeTrack;
 pub(super) struct Tracks(Vec<(NodeId, NodeTrack)>);
 
 impl Tracks {
-    /// Where `node` is (`Ok`) or would go (`Err`). Nodes are usually numbered from 1 with
-    /// no gap, so node `n` is first looked for at position `n - 1`.
+    /// Where `node` is (`Ok`) or would go (`Err`).
     #[inline]
     fn position(&self, node: NodeId) -> Result<usize, usize> {
-        let guess = usize::try_from(node).map_or(usize::MAX, |n| n.wrapping_sub(1));
-        match self.0.get(guess) {
-            Some(&(id, _)) if id == node => Ok(guess),
-            _ => self.0.binary_search_by_key(&node, |&(id, _)| id),
-        }
+        crate::cluster::find_node(&self.0, node, |&(id, _)| id)
     }
 
     /// The track of `node`, if it was seen.
