@@ -21,7 +21,7 @@ impl Scheduler {
         let now_us = self.now_us;
         let (timer_us, view) = self.world.launch(id, now_us, self.reports_tx.clone())?;
         self.observers.checker_mut().node_up(now_us, id, &view);
-        self.timers.insert((timer_us, id));
+        self.timers.insert(timer_us, id);
         Ok(())
     }
 
@@ -30,7 +30,7 @@ impl Scheduler {
         self.finish_busy();
         let slot = self.world.slot_mut(id)?;
         let running = slot.running.take().ok_or(ClusterError::NodeIsDown(id))?;
-        self.timers.remove(&(running.timer_us, id));
+        self.timers.remove(running.timer_us, id);
         stop_thread(running);
         self.observers.checker_mut().node_down(id);
         let drops = self.world.network_mut().drop_node_traffic(id);
@@ -60,7 +60,7 @@ impl Scheduler {
             let running = slot.running.take();
             slot.crashed = Some(crash.clone());
             if let Some(running) = running {
-                self.timers.remove(&(running.timer_us, id));
+                self.timers.remove(running.timer_us, id);
             }
         }
         self.observers.record_crash(id, &crash);
@@ -280,7 +280,7 @@ impl Scheduler {
             return;
         }
         if let Some(running) = self.world.remove_slot(node) {
-            self.timers.remove(&(running.timer_us, node));
+            self.timers.remove(running.timer_us, node);
             stop_thread(running);
         }
         let _ = self.world.network_mut().drop_node_traffic(node);

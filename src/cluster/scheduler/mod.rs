@@ -38,6 +38,9 @@ use super::{ClusterConfig, ClusterError, Hosting, seed};
 
 mod client_requests;
 mod commands;
+mod timers;
+
+use timers::Timers;
 
 /// How long the scheduler waits for a node's report before it declares the node hung.
 const NODE_ANSWER_LIMIT: Duration = Duration::from_secs(10);
@@ -92,8 +95,8 @@ pub struct Scheduler {
     reports_tx: Sender<FromNode>,
     reports: Receiver<FromNode>,
     clients: ClientTable,
-    /// Every running node's timer, as (due time, node): the earliest first.
-    timers: BTreeSet<(u64, NodeId)>,
+    /// Every running node's timer, the earliest first.
+    timers: Timers,
     /// Whether nodes are handed work while others are still working (realtime only).
     parallel: bool,
     /// The nodes handed a batch whose report has not been processed yet (parallel only).
@@ -142,7 +145,7 @@ impl Scheduler {
             reports_tx,
             reports,
             clients: ClientTable::default(),
-            timers: BTreeSet::new(),
+            timers: Timers::default(),
             parallel: false,
             busy: Vec::new(),
             handoffs: 0,
@@ -257,7 +260,7 @@ impl Scheduler {
     /// When the next thing is due: a message, a timer or a client.
     pub fn next_event_us(&self) -> Option<u64> {
         let message = self.world.network().next_due_us();
-        let timer = self.timers.first().map(|&(time_us, _)| time_us);
+        let timer = self.timers.first_us();
         let client = self.clients.next_wake_us();
         // Spelt out: it runs once a round, and an iterator over the three cost more.
         least(least(message, timer), client)
@@ -390,7 +393,7 @@ impl Scheduler {
 
     /// The nodes whose timers are due at `now`, earliest first.
     fn due_timers(&self, now: u64) -> impl Iterator<Item = NodeId> + '_ {
-        self.timers.range(..=(now, NodeId::MAX)).map(|&(_, id)| id)
+        self.timers.due(now)
     }
 
     /// Every up node with a message, timer or client request due now, perhaps more than
@@ -665,8 +668,7 @@ impl Scheduler {
             // the deadline moved.
             if old_us != report.next_deadline_us {
                 running.timer_set_us = now_us;
-                self.timers.remove(&(old_us, node));
-                self.timers.insert((report.next_deadline_us, node));
+                self.timers.reset(node, old_us, report.next_deadline_us);
             }
         }
         self.observers
