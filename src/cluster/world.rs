@@ -162,14 +162,14 @@ impl World {
     }
 
     pub(super) fn slot(&self, id: NodeId) -> Result<&NodeSlot, ClusterError> {
-        match self.nodes.binary_search_by_key(&id, |slot| slot.id) {
+        match super::find_node(&self.nodes, id, |slot| slot.id) {
             Ok(position) => Ok(&self.nodes[position]),
             Err(_) => Err(self.no_such_node(id)),
         }
     }
 
     pub(super) fn slot_mut(&mut self, id: NodeId) -> Result<&mut NodeSlot, ClusterError> {
-        match self.nodes.binary_search_by_key(&id, |slot| slot.id) {
+        match super::find_node(&self.nodes, id, |slot| slot.id) {
             Ok(position) => Ok(&mut self.nodes[position]),
             Err(_) => Err(self.no_such_node(id)),
         }
