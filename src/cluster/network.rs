@@ -518,6 +518,11 @@ impl Network {
         (earliest != u64::MAX).then_some(earliest)
     }
 
+    /// Every node that was ever sent a message, in id order (an inbox is never let go).
+    pub fn receivers(&self) -> impl ExactSizeIterator<Item = NodeId> + '_ {
+        self.inboxes.iter().map(|inbox| inbox.to)
+    }
+
     /// The nodes with a message due at or before `now_us`, in id order.
     pub fn due_receivers(&self, now_us: u64) -> impl Iterator<Item = NodeId> + '_ {
         (self.inboxes.iter())

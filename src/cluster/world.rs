@@ -212,6 +212,11 @@ impl World {
         self.slot(node).is_ok_and(|slot| slot.running.is_some())
     }
 
+    /// Whether every node the cluster hosts is up.
+    pub(super) fn all_up(&self) -> bool {
+        self.nodes.iter().all(|s| s.running.is_some())
+    }
+
     /// Whether any node is up.
     pub(super) fn any_up(&self) -> bool {
         self.nodes.iter().any(|s| s.running.is_some())

@@ -131,6 +131,14 @@ impl Scheduler {
     /// Times out operations past their deadline and retries unanswered ones.
     pub(super) fn client_housekeeping(&mut self) {
         let now = self.now_us;
+        // Usually nothing is due (this runs on every round): the earliest wake-up says so.
+        if self
+            .clients
+            .next_wake_us()
+            .is_none_or(|wake_us| wake_us > now)
+        {
+            return;
+        }
         let mut due = std::mem::take(&mut self.ops_scratch);
         self.clients.due(now, &mut due);
         for &op in &due {

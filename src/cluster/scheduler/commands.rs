@@ -279,6 +279,8 @@ impl Scheduler {
         if self.world.slot(node).is_err() {
             return;
         }
+        // The network's receivers are checked again: this one is no longer hosted.
+        self.receivers_hosted = 0;
         if let Some(running) = self.world.remove_slot(node) {
             self.timers.remove(running.timer_us, node);
             stop_thread(running);

@@ -124,6 +124,10 @@ pub struct Scheduler {
     interrupt: Arc<AtomicBool>,
     /// How many violations the checker kept when they were last published.
     violations_kept: usize,
+    /// How many nodes the network had ever sent a message to when each of them was last
+    /// found hosted (0 once a node is no longer hosted): while that is still how many
+    /// there are, every message is to a hosted node ([`Scheduler::every_receiver_up`]).
+    receivers_hosted: usize,
 }
 
 impl Scheduler {
@@ -157,6 +161,7 @@ impl Scheduler {
             picture_before: None,
             interrupt: Arc::new(AtomicBool::new(false)),
             violations_kept: 0,
+            receivers_hosted: 0,
         };
         for id in voters {
             scheduler.launch(id)?;
@@ -462,6 +467,10 @@ impl Scheduler {
 
     /// Drops the messages due now that cannot arrive: receiver down or link cut.
     fn drop_undeliverable(&mut self) {
+        // This runs on every round, and usually no link is cut and every node is up.
+        if !self.world.network().any_cut() && self.every_receiver_up() {
+            return;
+        }
         let now = self.now_us;
         let network = self.world.network();
         let is_down = |&to: &NodeId| !self.world.is_up(to);
@@ -475,6 +484,24 @@ impl Scheduler {
             let (id, info) = (message.id, MsgInfo::of(&message.envelope));
             self.emit(EventKind::Dropped { id, info, reason });
         }
+    }
+
+    /// Whether every node that was ever sent a message is up: every node hosted is up,
+    /// and every one sent a message is hosted (checked again only when the network has
+    /// a new receiver, or a node is no longer hosted).
+    fn every_receiver_up(&mut self) -> bool {
+        if !self.world.all_up() {
+            return false;
+        }
+        let count = self.world.network().receivers().len();
+        if count != self.receivers_hosted {
+            let mut receivers = self.world.network().receivers();
+            if !receivers.all(|to| self.world.slot(to).is_ok()) {
+                return false;
+            }
+            self.receivers_hosted = count;
+        }
+        true
     }
 
     // ---- hand-offs ------------------------------------------------------------------

@@ -31,10 +31,23 @@ impl Timers {
         }
     }
 
-    /// Moves `node`'s timer from `old_us` to `new_us`.
+    /// Moves `node`'s timer from `old_us` to `new_us`: written over in its place, then
+    /// moved past its neighbours into order (a deadline usually moves a few places on).
     pub(super) fn reset(&mut self, node: NodeId, old_us: u64, new_us: u64) {
-        self.remove(old_us, node);
-        self.insert(new_us, node);
+        let Ok(mut at) = self.timers.binary_search(&(old_us, node)) else {
+            self.insert(new_us, node);
+            return;
+        };
+        let timer = (new_us, node);
+        self.timers[at] = timer;
+        while self.timers.get(at + 1).is_some_and(|&next| next < timer) {
+            self.timers.swap(at, at + 1);
+            at += 1;
+        }
+        while at > 0 && self.timers[at - 1] > timer {
+            self.timers.swap(at - 1, at);
+            at -= 1;
+        }
     }
 
     /// When the earliest timer is due.
@@ -70,6 +83,14 @@ mod tests {
         timers.reset(3, 10, 40);
         assert_eq!(timers.first_us(), Some(30));
         assert_eq!(timers.due(40).collect::<Vec<_>>(), [1, 2, 3]);
+        timers.reset(3, 40, 5);
+        assert_eq!(timers.due(40).collect::<Vec<_>>(), [3, 1, 2]);
+        timers.reset(1, 30, 30);
+        timers.reset(3, 5, 30);
+        assert_eq!(timers.due(40).collect::<Vec<_>>(), [1, 2, 3]);
+        timers.reset(4, 7, 1);
+        assert_eq!(timers.due(40).collect::<Vec<_>>(), [4, 1, 2, 3]);
+        timers.remove(1, 4);
         timers.remove(30, 1);
         timers.remove(30, 9);
         assert_eq!(timers.due(u64::MAX).collect::<Vec<_>>(), [2, 3]);
