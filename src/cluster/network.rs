@@ -137,17 +137,18 @@ impl Inbox {
         self.queue.partition_point(|m| m.deliver_us <= now_us)
     }
 
-    /// Takes the messages due at or before `now_us` into `due`, in order. Returns how many.
-    fn take_due(&mut self, now_us: u64, due: &mut Vec<InFlight>) -> usize {
+    /// Takes the messages due at or before `now_us`, in order, handing each to `each`.
+    /// Returns how many.
+    fn take_due(&mut self, now_us: u64, mut each: impl FnMut(InFlight)) -> usize {
         let mut count = 0;
         while self.front_us <= now_us {
             let Some(message) = self.queue.pop_front() else {
                 break;
             };
             self.unload(message.envelope.from);
-            due.push(message);
-            count += 1;
             self.refresh_front();
+            each(message);
+            count += 1;
         }
         count
     }
@@ -270,6 +271,7 @@ impl Network {
 
     /// Where the network keeps link `(from, to)`, made if it has carried nothing yet.
     /// Valid until the next inbox is made.
+    #[inline(always)]
     fn link_at(&mut self, (from, to): (NodeId, NodeId)) -> LinkAt {
         let inbox = self.inbox_position(to);
         let link = self.inboxes[inbox].link_position(from);
@@ -478,7 +480,9 @@ impl Network {
         id
     }
 
-    /// When a message sent at `now_us` on the link at `at` is delivered.
+    /// When a message sent at `now_us` on the link at `at` is delivered. Inlined, as
+    /// [`Network::link_at`] and [`Network::enqueue`]: a step of each message sent.
+    #[inline(always)]
     fn delivery_time(&mut self, now_us: u64, at: LinkAt) -> u64 {
         let (lo, hi) = (self.config.delay_min_us, self.config.delay_max_us);
         let delay_us = self.rng.random_range(lo..=hi);
@@ -493,6 +497,7 @@ impl Network {
     }
 
     /// Queues a message on the link at `at`, sent and due at `(sent_us, deliver_us)`.
+    #[inline(always)]
     fn enqueue(
         &mut self,
         at: LinkAt,
@@ -542,13 +547,13 @@ impl Network {
             .into_iter()
     }
 
-    /// Takes every message for `node` due at or before `now_us`, in delivery order, into
-    /// `due` (a buffer the caller keeps, so that a hand-off allocates nothing here).
-    pub fn take_due_for(&mut self, node: NodeId, now_us: u64, due: &mut Vec<InFlight>) {
+    /// Takes every message for `node` due at or before `now_us`, in delivery order, handing
+    /// each to `each` as it is taken (a hand-off puts it straight into the node's batch).
+    pub fn take_due_for(&mut self, node: NodeId, now_us: u64, each: impl FnMut(InFlight)) {
         let Ok(position) = self.find_inbox(node) else {
             return;
         };
-        self.in_flight -= self.inboxes[position].take_due(now_us, due);
+        self.in_flight -= self.inboxes[position].take_due(now_us, each);
     }
 
     /// Takes the messages due at or before `now_us` that cannot arrive: those to a node in
@@ -695,7 +700,7 @@ mod tests {
         assert_eq!(net.next_due_us(), all.first().map(|m| m.deliver_us));
         let now = 5_000;
         let mut due = Vec::new();
-        net.take_due_for(4, now, &mut due);
+        net.take_due_for(4, now, |m| due.push(m));
         let expected: Vec<_> = (all.iter())
             .filter(|m| m.envelope.to == 4 && m.deliver_us <= now)
             .cloned()
@@ -708,7 +713,7 @@ mod tests {
         assert_eq!(net.in_flight(), later);
         assert_eq!(net.next_due_us(), later.first().map(|m| m.deliver_us));
         for node in [1, 4] {
-            net.take_due_for(node, u64::MAX, &mut due);
+            net.take_due_for(node, u64::MAX, |m| due.push(m));
         }
         assert_eq!(net.in_flight_count(), 0);
         assert_eq!(net.next_due_us(), None);
@@ -724,7 +729,7 @@ mod tests {
         let first = net.in_flight()[0].clone();
         let copy = net.duplicate(first.id).expect("the message is in flight");
         let mut due = Vec::new();
-        net.take_due_for(2, u64::MAX, &mut due);
+        net.take_due_for(2, u64::MAX, |m| due.push(m));
         let ids: Vec<MsgId> = due.iter().map(|m| m.id).collect();
         assert_eq!(ids, [first.id, copy, 2, 3, 4, 5]);
         assert_eq!(due[1].deliver_us, first.deliver_us);

@@ -184,6 +184,16 @@ impl Observers {
         self.peak_rate = self.peak_rate.max(self.rate.1);
     }
 
+    /// Emits an event other than a message sent, built only if someone would see it
+    /// ([`Observers::sees_unsent_events`]); otherwise only counts it, as emitting it would.
+    pub(super) fn emit_unsent(&mut self, now_us: u64, event: impl FnOnce() -> EventKind) {
+        if self.sees_unsent_events() {
+            self.emit(now_us, event());
+        } else {
+            self.count(now_us);
+        }
+    }
+
     /// Records an event at `now_us`: counted, kept (if in the log's scope, see
     /// [`Observers::log_only`]), sent to every subscriber.
     pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {

@@ -266,10 +266,6 @@ impl Scheduler {
     /// [`Observers::log_only`](crate::cluster::Observers::log_only)); otherwise only
     /// counts it, as emitting it would.
     pub(super) fn emit_unsent(&mut self, event: impl FnOnce() -> EventKind) {
-        if self.observers.sees_unsent_events() {
-            self.emit(event());
-        } else {
-            self.observers.count(self.now_us);
-        }
+        self.observers.emit_unsent(self.now_us, event);
     }
 }

@@ -28,7 +28,7 @@ use crate::raft::NodeId;
 
 use super::client_table::ClientTable;
 use super::event::{ClusterEvent, Crash, EventKind, MsgInfo};
-use super::network::{InFlight, Network};
+use super::network::Network;
 use super::node::{self, FromNode, NodeInput, NodeReport, ToNode};
 use super::observers::Observers;
 use super::storm::StormLimits;
@@ -104,9 +104,6 @@ pub struct Scheduler {
     handoffs: u64,
     /// The instant of the last due hand-off, and how many there were at it.
     instant: (u64, u32),
-    /// The messages being handed to a node: kept between hand-offs so as not to allocate
-    /// on each.
-    due_scratch: Vec<InFlight>,
     /// The client operations being handled (due for housekeeping, or being sent).
     ops_scratch: Vec<super::OpId>,
     /// The list of the batch being handed to a node, and the reports processed, for the
@@ -154,7 +151,6 @@ impl Scheduler {
             busy: Vec::new(),
             handoffs: 0,
             instant: (0, 0),
-            due_scratch: Vec::new(),
             ops_scratch: Vec::new(),
             inputs_scratch: Vec::new(),
             spare_reports: Vec::new(),
@@ -437,20 +433,16 @@ impl Scheduler {
     /// The list is one a node handed back, if there is one ([`Scheduler::take_report`]).
     fn due_inputs(&mut self, node: NodeId) -> Result<Vec<NodeInput>, ClusterError> {
         let now = self.now_us;
-        let mut due = std::mem::take(&mut self.due_scratch);
-        self.world.network_mut().take_due_for(node, now, &mut due);
-        // The messages, a tick and a client request or so.
         let mut inputs = std::mem::take(&mut self.inputs_scratch);
-        inputs.reserve(due.len() + 2);
-        for message in due.drain(..) {
-            let id = message.id;
-            self.emit_unsent(|| EventKind::Delivered {
-                id,
+        // The messages go straight from the network into the batch.
+        let (network, observers) = (self.world.network_mut(), &mut self.observers);
+        network.take_due_for(node, now, |message| {
+            observers.emit_unsent(now, || EventKind::Delivered {
+                id: message.id,
                 info: MsgInfo::of(&message.envelope),
             });
             inputs.push(NodeInput::Deliver(message.envelope));
-        }
-        self.due_scratch = due;
+        });
         if self
             .world
             .slot(node)?
