@@ -457,16 +457,22 @@ impl Scheduler {
         Ok(inputs)
     }
 
-    /// Drops the messages due now that cannot arrive: receiver down or link cut.
+    /// Drops the messages due now that cannot arrive: receiver down or link cut. Inlined
+    /// into its round, as this runs on every one: usually no link is cut and every node
+    /// is up, and there is nothing to look for.
+    #[inline(always)]
     fn drop_undeliverable(&mut self) {
-        // This runs on every round, and usually no link is cut and every node is up.
         if !self.world.network().any_cut() && self.every_receiver_up() {
             return;
         }
+        self.drop_undeliverable_now();
+    }
+
+    /// [`Scheduler::drop_undeliverable`] once a link is cut or some node is down.
+    fn drop_undeliverable_now(&mut self) {
         let now = self.now_us;
         let network = self.world.network();
         let is_down = |&to: &NodeId| !self.world.is_up(to);
-        // Usually no receiver is down and no link cut: nothing to look for then.
         if !network.any_cut() && !network.due_receivers(now).any(|to| is_down(&to)) {
             return;
         }
@@ -481,18 +487,22 @@ impl Scheduler {
     /// Whether every node that was ever sent a message is up: every node hosted is up,
     /// and every one sent a message is hosted (checked again only when the network has
     /// a new receiver, or a node is no longer hosted).
+    #[inline(always)]
     fn every_receiver_up(&mut self) -> bool {
-        if !self.world.all_up() {
+        self.world.all_up()
+            && (self.world.network().receivers().len() == self.receivers_hosted
+                || self.receivers_all_hosted())
+    }
+
+    /// Whether every node the network ever sent a message to is hosted; if so, notes how
+    /// many there are.
+    fn receivers_all_hosted(&mut self) -> bool {
+        let mut receivers = self.world.network().receivers();
+        let count = receivers.len();
+        if !receivers.all(|to| self.world.slot(to).is_ok()) {
             return false;
         }
-        let count = self.world.network().receivers().len();
-        if count != self.receivers_hosted {
-            let mut receivers = self.world.network().receivers();
-            if !receivers.all(|to| self.world.slot(to).is_ok()) {
-                return false;
-            }
-            self.receivers_hosted = count;
-        }
+        self.receivers_hosted = count;
         true
     }
 
