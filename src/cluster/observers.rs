@@ -186,9 +186,11 @@ impl Observers {
 
     /// Emits an event other than a message sent, built only if someone would see it
     /// ([`Observers::sees_unsent_events`]); otherwise only counts it, as emitting it would.
+    /// Inlined, as [`Observers::emit_inline`]: a delivery and a Raft event come through here.
+    #[inline(always)]
     pub(super) fn emit_unsent(&mut self, now_us: u64, event: impl FnOnce() -> EventKind) {
         if self.sees_unsent_events() {
-            self.emit(now_us, event());
+            self.emit_inline(now_us, event());
         } else {
             self.count(now_us);
         }
@@ -197,6 +199,13 @@ impl Observers {
     /// Records an event at `now_us`: counted, kept (if in the log's scope, see
     /// [`Observers::log_only`]), sent to every subscriber.
     pub(super) fn emit(&mut self, now_us: u64, kind: EventKind) {
+        self.emit_inline(now_us, kind);
+    }
+
+    /// [`Observers::emit`], inlined into the callers that emit an event for each message
+    /// sent or delivered, so that the event is built in its place in the log.
+    #[inline(always)]
+    pub(super) fn emit_inline(&mut self, now_us: u64, kind: EventKind) {
         self.count(now_us);
         if !self.watched() {
             // The usual case (a run, a bench): no subscriber and no step report, so the
@@ -207,6 +216,12 @@ impl Observers {
             }
             return;
         }
+        self.emit_watched(now_us, kind);
+    }
+
+    /// [`Observers::emit`] of an event someone watches: logged (if in scope), sent to
+    /// every subscriber, and put in the step report when hand-offs are reported.
+    fn emit_watched(&mut self, now_us: u64, kind: EventKind) {
         match self.log.push(now_us, kind) {
             Some(unlogged) if self.reporting => self.step_events.push(unlogged),
             Some(_) => {}

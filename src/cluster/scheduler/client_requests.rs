@@ -265,6 +265,7 @@ impl Scheduler {
     /// Emits an event other than a message sent, built only if someone would see it (see
     /// [`Observers::log_only`](crate::cluster::Observers::log_only)); otherwise only
     /// counts it, as emitting it would.
+    #[inline]
     pub(super) fn emit_unsent(&mut self, event: impl FnOnce() -> EventKind) {
         self.observers.emit_unsent(self.now_us, event);
     }

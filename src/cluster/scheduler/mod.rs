@@ -713,7 +713,7 @@ impl Scheduler {
         self.publish_violations();
         let (network, observers) = (self.world.network_mut(), &mut self.observers);
         for envelope in report.messages.drain(..) {
-            network.send_into(now_us, envelope, |kind| observers.emit(now_us, kind));
+            network.send_into(now_us, envelope, |kind| observers.emit_inline(now_us, kind));
         }
         // Usually none: a node answers a client as its entry applies, once an operation.
         if !report.replies.is_empty() {
