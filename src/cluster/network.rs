@@ -290,11 +290,18 @@ impl Network {
     }
 
     /// Notes a storm the first time a bound is crossed, after a message on `link`, which
-    /// now carries `link_load` messages.
+    /// now carries `link_load` messages. Inlined into each message sent; the storm is
+    /// noted apart.
+    #[inline(always)]
     fn watch_load(&mut self, link: (NodeId, NodeId), link_load: usize) {
-        if self.storm_seen {
-            return;
+        let crossed = self.in_flight > self.limits.in_flight || link_load > self.limits.per_link;
+        if crossed && !self.storm_seen {
+            self.note_storm(link, link_load);
         }
+    }
+
+    /// Notes the storm [`Network::watch_load`] found.
+    fn note_storm(&mut self, link: (NodeId, NodeId), link_load: usize) {
         let load = if self.in_flight > self.limits.in_flight {
             let count = self.in_flight as u64;
             storm::Load::InFlight { count }

@@ -109,7 +109,8 @@ pub struct Observers {
     storm_limits: StormLimits,
     /// The second of cluster time being counted, and its events so far.
     rate: (u64, u64),
-    /// The most events of one second of cluster time so far (the current one included).
+    /// The most events of one second of cluster time before the current one (see
+    /// [`Observers::peak_events_per_second`], which counts the current one too).
     peak_rate: u64,
     /// Whether a storm was reported (once per run).
     storm_reported: bool,
@@ -178,10 +179,10 @@ impl Observers {
         self.events += 1;
         let second = now_us / 1_000_000;
         if self.rate.0 != second {
+            self.peak_rate = self.peak_rate.max(self.rate.1);
             self.rate = (second, 0);
         }
         self.rate.1 += 1;
-        self.peak_rate = self.peak_rate.max(self.rate.1);
     }
 
     /// Emits an event other than a message sent, built only if someone would see it
@@ -319,7 +320,7 @@ impl Observers {
 
     /// The most events the cluster emitted in one second of cluster time so far.
     pub fn peak_events_per_second(&self) -> u64 {
-        self.peak_rate
+        self.peak_rate.max(self.rate.1)
     }
 
     /// How many events the cluster has emitted since it started.
