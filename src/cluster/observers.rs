@@ -400,6 +400,24 @@ mod tests {
     }
 
     #[test]
+    fn the_peak_rate_is_the_busiest_second_so_far_the_current_one_included() {
+        let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
+        observers.set_reporting(false);
+        assert_eq!(observers.peak_events_per_second(), 0);
+        for time_us in [0, 10, 20, 1_000_000] {
+            timer(&mut observers, time_us);
+        }
+        assert_eq!(observers.peak_events_per_second(), 3);
+        for time_us in [1_000_001, 1_000_002, 1_999_999] {
+            timer(&mut observers, time_us);
+        }
+        assert_eq!(observers.peak_events_per_second(), 4);
+        observers.count(5_000_000);
+        assert_eq!(observers.peak_events_per_second(), 4);
+        assert_eq!(observers.events_emitted(), 8);
+    }
+
+    #[test]
     fn a_log_of_nothing_keeps_no_event_but_counts_each_and_still_reports() {
         let mut observers = Observers::new(&[1, 2, 3], StormLimits::for_nodes(3));
         observers.log_only(LogScope::Nothing);
