@@ -123,7 +123,7 @@ pub(crate) struct NodeReport {
     pub node: NodeId,
     pub messages: Vec<Envelope>,
     /// Each step of the batch, in order.
-    pub steps: Vec<StepTrace>,
+    pub steps: Steps,
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
     /// The node's view once the batch is done, if it changed since the node last showed
@@ -133,6 +133,70 @@ pub(crate) struct NodeReport {
     /// The batch's list of inputs, emptied: handed back, so that its room carries the
     /// next batch.
     pub inputs: Vec<NodeInput>,
+}
+
+/// The steps of a batch, in order, as the checker reads them. The traces outlive the
+/// batch: cleared, each keeps its lists and their room, which the next batch's steps
+/// trade with the processor's emptied ones ([`EventDispatcher::publish`]), so that a
+/// step in a steady run allocates nothing on either side.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Steps {
+    /// Invariant: the first `len` are the batch's steps; the rest have empty lists.
+    traces: Vec<StepTrace>,
+    len: usize,
+}
+
+/// The most elements a cleared list of a step keeps room for: one that grew larger (a
+/// node catching up applies thousands of entries in one step) lets its room go.
+const STEP_ROOM_KEPT: usize = 1024;
+
+impl Steps {
+    /// Empties the steps, keeping them and their lists' room for the next batch.
+    pub fn clear(&mut self) {
+        for step in &mut self.traces[..self.len] {
+            clear_keeping_room(&mut step.writes);
+            clear_keeping_room(&mut step.applied);
+            clear_keeping_room(&mut step.events);
+        }
+        self.len = 0;
+    }
+
+    /// A step after the last one, that left the node in state `after`, its lists empty
+    /// for the caller to fill.
+    fn push(&mut self, after: Volatile) -> &mut StepTrace {
+        if self.len == self.traces.len() {
+            self.traces.push(StepTrace {
+                writes: Vec::new(),
+                applied: Vec::new(),
+                events: Vec::new(),
+                after,
+            });
+        }
+        let step = &mut self.traces[self.len];
+        self.len += 1;
+        step.after = after;
+        step
+    }
+}
+
+/// Empties `list`, keeping its room unless it has grown past [`STEP_ROOM_KEPT`].
+fn clear_keeping_room<T>(list: &mut Vec<T>) {
+    list.clear();
+    list.shrink_to(STEP_ROOM_KEPT);
+}
+
+impl std::ops::Deref for Steps {
+    type Target = [StepTrace];
+
+    fn deref(&self) -> &[StepTrace] {
+        &self.traces[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for Steps {
+    fn deref_mut(&mut self) -> &mut [StepTrace] {
+        &mut self.traces[..self.len]
+    }
 }
 
 /// What a node thread sends the driver.
@@ -486,8 +550,6 @@ impl EventDispatcher {
         report.steps.clear();
         report.replies.clear();
         report.view = None;
-        // A step for each input, and one for the proposal.
-        report.steps.reserve(inputs.len() + 1);
         for input in inputs.drain(..) {
             let raft_input = match input {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
@@ -593,8 +655,8 @@ impl EventDispatcher {
     }
 
     /// Durable writes first, then the rest of the last step's outputs, which stay in the
-    /// processor: the lists that go on in the report are taken out of them, or swapped
-    /// for the report's empty one, and the rest keep their room for the next step.
+    /// processor: the lists that go on in the report are swapped for the report's empty
+    /// ones, and the rest keep their room for the next step.
     fn publish(&mut self, report: &mut NodeReport) {
         let term = self.processor.term();
         let after = Volatile {
@@ -623,13 +685,10 @@ impl EventDispatcher {
         } else {
             report.messages.append(&mut outputs.messages);
         }
-        let step = StepTrace {
-            writes: std::mem::take(&mut outputs.writes),
-            applied: std::mem::take(&mut outputs.committed),
-            events: std::mem::take(&mut outputs.events),
-            after,
-        };
-        report.steps.push(step);
+        let step = report.steps.push(after);
+        std::mem::swap(&mut step.writes, &mut outputs.writes);
+        std::mem::swap(&mut step.applied, &mut outputs.committed);
+        std::mem::swap(&mut step.events, &mut outputs.events);
     }
 }
 

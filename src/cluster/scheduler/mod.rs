@@ -672,8 +672,9 @@ impl Scheduler {
         self.observers
             .checker_mut()
             .observe(now_us, node, &report.steps);
-        // The steps are let go in place, not moved out one by one: a step is large.
-        for step in &mut report.steps {
+        // The steps are emptied in place and kept, with their lists' room, for the node's
+        // next steps.
+        for step in report.steps.iter_mut() {
             for event in step.events.drain(..) {
                 self.emit_unsent(|| EventKind::Raft { node, event });
             }
