@@ -761,6 +761,10 @@ impl Checker {
             self.commit_quorum(node, after);
         }
         self.seen_committed_in(after.term, after.commit);
+        // Usually another node was seen committing these entries first.
+        if self.committed.end() > after.commit {
+            return;
+        }
         let track = &self.nodes[&node];
         for index in self.committed.end()..=after.commit {
             let Some(mirrored) = track.log.get(index) else {

@@ -152,6 +152,7 @@ const STEP_ROOM_KEPT: usize = 1024;
 
 impl Steps {
     /// Empties the steps, keeping them and their lists' room for the next batch.
+    #[inline]
     pub fn clear(&mut self) {
         for step in &mut self.traces[..self.len] {
             clear_keeping_room(&mut step.writes);
@@ -180,9 +181,12 @@ impl Steps {
 }
 
 /// Empties `list`, keeping its room unless it has grown past [`STEP_ROOM_KEPT`].
+#[inline]
 fn clear_keeping_room<T>(list: &mut Vec<T>) {
     list.clear();
-    list.shrink_to(STEP_ROOM_KEPT);
+    if list.capacity() > STEP_ROOM_KEPT {
+        list.shrink_to(STEP_ROOM_KEPT);
+    }
 }
 
 impl std::ops::Deref for Steps {
@@ -366,10 +370,14 @@ impl LogSynchronizer {
         }
     }
 
-    /// Takes every buffered command, as the one batch to propose. The batch's list comes
-    /// back, emptied, in [`LogSynchronizer::proposed`].
-    fn drain(&mut self) -> Vec<ClientRequest> {
-        std::mem::take(&mut self.buffer.requests)
+    /// Takes every buffered command, as the one batch to propose, if there is any. The
+    /// batch's list comes back, emptied, in [`LogSynchronizer::proposed`]; with none, the
+    /// buffer keeps its list and its room.
+    fn drain(&mut self) -> Option<Vec<ClientRequest>> {
+        if self.buffer.requests.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut self.buffer.requests))
     }
 
     /// Records where a proposal's commands went, or refuses them all. The batch's list,
@@ -572,8 +580,7 @@ impl EventDispatcher {
         if !reads.is_empty() {
             self.step(now_us, Input::Read(reads), report);
         }
-        let batch = self.sync.drain();
-        if !batch.is_empty() {
+        if let Some(batch) = self.sync.drain() {
             let scratch = &mut self.encode_buffer;
             let commands = batch.iter().map(|r| r.command(scratch)).collect();
             let input = Input::Propose(commands);
@@ -685,10 +692,20 @@ impl EventDispatcher {
         } else {
             report.messages.append(&mut outputs.messages);
         }
+        // Most steps leave one list or two empty: those need no swap.
         let step = report.steps.push(after);
-        std::mem::swap(&mut step.writes, &mut outputs.writes);
-        std::mem::swap(&mut step.applied, &mut outputs.committed);
-        std::mem::swap(&mut step.events, &mut outputs.events);
+        swap_if_any(&mut step.writes, &mut outputs.writes);
+        swap_if_any(&mut step.applied, &mut outputs.committed);
+        swap_if_any(&mut step.events, &mut outputs.events);
+    }
+}
+
+/// Swaps the empty list `into` for `from` if `from` holds anything; both keep their room.
+#[inline]
+fn swap_if_any<T>(into: &mut Vec<T>, from: &mut Vec<T>) {
+    debug_assert!(into.is_empty());
+    if !from.is_empty() {
+        std::mem::swap(into, from);
     }
 }
 

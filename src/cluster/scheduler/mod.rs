@@ -672,11 +672,15 @@ impl Scheduler {
         self.observers
             .checker_mut()
             .observe(now_us, node, &report.steps);
-        // The steps are emptied in place and kept, with their lists' room, for the node's
-        // next steps.
-        for step in report.steps.iter_mut() {
-            for event in step.events.drain(..) {
-                self.emit_unsent(|| EventKind::Raft { node, event });
+        // The events are read in place (each a few words, copied): the steps, emptied,
+        // are kept with their lists' room for the node's next steps.
+        for step in report.steps.iter() {
+            for event in &step.events {
+                let event = || EventKind::Raft {
+                    node,
+                    event: event.clone(),
+                };
+                self.emit_unsent(event);
             }
         }
         report.steps.clear();
