@@ -631,8 +631,11 @@ impl EventDispatcher {
 
     /// Takes a snapshot once `snapshot_every` entries were applied since the last one.
     fn maybe_snapshot(&mut self, now_us: u64, report: &mut NodeReport) {
+        if self.snapshot_every == 0 {
+            return;
+        }
         let since = self.processor.applied() - self.processor.snapshot().index;
-        if self.snapshot_every == 0 || since < self.snapshot_every {
+        if since < self.snapshot_every {
             return;
         }
         self.step(now_us, self.snapshot_input(), report);
@@ -847,6 +850,7 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raft::RaftEvent;
 
     fn waiter(op: OpId) -> Waiter {
         Waiter { op, term: 1 }
@@ -892,6 +896,44 @@ mod tests {
             receive(&rx, None, false),
             Err(RecvTimeoutError::Disconnected)
         );
+    }
+
+    #[test]
+    fn cleared_steps_are_empty_and_keep_their_room_up_to_a_bound() {
+        let after = Volatile {
+            role: Role::Follower,
+            term: 2,
+            commit: 5,
+            applied: 5,
+        };
+        let event = RaftEvent::LeaderKnown { term: 2, leader: 1 };
+        let entry = Entry {
+            index: 5,
+            term: 2,
+            payload: Payload::Noop,
+        };
+        let mut steps = Steps::default();
+        steps
+            .push(after)
+            .events
+            .extend([event.clone(), event.clone()]);
+        let large = steps.push(after);
+        large.applied.reserve_exact(4 * STEP_ROOM_KEPT);
+        large.applied.push(entry.clone());
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].events, [event.clone(), event]);
+        assert_eq!(steps[1].applied, [entry]);
+
+        steps.clear();
+        assert!(steps.is_empty());
+        let first = steps.push(Volatile { term: 3, ..after });
+        assert!(first.events.is_empty());
+        assert!(first.events.capacity() >= 2);
+        assert_eq!(first.after.term, 3);
+        let second = steps.push(after);
+        assert!(second.applied.is_empty());
+        assert!(second.applied.capacity() <= STEP_ROOM_KEPT);
+        assert_eq!(steps.len(), 2);
     }
 
     #[test]
