@@ -183,7 +183,10 @@ impl Steps {
 /// Empties `list`, keeping its room unless it has grown past [`STEP_ROOM_KEPT`].
 #[inline]
 fn clear_keeping_room<T>(list: &mut Vec<T>) {
-    list.clear();
+    // Most steps leave one list or two empty: those have nothing to let go.
+    if !list.is_empty() {
+        list.clear();
+    }
     if list.capacity() > STEP_ROOM_KEPT {
         list.shrink_to(STEP_ROOM_KEPT);
     }
@@ -558,8 +561,9 @@ impl EventDispatcher {
         report.steps.clear();
         report.replies.clear();
         report.view = None;
-        for input in inputs.drain(..) {
-            let raft_input = match input {
+        // Each input is taken out in place, a tick left behind, and the list emptied after.
+        for slot in inputs.iter_mut() {
+            let raft_input = match std::mem::replace(slot, NodeInput::Tick) {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
@@ -576,6 +580,7 @@ impl EventDispatcher {
             self.step(now_us, raft_input, report);
             self.maybe_snapshot(now_us, report);
         }
+        inputs.clear();
         let reads = self.sync.drain_reads();
         if !reads.is_empty() {
             self.step(now_us, Input::Read(reads), report);
