@@ -516,6 +516,7 @@ impl Checker {
             return;
         }
         let mut before = self.track(node).last;
+        let mut changed = false;
         for step in steps {
             self.steps += 1;
             let after = &step.after;
@@ -546,8 +547,12 @@ impl Checker {
                 self.event(node, event);
             }
             before = Some(*after);
+            changed = true;
         }
-        self.track(node).last = before;
+        // A hand-off whose every step changed nothing leaves the node's state as it was.
+        if changed {
+            self.track(node).last = before;
+        }
     }
 
     fn write(

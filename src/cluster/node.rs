@@ -200,12 +200,6 @@ impl std::ops::Deref for Steps {
     }
 }
 
-impl std::ops::DerefMut for Steps {
-    fn deref_mut(&mut self) -> &mut [StepTrace] {
-        &mut self.traces[..self.len]
-    }
-}
-
 /// What a node thread sends the driver.
 pub(crate) enum FromNode {
     Report(Box<NodeReport>),
