@@ -516,6 +516,7 @@ impl Checker {
             return;
         }
         let mut before = self.track(node).last;
+        let mut changed = false;
         for step in steps {
             self.steps += 1;
             let after = &step.after;
@@ -546,8 +547,12 @@ impl Checker {
                 self.event(node, event);
             }
             before = Some(*after);
+            changed = true;
         }
-        self.track(node).last = before;
+        // A hand-off whose every step changed nothing leaves the node's state as it was.
+        if changed {
+            self.track(node).last = before;
+        }
     }
 
     fn write(
@@ -761,6 +766,10 @@ impl Checker {
             self.commit_quorum(node, after);
         }
         self.seen_committed_in(after.term, after.commit);
+        // Usually another node was seen committing these entries first.
+        if self.committed.end() > after.commit {
+            return;
+        }
         let track = &self.nodes[&node];
         for index in self.committed.end()..=after.commit {
             let Some(mirrored) = track.log.get(index) else {

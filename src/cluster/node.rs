@@ -123,7 +123,7 @@ pub(crate) struct NodeReport {
     pub node: NodeId,
     pub messages: Vec<Envelope>,
     /// Each step of the batch, in order.
-    pub steps: Vec<StepTrace>,
+    pub steps: Steps,
     pub replies: Vec<ClientReply>,
     pub next_deadline_us: u64,
     /// The node's view once the batch is done, if it changed since the node last showed
@@ -133,6 +133,71 @@ pub(crate) struct NodeReport {
     /// The batch's list of inputs, emptied: handed back, so that its room carries the
     /// next batch.
     pub inputs: Vec<NodeInput>,
+}
+
+/// The steps of a batch, in order, as the checker reads them. The traces outlive the
+/// batch: cleared, each keeps its lists and their room, which the next batch's steps
+/// trade with the processor's emptied ones ([`EventDispatcher::publish`]), so that a
+/// step in a steady run allocates nothing on either side.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Steps {
+    /// Invariant: the first `len` are the batch's steps; the rest have empty lists.
+    traces: Vec<StepTrace>,
+    len: usize,
+}
+
+/// The most elements a cleared list of a step keeps room for: one that grew larger (a
+/// node catching up applies thousands of entries in one step) lets its room go.
+const STEP_ROOM_KEPT: usize = 1024;
+
+impl Steps {
+    /// Empties the steps, keeping them and their lists' room for the next batch.
+    #[inline]
+    pub fn clear(&mut self) {
+        for step in &mut self.traces[..self.len] {
+            clear_keeping_room(&mut step.writes);
+            clear_keeping_room(&mut step.applied);
+            clear_keeping_room(&mut step.events);
+        }
+        self.len = 0;
+    }
+
+    /// A step after the last one, that left the node in state `after`, its lists empty
+    /// for the caller to fill.
+    fn push(&mut self, after: Volatile) -> &mut StepTrace {
+        if self.len == self.traces.len() {
+            self.traces.push(StepTrace {
+                writes: Vec::new(),
+                applied: Vec::new(),
+                events: Vec::new(),
+                after,
+            });
+        }
+        let step = &mut self.traces[self.len];
+        self.len += 1;
+        step.after = after;
+        step
+    }
+}
+
+/// Empties `list`, keeping its room unless it has grown past [`STEP_ROOM_KEPT`].
+#[inline]
+fn clear_keeping_room<T>(list: &mut Vec<T>) {
+    // Most steps leave one list or two empty: those have nothing to let go.
+    if !list.is_empty() {
+        list.clear();
+    }
+    if list.capacity() > STEP_ROOM_KEPT {
+        list.shrink_to(STEP_ROOM_KEPT);
+    }
+}
+
+impl std::ops::Deref for Steps {
+    type Target = [StepTrace];
+
+    fn deref(&self) -> &[StepTrace] {
+        &self.traces[..self.len]
+    }
 }
 
 /// What a node thread sends the driver.
@@ -302,10 +367,14 @@ impl LogSynchronizer {
         }
     }
 
-    /// Takes every buffered command, as the one batch to propose. The batch's list comes
-    /// back, emptied, in [`LogSynchronizer::proposed`].
-    fn drain(&mut self) -> Vec<ClientRequest> {
-        std::mem::take(&mut self.buffer.requests)
+    /// Takes every buffered command, as the one batch to propose, if there is any. The
+    /// batch's list comes back, emptied, in [`LogSynchronizer::proposed`]; with none, the
+    /// buffer keeps its list and its room.
+    fn drain(&mut self) -> Option<Vec<ClientRequest>> {
+        if self.buffer.requests.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut self.buffer.requests))
     }
 
     /// Records where a proposal's commands went, or refuses them all. The batch's list,
@@ -486,10 +555,9 @@ impl EventDispatcher {
         report.steps.clear();
         report.replies.clear();
         report.view = None;
-        // A step for each input, and one for the proposal.
-        report.steps.reserve(inputs.len() + 1);
-        for input in inputs.drain(..) {
-            let raft_input = match input {
+        // Each input is taken out in place, a tick left behind, and the list emptied after.
+        for slot in inputs.iter_mut() {
+            let raft_input = match std::mem::replace(slot, NodeInput::Tick) {
                 NodeInput::Deliver(envelope) => Input::Message(envelope),
                 NodeInput::Tick => Input::Tick,
                 NodeInput::Campaign => Input::Campaign,
@@ -506,12 +574,12 @@ impl EventDispatcher {
             self.step(now_us, raft_input, report);
             self.maybe_snapshot(now_us, report);
         }
+        inputs.clear();
         let reads = self.sync.drain_reads();
         if !reads.is_empty() {
             self.step(now_us, Input::Read(reads), report);
         }
-        let batch = self.sync.drain();
-        if !batch.is_empty() {
+        if let Some(batch) = self.sync.drain() {
             let scratch = &mut self.encode_buffer;
             let commands = batch.iter().map(|r| r.command(scratch)).collect();
             let input = Input::Propose(commands);
@@ -562,8 +630,11 @@ impl EventDispatcher {
 
     /// Takes a snapshot once `snapshot_every` entries were applied since the last one.
     fn maybe_snapshot(&mut self, now_us: u64, report: &mut NodeReport) {
+        if self.snapshot_every == 0 {
+            return;
+        }
         let since = self.processor.applied() - self.processor.snapshot().index;
-        if self.snapshot_every == 0 || since < self.snapshot_every {
+        if since < self.snapshot_every {
             return;
         }
         self.step(now_us, self.snapshot_input(), report);
@@ -593,8 +664,8 @@ impl EventDispatcher {
     }
 
     /// Durable writes first, then the rest of the last step's outputs, which stay in the
-    /// processor: the lists that go on in the report are taken out of them, or swapped
-    /// for the report's empty one, and the rest keep their room for the next step.
+    /// processor: the lists that go on in the report are swapped for the report's empty
+    /// ones, and the rest keep their room for the next step.
     fn publish(&mut self, report: &mut NodeReport) {
         let term = self.processor.term();
         let after = Volatile {
@@ -623,13 +694,20 @@ impl EventDispatcher {
         } else {
             report.messages.append(&mut outputs.messages);
         }
-        let step = StepTrace {
-            writes: std::mem::take(&mut outputs.writes),
-            applied: std::mem::take(&mut outputs.committed),
-            events: std::mem::take(&mut outputs.events),
-            after,
-        };
-        report.steps.push(step);
+        // Most steps leave one list or two empty: those need no swap.
+        let step = report.steps.push(after);
+        swap_if_any(&mut step.writes, &mut outputs.writes);
+        swap_if_any(&mut step.applied, &mut outputs.committed);
+        swap_if_any(&mut step.events, &mut outputs.events);
+    }
+}
+
+/// Swaps the empty list `into` for `from` if `from` holds anything; both keep their room.
+#[inline]
+fn swap_if_any<T>(into: &mut Vec<T>, from: &mut Vec<T>) {
+    debug_assert!(into.is_empty());
+    if !from.is_empty() {
+        std::mem::swap(into, from);
     }
 }
 
@@ -771,6 +849,7 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raft::RaftEvent;
 
     fn waiter(op: OpId) -> Waiter {
         Waiter { op, term: 1 }
@@ -816,6 +895,44 @@ mod tests {
             receive(&rx, None, false),
             Err(RecvTimeoutError::Disconnected)
         );
+    }
+
+    #[test]
+    fn cleared_steps_are_empty_and_keep_their_room_up_to_a_bound() {
+        let after = Volatile {
+            role: Role::Follower,
+            term: 2,
+            commit: 5,
+            applied: 5,
+        };
+        let event = RaftEvent::LeaderKnown { term: 2, leader: 1 };
+        let entry = Entry {
+            index: 5,
+            term: 2,
+            payload: Payload::Noop,
+        };
+        let mut steps = Steps::default();
+        steps
+            .push(after)
+            .events
+            .extend([event.clone(), event.clone()]);
+        let large = steps.push(after);
+        large.applied.reserve_exact(4 * STEP_ROOM_KEPT);
+        large.applied.push(entry.clone());
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].events, [event.clone(), event]);
+        assert_eq!(steps[1].applied, [entry]);
+
+        steps.clear();
+        assert!(steps.is_empty());
+        let first = steps.push(Volatile { term: 3, ..after });
+        assert!(first.events.is_empty());
+        assert!(first.events.capacity() >= 2);
+        assert_eq!(first.after.term, 3);
+        let second = steps.push(after);
+        assert!(second.applied.is_empty());
+        assert!(second.applied.capacity() <= STEP_ROOM_KEPT);
+        assert_eq!(steps.len(), 2);
     }
 
     #[test]

@@ -703,10 +703,15 @@ impl Scheduler {
         self.observers
             .checker_mut()
             .observe(now_us, node, &report.steps);
-        // The steps are let go in place, not moved out one by one: a step is large.
-        for step in &mut report.steps {
-            for event in step.events.drain(..) {
-                self.emit_unsent(|| EventKind::Raft { node, event });
+        // The events are read in place (each a few words, copied): the steps, emptied,
+        // are kept with their lists' room for the node's next steps.
+        for step in report.steps.iter() {
+            for event in &step.events {
+                let event = || EventKind::Raft {
+                    node,
+                    event: event.clone(),
+                };
+                self.emit_unsent(event);
             }
         }
         report.steps.clear();
