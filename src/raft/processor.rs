@@ -8,7 +8,7 @@
 //! `membership` (adding and removing nodes), `read` (ReadIndex and lease reads) and `logical`
 //! (the fingerprint of a node's logical state, for the model checker).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
@@ -318,8 +318,82 @@ enum RoleState {
         votes: BTreeSet<NodeId>,
     },
     Leader {
-        progress: BTreeMap<NodeId, Progress>,
+        progress: ProgressMap,
     },
+}
+
+/// A leader's [`Progress`] of each follower, keyed by node id, in id order: a sorted
+/// vector, not a tree, since a cluster has a handful of nodes and the leader looks one
+/// up on every answer it gets. The API is the part of a map's that the handlers use.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct ProgressMap {
+    /// Invariant: sorted by node id, each id once.
+    rows: Vec<(NodeId, Progress)>,
+}
+
+impl ProgressMap {
+    fn position(&self, node: NodeId) -> Result<usize, usize> {
+        self.rows.binary_search_by_key(&node, |&(id, _)| id)
+    }
+
+    fn get(&self, node: &NodeId) -> Option<&Progress> {
+        let position = self.position(*node).ok()?;
+        Some(&self.rows[position].1)
+    }
+
+    fn get_mut(&mut self, node: &NodeId) -> Option<&mut Progress> {
+        let position = self.position(*node).ok()?;
+        Some(&mut self.rows[position].1)
+    }
+
+    /// Adds `node` with the progress `make` builds, unless it has one already.
+    fn insert_if_absent(&mut self, node: NodeId, make: impl FnOnce() -> Progress) {
+        if let Err(position) = self.position(node) {
+            self.rows.insert(position, (node, make()));
+        }
+    }
+
+    fn remove(&mut self, node: &NodeId) {
+        if let Ok(position) = self.position(*node) {
+            self.rows.remove(position);
+        }
+    }
+
+    /// The node at `position` in id order, if there are that many.
+    fn key_at(&self, position: usize) -> Option<NodeId> {
+        self.rows.get(position).map(|&(id, _)| id)
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &NodeId> {
+        self.rows.iter().map(|(id, _)| id)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Progress> {
+        self.rows.iter_mut().map(|(_, progress)| progress)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&NodeId, &Progress)> {
+        self.rows.iter().map(|(id, progress)| (id, progress))
+    }
+}
+
+impl std::ops::Index<&NodeId> for ProgressMap {
+    type Output = Progress;
+
+    fn index(&self, node: &NodeId) -> &Progress {
+        self.get(node).expect("no progress for that node")
+    }
+}
+
+/// Shown as a map, as the tree it replaced was.
+impl std::fmt::Debug for ProgressMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 /// One node's Raft. See the module documentation of [`crate::raft`].
@@ -769,7 +843,7 @@ impl RaftProcessor {
 
     fn become_leader(&mut self) {
         self.role = RoleState::Leader {
-            progress: BTreeMap::new(),
+            progress: ProgressMap::default(),
         };
         self.progress_settled = false;
         // A progress for each peer (and each node being removed), from the next index.

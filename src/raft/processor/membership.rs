@@ -180,13 +180,26 @@ impl RaftProcessor {
     /// Brings the configuration in line with the log, after any change to it, and the
     /// leader's followers and peers in line with the configuration. Only new entries are
     /// looked at, unless the log was truncated or compacted.
+    #[inline]
     pub(super) fn sync_membership(&mut self) {
         let last = self.log.last_index();
-        // The common case, on every step: no new entry to look at.
+        // The common case, on every step: no new entry to look at, and (`sync_progress`'s
+        // own test, made here so that a step calls nothing) a settled leader's progress
+        // or no leader.
         if !self.membership_rescan && self.membership_scanned == last && !self.peers.is_empty() {
-            self.sync_progress();
+            let leader = matches!(self.role, RoleState::Leader { .. });
+            if leader && (!self.progress_settled || cfg!(debug_assertions)) {
+                self.sync_progress();
+            }
             return;
         }
+        self.rescan_membership(last);
+    }
+
+    /// [`RaftProcessor::sync_membership`] past its common case: the log holds entries
+    /// not looked at yet, or was truncated or compacted.
+    #[inline(never)]
+    fn rescan_membership(&mut self, last: Index) {
         let latest = if self.membership_rescan || self.membership_scanned > last {
             Some(self.membership_at(last))
         } else if self.membership_scanned < last {
@@ -276,7 +289,7 @@ impl RaftProcessor {
             return;
         };
         for peer in targets {
-            progress.entry(peer).or_insert(Progress {
+            progress.insert_if_absent(peer, || Progress {
                 next_index,
                 match_index: 0,
                 inflight: 0,
@@ -341,9 +354,7 @@ impl RaftProcessor {
         };
         self.append_to_own_log(vec![payload]);
         self.sync_membership();
-        for peer in self.replication_targets() {
-            self.replicate(peer);
-        }
+        self.replicate_to_all();
         self.maybe_commit();
         Ok(Proposed {
             first_index: index,

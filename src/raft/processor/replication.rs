@@ -206,9 +206,7 @@ impl RaftProcessor {
         self.may_propose()?;
         let first_index = self.log.last_index() + 1;
         self.append_to_own_log(commands.into_iter().map(Payload::Command));
-        for peer in self.replication_targets() {
-            self.replicate(peer);
-        }
+        self.replicate_to_all();
         self.maybe_commit();
         Ok(Proposed {
             first_index,
@@ -250,9 +248,27 @@ impl RaftProcessor {
                 peer.inflight = 0;
             }
         }
-        for peer in self.replication_targets() {
+        // By position, not over a copy of the ids: sending changes no follower's id.
+        let mut position = 0;
+        while let RoleState::Leader { progress } = &self.role
+            && let Some(peer) = progress.key_at(position)
+        {
             self.send_append(peer);
             self.replicate(peer);
+            position += 1;
+        }
+    }
+
+    /// Sends entries to every follower that is behind, in id order, while its pipeline
+    /// has room.
+    pub(super) fn replicate_to_all(&mut self) {
+        // By position, not over a copy of the ids: replicating changes no follower's id.
+        let mut position = 0;
+        while let RoleState::Leader { progress } = &self.role
+            && let Some(peer) = progress.key_at(position)
+        {
+            self.replicate(peer);
+            position += 1;
         }
     }
 
@@ -359,7 +375,7 @@ impl RaftProcessor {
         };
         // The voters not yet passed: the progress is in id order too.
         let mut voters_ahead: &[NodeId] = voters;
-        for (&peer, state) in progress {
+        for (&peer, state) in progress.iter() {
             if !count_learners {
                 while let [voter, rest @ ..] = voters_ahead
                     && *voter < peer
