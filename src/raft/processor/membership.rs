@@ -160,10 +160,8 @@ impl RaftProcessor {
         let low = low.max(self.log.first_index()).max(1);
         let mut at = high.min(self.log.last_index());
         while at >= low {
-            if let Some(Payload::Config { voters, learners }) =
-                self.log.get(at).map(|entry| &entry.payload)
-            {
-                return Some(Membership::new(voters, learners, at));
+            if let Some(Payload::Config(members)) = self.log.get(at).map(|entry| &entry.payload) {
+                return Some(Membership::new(&members.voters, &members.learners, at));
             }
             at -= 1;
         }
@@ -348,10 +346,7 @@ impl RaftProcessor {
         }
         let next = self.changed_membership(change)?;
         let index = self.log.last_index() + 1;
-        let payload = Payload::Config {
-            voters: next.voters.to_vec(),
-            learners: next.learners.to_vec(),
-        };
+        let payload = Payload::config(next.voters.to_vec(), next.learners.to_vec());
         self.append_to_own_log(vec![payload]);
         self.sync_membership();
         self.replicate_to_all();
