@@ -4,7 +4,10 @@
 //! answers that move `nextIndex` and `matchIndex`, and the commit index that follows a
 //! majority's `matchIndex` in the leader's own term, section 5.4.2).
 
-use super::{DurableWrite, Progress, ProposeError, Proposed, RaftEvent, RaftProcessor, RoleState};
+use super::{
+    DurableWrite, Progress, ProgressMap, ProposeError, Proposed, RaftEvent, RaftProcessor,
+    RoleState,
+};
 use crate::raft::{Bug, Command, Entry, Index, Message, NodeId, Payload, Term};
 
 impl RaftProcessor {
@@ -344,39 +347,66 @@ impl RaftProcessor {
     /// At a leader, the highest value a majority of the voters in force have reached:
     /// `own` for the leader (if it votes), `value` of each follower's progress (learners'
     /// too with `count_learners`). `None` when fewer than a majority have a value. Called
-    /// on every answer a leader gets, so it neither allocates (for up to 16 values) nor
-    /// searches the voters for each follower: both lists are sorted and walked together.
+    /// on every answer a leader gets, so it does not allocate for a small cluster (up to
+    /// 16 values) and does not search the voters for each follower.
     pub(super) fn majority_value(
         &self,
         own: u64,
         value: impl Fn(&Progress) -> Option<u64>,
         count_learners: bool,
     ) -> Option<u64> {
+        const SMALL: usize = 16;
         let RoleState::Leader { progress } = &self.role else {
             return None;
         };
         let position = self.quorum().checked_sub(1)?;
+        // At most one value for each follower and the leader's own.
+        let most = progress.len() + 1;
+        if most <= SMALL {
+            let mut small = [0; SMALL];
+            let count = self.voter_values(progress, own, value, count_learners, &mut small);
+            // A handful of values is sorted: cheaper than setting up a selection.
+            let values = &mut small[..count];
+            values.sort_unstable();
+            return (count > position).then(|| values[count - 1 - position]);
+        }
+        let mut large = vec![0; most];
+        let count = self.voter_values(progress, own, value, count_learners, &mut large);
+        if count <= position {
+            return None;
+        }
+        // Many values are selected: cheaper than sorting them.
+        let values = &mut large[..count];
+        let (_, &mut majority, _) = values.select_nth_unstable_by(position, |a, b| b.cmp(a));
+        Some(majority)
+    }
+
+    /// [`RaftProcessor::majority_value`]'s values, written at the start of `values`
+    /// (room for each follower and the leader): returns how many there are.
+    fn voter_values(
+        &self,
+        progress: &ProgressMap,
+        own: u64,
+        value: impl Fn(&Progress) -> Option<u64>,
+        count_learners: bool,
+        values: &mut [u64],
+    ) -> usize {
         let voters = &self.membership.voters;
-        // The values of a small cluster are gathered on the stack, a large one's in a
-        // vector.
-        let mut small = [0; 16];
-        let mut large = Vec::new();
+        // A settled progress holds exactly the peers: with no learners, each of them votes.
+        let every_follower_counts =
+            count_learners || (self.progress_settled && self.membership.learners.is_empty());
+        debug_assert!(
+            !every_follower_counts
+                || progress
+                    .keys()
+                    .all(|&peer| { count_learners || self.is_voter(peer) })
+        );
         let mut count = 0;
-        let mut gather = |value: u64| {
-            match small.get_mut(count) {
-                Some(slot) => *slot = value,
-                None if large.is_empty() => {
-                    large.extend_from_slice(&small);
-                    large.push(value);
-                }
-                None => large.push(value),
-            }
-            count += 1;
-        };
-        // The voters not yet passed: the progress is in id order too.
+        // The voters not yet passed: the progress is in id order too, so both lists are
+        // walked together.
         let mut voters_ahead: &[NodeId] = voters;
         for (&peer, state) in progress.iter() {
-            if !count_learners {
+            if !every_follower_counts {
                 while let [voter, rest @ ..] = voters_ahead
                     && *voter < peer
                 {
@@ -387,24 +417,15 @@ impl RaftProcessor {
                 }
             }
             if let Some(value) = value(state) {
-                gather(value);
+                values[count] = value;
+                count += 1;
             }
         }
         if voters.binary_search(&self.id).is_ok() {
-            gather(own);
+            values[count] = own;
+            count += 1;
         }
-        if count <= position {
-            return None;
-        }
-        // The `position`-th highest: a handful of values is sorted (cheaper than setting up
-        // a selection), many are selected (cheaper than sorting them).
-        if count <= small.len() {
-            let values = &mut small[..count];
-            values.sort_unstable();
-            return Some(values[count - 1 - position]);
-        }
-        let (_, &mut majority, _) = large.select_nth_unstable_by(position, |a, b| b.cmp(a));
-        Some(majority)
+        count
     }
 
     fn advance_commit(&mut self, to: Index) {
