@@ -332,8 +332,22 @@ struct ProgressMap {
 }
 
 impl ProgressMap {
+    /// Where `node`'s row is (`Ok`), or would go (`Err`), as a binary search answers.
     fn position(&self, node: NodeId) -> Result<usize, usize> {
-        self.rows.binary_search_by_key(&node, |&(id, _)| id)
+        // A handful of rows is scanned, cheaper than a binary search's halving steps.
+        if self.rows.len() > 8 {
+            return self.rows.binary_search_by_key(&node, |&(id, _)| id);
+        }
+        for (position, &(id, _)) in self.rows.iter().enumerate() {
+            if id >= node {
+                return if id == node {
+                    Ok(position)
+                } else {
+                    Err(position)
+                };
+            }
+        }
+        Err(self.rows.len())
     }
 
     fn get(&self, node: &NodeId) -> Option<&Progress> {
@@ -934,8 +948,8 @@ impl RaftProcessor {
                 conflict_index,
                 sent_us,
             } => {
-                self.note_lease_ack(from, sent_us);
-                self.handle_append_response(from, success, index, conflict_term, conflict_index)
+                let conflict = (conflict_term, conflict_index);
+                self.handle_append_response(from, success, index, conflict, sent_us)
             }
             Message::InstallSnapshot { ref snapshot } => {
                 self.handle_install_snapshot(from, snapshot)

@@ -181,21 +181,19 @@ impl RaftProcessor {
     #[inline]
     pub(super) fn sync_membership(&mut self) {
         let last = self.log.last_index();
-        // The common case, on every step: no new entry to look at, and (`sync_progress`'s
-        // own test, made here so that a step calls nothing) a settled leader's progress
-        // or no leader.
-        if !self.membership_rescan && self.membership_scanned == last && !self.peers.is_empty() {
-            let leader = matches!(self.role, RoleState::Leader { .. });
-            if leader && (!self.progress_settled || cfg!(debug_assertions)) {
-                self.sync_progress();
-            }
-            return;
+        if self.membership_rescan || self.membership_scanned != last || self.peers.is_empty() {
+            self.rescan_membership(last);
         }
-        self.rescan_membership(last);
+        // `sync_progress`'s own first test, made here so that the common case, a step of
+        // a follower or of a leader whose progress is settled, calls nothing.
+        let leader = matches!(self.role, RoleState::Leader { .. });
+        if leader && (!self.progress_settled || cfg!(debug_assertions)) {
+            self.sync_progress();
+        }
     }
 
-    /// [`RaftProcessor::sync_membership`] past its common case: the log holds entries
-    /// not looked at yet, or was truncated or compacted.
+    /// The configuration part of [`RaftProcessor::sync_membership`]: the log holds
+    /// entries not looked at yet, or was truncated or compacted.
     #[inline(never)]
     fn rescan_membership(&mut self, last: Index) {
         let latest = if self.membership_rescan || self.membership_scanned > last {
@@ -229,7 +227,6 @@ impl RaftProcessor {
         if found || self.peers.is_empty() {
             self.sync_peers();
         }
-        self.sync_progress();
     }
 
     /// The peers, from the configuration.

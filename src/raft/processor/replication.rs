@@ -10,6 +10,15 @@ use super::{
 };
 use crate::raft::{Bug, Command, Entry, Index, Message, NodeId, Payload, Term};
 
+impl Progress {
+    /// Whether the follower is behind the leader's `last_index` and its pipeline has
+    /// room (fewer than `max_inflight` AppendEntries unanswered): the next AppendEntries
+    /// to it would carry entries.
+    fn wants_entries(&self, last_index: Index, max_inflight: u32) -> bool {
+        self.next_index <= last_index && self.inflight < max_inflight
+    }
+}
+
 impl RaftProcessor {
     /// AppendEntries in the node's term; `prev` is `(prev_log_index, prev_log_term)`.
     pub(super) fn handle_append_entries(
@@ -133,14 +142,17 @@ impl RaftProcessor {
         self.out.writes.push(DurableWrite::Append { entries });
     }
 
+    /// An AppendResponse in the node's term, to the AppendEntries sent at `sent_us`;
+    /// `conflict` is `(conflict_term, conflict_index)`.
     pub(super) fn handle_append_response(
         &mut self,
         from: NodeId,
         success: bool,
         index: Index,
-        conflict_term: Option<Term>,
-        conflict_index: Index,
+        conflict: (Option<Term>, Index),
+        sent_us: u64,
     ) {
+        let (conflict_term, conflict_index) = conflict;
         let RoleState::Leader { progress } = &mut self.role else {
             return;
         };
@@ -148,6 +160,9 @@ impl RaftProcessor {
             return;
         };
         peer.last_heard_us = self.now_us;
+        // Any answer, success or not, tells when the follower last heard from this
+        // leader: the lease's acknowledgement (`processor/read.rs`).
+        peer.acked_sent_us = peer.acked_sent_us.max(Some(sent_us));
         if success {
             // A success that brings the follower no further (a duplicate, or a late answer
             // overtaken by a later one) frees no room in the pipeline: counted as room, each
@@ -277,31 +292,31 @@ impl RaftProcessor {
 
     /// Sends entries to `peer` while it is behind and the pipeline has room.
     pub(super) fn replicate(&mut self, peer: NodeId) {
-        loop {
-            let RoleState::Leader { progress } = &self.role else {
-                return;
-            };
-            let state = &progress[&peer];
-            let behind = state.next_index <= self.log.last_index();
-            if !behind || state.inflight >= self.config.max_inflight_appends {
-                return;
-            }
-            self.send_append(peer);
+        let RoleState::Leader { progress } = &self.role else {
+            return;
+        };
+        let max_inflight = self.config.max_inflight_appends;
+        let mut more = progress[&peer].wants_entries(self.log.last_index(), max_inflight);
+        while more {
+            more = self.send_append(peer);
         }
     }
 
     /// Sends one AppendEntries from `peer`'s next index: entries if it is behind, else a
-    /// heartbeat.
-    pub(super) fn send_append(&mut self, peer: NodeId) {
+    /// heartbeat. Returns whether the follower still wants entries after it (see
+    /// [`Progress::wants_entries`]): so [`RaftProcessor::replicate`] knows without
+    /// looking the follower up again.
+    pub(super) fn send_append(&mut self, peer: NodeId) -> bool {
         let RoleState::Leader { progress } = &mut self.role else {
-            return;
+            return false;
         };
         let Some(state) = progress.get_mut(&peer) else {
-            return;
+            return false;
         };
         if state.next_index <= self.log.snapshot_index() {
+            // The snapshot fills the follower's pipeline.
             self.send_snapshot(peer);
-            return;
+            return false;
         }
         let prev_log_index = state.next_index - 1;
         let prev_log_term = self.log.term_at(prev_log_index);
@@ -314,6 +329,7 @@ impl RaftProcessor {
             state.next_index = last.index + 1;
             state.inflight += 1;
         }
+        let more = state.wants_entries(self.log.last_index(), self.config.max_inflight_appends);
         let message = Message::AppendEntries {
             prev_log_index,
             prev_log_term,
@@ -322,6 +338,7 @@ impl RaftProcessor {
             sent_us: self.now_us,
         };
         self.send(peer, message);
+        more
     }
 
     /// The commit rule (sections 5.3 and 5.4.2): the highest index held by a majority,
