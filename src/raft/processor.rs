@@ -1017,7 +1017,50 @@ impl RaftProcessor {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+
+    fn progress(next_index: Index) -> Progress {
+        Progress {
+            next_index,
+            match_index: 0,
+            inflight: 0,
+            last_heard_us: 0,
+            acked_sent_us: None,
+        }
+    }
+
+    /// The progress map answers as the ordered map it replaced, whether it scans a few
+    /// rows or searches many: ids in order, each once, each found, absent ones not.
+    #[test]
+    fn the_progress_map_keeps_ids_in_order_and_finds_each_small_or_large() {
+        for size in [0, 1, 4, 8, 9, 20] {
+            let mut map = ProgressMap::default();
+            let mut model = BTreeMap::new();
+            // Inserted out of order, the odd ids only, each twice.
+            let ids: Vec<NodeId> = (0..size).map(|i| (i * 7 % size) * 2 + 1).collect();
+            for &id in ids.iter().chain(&ids) {
+                map.insert_if_absent(id, || progress(id));
+                model.entry(id).or_insert_with(|| progress(id));
+            }
+            assert!(map.keys().eq(model.keys()), "size {size}");
+            assert_eq!(map.len(), model.len());
+            for id in 0..=2 * size + 1 {
+                assert_eq!(map.get(&id), model.get(&id), "size {size}, id {id}");
+                assert_eq!(
+                    map.key_at(id as usize),
+                    model.keys().nth(id as usize).copied()
+                );
+            }
+            if let Some(&first) = model.keys().next() {
+                map.remove(&first);
+                model.remove(&first);
+                assert!(map.keys().eq(model.keys()));
+                assert_eq!(map.get(&first), None);
+            }
+        }
+    }
 
     fn vote_from(from: NodeId) -> Input {
         Input::message(Envelope {
