@@ -238,11 +238,19 @@ impl Outputs {
     /// [`Outputs::default`] has it.
     #[inline]
     pub fn clear(&mut self) {
-        self.writes.clear();
-        self.messages.clear();
-        self.committed.clear();
-        self.events.clear();
-        self.reads.clear();
+        // Called on every step, when most lists are empty (the caller took or emptied
+        // them): an empty list is left alone, since clearing one still calls the drop of
+        // its (no) elements.
+        fn clear<T>(list: &mut Vec<T>) {
+            if !list.is_empty() {
+                list.clear();
+            }
+        }
+        clear(&mut self.writes);
+        clear(&mut self.messages);
+        clear(&mut self.committed);
+        clear(&mut self.events);
+        clear(&mut self.reads);
         self.restore = None;
         self.proposal = None;
         self.next_deadline_us = 0;

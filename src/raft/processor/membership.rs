@@ -157,15 +157,20 @@ impl RaftProcessor {
 
     /// The latest configuration entry from `low` to `high`, if any.
     fn config_between(&self, low: Index, high: Index) -> Option<Membership> {
-        let low = low.max(self.log.first_index()).max(1);
-        let mut at = high.min(self.log.last_index());
-        while at >= low {
-            if let Some(Payload::Config(members)) = self.log.get(at).map(|entry| &entry.payload) {
-                return Some(Membership::new(&members.voters, &members.learners, at));
-            }
-            at -= 1;
+        let low = low.max(self.log.first_index());
+        let high = high.min(self.log.last_index());
+        if high < low {
+            return None;
         }
-        None
+        let entries = self.log.slice(low, (high - low + 1) as usize);
+        entries.iter().rev().find_map(|entry| match &entry.payload {
+            Payload::Config(members) => Some(Membership::new(
+                &members.voters,
+                &members.learners,
+                entry.index,
+            )),
+            Payload::Noop | Payload::Command(_) => None,
+        })
     }
 
     /// The configuration in force at `index`: the latest configuration entry at or

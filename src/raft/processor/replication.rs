@@ -186,7 +186,10 @@ impl RaftProcessor {
                 }
                 self.replicate(from);
             }
-            self.maybe_send_timeout_now(from);
+            // Only a leadership transfer sends TimeoutNow: no call on every answer.
+            if self.transfer.is_some() {
+                self.maybe_send_timeout_now(from);
+            }
             return;
         }
         // A rejection below what already matched, or of an index no longer being probed,
