@@ -438,8 +438,9 @@ pub struct RaftProcessor {
     /// The log was truncated or compacted: the configuration is looked up again whole.
     membership_rescan: bool,
     /// A leader's progress is known to hold exactly its peers under a committed
-    /// configuration, so `sync_progress` has nothing to do. Only `sync_progress` sets it;
-    /// becoming leader and finding a configuration in the log clear it.
+    /// configuration, so `sync_progress` has nothing to do (and `majority_value` knows
+    /// that each follower is a member). Only `sync_progress` sets it; becoming leader and
+    /// finding a configuration in the log clear it.
     progress_settled: bool,
     config: RaftConfig,
     /// Invariant: never decreases.

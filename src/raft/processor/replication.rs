@@ -419,7 +419,7 @@ impl RaftProcessor {
             !every_follower_counts
                 || progress
                     .keys()
-                    .all(|&peer| { count_learners || self.is_voter(peer) })
+                    .all(|&peer| count_learners || self.is_voter(peer))
         );
         let mut count = 0;
         // The voters not yet passed: the progress is in id order too, so both lists are
