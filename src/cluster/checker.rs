@@ -496,11 +496,11 @@ impl Checker {
                 term: entry.term,
                 chain: previous,
             });
-            if let Payload::Config { voters, learners } = &entry.payload {
+            if let Payload::Config(members) = &entry.payload {
                 track.configs.push(ConfigEntry {
                     index: entry.index,
-                    voters: voters.clone(),
-                    learners: learners.clone(),
+                    voters: members.voters.clone(),
+                    learners: members.learners.clone(),
                 });
             }
         }
@@ -606,9 +606,9 @@ impl Checker {
             }
             DurableWrite::Append { entries } => {
                 for entry in entries {
-                    if let Payload::Config { voters, learners } = &entry.payload {
+                    if let Payload::Config(members) = &entry.payload {
                         self.one_config_change(node, after, entry.index, entry.term);
-                        self.config_appended(node, entry, voters, learners);
+                        self.config_appended(node, entry, &members.voters, &members.learners);
                     }
                     self.append(node, entry);
                 }

@@ -446,7 +446,7 @@ impl LogSynchronizer {
         for entry in committed {
             let output = match &entry.payload {
                 Payload::Command(bytes) => state_machine.apply_encoded(bytes),
-                Payload::Noop | Payload::Config { .. } => None,
+                Payload::Noop | Payload::Config(_) => None,
             };
             let Some(waiter) = self.waiting.remove(entry.index) else {
                 continue;

@@ -68,8 +68,8 @@ fn entry_json(entry: &Entry) -> Json {
     let payload = match &entry.payload {
         Payload::Noop => json!("noop"),
         Payload::Command(bytes) => json!({ "command": String::from_utf8_lossy(bytes) }),
-        Payload::Config { voters, learners } => {
-            json!({"voters": voters, "learners": learners})
+        Payload::Config(members) => {
+            json!({"voters": members.voters, "learners": members.learners})
         }
     };
     json!({"index": entry.index, "term": entry.term, "payload": payload})
@@ -147,10 +147,7 @@ fn entry(json: &Json) -> Option<Entry> {
         Json::String(noop) if noop == "noop" => Payload::Noop,
         object => match object.get("command") {
             Some(text) => Payload::Command(text.as_str()?.as_bytes().into()),
-            None => Payload::Config {
-                voters: ids(object.get("voters")?)?,
-                learners: ids(object.get("learners")?)?,
-            },
+            None => Payload::config(ids(object.get("voters")?)?, ids(object.get("learners")?)?),
         },
     };
     Some(Entry {
@@ -195,10 +192,7 @@ mod tests {
             Entry {
                 index: 3,
                 term: 2,
-                payload: Payload::Config {
-                    voters: vec![1, 2],
-                    learners: vec![3],
-                },
+                payload: Payload::config(vec![1, 2], vec![3]),
             },
         ];
         let messages = vec![

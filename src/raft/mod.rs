@@ -93,7 +93,7 @@ pub struct Entry {
 }
 
 /// What a log entry carries.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Payload {
     /// The empty entry a new leader appends to commit entries of earlier terms (section 8).
     Noop,
@@ -101,9 +101,39 @@ pub enum Payload {
     /// log, the storage, every AppendEntries that carries them and the committed list.
     Command(Command),
     /// A cluster configuration (thesis chapter 4): in force from the moment it is in a
-    /// node's log, committed or not.
-    Config {
-        voters: Vec<NodeId>,
-        learners: Vec<NodeId>,
-    },
+    /// node's log, committed or not. Boxed: configurations are rare, and two lists held
+    /// inline would make every entry half as large again, in every log, message and copy.
+    Config(Box<Members>),
+}
+
+/// The members a configuration entry names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Members {
+    /// The nodes that vote and count for a majority.
+    pub voters: Vec<NodeId>,
+    /// The nodes that receive entries and do neither.
+    pub learners: Vec<NodeId>,
+}
+
+impl Payload {
+    /// A configuration entry's payload naming `voters` and `learners`.
+    pub fn config(voters: Vec<NodeId>, learners: Vec<NodeId>) -> Payload {
+        Payload::Config(Box::new(Members { voters, learners }))
+    }
+}
+
+/// Written as the payload was before its configuration was boxed
+/// (`Config { voters: [..], learners: [..] }`), so that traces read the same.
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Payload::Noop => f.write_str("Noop"),
+            Payload::Command(command) => f.debug_tuple("Command").field(command).finish(),
+            Payload::Config(members) => f
+                .debug_struct("Config")
+                .field("voters", &members.voters)
+                .field("learners", &members.learners)
+                .finish(),
+        }
+    }
 }

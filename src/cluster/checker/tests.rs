@@ -444,10 +444,7 @@ fn config(index: Index, term: Term, voters: &[NodeId]) -> Entry {
     Entry {
         index,
         term,
-        payload: Payload::Config {
-            voters: voters.to_vec(),
-            learners: Vec::new(),
-        },
+        payload: Payload::config(voters.to_vec(), Vec::new()),
     }
 }
 

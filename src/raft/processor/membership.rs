@@ -157,17 +157,20 @@ impl RaftProcessor {
 
     /// The latest configuration entry from `low` to `high`, if any.
     fn config_between(&self, low: Index, high: Index) -> Option<Membership> {
-        let low = low.max(self.log.first_index()).max(1);
-        let mut at = high.min(self.log.last_index());
-        while at >= low {
-            if let Some(Payload::Config { voters, learners }) =
-                self.log.get(at).map(|entry| &entry.payload)
-            {
-                return Some(Membership::new(voters, learners, at));
-            }
-            at -= 1;
+        let low = low.max(self.log.first_index());
+        let high = high.min(self.log.last_index());
+        if high < low {
+            return None;
         }
-        None
+        let entries = self.log.slice(low, (high - low + 1) as usize);
+        entries.iter().rev().find_map(|entry| match &entry.payload {
+            Payload::Config(members) => Some(Membership::new(
+                &members.voters,
+                &members.learners,
+                entry.index,
+            )),
+            Payload::Noop | Payload::Command(_) => None,
+        })
     }
 
     /// The configuration in force at `index`: the latest configuration entry at or
@@ -180,13 +183,24 @@ impl RaftProcessor {
     /// Brings the configuration in line with the log, after any change to it, and the
     /// leader's followers and peers in line with the configuration. Only new entries are
     /// looked at, unless the log was truncated or compacted.
+    #[inline]
     pub(super) fn sync_membership(&mut self) {
         let last = self.log.last_index();
-        // The common case, on every step: no new entry to look at.
-        if !self.membership_rescan && self.membership_scanned == last && !self.peers.is_empty() {
-            self.sync_progress();
-            return;
+        if self.membership_rescan || self.membership_scanned != last || self.peers.is_empty() {
+            self.rescan_membership(last);
         }
+        // `sync_progress`'s own first test, made here so that the common case, a step of
+        // a follower or of a leader whose progress is settled, calls nothing.
+        let leader = matches!(self.role, RoleState::Leader { .. });
+        if leader && (!self.progress_settled || cfg!(debug_assertions)) {
+            self.sync_progress();
+        }
+    }
+
+    /// The configuration part of [`RaftProcessor::sync_membership`]: the log holds
+    /// entries not looked at yet, or was truncated or compacted.
+    #[inline(never)]
+    fn rescan_membership(&mut self, last: Index) {
         let latest = if self.membership_rescan || self.membership_scanned > last {
             Some(self.membership_at(last))
         } else if self.membership_scanned < last {
@@ -218,7 +232,6 @@ impl RaftProcessor {
         if found || self.peers.is_empty() {
             self.sync_peers();
         }
-        self.sync_progress();
     }
 
     /// The peers, from the configuration.
@@ -276,7 +289,7 @@ impl RaftProcessor {
             return;
         };
         for peer in targets {
-            progress.entry(peer).or_insert(Progress {
+            progress.insert_if_absent(peer, || Progress {
                 next_index,
                 match_index: 0,
                 inflight: 0,
@@ -335,15 +348,10 @@ impl RaftProcessor {
         }
         let next = self.changed_membership(change)?;
         let index = self.log.last_index() + 1;
-        let payload = Payload::Config {
-            voters: next.voters.to_vec(),
-            learners: next.learners.to_vec(),
-        };
+        let payload = Payload::config(next.voters.to_vec(), next.learners.to_vec());
         self.append_to_own_log(vec![payload]);
         self.sync_membership();
-        for peer in self.replication_targets() {
-            self.replicate(peer);
-        }
+        self.replicate_to_all();
         self.maybe_commit();
         Ok(Proposed {
             first_index: index,

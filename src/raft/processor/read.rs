@@ -242,16 +242,6 @@ impl RaftProcessor {
         self.majority_value(self.now_us, |peer| peer.acked_sent_us, false)
     }
 
-    /// An answer to AppendEntries sent at `sent_us` (by this node's clock), in its term.
-    pub(super) fn note_lease_ack(&mut self, from: NodeId, sent_us: u64) {
-        let RoleState::Leader { progress } = &mut self.role else {
-            return;
-        };
-        if let Some(peer) = progress.get_mut(&from) {
-            peer.acked_sent_us = peer.acked_sent_us.max(Some(sent_us));
-        }
-    }
-
     /// The node stops leading: its waiting reads are refused, pointing at `leader`.
     pub(super) fn refuse_reads(&mut self, leader: Option<NodeId>) {
         for read in std::mem::take(&mut self.reads.pending) {

@@ -4,8 +4,20 @@
 //! answers that move `nextIndex` and `matchIndex`, and the commit index that follows a
 //! majority's `matchIndex` in the leader's own term, section 5.4.2).
 
-use super::{DurableWrite, Progress, ProposeError, Proposed, RaftEvent, RaftProcessor, RoleState};
+use super::{
+    DurableWrite, Progress, ProgressMap, ProposeError, Proposed, RaftEvent, RaftProcessor,
+    RoleState,
+};
 use crate::raft::{Bug, Command, Entry, Index, Message, NodeId, Payload, Term};
+
+impl Progress {
+    /// Whether the follower is behind the leader's `last_index` and its pipeline has
+    /// room (fewer than `max_inflight` AppendEntries unanswered): the next AppendEntries
+    /// to it would carry entries.
+    fn wants_entries(&self, last_index: Index, max_inflight: u32) -> bool {
+        self.next_index <= last_index && self.inflight < max_inflight
+    }
+}
 
 impl RaftProcessor {
     /// AppendEntries in the node's term; `prev` is `(prev_log_index, prev_log_term)`.
@@ -130,14 +142,17 @@ impl RaftProcessor {
         self.out.writes.push(DurableWrite::Append { entries });
     }
 
+    /// An AppendResponse in the node's term, to the AppendEntries sent at `sent_us`;
+    /// `conflict` is `(conflict_term, conflict_index)`.
     pub(super) fn handle_append_response(
         &mut self,
         from: NodeId,
         success: bool,
         index: Index,
-        conflict_term: Option<Term>,
-        conflict_index: Index,
+        conflict: (Option<Term>, Index),
+        sent_us: u64,
     ) {
+        let (conflict_term, conflict_index) = conflict;
         let RoleState::Leader { progress } = &mut self.role else {
             return;
         };
@@ -145,6 +160,9 @@ impl RaftProcessor {
             return;
         };
         peer.last_heard_us = self.now_us;
+        // Any answer, success or not, tells when the follower last heard from this
+        // leader: the lease's acknowledgement (`processor/read.rs`).
+        peer.acked_sent_us = peer.acked_sent_us.max(Some(sent_us));
         if success {
             // A success that brings the follower no further (a duplicate, or a late answer
             // overtaken by a later one) frees no room in the pipeline: counted as room, each
@@ -168,7 +186,10 @@ impl RaftProcessor {
                 }
                 self.replicate(from);
             }
-            self.maybe_send_timeout_now(from);
+            // Only a leadership transfer sends TimeoutNow: no call on every answer.
+            if self.transfer.is_some() {
+                self.maybe_send_timeout_now(from);
+            }
             return;
         }
         // A rejection below what already matched, or of an index no longer being probed,
@@ -206,9 +227,7 @@ impl RaftProcessor {
         self.may_propose()?;
         let first_index = self.log.last_index() + 1;
         self.append_to_own_log(commands.into_iter().map(Payload::Command));
-        for peer in self.replication_targets() {
-            self.replicate(peer);
-        }
+        self.replicate_to_all();
         self.maybe_commit();
         Ok(Proposed {
             first_index,
@@ -250,39 +269,57 @@ impl RaftProcessor {
                 peer.inflight = 0;
             }
         }
-        for peer in self.replication_targets() {
+        // By position, not over a copy of the ids: sending changes no follower's id.
+        let mut position = 0;
+        while let RoleState::Leader { progress } = &self.role
+            && let Some(peer) = progress.key_at(position)
+        {
             self.send_append(peer);
             self.replicate(peer);
+            position += 1;
+        }
+    }
+
+    /// Sends entries to every follower that is behind, in id order, while its pipeline
+    /// has room.
+    pub(super) fn replicate_to_all(&mut self) {
+        // By position, not over a copy of the ids: replicating changes no follower's id.
+        let mut position = 0;
+        while let RoleState::Leader { progress } = &self.role
+            && let Some(peer) = progress.key_at(position)
+        {
+            self.replicate(peer);
+            position += 1;
         }
     }
 
     /// Sends entries to `peer` while it is behind and the pipeline has room.
     pub(super) fn replicate(&mut self, peer: NodeId) {
-        loop {
-            let RoleState::Leader { progress } = &self.role else {
-                return;
-            };
-            let state = &progress[&peer];
-            let behind = state.next_index <= self.log.last_index();
-            if !behind || state.inflight >= self.config.max_inflight_appends {
-                return;
-            }
-            self.send_append(peer);
+        let RoleState::Leader { progress } = &self.role else {
+            return;
+        };
+        let max_inflight = self.config.max_inflight_appends;
+        let mut more = progress[&peer].wants_entries(self.log.last_index(), max_inflight);
+        while more {
+            more = self.send_append(peer);
         }
     }
 
     /// Sends one AppendEntries from `peer`'s next index: entries if it is behind, else a
-    /// heartbeat.
-    pub(super) fn send_append(&mut self, peer: NodeId) {
+    /// heartbeat. Returns whether the follower still wants entries after it (see
+    /// [`Progress::wants_entries`]): so [`RaftProcessor::replicate`] knows without
+    /// looking the follower up again.
+    pub(super) fn send_append(&mut self, peer: NodeId) -> bool {
         let RoleState::Leader { progress } = &mut self.role else {
-            return;
+            return false;
         };
         let Some(state) = progress.get_mut(&peer) else {
-            return;
+            return false;
         };
         if state.next_index <= self.log.snapshot_index() {
+            // The snapshot fills the follower's pipeline.
             self.send_snapshot(peer);
-            return;
+            return false;
         }
         let prev_log_index = state.next_index - 1;
         let prev_log_term = self.log.term_at(prev_log_index);
@@ -295,6 +332,7 @@ impl RaftProcessor {
             state.next_index = last.index + 1;
             state.inflight += 1;
         }
+        let more = state.wants_entries(self.log.last_index(), self.config.max_inflight_appends);
         let message = Message::AppendEntries {
             prev_log_index,
             prev_log_term,
@@ -303,6 +341,7 @@ impl RaftProcessor {
             sent_us: self.now_us,
         };
         self.send(peer, message);
+        more
     }
 
     /// The commit rule (sections 5.3 and 5.4.2): the highest index held by a majority,
@@ -328,39 +367,66 @@ impl RaftProcessor {
     /// At a leader, the highest value a majority of the voters in force have reached:
     /// `own` for the leader (if it votes), `value` of each follower's progress (learners'
     /// too with `count_learners`). `None` when fewer than a majority have a value. Called
-    /// on every answer a leader gets, so it neither allocates (for up to 16 values) nor
-    /// searches the voters for each follower: both lists are sorted and walked together.
+    /// on every answer a leader gets, so it does not allocate for a small cluster (up to
+    /// 16 values) and does not search the voters for each follower.
     pub(super) fn majority_value(
         &self,
         own: u64,
         value: impl Fn(&Progress) -> Option<u64>,
         count_learners: bool,
     ) -> Option<u64> {
+        const SMALL: usize = 16;
         let RoleState::Leader { progress } = &self.role else {
             return None;
         };
         let position = self.quorum().checked_sub(1)?;
+        // At most one value for each follower and the leader's own.
+        let most = progress.len() + 1;
+        if most <= SMALL {
+            let mut small = [0; SMALL];
+            let count = self.voter_values(progress, own, value, count_learners, &mut small);
+            // A handful of values is sorted: cheaper than setting up a selection.
+            let values = &mut small[..count];
+            values.sort_unstable();
+            return (count > position).then(|| values[count - 1 - position]);
+        }
+        let mut large = vec![0; most];
+        let count = self.voter_values(progress, own, value, count_learners, &mut large);
+        if count <= position {
+            return None;
+        }
+        // Many values are selected: cheaper than sorting them.
+        let values = &mut large[..count];
+        let (_, &mut majority, _) = values.select_nth_unstable_by(position, |a, b| b.cmp(a));
+        Some(majority)
+    }
+
+    /// [`RaftProcessor::majority_value`]'s values, written at the start of `values`
+    /// (room for each follower and the leader): returns how many there are.
+    fn voter_values(
+        &self,
+        progress: &ProgressMap,
+        own: u64,
+        value: impl Fn(&Progress) -> Option<u64>,
+        count_learners: bool,
+        values: &mut [u64],
+    ) -> usize {
         let voters = &self.membership.voters;
-        // The values of a small cluster are gathered on the stack, a large one's in a
-        // vector.
-        let mut small = [0; 16];
-        let mut large = Vec::new();
+        // A settled progress holds exactly the peers: with no learners, each of them votes.
+        let every_follower_counts =
+            count_learners || (self.progress_settled && self.membership.learners.is_empty());
+        debug_assert!(
+            !every_follower_counts
+                || progress
+                    .keys()
+                    .all(|&peer| count_learners || self.is_voter(peer))
+        );
         let mut count = 0;
-        let mut gather = |value: u64| {
-            match small.get_mut(count) {
-                Some(slot) => *slot = value,
-                None if large.is_empty() => {
-                    large.extend_from_slice(&small);
-                    large.push(value);
-                }
-                None => large.push(value),
-            }
-            count += 1;
-        };
-        // The voters not yet passed: the progress is in id order too.
+        // The voters not yet passed: the progress is in id order too, so both lists are
+        // walked together.
         let mut voters_ahead: &[NodeId] = voters;
-        for (&peer, state) in progress {
-            if !count_learners {
+        for (&peer, state) in progress.iter() {
+            if !every_follower_counts {
                 while let [voter, rest @ ..] = voters_ahead
                     && *voter < peer
                 {
@@ -371,24 +437,15 @@ impl RaftProcessor {
                 }
             }
             if let Some(value) = value(state) {
-                gather(value);
+                values[count] = value;
+                count += 1;
             }
         }
         if voters.binary_search(&self.id).is_ok() {
-            gather(own);
+            values[count] = own;
+            count += 1;
         }
-        if count <= position {
-            return None;
-        }
-        // The `position`-th highest: a handful of values is sorted (cheaper than setting up
-        // a selection), many are selected (cheaper than sorting them).
-        if count <= small.len() {
-            let values = &mut small[..count];
-            values.sort_unstable();
-            return Some(values[count - 1 - position]);
-        }
-        let (_, &mut majority, _) = large.select_nth_unstable_by(position, |a, b| b.cmp(a));
-        Some(majority)
+        count
     }
 
     fn advance_commit(&mut self, to: Index) {

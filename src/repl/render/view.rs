@@ -308,10 +308,10 @@ pub fn logs_verbose(logs: &[(NodeId, Vec<Entry>)], nodes: &[NodePicture]) -> Str
 pub fn describe_entry(entry: &Entry) -> String {
     match &entry.payload {
         Payload::Noop => "noop".to_string(),
-        Payload::Config { voters, learners } => {
+        Payload::Config(members) => {
             format!(
                 "config  {}",
-                crate::repl::words::describe_members(voters, learners)
+                crate::repl::words::describe_members(&members.voters, &members.learners)
             )
         }
         Payload::Command(bytes) => match KvRequest::decode(bytes) {

@@ -146,7 +146,7 @@ fn row(node: &NodePicture, grid: Grid, y: i32, area: Rect, buf: &mut Buffer, p: 
 fn command(entry: &Entry) -> String {
     match &entry.payload {
         Payload::Noop => "noop".to_string(),
-        Payload::Config { .. } => "config".to_string(),
+        Payload::Config(_) => "config".to_string(),
         Payload::Command(bytes) => match KvRequest::decode(bytes).map(|r| r.op) {
             Ok(KvOp::Put { key, value }) => format!("{key}={value}"),
             Ok(KvOp::Append { key, value }) => format!("{key}+={value}"),

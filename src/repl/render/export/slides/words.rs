@@ -70,7 +70,7 @@ fn outcome_words(outcome: Option<&str>) -> (String, String) {
 pub fn entry_command(entry: &Entry) -> String {
     match &entry.payload {
         Payload::Noop => String::new(),
-        Payload::Config { .. } => "config".to_string(),
+        Payload::Config(_) => "config".to_string(),
         Payload::Command(bytes) => match KvRequest::decode(bytes) {
             Ok(request) => op_short(&request.op),
             Err(_) => String::new(),
