@@ -111,10 +111,17 @@ impl KvMap {
     /// Sets `key` to `value`, in place when the key exists: a node puts every write, and
     /// then allocates nothing.
     fn put(&mut self, key: &str, value: &str) -> KvOutput {
-        match self.values.get_mut(key.as_bytes()) {
+        self.put_utf8(key.as_bytes(), value.as_bytes())
+    }
+
+    /// [`KvMap::put`] of a key and a value known to be UTF-8 (read from a log entry and
+    /// checked there), kept as the bytes they are.
+    fn put_utf8(&mut self, key: &[u8], value: &[u8]) -> KvOutput {
+        match self.values.get_mut(key) {
             Some(current) => current.set(value),
             None => {
-                self.values.insert(Text::from(key), Text::from(value));
+                self.values
+                    .insert(Text::from_utf8(key), Text::from_utf8(value));
             }
         }
         KvOutput::Ok
@@ -160,7 +167,8 @@ const INLINE: usize = 15;
 /// searched with a `&str`'s bytes.
 #[derive(Clone)]
 enum Text {
-    /// Invariant: `bytes[..len]` is UTF-8 (made from `&str`s only) and `len <= INLINE`.
+    /// Invariant: `bytes[..len]` is UTF-8 (made from `&str`s or bytes checked to be
+    /// UTF-8) and `len <= INLINE`.
     Inline { len: u8, bytes: [u8; INLINE] },
     /// Invariant: longer than [`INLINE`].
     Heap(String),
@@ -182,14 +190,33 @@ impl Text {
         }
     }
 
-    /// Replaces the text with `text`, over the old buffer when both are long.
-    fn set(&mut self, text: &str) {
+    /// Replaces the text with `text` (UTF-8), over the old one when both are short or
+    /// both are long.
+    fn set(&mut self, text: &[u8]) {
         match self {
+            Text::Inline { len, bytes } if text.len() <= INLINE => {
+                bytes[..text.len()].copy_from_slice(text);
+                *len = text.len() as u8;
+            }
             Text::Heap(current) if text.len() > INLINE => {
                 current.clear();
-                current.push_str(text);
+                current.push_str(&String::from_utf8_lossy(text));
             }
-            _ => *self = Text::from(text),
+            _ => *self = Text::from_utf8(text),
+        }
+    }
+
+    /// The text of `text`, bytes known to be UTF-8. (A long one is copied lossily, which
+    /// changes nothing in UTF-8 and keeps a `Text` from ever holding anything else.)
+    fn from_utf8(text: &[u8]) -> Text {
+        if text.len() > INLINE {
+            return Text::Heap(String::from_utf8_lossy(text).into_owned());
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..text.len()].copy_from_slice(text);
+        Text::Inline {
+            len: text.len() as u8,
+            bytes,
         }
     }
 
@@ -209,15 +236,7 @@ impl Text {
 
 impl From<&str> for Text {
     fn from(text: &str) -> Text {
-        if text.len() > INLINE {
-            return Text::Heap(text.to_string());
-        }
-        let mut bytes = [0; INLINE];
-        bytes[..text.len()].copy_from_slice(text.as_bytes());
-        Text::Inline {
-            len: text.len() as u8,
-            bytes,
-        }
+        Text::from_utf8(text.as_bytes())
     }
 }
 
@@ -429,22 +448,39 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, DecodeError> {
+        std::str::from_utf8(self.field()?).map_err(|_| DecodeError)
+    }
+
+    /// A string field's bytes, checked to be UTF-8 but not converted: ASCII (what keys and
+    /// values usually are) is checked a word at a time, in fewer instructions than
+    /// `from_utf8` takes.
+    fn utf8(&mut self) -> Result<&'a [u8], DecodeError> {
+        let bytes = self.field()?;
+        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+            Ok(bytes)
+        } else {
+            Err(DecodeError)
+        }
+    }
+
+    /// A string field's bytes, after their length.
+    fn field(&mut self) -> Result<&'a [u8], DecodeError> {
         let len_bytes = self.take(4)?;
         let len = u32::from_le_bytes(len_bytes.try_into().map_err(|_| DecodeError)?) as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError)
+        self.take(len)
     }
 }
 
 /// A `put` request read in place: client, sequence number, key and value. `None` for
 /// anything else (another operation, or bytes that do not decode). What
 /// [`decode_in_place`] reads of a put, in fewer instructions: a node applies every put.
-fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &str, &str)> {
+fn decode_put(bytes: &[u8]) -> Option<(ClientId, u64, &[u8], &[u8])> {
     let mut reader = Reader { bytes };
     let (client, seq) = (reader.u64().ok()?, reader.u64().ok()?);
     if reader.take(1).ok()? != b"p" {
         return None;
     }
-    let (key, value) = (reader.str().ok()?, reader.str().ok()?);
+    let (key, value) = (reader.utf8().ok()?, reader.utf8().ok()?);
     reader.bytes.is_empty().then_some((client, seq, key, value))
 }
 
@@ -565,7 +601,7 @@ impl KvStateMachine {
     /// a `put`, the common case, by a reader of its own that only reads a put.
     pub fn apply_encoded(&mut self, bytes: &[u8]) -> Option<KvOutput> {
         if let Some((client, seq, key, value)) = decode_put(bytes) {
-            return Some(self.apply_once(client, seq, |map| map.put(key, value)));
+            return Some(self.apply_once(client, seq, |map| map.put_utf8(key, value)));
         }
         let (client, seq, op) = decode_in_place(bytes).ok()?;
         Some(self.apply_once(client, seq, |map| map.apply_in_place(op)))
@@ -1017,6 +1053,14 @@ mod tests {
         let mut bad_utf8 = put(3, "x").encode();
         *bad_utf8.last_mut().expect("a value byte") = 0xff;
         assert_eq!(encoded.apply_encoded(&bad_utf8), None);
+        // UTF-8 beyond ASCII is applied: short over long, then shorter over short.
+        for (seq, value) in [(10, "ééééééééé"), (11, "üü"), (12, "a")] {
+            assert_eq!(
+                encoded.apply_encoded(&put(seq, value).encode()),
+                Some(KvOutput::Ok)
+            );
+            assert_eq!(encoded.map().get("k"), Some(value));
+        }
     }
 
     #[test]
