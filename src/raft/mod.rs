@@ -92,6 +92,13 @@ pub struct Entry {
     pub payload: Payload,
 }
 
+impl Entry {
+    /// Whether the entry carries a configuration.
+    pub fn is_config(&self) -> bool {
+        matches!(self.payload, Payload::Config(_))
+    }
+}
+
 /// What a log entry carries.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Payload {

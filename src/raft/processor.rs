@@ -437,6 +437,9 @@ pub struct RaftProcessor {
     membership_scanned: Index,
     /// The log was truncated or compacted: the configuration is looked up again whole.
     membership_rescan: bool,
+    /// A configuration entry was appended since the configuration was last looked up:
+    /// entries appended without one are accounted for without being looked at again.
+    config_appended: bool,
     /// A leader's progress is known to hold exactly its peers under a committed
     /// configuration, so `sync_progress` has nothing to do (and `majority_value` knows
     /// that each follower is a member). Only `sync_progress` sets it; becoming leader and
@@ -512,6 +515,7 @@ impl RaftProcessor {
             base_membership,
             membership_scanned: 0,
             membership_rescan: true,
+            config_appended: false,
             progress_settled: false,
             config,
             term: storage.term,

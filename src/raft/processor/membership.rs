@@ -182,12 +182,19 @@ impl RaftProcessor {
 
     /// Brings the configuration in line with the log, after any change to it, and the
     /// leader's followers and peers in line with the configuration. Only new entries are
-    /// looked at, unless the log was truncated or compacted.
+    /// looked at, unless the log was truncated or compacted, and only when one of them is
+    /// a configuration: new entries without one change nothing but the index accounted for.
     #[inline]
     pub(super) fn sync_membership(&mut self) {
         let last = self.log.last_index();
-        if self.membership_rescan || self.membership_scanned != last || self.peers.is_empty() {
+        if self.membership_rescan
+            || self.config_appended
+            || self.membership_scanned > last
+            || self.peers.is_empty()
+        {
             self.rescan_membership(last);
+        } else {
+            self.membership_scanned = last;
         }
         // `sync_progress`'s own first test, made here so that the common case, a step of
         // a follower or of a leader whose progress is settled, calls nothing.
@@ -197,8 +204,8 @@ impl RaftProcessor {
         }
     }
 
-    /// The configuration part of [`RaftProcessor::sync_membership`]: the log holds
-    /// entries not looked at yet, or was truncated or compacted.
+    /// The configuration part of [`RaftProcessor::sync_membership`]: a configuration entry
+    /// was appended, the log was truncated or compacted, or the peers are not known yet.
     #[inline(never)]
     fn rescan_membership(&mut self, last: Index) {
         let latest = if self.membership_rescan || self.membership_scanned > last {
@@ -209,6 +216,7 @@ impl RaftProcessor {
             None
         };
         self.membership_rescan = false;
+        self.config_appended = false;
         self.membership_scanned = last;
         let found = latest.is_some();
         if let Some(latest) = latest {

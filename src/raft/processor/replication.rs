@@ -138,6 +138,7 @@ impl RaftProcessor {
                 .push(RaftEvent::LogTruncated { from, removed });
         }
         self.log.extend_from_slice(entries);
+        self.config_appended |= entries.iter().any(Entry::is_config);
         let entries = entries.to_vec();
         self.out.writes.push(DurableWrite::Append { entries });
     }
@@ -249,6 +250,7 @@ impl RaftProcessor {
             })
             .collect();
         self.log.extend_from_slice(&entries);
+        self.config_appended |= entries.iter().any(Entry::is_config);
         if !entries.is_empty() {
             self.out.writes.push(DurableWrite::Append { entries });
         }
