@@ -111,7 +111,7 @@ impl Inbox {
         let order = message.order();
         match self.queue.back() {
             Some(last) if last.order() > order => {
-                let at = self.queue.partition_point(|m| m.order() < order);
+                let at = self.place_from_back(order);
                 self.queue.insert(at, message);
             }
             _ => self.queue.push_back(message),
@@ -120,11 +120,24 @@ impl Inbox {
         load
     }
 
-    /// Counts a message taken off the link from `from`.
+    /// Where a message due at `order` goes in the queue: after the last one due before it.
+    /// Searched from the back, one by one: a message is nearly always due before only the
+    /// last one or two.
+    fn place_from_back(&self, order: (u64, MsgId)) -> usize {
+        let (front, back) = self.queue.as_slices();
+        let before = |m: &InFlight| m.order() < order;
+        match back.iter().rposition(before) {
+            Some(last_before) => front.len() + last_before + 1,
+            None => front.iter().rposition(before).map_or(0, |last| last + 1),
+        }
+    }
+
+    /// Counts a message taken off the link from `from` (which carried it: its link is
+    /// there).
     fn unload(&mut self, from: NodeId) {
-        let position = self.link_position(from);
-        let link = &mut self.links[position];
-        link.load = link.load.saturating_sub(1);
+        if let Some(link) = self.links.iter_mut().find(|link| link.from == from) {
+            link.load = link.load.saturating_sub(1);
+        }
     }
 
     /// Whether a message is due at or before `now_us`.
