@@ -128,17 +128,19 @@ impl Scheduler {
         }
     }
 
-    /// Times out operations past their deadline and retries unanswered ones.
+    /// Times out operations past their deadline and retries unanswered ones. Inlined
+    /// into its round, as this runs on every one: usually nothing is due, and the
+    /// earliest wake-up says so.
+    #[inline(always)]
     pub(super) fn client_housekeeping(&mut self) {
-        let now = self.now_us;
-        // Usually nothing is due (this runs on every round): the earliest wake-up says so.
-        if self
-            .clients
-            .next_wake_us()
-            .is_none_or(|wake_us| wake_us > now)
-        {
-            return;
+        if (self.clients.next_wake_us()).is_some_and(|wake_us| wake_us <= self.now_us) {
+            self.client_housekeeping_now();
         }
+    }
+
+    /// [`Scheduler::client_housekeeping`] once some operation's wake-up is due.
+    fn client_housekeeping_now(&mut self) {
+        let now = self.now_us;
         let mut due = std::mem::take(&mut self.ops_scratch);
         self.clients.due(now, &mut due);
         for &op in &due {
