@@ -32,21 +32,21 @@ impl Timers {
     }
 
     /// Moves `node`'s timer from `old_us` to `new_us`: written over in its place, then
-    /// moved past its neighbours into order (a deadline usually moves a few places on).
+    /// moved into order. The timers on the side it moves to are in order, so its new
+    /// place is found by a binary search there, and those before it shift by one.
     pub(super) fn reset(&mut self, node: NodeId, old_us: u64, new_us: u64) {
-        let Ok(mut at) = self.timers.binary_search(&(old_us, node)) else {
+        let Ok(at) = self.timers.binary_search(&(old_us, node)) else {
             self.insert(new_us, node);
             return;
         };
-        let timer = (new_us, node);
+        let (old, timer) = (self.timers[at], (new_us, node));
         self.timers[at] = timer;
-        while self.timers.get(at + 1).is_some_and(|&next| next < timer) {
-            self.timers.swap(at, at + 1);
-            at += 1;
-        }
-        while at > 0 && self.timers[at - 1] > timer {
-            self.timers.swap(at - 1, at);
-            at -= 1;
+        if timer > old {
+            let to = at + self.timers[at + 1..].partition_point(|&next| next < timer);
+            self.timers[at..=to].rotate_left(1);
+        } else {
+            let to = self.timers[..at].partition_point(|&before| before < timer);
+            self.timers[to..=at].rotate_right(1);
         }
     }
 
@@ -96,5 +96,36 @@ mod tests {
         assert_eq!(timers.due(u64::MAX).collect::<Vec<_>>(), [2, 3]);
         timers.clear();
         assert_eq!(timers.first_us(), None);
+    }
+
+    /// Many timers moved both ways, far and near: always in the order an ordered set of
+    /// (time, node) keeps them.
+    #[test]
+    fn timers_moved_at_random_keep_the_order_of_an_ordered_set() {
+        use rand::{Rng, SeedableRng};
+        use std::collections::BTreeSet;
+
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (mut timers, mut model) = (Timers::default(), BTreeSet::new());
+        let mut due: Vec<u64> = (0..200).map(|_| rng.random_range(0..1_000)).collect();
+        for (node, &time_us) in (1..).zip(&due) {
+            timers.insert(time_us, node);
+            model.insert((time_us, node));
+        }
+        for _ in 0..5_000 {
+            let node = rng.random_range(1..=due.len() as NodeId);
+            let old_us = due[node as usize - 1];
+            let new_us = rng.random_range(0..1_000);
+            timers.reset(node, old_us, new_us);
+            model.remove(&(old_us, node));
+            model.insert((new_us, node));
+            due[node as usize - 1] = new_us;
+        }
+        let order: Vec<NodeId> = model.iter().map(|&(_, node)| node).collect();
+        assert_eq!(timers.due(u64::MAX).collect::<Vec<_>>(), order);
+        assert_eq!(
+            timers.first_us(),
+            model.first().map(|&(time_us, _)| time_us)
+        );
     }
 }
