@@ -58,11 +58,10 @@ use super::digest::{chain, entry_digest as digest};
 use super::storm::Storm;
 use digests::DigestCache;
 use mirror::EntriesSeen;
-use tracks::Tracks;
 use window::IndexWindow;
 
 use crate::raft::{
-    DurableWrite, Entry, Index, NodeId, NodeView, Payload, RaftEvent, Role, Storage, Term,
+    DurableWrite, Entry, Index, NodeId, NodeMap, NodeView, Payload, RaftEvent, Role, Storage, Term,
 };
 
 use super::client_table::ClientRecord;
@@ -277,7 +276,8 @@ pub struct Checker {
     /// The voters of the initial configuration, in force where a log holds no
     /// configuration entry (empty: unknown, and Commit Quorum is not checked there).
     initial_voters: Vec<NodeId>,
-    nodes: Tracks,
+    /// What the checker knows of each node (looked up several times on every step).
+    nodes: NodeMap<NodeTrack>,
     leaders: BTreeMap<Term, NodeId>,
     votes: BTreeMap<(NodeId, Term), NodeId>,
     /// The hash chain of each (index, term) ever appended, and a node that held it.
@@ -442,7 +442,7 @@ impl Checker {
     }
 
     fn track(&mut self, node: NodeId) -> &mut NodeTrack {
-        self.nodes.entry(node)
+        self.nodes.get_or_insert_with(node, NodeTrack::default)
     }
 
     // ---- nodes up and down --------------------------------------------------------------
@@ -981,5 +981,4 @@ mod digests;
 mod mirror;
 #[cfg(test)]
 mod tests;
-mod tracks;
 mod window;

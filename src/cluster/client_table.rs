@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::raft::NodeId;
+use crate::raft::{NodeId, NodeMap};
 
 use super::event::{ClientOutcome, OpId};
 use super::kv::{ClientId, KvOp};
@@ -373,7 +373,7 @@ impl ClientTable {
     pub fn sendable(&self, node: NodeId, now_us: u64, due: &mut Vec<OpId>) {
         due.clear();
         // Usually none is due: the earliest says so without a scan.
-        if let Some(sends) = self.indexes.sends_to(node)
+        if let Some(sends) = self.indexes.to_send.get(&node)
             && sends.first().is_some_and(|(at_us, _)| at_us <= now_us)
         {
             sends.ids_up_to(now_us, due);
@@ -387,7 +387,7 @@ impl ClientTable {
             .to_send
             .iter()
             .filter(move |(_, sends)| sends.first().is_some_and(|(at_us, _)| at_us <= now_us))
-            .map(|&(node, _)| node)
+            .map(|(&node, _)| node)
     }
 
     pub fn get(&self, op: OpId) -> Option<&PendingOp> {
@@ -479,31 +479,17 @@ impl ClientTable {
 struct Indexes {
     /// Every operation in progress as (its [`PendingOp::wake_us`], id).
     wakes: TimeIndex,
-    /// The operations to be sent, per target node, as (when, id); sorted by node (a list,
-    /// not a tree: the scheduler looks through it on every round, and there are a few
-    /// nodes).
-    to_send: Vec<(NodeId, TimeIndex)>,
+    /// The operations to be sent, per target node, as (when, id) (the scheduler looks
+    /// through them on every round).
+    to_send: NodeMap<TimeIndex>,
 }
 
 impl Indexes {
-    /// The operations to be sent to `node`, if any ever were.
-    fn sends_to(&self, node: NodeId) -> Option<&TimeIndex> {
-        let at = super::find_node(&self.to_send, node, |&(node, _)| node).ok()?;
-        Some(&self.to_send[at].1)
-    }
-
     /// Adds an operation, by its stage.
     fn add(&mut self, id: OpId, op: &PendingOp) {
         self.wakes.insert((op.wake_us(), id));
         if let Stage::ToSend { target, at_us } = op.stage {
-            let at = match super::find_node(&self.to_send, target, |&(node, _)| node) {
-                Ok(at) => at,
-                Err(at) => {
-                    self.to_send.insert(at, (target, TimeIndex::default()));
-                    at
-                }
-            };
-            self.to_send[at].1.insert((at_us, id));
+            (self.to_send.get_or_insert_with(target, TimeIndex::default)).insert((at_us, id));
         }
     }
 
@@ -512,8 +498,7 @@ impl Indexes {
         let indexed = self.wakes.remove((op.wake_us(), id));
         debug_assert!(indexed, "operation {id} was not indexed");
         if let Stage::ToSend { target, at_us } = op.stage
-            && let Ok(at) = super::find_node(&self.to_send, target, |&(node, _)| node)
-            && let Some((_, sends)) = self.to_send.get_mut(at)
+            && let Some(sends) = self.to_send.get_mut(&target)
         {
             sends.remove((at_us, id));
         }

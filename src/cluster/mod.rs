@@ -62,18 +62,6 @@ pub use scheduler::{Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
 pub use world::{NodeState, World};
 
-/// Where node `id` is in `items`, sorted by strictly increasing id (`Ok`), or where it
-/// would go (`Err`). Nodes are usually numbered 1, 2, 3 ... with no gap, so node `n` is
-/// looked for first at `n - 1`, and searched for only when it is not there.
-#[inline]
-fn find_node<T>(items: &[T], id: NodeId, id_of: impl Fn(&T) -> NodeId) -> Result<usize, usize> {
-    let guess = usize::try_from(id).map_or(usize::MAX, |n| n.wrapping_sub(1));
-    match items.get(guess) {
-        Some(item) if id_of(item) == id => Ok(guess),
-        _ => items.binary_search_by_key(&id, id_of),
-    }
-}
-
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum ClusterError {

@@ -267,7 +267,7 @@ impl Network {
 
     /// The position in `inboxes` of the inbox of `to`, or where it would go.
     fn find_inbox(&self, to: NodeId) -> Result<usize, usize> {
-        super::find_node(&self.inboxes, to, |inbox| inbox.to)
+        crate::raft::find_node(&self.inboxes, to, |inbox| inbox.to)
     }
 
     /// The position in `inboxes` of the inbox of `to`, made (empty) if it was never sent
@@ -557,14 +557,13 @@ impl Network {
 
     /// The messages due at or before `now_us`, as (id, from, to), in delivery order.
     pub fn due_links(&self, now_us: u64) -> impl Iterator<Item = (MsgId, NodeId, NodeId)> {
-        let mut due: Vec<&InFlight> = (self.inboxes.iter())
+        let mut due: Vec<(u64, MsgId, NodeId, NodeId)> = (self.inboxes.iter())
             .flat_map(|inbox| inbox.queue.range(..inbox.due_count(now_us)))
+            .map(|m| (m.deliver_us, m.id, m.envelope.from, m.envelope.to))
             .collect();
-        due.sort_unstable_by_key(|message| message.order());
-        due.into_iter()
-            .map(|message| (message.id, message.envelope.from, message.envelope.to))
-            .collect::<Vec<_>>()
-            .into_iter()
+        // In delivery order: by due time, then id, as `InFlight::order` has it.
+        due.sort_unstable();
+        due.into_iter().map(|(_, id, from, to)| (id, from, to))
     }
 
     /// Takes every message for `node` due at or before `now_us`, in delivery order, handing

@@ -162,14 +162,14 @@ impl World {
     }
 
     pub(super) fn slot(&self, id: NodeId) -> Result<&NodeSlot, ClusterError> {
-        match super::find_node(&self.nodes, id, |slot| slot.id) {
+        match crate::raft::find_node(&self.nodes, id, |slot| slot.id) {
             Ok(position) => Ok(&self.nodes[position]),
             Err(_) => Err(self.no_such_node(id)),
         }
     }
 
     pub(super) fn slot_mut(&mut self, id: NodeId) -> Result<&mut NodeSlot, ClusterError> {
-        match super::find_node(&self.nodes, id, |slot| slot.id) {
+        match crate::raft::find_node(&self.nodes, id, |slot| slot.id) {
             Ok(position) => Ok(&mut self.nodes[position]),
             Err(_) => Err(self.no_such_node(id)),
         }

@@ -59,12 +59,14 @@
 mod config;
 mod log;
 mod message;
+mod node_map;
 mod processor;
 mod storage;
 
 pub use config::{Bug, ConfigError, LEASE_CLOCK_DRIFT_PERCENT, RaftConfig, ReadMode, UnknownBug};
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
+pub use node_map::{NodeMap, find_node};
 pub use processor::{
     DurableWrite, FollowerProgress, Input, NoLease, NodeView, Outputs, ProposeError, Proposed,
     RaftEvent, RaftProcessor, ReadId, ReadState, Role, StepDownCause,

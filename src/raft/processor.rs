@@ -25,8 +25,8 @@ mod snapshot;
 pub use read::{NoLease, ReadId, ReadState};
 
 use super::{
-    Bug, Command, Entry, Envelope, Index, Message, NodeId, Payload, RaftConfig, RaftLog, Snapshot,
-    Storage, Term,
+    Bug, Command, Entry, Envelope, Index, Message, NodeId, NodeMap, Payload, RaftConfig, RaftLog,
+    Snapshot, Storage, Term,
 };
 
 /// What can happen to a node.
@@ -330,93 +330,9 @@ enum RoleState {
     },
 }
 
-/// A leader's [`Progress`] of each follower, keyed by node id, in id order: a sorted
-/// vector, not a tree, since a cluster has a handful of nodes and the leader looks one
-/// up on every answer it gets. The API is the part of a map's that the handlers use.
-#[derive(Clone, Default, PartialEq, Eq)]
-struct ProgressMap {
-    /// Invariant: sorted by node id, each id once.
-    rows: Vec<(NodeId, Progress)>,
-}
-
-impl ProgressMap {
-    /// Where `node`'s row is (`Ok`), or would go (`Err`), as a binary search answers.
-    fn position(&self, node: NodeId) -> Result<usize, usize> {
-        // A handful of rows is scanned, cheaper than a binary search's halving steps.
-        if self.rows.len() > 8 {
-            return self.rows.binary_search_by_key(&node, |&(id, _)| id);
-        }
-        for (position, &(id, _)) in self.rows.iter().enumerate() {
-            if id >= node {
-                return if id == node {
-                    Ok(position)
-                } else {
-                    Err(position)
-                };
-            }
-        }
-        Err(self.rows.len())
-    }
-
-    fn get(&self, node: &NodeId) -> Option<&Progress> {
-        let position = self.position(*node).ok()?;
-        Some(&self.rows[position].1)
-    }
-
-    fn get_mut(&mut self, node: &NodeId) -> Option<&mut Progress> {
-        let position = self.position(*node).ok()?;
-        Some(&mut self.rows[position].1)
-    }
-
-    /// Adds `node` with the progress `make` builds, unless it has one already.
-    fn insert_if_absent(&mut self, node: NodeId, make: impl FnOnce() -> Progress) {
-        if let Err(position) = self.position(node) {
-            self.rows.insert(position, (node, make()));
-        }
-    }
-
-    fn remove(&mut self, node: &NodeId) {
-        if let Ok(position) = self.position(*node) {
-            self.rows.remove(position);
-        }
-    }
-
-    /// The node at `position` in id order, if there are that many.
-    fn key_at(&self, position: usize) -> Option<NodeId> {
-        self.rows.get(position).map(|&(id, _)| id)
-    }
-
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn keys(&self) -> impl Iterator<Item = &NodeId> {
-        self.rows.iter().map(|(id, _)| id)
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Progress> {
-        self.rows.iter_mut().map(|(_, progress)| progress)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&NodeId, &Progress)> {
-        self.rows.iter().map(|(id, progress)| (id, progress))
-    }
-}
-
-impl std::ops::Index<&NodeId> for ProgressMap {
-    type Output = Progress;
-
-    fn index(&self, node: &NodeId) -> &Progress {
-        self.get(node).expect("no progress for that node")
-    }
-}
-
-/// Shown as a map, as the tree it replaced was.
-impl std::fmt::Debug for ProgressMap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
+/// A leader's [`Progress`] of each follower, by node id: it looks one up on every answer
+/// it gets.
+type ProgressMap = NodeMap<Progress>;
 
 /// One node's Raft. See the module documentation of [`crate::raft`].
 #[derive(Clone, Debug)]
@@ -1030,50 +946,7 @@ impl RaftProcessor {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    fn progress(next_index: Index) -> Progress {
-        Progress {
-            next_index,
-            match_index: 0,
-            inflight: 0,
-            last_heard_us: 0,
-            acked_sent_us: None,
-        }
-    }
-
-    /// The progress map answers as the ordered map it replaced, whether it scans a few
-    /// rows or searches many: ids in order, each once, each found, absent ones not.
-    #[test]
-    fn the_progress_map_keeps_ids_in_order_and_finds_each_small_or_large() {
-        for size in [0, 1, 4, 8, 9, 20] {
-            let mut map = ProgressMap::default();
-            let mut model = BTreeMap::new();
-            // Inserted out of order, the odd ids only, each twice.
-            let ids: Vec<NodeId> = (0..size).map(|i| (i * 7 % size) * 2 + 1).collect();
-            for &id in ids.iter().chain(&ids) {
-                map.insert_if_absent(id, || progress(id));
-                model.entry(id).or_insert_with(|| progress(id));
-            }
-            assert!(map.keys().eq(model.keys()), "size {size}");
-            assert_eq!(map.len(), model.len());
-            for id in 0..=2 * size + 1 {
-                assert_eq!(map.get(&id), model.get(&id), "size {size}, id {id}");
-                assert_eq!(
-                    map.key_at(id as usize),
-                    model.keys().nth(id as usize).copied()
-                );
-            }
-            if let Some(&first) = model.keys().next() {
-                map.remove(&first);
-                model.remove(&first);
-                assert!(map.keys().eq(model.keys()));
-                assert_eq!(map.get(&first), None);
-            }
-        }
-    }
 
     fn vote_from(from: NodeId) -> Input {
         Input::message(Envelope {

@@ -8,7 +8,7 @@ use std::hash::BuildHasherDefault;
 use crate::raft::{Entry, Index, NodeId, Term};
 
 use super::window::IndexWindow;
-use super::{Breach, Checker, Committed, FirstDifference, Mirrored, Rule};
+use super::{Breach, Checker, Committed, FirstDifference, Mirrored, NodeTrack, Rule};
 use crate::cluster::digest::Digest;
 
 /// The hash chain of each (index, term) ever appended, and a node that held it. Nearly
@@ -120,7 +120,7 @@ impl Checker {
 
     /// Mirrors one appended entry and holds Log Matching for it.
     pub(super) fn append(&mut self, node: NodeId, entry: &Entry) {
-        let log = &mut self.nodes.entry(node).log;
+        let log = &mut self.nodes.get_or_insert_with(node, NodeTrack::default).log;
         let previous = log.last().map_or(0, |m| m.chain);
         let hash = self.digests.chain(previous, entry);
         log.push(Mirrored {

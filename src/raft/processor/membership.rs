@@ -197,7 +197,8 @@ impl RaftProcessor {
             self.membership_scanned = last;
         }
         // `sync_progress`'s own first test, made here so that the common case, a step of
-        // a follower or of a leader whose progress is settled, calls nothing.
+        // a follower or of a leader whose progress is settled, calls nothing (debug builds
+        // call it anyway, for its assertion that a settled progress is still right).
         let leader = matches!(self.role, RoleState::Leader { .. });
         if leader && (!self.progress_settled || cfg!(debug_assertions)) {
             self.sync_progress();
@@ -297,7 +298,7 @@ impl RaftProcessor {
             return;
         };
         for peer in targets {
-            progress.insert_if_absent(peer, || Progress {
+            progress.get_or_insert_with(peer, || Progress {
                 next_index,
                 match_index: 0,
                 inflight: 0,

@@ -273,9 +273,7 @@ impl RaftProcessor {
         }
         // By position, not over a copy of the ids: sending changes no follower's id.
         let mut position = 0;
-        while let RoleState::Leader { progress } = &self.role
-            && let Some(peer) = progress.key_at(position)
-        {
+        while let Some(peer) = self.follower_at(position) {
             self.send_append(peer);
             self.replicate(peer);
             position += 1;
@@ -287,12 +285,18 @@ impl RaftProcessor {
     pub(super) fn replicate_to_all(&mut self) {
         // By position, not over a copy of the ids: replicating changes no follower's id.
         let mut position = 0;
-        while let RoleState::Leader { progress } = &self.role
-            && let Some(peer) = progress.key_at(position)
-        {
+        while let Some(peer) = self.follower_at(position) {
             self.replicate(peer);
             position += 1;
         }
+    }
+
+    /// A leader's follower at `position` in id order, if it leads and has that many.
+    fn follower_at(&self, position: usize) -> Option<NodeId> {
+        let RoleState::Leader { progress } = &self.role else {
+            return None;
+        };
+        progress.key_at(position)
     }
 
     /// Sends entries to `peer` while it is behind and the pipeline has room.
@@ -443,7 +447,7 @@ impl RaftProcessor {
                 count += 1;
             }
         }
-        if voters.binary_search(&self.id).is_ok() {
+        if self.is_voter(self.id) {
             values[count] = own;
             count += 1;
         }
