@@ -288,12 +288,19 @@ pub(crate) struct ClientTable {
     pub history: History,
     next_op: OpId,
     next_client: ClientId,
+    /// When the latest operation ended, if one has.
+    last_end_us: Option<u64>,
 }
 
 impl ClientTable {
     pub fn new_client(&mut self) -> ClientId {
         self.next_client += 1;
         self.next_client
+    }
+
+    /// When the latest operation ended, if one has.
+    pub fn last_end_us(&self) -> Option<u64> {
+        self.last_end_us
     }
 
     /// Starts an operation and records its invocation.
@@ -435,6 +442,7 @@ impl ClientTable {
     ) -> Option<(u64, Arc<KvOp>)> {
         let pending = self.pending.remove(op)?;
         self.indexes.remove(op, &pending);
+        self.last_end_us = Some(now_us);
         let latency_us = now_us - pending.invoke_us;
         if let Some(record) = self.history.get_mut(op) {
             assert_eq!(

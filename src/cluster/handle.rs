@@ -626,6 +626,14 @@ impl Cluster {
             if mode == ClockMode::Paused {
                 return Err(ClusterError::ClockPaused);
             }
+            if mode == ClockMode::Virtual && driver.sim.an_operation_ended_now() {
+                // A request made once another's answer is in (the REPL's next command)
+                // starts a microsecond later: at the same instant, the history would
+                // show the two as concurrent, and a read that misses the write before it
+                // would pass the linearizability check.
+                let next_us = driver.sim.now_us() + 1;
+                driver.sim.run_until_time(next_us)?;
+            }
             let op = driver.sim.submit(request, via, None, Some(waiter))?;
             if mode == ClockMode::Virtual {
                 let until = driver.sim.now_us() + deadline_us + 1;

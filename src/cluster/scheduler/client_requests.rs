@@ -108,6 +108,11 @@ impl Scheduler {
         self.clients.is_pending(op)
     }
 
+    /// Whether a client operation ended at this very instant.
+    pub fn an_operation_ended_now(&self) -> bool {
+        self.clients.last_end_us() == Some(self.now_us)
+    }
+
     /// The operations still waiting for their outcome, in id order.
     pub fn pending_ops(&self) -> impl Iterator<Item = OpId> + '_ {
         self.clients.pending_ops().into_iter()

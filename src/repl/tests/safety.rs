@@ -244,6 +244,41 @@ fn a_stale_read_from_a_deposed_leader_is_a_linearizability_violation() {
     assert_eq!(session.violations_unexpected().unwrap(), 0);
 }
 
+/// On a virtual clock each client command waits for its answer, and the next command
+/// comes after it: a stale read typed right after the write it misses (no `run` between,
+/// so at the instant the write's answer came) is still a violation.
+#[test]
+fn a_read_right_after_the_write_it_misses_is_a_violation() {
+    let mut session = session_on(ClockMode::Virtual, 3, &[Bug::LeaderLocalReads]);
+    let lines: Vec<String> = [
+        "campaign 1",
+        "run 10ms",
+        "put x 1",
+        "isolate 1",
+        "campaign 2",
+        "run 10ms",
+        "put x 2 via 2",
+        "get x via 1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let failed = run_all(&mut session, &lines);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let history = session.cluster().history().expect("cluster runs");
+    let (put, get) = (&history[1], &history[2]);
+    assert!(
+        put.response_us.is_some_and(|end| end < get.invoke_us),
+        "the read starts after the write's answer: {put:?} {get:?}"
+    );
+    let check = session.run_line("check").unwrap();
+    assert!(
+        check.text.contains("linearizability violated"),
+        "{}",
+        check.text
+    );
+}
+
 /// `campaign 1`, then `count` puts of `x` (so that the session's history is taken out of
 /// the cluster and checked in windows), values 0 up. On a virtual clock: each put waits for
 /// its answer.
