@@ -626,6 +626,10 @@ impl Cluster {
             if mode == ClockMode::Paused {
                 return Err(ClusterError::ClockPaused);
             }
+            if let Some(node) = via {
+                // Before the clock moves: a request that fails changes nothing.
+                driver.sim.world().check_node(node)?;
+            }
             if mode == ClockMode::Virtual && driver.sim.an_operation_ended_now() {
                 // A request made once another's answer is in (the REPL's next command)
                 // starts a microsecond later: at the same instant, the history would
