@@ -47,7 +47,7 @@ mod world;
 
 use thiserror::Error;
 
-use crate::raft::{ConfigError, NodeId};
+use crate::raft::{ConfigError, MAX_GIVEN_TERM, NodeId, Term};
 
 pub use checker::{Checker, Rule, Violation};
 pub use client_table::{ClientRecord, ClientResult, Completion};
@@ -93,6 +93,8 @@ pub enum ClusterError {
     ClientTimeouts,
     #[error("log terms must not decrease")]
     TermsDecrease,
+    #[error("term {0} is too large: log terms go up to {MAX_GIVEN_TERM}")]
+    TermTooLarge(Term),
     #[error("{0}")]
     Raft(#[from] ConfigError),
     #[error("`{0}` needs a stopped clock: type `pause` first")]

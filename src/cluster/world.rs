@@ -16,7 +16,9 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
 
-use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
+use crate::raft::{
+    Entry, Index, MAX_GIVEN_TERM, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term,
+};
 
 use super::event::Crash;
 use super::kv::KvStateMachine;
@@ -302,8 +304,9 @@ impl World {
         }
     }
 
-    /// Replaces a down node's durable log with entries of the given terms. Its term
-    /// becomes at least the last entry's term. Returns the storage as it now is.
+    /// Replaces a down node's durable log with entries of the given terms, which do not
+    /// decrease and go up to [`MAX_GIVEN_TERM`]. Its term becomes at least the last entry's
+    /// term. Returns the storage as it now is.
     pub(super) fn set_log(&mut self, id: NodeId, terms: &[Term]) -> Result<Storage, ClusterError> {
         let slot = self.slot(id)?;
         if slot.running.is_some() {
@@ -311,6 +314,9 @@ impl World {
         }
         if terms.windows(2).any(|pair| pair[0] > pair[1]) {
             return Err(ClusterError::TermsDecrease);
+        }
+        if let Some(&term) = terms.last().filter(|&&term| term > MAX_GIVEN_TERM) {
+            return Err(ClusterError::TermTooLarge(term));
         }
         let entries: Vec<Entry> = (1..)
             .zip(terms)

@@ -125,6 +125,33 @@ fn raft_commands_campaign_and_set_log() {
 }
 
 #[test]
+fn set_log_refuses_a_term_too_large_to_grow() {
+    // A node's next election takes its term + 1: a log may not start where that overflows.
+    let max = raftlab::raft::MAX_GIVEN_TERM;
+    let lines = format!(
+        "kill 3\nset-log 3 1,18446744073709551615\nset-log 3 {}\nset-log 3 99999999999999999999\n\
+         set-log 3 {max}\nhelp set-log\n",
+        max + 1
+    );
+    raftlab(&lines)
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "error: term 18446744073709551615 is too large: log terms go up to {max}\n"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "error: term {} is too large: log terms go up to {max}\n",
+            max + 1
+        )))
+        .stderr(predicate::str::contains(format!(
+            "error: term 99999999999999999999 is too large: log terms go up to {max}\n"
+        )))
+        .stdout(predicate::str::contains("n3's durable log set to 1 entry"))
+        .stdout(predicate::str::contains(format!(
+            "at most {max} (2^32 - 1)"
+        )));
+}
+
+#[test]
 fn transfer_hands_the_leadership_over_or_says_why_not() {
     let lines = "wait leader within 2s\ntransfer 3\nrun 200ms\nexpect leader 3\nkill 4\n\
                  transfer 4\ntransfer 3\n";

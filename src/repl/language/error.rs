@@ -9,7 +9,7 @@
 use thiserror::Error;
 
 use super::token::TokenError;
-use crate::raft::NodeId;
+use crate::raft::{MAX_GIVEN_TERM, NodeId};
 
 /// A command line that is not a command.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -91,6 +91,9 @@ pub enum ParseError {
     /// `set-log 3 0,1`.
     #[error("log entries have terms from 1 on; term 0 is the term before any election")]
     ZeroTerm,
+    /// `set-log 3 18446744073709551615`: a term that could not grow.
+    #[error("term {text} is too large: log terms go up to {MAX_GIVEN_TERM}")]
+    TermTooLarge { text: String },
     /// `net delay 5ms..1ms`, `export f 2s..1s`.
     #[error("the range {text} is empty: its start is after its end")]
     EmptyRange { text: String },

@@ -585,8 +585,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "replace a down node's log (terms, e.g. 1,1,4,4,5; - for empty)",
         description: "Replaces the durable log of a killed node with entries of the given \
                       terms, from index 1, to build the paper's figures. Terms are at least \
-                      1 and do not decrease; - (or none) gives an empty log. The node's term \
-                      becomes at least its last entry's term.",
+                      1, at most 4294967295 (2^32 - 1), and do not decrease; - (or none) \
+                      gives an empty log. The node's term becomes at least its last entry's \
+                      term.",
         example: "set-log 3 1,1,4,4,5",
         args: &[A::Node, A::Terms],
         parse: q::set_log,
