@@ -208,6 +208,19 @@ fn script_commands_wait_expect_try_and_say() {
 }
 
 #[test]
+fn an_expectation_on_a_down_node_fails_because_it_is_down() {
+    // n2's durable term is 1, but a down node has no live term, commit or role to test.
+    let lines = "wait leader\nkill 2\nexpect term 2 == 1\nexpect commit 2 >= 0\n\
+                 expect applied 2 >= 0\nexpect role 2 follower\nexpect kv 2 x == 1\n\
+                 expect term all >= 1\n";
+    raftlab(lines).code(1).stdout(predicate::str::contains(
+        "✗ expect term 2 == 1: n2 is down\n✗ expect commit 2 >= 0: n2 is down\n\
+             ✗ expect applied 2 >= 0: n2 is down\n✗ expect role 2 follower: n2 is down\n\
+             ✗ expect kv 2 x == 1: n2 is down\n✓ expect term all >= 1\n",
+    ));
+}
+
+#[test]
 fn save_writes_a_scenario_of_the_session() {
     let dir = std::env::temp_dir().join(format!("raftlab-save-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
