@@ -58,7 +58,7 @@ pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkC
 pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};
 pub use observers::{LogScope, Observers};
-pub use scheduler::{Scheduler, StepReport};
+pub use scheduler::{HANDOFFS_PER_RUN_LIMIT, Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
 pub use world::{NodeState, World};
 
@@ -105,9 +105,11 @@ pub enum ClusterError {
     ClientLost,
     #[error("the clock is stuck at {time_us}us of cluster time with work always due: a livelock")]
     Livelock { time_us: u64 },
+    /// A run or wait stopped at the bound on hand-offs one call may take: the clock has
+    /// moved on to `time_us` (unlike most errors, this one changed the cluster).
     #[error(
-        "stopped after {handoffs} hand-offs at {time_us}us of cluster time: \
-         run in shorter pieces"
+        "stopped after {handoffs} hand-offs, the most one run may take, at {time_us}us of \
+         cluster time (the clock moved on to there)"
     )]
     RunTooLong { handoffs: u64, time_us: u64 },
     #[error("could not start a thread: {0}")]
