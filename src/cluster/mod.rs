@@ -60,13 +60,19 @@ pub use network::{InFlight, Network};
 pub use observers::{LogScope, Observers};
 pub use scheduler::{HANDOFFS_PER_RUN_LIMIT, Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
-pub use world::{NodeState, World};
+pub use world::{NodeState, World, describe_node_ids};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum ClusterError {
-    #[error("node {node} does not exist (the cluster has nodes 1..{nodes})")]
-    NoSuchNode { node: NodeId, nodes: u64 },
+    /// `nodes` names the nodes the cluster hosts (`nodes 1..3, 6`).
+    #[error("node {node} does not exist (the cluster has {nodes})")]
+    NoSuchNode { node: NodeId, nodes: String },
+    /// `add` of an id above [`MAX_NODES`]; `nodes` as for `NoSuchNode`.
+    #[error(
+        "node ids go up to {MAX_NODES}, so node {node} cannot be added (the cluster has {nodes})"
+    )]
+    NodeIdTooLarge { node: NodeId, nodes: String },
     #[error("n{0} is up")]
     NodeIsUp(NodeId),
     #[error("n{0} is down")]

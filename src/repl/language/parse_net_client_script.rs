@@ -173,6 +173,12 @@ pub fn add(args: &mut Args) -> Result<Command, ParseError> {
             text,
         });
     }
+    let digits = text.strip_prefix('n').unwrap_or(&text);
+    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    if all_digits && digits.parse::<u64>().is_err() {
+        // Past u64::MAX, and so past the largest id (the resolver refuses the rest).
+        return Err(ParseError::NodeIdTooLarge { text });
+    }
     let node = parse_node_id(&text)?;
     args.finish().map(|()| Command::Add { node })
 }

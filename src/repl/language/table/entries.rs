@@ -539,8 +539,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         effect: Effect::Run,
         usage: "add NODE",
         summary: "add a new node to the cluster",
-        description: "Starts a new, empty node with id NODE and has the leader add it, one \
-                      server at a time, by a configuration entry in the log. It joins as a \
+        description: "Starts a new, empty node with id NODE (ids go up to 2001) and has the \
+                      leader add it, one server at a time, by a configuration entry in the \
+                      log. It joins as a \
                       learner (receives entries, does not vote) and the leader makes it a \
                       voter once it has caught up. The leader refuses a change while another \
                       is uncommitted, or before it committed an entry of its term.",
