@@ -47,7 +47,7 @@ mod world;
 
 use thiserror::Error;
 
-use crate::raft::{ConfigError, NodeId};
+use crate::raft::{ConfigError, MAX_GIVEN_TERM, NodeId, Term};
 
 pub use checker::{Checker, Rule, Violation};
 pub use client_table::{ClientRecord, ClientResult, Completion};
@@ -58,15 +58,21 @@ pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkC
 pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};
 pub use observers::{LogScope, Observers};
-pub use scheduler::{Scheduler, StepReport};
+pub use scheduler::{HANDOFFS_PER_RUN_LIMIT, Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
-pub use world::{NodeState, World};
+pub use world::{NodeState, World, describe_node_ids};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum ClusterError {
-    #[error("node {node} does not exist (the cluster has nodes 1..{nodes})")]
-    NoSuchNode { node: NodeId, nodes: u64 },
+    /// `nodes` names the nodes the cluster hosts (`nodes 1..3, 6`).
+    #[error("node {node} does not exist (the cluster has {nodes})")]
+    NoSuchNode { node: NodeId, nodes: String },
+    /// `add` of an id above [`MAX_NODES`]; `nodes` as for `NoSuchNode`.
+    #[error(
+        "node ids go up to {MAX_NODES}, so node {node} cannot be added (the cluster has {nodes})"
+    )]
+    NodeIdTooLarge { node: NodeId, nodes: String },
     #[error("n{0} is up")]
     NodeIsUp(NodeId),
     #[error("n{0} is down")]
@@ -93,6 +99,8 @@ pub enum ClusterError {
     ClientTimeouts,
     #[error("log terms must not decrease")]
     TermsDecrease,
+    #[error("term {0} is too large: log terms go up to {MAX_GIVEN_TERM}")]
+    TermTooLarge(Term),
     #[error("{0}")]
     Raft(#[from] ConfigError),
     #[error("`{0}` needs a stopped clock: type `pause` first")]
@@ -103,9 +111,11 @@ pub enum ClusterError {
     ClientLost,
     #[error("the clock is stuck at {time_us}us of cluster time with work always due: a livelock")]
     Livelock { time_us: u64 },
+    /// A run or wait stopped at the bound on hand-offs one call may take: the clock has
+    /// moved on to `time_us` (unlike most errors, this one changed the cluster).
     #[error(
-        "stopped after {handoffs} hand-offs at {time_us}us of cluster time: \
-         run in shorter pieces"
+        "stopped after {handoffs} hand-offs, the most one run may take, at {time_us}us of \
+         cluster time (the clock moved on to there)"
     )]
     RunTooLong { handoffs: u64, time_us: u64 },
     #[error("could not start a thread: {0}")]

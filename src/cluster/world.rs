@@ -16,7 +16,9 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
 
-use crate::raft::{Entry, Index, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term};
+use crate::raft::{
+    Entry, Index, MAX_GIVEN_TERM, NodeId, NodeView, Payload, RaftLog, Role, Storage, Term,
+};
 
 use super::event::Crash;
 use super::kv::KvStateMachine;
@@ -180,10 +182,11 @@ impl World {
         self.slot(id).ok()?.running.as_ref()
     }
 
+    /// The error for a node the cluster does not host, naming those it does.
     pub(super) fn no_such_node(&self, node: NodeId) -> ClusterError {
         ClusterError::NoSuchNode {
             node,
-            nodes: self.config.nodes,
+            nodes: describe_node_ids(&self.hosted()),
         }
     }
 
@@ -302,8 +305,9 @@ impl World {
         }
     }
 
-    /// Replaces a down node's durable log with entries of the given terms. Its term
-    /// becomes at least the last entry's term. Returns the storage as it now is.
+    /// Replaces a down node's durable log with entries of the given terms, which do not
+    /// decrease and go up to [`MAX_GIVEN_TERM`]. Its term becomes at least the last entry's
+    /// term. Returns the storage as it now is.
     pub(super) fn set_log(&mut self, id: NodeId, terms: &[Term]) -> Result<Storage, ClusterError> {
         let slot = self.slot(id)?;
         if slot.running.is_some() {
@@ -311,6 +315,9 @@ impl World {
         }
         if terms.windows(2).any(|pair| pair[0] > pair[1]) {
             return Err(ClusterError::TermsDecrease);
+        }
+        if let Some(&term) = terms.last().filter(|&&term| term > MAX_GIVEN_TERM) {
+            return Err(ClusterError::TermTooLarge(term));
         }
         let entries: Vec<Entry> = (1..)
             .zip(terms)
@@ -641,4 +648,40 @@ fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
         return true;
     };
     (first + 1..=last_same).all(|index| a.get(index) == b.get(index))
+}
+
+/// Describes a set of node ids compactly: `nodes 1..5`, `nodes 1..3, 5, 7..8`, `node 2`,
+/// `no nodes`.
+pub fn describe_node_ids(nodes: &[NodeId]) -> String {
+    let mut sorted = nodes.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut runs: Vec<(NodeId, NodeId)> = Vec::new();
+    for id in sorted {
+        match runs.last_mut() {
+            Some((_, hi)) if hi.checked_add(1) == Some(id) => *hi = id,
+            _ => runs.push((id, id)),
+        }
+    }
+    if runs.is_empty() {
+        return "no nodes".to_string();
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}..{hi}")
+            }
+        })
+        .collect();
+    let plural = if let [(lo, hi)] = runs.as_slice()
+        && lo == hi
+    {
+        "node"
+    } else {
+        "nodes"
+    };
+    format!("{plural} {}", parts.join(", "))
 }

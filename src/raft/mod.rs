@@ -77,6 +77,11 @@ pub use storage::{Snapshot, Storage};
 pub type NodeId = u64;
 /// A Raft term. Term 0 is the term before any election.
 pub type Term = u64;
+/// The largest term a node's durable state may be given from outside the protocol (`set-log`
+/// builds a log of given terms): 2^32 - 1. From there a term grows one election at a time,
+/// so it never comes near `Term::MAX`, and `term + 1` (a campaign, a pre-vote) cannot
+/// overflow. The edges that take a term refuse one above this.
+pub const MAX_GIVEN_TERM: Term = (1 << 32) - 1;
 /// A position in the log. Entries are numbered from 1; index 0 is "before the first entry".
 pub type Index = u64;
 /// The bytes of a client command. Cloning one shares the bytes (`Vec<u8>` and `&[u8]`

@@ -45,7 +45,7 @@ use thiserror::Error;
 use crate::cluster::{Cluster, ClusterConfig, ClusterError, NodeState, ViewLimits};
 use crate::raft::NodeId;
 
-use super::command::{Command, NodeRef, ParseError, ResolveError, TraceLevel, parse};
+use super::command::{Command, Condition, NodeRef, ParseError, ResolveError, TraceLevel, parse};
 use super::view;
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{SearchBudget, WINDOW_OPS, WindowedHistory};
@@ -275,6 +275,14 @@ impl Session {
                 }
                 outcome
             }
+            Err(ExecError::Cluster(ClusterError::RunTooLong { handoffs, time_us })) => {
+                // The same: the clock moved on to where the bound stopped it.
+                let outcome = self.stopped_by_bound(handoffs, time_us, command)?;
+                if !matches!(command, Command::Client { .. }) {
+                    return Ok(outcome);
+                }
+                outcome
+            }
             other => other?,
         };
         let outcome = self.judge_violations(violations_before, outcome)?;
@@ -414,6 +422,42 @@ impl Session {
             crate::repl::words::fmt_ms(now_us),
             status.nodes.len()
         )))
+    }
+
+    /// What a command says when it stopped at the bound on hand-offs one command may run
+    /// ([`HANDOFFS_PER_RUN_LIMIT`](crate::cluster::HANDOFFS_PER_RUN_LIMIT)): not an error, as the cluster's time did move on to
+    /// `time_us`, but a failure that says where it stopped and what was not done.
+    fn stopped_by_bound(
+        &self,
+        handoffs: u64,
+        time_us: u64,
+        command: &Command,
+    ) -> Result<Outcome, ExecError> {
+        let now = crate::repl::words::fmt_ms(time_us);
+        let bound = format!("{handoffs} hand-offs, the most one command runs");
+        let wait = |what: &str, condition: &Condition| -> Result<Outcome, ExecError> {
+            let view = self.cluster.view(condition::limits(condition))?;
+            let actual = condition::actual(&view, condition);
+            Ok(Outcome::failed(format!(
+                "{what}: not met by t={now}, where it stopped after {bound} ({actual})"
+            )))
+        };
+        let leader = Condition::Leader { node: None };
+        match command {
+            Command::Run { .. } => Ok(Outcome::failed(format!(
+                "run: stopped at t={now} after {bound}; type `run` again to go on"
+            ))),
+            Command::WaitLeader { .. } => wait("wait leader", &leader),
+            Command::WaitCommit { index, .. } => wait(&format!("wait commit {index}"), &leader),
+            Command::WaitUntil { condition, .. } => wait("wait until", condition),
+            _ => {
+                let name = command.to_string();
+                let name = name.split_whitespace().next().unwrap_or("command");
+                Ok(Outcome::failed(format!(
+                    "{name}: stopped at t={now} after {bound}, before it was done"
+                )))
+            }
+        }
     }
 
     /// Resolves a node reference now: `leader` is the current leader.

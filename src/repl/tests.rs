@@ -5,6 +5,7 @@ mod completion;
 mod errors;
 mod fuzz;
 mod golden;
+mod handoff_bound;
 mod help;
 mod round_trip;
 mod safety;

@@ -3,7 +3,8 @@
 //! setting out of range returns its own `ClusterError` and leaves the cluster as it was.
 
 use raftlab::cluster::{
-    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, NetworkConfig, NetworkView,
+    ClockMode, Cluster, ClusterConfig, ClusterError, ClusterView, MAX_NODES, NetworkConfig,
+    NetworkView,
 };
 
 use crate::support::*;
@@ -54,7 +55,10 @@ fn busy_cluster() -> Cluster {
 fn operations_on_a_node_that_does_not_exist_fail_and_change_nothing() {
     let cluster = busy_cluster();
     for node in [0, 6, 99, u64::MAX] {
-        let missing = ClusterError::NoSuchNode { node, nodes: 5 };
+        let missing = ClusterError::NoSuchNode {
+            node,
+            nodes: "nodes 1..5".into(),
+        };
         refused(&cluster, "kill", missing.clone(), |c| c.kill(node));
         refused(&cluster, "restart", missing.clone(), |c| c.restart(node));
         refused(&cluster, "isolate", missing.clone(), |c| c.isolate(node));
@@ -85,6 +89,33 @@ fn operations_on_a_node_that_does_not_exist_fail_and_change_nothing() {
         });
         refused(&cluster, "kv get", missing.clone(), |c| c.kv(node));
     }
+}
+
+#[test]
+fn a_node_id_past_the_limit_cannot_be_added_and_errors_name_the_added_nodes() {
+    let cluster = virtual_cluster(5, 12);
+    wait_leader(&cluster, 3 * SECOND_US);
+    put(&cluster, "x", "1");
+    cluster.add(7).unwrap();
+    let hosted = "nodes 1..5, 7".to_string();
+    for node in [MAX_NODES + 1, 5000, u64::MAX] {
+        let nodes = hosted.clone();
+        refused(
+            &cluster,
+            "add past the limit",
+            ClusterError::NodeIdTooLarge { node, nodes },
+            |c| c.add(node),
+        );
+    }
+    let missing = ClusterError::NoSuchNode {
+        node: 9,
+        nodes: hosted,
+    };
+    assert_eq!(
+        missing.to_string(),
+        "node 9 does not exist (the cluster has nodes 1..5, 7)"
+    );
+    refused(&cluster, "kill", missing, |c| c.kill(9));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! nodes go on, and the crashed node can be restarted from its durable storage.
 
 use raftlab::cluster::{ClusterError, EventKind, Hosting, NodeState};
-use raftlab::raft::Role;
+use raftlab::raft::{MAX_GIVEN_TERM, Role};
 
 use crate::support::*;
 
@@ -51,6 +51,26 @@ fn panicking_node_is_contained(hosting: Hosting) {
     assert!(wait_converged(&cluster, 3 * SECOND_US));
     let keys: Vec<String> = cluster.kv(2).unwrap().into_iter().map(|(k, _)| k).collect();
     assert_eq!(keys, ["after", "before", "during"]);
+}
+
+#[test]
+fn set_log_refuses_a_term_that_could_not_grow() {
+    // From a term of u64::MAX the node's next election would need a term past the largest:
+    // the core would panic. The log is refused, and the node keeps the one it had.
+    let cluster = virtual_cluster(3, 9);
+    cluster.kill(3).unwrap();
+    assert_eq!(
+        cluster.set_log(3, vec![1, u64::MAX]),
+        Err(ClusterError::TermTooLarge(u64::MAX))
+    );
+    assert_eq!(
+        cluster.set_log(3, vec![MAX_GIVEN_TERM + 1]),
+        Err(ClusterError::TermTooLarge(MAX_GIVEN_TERM + 1))
+    );
+    cluster.set_log(3, vec![MAX_GIVEN_TERM]).unwrap();
+    cluster.restart(3).unwrap();
+    wait_leader(&cluster, 3 * SECOND_US);
+    assert_eq!(crashed_message(&cluster, 3), None);
 }
 
 #[test]

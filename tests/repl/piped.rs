@@ -125,6 +125,33 @@ fn raft_commands_campaign_and_set_log() {
 }
 
 #[test]
+fn set_log_refuses_a_term_too_large_to_grow() {
+    // A node's next election takes its term + 1: a log may not start where that overflows.
+    let max = raftlab::raft::MAX_GIVEN_TERM;
+    let lines = format!(
+        "kill 3\nset-log 3 1,18446744073709551615\nset-log 3 {}\nset-log 3 99999999999999999999\n\
+         set-log 3 {max}\nhelp set-log\n",
+        max + 1
+    );
+    raftlab(&lines)
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "error: term 18446744073709551615 is too large: log terms go up to {max}\n"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "error: term {} is too large: log terms go up to {max}\n",
+            max + 1
+        )))
+        .stderr(predicate::str::contains(format!(
+            "error: term 99999999999999999999 is too large: log terms go up to {max}\n"
+        )))
+        .stdout(predicate::str::contains("n3's durable log set to 1 entry"))
+        .stdout(predicate::str::contains(format!(
+            "at most {max} (2^32 - 1)"
+        )));
+}
+
+#[test]
 fn transfer_hands_the_leadership_over_or_says_why_not() {
     let lines = "wait leader within 2s\ntransfer 3\nrun 200ms\nexpect leader 3\nkill 4\n\
                  transfer 4\ntransfer 3\n";
@@ -178,6 +205,19 @@ fn script_commands_wait_expect_try_and_say() {
             "✗ expect kv 1 x == 1: n1: x absent",
         ))
         .stdout(predicate::str::contains("node  role").not());
+}
+
+#[test]
+fn an_expectation_on_a_down_node_fails_because_it_is_down() {
+    // n2's durable term is 1, but a down node has no live term, commit or role to test.
+    let lines = "wait leader\nkill 2\nexpect term 2 == 1\nexpect commit 2 >= 0\n\
+                 expect applied 2 >= 0\nexpect role 2 follower\nexpect kv 2 x == 1\n\
+                 expect term all >= 1\n";
+    raftlab(lines).code(1).stdout(predicate::str::contains(
+        "✗ expect term 2 == 1: n2 is down\n✗ expect commit 2 >= 0: n2 is down\n\
+             ✗ expect applied 2 >= 0: n2 is down\n✗ expect role 2 follower: n2 is down\n\
+             ✗ expect kv 2 x == 1: n2 is down\n✓ expect term all >= 1\n",
+    ));
 }
 
 #[test]

@@ -246,8 +246,12 @@ impl Scheduler {
     /// Asks the leader to add `node`, first starting it, with empty storage, if the
     /// cluster does not host it yet. It joins as a learner and is promoted once caught up.
     pub fn add(&mut self, node: NodeId) -> Result<StepReport, ClusterError> {
-        if node == 0 || node > super::super::config::MAX_NODES {
+        if node == 0 {
             return Err(self.world.no_such_node(node));
+        }
+        if node > super::super::config::MAX_NODES {
+            let nodes = super::super::describe_node_ids(&self.world.hosted());
+            return Err(ClusterError::NodeIdTooLarge { node, nodes });
         }
         let leader = self.world.leader().ok_or(ClusterError::NoLeader)?;
         let new = self.world.add_slot(node);

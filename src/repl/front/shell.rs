@@ -1,6 +1,6 @@
 //! The REPL loops: interactive on a terminal, line by line when stdin is piped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ use crossbeam_channel::Receiver;
 use rustyline::ExternalPrinter;
 use rustyline::error::ReadlineError;
 
-use crate::cluster::{ClockMode, ClusterEvent, ClusterView, EventKind};
+use crate::cluster::{ClockMode, ClusterEvent, ClusterView, EventKind, ViewLimits};
 use crate::raft::{NodeId, RaftEvent, Role, Term};
 
 use super::complete::CompletionContext;
@@ -320,11 +320,13 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
 }
 
 /// Runs commands from a pipe, one a line, without prompt or banner. Errors go to
-/// stderr. Returns 1 if any command or expectation failed, or a safety violation was not
+/// stderr. Returns 1 if any command or expectation failed, a node crashed (its line is
+/// printed when it happens, whatever the trace level), or a safety violation was not
 /// expected (see [`Session::violations_unexpected`]), else 0.
 pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
     let events = session.cluster().subscribe().ok();
     let mut failed = false;
+    let mut crashed = BTreeSet::new();
     let stdout = std::io::stdout();
     for line in input.lines() {
         let Ok(line) = line else { break };
@@ -335,9 +337,11 @@ pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
             .ok()
             .flatten()
             .is_some_and(|c| c.reports_events());
-        if let Some(events) = &events {
-            let shown = events.try_iter().filter(|e| shown_at(session.trace(), e));
-            for event in shown.filter(|_| !reported) {
+        for event in events.iter().flat_map(|events| events.try_iter()) {
+            if let EventKind::NodeCrashed { node, .. } = event.kind {
+                crashed.insert(node);
+            }
+            if !reported && shown_at(session.trace(), &event) {
                 let _ = writeln!(out, "{}", view::event(&event));
             }
         }
@@ -361,6 +365,25 @@ pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
         failed = true;
         eprintln!("error: {unexpected} safety violation(s) that no `expect violation` expected");
     }
+    // A node still crashed counts too, though its crash came before the first line.
+    let still_crashed = session
+        .cluster()
+        .view(ViewLimits::least())
+        .map(|v| v.crashes);
+    crashed.extend(
+        still_crashed
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(node, _)| node),
+    );
+    if !crashed.is_empty() {
+        failed = true;
+        let nodes: Vec<String> = crashed.iter().map(|node| format!("n{node}")).collect();
+        eprintln!(
+            "error: a node crashed during the session ({}): see the `crashed` lines",
+            nodes.join(", ")
+        );
+    }
     i32::from(failed)
 }
 
@@ -368,6 +391,43 @@ pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
 mod tests {
     use super::*;
     use crate::cluster::{ClockMode, Cluster, ClusterConfig};
+
+    #[test]
+    fn a_piped_session_in_which_a_node_crashes_fails() {
+        let config = ClusterConfig {
+            nodes: 3,
+            clock: ClockMode::Virtual,
+            ..ClusterConfig::default()
+        };
+        let run = |crash: bool| {
+            let session = Session::new(config.clone()).expect("starts");
+            if crash {
+                session
+                    .cluster()
+                    .inject_panic(2, "boom".into())
+                    .expect("n2 is up");
+            }
+            piped(session, "run 100ms\nstatus\n".as_bytes())
+        };
+        assert_eq!(run(false), 0);
+        assert_eq!(run(true), 1);
+    }
+
+    #[test]
+    fn a_crash_is_shown_at_every_trace_level() {
+        let crash = ClusterEvent {
+            time_us: 5,
+            kind: EventKind::NodeCrashed {
+                node: 2,
+                crash: crate::cluster::event::Crash::Panicked {
+                    message: "boom".into(),
+                },
+            },
+        };
+        for level in [TraceLevel::Off, TraceLevel::Changes, TraceLevel::Messages] {
+            assert!(shown_at(level, &crash), "{level:?}");
+        }
+    }
 
     #[test]
     fn the_prompt_keeps_the_term_while_there_is_no_leader() {

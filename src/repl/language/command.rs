@@ -375,7 +375,8 @@ pub enum Command {
     Remove { node: NodeRef },
     /// `snapshot NODE`
     Snapshot { node: NodeRef },
-    /// `set-log NODE TERMS`: the terms of the new log's entries, from index 1, non-decreasing
+    /// `set-log NODE TERMS`: the terms of the new log's entries, from index 1, non-decreasing,
+    /// each in 1..=[`MAX_GIVEN_TERM`](crate::raft::MAX_GIVEN_TERM)
     SetLog { node: NodeRef, terms: Vec<u64> },
     // scripts
     /// `wait leader [within D]`

@@ -9,7 +9,8 @@
 use thiserror::Error;
 
 use super::token::TokenError;
-use crate::raft::NodeId;
+use crate::cluster::MAX_NODES;
+use crate::raft::{MAX_GIVEN_TERM, NodeId};
 
 /// A command line that is not a command.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -48,6 +49,9 @@ pub enum ParseError {
     /// A node reference where only a node id will do (`add leader`).
     #[error("'{text}' is not a node id: {command} needs a number such as 6 or n6")]
     NotNodeId { command: &'static str, text: String },
+    /// `add 99999999999999999999`: an id too large for any cluster (and for a number).
+    #[error("node ids go up to {MAX_NODES}, so node {text} cannot be added")]
+    NodeIdTooLarge { text: String },
     /// Node ids start at 1.
     #[error("'{text}' names node 0, but nodes are numbered from 1")]
     NodeZero { text: String },
@@ -91,6 +95,9 @@ pub enum ParseError {
     /// `set-log 3 0,1`.
     #[error("log entries have terms from 1 on; term 0 is the term before any election")]
     ZeroTerm,
+    /// `set-log 3 18446744073709551615`: a term that could not grow.
+    #[error("term {text} is too large: log terms go up to {MAX_GIVEN_TERM}")]
+    TermTooLarge { text: String },
     /// `net delay 5ms..1ms`, `export f 2s..1s`.
     #[error("the range {text} is empty: its start is after its end")]
     EmptyRange { text: String },
@@ -125,4 +132,9 @@ pub enum ResolveError {
     /// The node is not in the cluster.
     #[error("node {node} does not exist (the cluster has {nodes})")]
     NoSuchNode { node: NodeId, nodes: String },
+    /// `add` of an id no cluster has room for.
+    #[error(
+        "node ids go up to {MAX_NODES}, so node {node} cannot be added (the cluster has {nodes})"
+    )]
+    NodeIdTooLarge { node: NodeId, nodes: String },
 }

@@ -31,7 +31,8 @@
 //! - `partition` needs two or more non-empty groups; nodes are separated by commas and/or
 //!   spaces, and a node (including `leader`) may appear once. `cut`/`link` accept `A->B`
 //!   with or without spaces and refuse the same node on both ends.
-//! - `set-log NODE -` (or `none`) sets an empty log; terms are >= 1 and non-decreasing.
+//! - `set-log NODE -` (or `none`) sets an empty log; terms are 1..=2^32-1 and
+//!   non-decreasing.
 //! - `net delay D..D` and `export FILE FROM..TO` are one word (no spaces around `..`).
 //! - `step`/`back` take a count >= 1 (default 1); `events` an optional count.
 //! - `help net` / `help wait` show every `net ...` / `wait ...` command.

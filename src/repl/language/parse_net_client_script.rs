@@ -9,6 +9,7 @@ use super::parse::{
     Args, parse, parse_duration, parse_duration_range, parse_node, parse_node_id,
     parse_probability, parse_u64,
 };
+use crate::raft::MAX_GIVEN_TERM;
 
 pub fn partition(args: &mut Args) -> Result<Command, ParseError> {
     let text = args.all().join(" ");
@@ -172,6 +173,12 @@ pub fn add(args: &mut Args) -> Result<Command, ParseError> {
             text,
         });
     }
+    let digits = text.strip_prefix('n').unwrap_or(&text);
+    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    if all_digits && digits.parse::<u64>().is_err() {
+        // Past u64::MAX, and so past the largest id (the resolver refuses the rest).
+        return Err(ParseError::NodeIdTooLarge { text });
+    }
     let node = parse_node_id(&text)?;
     args.finish().map(|()| Command::Add { node })
 }
@@ -190,7 +197,7 @@ pub fn set_log(args: &mut Args) -> Result<Command, ParseError> {
     }
     let mut terms: Vec<u64> = Vec::new();
     for piece in text.split(',') {
-        let term = parse_u64(piece.trim(), "term")?;
+        let term = parse_term(piece.trim())?;
         match terms.last() {
             _ if term == 0 => return Err(ParseError::ZeroTerm),
             Some(&prev) if prev > term => {
@@ -200,6 +207,20 @@ pub fn set_log(args: &mut Args) -> Result<Command, ParseError> {
         }
     }
     Ok(Command::SetLog { node, terms })
+}
+
+/// Reads a log entry's term: a whole number up to [`MAX_GIVEN_TERM`] (a larger one could
+/// not grow: the node's next election would need a term past the largest there is).
+fn parse_term(text: &str) -> Result<u64, ParseError> {
+    let too_large = || ParseError::TermTooLarge {
+        text: text.to_string(),
+    };
+    match parse_u64(text, "term") {
+        Ok(term) if term > MAX_GIVEN_TERM => Err(too_large()),
+        // All digits but past u64::MAX.
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Err(too_large()),
+        other => other,
+    }
 }
 
 /// Reads an optional trailing `within D` after at least `before` words.

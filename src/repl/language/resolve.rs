@@ -1,6 +1,7 @@
 //! Resolving a parsed command against the cluster: do the nodes it names exist?
 
 use super::command::{Command, Condition, NodeRef, NodeSel, ResolveError};
+use crate::cluster::{MAX_NODES, describe_node_ids};
 use crate::raft::NodeId;
 
 impl Command {
@@ -19,13 +20,29 @@ impl Command {
     /// Checks that every node the command names is one of `nodes` (the cluster's nodes).
     /// `add` names any node: a new one, or one removed earlier that joins again; the leader
     /// refuses one that is still a member, and says so.
+    /// An id above [`MAX_NODES`] cannot be added: no cluster has that many nodes.
     pub fn check_nodes(&self, nodes: &[NodeId]) -> Result<(), ResolveError> {
+        if let Some(node) = self.added().filter(|&node| node > MAX_NODES) {
+            return Err(ResolveError::NodeIdTooLarge {
+                node,
+                nodes: describe_node_ids(nodes),
+            });
+        }
         match self.node_ids().into_iter().find(|id| !nodes.contains(id)) {
             Some(node) => Err(ResolveError::NoSuchNode {
                 node,
-                nodes: describe(nodes),
+                nodes: describe_node_ids(nodes),
             }),
             None => Ok(()),
+        }
+    }
+
+    /// The node an `add` (or `try add`) names.
+    fn added(&self) -> Option<NodeId> {
+        match self {
+            Command::Add { node } => Some(*node),
+            Command::Try { command } => command.added(),
+            _ => None,
         }
     }
 
@@ -82,40 +99,4 @@ fn condition_nodes(condition: &Condition, visit: &mut impl FnMut(NodeRef)) {
         } => visit(*node),
         _ => {}
     }
-}
-
-/// Describes a set of node ids compactly: `nodes 1..5`, `nodes 1..3, 5, 7..8`, `node 2`,
-/// `no nodes`.
-pub fn describe(nodes: &[NodeId]) -> String {
-    let mut sorted = nodes.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut runs: Vec<(NodeId, NodeId)> = Vec::new();
-    for id in sorted {
-        match runs.last_mut() {
-            Some((_, hi)) if hi.checked_add(1) == Some(id) => *hi = id,
-            _ => runs.push((id, id)),
-        }
-    }
-    if runs.is_empty() {
-        return "no nodes".to_string();
-    }
-    let parts: Vec<String> = runs
-        .iter()
-        .map(|&(lo, hi)| {
-            if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}..{hi}")
-            }
-        })
-        .collect();
-    let plural = if let [(lo, hi)] = runs.as_slice()
-        && lo == hi
-    {
-        "node"
-    } else {
-        "nodes"
-    };
-    format!("{plural} {}", parts.join(", "))
 }

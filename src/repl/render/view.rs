@@ -511,10 +511,13 @@ pub fn event(event: &ClusterEvent) -> String {
     }
 }
 
-/// Whether an event is shown at a trace level. A safety violation is shown at every
-/// level, `off` included: it is never silent.
+/// Whether an event is shown at a trace level. A safety violation and a node's crash are
+/// shown at every level, `off` included: they are never silent.
 pub fn shown_at(level: TraceLevel, event: &ClusterEvent) -> bool {
-    if matches!(event.kind, EventKind::Violation(_)) {
+    if matches!(
+        event.kind,
+        EventKind::Violation(_) | EventKind::NodeCrashed { .. }
+    ) {
         return true;
     }
     match level {

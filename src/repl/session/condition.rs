@@ -183,6 +183,9 @@ pub fn actual(view: &ClusterView, condition: &Condition) -> String {
     }
 }
 
+/// What the selected nodes show (`n1: term 2, n3: term 3`). A node that is down shows
+/// nothing but that (`n2 is down`): a condition on a node holds only while it is up, and
+/// what a down node last had (its durable term, say) would read as if it held.
 fn describe_nodes(
     view: &ClusterView,
     node: NodeSel,
@@ -191,20 +194,27 @@ fn describe_nodes(
     let Some(ids) = select(view, node) else {
         return "there is no leader".to_string();
     };
-    let shown: Vec<(NodeId, String)> = ids
+    let shown: Vec<(NodeId, Option<String>)> = ids
         .iter()
         .filter_map(|&id| status_of(view, id))
-        .map(|s| (s.id, show(s)))
+        .map(|s| (s.id, (s.state == NodeState::Up).then(|| show(s))))
         .collect();
     if shown.is_empty() {
         return "no node is up".to_string();
     }
     if shown.len() > SUMMARY_ABOVE_NODES {
+        let shown: Vec<(NodeId, String)> = shown
+            .into_iter()
+            .map(|(id, text)| (id, text.unwrap_or_else(|| "down".to_string())))
+            .collect();
         return describe_by_value(&shown);
     }
     let parts: Vec<String> = shown
         .iter()
-        .map(|(id, text)| format!("n{id}: {text}"))
+        .map(|(id, text)| match text {
+            Some(text) => format!("n{id}: {text}"),
+            None => format!("n{id} is down"),
+        })
         .collect();
     parts.join(", ")
 }

@@ -1,6 +1,7 @@
 //! Every error path gives its message.
 
 use super::err;
+use crate::cluster::MAX_NODES;
 use crate::raft::NodeId;
 use crate::repl::command::{ResolveError, parse};
 
@@ -326,6 +327,33 @@ fn a_node_outside_the_cluster_is_a_resolve_error() {
     // A member named by `add` is the leader's to refuse (with its reason), not a syntax
     // error: a node removed earlier may join again under its id.
     assert_eq!(message("add 3"), Ok(()));
+}
+
+#[test]
+fn add_past_the_id_limit_says_the_limit_and_the_nodes_there_are() {
+    let nodes = [1, 2, 3, 6];
+    let refused = |node: &str| {
+        Err(format!(
+            "node ids go up to {MAX_NODES}, so node {node} cannot be added (the cluster has \
+             nodes 1..3, 6)"
+        ))
+    };
+    let message = |line| resolve(line, &nodes).map_err(|e| e.to_string());
+    assert_eq!(message("add 5000"), refused("5000"));
+    assert_eq!(message("try add n2048"), refused("2048"));
+    assert_eq!(message(&format!("add {MAX_NODES}")), Ok(()));
+    assert_eq!(
+        err("add 18446744073709551616"),
+        format!("node ids go up to {MAX_NODES}, so node 18446744073709551616 cannot be added")
+    );
+    let add = crate::repl::table::COMMANDS
+        .iter()
+        .find(|c| c.name == "add");
+    let help = add.map(|c| c.description.to_string()).unwrap_or_default();
+    assert!(
+        help.contains(&format!("ids go up to {MAX_NODES}")),
+        "{help}"
+    );
 }
 
 #[test]

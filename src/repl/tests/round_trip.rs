@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+use crate::raft::MAX_GIVEN_TERM;
 use crate::repl::command::{
     ClientOp, CmpOp, Command as C, Condition, NodeNumber, NodeRef, NodeRole, NodeSel, NodeSet,
     Rows, SafetyRule, TraceLevel, parse,
@@ -206,7 +207,7 @@ fn faults_and_raft() -> BoxedStrategy<C> {
         (1u64..).prop_map(|node| C::Add { node }),
         node().prop_map(|node| C::Remove { node }),
         node().prop_map(|node| C::Snapshot { node }),
-        (node(), prop::collection::vec(1u64.., 0..6)).prop_map(|(node, mut terms)| {
+        (node(), prop::collection::vec(1..=MAX_GIVEN_TERM, 0..6)).prop_map(|(node, mut terms)| {
             terms.sort_unstable();
             C::SetLog { node, terms }
         }),

@@ -539,8 +539,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         effect: Effect::Run,
         usage: "add NODE",
         summary: "add a new node to the cluster",
-        description: "Starts a new, empty node with id NODE and has the leader add it, one \
-                      server at a time, by a configuration entry in the log. It joins as a \
+        description: "Starts a new, empty node with id NODE (ids go up to 2001) and has the \
+                      leader add it, one server at a time, by a configuration entry in the \
+                      log. It joins as a \
                       learner (receives entries, does not vote) and the leader makes it a \
                       voter once it has caught up. The leader refuses a change while another \
                       is uncommitted, or before it committed an entry of its term.",
@@ -585,8 +586,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "replace a down node's log (terms, e.g. 1,1,4,4,5; - for empty)",
         description: "Replaces the durable log of a killed node with entries of the given \
                       terms, from index 1, to build the paper's figures. Terms are at least \
-                      1 and do not decrease; - (or none) gives an empty log. The node's term \
-                      becomes at least its last entry's term.",
+                      1, at most 4294967295 (2^32 - 1), and do not decrease; - (or none) \
+                      gives an empty log. The node's term becomes at least its last entry's \
+                      term.",
         example: "set-log 3 1,1,4,4,5",
         args: &[A::Node, A::Terms],
         parse: q::set_log,
