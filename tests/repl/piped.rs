@@ -190,7 +190,7 @@ fn save_writes_a_scenario_of_the_session() {
         "session.yaml: 3 commands, with 0 run steps",
     ));
     let saved = std::fs::read_to_string(&file).expect("saved file");
-    assert!(saved.contains("  seed: 3\n  clock: paused\n"), "{saved}");
+    assert!(saved.contains("  seed: 3\n  clock: virtual\n"), "{saved}");
     assert!(
         saved.contains("  - wait leader\n  - put x 1\n  - kill 2\n"),
         "{saved}"

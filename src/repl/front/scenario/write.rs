@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::cluster::ClusterConfig;
+use crate::cluster::{ClockMode, ClusterConfig};
 use crate::raft::{Bug, RaftConfig};
 use crate::repl::command::format_duration as duration;
 
@@ -13,19 +13,26 @@ use crate::repl::command::format_duration as duration;
 pub struct Header {
     pub name: String,
     pub description: String,
+    /// The clock the steps are written for, which may not be the one `config` ran on: a
+    /// schedule of `run` steps is written for a paused clock, where only they move time;
+    /// a session on a virtual clock for a virtual one, where client commands and waits
+    /// run the clock as they did in the session.
+    pub clock: ClockMode,
 }
 
-/// A scenario file (DESIGN.md, "Scenario files") of `config` and `steps`, on a paused
-/// clock. The `raft:` key names the teaching bugs, and the flow-control settings where
-/// they differ from the defaults.
+/// A scenario file (DESIGN.md, "Scenario files") of `config` and `steps`, on the
+/// header's clock. The `raft:` key names the teaching bugs, and the flow-control settings
+/// where they differ from the defaults.
 pub fn scenario_yaml(header: &Header, config: &ClusterConfig, steps: &[String]) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "name: {}", quote(&header.name));
     let _ = writeln!(text, "description: {}", quote(&header.description));
     let _ = writeln!(
         text,
-        "cluster:\n  nodes: {}\n  seed: {}\n  clock: paused",
-        config.nodes, config.seed
+        "cluster:\n  nodes: {}\n  seed: {}\n  clock: {}",
+        config.nodes,
+        config.seed,
+        header.clock.name()
     );
     let raft = &config.raft;
     let _ = writeln!(
