@@ -288,6 +288,11 @@ const MALFORMED: &[(&str, &str)] = &[
     ("bad-yaml", "4:3: simple key expected ':'"),
     ("no-steps", "3:8: there are no steps to run"),
     (
+        "quit-step",
+        "4:5: `quit` ends a REPL session, not a scenario: a scenario ends after its last step \
+         (delete the steps that should not run)",
+    ),
+    (
         "pause-not-text",
         "4:12: pause: expected text (a string), found a list",
     ),
