@@ -106,38 +106,103 @@ fn the_log_repair_lesson_shows_each_refusal_and_its_hint() {
     }
 }
 
+/// Runs `lines` in a session of `config`, saves it, loads the file and plays it; what
+/// each line printed in the session, the file, what the replay printed and its verdict.
+fn save_and_replay(
+    config: ClusterConfig,
+    lines: &[&str],
+) -> (Vec<String>, String, String, Verdict) {
+    let mut session = Session::new(config).expect("the cluster starts");
+    let printed = lines
+        .iter()
+        .map(|line| session.run_line(line).expect("the command runs").text)
+        .collect();
+    let text = session.scenario_text();
+    let loaded =
+        scenario::load_str("saved.yaml", "saved", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut replay = Session::new(loaded.config.clone()).expect("the cluster starts");
+    let mut out = Vec::new();
+    let verdict = scenario::play(
+        &mut replay,
+        &loaded,
+        RunOptions::default(),
+        &mut out,
+        &mut None,
+    )
+    .expect("in memory");
+    let replayed = String::from_utf8(out).expect("text");
+    (printed, text, replayed, verdict)
+}
+
 #[test]
 fn a_saved_session_loads_and_replays() {
     let config = ClusterConfig {
         nodes: 3,
         seed: 9,
+        clock: ClockMode::Realtime,
+        ..ClusterConfig::default()
+    };
+    let lines = [
+        "pause",
+        "campaign 1",
+        "run 50ms",
+        "put \"a b\" \"c d\"",
+        "run 50ms",
+    ];
+    let (_, text, replayed, verdict) = save_and_replay(config, &lines);
+    let loaded = scenario::load_str("saved.yaml", "saved", &text).expect("loads");
+    assert_eq!(loaded.config.clock, ClockMode::Virtual);
+    assert_eq!(loaded.config.seed, 9);
+    assert!(text.contains("steps:\n  - pause\n"), "{text}");
+    assert_eq!(verdict, Verdict::Passed, "{replayed}");
+}
+
+/// A session on a virtual clock is saved on one: its client commands wait for their
+/// results in the replay as they did in the session, and every line prints the same.
+/// From a `pause` on, the session and the file run on a paused clock.
+#[test]
+fn a_session_saved_on_a_virtual_clock_replays_with_the_same_results() {
+    let config = ClusterConfig {
+        nodes: 3,
+        seed: 3,
         clock: ClockMode::Virtual,
         ..ClusterConfig::default()
     };
-    let mut session = Session::new(config).expect("the cluster starts");
-    for line in [
+    let lines = [
         "wait leader",
         "put x 1",
+        "expect kv 1 x == 1",
         "cut 1 -> 2",
         "put \"a b\" \"c d\"",
         "heal",
-    ] {
-        session.run_line(line).expect("the command runs");
-    }
-    let text = session.scenario_text();
-    let loaded =
-        scenario::load_str("saved.yaml", "saved", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    assert_eq!(loaded.config.clock, ClockMode::Paused);
-    assert_eq!(loaded.config.seed, 9);
-    let mut replay = Session::new(loaded.config.clone()).expect("the cluster starts");
-    let verdict = scenario::play(
-        &mut replay,
-        &loaded,
-        RunOptions::default(),
-        &mut Vec::new(),
-        &mut None,
+        "get x",
+        "pause",
+        "put y 2",
+        "try expect kv 2 y == 2",
+        "run 50ms",
+        "expect kv 2 y == 2",
+    ];
+    let (printed, text, replayed, verdict) = save_and_replay(config, &lines);
+    assert_eq!(verdict, Verdict::Passed, "{text}\n{replayed}");
+    assert!(text.contains("  clock: virtual\n"), "{text}");
+    assert!(
+        text.contains("  - get x\n  - pause\n  - put y 2\n"),
+        "{text}"
     );
-    assert_eq!(verdict.expect("in memory"), Verdict::Passed);
+    // `pause` is not journalled; the rest print the same in the replay.
+    for (line, printed) in lines.iter().zip(&printed).filter(|(l, _)| **l != "pause") {
+        assert!(
+            replayed.contains(printed.trim_end()),
+            "{line} printed {printed:?} in the session, not in the replay:\n{replayed}"
+        );
+    }
+    // On the paused clock the write is only sent: it is not there until time runs.
+    assert!(
+        printed[9].contains("(failure accepted by try)"),
+        "{}",
+        printed[9]
+    );
+    assert!(printed[11].starts_with('✓'), "{}", printed[11]);
 }
 
 /// Plays `steps` on a 3-node cluster whose node 2 crashed (its core panicked) first.
@@ -222,6 +287,11 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
     ("bad-yaml", "4:3: simple key expected ':'"),
     ("no-steps", "3:8: there are no steps to run"),
+    (
+        "quit-step",
+        "4:5: `quit` ends a REPL session, not a scenario: a scenario ends after its last step \
+         (delete the steps that should not run)",
+    ),
     (
         "pause-not-text",
         "4:12: pause: expected text (a string), found a list",

@@ -111,6 +111,7 @@ fn a_schedule_becomes_run_steps_between_its_actions() {
     let header = Header {
         name: "check-seed-4".into(),
         description: "Found by `raftlab check --seed 4`.".into(),
+        clock: ClockMode::Paused,
     };
     let yaml = scenario_yaml(&header, &config, &lines);
     assert!(

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cluster::ClockMode;
 use crate::raft::Bug;
 use crate::repl::parse::parse_duration;
 use crate::repl::scenario::Header;
@@ -293,6 +294,8 @@ fn write_scenario(args: &ExploreArgs, model: &Model, counterexample: &Counterexa
             bugs.concat(),
             counterexample.finding.detail
         ),
+        // The steps are `run`, `deliver` and the like: a schedule for a paused clock.
+        clock: ClockMode::Paused,
     };
     let text = scenario(model, counterexample, &header);
     match std::fs::write(&args.out, text) {

@@ -136,7 +136,8 @@ pub fn scenario_steps(counterexample: &Counterexample) -> Vec<String> {
     lines
 }
 
-/// The scenario file of a counterexample (DESIGN.md, "Scenario files"), on a paused clock.
+/// The scenario file of a counterexample (DESIGN.md, "Scenario files"), on the header's clock
+/// (a paused one: the steps are a schedule).
 pub fn scenario(model: &Model, counterexample: &Counterexample, header: &Header) -> String {
     scenario_yaml(
         header,

@@ -10,8 +10,10 @@
 //!
 //! The session keeps a journal of the commands that change the cluster, each with the
 //! cluster time it ran at and the scheduler's hand-off count before it. `save` writes the
-//! journal as a scenario file on a paused clock, with `run` steps for the time that
-//! passed between commands, so that even a session that began in real time replays.
+//! journal as a scenario file on a virtual clock, where client commands and waits run the
+//! clock as they did in the session, with `run` steps for the time that passed between
+//! commands, so that even a session that began in real time replays; from the session's
+//! first `pause` on (or from the start, for one that began paused), on a paused clock.
 //! `back N` rebuilds the cluster and replays the journal but its last N entries, exactly:
 //! it runs the same number of hand-offs before each command.
 //! The journal keeps each command as its line and a few bytes of numbers (`journal.rs`),
@@ -153,6 +155,9 @@ pub struct Session {
     /// Whether the front-end prints the events the trace shows as they happen (the REPL,
     /// piped input): then `step` and the like leave those out of their own output.
     live_events: bool,
+    /// How many commands the journal held when a clock that began running (virtual or
+    /// real time) was first paused, if it has been: `save` writes a `pause` step there.
+    first_paused_at: Option<usize>,
 }
 
 impl Session {
@@ -174,6 +179,7 @@ impl Session {
             linearizability_broken: false,
             interrupt,
             live_events: false,
+            first_paused_at: None,
         })
     }
 

@@ -295,17 +295,26 @@ fn an_export_window_after_the_run_is_an_error() {
 
 // ---- 13. `--step` takes commands ----------------------------------------------------------
 
+/// A lesson stopped with `q` (or `quit`) says where, and did not pass: its later steps,
+/// expectations included, never ran.
 #[test]
-fn step_mode_runs_a_command_at_a_pause_and_q_ends_the_lesson() {
-    Command::cargo_bin("raftlab")
-        .expect("the binary is built")
-        .args(["run", "--step", "tests/scenarios/setup.yaml"])
-        .write_stdin("\nstatus\nq\n")
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("node  role"))
-        .stdout(predicate::str::contains("stopped at step 2 of"))
-        .stdout(predicate::str::contains("> put x 1").not());
+fn step_mode_runs_a_command_at_a_pause_and_q_ends_the_lesson_unpassed() {
+    for stop in ["q", "quit"] {
+        Command::cargo_bin("raftlab")
+            .expect("the binary is built")
+            .env("NO_COLOR", "1")
+            .args(["run", "--step", "tests/scenarios/setup.yaml"])
+            .write_stdin(format!("\nstatus\n{stop}\n"))
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("node  role"))
+            .stdout(predicate::str::contains(
+                "✗ setup stopped at step 2 of 2: not passed, the rest did not run\n",
+            ))
+            .stdout(predicate::str::contains("passed (").not())
+            .stdout(predicate::str::ends_with("0 passed, 0 failed, 1 stopped\n"))
+            .stdout(predicate::str::contains("> put x 1").not());
+    }
 }
 
 #[test]

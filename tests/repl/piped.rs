@@ -230,7 +230,7 @@ fn save_writes_a_scenario_of_the_session() {
         "session.yaml: 3 commands, with 0 run steps",
     ));
     let saved = std::fs::read_to_string(&file).expect("saved file");
-    assert!(saved.contains("  seed: 3\n  clock: paused\n"), "{saved}");
+    assert!(saved.contains("  seed: 3\n  clock: virtual\n"), "{saved}");
     assert!(
         saved.contains("  - wait leader\n  - put x 1\n  - kill 2\n"),
         "{saved}"
@@ -277,4 +277,20 @@ fn expect_get_on_a_paused_clock_reads_the_leaders_state_machine() {
         .stdout(predicate::str::contains(
             "✗ expect get x == 2 (paused: judged by the leader's state machine): x is 1",
         ));
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_an_error_and_the_lines_after_it_still_run() {
+    // `\xff` is never UTF-8; `\xe9` is a Latin-1 é.
+    let lines: &[u8] = b"say one\nsay \xff\nsay three\nput x \xe9\r\nsay five";
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["--clock", "virtual", "--seed", "3"])
+        .write_stdin(lines)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: line 2 is not valid UTF-8\nerror: line 4 is not valid UTF-8\n",
+        ))
+        .stdout("one\nthree\nfive\n");
 }

@@ -319,21 +319,55 @@ fn spawn_live_printer<P: ExternalPrinter + Send + 'static>(
         });
 }
 
+/// One line of piped input, as [`BufRead::lines`] cuts it: the text up to `\n` (or the
+/// end), without the `\n` or a `\r` before it, as bytes: it may not be text. `None` at the
+/// end of the input.
+fn next_line<'b>(
+    input: &mut impl BufRead,
+    bytes: &'b mut Vec<u8>,
+) -> std::io::Result<Option<&'b [u8]>> {
+    bytes.clear();
+    if input.read_until(b'\n', bytes)? == 0 {
+        return Ok(None);
+    }
+    let line = match bytes.strip_suffix(b"\n") {
+        Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+        None => bytes,
+    };
+    Ok(Some(line))
+}
+
 /// Runs commands from a pipe, one a line, without prompt or banner. Errors go to
-/// stderr. Returns 1 if any command or expectation failed, a node crashed (its line is
-/// printed when it happens, whatever the trace level), or a safety violation was not
-/// expected (see [`Session::violations_unexpected`]), else 0.
-pub fn piped(mut session: Session, input: impl BufRead) -> i32 {
+/// stderr. A line that is not UTF-8 text is an error for that line only: the lines after
+/// it still run. Returns 1 if any line or command or expectation failed, the input could
+/// not be read to its end, a node crashed (its line is printed when it happens, whatever
+/// the trace level), or a safety violation was not expected (see
+/// [`Session::violations_unexpected`]), else 0.
+pub fn piped(mut session: Session, mut input: impl BufRead) -> i32 {
     let events = session.cluster().subscribe().ok();
     let mut failed = false;
     let mut crashed = BTreeSet::new();
     let stdout = std::io::stdout();
-    for line in input.lines() {
-        let Ok(line) = line else { break };
-        let result = session.run_line(&line);
+    let mut bytes = Vec::new();
+    for number in 1.. {
+        let line = match next_line(&mut input, &mut bytes) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(error) => {
+                failed = true;
+                eprintln!("error: cannot read line {number} of the input: {error}");
+                break;
+            }
+        };
+        let Ok(line) = std::str::from_utf8(line) else {
+            failed = true;
+            eprintln!("error: line {number} is not valid UTF-8");
+            continue;
+        };
+        let result = session.run_line(line);
         let mut out = stdout.lock();
         // A command that reports its events (`step`) shows them all, in time order.
-        let reported = parse(&line)
+        let reported = parse(line)
             .ok()
             .flatten()
             .is_some_and(|c| c.reports_events());

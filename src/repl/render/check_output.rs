@@ -267,6 +267,8 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
                 .as_ref()
                 .map_or(String::new(), |shape| format!(" The {shape}."))
         ),
+        // The steps are a schedule of `run` steps and commands for a paused clock.
+        clock: ClockMode::Paused,
     };
     let steps = shrunk.scenario_steps();
     let text = scenario_yaml(&header, &shrunk.setup.config, &steps);

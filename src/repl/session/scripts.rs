@@ -167,10 +167,9 @@ impl Session {
         }
     }
 
-    /// `save FILE`: the session as a scenario file on a paused clock.
+    /// `save FILE`: the session as a scenario file (see [`Session::scenario_text`]).
     pub(super) fn save(&self, file: &str) -> Result<Outcome, ExecError> {
-        let steps = self.scenario_steps();
-        let runs = steps.len() - self.journal.len();
+        let (steps, runs) = self.scenario_steps();
         let text = self.scenario_text();
         std::fs::write(file, text)
             .map_err(|e| ExecError::Io(format!("cannot write {file}: {e}")))?;
@@ -183,27 +182,42 @@ impl Session {
     }
 
     /// The journal as a scenario file, with `run` steps for the time between commands.
+    /// It is on a virtual clock, where client commands and waits run the clock in the
+    /// replay as they did in the session (in real time or virtual), with a `pause` step
+    /// where the session first paused; on a paused clock if the session began paused.
     pub fn scenario_text(&self) -> String {
-        let steps = self.scenario_steps();
+        let (steps, _) = self.scenario_steps();
+        let clock = match self.config.clock {
+            ClockMode::Paused => ClockMode::Paused,
+            ClockMode::Virtual | ClockMode::Realtime => ClockMode::Virtual,
+        };
         let header = Header {
             name: "saved-session".to_string(),
             description: "A REPL session saved with `save`.".to_string(),
+            clock,
         };
         scenario_yaml(&header, &self.config, &steps)
     }
 
-    /// The journal as scenario steps, with `run` steps for the time between commands.
-    pub(super) fn scenario_steps(&self) -> Vec<String> {
+    /// The journal as scenario steps, with `run` steps for the time between commands and
+    /// a `pause` step where the session was first paused; and how many `run` steps it
+    /// added.
+    fn scenario_steps(&self) -> (Vec<String>, usize) {
         let mut steps = Vec::new();
+        let mut runs = 0;
         let mut clock_us = 0;
-        for entry in self.journal.iter() {
+        for (position, entry) in self.journal.iter().enumerate() {
+            if self.first_paused_at == Some(position) {
+                steps.push("pause".to_string());
+            }
             if entry.time_us > clock_us {
                 steps.push(format!("run {}", format_duration(entry.time_us - clock_us)));
+                runs += 1;
             }
             steps.push(entry.command.to_string());
             clock_us = entry.end_us;
         }
-        steps
+        (steps, runs)
     }
 }
 

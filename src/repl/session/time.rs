@@ -13,7 +13,10 @@ impl Session {
         format!("trace {level}")
     }
 
-    pub(super) fn pause(&self) -> Result<String, ExecError> {
+    pub(super) fn pause(&mut self) -> Result<String, ExecError> {
+        if self.config.clock != ClockMode::Paused {
+            self.first_paused_at.get_or_insert(self.journal.len());
+        }
         self.cluster.set_mode(ClockMode::Paused)?;
         Ok(format!("paused at t={}", fmt_now(&self.cluster)?))
     }
@@ -67,6 +70,9 @@ impl Session {
             return Err(ClusterError::ClockRunning("back").into());
         }
         let keep = self.journal.len().saturating_sub(count as usize);
+        // The clock stays as it is now (paused or virtual): if it was first paused in what
+        // is undone, the commands from here on still run paused.
+        self.first_paused_at = self.first_paused_at.map(|at| at.min(keep));
         let final_point = self
             .journal
             .iter()

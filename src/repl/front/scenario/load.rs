@@ -100,6 +100,12 @@ pub enum Problem {
     EmptyStep,
     #[error("a command is one line, but this step has {0} lines")]
     MultiLine(usize),
+    /// `quit` (or `try quit`) as a step: it would skip the steps after it.
+    #[error(
+        "`quit` ends a REPL session, not a scenario: a scenario ends after its last step \
+         (delete the steps that should not run)"
+    )]
+    Quit,
     #[error("there are no steps to run")]
     NoSteps,
 }
@@ -607,6 +613,8 @@ fn command_step(line: &str, ids: &[NodeId]) -> Result<StepKind, Problem> {
     }
     match parse(line) {
         Ok(Some(Command::Say { text })) => Ok(StepKind::Say(text)),
+        Ok(Some(Command::Quit)) => Err(Problem::Quit),
+        Ok(Some(Command::Try { command })) if *command == Command::Quit => Err(Problem::Quit),
         Ok(Some(command)) => match command.check_nodes(ids) {
             Ok(()) => Ok(StepKind::Command(command)),
             Err(error) => Err(Problem::Node(error)),
@@ -718,5 +726,21 @@ mod tests {
     fn a_blank_command_step_is_refused() {
         let (_, problem) = only_problem("steps:\n  - '# just a comment'\n");
         assert_eq!(problem, Problem::EmptyStep);
+    }
+
+    /// A `quit` step would end the run with the steps after it unrun, and the run passed.
+    #[test]
+    fn quit_as_a_step_is_refused() {
+        let text = "steps:\n  - status\n  - quit\n  - try quit\n  - expect leader\n";
+        let Err(LoadError::Problems { problems, .. }) = load(text) else {
+            panic!("a quit step loaded");
+        };
+        let at: Vec<_> = problems.iter().map(|(at, _)| at.line).collect();
+        assert_eq!(at, [3, 4]);
+        assert!(
+            problems
+                .iter()
+                .all(|(_, problem)| *problem == Problem::Quit)
+        );
     }
 }

@@ -53,6 +53,10 @@
 //!   size when the file loads; what only the running cluster can refuse (an `add` when
 //!   there is no leader, say) fails when it runs.
 //! - `say TEXT` as a command line is narration too, just like `say: TEXT`.
+//! - `quit` (or `try quit`) is refused as a step: it would end the run with the steps
+//!   after it unrun, and a run that skips steps must not pass. A file ends after its last
+//!   step; a reader who stops a `--step` run with `q` gets "stopped at step N of M", and
+//!   the file does not count as passed.
 //! - A `#` after a space starts a YAML comment, even inside a step: quote a step that
 //!   needs one (`- 'say Step #1'`).
 //!

@@ -75,11 +75,16 @@ pub enum Verdict {
         step: usize,
         at: Position,
     },
+    /// The reader stopped the run (`q` at a `--step` pause) at step `step` (from 1): the
+    /// steps from there on did not run, so the file did not pass.
+    Stopped {
+        step: usize,
+    },
 }
 
 /// `raftlab run FILE...`: loads every file, then plays each. Returns the exit status: 0
-/// when every file passed, 1 when one failed, 2 when one could not be loaded (then none
-/// runs).
+/// when every file passed, 1 when one failed or was stopped, 2 when one could not be
+/// loaded (then none runs).
 pub fn run(
     paths: &[PathBuf],
     options: RunOptions,
@@ -114,7 +119,7 @@ pub fn run(
         return Ok(2);
     }
     let mut input = Some(input);
-    let (mut passed, mut failed, mut unwritten) = (0, 0, 0);
+    let (mut passed, mut failed, mut stopped, mut unwritten) = (0, 0, 0, 0);
     for scenario in &scenarios {
         let verdict = match Session::new(inline(&scenario.config)) {
             Ok(mut session) => {
@@ -144,20 +149,26 @@ pub fn run(
         match verdict {
             Verdict::Passed => passed += 1,
             Verdict::Failed { .. } => failed += 1,
+            Verdict::Stopped { .. } => stopped += 1,
         }
         if !options.json {
             writeln!(out)?;
         }
     }
-    match options.json {
-        true => writeln!(out, "{}", json!({"passed": passed, "failed": failed}))?,
-        false => writeln!(out, "{passed} passed, {failed} failed")?,
+    match (options.json, stopped) {
+        (true, 0) => writeln!(out, "{}", json!({"passed": passed, "failed": failed}))?,
+        (true, _) => {
+            let counts = json!({"passed": passed, "failed": failed, "stopped": stopped});
+            writeln!(out, "{counts}")?
+        }
+        (false, 0) => writeln!(out, "{passed} passed, {failed} failed")?,
+        (false, _) => writeln!(out, "{passed} passed, {failed} failed, {stopped} stopped")?,
     }
     if unwritten > 0 {
         writeln!(errors, "error: {unwritten} diagram(s) could not be written")?;
         return Ok(2);
     }
-    Ok(i32::from(failed > 0))
+    Ok(i32::from(failed + stopped > 0))
 }
 
 /// `--json`: the file's events (the last 100,000 the cluster keeps; a `back` starts them
@@ -234,7 +245,7 @@ pub fn open(path: &Path) -> Result<(Session, i32), i32> {
     let options = RunOptions::default();
     match play(&mut session, &loaded, options, &mut io::stdout(), &mut None) {
         Ok(Verdict::Passed) => Ok((session, 0)),
-        Ok(Verdict::Failed { .. }) => Ok((session, 1)),
+        Ok(Verdict::Failed { .. } | Verdict::Stopped { .. }) => Ok((session, 1)),
         // Nowhere to show the steps (a closed pipe): nothing more to do.
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(0),
         Err(error) => {
@@ -279,27 +290,21 @@ pub fn play(
         events,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
-        if options.step && pauses_before(step) && player.pause(input)? == PauseEnd::Quit {
-            writeln!(
-                player.out,
-                "stopped at step {} of {}",
-                index + 1,
-                scenario.steps.len()
-            )?;
-            break;
-        }
-        match player.step(step, input)? {
-            StepEnd::Next => {}
-            StepEnd::Quit => break,
-            StepEnd::Failed => {
-                let verdict = Verdict::Failed {
-                    step: index + 1,
-                    at: step.at,
-                };
-                footer(scenario, verdict, out)?;
-                return Ok(verdict);
-            }
-        }
+        let paused = options.step && pauses_before(step);
+        let end = match paused && player.pause(input)? == PauseEnd::Quit {
+            true => StepEnd::Quit,
+            false => player.step(step, input)?,
+        };
+        let verdict = match end {
+            StepEnd::Next => continue,
+            StepEnd::Quit => Verdict::Stopped { step: index + 1 },
+            StepEnd::Failed => Verdict::Failed {
+                step: index + 1,
+                at: step.at,
+            },
+        };
+        footer(scenario, verdict, out)?;
+        return Ok(verdict);
     }
     // A safety violation that no `expect violation` claimed fails the file, even when
     // every step passed (a teaching bug's violation does not fail its own step).
@@ -375,6 +380,7 @@ fn expects_down(scenario: &Scenario, node: NodeId) -> bool {
 /// What a step leaves the run to do.
 enum StepEnd {
     Next,
+    /// Stop here: `q` at a pause (a file cannot hold `quit`: the loader refuses it).
     Quit,
     Failed,
 }
@@ -482,6 +488,14 @@ fn footer(scenario: &Scenario, verdict: Verdict, out: &mut dyn Write) -> io::Res
             let line = format!("✓ {} passed ({steps} steps)", scenario.name);
             writeln!(out, "{}", line.green().bold())
         }
+        Verdict::Stopped { step } => {
+            let steps = scenario.steps.len();
+            let line = format!(
+                "✗ {} stopped at step {step} of {steps}: not passed, the rest did not run",
+                scenario.name
+            );
+            writeln!(out, "{}", line.yellow().bold())
+        }
         Verdict::Failed { step, at } => {
             let line = format!(
                 "✗ {} failed at step {step} ({}:{at})",
@@ -532,13 +546,18 @@ impl Player<'_> {
                     return Ok(PauseEnd::Next);
                 }
                 "q" => return Ok(PauseEnd::Quit),
-                command => self.aside(command)?,
+                command => {
+                    if self.aside(command)? {
+                        return Ok(PauseEnd::Quit);
+                    }
+                }
             }
         }
     }
 
     /// A command typed at a pause: run, shown, and not part of the lesson's verdict.
-    fn aside(&mut self, line: &str) -> io::Result<()> {
+    /// Whether it was `quit`, which stops the lesson as `q` does.
+    fn aside(&mut self, line: &str) -> io::Result<bool> {
         let result = self.session.run_line(line);
         self.print_events(false)?;
         match result {
@@ -547,10 +566,13 @@ impl Player<'_> {
                 if !text.is_empty() {
                     writeln!(self.out, "{text}")?;
                 }
+                Ok(outcome.quit)
             }
-            Err(error) => writeln!(self.out, "{} {error}", "error:".red().bold())?,
+            Err(error) => {
+                writeln!(self.out, "{} {error}", "error:".red().bold())?;
+                Ok(false)
+            }
         }
-        Ok(())
     }
 }
 
