@@ -23,7 +23,7 @@ use super::child::{Child, ChildLine, LINES_CAPACITY, Stream};
 use super::clients::{self, Call, Client, End, Record, Workload};
 use super::protocol::{self, Message, parse_line, to_line};
 use super::summary::{self, Problems};
-use super::{HostError, STATE_MARKER};
+use super::{HostError, STATE_MARKER, tell};
 use crate::cluster::Network;
 use crate::cluster::NetworkConfig;
 use crate::cluster::seed;
@@ -200,19 +200,21 @@ pub fn run(args: &HostArgs) -> u8 {
     ignore_sigpipe();
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if args.watch && !terminal {
-        eprintln!("error: the live view (--watch) needs a terminal");
+        tell(format_args!(
+            "error: the live view (--watch) needs a terminal"
+        ));
         return 2;
     }
     let mut host = match Host::new(args.clone()) {
         Ok(host) => host,
         Err(error) => {
-            eprintln!("error: {error}");
+            tell(format_args!("error: {error}"));
             return 2;
         }
     };
     host.catch_interrupts();
     if let Err(error) = host.start_all() {
-        eprintln!("error: {error}");
+        tell(format_args!("error: {error}"));
         return 2;
     }
     let mut failed = false;
@@ -390,9 +392,11 @@ impl Host {
         let count = self.problems.count(kind);
         if count <= 5 && !self.quiet {
             let at = self.now_us() as f64 / 1e6;
-            eprintln!("host {at:8.3}s  {kind}: {text}");
+            tell(format_args!("host {at:8.3}s  {kind}: {text}"));
             if count == 5 {
-                eprintln!("host           (further '{kind}' problems are only counted)");
+                tell(format_args!(
+                    "host           (further '{kind}' problems are only counted)"
+                ));
             }
         }
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::clients::{self, End, Workload};
 use super::run::Host;
+use super::say;
 use crate::lincheck::check::{Verdict, check, longest_order};
 use crate::lincheck::kv::KvModel;
 use crate::lincheck::search::Limit;
@@ -94,7 +95,7 @@ pub fn finish(host: &mut Host) -> u8 {
         "  node logs (stderr): {}/n1.log ...",
         host.out.display()
     );
-    print!("{text}");
+    say(format_args!("{text}"));
     code
 }
 
