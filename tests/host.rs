@@ -674,13 +674,50 @@ fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
         "-c",
         "cat > /dev/null",
     ]);
-    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        code, 2,
+        "no node ran, so the program cannot start: {stdout}"
+    );
     assert!(
         stderr.contains("n1 did not answer init in time"),
         "{stderr}"
     );
-    assert!(stdout.contains("not every node answered init"), "{stdout}");
+    assert!(stdout.contains("no node answered init"), "{stdout}");
     assert!(stdout.contains("2 no init_ok"), "{stdout}");
+    assert!(stdout.contains("not checked"), "{stdout}");
+}
+
+/// A program that exits at once never answers init: the run is a program that cannot
+/// start (exit 2), not a linearizable one, and each dead node is one problem, shown once
+/// as "exited" and not again as "no init_ok".
+#[test]
+fn a_program_that_exits_at_once_cannot_start_and_each_node_counts_once() {
+    let out = out_dir("exits");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "3",
+        "--init-timeout",
+        "1s",
+        "--time",
+        "200ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        "exit 0",
+    ]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("problems: 3 exited\n"), "{stdout}");
+    assert!(!stdout.contains("linearizable"), "{stdout}");
+    assert!(!stderr.contains("no init_ok"), "{stderr}");
+    assert!(
+        stderr.contains("error: no node answered init, so `sh -c exit 0` cannot start"),
+        "{stderr}"
+    );
 }
 
 #[test]
