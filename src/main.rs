@@ -120,7 +120,7 @@ enum Sub {
     Watch(WatchArgs),
     /// Runs N copies of any program that speaks Maelstrom's protocol, with clients, a
     /// nemesis and the linearizability checker. Exit status: 0 linearizable, 1 not, 2 bad
-    /// input.
+    /// input or a program that cannot start (no node answered init).
     Host(raftlab::host::HostArgs),
     /// The project's own Maelstrom lin-kv node (stdin/stdout), for `raftlab host`.
     #[command(hide = true)]

@@ -367,6 +367,44 @@ fn malformed_output_and_a_crashing_child_are_counted_and_shown() {
     assert!(pids_in(&stdout).iter().all(|&pid| !alive(pid)));
 }
 
+/// `raftlab host ... 2>&1 | head -1`: the live problem lines meet a closed stderr. The run
+/// goes on to its summary on stdout and its exit status, as with an open stderr.
+#[test]
+fn a_closed_stderr_keeps_the_summary_and_the_exit_status() {
+    use std::os::fd::FromRawFd;
+    use std::process::Stdio;
+    let out = out_dir("closed-stderr");
+    let mut ends = [0 as libc::c_int; 2];
+    // SAFETY: `ends` has room for the two descriptors pipe() writes.
+    assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0, "a pipe");
+    // SAFETY: the read end is ours, and closed once; the write end is owned by the Stdio.
+    let write_end = unsafe {
+        libc::close(ends[0]);
+        Stdio::from_raw_fd(ends[1])
+    };
+    // The run is bounded by --time and the default --init-timeout (3 s).
+    let output = std::process::Command::new(BIN)
+        .args([
+            "host",
+            "--nodes",
+            "2",
+            "--time",
+            "500ms",
+            "--timeout",
+            "200ms",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .args(["--", "sh", "-c", BAD_NODE])
+        .stderr(write_end)
+        .output()
+        .expect("raftlab host runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "no panic: {stdout}");
+    assert!(stdout.contains("unreadable line"), "{stdout}");
+    assert!(stdout.contains("linearizability: linearizable"), "{stdout}");
+}
+
 #[test]
 fn a_program_that_cannot_start_is_one_clear_error() {
     let (code, _, stderr) = host_cli(&["--", "/nonexistent/raft-node"]);
@@ -636,13 +674,50 @@ fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
         "-c",
         "cat > /dev/null",
     ]);
-    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        code, 2,
+        "no node ran, so the program cannot start: {stdout}"
+    );
     assert!(
         stderr.contains("n1 did not answer init in time"),
         "{stderr}"
     );
-    assert!(stdout.contains("not every node answered init"), "{stdout}");
+    assert!(stdout.contains("no node answered init"), "{stdout}");
     assert!(stdout.contains("2 no init_ok"), "{stdout}");
+    assert!(stdout.contains("not checked"), "{stdout}");
+}
+
+/// A program that exits at once never answers init: the run is a program that cannot
+/// start (exit 2), not a linearizable one, and each dead node is one problem, shown once
+/// as "exited" and not again as "no init_ok".
+#[test]
+fn a_program_that_exits_at_once_cannot_start_and_each_node_counts_once() {
+    let out = out_dir("exits");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "3",
+        "--init-timeout",
+        "1s",
+        "--time",
+        "200ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        "exit 0",
+    ]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("problems: 3 exited\n"), "{stdout}");
+    assert!(!stdout.contains("linearizable"), "{stdout}");
+    assert!(!stderr.contains("no init_ok"), "{stderr}");
+    assert!(
+        stderr.contains("error: no node answered init, so `sh -c exit 0` cannot start"),
+        "{stderr}"
+    );
 }
 
 #[test]

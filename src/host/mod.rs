@@ -40,6 +40,8 @@ pub mod summary;
 pub mod view;
 pub mod wire;
 
+use std::io::Write;
+
 use thiserror::Error;
 
 pub use node::NodeArgs;
@@ -48,6 +50,20 @@ pub use run::HostArgs;
 /// The marker of the optional state line a node may write on stderr: the marker, a
 /// space, and a JSON object such as `{"role":"leader","term":3,"commit":17}`.
 pub const STATE_MARKER: &str = "raftlab-state";
+
+/// Writes one line on stderr and lets a failed write go. A hosted run ignores SIGPIPE (a
+/// dead child's pipe must not end raftlab), so `eprintln!` would panic on a closed stderr
+/// (`raftlab host ... 2>&1 | head -1`); a live line that cannot be shown must not cost the
+/// run its summary and its exit status.
+pub fn tell(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Writes on stdout and lets a failed write go, for the same reason as [`tell`]: the run
+/// goes on, stops its children and keeps its exit status.
+pub fn say(text: std::fmt::Arguments) {
+    let _ = write!(std::io::stdout(), "{text}");
+}
 
 /// What stops a hosted run before it starts.
 #[derive(Debug, Error)]

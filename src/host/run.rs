@@ -23,7 +23,7 @@ use super::child::{Child, ChildLine, LINES_CAPACITY, Stream};
 use super::clients::{self, Call, Client, End, Record, Workload};
 use super::protocol::{self, Message, parse_line, to_line};
 use super::summary::{self, Problems};
-use super::{HostError, STATE_MARKER};
+use super::{HostError, STATE_MARKER, tell};
 use crate::cluster::Network;
 use crate::cluster::NetworkConfig;
 use crate::cluster::seed;
@@ -123,6 +123,9 @@ pub struct Slot {
     pub generation: u64,
     pub paused: bool,
     pub initialised: bool,
+    /// Whether this process's end (its stdout closed, or its exit) is counted in the
+    /// problems: a dead process is one problem, however it shows.
+    pub ended: bool,
     pub sent: u64,
     pub received: u64,
     pub state: Option<Json>,
@@ -152,6 +155,9 @@ pub struct Host {
     pub(super) rng: ChaCha8Rng,
     pub(super) next_msg_id: u64,
     pub init_ms: Option<f64>,
+    /// Whether any node answered `init` in this run: if none did, the program cannot
+    /// start as a node.
+    pub any_initialised: bool,
     pub routed: u64,
     pub net_dropped: u64,
     pub duplicated: u64,
@@ -195,24 +201,26 @@ fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
 
 /// Runs `raftlab host`, printing the summary; returns the exit status (0 linearizable,
 /// 1 not, or a piped command or expectation failed, 2 bad input or a program that cannot
-/// start).
+/// start: one that does not run, or no node answered `init`).
 pub fn run(args: &HostArgs) -> u8 {
     ignore_sigpipe();
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if args.watch && !terminal {
-        eprintln!("error: the live view (--watch) needs a terminal");
+        tell(format_args!(
+            "error: the live view (--watch) needs a terminal"
+        ));
         return 2;
     }
     let mut host = match Host::new(args.clone()) {
         Ok(host) => host,
         Err(error) => {
-            eprintln!("error: {error}");
+            tell(format_args!("error: {error}"));
             return 2;
         }
     };
     host.catch_interrupts();
     if let Err(error) = host.start_all() {
-        eprintln!("error: {error}");
+        tell(format_args!("error: {error}"));
         return 2;
     }
     let mut failed = false;
@@ -300,6 +308,7 @@ impl Host {
             problems: Problems::default(),
             next_msg_id: 1,
             init_ms: None,
+            any_initialised: false,
             routed: 0,
             net_dropped: 0,
             duplicated: 0,
@@ -350,6 +359,7 @@ impl Host {
         let child = Child::spawn(program, rest, node, slot.generation, &self.lines_tx)?;
         slot.pids.push(child.pid());
         slot.initialised = false;
+        slot.ended = false;
         slot.paused = false;
         slot.exit = None;
         let msg_id = self.next_msg_id;
@@ -390,10 +400,23 @@ impl Host {
         let count = self.problems.count(kind);
         if count <= 5 && !self.quiet {
             let at = self.now_us() as f64 / 1e6;
-            eprintln!("host {at:8.3}s  {kind}: {text}");
+            tell(format_args!("host {at:8.3}s  {kind}: {text}"));
             if count == 5 {
-                eprintln!("host           (further '{kind}' problems are only counted)");
+                tell(format_args!(
+                    "host           (further '{kind}' problems are only counted)"
+                ));
             }
+        }
+    }
+
+    /// Shows a further line about a problem already counted (a dead node's exit status
+    /// after its closed stdout), as [`Host::problem`] shows one, without counting it.
+    fn problem_again(&mut self, kind: &'static str, text: String) {
+        self.note(None, format!("{kind}: {text}"));
+        let shown = self.problems.counts.get(kind).copied().unwrap_or(0);
+        if shown < 5 && !self.quiet {
+            let at = self.now_us() as f64 / 1e6;
+            tell(format_args!("host {at:8.3}s  {kind}: {text}"));
         }
     }
 
@@ -447,7 +470,8 @@ impl Host {
             self.init_ms = Some(now_us as f64 / 1000.0);
         } else {
             for node in 0..self.slots.len() {
-                if !self.slots[node].initialised {
+                // A node already counted dead is not counted again for its silence.
+                if !self.slots[node].initialised && !self.slots[node].ended {
                     let text = format!("{} did not answer init in time", self.slots[node].name);
                     self.problem("no init_ok", text);
                 }
@@ -484,7 +508,9 @@ impl Host {
         let name = slot.name.clone();
         match (line.stream, line.line) {
             (Stream::Stdout, None) => {
-                if self.slots[line.node].child.is_some() {
+                let slot = &mut self.slots[line.node];
+                if slot.child.is_some() && !slot.ended {
+                    slot.ended = true;
                     self.problem("exited", format!("{name} closed its stdout (it exited?)"));
                 }
             }
@@ -541,6 +567,7 @@ impl Host {
         self.slots[node].sent += 1;
         if message.dest == "c0" && message.body.kind == "init_ok" {
             self.slots[node].initialised = true;
+            self.any_initialised = true;
             return;
         }
         if let Some(to) = self.slots.iter().position(|s| s.name == message.dest) {
@@ -627,7 +654,10 @@ impl Host {
             {
                 slot.exit = Some(status.clone());
                 let text = format!("{} exited: {status}", slot.name);
-                self.problem("exited", text);
+                match std::mem::replace(&mut slot.ended, true) {
+                    false => self.problem("exited", text),
+                    true => self.problem_again("exited", text),
+                }
             }
         }
     }
@@ -835,6 +865,7 @@ fn new_slot(out: &std::path::Path, i: usize) -> Slot {
         generation: 0,
         paused: false,
         initialised: false,
+        ended: false,
         sent: 0,
         received: 0,
         state: None,

@@ -39,7 +39,7 @@ use thiserror::Error;
 use super::clients::Workload;
 use super::run::{Host, HostArgs};
 use super::session::HostSession;
-use super::summary;
+use super::{summary, tell};
 use crate::raft::NodeId;
 use crate::repl::command::parse;
 
@@ -333,7 +333,7 @@ pub fn run(paths: &[PathBuf]) -> u8 {
         match load(path) {
             Ok(scenario) => loaded.push(scenario),
             Err(error) => {
-                eprintln!("error: {error}");
+                tell(format_args!("error: {error}"));
                 return 2;
             }
         }

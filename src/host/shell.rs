@@ -17,6 +17,7 @@ use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use rustyline::error::ReadlineError;
 
 use super::session::HostSession;
+use super::{say, tell};
 use crate::repl::command::{Command, parse};
 use crate::repl::complete::CompletionContext;
 use crate::repl::editor::{self, LivePrompt};
@@ -31,7 +32,10 @@ pub fn run(session: &mut HostSession, watch: bool) -> bool {
         if terminal {
             watch_here(session);
         } else {
-            eprintln!("{} the live view needs a terminal", "error:".red().bold());
+            tell(format_args!(
+                "{} the live view needs a terminal",
+                "error:".red().bold()
+            ));
         }
         return false;
     }
@@ -104,8 +108,8 @@ fn run_printed(session: &mut HostSession, line: &str) -> Ran {
             let text = outcome.text.trim_end_matches('\n');
             match (text.is_empty(), outcome.passed) {
                 (true, _) => {}
-                (false, true) => println!("{text}"),
-                (false, false) => println!("{}", text.red()),
+                (false, true) => say(format_args!("{text}\n")),
+                (false, false) => say(format_args!("{}\n", text.red())),
             }
             Ran {
                 quit: outcome.quit,
@@ -113,7 +117,7 @@ fn run_printed(session: &mut HostSession, line: &str) -> Ran {
             }
         }
         Err(error) => {
-            eprintln!("{} {error}", "error:".red().bold());
+            tell(format_args!("{} {error}", "error:".red().bold()));
             Ran {
                 quit: false,
                 failed: true,
@@ -139,18 +143,18 @@ fn interactive(session: &mut HostSession) {
     let mut editor = match editor::editor(context.clone(), live_prompt) {
         Ok(editor) => editor,
         Err(error) => {
-            eprintln!(
+            tell(format_args!(
                 "{} cannot open the terminal: {error}",
                 "error:".red().bold()
-            );
+            ));
             return;
         }
     };
-    println!(
-        "raftlab host: {} nodes of `{}`. Type `help`, Tab to complete, Ctrl-D to leave.",
+    say(format_args!(
+        "raftlab host: {} nodes of `{}`. Type `help`, Tab to complete, Ctrl-D to leave.\n",
         session.host.slots.len(),
         session.host.args.command.join(" ")
-    );
+    ));
     let (prompts, prompt_rx) = bounded::<String>(1);
     let (typed_tx, typed) = bounded::<Typed>(1);
     std::thread::spawn(move || {
@@ -221,6 +225,6 @@ fn watch_here(session: &mut HostSession) {
     let result = watch_driven(session, options);
     session.host.quiet = false;
     if let Err(error) = result {
-        eprintln!("{} {error}", "error:".red().bold());
+        tell(format_args!("{} {error}", "error:".red().bold()));
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::clients::{self, End, Workload};
 use super::run::Host;
+use super::{say, tell};
 use crate::lincheck::check::{Verdict, check, longest_order};
 use crate::lincheck::kv::KvModel;
 use crate::lincheck::search::Limit;
@@ -64,7 +65,9 @@ pub fn figures(host: &Host) -> Figures {
     figures
 }
 
-/// Prints the summary, writes the history, checks it; returns the exit status.
+/// Prints the summary, writes the history, checks it; returns the exit status: 2 when no
+/// node ever answered `init` (the program cannot start as a node, and there is nothing to
+/// check), else the verdict's.
 pub fn finish(host: &mut Host) -> u8 {
     let figures = figures(host);
     let mut text = String::new();
@@ -73,6 +76,10 @@ pub fn finish(host: &mut Host) -> u8 {
     let history = host.out.join("history.jsonl");
     let written = std::fs::write(&history, clients::history_lines(&host.records));
     let code = match host.args.workload {
+        _ if !host.any_initialised => {
+            let _ = writeln!(text, "  not checked: no node answered init");
+            2
+        }
         Workload::LinKv => verdict(host, &mut text),
         Workload::Echo => {
             let bad = figures.unknown + figures.failed;
@@ -94,7 +101,14 @@ pub fn finish(host: &mut Host) -> u8 {
         "  node logs (stderr): {}/n1.log ...",
         host.out.display()
     );
-    print!("{text}");
+    say(format_args!("{text}"));
+    if !host.any_initialised {
+        tell(format_args!(
+            "error: no node answered init, so `{}` cannot start as a node (its stderr is in {})",
+            host.args.command.join(" "),
+            host.out.join("n1.log").display()
+        ));
+    }
     code
 }
 
@@ -113,9 +127,10 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
     if host.interrupted() {
         let _ = writeln!(text, "  interrupted (Ctrl-C): the run ended early");
     }
-    let _ = match host.init_ms {
-        Some(ms) => writeln!(text, "  nodes started and initialised in {ms:.1} ms"),
-        None => writeln!(text, "  not every node answered init"),
+    let _ = match (host.init_ms, host.any_initialised) {
+        (Some(ms), _) => writeln!(text, "  nodes started and initialised in {ms:.1} ms"),
+        (None, true) => writeln!(text, "  not every node answered init"),
+        (None, false) => writeln!(text, "  no node answered init"),
     };
     let total = host.records.len();
     let _ = writeln!(

@@ -90,6 +90,44 @@ fn an_unknown_bug_is_a_usage_error() {
 }
 
 #[test]
+fn a_seed_range_past_the_last_seed_or_of_no_seeds_is_a_usage_error() {
+    let (code, out, err) = raftlab(&[
+        "check",
+        "--first-seed",
+        "18446744073709551615",
+        "--seeds",
+        "3",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.starts_with("error: --first-seed 18446744073709551615 with --seeds 3"),
+        "{err}"
+    );
+    assert!(err.contains("at most 1 seed(s)"), "{err}");
+    assert!(out.is_empty(), "nothing runs: {out}");
+    let (code, out, err) = raftlab(&["check", "--seeds", "0"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(err, "error: --seeds must be at least 1\n");
+}
+
+#[test]
+fn the_last_seed_can_be_checked() {
+    let dir = temp_dir("check-last-seed");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--first-seed",
+        "18446744073709551615",
+        "--seeds",
+        "1",
+    ];
+    let (code, out, err) = raftlab(&[&args[..], &["--time", "200ms", "--out", &out_dir]].concat());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 of 1 seeds run"), "{out}");
+}
+
+#[test]
 fn a_failing_seeds_scenario_replays_to_the_same_violation_under_raftlab_run() {
     let dir = temp_dir("replay");
     let out_dir = dir.to_string_lossy().into_owned();

@@ -6,6 +6,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 
 use super::{Active, Fault, Host};
 use crate::cluster::EventKind;
+use crate::host::tell;
 
 impl Host {
     pub(super) fn run_nemesis(&mut self, now_us: u64) {
@@ -112,7 +113,7 @@ impl Host {
     fn note_fault(&mut self, now_us: u64, text: String) {
         let at = now_us as f64 / 1e6;
         if !self.quiet {
-            eprintln!("host {at:8.3}s  nemesis: {text}");
+            tell(format_args!("host {at:8.3}s  nemesis: {text}"));
         }
         self.note(None, format!("nemesis: {text}"));
         self.faults.push(text);

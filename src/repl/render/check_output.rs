@@ -116,10 +116,24 @@ impl CheckArgs {
         options
     }
 
-    fn seeds(&self) -> Vec<u64> {
-        match self.seed {
-            Some(seed) => vec![seed],
-            None => (self.first_seed..self.first_seed.saturating_add(self.seeds)).collect(),
+    /// The seeds to run, or why the range is not one: no seeds, or seeds past the last u64.
+    fn seeds(&self) -> Result<Vec<u64>, String> {
+        if let Some(seed) = self.seed {
+            return Ok(vec![seed]);
+        }
+        if self.seeds == 0 {
+            return Err("--seeds must be at least 1".to_string());
+        }
+        let first = self.first_seed;
+        match first.checked_add(self.seeds - 1) {
+            Some(last) => Ok((first..=last).collect()),
+            None => Err(format!(
+                "--first-seed {first} with --seeds {} goes past the last seed, {}: \
+                 at most {} seed(s) from there",
+                self.seeds,
+                u64::MAX,
+                (u64::MAX - first).saturating_add(1)
+            )),
         }
     }
 }
@@ -139,7 +153,14 @@ fn progress_bar(length: u64) -> ProgressBar {
 /// Runs `raftlab check`. Returns the exit status: 0 when every seed held, 1 on a failure,
 /// 2 when the options are wrong.
 pub fn run(args: &CheckArgs) -> i32 {
-    let (options, seeds) = (args.options(), args.seeds());
+    let options = args.options();
+    let seeds = match args.seeds() {
+        Ok(seeds) => seeds,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 2;
+        }
+    };
     if options.nodes.is_some_and(|n| n == 0 || n > MAX_NODES) {
         eprintln!("error: --nodes must be 1 to {MAX_NODES}");
         return 2;
