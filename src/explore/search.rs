@@ -10,7 +10,9 @@
 //!   the walks reach the deep ones (Figure 8) long before a breadth-first level does.
 //! - **Breadth-first** goes level by level: the workers share out the states
 //!   of one depth and gather those of the next, so the first finding is at the least
-//!   depth any finding has, and its path is a shortest counterexample. The visited set
+//!   depth any finding has, and its path is a shortest counterexample. What they gather
+//!   is taken in the level's order, whoever gathered it, so the outcome is the same on
+//!   any number of workers ([`expand_level_in_order`]). The visited set
 //!   maps each fingerprint to its parent's, and the path is rebuilt from it by taking, from
 //!   the initial state on, the action whose next state has the next fingerprint.
 //! - **Depth-first** keeps one path per worker (each tries the actions in its own order)
@@ -443,14 +445,10 @@ fn breadth_first(shared: &Shared, workers: usize) -> bool {
         }
         shared.queue.store(level.len() as u64, Ordering::Relaxed);
         shared.depth.store(depth, Ordering::Relaxed);
-        let cursor = AtomicUsize::new(0);
-        let next: Vec<Vec<State>> = thread::scope(|scope| {
-            let workers: Vec<_> = (0..workers.max(1))
-                .map(|_| scope.spawn(|| expand_level(shared, &level, &cursor)))
-                .collect();
-            workers.into_iter().map(join).collect()
-        });
-        level = next.into_iter().flatten().collect();
+        level = match workers {
+            0 | 1 => expand_level(shared, &level, &AtomicUsize::new(0)),
+            _ => expand_level_in_order(shared, &level, workers),
+        };
         depth += 1;
     }
     shared.queue.store(level.len() as u64, Ordering::Relaxed);
@@ -512,6 +510,109 @@ fn expand_level(shared: &Shared, level: &[State], cursor: &AtomicUsize) -> Vec<S
         }
     }
     next
+}
+
+/// One chunk of a level as a worker expanded it: the states reached that were not visited
+/// before the level began, each with its parent's fingerprint and whether it is within the
+/// bounds, in the order of the chunk's states and their actions; how many states it
+/// generated; and the first rule it found broken, with the parent's fingerprint.
+struct ExpandedChunk {
+    start: usize,
+    reached: Vec<(u64, u64, State, bool)>,
+    generated: u64,
+    broken: Option<(Finding, u64)>,
+}
+
+/// [`expand_level`] on `workers` threads, with the same outcome as on one: the workers
+/// expand chunks of the level side by side, and the chunks are then taken in the level's
+/// order, on this thread, to mark states visited (so each state's parent is the first in
+/// that order to reach it), to count the states generated, and to keep the first finding
+/// (a chunk past one already found is not expanded). Which thread reached a state first
+/// decides nothing, so the same seed and bounds give the same counterexample, path and
+/// counts on every run and with any number of workers.
+fn expand_level_in_order(shared: &Shared, level: &[State], workers: usize) -> Vec<State> {
+    let cursor = AtomicUsize::new(0);
+    let first_broken = AtomicUsize::new(usize::MAX);
+    let mut chunks: Vec<ExpandedChunk> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..workers)
+            .map(|_| scope.spawn(|| expand_chunks(shared, level, &cursor, &first_broken)))
+            .collect();
+        workers.into_iter().flat_map(join).collect()
+    });
+    chunks.sort_unstable_by_key(|chunk| chunk.start);
+    let mut next = Vec::new();
+    for chunk in chunks {
+        for (fp, parent, state, within) in chunk.reached {
+            if shared.visited.insert(fp, parent) && within {
+                next.push(state);
+            }
+        }
+        shared.states.fetch_add(chunk.generated, Ordering::Relaxed);
+        if let Some((finding, parent)) = chunk.broken {
+            shared.report(Report {
+                finding,
+                parent,
+                path: Vec::new(),
+                by: Searcher::BreadthFirst,
+                rank: 0,
+            });
+            break;
+        }
+    }
+    next
+}
+
+/// A worker of [`expand_level_in_order`]: expands chunks of `level` until it is all taken,
+/// the search stops, or a chunk before the next one found a broken rule.
+fn expand_chunks(
+    shared: &Shared,
+    level: &[State],
+    cursor: &AtomicUsize,
+    first_broken: &AtomicUsize,
+) -> Vec<ExpandedChunk> {
+    let mut expanded = Vec::new();
+    let mut actions = Vec::new();
+    while !shared.stopped() {
+        let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+        // Chunks are handed out in order: every one after a finding's comes later still.
+        if start > first_broken.load(Ordering::Relaxed) {
+            break;
+        }
+        let Some(states) = level.get(start..(start + CHUNK).min(level.len())) else {
+            break;
+        };
+        let mut chunk = ExpandedChunk {
+            start,
+            reached: Vec::new(),
+            generated: 0,
+            broken: None,
+        };
+        'chunk: for state in states {
+            let fp = shared.fingerprint(state);
+            shared.model.actions(state, &mut actions);
+            for &action in &actions {
+                chunk.generated += 1;
+                match shared.model.next(state, action) {
+                    Outcome::Broken(finding) => {
+                        chunk.broken = Some((finding, fp));
+                        first_broken.fetch_min(start, Ordering::Relaxed);
+                        break 'chunk;
+                    }
+                    Outcome::Next { state, within } => {
+                        let next_fp = shared.fingerprint(&state);
+                        // Visited in an earlier level: the set does not change while a
+                        // level is expanded.
+                        if shared.visited.parent(next_fp).is_none() {
+                            chunk.reached.push((next_fp, fp, state, within));
+                        }
+                    }
+                }
+            }
+            shared.queue.fetch_sub(1, Ordering::Relaxed);
+        }
+        expanded.push(chunk);
+    }
+    expanded
 }
 
 /// The path to a breadth-first finding: the fingerprints from the parent back to the

@@ -183,6 +183,31 @@ fn deep_bugs_are_found_by_random_walks() {
     }
 }
 
+/// Breadth-first on several workers finds what it finds on one: the same counterexample,
+/// path and finding, after the same count of states, on every run (which worker reaches
+/// a state first decides nothing).
+#[test]
+fn breadth_first_on_any_number_of_workers_gives_the_same_outcome() {
+    let (bounds, _, _) = tight(Bug::ForgetVote).expect("in reach");
+    let model = Model::new(bounds, &[Bug::ForgetVote], 1);
+    let on = |workers| {
+        let outcomes = run(
+            &model,
+            &SearchOptions {
+                workers,
+                ..options()
+            },
+        );
+        let found = outcomes.found.expect("a violation is found");
+        let counts = (outcomes.progress.states, outcomes.progress.distinct);
+        (found.actions, found.finding.detail, counts)
+    };
+    let one = on(1);
+    for workers in [3, 2, 3] {
+        assert_eq!(on(workers), one, "{workers} workers");
+    }
+}
+
 /// The default search, breadth-first beside random walks, gives the same counterexample
 /// on every run however its two threads are scheduled, and says which search found it;
 /// random walks on two workers too (the walk of the lowest number wins).
