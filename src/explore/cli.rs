@@ -77,7 +77,9 @@ pub struct ExploreArgs {
     /// Random walks and the order depth-first workers try actions in derive from this.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Worker threads [default: the number of CPUs].
+    /// Worker threads [default: the number of CPUs]. auto, bfs and random give the same
+    /// outcome on any number; dfs on more than one may find another counterexample on
+    /// each run (its workers share the states they visit).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Where to write the counterexample's scenario.
