@@ -286,6 +286,11 @@ const MALFORMED: &[(&str, &str)] = &[
         "6:5: node 4 does not exist (the cluster has nodes 1..3)",
     ),
     ("bad-yaml", "4:3: simple key expected ':'"),
+    ("duplicate-key", "4:3: key 'nodes' is given twice"),
+    (
+        "two-documents",
+        "5:1: a scenario file holds one YAML document, but a second one starts here",
+    ),
     ("no-steps", "3:8: there are no steps to run"),
     (
         "quit-step",

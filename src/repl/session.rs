@@ -106,6 +106,13 @@ pub struct Outcome {
     pub quit: bool,
 }
 
+/// How a command ran: to its end, or stopped by Ctrl-C before it (a run or a wait, which
+/// is then not journalled).
+enum Ran {
+    Done(Outcome),
+    Interrupted(Outcome),
+}
+
 impl Outcome {
     pub(super) fn text(text: impl Into<String>) -> Outcome {
         Outcome {
@@ -234,7 +241,8 @@ impl Session {
         self.execute(&command)
     }
 
-    /// Checks a command's nodes against the cluster, then runs it.
+    /// Checks a command's nodes against the cluster, then runs it. The safety violations
+    /// that appeared while it ran are judged once, at its end (for `step N`, after all N).
     pub fn execute(&mut self, command: &Command) -> Result<Outcome, ExecError> {
         let nodes: Vec<NodeId> = self.cluster.hosted()?;
         command.check_nodes(&nodes)?;
@@ -243,33 +251,50 @@ impl Session {
         {
             return Err(ExecError::TooManySteps(*count));
         }
-        if let Command::Step { count } = command
-            && *count > 1
-        {
-            // One journal entry per step, so that `back N` rewinds N steps.
-            let mut text = String::new();
-            for done in 0..*count {
-                if self.interrupt.load(Ordering::Relaxed) {
-                    let now_us = self.cluster.now_us()?;
-                    let progress = format!(" after {done} of {count} steps");
-                    text.push_str(&self.interrupted(now_us, command, &progress)?.text);
-                    return Ok(Outcome::failed(text));
-                }
-                let outcome = self.execute(&Command::Step { count: 1 })?;
-                text.push_str(&outcome.text);
-                if self
-                    .cluster
-                    .view(ViewLimits::least())?
-                    .next_event_us
-                    .is_none()
-                {
-                    break;
-                }
-            }
-            return Ok(Outcome::text(text));
-        }
-        let (time_us, handoffs) = self.cluster.position()?;
         let violations_before = self.violation_count()?;
+        let outcome = match command {
+            Command::Step { count } if *count > 1 => self.steps(command, *count)?,
+            _ => match self.run_journalled(command)? {
+                Ran::Done(outcome) => outcome,
+                // Not judged, as it is not journalled: what it left is the next command's.
+                Ran::Interrupted(outcome) => return Ok(outcome),
+            },
+        };
+        self.judge_violations(violations_before, outcome)
+    }
+
+    /// `step N`: one journal entry per step, so that `back N` rewinds N steps.
+    fn steps(&mut self, command: &Command, count: u64) -> Result<Outcome, ExecError> {
+        let mut outcome = Outcome::text("");
+        for done in 0..count {
+            if self.interrupt.load(Ordering::Relaxed) {
+                let now_us = self.cluster.now_us()?;
+                let progress = format!(" after {done} of {count} steps");
+                let interrupted = self.interrupted(now_us, command, &progress)?;
+                outcome.text.push_str(&interrupted.text);
+                outcome.passed = false;
+                return Ok(outcome);
+            }
+            let (Ran::Done(step) | Ran::Interrupted(step)) =
+                self.run_journalled(&Command::Step { count: 1 })?;
+            outcome.text.push_str(&step.text);
+            outcome.passed &= step.passed;
+            if self
+                .cluster
+                .view(ViewLimits::least())?
+                .next_event_us
+                .is_none()
+            {
+                break;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Runs a command and journals it if it is part of the run; its violations are for
+    /// the caller to judge.
+    fn run_journalled(&mut self, command: &Command) -> Result<Ran, ExecError> {
+        let (time_us, handoffs) = self.cluster.position()?;
         let outcome = match self.dispatch(command) {
             Err(ExecError::Cluster(ClusterError::Interrupted { time_us: now_us })) => {
                 // A client operation was sent before the interrupt and stays in flight:
@@ -277,7 +302,7 @@ impl Session {
                 // wait is not kept: the time it ran is the next command's start.
                 let outcome = self.interrupted(now_us, command, "")?;
                 if !matches!(command, Command::Client { .. }) {
-                    return Ok(outcome);
+                    return Ok(Ran::Interrupted(outcome));
                 }
                 outcome
             }
@@ -291,7 +316,6 @@ impl Session {
             }
             other => other?,
         };
-        let outcome = self.judge_violations(violations_before, outcome)?;
         if command.effect().journalled() {
             let end_us = self.cluster.now_us()?;
             let command = command.clone();
@@ -303,7 +327,7 @@ impl Session {
             });
             self.take_history_now_and_then()?;
         }
-        Ok(outcome)
+        Ok(Ran::Done(outcome))
     }
 
     /// Every [`TAKE_HISTORY_EVERY`] journalled commands, takes the clients' finished

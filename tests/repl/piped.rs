@@ -235,6 +235,21 @@ fn save_writes_a_scenario_of_the_session() {
         saved.contains("  - wait leader\n  - put x 1\n  - kill 2\n"),
         "{saved}"
     );
+    // From a `pause` on, the file is on a paused clock too.
+    let lines = format!("wait leader\npause\nput x 1\nsave {}\n", file.display());
+    raftlab(&lines)
+        .success()
+        .stdout(predicate::str::contains("saved 3 steps to "))
+        .stdout(predicate::str::contains(
+            "session.yaml: 2 commands, with 0 run steps for the time between them and a `pause` \
+         where the session paused",
+        ));
+    let saved = std::fs::read_to_string(&file).expect("saved file");
+    assert!(
+        saved.contains("  - wait leader\n  - pause\n  - put x 1\n"),
+        "{saved}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -176,8 +176,12 @@ impl Session {
         let steps = view::count(steps.len(), "step", "steps");
         let commands = view::count(self.journal.len(), "command", "commands");
         let runs = view::count(runs, "run step", "run steps");
+        let paused = match self.first_paused_at {
+            Some(at) if at < self.journal.len() => " and a `pause` where the session paused",
+            _ => "",
+        };
         Ok(Outcome::text(format!(
-            "saved {steps} to {file}: {commands}, with {runs} for the time between them"
+            "saved {steps} to {file}: {commands}, with {runs} for the time between them{paused}"
         )))
     }
 

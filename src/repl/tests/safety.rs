@@ -167,6 +167,44 @@ fn without_a_bug_the_command_during_which_a_violation_appears_fails() {
     assert_eq!(session.violations_unexpected().unwrap(), 0);
 }
 
+/// `step N` is one command: the violations its steps brought are counted once, on a line
+/// of their own at its end, and fail it.
+#[test]
+fn step_n_reports_its_violations_once_at_its_end() {
+    let config = ClusterConfig {
+        nodes: 3,
+        seed: 3,
+        clock: ClockMode::Virtual,
+        ..ClusterConfig::default()
+    };
+    let mut session = Session::new(config).expect("session starts");
+    // Throwing away every node's committed entry lets a new leader commit another there.
+    let lines = [
+        "wait leader",
+        "put x 1",
+        "kill 1 2 3",
+        "set-log 1 1",
+        "set-log 2 1",
+        "set-log 3 1",
+        "restart 1 2 3",
+    ];
+    let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    assert!(run_all(&mut session, &lines).is_empty());
+    let step = session.run_line("step 40").expect("steps");
+    let found = session.violations_unexpected().expect("a count");
+    assert!(found > 1, "{}", step.text);
+    assert!(!step.passed, "{}", step.text);
+    assert_eq!(
+        step.text.matches("safety violation").count(),
+        1,
+        "{}",
+        step.text
+    );
+    let last = step.text.lines().last().expect("lines");
+    let line = format!("✗ {found} safety violation(s) during this command (see `check`)");
+    assert_eq!(last, line, "{}", step.text);
+}
+
 #[test]
 fn with_a_bug_on_violations_must_be_expected_by_rule() {
     let mut session = session(3, &[Bug::CommitPreviousTerm]);

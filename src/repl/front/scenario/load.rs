@@ -4,7 +4,7 @@
 use std::fmt::{self, Display, Formatter};
 use std::path::Path;
 
-use serde_saphyr::{DefaultMessageFormatter, Location, MessageFormatter, Spanned};
+use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 use thiserror::Error;
 
 use crate::cluster::{ClockMode, ClusterConfig, ClusterError, MAX_NODES};
@@ -64,9 +64,19 @@ pub enum ValueError {
 /// What is wrong at one place in a file.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum Problem {
-    /// YAML syntax, as serde-saphyr words it.
+    /// YAML syntax, as serde-saphyr words it for the user (its messages for the programmer
+    /// name its own API).
     #[error("{0}")]
     Yaml(String),
+    /// A key given twice in one mapping (here, the second time).
+    #[error("{}", match .0 {
+        Some(key) => format!("key '{key}' is given twice"),
+        None => "a key is given twice".to_string(),
+    })]
+    DuplicateKey(Option<String>),
+    /// A second YAML document, after `---` (here, where it starts).
+    #[error("a scenario file holds one YAML document, but a second one starts here")]
+    SecondDocument,
     /// A value of the wrong kind: a number where a mapping belongs, ...
     #[error("{key}: expected {expected}, found {found}")]
     Kind {
@@ -279,8 +289,10 @@ fn yaml_problem(error: &serde_saphyr::Error) -> (Position, Problem) {
         serde_saphyr::Error::SerdeUnknownField {
             field, expected, ..
         } => unknown_key(field, expected),
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => Problem::DuplicateKey(key.clone()),
+        serde_saphyr::Error::MultipleDocuments { .. } => Problem::SecondDocument,
         other => {
-            let message = DefaultMessageFormatter.format_message(other);
+            let message = UserMessageFormatter.format_message(other);
             // The message may quote the file; keep control characters off the terminal.
             let message = message
                 .chars()
