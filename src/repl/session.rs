@@ -310,7 +310,7 @@ impl Session {
                 // The same: the clock moved on to where the bound stopped it.
                 let outcome = self.stopped_by_bound(handoffs, time_us, command)?;
                 if !matches!(command, Command::Client { .. }) {
-                    return Ok(outcome);
+                    return Ok(Ran::Interrupted(outcome));
                 }
                 outcome
             }
