@@ -144,6 +144,11 @@ impl Accept<'_> for Text {
     fn string(text: &str) -> Option<Text> {
         Some(Text(text.trim().to_string()))
     }
+
+    /// `say: 12`, `name: true`: a number or a boolean is text too.
+    fn scalar(text: String) -> Option<Text> {
+        Some(Text(text))
+    }
 }
 
 /// One setting as text, whatever YAML typed it as; the loader reads it with the command

@@ -209,7 +209,11 @@ pub fn load_str(file: &str, default_name: &str, text: &str) -> Result<Scenario, 
         file: file.to_string(),
         problems,
     };
-    let doc = serde_saphyr::from_str::<Field<Mapping<FileDoc>>>(text);
+    // YAML 1.2's booleans only: `n`, `no`, `off`, `yes` are text (a name, a `say`), not
+    // booleans; the settings that take one read those words themselves (`boolean`).
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let doc = serde_saphyr::from_str_with_options::<Field<Mapping<FileDoc>>>(text, options);
     let doc = doc.map_err(|error| fail(vec![yaml_problem(&error)]))?;
     let mut problems = Vec::new();
     let doc = match &doc {
@@ -565,10 +569,12 @@ fn speed(text: &str) -> Result<f64, ValueError> {
     Ok(speed)
 }
 
+/// A setting's boolean: `true` or `false`, and YAML 1.1's other spellings of them (`on`,
+/// `off`, `yes`, `no`, `y`, `n`), in any case.
 fn boolean(text: &str) -> Result<bool, ValueError> {
-    match text {
-        "true" | "on" => Ok(true),
-        "false" | "off" => Ok(false),
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "y" => Ok(true),
+        "false" | "off" | "no" | "n" => Ok(false),
         _ => Err(ValueError::Expected {
             expected: "true or false",
             text: text.to_string(),
@@ -676,6 +682,23 @@ mod tests {
         assert_eq!(config.network.delay_min_us, 2_000);
         assert_eq!(config.network.drop, 0.25);
         assert!(config.network.reorder);
+    }
+
+    /// YAML 1.1 read `n`, `no`, `off` and `yes` as booleans: here they are text where text
+    /// is wanted, as is a number, and still booleans for the settings that take one.
+    #[test]
+    fn words_yaml_1_1_read_as_booleans_are_text_and_settings_still_take_them() {
+        let text = "name: n\ncluster:\n  raft: { prevote: yes, check_quorum: No }\n  \
+                    network: { reorder: Y }\nsteps:\n  - say: off\n  - say: 12\n  - pause: YES\n";
+        let scenario = load(text).expect("loads");
+        assert_eq!(scenario.name, "n");
+        assert!(scenario.config.raft.prevote);
+        assert!(!scenario.config.raft.check_quorum);
+        assert!(scenario.config.network.reorder);
+        let kinds: Vec<&StepKind> = scenario.steps.iter().map(|s| &s.kind).collect();
+        assert_eq!(kinds[0], &StepKind::Say("off".to_string()));
+        assert_eq!(kinds[1], &StepKind::Say("12".to_string()));
+        assert_eq!(kinds[2], &StepKind::Pause("YES".to_string()));
     }
 
     #[test]
