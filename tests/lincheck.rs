@@ -324,6 +324,40 @@ fn a_key_that_cannot_be_decided_in_time_is_undecided() {
     assert!(out.contains("try a longer --timeout"), "{out}");
 }
 
+/// With several files, the exit status is the worst: a violation (1) over bad input (2)
+/// over undecided (3) over linearizable (0), so a script testing for 1 sees every violation.
+#[test]
+fn with_several_files_a_violation_wins_then_bad_input_then_undecided() {
+    const STALE: &str = r#"{:process 0, :type :invoke, :f :put, :key "x", :value "1"}
+{:process 0, :type :ok, :f :put, :key "x", :value "1"}
+{:process 1, :type :invoke, :f :get, :key "x", :value nil}
+{:process 1, :type :ok, :f :get, :key "x", :value "2"}"#;
+    let ok = History::new("ok.txt", PORCUPINE_OK);
+    let bad = History::new("bad.txt", STALE);
+    let empty = History::new("empty.txt", "");
+    let slow = History::new("slow.txt", &expensive_key("k", 0));
+    let status = |files: &[&History]| {
+        let output = raftlab()
+            .arg("lincheck")
+            .args(files.iter().map(|h| &h.path))
+            .args(["--timeout", "20ms"])
+            .output()
+            .expect("raftlab runs");
+        output.status.code().unwrap_or(-1)
+    };
+    assert_eq!(status(&[&empty, &bad]), 1);
+    assert_eq!(status(&[&bad, &slow, &empty]), 1);
+    assert_eq!(status(&[&slow, &empty, &ok]), 2);
+    assert_eq!(status(&[&ok, &slow]), 3);
+    assert_eq!(status(&[&ok, &ok]), 0);
+    let help = raftlab()
+        .args(["lincheck", "--help"])
+        .output()
+        .expect("raftlab runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("with several files"), "{help}");
+}
+
 #[test]
 fn a_violation_in_one_key_stops_the_search_of_the_others() {
     // Key "a" alone would take far longer than the timeout; key "b" fails at once and is
