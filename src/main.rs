@@ -114,7 +114,9 @@ enum Sub {
         which: ExperimentSub,
     },
     /// Checks histories from files for linearizability (Porcupine, Jepsen, raftlab JSON
-    /// lines). Exit status: 0 linearizable, 1 not, 2 bad input, 3 undecided in time.
+    /// lines). Exit status: 0 linearizable, 1 not, 2 bad input, 3 undecided in time; with
+    /// several files, the first that applies: 1 if any file is not linearizable, else 2 if
+    /// any is bad input, else 3 if any is undecided, else 0.
     Lincheck(raftlab::lincheck::tool::LincheckArgs),
     /// The live full-screen view of a cluster, or a lesson (FILE) played as slides.
     Watch(WatchArgs),

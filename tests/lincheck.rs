@@ -216,6 +216,74 @@ fn malformed_input_is_bad_input_with_its_line() {
     );
 }
 
+/// A completion repeats its invocation's function, key and written value: one that names
+/// another call is bad input on its line, not a verdict.
+#[test]
+fn a_completion_that_names_another_call_is_bad_input() {
+    let put = r#"{:process 0, :type :invoke, :f :put, :key "x", :value "1"}"#;
+    for completion in [
+        r#"{:process 0, :type :ok, :f :get, :key "x", :value "1"}"#,
+        r#"{:process 0, :type :ok, :f :put, :key "y", :value "1"}"#,
+        r#"{:process 0, :type :ok, :f :put, :key "x", :value "2"}"#,
+        r#"{:process 0, :type :info, :f :append, :key "x", :value "1"}"#,
+    ] {
+        let history = History::new("other.txt", &format!("{put}\n{completion}\n"));
+        let (code, out) = lincheck(&history, &[]);
+        assert_eq!(code, 2, "{completion}: {out}");
+        let expected = "other.txt:line 2: expected the :f, :key and :value of process 0's \
+                        invocation on line 1";
+        assert!(out.contains(expected), "{out}");
+    }
+    let log = "INFO  jepsen.util - 3\t:invoke\t:write\t4\nINFO  jepsen.util - 3\t:ok\t:write\t5\n";
+    let history = History::new("other.log", log);
+    let (code, out) = lincheck(&history, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("other.log:line 2: expected the :f and :value"),
+        "{out}"
+    );
+}
+
+/// An op id names one operation, an outcome is one the stream writes, and a map gives each
+/// key once (blamed on its own line, not on the completion after it).
+#[test]
+fn a_reused_op_id_an_unknown_outcome_or_a_repeated_key_is_bad_input() {
+    let put = |value: &str| format!(r#"{{"op":"put","key":"x","value":"{value}"}}"#);
+    let reused = [
+        invoked(1, 1, &put("1")),
+        invoked(1, 2, &put("2")),
+        finished(1, "ok"),
+    ];
+    let history = History::new("reused.jsonl", &reused.join("\n"));
+    let (code, out) = lincheck(&history, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("reused.jsonl:line 2: expected a new op id (op 1 was invoked on line 1)"),
+        "{out}"
+    );
+
+    let weird = finished(1, "ok").replace("\"done\"", "\"weird\"");
+    let history = History::new("weird.jsonl", &[invoked(1, 1, &put("1")), weird].join("\n"));
+    let (code, out) = lincheck(&history, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("weird.jsonl:line 2: expected an outcome done, refused"),
+        "{out}"
+    );
+
+    let twice = r#"{:process 0, :type :invoke, :f :put, :key "x", :value "1", :process 1}
+{:process 0, :type :ok, :f :put, :key "x", :value "1"}"#;
+    let history = History::new("twice.txt", twice);
+    let (code, out) = lincheck(&history, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "twice.txt:line 1: expected an EDN map with each key once, found \":process twice\""
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_model_that_does_not_fit_the_format_is_bad_input() {
     let history = History::new("ok.txt", PORCUPINE_OK);
@@ -254,6 +322,40 @@ fn a_key_that_cannot_be_decided_in_time_is_undecided() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("UNDECIDED: the search of key \"k\""), "{out}");
     assert!(out.contains("try a longer --timeout"), "{out}");
+}
+
+/// With several files, the exit status is the worst: a violation (1) over bad input (2)
+/// over undecided (3) over linearizable (0), so a script testing for 1 sees every violation.
+#[test]
+fn with_several_files_a_violation_wins_then_bad_input_then_undecided() {
+    const STALE: &str = r#"{:process 0, :type :invoke, :f :put, :key "x", :value "1"}
+{:process 0, :type :ok, :f :put, :key "x", :value "1"}
+{:process 1, :type :invoke, :f :get, :key "x", :value nil}
+{:process 1, :type :ok, :f :get, :key "x", :value "2"}"#;
+    let ok = History::new("ok.txt", PORCUPINE_OK);
+    let bad = History::new("bad.txt", STALE);
+    let empty = History::new("empty.txt", "");
+    let slow = History::new("slow.txt", &expensive_key("k", 0));
+    let status = |files: &[&History]| {
+        let output = raftlab()
+            .arg("lincheck")
+            .args(files.iter().map(|h| &h.path))
+            .args(["--timeout", "20ms"])
+            .output()
+            .expect("raftlab runs");
+        output.status.code().unwrap_or(-1)
+    };
+    assert_eq!(status(&[&empty, &bad]), 1);
+    assert_eq!(status(&[&bad, &slow, &empty]), 1);
+    assert_eq!(status(&[&slow, &empty, &ok]), 2);
+    assert_eq!(status(&[&ok, &slow]), 3);
+    assert_eq!(status(&[&ok, &ok]), 0);
+    let help = raftlab()
+        .args(["lincheck", "--help"])
+        .output()
+        .expect("raftlab runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("with several files"), "{help}");
 }
 
 #[test]

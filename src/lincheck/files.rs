@@ -13,7 +13,10 @@
 //!   operation counts as unknown: the stream does not say whether an attempt reached a log.
 //!
 //! An invocation pairs with the next completion of the same process; one never completed
-//! has an unknown outcome. Times are line numbers: the order of the lines is the order of
+//! has an unknown outcome. A completion must name the call it completes (the same `:f`,
+//! `:key`, and for a write the same value, or none; an `:info` may give a reason such as
+//! `:timed-out` instead), a jsonl op id is invoked once, and an outcome is one the stream
+//! writes: anything else is bad input, refused with its line. Times are line numbers: the order of the lines is the order of
 //! the events. The format is told by the first line that is not blank, unless named.
 
 use std::collections::HashMap;
@@ -239,19 +242,34 @@ fn edn_value(text: &str) -> Option<(Edn, &str)> {
     }
 }
 
-/// Reads a one-line EDN map of keyword keys.
-fn edn_map(text: &str) -> Option<HashMap<String, Edn>> {
-    let mut rest = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+/// Why a line is not a one-line EDN map of keyword keys.
+enum MapError {
+    Malformed,
+    /// A key given twice (which one holds would be a guess).
+    Repeated(String),
+}
+
+/// Reads a one-line EDN map of keyword keys, each once.
+fn edn_map(text: &str) -> Result<HashMap<String, Edn>, MapError> {
+    let malformed = || MapError::Malformed;
+    let inner = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'));
+    let mut rest = inner.ok_or_else(malformed)?;
     let mut map = HashMap::new();
     loop {
         let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
         if trimmed.is_empty() {
-            return Some(map);
+            return Ok(map);
         }
-        let (Edn::Keyword(key), after) = edn_value(trimmed)? else {
-            return None;
+        let Some((Edn::Keyword(key), after)) = edn_value(trimmed) else {
+            return Err(malformed());
         };
-        let (value, after) = edn_value(after)?;
+        let (value, after) = edn_value(after).ok_or_else(malformed)?;
+        if map.contains_key(&key) {
+            return Err(MapError::Repeated(key));
+        }
         map.insert(key, value);
         rest = after;
     }
@@ -270,7 +288,14 @@ const EDN_EXPECTED: &str = "an EDN map with :process, :type, :f and :value";
 
 fn edn_event(number: usize, line: &str) -> Result<Event, HistoryError> {
     let bad = || error(number, EDN_EXPECTED, line);
-    let map = edn_map(line).ok_or_else(bad)?;
+    let map = edn_map(line).map_err(|e| match e {
+        MapError::Malformed => bad(),
+        MapError::Repeated(key) => error(
+            number,
+            "an EDN map with each key once",
+            &format!(":{key} twice"),
+        ),
+    })?;
     let keyword = |name: &str| match map.get(name) {
         Some(Edn::Keyword(k)) => Some(k.clone()),
         _ => None,
@@ -311,6 +336,9 @@ fn log_event(number: usize, line: &str) -> Result<Event, HistoryError> {
     })
 }
 
+/// What a key-value completion repeats of its invocation.
+const KV_FIELDS: &str = ":f, :key and :value";
+
 fn read_porcupine(text: &str) -> Result<History, HistoryError> {
     let mut pairing = Pairing::new();
     for (number, line) in lines(text) {
@@ -336,14 +364,32 @@ fn read_porcupine(text: &str) -> Result<History, HistoryError> {
             }
             "ok" => {
                 let index = pairing.complete(number, &event.process)?;
-                let output = match pairing.ops[index].input {
+                let invoked = &pairing.ops[index];
+                if !completes_kv(&invoked.input, &event) {
+                    return Err(not_its_call(
+                        (number, line),
+                        KV_FIELDS,
+                        &event,
+                        invoked.invoke,
+                    ));
+                }
+                let output = match invoked.input {
                     KvOp::Get { .. } => KvOutput::Value(event.value.name()),
                     _ => KvOutput::Ok,
                 };
                 pairing.answer(index, number, KvReply::Output(output));
             }
             "info" => {
-                pairing.complete(number, &event.process)?;
+                let index = pairing.complete(number, &event.process)?;
+                let invoked = &pairing.ops[index];
+                if !completes_kv(&invoked.input, &event) {
+                    return Err(not_its_call(
+                        (number, line),
+                        KV_FIELDS,
+                        &event,
+                        invoked.invoke,
+                    ));
+                }
             }
             _ => return Err(bad(":type :invoke, :ok or :info")),
         }
@@ -354,6 +400,53 @@ fn read_porcupine(text: &str) -> Result<History, HistoryError> {
         },
         ops: pairing.finish(&[]),
     })
+}
+
+/// The error of a completion that does not name the call it completes (`fields`: what it
+/// must repeat, as the format names them).
+fn not_its_call(
+    (number, line): (usize, &str),
+    fields: &str,
+    event: &Event,
+    invoked_on: u64,
+) -> HistoryError {
+    let expected = format!(
+        "the {fields} of process {}'s invocation on line {invoked_on}",
+        event.process
+    );
+    error(number, &expected, line)
+}
+
+/// Whether a completion names the key-value call it completes: the same function and key,
+/// and for a write the same value or none (a read's value is what it read; an `:info`
+/// may give a reason instead of a value).
+fn completes_kv(input: &KvOp, event: &Event) -> bool {
+    let (f, key, written) = match input {
+        KvOp::Get { key } => ("get", key, None),
+        KvOp::Put { key, value } => ("put", key, Some(value)),
+        KvOp::Append { key, value } => ("append", key, Some(value)),
+        KvOp::Del { key } => ("del", key, None),
+        KvOp::Cas { key, .. } => ("cas", key, None),
+    };
+    let value_fits = match (written, &event.value) {
+        _ if event.kind == "info" => true,
+        (None, _) | (Some(_), Edn::Nil) => true,
+        (Some(written), value) => value.name().as_ref() == Some(written),
+    };
+    event.f == f && event.key.as_ref() == Some(key) && value_fits
+}
+
+/// Whether a completion names the register call it completes: the same function, and for
+/// a write or cas the same value or none (an `:info` may give a reason instead).
+fn completes_register(model: &mut RegisterModel, input: RegisterOp, event: &Event) -> bool {
+    let any_value = event.kind == "info" || event.value == Edn::Nil;
+    match (input, event.f.as_str()) {
+        (RegisterOp::Read, "read") => true,
+        (RegisterOp::Write(_), "write") | (RegisterOp::Cas(..), "cas") => {
+            any_value || register_input(model, event) == Some(input)
+        }
+        _ => false,
+    }
 }
 
 fn read_jepsen(text: &str) -> Result<History, HistoryError> {
@@ -367,14 +460,24 @@ fn read_jepsen(text: &str) -> Result<History, HistoryError> {
             log_event(number, line)?
         };
         let bad = |expected| error(number, expected, line);
-        match event.kind.as_str() {
-            "invoke" => {
-                let input = register_input(&mut model, &event)
-                    .ok_or_else(|| bad(":read, :write VALUE or :cas [FROM TO]"))?;
-                pairing.invoke(number, &event.process, input)?;
-            }
+        let kind = event.kind.as_str();
+        if kind == "invoke" {
+            let input = register_input(&mut model, &event)
+                .ok_or_else(|| bad(":read, :write VALUE or :cas [FROM TO]"))?;
+            pairing.invoke(number, &event.process, input)?;
+            continue;
+        }
+        if !matches!(kind, "ok" | "fail" | "info") {
+            return Err(bad(":type :invoke, :ok, :fail or :info"));
+        }
+        let index = pairing.complete(number, &event.process)?;
+        let invoked = &pairing.ops[index];
+        if !completes_register(&mut model, invoked.input, &event) {
+            let fields = ":f and :value";
+            return Err(not_its_call((number, line), fields, &event, invoked.invoke));
+        }
+        match kind {
             "ok" => {
-                let index = pairing.complete(number, &event.process)?;
                 let output = match pairing.ops[index].input {
                     RegisterOp::Read => match &event.value {
                         Edn::Nil => RegisterReply::Read(None),
@@ -387,17 +490,12 @@ fn read_jepsen(text: &str) -> Result<History, HistoryError> {
                 };
                 pairing.answer(index, number, output);
             }
-            "fail" => {
-                let index = pairing.complete(number, &event.process)?;
-                match pairing.ops[index].input {
-                    RegisterOp::Cas(..) => pairing.answer(index, number, RegisterReply::Fail),
-                    _ => dropped.push(index),
-                }
-            }
-            "info" => {
-                pairing.complete(number, &event.process)?;
-            }
-            _ => return Err(bad(":type :invoke, :ok, :fail or :info")),
+            "fail" => match pairing.ops[index].input {
+                RegisterOp::Cas(..) => pairing.answer(index, number, RegisterReply::Fail),
+                _ => dropped.push(index),
+            },
+            // "info": the outcome stays unknown.
+            _ => {}
         }
     }
     let ops = pairing.finish(&dropped);
@@ -417,9 +515,16 @@ fn register_input(model: &mut RegisterModel, event: &Event) -> Option<RegisterOp
     }
 }
 
+/// The outcomes of a `client_finished` record: the cluster's (`done`, `refused`,
+/// `timed_out`) and a hosted run's (`failed`, `unknown`). Only `done` has an output.
+const OUTCOMES: [&str; 5] = ["done", "refused", "timed_out", "failed", "unknown"];
+const OUTCOMES_EXPECTED: &str = "an outcome done, refused, timed_out, failed or unknown";
+
 fn read_jsonl(text: &str) -> Result<History, HistoryError> {
     let mut ops: Vec<Operation<KvOp, KvReply>> = Vec::new();
     let mut by_id: HashMap<u64, usize> = HashMap::new();
+    // Every op id invoked, with its line: an id names one operation.
+    let mut invoked_on: HashMap<u64, usize> = HashMap::new();
     for (number, line) in lines(text) {
         let bad = |expected| error(number, expected, line);
         let json: Json = serde_json::from_str(line).map_err(|_| bad("a JSON object"))?;
@@ -432,6 +537,10 @@ fn read_jsonl(text: &str) -> Result<History, HistoryError> {
                 };
                 let request = json.get("request").and_then(request_op);
                 let input = request.ok_or_else(|| bad("a request {op, key, ...}"))?;
+                if let Some(first) = invoked_on.insert(id, number) {
+                    let expected = format!("a new op id (op {id} was invoked on line {first})");
+                    return Err(bad(&expected));
+                }
                 by_id.insert(id, ops.len());
                 ops.push(Operation {
                     client,
@@ -443,7 +552,11 @@ fn read_jsonl(text: &str) -> Result<History, HistoryError> {
             Some("client_finished") => {
                 let index = id.and_then(|id| by_id.remove(&id));
                 let index = index.ok_or_else(|| bad("a client_invoked record before this"))?;
-                if json.get("outcome").and_then(Json::as_str) == Some("done") {
+                let outcome = json.get("outcome").and_then(Json::as_str);
+                if !outcome.is_some_and(|o| OUTCOMES.contains(&o)) {
+                    return Err(bad(OUTCOMES_EXPECTED));
+                }
+                if outcome == Some("done") {
                     let text = json.get("output").and_then(Json::as_str).unwrap_or("");
                     // `cas failed` without the value found: a hosted program's error 22.
                     let failed_cas =

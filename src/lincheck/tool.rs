@@ -2,9 +2,9 @@
 //! they are linearizable, with the operations that show a violation.
 //!
 //! Each file is read ([`super::files`]), checked with its model within the time budget,
-//! and reported in a few lines. The exit status is the worst over the files: 2 if one
-//! could not be read, else 1 if one is not linearizable, else 3 if one is undecided within
-//! the budget, else 0. With `--svg`, a violation is drawn ([`super::svg`]).
+//! and reported in a few lines. The exit status is the worst over the files: 1 if one is
+//! not linearizable (a violation found is never hidden behind another file's status), else
+//! 2 if one could not be read, else 3 if one is undecided within the budget, else 0. With `--svg`, a violation is drawn ([`super::svg`]).
 //!
 //! The times a file gives its operations are its line numbers, so an interval is shown as
 //! the lines of its invocation and completion.
@@ -60,13 +60,14 @@ pub enum ModelArg {
     Register,
 }
 
-/// How a file's check ended, worst last.
+/// How a file's check ended, worst last: the exit status of several files is their
+/// worst's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Status {
     Linearizable,
     Undecided,
-    Violation,
     BadInput,
+    Violation,
 }
 
 impl Status {
