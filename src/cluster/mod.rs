@@ -60,7 +60,7 @@ pub use network::{InFlight, Network};
 pub use observers::{LogScope, Observers};
 pub use scheduler::{HANDOFFS_PER_RUN_LIMIT, Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
-pub use world::{NodeState, World, describe_node_ids};
+pub use world::{NodeState, World, describe_node_ids, id_runs};
 
 /// What can go wrong when driving a cluster. Each leaves the cluster as it was.
 #[derive(Clone, Debug, PartialEq, Error)]

@@ -650,19 +650,25 @@ fn logs_agree(a: &RaftLog, b: &RaftLog) -> bool {
     (first + 1..=last_same).all(|index| a.get(index) == b.get(index))
 }
 
-/// Describes a set of node ids compactly: `nodes 1..5`, `nodes 1..3, 5, 7..8`, `node 2`,
-/// `no nodes`.
-pub fn describe_node_ids(nodes: &[NodeId]) -> String {
-    let mut sorted = nodes.to_vec();
+/// Node ids as runs of consecutive ids, `(first, last)`, in order, each id once.
+pub fn id_runs(ids: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+    let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let mut runs: Vec<(NodeId, NodeId)> = Vec::new();
     for id in sorted {
         match runs.last_mut() {
-            Some((_, hi)) if hi.checked_add(1) == Some(id) => *hi = id,
+            Some((_, last)) if last.checked_add(1) == Some(id) => *last = id,
             _ => runs.push((id, id)),
         }
     }
+    runs
+}
+
+/// Describes a set of node ids compactly: `nodes 1..5`, `nodes 1..3, 5, 7..8`, `node 2`,
+/// `no nodes`.
+pub fn describe_node_ids(nodes: &[NodeId]) -> String {
+    let runs = id_runs(nodes);
     if runs.is_empty() {
         return "no nodes".to_string();
     }

@@ -362,7 +362,7 @@ fn read_porcupine(text: &str) -> Result<History, HistoryError> {
                 };
                 pairing.invoke(number, &event.process, input)?;
             }
-            "ok" => {
+            kind @ ("ok" | "info") => {
                 let index = pairing.complete(number, &event.process)?;
                 let invoked = &pairing.ops[index];
                 if !completes_kv(&invoked.input, &event) {
@@ -373,22 +373,13 @@ fn read_porcupine(text: &str) -> Result<History, HistoryError> {
                         invoked.invoke,
                     ));
                 }
-                let output = match invoked.input {
-                    KvOp::Get { .. } => KvOutput::Value(event.value.name()),
-                    _ => KvOutput::Ok,
-                };
-                pairing.answer(index, number, KvReply::Output(output));
-            }
-            "info" => {
-                let index = pairing.complete(number, &event.process)?;
-                let invoked = &pairing.ops[index];
-                if !completes_kv(&invoked.input, &event) {
-                    return Err(not_its_call(
-                        (number, line),
-                        KV_FIELDS,
-                        &event,
-                        invoked.invoke,
-                    ));
+                // An :info leaves the call's outcome unknown.
+                if kind == "ok" {
+                    let output = match invoked.input {
+                        KvOp::Get { .. } => KvOutput::Value(event.value.name()),
+                        _ => KvOutput::Ok,
+                    };
+                    pairing.answer(index, number, KvReply::Output(output));
                 }
             }
             _ => return Err(bad(":type :invoke, :ok or :info")),

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use colored::Colorize;
 
 use super::{LogLayout, logs_legend, logs_verbose};
-use crate::cluster::{ClusterView, NodePicture, NodeState};
+use crate::cluster::{ClusterView, NodePicture, NodeState, id_runs};
 use crate::raft::{Entry, Index, NodeId, Role, Term};
 
 /// The nodes the summary of `status` names as furthest behind.
@@ -373,16 +373,7 @@ fn count(n: usize, noun: &str) -> String {
 /// Node ids as runs, `n1..n12, n15, n20..n22`, the first `RUNS_SHOWN` runs spelled out
 /// and the rest counted.
 pub fn node_runs(ids: &[NodeId]) -> String {
-    let mut sorted = ids.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut runs: Vec<(NodeId, NodeId)> = Vec::new();
-    for id in sorted {
-        match runs.last_mut() {
-            Some((_, high)) if high.checked_add(1) == Some(id) => *high = id,
-            _ => runs.push((id, id)),
-        }
-    }
+    let runs = id_runs(ids);
     let mut parts: Vec<String> = runs
         .iter()
         .take(RUNS_SHOWN)
