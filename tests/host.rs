@@ -246,6 +246,33 @@ fn a_teaching_bug_shows_as_a_violation_in_the_clients_history() {
     );
 }
 
+/// `raftlab host` for 200 ms of `(nodes, init timeout)` copies of `sh -c SCRIPT`, its
+/// files in a folder of its own (`name`).
+fn short_run(
+    name: &str,
+    (nodes, init_timeout): (&str, &str),
+    script: &str,
+) -> (i32, String, String) {
+    let out = out_dir(name);
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    host_cli(&[
+        "--nodes",
+        nodes,
+        "--init-timeout",
+        init_timeout,
+        "--time",
+        "200ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
 fn host_cli(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(BIN)
         .arg("host")
@@ -656,24 +683,7 @@ fn the_live_views_picture_of_a_hosted_cluster_holds_its_nodes_and_messages() {
 
 #[test]
 fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
-    let out = out_dir("silent");
-    let out_arg = out.to_str().expect("a UTF-8 path");
-    let (code, stdout, stderr) = host_cli(&[
-        "--nodes",
-        "2",
-        "--init-timeout",
-        "300ms",
-        "--time",
-        "200ms",
-        "--timeout",
-        "100ms",
-        "--out",
-        out_arg,
-        "--",
-        "sh",
-        "-c",
-        "cat > /dev/null",
-    ]);
+    let (code, stdout, stderr) = short_run("silent", ("2", "300ms"), "cat > /dev/null");
     assert_eq!(
         code, 2,
         "no node ran, so the program cannot start: {stdout}"
@@ -692,24 +702,7 @@ fn a_node_that_never_answers_init_is_named_and_the_run_goes_on() {
 /// as "exited" and not again as "no init_ok".
 #[test]
 fn a_program_that_exits_at_once_cannot_start_and_each_node_counts_once() {
-    let out = out_dir("exits");
-    let out_arg = out.to_str().expect("a UTF-8 path");
-    let (code, stdout, stderr) = host_cli(&[
-        "--nodes",
-        "3",
-        "--init-timeout",
-        "1s",
-        "--time",
-        "200ms",
-        "--timeout",
-        "100ms",
-        "--out",
-        out_arg,
-        "--",
-        "sh",
-        "-c",
-        "exit 0",
-    ]);
+    let (code, stdout, stderr) = short_run("exits", ("3", "1s"), "exit 0");
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stdout.contains("problems: 3 exited\n"), "{stdout}");
     assert!(!stdout.contains("linearizable"), "{stdout}");
