@@ -294,7 +294,7 @@ impl Cluster {
     }
 
     pub fn leader(&self) -> Result<Option<NodeId>, ClusterError> {
-        self.with(|sim| sim.world().leader())
+        self.with(|sim| sim.world().current_leader())
     }
 
     /// The durable logs of `nodes` (every node when empty).

@@ -535,6 +535,11 @@ impl EventDispatcher {
         (self.processor.role(), self.processor.term())
     }
 
+    /// The voters of the node's latest configuration, sorted, without building the view.
+    pub fn voters(&self) -> &[NodeId] {
+        self.processor.voters()
+    }
+
     /// Stops sending the view in reports, for a node hosted inline: the scheduler reads
     /// it from the node ([`EventDispatcher::view`]) when it needs one, rather than have
     /// the node build one after almost every batch.

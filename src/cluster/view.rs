@@ -270,7 +270,7 @@ impl ClusterView {
             speed,
             seed: sim.world().config().seed,
             initial_nodes: sim.world().config().nodes,
-            leader: sim.world().leader(),
+            leader: sim.world().current_leader(),
             nodes,
             network: network_view(sim),
             in_flight: match limits.messages {

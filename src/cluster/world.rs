@@ -94,6 +94,14 @@ impl Running {
             _ => (self.view().role, self.view().term),
         }
     }
+
+    /// The voters of the node's latest configuration, sorted, without building a view.
+    fn voters(&self) -> &[NodeId] {
+        match (self.view.get(), &self.host) {
+            (None, Host::Inline(dispatcher)) => dispatcher.voters(),
+            _ => &self.view().voters,
+        }
+    }
 }
 
 /// A node's place in the world, whether it runs or not.
@@ -448,15 +456,41 @@ impl World {
         self.running(id).map(Running::view)
     }
 
-    /// The leader: the node that is up, leads, and has the highest term among leaders.
+    /// The leader the scheduler routes by: the node that is up, leads, and has the
+    /// highest term among leaders (see [`World::current_leader`] for the one a user is
+    /// shown).
     pub fn leader(&self) -> Option<NodeId> {
+        self.highest_leader().map(|(id, _, _)| id)
+    }
+
+    /// The up node that leads in the highest term, its term and its node.
+    fn highest_leader(&self) -> Option<(NodeId, Term, &Running)> {
         // Without building views: most of an inline node's are never read.
         self.nodes
             .iter()
-            .filter_map(|slot| Some((slot.id, slot.running.as_ref()?.role_and_term())))
-            .filter(|&(_, (role, _))| role == Role::Leader)
-            .max_by_key(|&(_, (_, term))| term)
-            .map(|(id, _)| id)
+            .filter_map(|slot| {
+                let running = slot.running.as_ref()?;
+                let (role, term) = running.role_and_term();
+                (role == Role::Leader).then_some((slot.id, term, running))
+            })
+            .max_by_key(|&(_, term, _)| term)
+    }
+
+    /// The leader as a user is shown it (`status`, `wait leader`, `kill leader`): the up
+    /// node leading in the highest term, as long as it is not out of date: a majority of
+    /// its configuration's voters are up in its term or an earlier one. A leader cut off
+    /// in an old term, once the newer one is gone, leads nobody: the others, in a later
+    /// term, would refuse it. (The scheduler routes clients and changes by
+    /// [`World::leader`], so that `check` runs as it always has.)
+    pub fn current_leader(&self) -> Option<NodeId> {
+        let (leader, term, running) = self.highest_leader()?;
+        let voters = running.voters();
+        let behind_or_level = voters
+            .iter()
+            .filter_map(|&voter| self.running(voter))
+            .filter(|running| running.role_and_term().1 <= term)
+            .count();
+        (2 * behind_or_level > voters.len()).then_some(leader)
     }
 
     /// A node's durable log: the entries after its snapshot, if it has one.

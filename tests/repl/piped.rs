@@ -309,3 +309,20 @@ fn a_line_that_is_not_utf8_is_an_error_and_the_lines_after_it_still_run() {
         ))
         .stdout("one\nthree\nfive\n");
 }
+
+/// A leader cut off in an old term is not "the leader" once the newer one is gone: the
+/// others are in a later term and would refuse it, so `status` shows none and `wait
+/// leader` waits for the next election.
+#[test]
+fn a_cut_off_leader_of_an_old_term_is_not_the_leader() {
+    let lines = "wait leader\nput x 1\nisolate 1\nwait until role 2 leader within 2s\n\
+                 kill leader\nstatus\nexpect leader 1\nwait leader within 2s\n";
+    raftlab(lines)
+        .failure()
+        .stdout(predicate::str::contains("n2 killed"))
+        .stdout(predicate::str::contains("speed=1  leader=-"))
+        .stdout(predicate::str::contains(
+            "✗ expect leader 1: there is no leader",
+        ))
+        .stdout(predicate::str::contains("(leader is n1)").count(1));
+}
