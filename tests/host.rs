@@ -394,6 +394,60 @@ fn malformed_output_and_a_crashing_child_are_counted_and_shown() {
     assert!(pids_in(&stdout).iter().all(|&pid| !alive(pid)));
 }
 
+/// A node that answers init, then every request with a reply of a type no request has.
+const BOGUS_NODE: &str = r#"while read line; do
+  id=$(echo "$line" | sed 's/.*"msg_id":\([0-9]*\).*/\1/')
+  src=$(echo "$line" | sed 's/.*"src":"\([^"]*\)".*/\1/')
+  case "$line" in
+    *'"type":"init"'*) type=init_ok ;;
+    *) type=bogus ;;
+  esac
+  echo "{\"src\":\"n1\",\"dest\":\"$src\",\"body\":{\"type\":\"$type\",\"in_reply_to\":$id}}"
+done"#;
+
+/// A reply of a type the operation cannot get is a problem of the program, shown as it
+/// happens and counted in the summary, and the operation's outcome is unknown.
+#[test]
+fn a_reply_of_the_wrong_type_is_a_counted_and_shown_problem() {
+    let (code, stdout, stderr) = short_run("bogus", ("1", "1s"), BOGUS_NODE);
+    assert_eq!(code, 0, "no answer is no violation: {stdout}{stderr}");
+    assert!(
+        stdout.contains(" wrong reply type") && !stdout.contains("problems: none"),
+        "{stdout}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("wrong reply type: n1 answered ") && l.ends_with(" with bogus")),
+        "{stderr}"
+    );
+    assert!(stdout.contains(" 0 ok,"), "{stdout}");
+}
+
+/// Which reply types fit which request: `<request>_ok` or an error with a code.
+#[test]
+fn a_reply_fits_its_request_by_type() {
+    use raftlab::host::clients::misfit;
+    let error = Body::new("error").with("code", 11);
+    let kv = Workload::LinKv;
+    assert_eq!(misfit(kv, &write(1, 2), &Body::new("write_ok")), None);
+    assert_eq!(misfit(kv, &read(1), &error), None);
+    assert_eq!(
+        misfit(kv, &write(1, 2), &Body::new("read_ok")),
+        Some("write with read_ok".to_string())
+    );
+    assert_eq!(
+        misfit(kv, &read(1), &Body::new("error")),
+        Some("read with an error without a code".to_string())
+    );
+    let echo = Body::new("echo").with("echo", "hi");
+    assert_eq!(misfit(Workload::Echo, &echo, &Body::new("echo_ok")), None);
+    assert_eq!(
+        misfit(Workload::Echo, &echo, &Body::new("bogus")),
+        Some("echo with bogus".to_string())
+    );
+}
+
 /// `raftlab host ... 2>&1 | head -1`: the live problem lines meet a closed stderr. The run
 /// goes on to its summary on stdout and its exit status, as with an open stderr.
 #[test]

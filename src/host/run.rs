@@ -774,6 +774,13 @@ impl Host {
             );
             return self.problem("unknown in_reply_to", text);
         }
+        if let Some(words) = clients::misfit(self.args.workload, &call.body, &message.body) {
+            let text = format!("{} answered {words}", message.src);
+            self.problem("wrong reply type", text);
+        }
+        let Some(call) = &self.clients[c].call else {
+            return;
+        };
         match clients::judge(self.args.workload, &call.body, &message.body) {
             Some(end) => self.end_call(c, end, now_us),
             None if call.pinned || now_us + RETRY_US >= call.deadline_us => {
