@@ -767,6 +767,65 @@ fn a_program_that_exits_at_once_cannot_start_and_each_node_counts_once() {
     );
 }
 
+/// A zero init timeout would report every node silent before its first line: it is
+/// refused as a usage error, on the command line and in a hosted scenario.
+#[test]
+fn an_init_timeout_of_zero_is_refused_as_a_usage_error() {
+    let (code, stdout, stderr) = host_cli(&["--init-timeout", "0s", "--", "true"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "nothing runs: {stdout}");
+    assert!(
+        stderr.contains("--init-timeout") && stderr.contains("give a duration above 0"),
+        "{stderr}"
+    );
+    use raftlab::host::run::parse_init_timeout;
+    assert!(parse_init_timeout("0ms").is_err());
+    assert_eq!(parse_init_timeout("1ms"), Ok(1_000));
+}
+
+/// A node that answers init, then exits a moment later.
+const SHORT_LIVED_NODE: &str = r#"read line
+id=$(echo "$line" | sed 's/.*"node_id":"\([^"]*\)".*/\1/')
+mid=$(echo "$line" | sed 's/.*"msg_id":\([0-9]*\).*/\1/')
+echo "{\"src\":\"$id\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":$mid}}"
+sleep 0.3"#;
+
+/// Once every node's process has ended, nothing can answer: the run ends then, with its
+/// summary, instead of waiting out `--time` (60 s here, longer than the test lets it run).
+#[test]
+fn a_run_whose_nodes_all_exit_ends_at_once_with_its_summary() {
+    let out = out_dir("all-exit");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "2",
+        "--time",
+        "60s",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        SHORT_LIVED_NODE,
+    ]);
+    assert_eq!(
+        code, 0,
+        "the nodes ran; no answer is no violation: {stdout}{stderr}"
+    );
+    assert!(
+        stderr.contains("every node has exited: the run ends now"),
+        "said as it happens: {stderr}"
+    );
+    assert!(
+        stdout.contains("every node exited: the run ended early"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("problems: 2 exited"), "{stdout}");
+    assert!(stdout.contains("nodes started and initialised"), "{stdout}");
+}
+
 #[test]
 fn a_hosted_scenario_file_runs_its_steps_and_passes() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hosted/failover.yaml");
