@@ -282,6 +282,12 @@ fn bench(args: &BenchArgs) -> u8 {
             Driver::Threads => bench::LoadDriver::Threads,
         },
     };
+    if config.driver == bench::LoadDriver::Threads && config.clients <= bench::MOST_CLIENT_THREADS {
+        eprintln!(
+            "starting {} client threads; the {:?} window begins once they all run",
+            config.clients, config.duration
+        );
+    }
     let report = match bench::run(&config) {
         Ok(report) => report,
         Err(error) => {

@@ -394,6 +394,60 @@ fn malformed_output_and_a_crashing_child_are_counted_and_shown() {
     assert!(pids_in(&stdout).iter().all(|&pid| !alive(pid)));
 }
 
+/// A node that answers init, then every request with a reply of a type no request has.
+const BOGUS_NODE: &str = r#"while read line; do
+  id=$(echo "$line" | sed 's/.*"msg_id":\([0-9]*\).*/\1/')
+  src=$(echo "$line" | sed 's/.*"src":"\([^"]*\)".*/\1/')
+  case "$line" in
+    *'"type":"init"'*) type=init_ok ;;
+    *) type=bogus ;;
+  esac
+  echo "{\"src\":\"n1\",\"dest\":\"$src\",\"body\":{\"type\":\"$type\",\"in_reply_to\":$id}}"
+done"#;
+
+/// A reply of a type the operation cannot get is a problem of the program, shown as it
+/// happens and counted in the summary, and the operation's outcome is unknown.
+#[test]
+fn a_reply_of_the_wrong_type_is_a_counted_and_shown_problem() {
+    let (code, stdout, stderr) = short_run("bogus", ("1", "1s"), BOGUS_NODE);
+    assert_eq!(code, 0, "no answer is no violation: {stdout}{stderr}");
+    assert!(
+        stdout.contains(" wrong reply type") && !stdout.contains("problems: none"),
+        "{stdout}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("wrong reply type: n1 answered ") && l.ends_with(" with bogus")),
+        "{stderr}"
+    );
+    assert!(stdout.contains(" 0 ok,"), "{stdout}");
+}
+
+/// Which reply types fit which request: `<request>_ok` or an error with a code.
+#[test]
+fn a_reply_fits_its_request_by_type() {
+    use raftlab::host::clients::misfit;
+    let error = Body::new("error").with("code", 11);
+    let kv = Workload::LinKv;
+    assert_eq!(misfit(kv, &write(1, 2), &Body::new("write_ok")), None);
+    assert_eq!(misfit(kv, &read(1), &error), None);
+    assert_eq!(
+        misfit(kv, &write(1, 2), &Body::new("read_ok")),
+        Some("write with read_ok".to_string())
+    );
+    assert_eq!(
+        misfit(kv, &read(1), &Body::new("error")),
+        Some("read with an error without a code".to_string())
+    );
+    let echo = Body::new("echo").with("echo", "hi");
+    assert_eq!(misfit(Workload::Echo, &echo, &Body::new("echo_ok")), None);
+    assert_eq!(
+        misfit(Workload::Echo, &echo, &Body::new("bogus")),
+        Some("echo with bogus".to_string())
+    );
+}
+
 /// `raftlab host ... 2>&1 | head -1`: the live problem lines meet a closed stderr. The run
 /// goes on to its summary on stdout and its exit status, as with an open stderr.
 #[test]
@@ -711,6 +765,65 @@ fn a_program_that_exits_at_once_cannot_start_and_each_node_counts_once() {
         stderr.contains("error: no node answered init, so `sh -c exit 0` cannot start"),
         "{stderr}"
     );
+}
+
+/// A zero init timeout would report every node silent before its first line: it is
+/// refused as a usage error, on the command line and in a hosted scenario.
+#[test]
+fn an_init_timeout_of_zero_is_refused_as_a_usage_error() {
+    let (code, stdout, stderr) = host_cli(&["--init-timeout", "0s", "--", "true"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "nothing runs: {stdout}");
+    assert!(
+        stderr.contains("--init-timeout") && stderr.contains("give a duration above 0"),
+        "{stderr}"
+    );
+    use raftlab::host::run::parse_init_timeout;
+    assert!(parse_init_timeout("0ms").is_err());
+    assert_eq!(parse_init_timeout("1ms"), Ok(1_000));
+}
+
+/// A node that answers init, then exits a moment later.
+const SHORT_LIVED_NODE: &str = r#"read line
+id=$(echo "$line" | sed 's/.*"node_id":"\([^"]*\)".*/\1/')
+mid=$(echo "$line" | sed 's/.*"msg_id":\([0-9]*\).*/\1/')
+echo "{\"src\":\"$id\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":$mid}}"
+sleep 0.3"#;
+
+/// Once every node's process has ended, nothing can answer: the run ends then, with its
+/// summary, instead of waiting out `--time` (60 s here, longer than the test lets it run).
+#[test]
+fn a_run_whose_nodes_all_exit_ends_at_once_with_its_summary() {
+    let out = out_dir("all-exit");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "2",
+        "--time",
+        "60s",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        "sh",
+        "-c",
+        SHORT_LIVED_NODE,
+    ]);
+    assert_eq!(
+        code, 0,
+        "the nodes ran; no answer is no violation: {stdout}{stderr}"
+    );
+    assert!(
+        stderr.contains("every node has exited: the run ends now"),
+        "said as it happens: {stderr}"
+    );
+    assert!(
+        stdout.contains("every node exited: the run ended early"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("problems: 2 exited"), "{stdout}");
+    assert!(stdout.contains("nodes started and initialised"), "{stdout}");
 }
 
 #[test]

@@ -20,7 +20,8 @@
 //! - **Threads**: one OS thread per client, each submitting through a driver job and
 //!   waiting on a channel for its answer, as a program using [`Cluster`] would. Every
 //!   operation costs a job on the driver and two thread wake-ups, and the driver serves
-//!   one job between rounds, so operations seldom share a round.
+//!   one job between rounds, so operations seldom share a round. The threads are all
+//!   started before the window opens, and there are at most [`MOST_CLIENT_THREADS`].
 //!
 //! Latency is wall time from submitting to seeing the answer. Messages, AppendEntries and
 //! the entries they carry are counted from the cluster's events over the measured window.
@@ -40,8 +41,8 @@
 //! [`LONGEST_BENCH`]).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -65,6 +66,12 @@ const SETTLE_WAIT: Duration = Duration::from_secs(3);
 const PUMP_BATCH: u32 = 32;
 /// How often the threads driver counts the events it subscribed to and lets the history go.
 const THREADS_TIDY_EVERY: Duration = Duration::from_millis(100);
+/// The most clients of the threads driver: each is an OS thread, and an OS runs out of
+/// threads (or memory maps) not far above this; 10,000 start in about a second.
+pub const MOST_CLIENT_THREADS: u64 = 10_000;
+/// The stack of a client thread of the threads driver: it only submits and waits, and
+/// thousands of them should not each reserve the default 2 MiB.
+const CLIENT_STACK_BYTES: usize = 256 * 1024;
 /// How many keys each client writes in turn.
 const KEYS_PER_CLIENT: u64 = 8;
 /// The longest measured window: a bound on the run, not on its memory, which stays flat
@@ -128,6 +135,11 @@ pub enum BenchError {
     TooLong,
     #[error("no leader was elected within {}s", LEADER_WAIT.as_secs())]
     NoLeader,
+    #[error(
+        "the threads driver runs at most {MOST_CLIENT_THREADS} clients (one OS thread each); \
+         --driver loop runs any number"
+    )]
+    TooManyThreads,
     #[error("could not start a client thread: {0}")]
     Spawn(String),
     #[error("the bench fell {0} events behind the event log and lost count")]
@@ -347,6 +359,9 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     }
     if config.duration > LONGEST_BENCH {
         return Err(BenchError::TooLong);
+    }
+    if config.driver == LoadDriver::Threads && config.clients > MOST_CLIENT_THREADS {
+        return Err(BenchError::TooManyThreads);
     }
     let cluster = Cluster::start(cluster_config(config))?;
     let within_us = LEADER_WAIT.as_micros() as u64;
@@ -689,37 +704,60 @@ fn pump(
 
 // ---- one thread per client -------------------------------------------------------------
 
-/// The bench with one OS thread per client.
+/// The bench with one OS thread per client. Every client is registered and its thread
+/// started before the window: the threads wait at a gate, and the window's clock starts
+/// when the last one runs and the gate opens, so that starting thousands of threads (and
+/// registering a client is a driver job, slow once others submit) is not measured.
 fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, BenchError> {
-    let events = cluster.subscribe()?;
-    let handoffs_before = cluster.view(ViewLimits::least())?.handoffs;
-    let start_us = cluster.now_us()?;
+    let ids = (0..config.clients)
+        .map(|_| cluster.new_client())
+        .collect::<Result<Vec<ClientId>, ClusterError>>()?;
     let stop = AtomicBool::new(false);
-    let start = Instant::now();
-    let end = start + config.duration;
+    // The window's end, set before the gate opens; unset if starting the threads failed.
+    let window_end = OnceLock::new();
     let mut tally = Tally::default();
     let mut elapsed = config.duration;
     let mut handoffs = 0;
-    let mut end_us = u64::MAX;
+    let (mut start_us, mut end_us) = (0, u64::MAX);
     let mut traffic = Traffic::default();
+    let mut events = None;
     std::thread::scope(|scope| -> Result<(), BenchError> {
+        // Dropping the sender opens the gate: every thread's `recv` then returns.
+        let (gate, gate_rx) = crossbeam_channel::bounded::<()>(0);
         let mut workers = Vec::new();
-        for index in 0..config.clients {
-            let id = cluster.new_client()?;
-            let (stop, cluster) = (&stop, cluster);
+        for (index, id) in (0..).zip(ids) {
+            let (stop, cluster, window_end) = (&stop, cluster, &window_end);
+            let gate_rx = gate_rx.clone();
             let worker = std::thread::Builder::new()
                 .name(format!("client {index}"))
-                .spawn_scoped(scope, move || thread_client(cluster, index, id, end, stop))
-                .map_err(|e| BenchError::Spawn(e.to_string()))?;
-            workers.push(worker);
+                .stack_size(CLIENT_STACK_BYTES)
+                .spawn_scoped(scope, move || {
+                    let _ = gate_rx.recv();
+                    match window_end.get() {
+                        Some(&end) => thread_client(cluster, index, id, end, stop),
+                        None => Ok(Tally::default()),
+                    }
+                });
+            match worker {
+                Ok(worker) => workers.push(worker),
+                // Returning drops the gate with the window unset: the threads started end.
+                Err(error) => return Err(BenchError::Spawn(error.to_string())),
+            }
         }
+        let subscription = events.insert(cluster.subscribe()?);
+        let handoffs_before = cluster.view(ViewLimits::least())?.handoffs;
+        start_us = cluster.now_us()?;
+        let start = Instant::now();
+        let end = start + config.duration;
+        let _ = window_end.set(end);
+        drop(gate);
         // Counts the traffic and lets the history go as the window runs, so that neither
         // the subscription nor the history grows with it.
         while Instant::now() < end {
             let left = end.saturating_duration_since(Instant::now());
             std::thread::sleep(left.min(THREADS_TIDY_EVERY));
             cluster.with_clock(|sim, _| sim.forget_finished_history())?;
-            for event in events.try_iter() {
+            for event in subscription.try_iter() {
                 traffic.count(&event);
             }
         }
@@ -735,7 +773,7 @@ fn run_threads(cluster: &Cluster, config: &BenchConfig) -> Result<BenchReport, B
         }
         Ok(())
     })?;
-    for event in events.try_iter() {
+    for event in events.iter().flat_map(|events| events.try_iter()) {
         if (start_us..end_us).contains(&event.time_us) {
             traffic.count(&event);
         }

@@ -130,8 +130,32 @@ pub fn kv_op(body: &Body) -> Option<KvOp> {
     })
 }
 
+/// Why `reply` cannot answer `request` by its type, in words (`read with bogus`), or
+/// `None` when its type is one the request can get: `<request>_ok`, or an `error` with a
+/// code.
+pub fn misfit(workload: Workload, request: &Body, reply: &Body) -> Option<String> {
+    let fits = match workload {
+        Workload::Echo => reply.kind == "echo_ok",
+        Workload::LinKv => match KvResponse::of(reply) {
+            Some(KvResponse::ReadOk { .. }) => request.kind == "read",
+            Some(KvResponse::WriteOk) => request.kind == "write",
+            Some(KvResponse::CasOk) => request.kind == "cas",
+            Some(KvResponse::Error { .. }) => true,
+            None => false,
+        },
+    };
+    let kind = match reply.kind.as_str() {
+        "error" => "an error without a code",
+        kind => kind,
+    };
+    (!fits).then(|| format!("{} with {kind}", request.kind))
+}
+
 /// What a reply means for the operation: an end, or `None` to try the next node.
 pub fn judge(workload: Workload, request: &Body, reply: &Body) -> Option<End> {
+    if let Some(words) = misfit(workload, request, reply) {
+        return Some(End::Unknown(format!("a reply of the wrong type: {words}")));
+    }
     if workload == Workload::Echo {
         let same =
             reply.kind == "echo_ok" && reply.fields.get("echo") == request.fields.get("echo");
@@ -160,10 +184,8 @@ pub fn judge(workload: Workload, request: &Body, reply: &Body) -> Option<End> {
             code if code::is_definite(code) => End::Failed(code),
             code => End::Unknown(format!("error {code}")),
         },
-        _ => End::Unknown(format!(
-            "a reply of type {:?} to a {}",
-            reply.kind, request.kind
-        )),
+        // Every other reply is a misfit, ended above.
+        _ => End::Unknown(format!("a reply of the wrong type: {}", reply.kind)),
     })
 }
 

@@ -78,8 +78,9 @@ pub struct HostArgs {
     /// How long a client waits for an answer before its operation's outcome is unknown.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub timeout: u64,
-    /// How long a node may take to answer `init`.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// How long a node may take to answer `init` (more than 0s); the clients begin when
+    /// every node has answered, or at this deadline.
+    #[arg(long, default_value = "5s", value_parser = parse_init_timeout)]
     pub init_timeout: u64,
     /// The seed of the clients, the network and the nemesis.
     #[arg(long, default_value_t = 1)]
@@ -186,6 +187,17 @@ pub struct Host {
     /// Problems and faults go only to the story, not to stderr (the live view has the
     /// screen).
     pub quiet: bool,
+    /// The run ended before its time because every node's process had ended by itself.
+    pub all_exited: bool,
+}
+
+/// An init timeout: a duration above zero, as any node needs some time to answer `init`
+/// (with none, every node would be reported silent before its first line).
+pub fn parse_init_timeout(text: &str) -> Result<u64, String> {
+    match parse_duration(text).map_err(|e| e.to_string())? {
+        0 => Err("a node needs time to answer init: give a duration above 0 (e.g. 5s)".into()),
+        us => Ok(us),
+    }
 }
 
 fn parse_delay(text: &str) -> Result<(u64, u64), HostError> {
@@ -324,6 +336,7 @@ impl Host {
             notes: VecDeque::new(),
             notes_taken: 0,
             quiet: false,
+            all_exited: false,
         })
     }
 
@@ -420,14 +433,31 @@ impl Host {
         }
     }
 
-    /// The loop: until the clients' time is over (or Ctrl-C), wait for lines, deliver
-    /// due messages, run clients and the nemesis.
+    /// The loop: until the clients' time is over (or Ctrl-C, or every node is dead), wait
+    /// for lines, deliver due messages, run clients and the nemesis.
     pub fn run_loop(&mut self) {
         while !self.interrupted.load(Ordering::Relaxed) && self.now_us() < self.end_us {
-            if !self.turn(u64::MAX) {
+            if !self.turn(u64::MAX) || self.every_node_exited() {
                 break;
             }
         }
+    }
+
+    /// Whether every node's process has ended by itself (closed its stdout or exited), so
+    /// that no node will answer again: a node the nemesis killed is not ended, as it is
+    /// restarted. Said as it happens, once.
+    fn every_node_exited(&mut self) -> bool {
+        if self.all_exited || !self.slots.iter().all(|s| s.ended) {
+            return self.all_exited;
+        }
+        self.all_exited = true;
+        if !self.quiet {
+            let at = self.now_us() as f64 / 1e6;
+            tell(format_args!(
+                "host {at:8.3}s  every node has exited: the run ends now"
+            ));
+        }
+        true
     }
 
     /// One turn of the loop, waiting at most until `limit_us` for a line; false when no
@@ -774,6 +804,13 @@ impl Host {
             );
             return self.problem("unknown in_reply_to", text);
         }
+        if let Some(words) = clients::misfit(self.args.workload, &call.body, &message.body) {
+            let text = format!("{} answered {words}", message.src);
+            self.problem("wrong reply type", text);
+        }
+        let Some(call) = &self.clients[c].call else {
+            return;
+        };
         match clients::judge(self.args.workload, &call.body, &message.body) {
             Some(end) => self.end_call(c, end, now_us),
             None if call.pinned || now_us + RETRY_US >= call.deadline_us => {
@@ -850,6 +887,10 @@ impl Host {
 
     /// How long the clients' time has lasted, in seconds.
     pub fn duration_s(&self) -> f64 {
+        if self.end_us == u64::MAX {
+            // The clients' time never began.
+            return 0.0;
+        }
         let end_us = self.now_us().min(self.end_us);
         end_us.saturating_sub(self.begin_us) as f64 / 1e6
     }

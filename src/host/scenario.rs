@@ -214,7 +214,11 @@ fn host_args(doc: &HostDoc, path: &Path) -> Result<HostArgs, String> {
         drop: network.and_then(|n| n.drop).unwrap_or(0.0),
         dup: network.and_then(|n| n.duplicate).unwrap_or(0.0),
         timeout: duration(doc.timeout.as_deref(), "host.timeout", 1_000_000)?,
-        init_timeout: duration(doc.init_timeout.as_deref(), "host.init_timeout", 5_000_000)?,
+        init_timeout: match doc.init_timeout.as_deref() {
+            None => 5_000_000,
+            Some(text) => super::run::parse_init_timeout(text)
+                .map_err(|e| format!("host.init_timeout: {e}"))?,
+        },
         seed: doc.seed.unwrap_or(1),
         out: None,
         interactive: clients == 0,

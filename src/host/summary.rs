@@ -132,6 +132,9 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
         (None, true) => writeln!(text, "  not every node answered init"),
         (None, false) => writeln!(text, "  no node answered init"),
     };
+    if host.all_exited {
+        let _ = writeln!(text, "  every node exited: the run ended early");
+    }
     let total = host.records.len();
     let _ = writeln!(
         text,

@@ -43,6 +43,45 @@ fn bench_refuses_zero_clients() {
         .stderr(predicates::str::contains("at least one client"));
 }
 
+/// Starting a thousand client threads takes a while (each client is registered by a job
+/// of the driver): it happens before the window, so the window is `--duration`, not the
+/// start-up (it was 6 s for 1 s asked, and 40 s at 2000 clients).
+#[test]
+fn the_threads_driver_starts_its_clients_before_the_window_and_keeps_to_the_duration() {
+    let output = raftlab()
+        .args(["bench", "--driver", "threads", "--clients", "1000"])
+        .args(["--duration", "200ms", "--json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("starting 1000 client threads; the 200ms window begins once they all run"),
+        "{stderr}"
+    );
+    let value: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let window_s = value["duration_s"].as_f64().expect("a duration");
+    // The window ends at its time; the bound only leaves room for a busy machine.
+    assert!((0.2..1.0).contains(&window_s), "{value}");
+    assert!(value["ops"].as_u64().is_some_and(|ops| ops > 0), "{value}");
+    assert_eq!(value["agreement"], true);
+}
+
+#[test]
+fn the_threads_driver_refuses_more_clients_than_it_can_start_and_names_the_loop_driver() {
+    raftlab()
+        .args(["bench", "--driver", "threads", "--clients", "10001"])
+        .args(["--duration", "10ms"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "the threads driver runs at most 10000 clients (one OS thread each); \
+             --driver loop runs any number",
+        ));
+}
+
 #[test]
 fn the_election_experiment_prints_a_row_per_range_and_writes_the_chart() {
     let dir = std::env::temp_dir().join(format!("raftlab-fig16-{}", std::process::id()));

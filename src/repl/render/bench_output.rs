@@ -67,13 +67,18 @@ fn agreement_line(report: &BenchReport) -> String {
         .iter()
         .map(|(node, index)| format!("n{node}={index}"))
         .collect();
-    let applied = applied.join(" ");
+    // The log also holds the writes answered after the window, so its index is above the
+    // window's op count.
+    let applied = format!("log applied to {}", applied.join(" "));
     if agreement.holds() {
         let clients = match agreement.matches_clients {
             Some(true) => ", as the clients saw",
             _ => " (some operations failed: not compared with the clients)",
         };
-        return format!("agreement   ok: every node applied the same writes{clients} ({applied})");
+        return format!(
+            "agreement   ok: every node applied the same writes{clients} ({applied}, \
+             with the writes answered after the window)"
+        );
     }
     let problem = if !agreement.settled {
         "the nodes did not all apply every entry in time"
