@@ -295,6 +295,17 @@ fn expect_get_on_a_paused_clock_reads_the_leaders_state_machine() {
 }
 
 #[test]
+fn wait_until_get_with_no_leader_says_there_is_none_to_read_from() {
+    // x is 2 and committed; with every node down no leader can answer, so x is not absent.
+    raftlab("wait leader\nput x 2\nkill 1 2 3 4 5\nwait until get x == 2 within 1s\n")
+        .code(1)
+        .stdout(predicate::str::contains(
+            "; there is no leader to read x from)",
+        ))
+        .stdout(predicate::str::contains("x is absent").not());
+}
+
+#[test]
 fn a_line_that_is_not_utf8_is_an_error_and_the_lines_after_it_still_run() {
     // `\xff` is never UTF-8; `\xe9` is a Latin-1 é.
     let lines: &[u8] = b"say one\nsay \xff\nsay three\nput x \xe9\r\nsay five";
