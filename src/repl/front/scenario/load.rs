@@ -106,6 +106,9 @@ pub enum Problem {
          `raftlab run FILE`: the REPL and `raftlab watch` open raftlab's own clusters only"
     )]
     Hosted,
+    /// A `say:` or `pause:` step with another key besides (here, the first other one).
+    #[error("a step has one key, say or pause, but this one also has '{0}'")]
+    ExtraStepKey(String),
     #[error("a step needs a command, but this one is blank or a comment")]
     EmptyStep,
     #[error("a command is one line, but this step has {0} lines")]
@@ -602,6 +605,10 @@ fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Probl
                 Some(text) => (StepKind::Pause(text.0.clone()), String::new()),
                 None => continue,
             },
+            StepDoc::Keys(keys) => {
+                problems.push((step_at, step_keys_problem(keys)));
+                continue;
+            }
             StepDoc::Line(line) => match command_step(line.trim(), &ids) {
                 Ok(kind) => {
                     if let StepKind::Command(Command::Add { node }) = &kind {
@@ -622,6 +629,16 @@ fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Probl
         });
     }
     steps
+}
+
+/// What is wrong with a step's mapping keys: the first key that is neither `say` nor
+/// `pause`, else the second key.
+fn step_keys_problem(keys: &[String]) -> Problem {
+    const STEP_KEYS: [&str; 2] = ["say", "pause"];
+    match keys.iter().find(|key| !STEP_KEYS.contains(&key.as_str())) {
+        Some(unknown) => unknown_key(unknown, &STEP_KEYS),
+        None => Problem::ExtraStepKey(keys.get(1).cloned().unwrap_or_default()),
+    }
 }
 
 fn command_step(line: &str, ids: &[NodeId]) -> Result<StepKind, Problem> {
@@ -761,6 +778,24 @@ mod tests {
     fn a_blank_command_step_is_refused() {
         let (_, problem) = only_problem("steps:\n  - '# just a comment'\n");
         assert_eq!(problem, Problem::EmptyStep);
+    }
+
+    /// A step with two keys is one problem among the others: the file's other mistakes
+    /// are all reported with it, each where it is.
+    #[test]
+    fn a_step_with_two_keys_is_reported_with_the_other_problems() {
+        let text = "name: l\ncluster:\n  nodes: 3\nsteps:\n  - put x\n  - [kill 1]\n  \
+                    - {say: hi, pause: x}\n  - \"kill 9\"\n  - {sya: hi}\n";
+        let Err(LoadError::Problems { problems, .. }) = load(text) else {
+            panic!("the file loaded");
+        };
+        let lines: Vec<_> = problems.iter().map(|(at, _)| at.line).collect();
+        assert_eq!(lines, [5, 6, 7, 8, 9]);
+        assert_eq!(problems[2].1, Problem::ExtraStepKey("pause".to_string()));
+        assert!(matches!(
+            &problems[4].1,
+            Problem::UnknownKey { key, suggestion: Some(s), .. } if key == "sya" && s == "say"
+        ));
     }
 
     /// A `quit` step would end the run with the steps after it unrun, and the run passed.
