@@ -48,7 +48,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "kill 99999999999999999999999",
-        "'99999999999999999999999' is not a node: expected a node id such as 3 or n3, or leader",
+        "bad node id '99999999999999999999999': too large, at most 2001",
     ),
     (
         "add leader",
@@ -111,6 +111,22 @@ const CASES: &[(&str, &str)] = &[
     (
         "events -1",
         "bad count '-1': expected a whole number such as 3",
+    ),
+    (
+        "events 18446744073709551616",
+        "bad count '18446744073709551616': too large, at most 18446744073709551615",
+    ),
+    (
+        "back 99999999999999999999",
+        "bad back count '99999999999999999999': too large, at most 18446744073709551615",
+    ),
+    (
+        "wait commit 18446744073709551616",
+        "bad index '18446744073709551616': too large, at most 18446744073709551615",
+    ),
+    (
+        "kill 99999999999999999999",
+        "bad node id '99999999999999999999': too large, at most 2001",
     ),
     ("step 0", "the step count must be at least 1"),
     ("back 0", "the back count must be at least 1"),
