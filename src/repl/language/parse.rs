@@ -327,7 +327,8 @@ pub fn parse_duration(text: &str) -> Result<u64, ParseError> {
     let frac = frac.trim_end_matches('0');
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if int.is_empty() && frac.is_empty() || !all_digits(int) || !all_digits(frac) {
-        let expected = "expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)";
+        let expected = "expected a duration: a number of us, ms or s (a bare number is ms), \
+                        such as 150ms or 1.5s";
         return Err(bad(expected));
     }
     if int.len() > 20 || frac.len() > 18 {

@@ -61,7 +61,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "run 5xs",
-        "bad duration '5xs': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+        "bad duration '5xs': expected a duration: a number of us, ms or s (a bare number \
+         is ms), such as 150ms or 1.5s",
     ),
     (
         "run 0.5us",
@@ -73,7 +74,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "run 1.5.5s",
-        "bad duration '1.5.5s': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+        "bad duration '1.5.5s': expected a duration: a number of us, ms or s (a bare number \
+         is ms), such as 150ms or 1.5s",
     ),
     ("speed 0", "speed must be greater than 0, got 0"),
     (
@@ -181,7 +183,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "wait leader within 5q",
-        "bad duration '5q': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+        "bad duration '5q': expected a duration: a number of us, ms or s (a bare number \
+         is ms), such as 150ms or 1.5s",
     ),
     (
         "wait commit x",
