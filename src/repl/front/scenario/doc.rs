@@ -215,14 +215,10 @@ impl<'de> Accept<'de> for StepDoc {
         let Some(key) = map.next_key::<String>()? else {
             return Ok(None);
         };
-        let make: Option<fn(Spanned<Shape<Text>>) -> StepDoc> = match key.as_str() {
-            "say" => Some(StepDoc::Say),
-            "pause" => Some(StepDoc::Pause),
-            _ => None,
-        };
-        let step = match make {
-            Some(make) => Some(make(map.next_value()?)),
-            None => {
+        let step = match key.as_str() {
+            "say" => Some(StepDoc::Say(map.next_value()?)),
+            "pause" => Some(StepDoc::Pause(map.next_value()?)),
+            _ => {
                 map.next_value::<IgnoredAny>()?;
                 None
             }
