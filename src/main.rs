@@ -244,7 +244,7 @@ struct BenchArgs {
     /// How many clients, each with one operation outstanding at all times.
     #[arg(long, default_value_t = 64)]
     clients: u64,
-    /// How long to measure (wall time): 3s, 500ms.
+    /// How long to measure (wall time): 3s, 500ms (a bare number is ms).
     #[arg(long, default_value = "3s", value_parser = duration_arg)]
     duration: std::time::Duration,
     /// The seed every random choice derives from.
@@ -327,7 +327,8 @@ struct ElectionArgs {
     /// make votes split; half of it on every hop (5ms..10ms) makes them split every round.
     #[arg(long, default_value = "2ms..3ms", value_parser = duration_range_arg)]
     delay: (u64, u64),
-    /// How long after the crash a trial may run before it counts as not converging.
+    /// How long after the crash a trial may run before it counts as not converging
+    /// (`10s`, `500ms`; a bare number is ms).
     #[arg(long, default_value = "10s", value_parser = duration_arg)]
     limit: std::time::Duration,
     /// Write the cumulative distributions as an SVG chart to this file.

@@ -274,8 +274,8 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
     (
         "bad-duration",
-        "4:14: cluster.heartbeat: bad duration '50xs': expected a number and a unit, us, ms \
-         or s (e.g. 150ms, 1.5s)",
+        "4:14: cluster.heartbeat: bad duration '50xs': expected a duration: a number \
+         of us, ms or s (a bare number is ms), such as 150ms or 1.5s",
     ),
     (
         "bad-command",

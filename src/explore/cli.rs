@@ -68,7 +68,7 @@ pub struct ExploreArgs {
     /// to --max-time).
     #[arg(long, default_value_t = 2_000_000)]
     pub max_states: u64,
-    /// Stop after this long (wall time): 60s, 1.5s.
+    /// Stop after this long (wall time): 60s, 1.5s (a bare number is ms).
     #[arg(long, default_value = "600s", value_parser = parse_duration)]
     pub max_time: u64,
     /// Random walks: how many.

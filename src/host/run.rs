@@ -57,7 +57,7 @@ pub struct HostArgs {
     /// How many keys the lin-kv clients use.
     #[arg(long, default_value_t = 3)]
     pub keys: u64,
-    /// How long the clients run (`10s`, `500ms`).
+    /// How long the clients run (`10s`, `500ms`; a bare number is ms).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub time: u64,
     /// Faults to inject, by turns: partition, kill, pause (comma-separated).

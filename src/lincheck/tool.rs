@@ -37,8 +37,8 @@ pub struct LincheckArgs {
     /// register for jepsen].
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
-    /// The time the search of one file may take (`10s`, `500ms`); past it the file is
-    /// undecided (exit status 3).
+    /// The time the search of one file may take (`10s`, `500ms`; a bare number is ms);
+    /// past it the file is undecided (exit status 3).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub timeout: u64,
     /// Draw a violation on a time line into this SVG file (with several files, one

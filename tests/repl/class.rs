@@ -341,7 +341,9 @@ fn results_and_counts_read_as_words() {
     run(&mut s, "kill 3");
     assert_eq!(
         run(&mut s, "set-log 3 1"),
-        "n3's durable log set to 1 entry"
+        "n3's durable log set to 1 entry\nit removed n3's entries 2..4 (the last 4@1): a \
+         leader that saw them acknowledged will not send them again, as Raft assumes storage \
+         keeps them"
     );
     let error = s.run_line("step x").expect_err("a bad count");
     assert!(

@@ -125,6 +125,22 @@ fn raft_commands_campaign_and_set_log() {
 }
 
 #[test]
+fn set_log_cutting_entries_the_node_held_says_a_leader_will_not_resend_them() {
+    // x = 1 is entry 2@1 on every node; the first set-log cuts it, the second cuts
+    // nothing (the log is [1] already), the third replaces entry 1 by a term-2 one.
+    let lines = "wait leader\nput x 1\nwait until applied all >= 2\nkill 3\nset-log 3 1\n\
+                 set-log 3 1\nset-log 3 1,2\nkill 2\nset-log 2 2\n";
+    raftlab(lines).success().stdout(predicate::str::contains(
+        "n3's durable log set to 1 entry\nit removed n3's entry 2@1: a leader that saw it \
+         acknowledged will not send it again, as Raft assumes storage keeps it\n\
+         n3's durable log set to 1 entry\nn3's durable log set to 2 entries\n\
+         n2 killed\nn2's durable log set to 1 entry\nit removed n2's entries 1..2 (the last \
+         2@1): a leader that saw them acknowledged will not send them again, as Raft assumes \
+         storage keeps them\n",
+    ));
+}
+
+#[test]
 fn set_log_refuses_a_term_too_large_to_grow() {
     // A node's next election takes its term + 1: a log may not start where that overflows.
     let max = raftlab::raft::MAX_GIVEN_TERM;
@@ -292,6 +308,17 @@ fn expect_get_on_a_paused_clock_reads_the_leaders_state_machine() {
         .stdout(predicate::str::contains(
             "✗ expect get x == 2 (paused: judged by the leader's state machine): x is 1",
         ));
+}
+
+#[test]
+fn wait_until_get_with_no_leader_says_there_is_none_to_read_from() {
+    // x is 2 and committed; with every node down no leader can answer, so x is not absent.
+    raftlab("wait leader\nput x 2\nkill 1 2 3 4 5\nwait until get x == 2 within 1s\n")
+        .code(1)
+        .stdout(predicate::str::contains(
+            "; there is no leader to read x from)",
+        ))
+        .stdout(predicate::str::contains("x is absent").not());
 }
 
 #[test]

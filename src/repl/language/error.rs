@@ -61,6 +61,13 @@ pub enum ParseError {
     /// Not a whole number.
     #[error("bad {what} '{text}': expected a whole number such as 3")]
     BadNumber { what: &'static str, text: String },
+    /// A whole number past the largest the value may take (past `u64::MAX`, say).
+    #[error("bad {what} '{text}': too large, at most {max}")]
+    NumberTooLarge {
+        what: &'static str,
+        text: String,
+        max: u64,
+    },
     /// Not a decimal number.
     #[error("bad {what} '{text}': expected a decimal number such as 0.5")]
     BadDecimal { what: &'static str, text: String },

@@ -15,6 +15,7 @@ use super::command::{
 };
 use super::table::{self, CommandSpec};
 use super::token::{Token, tokenize};
+use crate::cluster::MAX_NODES;
 use crate::raft::NodeId;
 
 /// Parses one line. `Ok(None)` for a blank line or a `# comment`.
@@ -245,7 +246,12 @@ pub fn parse_node_id(text: &str) -> Result<NodeId, ParseError> {
             text: text.to_string(),
         }),
         Ok(id) => Ok(id),
-        Err(_) => Err(bad()),
+        // All digits, past the largest u64 and so past the largest node id.
+        Err(_) => Err(ParseError::NumberTooLarge {
+            what: "node id",
+            text: text.to_string(),
+            max: MAX_NODES,
+        }),
     }
 }
 
@@ -266,7 +272,12 @@ pub fn parse_u64(text: &str, what: &'static str) -> Result<u64, ParseError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    text.parse().map_err(|_| bad())
+    // All digits, so the only way to fail is to be past the largest u64.
+    text.parse().map_err(|_| ParseError::NumberTooLarge {
+        what,
+        text: text.to_string(),
+        max: u64::MAX,
+    })
 }
 
 /// Parses a plain decimal number (`0.25`, `3`, `.5`): no sign, exponent, `inf` or `NaN`.
@@ -316,7 +327,8 @@ pub fn parse_duration(text: &str) -> Result<u64, ParseError> {
     let frac = frac.trim_end_matches('0');
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if int.is_empty() && frac.is_empty() || !all_digits(int) || !all_digits(frac) {
-        let expected = "expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)";
+        let expected = "expected a duration: a number of us, ms or s (a bare number is ms), \
+                        such as 150ms or 1.5s";
         return Err(bad(expected));
     }
     if int.len() > 20 || frac.len() > 18 {

@@ -45,10 +45,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = SeedBudget::default().events)]
     pub seed_events: u64,
     /// The most wall time one seed may take before it is stopped and reported as over
-    /// budget.
+    /// budget (`60s`, `1.5s`; a bare number is ms).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub seed_time: u64,
-    /// Faults are injected for this long (cluster time) per seed; healing follows.
+    /// Faults are injected for this long (cluster time) per seed; healing follows
+    /// (`10s`, `500ms`; a bare number is ms).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub time: u64,
     /// The faults to inject, comma-separated: kill, partition, cut, loss, delay, dup,

@@ -5,7 +5,8 @@
 //! a condition reads). `leader` in a condition means the leader at that moment.
 //! `all` means every node that is up. `get K == V` is a linearizable read when `expect`
 //! runs it (a client `get` through the log); `wait until get K == V` cannot issue reads
-//! between hand-offs, so it tests the leader's state machine instead. `safe` and
+//! between hand-offs, so it tests the leader's state machine instead (and, failing with
+//! no leader, says there was none to read from). `safe` and
 //! `violation RULE` here are the cluster checker's: the Raft rules it holds after every
 //! hand-off; the session adds the linearizability check of the history to `expect`.
 
@@ -167,10 +168,10 @@ pub fn actual(view: &ClusterView, condition: &Condition) -> String {
         } => describe_nodes(view, *node, |s| {
             format!("{} {}", which.word(), number(s, *which))
         }),
-        Condition::Get { key, .. } => {
-            let value = leader_value(view, key);
-            format!("{key} is {}", value.unwrap_or("absent"))
-        }
+        Condition::Get { key, .. } => match view.leader {
+            None => format!("there is no leader to read {key} from"),
+            Some(_) => format!("{key} is {}", leader_value(view, key).unwrap_or("absent")),
+        },
         Condition::Kv { node, key, .. } => {
             describe_nodes(view, *node, |s| match view.kv_get(s.id, key) {
                 Some(Some(v)) => format!("{key}={v}"),

@@ -3,7 +3,9 @@
 //! `snapshot`, `set-log`, `transfer`, `add` and `remove`.
 
 use super::{ExecError, Outcome, Session};
-use crate::cluster::{Cluster, ClusterError, EventKind, NetworkConfig, NodeState};
+use crate::cluster::{
+    Cluster, ClusterError, EventKind, NetworkConfig, NodePicture, NodeState, ViewLimits,
+};
 use crate::raft::{NodeId, RaftEvent};
 use crate::repl::command::{NodeRef, NodeSet, TraceLevel};
 use crate::repl::view;
@@ -17,11 +19,32 @@ impl Session {
         Ok(self.report_text(&self.cluster.snapshot(self.node(node)?)?))
     }
 
+    /// `set-log NODE TERMS`. When the new log cuts entries the node held, a second line
+    /// says so: a leader that saw them acknowledged will not send them again (Raft assumes
+    /// storage keeps what it acknowledged), so the node may never be repaired.
     pub(super) fn set_log(&self, node: NodeRef, terms: &[u64]) -> Result<String, ExecError> {
         let id = self.node(node)?;
+        let limits = ViewLimits {
+            log_entries: usize::MAX,
+            ..ViewLimits::least()
+        };
+        let before = self.cluster.view(limits)?;
         self.cluster.set_log(id, terms.to_vec())?;
         let entries = view::count(terms.len(), "entry", "entries");
-        Ok(format!("n{id}'s durable log set to {entries}"))
+        let line = format!("n{id}'s durable log set to {entries}");
+        let Some((first, last, last_term)) = before.node(id).and_then(|old| cut(old, terms)) else {
+            return Ok(line);
+        };
+        let (removed, them) = if first == last {
+            (format!("entry {last}@{last_term}"), "it")
+        } else {
+            let entries = format!("entries {first}..{last} (the last {last}@{last_term})");
+            (entries, "them")
+        };
+        Ok(format!(
+            "{line}\nit removed n{id}'s {removed}: a leader that saw {them} acknowledged will \
+             not send {them} again, as Raft assumes storage keeps {them}"
+        ))
     }
 
     /// `kill NODES` (`kill` true) or `restart NODES`: every node named must be up (down),
@@ -184,4 +207,30 @@ impl Session {
             .unwrap_or_default()
             .to_string())
     }
+}
+
+/// The entries of `old`'s durable log that a log of `terms` does not keep: the first index
+/// that differs, and the old log's last index and term; `None` when it keeps them all.
+/// An index inside the old snapshot (term unknown, but its snapshot index's) counts as kept
+/// when the new log reaches it.
+fn cut(old: &NodePicture, terms: &[u64]) -> Option<(u64, u64, u64)> {
+    let new_term = |index: u64| {
+        let at = usize::try_from(index.checked_sub(1)?).ok()?;
+        terms.get(at).copied()
+    };
+    let (snapshot_index, snapshot_term) = old.snapshot;
+    let old_term = |index: u64| match index {
+        i if i == snapshot_index => Some(snapshot_term),
+        i if i < snapshot_index => None,
+        // The picture's log is whole here and starts right after the snapshot.
+        i => {
+            let at = usize::try_from(i - snapshot_index - 1).ok()?;
+            old.log.get(at).filter(|e| e.index == i).map(|e| e.term)
+        }
+    };
+    let first = (1..=old.last_index).find(|&index| match old_term(index) {
+        Some(term) => new_term(index) != Some(term),
+        None => new_term(index).is_none(),
+    })?;
+    Some((first, old.last_index, old.last_term))
 }

@@ -48,7 +48,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "kill 99999999999999999999999",
-        "'99999999999999999999999' is not a node: expected a node id such as 3 or n3, or leader",
+        "bad node id '99999999999999999999999': too large, at most 2001",
     ),
     (
         "add leader",
@@ -61,7 +61,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "run 5xs",
-        "bad duration '5xs': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+        "bad duration '5xs': expected a duration: a number of us, ms or s (a bare number \
+         is ms), such as 150ms or 1.5s",
     ),
     (
         "run 0.5us",
@@ -73,7 +74,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "run 1.5.5s",
-        "bad duration '1.5.5s': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+        "bad duration '1.5.5s': expected a duration: a number of us, ms or s (a bare number \
+         is ms), such as 150ms or 1.5s",
     ),
     ("speed 0", "speed must be greater than 0, got 0"),
     (
@@ -111,6 +113,22 @@ const CASES: &[(&str, &str)] = &[
     (
         "events -1",
         "bad count '-1': expected a whole number such as 3",
+    ),
+    (
+        "events 18446744073709551616",
+        "bad count '18446744073709551616': too large, at most 18446744073709551615",
+    ),
+    (
+        "back 99999999999999999999",
+        "bad back count '99999999999999999999': too large, at most 18446744073709551615",
+    ),
+    (
+        "wait commit 18446744073709551616",
+        "bad index '18446744073709551616': too large, at most 18446744073709551615",
+    ),
+    (
+        "kill 99999999999999999999",
+        "bad node id '99999999999999999999': too large, at most 2001",
     ),
     ("step 0", "the step count must be at least 1"),
     ("back 0", "the back count must be at least 1"),
@@ -165,7 +183,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "wait leader within 5q",
-        "bad duration '5q': expected a number and a unit, us, ms or s (e.g. 150ms, 1.5s)",
+        "bad duration '5q': expected a duration: a number of us, ms or s (a bare number \
+         is ms), such as 150ms or 1.5s",
     ),
     (
         "wait commit x",

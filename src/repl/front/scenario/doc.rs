@@ -199,6 +199,9 @@ pub enum StepDoc {
     Line(String),
     Say(Spanned<Shape<Text>>),
     Pause(Spanned<Shape<Text>>),
+    /// A mapping whose keys are not one `say` or `pause`: all its keys, in order. It is
+    /// read through, so that the loader reports it among the file's other problems.
+    Keys(Vec<String>),
 }
 
 impl<'de> Accept<'de> for StepDoc {
@@ -212,18 +215,23 @@ impl<'de> Accept<'de> for StepDoc {
         let Some(key) = map.next_key::<String>()? else {
             return Ok(None);
         };
-        let make: fn(Spanned<Shape<Text>>) -> StepDoc = match key.as_str() {
-            "say" => StepDoc::Say,
-            "pause" => StepDoc::Pause,
-            _ => return Err(de::Error::unknown_field(&key, &["say", "pause"])),
+        let step = match key.as_str() {
+            "say" => Some(StepDoc::Say(map.next_value()?)),
+            "pause" => Some(StepDoc::Pause(map.next_value()?)),
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                None
+            }
         };
-        let text = map.next_value()?;
-        if let Some(extra) = map.next_key::<String>()? {
-            return Err(de::Error::custom(format!(
-                "a step has one key, say or pause, but this one also has '{extra}'"
-            )));
+        let mut keys = vec![key];
+        while let Some(extra) = map.next_key::<String>()? {
+            map.next_value::<IgnoredAny>()?;
+            keys.push(extra);
         }
-        Ok(Some(make(text)))
+        Ok(match step {
+            Some(step) if keys.len() == 1 => Some(step),
+            _ => Some(StepDoc::Keys(keys)),
+        })
     }
 }
 

@@ -106,6 +106,9 @@ pub enum Problem {
          `raftlab run FILE`: the REPL and `raftlab watch` open raftlab's own clusters only"
     )]
     Hosted,
+    /// A `say:` or `pause:` step with another key besides (here, the first other one).
+    #[error("a step has one key, say or pause, but this one also has '{0}'")]
+    ExtraStepKey(String),
     #[error("a step needs a command, but this one is blank or a comment")]
     EmptyStep,
     #[error("a command is one line, but this step has {0} lines")]
@@ -224,7 +227,7 @@ pub fn load_str(file: &str, default_name: &str, text: &str) -> Result<Scenario, 
     let doc = doc.unwrap_or(&empty);
     let cluster = doc.cluster.as_ref();
     let cluster = cluster.and_then(|c| good(c, "cluster", &mut problems));
-    let config = cluster_config(cluster.map(|c| &c.0), &mut problems);
+    let config = cluster_config(text, cluster.map(|c| &c.0), &mut problems);
     let steps_at = doc.steps.as_ref().map_or(Position::START, at);
     let steps = doc.steps.as_ref();
     let steps = steps.and_then(|s| good(s, "steps", &mut problems));
@@ -327,8 +330,10 @@ fn unknown_key(key: &str, expected: &[&str]) -> Problem {
 
 type Problems = Vec<(Position, Problem)>;
 
-/// Reads one setting with `parse`; a problem is recorded against the key.
+/// Reads one setting with `parse`; a problem is recorded against the key. `source` is the
+/// file's text.
 fn read<T>(
+    source: &str,
     field: &Field<Scalar>,
     key: &'static str,
     problems: &mut Problems,
@@ -336,6 +341,7 @@ fn read<T>(
 ) -> Option<T> {
     let field = field.as_ref()?;
     let text = &good(field, key, problems)?.0;
+    let text = whole_number_as_written(source, field).unwrap_or(text);
     match parse(text) {
         Ok(value) => Some(value),
         Err(error) => {
@@ -345,7 +351,23 @@ fn read<T>(
     }
 }
 
-fn cluster_config(doc: Option<&ClusterDoc>, problems: &mut Problems) -> ClusterConfig {
+/// A whole number as the file writes it. YAML reads a whole number past the largest u64
+/// as a float, rounded (`18446744073709551616` becomes `18446744073709552000`): a message
+/// about it must quote the digits the user wrote.
+fn whole_number_as_written<'a, T>(source: &'a str, field: &Spanned<T>) -> Option<&'a str> {
+    let span = field.referenced.span();
+    let start = usize::try_from(span.byte_offset()?).ok()?;
+    let len = usize::try_from(span.byte_len()?).ok()?;
+    let written = source.get(start..start.checked_add(len)?)?.trim();
+    let digits = !written.is_empty() && written.bytes().all(|b| b.is_ascii_digit());
+    digits.then_some(written)
+}
+
+fn cluster_config(
+    source: &str,
+    doc: Option<&ClusterDoc>,
+    problems: &mut Problems,
+) -> ClusterConfig {
     let mut config = ClusterConfig {
         clock: ClockMode::Virtual,
         ..ClusterConfig::default()
@@ -354,42 +376,42 @@ fn cluster_config(doc: Option<&ClusterDoc>, problems: &mut Problems) -> ClusterC
         return config;
     };
     let before = problems.len();
-    if let Some(n) = read(&doc.nodes, "cluster.nodes", problems, node_count) {
+    if let Some(n) = read(source, &doc.nodes, "cluster.nodes", problems, node_count) {
         config.nodes = n;
     }
-    if let Some(seed) = read(&doc.seed, "cluster.seed", problems, |t| {
+    if let Some(seed) = read(source, &doc.seed, "cluster.seed", problems, |t| {
         Ok(parse_u64(t, "seed")?)
     }) {
         config.seed = seed;
     }
-    if let Some(clock) = read(&doc.clock, "cluster.clock", problems, clock_mode) {
+    if let Some(clock) = read(source, &doc.clock, "cluster.clock", problems, clock_mode) {
         config.clock = clock;
     }
-    if let Some(speed) = read(&doc.speed, "cluster.speed", problems, speed) {
+    if let Some(speed) = read(source, &doc.speed, "cluster.speed", problems, speed) {
         config.speed = speed;
     }
     let key = "cluster.election_timeout";
-    if let Some((lo, hi)) = read(&doc.election_timeout, key, problems, |t| {
+    if let Some((lo, hi)) = read(source, &doc.election_timeout, key, problems, |t| {
         Ok(parse_duration_range(t, true)?)
     }) {
         config.raft.election_timeout_min_us = lo;
         config.raft.election_timeout_max_us = hi;
     }
-    if let Some(us) = read(&doc.heartbeat, "cluster.heartbeat", problems, |t| {
+    if let Some(us) = read(source, &doc.heartbeat, "cluster.heartbeat", problems, |t| {
         Ok(parse_duration(t)?)
     }) {
         config.raft.heartbeat_us = us;
     }
     let network = doc.network.as_ref();
     if let Some(Mapping(network)) = network.and_then(|n| good(n, "cluster.network", problems)) {
-        read_network(network, &mut config, problems);
+        read_network(source, network, &mut config, problems);
     }
     if let Some(Mapping(raft)) = doc
         .raft
         .as_ref()
         .and_then(|r| good(r, "cluster.raft", problems))
     {
-        read_raft(raft, &mut config, problems);
+        read_raft(source, raft, &mut config, problems);
     }
     if problems.len() == before {
         validate(doc, &config, problems);
@@ -397,19 +419,31 @@ fn cluster_config(doc: Option<&ClusterDoc>, problems: &mut Problems) -> ClusterC
     config
 }
 
-fn read_network(doc: &NetworkDoc, config: &mut ClusterConfig, problems: &mut Problems) {
+fn read_network(
+    source: &str,
+    doc: &NetworkDoc,
+    config: &mut ClusterConfig,
+    problems: &mut Problems,
+) {
     let net = &mut config.network;
-    if let Some((lo, hi)) = read(&doc.delay, "cluster.network.delay", problems, |t| {
+    if let Some((lo, hi)) = read(source, &doc.delay, "cluster.network.delay", problems, |t| {
         Ok(parse_duration_range(t, true)?)
     }) {
         net.delay_min_us = lo;
         net.delay_max_us = hi;
     }
     let probability = |t: &str| Ok(parse_probability(t)?);
-    if let Some(p) = read(&doc.drop, "cluster.network.drop", problems, probability) {
+    if let Some(p) = read(
+        source,
+        &doc.drop,
+        "cluster.network.drop",
+        problems,
+        probability,
+    ) {
         net.drop = p;
     }
     if let Some(p) = read(
+        source,
         &doc.duplicate,
         "cluster.network.duplicate",
         problems,
@@ -417,17 +451,29 @@ fn read_network(doc: &NetworkDoc, config: &mut ClusterConfig, problems: &mut Pro
     ) {
         net.duplicate = p;
     }
-    if let Some(on) = read(&doc.reorder, "cluster.network.reorder", problems, boolean) {
+    if let Some(on) = read(
+        source,
+        &doc.reorder,
+        "cluster.network.reorder",
+        problems,
+        boolean,
+    ) {
         net.reorder = on;
     }
 }
 
-fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
-    if let Some(on) = read(&doc.prevote, "cluster.raft.prevote", problems, boolean) {
+fn read_raft(source: &str, doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
+    if let Some(on) = read(
+        source,
+        &doc.prevote,
+        "cluster.raft.prevote",
+        problems,
+        boolean,
+    ) {
         config.raft.prevote = on;
     }
     let key = "cluster.raft.check_quorum";
-    if let Some(on) = read(&doc.check_quorum, key, problems, boolean) {
+    if let Some(on) = read(source, &doc.check_quorum, key, problems, boolean) {
         config.raft.check_quorum = on;
     }
     let mode = |text: &str| {
@@ -436,19 +482,31 @@ fn read_raft(doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems)
             text: text.to_string(),
         })
     };
-    if let Some(reads) = read(&doc.reads, "cluster.raft.reads", problems, mode) {
+    if let Some(reads) = read(source, &doc.reads, "cluster.raft.reads", problems, mode) {
         config.raft.reads = reads;
     }
     let key = "cluster.raft.max_append_entries";
-    if let Some(n) = read(&doc.max_append_entries, key, problems, entries_per_append) {
+    if let Some(n) = read(
+        source,
+        &doc.max_append_entries,
+        key,
+        problems,
+        entries_per_append,
+    ) {
         config.raft.max_append_entries = n;
     }
     let key = "cluster.raft.max_inflight_appends";
-    if let Some(n) = read(&doc.max_inflight_appends, key, problems, inflight_appends) {
+    if let Some(n) = read(
+        source,
+        &doc.max_inflight_appends,
+        key,
+        problems,
+        inflight_appends,
+    ) {
         config.raft.max_inflight_appends = n;
     }
     let key = "cluster.raft.snapshot_every";
-    if let Some(n) = read(&doc.snapshot_every, key, problems, entry_count) {
+    if let Some(n) = read(source, &doc.snapshot_every, key, problems, entry_count) {
         config.raft.snapshot_every = n;
     }
     read_bugs(doc, config, problems);
@@ -523,6 +581,9 @@ fn node_count(text: &str) -> Result<u64, ValueError> {
 fn inflight_appends(text: &str) -> Result<u32, ValueError> {
     match parse_u64(text, "message count").map(u32::try_from) {
         Ok(Ok(n)) if n >= 1 => Ok(n),
+        Ok(Err(_)) | Err(ParseError::NumberTooLarge { .. }) => {
+            Err(too_large("message count", text, u32::MAX.into()))
+        }
         _ => Err(ValueError::Expected {
             expected: "a whole number of messages, at least 1",
             text: text.to_string(),
@@ -533,6 +594,9 @@ fn inflight_appends(text: &str) -> Result<u32, ValueError> {
 fn entries_per_append(text: &str) -> Result<usize, ValueError> {
     match parse_u64(text, "entry count").map(usize::try_from) {
         Ok(Ok(n)) if n >= 1 => Ok(n),
+        Ok(Err(_)) | Err(ParseError::NumberTooLarge { .. }) => {
+            Err(too_large("entry count", text, usize::MAX as u64))
+        }
         _ => Err(ValueError::Expected {
             expected: "a whole number of entries, at least 1",
             text: text.to_string(),
@@ -542,10 +606,23 @@ fn entries_per_append(text: &str) -> Result<usize, ValueError> {
 
 /// `snapshot_every: N`: a number of entries, 0 for never.
 fn entry_count(text: &str) -> Result<u64, ValueError> {
-    parse_u64(text, "entry count").map_err(|_| ValueError::Expected {
-        expected: "a whole number of entries (0: never)",
-        text: text.to_string(),
+    parse_u64(text, "entry count").map_err(|error| match error {
+        ParseError::NumberTooLarge { .. } => error.into(),
+        _ => ValueError::Expected {
+            expected: "a whole number of entries (0: never)",
+            text: text.to_string(),
+        },
     })
+}
+
+/// A whole number past the largest a setting takes.
+fn too_large(what: &'static str, text: &str, max: u64) -> ValueError {
+    ParseError::NumberTooLarge {
+        what,
+        text: text.to_string(),
+        max,
+    }
+    .into()
 }
 
 fn clock_mode(text: &str) -> Result<ClockMode, ValueError> {
@@ -602,6 +679,10 @@ fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Probl
                 Some(text) => (StepKind::Pause(text.0.clone()), String::new()),
                 None => continue,
             },
+            StepDoc::Keys(keys) => {
+                problems.push((step_at, step_keys_problem(keys)));
+                continue;
+            }
             StepDoc::Line(line) => match command_step(line.trim(), &ids) {
                 Ok(kind) => {
                     if let StepKind::Command(Command::Add { node }) = &kind {
@@ -622,6 +703,16 @@ fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Probl
         });
     }
     steps
+}
+
+/// What is wrong with a step's mapping keys: the first key that is neither `say` nor
+/// `pause`, else the second key.
+fn step_keys_problem(keys: &[String]) -> Problem {
+    const STEP_KEYS: [&str; 2] = ["say", "pause"];
+    match keys.iter().find(|key| !STEP_KEYS.contains(&key.as_str())) {
+        Some(unknown) => unknown_key(unknown, &STEP_KEYS),
+        None => Problem::ExtraStepKey(keys.get(1).cloned().unwrap_or_default()),
+    }
 }
 
 fn command_step(line: &str, ids: &[NodeId]) -> Result<StepKind, Problem> {
@@ -761,6 +852,48 @@ mod tests {
     fn a_blank_command_step_is_refused() {
         let (_, problem) = only_problem("steps:\n  - '# just a comment'\n");
         assert_eq!(problem, Problem::EmptyStep);
+    }
+
+    /// A step with two keys is one problem among the others: the file's other mistakes
+    /// are all reported with it, each where it is.
+    #[test]
+    fn a_step_with_two_keys_is_reported_with_the_other_problems() {
+        let text = "name: l\ncluster:\n  nodes: 3\nsteps:\n  - put x\n  - [kill 1]\n  \
+                    - {say: hi, pause: x}\n  - \"kill 9\"\n  - {sya: hi}\n";
+        let Err(LoadError::Problems { problems, .. }) = load(text) else {
+            panic!("the file loaded");
+        };
+        let lines: Vec<_> = problems.iter().map(|(at, _)| at.line).collect();
+        assert_eq!(lines, [5, 6, 7, 8, 9]);
+        assert_eq!(problems[2].1, Problem::ExtraStepKey("pause".to_string()));
+        assert!(matches!(
+            &problems[4].1,
+            Problem::UnknownKey { key, suggestion: Some(s), .. } if key == "sya" && s == "say"
+        ));
+    }
+
+    /// A whole number too large is quoted as written (YAML rounds one past u64 to a
+    /// float), with the largest the setting or command takes.
+    #[test]
+    fn a_number_too_large_is_quoted_as_written_with_its_maximum() {
+        let text = "cluster:\n  seed: 18446744073709551616\n  \
+                    raft: { max_inflight_appends: 18446744073709551615 }\n\
+                    steps:\n  - step 18446744073709551616\n";
+        let Err(LoadError::Problems { problems, .. }) = load(text) else {
+            panic!("the file loaded");
+        };
+        let messages: Vec<String> = problems.iter().map(|(_, p)| p.to_string()).collect();
+        assert_eq!(
+            messages,
+            [
+                "cluster.seed: bad seed '18446744073709551616': too large, at most \
+                 18446744073709551615",
+                "cluster.raft.max_inflight_appends: bad message count '18446744073709551615': \
+                 too large, at most 4294967295",
+                "bad command: bad step count '18446744073709551616': too large, at most \
+                 18446744073709551615",
+            ]
+        );
     }
 
     /// A `quit` step would end the run with the steps after it unrun, and the run passed.
