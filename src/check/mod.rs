@@ -26,8 +26,9 @@
 //! [`LIVENESS_US`] (longer for a swarm shape with a small replication window) some node
 //! leads, every member of its configuration (voters and learners) has committed an entry
 //! of that leader's term, and every voter but the leader is a follower that names it
-//! (a candidate that stays a candidate beside a leader of its own term fails this). Then
-//! the clients' history is checked for linearizability.
+//! (a candidate that stays a candidate beside a leader of its own term fails this); a
+//! learner still catching up at the end counts while its commit index gains over the
+//! window's second half. Then the clients' history is checked for linearizability.
 //!
 //! # Bounded whatever the code does
 //!

@@ -126,6 +126,10 @@ fn drive(
     cancel: &AtomicBool,
 ) -> bool {
     let end_us = setup.chaos_us + setup.liveness_us;
+    let midway_us = setup.chaos_us + setup.liveness_us / 2;
+    // The learners' commit indexes halfway through the settle window (see
+    // [`learners_catching_up`]).
+    let mut midway: Option<Vec<(NodeId, Index)>> = None;
     let started = Instant::now();
     let mut at_us = 0;
     while at_us < end_us {
@@ -153,9 +157,61 @@ fn drive(
         if at_us > setup.chaos_us && made_progress(sim) {
             return true;
         }
+        if midway.is_none() && at_us >= midway_us {
+            midway = Some(learner_commits(sim));
+        }
         source.tick(at_us, sim, &mut report.schedule);
     }
-    false
+    midway.is_some_and(|midway| learners_catching_up(sim, &midway))
+}
+
+/// The commit index of each learner of the leader's latest configuration.
+fn learner_commits(sim: &Scheduler) -> Vec<(NodeId, Index)> {
+    let Some(leader) = sim.world().leader() else {
+        return Vec::new();
+    };
+    let checker = sim.observers().checker();
+    let Some((_, _, learners)) = checker.configurations_iter(leader).last() else {
+        return Vec::new();
+    };
+    let status = sim.world().status();
+    (status.iter())
+        .filter(|node| learners.contains(&node.id))
+        .map(|node| (node.id, node.commit))
+        .collect()
+}
+
+/// Whether the healed cluster is settled but for learners still catching up: the leader
+/// and every voter are settled ([`settle_gap`] over the voters alone), and every learner
+/// is up, in the leader's term, and has committed an entry of it or committed further
+/// since `midway` (its commit index halfway through the settle window). A learner added behind a long log,
+/// under a shape that sends one entry at a time, can need minutes of cluster time to
+/// catch up; while it gains it is live, not stuck.
+fn learners_catching_up(sim: &Scheduler, midway: &[(NodeId, Index)]) -> bool {
+    let Some(leader) = sim.world().leader() else {
+        return false;
+    };
+    let checker = sim.observers().checker();
+    let Some((_, voters, learners)) = checker.configurations_iter(leader).last() else {
+        return false;
+    };
+    let status = sim.world().status();
+    let term_at = |node, index| sim.world().term_at(node, index);
+    if learners.is_empty() || settle_gap(leader, &status, (voters, &[]), term_at).is_some() {
+        return false;
+    }
+    let Some(term) = status.iter().find(|n| n.id == leader).map(|n| n.term) else {
+        return false;
+    };
+    status
+        .iter()
+        .filter(|node| learners.contains(&node.id))
+        .all(|node| {
+            let before = midway.iter().find(|(id, _)| *id == node.id).map(|m| m.1);
+            let settled = node.commit > 0 && term_at(node.id, node.commit) == Some(term);
+            let gaining = before.is_some_and(|before| node.commit > before);
+            node.state == NodeState::Up && node.term == term && (settled || gaining)
+        })
 }
 
 /// The first violation the checker found, or a node that crashed.

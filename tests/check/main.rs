@@ -226,3 +226,29 @@ fn a_swarm_failure_names_the_shape_it_ran_with() {
     assert!(text.contains("The swarm shape: "), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A learner added behind a long log, under a shape that sends one entry per
+/// AppendEntries (seed 5 of a one-node cluster with membership changes: the leader has
+/// ~18,900 entries when n2 joins), cannot catch up within the settle window; while it
+/// gains it is live, and the seed passes (it failed with "did not settle" on correct code).
+#[test]
+fn a_learner_still_catching_up_a_long_log_is_not_a_liveness_failure() {
+    let dir = temp_dir("catching-up");
+    let out_dir = dir.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--seed",
+        "5",
+        "--nodes",
+        "1",
+        "--faults",
+        "membership,kill",
+        "--out",
+        &out_dir,
+    ];
+    let (code, out, err) = raftlab(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 of 1 seeds run"), "{out}");
+    assert!(out.contains(": 0 failed;"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
