@@ -167,11 +167,7 @@ fn drive(
 
 /// The commit index of each learner of the leader's latest configuration.
 fn learner_commits(sim: &Scheduler) -> Vec<(NodeId, Index)> {
-    let Some(leader) = sim.world().leader() else {
-        return Vec::new();
-    };
-    let checker = sim.observers().checker();
-    let Some((_, _, learners)) = checker.configurations_iter(leader).last() else {
+    let Some((_, _, learners)) = leader_members(sim) else {
         return Vec::new();
     };
     let status = sim.world().status();
@@ -184,15 +180,11 @@ fn learner_commits(sim: &Scheduler) -> Vec<(NodeId, Index)> {
 /// Whether the healed cluster is settled but for learners still catching up: the leader
 /// and every voter are settled ([`settle_gap`] over the voters alone), and every learner
 /// is up, in the leader's term, and has committed an entry of it or committed further
-/// since `midway` (its commit index halfway through the settle window). A learner added behind a long log,
-/// under a shape that sends one entry at a time, can need minutes of cluster time to
-/// catch up; while it gains it is live, not stuck.
+/// since `midway` (its commit index halfway through the settle window). A learner added
+/// behind a long log, under a shape that sends one entry at a time, can need minutes of
+/// cluster time to catch up; while it gains it is live, not stuck.
 fn learners_catching_up(sim: &Scheduler, midway: &[(NodeId, Index)]) -> bool {
-    let Some(leader) = sim.world().leader() else {
-        return false;
-    };
-    let checker = sim.observers().checker();
-    let Some((_, voters, learners)) = checker.configurations_iter(leader).last() else {
+    let Some((leader, voters, learners)) = leader_members(sim) else {
         return false;
     };
     let status = sim.world().status();
@@ -253,15 +245,22 @@ fn made_progress(sim: &Scheduler) -> bool {
     unsettled(sim).is_none()
 }
 
-/// What keeps the cluster from being settled, in words; `None` once it is (see
-/// [`settle_gap`]).
-pub(super) fn unsettled(sim: &Scheduler) -> Option<String> {
-    let Some(leader) = sim.world().leader() else {
-        return Some("no leader".to_string());
-    };
+/// The leader, and the voters and learners of its latest configuration (as the checker
+/// saw its log); `None` without a leader.
+fn leader_members(sim: &Scheduler) -> Option<(NodeId, &[NodeId], &[NodeId])> {
+    let leader = sim.world().leader()?;
     let checker = sim.observers().checker();
     let (_, voters, learners) = (checker.configurations_iter(leader).last())
         .expect("a node's configurations start with the initial one");
+    Some((leader, voters, learners))
+}
+
+/// What keeps the cluster from being settled, in words; `None` once it is (see
+/// [`settle_gap`]).
+pub(super) fn unsettled(sim: &Scheduler) -> Option<String> {
+    let Some((leader, voters, learners)) = leader_members(sim) else {
+        return Some("no leader".to_string());
+    };
     let term_at = |node, index| sim.world().term_at(node, index);
     settle_gap(leader, &sim.world().status(), (voters, learners), term_at)
 }
