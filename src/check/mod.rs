@@ -416,9 +416,11 @@ impl Failure {
 
     /// How a scenario of the run ends.
     pub fn ending(&self) -> Ending {
-        match self.rule() {
-            Some(rule) => Ending::Violation(rule),
-            None => Ending::Say(format!("This run failed here: {self}")),
+        let told = format!("This run failed here: {self}");
+        match (self.rule(), self) {
+            (Some(rule), _) => Ending::Violation(rule),
+            (None, Failure::Liveness(_)) => Ending::Unsettled(told),
+            (None, _) => Ending::Say(told),
         }
     }
 }

@@ -144,7 +144,10 @@ impl Action {
 pub enum Ending {
     /// `expect violation RULE`: the rule the run broke.
     Violation(Rule),
-    /// A failure that is not a rule (a crash, no progress): told in words.
+    /// The healed cluster did not settle: told in words, then `expect unsettled`, which
+    /// holds on replay as long as the failure does.
+    Unsettled(String),
+    /// A failure that is not a rule (a crash, over budget): told in words.
     Say(String),
 }
 
@@ -165,6 +168,10 @@ pub fn steps(schedule: &[Timed], until_us: u64, ending: &Ending) -> Vec<String> 
     }
     match ending {
         Ending::Violation(rule) => lines.push(format!("expect violation {rule}")),
+        Ending::Unsettled(text) => {
+            lines.push(format!("say {text}"));
+            lines.push("expect unsettled".to_string());
+        }
         Ending::Say(text) => lines.push(format!("say {text}")),
     }
     lines

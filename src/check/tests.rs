@@ -222,6 +222,44 @@ fn a_linearizability_failure_replays_through_a_session() {
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
+/// A seed whose healed cluster did not settle ends its scenario with `expect unsettled`:
+/// replayed, the expectation holds (the failure is there again, with the same gap), and
+/// `expect settled` at the same point fails naming it. Here the settle window is cut to
+/// 2 ms after the faults, too short for most seeds to settle in.
+#[test]
+fn a_liveness_failure_replays_to_the_same_unsettled_cluster() {
+    let options = options(2, &[]);
+    let original = (1..=20)
+        .map(|seed| {
+            let setup = Setup {
+                liveness_us: 2 * TICK_US,
+                ..setup(seed, &options)
+            };
+            explore(&setup)
+        })
+        .find(|report| matches!(report.failure, Some(Failure::Liveness(_))))
+        .expect("a seed that does not settle within 2 ms of its faults");
+    let Some(Failure::Liveness(missing)) = &original.failure else {
+        unreachable!("found as a liveness failure");
+    };
+    let lines = original.scenario_steps();
+    let tail: Vec<&str> = lines.iter().rev().take(2).map(String::as_str).collect();
+    assert_eq!(tail[0], "expect unsettled");
+    assert!(tail[1].starts_with("say This run failed here: the healed cluster did not settle"));
+    let (mut session, failed) = run_in_session(&original.setup.config, &lines);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let settled = session.run_line("expect settled").expect("expect runs");
+    assert!(!settled.passed);
+    let gap = missing
+        .split_once(": ")
+        .map_or(missing.as_str(), |(_, gap)| gap);
+    assert!(
+        settled.text.contains(&format!("not settled: {gap}")),
+        "{} / {missing}",
+        settled.text
+    );
+}
+
 #[test]
 fn the_reproduce_command_names_everything_the_seed_depends_on() {
     let options = CheckOptions {

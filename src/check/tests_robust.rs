@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::run::settle_gap;
 use super::*;
+use crate::cluster::settle::settle_gap;
 use crate::cluster::storm::StormLimits;
 use crate::cluster::{NodePicture, NodeState};
 use crate::raft::Role;

@@ -41,6 +41,7 @@ mod node;
 mod observers;
 mod scheduler;
 pub mod seed;
+pub mod settle;
 pub mod storm;
 pub mod view;
 mod world;

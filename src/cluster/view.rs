@@ -44,6 +44,8 @@ pub struct ViewLimits {
     pub kv: bool,
     /// Whether to compare the nodes' whole logs ([`ClusterView::logs_match`]).
     pub logs_match: bool,
+    /// Whether to tell if the cluster has settled ([`ClusterView::settled`]).
+    pub settled: bool,
 }
 
 impl ViewLimits {
@@ -58,6 +60,7 @@ impl ViewLimits {
             messages: false,
             kv: false,
             logs_match: false,
+            settled: false,
         }
     }
 }
@@ -71,6 +74,7 @@ impl Default for ViewLimits {
             messages: true,
             kv: false,
             logs_match: false,
+            settled: false,
         }
     }
 }
@@ -205,6 +209,10 @@ pub struct ClusterView {
     /// Whether every two nodes' durable logs agree where both hold entries (Log
     /// Matching); `None` unless asked for ([`ViewLimits::logs_match`]).
     pub logs_match: Option<bool>,
+    /// Whether the cluster has settled ([`crate::cluster::settle`]): `Ok` if so, else what
+    /// keeps it from settling, in words; `None` unless asked for ([`ViewLimits::settled`])
+    /// or where it cannot be told (a hosted program's cluster).
+    pub settled: Option<Result<(), String>>,
     /// When the next message, timer or client is due, if anything is.
     pub next_event_us: Option<u64>,
     /// How many hand-offs the scheduler has made: a position in the run that replays.
@@ -288,6 +296,7 @@ impl ClusterView {
             steps_checked: sim.observers().checker().steps_checked(),
             crashes: sim.observers().crash_log().to_vec(),
             logs_match: limits.logs_match.then(|| sim.world().logs_match()),
+            settled: (limits.settled).then(|| super::settle::unsettled(sim).map_or(Ok(()), Err)),
             next_event_us: sim.next_event_us(),
             handoffs: sim.handoffs(),
             pending_ops: sim.pending_ops().collect(),

@@ -67,6 +67,7 @@ impl Host {
             steps_checked: 0,
             crashes: Vec::new(),
             logs_match: None,
+            settled: None,
             next_event_us: None,
             handoffs: 0,
             pending_ops: Vec::new(),

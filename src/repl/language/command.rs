@@ -267,6 +267,11 @@ pub enum Condition {
     },
     /// `logs-match`: the logs of all nodes agree up to the shortest commit index.
     LogsMatch,
+    /// `settled`: one leader that every member of its configuration follows in its term,
+    /// each having committed an entry of it (what `check` waits for once faults heal).
+    Settled,
+    /// `unsettled`: not settled (how a `check` seed's liveness failure ends).
+    Unsettled,
     /// `safe`: no safety check has failed.
     Safe,
     /// `violation [RULE]`: a safety check (that one) has failed.
@@ -495,6 +500,8 @@ impl Display for Condition {
                 write!(f, "kv {node} {} == {}", quote(key), quote(value))
             }
             Condition::LogsMatch => f.write_str("logs-match"),
+            Condition::Settled => f.write_str("settled"),
+            Condition::Unsettled => f.write_str("unsettled"),
             Condition::Safe => f.write_str("safe"),
             Condition::Violation { rule: None } => f.write_str("violation"),
             Condition::Violation { rule: Some(r) } => write!(f, "violation {r}"),

@@ -419,6 +419,8 @@ pub fn parse_condition(words: &[String]) -> Result<Condition, ParseError> {
         }),
         "no-leader" => Ok(Condition::NoLeader),
         "logs-match" => Ok(Condition::LogsMatch),
+        "settled" => Ok(Condition::Settled),
+        "unsettled" => Ok(Condition::Unsettled),
         "safe" => Ok(Condition::Safe),
         "violation" => {
             let rule = arg(0).map(|r| {

@@ -45,6 +45,7 @@ pub fn limits(condition: &Condition) -> ViewLimits {
     ViewLimits {
         kv: matches!(condition, Condition::Get { .. } | Condition::Kv { .. }),
         logs_match: matches!(condition, Condition::LogsMatch),
+        settled: matches!(condition, Condition::Settled | Condition::Unsettled),
         ..ViewLimits::least()
     }
 }
@@ -136,6 +137,8 @@ pub fn holds(view: &ClusterView, condition: &Condition) -> bool {
                 .all(|&id| view.kv_get(id, key).flatten() == Some(value.as_str()))
         }),
         Condition::LogsMatch => view.logs_match == Some(true),
+        Condition::Settled => matches!(view.settled, Some(Ok(()))),
+        Condition::Unsettled => matches!(view.settled, Some(Err(_))),
         Condition::Safe => !violated(view, None),
         Condition::Violation { rule } => violated(view, *rule),
     }
@@ -180,6 +183,15 @@ pub fn actual(view: &ClusterView, condition: &Condition) -> String {
             })
         }
         Condition::LogsMatch => "the logs differ".to_string(),
+        Condition::Settled | Condition::Unsettled => match (&view.settled, view.leader) {
+            (Some(Ok(())), Some(leader)) => {
+                let term = view.node(leader).map_or(0, |s| s.term);
+                format!("settled under n{leader} in term {term}")
+            }
+            (Some(Ok(())), None) => "settled".to_string(),
+            (Some(Err(missing)), _) => format!("not settled: {missing}"),
+            (None, _) => "whether it settled is not known here".to_string(),
+        },
         Condition::Safe | Condition::Violation { .. } => describe_violations(view),
     }
 }

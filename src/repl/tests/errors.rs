@@ -199,7 +199,7 @@ const CASES: &[(&str, &str)] = &[
         "expect bogus",
         concat!(
             "'bogus' is not a condition: expected one of leader, no-leader, role, term, ",
-            "commit, applied, get, kv, logs-match, safe, violation"
+            "commit, applied, get, kv, logs-match, settled, unsettled, safe, violation"
         ),
     ),
     (

@@ -105,6 +105,8 @@ fn condition() -> BoxedStrategy<Condition> {
             value
         }),
         Just(Condition::LogsMatch),
+        Just(Condition::Settled),
+        Just(Condition::Unsettled),
         Just(Condition::Safe),
         proptest::option::of(pick(SafetyRule::ALL)).prop_map(|rule| Condition::Violation { rule }),
     ]

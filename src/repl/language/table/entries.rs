@@ -802,6 +802,18 @@ pub static CONDITIONS: &[ConditionSpec] = &[
         args: &[],
     },
     ConditionSpec {
+        name: "settled",
+        usage: "settled",
+        summary: "one leader, followed by every member in its term, each with an entry of it committed",
+        args: &[],
+    },
+    ConditionSpec {
+        name: "unsettled",
+        usage: "unsettled",
+        summary: "not settled (a check seed's liveness failure ends so)",
+        args: &[],
+    },
+    ConditionSpec {
         name: "safe",
         usage: "safe",
         summary: "no safety check has failed",
