@@ -30,16 +30,27 @@ pub struct StormLimits {
 }
 
 impl StormLimits {
-    /// The bounds for a cluster of `nodes` nodes: 10,000 messages in flight (more in a
-    /// large cluster, where one heartbeat round is a message per follower), 2,000 on one
-    /// link, 100,000 events a second (more in a large cluster). Over 1,000 seeds of
-    /// `raftlab check` (3 to 7 nodes, every swarm shape), correct code peaked at 355
-    /// messages in flight and 20,621 events in a second.
+    /// The bounds for a cluster of `nodes` nodes: 10,000 messages in flight, 2,000 on one
+    /// link, 100,000 events a second. Over 1,000 seeds of `raftlab check` (3 to 7 nodes,
+    /// every swarm shape), correct code peaked at 355 messages in flight and 20,621 events
+    /// in a second. A large cluster gets more: 40 messages and 5,000 events per node (a
+    /// heartbeat round is a message per follower), and room for one election round of
+    /// every node at once (each asks every other node and is answered: two messages per
+    /// pair of nodes, four events each way), which a cluster of a few hundred nodes whose
+    /// timers fire within one message delay of each other reaches on correct code (2,001
+    /// nodes under PreVote: 1.87 million messages in flight, 10 million events in one
+    /// second).
     pub fn for_nodes(nodes: u64) -> StormLimits {
+        let pairs = nodes.saturating_mul(nodes.saturating_sub(1));
+        let in_flight = 10_000u64
+            .max(nodes.saturating_mul(40))
+            .max(pairs.saturating_mul(2));
         StormLimits {
-            in_flight: 10_000usize.max(usize::try_from(nodes).unwrap_or(usize::MAX) * 40),
+            in_flight: usize::try_from(in_flight).unwrap_or(usize::MAX),
             per_link: 2_000,
-            events_per_second: 100_000u64.max(nodes.saturating_mul(5_000)),
+            events_per_second: 100_000u64
+                .max(nodes.saturating_mul(5_000))
+                .max(pairs.saturating_mul(4)),
         }
     }
 }
@@ -110,6 +121,29 @@ pub fn kind_and_link(message: &InFlight) -> (NodeId, NodeId, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_cluster_keeps_the_fixed_bounds_and_a_large_one_has_room_for_an_election() {
+        for nodes in [1, 3, 7, 70] {
+            let limits = StormLimits::for_nodes(nodes);
+            assert_eq!(limits.in_flight, 10_000, "{nodes} nodes");
+            assert_eq!(limits.events_per_second, 100_000.max(nodes * 5_000));
+        }
+        // Every node asking every other, each answered, in flight at once.
+        for nodes in [200u64, 2_001] {
+            let limits = StormLimits::for_nodes(nodes);
+            let round = 2 * nodes * (nodes - 1);
+            assert!(
+                limits.in_flight as u64 >= round,
+                "{nodes} nodes: {limits:?}"
+            );
+            assert!(
+                limits.events_per_second >= 2 * round,
+                "{nodes} nodes: {limits:?}"
+            );
+        }
+        assert_eq!(StormLimits::for_nodes(u64::MAX).in_flight, usize::MAX);
+    }
 
     #[test]
     fn a_storm_is_told_by_its_largest_group_of_messages() {
