@@ -329,6 +329,36 @@ fn step_mode_c_plays_the_rest_without_pausing() {
     assert_eq!(stdout(&assert).matches("[Enter]").count(), 1);
 }
 
+/// A `pause:` step under `--step` is a pause like the others: a command typed at it runs
+/// (here `kill 3`, which the next step expects), and the step after it does not pause
+/// again. It used to read one line and throw it away, whatever it was.
+#[test]
+fn step_mode_runs_a_command_typed_at_a_pause_step() {
+    let dir = temp_dir("pause-step");
+    std::fs::create_dir_all(&dir).expect("the directory is made");
+    let file = dir.join("paused.yaml");
+    std::fs::write(
+        &file,
+        "name: paused\ncluster: { nodes: 3, seed: 4 }\nsteps:\n  - wait leader within 1s\n  \
+         - pause: now stop a node\n  - expect role 3 down\n",
+    )
+    .expect("the file is written");
+    let assert = Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .env("NO_COLOR", "1")
+        .args(["run", "--step"])
+        .arg(&file)
+        .write_stdin("\nkill 3\n\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("n3 killed"))
+        .stdout(predicate::str::contains("✓ expect role 3 down"))
+        .stdout(predicate::str::ends_with("1 passed, 0 failed\n"));
+    // Before the first step, and twice at the pause step (before and after `kill 3`).
+    assert_eq!(stdout(&assert).matches("[Enter] next").count(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- 14. wording -------------------------------------------------------------------------
 
 #[test]

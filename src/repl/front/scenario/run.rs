@@ -290,7 +290,9 @@ pub fn play(
         events,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
-        let paused = options.step && pauses_before(step);
+        // A `pause:` step is itself the pause before the step after it.
+        let after_pause = index > 0 && matches!(scenario.steps[index - 1].kind, StepKind::Pause(_));
+        let paused = options.step && pauses_before(step) && !after_pause;
         let end = match paused && player.pause(input)? == PauseEnd::Quit {
             true => StepEnd::Quit,
             false => player.step(step, input)?,
@@ -402,10 +404,16 @@ impl Player<'_> {
             }
             StepKind::Pause(text) => {
                 narrate("⏸", text, self.out)?;
-                if self.options.step {
-                    wait_for_enter(input, self.out)?;
-                }
-                return Ok(StepEnd::Next);
+                // Under `--step` it is a pause like any other: a line typed there is a
+                // command, `c` or `q`, not thrown away as a key to go on.
+                let end = match self.options.step {
+                    true => self.pause(input)?,
+                    false => PauseEnd::Next,
+                };
+                return Ok(match end {
+                    PauseEnd::Next => StepEnd::Next,
+                    PauseEnd::Quit => StepEnd::Quit,
+                });
             }
             StepKind::Command(command) => command,
         };
@@ -506,10 +514,21 @@ fn footer(scenario: &Scenario, verdict: Verdict, out: &mut dyn Write) -> io::Res
             writeln!(
                 out,
                 "  seed {seed}; replay with: raftlab run {} --trace",
-                scenario.file
+                shell_word(&scenario.file)
             )
         }
     }
+}
+
+/// `text` as one word of a POSIX shell line: as it is when it holds only characters no
+/// shell reads specially, else in single quotes (a quote inside written `'\''`), so that
+/// a printed command can be pasted back.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Prints narration: a marker, then the text wrapped and indented, in italics.
@@ -576,21 +595,6 @@ impl Player<'_> {
     }
 }
 
-/// Waits for Enter; at the end of the input, stops waiting for good.
-fn wait_for_enter(input: &mut Option<&mut dyn BufRead>, out: &mut dyn Write) -> io::Result<()> {
-    let Some(reader) = input else {
-        return Ok(());
-    };
-    write!(out, "{}", "  [Enter] ".dimmed())?;
-    out.flush()?;
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        writeln!(out)?;
-        *input = None;
-    }
-    Ok(())
-}
-
 /// Splits text into lines of at most `width` characters at spaces (a longer word stays
 /// whole). Line breaks in the text are kept; runs of spaces become one.
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -627,7 +631,20 @@ fn inline(config: &ClusterConfig) -> ClusterConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{shell_word, wrap};
+
+    /// The replay line a failed file prints can be pasted into a shell as it is.
+    #[test]
+    fn a_path_is_quoted_for_the_shell_only_when_it_needs_it() {
+        assert_eq!(
+            shell_word("examples/clusters/figure8.yaml"),
+            "examples/clusters/figure8.yaml"
+        );
+        assert_eq!(shell_word("my lesson.yaml"), "'my lesson.yaml'");
+        assert_eq!(shell_word("it's.yaml"), "'it'\\''s.yaml'");
+        assert_eq!(shell_word("$HOME/a.yaml"), "'$HOME/a.yaml'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     #[test]
     fn wrap_breaks_at_spaces_and_keeps_long_words() {
