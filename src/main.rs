@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use raftlab::cluster::{
     ClockMode, ClusterConfig, NetworkConfig, REPL_SNAPSHOT_EVERY, bench, experiment,
@@ -197,7 +198,8 @@ fn watch(args: &WatchArgs, color: ColorWhen) -> u8 {
 
 fn main() -> ExitCode {
     restore_broken_pipe_default();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     set_color(cli.color);
     let code = match cli.command {
         Some(Sub::Completions { shell }) => {
@@ -229,7 +231,18 @@ fn main() -> ExitCode {
         Some(Sub::Experiment { which }) => experiment(&which),
         Some(Sub::Watch(args)) => watch(&args, cli.color),
         None => match &cli.file {
-            Some(file) => open_file(file),
+            Some(file) => match cluster_flags_given(&matches).as_slice() {
+                [] => open_file(file),
+                given => {
+                    eprintln!(
+                        "error: {} would set up a new cluster, but {} brings its own: change \
+                         its `cluster:` section, or leave the file out",
+                        given.join(", "),
+                        file.display()
+                    );
+                    2
+                }
+            },
             None => repl(&cli.cluster),
         },
     };
@@ -433,6 +446,22 @@ fn repl(args: &ClusterArgs) -> u8 {
         shell::piped(session, std::io::stdin().lock())
     };
     code as u8
+}
+
+/// The cluster options typed on the command line (not left at their defaults), as typed.
+fn cluster_flags_given(matches: &ArgMatches) -> Vec<String> {
+    let flags = [
+        ("nodes", "--nodes"),
+        ("seed", "--seed"),
+        ("clock", "--clock"),
+        ("speed", "--speed"),
+        ("bugs", "--bug"),
+    ];
+    flags
+        .iter()
+        .filter(|(id, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+        .map(|(_, flag)| flag.to_string())
+        .collect()
 }
 
 /// `raftlab FILE`: the file's cluster and steps, then the REPL on that cluster.

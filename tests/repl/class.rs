@@ -359,6 +359,30 @@ fn step_mode_runs_a_command_typed_at_a_pause_step() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `raftlab FILE` plays the file's own cluster: options for a new cluster beside it are
+/// refused (exit 2, naming them), not ignored without a word as they were.
+#[test]
+fn cluster_options_beside_a_file_are_refused() {
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["tests/scenarios/setup.yaml", "--seed", "9", "--nodes", "2"])
+        .write_stdin("status\n")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "error: --nodes, --seed would set up a new cluster, but tests/scenarios/setup.yaml \
+             brings its own",
+        ));
+    // Left at their defaults, or not given, they are not in the way.
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .args(["tests/scenarios/setup.yaml", "--color", "never"])
+        .write_stdin("expect get x == 1\n")
+        .assert()
+        .code(0);
+}
+
 // ---- 14. wording -------------------------------------------------------------------------
 
 #[test]
