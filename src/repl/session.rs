@@ -94,6 +94,9 @@ pub enum ExecError {
     NotBuilt(&'static str),
     #[error("{0}")]
     Io(String),
+    /// A command the node or the cluster turned down, having changed nothing: why.
+    #[error("{0}")]
+    Refused(String),
     #[error("step takes at most {STEPS_PER_COMMAND_LIMIT} steps at a time, not {0}")]
     TooManySteps(u64),
 }

@@ -383,6 +383,46 @@ fn cluster_options_beside_a_file_are_refused() {
         .code(0);
 }
 
+/// The Raft commands that do nothing say why instead of printing nothing (`campaign` on the
+/// leader or a learner, `snapshot` with nothing new: notes, as a replayed `check` file may
+/// hold them), and a transfer the leader turns down in the same instant is an error
+/// rather than announced.
+#[test]
+fn raft_commands_that_do_nothing_say_why_and_a_refused_transfer_is_an_error() {
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    run(&mut s, "put a 1");
+    run(&mut s, "add 4");
+    let refused = |s: &mut Session, line: &str| match s.run_line(line) {
+        Ok(outcome) => panic!("{line} ran: {}", outcome.text),
+        Err(error) => error.to_string(),
+    };
+    assert_eq!(
+        refused(&mut s, "transfer 4"),
+        "transfer to n4 refused: the target is not a voter"
+    );
+    assert!(
+        run(&mut s, "campaign 4").starts_with("n4 does not campaign: it is not a voter"),
+        "campaign 4"
+    );
+    assert_eq!(
+        run(&mut s, "campaign leader"),
+        "n1 already leads (term 1): there is nothing to campaign for"
+    );
+    run(&mut s, "snapshot 1");
+    assert_eq!(
+        run(&mut s, "snapshot 1"),
+        "n1 has nothing new to compact: its snapshot already covers up to 2@1, all it has applied"
+    );
+    assert!(run(&mut s, "transfer 2").starts_with("n1 hands its leadership to n2"));
+    assert_eq!(
+        refused(&mut s, "transfer 3"),
+        "transfer to n3 refused: a transfer is already in progress"
+    );
+    // A follower still campaigns, as before.
+    assert!(run(&mut s, "campaign 3").contains("candidate in term 2"));
+}
+
 // ---- 14. wording -------------------------------------------------------------------------
 
 #[test]

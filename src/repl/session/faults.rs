@@ -6,17 +6,61 @@ use super::{ExecError, Outcome, Session};
 use crate::cluster::{
     Cluster, ClusterError, EventKind, NetworkConfig, NodePicture, NodeState, ViewLimits,
 };
-use crate::raft::{NodeId, RaftEvent};
+use crate::raft::{NodeId, RaftEvent, Role};
 use crate::repl::command::{NodeRef, NodeSet, TraceLevel};
 use crate::repl::view;
 
 impl Session {
+    /// `campaign NODE`. For the leader, and for a node that may not stand for election, it
+    /// does nothing, and says so (a note, not an error: a file replayed from `check` or
+    /// `explore` may hold such a step, and it changes nothing).
     pub(super) fn campaign(&self, node: NodeRef) -> Result<String, ExecError> {
-        Ok(self.report_text(&self.cluster.campaign(self.node(node)?)?))
+        let id = self.node(node)?;
+        if let Some(picture) = self.picture_of(id)?
+            && picture.role == Some(Role::Leader)
+        {
+            let term = picture.term;
+            return Ok(format!(
+                "n{id} already leads (term {term}): there is nothing to campaign for"
+            ));
+        }
+        let report = self.cluster.campaign(id)?;
+        // Every node that may campaign does something (a term, a pre-vote, or a word on
+        // why it holds back); one that may not only sets its election timer again.
+        if report.events.is_empty() {
+            return Ok(format!(
+                "n{id} does not campaign: it is not a voter of its configuration (a learner \
+                 until it catches up, a node not yet added, or one removed)"
+            ));
+        }
+        Ok(self.report_text(&report))
     }
 
+    /// `snapshot NODE`. When the node has applied nothing its snapshot does not already
+    /// hold, it does nothing, and says so (a note, as for `campaign`: `check` writes such
+    /// steps).
     pub(super) fn snapshot(&self, node: NodeRef) -> Result<String, ExecError> {
-        Ok(self.report_text(&self.cluster.snapshot(self.node(node)?)?))
+        let id = self.node(node)?;
+        let report = self.cluster.snapshot(id)?;
+        if report.events.is_empty()
+            && let Some(picture) = self.picture_of(id)?
+        {
+            let (index, term) = picture.snapshot;
+            let covers = match index {
+                0 => "it has applied no entry to take".to_string(),
+                _ => {
+                    format!("its snapshot already covers up to {index}@{term}, all it has applied")
+                }
+            };
+            return Ok(format!("n{id} has nothing new to compact: {covers}"));
+        }
+        Ok(self.report_text(&report))
+    }
+
+    /// The picture of node `id`, without its log.
+    fn picture_of(&self, id: NodeId) -> Result<Option<NodePicture>, ExecError> {
+        let view = self.cluster.view(ViewLimits::least())?;
+        Ok(view.node(id).cloned())
     }
 
     /// `set-log NODE TERMS`. When the new log cuts entries the node held, a second line
@@ -178,6 +222,20 @@ impl Session {
     pub(super) fn transfer(&mut self, node: NodeRef) -> Result<Outcome, ExecError> {
         let target = self.node(node)?;
         let report = self.cluster.transfer(target)?;
+        // Turned down at once (not a voter, a transfer already under way): an error, as
+        // the leader changed nothing.
+        let refused = report.events.iter().find_map(|event| match &event.kind {
+            EventKind::Raft {
+                event: RaftEvent::TransferFailed { reason, .. },
+                ..
+            } => Some(*reason),
+            _ => None,
+        });
+        if let Some(reason) = refused {
+            return Err(ExecError::Refused(format!(
+                "transfer to n{target} refused: {reason}"
+            )));
+        }
         let leader = report
             .node
             .map_or("the leader".to_string(), |n| format!("n{n}"));
