@@ -513,6 +513,15 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     if let Some(clients) = options.clients {
         line.push_str(&format!(" --clients {clients}"));
     }
+    // A seed over its budget is over it again only under the same budget.
+    let (budget, default) = (options.seed_budget, SeedBudget::default());
+    if budget.events != default.events {
+        line.push_str(&format!(" --seed-events {}", budget.events));
+    }
+    if budget.wall != default.wall {
+        let wall_us = u64::try_from(budget.wall.as_micros()).unwrap_or(u64::MAX);
+        line.push_str(&format!(" --seed-time {}", duration(wall_us)));
+    }
     line
 }
 

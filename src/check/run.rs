@@ -223,9 +223,10 @@ fn safety_failure(sim: &Scheduler) -> Option<Failure> {
 fn over_budget(setup: &Setup, sim: &Scheduler, started: Instant, at_us: u64) -> Option<String> {
     let budget = setup.seed_budget;
     if sim.observers().events_emitted() > budget.events {
+        let events = sim.observers().events_emitted();
         return Some(format!(
-            "{} events by {} of cluster time (the budget is {})",
-            sim.observers().events_emitted(),
+            "{events} event{} by {} of cluster time (the budget is {})",
+            if events == 1 { "" } else { "s" },
             crate::repl::words::fmt_ms(at_us),
             budget.events
         ));

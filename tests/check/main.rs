@@ -67,6 +67,8 @@ fn a_teaching_bug_fails_with_its_replay_command_and_scenario() {
         ),
         "{out}"
     );
+    // Nothing was shrunk, so nothing is said to be.
+    assert!(!out.contains("after shrinking"), "{out}");
     let scenario = std::fs::read_to_string(dir.join("check-seed-1.yaml")).expect("scenario");
     assert!(
         scenario.contains("  raft: { bugs: [commit-beyond-match]"),
@@ -181,13 +183,14 @@ fn seeds_over_their_budget_are_reported_and_the_check_still_ends_with_its_report
     ];
     let (code, out, err) = raftlab(&args);
     assert_eq!(code, 1, "{out}{err}");
-    assert_eq!(
-        out.matches("OVER BUDGET: over budget: ").count(),
-        3,
-        "{out}"
-    );
+    assert_eq!(out.matches(" OVER BUDGET: ").count(), 3, "{out}");
+    assert!(!out.contains("over budget: "), "said twice: {out}");
+    // The replay line carries the budget that stopped the seed, or it would pass.
     assert!(
-        out.contains("seed 2 was stopped over budget; run it again: "),
+        out.contains(
+            "seed 2 was stopped over budget; run it again: raftlab check --seed 2 --nodes 3 \
+             --time 1s --seed-events 200\n"
+        ),
         "{out}"
     );
     assert!(out.contains("3 of 3 seeds run in "), "{out}");
@@ -196,6 +199,20 @@ fn seeds_over_their_budget_are_reported_and_the_check_still_ends_with_its_report
         "{out}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn options_that_cannot_work_are_refused_before_any_seed_runs() {
+    let (code, out, err) = raftlab(&["check", "--seeds", "20", "--reads", "lease"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.starts_with("error: --reads lease needs --check-quorum"),
+        "{err}"
+    );
+    assert_eq!(out, "");
+    let (code, out, err) = raftlab(&["check", "--seeds", "2", "--jobs", "0"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("--jobs must be at least 1"), "{err}");
 }
 
 #[test]

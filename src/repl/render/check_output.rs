@@ -78,7 +78,8 @@ pub struct CheckArgs {
     /// Clients per cluster [default: 3 to 5, by seed].
     #[arg(long)]
     pub clients: Option<usize>,
-    /// Run every seed, not stopping at the first failure.
+    /// Run every seed, not stopping at the first failure (the first failing seed is the
+    /// one explained, shrunk and written).
     #[arg(long)]
     pub keep_going: bool,
     /// Do not shrink a failing seed's schedule before writing it.
@@ -166,6 +167,19 @@ pub fn run(args: &CheckArgs) -> i32 {
         eprintln!("error: --nodes must be 1 to {MAX_NODES}");
         return 2;
     }
+    if args.jobs == Some(0) {
+        eprintln!("error: --jobs must be at least 1");
+        return 2;
+    }
+    // Said in the flags' words, and for every seed: a swarm seed may draw CheckQuorum on,
+    // and the first seed's shape alone would let the others fail as errors.
+    if options.reads == ReadMode::Lease && !options.check_quorum {
+        eprintln!(
+            "error: --reads lease needs --check-quorum (the lease rests on leader stickiness: \
+             followers that heard from the leader refuse to vote for a while)"
+        );
+        return 2;
+    }
     // Options that cannot work together (such as lease reads without CheckQuorum) are
     // bad input, refused before any seed runs.
     if let Some(&seed) = seeds.first()
@@ -184,11 +198,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         if let Some(failure) = &report.failure {
             let count = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             bar.set_message(format!("{count} failed"));
-            let verdict = match failure {
-                Failure::OverBudget(_) => "OVER BUDGET",
-                _ => "FAILED",
-            };
-            bar.suspend(|| println!("seed {} {verdict}: {failure}", report.setup.seed));
+            let seed = report.setup.seed;
+            bar.suspend(|| match failure {
+                Failure::OverBudget(what) => println!("seed {seed} OVER BUDGET: {what}"),
+                _ => println!("seed {seed} FAILED: {failure}"),
+            });
         }
         bar.inc(1);
     };
@@ -273,7 +287,7 @@ fn explain_failure(report: &RunReport, options: &CheckOptions, args: &CheckArgs)
     } else {
         shrink_with_spinner(report)
     };
-    if let Some(failure) = &shrunk.failure {
+    if let (Some(failure), false) = (&shrunk.failure, args.no_shrink) {
         println!("  after shrinking: {failure}");
     }
     let header = Header {
