@@ -198,6 +198,10 @@ fn watch(args: &WatchArgs, color: ColorWhen) -> u8 {
 
 fn main() -> ExitCode {
     restore_broken_pipe_default();
+    if let Some(error) = mistyped_command() {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     set_color(cli.color);
@@ -446,6 +450,33 @@ fn repl(args: &ClusterArgs) -> u8 {
         shell::piped(session, std::io::stdin().lock())
     };
     code as u8
+}
+
+/// A first argument that is not a file, but a command misspelt (`raftlab chek --seeds
+/// 3`): said so, with the command meant. Otherwise the word would be taken for a scenario
+/// file, and the error would be about the options after it.
+fn mistyped_command() -> Option<String> {
+    let word = std::env::args_os().nth(1)?.into_string().ok()?;
+    if word.starts_with('-') || Path::new(&word).exists() {
+        return None;
+    }
+    let command = Cli::command();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .filter(|sub| !sub.is_hide_set())
+        .map(|sub| sub.get_name().to_string())
+        .chain(["help".to_string()])
+        .collect();
+    if names.contains(&word) {
+        return None;
+    }
+    let lower = word.to_lowercase();
+    let (distance, best) = names
+        .iter()
+        .map(|name| (raftlab::repl::table::edit_distance(&lower, name), name))
+        .min()?;
+    (distance <= 2 && distance < word.chars().count())
+        .then(|| format!("unknown command '{word}' (did you mean '{best}'?)"))
 }
 
 /// The cluster options typed on the command line (not left at their defaults), as typed.

@@ -269,3 +269,28 @@ fn a_learner_still_catching_up_a_long_log_is_not_a_liveness_failure() {
     assert!(out.contains(": 0 failed;"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A misspelt command is named as one, with the command meant, rather than taken for a
+/// scenario file and the error put on the options after it.
+#[test]
+fn a_misspelt_command_gets_the_command_meant() {
+    let (code, out, err) = raftlab(&["chek", "--seeds", "3"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err,
+        "error: unknown command 'chek' (did you mean 'check'?)\n"
+    );
+    let (code, _, err) = raftlab(&["Lincheck", "a.txt"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: unknown command 'Lincheck' (did you mean 'lincheck'?)\n"
+    );
+    // A word far from every command is still read as a file.
+    let (code, _, err) = raftlab(&["no-such-lesson.yaml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no-such-lesson.yaml: cannot read the file"),
+        "{err}"
+    );
+}

@@ -282,6 +282,14 @@ pub fn suggest(word: &str) -> Option<String> {
             .iter()
             .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
     };
+    // Commands are lower case: `Put` and `STATUS` mean `put` and `status`.
+    let lower = word.to_lowercase();
+    if lower != word {
+        return names()
+            .any(|n| n == lower)
+            .then_some(lower.clone())
+            .or_else(|| suggest(&lower));
+    }
     let by_prefix = names()
         .filter(|n| len >= 2 && n.starts_with(word))
         .min_by_key(|n| n.len());

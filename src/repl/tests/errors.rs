@@ -11,6 +11,15 @@ const CASES: &[(&str, &str)] = &[
         "unknown command 'sttaus' (did you mean 'status'?)",
     ),
     ("xyzzy", "unknown command 'xyzzy'"),
+    ("Put x 1", "unknown command 'Put' (did you mean 'put'?)"),
+    (
+        "STATUS",
+        "unknown command 'STATUS' (did you mean 'status'?)",
+    ),
+    (
+        "Sttaus",
+        "unknown command 'Sttaus' (did you mean 'status'?)",
+    ),
     ("wait", "'wait' needs one of: leader, commit, until"),
     (
         "wait dorp",
