@@ -115,6 +115,7 @@ impl Driver {
             }
         }
         self.sim.set_parallel(false);
+        self.sim.publish_position();
     }
 
     fn set_mode(&mut self, mode: ClockMode) {
@@ -673,6 +674,12 @@ impl Cluster {
     pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) -> Result<(), ClusterError> {
         self.interrupt = flag.clone();
         self.with(move |sim| sim.set_interrupt(flag))
+    }
+
+    /// Writes where the cluster has got to into `position` from now on, as a run or a wait
+    /// goes on (see [`super::RunPosition`]).
+    pub fn set_run_position(&self, position: Arc<super::RunPosition>) -> Result<(), ClusterError> {
+        self.with(move |sim| sim.set_run_position(position))
     }
 
     /// The flag that interrupts this cluster's long commands.

@@ -59,7 +59,7 @@ pub use event::{ClientOutcome, ClusterEvent, EventKind, MsgId, MsgInfo, NetworkC
 pub use handle::{Cluster, NetworkView};
 pub use network::{InFlight, Network};
 pub use observers::{LogScope, Observers};
-pub use scheduler::{HANDOFFS_PER_RUN_LIMIT, Scheduler, StepReport};
+pub use scheduler::{HANDOFFS_PER_RUN_LIMIT, RunPosition, Scheduler, StepReport};
 pub use view::{ClusterView, NodePicture, ViewLimits};
 pub use world::{NodeState, World, describe_node_ids, id_runs};
 

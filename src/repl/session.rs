@@ -60,6 +60,7 @@ mod exporting;
 mod faults;
 mod journal;
 mod look;
+mod progress;
 mod safety;
 mod scripts;
 mod slides;
@@ -168,6 +169,8 @@ pub struct Session {
     /// How many commands the journal held when a clock that began running (virtual or
     /// real time) was first paused, if it has been: `save` writes a `pause` step there.
     first_paused_at: Option<usize>,
+    /// Where a long command has got to, for its progress lines ([`progress`]).
+    progress: Arc<progress::Progress>,
 }
 
 impl Session {
@@ -176,6 +179,8 @@ impl Session {
         let journal = Journal::default();
         let trace = TraceLevel::Changes;
         let interrupt = cluster.interrupt_flag();
+        let progress = Arc::new(progress::Progress::default());
+        cluster.set_run_position(progress.position.clone())?;
         Ok(Session {
             cluster,
             config,
@@ -190,6 +195,7 @@ impl Session {
             interrupt,
             live_events: false,
             first_paused_at: None,
+            progress,
         })
     }
 
@@ -255,6 +261,8 @@ impl Session {
             return Err(ExecError::TooManySteps(*count));
         }
         let violations_before = self.violation_count()?;
+        let progress = Arc::clone(&self.progress);
+        let _running = progress.start();
         let outcome = match command {
             Command::Step { count } if *count > 1 => self.steps(command, *count)?,
             _ => match self.run_journalled(command)? {

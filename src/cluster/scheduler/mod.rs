@@ -19,7 +19,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -56,6 +56,27 @@ pub const HANDOFFS_PER_RUN_LIMIT: u64 = 1_000_000;
 const DUE_HANDOFFS_PER_INSTANT_LIMIT: u32 = 100_000;
 /// How long a client waits before trying again when no node knows the leader.
 const CLIENT_BACKOFF_US: u64 = 10_000;
+
+/// Where the cluster has got to: its time and hand-offs, written by the scheduler as a
+/// run or a wait goes on (every round) and by a realtime clock as it catches up, so that a
+/// front-end can say how far a long command is while the command holds its thread.
+#[derive(Debug, Default)]
+pub struct RunPosition {
+    now_us: AtomicU64,
+    handoffs: AtomicU64,
+}
+
+impl RunPosition {
+    /// The cluster time last written.
+    pub fn now_us(&self) -> u64 {
+        self.now_us.load(Ordering::Relaxed)
+    }
+
+    /// The hand-offs made by then.
+    pub fn handoffs(&self) -> u64 {
+        self.handoffs.load(Ordering::Relaxed)
+    }
+}
 
 /// What one hand-off did, for `step`.
 #[derive(Clone, Debug, PartialEq)]
@@ -119,6 +140,8 @@ pub struct Scheduler {
     picture_before: Option<NodePicture>,
     /// Set from outside (Ctrl-C at the REPL) to stop a long run between two hand-offs.
     interrupt: Arc<AtomicBool>,
+    /// Where the run has got to, for whoever watches a long one ([`RunPosition`]).
+    position: Arc<RunPosition>,
     /// How many violations the checker kept when they were last published.
     violations_kept: usize,
     /// How many nodes the network had ever sent a message to when each of them was last
@@ -156,6 +179,7 @@ impl Scheduler {
             spare_reports: Vec::new(),
             picture_before: None,
             interrupt: Arc::new(AtomicBool::new(false)),
+            position: Arc::default(),
             violations_kept: 0,
             receivers_hosted: 0,
         };
@@ -235,6 +259,18 @@ impl Scheduler {
         self.interrupt = flag;
     }
 
+    /// Writes where the run has got to into `position` from now on (see [`RunPosition`]).
+    pub fn set_run_position(&mut self, position: Arc<RunPosition>) {
+        self.position = position;
+        self.publish_position();
+    }
+
+    /// Writes the clock and the hand-offs into the [`RunPosition`].
+    pub fn publish_position(&self) {
+        self.position.now_us.store(self.now_us, Ordering::Relaxed);
+        (self.position.handoffs).store(self.handoffs, Ordering::Relaxed);
+    }
+
     /// Records an event at the current time.
     fn emit(&mut self, kind: EventKind) {
         self.observers.emit(self.now_us, kind);
@@ -296,7 +332,10 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Between two rounds of a run or a wait: stops it if interrupted or over its
+    /// hand-offs, and says where it has got to.
     fn check_budget(&self, budget_end: u64) -> Result<(), ClusterError> {
+        self.publish_position();
         if self.interrupt.load(Ordering::Relaxed) {
             return Err(ClusterError::Interrupted {
                 time_us: self.now_us,

@@ -149,6 +149,7 @@ pub fn interactive(mut session: Session) -> i32 {
         return 2;
     }
     session.set_live_events(true);
+    session.report_progress(true);
     let level = Arc::new(AtomicU8::new(level_code(session.trace())));
     let tracker = Arc::new(Mutex::new(None));
     if let (Ok(events), Ok(printer)) = (
@@ -344,6 +345,7 @@ fn next_line<'b>(
 /// the trace level), or a safety violation was not expected (see
 /// [`Session::violations_unexpected`]), else 0.
 pub fn piped(mut session: Session, mut input: impl BufRead) -> i32 {
+    session.report_progress(false);
     let events = session.cluster().subscribe().ok();
     let mut failed = false;
     let mut crashed = BTreeSet::new();

@@ -84,6 +84,7 @@ impl Session {
         };
         let mut rebuilt = Cluster::start(config)?;
         rebuilt.set_interrupt(self.interrupt.clone())?;
+        rebuilt.set_run_position(self.progress.position.clone())?;
         let old = std::mem::replace(&mut self.cluster, rebuilt);
         let journal = std::mem::take(&mut self.journal);
         self.forget_history();

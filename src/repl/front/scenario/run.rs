@@ -281,6 +281,7 @@ pub fn play(
     input: &mut Option<&mut dyn BufRead>,
 ) -> io::Result<Verdict> {
     header(scenario, out)?;
+    session.report_progress(false);
     session.set_trace(TraceLevel::Off);
     let events = session.cluster().subscribe().ok();
     let mut player = Player {
