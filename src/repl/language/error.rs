@@ -117,6 +117,9 @@ pub enum ParseError {
     /// `try try ...`.
     #[error("try takes any command but try")]
     NestedTry,
+    /// `try quit`: it would end the session whatever happened.
+    #[error("try takes any command but quit, which cannot fail: type quit")]
+    TryQuit,
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {

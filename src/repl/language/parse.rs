@@ -97,6 +97,13 @@ impl Args<'_> {
         Some(token.text.clone())
     }
 
+    /// Whether the words left hold the keyword `keyword` (unquoted) followed by a
+    /// duration, as `within 1s`.
+    pub fn has_keyword_and_duration(&self, keyword: &str) -> bool {
+        let left = &self.tokens[self.next.min(self.tokens.len())..];
+        (left.windows(2)).any(|w| w[0].is_keyword(keyword) && parse_duration(&w[1].text).is_ok())
+    }
+
     /// The remaining words, all consumed.
     pub fn all(&mut self) -> Vec<String> {
         let words = self
@@ -188,6 +195,15 @@ impl Args<'_> {
         let at = |i: usize| self.tokens.get(i).is_some_and(|t| t.is_keyword(keyword));
         if n > before && at(n - 1) {
             return Err(self.usage(format!("missing value after '{keyword}'")));
+        }
+        // The keyword and its duration end the line: name what follows them, not the
+        // keyword (a key may be called `within`: only a duration after it counts).
+        let duration_at =
+            |i: usize| (self.tokens.get(i)).is_some_and(|t| parse_duration(&t.text).is_ok());
+        if let Some(i) = (before..n.saturating_sub(2)).find(|&i| at(i) && duration_at(i + 1)) {
+            let value = &self.tokens[i + 1].text;
+            let extra = &self.tokens[i + 2].text;
+            return Err(self.usage(format!("unexpected '{extra}' after '{keyword} {value}'")));
         }
         if n >= before + 2 && at(n - 2) {
             let value = self.tokens.pop().map(|t| t.text);

@@ -252,6 +252,12 @@ pub fn wait_until(args: &mut Args) -> Result<Command, ParseError> {
 }
 
 pub fn expect(args: &mut Args) -> Result<Command, ParseError> {
+    if args.has_keyword_and_duration("within") {
+        return Err(args.usage(
+            "expect tests the condition now and takes no 'within': to wait for it, use \
+             'wait until CONDITION within D'",
+        ));
+    }
     args.condition()
         .map(|condition| Command::Expect { condition })
 }
@@ -263,6 +269,7 @@ pub fn try_(args: &mut Args) -> Result<Command, ParseError> {
         return Err(ParseError::NestedTry);
     }
     match parse(inner)? {
+        Some(Command::Quit) => Err(ParseError::TryQuit),
         Some(command) => Ok(Command::Try {
             command: Box::new(command),
         }),

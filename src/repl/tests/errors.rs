@@ -13,6 +13,23 @@ const CASES: &[(&str, &str)] = &[
     ("xyzzy", "unknown command 'xyzzy'"),
     ("Put x 1", "unknown command 'Put' (did you mean 'put'?)"),
     (
+        "expect leader within 1s",
+        "expect tests the condition now and takes no 'within': to wait for it, use 'wait \
+         until CONDITION within D' (usage: expect CONDITION)",
+    ),
+    (
+        "wait leader within 1s 2s",
+        "unexpected '2s' after 'within 1s' (usage: wait leader [within D])",
+    ),
+    (
+        "wait until leader within 1s within 2s",
+        "unexpected 'within' after 'within 1s' (usage: wait until CONDITION [within D])",
+    ),
+    (
+        "try quit",
+        "try takes any command but quit, which cannot fail: type quit",
+    ),
+    (
         "STATUS",
         "unknown command 'STATUS' (did you mean 'status'?)",
     ),

@@ -723,7 +723,7 @@ fn command_step(line: &str, ids: &[NodeId]) -> Result<StepKind, Problem> {
     match parse(line) {
         Ok(Some(Command::Say { text })) => Ok(StepKind::Say(text)),
         Ok(Some(Command::Quit)) => Err(Problem::Quit),
-        Ok(Some(Command::Try { command })) if *command == Command::Quit => Err(Problem::Quit),
+        Err(ParseError::TryQuit) => Err(Problem::Quit),
         Ok(Some(command)) => match command.check_nodes(ids) {
             Ok(()) => Ok(StepKind::Command(command)),
             Err(error) => Err(Problem::Node(error)),
