@@ -360,6 +360,14 @@ fn duration_range_arg(text: &str) -> Result<(u64, u64), String> {
 /// `raftlab experiment ...`.
 fn experiment(which: &ExperimentSub) -> u8 {
     let ExperimentSub::Election(args) = which;
+    if args.trials == 0 {
+        eprintln!("error: --trials must be at least 1");
+        return 2;
+    }
+    if args.limit.is_zero() {
+        eprintln!("error: --limit must be more than 0s: no trial could converge");
+        return 2;
+    }
     let ranges = match experiment::parse_ranges(&args.timeouts) {
         Ok(ranges) => ranges,
         Err(error) => {

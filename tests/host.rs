@@ -924,3 +924,32 @@ fn ctrl_c_ends_a_hosted_session_with_its_summary_and_no_child_left() {
         assert!(!alive(pid), "node process {pid} outlived raftlab");
     }
 }
+
+/// Options that leave nothing to run or test are refused, each in its own flag's words,
+/// before any program starts: no keys, no time, no time to answer in, a rate that is not
+/// a rate, or a nemesis that would fault without pause (it forked about 450 processes a
+/// second with `--interval 0s`).
+#[test]
+fn degenerate_options_are_refused_before_anything_starts() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["--keys", "0"], "--keys must be at least 1"),
+        (&["--clients", "0"], "--clients must be at least 1"),
+        (&["--time", "0s"], "--time must be more than 0s"),
+        (&["--timeout", "0s"], "--timeout must be more than 0s"),
+        (
+            &["--rate=-1"],
+            "--rate must be a number of operations per second",
+        ),
+        (
+            &["--nemesis", "kill", "--interval", "0s"],
+            "--interval must be at least 10ms with a --nemesis",
+        ),
+    ];
+    for (options, said) in cases {
+        let args: Vec<&str> = options.iter().copied().chain(["--", "true"]).collect();
+        let (code, stdout, stderr) = host_cli(&args);
+        assert_eq!(code, 2, "{options:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{options:?}: nothing runs: {stdout}");
+        assert!(stderr.contains(said), "{options:?}: {stderr}");
+    }
+}

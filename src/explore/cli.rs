@@ -136,8 +136,20 @@ pub fn run(args: &ExploreArgs) -> u8 {
         eprintln!("error: {error}");
         return 2;
     }
-    if args.max_append_entries == 0 {
-        eprintln!("error: {}", ExploreError::Zero("max-append-entries"));
+    // Settings that leave nothing to search (the search would run to --max-time and
+    // then say it stopped at a bound it never reached).
+    let zero = [
+        ("max-append-entries", args.max_append_entries == 0),
+        ("max-states", args.max_states == 0),
+        ("walks", args.walks == 0),
+        ("jobs", args.jobs == Some(0)),
+    ];
+    if let Some((name, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
+        eprintln!("error: {}", ExploreError::Zero(name));
+        return 2;
+    }
+    if args.max_time == 0 {
+        eprintln!("error: --max-time must be more than 0s");
         return 2;
     }
     let options = args.search_options();

@@ -258,6 +258,36 @@ pub fn ignore_sigpipe() {
     }
 }
 
+/// The first option whose value leaves nothing to run or test, in its flag's words: a
+/// cluster or a workload of nothing, no time to run or to answer in, or a nemesis that
+/// would fault without pause (and fork a process every few milliseconds).
+fn degenerate(args: &HostArgs) -> Option<String> {
+    let problems = [
+        (args.nodes == 0, "--nodes must be at least 1"),
+        (args.clients == 0, "--clients must be at least 1"),
+        (args.keys == 0, "--keys must be at least 1"),
+        (
+            !args.rate.is_finite() || args.rate < 0.0,
+            "--rate must be a number of operations per second, 0 or more (0: as fast as \
+             answers come)",
+        ),
+        (args.time == 0, "--time must be more than 0s"),
+        (args.timeout == 0, "--timeout must be more than 0s"),
+        (
+            !args.nemesis.is_empty() && args.interval < MIN_INTERVAL_US,
+            "--interval must be at least 10ms with a --nemesis: each fault and each quiet \
+             spell lasts that long",
+        ),
+    ];
+    problems
+        .iter()
+        .find(|(bad, _)| *bad)
+        .map(|(_, problem)| problem.to_string())
+}
+
+/// The shortest fault (and quiet spell) of the nemesis.
+const MIN_INTERVAL_US: u64 = 10_000;
+
 impl Host {
     /// Ctrl-C ends the run (with its summary, every child killed) instead of raftlab.
     pub fn catch_interrupts(&self) {
@@ -268,10 +298,8 @@ impl Host {
         if args.command.is_empty() {
             return Err(HostError::NoProgram);
         }
-        if args.nodes == 0 || args.clients == 0 {
-            return Err(HostError::Option(
-                "--nodes and --clients must be at least 1".into(),
-            ));
+        if let Some(problem) = degenerate(&args) {
+            return Err(HostError::Option(problem));
         }
         let (delay_min_us, delay_max_us) = parse_delay(&args.delay)?;
         let config = NetworkConfig {

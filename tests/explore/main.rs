@@ -90,4 +90,16 @@ fn bad_bounds_are_one_clear_error() {
     let (code, _, err) = raftlab(&["explore", "--actions", "crash"]);
     assert_eq!(code, 2);
     assert!(err.contains("--actions leaves nothing to do"), "{err}");
+    // Search settings that leave nothing to search are refused before it starts (they
+    // ran to --max-time, then blamed a bound never reached).
+    for (flag, value, said) in [
+        ("--max-states", "0", "--max-states must be at least 1"),
+        ("--walks", "0", "--walks must be at least 1"),
+        ("--jobs", "0", "--jobs must be at least 1"),
+        ("--max-time", "0s", "--max-time must be more than 0s"),
+    ] {
+        let (code, out, err) = raftlab(&["explore", flag, value]);
+        assert_eq!((code, out.as_str()), (2, ""), "{flag}: {err}");
+        assert_eq!(err, format!("error: {said}\n"));
+    }
 }

@@ -121,3 +121,40 @@ fn a_bad_timeout_range_is_bad_input() {
         .code(2)
         .stderr(predicates::str::contains("300-150"));
 }
+
+/// Settings that leave nothing to measure are refused, and a chart that cannot be
+/// written says why in the system's words (it quoted the drawing library's error kinds).
+#[test]
+fn an_experiment_of_nothing_or_an_unwritable_chart_is_one_clear_error() {
+    for (flag, value, said) in [
+        ("--trials", "0", "error: --trials must be at least 1\n"),
+        (
+            "--limit",
+            "0s",
+            "error: --limit must be more than 0s: no trial could converge\n",
+        ),
+    ] {
+        raftlab()
+            .args(["experiment", "election", flag, value])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(said);
+    }
+    raftlab()
+        .args([
+            "experiment",
+            "election",
+            "--trials",
+            "2",
+            "--timeouts",
+            "150-300",
+        ])
+        .args(["--svg", "/nonexistent-raftlab-dir/chart.svg"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: could not write /nonexistent-raftlab-dir/chart.svg: No such file or \
+             directory (os error 2)\n",
+        );
+}

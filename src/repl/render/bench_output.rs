@@ -257,13 +257,19 @@ pub fn write_election_svg(
 ) -> Result<(), String> {
     let panels = panels(results);
     let height = 430 * panels.len() as u32;
-    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let areas = root.split_evenly((panels.len(), 1));
-    for ((title, series), area) in panels.iter().zip(&areas) {
-        draw_panel(area, title, series, setup).map_err(|e| e.to_string())?;
+    // Drawn into memory, then written: a file that cannot be written is the system's own
+    // error, and nothing half-drawn is left behind.
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let areas = root.split_evenly((panels.len(), 1));
+        for ((title, series), area) in panels.iter().zip(&areas) {
+            draw_panel(area, title, series, setup).map_err(|e| e.to_string())?;
+        }
+        root.present().map_err(|e| e.to_string())?;
     }
-    root.present().map_err(|e| e.to_string())
+    std::fs::write(path, svg).map_err(|e| e.to_string())
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
