@@ -432,3 +432,53 @@ fn a_timeout_of_zero_is_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--timeout must be more than 0"), "{stderr}");
 }
+
+const STALE: &str = r#"
+{:process 0, :type :invoke, :f :put, :key "x", :value "1"}
+{:process 0, :type :ok, :f :put, :key "x", :value "1"}
+{:process 1, :type :invoke, :f :put, :key "x", :value "2"}
+{:process 1, :type :ok, :f :put, :key "x", :value "2"}
+{:process 2, :type :invoke, :f :get, :key "x", :value nil}
+{:process 2, :type :ok, :f :get, :key "x", :value "1"}
+"#;
+
+/// Two failing files of the same name in different folders get a picture each (the
+/// second was written over the first, and both reports named the one file); `-` reads
+/// standard input; a line that is not UTF-8 is named by its number.
+#[test]
+fn every_failing_file_gets_its_own_picture_and_stdin_and_bad_bytes_are_read_as_said() {
+    let first = History::new("bad.txt", STALE);
+    let second = History::new("bad.txt", STALE);
+    let svg = first.dir.join("out.svg");
+    let output = raftlab()
+        .arg("lincheck")
+        .arg(&first.path)
+        .arg(&second.path)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .expect("raftlab runs");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    for n in [1, 2] {
+        let picture = first.dir.join(format!("out-bad-{n}.svg"));
+        assert!(picture.exists(), "{}: {out}", picture.display());
+        assert!(out.contains(&picture.display().to_string()), "{out}");
+    }
+    raftlab()
+        .args(["lincheck", "-"])
+        .write_stdin(PORCUPINE_OK)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "-: porcupine history, 4 operations",
+        ));
+    let bytes = History::new("bytes.txt", "");
+    std::fs::write(&bytes.path, b"{:process 0}\n{:process \xff}\n").expect("written");
+    let (code, out) = lincheck(&bytes, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.ends_with("bytes.txt: cannot read: line 2 is not valid UTF-8\n"),
+        "{out}"
+    );
+}

@@ -27,7 +27,7 @@ use crate::repl::parse::parse_duration;
 #[derive(clap::Args, Debug, Clone)]
 pub struct LincheckArgs {
     /// History files: Porcupine's key-value format, a Jepsen register history (EDN or
-    /// log lines), or raftlab's JSON lines (`export run.jsonl`).
+    /// log lines), or raftlab's JSON lines (`export run.jsonl`); `-` reads stdin.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The files' format [default: told from the content].
@@ -42,7 +42,8 @@ pub struct LincheckArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub timeout: u64,
     /// Draw a violation on a time line into this SVG file (with several files, one
-    /// picture per failing file, named FILE-STEM.svg beside it).
+    /// picture per failing file, named FILE-STEM.svg beside it, FILE-STEM-N.svg when the
+    /// Nth file given shares its stem with another).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 }
@@ -90,8 +91,8 @@ pub fn run(args: &LincheckArgs) -> u8 {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut worst = Status::Linearizable;
-    for file in &args.files {
-        let (status, text) = check_file(args, file);
+    for (index, file) in args.files.iter().enumerate() {
+        let (status, text) = check_file(args, index, file);
         worst = worst.max(status);
         // A closed pipe ends the output, not the check.
         let _ = out.write_all(text.as_bytes());
@@ -100,11 +101,29 @@ pub fn run(args: &LincheckArgs) -> u8 {
     worst.exit_code()
 }
 
-/// Checks one file; returns its status and the report in words.
-fn check_file(args: &LincheckArgs, file: &Path) -> (Status, String) {
+/// The text of `file` (`-`: standard input), or why it cannot be read: a line that is
+/// not UTF-8 is named by its number.
+fn read_text(file: &Path) -> Result<String, String> {
+    let bytes = match file == Path::new("-") {
+        true => {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes).map(|_| bytes)
+        }
+        false => std::fs::read(file),
+    };
+    let bytes = bytes.map_err(|error| error.to_string())?;
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+        format!("line {line} is not valid UTF-8")
+    })
+}
+
+/// Checks the `index`th file given; returns its status and the report in words.
+fn check_file(args: &LincheckArgs, index: usize, file: &Path) -> (Status, String) {
     let start = Instant::now();
     let name = file.display();
-    let text = match std::fs::read_to_string(file) {
+    let text = match read_text(file) {
         Ok(text) => text,
         Err(error) => return (Status::BadInput, format!("{name}: cannot read: {error}\n")),
     };
@@ -123,7 +142,7 @@ fn check_file(args: &LincheckArgs, file: &Path) -> (Status, String) {
     };
     let format_name = format!("{format:?}").to_lowercase();
     let timeout = Duration::from_micros(args.timeout);
-    let svg_path = svg_path(args, file);
+    let svg_path = svg_path(args, index, file);
     let svg_path = svg_path.as_deref();
     let mut job = Job {
         name: &name.to_string(),
@@ -148,17 +167,31 @@ fn check_file(args: &LincheckArgs, file: &Path) -> (Status, String) {
     }
 }
 
-/// Where the picture of `file`'s violation goes, if one is asked for.
-fn svg_path(args: &LincheckArgs, file: &Path) -> Option<PathBuf> {
+/// Where the picture of the violation of `file`, the `index`th file given, goes, if one
+/// is asked for: with several files, the picture's name gets the file's stem, and its
+/// place in the list too when another file has the same stem (`out-bad-1.svg`,
+/// `out-bad-2.svg`), so that no picture is written over another.
+fn svg_path(args: &LincheckArgs, index: usize, file: &Path) -> Option<PathBuf> {
     let svg = args.svg.as_ref()?;
     if args.files.len() == 1 {
         return Some(svg.clone());
     }
-    let stem = file.file_stem()?.to_string_lossy();
+    let stem_of = |file: &Path| match file == Path::new("-") {
+        true => "stdin".to_string(),
+        false => file
+            .file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned()),
+    };
+    let stem = stem_of(file);
     let base = svg
         .file_stem()
         .map_or("lincheck".into(), |s| s.to_string_lossy());
-    Some(svg.with_file_name(format!("{base}-{stem}.svg")))
+    let shared = args.files.iter().filter(|f| stem_of(f) == stem).count() > 1;
+    let name = match shared {
+        true => format!("{base}-{stem}-{}.svg", index + 1),
+        false => format!("{base}-{stem}.svg"),
+    };
+    Some(svg.with_file_name(name))
 }
 
 /// One file's check.
