@@ -271,7 +271,12 @@ fn degenerate(args: &HostArgs) -> Option<String> {
             "--rate must be a number of operations per second, 0 or more (0: as fast as \
              answers come)",
         ),
-        (args.time == 0, "--time must be more than 0s"),
+        // Interactive (and a hosted scenario without clients), the clients act only when
+        // told: the time is theirs to leave at 0.
+        (
+            args.time == 0 && !args.interactive,
+            "--time must be more than 0s",
+        ),
         (args.timeout == 0, "--timeout must be more than 0s"),
         (
             !args.nemesis.is_empty() && args.interval < MIN_INTERVAL_US,

@@ -15,6 +15,7 @@ use crate::lincheck::kv::KvModel;
 use crate::lincheck::search::Limit;
 use crate::lincheck::tool::describe_violation;
 use crate::lincheck::{Budget, svg};
+use crate::repl::view::count;
 
 /// Problems of the hosted programs, counted by kind.
 #[derive(Clone, Debug, Default)]
@@ -117,10 +118,10 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
     let program = args.command.join(" ");
     let _ = writeln!(
         text,
-        "raftlab host: {} nodes of `{program}`, {} workload, {} clients, {:.1} s, seed {}",
-        args.nodes,
+        "raftlab host: {} of `{program}`, {} workload, {}, {:.1} s, seed {}",
+        count(args.nodes, "node", "nodes"),
         args.workload.name(),
-        args.clients,
+        count(args.clients, "client", "clients"),
         host.duration_s(),
         args.seed
     );
@@ -215,9 +216,9 @@ fn verdict(host: &Host, text: &mut String) -> u8 {
         Verdict::Linearizable => {
             let _ = writeln!(
                 text,
-                "  linearizability: linearizable ({} operations, {} keys, checked in {:.0} ms)",
-                ops.len(),
-                report.partitions,
+                "  linearizability: linearizable ({}, {}, checked in {:.0} ms)",
+                count(ops.len(), "operation", "operations"),
+                count(report.partitions, "key", "keys"),
                 report.search_time.as_secs_f64() * 1000.0
             );
             0

@@ -216,9 +216,9 @@ impl Job<'_> {
         let name = self.name;
         let _ = writeln!(
             text,
-            "{name}: {} history, {} operations, {}",
+            "{name}: {} history, {}, {}",
             self.format,
-            ops.len(),
+            crate::repl::view::count(ops.len(), "operation", "operations"),
             keys(report.partitions)
         );
         let status = match &report.verdict {
@@ -301,11 +301,11 @@ pub fn describe_violation<M: Model>(
     violation: &Violation,
 ) -> String {
     let mut text = String::new();
-    let count = violation.ops.len();
     let _ = write!(
         text,
-        "  key {:?}: these {count} operations cannot be ordered",
-        violation.key
+        "  key {:?}: {} be ordered",
+        violation.key,
+        crate::repl::words::safety::cannot_be_ordered(violation.ops.len())
     );
     let _ = if violation.minimal {
         writeln!(

@@ -12,7 +12,7 @@ use crate::cluster::kv::{KvOp, KvOutput};
 use crate::raft::{Message, NoLease, RaftEvent, StepDownCause};
 
 mod kv;
-mod safety;
+pub mod safety;
 
 /// A hosted message's fields in brief: `name=value` each, a value cut at 40 characters.
 pub fn hosted_fields(hosted: &HostedMsg) -> String {

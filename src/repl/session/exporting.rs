@@ -82,7 +82,8 @@ impl Session {
             }
             ExportFormat::JsonLines => {
                 let text = events_jsonl(&events, from_us, to_us);
-                let summary = format!("{} events as JSON Lines", text.lines().count());
+                let events = crate::repl::view::count(text.lines().count(), "event", "events");
+                let summary = format!("{events} as JSON Lines");
                 (text, summary)
             }
         };

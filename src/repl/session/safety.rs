@@ -86,7 +86,8 @@ impl Session {
         let verdict = self.linearizability()?;
         match &verdict {
             Verdict::Linearizable => {
-                let _ = writeln!(text, "linearizability: held over {operations} operations");
+                let operations = crate::repl::view::count(operations, "operation", "operations");
+                let _ = writeln!(text, "linearizability: held over {operations}");
             }
             Verdict::Violation(violation) => {
                 let _ = writeln!(text, "linearizability violated: {violation}");

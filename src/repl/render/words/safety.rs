@@ -20,13 +20,22 @@ impl fmt::Display for Violation {
     }
 }
 
+/// `these 3 operations cannot`, `this operation cannot` (a read of a value never written
+/// fits no order alone).
+pub fn cannot_be_ordered(count: usize) -> String {
+    match count {
+        1 => "this operation cannot".to_string(),
+        n => format!("these {n} operations cannot"),
+    }
+}
+
 impl fmt::Display for linearizability::Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.ops.len();
         write!(
             f,
-            "key {:?}: these {count} operations cannot be ordered",
-            self.key
+            "key {:?}: {} be ordered",
+            self.key,
+            cannot_be_ordered(self.ops.len())
         )?;
         if !self.minimal {
             write!(
