@@ -99,7 +99,60 @@ pub fn parse_line(line: &str) -> Result<Message, LineError> {
         return Err(LineError::TooLong);
     }
     let json: Json = serde_json::from_str(line).map_err(|e| LineError::NotJson(e.to_string()))?;
+    if let Some(problem) = shape_problem(&json) {
+        return Err(LineError::NotMessage(problem));
+    }
     serde_json::from_value(json).map_err(|e| LineError::NotMessage(e.to_string()))
+}
+
+/// What is wrong with the shape of a JSON line that should be a message, in the
+/// protocol's words (the field, what it must be, what it is); `None` if the shape is
+/// right as far as these fields go.
+fn shape_problem(json: &Json) -> Option<String> {
+    let Json::Object(fields) = json else {
+        return Some(format!("the line is {}, not an object", kind(json)));
+    };
+    for name in ["src", "dest"] {
+        match fields.get(name) {
+            Some(Json::String(_)) => {}
+            Some(other) => return Some(format!("\"{name}\" is {}, not a name", kind(other))),
+            None => return Some(format!("\"{name}\" is missing")),
+        }
+    }
+    let body = match fields.get("body") {
+        Some(Json::Object(body)) => body,
+        Some(other) => return Some(format!("\"body\" is {}, not an object", kind(other))),
+        None => return Some("\"body\" is missing".to_string()),
+    };
+    match body.get("type") {
+        Some(Json::String(_)) => {}
+        Some(other) => return Some(format!("\"body.type\" is {}, not a string", kind(other))),
+        None => return Some("\"body.type\" is missing".to_string()),
+    }
+    for name in ["msg_id", "in_reply_to"] {
+        match body.get(name) {
+            None | Some(Json::Null) => {}
+            Some(id) if id.as_u64().is_some() => {}
+            Some(other) => {
+                let what = kind(other);
+                return Some(format!("\"body.{name}\" is {what}, not a whole number"));
+            }
+        }
+    }
+    None
+}
+
+/// A JSON value's kind, with its value when short: `the number -1`, `an array`.
+fn kind(json: &Json) -> String {
+    match json {
+        Json::Null => "null".to_string(),
+        Json::Bool(b) => format!("the boolean {b}"),
+        Json::Number(n) => format!("the number {n}"),
+        Json::String(s) if s.chars().count() <= 20 => format!("the string {s:?}"),
+        Json::String(_) => "a string".to_string(),
+        Json::Array(_) => "an array".to_string(),
+        Json::Object(_) => "an object".to_string(),
+    }
 }
 
 /// Writes a message as one line, without the newline.
@@ -229,14 +282,35 @@ mod tests {
         assert_eq!(parse_line(&line), Ok(message));
     }
 
+    /// A line of the wrong shape says which field is wrong and what it holds, in the
+    /// protocol's words (serde's said "invalid type: integer `1`, expected a string").
     #[test]
-    fn lines_that_are_not_messages_are_errors_of_their_kind() {
+    fn lines_that_are_not_messages_name_the_field_that_is_wrong() {
         assert!(matches!(parse_line("hello"), Err(LineError::NotJson(_))));
-        assert!(matches!(parse_line("[1,2]"), Err(LineError::NotMessage(_))));
-        let no_type = r#"{"src":"n1","dest":"c1","body":{"msg_id":1}}"#;
-        assert!(matches!(parse_line(no_type), Err(LineError::NotMessage(_))));
-        let bad_id = r#"{"src":"n1","dest":"c1","body":{"type":"x","msg_id":"a"}}"#;
-        assert!(matches!(parse_line(bad_id), Err(LineError::NotMessage(_))));
+        let said = |line: &str| match parse_line(line) {
+            Err(LineError::NotMessage(problem)) => problem,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(said("[1,2]"), "the line is an array, not an object");
+        assert_eq!(
+            said(r#"{"src":1,"dest":"c1","body":{}}"#),
+            "\"src\" is the number 1, not a name"
+        );
+        assert_eq!(said(r#"{"src":"n1","body":{}}"#), "\"dest\" is missing");
+        assert_eq!(
+            said(r#"{"src":"n1","dest":"c1","body":{"msg_id":1}}"#),
+            "\"body.type\" is missing"
+        );
+        assert_eq!(
+            said(r#"{"src":"n1","dest":"c1","body":{"type":"x","msg_id":"a"}}"#),
+            "\"body.msg_id\" is the string \"a\", not a whole number"
+        );
+        assert_eq!(
+            said(r#"{"src":"n1","dest":"c1","body":{"type":"x","in_reply_to":-1}}"#),
+            "\"body.in_reply_to\" is the number -1, not a whole number"
+        );
+        let fine = r#"{"src":"n1","dest":"c1","body":{"type":"x","in_reply_to":null}}"#;
+        assert!(parse_line(fine).is_ok());
     }
 
     #[test]

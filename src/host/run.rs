@@ -831,9 +831,13 @@ impl Host {
             return;
         }
         if message.body.in_reply_to != Some(call.msg_id) {
+            let given = match message.body.in_reply_to {
+                Some(id) => format!("in_reply_to {id}"),
+                None => "no in_reply_to".to_string(),
+            };
             let text = format!(
-                "{} answered {} with in_reply_to {:?}, expected {}",
-                message.src, message.dest, message.body.in_reply_to, call.msg_id
+                "{} answered {} with {given}, expected {}",
+                message.src, message.dest, call.msg_id
             );
             return self.problem("unknown in_reply_to", text);
         }
