@@ -423,6 +423,32 @@ fn raft_commands_that_do_nothing_say_why_and_a_refused_transfer_is_an_error() {
     assert!(run(&mut s, "campaign 3").contains("candidate in term 2"));
 }
 
+/// Keys and values are echoed as the command language reads them back: quoted when empty
+/// or holding spaces. `put "x y" "1 2"` printed `put x y 1 2: ok`, which reads as another
+/// command, and `kv` showed an empty key as nothing at all.
+#[test]
+fn keys_and_values_with_spaces_are_echoed_quoted() {
+    let mut s = session(3);
+    run(&mut s, "wait leader");
+    assert!(run(&mut s, "put \"x y\" \"1 2\"").starts_with("put \"x y\" \"1 2\": ok"));
+    assert!(run(&mut s, "put \"\" 3").starts_with("put \"\" 3: ok"));
+    assert!(run(&mut s, "get \"x y\"").starts_with("get \"x y\" = \"1 2\" ("));
+    let failed = run(&mut s, "try cas \"x y\" 9 z");
+    assert!(failed.contains("failed, \"x y\" is \"1 2\""), "{failed}");
+    assert_eq!(
+        run(&mut s, "expect get \"x y\" == \"1 2\""),
+        "✓ expect get \"x y\" == \"1 2\""
+    );
+    let kv = run(&mut s, "kv 1");
+    assert!(
+        kv.contains("  \"\" = 3\n") && kv.contains("  \"x y\" = \"1 2\"\n"),
+        "{kv}"
+    );
+    // Plain words stay plain.
+    run(&mut s, "put x 1");
+    assert!(run(&mut s, "get x").starts_with("get x = 1 ("));
+}
+
 // ---- 14. wording -------------------------------------------------------------------------
 
 #[test]

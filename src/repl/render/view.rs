@@ -491,6 +491,10 @@ pub fn kv(node: NodeId, pairs: &[(String, String)]) -> String {
     }
     let mut out = format!("n{node}:\n");
     for (key, value) in pairs {
+        let (key, value) = (
+            crate::repl::token::quote(key),
+            crate::repl::token::quote(value),
+        );
         let _ = writeln!(out, "  {key} = {value}");
     }
     out

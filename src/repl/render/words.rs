@@ -335,16 +335,19 @@ pub fn describe_result(request: &KvOp, outcome: &ClientOutcome) -> String {
     else {
         return format!("{request}: {}", describe_outcome(outcome));
     };
+    let q = |word: &str| crate::repl::token::quote(word);
     let what = match (request, output) {
-        (KvOp::Get { key }, KvOutput::Value(Some(value))) => format!("get {key} = {value}"),
-        (KvOp::Get { key }, KvOutput::Value(None)) => format!("get {key}: no such key"),
+        (KvOp::Get { key }, KvOutput::Value(Some(value))) => {
+            format!("get {} = {}", q(key), q(value))
+        }
+        (KvOp::Get { key }, KvOutput::Value(None)) => format!("get {}: no such key", q(key)),
         (
             request,
             KvOutput::CasFailed {
                 current: Some(value),
             },
         ) => {
-            format!("{request}: failed, {} is {value}", request.key())
+            format!("{request}: failed, {} is {}", q(request.key()), q(value))
         }
         (request, KvOutput::CasFailed { current: None }) => {
             format!("{request}: failed, no such key")

@@ -108,7 +108,13 @@ impl Session {
 
     /// `expect get K == V`: a linearizable read through the log.
     pub(super) fn expect_get(&mut self, key: &str, value: &str) -> Result<Outcome, ExecError> {
-        let line = format!("expect get {key} == {value}");
+        let line = format!(
+            "expect {}",
+            Condition::Get {
+                key: key.to_string(),
+                value: value.to_string()
+            }
+        );
         if self.cluster.mode()? == ClockMode::Paused {
             return self.expect_get_paused(key, value, &line);
         }
