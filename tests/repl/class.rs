@@ -449,6 +449,19 @@ fn keys_and_values_with_spaces_are_echoed_quoted() {
     assert!(run(&mut s, "get x").starts_with("get x = 1 ("));
 }
 
+/// `partition` takes ranges of nodes as `kill` does (`'1-3' is not a node` before).
+#[test]
+fn partition_takes_ranges_of_nodes() {
+    let mut s = session(5);
+    let said = run(&mut s, "partition 1-3 | 4,5");
+    assert!(said.contains("partitioned: n1, n2, n3 | n4, n5"), "{said}");
+    let refused = s.run_line("partition 1-3 | 3-5").map(|o| o.text);
+    assert!(
+        matches!(&refused, Err(e) if e.to_string() == "node 3 is named twice in the partition"),
+        "{refused:?}"
+    );
+}
+
 // ---- 14. wording -------------------------------------------------------------------------
 
 #[test]

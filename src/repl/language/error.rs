@@ -46,6 +46,12 @@ pub enum ParseError {
     /// Not a node reference.
     #[error("'{text}' is not a node: expected a node id such as 3 or n3, or leader")]
     BadNode { text: String },
+    /// A range of nodes written high to low (`3-1`).
+    #[error("'{text}' is a range written backwards: write {low}-{high}")]
+    BackwardsRange { text: String, low: u64, high: u64 },
+    /// A range of more nodes than one command names.
+    #[error("'{text}' names more than {limit} nodes")]
+    RangeTooLong { text: String, limit: u64 },
     /// A node reference where only a node id will do (`add leader`).
     #[error("'{text}' is not a node id: {command} needs a number such as 6 or n6")]
     NotNodeId { command: &'static str, text: String },

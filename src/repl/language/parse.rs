@@ -240,9 +240,17 @@ pub fn parse_node_range(text: &str) -> Result<Vec<NodeRef>, ParseError> {
         return parse_node(text).map(|node| vec![node]);
     };
     let (low, high) = (parse_node_id(low)?, parse_node_id(high)?);
-    if low > high || high - low >= RANGE_NODES_LIMIT {
-        return Err(ParseError::BadNode {
+    if low > high {
+        return Err(ParseError::BackwardsRange {
             text: text.to_string(),
+            low: high,
+            high: low,
+        });
+    }
+    if high - low >= RANGE_NODES_LIMIT {
+        return Err(ParseError::RangeTooLong {
+            text: text.to_string(),
+            limit: RANGE_NODES_LIMIT,
         });
     }
     Ok((low..=high).map(NodeRef::Id).collect())
@@ -296,15 +304,18 @@ pub fn parse_u64(text: &str, what: &'static str) -> Result<u64, ParseError> {
     })
 }
 
-/// Parses a plain decimal number (`0.25`, `3`, `.5`): no sign, exponent, `inf` or `NaN`.
+/// Parses a plain decimal number (`0.25`, `3`, `.5`, `-1`): a minus at most, no plus,
+/// exponent, `inf` or `NaN`. A negative number reads as one, for the caller's range to
+/// refuse in its own words (`probability -0.1 is out of range`).
 pub fn parse_decimal(text: &str, what: &'static str) -> Result<f64, ParseError> {
     let bad = || ParseError::BadDecimal {
         what,
         text: text.to_string(),
     };
-    let digits = text.bytes().filter(u8::is_ascii_digit).count();
-    let dots = text.bytes().filter(|&b| b == b'.').count();
-    if digits == 0 || dots > 1 || digits + dots != text.len() {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let digits = unsigned.bytes().filter(u8::is_ascii_digit).count();
+    let dots = unsigned.bytes().filter(|&b| b == b'.').count();
+    if digits == 0 || dots > 1 || digits + dots != unsigned.len() {
         return Err(bad());
     }
     text.parse::<f64>()

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::command::{ClientOp, Command, ExportFormat, NodeRef, ParseError};
 use super::parse::{
-    Args, parse, parse_duration, parse_duration_range, parse_node, parse_node_id,
+    Args, parse, parse_duration, parse_duration_range, parse_node, parse_node_id, parse_node_range,
     parse_probability, parse_u64,
 };
 use crate::raft::MAX_GIVEN_TERM;
@@ -24,13 +24,15 @@ pub fn partition(args: &mut Args) -> Result<Command, ParseError> {
             if word.is_empty() {
                 continue;
             }
-            let node = parse_node(word)?;
-            if !seen.insert(node) {
-                return Err(ParseError::DuplicateNode {
-                    node: node.to_string(),
-                });
+            // Ranges as `kill` takes them: `partition 1-3 | 4,5`.
+            for node in parse_node_range(word)? {
+                if !seen.insert(node) {
+                    return Err(ParseError::DuplicateNode {
+                        node: node.to_string(),
+                    });
+                }
+                nodes.push(node);
             }
-            nodes.push(node);
         }
         if nodes.is_empty() {
             return Err(ParseError::BadPartition {

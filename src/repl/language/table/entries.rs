@@ -277,7 +277,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Time,
         effect: Effect::HandOff,
         usage: "tick NODE",
-        summary: "fire a node's timer now",
+        summary: "move the clock on to a node's timer and fire it",
         description: "Moves the clock on to the node's timer deadline, if later, and fires it \
                       for that node alone: a leader sends heartbeats, a follower or candidate \
                       starts an election. Counterexamples of `raftlab explore` use it.",
