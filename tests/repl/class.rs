@@ -462,6 +462,23 @@ fn partition_takes_ranges_of_nodes() {
     );
 }
 
+#[test]
+fn a_file_of_one_step_passes_in_one_step() {
+    let dir = temp_dir("one-step");
+    std::fs::create_dir_all(&dir).expect("the directory is made");
+    let file = dir.join("one.yaml");
+    std::fs::write(&file, "name: one\nsteps:\n  - status\n").expect("written");
+    Command::cargo_bin("raftlab")
+        .expect("the binary is built")
+        .env("NO_COLOR", "1")
+        .arg("run")
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ one passed (1 step)\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- 14. wording -------------------------------------------------------------------------
 
 #[test]

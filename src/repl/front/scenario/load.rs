@@ -121,6 +121,9 @@ pub enum Problem {
     Quit,
     #[error("there are no steps to run")]
     NoSteps,
+    /// `name: ""`: the file's runs would be told of with no name.
+    #[error("name is empty: give the scenario a name, or leave the key out to use the file's")]
+    EmptyName,
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -233,6 +236,11 @@ pub fn load_str(file: &str, default_name: &str, text: &str) -> Result<Scenario, 
     let steps = steps.and_then(|s| good(s, "steps", &mut problems));
     let steps = read_steps(steps.map_or(&[][..], |s| &s.0), config.nodes, &mut problems);
     let name = text_of(&doc.name, "name", &mut problems);
+    if let (Some(name), Some(field)) = (&name, &doc.name)
+        && name.trim().is_empty()
+    {
+        problems.push((at(field), Problem::EmptyName));
+    }
     let description = text_of(&doc.description, "description", &mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|(at, _)| (at.line, at.column));
@@ -748,6 +756,13 @@ mod tests {
             }
             other => panic!("expected one problem, got {other:?}"),
         }
+    }
+
+    /// `name: ""` loaded, and its runs were told of as `==   FILE` and `✓  passed`.
+    #[test]
+    fn an_empty_name_is_refused_where_it_is() {
+        let (at, problem) = only_problem("steps:\n  - status\nname: \"  \"\n");
+        assert_eq!((at.line, at.column, problem), (3, 7, Problem::EmptyName));
     }
 
     #[test]

@@ -494,7 +494,8 @@ fn footer(scenario: &Scenario, verdict: Verdict, out: &mut dyn Write) -> io::Res
     match verdict {
         Verdict::Passed => {
             let steps = scenario.steps.len();
-            let line = format!("✓ {} passed ({steps} steps)", scenario.name);
+            let steps = crate::repl::view::count(steps, "step", "steps");
+            let line = format!("✓ {} passed ({steps})", scenario.name);
             writeln!(out, "{}", line.green().bold())
         }
         Verdict::Stopped { step } => {
