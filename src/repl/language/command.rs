@@ -451,6 +451,19 @@ impl ExportFormat {
     }
 }
 
+/// Writes an export window as `export` reads it: `1s..2s`, or `1s..` for one that runs
+/// to the end ([`OPEN_END_US`]).
+pub fn format_window((lo, hi): (u64, u64)) -> String {
+    match hi {
+        OPEN_END_US => format!("{}..", format_duration(lo)),
+        hi => format!("{}..{}", format_duration(lo), format_duration(hi)),
+    }
+}
+
+/// The end of an export window written without one (`export run.svg 2s..`): the end of
+/// the run.
+pub const OPEN_END_US: u64 = u64::MAX;
+
 /// Writes a duration in microseconds in the largest unit that is exact.
 pub fn format_duration(us: u64) -> String {
     if us != 0 && us.is_multiple_of(1_000_000) {
@@ -755,11 +768,8 @@ impl Command {
             } => write!(f, "export {}", quote(file)),
             Command::Export {
                 file,
-                window_us: Some((lo, hi)),
-            } => {
-                let (lo, hi) = (format_duration(*lo), format_duration(*hi));
-                write!(f, "export {} {lo}..{hi}", quote(file))
-            }
+                window_us: Some(window),
+            } => write!(f, "export {} {}", quote(file), format_window(*window)),
             Command::ExportLog { file, nodes } => {
                 write!(f, "export log {}", quote(file))?;
                 nodes.iter().try_for_each(|n| write!(f, " {n}"))
@@ -770,9 +780,8 @@ impl Command {
                 heartbeats,
             } => {
                 write!(f, "export {}", quote(file))?;
-                if let Some((lo, hi)) = window_us {
-                    let (lo, hi) = (format_duration(*lo), format_duration(*hi));
-                    write!(f, " {lo}..{hi}")?;
+                if let Some(&window) = window_us.as_ref() {
+                    write!(f, " {}", format_window(window))?;
                 }
                 f.write_str(" --slides")?;
                 if *heartbeats {

@@ -120,6 +120,11 @@ pub enum ParseError {
         file: String,
         expected: &'static str,
     },
+    /// `export /tmp/.svg`: an extension with no name before it.
+    #[error(
+        "cannot export to '{file}': the file needs a name before its extension, such as run.svg"
+    )]
+    ExportNoName { file: String },
     /// `try try ...`.
     #[error("try takes any command but try")]
     NestedTry,

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::command::{ClientOp, Command, ExportFormat, NodeRef, ParseError};
+use super::command::{ClientOp, Command, ExportFormat, NodeRef, OPEN_END_US, ParseError};
 use super::parse::{
     Args, parse, parse_duration, parse_duration_range, parse_node, parse_node_id, parse_node_range,
     parse_probability, parse_u64,
@@ -306,10 +306,8 @@ pub fn export(args: &mut Args) -> Result<Command, ParseError> {
             expected: ExportFormat::EXTENSIONS,
         });
     }
-    let window_us = args
-        .optional()
-        .map(|w| parse_duration_range(&w, false))
-        .transpose()?;
+    refuse_nameless(&file)?;
+    let window_us = args.optional().map(|w| parse_window(&w)).transpose()?;
     args.finish()?;
     if slides {
         return Ok(Command::ExportSlides {
@@ -324,6 +322,32 @@ pub fn export(args: &mut Args) -> Result<Command, ParseError> {
     Ok(Command::Export { file, window_us })
 }
 
+/// A file whose name is its extension alone (`/tmp/.svg`): written, it would be a hidden
+/// file with no name.
+fn refuse_nameless(file: &str) -> Result<(), ParseError> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    match name.rsplit_once('.') {
+        Some(("", _)) => Err(ParseError::ExportNoName {
+            file: file.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// An export window: `1s..2s`, or open at either end: `..2s` from the start, `1s..` to
+/// the end of the run ([`OPEN_END_US`]).
+fn parse_window(text: &str) -> Result<(u64, u64), ParseError> {
+    match text.split_once("..") {
+        Some(("", "")) => Err(ParseError::BadDuration {
+            text: text.to_string(),
+            reason: "expected a window FROM..TO, ..TO or FROM.., e.g. 100ms..2s",
+        }),
+        Some(("", to)) => Ok((0, parse_duration(to)?)),
+        Some((from, "")) => Ok((parse_duration(from)?, OPEN_END_US)),
+        _ => parse_duration_range(text, false),
+    }
+}
+
 pub fn export_log(args: &mut Args) -> Result<Command, ParseError> {
     let slides = args.flag("--slides");
     let file = args.word("FILE")?;
@@ -333,6 +357,7 @@ pub fn export_log(args: &mut Args) -> Result<Command, ParseError> {
             expected: ".svg",
         });
     }
+    refuse_nameless(&file)?;
     let nodes = args.nodes()?;
     if slides {
         return Ok(Command::ExportLogSlide { file, nodes });

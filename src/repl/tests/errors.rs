@@ -14,6 +14,15 @@ const CASES: &[(&str, &str)] = &[
     ("Put x 1", "unknown command 'Put' (did you mean 'put'?)"),
     ("kill 3-1", "'3-1' is a range written backwards: write 1-3"),
     (
+        "export /tmp/.svg",
+        "cannot export to '/tmp/.svg': the file needs a name before its extension, such as \
+         run.svg",
+    ),
+    (
+        "export g.svg ..",
+        "bad duration '..': expected a window FROM..TO, ..TO or FROM.., e.g. 100ms..2s",
+    ),
+    (
         "partition 1-5000 | 5001",
         "'1-5000' names more than 1000 nodes",
     ),

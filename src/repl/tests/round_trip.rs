@@ -68,14 +68,23 @@ fn duration() -> impl Strategy<Value = u64> {
     ]
 }
 
+/// An export window: closed, or open at its end (`2s..`).
 fn window() -> impl Strategy<Value = (u64, u64)> {
-    (duration(), duration()).prop_map(|(a, b)| (a.min(b), a.max(b)))
+    let closed = (duration(), duration()).prop_map(|(a, b)| (a.min(b), a.max(b)));
+    let open = duration().prop_map(|a| (a, crate::repl::command::OPEN_END_US));
+    prop_oneof![3 => closed, 1 => open]
 }
 
-/// A file `export` writes: any word, then one of the extensions it takes.
+/// The name of a file `export` writes, before its extension: any word but one that
+/// leaves the file nameless (`.svg`, `dir/.svg`).
+fn export_name() -> impl Strategy<Value = String> {
+    word().prop_filter("a file with a name", |w| !w.is_empty() && !w.ends_with('/'))
+}
+
+/// A file `export` writes: a name, then one of the extensions it takes.
 fn export_file() -> impl Strategy<Value = String> {
     (
-        word(),
+        export_name(),
         prop::sample::select(vec![".svg", ".json", ".jsonl", ".SVG"]),
     )
         .prop_map(|(w, e)| w + e)
@@ -235,12 +244,12 @@ fn scripts() -> BoxedStrategy<C> {
         (export_file(), proptest::option::of(window()))
             .prop_map(|(file, window_us)| C::Export { file, window_us }),
         (
-            (word(), Just(".svg")).prop_map(|(w, e)| w + e),
+            (export_name(), Just(".svg")).prop_map(|(w, e)| w + e),
             prop::collection::vec(node(), 0..4)
         )
             .prop_map(|(file, nodes)| C::ExportLog { file, nodes }),
         (
-            (word(), Just(".svg")).prop_map(|(w, e)| w + e),
+            (export_name(), Just(".svg")).prop_map(|(w, e)| w + e),
             proptest::option::of(window()),
             any::<bool>()
         )
@@ -250,7 +259,7 @@ fn scripts() -> BoxedStrategy<C> {
                 heartbeats
             }),
         (
-            (word(), Just(".svg")).prop_map(|(w, e)| w + e),
+            (export_name(), Just(".svg")).prop_map(|(w, e)| w + e),
             prop::collection::vec(node(), 0..4)
         )
             .prop_map(|(file, nodes)| C::ExportLogSlide { file, nodes }),
@@ -279,4 +288,23 @@ proptest! {
         let line = command.to_string();
         prop_assert_eq!(parse(&line), Ok(Some(command)), "line {:?}", line);
     }
+}
+
+/// An export window may be open at either end: from the start (`..5ms`) or to the end of
+/// the run (`2s..`); `..5ms` was "bad duration ''".
+#[test]
+fn an_export_window_may_be_open_at_either_end() {
+    use crate::repl::command::OPEN_END_US;
+    let window = |line: &str| match parse(line) {
+        Ok(Some(C::Export { window_us, .. })) => window_us,
+        other => panic!("{line}: {other:?}"),
+    };
+    assert_eq!(window("export g.svg ..5ms"), Some((0, 5_000)));
+    assert_eq!(window("export g.svg 2s.."), Some((2_000_000, OPEN_END_US)));
+    assert_eq!(window("export g.svg 1s..2s"), Some((1_000_000, 2_000_000)));
+    let open = parse("export g.svg 2s..")
+        .ok()
+        .flatten()
+        .map(|c| c.to_string());
+    assert_eq!(open.as_deref(), Some("export g.svg 2s.."));
 }

@@ -704,7 +704,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         effect: Effect::Session,
         usage: "export FILE [FROM..TO] [--slides [--heartbeats]]",
         summary: "draw the run as a sequence diagram (.svg) or write a trace (.json, .jsonl)",
-        description: "Writes the run so far (or the part between cluster times FROM and TO), \
+        description: "Writes the run so far (or the part between cluster times FROM and TO; \
+                      ..TO from the start, FROM.. to now), \
                       by FILE's extension: .svg, a message sequence diagram (a lane per node, \
                       an arrow per message, roles, faults and commits marked; heartbeats are \
                       left out of large runs); .json, a Chrome trace to open in Perfetto or \
