@@ -235,6 +235,15 @@ fn main() -> ExitCode {
         Some(Sub::Experiment { which }) => experiment(&which),
         Some(Sub::Watch(args)) => watch(&args, cli.color),
         None => match &cli.file {
+            // `raftlab --nodes 3 check`: a command after the options, taken for a file.
+            Some(file) if !file.exists() && is_command(file) => {
+                eprintln!(
+                    "error: '{}' is a command: its options go after it (raftlab {} --help)",
+                    file.display(),
+                    file.display()
+                );
+                2
+            }
             Some(file) => match cluster_flags_given(&matches).as_slice() {
                 [] => open_file(file),
                 given => {
@@ -485,6 +494,14 @@ fn mistyped_command() -> Option<String> {
         .min()?;
     (distance <= 2 && distance < word.chars().count())
         .then(|| format!("unknown command '{word}' (did you mean '{best}'?)"))
+}
+
+/// Whether `word` names one of the subcommands.
+fn is_command(word: &Path) -> bool {
+    let command = Cli::command();
+    let mut names = command.get_subcommands().map(|sub| sub.get_name());
+    word.to_str()
+        .is_some_and(|word| names.any(|name| name == word))
 }
 
 /// The cluster options typed on the command line (not left at their defaults), as typed.

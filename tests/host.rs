@@ -376,6 +376,11 @@ fn malformed_output_and_a_crashing_child_are_counted_and_shown() {
         BAD_NODE,
     ]);
     assert_eq!(code, 0, "no answer is no violation: {stdout}");
+    // No operation was ok: no latency to give (it said "p50 0.0 ms, p99 0.0 ms").
+    assert!(
+        stdout.contains("  latency of ok operations: none was ok\n"),
+        "{stdout}"
+    );
     for problem in [
         "unreadable line",
         "unknown destination",

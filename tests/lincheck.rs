@@ -482,3 +482,32 @@ fn every_failing_file_gets_its_own_picture_and_stdin_and_bad_bytes_are_read_as_s
         "{out}"
     );
 }
+
+/// A register's violation names the register (it said `key ""`), and a long value is cut
+/// in the report, with its length (a 2 MB value was printed whole).
+#[test]
+fn a_report_names_the_register_and_cuts_long_values() {
+    let text = "\
+{:process 0, :type :invoke, :f :write, :value 1}
+{:process 0, :type :ok, :f :write, :value 1}
+{:process 1, :type :invoke, :f :read, :value nil}
+{:process 1, :type :ok, :f :read, :value 2}
+";
+    let history = History::new("register.edn", text);
+    let (code, out) = lincheck(&history, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  the register: "), "{out}");
+    assert!(!out.contains("key \"\""), "{out}");
+    let long = "v".repeat(5_000);
+    let text = format!(
+        "{{:process 0, :type :invoke, :f :put, :key \"x\", :value \"1\"}}\n\
+         {{:process 0, :type :ok, :f :put, :key \"x\", :value \"1\"}}\n\
+         {{:process 1, :type :invoke, :f :get, :key \"x\", :value nil}}\n\
+         {{:process 1, :type :ok, :f :get, :key \"x\", :value \"{long}\"}}\n"
+    );
+    let history = History::new("long.txt", &text);
+    let (code, out) = lincheck(&history, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("… (5000 characters)"), "{out}");
+    assert!(out.len() < 2_000, "{} bytes: {out}", out.len());
+}

@@ -144,11 +144,14 @@ fn header(host: &Host, figures: &Figures, text: &mut String) {
     );
     let availability = 100.0 * figures.ok as f64 / total.max(1) as f64;
     let _ = writeln!(text, "  availability: {availability:.1}% of operations ok");
-    let _ = writeln!(
-        text,
-        "  latency of ok operations: p50 {:.1} ms, p99 {:.1} ms",
-        figures.p50_ms, figures.p99_ms
-    );
+    let _ = match figures.ok {
+        0 => writeln!(text, "  latency of ok operations: none was ok"),
+        _ => writeln!(
+            text,
+            "  latency of ok operations: p50 {:.1} ms, p99 {:.1} ms",
+            figures.p50_ms, figures.p99_ms
+        ),
+    };
     let per_op = host.routed as f64 / total.max(1) as f64;
     let _ = writeln!(
         text,

@@ -125,6 +125,10 @@ impl Model for KvModel {
         early.iter().map(|(input, _)| may_see(input)).collect()
     }
 
+    fn name_partition(&self, partition: &str) -> String {
+        format!("key {partition:?}")
+    }
+
     fn describe_input(&self, input: &KvOp) -> String {
         input.to_string()
     }

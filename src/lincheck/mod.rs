@@ -112,11 +112,31 @@ pub trait Model: Sync {
         vec![true; early.len()]
     }
 
+    /// How a report names one partition: the key (`key "x"`), or for a model of one
+    /// object, which has one partition, the object.
+    fn name_partition(&self, _partition: &str) -> String {
+        "the object".to_string()
+    }
+
     /// The operation in words (`put x 1`, `cas 1 2`).
     fn describe_input(&self, input: &Self::Input) -> String;
 
     /// The output in words (`ok`, `3`, `fail`).
     fn describe_output(&self, input: &Self::Input, output: &Self::Output) -> String;
+}
+
+/// The most characters of an operation or output a report spells out.
+pub const WORDS_SHOWN: usize = 60;
+
+/// `text` cut to [`WORDS_SHOWN`] characters, saying how long it was: a 2 MB value would
+/// otherwise fill the report (and the picture).
+pub fn clip(text: String) -> String {
+    let length = text.chars().count();
+    if length <= WORDS_SHOWN {
+        return text;
+    }
+    let kept: String = text.chars().take(WORDS_SHOWN).collect();
+    format!("{kept}… ({length} characters)")
 }
 
 /// One client operation as the client saw it. Times are in any one unit (the cluster uses

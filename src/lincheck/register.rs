@@ -120,6 +120,10 @@ impl Model for RegisterModel {
         early.iter().map(|(input, _)| may_see(input)).collect()
     }
 
+    fn name_partition(&self, _partition: &str) -> String {
+        "the register".to_string()
+    }
+
     fn describe_input(&self, input: &RegisterOp) -> String {
         match *input {
             RegisterOp::Read => "read".to_string(),

@@ -58,9 +58,10 @@ pub fn violation<M: Model>(
          font-family=\"{FONT}\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" \
          fill=\"white\"/>"
     );
+    let subject = model.name_partition(&violation.key);
     header(
         &mut svg,
-        violation,
+        (&subject, violation),
         longest,
         violation.partition.len(),
         shown.len(),
@@ -161,17 +162,24 @@ fn columns<I, O>(ops: &[Operation<I, O>], shown: &[usize]) -> HashMap<u64, usize
         .collect()
 }
 
-fn header(svg: &mut String, violation: &Violation, longest: &[usize], all: usize, shown: usize) {
+/// The title and legend; `subject` names the violation's partition (`key "x"`).
+fn header(
+    svg: &mut String,
+    (subject, violation): (&str, &Violation),
+    longest: &[usize],
+    all: usize,
+    shown: usize,
+) {
     let minimal = if violation.minimal {
         "a minimal set"
     } else {
         "not shrunk to the end"
     };
-    let title = format!(
-        "key {:?}: these {} red operations cannot be ordered ({minimal})",
-        violation.key,
-        violation.ops.len()
-    );
+    let red = match violation.ops.len() {
+        1 => "this red operation".to_string(),
+        n => format!("these {n} red operations"),
+    };
+    let title = format!("{subject}: {red} cannot be ordered ({minimal})");
     let legend = format!(
         "green line: the longest linearizable order found ({} of {} operations of the key); \
          ringed: where it gets stuck; dashed: outcome unknown; {shown} of {all} drawn",

@@ -303,8 +303,8 @@ pub fn describe_violation<M: Model>(
     let mut text = String::new();
     let _ = write!(
         text,
-        "  key {:?}: {} be ordered",
-        violation.key,
+        "  {}: {} be ordered",
+        model.name_partition(&violation.key),
         crate::repl::words::safety::cannot_be_ordered(violation.ops.len())
     );
     let _ = if violation.minimal {
@@ -323,11 +323,11 @@ pub fn describe_violation<M: Model>(
 
 /// One operation in a line: client, operation, lines and output.
 pub fn describe_op<M: Model>(model: &M, op: &Operation<M::Input, M::Output>) -> String {
-    let input = model.describe_input(&op.input);
+    let input = super::clip(model.describe_input(&op.input));
     let (span, output) = match op.returned() {
         Some((output, response)) => (
             format!("lines {}..{response}", op.invoke),
-            model.describe_output(&op.input, output),
+            super::clip(model.describe_output(&op.input, output)),
         ),
         None => (format!("lines {}..", op.invoke), "unknown".to_string()),
     };

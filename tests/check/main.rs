@@ -286,6 +286,13 @@ fn a_misspelt_command_gets_the_command_meant() {
         err,
         "error: unknown command 'Lincheck' (did you mean 'lincheck'?)\n"
     );
+    // A command after the cluster's options was taken for a scenario file.
+    let (code, _, err) = raftlab(&["--nodes", "3", "check"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: 'check' is a command: its options go after it (raftlab check --help)\n"
+    );
     // A word far from every command is still read as a file.
     let (code, _, err) = raftlab(&["no-such-lesson.yaml"]);
     assert_eq!(code, 2, "{err}");
