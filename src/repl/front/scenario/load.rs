@@ -121,6 +121,13 @@ pub enum Problem {
     Quit,
     #[error("there are no steps to run")]
     NoSteps,
+    /// A step that needs a stopped clock where the file's clock runs in real time (from its
+    /// start, or since a `resume`): it would fail when it is reached.
+    #[error(
+        "`{0}` needs a stopped clock, but the clock runs in real time here: put `pause` \
+         before it, or give the file `clock: virtual`"
+    )]
+    ClockRunning(&'static str),
     /// `name: ""`: the file's runs would be told of with no name.
     #[error("name is empty: give the scenario a name, or leave the key out to use the file's")]
     EmptyName,
@@ -234,7 +241,7 @@ pub fn load_str(file: &str, default_name: &str, text: &str) -> Result<Scenario, 
     let steps_at = doc.steps.as_ref().map_or(Position::START, at);
     let steps = doc.steps.as_ref();
     let steps = steps.and_then(|s| good(s, "steps", &mut problems));
-    let steps = read_steps(steps.map_or(&[][..], |s| &s.0), config.nodes, &mut problems);
+    let steps = read_steps(steps.map_or(&[][..], |s| &s.0), &config, &mut problems);
     let name = text_of(&doc.name, "name", &mut problems);
     if let (Some(name), Some(field)) = (&name, &doc.name)
         && name.trim().is_empty()
@@ -669,9 +676,29 @@ fn boolean(text: &str) -> Result<bool, ValueError> {
 
 // ---- the steps --------------------------------------------------------------------------
 
-fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Problems) -> Vec<Step> {
+/// Whether `command` moves a clock that must be stopped: refused on a realtime clock.
+fn needs_stopped_clock(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Run { .. }
+            | Command::Step { .. }
+            | Command::Back { .. }
+            | Command::Deliver { .. }
+            | Command::Drop { .. }
+            | Command::Dup { .. }
+            | Command::Tick { .. }
+    )
+}
+
+fn read_steps(
+    docs: &[Spanned<Shape<StepDoc>>],
+    config: &ClusterConfig,
+    problems: &mut Problems,
+) -> Vec<Step> {
     // The cluster's nodes, and those `add` steps host from then on.
-    let mut ids: Vec<NodeId> = (1..=nodes).collect();
+    let mut ids: Vec<NodeId> = (1..=config.nodes).collect();
+    // How the clock moves at each step: `pause` stops it, `resume` runs it in real time.
+    let mut clock = config.clock;
     let mut steps = Vec::with_capacity(docs.len());
     for doc in docs {
         let step_at = at(doc);
@@ -693,8 +720,17 @@ fn read_steps(docs: &[Spanned<Shape<StepDoc>>], nodes: u64, problems: &mut Probl
             }
             StepDoc::Line(line) => match command_step(line.trim(), &ids) {
                 Ok(kind) => {
-                    if let StepKind::Command(Command::Add { node }) = &kind {
-                        ids.push(*node);
+                    match &kind {
+                        StepKind::Command(Command::Add { node }) => ids.push(*node),
+                        StepKind::Command(Command::Pause) => clock = ClockMode::Paused,
+                        StepKind::Command(Command::Resume) => clock = ClockMode::Realtime,
+                        StepKind::Command(command)
+                            if clock == ClockMode::Realtime && needs_stopped_clock(command) =>
+                        {
+                            problems.push((step_at, Problem::ClockRunning(command.name())));
+                            continue;
+                        }
+                        _ => {}
                     }
                     (kind, line.trim().to_string())
                 }
@@ -756,6 +792,29 @@ mod tests {
             }
             other => panic!("expected one problem, got {other:?}"),
         }
+    }
+
+    /// A step that needs a stopped clock on a realtime clock would fail when reached: it is
+    /// refused at load, unless a `pause` comes before it (and again after a `resume`).
+    #[test]
+    fn a_step_that_needs_a_stopped_clock_is_refused_where_the_clock_runs() {
+        let text = "cluster: { clock: realtime }\nsteps:\n  - wait leader\n  - step\n  - pause\n  \
+                    - step\n  - run 5ms\n  - resume\n  - deliver 3\n  - try tick 1\n";
+        let Err(LoadError::Problems { problems, .. }) = load(text) else {
+            panic!("loaded");
+        };
+        let found: Vec<_> = problems
+            .iter()
+            .map(|(at, p)| (at.line, p.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (4, Problem::ClockRunning("step")),
+                (9, Problem::ClockRunning("deliver"))
+            ]
+        );
+        assert!(load("cluster: { clock: virtual }\nsteps:\n  - step\n  - run 5ms\n").is_ok());
     }
 
     /// `name: ""` loaded, and its runs were told of as `==   FILE` and `✓  passed`.
