@@ -598,10 +598,17 @@ impl Player<'_> {
 }
 
 /// Splits text into lines of at most `width` characters at spaces (a longer word stays
-/// whole). Line breaks in the text are kept; runs of spaces become one.
+/// whole). Line breaks in the text are kept, and a line that fits is kept as written, its
+/// spaces too (a small table or figure in a `say:` block); a longer one is wrapped, runs
+/// of spaces becoming one.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
+        let paragraph = paragraph.trim_end();
+        if paragraph.chars().count() <= width {
+            lines.push(paragraph.to_string());
+            continue;
+        }
         let mut line = String::new();
         for word in paragraph.split_whitespace() {
             let len = line.chars().count();
@@ -653,5 +660,16 @@ mod tests {
         assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
         assert_eq!(wrap("abcdefgh ij", 4), ["abcdefgh", "ij"]);
         assert_eq!(wrap("one\ntwo", 80), ["one", "two"]);
+    }
+
+    /// A line that fits keeps its spaces: a figure drawn in a `say:` block stays drawn.
+    #[test]
+    fn wrap_keeps_a_line_that_fits_as_written() {
+        let figure = "n1  1 1 4\nn2  1 1   \n    ^ committed";
+        assert_eq!(
+            wrap(figure, 40),
+            ["n1  1 1 4", "n2  1 1", "    ^ committed"]
+        );
+        assert_eq!(wrap("a   b   c", 5), ["a b c"]);
     }
 }
