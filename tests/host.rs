@@ -502,14 +502,14 @@ fn a_program_that_cannot_start_is_one_clear_error() {
 }
 
 #[test]
-fn a_flooding_child_is_bounded_and_counted() {
+fn a_flooding_child_is_bounded_counted_and_told_as_it_happens() {
     let out = out_dir("flood");
     let out_arg = out.to_str().expect("a UTF-8 path");
     let flood = r#"read line
 id=$(echo "$line" | sed 's/.*"node_id":"\([^"]*\)".*/\1/')
 echo "{\"src\":\"$id\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}"
 yes garbage"#;
-    let (code, stdout, _) = host_cli(&[
+    let (code, stdout, stderr) = host_cli(&[
         "--nodes",
         "1",
         "--time",
@@ -525,6 +525,9 @@ yes garbage"#;
     ]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("unreadable line"), "{stdout}");
+    // The flood is told as it happens (it was only in the summary), and counted once.
+    assert!(stderr.contains("flood: n1 floods: "), "{stderr}");
+    assert!(stdout.contains("problems: 1 flood, "), "{stdout}");
     // `yes` is the shell's child: the node's whole process group is gone.
     let pids = pids_in(&stdout);
     assert!(!pids.is_empty() && pids.iter().all(|&pid| !alive(pid) && !group_alive(pid)));

@@ -132,6 +132,9 @@ pub struct Slot {
     pub state: Option<Json>,
     pub log: Option<File>,
     pub exit: Option<String>,
+    /// How many of the running process's lines were dropped (to it and from it) when that
+    /// was last told ([`Host::check_drops`]).
+    pub drops_told: u64,
 }
 
 /// The nemesis' fault in force.
@@ -408,6 +411,7 @@ impl Host {
         slot.ended = false;
         slot.paused = false;
         slot.exit = None;
+        slot.drops_told = 0;
         let msg_id = self.next_msg_id;
         self.next_msg_id += 1;
         let name = slot.name.clone();
@@ -506,6 +510,7 @@ impl Host {
         if now_us >= self.last_check_us + 100_000 {
             self.last_check_us = now_us;
             self.check_exits();
+            self.check_drops();
         }
         let wake_us = self.next_wake_us(now_us).min(limit_us);
         let wait = Duration::from_micros(wake_us.saturating_sub(now_us));
@@ -704,6 +709,33 @@ impl Host {
             None => self.net_dropped += 1,
         }
         true
+    }
+
+    /// Tells of a program that floods, as it happens: when its first lines are dropped
+    /// (a problem), then each time the count has doubled since it was last told.
+    fn check_drops(&mut self) {
+        for node in 0..self.slots.len() {
+            let slot = &self.slots[node];
+            let Some(child) = &slot.child else {
+                continue;
+            };
+            let from = child.drops.from_child.load(Ordering::Relaxed);
+            let to = child.drops.to_child.load(Ordering::Relaxed);
+            let (total, told) = (from + to, slot.drops_told);
+            if total == told || (told > 0 && total < 2 * told) {
+                continue;
+            }
+            let text = format!(
+                "{} floods: {from} lines from it and {to} to it dropped so far (every queue is \
+                 bounded)",
+                slot.name
+            );
+            self.slots[node].drops_told = total;
+            match told {
+                0 => self.problem("flood", text),
+                _ => self.problem_again("flood", text),
+            }
+        }
     }
 
     fn check_exits(&mut self) {
@@ -949,5 +981,6 @@ fn new_slot(out: &std::path::Path, i: usize) -> Slot {
         state: None,
         log,
         exit: None,
+        drops_told: 0,
     }
 }
