@@ -121,15 +121,20 @@ impl Args<'_> {
         parse_node(&self.word(name)?)
     }
 
-    /// Removes every bare `flag` among the remaining words; whether there was one.
-    pub fn flag(&mut self, flag: &str) -> bool {
+    /// Removes the bare `flag` from the remaining words; whether it was there. Given
+    /// twice, it is an error (`export f.svg --slides --slides`).
+    pub fn flag(&mut self, flag: &str) -> Result<bool, ParseError> {
         let before = self.tokens.len();
         let mut index = 0;
         self.tokens.retain(|t| {
             index += 1;
             index <= self.next || !t.is_keyword(flag)
         });
-        self.tokens.len() != before
+        match before - self.tokens.len() {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(self.usage(format!("'{flag}' is given twice"))),
+        }
     }
 
     /// The remaining words as nodes.
@@ -580,8 +585,8 @@ one_node! {
 }
 
 pub fn status(args: &mut Args) -> Result<Command, ParseError> {
-    let verbose = args.flag("-v");
-    let json = args.flag("--json");
+    let verbose = args.flag("-v")?;
+    let json = args.flag("--json")?;
     let rows = args.rows()?;
     Ok(Command::Status {
         verbose,
@@ -591,8 +596,8 @@ pub fn status(args: &mut Args) -> Result<Command, ParseError> {
 }
 
 pub fn log(args: &mut Args) -> Result<Command, ParseError> {
-    let verbose = args.flag("-v");
-    let json = args.flag("--json");
+    let verbose = args.flag("-v")?;
+    let json = args.flag("--json")?;
     let rows = args.rows()?;
     Ok(Command::Log {
         verbose,

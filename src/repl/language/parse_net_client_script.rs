@@ -291,8 +291,8 @@ pub fn save(args: &mut Args) -> Result<Command, ParseError> {
 }
 
 pub fn export(args: &mut Args) -> Result<Command, ParseError> {
-    let slides = args.flag("--slides");
-    let heartbeats = args.flag("--heartbeats");
+    let slides = args.flag("--slides")?;
+    let heartbeats = args.flag("--heartbeats")?;
     let file = args.word("FILE")?;
     if slides && ExportFormat::of(&file) != Some(ExportFormat::Svg) {
         return Err(ParseError::ExportExtension {
@@ -349,7 +349,7 @@ fn parse_window(text: &str) -> Result<(u64, u64), ParseError> {
 }
 
 pub fn export_log(args: &mut Args) -> Result<Command, ParseError> {
-    let slides = args.flag("--slides");
+    let slides = args.flag("--slides")?;
     let file = args.word("FILE")?;
     if ExportFormat::of(&file) != Some(ExportFormat::Svg) {
         return Err(ParseError::ExportExtension {

@@ -14,6 +14,10 @@ const CASES: &[(&str, &str)] = &[
     ("Put x 1", "unknown command 'Put' (did you mean 'put'?)"),
     ("kill 3-1", "'3-1' is a range written backwards: write 1-3"),
     (
+        "export f.svg --slides --slides",
+        "'--slides' is given twice (usage: export FILE [FROM..TO] [--slides [--heartbeats]])",
+    ),
+    (
         "export /tmp/.svg",
         "cannot export to '/tmp/.svg': the file needs a name before its extension, such as \
          run.svg",
