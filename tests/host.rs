@@ -961,3 +961,38 @@ fn degenerate_options_are_refused_before_anything_starts() {
         assert!(stderr.contains(said), "{options:?}: {stderr}");
     }
 }
+
+/// An operation that no node could take (its one node killed by the nemesis) did not
+/// happen: it ends failed, "never sent", not unknown, and the history says so (it was
+/// "unknown (may have)", which let the checker place it anywhere).
+#[test]
+fn an_operation_no_node_could_take_is_failed_not_unknown() {
+    let out = out_dir("never-sent");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let (_, stdout, stderr) = host_cli(&[
+        "--nodes",
+        "1",
+        "--nemesis",
+        "kill",
+        "--interval",
+        "300ms",
+        "--time",
+        "1500ms",
+        "--timeout",
+        "100ms",
+        "--out",
+        out_arg,
+        "--",
+        BIN,
+        "node",
+    ]);
+    let failed = stdout
+        .split_once(" failed (did not happen)")
+        .and_then(|(before, _)| before.rsplit(' ').next()?.parse::<u64>().ok());
+    assert!(failed.is_some_and(|n| n > 0), "{stdout}{stderr}");
+    let history = std::fs::read_to_string(out.join("history.jsonl")).expect("the history");
+    assert!(
+        history.contains("never sent: no node could take it"),
+        "{history}"
+    );
+}

@@ -104,9 +104,16 @@ impl Child {
     }
 
     /// Queues one line for the child's stdin; a full queue drops it and counts it.
-    pub fn send(&self, line: String) {
-        if let Err(TrySendError::Full(_)) = self.stdin.try_send(line) {
-            self.drops.to_child.fetch_add(1, Ordering::Relaxed);
+    /// Queues `line` for the program's stdin; whether it was queued (false: the queue is
+    /// full, and the line is dropped and counted, or the program's stdin is gone).
+    pub fn send(&self, line: String) -> bool {
+        match self.stdin.try_send(line) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                self.drops.to_child.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
         }
     }
 

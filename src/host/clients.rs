@@ -40,7 +40,13 @@ pub enum End {
     Failed(u64),
     /// No answer in time, or an indefinite error: it may or may not have happened.
     Unknown(String),
+    /// No answer in time, and no attempt of it ever reached a node (each found its node
+    /// down, or raftlab dropped it with the node's stdin queue full): it did not happen.
+    NotSent,
 }
+
+/// Why an operation ended [`End::NotSent`], in words.
+pub const NOT_SENT: &str = "never sent: no node could take it (down, or its stdin queue full)";
 
 /// One operation of the history.
 #[derive(Clone, Debug)]
@@ -67,6 +73,9 @@ pub struct Call {
     pub refusals: usize,
     /// Sent to one chosen node: error 11 ends it as failed instead of moving on.
     pub pinned: bool,
+    /// Whether an attempt was handed to a node's stdin (rather than dropped by raftlab,
+    /// the queue full): only then may it have happened.
+    pub reached: bool,
 }
 
 /// One client.
@@ -199,7 +208,7 @@ pub fn operations(records: &[Record]) -> (Vec<Operation<KvOp, KvReply>>, Vec<usi
             continue;
         };
         let outcome = match &record.end {
-            Some((End::Failed(_), _)) => continue,
+            Some((End::Failed(_) | End::NotSent, _)) => continue,
             Some((End::Ok(output), at)) => Outcome::Returned {
                 output: output.clone(),
                 response: *at,
@@ -241,6 +250,7 @@ pub fn history_lines(records: &[Record]) -> String {
             End::Ok(KvReply::Output(output)) => ("done", output.to_string()),
             End::Ok(KvReply::CasFailed) => ("done", "cas failed".to_string()),
             End::Failed(code) => ("failed", format!("error {code}")),
+            End::NotSent => ("failed", NOT_SENT.to_string()),
             End::Unknown(why) => ("unknown", why.clone()),
         };
         events.push((
@@ -269,6 +279,7 @@ pub fn answer_words(client: &str, record: &Record, end: &End) -> String {
         End::Ok(KvReply::Output(output)) => output.to_string(),
         End::Ok(KvReply::CasFailed) => "cas failed (error 22)".to_string(),
         End::Failed(code) => format!("failed, error {code} (it did not happen)"),
+        End::NotSent => format!("failed, {NOT_SENT} (it did not happen)"),
         End::Unknown(why) => format!("unknown ({why})"),
     };
     format!("{client} {op}: {end}")

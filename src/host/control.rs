@@ -193,13 +193,18 @@ impl Host {
             retry_at_us: None,
             refusals: 0,
             pinned,
+            reached: false,
         });
         self.clients[client].home = node;
         self.clients[client].node = node;
         self.attempt(client);
         self.run_until(within, |host| host.records[record].end.is_some());
         if self.records[record].end.is_none() {
-            let why = End::Unknown("no answer in time".to_string());
+            let reached = (self.clients[client].call.as_ref()).is_some_and(|call| call.reached);
+            let why = match reached {
+                true => End::Unknown("no answer in time".to_string()),
+                false => End::NotSent,
+            };
             self.end_call(client, why, self.now_us());
         }
         match &self.records[record].end {

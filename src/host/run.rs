@@ -767,7 +767,15 @@ impl Host {
             let timed_out =
                 matches!(&self.clients[c].call, Some(call) if now_us >= call.deadline_us);
             if timed_out {
-                self.end_call(c, End::Unknown("no answer in time".into()), now_us);
+                let reached = self.clients[c]
+                    .call
+                    .as_ref()
+                    .is_some_and(|call| call.reached);
+                let end = match reached {
+                    true => End::Unknown("no answer in time".into()),
+                    false => End::NotSent,
+                };
+                self.end_call(c, end, now_us);
                 let nodes = self.slots.len();
                 self.clients[c].node = (self.clients[c].node + 1) % nodes;
             }
@@ -804,6 +812,7 @@ impl Host {
             retry_at_us: None,
             refusals: 0,
             pinned: false,
+            reached: false,
         };
         // Each operation starts at the client's own node, as Maelstrom's clients are bound
         // to one node each.
@@ -839,7 +848,9 @@ impl Host {
         };
         if let Some(child) = &self.slots[client.node].child {
             self.client_messages += 1;
-            child.send(to_line(&message));
+            if child.send(to_line(&message)) {
+                call.reached = true;
+            }
         }
     }
 

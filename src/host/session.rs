@@ -603,6 +603,7 @@ fn end_words(end: &End) -> String {
         End::Ok(KvReply::Output(output)) => output.to_string(),
         End::Ok(KvReply::CasFailed) => "cas failed (error 22)".to_string(),
         End::Failed(code) => format!("failed, error {code} (it did not happen)"),
+        End::NotSent => format!("failed, {} (it did not happen)", super::clients::NOT_SENT),
         End::Unknown(why) => format!("unknown ({why})"),
     }
 }

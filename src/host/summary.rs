@@ -52,7 +52,7 @@ pub fn figures(host: &Host) -> Figures {
                 figures.ok += 1;
                 latencies.push(at - record.invoke_us);
             }
-            Some((End::Failed(_), _)) => figures.failed += 1,
+            Some((End::Failed(_) | End::NotSent, _)) => figures.failed += 1,
             _ => figures.unknown += 1,
         }
     }
