@@ -478,6 +478,10 @@ fn mistyped_command() -> Option<String> {
         return None;
     }
     let command = Cli::command();
+    // A hidden command (`node`) is a command too, but never the one suggested.
+    if is_command(Path::new(&word)) {
+        return None;
+    }
     let names: Vec<String> = command
         .get_subcommands()
         .filter(|sub| !sub.is_hide_set())

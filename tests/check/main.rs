@@ -293,6 +293,9 @@ fn a_misspelt_command_gets_the_command_meant() {
         err,
         "error: 'check' is a command: its options go after it (raftlab check --help)\n"
     );
+    // A hidden command is a command, not a misspelling.
+    let (_, _, err) = raftlab(&["node"]);
+    assert!(!err.contains("unknown command"), "{err}");
     // A word far from every command is still read as a file.
     let (code, _, err) = raftlab(&["no-such-lesson.yaml"]);
     assert_eq!(code, 2, "{err}");
