@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::settle::{leader_members, settle_gap, unsettled};
+use crate::cluster::settle::{SettleGap, leader_members, settle_gap, unsettled};
 use crate::cluster::{LogScope, NodeState, Scheduler};
 use crate::raft::{Index, NodeId};
 
@@ -100,7 +100,7 @@ fn execute(setup: &Setup, source: &mut dyn Source, cancel: &AtomicBool) -> RunRe
     report.steps_checked = sim.observers().checker().steps_checked();
     report.peak_events_per_second = sim.observers().peak_events_per_second();
     if report.failure.is_none() && !live && !report.cancelled {
-        let missing = unsettled(&sim).unwrap_or_else(|| "no leader".to_string());
+        let missing = unsettled(&sim).unwrap_or(SettleGap::NoLeader);
         let within = crate::repl::words::format_duration(setup.liveness_us);
         report.failure = Some(Failure::Liveness(format!("within {within}: {missing}")));
     }

@@ -3,11 +3,35 @@
 //! this once its faults are healed (a cluster that never gets there is a liveness
 //! failure), and the `settled` and `unsettled` conditions of `expect` and `wait until`
 //! test it, so that a failing seed's scenario shows the same gap when it is replayed.
+//! What is missing is data ([`SettleGap`]); the REPL's words say it.
 
 use crate::raft::{Index, NodeId, Role, Term};
 
 use super::Scheduler;
 use super::{NodePicture, NodeState};
+
+/// What keeps the cluster from being settled: the first thing missing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettleGap {
+    /// No node leads.
+    NoLeader,
+    /// A member of the leader's configuration is not up.
+    NotUp(NodeId),
+    /// A member has not committed an entry of the leader's term.
+    NotCommitted {
+        node: NodeId,
+        leader: NodeId,
+        term: Term,
+    },
+    /// A voter other than the leader that is not a follower naming it: its role (`None`
+    /// while it has none) and term.
+    NotFollowing {
+        node: NodeId,
+        role: Option<Role>,
+        term: Term,
+        leader: NodeId,
+    },
+}
 
 /// The leader, and the voters and learners of its latest configuration (as the checker
 /// saw its log); `None` without a leader.
@@ -19,48 +43,47 @@ pub(crate) fn leader_members(sim: &Scheduler) -> Option<(NodeId, &[NodeId], &[No
     Some((leader, voters, learners))
 }
 
-/// What keeps the cluster from being settled, in words; `None` once it is (see
-/// [`settle_gap`]).
-pub fn unsettled(sim: &Scheduler) -> Option<String> {
+/// What keeps the cluster from being settled; `None` once it is (see [`settle_gap`]).
+pub fn unsettled(sim: &Scheduler) -> Option<SettleGap> {
     let Some((leader, voters, learners)) = leader_members(sim) else {
-        return Some("no leader".to_string());
+        return Some(SettleGap::NoLeader);
     };
     let term_at = |node, index| sim.world().term_at(node, index);
     settle_gap(leader, &sim.world().status(), (voters, learners), term_at)
 }
 
-/// What keeps the nodes from being settled under `leader`, in words; `None` once they
-/// are: every member of the leader's configuration (its latest; `members` is its voters
-/// and its learners) is up, in the leader's term, and has committed an entry of it, and
-/// every voter but the leader is a follower that names it as leader. A node the
-/// configuration leaves out (removed) owes nothing. `term_at(node, index)` is the term of
-/// a node's entry.
+/// What keeps the nodes from being settled under `leader`; `None` once they are: every
+/// member of the leader's configuration (its latest; `members` is its voters and its
+/// learners) is up, in the leader's term, and has committed an entry of it, and every
+/// voter but the leader is a follower that names it as leader. A node the configuration
+/// leaves out (removed) owes nothing. `term_at(node, index)` is the term of a node's
+/// entry.
 pub fn settle_gap(
     leader: NodeId,
     nodes: &[NodePicture],
     members: (&[NodeId], &[NodeId]),
     term_at: impl Fn(NodeId, Index) -> Option<Term>,
-) -> Option<String> {
+) -> Option<SettleGap> {
     let (voters, learners) = members;
     let term = nodes.iter().find(|s| s.id == leader).map(|s| s.term)?;
     let member = |node: NodeId| voters.contains(&node) || learners.contains(&node);
     for s in nodes.iter().filter(|s| member(s.id)) {
-        let n = s.id;
+        let node = s.id;
         if s.state != NodeState::Up {
-            return Some(format!("n{n} is not up"));
+            return Some(SettleGap::NotUp(node));
         }
-        if s.term != term || s.commit == 0 || term_at(n, s.commit) != Some(term) {
-            return Some(format!(
-                "n{n} has not committed an entry of n{leader}'s term {term}"
-            ));
+        if s.term != term || s.commit == 0 || term_at(node, s.commit) != Some(term) {
+            return Some(SettleGap::NotCommitted { node, leader, term });
         }
         let follows = s.role == Some(Role::Follower) && s.leader == Some(leader);
-        if n != leader && voters.contains(&n) && !follows {
-            let role = s.role.map_or("down", |r| r.name());
-            return Some(format!(
-                "n{n} is a {role} of term {} that does not name n{leader} as leader",
-                s.term
-            ));
+        if node != leader && voters.contains(&node) && !follows {
+            let (role, term) = (s.role, s.term);
+            return Some(SettleGap::NotFollowing {
+                node,
+                role,
+                term,
+                leader,
+            });
         }
     }
     None

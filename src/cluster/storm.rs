@@ -35,8 +35,9 @@ impl StormLimits {
     /// every swarm shape), correct code peaked at 355 messages in flight and 20,621 events
     /// in a second. A large cluster gets more: 40 messages and 5,000 events per node (a
     /// heartbeat round is a message per follower), and room for one election round of
-    /// every node at once (each asks every other node and is answered: two messages per
-    /// pair of nodes, four events each way), which a cluster of a few hundred nodes whose
+    /// every node at once (each asks every other node and is answered: for each node and
+    /// each other node, a request and its answer, each sent and delivered: 2 messages and
+    /// 4 events), which a cluster of a few hundred nodes whose
     /// timers fire within one message delay of each other reaches on correct code (2,001
     /// nodes under PreVote: 1.87 million messages in flight, 10 million events in one
     /// second).

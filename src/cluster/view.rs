@@ -210,9 +210,9 @@ pub struct ClusterView {
     /// Matching); `None` unless asked for ([`ViewLimits::logs_match`]).
     pub logs_match: Option<bool>,
     /// Whether the cluster has settled ([`crate::cluster::settle`]): `Ok` if so, else what
-    /// keeps it from settling, in words; `None` unless asked for ([`ViewLimits::settled`])
-    /// or where it cannot be told (a hosted program's cluster).
-    pub settled: Option<Result<(), String>>,
+    /// keeps it from settling; `None` unless asked for ([`ViewLimits::settled`]) or where
+    /// it cannot be told (a hosted program's cluster).
+    pub settled: Option<Result<(), super::settle::SettleGap>>,
     /// When the next message, timer or client is due, if anything is.
     pub next_event_us: Option<u64>,
     /// How many hand-offs the scheduler has made: a position in the run that replays.

@@ -103,7 +103,6 @@ impl Child {
         self.process.id()
     }
 
-    /// Queues one line for the child's stdin; a full queue drops it and counts it.
     /// Queues `line` for the program's stdin; whether it was queued (false: the queue is
     /// full, and the line is dropped and counted, or the program's stdin is gone).
     pub fn send(&self, line: String) -> bool {

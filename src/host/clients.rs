@@ -78,6 +78,17 @@ pub struct Call {
     pub reached: bool,
 }
 
+impl Call {
+    /// How the call ends when its deadline passes with no answer: unknown if an attempt
+    /// reached a node (it may have happened), else never sent (it did not).
+    pub fn end_unanswered(&self) -> End {
+        match self.reached {
+            true => End::Unknown("no answer in time".to_string()),
+            false => End::NotSent,
+        }
+    }
+}
+
 /// One client.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -275,12 +286,16 @@ pub fn answer_words(client: &str, record: &Record, end: &End) -> String {
         Some(op) => op.to_string(),
         None => record.request.get("type").map_or("?".to_string(), text),
     };
-    let end = match end {
+    format!("{client} {op}: {}", end_words(end))
+}
+
+/// An operation's end in words: `3`, `failed, error 20 (it did not happen)`, ...
+pub fn end_words(end: &End) -> String {
+    match end {
         End::Ok(KvReply::Output(output)) => output.to_string(),
         End::Ok(KvReply::CasFailed) => "cas failed (error 22)".to_string(),
         End::Failed(code) => format!("failed, error {code} (it did not happen)"),
         End::NotSent => format!("failed, {NOT_SENT} (it did not happen)"),
         End::Unknown(why) => format!("unknown ({why})"),
-    };
-    format!("{client} {op}: {end}")
+    }
 }

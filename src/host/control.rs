@@ -200,12 +200,8 @@ impl Host {
         self.attempt(client);
         self.run_until(within, |host| host.records[record].end.is_some());
         if self.records[record].end.is_none() {
-            let reached = (self.clients[client].call.as_ref()).is_some_and(|call| call.reached);
-            let why = match reached {
-                true => End::Unknown("no answer in time".to_string()),
-                false => End::NotSent,
-            };
-            self.end_call(client, why, self.now_us());
+            let end = self.clients[client].call.as_ref().map(Call::end_unanswered);
+            self.end_call(client, end.unwrap_or(End::NotSent), self.now_us());
         }
         match &self.records[record].end {
             Some((end, _)) => end.clone(),

@@ -767,15 +767,8 @@ impl Host {
             let timed_out =
                 matches!(&self.clients[c].call, Some(call) if now_us >= call.deadline_us);
             if timed_out {
-                let reached = self.clients[c]
-                    .call
-                    .as_ref()
-                    .is_some_and(|call| call.reached);
-                let end = match reached {
-                    true => End::Unknown("no answer in time".into()),
-                    false => End::NotSent,
-                };
-                self.end_call(c, end, now_us);
+                let end = self.clients[c].call.as_ref().map(Call::end_unanswered);
+                self.end_call(c, end.unwrap_or(End::NotSent), now_us);
                 let nodes = self.slots.len();
                 self.clients[c].node = (self.clients[c].node + 1) % nodes;
             }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use thiserror::Error;
 
-use super::clients::{End, text};
+use super::clients::{End, end_words, text};
 use super::protocol::{Body, KvRequest};
 use super::run::Host;
 use crate::cluster::kv::{KvOp, KvOutput};
@@ -596,16 +596,6 @@ fn within(within_us: Option<u64>) -> Duration {
 fn value_json(word: &str) -> Json {
     word.parse::<i64>()
         .map_or_else(|_| Json::from(word), Json::from)
-}
-
-fn end_words(end: &End) -> String {
-    match end {
-        End::Ok(KvReply::Output(output)) => output.to_string(),
-        End::Ok(KvReply::CasFailed) => "cas failed (error 22)".to_string(),
-        End::Failed(code) => format!("failed, error {code} (it did not happen)"),
-        End::NotSent => format!("failed, {} (it did not happen)", super::clients::NOT_SENT),
-        End::Unknown(why) => format!("unknown ({why})"),
-    }
 }
 
 fn names(host: &Host, nodes: &[usize]) -> String {

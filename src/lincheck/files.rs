@@ -16,8 +16,8 @@
 //! has an unknown outcome. A completion must name the call it completes (the same `:f`,
 //! `:key`, and for a write the same value, or none; an `:info` may give a reason such as
 //! `:timed-out` instead), a jsonl op id is invoked once, and an outcome is one the stream
-//! writes: anything else is bad input, refused with its line. Times are line numbers: the order of the lines is the order of
-//! the events. The format is told by the first line that is not blank, unless named.
+//! writes: anything else is bad input, refused with its line. Times are line numbers: the
+//! order of the lines is the order of the events. The format is told by the first line that is not blank, unless named.
 
 use std::collections::HashMap;
 

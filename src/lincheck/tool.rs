@@ -4,7 +4,8 @@
 //! Each file is read ([`super::files`]), checked with its model within the time budget,
 //! and reported in a few lines. The exit status is the worst over the files: 1 if one is
 //! not linearizable (a violation found is never hidden behind another file's status), else
-//! 2 if one could not be read, else 3 if one is undecided within the budget, else 0. With `--svg`, a violation is drawn ([`super::svg`]).
+//! 2 if one could not be read, else 3 if one is undecided within the budget, else 0. With
+//! `--svg`, a violation is drawn ([`super::svg`]).
 //!
 //! The times a file gives its operations are its line numbers, so an interval is shown as
 //! the lines of its invocation and completion.

@@ -117,12 +117,13 @@ pub enum ConfigError {
     Heartbeat,
     #[error("max_append_entries and max_inflight_appends must be at least 1")]
     Flow,
-    #[error(
-        "lease reads need check_quorum: true (the lease rests on leader stickiness: \
-         followers that heard from the leader refuse to vote for a while)"
-    )]
+    #[error("lease reads need check_quorum: true ({LEASE_NEEDS_CHECK_QUORUM})")]
     LeaseWithoutCheckQuorum,
 }
+
+/// Why lease reads need CheckQuorum, for the messages that refuse one without the other.
+pub const LEASE_NEEDS_CHECK_QUORUM: &str = "the lease rests on leader stickiness: followers that heard from the leader refuse to \
+     vote for a while";
 
 impl RaftConfig {
     /// Whether the teaching bug `bug` is on.

@@ -63,7 +63,10 @@ mod node_map;
 mod processor;
 mod storage;
 
-pub use config::{Bug, ConfigError, LEASE_CLOCK_DRIFT_PERCENT, RaftConfig, ReadMode, UnknownBug};
+pub use config::{
+    Bug, ConfigError, LEASE_CLOCK_DRIFT_PERCENT, LEASE_NEEDS_CHECK_QUORUM, RaftConfig, ReadMode,
+    UnknownBug,
+};
 pub use log::RaftLog;
 pub use message::{Envelope, Message};
 pub use node_map::{NodeMap, find_node};

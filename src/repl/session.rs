@@ -491,13 +491,10 @@ impl Session {
             Command::WaitLeader { .. } => wait("wait leader", &leader),
             Command::WaitCommit { index, .. } => wait(&format!("wait commit {index}"), &leader),
             Command::WaitUntil { condition, .. } => wait("wait until", condition),
-            _ => {
-                let name = command.to_string();
-                let name = name.split_whitespace().next().unwrap_or("command");
-                Ok(Outcome::failed(format!(
-                    "{name}: stopped at t={now} after {bound}, before it was done"
-                )))
-            }
+            _ => Ok(Outcome::failed(format!(
+                "{}: stopped at t={now} after {bound}, before it was done",
+                command.name()
+            ))),
         }
     }
 

@@ -639,6 +639,12 @@ impl Command {
         table::find(self.name()).map_or(Effect::Run, |spec| spec.effect)
     }
 
+    /// Whether the command needs a stopped clock, as its table entry says: refused while
+    /// the clock runs in real time.
+    pub fn needs_stopped_clock(&self) -> bool {
+        table::find(self.name()).is_some_and(|spec| spec.stopped_clock)
+    }
+
     /// Whether the command's output is the events it caused, each hand-off in time order
     /// (`step`, `deliver`, `campaign`): a front-end that prints the trace after each
     /// command leaves those out for it, so that nothing shows twice.

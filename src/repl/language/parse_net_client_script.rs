@@ -175,13 +175,11 @@ pub fn add(args: &mut Args) -> Result<Command, ParseError> {
             text,
         });
     }
-    let digits = text.strip_prefix('n').unwrap_or(&text);
-    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-    if all_digits && digits.parse::<u64>().is_err() {
+    let node = match parse_node_id(&text) {
         // Past u64::MAX, and so past the largest id (the resolver refuses the rest).
-        return Err(ParseError::NodeIdTooLarge { text });
-    }
-    let node = parse_node_id(&text)?;
+        Err(ParseError::NumberTooLarge { .. }) => return Err(ParseError::NodeIdTooLarge { text }),
+        other => other?,
+    };
     args.finish().map(|()| Command::Add { node })
 }
 
@@ -219,8 +217,7 @@ fn parse_term(text: &str) -> Result<u64, ParseError> {
     };
     match parse_u64(text, "term") {
         Ok(term) if term > MAX_GIVEN_TERM => Err(too_large()),
-        // All digits but past u64::MAX.
-        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Err(too_large()),
+        Err(ParseError::NumberTooLarge { .. }) => Err(too_large()),
         other => other,
     }
 }

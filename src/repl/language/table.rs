@@ -141,6 +141,9 @@ pub struct CommandSpec {
     pub group: Group,
     /// What running it does to a session.
     pub effect: Effect,
+    /// Whether it moves the clock by hand (`run`, `step`, `deliver`, ...), which only a
+    /// stopped clock allows: on a realtime clock it is refused until a `pause`.
+    pub stopped_clock: bool,
     /// The usage line.
     pub usage: &'static str,
     /// One line on what it does.

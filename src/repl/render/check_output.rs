@@ -12,7 +12,7 @@ use crate::check::{
     reproduce_command,
 };
 use crate::cluster::{ClockMode, ClusterConfig, MAX_NODES};
-use crate::raft::{Bug, ReadMode};
+use crate::raft::{Bug, LEASE_NEEDS_CHECK_QUORUM, ReadMode};
 
 use crate::repl::command::Command;
 use crate::repl::parse::parse_duration;
@@ -183,10 +183,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     // Said in the flags' words, and for every seed: a swarm seed may draw CheckQuorum on,
     // and the first seed's shape alone would let the others fail as errors.
     if options.reads == ReadMode::Lease && !options.check_quorum {
-        eprintln!(
-            "error: --reads lease needs --check-quorum (the lease rests on leader stickiness: \
-             followers that heard from the leader refuse to vote for a while)"
-        );
+        eprintln!("error: --reads lease needs --check-quorum ({LEASE_NEEDS_CHECK_QUORUM})");
         return 2;
     }
     // Options that cannot work together (such as lease reads without CheckQuorum) are

@@ -345,23 +345,31 @@ fn unknown_key(key: &str, expected: &[&str]) -> Problem {
 
 type Problems = Vec<(Position, Problem)>;
 
-/// Reads one setting with `parse`; a problem is recorded against the key. `source` is the
-/// file's text.
-fn read<T>(
-    source: &str,
-    field: &Field<Scalar>,
-    key: &'static str,
-    problems: &mut Problems,
-    parse: impl FnOnce(&str) -> Result<T, ValueError>,
-) -> Option<T> {
-    let field = field.as_ref()?;
-    let text = &good(field, key, problems)?.0;
-    let text = whole_number_as_written(source, field).unwrap_or(text);
-    match parse(text) {
-        Ok(value) => Some(value),
-        Err(error) => {
-            problems.push((at(field), Problem::Value { key, error }));
-            None
+/// Reads the settings of a file, recording each problem against its key: the file's text
+/// (for numbers as written, see [`whole_number_as_written`]) and the problems so far.
+struct Settings<'a> {
+    source: &'a str,
+    problems: &'a mut Problems,
+}
+
+impl Settings<'_> {
+    /// Reads one setting with `parse`; a problem is recorded against the key.
+    fn read<T>(
+        &mut self,
+        field: &Field<Scalar>,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, ValueError>,
+    ) -> Option<T> {
+        let field = field.as_ref()?;
+        let text = &good(field, key, self.problems)?.0;
+        let text = whole_number_as_written(self.source, field).unwrap_or(text);
+        match parse(text) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.problems
+                    .push((at(field), Problem::Value { key, error }));
+                None
+            }
         }
     }
 }
@@ -391,42 +399,43 @@ fn cluster_config(
         return config;
     };
     let before = problems.len();
-    if let Some(n) = read(source, &doc.nodes, "cluster.nodes", problems, node_count) {
+    let mut settings = Settings { source, problems };
+    if let Some(n) = settings.read(&doc.nodes, "cluster.nodes", node_count) {
         config.nodes = n;
     }
-    if let Some(seed) = read(source, &doc.seed, "cluster.seed", problems, |t| {
-        Ok(parse_u64(t, "seed")?)
-    }) {
+    if let Some(seed) = settings.read(&doc.seed, "cluster.seed", |t| Ok(parse_u64(t, "seed")?)) {
         config.seed = seed;
     }
-    if let Some(clock) = read(source, &doc.clock, "cluster.clock", problems, clock_mode) {
+    if let Some(clock) = settings.read(&doc.clock, "cluster.clock", clock_mode) {
         config.clock = clock;
     }
-    if let Some(speed) = read(source, &doc.speed, "cluster.speed", problems, speed) {
+    if let Some(speed) = settings.read(&doc.speed, "cluster.speed", speed) {
         config.speed = speed;
     }
     let key = "cluster.election_timeout";
-    if let Some((lo, hi)) = read(source, &doc.election_timeout, key, problems, |t| {
+    if let Some((lo, hi)) = settings.read(&doc.election_timeout, key, |t| {
         Ok(parse_duration_range(t, true)?)
     }) {
         config.raft.election_timeout_min_us = lo;
         config.raft.election_timeout_max_us = hi;
     }
-    if let Some(us) = read(source, &doc.heartbeat, "cluster.heartbeat", problems, |t| {
+    if let Some(us) = settings.read(&doc.heartbeat, "cluster.heartbeat", |t| {
         Ok(parse_duration(t)?)
     }) {
         config.raft.heartbeat_us = us;
     }
     let network = doc.network.as_ref();
-    if let Some(Mapping(network)) = network.and_then(|n| good(n, "cluster.network", problems)) {
-        read_network(source, network, &mut config, problems);
+    if let Some(Mapping(network)) =
+        network.and_then(|n| good(n, "cluster.network", settings.problems))
+    {
+        read_network(&mut settings, network, &mut config);
     }
     if let Some(Mapping(raft)) = doc
         .raft
         .as_ref()
-        .and_then(|r| good(r, "cluster.raft", problems))
+        .and_then(|r| good(r, "cluster.raft", settings.problems))
     {
-        read_raft(source, raft, &mut config, problems);
+        read_raft(&mut settings, raft, &mut config);
     }
     if problems.len() == before {
         validate(doc, &config, problems);
@@ -434,61 +443,32 @@ fn cluster_config(
     config
 }
 
-fn read_network(
-    source: &str,
-    doc: &NetworkDoc,
-    config: &mut ClusterConfig,
-    problems: &mut Problems,
-) {
+fn read_network(settings: &mut Settings, doc: &NetworkDoc, config: &mut ClusterConfig) {
     let net = &mut config.network;
-    if let Some((lo, hi)) = read(source, &doc.delay, "cluster.network.delay", problems, |t| {
+    if let Some((lo, hi)) = settings.read(&doc.delay, "cluster.network.delay", |t| {
         Ok(parse_duration_range(t, true)?)
     }) {
         net.delay_min_us = lo;
         net.delay_max_us = hi;
     }
     let probability = |t: &str| Ok(parse_probability(t)?);
-    if let Some(p) = read(
-        source,
-        &doc.drop,
-        "cluster.network.drop",
-        problems,
-        probability,
-    ) {
+    if let Some(p) = settings.read(&doc.drop, "cluster.network.drop", probability) {
         net.drop = p;
     }
-    if let Some(p) = read(
-        source,
-        &doc.duplicate,
-        "cluster.network.duplicate",
-        problems,
-        probability,
-    ) {
+    if let Some(p) = settings.read(&doc.duplicate, "cluster.network.duplicate", probability) {
         net.duplicate = p;
     }
-    if let Some(on) = read(
-        source,
-        &doc.reorder,
-        "cluster.network.reorder",
-        problems,
-        boolean,
-    ) {
+    if let Some(on) = settings.read(&doc.reorder, "cluster.network.reorder", boolean) {
         net.reorder = on;
     }
 }
 
-fn read_raft(source: &str, doc: &RaftDoc, config: &mut ClusterConfig, problems: &mut Problems) {
-    if let Some(on) = read(
-        source,
-        &doc.prevote,
-        "cluster.raft.prevote",
-        problems,
-        boolean,
-    ) {
+fn read_raft(settings: &mut Settings, doc: &RaftDoc, config: &mut ClusterConfig) {
+    if let Some(on) = settings.read(&doc.prevote, "cluster.raft.prevote", boolean) {
         config.raft.prevote = on;
     }
     let key = "cluster.raft.check_quorum";
-    if let Some(on) = read(source, &doc.check_quorum, key, problems, boolean) {
+    if let Some(on) = settings.read(&doc.check_quorum, key, boolean) {
         config.raft.check_quorum = on;
     }
     let mode = |text: &str| {
@@ -497,34 +477,22 @@ fn read_raft(source: &str, doc: &RaftDoc, config: &mut ClusterConfig, problems: 
             text: text.to_string(),
         })
     };
-    if let Some(reads) = read(source, &doc.reads, "cluster.raft.reads", problems, mode) {
+    if let Some(reads) = settings.read(&doc.reads, "cluster.raft.reads", mode) {
         config.raft.reads = reads;
     }
     let key = "cluster.raft.max_append_entries";
-    if let Some(n) = read(
-        source,
-        &doc.max_append_entries,
-        key,
-        problems,
-        entries_per_append,
-    ) {
+    if let Some(n) = settings.read(&doc.max_append_entries, key, entries_per_append) {
         config.raft.max_append_entries = n;
     }
     let key = "cluster.raft.max_inflight_appends";
-    if let Some(n) = read(
-        source,
-        &doc.max_inflight_appends,
-        key,
-        problems,
-        inflight_appends,
-    ) {
+    if let Some(n) = settings.read(&doc.max_inflight_appends, key, inflight_appends) {
         config.raft.max_inflight_appends = n;
     }
     let key = "cluster.raft.snapshot_every";
-    if let Some(n) = read(source, &doc.snapshot_every, key, problems, entry_count) {
+    if let Some(n) = settings.read(&doc.snapshot_every, key, entry_count) {
         config.raft.snapshot_every = n;
     }
-    read_bugs(doc, config, problems);
+    read_bugs(doc, config, settings.problems);
 }
 
 /// `bugs: [NAME...]`: the teaching bugs to turn on.
@@ -676,20 +644,6 @@ fn boolean(text: &str) -> Result<bool, ValueError> {
 
 // ---- the steps --------------------------------------------------------------------------
 
-/// Whether `command` moves a clock that must be stopped: refused on a realtime clock.
-fn needs_stopped_clock(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Run { .. }
-            | Command::Step { .. }
-            | Command::Back { .. }
-            | Command::Deliver { .. }
-            | Command::Drop { .. }
-            | Command::Dup { .. }
-            | Command::Tick { .. }
-    )
-}
-
 fn read_steps(
     docs: &[Spanned<Shape<StepDoc>>],
     config: &ClusterConfig,
@@ -725,7 +679,7 @@ fn read_steps(
                         StepKind::Command(Command::Pause) => clock = ClockMode::Paused,
                         StepKind::Command(Command::Resume) => clock = ClockMode::Realtime,
                         StepKind::Command(command)
-                            if clock == ClockMode::Realtime && needs_stopped_clock(command) =>
+                            if clock == ClockMode::Realtime && command.needs_stopped_clock() =>
                         {
                             problems.push((step_at, Problem::ClockRunning(command.name())));
                             continue;

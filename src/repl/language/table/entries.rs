@@ -12,6 +12,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "status [-v] [--json] [all|NODE...]",
         summary: "every node's role, term, commit and applied index",
         description: "Shows one line per node: its role, term, vote, last log index, commit \
@@ -34,6 +35,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "log [-v] [--json] [all|NODE...]",
         summary: "the nodes' logs, laid out by index",
         description: "Shows the logs of the named nodes (all, if none is named), one row per \
@@ -53,6 +55,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "kv [NODE]",
         summary: "the key-value state machine of a node (or all)",
         description: "Shows the keys and values a node has applied, or every node's side by \
@@ -66,6 +69,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "net",
         summary: "the network: links, cuts, loss, delay",
         description: "Shows which links are cut (both ways or one way), and the network's \
@@ -79,6 +83,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "timers",
         summary: "when each node's timer fires next",
         description: "Shows, for each node that is up, which timer it waits on (a follower's \
@@ -93,6 +98,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "watch",
         summary: "the live view of this cluster (q comes back)",
         description: "Shows the cluster full-screen as it runs: nodes with their timers, \
@@ -108,6 +114,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "msgs",
         summary: "the messages in flight, with their ids",
         description: "Lists the messages the network holds, each with the id that deliver \
@@ -121,6 +128,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "events [N]",
         summary: "the last N events",
         description: "Shows the most recent events (role and term changes, commits, \
@@ -134,6 +142,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "trace off|changes|messages",
         summary: "how much to print as the cluster runs",
         description: "off prints nothing while time passes; changes prints role, term and \
@@ -147,6 +156,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Look,
         effect: Effect::Look,
+        stopped_clock: false,
         usage: "help [COMMAND]",
         summary: "this list, or one command's usage and example",
         description: "Without a command, lists every command by group. With one, shows its \
@@ -161,6 +171,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "pause",
         summary: "stop the clock",
         description: "Stops cluster time. Nothing happens until run, step or deliver.",
@@ -173,6 +184,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "resume",
         summary: "let the clock follow the wall clock again",
         description: "Restarts cluster time in realtime mode, at the current speed.",
@@ -185,6 +197,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "speed X",
         summary: "cluster time runs X times the wall clock",
         description: "Sets how fast cluster time runs in realtime mode: speed 0.1 is ten \
@@ -198,6 +211,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Run,
+        stopped_clock: true,
         usage: "run DURATION",
         summary: "advance cluster time by DURATION",
         description: "Runs the cluster for DURATION of cluster time (as fast as the machine \
@@ -211,6 +225,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::HandOff,
+        stopped_clock: true,
         usage: "step [N]",
         summary: "process the next N events (default 1)",
         description: "Processes the next due event (a message delivery or a timer), or the \
@@ -224,6 +239,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Session,
+        stopped_clock: true,
         usage: "back [N]",
         summary: "undo the last N steps (default 1)",
         description: "Replays the run from the start up to N steps ago, which a \
@@ -237,6 +253,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::HandOff,
+        stopped_clock: true,
         usage: "deliver MSG",
         summary: "deliver one message now",
         description: "Delivers the in-flight message MSG (an id from msgs) now, ahead of its \
@@ -250,6 +267,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Run,
+        stopped_clock: true,
         usage: "drop MSG",
         summary: "lose one message",
         description: "Removes the in-flight message MSG (an id from msgs): it is never \
@@ -263,6 +281,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::Run,
+        stopped_clock: true,
         usage: "dup MSG",
         summary: "duplicate one message",
         description: "Puts a second copy of the in-flight message MSG on the wire, due when \
@@ -276,6 +295,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Time,
         effect: Effect::HandOff,
+        stopped_clock: true,
         usage: "tick NODE",
         summary: "move the clock on to a node's timer and fire it",
         description: "Moves the clock on to the node's timer deadline, if later, and fires it \
@@ -291,6 +311,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "kill NODES",
         summary: "crash nodes; each keeps only its durable state",
         description: "Stops each node's thread. Its term, vote and log survive on durable \
@@ -306,6 +327,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "restart NODES",
         summary: "start killed nodes from their durable state",
         description: "Builds a new node from the durable term, vote and log of a killed \
@@ -321,6 +343,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "partition NODES | NODES [| NODES...]",
         summary: "split the network into groups",
         description: "Cuts every link between nodes of different groups and restores \
@@ -336,6 +359,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "isolate NODE",
         summary: "cut a node off from all others",
         description: "Cuts every link to and from the node. It keeps running. Other cuts \
@@ -350,6 +374,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "cut A B | cut A -> B",
         summary: "cut the link between two nodes (or one way)",
         description: "Cuts the link between A and B both ways, or with -> only messages \
@@ -363,6 +388,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "link A B | link A -> B",
         summary: "restore the link between two nodes (or one way)",
         description: "Restores the link between A and B both ways, or with -> only the \
@@ -376,6 +402,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "heal",
         summary: "restore every link",
         description: "Undoes every partition, isolation and cut. Loss, delay and \
@@ -389,6 +416,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "net drop P",
         summary: "lose each message with probability P",
         description: "Sets the probability (0 to 1) that the network loses a message.",
@@ -401,6 +429,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "net delay D[..D]",
         summary: "delay each message by D, or between two durations",
         description: "Sets the delay of every message: a fixed duration, or a range from \
@@ -414,6 +443,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "net dup P",
         summary: "duplicate each message with probability P",
         description: "Sets the probability (0 to 1) that the network delivers a message \
@@ -427,6 +457,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Faults,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "net reorder on|off",
         summary: "let messages overtake each other",
         description: "With reordering on, messages on one link may arrive out of order.",
@@ -440,6 +471,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Clients,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "put K V [via NODE]",
         summary: "set key K to V",
         description: "Sends a put to the leader (or to NODE with via) and waits until it is \
@@ -454,6 +486,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Clients,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "append K V [via NODE]",
         summary: "append V to key K's value",
         description: "Sends an append (an absent key counts as empty) and waits for its \
@@ -467,6 +500,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Clients,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "get K [via NODE]",
         summary: "read key K (through the log, or by ReadIndex or lease)",
         description: "Sends a read of K and prints the value. How the read is served is the \
@@ -483,6 +517,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Clients,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "del K [via NODE]",
         summary: "delete key K",
         description: "Sends a delete of K and waits for its result.",
@@ -495,6 +530,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Clients,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "cas K OLD NEW [via NODE]",
         summary: "set K to NEW if its value is OLD",
         description: "Sends a compare-and-set and prints whether it took effect.",
@@ -508,6 +544,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Raft,
         effect: Effect::HandOff,
+        stopped_clock: false,
         usage: "campaign NODE",
         summary: "make a node start an election now",
         description: "Fires the node's election timer: it becomes a candidate in a new term \
@@ -521,6 +558,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Raft,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "transfer NODE",
         summary: "hand leadership to a node",
         description: "Asks the leader to bring NODE up to date, then to send it TimeoutNow so \
@@ -537,6 +575,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Raft,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "add NODE",
         summary: "add a new node to the cluster",
         description: "Starts a new, empty node with id NODE (ids go up to 2001) and has the \
@@ -554,6 +593,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Raft,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "remove NODE",
         summary: "remove a node from the cluster",
         description: "Has the leader remove NODE by a configuration entry in the log. The \
@@ -569,6 +609,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Raft,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "snapshot NODE",
         summary: "compact a node's log into a snapshot",
         description: "Makes the node snapshot its state machine and drop the log entries the \
@@ -582,6 +623,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Raft,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "set-log NODE TERMS",
         summary: "replace a down node's log (terms, e.g. 1,1,4,4,5; - for empty)",
         description: "Replaces the durable log of a killed node with entries of the given \
@@ -599,6 +641,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "wait leader [within D]",
         summary: "run until a node leads",
         description: "Runs the cluster until some node is leader, failing after D (or the \
@@ -612,6 +655,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "wait commit IDX [within D]",
         summary: "run until index IDX is committed",
         description: "Runs the cluster until the leader has committed the entry at IDX, \
@@ -625,6 +669,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "wait until CONDITION [within D]",
         summary: "run until a condition holds",
         description: "Runs the cluster until CONDITION holds, failing after D (or the \
@@ -638,6 +683,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "expect CONDITION",
         summary: "fail unless a condition holds now",
         description: "Checks CONDITION now; if it does not hold, the command (and a script) \
@@ -651,6 +697,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "try COMMAND",
         summary: "run a command whose failure is acceptable",
         description: "Runs COMMAND (any command but try) and prints its outcome; a script \
@@ -664,6 +711,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "check",
         summary: "run the safety and linearizability checks now",
         description: "Runs every safety check and the linearizability check on the history \
@@ -677,6 +725,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Run,
+        stopped_clock: false,
         usage: "say TEXT",
         summary: "print a line of narration",
         description: "Prints TEXT, the rest of the line as written (quotes included).",
@@ -689,6 +738,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "save FILE",
         summary: "save this session as a scenario file",
         description: "Writes the cluster settings and every command so far as a YAML \
@@ -702,6 +752,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "export FILE [FROM..TO] [--slides [--heartbeats]]",
         summary: "draw the run as a sequence diagram (.svg) or write a trace (.json, .jsonl)",
         description: "Writes the run so far (or the part between cluster times FROM and TO; \
@@ -722,6 +773,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         group: Group::Scripts,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "export log FILE.svg [NODE...] [--slides]",
         summary: "draw the logs as a picture, like the Raft paper's figures",
         description: "Writes the logs of the named nodes (all, if none is named) to an SVG \
@@ -737,6 +789,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         aliases: &["exit"],
         group: Group::Scripts,
         effect: Effect::Session,
+        stopped_clock: false,
         usage: "quit",
         summary: "leave",
         description: "Stops the cluster and leaves the REPL. Ctrl-D does the same.",

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::cluster::checker::{Breach, FirstDifference, Rule, Violation};
 use crate::cluster::linearizability::{self, Operation, Outcome};
+use crate::cluster::settle::SettleGap;
 use crate::cluster::storm::{Busiest, Load, Storm};
 use crate::raft::NodeId;
 
@@ -17,6 +18,31 @@ impl fmt::Display for Rule {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} violated: {}", self.rule, self.detail)
+    }
+}
+
+impl fmt::Display for SettleGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettleGap::NoLeader => f.write_str("no leader"),
+            SettleGap::NotUp(node) => write!(f, "n{node} is not up"),
+            SettleGap::NotCommitted { node, leader, term } => write!(
+                f,
+                "n{node} has not committed an entry of n{leader}'s term {term}"
+            ),
+            SettleGap::NotFollowing {
+                node,
+                role,
+                term,
+                leader,
+            } => {
+                let role = role.map_or("down", |r| r.name());
+                write!(
+                    f,
+                    "n{node} is a {role} of term {term} that does not name n{leader} as leader"
+                )
+            }
+        }
     }
 }
 
