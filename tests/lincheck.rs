@@ -417,6 +417,12 @@ fn the_picture_of_a_violation_highlights_its_operations_and_draws_the_order() {
     // write 1, write 2, read 2: the longest order; read 1 cannot follow.
     assert_eq!(points.split(' ').count(), 3, "{picture}");
     assert!(picture.contains("client 2"), "{picture}");
+    // A register's picture names the register, not a key.
+    assert!(
+        picture.contains("the register: these 3 red operations")
+            && picture.contains("3 of 4 operations of the register"),
+        "{picture}"
+    );
 }
 
 #[test]

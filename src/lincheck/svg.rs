@@ -181,7 +181,7 @@ fn header(
     };
     let title = format!("{subject}: {red} cannot be ordered ({minimal})");
     let legend = format!(
-        "green line: the longest linearizable order found ({} of {} operations of the key); \
+        "green line: the longest linearizable order found ({} of {} operations of {subject}); \
          ringed: where it gets stuck; dashed: outcome unknown; {shown} of {all} drawn",
         longest.len(),
         violation.partition.len()
