@@ -208,8 +208,9 @@ pub struct CheckOptions {
     pub prevote: bool,
     /// Run with CheckQuorum on.
     pub check_quorum: bool,
-    /// How reads are served.
-    pub reads: ReadMode,
+    /// How reads are served; `None`: drawn per seed by the swarm ([`swarm`]), the log's
+    /// way with a fixed shape.
+    pub reads: Option<ReadMode>,
     /// Each node takes a snapshot every this many applied entries; 0: never.
     pub snapshot_every: u64,
     /// How many clients; `None`: 3 to 5, by seed.
@@ -254,7 +255,7 @@ impl Default for CheckOptions {
             bugs: BTreeSet::new(),
             prevote: false,
             check_quorum: false,
-            reads: ReadMode::Log,
+            reads: None,
             snapshot_every: 0,
             clients: None,
             budget: SearchBudget::default(),
@@ -333,7 +334,7 @@ fn fixed_setup(seed: u64, options: &CheckOptions) -> Setup {
         bugs: options.bugs.clone(),
         prevote: options.prevote,
         check_quorum: options.check_quorum,
-        reads: options.reads,
+        reads: options.reads.unwrap_or(ReadMode::Log),
         snapshot_every: options.snapshot_every,
         ..RaftConfig::default()
     };
@@ -504,8 +505,8 @@ pub fn reproduce_command(setup: &Setup, options: &CheckOptions) -> String {
     if options.check_quorum {
         line.push_str(" --check-quorum");
     }
-    if options.reads != ReadMode::Log {
-        line.push_str(&format!(" --reads {}", options.reads.name()));
+    if let Some(reads) = options.reads {
+        line.push_str(&format!(" --reads {}", reads.name()));
     }
     if options.snapshot_every > 0 {
         line.push_str(&format!(" --snapshot-every {}", options.snapshot_every));

@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::settle::{SettleGap, leader_members, settle_gap, unsettled};
+use crate::cluster::settle::{SettleGap, leader_members, unsettled};
 use crate::cluster::{LogScope, NodeState, Scheduler};
-use crate::raft::{Index, NodeId};
+use crate::raft::{Index, NodeId, Role};
 
 use super::generate::Generator;
 use super::schedule::Timed;
@@ -128,8 +128,8 @@ fn drive(
 ) -> bool {
     let end_us = setup.chaos_us + setup.liveness_us;
     let midway_us = setup.chaos_us + setup.liveness_us / 2;
-    // The learners' commit indexes halfway through the settle window (see
-    // [`learners_catching_up`]).
+    // The members' commit indexes halfway through the settle window (see
+    // [`catching_up`]).
     let mut midway: Option<Vec<(NodeId, Index)>> = None;
     let started = Instant::now();
     let mut at_us = 0;
@@ -159,51 +159,53 @@ fn drive(
             return true;
         }
         if midway.is_none() && at_us >= midway_us {
-            midway = Some(learner_commits(sim));
+            midway = Some(member_commits(sim));
         }
         source.tick(at_us, sim, &mut report.schedule);
     }
-    midway.is_some_and(|midway| learners_catching_up(sim, &midway))
+    midway.is_some_and(|midway| catching_up(sim, &midway))
 }
 
-/// The commit index of each learner of the leader's latest configuration.
-fn learner_commits(sim: &Scheduler) -> Vec<(NodeId, Index)> {
-    let Some((_, _, learners)) = leader_members(sim) else {
+/// The commit index of each member (voter or learner) of the leader's latest
+/// configuration.
+fn member_commits(sim: &Scheduler) -> Vec<(NodeId, Index)> {
+    let Some((_, voters, learners)) = leader_members(sim) else {
         return Vec::new();
     };
     let status = sim.world().status();
     (status.iter())
-        .filter(|node| learners.contains(&node.id))
+        .filter(|node| voters.contains(&node.id) || learners.contains(&node.id))
         .map(|node| (node.id, node.commit))
         .collect()
 }
 
-/// Whether the healed cluster is settled but for learners still catching up: the leader
-/// and every voter are settled ([`settle_gap`] over the voters alone), and every learner
-/// is up, in the leader's term, and has committed an entry of it or committed further
-/// since `midway` (its commit index halfway through the settle window). A learner added
-/// behind a long log, under a shape that sends one entry at a time, can need minutes of
-/// cluster time to catch up; while it gains it is live, not stuck.
-fn learners_catching_up(sim: &Scheduler, midway: &[(NodeId, Index)]) -> bool {
+/// Whether the healed cluster is settled but for members still catching up: the leader
+/// has committed an entry of its term, and every other member of its latest
+/// configuration is up, in the leader's term (a voter following it), and has committed an
+/// entry of that term or committed further since `midway` (its commit index halfway
+/// through the settle window). A node that slept through the faults, or a learner added
+/// behind a long log, under a shape that sends one entry at a time over a slow network,
+/// can need more than the window to catch up; while it gains it is live, not stuck.
+fn catching_up(sim: &Scheduler, midway: &[(NodeId, Index)]) -> bool {
     let Some((leader, voters, learners)) = leader_members(sim) else {
         return false;
     };
     let status = sim.world().status();
     let term_at = |node, index| sim.world().term_at(node, index);
-    if learners.is_empty() || settle_gap(leader, &status, (voters, &[]), term_at).is_some() {
-        return false;
-    }
     let Some(term) = status.iter().find(|n| n.id == leader).map(|n| n.term) else {
         return false;
     };
     status
         .iter()
-        .filter(|node| learners.contains(&node.id))
+        .filter(|node| voters.contains(&node.id) || learners.contains(&node.id))
         .all(|node| {
             let before = midway.iter().find(|(id, _)| *id == node.id).map(|m| m.1);
             let settled = node.commit > 0 && term_at(node.id, node.commit) == Some(term);
-            let gaining = before.is_some_and(|before| node.commit > before);
-            node.state == NodeState::Up && node.term == term && (settled || gaining)
+            let gaining = node.id != leader && before.is_some_and(|before| node.commit > before);
+            let follows = node.id == leader
+                || !voters.contains(&node.id)
+                || (node.role == Some(Role::Follower) && node.leader == Some(leader));
+            node.state == NodeState::Up && node.term == term && follows && (settled || gaining)
         })
 }
 

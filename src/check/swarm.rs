@@ -19,6 +19,11 @@
 //! - automatic snapshots, PreVote and CheckQuorum (on when the options ask for them, else
 //!   drawn; less often with a teaching bug on, so that most seeds keep the plain protocol
 //!   the bug is about);
+//! - how `get` is served, unless `--reads` says: through the log in half the seeds,
+//!   ReadIndex in a quarter, and in the last quarter the leader's lease where CheckQuorum
+//!   is on (ReadIndex where it is off). A bug in the read path is found by a plain
+//!   `check`, not only by one that names the read mode. With a teaching bug on, reads go
+//!   through the log, as the bug's lesson has them;
 //! - the cluster size, 3, 5 or 7 nodes, unless `--nodes` fixes it.
 //!
 //! The draws are made in the same order whatever the options are, and the options only
@@ -32,7 +37,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::{NetworkConfig, seed};
-use crate::raft::RaftConfig;
+use crate::raft::{RaftConfig, ReadMode};
 
 use super::{CheckOptions, FaultKind, MS};
 
@@ -92,6 +97,22 @@ pub fn draw(seed: u64, options: &CheckOptions) -> Shape {
         (5, 40),
     ];
     let fault_gap_ms = pick(&mut rng, &tempos);
+    // Drawn last, so that every draw before it is what it was before reads were drawn.
+    let reads = pick(
+        &mut rng,
+        &[
+            ReadMode::Log,
+            ReadMode::Log,
+            ReadMode::ReadIndex,
+            ReadMode::Lease,
+        ],
+    );
+    raft.reads = match (options.reads, reads) {
+        (Some(given), _) => given,
+        (None, _) if !options.bugs.is_empty() => ReadMode::Log,
+        (None, ReadMode::Lease) if !raft.check_quorum => ReadMode::ReadIndex,
+        (None, drawn) => drawn,
+    };
     let mut faults: BTreeSet<FaultKind> = FaultKind::ALL
         .iter()
         .zip(mask)
@@ -134,7 +155,7 @@ fn draw_raft(rng: &mut ChaCha8Rng, options: &CheckOptions) -> RaftConfig {
         max_inflight_appends,
         prevote: options.prevote || prevote,
         check_quorum: options.check_quorum || check_quorum,
-        reads: options.reads,
+        reads: ReadMode::Log,
         snapshot_every: match options.snapshot_every {
             0 => snapshot_every,
             every => every,
@@ -186,6 +207,9 @@ impl Shape {
             if on {
                 text.push_str(&format!("; {name}"));
             }
+        }
+        if raft.reads != ReadMode::Log {
+            text.push_str(&format!("; reads {}", raft.reads.name()));
         }
         text
     }

@@ -11,7 +11,7 @@ use super::*;
 use crate::cluster::settle::settle_gap;
 use crate::cluster::storm::StormLimits;
 use crate::cluster::{NodePicture, NodeState};
-use crate::raft::Role;
+use crate::raft::{ReadMode, Role};
 
 /// The options of `raftlab check` with default flags (swarm on).
 fn swarm_options(secs: u64, bugs: &[Bug]) -> CheckOptions {
@@ -103,6 +103,69 @@ fn swarm_seeds_draw_many_shapes_and_each_one_can_run() {
         .shape,
         None
     );
+}
+
+/// A plain check reaches the read paths: swarm seeds draw how `get` is served, the lease
+/// only where CheckQuorum is on. `--reads` fixes the mode, a teaching bug keeps reads in
+/// the log, and the mode is the only thing the draw changes.
+#[test]
+fn swarm_seeds_draw_the_read_mode_unless_it_is_given() {
+    let options = swarm_options(2, &[]);
+    let setups: Vec<Setup> = (1..=60).map(|seed| setup(seed, &options)).collect();
+    let modes: BTreeSet<&str> = setups.iter().map(|s| s.config.raft.reads.name()).collect();
+    assert_eq!(modes, ["lease", "log", "read-index"].into());
+    let given = |reads| CheckOptions {
+        reads: Some(reads),
+        ..options.clone()
+    };
+    for drawn in &setups {
+        let raft = &drawn.config.raft;
+        assert!(
+            raft.reads != ReadMode::Lease || raft.check_quorum,
+            "seed {}",
+            drawn.seed
+        );
+        let shape = drawn.shape.as_deref().unwrap_or_default();
+        let said = format!("; reads {}", raft.reads.name());
+        assert_eq!(
+            shape.contains(&said),
+            raft.reads != ReadMode::Log,
+            "{shape}"
+        );
+        let mut logged = setup(drawn.seed, &given(ReadMode::Log));
+        logged.config.raft.reads = raft.reads;
+        logged.shape = drawn.shape.clone();
+        assert_eq!(
+            &logged, drawn,
+            "seed {}: more than the mode changed",
+            drawn.seed
+        );
+        let fixed = setup(drawn.seed, &given(ReadMode::ReadIndex));
+        assert_eq!(fixed.config.raft.reads, ReadMode::ReadIndex);
+    }
+    let buggy = swarm_options(2, &[Bug::ForgetVote]);
+    for seed in 1..=60 {
+        assert_eq!(
+            setup(seed, &buggy).config.raft.reads,
+            ReadMode::Log,
+            "seed {seed}"
+        );
+    }
+}
+
+/// A voter that slept through the faults catches up a long log one entry at a time over
+/// a slow network: still gaining at the end of the settle window, it is live, not stuck.
+/// Seed 1341 at 3 nodes (1 entry per AppendEntries, delays of 5 to 30 ms) failed so: "n3
+/// has not committed an entry of n1's term 6", 482 of 688 entries in; it had all 688
+/// within 5 s more.
+#[test]
+fn a_voter_still_catching_up_at_the_end_of_the_settle_window_is_live() {
+    let options = CheckOptions {
+        nodes: Some(3),
+        ..swarm_options(10, &[])
+    };
+    let run = explore(&setup(1341, &options));
+    assert_eq!(run.failure, None);
 }
 
 #[test]

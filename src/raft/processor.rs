@@ -926,10 +926,15 @@ impl RaftProcessor {
                     sent_us: *sent_us,
                 },
             ),
+            // The snapshot was not installed: the answer claims a match only up to what
+            // this node has committed, which every leader's log holds. Its sender may lead
+            // again, in the term of this answer, by the time it arrives, and would take a
+            // claim of the snapshot's index as the follower's match: the follower's log,
+            // shorter than that, would never be repaired.
             Message::InstallSnapshot { snapshot } => self.send(
                 from,
                 Message::SnapshotResponse {
-                    snapshot_index: snapshot.index,
+                    snapshot_index: snapshot.index.min(self.commit),
                     last_index: self.log.last_index(),
                 },
             ),

@@ -233,3 +233,72 @@ fn snapshot_a_stale_install_snapshot_is_ignored() {
     assert_eq!((node.snapshot().index, node.commit()), (6, 6));
     assert!(outputs.restore.is_none() && outputs.writes.is_empty());
 }
+
+/// An InstallSnapshot of an earlier term, delayed until its sender leads again in the
+/// term its receiver has moved to, is refused as stale. The refusal's answer travels in
+/// the new term, so the leader reads it as the follower's: it must not claim the snapshot
+/// (which was not installed), or the leader takes the follower to match up to the
+/// snapshot's index, probes from there for ever, each probe refused, and the follower's
+/// shorter log is never repaired (found by `raftlab check`: seed 1798 once the swarm drew
+/// read modes, a 6-voter cluster whose follower was stuck 8 entries behind, with
+/// hundreds of messages in flight).
+#[test]
+fn snapshot_a_stale_install_snapshot_refused_in_a_newer_term_claims_no_match() {
+    let mut cluster = Cluster::new(3, 31);
+    cluster.record_delivered = true;
+    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
+    let behind = if leader == 1 { 2 } else { 1 };
+    cluster.crash(behind);
+    for batch in 0..4 {
+        cluster.propose(leader, commands(5, &format!("b{batch}-")));
+        cluster.run_for(100 * MS);
+    }
+    let index = take_snapshot(&mut cluster, leader);
+    cluster.restart(behind);
+    let (term, behind_commit) = (cluster.node(leader).term(), cluster.node(behind).commit());
+    assert_eq!(cluster.node(behind).term(), term);
+    assert!(behind_commit < index, "n{behind} is behind the snapshot");
+
+    let mut snapshot = cluster.node(leader).snapshot().clone();
+    snapshot.term = term - 1;
+    let stale = envelope(
+        leader,
+        behind,
+        term - 1,
+        Message::InstallSnapshot { snapshot },
+    );
+    let outputs = cluster.deliver(stale).expect("n{behind} is up");
+    assert_eq!(cluster.node(behind).snapshot().index, 0, "not installed");
+    let answers = messages_of_kind(&outputs, "SnapshotResponse");
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].term, term, "answered in the receiver's term");
+    assert_eq!(
+        answers[0].message,
+        Message::SnapshotResponse {
+            snapshot_index: behind_commit,
+            last_index: cluster.node(behind).log().last_index(),
+        },
+        "a match claimed only up to what it committed"
+    );
+
+    cluster.delivered.clear();
+    cluster.run_for(1_000 * MS);
+    let node = cluster.node(behind);
+    assert_eq!(
+        node.snapshot().index,
+        index,
+        "the real snapshot was installed"
+    );
+    assert_eq!(
+        node.log().last_index(),
+        cluster.node(leader).log().last_index()
+    );
+    assert_eq!(node.commit(), cluster.node(leader).commit());
+    let appends = (cluster.delivered.iter())
+        .filter(|e| matches!(e.message, Message::AppendEntries { .. }))
+        .count();
+    assert!(
+        appends < 100,
+        "{appends} AppendEntries in a second: a probe storm"
+    );
+}

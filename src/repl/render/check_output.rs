@@ -37,7 +37,8 @@ pub struct CheckArgs {
     pub nodes: Option<u64>,
     /// Give every seed the same fixed shape instead of drawing one per seed (swarm
     /// testing draws the fault kinds in play, flow control, timeouts, clients,
-    /// snapshots, PreVote and CheckQuorum, and the cluster size, from the seed).
+    /// snapshots, PreVote, CheckQuorum and the read mode, and the cluster size, from the
+    /// seed).
     #[arg(long)]
     pub no_swarm: bool,
     /// The most events one seed may emit before it is stopped and reported as over
@@ -68,9 +69,11 @@ pub struct CheckArgs {
     /// Run with CheckQuorum (and leader stickiness) on.
     #[arg(long)]
     pub check_quorum: bool,
-    /// How `get` is served: log, read-index or lease (lease needs --check-quorum).
-    #[arg(long, default_value = "log")]
-    pub reads: ReadMode,
+    /// How `get` is served: log, read-index or lease (lease needs --check-quorum)
+    /// [default: drawn per seed: log, read-index, or lease where CheckQuorum is on; log
+    /// with --no-swarm or a teaching bug].
+    #[arg(long)]
+    pub reads: Option<ReadMode>,
     /// Each node takes a snapshot and compacts its log every N applied entries
     /// (0: never).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -182,7 +185,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     }
     // Said in the flags' words, and for every seed: a swarm seed may draw CheckQuorum on,
     // and the first seed's shape alone would let the others fail as errors.
-    if options.reads == ReadMode::Lease && !options.check_quorum {
+    if options.reads == Some(ReadMode::Lease) && !options.check_quorum {
         eprintln!("error: --reads lease needs --check-quorum ({LEASE_NEEDS_CHECK_QUORUM})");
         return 2;
     }
@@ -280,8 +283,8 @@ fn describe(options: &CheckOptions, seeds: &[u64], workers: usize) -> String {
     if !on.is_empty() {
         text.push_str(&format!("; options on: {}", on.join(", ")));
     }
-    if options.reads != ReadMode::Log {
-        text.push_str(&format!("; reads: {}", options.reads.name()));
+    if let Some(reads) = options.reads {
+        text.push_str(&format!("; reads: {}", reads.name()));
     }
     if options.snapshot_every > 0 {
         let every = options.snapshot_every;
