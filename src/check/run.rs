@@ -130,7 +130,7 @@ fn drive(
     let midway_us = setup.chaos_us + setup.liveness_us / 2;
     // The members' commit indexes halfway through the settle window (see
     // [`catching_up`]).
-    let mut midway: Option<Vec<(NodeId, Index)>> = None;
+    let mut midway: Option<Standing> = None;
     let started = Instant::now();
     let mut at_us = 0;
     while at_us < end_us {
@@ -159,54 +159,82 @@ fn drive(
             return true;
         }
         if midway.is_none() && at_us >= midway_us {
-            midway = Some(member_commits(sim));
+            midway = standing(sim);
         }
         source.tick(at_us, sim, &mut report.schedule);
     }
     midway.is_some_and(|midway| catching_up(sim, &midway))
 }
 
-/// The commit index of each member (voter or learner) of the leader's latest
-/// configuration.
-fn member_commits(sim: &Scheduler) -> Vec<(NodeId, Index)> {
-    let Some((_, voters, learners)) = leader_members(sim) else {
-        return Vec::new();
-    };
-    let status = sim.world().status();
-    (status.iter())
-        .filter(|node| voters.contains(&node.id) || learners.contains(&node.id))
-        .map(|node| (node.id, node.commit))
-        .collect()
+/// Where the members of a leader's latest configuration stand: the leader, and for each
+/// member (voter or learner) its commit index and the leader's match index for it (the
+/// leader's own last index for itself).
+struct Standing {
+    leader: NodeId,
+    voters: Vec<NodeId>,
+    members: Vec<(NodeId, Index, Index)>,
 }
 
-/// Whether the healed cluster is settled but for members still catching up: the leader
-/// has committed an entry of its term, and every other member of its latest
-/// configuration is up, in the leader's term (a voter following it), and has committed an
-/// entry of that term or committed further since `midway` (its commit index halfway
-/// through the settle window). A node that slept through the faults, or a learner added
-/// behind a long log, under a shape that sends one entry at a time over a slow network,
-/// can need more than the window to catch up; while it gains it is live, not stuck.
-fn catching_up(sim: &Scheduler, midway: &[(NodeId, Index)]) -> bool {
-    let Some((leader, voters, learners)) = leader_members(sim) else {
+fn standing(sim: &Scheduler) -> Option<Standing> {
+    let (leader, voters, learners) = leader_members(sim)?;
+    let status = sim.world().status();
+    let at_leader = status.iter().find(|node| node.id == leader)?;
+    let matched = |id: NodeId| match id == leader {
+        true => at_leader.last_index,
+        false => (at_leader.progress.iter())
+            .find(|p| p.node == id)
+            .map_or(0, |p| p.match_index),
+    };
+    let members = (status.iter())
+        .filter(|node| voters.contains(&node.id) || learners.contains(&node.id))
+        .map(|node| (node.id, node.commit, matched(node.id)))
+        .collect();
+    Some(Standing {
+        leader,
+        voters: voters.to_vec(),
+        members,
+    })
+}
+
+/// Whether the healed cluster is settled but for members still catching up: under the
+/// leader it had at `midway` (halfway through the settle window), every member of its
+/// latest configuration is up, in the leader's term (a voter following it), and either
+/// has committed an entry of that term or is gaining: its commit index, or the leader's
+/// match index for it, moved on since `midway`; the leader gains while any member does.
+/// A node that slept through the faults, or a learner added behind a long log, under a
+/// shape that sends one entry at a time over a slow network, can need more than the
+/// window to catch up, and a leader cannot commit an entry of its term until a majority
+/// has caught up; while they gain they are live, not stuck.
+fn catching_up(sim: &Scheduler, midway: &Standing) -> bool {
+    let Some(now) = standing(sim) else {
         return false;
     };
+    if now.leader != midway.leader {
+        return false;
+    }
     let status = sim.world().status();
     let term_at = |node, index| sim.world().term_at(node, index);
-    let Some(term) = status.iter().find(|n| n.id == leader).map(|n| n.term) else {
+    let Some(term) = status.iter().find(|n| n.id == now.leader).map(|n| n.term) else {
         return false;
     };
-    status
-        .iter()
-        .filter(|node| voters.contains(&node.id) || learners.contains(&node.id))
-        .all(|node| {
-            let before = midway.iter().find(|(id, _)| *id == node.id).map(|m| m.1);
-            let settled = node.commit > 0 && term_at(node.id, node.commit) == Some(term);
-            let gaining = node.id != leader && before.is_some_and(|before| node.commit > before);
-            let follows = node.id == leader
-                || !voters.contains(&node.id)
-                || (node.role == Some(Role::Follower) && node.leader == Some(leader));
-            node.state == NodeState::Up && node.term == term && follows && (settled || gaining)
+    let gains = |&(id, commit, matched): &(NodeId, Index, Index)| {
+        let before = midway.members.iter().find(|m| m.0 == id);
+        before.is_some_and(|&(_, was_commit, was_matched)| {
+            commit > was_commit || (id != now.leader && matched > was_matched)
         })
+    };
+    let any_gains = now.members.iter().any(gains);
+    now.members.iter().all(|member| {
+        let Some(node) = status.iter().find(|n| n.id == member.0) else {
+            return false;
+        };
+        let settled = node.commit > 0 && term_at(node.id, node.commit) == Some(term);
+        let gaining = gains(member) || (node.id == now.leader && any_gains);
+        let follows = node.id == now.leader
+            || !now.voters.contains(&node.id)
+            || (node.role == Some(Role::Follower) && node.leader == Some(now.leader));
+        node.state == NodeState::Up && node.term == term && follows && (settled || gaining)
+    })
 }
 
 /// The first violation the checker found, or a node that crashed.
