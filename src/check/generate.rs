@@ -643,8 +643,16 @@ impl Generator {
             self.last_value.insert(key.clone(), value.clone());
         }
         let nodes = self.live(sim);
-        let via = (self.rng.random_bool(0.15) && !nodes.is_empty())
-            .then(|| nodes[self.rng.random_range(0..nodes.len())]);
+        let via = (self.rng.random_bool(0.15) && !nodes.is_empty()).then(|| {
+            // While more than one node believes it leads (a deposed one not yet told of
+            // the newer term), a client that picks its node picks among those: the reads
+            // a deposed leader must not answer alone are what read-path bugs get wrong.
+            // Otherwise any live node (one that is not the leader refuses).
+            let mut leaders = sim.world().leaders();
+            leaders.retain(|n| nodes.contains(n));
+            let among = if leaders.len() > 1 { &leaders } else { &nodes };
+            among[self.rng.random_range(0..among.len())]
+        });
         Action::Client { op, via }
     }
 }

@@ -463,6 +463,17 @@ impl World {
         self.highest_leader().map(|(id, _, _)| id)
     }
 
+    /// Every up node that believes it leads, whatever its term, in id order: more than one
+    /// while a deposed leader has not yet heard of the newer term.
+    pub fn leaders(&self) -> Vec<NodeId> {
+        (self.nodes.iter())
+            .filter(|slot| {
+                (slot.running.as_ref()).is_some_and(|r| r.role_and_term().0 == Role::Leader)
+            })
+            .map(|slot| slot.id)
+            .collect()
+    }
+
     /// The up node that leads in the highest term, its term and its node.
     fn highest_leader(&self) -> Option<(NodeId, Term, &Running)> {
         // Without building views: most of an inline node's are never read.
