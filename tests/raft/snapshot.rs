@@ -26,6 +26,22 @@ fn follower(storage: &Storage) -> RaftProcessor {
     RaftProcessor::new(2, &[1, 2, 3], RaftConfig::default(), storage, 9, 0)
 }
 
+/// Three nodes, one of them (`behind`) down while the leader took 20 writes and then a
+/// snapshot at `index`: returns the cluster, the leader, `behind` and `index`.
+fn behind_a_snapshot() -> (Cluster, u64, u64, u64) {
+    let mut cluster = Cluster::new(3, 31);
+    cluster.record_delivered = true;
+    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
+    let behind = if leader == 1 { 2 } else { 1 };
+    cluster.crash(behind);
+    for batch in 0..4 {
+        cluster.propose(leader, commands(5, &format!("b{batch}-")));
+        cluster.run_for(100 * MS);
+    }
+    let index = take_snapshot(&mut cluster, leader);
+    (cluster, leader, behind, index)
+}
+
 fn install(index: u64, term: u64) -> Input {
     let snapshot = Snapshot {
         index,
@@ -42,16 +58,7 @@ fn install(index: u64, term: u64) -> Input {
 /// next index catches up by InstallSnapshot, then by AppendEntries.
 #[test]
 fn snapshot_a_follower_behind_the_leaders_first_index_gets_install_snapshot() {
-    let mut cluster = Cluster::new(3, 31);
-    cluster.record_delivered = true;
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    let behind = if leader == 1 { 2 } else { 1 };
-    cluster.crash(behind);
-    for batch in 0..4 {
-        cluster.propose(leader, commands(5, &format!("b{batch}-")));
-        cluster.run_for(100 * MS);
-    }
-    let index = take_snapshot(&mut cluster, leader);
+    let (mut cluster, leader, behind, index) = behind_a_snapshot();
     assert!(index >= 20, "the leader applied its writes: {index}");
     assert_eq!(cluster.node(leader).log().first_index(), index + 1);
     cluster.propose(leader, commands(2, "after-"));
@@ -244,16 +251,7 @@ fn snapshot_a_stale_install_snapshot_is_ignored() {
 /// hundreds of messages in flight).
 #[test]
 fn snapshot_a_stale_install_snapshot_refused_in_a_newer_term_claims_no_match() {
-    let mut cluster = Cluster::new(3, 31);
-    cluster.record_delivered = true;
-    let leader = cluster.run_until_leader(3_000 * MS).expect("a leader");
-    let behind = if leader == 1 { 2 } else { 1 };
-    cluster.crash(behind);
-    for batch in 0..4 {
-        cluster.propose(leader, commands(5, &format!("b{batch}-")));
-        cluster.run_for(100 * MS);
-    }
-    let index = take_snapshot(&mut cluster, leader);
+    let (mut cluster, leader, behind, index) = behind_a_snapshot();
     cluster.restart(behind);
     let (term, behind_commit) = (cluster.node(leader).term(), cluster.node(behind).commit());
     assert_eq!(cluster.node(behind).term(), term);
