@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use crate::cluster::checker::operations;
 use crate::cluster::linearizability::{Verdict, check};
-use crate::cluster::settle::{SettleGap, leader_members, unsettled};
+use crate::cluster::settle::{SettleGap, committed_in, follows, leader_members, unsettled};
 use crate::cluster::{LogScope, NodeState, Scheduler};
-use crate::raft::{Index, NodeId, Role};
+use crate::raft::{Index, NodeId};
 
 use super::generate::Generator;
 use super::schedule::Timed;
@@ -128,8 +128,7 @@ fn drive(
 ) -> bool {
     let end_us = setup.chaos_us + setup.liveness_us;
     let midway_us = setup.chaos_us + setup.liveness_us / 2;
-    // The members' commit indexes halfway through the settle window (see
-    // [`catching_up`]).
+    // Where the members stood halfway through the settle window (see [`catching_up`]).
     let mut midway: Option<Standing> = None;
     let started = Instant::now();
     let mut at_us = 0;
@@ -228,11 +227,9 @@ fn catching_up(sim: &Scheduler, midway: &Standing) -> bool {
         let Some(node) = status.iter().find(|n| n.id == member.0) else {
             return false;
         };
-        let settled = node.commit > 0 && term_at(node.id, node.commit) == Some(term);
+        let settled = committed_in(node, term, term_at);
         let gaining = gains(member) || (node.id == now.leader && any_gains);
-        let follows = node.id == now.leader
-            || !now.voters.contains(&node.id)
-            || (node.role == Some(Role::Follower) && node.leader == Some(now.leader));
+        let follows = follows(node, now.leader, &now.voters);
         node.state == NodeState::Up && node.term == term && follows && (settled || gaining)
     })
 }

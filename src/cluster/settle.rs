@@ -52,6 +52,23 @@ pub fn unsettled(sim: &Scheduler) -> Option<SettleGap> {
     settle_gap(leader, &sim.world().status(), (voters, learners), term_at)
 }
 
+/// Whether `node` is in `term` and has committed an entry of it.
+pub(crate) fn committed_in(
+    node: &NodePicture,
+    term: Term,
+    term_at: impl Fn(NodeId, Index) -> Option<Term>,
+) -> bool {
+    node.term == term && node.commit > 0 && term_at(node.id, node.commit) == Some(term)
+}
+
+/// Whether `node` follows `leader` as the settle rule asks: the leader itself and a
+/// learner owe nothing; a voter is a follower that names it.
+pub(crate) fn follows(node: &NodePicture, leader: NodeId, voters: &[NodeId]) -> bool {
+    node.id == leader
+        || !voters.contains(&node.id)
+        || (node.role == Some(Role::Follower) && node.leader == Some(leader))
+}
+
 /// What keeps the nodes from being settled under `leader`; `None` once they are: every
 /// member of the leader's configuration (its latest; `members` is its voters and its
 /// learners) is up, in the leader's term, and has committed an entry of it, and every
@@ -72,11 +89,10 @@ pub fn settle_gap(
         if s.state != NodeState::Up {
             return Some(SettleGap::NotUp(node));
         }
-        if s.term != term || s.commit == 0 || term_at(node, s.commit) != Some(term) {
+        if !committed_in(s, term, &term_at) {
             return Some(SettleGap::NotCommitted { node, leader, term });
         }
-        let follows = s.role == Some(Role::Follower) && s.leader == Some(leader);
-        if node != leader && voters.contains(&node) && !follows {
+        if !follows(s, leader, voters) {
             let (role, term) = (s.role, s.term);
             return Some(SettleGap::NotFollowing {
                 node,

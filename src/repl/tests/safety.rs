@@ -65,9 +65,9 @@ fn violations(session: &Session) -> Vec<Rule> {
 }
 
 /// Runs every line; returns the lines that failed, with their output.
-fn run_all(session: &mut Session, lines: &[String]) -> Vec<String> {
+fn run_all(session: &mut Session, lines: &[impl AsRef<str>]) -> Vec<String> {
     let mut failed = Vec::new();
-    for line in lines {
+    for line in lines.iter().map(AsRef::as_ref) {
         match session.run_line(line) {
             Ok(outcome) if outcome.passed => {}
             Ok(outcome) => failed.push(format!("{line} -> {}", outcome.text)),
@@ -143,8 +143,7 @@ const IMPOSSIBLE_LOG: &[&str] = &[
 #[test]
 fn without_a_bug_the_command_during_which_a_violation_appears_fails() {
     let mut session = session(3, &[]);
-    let lines: Vec<String> = IMPOSSIBLE_LOG.iter().map(|s| s.to_string()).collect();
-    assert!(run_all(&mut session, &lines).is_empty());
+    assert!(run_all(&mut session, IMPOSSIBLE_LOG).is_empty());
     let run = session.run_line("run 200ms").unwrap();
     assert!(!run.passed, "{}", run.text);
     assert!(run.text.contains("safety violation"), "{}", run.text);
@@ -188,7 +187,6 @@ fn step_n_reports_its_violations_once_at_its_end() {
         "set-log 3 1",
         "restart 1 2 3",
     ];
-    let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
     assert!(run_all(&mut session, &lines).is_empty());
     let step = session.run_line("step 40").expect("steps");
     let found = session.violations_unexpected().expect("a count");
@@ -208,8 +206,7 @@ fn step_n_reports_its_violations_once_at_its_end() {
 #[test]
 fn with_a_bug_on_violations_must_be_expected_by_rule() {
     let mut session = session(3, &[Bug::CommitPreviousTerm]);
-    let lines: Vec<String> = IMPOSSIBLE_LOG.iter().map(|s| s.to_string()).collect();
-    assert!(run_all(&mut session, &lines).is_empty());
+    assert!(run_all(&mut session, IMPOSSIBLE_LOG).is_empty());
     let run = session.run_line("run 200ms").unwrap();
     assert!(
         run.passed,
@@ -249,7 +246,7 @@ fn a_stale_read_from_a_deposed_leader_is_a_linearizability_violation() {
     // leader-local-reads: n1 leads term 1, is cut off, n2 wins term 2 and takes a write;
     // n1 still answers a read from its own state machine.
     let mut session = session(3, &[Bug::LeaderLocalReads]);
-    let lines: Vec<String> = [
+    let lines = [
         "campaign 1",
         "run 10ms",
         "put x 1",
@@ -262,10 +259,7 @@ fn a_stale_read_from_a_deposed_leader_is_a_linearizability_violation() {
         "get x via 1",
         "run 10ms",
         "expect safe",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let failed = run_all(&mut session, &lines);
     assert_eq!(failed.len(), 1, "only `expect safe` fails: {failed:#?}");
     assert!(
@@ -288,7 +282,7 @@ fn a_stale_read_from_a_deposed_leader_is_a_linearizability_violation() {
 #[test]
 fn a_read_right_after_the_write_it_misses_is_a_violation() {
     let mut session = session_on(ClockMode::Virtual, 3, &[Bug::LeaderLocalReads]);
-    let lines: Vec<String> = [
+    let lines = [
         "campaign 1",
         "run 10ms",
         "put x 1",
@@ -297,10 +291,7 @@ fn a_read_right_after_the_write_it_misses_is_a_violation() {
         "run 10ms",
         "put x 2 via 2",
         "get x via 1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let failed = run_all(&mut session, &lines);
     assert!(failed.is_empty(), "{failed:#?}");
     let history = session.cluster().history().expect("cluster runs");
@@ -363,7 +354,7 @@ fn a_long_session_is_checked_in_windows_and_back_still_replays() {
 fn a_stale_read_after_many_windows_is_found_and_named() {
     let mut session = session_on(ClockMode::Virtual, 3, &[Bug::LeaderLocalReads]);
     many_puts(&mut session, 1100);
-    let lines: Vec<String> = [
+    let lines = [
         "isolate 1",
         "campaign 2",
         "run 10ms",
@@ -372,10 +363,7 @@ fn a_stale_read_after_many_windows_is_found_and_named() {
         "get x via 1",
         "run 10ms",
         "expect safe",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let failed = run_all(&mut session, &lines);
     assert_eq!(failed.len(), 1, "only `expect safe` fails: {failed:#?}");
     for named in ["put x new", "get x", "-> 1099"] {
@@ -412,7 +400,7 @@ fn a_cut_off_leaders_lease_has_run_out_before_a_new_leader_commits() {
         ..ClusterConfig::default()
     };
     let mut session = Session::new(config).expect("session starts");
-    let lines: Vec<String> = [
+    let lines = [
         "wait leader within 5s",
         "put x 1",
         "run 100ms",
@@ -425,10 +413,7 @@ fn a_cut_off_leaders_lease_has_run_out_before_a_new_leader_commits() {
         "run 30ms",
         "get x via 1",
         "run 20ms",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let failed = run_all(&mut session, &lines);
     assert!(failed.is_empty(), "{failed:#?}");
     let check = session.run_line("check").unwrap();
