@@ -669,3 +669,44 @@ fn sides(nodes: &[NodeId], cuts: &[usize]) -> Vec<Vec<NodeId>> {
     }
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{CheckOptions, setup};
+
+    /// While a deposed leader has not heard of the newer term, a client that picks its node
+    /// picks one of the two leaders, so that reads reach the deposed one too; with one
+    /// leader, any live node.
+    #[test]
+    fn a_client_that_picks_its_node_picks_among_the_leaders_while_there_are_two() {
+        // The fixed shape: no PreVote or CheckQuorum, which would keep n2 from winning
+        // while n1's term is fresh.
+        let options = CheckOptions {
+            swarm: false,
+            ..CheckOptions::default()
+        };
+        let setup = setup(1, &options);
+        let mut generator = Generator::new(setup.seed, &setup, &setup.faults);
+        let mut sim = Scheduler::start(setup.config.clone()).expect("starts");
+        let picked = |generator: &mut Generator, sim: &Scheduler| -> BTreeSet<NodeId> {
+            (0..400)
+                .filter_map(|_| match generator.client_action(sim) {
+                    Action::Client { via, .. } => via,
+                    _ => None,
+                })
+                .collect()
+        };
+        sim.campaign(1).expect("campaigns");
+        sim.run_until_time(200 * MS).expect("runs");
+        assert_eq!(sim.world().leaders(), vec![1]);
+        let live: BTreeSet<NodeId> = generator.live(&sim).into_iter().collect();
+        assert_eq!(picked(&mut generator, &sim), live, "any live node");
+
+        sim.isolate(1).expect("isolates");
+        sim.campaign(2).expect("campaigns");
+        sim.run_until_time(400 * MS).expect("runs");
+        assert_eq!(sim.world().leaders(), vec![1, 2], "n1 was not told");
+        assert_eq!(picked(&mut generator, &sim), [1, 2].into());
+    }
+}
